@@ -1,0 +1,130 @@
+/**
+ * The data model shared by every stage, after loading and schema validation.
+ * Plain data only: no behaviour, no third-party types.
+ */
+
+export type Strategy = 'semver' | 'newest-build' | 'alphabetical' | 'numerical' | 'natural' | 'exact' | 'digest';
+
+/** `spec.artifact.select`, section 3 of the contract. */
+export interface SelectSpec {
+  strategy?: Strategy;
+  range?: string;
+  prerelease?: 'include' | 'exclude';
+  strictSemver?: boolean;
+  tag?: string;
+  digest?: string;
+  regex?: string;
+  extract?: string;
+  ignore?: string[];
+  order?: 'asc' | 'desc';
+  platform?: string;
+  labels?: Record<string, string>;
+}
+
+export interface ArtifactSpec {
+  registry: string;
+  package: string;
+  format?: 'image' | 'file';
+  file?: string;
+  select?: SelectSpec;
+}
+
+export type EnvRef = { env: string };
+
+export interface RegistryConfig {
+  type: 'oci' | 'static';
+  url?: string;
+  prefix?: string;
+  insecure?: boolean;
+  auth?: { username?: EnvRef; password?: EnvRef; token?: EnvRef };
+  path?: string;
+  host?: string;
+  /** oci only: requests in flight at once */
+  concurrency?: number;
+}
+
+export interface Policy {
+  requireDigest?: boolean;
+  allowPrerelease?: boolean;
+  allowedRegistries?: string[];
+  denyTags?: string[];
+  requireLabels?: Record<string, string>;
+}
+
+export interface EnvironmentConfig {
+  name: string;
+  production?: boolean;
+}
+
+/** The config file as written, after validation. */
+export interface ProjectConfig {
+  services?: string[];
+  environments?: EnvironmentConfig[];
+  registries?: Record<string, RegistryConfig>;
+  policies?: Record<string, Policy>;
+  templates?: string;
+  output?: { dir?: string };
+  lock?: string;
+}
+
+/** One version of a package as a provider knows it. */
+export interface PlatformInfo {
+  os: string;
+  architecture: string;
+  variant?: string;
+  /** digest of the platform's child manifest, when the version is an index */
+  digest?: string;
+  created?: string;
+}
+
+export interface FileInfo {
+  /** org.opencontainers.image.title of the layer */
+  name: string;
+  digest: string;
+  size?: number;
+  mediaType?: string;
+}
+
+export interface VersionInfo {
+  tag: string;
+  digest?: string;
+  created?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  platforms?: PlatformInfo[];
+  /** format: file: the layers of the artifact */
+  files?: FileInfo[];
+}
+
+/** `spec.kubernetes` (loosely typed: the schema is the authority). */
+export type KubernetesSpec = Record<string, unknown>;
+export type LambdaSpec = Record<string, unknown>;
+
+export interface ServiceFile {
+  apiVersion: 'gitopsc/v1';
+  kind: 'Service';
+  metadata: { name: string; labels?: Record<string, string> };
+  spec: {
+    artifact: ArtifactSpec;
+    kubernetes?: KubernetesSpec;
+    lambda?: LambdaSpec;
+    environments?: Record<string, { artifact?: Partial<ArtifactSpec>; kubernetes?: KubernetesSpec; lambda?: LambdaSpec }>;
+  };
+}
+
+/** A lock entry: one per service and environment. */
+export interface LockEntry {
+  service: string;
+  environment: string;
+  registry: string;
+  package: string;
+  tag: string;
+  digest?: string;
+  fileDigest?: string;
+  strategy: Strategy;
+  /** fingerprint of the effective criteria; an entry whose fingerprint differs is stale */
+  fingerprint: string;
+  /** metadata kept so that render can stay offline */
+  created?: string;
+  labels?: Record<string, string>;
+}

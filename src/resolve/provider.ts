@@ -1,0 +1,59 @@
+/**
+ * The registry provider interface. A provider is a small object with an id and a factory,
+ * registered in `providers/index.ts`. Providers report failures as data (`ProviderFailure`),
+ * which the resolver turns into located diagnostics naming the service and its `artifact` line.
+ */
+import type { Host } from '../host.js';
+import type { RegistryConfig, VersionInfo } from '../model.js';
+
+export type ProviderFailureCode =
+  | 'PACKAGE_NOT_FOUND'
+  | 'TAG_NOT_FOUND'
+  | 'REGISTRY_UNAVAILABLE'
+  | 'REGISTRY_AUTH';
+
+export interface ProviderFailure {
+  code: ProviderFailureCode;
+  /** Already redacted: never contains a credential. */
+  message: string;
+  /** The URL path of the failing request (oci), for the diagnostic. */
+  path?: string;
+  severity?: 'error' | 'warning';
+}
+
+export type ProviderResult<T> = { ok: true; value: T; warnings?: ProviderFailure[] } | { ok: false; failure: ProviderFailure };
+
+/** What the resolver needs to know about one tag. */
+export interface DescribeNeed {
+  /** created, labels, annotations, platforms (newest-build, labels and platform filters) */
+  metadata: boolean;
+  /** `os/arch[/variant]`: the recorded digest becomes the matching child's */
+  platform?: string;
+  /** format: file: the file whose layer digest is recorded */
+  file?: string;
+}
+
+export interface ProviderContext {
+  /** the registry's name in the config */
+  name: string;
+  config: RegistryConfig;
+  /** absolute project root (the config file's directory) */
+  root: string;
+  host: Host;
+  /** absolute directory for on-disk caches (metadata by digest) */
+  cacheDir: string;
+}
+
+export interface Provider {
+  /** Every tag of the package (all pages), in whatever order the registry gives. */
+  listTags(pkg: string): Promise<ProviderResult<string[]>>;
+  /** The digest (always) and, when asked, metadata of one tag. */
+  describe(pkg: string, tag: string, need: DescribeNeed): Promise<ProviderResult<VersionInfo>>;
+  /** `host[:port][/prefix]/package`, without tag or digest, as rendered in image references. */
+  reference(pkg: string): string;
+}
+
+export interface ProviderKind {
+  id: RegistryConfig['type'];
+  create(ctx: ProviderContext): Provider;
+}
