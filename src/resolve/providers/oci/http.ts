@@ -1,0 +1,426 @@
+/**
+ * The registry HTTP client: one place for timeouts, the overall deadline, retries with
+ * backoff and jitter, Retry-After, redirects (Authorization dropped off-host), the response-size
+ * cap, the concurrency limit and authentication (Basic, static Bearer, the token flow).
+ */
+import type { Host } from '../../../host.js';
+import type { ProviderFailure, ProviderFailureCode } from '../../provider.js';
+import { loadCredentials, parseChallenges, type CredentialResult, type Credentials, type HelperRunner } from './auth.js';
+import { Semaphore } from './limit.js';
+import { isLoopbackHost } from './media.js';
+import { Redactor } from './redact.js';
+
+export interface OciOptions {
+  /** per request (headers and body), ms; default 30 s */
+  timeoutMs?: number;
+  /** for everything this provider does in one run, ms; default 10 min */
+  deadlineMs?: number;
+  /** retries after the first attempt for connection errors, timeouts, 408, 429, 5xx; default 3 */
+  retries?: number;
+  /** exponential backoff: base * 2^attempt, capped, with jitter; defaults 250 ms and 5 s */
+  backoffBaseMs?: number;
+  backoffCapMs?: number;
+  /** longest Retry-After honoured; longer waits are cut to this; default 60 s */
+  retryAfterCapMs?: number;
+  /** largest response body accepted; default 16 MiB */
+  maxBytes?: number;
+  /** tags/list pages followed before failing; default 100 */
+  maxPages?: number;
+  /** `n` sent on tags/list; default 1000 */
+  pageSize?: number;
+  /** runs docker-credential-* helpers */
+  runHelper?: HelperRunner;
+  /** jitter source, [0,1) */
+  random?: () => number;
+}
+
+export type ResolvedOptions = Required<Omit<OciOptions, 'runHelper'>> & { runHelper?: HelperRunner };
+
+export const DEFAULT_OPTIONS: ResolvedOptions = {
+  timeoutMs: 30_000,
+  deadlineMs: 600_000,
+  retries: 3,
+  backoffBaseMs: 250,
+  backoffCapMs: 5_000,
+  retryAfterCapMs: 60_000,
+  maxBytes: 16 * 1024 * 1024,
+  maxPages: 100,
+  pageSize: 1000,
+  random: Math.random,
+};
+
+export interface HttpResponse {
+  status: number;
+  headers: Headers;
+  body: Buffer;
+  url: URL;
+}
+
+export type HttpOutcome = { ok: true; res: HttpResponse } | { ok: false; failure: ProviderFailure };
+
+type Exchange =
+  | { kind: 'res'; res: HttpResponse }
+  | { kind: 'error'; reason: string; retryable: boolean };
+
+interface TokenEntry {
+  token: string;
+  expiresAt: number;
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const RETRY_STATUS = (s: number) => s === 408 || s === 429 || s >= 500;
+
+class TooLarge extends Error {}
+
+export interface ClientInit {
+  name: string;
+  base: URL;
+  insecure: boolean;
+  host: Host;
+  options: ResolvedOptions;
+  redactor: Redactor;
+  concurrency: number;
+  loadCredentials: () => Promise<CredentialResult>;
+}
+
+export class RegistryClient {
+  private readonly sem: Semaphore;
+  private deadline: AbortSignal | undefined;
+  private creds: Promise<CredentialResult> | undefined;
+  private bearer: { realm: string; service?: string } | undefined;
+  private readonly tokens = new Map<string, TokenEntry>();
+  private readonly tokenInflight = new Map<string, Promise<{ ok: true; token: string } | { ok: false; failure: ProviderFailure }>>();
+  readonly warnings: ProviderFailure[] = [];
+  /** requests sent (each attempt and hop), for the benchmark and tests */
+  requests = 0;
+
+  constructor(private readonly init: ClientInit) {
+    this.sem = new Semaphore(Math.max(1, init.concurrency));
+  }
+
+  get registryHost(): string {
+    return this.init.base.host;
+  }
+
+  failure(code: ProviderFailureCode, message: string, url?: URL): ProviderFailure {
+    const where = `registry "${this.init.name}" (${this.init.base.host})`;
+    return {
+      code,
+      message: this.init.redactor.redact(`${where}: ${message}`),
+      ...(url ? { path: url.pathname } : {}),
+    };
+  }
+
+  private deadlineSignal(): AbortSignal {
+    this.deadline ??= AbortSignal.timeout(this.init.options.deadlineMs);
+    return this.deadline;
+  }
+
+  private credentials(): Promise<CredentialResult> {
+    this.creds ??= this.init.loadCredentials().then((r) => {
+      if (r.ok && r.warning) this.warnings.push({ code: 'REGISTRY_AUTH', severity: 'warning', message: this.init.redactor.redact(r.warning) });
+      return r;
+    });
+    return this.creds;
+  }
+
+  private allowedScheme(url: URL): boolean {
+    if (url.protocol === 'https:') return true;
+    return url.protocol === 'http:' && (this.init.insecure || isLoopbackHost(url.hostname));
+  }
+
+  private sameRegistry(url: URL): boolean {
+    return url.host === this.init.base.host && url.protocol === this.init.base.protocol;
+  }
+
+  private backoff(attempt: number): number {
+    const { backoffBaseMs, backoffCapMs, random } = this.init.options;
+    const d = Math.min(backoffCapMs, backoffBaseMs * 2 ** attempt);
+    return Math.round(d * (0.5 + random() / 2));
+  }
+
+  private retryAfter(res: HttpResponse): number | undefined {
+    const h = res.headers.get('retry-after');
+    if (!h) return undefined;
+    let ms: number;
+    if (/^\s*\d+\s*$/.test(h)) ms = Number(h) * 1000;
+    else {
+      const t = Date.parse(h);
+      if (Number.isNaN(t)) return undefined;
+      ms = t - this.init.host.now().getTime();
+    }
+    return Math.max(0, Math.min(ms, this.init.options.retryAfterCapMs));
+  }
+
+  private sleep(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      if (signal.aborted || ms <= 0) return resolve();
+      const done = () => {
+        clearTimeout(t);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  /** One request with redirects followed by hand, each hop with its own timeout. */
+  private async exchange(method: 'GET' | 'HEAD', url: URL, headers: Record<string, string>, authorization: string | undefined, maxBytes: number): Promise<Exchange> {
+    const deadline = this.deadlineSignal();
+    let current = url;
+    for (let hop = 0; hop <= 5; hop++) {
+      if (!this.allowedScheme(current)) {
+        return { kind: 'error', reason: `refused to follow a redirect to plain http on ${current.host}`, retryable: false };
+      }
+      const timeout = AbortSignal.timeout(this.init.options.timeoutMs);
+      const signal = AbortSignal.any([timeout, deadline]);
+      const h = new Headers(headers);
+      if (authorization && this.sameRegistry(current)) h.set('authorization', authorization);
+      this.requests++;
+      try {
+        const resp = await this.init.host.fetch(current.href, { method, headers: h, redirect: 'manual', signal });
+        const location = resp.headers.get('location');
+        if (REDIRECTS.has(resp.status) && location) {
+          await resp.body?.cancel().catch(() => undefined);
+          current = new URL(location, current);
+          continue;
+        }
+        const body = method === 'HEAD' ? Buffer.alloc(0) : await readCapped(resp, maxBytes);
+        return { kind: 'res', res: { status: resp.status, headers: resp.headers, body, url: current } };
+      } catch (e) {
+        if (e instanceof TooLarge) return { kind: 'error', reason: `response larger than the ${maxBytes}-byte limit`, retryable: false };
+        if (deadline.aborted) return { kind: 'error', reason: `overall deadline of ${this.init.options.deadlineMs} ms exceeded`, retryable: false };
+        if (timeout.aborted) return { kind: 'error', reason: `no complete answer within ${this.init.options.timeoutMs} ms`, retryable: true };
+        return { kind: 'error', reason: describeNetworkError(e), retryable: true };
+      }
+    }
+    return { kind: 'error', reason: 'too many redirects', retryable: false };
+  }
+
+  /**
+   * A registry request with auth, retries and the concurrency limit. Returns the final response
+   * for any status except 401/403 (REGISTRY_AUTH) and retryable statuses that never recovered
+   * (REGISTRY_UNAVAILABLE).
+   */
+  async request(method: 'GET' | 'HEAD', url: URL, opts: { repo?: string; accept?: string; maxBytes?: number } = {}): Promise<HttpOutcome> {
+    const deadline = this.deadlineSignal();
+    const what = `${method} ${url.pathname}`;
+    const headers: Record<string, string> = { 'user-agent': 'gitopsc' };
+    if (opts.accept) headers.accept = opts.accept;
+    const maxBytes = opts.maxBytes ?? this.init.options.maxBytes;
+    let attempt = 0;
+    let challenged = false;
+    let challengeScope: string | undefined;
+    for (;;) {
+      if (deadline.aborted) return { ok: false, failure: this.failure('REGISTRY_UNAVAILABLE', `${what}: overall deadline of ${this.init.options.deadlineMs} ms exceeded`, url) };
+      const auth = await this.authorization(url, opts.repo, challengeScope);
+      if (!auth.ok) return auth;
+      const release = await this.sem.acquire();
+      let ex: Exchange;
+      try {
+        ex = await this.exchange(method, url, headers, auth.header, maxBytes);
+      } finally {
+        release();
+      }
+      if (ex.kind === 'error') {
+        if (ex.retryable && attempt < this.init.options.retries && !deadline.aborted) {
+          await this.sleep(this.backoff(attempt), deadline);
+          attempt++;
+          continue;
+        }
+        const tries = attempt + 1;
+        return { ok: false, failure: this.failure('REGISTRY_UNAVAILABLE', `${what}: ${ex.reason}${tries > 1 ? ` (after ${tries} attempts)` : ''}`, url) };
+      }
+      const res = ex.res;
+      if (res.status === 401 && this.sameRegistry(res.url)) {
+        const creds = await this.credentials();
+        const c: Credentials = creds.ok ? creds.creds : { kind: 'none' };
+        if (!challenged) {
+          const bearer = parseChallenges(res.headers.get('www-authenticate')).find((x) => x.scheme === 'bearer' && x.params.realm);
+          if (bearer && c.kind !== 'bearer') {
+            challenged = true;
+            this.bearer = { realm: bearer.params.realm!, ...(bearer.params.service ? { service: bearer.params.service } : {}) };
+            challengeScope = bearer.params.scope;
+            this.tokens.delete(this.scopeFor(opts.repo, challengeScope));
+            continue;
+          }
+        }
+        return { ok: false, failure: this.authFailure(what, res, c, url) };
+      }
+      if (res.status === 403) {
+        const creds = await this.credentials();
+        return { ok: false, failure: this.authFailure(what, res, creds.ok ? creds.creds : { kind: 'none' }, url) };
+      }
+      if (RETRY_STATUS(res.status)) {
+        if (attempt < this.init.options.retries) {
+          const ra = this.retryAfter(res);
+          const delay = ra ?? this.backoff(attempt);
+          await this.sleep(delay, deadline);
+          attempt++;
+          continue;
+        }
+        const code = registryErrorCode(res.body);
+        return {
+          ok: false,
+          failure: this.failure('REGISTRY_UNAVAILABLE', `${what}: HTTP ${res.status}${code ? ` ${code}` : ''} (after ${attempt + 1} attempts)`, url),
+        };
+      }
+      return { ok: true, res };
+    }
+  }
+
+  private authFailure(what: string, res: HttpResponse, creds: Credentials, url: URL): ProviderFailure {
+    const code = registryErrorCode(res.body);
+    const status = `HTTP ${res.status}${code ? ` ${code}` : ''}`;
+    if (creds.kind === 'none') {
+      return this.failure('REGISTRY_AUTH', `${what}: ${status}: the registry requires credentials and none are configured (auth in the config, or docker config.json)`, url);
+    }
+    const verb = res.status === 403 ? 'denied access with' : 'refused';
+    return this.failure('REGISTRY_AUTH', `${what}: ${status}: the registry ${verb} the credentials from ${creds.source}`, url);
+  }
+
+  private scopeFor(repo: string | undefined, challengeScope: string | undefined): string {
+    return challengeScope ?? (repo ? `repository:${repo}:pull` : '');
+  }
+
+  private async authorization(url: URL, repo: string | undefined, challengeScope: string | undefined): Promise<{ ok: true; header?: string } | { ok: false; failure: ProviderFailure }> {
+    if (!this.sameRegistry(url)) return { ok: true };
+    const creds = await this.credentials();
+    if (!creds.ok) return { ok: false, failure: this.failure('REGISTRY_AUTH', creds.message, url) };
+    const c = creds.creds;
+    if (c.kind === 'bearer') return { ok: true, header: `Bearer ${c.token}` };
+    if (this.bearer) {
+      const scope = this.scopeFor(repo, challengeScope);
+      const t = await this.token(scope, c, url);
+      if (!t.ok) return t;
+      return { ok: true, header: `Bearer ${t.token}` };
+    }
+    if (c.kind === 'basic') return { ok: true, header: basicHeader(c.username, c.password) };
+    return { ok: true };
+  }
+
+  private token(scope: string, creds: Credentials, forUrl: URL): Promise<{ ok: true; token: string } | { ok: false; failure: ProviderFailure }> {
+    const cached = this.tokens.get(scope);
+    if (cached && cached.expiresAt > this.init.host.now().getTime()) return Promise.resolve({ ok: true, token: cached.token });
+    let p = this.tokenInflight.get(scope);
+    if (!p) {
+      p = this.fetchToken(scope, creds, forUrl).finally(() => this.tokenInflight.delete(scope));
+      this.tokenInflight.set(scope, p);
+    }
+    return p;
+  }
+
+  private async fetchToken(scope: string, creds: Credentials, forUrl: URL): Promise<{ ok: true; token: string } | { ok: false; failure: ProviderFailure }> {
+    const challenge = this.bearer!;
+    let realm: URL;
+    try {
+      realm = new URL(challenge.realm);
+    } catch {
+      return { ok: false, failure: this.failure('REGISTRY_UNAVAILABLE', `the token realm ${JSON.stringify(challenge.realm)} is not a URL`, forUrl) };
+    }
+    if (realm.username || realm.password || !this.allowedScheme(realm)) {
+      return { ok: false, failure: this.failure('REGISTRY_AUTH', `refused the token realm on ${realm.host}: it must be https (http only for loopback hosts or insecure: true) without credentials in the URL`, forUrl) };
+    }
+    if (challenge.service) realm.searchParams.set('service', challenge.service);
+    if (scope) realm.searchParams.set('scope', scope);
+    // The password goes only to the configured registry's own host.
+    const sendCreds = creds.kind === 'basic' && realm.host === this.init.base.host;
+    const headers: Record<string, string> = { 'user-agent': 'gitopsc', accept: 'application/json' };
+    const authHeader = sendCreds && creds.kind === 'basic' ? basicHeader(creds.username, creds.password) : undefined;
+    const deadline = this.deadlineSignal();
+    const what = `GET ${realm.host}${realm.pathname} (token)`;
+    for (let attempt = 0; ; attempt++) {
+      // authorization is attached only when the realm is on the registry's host (sameRegistry check in exchange)
+      const ex = await this.exchange('GET', realm, headers, authHeader, 1024 * 1024);
+      const retry = ex.kind === 'error' ? ex.retryable : RETRY_STATUS(ex.res.status);
+      if (retry && attempt < this.init.options.retries && !deadline.aborted) {
+        await this.sleep((ex.kind === 'res' ? this.retryAfter(ex.res) : undefined) ?? this.backoff(attempt), deadline);
+        continue;
+      }
+      if (ex.kind === 'error') return { ok: false, failure: this.failure('REGISTRY_UNAVAILABLE', `${what}: ${ex.reason}`, forUrl) };
+      const res = ex.res;
+      if (res.status === 401 || res.status === 403) {
+        const who = creds.kind === 'basic' ? (sendCreds ? `the credentials from ${creds.source}` : 'an anonymous token request (credentials are sent only to the registry host)') : 'an anonymous token request';
+        return { ok: false, failure: this.failure('REGISTRY_AUTH', `${what}: HTTP ${res.status}: the token service refused ${who}`, forUrl) };
+      }
+      if (res.status !== 200) return { ok: false, failure: this.failure('REGISTRY_UNAVAILABLE', `${what}: HTTP ${res.status}`, forUrl) };
+      const parsed = parseJsonBody(res);
+      if (!parsed.ok) return { ok: false, failure: this.failure('REGISTRY_UNAVAILABLE', `${what}: ${parsed.reason}`, forUrl) };
+      const body = parsed.value as { token?: unknown; access_token?: unknown; expires_in?: unknown; issued_at?: unknown };
+      const token = typeof body.token === 'string' && body.token ? body.token : typeof body.access_token === 'string' ? body.access_token : '';
+      if (!token) return { ok: false, failure: this.failure('REGISTRY_UNAVAILABLE', `${what}: the answer holds no token`, forUrl) };
+      this.init.redactor.add(token);
+      const lifetime = (typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : 60) * 1000;
+      const issued = typeof body.issued_at === 'string' ? Date.parse(body.issued_at) : NaN;
+      const now = this.init.host.now().getTime();
+      const start = Number.isNaN(issued) || issued > now ? now : issued;
+      this.tokens.set(scope, { token, expiresAt: start + lifetime - Math.min(5000, lifetime / 10) });
+      return { ok: true, token };
+    }
+  }
+}
+
+export function basicHeader(username: string, password: string): string {
+  return `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
+}
+
+async function readCapped(resp: Response, max: number): Promise<Buffer> {
+  const len = Number(resp.headers.get('content-length') ?? NaN);
+  if (Number.isFinite(len) && len > max) {
+    await resp.body?.cancel().catch(() => undefined);
+    throw new TooLarge();
+  }
+  if (!resp.body) return Buffer.alloc(0);
+  const reader = resp.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > max) {
+      await reader.cancel().catch(() => undefined);
+      throw new TooLarge();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks);
+}
+
+function describeNetworkError(e: unknown): string {
+  const cause = (e as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
+  const code = typeof cause?.code === 'string' ? cause.code : undefined;
+  if (code) return `connection failed (${code})`;
+  return 'connection failed';
+}
+
+/** The first `errors[].code` of a registry error body, if any. */
+export function registryErrorCode(body: Buffer): string | undefined {
+  if (body.length === 0 || body.length > 64 * 1024) return undefined;
+  try {
+    const j = JSON.parse(body.toString('utf8')) as { errors?: Array<{ code?: unknown }> };
+    const c = j.errors?.[0]?.code;
+    return typeof c === 'string' && /^[A-Z_]{1,64}$/.test(c) ? c : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function parseJsonBody(res: HttpResponse): { ok: true; value: unknown } | { ok: false; reason: string } {
+  const text = res.body.toString('utf8');
+  const type = res.headers.get('content-type') ?? '';
+  const looksHtml = /text\/html/i.test(type) || /^\s*</.test(text);
+  const show = (t: string) => {
+    const flat = t.replace(/[\u0000-\u001f\u007f-\u009f\s]+/g, ' ').trim(); // eslint-disable-line no-control-regex
+    return JSON.stringify(flat.length > 80 ? flat.slice(0, 80) + '…' : flat);
+  };
+  if (looksHtml) return { ok: false, reason: `HTTP ${res.status} answered with an HTML page instead of JSON (a login page or proxy?): ${show(text)}` };
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch {
+    return { ok: false, reason: `HTTP ${res.status} answered with malformed JSON: ${show(text)}` };
+  }
+}
+
+export { loadCredentials };
