@@ -1,0 +1,289 @@
+import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { publish, type PublishOptions } from '../src/git/publish.js';
+import type { CompileResult } from '../src/pipeline.js';
+import { compileResult, git, head, isolateGit, makeRemote, makeRepo, tmp, writeFiles } from './helpers/git.js';
+
+beforeAll(() => isolateGit());
+
+const source = { url: 'https://example.com/acme/gitops-source.git', commit: 'a'.repeat(40) };
+
+function run(result: CompileResult, opts: Partial<PublishOptions> & { repo: string }) {
+  return publish(
+    { result, environments: result.environments, source },
+    { cwd: process.cwd(), env: process.env, lockTimeoutMs: 5_000, ...opts },
+  );
+}
+
+function status(dir: string): string {
+  return git(dir, 'status', '--porcelain=v1', '--untracked-files=all');
+}
+
+describe('publish into a local deployment repository', () => {
+  it('commits the rendered files, then makes no commit when nothing changed', async () => {
+    const repo = makeRepo({ 'README.md': '# deploy\n' });
+    const first = await run(compileResult({ checkout: { dev: '1.0.0', prod: '1.0.0' } }), { repo });
+    expect(first.diagnostics).toEqual([]);
+    expect(first.committed).toBe(true);
+    expect(head(repo)).toBe(first.commit);
+    expect(readFileSync(join(repo, 'prod/checkout/deployment.yaml'), 'utf8')).toContain('acme/checkout:1.0.0@sha256:');
+    expect(existsSync(join(repo, '.gitopsc/artifacts.json'))).toBe(true);
+    expect(status(repo)).toBe(''); // working tree and index follow the new commit
+    const msg = git(repo, 'log', '-1', '--format=%B');
+    expect(msg).toContain('- checkout/dev: added 1.0.0@sha256:');
+    expect(msg).toContain('Gitopsc-Source: https://example.com/acme/gitops-source.git');
+    expect(msg).toContain(`Gitopsc-Source-Commit: ${source.commit}`);
+    expect(msg.match(/^Gitopsc-Artifact: /gm)).toHaveLength(2);
+    expect(git(repo, 'log', '-1', '--format=%an <%ae>|%cn <%ce>').trim()).toBe('gitopsc <gitopsc@localhost>|gitopsc <gitopsc@localhost>');
+    // trailers parse as trailers
+    expect(git(repo, 'log', '-1', '--format=%(trailers:key=Gitopsc-Source-Commit,valueonly)').trim()).toBe(source.commit);
+
+    const before = head(repo);
+    const second = await run(compileResult({ checkout: { dev: '1.0.0', prod: '1.0.0' } }), { repo });
+    expect(second.diagnostics).toEqual([]);
+    expect(second.committed).toBe(false);
+    expect(head(repo)).toBe(before);
+    expect(git(repo, 'rev-list', '--count', 'HEAD').trim()).toBe('2');
+  });
+
+  it('records old -> new tag@digest and one trailer per changed artifact on a version bump', async () => {
+    const repo = makeRepo({ 'README.md': '# deploy\n' });
+    await run(compileResult({ checkout: { dev: '1.0.0', prod: '1.0.0' }, cart: { dev: '2.0.0', prod: '2.0.0' } }), { repo });
+    const bump = await run(compileResult({ checkout: { dev: '1.1.0', prod: '1.0.0' }, cart: { dev: '2.0.0', prod: '2.0.0' } }), {
+      repo,
+      author: 'Deploy Bot <bot@example.com>',
+    });
+    expect(bump.diagnostics).toEqual([]);
+    expect(bump.committed).toBe(true);
+    const msg = git(repo, 'log', '-1', '--format=%B');
+    expect(msg.split('\n')[0]).toBe('gitopsc: checkout/dev 1.0.0 -> 1.1.0');
+    expect(msg).toMatch(/- checkout\/dev: 1\.0\.0@sha256:[0-9a-f]{12} -> 1\.1\.0@sha256:[0-9a-f]{12} \(1 file\)/);
+    expect(msg).not.toContain('checkout/prod');
+    const arts = msg.match(/^Gitopsc-Artifact: .*$/gm);
+    expect(arts).toHaveLength(1);
+    expect(arts?.[0]).toMatch(/^Gitopsc-Artifact: checkout\/dev registry\.example\.com\/acme\/checkout:1\.1\.0@sha256:[0-9a-f]{64}$/);
+    expect(git(repo, 'log', '-1', '--format=%an <%ae>').trim()).toBe('Deploy Bot <bot@example.com>');
+    expect(git(repo, 'show', '--stat', '--format=', 'HEAD')).toContain('dev/checkout/deployment.yaml');
+  });
+
+  it('fills a --message template and still appends the trailers', async () => {
+    const repo = makeRepo({ 'README.md': '# deploy\n' });
+    await run(compileResult({ checkout: { dev: '1.0.0' } }), { repo });
+    const r = await run(compileResult({ checkout: { dev: '1.2.0' } }), {
+      repo,
+      message: 'deploy {services} to {environments} from {sourceCommitShort}\n\n{artifacts} {{literal}}',
+    });
+    expect(r.diagnostics).toEqual([]);
+    const msg = git(repo, 'log', '-1', '--format=%B');
+    expect(msg).toMatch(/^deploy checkout to dev from aaaaaaa\n\ncheckout\/dev 1\.0\.0@sha256:\w{12} -> 1\.2\.0@sha256:\w{12} \{literal\}\n\nGitopsc-Source: /);
+    const bad = await run(compileResult({ checkout: { dev: '1.3.0' } }), { repo, message: '{nope}' });
+    expect(bad.diagnostics.map((d) => d.code)).toEqual(['USAGE']);
+  });
+
+  it('prunes a deleted service only inside the managed environment directories', async () => {
+    const repo = makeRepo({ 'README.md': '# deploy\n', 'infra/namespace.yaml': 'kind: Namespace\n', 'staging/keep.yaml': 'x: 1\n' });
+    await run(compileResult({ checkout: { dev: '1.0.0', prod: '1.0.0' }, cart: { dev: '2.0.0', prod: '2.0.0' } }), { repo });
+    const r = await run(compileResult({ checkout: { dev: '1.0.0', prod: '1.0.0' } }), { repo });
+    expect(r.diagnostics).toEqual([]);
+    expect(r.committed).toBe(true);
+    expect(r.files.filter((f) => f.status === 'removed').map((f) => f.path)).toEqual([
+      'dev/cart/deployment.yaml',
+      'dev/cart/service.yaml',
+      'prod/cart/deployment.yaml',
+      'prod/cart/service.yaml',
+    ]);
+    expect(existsSync(join(repo, 'dev/cart'))).toBe(false);
+    expect(existsSync(join(repo, 'dev/checkout/deployment.yaml'))).toBe(true);
+    expect(readFileSync(join(repo, 'infra/namespace.yaml'), 'utf8')).toBe('kind: Namespace\n');
+    expect(existsSync(join(repo, 'staging/keep.yaml'))).toBe(true);
+    expect(git(repo, 'log', '-1', '--format=%B')).toContain('- cart/dev: removed (was 2.0.0@sha256:');
+    expect(status(repo)).toBe('');
+  });
+
+  it('writes under --path and creates a branch when asked', async () => {
+    const repo = makeRepo({ 'README.md': '# deploy\n' });
+    const missing = await run(compileResult({ checkout: { dev: '1.0.0' } }), { repo, branch: 'env/dev' });
+    expect(missing.diagnostics.map((d) => d.code)).toEqual(['USAGE']);
+    const r = await run(compileResult({ checkout: { dev: '1.0.0' } }), { repo, branch: 'env/dev', createBranch: true, path: 'clusters/eu' });
+    expect(r.diagnostics).toEqual([]);
+    expect(git(repo, 'rev-parse', '--abbrev-ref', 'HEAD').trim()).toBe('env/dev');
+    expect(existsSync(join(repo, 'clusters/eu/dev/checkout/deployment.yaml'))).toBe(true);
+    expect(git(repo, 'ls-tree', '-r', '--name-only', 'main')).not.toContain('clusters');
+  });
+});
+
+describe('publish refuses an unsafe deployment repository, changing nothing', () => {
+  async function setup() {
+    const repo = makeRepo({ 'README.md': '# deploy\n' });
+    await run(compileResult({ checkout: { dev: '1.0.0' } }), { repo });
+    return repo;
+  }
+
+  it('refuses a dirty managed path and names the files', async () => {
+    const repo = await setup();
+    const before = head(repo);
+    writeFileSync(join(repo, 'dev/checkout/deployment.yaml'), 'edited by hand\n');
+    writeFiles(repo, { 'dev/checkout/extra.yaml': 'untracked\n' });
+    const r = await run(compileResult({ checkout: { dev: '1.1.0' } }), { repo });
+    expect(r.committed).toBe(false);
+    expect(r.diagnostics).toHaveLength(1);
+    expect(r.diagnostics[0]).toMatchObject({ code: 'GIT', severity: 'error' });
+    expect(r.diagnostics[0]?.message).toContain('dev/checkout/deployment.yaml');
+    expect(r.diagnostics[0]?.message).toContain('dev/checkout/extra.yaml');
+    expect(head(repo)).toBe(before);
+    expect(readFileSync(join(repo, 'dev/checkout/deployment.yaml'), 'utf8')).toBe('edited by hand\n');
+    expect(readFileSync(join(repo, 'dev/checkout/service.yaml'), 'utf8')).toContain('kind: Service');
+  });
+
+  it('allows unrelated local edits outside the managed paths and keeps them', async () => {
+    const repo = await setup();
+    writeFileSync(join(repo, 'README.md'), '# local edit\n');
+    const r = await run(compileResult({ checkout: { dev: '1.1.0' } }), { repo });
+    expect(r.diagnostics).toEqual([]);
+    expect(r.committed).toBe(true);
+    expect(readFileSync(join(repo, 'README.md'), 'utf8')).toBe('# local edit\n');
+    expect(git(repo, 'show', '--name-only', '--format=', 'HEAD')).not.toContain('README.md');
+  });
+
+  it('refuses staged changes, a merge in progress and a detached HEAD', async () => {
+    const repo = await setup();
+    const before = head(repo);
+    writeFileSync(join(repo, 'README.md'), '# staged\n');
+    git(repo, 'add', 'README.md');
+    let r = await run(compileResult({ checkout: { dev: '1.1.0' } }), { repo });
+    expect(r.diagnostics[0]?.message).toMatch(/staged changes.*README\.md/);
+    git(repo, 'reset', '-q', '--hard');
+
+    writeFileSync(join(repo, '.git/MERGE_HEAD'), before + '\n');
+    r = await run(compileResult({ checkout: { dev: '1.1.0' } }), { repo });
+    expect(r.diagnostics[0]?.message).toContain('a merge in progress');
+    git(repo, 'merge', '--abort');
+
+    git(repo, 'checkout', '-q', '--detach');
+    r = await run(compileResult({ checkout: { dev: '1.1.0' } }), { repo });
+    expect(r.diagnostics[0]?.message).toContain('detached HEAD');
+    expect(head(repo)).toBe(before);
+    r = await run(compileResult({ checkout: { dev: '1.1.0' } }), { repo, allowDetached: true });
+    expect(r.diagnostics).toEqual([]);
+    expect(r.committed).toBe(true);
+    expect(head(repo, 'main')).toBe(before);
+  });
+
+  it('a second publish waits for the lock, or fails naming the holder', async () => {
+    const repo = await setup();
+    const before = head(repo);
+    const lockPath = join(repo, '.git/gitopsc-publish.lock');
+    writeFileSync(lockPath, JSON.stringify({ pid: process.pid, host: hostname(), started: '2024-01-01T00:00:00Z', command: 'gitopsc publish' }));
+    const r = await run(compileResult({ checkout: { dev: '1.1.0' } }), { repo, lockTimeoutMs: 300 });
+    expect(r.diagnostics[0]?.code).toBe('GIT');
+    expect(r.diagnostics[0]?.message).toContain(`pid ${process.pid} on ${hostname()}`);
+    expect(head(repo)).toBe(before);
+    expect(status(repo)).toBe('');
+
+    // released while waiting: the second one goes ahead
+    setTimeout(() => unlinkSync(lockPath), 200);
+    const late = await run(compileResult({ checkout: { dev: '1.1.0' } }), { repo, lockTimeoutMs: 5_000 });
+    expect(late.diagnostics).toEqual([]);
+    expect(late.committed).toBe(true);
+  });
+
+  it('two publishes at once run one after the other, each a whole commit', async () => {
+    const repo = await setup();
+    const [a, b] = await Promise.all([
+      run(compileResult({ checkout: { dev: '2.0.0' }, cart: { dev: '1.0.0' } }), { repo }),
+      run(compileResult({ checkout: { dev: '3.0.0' } }), { repo }),
+    ]);
+    expect([...a.diagnostics, ...b.diagnostics]).toEqual([]);
+    expect(a.committed && b.committed).toBe(true);
+    expect(git(repo, 'rev-list', '--count', 'HEAD').trim()).toBe('4');
+    expect(status(repo)).toBe('');
+    expect(existsSync(join(repo, '.git/gitopsc-publish.lock'))).toBe(false);
+    // the tree is exactly one of the two renders
+    const tree = git(repo, 'ls-tree', '-r', '--name-only', 'HEAD');
+    const deployment = readFileSync(join(repo, 'dev/checkout/deployment.yaml'), 'utf8');
+    if (tree.includes('dev/cart/')) expect(deployment).toContain(':2.0.0@');
+    else expect(deployment).toContain(':3.0.0@');
+  });
+});
+
+describe('publish --push', () => {
+  it('clones a remote, commits and pushes; a second run pushes nothing', async () => {
+    const { bare } = makeRemote({ 'README.md': '# deploy\n' });
+    const r = await run(compileResult({ checkout: { dev: '1.0.0' } }), { repo: bare, push: true });
+    expect(r.diagnostics).toEqual([]);
+    expect(r.pushed).toBe(true);
+    expect(head(bare, 'main')).toBe(r.commit);
+    const again = await run(compileResult({ checkout: { dev: '1.0.0' } }), { repo: bare, push: true });
+    expect(again.diagnostics).toEqual([]);
+    expect(again.committed).toBe(false);
+    expect(again.pushed).toBe(false);
+    expect(head(bare, 'main')).toBe(r.commit);
+  });
+
+  it('refuses to publish into a fresh clone without --push', async () => {
+    const { bare } = makeRemote({ 'README.md': '# deploy\n' });
+    const r = await run(compileResult({ checkout: { dev: '1.0.0' } }), { repo: bare });
+    expect(r.diagnostics.map((d) => d.code)).toEqual(['USAGE']);
+  });
+
+  it('retries a rejected push on top of the moved branch', async () => {
+    const { bare } = makeRemote({ 'README.md': '# deploy\n' });
+    const other = tmp();
+    git(other, 'clone', '-q', bare, 'o');
+    const otherWork = join(other, 'o');
+    const r = await run(compileResult({ checkout: { dev: '1.0.0' } }), {
+      repo: bare,
+      push: true,
+      beforePush: async (attempt) => {
+        if (attempt !== 1) return;
+        writeFiles(otherWork, { 'README.md': '# moved by someone else\n' });
+        git(otherWork, 'commit', '-q', '-am', 'someone else');
+        git(otherWork, 'push', '-q', 'origin', 'main');
+      },
+    });
+    expect(r.diagnostics).toEqual([]);
+    expect(r.pushed).toBe(true);
+    expect(r.attempts).toBe(2);
+    const log = git(bare, 'log', '--format=%s', 'main').trim().split('\n');
+    expect(log).toEqual(['gitopsc: update checkout/dev', 'someone else', 'initial']);
+    expect(git(bare, 'show', 'main:README.md')).toBe('# moved by someone else\n');
+    expect(git(bare, 'show', 'main:dev/checkout/deployment.yaml')).toContain('checkout:1.0.0@');
+  });
+
+  it('fails clearly when the branch keeps moving', async () => {
+    const { bare } = makeRemote({ 'README.md': '# deploy\n' });
+    const other = tmp();
+    git(other, 'clone', '-q', bare, 'o');
+    const otherWork = join(other, 'o');
+    const r = await run(compileResult({ checkout: { dev: '1.0.0' } }), {
+      repo: bare,
+      push: true,
+      pushAttempts: 3,
+      beforePush: async (attempt) => {
+        writeFiles(otherWork, { 'README.md': `# moved ${attempt}\n` });
+        git(otherWork, 'commit', '-q', '-am', `move ${attempt}`);
+        git(otherWork, 'push', '-q', 'origin', 'main');
+      },
+    });
+    expect(r.pushed).toBe(false);
+    expect(r.diagnostics[0]).toMatchObject({ code: 'GIT' });
+    expect(r.diagnostics[0]?.message).toContain('rejected 3 times');
+    expect(git(bare, 'log', '--format=%s', '-1', 'main').trim()).toBe('move 3');
+  });
+
+  it('pushes from a local checkout and fast-forwards it first', async () => {
+    const { bare, work } = makeRemote({ 'README.md': '# deploy\n' });
+    const other = tmp();
+    git(other, 'clone', '-q', bare, 'o');
+    writeFiles(join(other, 'o'), { 'README.md': '# newer\n' });
+    git(join(other, 'o'), 'commit', '-q', '-am', 'newer');
+    git(join(other, 'o'), 'push', '-q', 'origin', 'main');
+    const r = await run(compileResult({ checkout: { dev: '1.0.0' } }), { repo: work, push: true });
+    expect(r.diagnostics).toEqual([]);
+    expect(r.attempts).toBe(1);
+    expect(head(bare, 'main')).toBe(head(work));
+    expect(readFileSync(join(work, 'README.md'), 'utf8')).toBe('# newer\n');
+  });
+});

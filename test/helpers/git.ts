@@ -1,0 +1,134 @@
+/**
+ * Temporary git repositories for tests, made from object literals (as changesets' tests do).
+ * Every git here runs with a private global config and no system config, so results never
+ * depend on the machine; inherited GIT_* variables are removed from process.env once.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { CompileResult, RenderedFile, ResolvedArtifact } from '../../src/pipeline.js';
+
+let configured = false;
+
+/** Isolate git from the machine: private global config, no system config, no inherited GIT_*. */
+export function isolateGit(): void {
+  if (configured) return;
+  configured = true;
+  for (const k of Object.keys(process.env)) if (k.startsWith('GIT_')) delete process.env[k];
+  const home = mkdtempSync(join(tmpdir(), 'gitopsc-home-'));
+  const cfg = join(home, 'gitconfig');
+  writeFileSync(
+    cfg,
+    '[user]\n\tname = Test User\n\temail = test@example.com\n[init]\n\tdefaultBranch = main\n[commit]\n\tgpgsign = false\n[advice]\n\tdetachedHead = false\n',
+  );
+  process.env.GIT_CONFIG_GLOBAL = cfg;
+  process.env.GIT_CONFIG_NOSYSTEM = '1';
+}
+
+export function tmp(prefix = 'gitopsc-test-'): string {
+  return realpathSync(mkdtempSync(join(tmpdir(), prefix)));
+}
+
+export function git(cwd: string, ...args: string[]): string {
+  isolateGit();
+  return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+export function writeFiles(dir: string, files: Record<string, string>): void {
+  for (const [rel, content] of Object.entries(files)) {
+    const p = join(dir, rel);
+    mkdirSync(dirname(p), { recursive: true });
+    writeFileSync(p, content);
+  }
+}
+
+/** A working repository with one commit holding `files`. */
+export function makeRepo(files: Record<string, string>, dir = tmp()): string {
+  mkdirSync(dir, { recursive: true });
+  git(dir, 'init', '-q');
+  writeFiles(dir, files);
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '-q', '--allow-empty', '-m', 'initial');
+  return dir;
+}
+
+/** A bare "remote" seeded with `files`, and a working clone of it. */
+export function makeRemote(files: Record<string, string>): { bare: string; work: string } {
+  const root = tmp();
+  const seed = makeRepo(files, join(root, 'seed'));
+  const bare = join(root, 'remote.git');
+  git(root, 'clone', '-q', '--bare', seed, bare);
+  const work = join(root, 'work');
+  git(root, 'clone', '-q', bare, work);
+  return { bare, work };
+}
+
+export function head(dir: string, ref = 'HEAD'): string {
+  return git(dir, 'rev-parse', ref).trim();
+}
+
+/** A hand-made compile result: `{checkout: {dev: '1.0.0'}}` -> one deployment per service/env. */
+export function compileResult(services: Record<string, Record<string, string>>, extra: Partial<CompileResult> = {}): CompileResult {
+  const files: RenderedFile[] = [];
+  const artifacts: ResolvedArtifact[] = [];
+  const envs = new Set<string>();
+  for (const [service, byEnv] of Object.entries(services)) {
+    for (const [environment, tag] of Object.entries(byEnv)) {
+      envs.add(environment);
+      const digest = 'sha256:' + fakeDigest(`${service}:${tag}`);
+      const image = `registry.example.com/acme/${service}:${tag}@${digest}`;
+      artifacts.push({ service, environment, registry: 'fixtures', package: `acme/${service}`, tag, digest, image });
+      files.push({
+        path: `${environment}/${service}/deployment.yaml`,
+        service,
+        environment,
+        content: deployment(service, environment, image),
+      });
+      files.push({
+        path: `${environment}/${service}/service.yaml`,
+        service,
+        environment,
+        content: `apiVersion: v1\nkind: Service\nmetadata:\n  name: ${service}\n  namespace: ${environment}\nspec:\n  ports:\n    - port: 80\n      targetPort: http\n  selector:\n    app: ${service}\n`,
+      });
+    }
+  }
+  return { diagnostics: [], outputDir: 'rendered', environments: [...envs].sort(), files, artifacts, ...extra };
+}
+
+export function deployment(service: string, environment: string, image: string, replicas = 2): string {
+  return [
+    'apiVersion: apps/v1',
+    'kind: Deployment',
+    'metadata:',
+    `  name: ${service}`,
+    `  namespace: ${environment}`,
+    'spec:',
+    `  replicas: ${replicas}`,
+    '  selector:',
+    '    matchLabels:',
+    `      app: ${service}`,
+    '  template:',
+    '    metadata:',
+    '      labels:',
+    `        app: ${service}`,
+    '    spec:',
+    '      containers:',
+    `        - name: ${service}`,
+    `          image: ${image}`,
+    '          ports:',
+    '            - containerPort: 8080',
+    '              name: http',
+    '',
+  ].join('\n');
+}
+
+export function fakeDigest(s: string): string {
+  let h = 0x811c9dc5;
+  let out = '';
+  for (let round = 0; out.length < 64; round++) {
+    for (const c of s + round) h = Math.imul(h ^ c.charCodeAt(0), 0x01000193) >>> 0;
+    out += h.toString(16).padStart(8, '0');
+  }
+  return out.slice(0, 64);
+}
