@@ -12,6 +12,11 @@ export interface LoadedDoc {
    * `value` at the value. For a path that does not exist, the nearest existing ancestor.
    */
   position(path: JsonPath, target?: 'key' | 'value'): Position;
+  /**
+   * The text the user typed for the scalar at `path` (`1.10` where the data holds 1.1), when the
+   * document came from YAML; used for "quote it" hints.
+   */
+  scalarSource?(path: JsonPath): string | undefined;
 }
 
 export interface LoadResult {

@@ -1,0 +1,87 @@
+/**
+ * JSON Schema validation with one isolated Ajv instance. The instance and each schema are built
+ * lazily, at most once per process: ajv's compile is slow, so commands that never validate never
+ * pay for it.
+ */
+import { readFileSync } from 'node:fs';
+import { Ajv, type ValidateFunction } from 'ajv';
+import addFormatsModule, { type FormatsPlugin } from 'ajv-formats';
+import type { Diagnostic } from '../diagnostics.js';
+import type { LoadedDoc } from '../load/types.js';
+import { ajvErrorsToDiagnostics } from './ajv-errors.js';
+
+export type SchemaKind = 'service' | 'config' | 'catalog';
+export const SCHEMA_KINDS: readonly SchemaKind[] = ['service', 'config', 'catalog'];
+
+/** `$id` of each schema (also what `gitopsc schema` prints). */
+export const SCHEMA_IDS: Readonly<Record<SchemaKind, string>> = {
+  service: 'https://gitopsc.dev/schemas/service.schema.json',
+  config: 'https://gitopsc.dev/schemas/config.schema.json',
+  catalog: 'https://gitopsc.dev/schemas/catalog.schema.json',
+};
+
+/** Where the schema file is: `schemas/` at the package root (from src/validate or dist/validate). */
+export function schemaFileUrl(kind: SchemaKind): URL {
+  return new URL(`../../schemas/${kind}.schema.json`, import.meta.url);
+}
+
+const texts = new Map<SchemaKind, string>();
+
+/** The schema's JSON text, exactly as shipped (read once; these files are part of the package). */
+export function schemaText(kind: SchemaKind): string {
+  let t = texts.get(kind);
+  if (t === undefined) {
+    t = readFileSync(schemaFileUrl(kind), 'utf8');
+    texts.set(kind, t);
+  }
+  return t;
+}
+
+export function schemaObject(kind: SchemaKind): Record<string, unknown> {
+  return JSON.parse(schemaText(kind)) as Record<string, unknown>;
+}
+
+let ajv: Ajv | undefined;
+const validators = new Map<SchemaKind, ValidateFunction>();
+
+function getAjv(): Ajv {
+  if (!ajv) {
+    ajv = new Ajv({
+      allErrors: true,
+      strict: true,
+      strictRequired: false,
+      allowUnionTypes: true,
+      verbose: true,
+      discriminator: true,
+      coerceTypes: false,
+      $data: false,
+      useDefaults: false,
+      removeAdditional: false,
+    });
+    // ajv-formats is CommonJS; its default export is the plugin.
+    const mod = addFormatsModule as unknown as FormatsPlugin & { default?: FormatsPlugin };
+    const addFormats = mod.default ?? mod;
+    addFormats(ajv, ['uri', 'date-time']);
+    // Annotations read by our error mapper and by editors (vscode-json-languageservice).
+    ajv.addKeyword({ keyword: 'errorMessage', schemaType: 'string' });
+    ajv.addKeyword({ keyword: 'patternErrorMessage', schemaType: 'string' });
+  }
+  return ajv;
+}
+
+/** The compiled validator for `kind` (compiled on first use, then cached). */
+export function getValidator(kind: SchemaKind): ValidateFunction {
+  let v = validators.get(kind);
+  if (!v) {
+    v = getAjv().compile(schemaObject(kind));
+    validators.set(kind, v);
+  }
+  return v;
+}
+
+/** JSON Schema validation only: every ajv error as one located SCHEMA diagnostic. */
+export function validateDocument(kind: SchemaKind, doc: LoadedDoc): Diagnostic[] {
+  const validate = getValidator(kind);
+  if (validate(doc.data)) return [];
+  return ajvErrorsToDiagnostics(validate.errors ?? [], doc);
+}
