@@ -127,4 +127,6 @@ export interface LockEntry {
   /** metadata kept so that render can stay offline */
   created?: string;
   labels?: Record<string, string>;
+  /** runtime inputs this entry was resolved with (`<+input>` criteria) */
+  input?: Record<string, string>;
 }

@@ -1,0 +1,109 @@
+import { join } from 'node:path';
+import { error, hasErrors, type Diagnostic } from '../../diagnostics.js';
+import { checkProject } from '../../check/semantic.js';
+import { fsSource, loadLock } from '../../pipeline.js';
+import { loadProject } from '../../project/load.js';
+import type { Project } from '../../project/types.js';
+import { serializeLock } from '../../resolve/lock.js';
+import type { Provider } from '../../resolve/provider.js';
+import { PROVIDERS } from '../../resolve/providers/index.js';
+import { resolveProject, type ExplainBlock } from '../../resolve/resolve.js';
+import { parseInputFlags } from '../../resolve/select/index.js';
+import type { StaticContext } from '../../resolve/providers/static/index.js';
+import { writeFileAtomic } from '../../write/apply.js';
+import type { CommandContext, CommandResult } from '../types.js';
+import { findProject, isResult, plural } from './common.js';
+
+export interface ResolveOptions {
+  update?: boolean | string[];
+  env?: string[];
+  input?: string[];
+  explain?: boolean;
+}
+
+/** The `.gitopsc/` directory at the project root holds every cache; it is safe to delete. */
+export function cacheDir(root: string): string {
+  return join(root, '.gitopsc', 'cache');
+}
+
+async function providersFor(ctx: CommandContext, root: string, project: Project, used: Set<string>): Promise<Map<string, Provider>> {
+  const out = new Map<string, Provider>();
+  for (const [name, config] of Object.entries(project.config.registries ?? {})) {
+    if (!used.has(name)) continue;
+    const kind = await PROVIDERS[config.type]();
+    const base = { name, config, root, host: ctx.host, cacheDir: cacheDir(root) };
+    const c: StaticContext = { ...base, catalog: project.catalogs.get(name) ?? new Map() };
+    out.set(name, kind.create(c));
+  }
+  return out;
+}
+
+function explainLines(blocks: ExplainBlock[]): string[] {
+  const out: string[] = [];
+  for (const b of blocks) {
+    out.push(`${b.service} (${b.environment}) ${b.package}: ${b.result ? `selected ${b.result}` : 'nothing selected'}`);
+    for (const c of b.candidates) out.push(`  ${c.kept ? '+' : '-'} ${c.tag}  ${c.reason}`);
+  }
+  return out;
+}
+
+export async function run(ctx: CommandContext, opts: ResolveOptions): Promise<CommandResult> {
+  const found = await findProject(ctx);
+  if (isResult(found)) return found;
+  const source = fsSource(found.root);
+  const loaded = await loadProject(source, found);
+  const diagnostics: Diagnostic[] = [...loaded.diagnostics];
+  const project = loaded.project;
+  if (!project) return { diagnostics, data: { resolved: [] } };
+  diagnostics.push(...checkProject(project));
+  const inputs = parseInputFlags(opts.input ?? []);
+  if (!inputs.ok) diagnostics.push(...inputs.errors.map((m) => error('USAGE', m.message)));
+  const envNames = project.environments.map((e) => e.name);
+  for (const e of opts.env ?? []) if (!envNames.includes(e)) diagnostics.push(error('USAGE', `--env ${e} is not an environment of this project (${envNames.join(', ')})`));
+  const updateList = Array.isArray(opts.update) ? opts.update : [];
+  for (const s of updateList) if (!project.services.some((d) => d.name === s)) diagnostics.push(error('USAGE', `--update ${s}: no service is named ${s}`));
+  if (hasErrors(diagnostics)) return { diagnostics, data: { resolved: [] } };
+
+  const lockRead = await loadLock(source, project.lockFile);
+  diagnostics.push(...lockRead.diagnostics.map((d) => ({ ...d, severity: 'warning' as const, message: `${d.message} (the entry will be resolved again)` })));
+  const used = new Set(project.services.flatMap((d) => [d.data.spec.artifact.registry, ...Object.values(d.data.spec.environments ?? {}).map((o) => o.artifact?.registry ?? '')]));
+  const providers = await providersFor(ctx, found.root, project, used);
+  const showProgress = ctx.host.interactive && ctx.global.format === 'text' && !ctx.global.quiet;
+  let last = 0;
+  const outcome = await resolveProject(project, lockRead.lock, providers, {
+    update: opts.update === true ? true : updateList.length ? new Set(updateList) : false,
+    inputs: inputs.ok ? inputs.inputs : {},
+    envs: opts.env,
+    explain: opts.explain,
+    progress: showProgress
+      ? (done, total) => {
+          const now = Date.now();
+          if (total > 20 && (now - last > 200 || done === total)) {
+            last = now;
+            ctx.host.log(`\rresolving ${done}/${total}${done === total ? '\n' : ''}`);
+          }
+        }
+      : undefined,
+  });
+  diagnostics.push(...outcome.diagnostics);
+  const resolved = outcome.resolved.map(({ changed: _c, previous: _p, fileDigest, ...r }) => ({ ...r, ...(fileDigest ? { fileDigest } : {}) }));
+  const data: Record<string, unknown> = { resolved, lock: project.lockFile };
+  if (opts.explain) data.explain = outcome.explain;
+  if (hasErrors(diagnostics)) return { diagnostics, data };
+  const text = serializeLock(outcome.lock);
+  const lines: string[] = opts.explain ? explainLines(outcome.explain) : [];
+  for (const r of outcome.resolved.filter((x) => x.changed)) {
+    lines.push(`${r.service} (${r.environment}): ${r.previous ? `${r.previous.tag} -> ` : ''}${r.tag}${r.digest ? ` ${r.digest.slice(0, 19)}` : ''}`);
+  }
+  if (text !== lockRead.text) {
+    try {
+      await writeFileAtomic(join(found.root, project.lockFile), text);
+    } catch (e) {
+      diagnostics.push(error('FILESYSTEM', `cannot write ${project.lockFile}: ${(e as Error).message}`, { file: project.lockFile }));
+      return { diagnostics, data };
+    }
+    lines.push(`wrote ${project.lockFile} (${`${outcome.resolved.length} ${outcome.resolved.length === 1 ? 'entry' : 'entries'}`}; ${outcome.resolved.filter((x) => x.changed).length} changed)`);
+  } else lines.push(`${project.lockFile} is up to date (${`${outcome.resolved.length} ${outcome.resolved.length === 1 ? 'entry' : 'entries'}`})`);
+  data.changed = outcome.resolved.filter((x) => x.changed).map((r) => ({ service: r.service, environment: r.environment, from: r.previous ?? null, to: { tag: r.tag, digest: r.digest ?? null } }));
+  return { diagnostics, data, lines };
+}

@@ -1,0 +1,131 @@
+/**
+ * The CLI: parse arguments with commander, run one command, format its result, and return the
+ * exit code. Never calls process.exit(); bin.ts sets process.exitCode.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import { error, exitCodeFor, EXIT, type ExitCode } from '../diagnostics.js';
+import { nodeHost, type Host } from '../host.js';
+import { formatResult, type Format } from './output/format.js';
+import type { CommandContext, CommandResult, GlobalOptions } from './types.js';
+
+export interface Io {
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+function collect(v: string, prev: string[] = []): string[] {
+  return [...prev, v];
+}
+
+/** `--format` as given anywhere in argv, so that even a usage error can be printed as JSON. */
+function sniffFormat(argv: readonly string[]): Format {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const v = a.startsWith('--format=') ? a.slice(9) : a === '--format' ? argv[i + 1] : undefined;
+    if (v === 'json' || v === 'github' || v === 'text') return v;
+  }
+  return 'text';
+}
+
+export async function main(argv: readonly string[], io: Io = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) }, host: Host = nodeHost()): Promise<ExitCode> {
+  let result: CommandResult | undefined;
+  let global: GlobalOptions | undefined;
+  const program = new Command();
+  const usageOut: string[] = [];
+  program
+    .name('gitopsc')
+    .description('A declarative GitOps config compiler: validate service YAML, resolve artifact versions to digests, render Kubernetes and AWS Lambda configs.')
+    .version(VERSION, '--version', 'print the version')
+    .option('--cwd <dir>', 'run as if started in <dir>', process.cwd())
+    .option('--config <file>', 'use this config file instead of searching for one')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'github']).default('text'))
+    .option('--quiet', 'print only problems', false)
+    .option('--no-color', 'no colours in output')
+    .option('--debug', 'print stack traces of internal errors', false)
+    .showHelpAfterError(false)
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => usageOut.push(s), writeErr: (s) => usageOut.push(s) });
+
+  const ctx = (): CommandContext => {
+    const o = program.opts<{ cwd: string; config?: string; format: Format; quiet: boolean; color: boolean; debug: boolean }>();
+    global = { cwd: resolve(o.cwd), config: o.config, format: o.format, quiet: o.quiet, color: o.color, debug: o.debug };
+    return { host, global };
+  };
+
+  program
+    .command('validate')
+    .description('load, schema and semantic checks of config, services and templates; no network')
+    .action(async () => {
+      result = await (await import('./commands/validate.js')).run(ctx());
+    });
+  program
+    .command('resolve')
+    .description('resolve missing or stale lock entries against the registries and write the lock')
+    .option('--update [service...]', 're-resolve (all services, or the ones named) to pick up newer versions')
+    .option('--env <env>', 'only this environment (repeatable)', collect)
+    .option('--input <key=value>', 'a runtime input: service.tag=1.4.3 or tag=1.4.3 (repeatable)', collect)
+    .option('--explain', 'list the candidates and why each was kept or dropped')
+    .action(async (o: { update?: boolean | string[]; env?: string[]; input?: string[]; explain?: boolean }) => {
+      result = await (await import('./commands/resolve.js')).run(ctx(), o);
+    });
+  program
+    .command('render')
+    .description('render from the lock, offline, into <output.dir>/<env>/<service>/')
+    .option('--env <env>', 'only this environment (repeatable)', collect)
+    .option('--out <dir>', 'output directory (default: output.dir of the config)')
+    .option('--check', 'write nothing; exit 1 listing every file that differs, is missing or would be pruned')
+    .action(async (o: { env?: string[]; out?: string; check?: boolean }) => {
+      result = await (await import('./commands/render.js')).run(ctx(), o);
+    });
+  program
+    .command('init')
+    .description('scaffold a working example project (static catalog, one service, two environments)')
+    .action(async () => {
+      result = await (await import('./commands/init.js')).run(ctx());
+    });
+  program
+    .command('schema')
+    .description('print a JSON Schema: service, config or catalog')
+    .argument('<name>', 'service | config | catalog')
+    .action(async (name: string) => {
+      ctx();
+      result = (await import('./commands/schema.js')).run(name);
+    });
+  await registerGitCommands(program, ctx, (r) => (result = r));
+
+  const format = sniffFormat(argv);
+  try {
+    await program.parseAsync(['node', 'gitopsc', ...argv]);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') {
+        io.stdout(usageOut.join(''));
+        return EXIT.ok;
+      }
+      result = { diagnostics: [error('USAGE', e.message.replace(/^error: /, ''))] };
+      if (format === 'text') io.stderr(usageOut.join('') ? '' : '');
+    } else {
+      const debug = argv.includes('--debug');
+      const err = e as Error;
+      result = { diagnostics: [error('INTERNAL', `internal error (a bug in gitopsc, please report it): ${err.message}${debug ? `\n${err.stack}` : ' (run with --debug for the stack)'}`)] };
+    }
+  }
+  if (!result) {
+    // no command given
+    io.stdout(program.helpInformation());
+    return argv.length === 0 ? EXIT.usage : EXIT.usage;
+  }
+  const out = formatResult(global?.format ?? format, result, { quiet: global?.quiet ?? false });
+  if (out.stdout) io.stdout(out.stdout);
+  if (out.stderr) io.stderr(out.stderr);
+  return result.exitCode ?? exitCodeFor(result.diagnostics);
+}
+
+/** publish and diff live in src/cli/commands/{publish,diff}.ts (the GitOps loop). */
+async function registerGitCommands(program: Command, ctx: () => CommandContext, set: (r: CommandResult) => void): Promise<void> {
+  (await import('./commands/git-commands.js')).registerGitCommands(program, ctx, set);
+}

@@ -1,0 +1,118 @@
+/**
+ * Config discovery (host side): cosmiconfig searches from --cwd upward to the git root for
+ * every file form of the contract; `--config FILE` names one. YAML and JSON configs are then
+ * loaded by our own loader so that diagnostics carry positions; JS/TS configs are evaluated by
+ * cosmiconfig (their diagnostics point at line 1).
+ */
+import { existsSync, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { cosmiconfig } from 'cosmiconfig';
+import { error, type Diagnostic } from '../diagnostics.js';
+
+export const SEARCH_PLACES = [
+  'package.json',
+  '.gitopscrc',
+  '.gitopscrc.json',
+  '.gitopscrc.yaml',
+  '.gitopscrc.yml',
+  'gitopsc.config.yaml',
+  'gitopsc.config.yml',
+  'gitopsc.config.json',
+  'gitopsc.config.js',
+  'gitopsc.config.mjs',
+  'gitopsc.config.cjs',
+  'gitopsc.config.ts',
+];
+
+export interface DiscoveredProject {
+  ok: true;
+  /** absolute project root: the config file's directory */
+  root: string;
+  /** config file, relative to root */
+  configFile: string;
+  /** the evaluated config for JS/TS configs (no positions); absent for YAML/JSON/package.json */
+  configData?: unknown;
+  /** for package.json configs: the key holding the config */
+  configKey?: string;
+}
+
+export type DiscoverResult = DiscoveredProject | { ok: false; diagnostics: Diagnostic[] };
+
+export function findGitRoot(start: string): string | undefined {
+  let dir = start;
+  for (;;) {
+    if (existsSync(resolve(dir, '.git'))) return dir;
+    const up = dirname(dir);
+    if (up === dir) return undefined;
+    dir = up;
+  }
+}
+
+const NOT_FOUND_HINT = 'create one with `gitopsc init` (or pass --config FILE)';
+
+function isDataFile(file: string): boolean {
+  return /(\.ya?ml|\.json|^\.gitopscrc)$/.test(basename(file));
+}
+
+export async function discoverProject(opts: { cwd: string; config?: string }): Promise<DiscoverResult> {
+  const cwd = resolve(opts.cwd);
+  if (!existsSync(cwd) || !statSync(cwd).isDirectory()) {
+    return { ok: false, diagnostics: [error('USAGE', `--cwd ${opts.cwd} is not a directory`)] };
+  }
+  const explorer = cosmiconfig('gitopsc', {
+    searchPlaces: SEARCH_PLACES,
+    stopDir: findGitRoot(cwd) ?? cwd,
+    searchStrategy: 'global',
+    cache: false,
+    // Data files are only located here; our loader parses them with positions later.
+    loaders: {
+      '.yaml': () => ({ located: true }),
+      '.yml': () => ({ located: true }),
+      noExt: () => ({ located: true }),
+      '.json': (filepath: string, content: string) => {
+        if (basename(filepath) !== 'package.json') return { located: true };
+        try {
+          return JSON.parse(content) as unknown;
+        } catch {
+          return null;
+        }
+      },
+    },
+  });
+  try {
+    if (opts.config) {
+      const file = resolve(cwd, opts.config);
+      if (!existsSync(file)) {
+        return { ok: false, diagnostics: [error('CONFIG_NOT_FOUND', `config file ${opts.config} does not exist: ${NOT_FOUND_HINT}`)] };
+      }
+      return await located(file, isDataFile(file) ? undefined : (await explorer.load(file))?.config);
+    }
+    const found = await explorer.search(cwd);
+    if (!found || found.isEmpty) {
+      return {
+        ok: false,
+        diagnostics: [error('CONFIG_NOT_FOUND', `no gitopsc config found in ${cwd} or above it (gitopsc.config.yaml, .gitopscrc, package.json "gitopsc", ...): ${NOT_FOUND_HINT}`)],
+      };
+    }
+    if (basename(found.filepath) === 'package.json') return { ok: true, root: dirname(found.filepath), configFile: 'package.json', configKey: 'gitopsc' };
+    return await located(found.filepath, isDataFile(found.filepath) ? undefined : found.config);
+  } catch (e) {
+    // A JS/TS config that throws while being evaluated is the user's error, not ours.
+    const file = opts.config ?? 'config';
+    return { ok: false, diagnostics: [error('SCHEMA', `cannot evaluate ${file}: ${(e as Error).message.split('\n')[0]}`, { line: 1, column: 1 })] };
+  }
+}
+
+async function located(file: string, configData: unknown): Promise<DiscoveredProject> {
+  const root = dirname(file);
+  const rel = relative(root, file).split(sep).join('/');
+  const out: DiscoveredProject = { ok: true, root, configFile: rel };
+  if (basename(file) === 'package.json') out.configKey = 'gitopsc';
+  else if (configData !== undefined) out.configData = configData;
+  return out;
+}
+
+export function toProjectPath(root: string, abs: string): string {
+  const r = isAbsolute(abs) ? relative(root, abs) : abs;
+  return r.split(sep).join('/');
+}

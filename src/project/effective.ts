@@ -1,0 +1,45 @@
+/**
+ * The effective service in one environment: the base spec with the environment's overrides
+ * deep-merged over it (arrays and scalars replace; `artifact.select` replaces whole). Pure.
+ */
+import type { ArtifactSpec } from '../model.js';
+import type { ServiceDecl } from './types.js';
+
+export function deepMerge(base: unknown, over: unknown): unknown {
+  if (over === undefined) return base;
+  if (!isPlainObject(base) || !isPlainObject(over)) return over;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = deepMerge(base[k], v);
+  return out;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export interface EffectiveService {
+  artifact: ArtifactSpec;
+  target: 'kubernetes' | 'lambda';
+  spec: Record<string, unknown>;
+  /** JSON path of the `select` that applies (for positions) */
+  selectPath: (string | number)[];
+  artifactPath: (string | number)[];
+}
+
+export function effectiveService(decl: ServiceDecl, env: string): EffectiveService {
+  const s = decl.data.spec;
+  const o = s.environments?.[env];
+  const target = s.kubernetes ? 'kubernetes' : 'lambda';
+  const base = (s[target] ?? {}) as Record<string, unknown>;
+  const spec = deepMerge(base, o?.[target]) as Record<string, unknown>;
+  const overSelect = o?.artifact?.select;
+  const artifact: ArtifactSpec = { ...s.artifact, ...(o?.artifact ?? {}), select: overSelect ?? s.artifact.select };
+  const hasOverArtifact = o?.artifact !== undefined;
+  return {
+    artifact,
+    target,
+    spec,
+    selectPath: overSelect ? ['spec', 'environments', env, 'artifact', 'select'] : ['spec', 'artifact', 'select'],
+    artifactPath: hasOverArtifact ? ['spec', 'environments', env, 'artifact'] : ['spec', 'artifact'],
+  };
+}

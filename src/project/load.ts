@@ -1,0 +1,146 @@
+/**
+ * Load a project from a ProjectSource: config, service files, static catalogs. Pure over the
+ * source (no fs, no network): every user mistake becomes a located diagnostic.
+ */
+import { error, type Diagnostic } from '../diagnostics.js';
+import { loadYaml } from '../load/yaml.js';
+import type { LoadedDoc } from '../load/types.js';
+import type { ProjectConfig, ServiceFile, VersionInfo } from '../model.js';
+import type { ProjectSource } from '../pipeline.js';
+import { matchGlobs } from '../source/glob.js';
+import { validateCatalog, validateConfig, validateService } from '../validate/index.js';
+import { joinRel, safeRelative } from './paths.js';
+import type { Project, ServiceDecl } from './types.js';
+
+export interface ConfigRef {
+  configFile: string;
+  configData?: unknown;
+  configKey?: string;
+}
+
+/** A LoadedDoc view of a sub-tree (package.json "gitopsc" key). */
+function subDoc(doc: LoadedDoc, prefix: string[]): LoadedDoc {
+  let data: unknown = doc.data;
+  for (const k of prefix) data = (data as Record<string, unknown> | undefined)?.[k];
+  return { file: doc.file, data, position: (path, target) => doc.position([...prefix, ...path], target) };
+}
+
+/** A positionless doc for JS/TS configs: every diagnostic points at line 1. */
+function plainDoc(file: string, data: unknown): LoadedDoc {
+  return { file, data, position: () => ({ line: 1, column: 1 }) };
+}
+
+export async function loadConfig(source: ProjectSource, ref: ConfigRef): Promise<{ doc?: LoadedDoc; configPath: string[]; diagnostics: Diagnostic[] }> {
+  if (ref.configData !== undefined) {
+    const data = ref.configData && typeof ref.configData === 'object' && 'default' in (ref.configData as object) ? (ref.configData as { default: unknown }).default : ref.configData;
+    const doc = plainDoc(ref.configFile, data);
+    return { doc, configPath: [], diagnostics: validateConfig(doc) };
+  }
+  const bytes = await source.read(ref.configFile);
+  if (!bytes) return { configPath: [], diagnostics: [error('CONFIG_NOT_FOUND', `config file ${ref.configFile} does not exist`)] };
+  const loaded = loadYaml(ref.configFile, bytes);
+  if (!loaded.doc) return { configPath: [], diagnostics: loaded.diagnostics };
+  const configPath = ref.configKey ? [ref.configKey] : [];
+  const doc = configPath.length ? subDoc(loaded.doc, configPath) : loaded.doc;
+  if (doc.data === null || doc.data === undefined) doc.data = {};
+  return { doc, configPath, diagnostics: [...loaded.diagnostics, ...validateConfig(doc)] };
+}
+
+function pathDiag(doc: LoadedDoc, path: (string | number)[], what: string, value: string): Diagnostic {
+  const pos = doc.position(path, 'value');
+  return error('SCHEMA', `${what} "${value}" must be a relative path inside the project (no absolute paths, no "..")`, { file: doc.file, ...pos });
+}
+
+export async function loadProject(source: ProjectSource, ref: ConfigRef): Promise<{ project?: Project; diagnostics: Diagnostic[] }> {
+  const cfg = await loadConfig(source, ref);
+  const diagnostics = [...cfg.diagnostics];
+  if (!cfg.doc || diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
+  const doc = cfg.doc;
+  const config = doc.data as ProjectConfig;
+
+  const paths: Record<string, string> = {};
+  const checkPath = (key: string, path: (string | number)[], value: string | undefined, fallback: string) => {
+    const v = value ?? fallback;
+    const safe = safeRelative(v);
+    if (safe === undefined || (key === 'output' && safe === '.')) diagnostics.push(pathDiag(doc, path, key, v));
+    else paths[key] = safe;
+  };
+  checkPath('output', ['output', 'dir'], config.output?.dir, 'rendered');
+  checkPath('lock', ['lock'], config.lock, 'gitopsc.lock');
+  if (config.templates !== undefined) checkPath('templates', ['templates'], config.templates, '');
+  for (const [name, reg] of Object.entries(config.registries ?? {})) {
+    if (reg.type === 'static') checkPath(`catalog:${name}`, ['registries', name, 'path'], reg.path, '');
+  }
+  const patterns = config.services ?? ['services/**/*.yaml'];
+  patterns.forEach((p, i) => {
+    if (safeRelative(p.replace(/^!/, '')) === undefined) diagnostics.push(pathDiag(doc, ['services', i], 'services pattern', p));
+  });
+  if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
+
+  const all = await (source.list as (exclude?: string[]) => Promise<string[]>)([paths.output!]);
+  const files = matchGlobs(all, patterns).filter((f) => f !== ref.configFile && f !== paths.lock);
+
+  const services: ServiceDecl[] = [];
+  const loadedServices = await Promise.all(files.map(async (f) => ({ f, bytes: await source.read(f) })));
+  for (const { f, bytes } of loadedServices) {
+    if (!bytes) continue;
+    const r = loadYaml(f, bytes);
+    diagnostics.push(...r.diagnostics);
+    if (!r.doc) continue;
+    const v = validateService(r.doc);
+    diagnostics.push(...v);
+    if (v.some((d) => d.severity === 'error')) continue;
+    const data = r.doc.data as ServiceFile;
+    services.push({ name: data.metadata.name, file: f, doc: r.doc, data });
+  }
+
+  const catalogs = new Map<string, Map<string, VersionInfo[]>>();
+  for (const [name, reg] of Object.entries(config.registries ?? {})) {
+    if (reg.type !== 'static') continue;
+    const file = paths[`catalog:${name}`]!;
+    const bytes = await source.read(file);
+    if (!bytes) {
+      diagnostics.push(error('SCHEMA', `static catalog ${file} of registry "${name}" does not exist`, { file: doc.file, ...doc.position(['registries', name, 'path'], 'value') }));
+      continue;
+    }
+    const r = loadYaml(file, bytes, { maxBytes: 64 * 1024 * 1024 });
+    diagnostics.push(...r.diagnostics);
+    if (!r.doc) continue;
+    const v = validateCatalog(r.doc);
+    diagnostics.push(...v);
+    if (v.some((d) => d.severity === 'error')) continue;
+    const packages = (r.doc.data as { packages?: Record<string, VersionInfo[]> }).packages ?? {};
+    catalogs.set(name, new Map(Object.entries(packages).map(([pkg, versions]) => [pkg, versions.map(normalizeCatalogVersion)])));
+  }
+
+  const environments = (config.environments?.length ? config.environments : [{ name: 'default' }]).map((e) => ({ name: e.name, production: e.production ?? false }));
+  const project: Project = {
+    configFile: ref.configFile,
+    configDoc: doc,
+    configPath: cfg.configPath,
+    config,
+    environments,
+    outputDir: paths.output!,
+    lockFile: paths.lock!,
+    templatesDir: paths.templates,
+    services,
+    catalogs,
+  };
+  return { project, diagnostics };
+}
+
+/** Catalog `platforms` may be a list or a map platform -> created time. */
+function normalizeCatalogVersion(v: VersionInfo & { platforms?: unknown }): VersionInfo {
+  const out: VersionInfo = { ...v, tag: String(v.tag) };
+  const p = v.platforms as unknown;
+  if (Array.isArray(p)) out.platforms = p.map((s) => (typeof s === 'string' ? splitPlatform(s) : (s as never)));
+  else if (p && typeof p === 'object') out.platforms = Object.entries(p as Record<string, string>).map(([s, created]) => ({ ...splitPlatform(s), created }));
+  return out;
+}
+
+function splitPlatform(s: string): { os: string; architecture: string; variant?: string } {
+  const [os = '', architecture = '', variant] = s.split('/');
+  return variant ? { os, architecture, variant } : { os, architecture };
+}
+
+export { joinRel };

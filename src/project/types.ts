@@ -1,0 +1,26 @@
+import type { LoadedDoc } from '../load/types.js';
+import type { EnvironmentConfig, ProjectConfig, ServiceFile, VersionInfo } from '../model.js';
+
+/** A loaded, schema-valid project. */
+export interface Project {
+  configFile: string;
+  /** present for YAML/JSON configs: positions for diagnostics */
+  configDoc?: LoadedDoc;
+  /** path prefix of the config inside configDoc (package.json: ["gitopsc"]) */
+  configPath: string[];
+  config: ProjectConfig;
+  environments: Required<EnvironmentConfig>[];
+  outputDir: string;
+  lockFile: string;
+  templatesDir?: string;
+  services: ServiceDecl[];
+  /** static catalogs by registry name */
+  catalogs: Map<string, Map<string, VersionInfo[]>>;
+}
+
+export interface ServiceDecl {
+  name: string;
+  file: string;
+  doc: LoadedDoc;
+  data: ServiceFile;
+}

@@ -1,0 +1,116 @@
+/**
+ * The template context for one service in one environment (CONTRACT 4.1), plus the derived
+ * views the built-in templates use (`k8s`, `lambda`). Pure.
+ */
+import type { LockEntry } from '../model.js';
+
+export interface RenderUnit {
+  service: string;
+  /** project-relative service file, for diagnostics */
+  file: string;
+  environment: { name: string; production: boolean };
+  labels: Record<string, string>;
+  target: 'kubernetes' | 'lambda';
+  /** the target block after the environment's overrides are merged */
+  spec: Record<string, unknown>;
+  artifact: {
+    registry: string;
+    package: string;
+    format: 'image' | 'file';
+    file?: string;
+    /** host[:port][/prefix]/package */
+    reference: string;
+  };
+  lock: LockEntry;
+}
+
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+
+function sortedRecord<T>(entries: [string, T][]): Record<string, T> {
+  const o: Record<string, T> = {};
+  for (const [k, v] of entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) o[k] = v;
+  return o;
+}
+
+export function imageReference(reference: string, tag: string, digest?: string): string {
+  return digest ? `${reference}:${tag}@${digest}` : `${reference}:${tag}`;
+}
+
+/** Expand `{package}`, `{tag}`, `{file}`, `{digest}`, `{fileDigest}`, `{service}`, `{environment}`. */
+export function expandKey(template: string, values: Record<string, string | undefined>): string {
+  return template.replace(/\{(\w+)\}/g, (m, k: string) => values[k] ?? m);
+}
+
+export function buildContext(u: RenderUnit): Record<string, unknown> {
+  const { lock } = u;
+  const image = imageReference(u.artifact.reference, lock.tag, lock.digest);
+  const selectorLabels = sortedRecord([
+    ['app.kubernetes.io/name', u.service],
+    ['app.kubernetes.io/instance', `${u.service}-${u.environment.name}`],
+  ]);
+  const standard: [string, string][] = [
+    ...Object.entries(selectorLabels),
+    ['app.kubernetes.io/managed-by', 'gitopsc'],
+  ];
+  if (lock.tag.length <= 63 && LABEL_VALUE.test(lock.tag)) standard.push(['app.kubernetes.io/version', lock.tag]);
+  const standardKeys = new Set(standard.map(([k]) => k));
+  const labels = sortedRecord([...Object.entries(u.labels).filter(([k]) => !standardKeys.has(k)), ...standard]);
+  const spec = u.spec;
+  const context: Record<string, unknown> = {
+    service: { name: u.service, labels: u.labels },
+    environment: u.environment,
+    artifact: {
+      registry: u.artifact.registry,
+      package: u.artifact.package,
+      tag: lock.tag,
+      digest: lock.digest ?? '',
+      image,
+      fileDigest: lock.fileDigest ?? '',
+      labels: lock.labels ?? {},
+      created: lock.created ?? '',
+    },
+    spec,
+  };
+  if (u.target === 'kubernetes') {
+    const env = (spec.env ?? {}) as Record<string, string>;
+    const ports = (spec.ports ?? []) as { name?: string; containerPort: number; protocol?: string }[];
+    const svc = spec.service as { targetPort?: unknown; port?: unknown } | undefined;
+    const backend = svc?.port ?? ports[0]?.containerPort ?? 80;
+    context.k8s = {
+      labels,
+      selectorLabels,
+      env: Object.keys(env)
+        .sort()
+        .map((name) => ({ name, value: String(env[name]) })),
+      ports: ports.map((p) => ({ ...p, protocol: p.protocol ?? 'TCP' })),
+      imagePullSecrets: ((spec.imagePullSecrets ?? []) as string[]).map((name) => ({ name })),
+      ingressBackendPort: typeof backend === 'number' ? { number: backend } : { name: String(backend) },
+    };
+  } else {
+    const zip = u.artifact.format === 'file';
+    const code = (spec.code ?? {}) as { s3Bucket?: string; s3Key?: string; s3ObjectVersion?: string };
+    const keyValues = {
+      package: u.artifact.package,
+      tag: lock.tag,
+      file: u.artifact.file,
+      digest: lock.digest,
+      fileDigest: lock.fileDigest,
+      service: u.service,
+      environment: u.environment.name,
+    };
+    context.lambda = {
+      zip,
+      packageType: zip ? 'Zip' : 'Image',
+      code: zip
+        ? {
+            S3Bucket: code.s3Bucket ?? '',
+            S3Key: expandKey(code.s3Key ?? '{package}/{tag}/{file}', keyValues),
+            ...(code.s3ObjectVersion ? { S3ObjectVersion: code.s3ObjectVersion } : {}),
+          }
+        : { ImageUri: image },
+      architectures: (spec.architectures as string[] | undefined) ?? ['x86_64'],
+      tags: sortedRecord([...Object.entries(labels)]),
+    };
+  }
+  return context;
+}

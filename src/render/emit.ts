@@ -1,0 +1,91 @@
+/**
+ * Canonical serialisation of rendered data: sorted keys, LF, trailing newline, and every string
+ * that a YAML 1.1 or 1.2 reader could take for something else (`yes`, `no`, `on`, `1.10`,
+ * `0755`, `2024-01-01`, `null`, `~`) double-quoted. Pure and byte-stable.
+ */
+
+const AMBIGUOUS_WORDS = new Set(
+  ['y', 'n', 'yes', 'no', 'on', 'off', 'true', 'false', 'null'].flatMap((w) => [w, w.toUpperCase(), w[0]!.toUpperCase() + w.slice(1)]),
+);
+
+/** A plain YAML scalar only when no reader could misread it; otherwise JSON-quoted. */
+export function yamlString(s: string): string {
+  if (/^[A-Za-z_/][A-Za-z0-9_./-]*$/.test(s) && !AMBIGUOUS_WORDS.has(s) && s.length <= 1024) return s;
+  return JSON.stringify(s);
+}
+
+function yamlScalar(v: unknown): string | undefined {
+  if (v === null || v === undefined) return 'null';
+  if (typeof v === 'string') return yamlString(v);
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : 'null';
+  if (typeof v === 'boolean') return String(v);
+  if (typeof v === 'bigint') return v.toString();
+  if (Array.isArray(v) && v.length === 0) return '[]';
+  if (typeof v === 'object' && Object.keys(v as object).length === 0) return '{}';
+  return undefined;
+}
+
+function sortedKeys(o: object): string[] {
+  return Object.keys(o).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+function emitBlock(v: unknown, indent: number, out: string[]): void {
+  const pad = ' '.repeat(indent);
+  if (Array.isArray(v)) {
+    for (const item of v) {
+      const s = yamlScalar(item);
+      if (s !== undefined) {
+        out.push(`${pad}- ${s}`);
+        continue;
+      }
+      // A nested block: its first line goes after "- ", the rest indented by two more.
+      const inner: string[] = [];
+      emitBlock(item, indent + 2, inner);
+      out.push(`${pad}- ${inner[0]!.slice(indent + 2)}`, ...inner.slice(1));
+    }
+    return;
+  }
+  const o = v as Record<string, unknown>;
+  for (const k of sortedKeys(o)) {
+    const val = o[k];
+    const s = yamlScalar(val);
+    if (s !== undefined) out.push(`${pad}${yamlString(k)}: ${s}`);
+    else {
+      out.push(`${pad}${yamlString(k)}:`);
+      emitBlock(val, Array.isArray(val) ? indent + 2 : indent + 2, out);
+    }
+  }
+}
+
+/** One YAML document for a value, with a trailing newline. */
+export function emitYaml(value: unknown): string {
+  const s = yamlScalar(value);
+  if (s !== undefined) return s + '\n';
+  const out: string[] = [];
+  emitBlock(value, 0, out);
+  return out.join('\n') + '\n';
+}
+
+/** A flow (single-line) YAML/JSON rendering of a value for use inside a template. */
+export function emitYamlValue(value: unknown, _indent = 0): string {
+  return emitJsonValue(value);
+}
+
+function sortDeep(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortDeep);
+  if (v && typeof v === 'object') {
+    const o: Record<string, unknown> = {};
+    for (const k of sortedKeys(v)) o[k] = sortDeep((v as Record<string, unknown>)[k]);
+    return o;
+  }
+  return v;
+}
+
+export function emitJsonValue(value: unknown): string {
+  return JSON.stringify(sortDeep(value));
+}
+
+/** A pretty JSON document with sorted keys and a trailing newline. */
+export function emitJson(value: unknown): string {
+  return JSON.stringify(sortDeep(value), null, 2) + '\n';
+}

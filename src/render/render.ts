@@ -1,0 +1,116 @@
+/**
+ * Rendering: compile the template set once, then render each (service, environment) unit into
+ * canonical files. Pure: template sources come in as data, files go out as data.
+ */
+import { parseAllDocuments } from 'yaml';
+import { error, type Diagnostic } from '../diagnostics.js';
+import type { RenderedFile } from '../pipeline.js';
+import { buildContext, type RenderUnit } from './context.js';
+import { emitJson, emitYaml } from './emit.js';
+import { TemplateError, type CompiledTemplate, type TemplateEngine } from './handlebars.js';
+
+export type Target = 'kubernetes' | 'lambda';
+
+export interface TemplateSource {
+  target: Target;
+  /** output file name: `deployment.yaml`, `function.json` */
+  name: string;
+  /** where the template came from, for diagnostics (project-relative, or `<builtin>/...`) */
+  file: string;
+  source: string;
+}
+
+interface Compiled {
+  target: Target;
+  name: string;
+  file: string;
+  kind: 'yaml' | 'json';
+  fn: CompiledTemplate;
+}
+
+export interface TemplateSet {
+  templates: Compiled[];
+  diagnostics: Diagnostic[];
+}
+
+export function templateKind(name: string): 'yaml' | 'json' | undefined {
+  if (/\.ya?ml$/.test(name)) return 'yaml';
+  if (/\.json$/.test(name)) return 'json';
+  return undefined;
+}
+
+/** Compile every template once. Project templates with the same target and name replace built-ins. */
+export function compileTemplates(engine: TemplateEngine, sources: TemplateSource[]): TemplateSet {
+  const byKey = new Map<string, TemplateSource>();
+  for (const s of sources) byKey.set(`${s.target}/${s.name}`, s);
+  const templates: Compiled[] = [];
+  const diagnostics: Diagnostic[] = [];
+  for (const key of [...byKey.keys()].sort()) {
+    const s = byKey.get(key)!;
+    const kind = templateKind(s.name);
+    if (!kind) {
+      diagnostics.push(error('TEMPLATE', `template ${s.name} must render a .yaml, .yml or .json file`, { file: s.file, line: 1, column: 1 }));
+      continue;
+    }
+    try {
+      templates.push({ target: s.target, name: s.name, file: s.file, kind, fn: engine.compile(s.source, kind) });
+    } catch (e) {
+      if (!(e instanceof TemplateError)) throw e;
+      diagnostics.push(error('TEMPLATE', e.message, { file: s.file, line: e.line, column: e.column }));
+    }
+  }
+  return { templates, diagnostics };
+}
+
+/** Canonicalise one rendered text: parse it and emit it with sorted keys and safe quoting. */
+export function canonicalize(text: string, kind: 'yaml' | 'json'): { ok: true; content: string } | { ok: false; message: string; line: number } {
+  if (kind === 'json') {
+    try {
+      const v: unknown = JSON.parse(text);
+      if (!v || typeof v !== 'object' || Array.isArray(v)) return { ok: false, message: 'rendered JSON is not an object', line: 1 };
+      return { ok: true, content: emitJson(v) };
+    } catch (e) {
+      const m = /position (\d+)/.exec((e as Error).message);
+      const line = m ? text.slice(0, Number(m[1])).split('\n').length : 1;
+      return { ok: false, message: `rendered output is not valid JSON: ${(e as Error).message}`, line };
+    }
+  }
+  const docs = parseAllDocuments(text, { version: '1.2', merge: false, uniqueKeys: true, resolveKnownTags: false, prettyErrors: false });
+  const list = Array.isArray(docs) ? docs : [];
+  if (list.length !== 1) return { ok: false, message: `rendered output must be exactly one YAML document (got ${list.length})`, line: 1 };
+  const doc = list[0]!;
+  const problem = doc.errors[0] ?? doc.warnings[0];
+  if (problem) {
+    const line = problem.linePos?.[0]?.line ?? 1;
+    return { ok: false, message: `rendered output is not valid YAML: ${problem.message.split('\n')[0]}`, line };
+  }
+  const v: unknown = doc.toJS({ maxAliasCount: 0 });
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return { ok: false, message: 'rendered YAML is not a mapping', line: 1 };
+  return { ok: true, content: emitYaml(v) };
+}
+
+export function renderUnit(set: TemplateSet, unit: RenderUnit, outputPrefix = ''): { files: RenderedFile[]; diagnostics: Diagnostic[] } {
+  const context = buildContext(unit);
+  const files: RenderedFile[] = [];
+  const diagnostics: Diagnostic[] = [];
+  const at = { service: unit.service, environment: unit.environment.name };
+  for (const t of set.templates) {
+    if (t.target !== unit.target) continue;
+    let text: string;
+    try {
+      text = t.fn(context);
+    } catch (e) {
+      if (!(e instanceof TemplateError)) throw e;
+      diagnostics.push(error('TEMPLATE', `${e.message} (rendering ${unit.service} for ${unit.environment.name})`, { file: t.file, line: e.line, column: e.column, ...at }));
+      continue;
+    }
+    if (text.trim() === '') continue; // a template that renders nothing declares no resource
+    const c = canonicalize(text, t.kind);
+    if (!c.ok) {
+      diagnostics.push(error('TEMPLATE', `${c.message} at rendered line ${c.line} (rendering ${unit.service} for ${unit.environment.name})`, { file: t.file, line: 1, column: 1, ...at }));
+      continue;
+    }
+    files.push({ path: `${outputPrefix}${unit.environment.name}/${unit.service}/${t.name}`, content: c.content, service: unit.service, environment: unit.environment.name });
+  }
+  return { files, diagnostics };
+}

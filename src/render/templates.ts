@@ -1,0 +1,39 @@
+/**
+ * Where templates come from: the built-ins shipped in `templates/` (read once per process)
+ * and a project's own template directory (read through the ProjectSource).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { ProjectSource } from '../pipeline.js';
+import type { Target, TemplateSource } from './render.js';
+
+const TARGETS: Target[] = ['kubernetes', 'lambda'];
+export const BUILTIN_DIR = fileURLToPath(new URL('../../templates/', import.meta.url));
+
+let builtins: TemplateSource[] | undefined;
+
+export function builtinTemplates(): TemplateSource[] {
+  if (builtins) return builtins;
+  const out: TemplateSource[] = [];
+  for (const target of TARGETS) {
+    for (const f of readdirSync(BUILTIN_DIR + target).sort()) {
+      if (!f.endsWith('.hbs')) continue;
+      out.push({ target, name: f.slice(0, -4), file: `<builtin>/${target}/${f}`, source: readFileSync(`${BUILTIN_DIR}${target}/${f}`, 'utf8') });
+    }
+  }
+  return (builtins = out);
+}
+
+/** `<dir>/kubernetes/<name>.yaml.hbs` and `<dir>/lambda/<name>.json.hbs` from the project. */
+export async function projectTemplates(source: ProjectSource, dir: string, files: readonly string[]): Promise<TemplateSource[]> {
+  const out: TemplateSource[] = [];
+  const prefix = dir === '.' ? '' : `${dir}/`;
+  for (const f of files) {
+    if (!f.startsWith(prefix) || !f.endsWith('.hbs')) continue;
+    const [target, name, ...rest] = f.slice(prefix.length).split('/');
+    if (rest.length || !name || !TARGETS.includes(target as Target)) continue;
+    const bytes = await source.read(f);
+    if (bytes) out.push({ target: target as Target, name: name.slice(0, -4), file: f, source: new TextDecoder().decode(bytes) });
+  }
+  return out;
+}

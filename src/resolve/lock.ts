@@ -1,0 +1,88 @@
+/**
+ * The lock file `gitopsc.lock`: YAML, sorted, no timestamps; one entry per service and
+ * environment. Parsing turns a hand-broken lock into diagnostics; serialising is canonical so
+ * that the lock is byte-identical when nothing changed. Pure.
+ */
+import { createHash } from 'node:crypto';
+import { error, type Diagnostic } from '../diagnostics.js';
+import type { LoadedDoc } from '../load/types.js';
+import type { ArtifactSpec, LockEntry, Strategy } from '../model.js';
+import { emitJsonValue, emitYaml } from '../render/emit.js';
+
+export const LOCK_VERSION = 1;
+const HEADER = '# gitopsc.lock: written by `gitopsc resolve`. Do not edit by hand; commit it.\n';
+
+export type Lock = Map<string, LockEntry>;
+
+export function lockKey(service: string, environment: string): string {
+  return `${service}\u0000${environment}`;
+}
+
+/** A fingerprint of the effective criteria as written (runtime inputs unexpanded). */
+export function fingerprint(artifact: ArtifactSpec): string {
+  const criteria = {
+    registry: artifact.registry,
+    package: artifact.package,
+    format: artifact.format ?? 'image',
+    file: artifact.file ?? null,
+    select: artifact.select ?? {},
+  };
+  return 'sha256:' + createHash('sha256').update(emitJsonValue(criteria)).digest('hex').slice(0, 16);
+}
+
+const STRATEGIES = new Set<Strategy>(['semver', 'newest-build', 'alphabetical', 'numerical', 'natural', 'exact', 'digest']);
+
+export function parseLock(doc: LoadedDoc): { lock: Lock; diagnostics: Diagnostic[] } {
+  const lock: Lock = new Map();
+  const diagnostics: Diagnostic[] = [];
+  const bad = (path: (string | number)[], msg: string) =>
+    diagnostics.push(error('LOCK_STALE', `${msg}; run \`gitopsc resolve\` to rewrite the lock`, { file: doc.file, ...doc.position(path, 'value') }));
+  const data = doc.data as { lockVersion?: unknown; services?: unknown } | null;
+  if (data === null || data === undefined) return { lock, diagnostics };
+  if (typeof data !== 'object' || Array.isArray(data)) {
+    bad([], 'the lock file is not a mapping');
+    return { lock, diagnostics };
+  }
+  if (data.lockVersion !== LOCK_VERSION) bad(['lockVersion'], `unsupported lockVersion ${JSON.stringify(data.lockVersion)} (expected ${LOCK_VERSION})`);
+  const services = (data.services ?? {}) as Record<string, Record<string, Record<string, unknown>>>;
+  if (typeof services !== 'object' || Array.isArray(services)) {
+    bad(['services'], 'services must be a mapping');
+    return { lock, diagnostics };
+  }
+  for (const [service, envs] of Object.entries(services)) {
+    if (!envs || typeof envs !== 'object') continue;
+    for (const [environment, e] of Object.entries(envs)) {
+      if (!e || typeof e !== 'object' || typeof e.tag !== 'string' || typeof e.registry !== 'string' || typeof e.package !== 'string' || typeof e.fingerprint !== 'string' || !STRATEGIES.has(e.strategy as Strategy)) {
+        bad(['services', service, environment], `lock entry ${service}/${environment} is malformed`);
+        continue;
+      }
+      const entry: LockEntry = {
+        service,
+        environment,
+        registry: e.registry,
+        package: e.package,
+        tag: e.tag,
+        strategy: e.strategy as Strategy,
+        fingerprint: e.fingerprint,
+      };
+      if (typeof e.digest === 'string') entry.digest = e.digest;
+      if (typeof e.fileDigest === 'string') entry.fileDigest = e.fileDigest;
+      if (typeof e.created === 'string') entry.created = e.created;
+      if (e.labels && typeof e.labels === 'object') entry.labels = e.labels as Record<string, string>;
+      if (e.input && typeof e.input === "object") entry.input = e.input as Record<string, string>;
+      lock.set(lockKey(service, environment), entry);
+    }
+  }
+  return { lock, diagnostics };
+}
+
+export function serializeLock(lock: Lock): string {
+  const services: Record<string, Record<string, Record<string, unknown>>> = {};
+  for (const e of lock.values()) {
+    const { service, environment, ...rest } = e;
+    const clean: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(rest)) if (v !== undefined && !(typeof v === 'object' && v && Object.keys(v).length === 0)) clean[k] = v;
+    (services[service] ??= {})[environment] = clean;
+  }
+  return HEADER + emitYaml({ lockVersion: LOCK_VERSION, services });
+}

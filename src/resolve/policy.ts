@@ -1,0 +1,46 @@
+/**
+ * Policies never change which version is selected: they check the result. A failed check is
+ * POLICY_VIOLATION at the service's `artifact` line. Pure.
+ */
+import { error, type Diagnostic } from '../diagnostics.js';
+import type { LockEntry, Policy } from '../model.js';
+import type { Project, ServiceDecl } from '../project/types.js';
+import { parseVersion } from '../resolve/select/index.js';
+
+/** The policies that apply to an environment: its own, and "production" for production ones. */
+export function policiesFor(project: Project, env: string): [string, Policy][] {
+  const policies = project.config.policies ?? {};
+  const e = project.environments.find((x) => x.name === env);
+  const out: [string, Policy][] = [];
+  if (e?.production && policies.production) out.push(['production', policies.production]);
+  if (env !== 'production' && policies[env]) out.push([env, policies[env]!]);
+  return out;
+}
+
+export function checkPolicy(project: Project, decl: ServiceDecl, entry: LockEntry, artifactPath: (string | number)[]): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const where = { file: decl.file, ...decl.doc.position(artifactPath, 'key'), service: decl.name, environment: entry.environment };
+  for (const [name, p] of policiesFor(project, entry.environment)) {
+    const v = (msg: string) => out.push(error('POLICY_VIOLATION', `policy "${name}": ${msg} (${entry.package}:${entry.tag} in ${entry.environment})`, where));
+    if (p.requireDigest && !entry.digest) v('a digest is required but none is known for this version');
+    if (p.allowPrerelease === false) {
+      const ver = parseVersion(entry.tag, { strict: false });
+      if (ver && ver.prerelease.length > 0) v(`prerelease tag "${entry.tag}" is not allowed`);
+    }
+    if (p.allowedRegistries && !p.allowedRegistries.includes(entry.registry)) v(`registry "${entry.registry}" is not one of ${p.allowedRegistries.join(', ')}`);
+    for (const re of p.denyTags ?? []) {
+      let r: RegExp;
+      try {
+        r = new RegExp(re.replace(/\(\?P</g, '(?<'));
+      } catch {
+        continue; // reported by the semantic check as INVALID_REGEX
+      }
+      if (r.test(entry.tag)) v(`tag "${entry.tag}" is denied by /${re}/`);
+    }
+    for (const [k, want] of Object.entries(p.requireLabels ?? {})) {
+      const got = entry.labels?.[k];
+      if (got !== want) v(`label ${k}=${want} is required${got === undefined ? ' but the version has no such label' : ` but the version has ${k}=${got}`}`);
+    }
+  }
+  return out;
+}

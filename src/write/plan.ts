@@ -1,0 +1,37 @@
+/**
+ * The write plan: which files to add, change and prune, computed purely from what should be
+ * there and what is there. Applying it is src/write/apply.ts.
+ */
+import type { RenderedFile } from '../pipeline.js';
+
+export interface PlannedWrite {
+  path: string;
+  content: string;
+  kind: 'add' | 'change';
+}
+
+export interface WritePlan {
+  writes: PlannedWrite[];
+  /** managed files that no longer have a source */
+  removes: string[];
+  unchanged: number;
+}
+
+export function planWrites(desired: readonly RenderedFile[], existing: ReadonlyMap<string, string>, isManaged: (path: string) => boolean = () => true): WritePlan {
+  const writes: PlannedWrite[] = [];
+  const wanted = new Set<string>();
+  let unchanged = 0;
+  for (const f of desired) {
+    wanted.add(f.path);
+    const cur = existing.get(f.path);
+    if (cur === f.content) unchanged++;
+    else writes.push({ path: f.path, content: f.content, kind: cur === undefined ? 'add' : 'change' });
+  }
+  const removes = [...existing.keys()].filter((p) => !wanted.has(p) && isManaged(p)).sort();
+  writes.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return { writes, removes, unchanged };
+}
+
+export function isEmptyPlan(plan: WritePlan): boolean {
+  return plan.writes.length === 0 && plan.removes.length === 0;
+}
