@@ -91,8 +91,13 @@ function messageValues(input: MessageInput): Values {
   const changedArtifacts = input.artifacts.filter((a) => a.status === 'changed');
   let subject: string;
   const only = changedArtifacts[0];
+  const sameBump =
+    changedArtifacts.length === keys.length &&
+    new Set(changedArtifacts.map((a) => `${a.service} ${a.old?.tag} ${a.new?.tag}`)).size === 1;
   if (keys.length === 1 && only) {
     subject = `gitopsc: ${only.service}/${only.environment} ${only.old?.tag ?? '-'} -> ${only.new?.tag ?? '-'}`;
+  } else if (sameBump && only) {
+    subject = `gitopsc: ${only.service} ${only.old?.tag ?? '-'} -> ${only.new?.tag ?? '-'} in ${environments.join(', ')}`;
   } else if (keys.length === 1) {
     subject = `gitopsc: update ${keys[0]}`;
   } else {

@@ -169,7 +169,7 @@ async function publishLocked(
   }
   const symbolic = await git.run(['symbolic-ref', '-q', 'HEAD']);
   const current = symbolic.code === 0 ? symbolic.stdout.toString().trim().replace(/^refs\/heads\//, '') : undefined;
-  if (current === undefined && !opts.allowDetached) {
+  if (current === undefined && !opts.allowDetached && opts.branch === undefined) {
     return fail(`deployment repository ${git.cwd} has a detached HEAD; check out a branch, pass --branch, or --allow-detached`);
   }
   const managed = [...input.environments.map((e) => join2(base, e)), join2(base, STATE_FILE)];
