@@ -67,9 +67,11 @@ export function checkServiceFields(doc: LoadedDoc): Diagnostic[] {
         eff,
         locate: (rel) => {
           let node: unknown = override;
-          let i = 0;
-          for (; i < rel.length && isObj(node) && String(rel[i]) in node; i++) node = node[String(rel[i])];
-          return i === 0 ? ['spec', ...rel] : ['spec', 'environments', env, ...rel.slice(0, i)];
+          for (const seg of rel) {
+            if (!isObj(node) || !(String(seg) in node)) return ['spec', ...rel];
+            node = node[String(seg)];
+          }
+          return ['spec', 'environments', env, ...rel];
         },
       });
     }
@@ -91,9 +93,8 @@ function checkEffective(ctx: Context, doc: LoadedDoc): Diagnostic[] {
   const out: Diagnostic[] = [];
   const report = (rel: JsonPath, target: 'key' | 'value', message: string, severity: 'error' | 'warning' = 'error'): void => {
     const where = ctx.locate(rel);
-    const inOverride = where[1] === 'environments';
     const make = severity === 'error' ? error : warning;
-    out.push(make('SCHEMA', message, { file: doc.file, ...doc.position(where, target), ...(inOverride && ctx.env ? { environment: ctx.env } : {}) }));
+    out.push(make('SCHEMA', message, { file: doc.file, ...doc.position(where, target), ...(ctx.env ? { environment: ctx.env } : {}) }));
   };
   const name = (rel: JsonPath): string => pathToString(['spec', ...rel]);
   const { artifact, kubernetes, lambda } = ctx.eff;
@@ -173,7 +174,7 @@ export function checkConfigFields(doc: LoadedDoc): Diagnostic[] {
     for (const [name, r] of Object.entries(regs)) {
       if (!isObj(r) || r.type !== 'oci') continue;
       if (typeof r.url === 'string' && /^http:\/\//i.test(r.url) && r.insecure !== true) {
-        let host = '';
+        let host: string;
         try {
           host = new URL(r.url).hostname;
         } catch {
