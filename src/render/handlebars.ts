@@ -25,7 +25,8 @@ class Raw {
 type HbNode = { type?: string; loc?: { start: { line: number; column: number } }; [k: string]: unknown };
 
 const BUILTIN_BLOCKS = new Set(['if', 'unless', 'each', 'with']);
-const OUR_HELPERS = ['q', 'yaml', 'json', 'default', 'eq', 'ne', 'and', 'or', 'not', 'lower', 'upper', 'join', 'indent', 'quote'];
+const OUR_HELPERS = ['q', 'yaml', 'json', 'default', 'eq', 'ne', 'and', 'or', 'not', 'lower', 'upper', 'join', 'concat'];
+const HELPERS = new Set([...OUR_HELPERS, ...BUILTIN_BLOCKS]);
 
 function loc(node: HbNode): string {
   const s = node.loc?.start;
@@ -64,6 +65,10 @@ function rewrite(ast: HbNode): void {
       return;
     }
     const n = node as HbNode;
+    if (n.type === 'SubExpression' || (n.type === 'MustacheStatement' && ((n.params as unknown[]) ?? []).length > 0)) {
+      const name = String((n.path as HbNode).original ?? '');
+      if (!HELPERS.has(name)) fail(`unknown helper "${name}" (available: ${[...HELPERS].filter((h) => h !== 'q').join(', ')})`, loc(n));
+    }
     if (n.type === 'MustacheStatement') {
       if (n.escaped === false) fail('raw output {{{ }}} is not allowed: every value is emitted as a quoted scalar', loc(n));
       const path = n.path as HbNode;
@@ -121,6 +126,12 @@ export function createTemplateEngine(): TemplateEngine {
   hb.registerHelper('and', (...a: unknown[]) => a.slice(0, -1).every(Boolean));
   hb.registerHelper('or', (...a: unknown[]) => a.slice(0, -1).some(Boolean));
   hb.registerHelper('not', (a: unknown) => !a);
+  // Every {{ }} is one whole scalar, so strings are built with a helper, not by adjacency.
+  hb.registerHelper('concat', (...a: unknown[]) => {
+    const parts = a.slice(0, -1);
+    if (parts.some((p) => p === undefined || p === null || typeof p === 'object')) fail('{{concat}} takes strings and numbers only', undefined);
+    return parts.map(String).join('');
+  });
   hb.registerHelper('lower', (a: unknown) => String(a).toLowerCase());
   hb.registerHelper('upper', (a: unknown) => String(a).toUpperCase());
   hb.registerHelper('join', (a: unknown, sep: unknown) => (Array.isArray(a) ? a.join(typeof sep === 'string' ? sep : ',') : ''));

@@ -107,7 +107,15 @@ export function renderUnit(set: TemplateSet, unit: RenderUnit, outputPrefix = ''
     if (text.trim() === '') continue; // a template that renders nothing declares no resource
     const c = canonicalize(text, t.kind);
     if (!c.ok) {
-      diagnostics.push(error('TEMPLATE', `${c.message} at rendered line ${c.line} (rendering ${unit.service} for ${unit.environment.name})`, { file: t.file, line: 1, column: 1, ...at }));
+      diagnostics.push(
+        error('TEMPLATE', `${c.message} at rendered line ${c.line} (rendering ${unit.service} for ${unit.environment.name})`, {
+          file: t.file,
+          line: 1,
+          column: 1,
+          ...at,
+          hint: 'every {{ }} emits one whole quoted scalar: build strings with {{concat a "-b"}}, objects with {{json x}}',
+        }),
+      );
       continue;
     }
     files.push({ path: `${outputPrefix}${unit.environment.name}/${unit.service}/${t.name}`, content: c.content, service: unit.service, environment: unit.environment.name });

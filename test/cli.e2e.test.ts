@@ -1,0 +1,174 @@
+/** The CLI as a user runs it: init, validate, resolve, render, render --check, on temp projects. */
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { baseProject, cli, makeProject, snapshot } from './helpers/project.js';
+
+describe('gitopsc init, validate, resolve, render, render --check', () => {
+  it('scaffolds a project that resolves and renders immediately', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gitopsc-init-'));
+    expect((await cli(dir, 'init')).code).toBe(0);
+    expect((await cli(dir, 'validate')).code).toBe(0);
+    const r = await cli(dir, 'resolve', '--format', 'json');
+    expect(r.code).toBe(0);
+    expect(r.json.resolved).toEqual([
+      expect.objectContaining({ service: 'hello', environment: 'dev', tag: '1.1.0', strategy: 'semver' }),
+      expect.objectContaining({ service: 'hello', environment: 'prod', tag: '1.1.0' }),
+    ]);
+    expect((await cli(dir, 'render')).code).toBe(0);
+    expect(existsSync(join(dir, 'rendered/prod/hello/deployment.yaml'))).toBe(true);
+    expect((await cli(dir, 'render', '--check')).code).toBe(0);
+    // init refuses to overwrite
+    expect((await cli(dir, 'init')).code).toBe(2);
+  });
+
+  it('writes a byte-identical lock and output on every run', async () => {
+    const dir = makeProject(baseProject());
+    expect((await cli(dir, 'resolve')).code).toBe(0);
+    const lock1 = readFileSync(join(dir, 'gitopsc.lock'), 'utf8');
+    expect((await cli(dir, 'render')).code).toBe(0);
+    const out1 = snapshot(join(dir, 'rendered'));
+    expect((await cli(dir, 'resolve')).code).toBe(0);
+    expect((await cli(dir, 'render')).code).toBe(0);
+    expect(readFileSync(join(dir, 'gitopsc.lock'), 'utf8')).toBe(lock1);
+    expect(snapshot(join(dir, 'rendered'))).toEqual(out1);
+    expect([...out1.keys()]).toEqual([
+      'dev/fn/function.json',
+      'dev/web/deployment.yaml',
+      'dev/web/service.yaml',
+      'prod/fn/function.json',
+      'prod/web/deployment.yaml',
+      'prod/web/service.yaml',
+    ]);
+    expect(lock1).toContain('tag: "1.10.0"');
+    expect(lock1).toContain(`fileDigest: "sha256:${'e'.repeat(64)}"`);
+    for (const content of out1.values()) expect(content.endsWith('\n') && !content.includes('\r')).toBe(true);
+  });
+
+  it('render --check lists drift, missing and pruned files and exits 1', async () => {
+    const dir = makeProject(baseProject());
+    await cli(dir, 'resolve');
+    await cli(dir, 'render');
+    writeFileSync(join(dir, 'rendered/dev/web/service.yaml'), 'changed: true\n');
+    writeFileSync(join(dir, 'rendered/dev/web/extra.yaml'), 'x: 1\n');
+    const r = await cli(dir, 'render', '--check', '--format', 'json');
+    expect(r.code).toBe(1);
+    expect(r.json.diagnostics.map((d) => [d.code, d.file])).toEqual([
+      ['DRIFT', 'rendered/dev/web/extra.yaml'],
+      ['DRIFT', 'rendered/dev/web/service.yaml'],
+    ]);
+    expect(readFileSync(join(dir, 'rendered/dev/web/service.yaml'), 'utf8')).toBe('changed: true\n');
+    expect((await cli(dir, 'render')).code).toBe(0);
+    expect(existsSync(join(dir, 'rendered/dev/web/extra.yaml'))).toBe(false);
+    expect((await cli(dir, 'render', '--check')).code).toBe(0);
+  });
+
+  it('prunes the files of a deleted service', async () => {
+    const files = baseProject();
+    const dir = makeProject(files);
+    await cli(dir, 'resolve');
+    await cli(dir, 'render');
+    const { rmSync } = await import('node:fs');
+    rmSync(join(dir, 'services/fn.yaml'));
+    expect((await cli(dir, 'resolve')).code).toBe(0);
+    expect(readFileSync(join(dir, 'gitopsc.lock'), 'utf8')).not.toContain('fn:');
+    expect((await cli(dir, 'render')).code).toBe(0);
+    expect(existsSync(join(dir, 'rendered/dev/fn'))).toBe(false);
+  });
+
+  it('render without a lock entry is LOCK_STALE and writes nothing', async () => {
+    const dir = makeProject(baseProject());
+    const before = snapshot(dir);
+    const r = await cli(dir, 'render', '--format', 'json');
+    expect(r.code).toBe(1);
+    expect(r.json.diagnostics.map((d) => [d.code, d.file, d.line])).toEqual([
+      ['LOCK_STALE', 'services/fn.yaml', 6],
+      ['LOCK_STALE', 'services/fn.yaml', 6],
+      ['LOCK_STALE', 'services/web.yaml', 6],
+      ['LOCK_STALE', 'services/web.yaml', 6],
+    ]);
+    expect(snapshot(dir)).toEqual(before);
+  });
+
+  it('a changed criterion makes the entry stale until resolve runs again', async () => {
+    const files = baseProject();
+    const dir = makeProject(files);
+    await cli(dir, 'resolve');
+    writeFileSync(join(dir, 'services/web.yaml'), files['services/web.yaml']!.replace('"^1.2"', '"~1.2.0"'));
+    const r = await cli(dir, 'render', '--format', 'json');
+    expect(r.json.diagnostics.filter((d) => d.code === 'LOCK_STALE').length).toBe(2);
+    const r2 = await cli(dir, 'resolve', '--format', 'json');
+    expect(r2.json.resolved).toContainEqual(expect.objectContaining({ service: 'web', environment: 'dev', tag: '1.2.0' }));
+  });
+
+  it('resolve --update picks up a newer version; without it the lock holds', async () => {
+    const files = baseProject();
+    const dir = makeProject(files);
+    await cli(dir, 'resolve');
+    writeFileSync(join(dir, 'catalog.yaml'), files['catalog.yaml']!.replace('"1.10.0"', '"1.11.0"').replace('"1.2.0"', '"1.12.0"'));
+    const held = await cli(dir, 'resolve', '--format', 'json');
+    expect(held.json.resolved).toContainEqual(expect.objectContaining({ service: 'web', tag: '1.10.0' }));
+    const upd = await cli(dir, 'resolve', '--update', 'web', '--format', 'json');
+    expect(upd.code).toBe(0);
+    expect(upd.json.resolved).toContainEqual(expect.objectContaining({ service: 'web', environment: 'prod', tag: '1.12.0' }));
+  });
+
+  it('resolve --explain lists every candidate with a reason', async () => {
+    const dir = makeProject(baseProject());
+    const r = await cli(dir, 'resolve', '--explain', '--env', 'dev');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/web \(dev\) shop\/web: selected 1\.10\.0/);
+    expect(r.stdout).toMatch(/- 2\.0\.0-rc\.1 /);
+  });
+
+  it('runtime inputs: required, defaults and allowed values', async () => {
+    const files = baseProject();
+    files['services/web.yaml'] = files['services/web.yaml']!.replace('{ strategy: semver, range: "^1.2" }', '{ strategy: exact, tag: "<+input>.allowedValues(1.2.0,1.10.0)" }');
+    const dir = makeProject(files);
+    const missing = await cli(dir, 'resolve', '--format', 'json');
+    expect(missing.code).toBe(1);
+    expect(missing.json.diagnostics[0]).toMatchObject({ code: 'RUNTIME_INPUT_REQUIRED', file: 'services/web.yaml' });
+    expect(existsSync(join(dir, 'gitopsc.lock'))).toBe(false);
+    const bad = await cli(dir, 'resolve', '--input', 'web.tag=9.9.9', '--format', 'json');
+    expect(bad.json.diagnostics.map((d) => d.code)).toContain('RUNTIME_INPUT_REQUIRED');
+    const ok = await cli(dir, 'resolve', '--input', 'web.tag=1.2.0', '--format', 'json');
+    expect(ok.code).toBe(0);
+    expect(ok.json.resolved).toContainEqual(expect.objectContaining({ service: 'web', tag: '1.2.0', digest: `sha256:${'a'.repeat(64)}` }));
+    expect((await cli(dir, 'render')).code).toBe(0);
+  });
+
+  it('--format json prints one object even for usage errors; unknown flag is exit 2', async () => {
+    const dir = makeProject(baseProject());
+    const r = await cli(dir, 'render', '--bogus', '--format', 'json');
+    expect(r.code).toBe(2);
+    expect(r.json.ok).toBe(false);
+    expect(r.json.diagnostics[0]!.code).toBe('USAGE');
+    expect((await cli(dir, 'frobnicate')).code).toBe(2);
+  });
+
+  it('a missing config is exit 2 and says how to create one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gitopsc-empty-'));
+    const r = await cli(dir, 'validate');
+    expect(r.code).toBe(2);
+    expect(r.stdout).toContain('gitopsc init');
+  });
+
+  it('--format github prints workflow annotations at file and line', async () => {
+    const files = baseProject();
+    files['services/web.yaml'] = files['services/web.yaml']!.replace('replicas: 2', 'replicsa: 2');
+    const dir = makeProject(files);
+    const r = await cli(dir, 'validate', '--format', 'github');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^::error file=services\/web.yaml,line=11,col=5,title=SCHEMA::/m);
+  });
+
+  it('schema prints each JSON Schema with an $id', async () => {
+    const dir = makeProject(baseProject());
+    for (const name of ['service', 'config', 'catalog']) {
+      const r = await cli(dir, 'schema', name);
+      expect(r.code).toBe(0);
+      expect((JSON.parse(r.stdout) as { $id: string }).$id).toMatch(/^https:\/\//);
+    }
+  });
+});

@@ -1,0 +1,109 @@
+/** Rendering: golden output of the bundled example, injection safety, template overrides. */
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { compile, fsSource } from '../src/pipeline.js';
+import { emitYaml } from '../src/render/emit.js';
+import { baseProject, cli, makeProject } from './helpers/project.js';
+
+const EXAMPLE = join(import.meta.dirname, '../fixtures/example');
+// The example's committed lock and rendered/ directory are the golden files.
+const GOLDEN = join(import.meta.dirname, '../fixtures/example/rendered');
+const UPDATE = process.env.UPDATE_GOLDEN === '1';
+
+function listFiles(dir: string, rel = ''): string[] {
+  if (!existsSync(join(dir, rel))) return [];
+  return readdirSync(join(dir, rel)).flatMap((n) => {
+    const p = rel ? `${rel}/${n}` : n;
+    return statSync(join(dir, p)).isDirectory() ? listFiles(dir, p) : [p];
+  });
+}
+
+describe('golden: the bundled example', () => {
+  it('renders exactly the golden files (UPDATE_GOLDEN=1 to accept changes)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gitopsc-golden-'));
+    cpSync(EXAMPLE, dir, { recursive: true, filter: (src) => !src.includes('/rendered') && !src.endsWith('gitopsc.lock') });
+    expect((await cli(dir, 'resolve')).code).toBe(0);
+    const state = await compile(fsSource(dir), { configFile: 'gitopsc.config.yaml' });
+    expect(state.diagnostics).toEqual([]);
+    const got = new Map(state.files.map((f) => [f.path, f.content]));
+    const lock = readFileSync(join(dir, 'gitopsc.lock'), 'utf8');
+    if (UPDATE) {
+      writeFileSync(join(EXAMPLE, 'gitopsc.lock'), lock);
+      rmSync(GOLDEN, { recursive: true, force: true });
+      for (const [p, c] of got) {
+        mkdirSync(dirname(join(GOLDEN, p)), { recursive: true });
+        writeFileSync(join(GOLDEN, p), c);
+      }
+    }
+    expect([...got.keys()].sort()).toEqual(listFiles(GOLDEN).sort());
+    for (const [p, c] of got) expect(c, p).toBe(readFileSync(join(GOLDEN, p), 'utf8'));
+    expect(lock).toBe(readFileSync(join(EXAMPLE, 'gitopsc.lock'), 'utf8'));
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('injection is impossible by construction', () => {
+  const hostile: Record<string, string> = {
+    NEWLINE_KEY: 'x\n    evil: true',
+    QUOTE_BREAK: 'a" \n securityContext: {privileged: true}\n x: "',
+    DOC: 'svc\n---\nkind: Secret',
+    NORWAY: 'no',
+    ON: 'on',
+    VERSION: '1.10',
+    OCTAL: '0755',
+    NULLISH: '~',
+    ALIAS: '*alias',
+    ANCHOR: '&anchor x',
+    TAG: '!!js/function f',
+    COMMENT: 'a #comment',
+    FLOW: '{a: 1}',
+    UNICODE: 'ü \u2028 \u0085 😀',
+    EMPTY: '',
+  };
+
+  it('every value round-trips exactly and adds no key', async () => {
+    const files = baseProject();
+    const env = Object.entries(hostile)
+      .map(([k, v]) => `      ${k}: ${JSON.stringify(v)}`)
+      .join('\n');
+    files['services/web.yaml'] = files['services/web.yaml']!.replace('    replicas: 2', `    replicas: 2\n    env:\n${env}`);
+    const dir = makeProject(files);
+    expect((await cli(dir, 'resolve')).code).toBe(0);
+    const r = await cli(dir, 'render', '--format', 'json');
+    expect(r.json.diagnostics).toEqual([]);
+    const text = readFileSync(join(dir, 'rendered/dev/web/deployment.yaml'), 'utf8');
+    const doc = parse(text, { version: '1.1' }) as { spec: { template: { spec: { containers: { env: { name: string; value: string }[] }[] } } } };
+    const container = doc.spec.template.spec.containers[0]!;
+    expect(Object.keys(container).sort()).toEqual(['env', 'image', 'name', 'ports']);
+    expect(Object.fromEntries(container.env.map((e) => [e.name, e.value]))).toEqual(hostile);
+  });
+
+  it('emitYaml quotes every YAML 1.1-ambiguous scalar', () => {
+    for (const s of ['yes', 'no', 'on', 'off', 'y', 'n', 'true', 'null', '~', '1.10', '0755', '2024-01-01', '1e3', '.inf', '-', '']) {
+      const out = emitYaml({ k: s });
+      expect(parse(out, { version: '1.1' })).toEqual({ k: s });
+      expect(parse(out)).toEqual({ k: s });
+    }
+  });
+});
+
+describe('project templates', () => {
+  it('override a built-in and add a new resource', async () => {
+    const files = baseProject();
+    files['gitopsc.config.yaml'] += 'templates: tpl\n';
+    files['tpl/kubernetes/service.yaml.hbs'] = 'apiVersion: v1\nkind: Service\nmetadata:\n  name: {{concat service.name "-custom"}}\n';
+    files['tpl/kubernetes/configmap.yaml.hbs'] =
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{service.name}}\ndata:\n  image: {{artifact.image}}\n  env: {{environment.name}}\n  production: {{#if environment.production}}"yes"{{else}}"no"{{/if}}\n';
+    const dir = makeProject(files);
+    await cli(dir, 'resolve');
+    const r = await cli(dir, 'render', '--format', 'json');
+    expect(r.json.diagnostics).toEqual([]);
+    expect(readFileSync(join(dir, 'rendered/prod/web/service.yaml'), 'utf8')).toContain('name: web-custom');
+    expect(readFileSync(join(dir, 'rendered/prod/web/configmap.yaml'), 'utf8')).toBe(
+      `apiVersion: v1\ndata:\n  env: prod\n  image: "registry.example.com/shop/web:1.10.0@sha256:${'b'.repeat(64)}"\n  production: "yes"\nkind: ConfigMap\nmetadata:\n  name: web\n`,
+    );
+  });
+});
