@@ -148,6 +148,11 @@ export function createOciProvider(ctx: ProviderContext, options: OciOptions = {}
   const tagMemo = new Map<string, Promise<ProviderResult<string[]>>>();
   const headMemo = new Map<string, Promise<Res<string>>>();
   const metaMemo = new Map<string, Promise<Res<ManifestMeta>>>();
+  /**
+   * Per repository, the first metadata describe probes with HEAD whether the metadata cache
+   * is warm; when it is cold, the others GET manifests by tag (1 request instead of HEAD + GET).
+   */
+  const coldProbe = new Map<string, Promise<boolean>>();
 
   const repoOf = (pkg: string): Res<string> => {
     const repo = [prefix, trimSlashes(pkg)].filter(Boolean).join('/');
@@ -258,6 +263,20 @@ export function createOciProvider(ctx: ProviderContext, options: OciOptions = {}
     return { ok: false, failure: unexpected(res, `GET ${url.pathname}`) };
   }
 
+  /** GET a manifest by tag; undefined when anything is off (the caller falls back to HEAD). */
+  async function getByTag(repo: string, tag: string): Promise<{ digest: string; prefetched: { value: unknown; mediaType?: string } } | undefined> {
+    const url = v2(repo, `manifests/${tag}`);
+    const r = await client.request('GET', url, { repo, accept: MANIFEST_ACCEPT, maxBytes: 4 * 1024 * 1024 });
+    if (!r.ok || r.res.status !== 200) return undefined;
+    const header = r.res.headers.get('docker-content-digest');
+    const digest = digestOf(r.res.body, header?.startsWith('sha512:') ? 'sha512' : 'sha256');
+    if (header && header !== digest) return undefined;
+    const parsed = parseJsonBody(r.res);
+    if (!parsed.ok) return undefined;
+    const ct = r.res.headers.get('content-type')?.split(';')[0]?.trim();
+    return { digest, prefetched: { value: parsed.value, ...(ct ? { mediaType: ct } : {}) } };
+  }
+
   async function fetchJsonByDigest(repo: string, kind: 'manifests' | 'blobs', digest: string, accept: string | undefined): Promise<Res<unknown> & { mediaType?: string }> {
     const url = v2(repo, `${kind}/${digest}`);
     const r = await client.request('GET', url, { repo, ...(accept ? { accept } : {}) });
@@ -277,10 +296,10 @@ export function createOciProvider(ctx: ProviderContext, options: OciOptions = {}
     return { ok: true, value: parsed.value, ...(ct ? { mediaType: ct } : {}) };
   }
 
-  function getMeta(repo: string, digest: string): Promise<Res<ManifestMeta>> {
+  function getMeta(repo: string, digest: string, prefetched?: { value: unknown; mediaType?: string }): Promise<Res<ManifestMeta>> {
     let p = metaMemo.get(digest);
     if (!p) {
-      p = loadMeta(repo, digest);
+      p = loadMeta(repo, digest, prefetched);
       metaMemo.set(digest, p);
       p.then((r) => {
         if (!r.ok) metaMemo.delete(digest);
@@ -289,10 +308,10 @@ export function createOciProvider(ctx: ProviderContext, options: OciOptions = {}
     return p;
   }
 
-  async function loadMeta(repo: string, digest: string): Promise<Res<ManifestMeta>> {
+  async function loadMeta(repo: string, digest: string, prefetched?: { value: unknown; mediaType?: string }): Promise<Res<ManifestMeta>> {
     const cached = await cache.get(digest);
     if (cached) return { ok: true, value: cached };
-    const m = await fetchJsonByDigest(repo, 'manifests', digest, MANIFEST_ACCEPT);
+    const m = prefetched ? { ok: true as const, ...prefetched } : await fetchJsonByDigest(repo, 'manifests', digest, MANIFEST_ACCEPT);
     if (!m.ok) return m;
     const manifest = (m.value && typeof m.value === 'object' ? m.value : {}) as Record<string, unknown>;
     const mediaType = typeof manifest.mediaType === 'string' ? manifest.mediaType : (m.mediaType ?? '');
@@ -430,14 +449,33 @@ export function createOciProvider(ctx: ProviderContext, options: OciOptions = {}
         return { ok: false, failure: client.failure('TAG_NOT_FOUND', `${JSON.stringify(tag)} is not a valid tag`, v2(repo.value, 'manifests/')) };
       }
       const key = `${repo.value}\u0000${tag}`;
+      const needMeta = need.metadata || Boolean(need.platform) || Boolean(need.file);
+      let settleProbe: ((cold: boolean) => void) | undefined;
+      const probe = needMeta ? coldProbe.get(repo.value) : undefined;
+      if (needMeta && !probe) coldProbe.set(repo.value, new Promise<boolean>((resolve) => (settleProbe = resolve)));
+      if (probe && (await probe) && !headMemo.has(key)) {
+        // The cache missed for this repository before: GET the manifest by tag (digest and
+        // body in one request) instead of HEAD + GET by digest.
+        const g = await getByTag(repo.value, tag);
+        if (g) {
+          headMemo.set(key, Promise.resolve({ ok: true, value: g.digest }));
+          const meta = await getMeta(repo.value, g.digest, g.prefetched);
+          if (!meta.ok) return meta;
+          return withWarnings({ ok: true, value: toVersion(tag, meta.value, need) });
+        }
+      }
       let h = headMemo.get(key);
       if (!h) {
         h = headDigest(repo.value, tag);
         headMemo.set(key, h);
       }
       const d = await h;
-      if (!d.ok) return d;
+      if (!d.ok) {
+        settleProbe?.(false);
+        return d;
+      }
       if (!need.metadata && !need.platform && !need.file) return withWarnings({ ok: true, value: { tag, digest: d.value } });
+      if (settleProbe) settleProbe(!metaMemo.has(d.value) && !(await cache.get(d.value)));
       const meta = await getMeta(repo.value, d.value);
       if (!meta.ok) return meta;
       return withWarnings({ ok: true, value: toVersion(tag, meta.value, need) });
