@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { nextLink, platformMatches } from '../src/resolve/providers/oci/index.js';
+import { parseChallenges } from '../src/resolve/providers/oci/auth.js';
+import { Redactor, displayUrl } from '../src/resolve/providers/oci/redact.js';
+
+describe('oci helpers', () => {
+  it('parses rel="next" Link headers', () => {
+    expect(nextLink('</v2/a/tags/list?n=2&last=b>; rel="next"')).toBe('/v2/a/tags/list?n=2&last=b');
+    expect(nextLink('<https://r.example/v2/a/tags/list?last=x>;rel=next')).toBe('https://r.example/v2/a/tags/list?last=x');
+    expect(nextLink('</prev>; rel="prev", </next?a=1,2>; rel="next"')).toBe('/next?a=1,2');
+    expect(nextLink('</x>; rel="nextish"')).toBeUndefined();
+    expect(nextLink(null)).toBeUndefined();
+  });
+
+  it('parses WWW-Authenticate challenges', () => {
+    const [c] = parseChallenges('Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a/b:pull,push"');
+    expect(c).toEqual({ scheme: 'bearer', params: { realm: 'https://auth.example/token', service: 'registry.example', scope: 'repository:a/b:pull,push' } });
+    expect(parseChallenges('Basic realm="test-registry"')[0]).toEqual({ scheme: 'basic', params: { realm: 'test-registry' } });
+  });
+
+  it('matches platforms; os/arch matches any variant', () => {
+    expect(platformMatches('linux/arm64', { os: 'linux', architecture: 'arm64', variant: 'v8' })).toBe(true);
+    expect(platformMatches('linux/arm64/v8', { os: 'linux', architecture: 'arm64' })).toBe(true);
+    expect(platformMatches('linux/arm/v7', { os: 'linux', architecture: 'arm', variant: 'v6' })).toBe(false);
+    expect(platformMatches('linux/amd64', { os: 'windows', architecture: 'amd64' })).toBe(false);
+  });
+
+  it('redacts userinfo, query secrets, auth headers and registered values', () => {
+    const r = new Redactor();
+    r.addBasic('bob', 'pa55word!');
+    const text = r.redact('GET https://bob:pa55word!@h/x?X-Amz-Signature=abc&n=1 Authorization: Basic Ym9iOnBhNTV3b3JkIQ== pa55word!');
+    expect(text).not.toMatch(/pa55word|abc&|Ym9iOnBhNTV3b3JkIQ/);
+    expect(text).toContain('n=1');
+    expect(displayUrl(new URL('https://u:p@h/path?access_token=zzz'))).toBe('https://h/path?access_token=***');
+  });
+});
