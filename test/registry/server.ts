@@ -4,7 +4,7 @@
  * auth, and stops it. Never uses the packaged service or port 5000.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -158,9 +158,4 @@ export async function startRegistry(options: StartOptions = {}): Promise<Registr
   }
   rmSync(dir, { recursive: true, force: true });
   throw new Error(`docker-registry (${bin}) did not start: ${lastError ?? 'no output'}`);
-}
-
-/** Reads a file relative to this directory (fixtures). */
-export function readFixture(name: string): string {
-  return readFileSync(new URL(name, import.meta.url), 'utf8');
 }
