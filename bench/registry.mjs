@@ -159,23 +159,38 @@ async function runScenario(label, url, cacheDir, strategy, expected) {
   const { provider, counts } = makeProvider(url, cacheDir);
   const t0 = performance.now();
   let wrong = 0;
+  let mismatches = 0;
   const results = await Promise.all(Array.from({ length: P }, async (_, p) => {
     const pkg = pkgOf(p);
     const listed = await provider.listTags(pkg);
     if (!listed.ok) throw new Error(`${pkg}: ${listed.failure.message}`);
+    const sel = { strategy: strategy === 'semver' ? 'semver' : 'newest-build' };
+    const pre = select ? select.prefilter(listed.value, sel) : { kept: listed.value };
     if (strategy === 'semver') {
-      const tag = pickSemver(listed.value);
+      let tag = pickSemver(pre.kept);
+      if (select) {
+        const out = select.choose(pre.kept.map((t) => ({ tag: t })), sel, { pkg, prefilter: pre });
+        if (!out.ok) throw new Error(`${pkg}: ${out.message}`);
+        if (out.version.tag !== tag) mismatches++;
+        tag = out.version.tag;
+      }
       const d = await provider.describe(pkg, tag, { metadata: false });
       if (!d.ok) throw new Error(d.failure.message);
       if (d.value.digest !== expected.get(`${pkg}:${tag}`)) wrong++;
       return tag;
     }
-    const versions = await Promise.all(listed.value.map(async (tag) => {
+    const versions = await Promise.all(pre.kept.map(async (tag) => {
       const d = await provider.describe(pkg, tag, { metadata: true });
       if (!d.ok) throw new Error(d.failure.message);
       return d.value;
     }));
-    const tag = pickNewest(versions);
+    let tag = pickNewest(versions);
+    if (select) {
+      const out = select.choose(versions, sel, { pkg, prefilter: pre });
+      if (!out.ok) throw new Error(`${pkg}: ${out.message}`);
+      if (out.version.tag !== tag) mismatches++;
+      tag = out.version.tag;
+    }
     const v = versions.find((x) => x.tag === tag);
     if (v.digest !== expected.get(`${pkg}:${tag}`)) wrong++;
     return tag;
@@ -183,7 +198,7 @@ async function runScenario(label, url, cacheDir, strategy, expected) {
   const ms = performance.now() - t0;
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
   if (wrong) throw new Error(`${label}: ${wrong} digests differ from what was seeded`);
-  return { scenario: label, services: P, tagsPerService: T, wallMs: Math.round(ms), requests: total, requestsPerService: +(total / P).toFixed(2), byKind: counts, sample: results[0] };
+  return { scenario: label, services: P, tagsPerService: T, wallMs: Math.round(ms), requests: total, requestsPerService: +(total / P).toFixed(2), byKind: counts, sample: results[0], ...(mismatches ? { pickMismatches: mismatches } : {}) };
 }
 
 let reg;
@@ -194,7 +209,7 @@ try {
   else { expected = seedFs(); reg = await startRegistry(); }
   const seedMs = Math.round(performance.now() - t0);
   say(`bench/registry: seeded ${P} packages x ${T} tags in ${seedMs} ms (${process.env.BENCH_SEED === 'push' ? 'push API' : 'storage layout'}); registry ${reg.url}`);
-  if (select) say('bench/registry: note: using built-in picks (semver, newest created); dist/resolve/select is present but not wired here');
+  say(select ? 'bench/registry: selection by dist/resolve/select (prefilter + choose)' : 'bench/registry: dist/resolve/select not built; built-in picks (greatest semver, newest created)');
   const cache = path.join(dir, 'cache');
   const rows = [];
   rows.push(await runScenario('semver', reg.url, path.join(dir, 'cache-semver'), 'semver', expected));
