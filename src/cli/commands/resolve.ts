@@ -12,7 +12,7 @@ import { parseInputFlags } from '../../resolve/select/index.js';
 import type { StaticContext } from '../../resolve/providers/static/index.js';
 import { writeFileAtomic } from '../../write/apply.js';
 import type { CommandContext, CommandResult } from '../types.js';
-import { findProject, isResult, plural } from './common.js';
+import { findProject, isResult } from './common.js';
 
 export interface ResolveOptions {
   update?: boolean | string[];
