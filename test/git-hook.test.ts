@@ -1,0 +1,169 @@
+/**
+ * gitopsc inside a real `.git/hooks/pre-commit` during `git commit -a`, where git exports
+ * GIT_INDEX_FILE=<source>/.git/index.lock, GIT_EDITOR=:, GIT_AUTHOR_DATE, ... to the hook.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildCli } from './helpers/cli.js';
+import { git, head, isolateGit, makeRemote, tmp } from './helpers/git.js';
+
+let cli: { bin: string; binDir: string };
+beforeAll(() => {
+  isolateGit();
+  cli = buildCli();
+}, 120_000);
+
+/** The hook of docs/git.md, as a user would paste it. */
+const HOOK = `#!/bin/sh
+# gitopsc: refuse a commit whose services do not validate or whose rendered output is stale
+if command -v gitopsc >/dev/null 2>&1; then GITOPSC=gitopsc; else GITOPSC="npx --no-install gitopsc"; fi
+$GITOPSC validate --quiet && $GITOPSC render --check --quiet
+`;
+
+function env(): NodeJS.ProcessEnv {
+  return { ...process.env, PATH: `${cli.binDir}${delimiter}${process.env.PATH ?? ''}` };
+}
+
+function gitopsc(cwd: string, ...args: string[]) {
+  return spawnSync(process.execPath, [cli.bin, ...args], { cwd, env: env(), encoding: 'utf8' });
+}
+
+function commitAll(cwd: string, message: string) {
+  return spawnSync('git', ['commit', '-a', '-q', '-m', message], { cwd, env: env(), encoding: 'utf8' });
+}
+
+function sourceProject(): string {
+  const dir = tmp();
+  git(dir, 'init', '-q');
+  expect(gitopsc(dir, 'init').status).toBe(0);
+  expect(gitopsc(dir, 'resolve').status).toBe(0);
+  expect(gitopsc(dir, 'render').status).toBe(0);
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '-q', '-m', 'project');
+  return dir;
+}
+
+function bumpReplicas(dir: string, n: number): void {
+  const p = join(dir, 'services/hello.yaml');
+  writeFileSync(p, readFileSync(p, 'utf8').replace(/replicas: \d+/, `replicas: ${n}`));
+}
+
+describe('the pre-commit hook', () => {
+  it('passes `git commit -a` of a rendered change and blocks a stale render; the deploy repo is untouched', async () => {
+    const src = sourceProject();
+    const { work: deploy } = makeRemote({ 'README.md': '# deploy\n' });
+    const deployHead = head(deploy);
+    writeFileSync(join(src, '.git/hooks/pre-commit'), HOOK);
+    chmodSync(join(src, '.git/hooks/pre-commit'), 0o755);
+
+    // a service change committed without rendering: the hook refuses, nothing is committed
+    bumpReplicas(src, 3);
+    const before = head(src);
+    const stale = commitAll(src, 'replicas 3 without render');
+    expect(stale.status).toBe(1);
+    expect(stale.stdout + stale.stderr).toContain('DRIFT');
+    expect(head(src)).toBe(before);
+
+    // rendered: the hook passes and the commit succeeds
+    expect(gitopsc(src, 'render').status).toBe(0);
+    const ok = commitAll(src, 'replicas 3');
+    expect(ok.stderr).toBe('');
+    expect(ok.status).toBe(0);
+    expect(git(src, 'log', '-1', '--format=%s').trim()).toBe('replicas 3');
+    expect(git(src, 'status', '--porcelain')).toBe('');
+    expect(head(deploy)).toBe(deployHead);
+    expect(git(deploy, 'status', '--porcelain')).toBe('');
+  });
+
+  it('publish and diff run from a hook do not leak GIT_INDEX_FILE into the other repository', async () => {
+    const src = sourceProject();
+    const { work: deploy } = makeRemote({ 'README.md': '# deploy\n' });
+    const hook = `#!/bin/sh
+set -e
+env | grep '^GIT_INDEX_FILE=' > "${join(src, '.git/hook-env')}"
+gitopsc diff --base HEAD --format markdown > "${join(src, '.git/hook-diff.md')}"
+gitopsc publish --repo "${deploy}" --quiet
+`;
+    writeFileSync(join(src, '.git/hooks/pre-commit'), hook);
+    chmodSync(join(src, '.git/hooks/pre-commit'), 0o755);
+    bumpReplicas(src, 4);
+    expect(gitopsc(src, 'render').status).toBe(0);
+
+    const changed = git(src, 'diff', '--name-only').trim().split('\n').sort();
+    expect(changed).toContain('services/hello.yaml');
+    const r = commitAll(src, 'replicas 4');
+    expect(r.stderr).not.toMatch(/\berror [A-Z]|fatal:/);
+    expect(r.status).toBe(0);
+    // git really did hand the hook its temporary index
+    expect(readFileSync(join(src, '.git/hook-env'), 'utf8')).toMatch(/GIT_INDEX_FILE=.*index\.lock/);
+    // the source commit holds exactly the user's change
+    expect(git(src, 'show', '--name-only', '--format=', 'HEAD').trim().split('\n').sort()).toEqual(changed);
+    expect(git(src, 'status', '--porcelain')).toBe('');
+    // the deployment commit is whole and its working tree clean
+    expect(git(deploy, 'log', '-1', '--format=%s').trim()).toMatch(/^gitopsc: /);
+    expect(git(deploy, 'show', 'HEAD:dev/hello/deployment.yaml')).toContain('replicas: 4');
+    expect(git(deploy, 'status', '--porcelain')).toBe('');
+    execFileSync('git', ['fsck', '--no-dangling'], { cwd: deploy, stdio: 'pipe' });
+    execFileSync('git', ['fsck', '--no-dangling'], { cwd: src, stdio: 'pipe' });
+    const md = readFileSync(join(src, '.git/hook-diff.md'), 'utf8');
+    expect(md).toContain('`rendered/dev/hello/deployment.yaml`');
+    expect(md).toMatch(/^\+ +replicas: 4$/m);
+  });
+});
+
+describe('the CLI end to end', () => {
+  it('publishes twice (second makes no commit), then a version bump with trailers, and diffs it', async () => {
+    const src = sourceProject();
+    const { bare, work: deploy } = makeRemote({ 'README.md': '# deploy\n' });
+    let r = gitopsc(src, 'publish', '--repo', deploy, '--push');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^committed [0-9a-f]{7} to /);
+    const first = head(deploy);
+    expect(head(bare, 'main')).toBe(first);
+    r = gitopsc(src, 'publish', '--repo', deploy, '--push');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('nothing to publish');
+    expect(head(deploy)).toBe(first);
+
+    // a new version in the catalog, picked up by resolve --update
+    const cat = join(src, 'registry/catalog.yaml');
+    writeFileSync(
+      cat,
+      readFileSync(cat, 'utf8').replace(
+        '    - tag: "2.0.0"',
+        `    - tag: "1.3.0"\n      digest: sha256:${'13'.repeat(32)}\n    - tag: "2.0.0"`,
+      ),
+    );
+    expect(gitopsc(src, 'resolve', '--update').status).toBe(0);
+    expect(gitopsc(src, 'render').status).toBe(0);
+
+    const diff = gitopsc(src, 'diff', '--format', 'markdown', '--exit-code');
+    expect(diff.status).toBe(1);
+    expect(diff.stdout).toContain('| hello | dev | `1.1.0@sha256:111111111111` | `1.3.0@sha256:131313131313` |');
+    expect(diff.stdout).toContain('```diff');
+    expect(gitopsc(src, 'diff').status).toBe(0);
+
+    git(src, 'commit', '-q', '-am', 'hello 1.3.0');
+    // a dirty deploy tree is refused with nothing changed
+    writeFileSync(join(deploy, 'dev/hello/deployment.yaml'), 'hand edit\n');
+    r = gitopsc(src, 'publish', '--repo', deploy);
+    expect(r.status).toBe(4);
+    expect(r.stdout).toContain('dev/hello/deployment.yaml');
+    expect(head(deploy)).toBe(first);
+    git(deploy, 'checkout', '--', '.');
+
+    r = gitopsc(src, 'publish', '--repo', deploy, '--push');
+    expect(r.stdout + r.stderr).toContain('pushed to origin/main');
+    expect(r.status).toBe(0);
+    const msg = git(bare, 'log', '-1', '--format=%B', 'main');
+    expect(msg).toContain('- hello/dev: 1.1.0@sha256:111111111111 -> 1.3.0@sha256:131313131313');
+    expect(msg).toContain(`Gitopsc-Source-Commit: ${head(src)}`);
+    expect(msg).toContain(`Gitopsc-Source: ${src}`);
+    expect(msg).toMatch(/^Gitopsc-Artifact: hello\/prod registry\.example\.com\/demo\/hello:1\.3\.0@sha256:(13){32}$/m);
+    // a fresh clone of the remote already holds it all
+    const json = JSON.parse(gitopsc(src, 'publish', '--repo', bare, '--push', '--format', 'json').stdout) as { ok: boolean; publish: { committed: boolean } };
+    expect(json).toMatchObject({ ok: true, publish: { committed: false } });
+  });
+});
