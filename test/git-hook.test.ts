@@ -51,7 +51,7 @@ function bumpReplicas(dir: string, n: number): void {
 }
 
 describe('the pre-commit hook', () => {
-  it('passes `git commit -a` of a rendered change and blocks a stale render; the deploy repo is untouched', async () => {
+  it('passes `git commit -a` of a rendered change and blocks a stale render; the deploy repo is untouched', { timeout: 180_000 }, async () => {
     const src = sourceProject();
     const { work: deploy } = makeRemote({ 'README.md': '# deploy\n' });
     const deployHead = head(deploy);
@@ -77,7 +77,7 @@ describe('the pre-commit hook', () => {
     expect(git(deploy, 'status', '--porcelain')).toBe('');
   });
 
-  it('publish and diff run from a hook do not leak GIT_INDEX_FILE into the other repository', async () => {
+  it('publish and diff run from a hook do not leak GIT_INDEX_FILE into the other repository', { timeout: 180_000 }, async () => {
     const src = sourceProject();
     const { work: deploy } = makeRemote({ 'README.md': '# deploy\n' });
     const hook = `#!/bin/sh
@@ -114,7 +114,7 @@ gitopsc publish --repo "${deploy}" --quiet
 });
 
 describe('the CLI end to end', () => {
-  it('publishes twice (second makes no commit), then a version bump with trailers, and diffs it', async () => {
+  it('publishes twice (second makes no commit), then a version bump with trailers, and diffs it', { timeout: 300_000 }, async () => {
     const src = sourceProject();
     const { bare, work: deploy } = makeRemote({ 'README.md': '# deploy\n' });
     let r = gitopsc(src, 'publish', '--repo', deploy, '--push');
