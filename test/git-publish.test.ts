@@ -287,3 +287,38 @@ describe('publish --push', () => {
     expect(readFileSync(join(work, 'README.md'), 'utf8')).toBe('# newer\n');
   });
 });
+
+describe('publish signing', () => {
+  it('signs when git is configured to (ssh format)', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const repo = makeRepo({ 'README.md': '# deploy\n' });
+    const key = join(tmp(), 'id_ed25519');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
+    git(repo, 'config', 'gpg.format', 'ssh');
+    git(repo, 'config', 'user.signingkey', key);
+    git(repo, 'config', 'commit.gpgsign', 'true');
+    const r = await run(compileResult({ checkout: { dev: '1.0.0' } }), { repo });
+    expect(r.diagnostics).toEqual([]);
+    expect(git(repo, 'cat-file', '-p', 'HEAD')).toContain('-----BEGIN SSH SIGNATURE-----');
+    const unsigned = await run(compileResult({ checkout: { dev: '1.1.0' } }), { repo, sign: false });
+    expect(unsigned.committed).toBe(true);
+    expect(git(repo, 'cat-file', '-p', 'HEAD')).not.toContain('SIGNATURE');
+  });
+
+  it('fails fast, changing nothing, when the signer wants a terminal', async () => {
+    const repo = makeRepo({ 'README.md': '# deploy\n' });
+    const signer = join(tmp(), 'signer.sh');
+    // a signer that asks for a passphrase on the terminal, as pinentry-curses would
+    writeFileSync(signer, '#!/bin/sh\nread pass < /dev/tty || exit 2\nexit 0\n', { mode: 0o755 });
+    git(repo, 'config', 'gpg.program', signer);
+    git(repo, 'config', 'commit.gpgsign', 'true');
+    const before = head(repo);
+    const started = Date.now();
+    const r = await run(compileResult({ checkout: { dev: '1.0.0' } }), { repo });
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(r.committed).toBe(false);
+    expect(r.diagnostics[0]?.message).toContain('configured to sign');
+    expect(head(repo)).toBe(before);
+    expect(status(repo)).toBe('');
+  });
+});
