@@ -222,6 +222,22 @@ describe('publish --push', () => {
     expect(head(bare, 'main')).toBe(r.commit);
   });
 
+  it('publishes into an empty remote and onto a new branch', async () => {
+    const root = tmp();
+    const bare = join(root, 'empty.git');
+    git(root, 'init', '-q', '--bare', bare);
+    const r = await run(compileResult({ checkout: { dev: '1.0.0' } }), { repo: bare, push: true });
+    expect(r.diagnostics).toEqual([]);
+    expect(r.pushed).toBe(true);
+    expect(git(bare, 'ls-tree', '-r', '--name-only', 'main')).toContain('dev/checkout/deployment.yaml');
+    const b = await run(compileResult({ checkout: { dev: '1.0.0', prod: '1.0.0' } }), { repo: bare, push: true, branch: 'env/prod', createBranch: true });
+    expect(b.diagnostics).toEqual([]);
+    expect(git(bare, 'rev-list', '--count', 'env/prod').trim()).toBe('2');
+    const again = await run(compileResult({ checkout: { dev: '1.0.0', prod: '1.0.0' } }), { repo: bare, push: true, branch: 'env/prod' });
+    expect(again.diagnostics).toEqual([]);
+    expect(again.committed).toBe(false);
+  });
+
   it('refuses to publish into a fresh clone without --push', async () => {
     const { bare } = makeRemote({ 'README.md': '# deploy\n' });
     const r = await run(compileResult({ checkout: { dev: '1.0.0' } }), { repo: bare });

@@ -59,7 +59,8 @@ export async function run(ctx: CommandContext, opts: DiffOptions = {}): Promise<
       const source = await gitSource(src.git.cwd, baseRef.sha, src.prefix, { env });
       // A project that did not exist at the base compares against nothing.
       if ((await source.read(found.configFile)) !== undefined || found.configData !== undefined) {
-        const b = await compile(source, { ...cref, configData: undefined });
+        // a JS/TS config cannot be evaluated from git objects: its evaluated data is reused
+        const b = await compile(source, cref);
         for (const d of b.diagnostics) {
           if (d.severity === 'error') diagnostics.push({ ...d, message: `at base ${baseRef.sha.slice(0, 7)}: ${d.message}` });
         }
