@@ -263,7 +263,7 @@ describe('publish --push', () => {
     expect(r.pushed).toBe(true);
     expect(r.attempts).toBe(2);
     const log = git(bare, 'log', '--format=%s', 'main').trim().split('\n');
-    expect(log).toEqual(['gitopsc: update checkout/dev', 'someone else', 'initial']);
+    expect(log).toEqual(['gitopsc: checkout 1.0.0 in dev', 'someone else', 'initial']);
     expect(git(bare, 'show', 'main:README.md')).toBe('# moved by someone else\n');
     expect(git(bare, 'show', 'main:dev/checkout/deployment.yaml')).toContain('checkout:1.0.0@');
   });

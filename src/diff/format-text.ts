@@ -6,7 +6,7 @@ const STATUS = { added: 'A', changed: 'M', removed: 'D' } as const;
 export function formatText(diff: DiffResult): string {
   const out: string[] = [];
   if (!diff.changed) {
-    return `No changes in rendered output between ${diff.baseLabel} and ${diff.headLabel}.\n`;
+    return `No changes in rendered output between ${diff.baseLabel} and ${diff.headLabel}.\n` + `(compare with another revision with --base REF, e.g. --base HEAD~1)\n`;
   }
   out.push(`gitopsc diff: ${diff.baseLabel} -> ${diff.headLabel}`, '');
   if (diff.artifacts.length > 0) {

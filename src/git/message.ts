@@ -94,8 +94,12 @@ function messageValues(input: MessageInput): Values {
   const sameBump =
     changedArtifacts.length === keys.length &&
     new Set(changedArtifacts.map((a) => `${a.service} ${a.old?.tag} ${a.new?.tag}`)).size === 1;
+  const added = input.artifacts.filter((a) => a.status === 'added');
+  const sameAdd = added.length === keys.length && new Set(added.map((a) => `${a.service} ${a.new?.tag}`)).size === 1;
   if (keys.length === 1 && only) {
     subject = `gitopsc: ${only.service}/${only.environment} ${only.old?.tag ?? '-'} -> ${only.new?.tag ?? '-'}`;
+  } else if (sameAdd && added[0]) {
+    subject = `gitopsc: ${added[0].service} ${added[0].new?.tag ?? '-'} in ${environments.join(', ')}`;
   } else if (sameBump && only) {
     subject = `gitopsc: ${only.service} ${only.old?.tag ?? '-'} -> ${only.new?.tag ?? '-'} in ${environments.join(', ')}`;
   } else if (keys.length === 1) {
