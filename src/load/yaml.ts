@@ -2,8 +2,12 @@
  * YAML -> plain data + source positions. Pure: bytes in, data and diagnostics out; never throws
  * for user input. Only the safe subset of YAML 1.2 is accepted (see `loadYaml`).
  */
-import { Composer, LineCounter, Parser, isMap, isScalar, isSeq, type CST, type Document, type Pair, type YAMLMap } from 'yaml';
+import type { CST, Document, Pair, YAMLMap } from 'yaml';
+import { lazy } from '../lazy.js';
+
+const Y = lazy<typeof import('yaml')>('yaml');
 import { error, type Diagnostic, type Position } from '../diagnostics.js';
+import { fastLoad } from './fast.js';
 import type { JsonPath, LoadedDoc, LoadResult } from './types.js';
 
 export const DEFAULT_MAX_BYTES = 1024 * 1024;
@@ -14,6 +18,8 @@ export interface LoadOptions {
   maxBytes?: number;
   /** refuse nesting deeper than this many collections; default 64 */
   maxDepth?: number;
+  /** try the fast reader for the plain subset first (default true; tests turn it off to compare) */
+  fast?: boolean;
 }
 
 /** A loaded YAML document: `LoadedDoc` with `scalarSource` always present. */
@@ -60,7 +66,12 @@ export function loadYaml(file: string, bytes: Uint8Array, opts: LoadOptions = {}
     return fail(`file is not valid UTF-8 (byte 0x${(bytes[bad] ?? 0).toString(16).padStart(2, '0')} at offset ${bad})`, bytePosition(bytes, bad));
   }
 
-  const lc = new LineCounter();
+  if (opts.fast !== false && maxDepth >= 64) {
+    const fast = fastLoad(file, text);
+    if (fast) return { doc: fast, diagnostics: [] };
+  }
+
+  const lc = new (Y().LineCounter)();
   const at = (offset: number): Position => {
     const p = lc.linePos(offset);
     return { line: p.line, column: p.col };
@@ -78,7 +89,7 @@ export function loadYaml(file: string, bytes: Uint8Array, opts: LoadOptions = {}
     return fail(`nesting is deeper than ${maxDepth} levels`, { line: lines.length, column: (lines.at(-1)?.length ?? 0) + 1 });
   }
 
-  const tokens = [...new Parser(lc.addNewLine).parse(text)];
+  const tokens = [...new (Y().Parser)(lc.addNewLine).parse(text)];
   let documents = 0;
   let tooDeep = false;
   for (const token of tokens) {
@@ -92,9 +103,9 @@ export function loadYaml(file: string, bytes: Uint8Array, opts: LoadOptions = {}
   }
   if (tooDeep) return { diagnostics };
 
-  const docs = [...new Composer(PARSE_OPTIONS).compose(tokens)];
+  const docs = [...new (Y().Composer)(PARSE_OPTIONS).compose(tokens)];
   const doc = docs[0];
-  if (!doc || doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null && doc.contents.source === '')) {
+  if (!doc || doc.contents === null || (Y().isScalar(doc.contents) && doc.contents.value === null && doc.contents.source === '')) {
     if (documents <= 1 && diagnostics.length === 0 && docs.every((d) => d.errors.length === 0)) {
       return fail('empty file: expected a YAML mapping', { line: 1, column: 1 });
     }
@@ -108,13 +119,13 @@ export function loadYaml(file: string, bytes: Uint8Array, opts: LoadOptions = {}
   const contents = doc?.contents;
   if (diagnostics.length > 0 || !doc) {
     // still report forbidden, merge and duplicate keys: every problem, not just the first
-    if (isMap(contents)) buildData(contents, (message, offset, related) =>
+    if (Y().isMap(contents)) buildData(contents, (message, offset, related) =>
       report(message, offset, related ? { related: [{ file, ...at(related.offset), message: related.message }] } : {}));
     return { diagnostics: dedupe(diagnostics) };
   }
 
-  if (!isMap(contents)) {
-    const found = isSeq(contents) ? 'a sequence' : isScalar(contents) ? `a ${contents.value === null ? 'null' : typeof contents.value}` : 'something else';
+  if (!Y().isMap(contents)) {
+    const found = Y().isSeq(contents) ? 'a sequence' : Y().isScalar(contents) ? `a ${contents.value === null ? 'null' : typeof contents.value}` : 'something else';
     return {
       diagnostics: [error('SCHEMA', `the file must be a YAML mapping (key: value pairs), found ${found}`, { file, ...at(contents?.range[0] ?? 0) })],
     };
@@ -133,12 +144,12 @@ type Reporter = (message: string, offset: number, related?: { offset: number; me
 /** Builds plain objects and arrays, refusing keys that could touch a prototype, merge keys and duplicates. */
 function buildData(root: YAMLMap, report: Reporter): Record<string, unknown> {
   const build = (node: unknown): unknown => {
-    if (isMap(node)) {
+    if (Y().isMap(node)) {
       const obj: Record<string, unknown> = {};
       const seen = new Map<string, number>();
       for (const pair of node.items) {
         const key = pair.key;
-        if (!isScalar(key)) {
+        if (!Y().isScalar(key)) {
           report('mapping keys must be plain scalars', (key as { range?: [number] } | null)?.range?.[0] ?? 0);
           continue;
         }
@@ -162,8 +173,8 @@ function buildData(root: YAMLMap, report: Reporter): Record<string, unknown> {
       }
       return obj;
     }
-    if (isSeq(node)) return node.items.map(build);
-    if (isScalar(node)) return node.value ?? null;
+    if (Y().isSeq(node)) return node.items.map(build);
+    if (Y().isScalar(node)) return node.value ?? null;
     return null;
   };
   return build(root) as Record<string, unknown>;
@@ -173,12 +184,12 @@ function makeLoadedDoc(file: string, data: unknown, doc: Document.Parsed, at: (o
   const pairCache = new WeakMap<YAMLMap, Map<string, Pair>>();
   const findPair = (map: YAMLMap, name: string): Pair | undefined => {
     if (map.items.length <= 16) {
-      return map.items.find((p) => isScalar(p.key) && String(p.key.value ?? '') === name) as Pair | undefined;
+      return map.items.find((p) => Y().isScalar(p.key) && String(p.key.value ?? '') === name) as Pair | undefined;
     }
     let index = pairCache.get(map);
     if (!index) {
       index = new Map();
-      for (const p of map.items) if (isScalar(p.key)) index.set(String(p.key.value ?? ''), p as Pair);
+      for (const p of map.items) if (Y().isScalar(p.key)) index.set(String(p.key.value ?? ''), p as Pair);
       pairCache.set(map, index);
     }
     return index.get(name);
@@ -188,12 +199,12 @@ function makeLoadedDoc(file: string, data: unknown, doc: Document.Parsed, at: (o
     let node: unknown = doc.contents;
     let keyOffset: number | undefined;
     for (const seg of path) {
-      if (isMap(node)) {
+      if (Y().isMap(node)) {
         const pair = findPair(node, String(seg));
         if (!pair) return { node, keyOffset, complete: false };
         keyOffset = (pair.key as { range?: [number] }).range?.[0];
         node = pair.value;
-      } else if (isSeq(node)) {
+      } else if (Y().isSeq(node)) {
         const item: unknown = node.items[typeof seg === 'number' ? seg : Number(seg)];
         if (item === undefined || item === null) return { node, keyOffset, complete: false };
         node = item;
@@ -215,7 +226,7 @@ function makeLoadedDoc(file: string, data: unknown, doc: Document.Parsed, at: (o
     },
     scalarSource(path) {
       const { node, complete } = walk(path);
-      if (!complete || !isScalar(node)) return undefined;
+      if (!complete || !Y().isScalar(node)) return undefined;
       return node.source ?? (node.value === null ? undefined : String(node.value));
     },
   };

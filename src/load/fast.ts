@@ -1,0 +1,371 @@
+/**
+ * A fast path for loadYaml: a reader for the plain subset of YAML that service files, configs,
+ * catalogs, locks and rendered templates are written in (block mappings and sequences, flow
+ * collections on one line, plain, single- and double-quoted one-line scalars, comments). It keeps
+ * the same source positions as the full parser. Anything outside the subset, and anything the
+ * full loader would refuse or report, returns undefined so that the full `yaml` parser runs and
+ * produces the exact diagnostics. Every document it accepts yields the same data as `yaml`
+ * (YAML 1.2 core schema). The `yaml` package spends ~1 ms on a 40-line file; this takes ~20 us.
+ */
+import type { Position } from '../diagnostics.js';
+import type { JsonPath, LoadedDoc } from './types.js';
+
+class Unsupported extends Error {}
+const bail = (): never => {
+  throw new Unsupported();
+};
+
+interface Where {
+  key?: Position;
+  value: Position;
+  raw?: string;
+}
+
+const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype', '<<', '']);
+const INT = /^[-+]?[0-9]+$/;
+const FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$/;
+const SPECIAL = /^[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN)$|^0[ox]/;
+
+/** YAML 1.2 core schema resolution of a plain scalar, or bail when unsure. */
+function resolvePlain(t: string): unknown {
+  switch (t) {
+    case 'null':
+    case 'Null':
+    case 'NULL':
+    case '~':
+      return null;
+    case 'true':
+    case 'True':
+    case 'TRUE':
+      return true;
+    case 'false':
+    case 'False':
+    case 'FALSE':
+      return false;
+  }
+  if (SPECIAL.test(t)) bail();
+  if (INT.test(t)) return parseInt(t, 10);
+  if (FLOAT.test(t)) return parseFloat(t);
+  return t;
+}
+
+const pathKey = (path: JsonPath): string => path.join('\u0000');
+
+type FastDoc = LoadedDoc & { scalarSource(path: JsonPath): string | undefined };
+
+export function fastLoad(file: string, text: string): FastDoc | undefined {
+  if (text.charCodeAt(0) === 0xfeff || text.includes('\t')) return undefined;
+  const first = read(text, false);
+  if (!first) return undefined;
+  // Positions are only needed for diagnostics: record them on first use, by reading again.
+  let where: Map<string, Where> | undefined;
+  const positions = () => (where ??= read(text, true)!.where);
+  const find = (path: JsonPath): { w: Where; complete: boolean; keyOf?: Position } => {
+    const map = positions();
+    let lastKey: Position | undefined;
+    let found: Where = map.get('')!;
+    for (let n = 1; n <= path.length; n++) {
+      const w = map.get(pathKey(path.slice(0, n)));
+      if (!w) return { w: found, complete: false, keyOf: lastKey };
+      found = w;
+      lastKey = typeof path[n - 1] === 'number' ? undefined : w.key;
+    }
+    return { w: found, complete: true, keyOf: lastKey };
+  };
+  return {
+    file,
+    data: first.data,
+    position(path, target = 'key') {
+      const { w, complete, keyOf } = find(path);
+      if (complete && target === 'value') return w.value;
+      return keyOf ?? w.value;
+    },
+    scalarSource(path) {
+      const { w, complete } = find(path);
+      return complete ? w.raw : undefined;
+    },
+  };
+}
+
+const FLOW_KEY = /[A-Za-z0-9_./-][A-Za-z0-9_./ -]*?(?=:[ ])/y;
+const FLOW_PLAIN = /[^,\]}[{#:&*!|>'"%@`?]+/y;
+const BLOCK_KEY = /[A-Za-z0-9_./][A-Za-z0-9_./ -]*?(?=:(?: |$))/y;
+const COMPACT_MAP = /(?:"(?:[^"\\]|\\.)*"|'(?:[^']|'')*'|[A-Za-z0-9_./][A-Za-z0-9_./ -]*?):(?: |$)/y;
+
+function sticky(re: RegExp, s: string, p: number): string | undefined {
+  re.lastIndex = p;
+  const m = re.exec(s);
+  return m ? m[0] : undefined;
+}
+
+function read(text: string, record: boolean): { data: Record<string, unknown>; where: Map<string, Where> } | undefined {
+  const where = new Map<string, Where>();
+  const note = (path: (string | number)[], w: Where): void => {
+    if (record) where.set(pathKey(path), w);
+  };
+  const child = (path: (string | number)[], seg: string | number): (string | number)[] => (record ? [...path, seg] : path);
+  const rawLines = text.split('\n');
+  interface Line {
+    no: number;
+    indent: number;
+    s: string;
+  }
+  const lines: Line[] = [];
+  for (let n = 0; n < rawLines.length; n++) {
+    let s = rawLines[n]!;
+    if (s.endsWith('\r')) s = s.slice(0, -1);
+    if (s.includes('\r')) return undefined;
+    let indent = 0;
+    while (s.charCodeAt(indent) === 32) indent++;
+    if (indent === s.length || s[indent] === '#') continue;
+    if (indent === 0 && (s.startsWith('---') || s.startsWith('...') || s[0] === '%')) return undefined;
+    lines.push({ no: n + 1, indent, s });
+  }
+  if (lines.length === 0 || lines[0]!.indent !== 0) return undefined;
+
+  let i = 0;
+  let depth = 0;
+
+  /** After a value ends at `pos` on line `s`: only spaces and an optional ` #comment` may follow. */
+  const expectEnd = (s: string, pos: number): void => {
+    let p = pos;
+    while (s.charCodeAt(p) === 32) p++;
+    if (p < s.length && !(s[p] === '#' && p > pos)) bail();
+  };
+
+  const doubleQuoted = (s: string, start: number): [string, number] => {
+    let p = start + 1;
+    let escaped = false;
+    while (p < s.length) {
+      const c = s[p]!;
+      if (c === '\\') {
+        escaped = true;
+        p += 2;
+        continue;
+      }
+      if (c === '"') break;
+      p++;
+    }
+    if (p >= s.length) bail();
+    const body = s.slice(start + 1, p);
+    let value: string;
+    if (escaped) {
+      for (const m of body.matchAll(/\\(.)/g)) if (!'"\\/bfnrtu'.includes(m[1]!)) bail();
+      try {
+        value = JSON.parse(`"${body}"`) as string;
+      } catch {
+        return bail();
+      }
+    } else {
+      // eslint-disable-next-line no-control-regex -- raw control characters need the full parser
+      if (/[\u0000-\u001f]/.test(body)) bail();
+      value = body;
+    }
+    return [value, p + 1];
+  };
+
+  const singleQuoted = (s: string, start: number): [string, number] => {
+    let p = start + 1;
+    let out = '';
+    for (;;) {
+      const q = s.indexOf("'", p);
+      if (q < 0) bail();
+      out += s.slice(p, q);
+      if (s[q + 1] === "'") {
+        out += "'";
+        p = q + 2;
+        continue;
+      }
+      return [out, q + 1];
+    }
+  };
+
+  /** A flow node starting at s[p]; returns its value and the index after it. */
+  const flow = (s: string, p0: number, line: number, path: (string | number)[], keyPos?: Position): [unknown, number] => {
+    let p = p0;
+    while (s[p] === ' ') p++;
+    const pos = { line, column: p + 1 };
+    const c = s[p];
+    if (c === '{' || c === '[') {
+      if (++depth > 64) bail();
+      const isMap = c === '{';
+      const out: Record<string, unknown> | unknown[] = isMap ? {} : [];
+      note(path, { key: keyPos, value: pos });
+      p++;
+      let first = true;
+      for (;;) {
+        while (s[p] === ' ') p++;
+        if (s[p] === (isMap ? '}' : ']')) {
+          p++;
+          break;
+        }
+        if (!first) {
+          if (s[p] !== ',') bail();
+          p++;
+          while (s[p] === ' ') p++;
+          if (s[p] === '}' || s[p] === ']') bail(); // trailing comma
+        }
+        first = false;
+        if (isMap) {
+          const kp = { line, column: p + 1 };
+          let key: string;
+          if (s[p] === '"') [key, p] = doubleQuoted(s, p);
+          else if (s[p] === "'") [key, p] = singleQuoted(s, p);
+          else {
+            const m = sticky(FLOW_KEY, s, p);
+            if (m === undefined) return bail();
+            key = m;
+            p += key.length;
+            key = key.trimEnd();
+            if (key === '' || /^[-.]/.test(key) || typeof resolvePlain(key) !== 'string') bail();
+          }
+          if (s[p] !== ':') bail();
+          p++;
+          if (FORBIDDEN.has(key) || Object.prototype.hasOwnProperty.call(out, key)) bail();
+          const [v, np] = flow(s, p, line, child(path, key), kp);
+          (out as Record<string, unknown>)[key] = v;
+          p = np;
+        } else {
+          const idx = (out as unknown[]).length;
+          const [v, np] = flow(s, p, line, child(path, idx));
+          (out as unknown[]).push(v);
+          p = np;
+        }
+      }
+      depth--;
+      return [out, p];
+    }
+    if (c === '"' || c === "'") {
+      const [v, np] = c === '"' ? doubleQuoted(s, p) : singleQuoted(s, p);
+      note(path, { key: keyPos, value: pos, raw: v });
+      return [v, np];
+    }
+    // plain scalar inside a flow collection: up to , ] } (no : # [ { inside)
+    const m = sticky(FLOW_PLAIN, s, p);
+    if (m === undefined) return bail();
+    const raw = m.trimEnd();
+    if (raw === '' || raw.startsWith('-') && raw.length > 1 && raw[1] === ' ') bail();
+    note(path, { key: keyPos, value: pos, raw });
+    return [resolvePlain(raw), p + m.length];
+  };
+
+  /** An inline value after `key:` or `- ` on line `ln` at column index p. */
+  const inline = (ln: Line, p: number, path: (string | number)[], keyPos?: Position): unknown => {
+    const s = ln.s;
+    const c = s[p]!;
+    if (c === '{' || c === '[' || c === '"' || c === "'") {
+      const [v, np] = flow(s, p, ln.no, path, keyPos);
+      expectEnd(s, np);
+      return v;
+    }
+    if ('&*!|>%@`?,]}#'.includes(c)) bail();
+    if (c === '-' && (s[p + 1] === ' ' || p + 1 === s.length)) bail();
+    let end = s.indexOf(' #', p);
+    if (end < 0) end = s.length;
+    const raw = s.slice(p, end).trimEnd();
+    if (raw.includes(': ') || raw.endsWith(':')) bail();
+    note(path, { key: keyPos, value: { line: ln.no, column: p + 1 }, raw });
+    return resolvePlain(raw);
+  };
+
+  const isSeqLine = (ln: Line, indent: number) => ln.indent === indent && ln.s[indent] === '-' && (ln.s.length === indent + 1 || ln.s[indent + 1] === ' ');
+
+  const block = (indent: number, path: (string | number)[], keyPos?: Position): unknown => {
+    if (++depth > 64) bail();
+    const ln = lines[i]!;
+    const pos = { line: ln.no, column: ln.indent + 1 };
+    note(path, { key: keyPos, value: pos });
+    const v = isSeqLine(ln, indent) ? seq(indent, path) : map(indent, path);
+    depth--;
+    return v;
+  };
+
+  /** A block mapping at `indent`; its first key may sit after "- " at column index `firstKeyCol`. */
+  const map = (indent: number, path: (string | number)[], firstKeyCol?: number): Record<string, unknown> => {
+    const out: Record<string, unknown> = {};
+    let first = firstKeyCol !== undefined;
+    while (i < lines.length) {
+      const ln = lines[i]!;
+      if (!first && ln.indent !== indent) break;
+      const s = ln.s;
+      const p = first ? firstKeyCol! : indent;
+      first = false;
+      if (s[p] === '-' && (s[p + 1] === ' ' || p + 1 === s.length)) break;
+      const kp = { line: ln.no, column: p + 1 };
+      let key: string;
+      let q: number;
+      if (s[p] === '"') [key, q] = doubleQuoted(s, p);
+      else if (s[p] === "'") [key, q] = singleQuoted(s, p);
+      else {
+        const m = sticky(BLOCK_KEY, s, p);
+        if (m === undefined) return bail();
+        key = m;
+        q = p + key.length;
+        if (key !== key.trimEnd() || typeof resolvePlain(key) !== 'string') bail();
+      }
+      if (s[q] !== ':' || (q + 1 < s.length && s[q + 1] !== ' ')) bail();
+      if (FORBIDDEN.has(key) || Object.prototype.hasOwnProperty.call(out, key)) bail();
+      let r = q + 1;
+      while (s[r] === ' ') r++;
+      const childPath = child(path, key);
+      i++;
+      if (r < s.length && s[r] !== '#') {
+        out[key] = inline(ln, r, childPath, kp);
+        if (i < lines.length && lines[i]!.indent > indent) bail(); // continuation lines
+      } else if (i < lines.length && (lines[i]!.indent > indent || isSeqLine(lines[i]!, indent))) {
+        out[key] = block(lines[i]!.indent, childPath, kp);
+      } else {
+        out[key] = null;
+        note(childPath, { key: kp, value: { line: ln.no, column: q + 2 }, raw: '' });
+      }
+    }
+    if (i < lines.length && lines[i]!.indent > indent) bail();
+    return out;
+  };
+
+  const seq = (indent: number, path: (string | number)[]): unknown[] => {
+    const out: unknown[] = [];
+    while (i < lines.length && isSeqLine(lines[i]!, indent)) {
+      const ln = lines[i]!;
+      const s = ln.s;
+      let r = indent + 1;
+      while (s[r] === ' ') r++;
+      const childPath = child(path, out.length);
+      if (r >= s.length || s[r] === '#') {
+        i++;
+        if (i < lines.length && lines[i]!.indent > indent) out.push(block(lines[i]!.indent, childPath));
+        else {
+          out.push(null);
+          note(childPath, { value: { line: ln.no, column: indent + 1 } });
+        }
+        continue;
+      }
+      if (s[r] === '-' && (s[r + 1] === ' ' || r + 1 === s.length)) bail();
+      if (sticky(COMPACT_MAP, s, r) !== undefined) {
+        // "- key: v": a mapping whose keys line up with "key"
+        if (++depth > 64) bail();
+        note(childPath, { value: { line: ln.no, column: r + 1 } });
+        out.push(map(r, childPath, r));
+        depth--;
+        // map() consumed lines at indent r; the next item is back at `indent`
+        continue;
+      }
+      i++;
+      out.push(inline(ln, r, childPath));
+      if (i < lines.length && lines[i]!.indent > indent) bail();
+    }
+    return out;
+  };
+
+  let data: Record<string, unknown>;
+  try {
+    if (isSeqLine(lines[0]!, 0)) return undefined;
+    note([], { value: { line: lines[0]!.no, column: 1 } });
+    data = map(0, []);
+    if (i !== lines.length) return undefined;
+  } catch (e) {
+    if (e instanceof Unsupported) return undefined;
+    throw e;
+  }
+  return { data, where };
+}
