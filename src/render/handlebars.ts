@@ -4,8 +4,11 @@
  * emits a JSON-quoted scalar (a valid YAML double-quoted scalar too). Raw `{{{ }}}` is refused.
  * Only our own structural helpers (`yaml`, `json`) may emit unquoted text, through `Raw`.
  */
-import Handlebars from 'handlebars';
-import { emitYamlValue, emitJsonValue } from './emit.js';
+import type HandlebarsNs from 'handlebars';
+import { lazy } from '../lazy.js';
+
+const handlebars = lazy<typeof HandlebarsNs>('handlebars');
+import { emitJsonValue, emitYamlAfterKey, yamlString } from './emit.js';
 
 export class TemplateError extends Error {
   constructor(
@@ -43,10 +46,11 @@ function fail(message: string, at: unknown): never {
   throw new TemplateError(message, line, column);
 }
 
-function quoteScalar(v: unknown, at: unknown): string {
+function quoteScalar(v: unknown, at: unknown, kind: unknown): string {
   if (v instanceof Raw) return v.text;
   if (v === undefined || v === null) fail('value is undefined (a missing variable or field)', at);
-  if (typeof v === 'string') return JSON.stringify(v);
+  // YAML: plain only when no reader could misread it (the canonical form); JSON: always quoted
+  if (typeof v === 'string') return kind === 'yaml' ? yamlString(v) : JSON.stringify(v);
   if (typeof v === 'number') {
     if (!Number.isFinite(v)) fail(`value ${v} is not a finite number`, at);
     return String(v);
@@ -57,7 +61,7 @@ function quoteScalar(v: unknown, at: unknown): string {
 }
 
 /** Rewrite every mustache into a `q` call carrying its source location; refuse raw and partial output. */
-function rewrite(ast: HbNode): void {
+function rewrite(ast: HbNode, kind: 'yaml' | 'json'): void {
   const visit = (node: unknown): void => {
     if (!node || typeof node !== 'object') return;
     if (Array.isArray(node)) {
@@ -79,7 +83,10 @@ function rewrite(ast: HbNode): void {
       n.hash = {
         type: 'Hash',
         loc: n.loc,
-        pairs: [{ type: 'HashPair', key: 'loc', value: { type: 'StringLiteral', value: loc(n), original: loc(n), loc: n.loc }, loc: n.loc }],
+        pairs: [
+          { type: 'HashPair', key: 'loc', value: { type: 'StringLiteral', value: loc(n), original: loc(n), loc: n.loc }, loc: n.loc },
+          { type: 'HashPair', key: 'kind', value: { type: 'StringLiteral', value: kind, original: kind, loc: n.loc }, loc: n.loc },
+        ],
       };
     } else if (n.type === 'PartialStatement' || n.type === 'PartialBlockStatement') {
       fail('partials are not supported in gitopsc templates', loc(n));
@@ -102,8 +109,8 @@ export interface TemplateEngine {
 }
 
 export function createTemplateEngine(): TemplateEngine {
-  const hb = Handlebars.create();
-  hb.registerHelper('q', (v: unknown, opts: { hash: { loc?: string } }) => quoteScalar(v, opts.hash.loc));
+  const hb = handlebars().create();
+  hb.registerHelper('q', (v: unknown, opts: { hash: { loc?: string; kind?: string } }) => quoteScalar(v, opts.hash.loc, opts.hash.kind));
   const deny = (name: string) => () => fail(`helper "${name}" is not available`, undefined);
   hb.registerHelper('helperMissing', function (...args: unknown[]) {
     const opts = args[args.length - 1] as { name?: string; loc?: { start: { line: number; column: number } } };
@@ -112,9 +119,10 @@ export function createTemplateEngine(): TemplateEngine {
   hb.registerHelper('log', deny('log'));
   hb.registerHelper('lookup', deny('lookup'));
   // Structural helpers: indentation-aware block YAML, or compact JSON, from a value.
+  // {{yaml x indent=N}} right after `key:`: a scalar on the same line, or a canonical block at column N.
   hb.registerHelper('yaml', (v: unknown, opts: { hash: { indent?: number } }) => {
     if (v === undefined) fail('{{yaml}} of an undefined value', undefined);
-    return new Raw(emitYamlValue(v, Number(opts.hash.indent ?? 0)));
+    return new Raw(emitYamlAfterKey(v, Number(opts.hash.indent ?? 2)));
   });
   hb.registerHelper('json', (v: unknown) => {
     if (v === undefined) fail('{{json}} of an undefined value', undefined);
@@ -140,7 +148,7 @@ export function createTemplateEngine(): TemplateEngine {
   for (const h of BUILTIN_BLOCKS) knownHelpers[h] = true;
 
   return {
-    compile(source, _kind) {
+    compile(source, kind) {
       let ast: HbNode;
       try {
         ast = hb.parse(source) as unknown as HbNode;
@@ -149,7 +157,7 @@ export function createTemplateEngine(): TemplateEngine {
         const m = /line (\d+)/.exec(msg);
         throw new TemplateError(msg.split('\n')[0] ?? msg, m ? Number(m[1]) : 1, 1);
       }
-      rewrite(ast);
+      rewrite(ast, kind);
       let fn: HandlebarsTemplateDelegate;
       try {
         fn = hb.compile(ast as unknown as hbs.AST.Program, {

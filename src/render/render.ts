@@ -2,10 +2,13 @@
  * Rendering: compile the template set once, then render each (service, environment) unit into
  * canonical files. Pure: template sources come in as data, files go out as data.
  */
-import { parseAllDocuments } from 'yaml';
+import { lazy } from '../lazy.js';
+
+const Y = lazy<typeof import('yaml')>('yaml');
 import { error, type Diagnostic } from '../diagnostics.js';
 import type { RenderedFile } from '../pipeline.js';
 import { buildContext, type RenderUnit } from './context.js';
+import { fastLoad } from '../load/fast.js';
 import { emitJson, emitYaml } from './emit.js';
 import { TemplateError, type CompiledTemplate, type TemplateEngine } from './handlebars.js';
 
@@ -18,6 +21,11 @@ export interface TemplateSource {
   /** where the template came from, for diagnostics (project-relative, or `<builtin>/...`) */
   file: string;
   source: string;
+  /**
+   * The template's output is already canonical (sorted keys, {{yaml}} for nested values), so it
+   * skips the parse-and-re-emit step. Only built-ins say so, and a test holds them to it.
+   */
+  canonical?: boolean;
 }
 
 interface Compiled {
@@ -25,6 +33,7 @@ interface Compiled {
   name: string;
   file: string;
   kind: 'yaml' | 'json';
+  canonical: boolean;
   fn: CompiledTemplate;
 }
 
@@ -53,7 +62,7 @@ export function compileTemplates(engine: TemplateEngine, sources: TemplateSource
       continue;
     }
     try {
-      templates.push({ target: s.target, name: s.name, file: s.file, kind, fn: engine.compile(s.source, kind) });
+      templates.push({ target: s.target, name: s.name, file: s.file, kind, canonical: Boolean(s.canonical) && kind === 'yaml', fn: engine.compile(s.source, kind) });
     } catch (e) {
       if (!(e instanceof TemplateError)) throw e;
       diagnostics.push(error('TEMPLATE', e.message, { file: s.file, line: e.line, column: e.column }));
@@ -75,7 +84,10 @@ export function canonicalize(text: string, kind: 'yaml' | 'json'): { ok: true; c
       return { ok: false, message: `rendered output is not valid JSON: ${(e as Error).message}`, line };
     }
   }
-  const docs = parseAllDocuments(text, { version: '1.2', merge: false, uniqueKeys: true, resolveKnownTags: false, prettyErrors: false });
+  // The common case (our templates' output) takes the fast reader; anything else the full parser.
+  const fast = fastLoad('rendered', text);
+  if (fast) return { ok: true, content: emitYaml(fast.data) };
+  const docs = Y().parseAllDocuments(text, { version: '1.2', merge: false, uniqueKeys: true, resolveKnownTags: false, prettyErrors: false });
   const list = Array.isArray(docs) ? docs : [];
   if (list.length !== 1) return { ok: false, message: `rendered output must be exactly one YAML document (got ${list.length})`, line: 1 };
   const doc = list[0]!;
@@ -105,6 +117,10 @@ export function renderUnit(set: TemplateSet, unit: RenderUnit, outputPrefix = ''
       continue;
     }
     if (text.trim() === '') continue; // a template that renders nothing declares no resource
+    if (t.canonical) {
+      files.push({ path: `${outputPrefix}${unit.environment.name}/${unit.service}/${t.name}`, content: text, service: unit.service, environment: unit.environment.name });
+      continue;
+    }
     const c = canonicalize(text, t.kind);
     if (!c.ok) {
       diagnostics.push(

@@ -4,8 +4,9 @@
  * pay for it.
  */
 import { readFileSync } from 'node:fs';
-import { Ajv, type ValidateFunction } from 'ajv';
-import addFormatsModule, { type FormatsPlugin } from 'ajv-formats';
+import type { Ajv, ValidateFunction } from 'ajv';
+import type { FormatsPlugin } from 'ajv-formats';
+import { lazy } from '../lazy.js';
 import type { Diagnostic } from '../diagnostics.js';
 import type { LoadedDoc } from '../load/types.js';
 import { ajvErrorsToDiagnostics } from './ajv-errors.js';
@@ -41,12 +42,15 @@ export function schemaObject(kind: SchemaKind): Record<string, unknown> {
   return JSON.parse(schemaText(kind)) as Record<string, unknown>;
 }
 
+const ajvModule = lazy<{ Ajv: typeof Ajv }>('ajv');
+const formatsModule = lazy<FormatsPlugin & { default?: FormatsPlugin }>('ajv-formats');
+
 let ajv: Ajv | undefined;
 const validators = new Map<SchemaKind, ValidateFunction>();
 
 function getAjv(): Ajv {
   if (!ajv) {
-    ajv = new Ajv({
+    ajv = new (ajvModule().Ajv)({
       allErrors: true,
       strict: true,
       strictRequired: false,
@@ -59,7 +63,7 @@ function getAjv(): Ajv {
       removeAdditional: false,
     });
     // ajv-formats is CommonJS; its default export is the plugin.
-    const mod = addFormatsModule as unknown as FormatsPlugin & { default?: FormatsPlugin };
+    const mod = formatsModule();
     const addFormats = mod.default ?? mod;
     addFormats(ajv, ['uri', 'date-time']);
     // Annotations read by our error mapper and by editors (vscode-json-languageservice).
