@@ -107,3 +107,35 @@ describe('project templates', () => {
     );
   });
 });
+
+describe('built-in templates are canonical by construction', () => {
+  it('their output survives parse-and-re-emit unchanged, with every optional field set', async () => {
+    const { canonicalize } = await import('../src/render/render.js');
+    const files = baseProject();
+    files['services/web.yaml'] = files['services/web.yaml']!.replace(
+      '    replicas: 2',
+      `    replicas: 2
+    namespace: shop
+    annotations: { "example.com/owner": "team-a", note: "yes" }
+    env: { B: "1.10", A: "no", C: "x: y # z" }
+    resources: { requests: { cpu: 100m }, limits: { memory: 1Gi } }
+    probes:
+      readiness: { httpGet: { path: /ready, port: http } }
+      liveness: { tcpSocket: { port: 8080 }, periodSeconds: 5 }
+      startup: { exec: { command: [cat, /tmp/ok] } }
+    ingress: { host: web.example.com, className: nginx, tls: { secretName: web-tls }, annotations: { a: b } }
+    autoscaling: { minReplicas: 2, maxReplicas: 5, targetCPUUtilizationPercentage: 60 }
+    serviceAccountName: web
+    imagePullSecrets: [pull-a, pull-b]`,
+    );
+    const dir = makeProject(files);
+    expect((await cli(dir, 'resolve')).code).toBe(0);
+    const state = await compile(fsSource(dir), { configFile: 'gitopsc.config.yaml' });
+    expect(state.diagnostics).toEqual([]);
+    const names = state.files.filter((f) => f.service === 'web').map((f) => f.path.split('/').pop());
+    expect(new Set(names)).toEqual(new Set(['deployment.yaml', 'service.yaml', 'ingress.yaml', 'horizontalpodautoscaler.yaml']));
+    for (const f of state.files.filter((x) => x.path.endsWith('.yaml'))) {
+      expect(canonicalize(f.content, 'yaml'), f.path).toEqual({ ok: true, content: f.content });
+    }
+  });
+});

@@ -74,17 +74,42 @@ export function buildContext(u: RenderUnit): Record<string, unknown> {
   if (u.target === 'kubernetes') {
     const env = (spec.env ?? {}) as Record<string, string>;
     const ports = (spec.ports ?? []) as { name?: string; containerPort: number; protocol?: string }[];
-    const svc = spec.service as { targetPort?: unknown; port?: unknown } | undefined;
+    const svc = spec.service as { port?: number; targetPort?: unknown; name?: string; protocol?: string } | undefined;
+    const probes = (spec.probes ?? {}) as Record<string, unknown>;
     const backend = svc?.port ?? ports[0]?.containerPort ?? 80;
+    const ingress = spec.ingress as { host?: string; path?: string; pathType?: string; tls?: { secretName?: string } } | undefined;
+    const scaling = spec.autoscaling as { targetCPUUtilizationPercentage?: number } | undefined;
+    const container: Record<string, unknown> = { name: u.service, image };
+    if (ports.length) container.ports = ports.map((p) => ({ ...p, protocol: p.protocol ?? 'TCP' }));
+    if (Object.keys(env).length) container.env = Object.keys(env).sort().map((name) => ({ name, value: String(env[name]) }));
+    if (spec.resources) container.resources = spec.resources;
+    if (probes.readiness) container.readinessProbe = probes.readiness;
+    if (probes.liveness) container.livenessProbe = probes.liveness;
+    if (probes.startup) container.startupProbe = probes.startup;
     context.k8s = {
       labels,
       selectorLabels,
-      env: Object.keys(env)
-        .sort()
-        .map((name) => ({ name, value: String(env[name]) })),
-      ports: ports.map((p) => ({ ...p, protocol: p.protocol ?? 'TCP' })),
+      containers: [container],
       imagePullSecrets: ((spec.imagePullSecrets ?? []) as string[]).map((name) => ({ name })),
-      ingressBackendPort: typeof backend === 'number' ? { number: backend } : { name: String(backend) },
+      servicePorts: svc ? [{ name: svc.name ?? 'http', port: svc.port, protocol: svc.protocol ?? 'TCP', targetPort: svc.targetPort ?? svc.port }] : [],
+      ingressRules: ingress
+        ? [
+            {
+              host: ingress.host,
+              http: {
+                paths: [
+                  {
+                    backend: { service: { name: u.service, port: typeof backend === 'number' ? { number: backend } : { name: String(backend) } } },
+                    path: ingress.path ?? '/',
+                    pathType: ingress.pathType ?? 'Prefix',
+                  },
+                ],
+              },
+            },
+          ]
+        : [],
+      ingressTls: ingress?.tls ? [{ hosts: [ingress.host], secretName: ingress.tls.secretName }] : [],
+      hpaMetrics: [{ resource: { name: 'cpu', target: { averageUtilization: scaling?.targetCPUUtilizationPercentage ?? 80, type: 'Utilization' } }, type: 'Resource' }],
     };
   } else {
     const zip = u.artifact.format === 'file';

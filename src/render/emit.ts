@@ -66,9 +66,16 @@ export function emitYaml(value: unknown): string {
   return out.join('\n') + '\n';
 }
 
-/** A flow (single-line) YAML/JSON rendering of a value for use inside a template. */
-export function emitYamlValue(value: unknown, _indent = 0): string {
-  return emitJsonValue(value);
+/**
+ * A value as it follows `key:` in canonical YAML: ` scalar` on the same line, or a newline and
+ * the block indented to `indent` columns. Used by the `{{yaml}}` template helper.
+ */
+export function emitYamlAfterKey(value: unknown, indent: number): string {
+  const s = yamlScalar(value);
+  if (s !== undefined) return ' ' + s;
+  const out: string[] = [];
+  emitBlock(value, indent, out);
+  return '\n' + out.join('\n');
 }
 
 function sortDeep(v: unknown): unknown {

@@ -18,7 +18,7 @@ export function builtinTemplates(): TemplateSource[] {
   for (const target of TARGETS) {
     for (const f of readdirSync(BUILTIN_DIR + target).sort()) {
       if (!f.endsWith('.hbs')) continue;
-      out.push({ target, name: f.slice(0, -4), file: `<builtin>/${target}/${f}`, source: readFileSync(`${BUILTIN_DIR}${target}/${f}`, 'utf8') });
+      out.push({ target, name: f.slice(0, -4), file: `<builtin>/${target}/${f}`, source: readFileSync(`${BUILTIN_DIR}${target}/${f}`, 'utf8'), canonical: true });
     }
   }
   return (builtins = out);
