@@ -3,7 +3,21 @@
  * load config -> load services -> validate -> check -> (resolve) -> render -> plan.
  * The lead engineer owns this file. Types are stable; bodies land incrementally.
  */
-import type { Diagnostic } from './diagnostics.js';
+import { createHash } from 'node:crypto';
+import { checkProject } from './check/semantic.js';
+import { error, hasErrors, type Diagnostic } from './diagnostics.js';
+import { effectiveService } from './project/effective.js';
+import { loadChecked, loadProject, type ConfigRef, type InputCache } from './project/load.js';
+import type { Project } from './project/types.js';
+import type { RenderUnit } from './render/context.js';
+import { imageReference } from './render/context.js';
+import { createTemplateEngine } from './render/handlebars.js';
+import { compileTemplates, renderUnit, type TemplateSet, type TemplateSource } from './render/render.js';
+import { builtinTemplates, projectTemplates } from './render/templates.js';
+import { fingerprint, lockKey, parseLock, type Lock } from './resolve/lock.js';
+import { checkPolicy } from './resolve/policy.js';
+import { referenceFor } from './resolve/reference.js';
+
 
 /** Where project files come from: the working tree (fs) or a git revision (objects). */
 export interface ProjectSource {
@@ -45,24 +59,6 @@ export interface CompileResult {
   artifacts: ResolvedArtifact[];
 }
 
-// ---------------------------------------------------------------------------------------------
-// compile: the offline pipeline used by validate, render, diff and publish
-
-import { checkProject } from './check/semantic.js';
-import { error, hasErrors } from './diagnostics.js';
-import { loadYaml } from './load/yaml.js';
-import { effectiveService } from './project/effective.js';
-import { loadProject, type ConfigRef } from './project/load.js';
-import type { Project } from './project/types.js';
-import type { RenderUnit } from './render/context.js';
-import { imageReference } from './render/context.js';
-import { createTemplateEngine } from './render/handlebars.js';
-import { compileTemplates, renderUnit, type TemplateSet } from './render/render.js';
-import { builtinTemplates, projectTemplates } from './render/templates.js';
-import { fingerprint, lockKey, parseLock, type Lock } from './resolve/lock.js';
-import { checkPolicy } from './resolve/policy.js';
-import { referenceFor } from './resolve/reference.js';
-
 export { fsSource } from './source/fs.js';
 export { discoverProject } from './config/discover.js';
 
@@ -71,6 +67,10 @@ export interface CompileOptions extends ConfigRef {
   envs?: string[];
   /** stop after validation (no lock, no render) */
   validateOnly?: boolean;
+  /** do not render: return `units` to render on demand (the render command's cache) */
+  lazy?: boolean;
+  /** validated inputs by content hash (src/cache/store.ts) */
+  cache?: InputCache;
 }
 
 export interface CompileState extends CompileResult {
@@ -78,26 +78,56 @@ export interface CompileState extends CompileResult {
   lock?: Lock;
   /** the lock file's bytes as read (undefined when absent) */
   lockText?: string;
+  /** every unit, rendered or not (with `lazy`, `files` stays empty and units render on demand) */
+  units: UnitJob[];
+  /** template compile errors, once the templates were compiled (lazily with `lazy`) */
+  templateDiagnostics(): Diagnostic[];
 }
 
-export async function loadLock(source: ProjectSource, file: string): Promise<{ lock: Lock; text?: string; diagnostics: Diagnostic[] }> {
+export async function loadLock(source: ProjectSource, file: string, cache?: InputCache): Promise<{ lock: Lock; text?: string; diagnostics: Diagnostic[] }> {
   const bytes = await source.read(file);
   if (!bytes) return { lock: new Map(), diagnostics: [] };
-  const r = loadYaml(file, bytes, { maxBytes: 64 * 1024 * 1024 });
+  const r = loadChecked('lock', file, bytes, (doc) => parseLock(doc).diagnostics, cache, { maxBytes: 64 * 1024 * 1024 });
   if (!r.doc) return { lock: new Map(), text: new TextDecoder().decode(bytes), diagnostics: r.diagnostics };
   const p = parseLock(r.doc);
   return { lock: p.lock, text: new TextDecoder().decode(bytes), diagnostics: p.diagnostics };
 }
 
-/** Templates: the built-ins, overridden or extended by the project's template directory. */
-export async function loadTemplateSet(source: ProjectSource, project: Project, files?: readonly string[]): Promise<TemplateSet> {
+/** Template sources: the built-ins, overridden or extended by the project's template directory. */
+export async function loadTemplateSources(source: ProjectSource, project: Project, files?: readonly string[]): Promise<TemplateSource[]> {
   const own = project.templatesDir ? await projectTemplates(source, project.templatesDir, files ?? (await source.list())) : [];
-  return compileTemplates(createTemplateEngine(), [...builtinTemplates(), ...own]);
+  return [...builtinTemplates(), ...own];
+}
+
+export async function loadTemplateSet(source: ProjectSource, project: Project, files?: readonly string[]): Promise<TemplateSet> {
+  return compileTemplates(createTemplateEngine(), await loadTemplateSources(source, project, files));
+}
+
+const VERSION_SALT = 'gitopsc-render-1';
+
+function sha1(text: string): string {
+  return createHash('sha1').update(text).digest('base64url');
+}
+
+/** One (service, environment) to render; `key` changes exactly when its output can change. */
+export interface UnitJob {
+  key: string;
+  service: string;
+  environment: string;
+  render(): { files: RenderedFile[]; diagnostics: Diagnostic[] };
 }
 
 export async function compile(source: ProjectSource, opts: CompileOptions): Promise<CompileState> {
-  const empty = { outputDir: 'rendered', environments: [] as string[], files: [] as RenderedFile[], artifacts: [] as ResolvedArtifact[] };
-  const loaded = await loadProject(source, opts);
+  let set: TemplateSet | undefined;
+  const empty = {
+    outputDir: 'rendered',
+    environments: [] as string[],
+    files: [] as RenderedFile[],
+    artifacts: [] as ResolvedArtifact[],
+    units: [] as UnitJob[],
+    templateDiagnostics: () => set?.diagnostics ?? [],
+  };
+  const loaded = await loadProject(source, opts, { withCatalogs: Boolean(opts.validateOnly), cache: opts.cache });
   const diagnostics = [...loaded.diagnostics];
   const project = loaded.project;
   if (!project) return { ...empty, diagnostics };
@@ -108,27 +138,30 @@ export async function compile(source: ProjectSource, opts: CompileOptions): Prom
   }
   diagnostics.push(...checkProject(project));
   const templateFiles = project.templatesDir ? await source.list() : [];
-  const templates = await loadTemplateSet(source, project, templateFiles);
-  diagnostics.push(...templates.diagnostics);
+  const sources = await loadTemplateSources(source, project, templateFiles);
+  const templates = (): TemplateSet => (set ??= compileTemplates(createTemplateEngine(), sources));
+  if (!opts.lazy || opts.validateOnly) diagnostics.push(...templates().diagnostics);
   if (opts.validateOnly || hasErrors(diagnostics)) return { ...base, diagnostics };
+  const templateHash = sha1(JSON.stringify(sources.map((t) => [t.target, t.name, t.file, t.source])));
 
-  const lockRead = await loadLock(source, project.lockFile);
+  const lockRead = await loadLock(source, project.lockFile, opts.cache);
   diagnostics.push(...lockRead.diagnostics);
   const lock = lockRead.lock;
   const files: RenderedFile[] = [];
   const artifacts: ResolvedArtifact[] = [];
+  const units: UnitJob[] = [];
   const envs = project.environments.filter((e) => !opts.envs || opts.envs.includes(e.name));
   for (const decl of project.services) {
     for (const env of envs) {
       const eff = effectiveService(decl, env.name);
-      const at = { file: decl.file, ...decl.doc.position(eff.artifactPath, 'key'), service: decl.name, environment: env.name };
+      const at = () => ({ file: decl.file, ...decl.doc.position(eff.artifactPath, 'key'), service: decl.name, environment: env.name });
       const entry = lock.get(lockKey(decl.name, env.name));
       if (!entry) {
-        diagnostics.push(error('LOCK_STALE', `${decl.name} (${env.name}) has no entry in ${project.lockFile}: run \`gitopsc resolve\``, at));
+        diagnostics.push(error('LOCK_STALE', `${decl.name} (${env.name}) has no entry in ${project.lockFile}: run \`gitopsc resolve\``, at()));
         continue;
       }
       if (entry.fingerprint !== fingerprint(eff.artifact)) {
-        diagnostics.push(error('LOCK_STALE', `${decl.name} (${env.name}): the selection criteria changed since ${project.lockFile} was written: run \`gitopsc resolve\``, at));
+        diagnostics.push(error('LOCK_STALE', `${decl.name} (${env.name}): the selection criteria changed since ${project.lockFile} was written: run \`gitopsc resolve\``, at()));
         continue;
       }
       diagnostics.push(...checkPolicy(project, decl, entry, eff.artifactPath));
@@ -144,9 +177,13 @@ export async function compile(source: ProjectSource, opts: CompileOptions): Prom
         artifact: { registry: eff.artifact.registry, package: eff.artifact.package, format: eff.artifact.format ?? 'image', file: eff.artifact.file, reference },
         lock: entry,
       };
-      const r = renderUnit(templates, unit);
-      diagnostics.push(...r.diagnostics);
-      files.push(...r.files);
+      const { file: _file, ...inputs } = unit;
+      units.push({
+        key: sha1(VERSION_SALT + templateHash + JSON.stringify(inputs)),
+        service: decl.name,
+        environment: env.name,
+        render: () => renderUnit(templates(), unit),
+      });
       artifacts.push({
         service: decl.name,
         environment: env.name,
@@ -159,6 +196,13 @@ export async function compile(source: ProjectSource, opts: CompileOptions): Prom
       });
     }
   }
-  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { ...base, diagnostics, files, artifacts, lock, lockText: lockRead.text };
+  if (!opts.lazy) {
+    for (const u of units) {
+      const r = u.render();
+      diagnostics.push(...r.diagnostics);
+      files.push(...r.files);
+    }
+    files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
+  return { ...base, diagnostics, files, artifacts, units, lock, lockText: lockRead.text };
 }

@@ -4,13 +4,40 @@
  */
 import { error, type Diagnostic } from '../diagnostics.js';
 import { loadYaml } from '../load/yaml.js';
-import type { LoadedDoc } from '../load/types.js';
+import type { LoadedDoc, LoadResult } from '../load/types.js';
+import type { LoadOptions } from '../load/yaml.js';
+import { contentHash } from '../write/plan.js';
 import type { ProjectConfig, ServiceFile, VersionInfo } from '../model.js';
 import type { ProjectSource } from '../pipeline.js';
 import { matchGlobs } from '../source/glob.js';
 import { validateCatalog, validateConfig, validateService } from '../validate/index.js';
 import { joinRel, safeRelative } from './paths.js';
 import type { Project, ServiceDecl } from './types.js';
+
+/** Validated file contents by content hash: a file that loaded and validated cleanly once is not parsed or validated again. */
+export interface InputCache {
+  get(key: string): unknown;
+  set(key: string, value: unknown): void;
+}
+
+/**
+ * Load and check one file, or take its data from the cache. A cached document reads its
+ * positions from the bytes only when a diagnostic asks for one.
+ */
+export function loadChecked(kind: string, file: string, bytes: Uint8Array, check: (doc: LoadedDoc) => Diagnostic[], cache?: InputCache, opts: LoadOptions = {}): LoadResult {
+  const key = cache ? `${kind}:${contentHash(bytes)}` : '';
+  const hit = cache?.get(key);
+  if (hit !== undefined) {
+    let real: LoadedDoc | undefined;
+    const full = (): LoadedDoc => (real ??= loadYaml(file, bytes, opts).doc ?? { file, data: hit, position: () => ({ line: 1, column: 1 }) });
+    return { doc: { file, data: hit, position: (p, t) => full().position(p, t), scalarSource: (p) => full().scalarSource?.(p) }, diagnostics: [] };
+  }
+  const r = loadYaml(file, bytes, opts);
+  if (!r.doc) return r;
+  const v = check(r.doc);
+  if (cache && r.diagnostics.length === 0 && v.length === 0) cache.set(key, r.doc.data);
+  return { doc: r.doc, diagnostics: [...r.diagnostics, ...v] };
+}
 
 export interface ConfigRef {
   configFile: string;
@@ -30,7 +57,7 @@ function plainDoc(file: string, data: unknown): LoadedDoc {
   return { file, data, position: () => ({ line: 1, column: 1 }) };
 }
 
-export async function loadConfig(source: ProjectSource, ref: ConfigRef): Promise<{ doc?: LoadedDoc; configPath: string[]; diagnostics: Diagnostic[] }> {
+export async function loadConfig(source: ProjectSource, ref: ConfigRef, cache?: InputCache): Promise<{ doc?: LoadedDoc; configPath: string[]; diagnostics: Diagnostic[] }> {
   if (ref.configData !== undefined) {
     const data = ref.configData && typeof ref.configData === 'object' && 'default' in (ref.configData as object) ? (ref.configData as { default: unknown }).default : ref.configData;
     const doc = plainDoc(ref.configFile, data);
@@ -38,12 +65,16 @@ export async function loadConfig(source: ProjectSource, ref: ConfigRef): Promise
   }
   const bytes = await source.read(ref.configFile);
   if (!bytes) return { configPath: [], diagnostics: [error('CONFIG_NOT_FOUND', `config file ${ref.configFile} does not exist`)] };
-  const loaded = loadYaml(ref.configFile, bytes);
-  if (!loaded.doc) return { configPath: [], diagnostics: loaded.diagnostics };
   const configPath = ref.configKey ? [ref.configKey] : [];
+  const check = (whole: LoadedDoc): Diagnostic[] => {
+    const doc = configPath.length ? subDoc(whole, configPath) : whole;
+    return validateConfig(doc.data === null || doc.data === undefined ? { ...doc, data: {} } : doc);
+  };
+  const loaded = loadChecked('config', ref.configFile, bytes, check, cache);
+  if (!loaded.doc) return { configPath: [], diagnostics: loaded.diagnostics };
   const doc = configPath.length ? subDoc(loaded.doc, configPath) : loaded.doc;
   if (doc.data === null || doc.data === undefined) doc.data = {};
-  return { doc, configPath, diagnostics: [...loaded.diagnostics, ...validateConfig(doc)] };
+  return { doc, configPath, diagnostics: loaded.diagnostics };
 }
 
 function pathDiag(doc: LoadedDoc, path: (string | number)[], what: string, value: string): Diagnostic {
@@ -51,8 +82,13 @@ function pathDiag(doc: LoadedDoc, path: (string | number)[], what: string, value
   return error('SCHEMA', `${what} "${value}" must be a relative path inside the project (no absolute paths, no "..")`, { file: doc.file, ...pos });
 }
 
-export async function loadProject(source: ProjectSource, ref: ConfigRef): Promise<{ project?: Project; diagnostics: Diagnostic[] }> {
-  const cfg = await loadConfig(source, ref);
+/** `withCatalogs: false` skips static catalogs: rendering works from the lock alone. */
+export async function loadProject(
+  source: ProjectSource,
+  ref: ConfigRef,
+  opts: { withCatalogs?: boolean; cache?: InputCache } = {},
+): Promise<{ project?: Project; diagnostics: Diagnostic[] }> {
+  const cfg = await loadConfig(source, ref, opts.cache);
   const diagnostics = [...cfg.diagnostics];
   if (!cfg.doc || diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
   const doc = cfg.doc;
@@ -84,31 +120,25 @@ export async function loadProject(source: ProjectSource, ref: ConfigRef): Promis
   const loadedServices = await Promise.all(files.map(async (f) => ({ f, bytes: await source.read(f) })));
   for (const { f, bytes } of loadedServices) {
     if (!bytes) continue;
-    const r = loadYaml(f, bytes);
+    const r = loadChecked('service', f, bytes, validateService, opts.cache);
     diagnostics.push(...r.diagnostics);
-    if (!r.doc) continue;
-    const v = validateService(r.doc);
-    diagnostics.push(...v);
-    if (v.some((d) => d.severity === 'error')) continue;
+    if (!r.doc || r.diagnostics.some((d) => d.severity === 'error')) continue;
     const data = r.doc.data as ServiceFile;
     services.push({ name: data.metadata.name, file: f, doc: r.doc, data });
   }
 
   const catalogs = new Map<string, Map<string, VersionInfo[]>>();
   for (const [name, reg] of Object.entries(config.registries ?? {})) {
-    if (reg.type !== 'static') continue;
+    if (reg.type !== 'static' || opts.withCatalogs === false) continue;
     const file = paths[`catalog:${name}`]!;
     const bytes = await source.read(file);
     if (!bytes) {
       diagnostics.push(error('SCHEMA', `static catalog ${file} of registry "${name}" does not exist`, { file: doc.file, ...doc.position(['registries', name, 'path'], 'value') }));
       continue;
     }
-    const r = loadYaml(file, bytes, { maxBytes: 64 * 1024 * 1024 });
+    const r = loadChecked('catalog', file, bytes, validateCatalog, opts.cache, { maxBytes: 64 * 1024 * 1024 });
     diagnostics.push(...r.diagnostics);
-    if (!r.doc) continue;
-    const v = validateCatalog(r.doc);
-    diagnostics.push(...v);
-    if (v.some((d) => d.severity === 'error')) continue;
+    if (!r.doc || r.diagnostics.some((d) => d.severity === 'error')) continue;
     const packages = (r.doc.data as { packages?: Record<string, VersionInfo[]> }).packages ?? {};
     catalogs.set(name, new Map(Object.entries(packages).map(([pkg, versions]) => [pkg, versions.map(normalizeCatalogVersion)])));
   }

@@ -19,9 +19,10 @@ export function policiesFor(project: Project, env: string): [string, Policy][] {
 
 export function checkPolicy(project: Project, decl: ServiceDecl, entry: LockEntry, artifactPath: (string | number)[]): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const where = { file: decl.file, ...decl.doc.position(artifactPath, 'key'), service: decl.name, environment: entry.environment };
+  // positions only when something is reported: computing one may re-read the file
+  const where = () => ({ file: decl.file, ...decl.doc.position(artifactPath, 'key'), service: decl.name, environment: entry.environment });
   for (const [name, p] of policiesFor(project, entry.environment)) {
-    const v = (msg: string) => out.push(error('POLICY_VIOLATION', `policy "${name}": ${msg} (${entry.package}:${entry.tag} in ${entry.environment})`, where));
+    const v = (msg: string) => out.push(error('POLICY_VIOLATION', `policy "${name}": ${msg} (${entry.package}:${entry.tag} in ${entry.environment})`, where()));
     if (p.requireDigest && !entry.digest) v('a digest is required but none is known for this version');
     if (p.allowPrerelease === false) {
       const ver = parseVersion(entry.tag, { strict: false });

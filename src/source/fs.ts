@@ -1,5 +1,6 @@
 /** The working tree as a ProjectSource (host side: the file system). */
-import { readdir, readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ProjectSource } from '../pipeline.js';
 
@@ -31,8 +32,9 @@ export function fsSource(root: string): ProjectSource & { list(exclude?: string[
       return out.sort();
     },
     async read(rel) {
+      // Small files: a synchronous read is several times faster than the promise API.
       try {
-        return await readFile(join(root, rel));
+        return readFileSync(join(root, rel));
       } catch {
         return undefined;
       }

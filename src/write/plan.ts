@@ -1,8 +1,20 @@
 /**
  * The write plan: which files to add, change and prune, computed purely from what should be
- * there and what is there. Applying it is src/write/apply.ts.
+ * there and what is there, compared by content hash. Applying it is src/write/apply.ts.
  */
-import type { RenderedFile } from '../pipeline.js';
+import { createHash } from 'node:crypto';
+
+/** The content hash used to compare rendered files with the files on disk. */
+export function contentHash(content: string | Uint8Array): string {
+  return createHash('sha1').update(content).digest('base64url');
+}
+
+export interface DesiredFile {
+  path: string;
+  hash: string;
+  /** required whenever the file must be written (the caller renders what differs) */
+  content?: string;
+}
 
 export interface PlannedWrite {
   path: string;
@@ -17,15 +29,18 @@ export interface WritePlan {
   unchanged: number;
 }
 
-export function planWrites(desired: readonly RenderedFile[], existing: ReadonlyMap<string, string>, isManaged: (path: string) => boolean = () => true): WritePlan {
+export function planWrites(desired: readonly DesiredFile[], existing: ReadonlyMap<string, string>, isManaged: (path: string) => boolean = () => true): WritePlan {
   const writes: PlannedWrite[] = [];
   const wanted = new Set<string>();
   let unchanged = 0;
   for (const f of desired) {
     wanted.add(f.path);
     const cur = existing.get(f.path);
-    if (cur === f.content) unchanged++;
-    else writes.push({ path: f.path, content: f.content, kind: cur === undefined ? 'add' : 'change' });
+    if (cur === f.hash) unchanged++;
+    else {
+      if (f.content === undefined) throw new Error(`planWrites: ${f.path} differs but has no content`);
+      writes.push({ path: f.path, content: f.content, kind: cur === undefined ? 'add' : 'change' });
+    }
   }
   const removes = [...existing.keys()].filter((p) => !wanted.has(p) && isManaged(p)).sort();
   writes.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));

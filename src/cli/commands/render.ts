@@ -1,8 +1,9 @@
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { error } from '../../diagnostics.js';
+import { openInputCache, openJsonCache, toolVersion } from '../../cache/store.js';
+import { error, hasErrors } from '../../diagnostics.js';
 import { compile, fsSource } from '../../pipeline.js';
-import { applyPlan, readTree } from '../../write/apply.js';
-import { planWrites } from '../../write/plan.js';
+import { applyPlan, readTreeHashes } from '../../write/apply.js';
+import { contentHash, planWrites, type DesiredFile } from '../../write/plan.js';
 import type { CommandContext, CommandResult } from '../types.js';
 import { findProject, isResult, plural } from './common.js';
 
@@ -12,33 +13,66 @@ export interface RenderOptions {
   check?: boolean;
 }
 
+/** What a unit rendered last time: [path, content hash] per file, keyed by the unit's input key. */
+type RenderCacheEntry = [string, string][];
+
 export async function run(ctx: CommandContext, opts: RenderOptions): Promise<CommandResult> {
   const found = await findProject(ctx);
   if (isResult(found)) return found;
-  const state = await compile(fsSource(found.root), { ...found, envs: opts.env });
+  const inputs = openInputCache(found.root);
+  const state = await compile(fsSource(found.root), { ...found, envs: opts.env, lazy: true, cache: inputs });
   const diagnostics = [...state.diagnostics];
-  if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics, data: { files: [] } };
+  if (hasErrors(diagnostics)) return { diagnostics, data: { files: [] } };
   const outDir = opts.out ? resolve(ctx.global.cwd, opts.out) : join(found.root, state.outputDir);
   const shown = (p: string) => {
-    const abs = join(outDir, p);
-    const r = relative(found.root, abs).split('\\').join('/');
-    return r.startsWith('..') || isAbsolute(r) ? abs : r;
+    const r = relative(found.root, join(outDir, p)).split('\\').join('/');
+    return r.startsWith('..') || isAbsolute(r) ? join(outDir, p) : r;
   };
+
+  // Render only the units whose inputs changed or whose files on disk differ; the cache
+  // remembers the content hash each unit produced for its exact inputs.
+  const existing = readTreeHashes(outDir);
+  const cache = openJsonCache<RenderCacheEntry>(found.root, 'render', toolVersion());
+  const desired: DesiredFile[] = [];
+  let rendered = 0;
+  for (const unit of state.units) {
+    const cached = cache.get(unit.key);
+    if (cached && cached.every(([p, h]) => existing.get(p) === h)) {
+      for (const [path, hash] of cached) desired.push({ path, hash });
+      continue;
+    }
+    const r = unit.render();
+    rendered++;
+    diagnostics.push(...r.diagnostics);
+    if (hasErrors(r.diagnostics)) continue;
+    const files = r.files.map((f) => ({ path: f.path, hash: contentHash(f.content), content: f.content }));
+    cache.set(unit.key, files.map((f) => [f.path, f.hash]));
+    desired.push(...files);
+  }
+  diagnostics.push(...state.templateDiagnostics());
+  if (hasErrors(diagnostics)) return { diagnostics, data: { files: [] } };
+
+  desired.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const envDirs = (opts.env ?? state.environments).map((e) => `${e}/`);
-  const existing = await readTree(outDir);
-  const plan = planWrites(state.files, existing, (p) => !opts.env || envDirs.some((d) => p.startsWith(d)));
-  const files = state.files.map((f) => shown(f.path));
+  const plan = planWrites(desired, existing, (p) => !opts.env || envDirs.some((d) => p.startsWith(d)));
+  const files = desired.map((f) => shown(f.path));
   if (opts.check) {
     for (const w of plan.writes) diagnostics.push(error('DRIFT', w.kind === 'add' ? 'missing: a fresh render would write this file' : 'differs from a fresh render', { file: shown(w.path) }));
     for (const r of plan.removes) diagnostics.push(error('DRIFT', 'would be pruned: no service renders this file', { file: shown(r) }));
     const drift = plan.writes.length + plan.removes.length;
-    return { diagnostics, data: { files, drift: drift }, lines: drift ? [] : [`${plural(state.files.length, 'file')} up to date`] };
+    // --check writes nothing, not even its caches
+    return { diagnostics, data: { files, drift }, lines: drift ? [] : [`${plural(desired.length, 'file')} up to date`] };
   }
   diagnostics.push(...(await applyPlan(outDir, plan)));
+  if (!hasErrors(diagnostics)) {
+    // caches are written only by a run that succeeded
+    await inputs.save();
+    await cache.save();
+  }
   const changed = plan.writes.length + plan.removes.length;
   return {
     diagnostics,
-    data: { files, written: plan.writes.map((w) => shown(w.path)), pruned: plan.removes.map(shown) },
-    lines: [`rendered ${plural(state.files.length, 'file')} to ${shown('') || '.'} (${changed ? `${plan.writes.length} written, ${plan.removes.length} pruned` : 'no changes'})`],
+    data: { files, written: plan.writes.map((w) => shown(w.path)), pruned: plan.removes.map(shown), rendered },
+    lines: [`rendered ${plural(desired.length, 'file')} to ${shown('') || '.'} (${changed ? `${plan.writes.length} written, ${plan.removes.length} pruned` : 'no changes'})`],
   };
 }

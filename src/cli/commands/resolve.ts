@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { cacheDirOf, openInputCache } from '../../cache/store.js';
 import { error, hasErrors, type Diagnostic } from '../../diagnostics.js';
 import { checkProject } from '../../check/semantic.js';
 import { fsSource, loadLock } from '../../pipeline.js';
@@ -21,17 +22,12 @@ export interface ResolveOptions {
   explain?: boolean;
 }
 
-/** The `.gitopsc/` directory at the project root holds every cache; it is safe to delete. */
-export function cacheDir(root: string): string {
-  return join(root, '.gitopsc', 'cache');
-}
-
 async function providersFor(ctx: CommandContext, root: string, project: Project, used: Set<string>): Promise<Map<string, Provider>> {
   const out = new Map<string, Provider>();
   for (const [name, config] of Object.entries(project.config.registries ?? {})) {
     if (!used.has(name)) continue;
     const kind = await PROVIDERS[config.type]();
-    const base = { name, config, root, host: ctx.host, cacheDir: cacheDir(root) };
+    const base = { name, config, root, host: ctx.host, cacheDir: cacheDirOf(root) };
     const c: StaticContext = { ...base, catalog: project.catalogs.get(name) ?? new Map() };
     out.set(name, kind.create(c));
   }
@@ -51,7 +47,8 @@ export async function run(ctx: CommandContext, opts: ResolveOptions): Promise<Co
   const found = await findProject(ctx);
   if (isResult(found)) return found;
   const source = fsSource(found.root);
-  const loaded = await loadProject(source, found);
+  const cache = openInputCache(found.root);
+  const loaded = await loadProject(source, found, { cache });
   const diagnostics: Diagnostic[] = [...loaded.diagnostics];
   const project = loaded.project;
   if (!project) return { diagnostics, data: { resolved: [] } };
@@ -64,7 +61,7 @@ export async function run(ctx: CommandContext, opts: ResolveOptions): Promise<Co
   for (const s of updateList) if (!project.services.some((d) => d.name === s)) diagnostics.push(error('USAGE', `--update ${s}: no service is named ${s}`));
   if (hasErrors(diagnostics)) return { diagnostics, data: { resolved: [] } };
 
-  const lockRead = await loadLock(source, project.lockFile);
+  const lockRead = await loadLock(source, project.lockFile, cache);
   diagnostics.push(...lockRead.diagnostics.map((d) => ({ ...d, severity: 'warning' as const, message: `${d.message} (the entry will be resolved again)` })));
   const used = new Set(project.services.flatMap((d) => [d.data.spec.artifact.registry, ...Object.values(d.data.spec.environments ?? {}).map((o) => o.artifact?.registry ?? '')]));
   const providers = await providersFor(ctx, found.root, project, used);
@@ -95,6 +92,7 @@ export async function run(ctx: CommandContext, opts: ResolveOptions): Promise<Co
   for (const r of outcome.resolved.filter((x) => x.changed)) {
     lines.push(`${r.service} (${r.environment}): ${r.previous ? `${r.previous.tag} -> ` : ''}${r.tag}${r.digest ? ` ${r.digest.slice(0, 19)}` : ''}`);
   }
+  await cache.save();
   if (text !== lockRead.text) {
     try {
       await writeFileAtomic(join(found.root, project.lockFile), text);

@@ -1,3 +1,4 @@
+import { openInputCache } from '../../cache/store.js';
 import { compile, fsSource } from '../../pipeline.js';
 import type { CommandContext, CommandResult } from '../types.js';
 import { findProject, isResult, plural } from './common.js';
@@ -5,7 +6,9 @@ import { findProject, isResult, plural } from './common.js';
 export async function run(ctx: CommandContext): Promise<CommandResult> {
   const found = await findProject(ctx);
   if (isResult(found)) return found;
-  const state = await compile(fsSource(found.root), { ...found, validateOnly: true });
+  const cache = openInputCache(found.root);
+  const state = await compile(fsSource(found.root), { ...found, validateOnly: true, cache });
+  if (!state.diagnostics.some((d) => d.severity === 'error')) await cache.save();
   const n = state.project?.services.length ?? 0;
   const ok = !state.diagnostics.some((d) => d.severity === 'error');
   return {

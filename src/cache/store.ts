@@ -1,0 +1,82 @@
+/**
+ * The on-disk cache (host side). Everything lives in one directory, `.gitopsc/` at the project
+ * root, which users may delete at any time and should add to `.gitignore`. A cache never
+ * changes output: entries are keyed by a hash of every input that can change what they stand
+ * for, and a corrupt, unreadable or foreign-version file is ignored and rebuilt.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../write/apply.js';
+
+export const CACHE_DIR = '.gitopsc';
+const FORMAT = 1;
+const MAX_ENTRIES = 50_000;
+
+export function cacheDirOf(root: string): string {
+  return join(root, CACHE_DIR, 'cache');
+}
+
+export interface JsonCache<T> {
+  get(key: string): T | undefined;
+  set(key: string, value: T): void;
+  /** Write the entries used or set in this run (atomically), when anything changed. */
+  save(): Promise<void>;
+}
+
+export function openJsonCache<T>(root: string, name: string, version: string): JsonCache<T> {
+  const file = join(cacheDirOf(root), `${name}.json`);
+  let entries: Record<string, T> = {};
+  try {
+    const raw = JSON.parse(readFileSync(file, 'utf8')) as { format?: unknown; version?: unknown; entries?: unknown };
+    if (raw.format === FORMAT && raw.version === version && raw.entries && typeof raw.entries === 'object') entries = raw.entries as Record<string, T>;
+  } catch {
+    /* absent, corrupt or foreign: start empty */
+  }
+  const used = new Set<string>();
+  let dirty = false;
+  return {
+    get(key) {
+      const v = Object.prototype.hasOwnProperty.call(entries, key) ? entries[key] : undefined;
+      if (v !== undefined) used.add(key);
+      return v;
+    },
+    set(key, value) {
+      entries[key] = value;
+      used.add(key);
+      dirty = true;
+    },
+    async save() {
+      if (!dirty) return;
+      // Entries other commands use stay; past a bound, only this run's entries are kept.
+      const keys = Object.keys(entries);
+      const keep = keys.length > MAX_ENTRIES ? keys.filter((k) => used.has(k)) : keys;
+      const out: Record<string, T> = {};
+      for (const k of keep) out[k] = entries[k]!;
+      try {
+        await writeFileAtomic(file, JSON.stringify({ format: FORMAT, version, entries: out }));
+      } catch {
+        /* a cache that cannot be written only costs time */
+      }
+    },
+  };
+}
+
+let versionCache: string | undefined;
+
+/**
+ * What every cache entry depends on besides its key: the package version and the schemas
+ * (a schema change must re-validate every cached file, even without a version bump).
+ */
+export function toolVersion(): string {
+  if (versionCache) return versionCache;
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const h = createHash('sha1');
+  for (const kind of ['service', 'config', 'catalog']) h.update(readFileSync(new URL(`../../schemas/${kind}.schema.json`, import.meta.url)));
+  return (versionCache = `${pkg.version}+${h.digest('base64url').slice(0, 12)}`);
+}
+
+/** The cache of validated inputs (`kind:contentHash` -> data), shared by every command. */
+export function openInputCache(root: string): JsonCache<unknown> {
+  return openJsonCache<unknown>(root, 'inputs', toolVersion());
+}
