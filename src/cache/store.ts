@@ -76,7 +76,24 @@ export function toolVersion(): string {
   return (versionCache = `${pkg.version}+${h.digest('base64url').slice(0, 12)}`);
 }
 
-/** The cache of validated inputs (`kind:contentHash` -> data), shared by every command. */
+/**
+ * The cache of validated inputs (`kind:contentHash` -> data), shared by every command. Static
+ * catalogs (large, needed only by validate and resolve) live in their own file, read only when
+ * a catalog is asked for, so that `render` never parses them.
+ */
 export function openInputCache(root: string): JsonCache<unknown> {
-  return openJsonCache<unknown>(root, 'inputs', toolVersion());
+  const shards = new Map<string, JsonCache<unknown>>();
+  const shard = (key: string): JsonCache<unknown> => {
+    const name = key.startsWith('catalog:') ? 'catalogs' : 'inputs';
+    let c = shards.get(name);
+    if (!c) shards.set(name, (c = openJsonCache<unknown>(root, name, toolVersion())));
+    return c;
+  };
+  return {
+    get: (key) => shard(key).get(key),
+    set: (key, value) => shard(key).set(key, value),
+    save: async () => {
+      for (const c of shards.values()) await c.save();
+    },
+  };
 }

@@ -3,7 +3,9 @@
  * lazily, at most once per process: ajv's compile is slow, so commands that never validate never
  * pay for it.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { Ajv, ValidateFunction } from 'ajv';
 import type { FormatsPlugin } from 'ajv-formats';
 import { lazy } from '../lazy.js';
@@ -42,42 +44,65 @@ export function schemaObject(kind: SchemaKind): Record<string, unknown> {
   return JSON.parse(schemaText(kind)) as Record<string, unknown>;
 }
 
+const requireCjs = createRequire(import.meta.url);
 const ajvModule = lazy<{ Ajv: typeof Ajv }>('ajv');
 const formatsModule = lazy<FormatsPlugin & { default?: FormatsPlugin }>('ajv-formats');
 
 let ajv: Ajv | undefined;
 const validators = new Map<SchemaKind, ValidateFunction>();
 
-function getAjv(): Ajv {
-  if (!ajv) {
-    ajv = new (ajvModule().Ajv)({
-      allErrors: true,
-      strict: true,
-      strictRequired: false,
-      allowUnionTypes: true,
-      verbose: true,
-      discriminator: true,
-      coerceTypes: false,
-      $data: false,
-      useDefaults: false,
-      removeAdditional: false,
-    });
-    // ajv-formats is CommonJS; its default export is the plugin.
-    const mod = formatsModule();
-    const addFormats = mod.default ?? mod;
-    addFormats(ajv, ['uri', 'date-time']);
-    // Annotations read by our error mapper and by editors (vscode-json-languageservice).
-    ajv.addKeyword({ keyword: 'errorMessage', schemaType: 'string' });
-    ajv.addKeyword({ keyword: 'patternErrorMessage', schemaType: 'string' });
+/**
+ * A new Ajv instance with our options. `code` is for the build step that writes standalone
+ * validators (scripts/compile-schemas.mjs); at run time the shared instance below is used.
+ */
+export function createAjv(code?: Record<string, unknown>): Ajv {
+  const instance = new (ajvModule().Ajv)({
+    allErrors: true,
+    strict: true,
+    strictRequired: false,
+    allowUnionTypes: true,
+    verbose: true,
+    discriminator: true,
+    coerceTypes: false,
+    $data: false,
+    useDefaults: false,
+    removeAdditional: false,
+    ...(code ? { code } : {}),
+  });
+  // ajv-formats is CommonJS; its default export is the plugin.
+  const mod = formatsModule();
+  const addFormats = mod.default ?? mod;
+  addFormats(instance, ['uri', 'date-time']);
+  // Annotations read by our error mapper and by editors (vscode-json-languageservice).
+  instance.addKeyword({ keyword: 'errorMessage', schemaType: 'string' });
+  instance.addKeyword({ keyword: 'patternErrorMessage', schemaType: 'string' });
+  return instance;
+}
+
+/** The hash a precompiled validator records of the schema it was built from. */
+export function schemaHash(kind: SchemaKind): string {
+  return createHash('sha1').update(schemaText(kind)).digest('hex');
+}
+
+/**
+ * The build writes each schema's validator as standalone code (dist/validate/compiled/), which
+ * loads in a few milliseconds where compiling the schema takes a few hundred. It is used only
+ * when it was built from the very schema text shipped beside it.
+ */
+function precompiled(kind: SchemaKind): ValidateFunction | undefined {
+  try {
+    const mod = requireCjs(`./compiled/${kind}.cjs`) as { schemaHash?: string; validate?: ValidateFunction };
+    return mod.schemaHash === schemaHash(kind) && typeof mod.validate === 'function' ? mod.validate : undefined;
+  } catch {
+    return undefined;
   }
-  return ajv;
 }
 
 /** The compiled validator for `kind` (compiled on first use, then cached). */
 export function getValidator(kind: SchemaKind): ValidateFunction {
   let v = validators.get(kind);
   if (!v) {
-    v = getAjv().compile(schemaObject(kind));
+    v = precompiled(kind) ?? (ajv ??= createAjv()).compile(schemaObject(kind));
     validators.set(kind, v);
   }
   return v;
