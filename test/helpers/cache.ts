@@ -1,0 +1,59 @@
+/** Cache tests: reading the on-disk caches and rendering the same inputs without any cache. */
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'vitest';
+import { cli, makeProject, snapshot } from './project.js';
+
+export const INPUTS = '.gitopsc/cache/inputs.json';
+export const RENDER = '.gitopsc/cache/render.json';
+
+export interface CacheFile {
+  format: number;
+  version: string;
+  entries: Record<string, unknown>;
+}
+
+export function readCache(dir: string, rel: string): CacheFile {
+  return JSON.parse(readFileSync(join(dir, rel), 'utf8')) as CacheFile;
+}
+
+export function writeCache(dir: string, rel: string, data: unknown): void {
+  writeFileSync(join(dir, rel), typeof data === 'string' ? data : JSON.stringify(data));
+}
+
+/** The rendered output (path under the output dir -> bytes). */
+export function outputs(dir: string, out = 'rendered'): Map<string, string> {
+  const all = snapshot(dir);
+  const prefix = `${out}/`;
+  return new Map([...all].filter(([p]) => p.startsWith(prefix)).map(([p, c]) => [p.slice(prefix.length), c]));
+}
+
+/** Every file except the caches, to compare two projects' inputs and outputs. */
+export function withoutCaches(dir: string): Map<string, string> {
+  return new Map([...snapshot(dir)].filter(([p]) => !p.startsWith('.gitopsc/')));
+}
+
+/** A copy of dir's inputs (no `.gitopsc`, no output) in a fresh directory. */
+export function coldCopy(dir: string, out = 'rendered'): string {
+  const fresh = makeProject({});
+  cpSync(dir, fresh, {
+    recursive: true,
+    filter: (src) => {
+      const rel = src.slice(dir.length).replace(/^[/\\]+/, '').split('\\').join('/');
+      return !(rel === '.gitopsc' || rel.startsWith('.gitopsc/') || rel === out || rel.startsWith(`${out}/`));
+    },
+  });
+  expect(existsSync(join(fresh, '.gitopsc'))).toBe(false);
+  return fresh;
+}
+
+/** The output of a render of dir's current inputs with no cache and no previous output. */
+export async function coldRender(dir: string, out = 'rendered'): Promise<Map<string, string>> {
+  const fresh = coldCopy(dir, out);
+  const r = await cli(fresh, 'render', '--format', 'json');
+  expect(r.json.diagnostics).toEqual([]);
+  expect(r.code).toBe(0);
+  const files = outputs(fresh, out);
+  rmSync(fresh, { recursive: true, force: true });
+  return files;
+}
