@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { INPUTS, RENDER, coldCopy, coldRender, outputs, readCache, withoutCaches, writeCache } from './helpers/cache.js';
+import { INPUTS, RENDER, cacheText, coldCopy, coldRender, forge, outputs, parseCache, readCache, withoutCaches, writeCache } from './helpers/cache.js';
 import { DIGEST, baseProject, cli, makeProject, snapshot, writeFiles, type CliRun } from './helpers/project.js';
 
 const CONFIGMAP =
@@ -303,9 +303,10 @@ describe('a corrupt or foreign cache is ignored and rebuilt', () => {
     ['empty file', () => ''],
     ['JSON null', () => 'null'],
     ['a JSON array', () => '[1,2,3]'],
-    ['another format', (c) => JSON.stringify({ ...(JSON.parse(c) as object), format: 999 })],
-    ['a foreign version', (c) => JSON.stringify({ ...(JSON.parse(c) as object), version: '0.0.0-other+schemas' })],
-    ['entries not an object', (c) => JSON.stringify({ ...(JSON.parse(c) as object), entries: 'x' })],
+    ['another format', (c) => c.replace(/"format":1/, '"format":999')],
+    ['a foreign version', (c) => c.replace(/"version":"[^"]*"/, '"version":"0.0.0-other+schemas"')],
+    ['entries not an object (checksum forged)', (c) => { const f = forge({ ...parseCache(c), entries: 'x' as unknown as Record<string, unknown> }); return cacheText(f); }],
+    ['a stale checksum after a hand edit', (c) => cacheText({ ...parseCache(c), entries: { ...parseCache(c).entries, extra: 1 } })],
   ];
 
   for (const cacheFile of [INPUTS, RENDER]) {
@@ -319,7 +320,7 @@ describe('a corrupt or foreign cache is ignored and rebuilt', () => {
         expect(r.written).toEqual([]);
         expect(outputs(dir)).toEqual(first);
         rmSync(join(dir, 'rendered'), { recursive: true });
-        writeCache(dir, cacheFile, corrupt(JSON.stringify(good)));
+        writeCache(dir, cacheFile, corrupt(cacheText(good)));
         await ok(dir, 'render');
         expect(outputs(dir)).toEqual(first);
         expect(outputs(dir)).toEqual(await coldRender(dir));
@@ -336,19 +337,19 @@ describe('a corrupt or foreign cache is ignored and rebuilt', () => {
     const { dir, first } = await warm(richProject());
     const c = readCache(dir, RENDER);
     for (const k of Object.keys(c.entries)) c.entries[k] = (c.entries[k] as [string, string][]).map(([p]) => [p, 'not-a-real-hash']);
-    writeCache(dir, RENDER, c);
+    writeCache(dir, RENDER, forge(c));
     const r = data(await ok(dir, 'render'));
     expect(r.rendered).toBe(4);
     expect(r.written).toEqual([]);
     expect(outputs(dir)).toEqual(first);
-    expect(readCache(dir, RENDER)).not.toEqual(c);
+    expect(readCache(dir, RENDER).entries).not.toEqual(c.entries);
   });
 
   it('render.json: entries naming files of another unit are rendered again', async () => {
     const { dir, first } = await warm(richProject());
     const c = readCache(dir, RENDER);
     for (const k of Object.keys(c.entries)) c.entries[k] = [['dev/nobody/deployment.yaml', 'x']];
-    writeCache(dir, RENDER, c);
+    writeCache(dir, RENDER, forge(c));
     const r = data(await ok(dir, 'render'));
     expect(r.rendered).toBe(4);
     expect(outputs(dir)).toEqual(first);
@@ -358,7 +359,7 @@ describe('a corrupt or foreign cache is ignored and rebuilt', () => {
     const { dir, first } = await warm(richProject());
     const c = readCache(dir, RENDER);
     c.entries['not-a-unit-key'] = [['dev/web/deployment.yaml', 'zzz']];
-    writeCache(dir, RENDER, c);
+    writeCache(dir, RENDER, forge(c));
     const r = data(await ok(dir, 'render'));
     expect(r.rendered).toBe(0);
     expect(outputs(dir)).toEqual(first);
@@ -368,25 +369,26 @@ describe('a corrupt or foreign cache is ignored and rebuilt', () => {
     const { dir, first } = await warm(richProject());
     const c = readCache(dir, RENDER);
     for (const k of Object.keys(c.entries)) c.entries[k] = [['dev/web/deployment.yaml']];
-    writeCache(dir, RENDER, c);
+    writeCache(dir, RENDER, forge(c));
     const r = data(await ok(dir, 'render'));
     expect(r.rendered).toBe(4);
     expect(outputs(dir)).toEqual(first);
   });
 
-  // Values of the wrong type under real keys (a hand-edited or half-written cache): the brief
-  // and src/cache/store.ts promise they are ignored. These two tests fail today.
+  // Values of the wrong type under real keys: with a stale checksum (a hand edit, a half-written
+  // file) the whole file is ignored; render entries are also shape-checked when the checksum is
+  // forged to match.
   const wrongShapes: [string, unknown][] = [
     ['a string', 'x'],
     ['an object', { path: 'dev/web/deployment.yaml' }],
     ['a number', 42],
   ];
-  it('BUG: render.json entries that are not arrays crash render (INTERNAL "cached.every is not a function") instead of being ignored', async () => {
+  it('render.json entries that are not arrays are ignored, even with a matching checksum', async () => {
     const { dir, first } = await warm(richProject());
     for (const [what, value] of wrongShapes) {
       const c = readCache(dir, RENDER);
       for (const k of Object.keys(c.entries)) c.entries[k] = value;
-      writeCache(dir, RENDER, c);
+      writeCache(dir, RENDER, forge(c));
       const r = await cli(dir, 'render', '--format', 'json');
       expect(r.json.diagnostics, what).toEqual([]);
       expect(r.code, what).toBe(0);
@@ -395,7 +397,7 @@ describe('a corrupt or foreign cache is ignored and rebuilt', () => {
     }
   });
 
-  it('BUG: inputs.json service entries of the wrong shape crash render (INTERNAL) instead of being ignored', async () => {
+  it('inputs.json service entries of the wrong shape (hand edit, stale checksum) are ignored', async () => {
     const { dir, first } = await warm(richProject());
     rmSync(join(dir, RENDER));
     for (const [what, value] of [...wrongShapes, ['null', null] as [string, unknown], ['an empty object', {}] as [string, unknown]]) {
@@ -411,7 +413,7 @@ describe('a corrupt or foreign cache is ignored and rebuilt', () => {
     }
   });
 
-  it('BUG: a hand-edited inputs.json entry of the right shape silently changes the output', async () => {
+  it('a hand-edited inputs.json entry of the right shape is ignored (checksum)', async () => {
     const { dir, first } = await warm(richProject());
     const c = readCache(dir, INPUTS);
     const web = Object.entries(c.entries).find(([k, v]) => k.startsWith('service:') && (v as { metadata: { name: string } }).metadata.name === 'web');
@@ -427,7 +429,7 @@ describe('a corrupt or foreign cache is ignored and rebuilt', () => {
   it('inputs.json: a file whose entry was removed is validated again and re-cached', async () => {
     const { dir, first } = await warm(richProject());
     const good = readCache(dir, INPUTS);
-    writeCache(dir, INPUTS, { ...good, entries: {} });
+    writeCache(dir, INPUTS, forge({ ...good, entries: {} }));
     await ok(dir, 'render');
     expect(outputs(dir)).toEqual(first);
     expect(Object.keys(readCache(dir, INPUTS).entries).sort()).toEqual(Object.keys(good.entries).sort());
@@ -579,7 +581,7 @@ describe('positions of cached files come from their bytes', () => {
 });
 
 describe('the input cache key covers everything validation depends on', () => {
-  it('BUG: package.json renamed to gitopsc.config.json (same bytes) is accepted from the cache instead of failing validation', async () => {
+  it('package.json renamed to gitopsc.config.json (same bytes) is validated again, not taken from the cache', async () => {
     const files = baseProject();
     delete files['gitopsc.config.yaml'];
     files['package.json'] = `${JSON.stringify({ name: 'shop', gitopsc: { environments: [{ name: 'dev' }], registries: { local: { type: 'static', path: 'catalog.yaml', host: 'registry.example.com' } } } }, null, 2)}\n`;

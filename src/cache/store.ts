@@ -24,12 +24,23 @@ export interface JsonCache<T> {
   save(): Promise<void>;
 }
 
+/**
+ * File format: one JSON header line `{"format","version","checksum"}`, then the entries as JSON.
+ * The checksum covers the entries text, so a truncated, bit-rotted or hand-edited cache is
+ * ignored whole instead of being believed.
+ */
 export function openJsonCache<T>(root: string, name: string, version: string): JsonCache<T> {
   const file = join(cacheDirOf(root), `${name}.json`);
   let entries: Record<string, T> = {};
   try {
-    const raw = JSON.parse(readFileSync(file, 'utf8')) as { format?: unknown; version?: unknown; entries?: unknown };
-    if (raw.format === FORMAT && raw.version === version && raw.entries && typeof raw.entries === 'object') entries = raw.entries as Record<string, T>;
+    const text = readFileSync(file, 'utf8');
+    const nl = text.indexOf('\n');
+    const header = JSON.parse(text.slice(0, nl)) as { format?: unknown; version?: unknown; checksum?: unknown };
+    const body = text.slice(nl + 1);
+    if (nl > 0 && header.format === FORMAT && header.version === version && header.checksum === checksum(body)) {
+      const parsed = JSON.parse(body) as unknown;
+      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) entries = parsed as Record<string, T>;
+    }
   } catch {
     /* absent, corrupt or foreign: start empty */
   }
@@ -54,12 +65,17 @@ export function openJsonCache<T>(root: string, name: string, version: string): J
       const out: Record<string, T> = {};
       for (const k of keep) out[k] = entries[k]!;
       try {
-        await writeFileAtomic(file, JSON.stringify({ format: FORMAT, version, entries: out }));
+        const body = JSON.stringify(out);
+        await writeFileAtomic(file, `${JSON.stringify({ format: FORMAT, version, checksum: checksum(body) })}\n${body}`);
       } catch {
         /* a cache that cannot be written only costs time */
       }
     },
   };
+}
+
+function checksum(text: string): string {
+  return createHash('sha1').update(text).digest('base64url');
 }
 
 let versionCache: string | undefined;

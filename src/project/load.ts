@@ -70,7 +70,8 @@ export async function loadConfig(source: ProjectSource, ref: ConfigRef, cache?: 
     const doc = configPath.length ? subDoc(whole, configPath) : whole;
     return validateConfig(doc.data === null || doc.data === undefined ? { ...doc, data: {} } : doc);
   };
-  const loaded = loadChecked('config', ref.configFile, bytes, check, cache);
+  // the same bytes validate differently as package.json (under its key) and as a config file
+  const loaded = loadChecked(`config:${configPath.join('.')}`, ref.configFile, bytes, check, cache);
   if (!loaded.doc) return { configPath: [], diagnostics: loaded.diagnostics };
   const doc = configPath.length ? subDoc(loaded.doc, configPath) : loaded.doc;
   if (doc.data === null || doc.data === undefined) doc.data = {};

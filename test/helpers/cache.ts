@@ -1,4 +1,5 @@
 /** Cache tests: reading the on-disk caches and rendering the same inputs without any cache. */
+import { createHash } from 'node:crypto';
 import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
@@ -7,18 +8,37 @@ import { cli, makeProject, snapshot } from './project.js';
 export const INPUTS = '.gitopsc/cache/inputs.json';
 export const RENDER = '.gitopsc/cache/render.json';
 
+/** A cache file: a JSON header line (format, version, checksum of the body), then the entries. */
 export interface CacheFile {
   format: number;
   version: string;
+  checksum: string;
   entries: Record<string, unknown>;
 }
 
-export function readCache(dir: string, rel: string): CacheFile {
-  return JSON.parse(readFileSync(join(dir, rel), 'utf8')) as CacheFile;
+export function parseCache(text: string): CacheFile {
+  const nl = text.indexOf('\n');
+  const header = JSON.parse(text.slice(0, nl)) as Omit<CacheFile, 'entries'>;
+  return { ...header, entries: JSON.parse(text.slice(nl + 1)) as Record<string, unknown> };
 }
 
-export function writeCache(dir: string, rel: string, data: unknown): void {
-  writeFileSync(join(dir, rel), typeof data === 'string' ? data : JSON.stringify(data));
+export function readCache(dir: string, rel: string): CacheFile {
+  return parseCache(readFileSync(join(dir, rel), 'utf8'));
+}
+
+/** The file text for a cache; its header keeps `checksum` as given (stale after an edit, unless forged). */
+export function cacheText(c: CacheFile | { format: unknown; version: unknown; checksum: unknown; entries: unknown }): string {
+  const { entries, ...header } = c;
+  return `${JSON.stringify(header)}\n${JSON.stringify(entries)}`;
+}
+
+/** The checksum gitopsc would write for these entries: a forged, self-consistent cache. */
+export function forge(c: CacheFile): CacheFile {
+  return { ...c, checksum: createHash('sha1').update(JSON.stringify(c.entries)).digest('base64url') };
+}
+
+export function writeCache(dir: string, rel: string, data: string | CacheFile): void {
+  writeFileSync(join(dir, rel), typeof data === 'string' ? data : cacheText(data));
 }
 
 /** The rendered output (path under the output dir -> bytes). */

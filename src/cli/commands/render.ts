@@ -16,6 +16,10 @@ export interface RenderOptions {
 /** What a unit rendered last time: [path, content hash] per file, keyed by the unit's input key. */
 type RenderCacheEntry = [string, string][];
 
+function isEntry(v: unknown): v is RenderCacheEntry {
+  return Array.isArray(v) && v.every((x) => Array.isArray(x) && x.length === 2 && typeof x[0] === 'string' && typeof x[1] === 'string');
+}
+
 export async function run(ctx: CommandContext, opts: RenderOptions): Promise<CommandResult> {
   const found = await findProject(ctx);
   if (isResult(found)) return found;
@@ -37,7 +41,7 @@ export async function run(ctx: CommandContext, opts: RenderOptions): Promise<Com
   let rendered = 0;
   for (const unit of state.units) {
     const cached = cache.get(unit.key);
-    if (cached && cached.every(([p, h]) => existing.get(p) === h)) {
+    if (isEntry(cached) && cached.every(([p, h]) => existing.get(p) === h)) {
       for (const [path, hash] of cached) desired.push({ path, hash });
       continue;
     }
