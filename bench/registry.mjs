@@ -196,6 +196,7 @@ async function runScenario(label, url, cacheDir, strategy, expected) {
     return tag;
   }));
   const ms = performance.now() - t0;
+  await provider.flush?.(); // a successful run persists its metadata cache
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
   if (wrong) throw new Error(`${label}: ${wrong} digests differ from what was seeded`);
   return { scenario: label, services: P, tagsPerService: T, wallMs: Math.round(ms), requests: total, requestsPerService: +(total / P).toFixed(2), byKind: counts, sample: results[0], ...(mismatches ? { pickMismatches: mismatches } : {}) };

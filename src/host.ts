@@ -11,6 +11,8 @@ export interface Host {
   interactive: boolean;
   /** progress and log lines for a human, to stderr; never the machine output */
   log(line: string): void;
+  /** a one-line status that replaces the previous one (terminal progress); '' clears it */
+  status(text: string): void;
 }
 
 export function nodeHost(overrides: Partial<Host> = {}): Host {
@@ -20,6 +22,7 @@ export function nodeHost(overrides: Partial<Host> = {}): Host {
     fetch: globalThis.fetch.bind(globalThis),
     interactive: Boolean(process.stderr.isTTY),
     log: (line) => process.stderr.write(line + '\n'),
+    status: (text) => process.stderr.write(`\r${text}\x1b[K`),
     ...overrides,
   };
 }

@@ -196,6 +196,7 @@ describe('metadata cache', () => {
     for (const t of tags) expect((await first.provider.describe('team/app', t, { metadata: true })).ok).toBe(true);
     expect((await first.provider.describe('team/multi', '1.0.0', { metadata: true, platform: 'linux/amd64' })).ok).toBe(true);
     expect(first.count(/\/blobs\//)).toBe(5);
+    await first.provider.flush?.(); // what a successful run does before it ends
     const second = harness(reg.url, { cacheDir });
     const again = [];
     for (const t of tags) again.push(await second.provider.describe('team/app', t, { metadata: true }));
@@ -211,6 +212,7 @@ describe('metadata cache', () => {
     const cacheDir = tempDir();
     const a = harness(reg.url, { cacheDir });
     expect((await a.provider.describe('team/app', '1.2.0', { metadata: true })).ok).toBe(true);
+    await a.provider.flush?.();
     const files: string[] = [];
     const walk = (d: string) => {
       for (const e of readdirSync(d, { withFileTypes: true })) {
@@ -271,5 +273,16 @@ describe('configuration', () => {
     const rs = await Promise.all(tags.map((t) => h.provider.describe('team/app', t, { metadata: true })));
     expect(rs.every((r) => r.ok)).toBe(true);
     expect(peak).toBe(2);
+  });
+});
+
+describe('metadata cache writes', () => {
+  it('are held until flush (a failed run writes nothing)', async () => {
+    const cacheDir = tempDir();
+    const h = harness(reg.url, { cacheDir });
+    expect((await h.provider.describe('team/app', '1.2.0', { metadata: true })).ok).toBe(true);
+    expect(readdirSync(cacheDir)).toEqual([]);
+    await h.provider.flush?.();
+    expect(readdirSync(cacheDir)).toEqual(['oci-metadata']);
   });
 });

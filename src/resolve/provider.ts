@@ -51,6 +51,8 @@ export interface Provider {
   describe(pkg: string, tag: string, need: DescribeNeed): Promise<ProviderResult<VersionInfo>>;
   /** `host[:port][/prefix]/package`, without tag or digest, as rendered in image references. */
   reference(pkg: string): string;
+  /** Persist what this run learnt (caches); called only after a run that succeeded. */
+  flush?(): Promise<void>;
 }
 
 export interface ProviderKind {

@@ -187,16 +187,23 @@ async function resolveUnit(
   const strategy = effective.strategy ?? 'semver';
   const needMeta = needsMetadata(effective) || ((strategy === 'exact' || strategy === 'digest') && pre.kept.length <= 1);
   const policyLabels = project.config.policies && Object.values(project.config.policies).some((p) => p.requireLabels);
-  let candidates: VersionInfo[];
+  let candidates: VersionInfo[] = [];
   if (needMeta) {
-    const described = await Promise.all(pre.kept.map((t) => provider.describe(artifact.package, t, { metadata: true, platform, file: artifact.file })));
-    candidates = [];
-    for (const d of described) {
-      if (!d.ok) {
-        if (d.failure.code === 'TAG_NOT_FOUND') continue; // deleted between listing and fetching
-        return fail(d.failure);
+    // Metadata costs a manifest and a config blob per tag. `prefilter` keeps tags best first, so
+    // unless every candidate must be seen (newest-build, --explain), fetch in that order and stop
+    // at the first batch in which a candidate passes the platform and label filters.
+    const all = strategy === 'newest-build' || opts.explain;
+    const batch = all ? pre.kept.length : 8;
+    for (let i = 0; i < pre.kept.length; i += batch) {
+      const described = await Promise.all(pre.kept.slice(i, i + batch).map((t) => provider.describe(artifact.package, t, { metadata: true, platform, file: artifact.file })));
+      for (const d of described) {
+        if (!d.ok) {
+          if (d.failure.code === 'TAG_NOT_FOUND') continue; // deleted between listing and fetching
+          return fail(d.failure);
+        }
+        candidates.push(d.value);
       }
-      candidates.push(d.value);
+      if (!all && choose(candidates, effective, { pkg: artifact.package }).ok) break;
     }
   } else {
     candidates = pre.kept.map((tag) => ({ tag }));

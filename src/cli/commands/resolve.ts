@@ -75,9 +75,11 @@ export async function run(ctx: CommandContext, opts: ResolveOptions): Promise<Co
     progress: showProgress
       ? (done, total) => {
           const now = Date.now();
-          if (total > 20 && (now - last > 200 || done === total)) {
+          if (total < 20) return;
+          if (done === total) ctx.host.status('');
+          else if (now - last > 100) {
             last = now;
-            ctx.host.log(`\rresolving ${done}/${total}${done === total ? '\n' : ''}`);
+            ctx.host.status(`resolving ${done}/${total}`);
           }
         }
       : undefined,
@@ -93,6 +95,7 @@ export async function run(ctx: CommandContext, opts: ResolveOptions): Promise<Co
     lines.push(`${r.service} (${r.environment}): ${r.previous ? `${r.previous.tag} -> ` : ''}${r.tag}${r.digest ? ` ${r.digest.slice(0, 19)}` : ''}`);
   }
   await cache.save();
+  for (const p of providers.values()) await p.flush?.();
   if (text !== lockRead.text) {
     try {
       await writeFileAtomic(join(found.root, project.lockFile), text);

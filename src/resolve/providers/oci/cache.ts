@@ -37,8 +37,20 @@ export interface ManifestMeta {
   children?: ChildMeta[];
 }
 
+/**
+ * Entries learnt in a run are kept in memory and written by `flush()`, which the CLI calls only
+ * when the whole run succeeded: a failed run leaves the disk as it was.
+ */
 export class MetaCache {
+  private readonly pending = new Map<string, ManifestMeta>();
+
   constructor(private readonly dir: string | undefined) {}
+
+  async flush(): Promise<void> {
+    const all = [...this.pending.values()];
+    this.pending.clear();
+    for (const meta of all) await this.write(meta);
+  }
 
   private file(digest: string): string | undefined {
     if (!this.dir || !DIGEST_RE.test(digest)) return undefined;
@@ -47,6 +59,8 @@ export class MetaCache {
   }
 
   async get(digest: string): Promise<ManifestMeta | undefined> {
+    const mem = this.pending.get(digest);
+    if (mem) return mem;
     const f = this.file(digest);
     if (!f) return undefined;
     try {
@@ -61,6 +75,10 @@ export class MetaCache {
   }
 
   async put(meta: ManifestMeta): Promise<void> {
+    if (this.file(meta.digest)) this.pending.set(meta.digest, meta);
+  }
+
+  private async write(meta: ManifestMeta): Promise<void> {
     const f = this.file(meta.digest);
     if (!f) return;
     const tmp = `${f}.${randomBytes(4).toString('hex')}.tmp`;

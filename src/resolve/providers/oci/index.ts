@@ -426,6 +426,7 @@ export function createOciProvider(ctx: ProviderContext, options: OciOptions = {}
     get requestCount() {
       return client.requests;
     },
+    flush: () => cache.flush(),
     reference(pkg: string): string {
       const host = base ? base.host : String(ctx.config.url ?? '');
       return [host, prefix, trimSlashes(pkg)].filter(Boolean).join('/');
