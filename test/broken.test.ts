@@ -96,6 +96,10 @@ const cases: Case[] = [
       f['gitopsc.config.yaml'] += 'templates: tpl\n';
       f['tpl/kubernetes/configmap.yaml.hbs'] = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{service.nmae}}\n';
     }, command: ['render'], exit: 1, want: [['TEMPLATE', 'tpl/kubernetes/configmap.yaml.hbs', 4], ['TEMPLATE', 'tpl/kubernetes/configmap.yaml.hbs', 4]] },
+  { name: 'template: a path through a missing object', edit: (f) => {
+      f['gitopsc.config.yaml'] += 'templates: tpl\n';
+      f['tpl/kubernetes/configmap.yaml.hbs'] = 'apiVersion: v1\nkind: ConfigMap\ndata:\n  path: {{spec.probes.readiness.httpGet.path}}\n';
+    }, command: ['render'], exit: 1, want: [['TEMPLATE', 'tpl/kubernetes/configmap.yaml.hbs', 4], ['TEMPLATE', 'tpl/kubernetes/configmap.yaml.hbs', 4]] },
   { name: 'template: unknown helper', edit: (f) => {
       f['gitopsc.config.yaml'] += 'templates: tpl\n';
       f['tpl/kubernetes/configmap.yaml.hbs'] = 'apiVersion: v1\nkind: ConfigMap\ndata:\n  x: {{shout service.name}}\n';

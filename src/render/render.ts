@@ -35,6 +35,7 @@ interface Compiled {
   kind: 'yaml' | 'json';
   canonical: boolean;
   fn: CompiledTemplate;
+  source: string;
 }
 
 export interface TemplateSet {
@@ -62,7 +63,7 @@ export function compileTemplates(engine: TemplateEngine, sources: TemplateSource
       continue;
     }
     try {
-      templates.push({ target: s.target, name: s.name, file: s.file, kind, canonical: Boolean(s.canonical) && kind === 'yaml', fn: engine.compile(s.source, kind) });
+      templates.push({ target: s.target, name: s.name, file: s.file, kind, canonical: Boolean(s.canonical) && kind === 'yaml', fn: engine.compile(s.source, kind), source: s.source });
     } catch (e) {
       if (!(e instanceof TemplateError)) throw e;
       diagnostics.push(error('TEMPLATE', e.message, { file: s.file, line: e.line, column: e.column }));
@@ -101,6 +102,20 @@ export function canonicalize(text: string, kind: 'yaml' | 'json'): { ok: true; c
   return { ok: true, content: emitYaml(v) };
 }
 
+/**
+ * Handlebars reports a path through a missing object (`spec.probes.readiness` without `probes`)
+ * as a TypeError with no position; find the first use of the property it names instead.
+ */
+function guessPosition(source: string, message: string): { line: number; column: number } | undefined {
+  const m = /reading '([^']+)'/.exec(message);
+  if (!m) return undefined;
+  const at = source.search(new RegExp(`\\.${m[1]!.replace(/[^\w-]/g, '')}\\b`));
+  if (at < 0) return undefined;
+  const before = source.slice(0, at).split('\n');
+  const start = before.at(-1)!.lastIndexOf('{{');
+  return { line: before.length, column: (start >= 0 ? start : before.at(-1)!.length) + 1 };
+}
+
 export function renderUnit(set: TemplateSet, unit: RenderUnit, outputPrefix = ''): { files: RenderedFile[]; diagnostics: Diagnostic[] } {
   const context = buildContext(unit);
   const files: RenderedFile[] = [];
@@ -113,7 +128,8 @@ export function renderUnit(set: TemplateSet, unit: RenderUnit, outputPrefix = ''
       text = t.fn(context);
     } catch (e) {
       if (!(e instanceof TemplateError)) throw e;
-      diagnostics.push(error('TEMPLATE', `${e.message} (rendering ${unit.service} for ${unit.environment.name})`, { file: t.file, line: e.line, column: e.column, ...at }));
+      const pos = e.line === 1 && e.column === 1 ? (guessPosition(t.source, e.message) ?? e) : e;
+      diagnostics.push(error('TEMPLATE', `${e.message} (rendering ${unit.service} for ${unit.environment.name})`, { file: t.file, line: pos.line, column: pos.column, ...at }));
       continue;
     }
     if (text.trim() === '') continue; // a template that renders nothing declares no resource
