@@ -54,14 +54,22 @@ describe('gitopsc init, validate, resolve, render, render --check', () => {
     writeFileSync(join(dir, 'rendered/dev/web/extra.yaml'), 'x: 1\n');
     const r = await cli(dir, 'render', '--check', '--format', 'json');
     expect(r.code).toBe(1);
-    expect(r.json.diagnostics.map((d) => [d.code, d.file])).toEqual([
-      ['DRIFT', 'rendered/dev/web/extra.yaml'],
-      ['DRIFT', 'rendered/dev/web/service.yaml'],
+    expect(r.json.diagnostics.map((d) => [d.code, d.file, d.line])).toEqual([
+      ['DRIFT', 'rendered/dev/web/extra.yaml', 1],
+      ['DRIFT', 'rendered/dev/web/service.yaml', 1],
     ]);
     expect(readFileSync(join(dir, 'rendered/dev/web/service.yaml'), 'utf8')).toBe('changed: true\n');
     expect((await cli(dir, 'render')).code).toBe(0);
     expect(existsSync(join(dir, 'rendered/dev/web/extra.yaml'))).toBe(false);
     expect((await cli(dir, 'render', '--check')).code).toBe(0);
+    // a hand edit deep in a file is reported at its first differing line
+    const deployment = join(dir, 'rendered/dev/web/deployment.yaml');
+    const lines = readFileSync(deployment, 'utf8').split('\n');
+    const at = lines.findIndex((l) => l.includes('replicas:'));
+    lines[at] = '  replicas: 9';
+    writeFileSync(deployment, lines.join('\n'));
+    const r2 = await cli(dir, 'render', '--check', '--format', 'json');
+    expect(r2.json.diagnostics.map((d) => [d.code, d.file, d.line])).toEqual([['DRIFT', 'rendered/dev/web/deployment.yaml', at + 1]]);
   });
 
   it('prunes the files of a deleted service', async () => {

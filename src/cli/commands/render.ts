@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { openInputCache, openJsonCache, toolVersion } from '../../cache/store.js';
 import { error, hasErrors } from '../../diagnostics.js';
@@ -15,6 +16,23 @@ export interface RenderOptions {
 
 /** What a unit rendered last time: [path, content hash] per file, keyed by the unit's input key. */
 type RenderCacheEntry = [string, string][];
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** The 1-based number of the first line where two texts differ. */
+export function firstDifference(a: string, b: string): number {
+  const x = a.split('\n');
+  const y = b.split('\n');
+  let i = 0;
+  while (i < x.length && i < y.length && x[i] === y[i]) i++;
+  return i + 1;
+}
 
 function isEntry(v: unknown): v is RenderCacheEntry {
   return Array.isArray(v) && v.every((x) => Array.isArray(x) && x.length === 2 && typeof x[0] === 'string' && typeof x[1] === 'string');
@@ -61,8 +79,14 @@ export async function run(ctx: CommandContext, opts: RenderOptions): Promise<Com
   const plan = planWrites(desired, existing, (p) => !opts.env || envDirs.some((d) => p.startsWith(d)));
   const files = desired.map((f) => shown(f.path));
   if (opts.check) {
-    for (const w of plan.writes) diagnostics.push(error('DRIFT', w.kind === 'add' ? 'missing: a fresh render would write this file' : 'differs from a fresh render', { file: shown(w.path) }));
-    for (const r of plan.removes) diagnostics.push(error('DRIFT', 'would be pruned: no service renders this file', { file: shown(r) }));
+    for (const w of plan.writes) {
+      if (w.kind === 'add') diagnostics.push(error('DRIFT', 'missing: a fresh render would write this file', { file: shown(w.path), line: 1, column: 1 }));
+      else {
+        const line = firstDifference(readText(join(outDir, w.path)), w.content);
+        diagnostics.push(error('DRIFT', `differs from a fresh render from line ${line} on`, { file: shown(w.path), line, column: 1 }));
+      }
+    }
+    for (const r of plan.removes) diagnostics.push(error('DRIFT', 'would be pruned: no service renders this file', { file: shown(r), line: 1, column: 1 }));
     const drift = plan.writes.length + plan.removes.length;
     // --check writes nothing, not even its caches
     return { diagnostics, data: { files, drift }, lines: drift ? [] : [`${plural(desired.length, 'file')} up to date`] };
