@@ -112,8 +112,8 @@ export interface ServiceFile {
   };
 }
 
-/** A lock entry: one per service and environment. */
-export interface LockEntry {
+/** The version one service runs in one environment. */
+export interface PinnedArtifact {
   service: string;
   environment: string;
   registry: string;
@@ -121,6 +121,10 @@ export interface LockEntry {
   tag: string;
   digest?: string;
   fileDigest?: string;
+}
+
+/** A lock entry: one per service and environment. */
+export interface LockEntry extends PinnedArtifact {
   strategy: Strategy;
   /** fingerprint of the effective criteria; an entry whose fingerprint differs is stale */
   fingerprint: string;

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { checkProject } from './check/semantic.js';
 import { error, hasErrors, type Diagnostic } from './diagnostics.js';
+import type { PinnedArtifact } from './model.js';
 import { effectiveService } from './project/effective.js';
 import { loadChecked, loadProject, type ConfigRef, type InputCache } from './project/load.js';
 import type { Project } from './project/types.js';
@@ -37,14 +38,7 @@ export interface RenderedFile {
   environment: string;
 }
 
-export interface ResolvedArtifact {
-  service: string;
-  environment: string;
-  registry: string;
-  package: string;
-  tag: string;
-  digest?: string;
-  fileDigest?: string;
+export interface ResolvedArtifact extends PinnedArtifact {
   /** the rendered reference: host/prefix/package:tag@digest */
   image: string;
 }

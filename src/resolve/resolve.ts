@@ -5,7 +5,7 @@
  * environments are listed once per run.
  */
 import { error, type Diagnostic } from '../diagnostics.js';
-import type { LockEntry, SelectSpec, VersionInfo } from '../model.js';
+import type { LockEntry, PinnedArtifact, SelectSpec, VersionInfo } from '../model.js';
 import { effectiveService, type EffectiveService } from '../project/effective.js';
 import type { Project, ServiceDecl } from '../project/types.js';
 import type { Provider, ProviderFailure, ProviderResult } from './provider.js';
@@ -24,14 +24,7 @@ export interface ResolveOptions {
   progress?: (done: number, total: number) => void;
 }
 
-export interface ResolvedRow {
-  service: string;
-  environment: string;
-  registry: string;
-  package: string;
-  tag: string;
-  digest?: string;
-  fileDigest?: string;
+export interface ResolvedRow extends PinnedArtifact {
   strategy: string;
   /** true when the entry was (re)selected in this run, false when kept from the lock */
   changed: boolean;

@@ -70,19 +70,12 @@ export async function applyPlan(dir: string, plan: WritePlan): Promise<Diagnosti
   }
   if (plan.removes.length === 0 && isEmptyOrAbsent(root)) return writeFresh(root, plan, fsError);
   const staged: [string, string][] = [];
-  const made = new Set<string>();
   try {
-    for (const w of plan.writes) {
-      const target = join(root, w.path);
-      const parent = dirname(target);
-      if (!made.has(parent)) {
-        mkdirSync(parent, { recursive: true });
-        made.add(parent);
-      }
+    writeFiles(root, plan.writes, (target) => {
       const tmp = tmpName(target);
-      writeFileSync(tmp, w.content, { flag: 'wx' });
       staged.push([tmp, target]);
-    }
+      return tmp;
+    });
   } catch (e) {
     for (const [tmp] of staged) rmSync(tmp, { force: true });
     return fsError(`cannot write the output: ${(e as Error).message}; nothing was changed`);
@@ -95,6 +88,20 @@ export async function applyPlan(dir: string, plan: WritePlan): Promise<Diagnosti
     return fsError(`writing the output failed part way: ${(e as Error).message}`);
   }
   return [];
+}
+
+/** Write each file below `dir` (parents made once each) to the path `at` picks for its target. */
+function writeFiles(dir: string, writes: readonly { path: string; content: string }[], at: (target: string) => string): void {
+  const made = new Set<string>();
+  for (const w of writes) {
+    const target = join(dir, w.path);
+    const parent = dirname(target);
+    if (!made.has(parent)) {
+      mkdirSync(parent, { recursive: true });
+      made.add(parent);
+    }
+    writeFileSync(at(target), w.content, { flag: 'wx' });
+  }
 }
 
 function isEmptyOrAbsent(dir: string): boolean {
@@ -113,16 +120,7 @@ function isEmptyOrAbsent(dir: string): boolean {
 function writeFresh(root: string, plan: WritePlan, fsError: (msg: string) => Diagnostic[]): Diagnostic[] {
   const staging = `${root}.gitopsc-${process.pid}-${++counter}.tmp`;
   try {
-    const made = new Set<string>();
-    for (const w of plan.writes) {
-      const target = join(staging, w.path);
-      const parent = dirname(target);
-      if (!made.has(parent)) {
-        mkdirSync(parent, { recursive: true });
-        made.add(parent);
-      }
-      writeFileSync(target, w.content, { flag: 'wx' });
-    }
+    writeFiles(staging, plan.writes, (target) => target);
     if (plan.writes.length === 0) return [];
     mkdirSync(dirname(root), { recursive: true });
     rmdirSyncIfEmpty(root);
