@@ -46,10 +46,10 @@ export async function run(ctx: CommandContext, opts: RenderOptions): Promise<Com
   const diagnostics = [...state.diagnostics];
   if (hasErrors(diagnostics)) return { diagnostics, data: { files: [] } };
   const outDir = opts.out ? resolve(ctx.global.cwd, opts.out) : join(found.root, state.outputDir);
-  const shown = (p: string) => {
-    const r = relative(found.root, join(outDir, p)).split('\\').join('/');
-    return r.startsWith('..') || isAbsolute(r) ? join(outDir, p) : r;
-  };
+  // how output paths are shown: project-relative when the output is inside the project
+  const rel = relative(found.root, outDir).split('\\').join('/');
+  const prefix = rel.startsWith('..') || isAbsolute(rel) ? `${outDir}/` : rel ? `${rel}/` : '';
+  const shown = (p: string) => prefix + p;
 
   // Render only the units whose inputs changed or whose files on disk differ; the cache
   // remembers the content hash each unit produced for its exact inputs.
