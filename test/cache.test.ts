@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { INPUTS, RENDER, cacheText, coldCopy, coldRender, forge, outputs, parseCache, readCache, withoutCaches, writeCache } from './helpers/cache.js';
+import { INPUTS, RENDER, cacheText, coldCopy, coldRender, forge, outputs, parseCache, readCache, withoutCaches, withoutMemo, writeCache } from './helpers/cache.js';
 import { DIGEST, baseProject, cli, makeProject, snapshot, writeFiles, type CliRun } from './helpers/project.js';
 
 const CONFIGMAP =
@@ -335,7 +335,7 @@ describe('a corrupt or foreign cache is ignored and rebuilt', () => {
 
   it('render.json: entries whose hashes match no file on disk are rendered again', async () => {
     const { dir, first } = await warm(richProject());
-    const c = readCache(dir, RENDER);
+    const c = withoutMemo(readCache(dir, RENDER));
     for (const k of Object.keys(c.entries)) c.entries[k] = (c.entries[k] as [string, string][]).map(([p]) => [p, 'not-a-real-hash']);
     writeCache(dir, RENDER, forge(c));
     const r = data(await ok(dir, 'render'));
@@ -347,7 +347,7 @@ describe('a corrupt or foreign cache is ignored and rebuilt', () => {
 
   it('render.json: entries naming files of another unit are rendered again', async () => {
     const { dir, first } = await warm(richProject());
-    const c = readCache(dir, RENDER);
+    const c = withoutMemo(readCache(dir, RENDER));
     for (const k of Object.keys(c.entries)) c.entries[k] = [['dev/nobody/deployment.yaml', 'x']];
     writeCache(dir, RENDER, forge(c));
     const r = data(await ok(dir, 'render'));
@@ -357,7 +357,7 @@ describe('a corrupt or foreign cache is ignored and rebuilt', () => {
 
   it('render.json: unknown keys are kept harmless and never match', async () => {
     const { dir, first } = await warm(richProject());
-    const c = readCache(dir, RENDER);
+    const c = withoutMemo(readCache(dir, RENDER));
     c.entries['not-a-unit-key'] = [['dev/web/deployment.yaml', 'zzz']];
     writeCache(dir, RENDER, forge(c));
     const r = data(await ok(dir, 'render'));
@@ -367,7 +367,7 @@ describe('a corrupt or foreign cache is ignored and rebuilt', () => {
 
   it('render.json: tuples of the wrong arity are rendered again', async () => {
     const { dir, first } = await warm(richProject());
-    const c = readCache(dir, RENDER);
+    const c = withoutMemo(readCache(dir, RENDER));
     for (const k of Object.keys(c.entries)) c.entries[k] = [['dev/web/deployment.yaml']];
     writeCache(dir, RENDER, forge(c));
     const r = data(await ok(dir, 'render'));
@@ -386,14 +386,14 @@ describe('a corrupt or foreign cache is ignored and rebuilt', () => {
   it('render.json entries that are not arrays are ignored, even with a matching checksum', async () => {
     const { dir, first } = await warm(richProject());
     for (const [what, value] of wrongShapes) {
-      const c = readCache(dir, RENDER);
+      const c = withoutMemo(readCache(dir, RENDER));
       for (const k of Object.keys(c.entries)) c.entries[k] = value;
       writeCache(dir, RENDER, forge(c));
       const r = await cli(dir, 'render', '--format', 'json');
       expect(r.json.diagnostics, what).toEqual([]);
       expect(r.code, what).toBe(0);
       expect(outputs(dir), what).toEqual(first);
-      expect(Object.values(readCache(dir, RENDER).entries).every(Array.isArray), what).toBe(true);
+      expect(Object.values(withoutMemo(readCache(dir, RENDER)).entries).every(Array.isArray), what).toBe(true);
     }
   });
 
@@ -430,6 +430,7 @@ describe('a corrupt or foreign cache is ignored and rebuilt', () => {
     const { dir, first } = await warm(richProject());
     const good = readCache(dir, INPUTS);
     writeCache(dir, INPUTS, forge({ ...good, entries: {} }));
+    writeCache(dir, RENDER, forge(withoutMemo(readCache(dir, RENDER))));
     await ok(dir, 'render');
     expect(outputs(dir)).toEqual(first);
     expect(Object.keys(readCache(dir, INPUTS).entries).sort()).toEqual(Object.keys(good.entries).sort());
@@ -596,5 +597,27 @@ describe('the input cache key covers everything validation depends on', () => {
     expect(coldRun.json.diagnostics.map((d) => d.code)).toEqual(['SCHEMA', 'SCHEMA']);
     expect(warmRun.json.diagnostics).toEqual(coldRun.json.diagnostics);
     expect(warmRun.code).toBe(coldRun.code);
+  });
+});
+
+describe('the project memo', () => {
+  it('answers render and render --check without compiling when no project file changed, and only then', async () => {
+    const dir = makeProject(baseProject());
+    await ok(dir, 'resolve');
+    const first = data(await ok(dir, 'render'));
+    expect(first.rendered).toBe(4);
+    const again = data(await ok(dir, 'render'));
+    expect(again).toMatchObject({ rendered: 0, written: [], pruned: [], files: first.files });
+    const check = await cli(dir, 'render', '--check', '--format', 'json');
+    expect([check.code, check.json.files]).toEqual([0, first.files]);
+    // any byte of any project file, even one gitopsc does not read, sends it down the full path
+    writeFiles(dir, { 'README.md': 'hello\n' });
+    expect(data(await ok(dir, 'render'))).toMatchObject({ rendered: 0, written: [] });
+    // an output edit is drift, memo or not
+    writeFiles(dir, { 'rendered/prod/web/service.yaml': 'x: 1\n' });
+    const drift = await cli(dir, 'render', '--check', '--format', 'json');
+    expect(drift.json.diagnostics.map((d) => [d.code, d.file])).toEqual([['DRIFT', 'rendered/prod/web/service.yaml']]);
+    expect(data(await ok(dir, 'render')).written).toEqual(['rendered/prod/web/service.yaml']);
+    expect(outputs(dir)).toEqual(await coldRender(dir));
   });
 });

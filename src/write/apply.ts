@@ -21,16 +21,12 @@ function tmpName(target: string): string {
  */
 function symlinkOn(root: string, rel: string, checked: Set<string>): string | undefined {
   let cur = root;
-  const parts = rel.split('/');
+  const parts = rel ? rel.split('/') : [];
   for (let i = -1; i < parts.length; i++) {
     if (i >= 0) cur = join(cur, parts[i]!);
     if (checked.has(cur)) continue;
-    let st;
-    try {
-      st = lstatSync(cur);
-    } catch {
-      return undefined; // does not exist yet: nothing below it exists either
-    }
+    const st = lstatSync(cur, { throwIfNoEntry: false });
+    if (!st) return undefined; // does not exist yet: nothing below it exists either
     if (st.isSymbolicLink()) return cur;
     if (st.isDirectory()) checked.add(cur);
   }
@@ -62,13 +58,15 @@ export async function writeFileAtomic(file: string, content: string): Promise<vo
 export async function applyPlan(dir: string, plan: WritePlan): Promise<Diagnostic[]> {
   const root = resolve(dir);
   const fsError = (msg: string) => [error('FILESYSTEM', msg, { file: relative(process.cwd(), root) || '.' })];
+  const fresh = plan.removes.length === 0 && isEmptyOrAbsent(root);
   const checked = new Set<string>();
   for (const p of [...plan.writes.map((w) => w.path), ...plan.removes]) {
     if (!inside(root, p)) return fsError(`refusing to write ${p}: outside the output directory`);
-    const link = symlinkOn(root, p, checked);
+    // into an empty directory only the directory itself can be a link
+    const link = symlinkOn(root, fresh ? '' : p, checked);
     if (link) return fsError(`refusing to write through the symbolic link ${link}`);
   }
-  if (plan.removes.length === 0 && isEmptyOrAbsent(root)) return writeFresh(root, plan, fsError);
+  if (fresh) return writeFresh(root, plan, fsError);
   const staged: [string, string][] = [];
   try {
     writeFiles(root, plan.writes, (target) => {
@@ -159,25 +157,31 @@ function pruneEmptyDirs(root: string, removed: readonly string[]): void {
 }
 
 /**
- * The content hash of every regular file under dir (relative, `/`-separated paths).
- * Synchronous reads: for thousands of small files they are ~10x faster than the promise API
- * (64 ms vs 800 ms for 6,000 files, measured here).
+ * The content hash of every regular file under dir (relative, `/`-separated paths), leaving out
+ * directories named in `skip` and our own temporaries. Synchronous reads: for thousands of small
+ * files they are ~10x faster than the promise API (64 ms vs 800 ms for 6,000 files, measured
+ * here). With `maxFiles`, returns undefined as soon as the tree is larger.
  */
-export function readTreeHashes(dir: string): Map<string, string> {
+export function hashTree(dir: string, opts: { skip?: ReadonlySet<string>; maxFiles?: number } = {}): Map<string, string> | undefined {
   const out = new Map<string, string>();
-  const walk = (rel: string): void => {
+  const max = opts.maxFiles ?? Infinity;
+  const walk = (rel: string): boolean => {
     let entries;
     try {
       entries = readdirSync(join(dir, rel), { withFileTypes: true });
     } catch {
-      return;
+      return true;
     }
     for (const e of entries) {
       const p = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) walk(p);
-      else if (e.isFile() && !/\.gitopsc-\d+-\d+\.tmp$/.test(e.name)) out.set(p, contentHash(readFileSync(join(dir, p))));
+      if (e.isDirectory()) {
+        if (!opts.skip?.has(e.name) && !walk(p)) return false;
+      } else if (e.isFile() && !/\.gitopsc-\d+-\d+\.tmp$/.test(e.name)) {
+        out.set(p, contentHash(readFileSync(join(dir, p))));
+        if (out.size > max) return false;
+      }
     }
+    return true;
   };
-  walk('');
-  return out;
+  return walk('') ? out : undefined;
 }

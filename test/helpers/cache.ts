@@ -77,3 +77,9 @@ export async function coldRender(dir: string, out = 'rendered'): Promise<Map<str
   rmSync(fresh, { recursive: true, force: true });
   return files;
 }
+
+/** The render cache without its project memo (which would answer before the unit cache is asked). */
+export function withoutMemo(c: CacheFile): CacheFile {
+  const { project: _memo, ...entries } = c.entries;
+  return { ...c, entries };
+}

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { openInputCache, openJsonCache, toolVersion } from '../../cache/store.js';
-import { error, hasErrors } from '../../diagnostics.js';
+import { error, hasErrors, type Diagnostic } from '../../diagnostics.js';
 import { compile, fsSource } from '../../pipeline.js';
-import { applyPlan, readTreeHashes } from '../../write/apply.js';
+import { applyPlan, hashTree } from '../../write/apply.js';
 import { contentHash, planWrites, type DesiredFile } from '../../write/plan.js';
 import type { CommandContext, CommandResult } from '../types.js';
 import { findProject, isResult, plural } from './common.js';
@@ -38,23 +39,74 @@ function isEntry(v: unknown): v is RenderCacheEntry {
   return Array.isArray(v) && v.every((x) => Array.isArray(x) && x.length === 2 && typeof x[0] === 'string' && typeof x[1] === 'string');
 }
 
+const SKIP = new Set(['.git', 'node_modules', '.gitopsc']);
+const MEMO_MAX_FILES = 100_000;
+
+/**
+ * The state of the last successful render: a hash of every project file (inputs and outputs)
+ * and what that render reported. When the project is byte for byte in that state again, the
+ * output is known to be up to date without compiling anything.
+ */
+interface ProjectMemo {
+  key: string;
+  files: string[];
+  out: string;
+  warnings: Diagnostic[];
+}
+
+function isMemo(v: unknown, key: string): v is ProjectMemo {
+  const m = v as ProjectMemo | undefined;
+  return Boolean(m && m.key === key && Array.isArray(m.files) && Array.isArray(m.warnings) && typeof m.out === 'string');
+}
+
+function memoKey(parts: readonly string[], tree: ReadonlyMap<string, string>): string {
+  const h = createHash('sha1');
+  for (const p of parts) h.update(`${p}\u0000`);
+  for (const k of [...tree.keys()].sort()) h.update(`${k}\u0000${tree.get(k)!}\n`);
+  return h.digest('base64url');
+}
+
 export async function run(ctx: CommandContext, opts: RenderOptions): Promise<CommandResult> {
   const found = await findProject(ctx);
   if (isResult(found)) return found;
+  const cache = openJsonCache<unknown>(found.root, 'render', toolVersion());
+  const outArg = opts.out ? resolve(ctx.global.cwd, opts.out) : undefined;
+  const outside = (dir: string) => {
+    const r = relative(found.root, dir);
+    return r === '..' || r.startsWith(`..${sep}`) || isAbsolute(r);
+  };
+
+  // One walk hashes every project file; an explicit output directory outside the project is
+  // hashed too. A JS config may read the environment, and --env renders a part: no memo then.
+  const tree = hashTree(found.root, { skip: SKIP, maxFiles: MEMO_MAX_FILES });
+  const outTree = outArg && outside(outArg) ? (hashTree(outArg) ?? new Map<string, string>()) : undefined;
+  const memoable = tree !== undefined && !opts.env && found.configData === undefined;
+  const state0 = new Map(tree ?? []);
+  for (const [p, h] of outTree ?? []) state0.set(`\u0000out/${p}`, h);
+  const memoParts = [found.configFile, outArg ?? ''];
+  if (memoable) {
+    const memo = cache.get('project');
+    if (isMemo(memo, memoKey(memoParts, state0))) {
+      const n = plural(memo.files.length, 'file');
+      if (opts.check) return { diagnostics: memo.warnings, data: { files: memo.files, drift: 0 }, lines: [`${n} up to date`] };
+      return { diagnostics: memo.warnings, data: { files: memo.files, written: [], pruned: [], rendered: 0 }, lines: [`rendered ${n} to ${memo.out} (no changes)`] };
+    }
+  }
+
   const inputs = openInputCache(found.root);
   const state = await compile(fsSource(found.root), { ...found, envs: opts.env, lazy: true, cache: inputs });
   const diagnostics = [...state.diagnostics];
   if (hasErrors(diagnostics)) return { diagnostics, data: { files: [] } };
-  const outDir = opts.out ? resolve(ctx.global.cwd, opts.out) : join(found.root, state.outputDir);
+  const outDir = outArg ?? join(found.root, state.outputDir);
   // how output paths are shown: project-relative when the output is inside the project
-  const rel = relative(found.root, outDir).split('\\').join('/');
-  const prefix = rel.startsWith('..') || isAbsolute(rel) ? `${outDir}/` : rel ? `${rel}/` : '';
+  const rel = relative(found.root, outDir).split(sep).join('/');
+  const prefix = outside(outDir) ? `${outDir}/` : rel ? `${rel}/` : '';
   const shown = (p: string) => prefix + p;
 
   // Render only the units whose inputs changed or whose files on disk differ; the cache
   // remembers the content hash each unit produced for its exact inputs.
-  const existing = readTreeHashes(outDir);
-  const cache = openJsonCache<RenderCacheEntry>(found.root, 'render', toolVersion());
+  const inTree = tree !== undefined && !outside(outDir) && !SKIP.has(rel.split('/')[0]!);
+  const existing = outTree ?? (inTree ? subtree(tree, rel) : (hashTree(outDir) ?? new Map<string, string>()));
   const desired: DesiredFile[] = [];
   let rendered = 0;
   for (const unit of state.units) {
@@ -93,7 +145,15 @@ export async function run(ctx: CommandContext, opts: RenderOptions): Promise<Com
   }
   diagnostics.push(...(await applyPlan(outDir, plan)));
   if (!hasErrors(diagnostics)) {
-    // caches are written only by a run that succeeded
+    // caches are written only by a run that succeeded; the memo is the project as this run leaves it
+    if (memoable && (outTree || inTree)) {
+      const key = (p: string) => (outTree ? `\u0000out/${p}` : `${rel}/${p}`);
+      const hashes = new Map(desired.map((d) => [d.path, d.hash]));
+      for (const w of plan.writes) state0.set(key(w.path), hashes.get(w.path)!);
+      for (const r of plan.removes) state0.delete(key(r));
+      const memo: ProjectMemo = { key: memoKey(memoParts, state0), files, out: shown('') || '.', warnings: diagnostics };
+      cache.set('project', memo);
+    }
     await inputs.save();
     await cache.save();
   }
@@ -103,4 +163,12 @@ export async function run(ctx: CommandContext, opts: RenderOptions): Promise<Com
     data: { files, written: plan.writes.map((w) => shown(w.path)), pruned: plan.removes.map(shown), rendered },
     lines: [`rendered ${plural(desired.length, 'file')} to ${shown('') || '.'} (${changed ? `${plan.writes.length} written, ${plan.removes.length} pruned` : 'no changes'})`],
   };
+}
+
+/** The entries under `dir/` of a tree, relative to it. */
+function subtree(tree: ReadonlyMap<string, string>, dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const p = dir ? `${dir}/` : '';
+  for (const [k, v] of tree) if (k.startsWith(p)) out.set(k.slice(p.length), v);
+  return out;
 }
