@@ -93,9 +93,6 @@ export async function loadTemplateSources(source: ProjectSource, project: Projec
   return [...builtinTemplates(), ...own];
 }
 
-export async function loadTemplateSet(source: ProjectSource, project: Project, files?: readonly string[]): Promise<TemplateSet> {
-  return compileTemplates(createTemplateEngine(), await loadTemplateSources(source, project, files));
-}
 
 const VERSION_SALT = 'gitopsc-render-1';
 

@@ -6,9 +6,8 @@
 import { error, type Diagnostic } from '../diagnostics.js';
 import type { LoadedDoc } from '../load/types.js';
 import type { SelectSpec } from '../model.js';
-import { effectiveService } from '../project/effective.js';
 import type { Project, ServiceDecl } from '../project/types.js';
-import { parseRange, rangeSatisfiable, validateRegex } from '../resolve/select/index.js';
+import { checkSelect as engineCheck, validateRegex } from '../resolve/select/index.js';
 import { didYouMean as closest } from '../validate/did-you-mean.js';
 
 function didYouMean(word: string, options: readonly string[]): string | undefined {
@@ -16,7 +15,6 @@ function didYouMean(word: string, options: readonly string[]): string | undefine
   return m === undefined ? undefined : `did you mean "${m}"?`;
 }
 
-const INPUT = /^<\+input>/;
 
 function at(doc: LoadedDoc, path: (string | number)[], target: 'key' | 'value' = 'value') {
   return { file: doc.file, ...doc.position(path, target) };
@@ -49,12 +47,12 @@ export function checkProject(project: Project): Diagnostic[] {
     const selects: [SelectSpec | undefined, (string | number)[]][] = [[s.artifact.select, ['spec', 'artifact', 'select']]];
     for (const [env, o] of Object.entries(s.environments ?? {})) if (o.artifact?.select) selects.push([o.artifact.select, ['spec', 'environments', env, 'artifact', 'select']]);
     for (const [sel, path] of selects) if (sel) out.push(...checkSelect(sel, doc, path, service));
-    // target vs artifact format, per environment
-    for (const env of envNames) {
-      const eff = effectiveService(decl, env);
-      if (eff.target === 'kubernetes' && eff.artifact.format === 'file') {
-        out.push(error('SCHEMA', 'a Kubernetes workload needs an image: format "file" is only for lambda', { ...at(doc, [...eff.artifactPath, 'format']), service, environment: env }));
-        break;
+    // a Kubernetes target needs an image, in the base and in every override
+    if (s.kubernetes) {
+      const formats: [unknown, (string | number)[]][] = [[s.artifact.format, ['spec', 'artifact', 'format']]];
+      for (const [env, o] of Object.entries(s.environments ?? {})) formats.push([o.artifact?.format, ['spec', 'environments', env, 'artifact', 'format']]);
+      for (const [format, path] of formats) {
+        if (format === 'file') out.push(error('SCHEMA', 'a Kubernetes workload needs an image: format "file" is only for lambda', { ...at(doc, path), service }));
       }
     }
   }
@@ -82,52 +80,31 @@ function checkDuplicates(services: ServiceDecl[]): Diagnostic[] {
   return out;
 }
 
+/**
+ * One `select`: what the selection engine cannot compile (ranges, regexes, extract templates,
+ * platforms), located at the field, and criteria that contradict the strategy. Runtime inputs
+ * are checked when they are applied (resolve), not here.
+ */
 export function checkSelect(sel: SelectSpec, doc: LoadedDoc, path: (string | number)[], service: string): Diagnostic[] {
   const out: Diagnostic[] = [];
   const strategy = sel.strategy ?? 'semver';
-  const here = (field: string) => ({ ...at(doc, [...path, field]), service });
-  if (sel.range !== undefined && !INPUT.test(sel.range)) {
-    const r = parseRange(sel.range);
-    if (!r.ok) out.push(error('INVALID_RANGE', `invalid semver range "${sel.range}": ${r.message}`, here('range')));
-    else if (!rangeSatisfiable(r.range)) out.push(error('INVALID_RANGE', `semver range "${sel.range}" can never be satisfied`, here('range')));
+  const here = (field: (string | number)[]) => ({ ...at(doc, [...path, ...field]), service });
+  for (const p of engineCheck(sel)) {
+    if (p.code === 'RUNTIME_INPUT_REQUIRED') continue;
+    const field = p.field.split('.').map((x) => (/^\d+$/.test(x) ? Number(x) : x));
+    const code = p.code === 'CONFLICTING_CRITERIA' ? 'SCHEMA' : p.code;
+    out.push(error(code, `select.${p.field}: ${p.message}`, here(field)));
   }
-  if (sel.regex !== undefined) {
-    const r = validateRegex(sel.regex);
-    if (!r.ok) out.push(error('INVALID_REGEX', `invalid regex "${sel.regex}": ${r.message}`, here('regex')));
-  }
-  (sel.ignore ?? []).forEach((re, i) => {
-    const r = validateRegex(re);
-    if (!r.ok) out.push(error('INVALID_REGEX', `invalid regex "${re}": ${r.message}`, { ...at(doc, [...path, 'ignore', i]), service }));
-  });
-  // conflicting criteria
-  const conflict = (field: string, why: string) => out.push(error('SCHEMA', `select.${field} ${why}`, here(field)));
-  if (sel.range !== undefined && strategy !== 'semver') conflict('range', `only applies to strategy semver (strategy is ${strategy})`);
-  if (sel.tag !== undefined && strategy !== 'exact' && strategy !== 'digest') conflict('tag', `only applies to strategies exact and digest (strategy is ${strategy})`);
-  if ((strategy === 'exact' || strategy === 'digest') && sel.tag === undefined) out.push(error('SCHEMA', `strategy ${strategy} needs select.tag`, { ...at(doc, [...path, 'strategy']), service }));
-  if (sel.digest !== undefined && strategy !== 'exact') conflict('digest', `only applies to strategy exact (strategy is ${strategy})`);
-  if (sel.order !== undefined && !['alphabetical', 'numerical', 'natural'].includes(strategy)) conflict('order', `only applies to alphabetical, numerical and natural (strategy is ${strategy})`);
-  if (sel.extract !== undefined && sel.regex === undefined) conflict('extract', 'needs select.regex to extract from');
-  if (sel.prerelease !== undefined && strategy !== 'semver') conflict('prerelease', `only applies to strategy semver (strategy is ${strategy})`);
-  if (sel.extract !== undefined && sel.regex !== undefined) {
-    const r = validateRegex(sel.regex);
-    if (r.ok) {
-      const groups = groupNames(r.re);
-      for (const m of sel.extract.matchAll(/\$(?:\{(\w+)\}|(\w+))/g)) {
-        const g = m[1] ?? m[2]!;
-        if (!groups.has(g)) out.push(error('INVALID_REGEX', `extract refers to group "${g}", which the regex does not define`, here('extract')));
-      }
+  const conflict = (field: keyof SelectSpec, applies: readonly string[]) => {
+    if (sel[field] !== undefined && !applies.includes(strategy)) {
+      out.push(error('SCHEMA', `select.${field} only applies to strategy ${applies.join(' and ')} (strategy is ${strategy})`, here([field])));
     }
-  }
+  };
+  conflict('range', ['semver']);
+  conflict('prerelease', ['semver']);
+  conflict('tag', ['exact', 'digest']);
+  conflict('order', ['alphabetical', 'numerical', 'natural']);
   return out;
-}
-
-function groupNames(re: RegExp): Set<string> {
-  const names = new Set<string>();
-  const count = new RegExp(`${re.source}|`).exec('')!.length - 1;
-  for (let i = 1; i <= count; i++) names.add(String(i));
-  for (const m of re.source.matchAll(/\(\?<([A-Za-z_]\w*)>/g)) names.add(m[1]!);
-  names.add('0');
-  return names;
 }
 
 function checkPolicies(project: Project): Diagnostic[] {

@@ -5,7 +5,7 @@
  * cosmiconfig (their diagnostics point at line 1).
  */
 import { existsSync, statSync } from 'node:fs';
-import { basename, dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { basename, dirname, relative, resolve, sep } from 'node:path';
 import { cosmiconfig } from 'cosmiconfig';
 import { error, type Diagnostic } from '../diagnostics.js';
 
@@ -112,7 +112,3 @@ async function located(file: string, configData: unknown): Promise<DiscoveredPro
   return out;
 }
 
-export function toProjectPath(root: string, abs: string): string {
-  const r = isAbsolute(abs) ? relative(root, abs) : abs;
-  return r.split(sep).join('/');
-}

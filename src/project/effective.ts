@@ -33,7 +33,8 @@ export function effectiveService(decl: ServiceDecl, env: string): EffectiveServi
   const base = (s[target] ?? {}) as Record<string, unknown>;
   const spec = deepMerge(base, o?.[target]) as Record<string, unknown>;
   const overSelect = o?.artifact?.select;
-  const artifact: ArtifactSpec = { ...s.artifact, ...(o?.artifact ?? {}), select: overSelect ?? s.artifact.select };
+  // no override: the base artifact itself (one object, so its fingerprint is computed once)
+  const artifact: ArtifactSpec = o?.artifact ? { ...s.artifact, ...o.artifact, select: overSelect ?? s.artifact.select } : s.artifact;
   const hasOverArtifact = o?.artifact !== undefined;
   return {
     artifact,

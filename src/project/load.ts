@@ -11,7 +11,7 @@ import type { ProjectConfig, ServiceFile, VersionInfo } from '../model.js';
 import type { ProjectSource } from '../pipeline.js';
 import { matchGlobs } from '../source/glob.js';
 import { validateCatalog, validateConfig, validateService } from '../validate/index.js';
-import { joinRel, safeRelative } from './paths.js';
+import { safeRelative } from './paths.js';
 import type { Project, ServiceDecl } from './types.js';
 
 /** Validated file contents by content hash: a file that loaded and validated cleanly once is not parsed or validated again. */
@@ -174,4 +174,3 @@ function splitPlatform(s: string): { os: string; architecture: string; variant?:
   return variant ? { os, architecture, variant } : { os, architecture };
 }
 
-export { joinRel };

@@ -11,7 +11,3 @@ export function safeRelative(p: string): string | undefined {
   if (n === '..' || n.startsWith('../')) return undefined;
   return n === '' ? '.' : n;
 }
-
-export function joinRel(dir: string, file: string): string {
-  return dir === '.' || dir === '' ? file : `${dir}/${file}`;
-}

@@ -18,8 +18,16 @@ export function lockKey(service: string, environment: string): string {
   return `${service}\u0000${environment}`;
 }
 
+const fingerprints = new WeakMap<ArtifactSpec, string>();
+
 /** A fingerprint of the effective criteria as written (runtime inputs unexpanded). */
 export function fingerprint(artifact: ArtifactSpec): string {
+  let f = fingerprints.get(artifact);
+  if (f === undefined) fingerprints.set(artifact, (f = computeFingerprint(artifact)));
+  return f;
+}
+
+function computeFingerprint(artifact: ArtifactSpec): string {
   const criteria = {
     registry: artifact.registry,
     package: artifact.package,

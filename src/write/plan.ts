@@ -47,6 +47,3 @@ export function planWrites(desired: readonly DesiredFile[], existing: ReadonlyMa
   return { writes, removes, unchanged };
 }
 
-export function isEmptyPlan(plan: WritePlan): boolean {
-  return plan.writes.length === 0 && plan.removes.length === 0;
-}
