@@ -99,7 +99,7 @@ export async function loadProject(
   const checkPath = (key: string, path: (string | number)[], value: string | undefined, fallback: string) => {
     const v = value ?? fallback;
     const safe = safeRelative(v);
-    if (safe === undefined || (key === 'output' && safe === '.')) diagnostics.push(pathDiag(doc, path, key, v));
+    if (safe === undefined || (key === 'output' && safe === '.')) diagnostics.push(pathDiag(doc, path, path.join('.'), v));
     else paths[key] = safe;
   };
   checkPath('output', ['output', 'dir'], config.output?.dir, 'rendered');
