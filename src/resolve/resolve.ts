@@ -206,7 +206,7 @@ async function resolveUnit(
     ? { service, environment: env, package: artifact.package, candidates: outcome.explain, result: outcome.ok ? outcome.version.tag : undefined }
     : undefined;
   if (!outcome.ok) {
-    return { changed: false, explain: explainBlock, diagnostics: [...warnings, error(outcome.code, outcome.message, at(outcome.code === 'NO_CANDIDATES' ? eff.selectPath : [...eff.selectPath, 'tag']))] };
+    return { changed: false, explain: explainBlock, diagnostics: [...warnings, error(outcome.code, outcome.message, at(outcome.code === 'NO_CANDIDATES' ? (select.range !== undefined ? [...eff.selectPath, 'range'] : eff.selectPath) : [...eff.selectPath, 'tag']))] };
   }
   let version = outcome.version;
   if (!needMeta || version.digest === undefined) {
