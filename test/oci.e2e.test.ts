@@ -160,3 +160,36 @@ describe('gitopsc resolve against a real registry', () => {
     expect(r.json.diagnostics.map((d) => d.code)).toEqual(['PACKAGE_NOT_FOUND']);
   });
 });
+
+describe('request cost', () => {
+  it('semver, alphabetical, natural and exact cost one tag listing per repository and one HEAD per service', async () => {
+    const { main } = await import('../src/cli/main.js');
+    const { nodeHost } = await import('../src/host.js');
+    const dir = makeProject(
+      project({
+        'services/a.yaml': svc('a', '    registry: hub\n    package: shop/web\n    select: { strategy: semver, range: "^1" }'),
+        'services/b.yaml': svc('b', '    registry: hub\n    package: shop/web\n    select: { strategy: alphabetical, regex: "^1\\\\." }'),
+        'services/c.yaml': svc('c', '    registry: hub\n    package: shop/web\n    select: { strategy: exact, tag: "1.2.0" }'),
+        'services/d.yaml': svc('d', '    registry: hub\n    package: shop/ledger\n    select: { strategy: natural }'),
+      }),
+    );
+    const sent: string[] = [];
+    const host = nodeHost({
+      interactive: false,
+      log: () => {},
+      fetch: (input, init) => {
+        const u = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
+        sent.push(`${init?.method ?? 'GET'} ${u.pathname}`);
+        return fetch(input, init);
+      },
+    });
+    let out = '';
+    const code = await main(['--cwd', dir, 'resolve', '--format', 'json'], { stdout: (t) => (out += t), stderr: () => {} }, host);
+    expect(code, out).toBe(0);
+    expect(sent.filter((s) => s.endsWith('/tags/list')).sort()).toEqual(['GET /v2/shop/ledger/tags/list', 'GET /v2/shop/web/tags/list']);
+    const manifests = sent.filter((s) => s.includes('/manifests/'));
+    expect(manifests.every((s) => s.startsWith('HEAD '))).toBe(true);
+    expect(new Set(manifests).size).toBeLessThanOrEqual(4);
+    expect(sent.some((s) => s.includes('/blobs/'))).toBe(false);
+  });
+});

@@ -10,7 +10,7 @@ import { effectiveService, type EffectiveService } from '../project/effective.js
 import type { Project, ServiceDecl } from '../project/types.js';
 import type { Provider, ProviderFailure, ProviderResult } from './provider.js';
 import { fingerprint, lockKey, type Lock } from './lock.js';
-import { checkPolicy } from './policy.js';
+import { checkPolicy, policiesFor } from './policy.js';
 import { applyRuntimeInputs, choose, needsMetadata, prefilter, type TraceEntry } from './select/index.js';
 
 export interface ResolveOptions {
@@ -176,10 +176,13 @@ async function resolveUnit(
   const warnings: Diagnostic[] = (tags.warnings ?? []).map((w) => ({ ...error(w.code, w.message, at(eff.artifactPath)), severity: 'warning' as const }));
 
   const pre = prefilter(tags.value, effective);
+  const policyLabels = policiesFor(project, env).some(([, p]) => p.requireLabels);
   const platform = effective.platform;
   const strategy = effective.strategy ?? 'semver';
-  const needMeta = needsMetadata(effective) || ((strategy === 'exact' || strategy === 'digest') && pre.kept.length <= 1);
-  const policyLabels = project.config.policies && Object.values(project.config.policies).some((p) => p.requireLabels);
+  // exact and digest need the tag's digest before choosing (a pinned digest is compared): one HEAD
+  // (policies read labels of the chosen version only: they never change the selection)
+  const filterMeta = needsMetadata(effective);
+  const needMeta = filterMeta || ((strategy === 'exact' || strategy === 'digest') && pre.kept.length <= 1);
   let candidates: VersionInfo[] = [];
   if (needMeta) {
     // Metadata costs a manifest and a config blob per tag. `prefilter` keeps tags best first, so
@@ -188,7 +191,7 @@ async function resolveUnit(
     const all = strategy === 'newest-build' || opts.explain;
     const batch = all ? pre.kept.length : 8;
     for (let i = 0; i < pre.kept.length; i += batch) {
-      const described = await Promise.all(pre.kept.slice(i, i + batch).map((t) => provider.describe(artifact.package, t, { metadata: true, platform, file: artifact.file })));
+      const described = await Promise.all(pre.kept.slice(i, i + batch).map((t) => provider.describe(artifact.package, t, { metadata: filterMeta || Boolean(policyLabels), platform, file: artifact.file })));
       for (const d of described) {
         if (!d.ok) {
           if (d.failure.code === 'TAG_NOT_FOUND') continue; // deleted between listing and fetching
