@@ -160,11 +160,13 @@ function pruneEmptyDirs(root: string, removed: readonly string[]): void {
  * The content hash of every regular file under dir (relative, `/`-separated paths), leaving out
  * directories named in `skip` and our own temporaries. Synchronous reads: for thousands of small
  * files they are ~10x faster than the promise API (64 ms vs 800 ms for 6,000 files, measured
- * here). With `maxFiles`, returns undefined as soon as the tree is larger.
+ * here). With `maxFiles` or `maxBytes`, returns undefined as soon as the tree is larger.
  */
-export function hashTree(dir: string, opts: { skip?: ReadonlySet<string>; maxFiles?: number } = {}): Map<string, string> | undefined {
+export function hashTree(dir: string, opts: { skip?: ReadonlySet<string>; maxFiles?: number; maxBytes?: number } = {}): Map<string, string> | undefined {
   const out = new Map<string, string>();
   const max = opts.maxFiles ?? Infinity;
+  const maxBytes = opts.maxBytes ?? Infinity;
+  let bytes = 0;
   const walk = (rel: string): boolean => {
     let entries;
     try {
@@ -177,8 +179,10 @@ export function hashTree(dir: string, opts: { skip?: ReadonlySet<string>; maxFil
       if (e.isDirectory()) {
         if (!opts.skip?.has(e.name) && !walk(p)) return false;
       } else if (e.isFile() && !/\.gitopsc-\d+-\d+\.tmp$/.test(e.name)) {
-        out.set(p, contentHash(readFileSync(join(dir, p))));
-        if (out.size > max) return false;
+        const data = readFileSync(join(dir, p));
+        out.set(p, contentHash(data));
+        bytes += data.length;
+        if (out.size > max || bytes > maxBytes) return false;
       }
     }
     return true;

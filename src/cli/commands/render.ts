@@ -41,6 +41,7 @@ function isEntry(v: unknown): v is RenderCacheEntry {
 
 const SKIP = new Set(['.git', 'node_modules', '.gitopsc']);
 const MEMO_MAX_FILES = 100_000;
+const MEMO_MAX_BYTES = 256 * 1024 * 1024;
 
 /**
  * The state of the last successful render: a hash of every project file (inputs and outputs)
@@ -78,7 +79,7 @@ export async function run(ctx: CommandContext, opts: RenderOptions): Promise<Com
 
   // One walk hashes every project file; an explicit output directory outside the project is
   // hashed too. A JS config may read the environment, and --env renders a part: no memo then.
-  const tree = hashTree(found.root, { skip: SKIP, maxFiles: MEMO_MAX_FILES });
+  const tree = hashTree(found.root, { skip: SKIP, maxFiles: MEMO_MAX_FILES, maxBytes: MEMO_MAX_BYTES });
   const outTree = outArg && outside(outArg) ? (hashTree(outArg) ?? new Map<string, string>()) : undefined;
   const memoable = tree !== undefined && !opts.env && found.configData === undefined;
   const state0 = new Map(tree ?? []);
