@@ -94,7 +94,8 @@ const cases: Case[] = [
   { name: 'ignore drops matching tags', tags: ['1.0.0', '1.1.0'], select: { ignore: ['^1\\.1\\.'] }, want: '1.0.0' },
   { name: 'several ignore regexes', tags: ['1.0.0', '1.1.0', '1.2.0', '0.5.0'], select: { ignore: ['^1\\.1', '^1\\.2', 'nomatch'] }, want: '1.0.0' },
   { name: 'tags outside the OCI grammar are skipped (trailing newline)', tags: ['1.0.0', '2.0.0\n', '-3.0.0', '.4.0.0'], select: {}, want: '1.0.0' },
-  { name: 'build metadata cannot appear in an OCI tag', tags: ['1.0.0', '1.0.1+build.5'], select: {}, want: '1.0.0' },
+  { name: 'build metadata (generic versions) parses and is ignored in precedence', tags: ['1.0.0', '1.0.1+build.5'], select: {}, want: '1.0.1+build.5' },
+  { name: 'equal precedence with different build metadata: bytewise greatest', tags: ['1.0.1+b', '1.0.1+a'], select: {}, want: '1.0.1+b' },
   { name: 'duplicate tags are counted once', tags: ['1.0.0', '1.0.0', '0.1.0'], select: {}, want: '1.0.0' },
   {
     name: 'NO_CANDIDATES message carries counts and the highest tags',

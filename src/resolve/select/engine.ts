@@ -69,8 +69,9 @@ export interface ChooseContext {
   prefilter?: PrefilterResult;
 }
 
-/** OCI distribution-spec tag grammar. */
-const OCI_TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+// The OCI tag grammar, plus `+` so that generic artifact versions (static catalogs, generic
+// registries) keep their SemVer build metadata; OCI registries never list such tags.
+const OCI_TAG = /^[A-Za-z0-9_][A-Za-z0-9._+-]{0,127}$/;
 export const CREATED_ANNOTATION = 'org.opencontainers.image.created';
 
 export function isValidTag(tag: unknown): tag is string {
