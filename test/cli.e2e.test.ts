@@ -155,6 +155,12 @@ describe('gitopsc init, validate, resolve, render, render --check', () => {
     expect((await cli(dir, 'frobnicate')).code).toBe(2);
   });
 
+  it('an empty config file means every default (not a missing config)', async () => {
+    const dir = makeProject({ 'gitopsc.config.yaml': '# defaults\n' });
+    const r = await cli(dir, 'validate', '--format', 'json');
+    expect([r.code, r.json.diagnostics]).toEqual([0, []]);
+  });
+
   it('a missing config is exit 2 and says how to create one', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gitopsc-empty-'));
     const r = await cli(dir, 'validate');

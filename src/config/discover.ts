@@ -63,6 +63,7 @@ export async function discoverProject(opts: { cwd: string; config?: string }): P
     searchPlaces: SEARCH_PLACES,
     stopDir: findGitRoot(cwd) ?? cwd,
     searchStrategy: 'global',
+    ignoreEmptySearchPlaces: false,
     cache: false,
     // Data files are only located here; our loader parses them with positions later.
     loaders: {
@@ -88,7 +89,8 @@ export async function discoverProject(opts: { cwd: string; config?: string }): P
       return await located(file, isDataFile(file) ? undefined : (await explorer.load(file))?.config);
     }
     const found = await explorer.search(cwd);
-    if (!found || found.isEmpty) {
+    // an empty config file is a project with every default, not a missing config
+    if (!found) {
       return {
         ok: false,
         diagnostics: [error('CONFIG_NOT_FOUND', `no gitopsc config found in ${cwd} or above it (gitopsc.config.yaml, .gitopscrc, package.json "gitopsc", ...): ${NOT_FOUND_HINT}`)],

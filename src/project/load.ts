@@ -57,6 +57,10 @@ function plainDoc(file: string, data: unknown): LoadedDoc {
   return { file, data, position: () => ({ line: 1, column: 1 }) };
 }
 
+function isBlank(bytes: Uint8Array): boolean {
+  return new TextDecoder().decode(bytes).split('\n').every((l) => l.trim() === '' || l.trim().startsWith('#'));
+}
+
 export async function loadConfig(source: ProjectSource, ref: ConfigRef, cache?: InputCache): Promise<{ doc?: LoadedDoc; configPath: string[]; diagnostics: Diagnostic[] }> {
   if (ref.configData !== undefined) {
     const data = ref.configData && typeof ref.configData === 'object' && 'default' in (ref.configData as object) ? (ref.configData as { default: unknown }).default : ref.configData;
@@ -66,6 +70,10 @@ export async function loadConfig(source: ProjectSource, ref: ConfigRef, cache?: 
   const bytes = await source.read(ref.configFile);
   if (!bytes) return { configPath: [], diagnostics: [error('CONFIG_NOT_FOUND', `config file ${ref.configFile} does not exist`)] };
   const configPath = ref.configKey ? [ref.configKey] : [];
+  if (isBlank(bytes)) {
+    // an empty config file (or one with comments only) means every default
+    return { doc: { file: ref.configFile, data: {}, position: () => ({ line: 1, column: 1 }) }, configPath, diagnostics: [] };
+  }
   const check = (whole: LoadedDoc): Diagnostic[] => {
     const doc = configPath.length ? subDoc(whole, configPath) : whole;
     return validateConfig(doc.data === null || doc.data === undefined ? { ...doc, data: {} } : doc);

@@ -155,7 +155,10 @@ export function createTemplateEngine(): TemplateEngine {
       } catch (e) {
         const msg = (e as Error).message;
         const m = /line (\d+)/.exec(msg);
-        throw new TemplateError(msg.split('\n')[0] ?? msg, m ? Number(m[1]) : 1, 1);
+        // "Parse error on line 2:" + the source excerpt + "Expecting ..., got 'EOF'": keep the first and last lines
+        const lines = msg.split('\n').filter((l) => l.trim() !== '');
+        const text = lines.length > 1 ? `${lines[0]} ${lines[lines.length - 1]}` : msg;
+        throw new TemplateError(text, m ? Number(m[1]) : 1, 1);
       }
       rewrite(ast, kind);
       let fn: HandlebarsTemplateDelegate;
