@@ -316,7 +316,7 @@ function read(text: string, record: boolean): { data: Record<string, unknown>; w
         out[key] = block(lines[i]!.indent, childPath, kp);
       } else {
         out[key] = null;
-        note(childPath, { key: kp, value: { line: ln.no, column: q + 2 }, raw: '' });
+        note(childPath, { key: kp, value: { line: ln.no, column: r + 1 }, raw: '' });
       }
     }
     if (i < lines.length && lines[i]!.indent > indent) bail();
@@ -336,7 +336,7 @@ function read(text: string, record: boolean): { data: Record<string, unknown>; w
         if (i < lines.length && lines[i]!.indent > indent) out.push(block(lines[i]!.indent, childPath));
         else {
           out.push(null);
-          note(childPath, { value: { line: ln.no, column: indent + 1 } });
+          note(childPath, { value: { line: ln.no, column: r + 1 }, raw: '' });
         }
         continue;
       }
