@@ -1,17 +1,16 @@
 /**
- * The compiler pipeline as one pure-ish orchestration over a ProjectSource:
- * load config -> load services -> validate -> check -> (resolve) -> render -> plan.
- * The lead engineer owns this file. Types are stable; bodies land incrementally.
+ * The offline compiler pipeline over a ProjectSource, shared by validate, render, diff and
+ * publish: load config -> load services -> validate -> check -> lock -> render units.
+ * It reads only through the source; writing is the caller's (src/write).
  */
-import { createHash } from 'node:crypto';
 import { checkProject } from './check/semantic.js';
+import { contentHash } from './hash.js';
 import { error, hasErrors, type Diagnostic } from './diagnostics.js';
 import type { PinnedArtifact } from './model.js';
 import { effectiveService } from './project/effective.js';
 import { loadChecked, loadProject, type ConfigRef, type InputCache } from './project/load.js';
 import type { Project } from './project/types.js';
-import type { RenderUnit } from './render/context.js';
-import { imageReference } from './render/context.js';
+import { imageReference, type RenderUnit } from './render/context.js';
 import { createTemplateEngine } from './render/handlebars.js';
 import { compileTemplates, renderUnit, type TemplateSet, type TemplateSource } from './render/render.js';
 import { builtinTemplates, projectTemplates } from './render/templates.js';
@@ -19,13 +18,15 @@ import { fingerprint, lockKey, parseLock, type Lock } from './resolve/lock.js';
 import { checkPolicy } from './resolve/policy.js';
 import { referenceFor } from './resolve/reference.js';
 
-
 /** Where project files come from: the working tree (fs) or a git revision (objects). */
 export interface ProjectSource {
   /** shown in messages only */
   describe: string;
-  /** Every file under the project root, project-relative with `/` separators, sorted. */
-  list(): Promise<string[]>;
+  /**
+   * Every file under the project root, project-relative with `/` separators, sorted. A source
+   * may leave out the directories in `exclude` (the output directory) to save work.
+   */
+  list(exclude?: string[]): Promise<string[]>;
   /** A file's bytes, or undefined when absent. */
   read(rel: string): Promise<Uint8Array | undefined>;
 }
@@ -96,9 +97,6 @@ export async function loadTemplateSources(source: ProjectSource, project: Projec
 
 const VERSION_SALT = 'gitopsc-render-1';
 
-function sha1(text: string): string {
-  return createHash('sha1').update(text).digest('base64url');
-}
 
 /** One (service, environment) to render; `key` changes exactly when its output can change. */
 export interface UnitJob {
@@ -133,7 +131,7 @@ export async function compile(source: ProjectSource, opts: CompileOptions): Prom
   const templates = (): TemplateSet => (set ??= compileTemplates(createTemplateEngine(), sources));
   if (!opts.lazy || opts.validateOnly) diagnostics.push(...templates().diagnostics);
   if (opts.validateOnly || hasErrors(diagnostics)) return { ...base, diagnostics };
-  const templateHash = sha1(JSON.stringify(sources.map((t) => [t.target, t.name, t.file, t.source])));
+  const templateHash = contentHash(JSON.stringify(sources.map((t) => [t.target, t.name, t.file, t.source])));
 
   const lockRead = await loadLock(source, project.lockFile, opts.cache);
   diagnostics.push(...lockRead.diagnostics);
@@ -170,7 +168,7 @@ export async function compile(source: ProjectSource, opts: CompileOptions): Prom
       };
       const { file: _file, ...inputs } = unit;
       units.push({
-        key: sha1(VERSION_SALT + templateHash + JSON.stringify(inputs)),
+        key: contentHash(VERSION_SALT + templateHash + JSON.stringify(inputs)),
         service: decl.name,
         environment: env.name,
         render: () => renderUnit(templates(), unit),

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { applyPlan } from '../src/write/apply.js';
-import { contentHash, planWrites } from '../src/write/plan.js';
+import { contentHash } from '../src/hash.js';
+import { planWrites } from '../src/write/plan.js';
 
 const file = (path: string, content: string) => ({ path, content, hash: contentHash(content) });
 

@@ -5,6 +5,7 @@
  * for, and a corrupt, unreadable or foreign-version file is ignored and rebuilt.
  */
 import { createHash } from 'node:crypto';
+import { contentHash } from '../hash.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../write/apply.js';
@@ -37,7 +38,7 @@ export function openJsonCache<T>(root: string, name: string, version: string): J
     const nl = text.indexOf('\n');
     const header = JSON.parse(text.slice(0, nl)) as { format?: unknown; version?: unknown; checksum?: unknown };
     const body = text.slice(nl + 1);
-    if (nl > 0 && header.format === FORMAT && header.version === version && header.checksum === checksum(body)) {
+    if (nl > 0 && header.format === FORMAT && header.version === version && header.checksum === contentHash(body)) {
       const parsed = JSON.parse(body) as unknown;
       if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) entries = parsed as Record<string, T>;
     }
@@ -66,16 +67,12 @@ export function openJsonCache<T>(root: string, name: string, version: string): J
       for (const k of keep) out[k] = entries[k]!;
       try {
         const body = JSON.stringify(out);
-        await writeFileAtomic(file, `${JSON.stringify({ format: FORMAT, version, checksum: checksum(body) })}\n${body}`);
+        await writeFileAtomic(file, `${JSON.stringify({ format: FORMAT, version, checksum: contentHash(body) })}\n${body}`);
       } catch {
         /* a cache that cannot be written only costs time */
       }
     },
   };
-}
-
-function checksum(text: string): string {
-  return createHash('sha1').update(text).digest('base64url');
 }
 
 let versionCache: string | undefined;

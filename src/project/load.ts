@@ -6,7 +6,7 @@ import { error, type Diagnostic } from '../diagnostics.js';
 import { loadYaml } from '../load/yaml.js';
 import type { LoadedDoc, LoadResult } from '../load/types.js';
 import type { LoadOptions } from '../load/yaml.js';
-import { contentHash } from '../write/plan.js';
+import { contentHash } from '../hash.js';
 import type { ProjectConfig, ServiceFile, VersionInfo } from '../model.js';
 import type { ProjectSource } from '../pipeline.js';
 import { matchGlobs } from '../source/glob.js';
@@ -122,7 +122,7 @@ export async function loadProject(
   });
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
 
-  const all = await (source.list as (exclude?: string[]) => Promise<string[]>)([paths.output!]);
+  const all = await source.list([paths.output!]);
   const files = matchGlobs(all, patterns).filter((f) => f !== ref.configFile && f !== paths.lock);
 
   const services: ServiceDecl[] = [];

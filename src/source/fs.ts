@@ -6,7 +6,7 @@ import type { ProjectSource } from '../pipeline.js';
 
 const SKIP = new Set(['.git', 'node_modules', '.gitopsc']);
 
-export function fsSource(root: string): ProjectSource & { list(exclude?: string[]): Promise<string[]> } {
+export function fsSource(root: string): ProjectSource {
   return {
     describe: root,
     async list(exclude: string[] = []) {

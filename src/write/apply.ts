@@ -8,7 +8,8 @@ import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync,
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { error, type Diagnostic } from '../diagnostics.js';
-import { contentHash, type WritePlan } from './plan.js';
+import { contentHash } from '../hash.js';
+import type { WritePlan } from './plan.js';
 
 let counter = 0;
 function tmpName(target: string): string {

@@ -2,12 +2,6 @@
  * The write plan: which files to add, change and prune, computed purely from what should be
  * there and what is there, compared by content hash. Applying it is src/write/apply.ts.
  */
-import { createHash } from 'node:crypto';
-
-/** The content hash used to compare rendered files with the files on disk. */
-export function contentHash(content: string | Uint8Array): string {
-  return createHash('sha1').update(content).digest('base64url');
-}
 
 export interface DesiredFile {
   path: string;

@@ -5,7 +5,8 @@ import { openInputCache, openJsonCache, toolVersion } from '../../cache/store.js
 import { error, hasErrors, type Diagnostic } from '../../diagnostics.js';
 import { compile, fsSource } from '../../pipeline.js';
 import { applyPlan, hashTree } from '../../write/apply.js';
-import { contentHash, planWrites, type DesiredFile } from '../../write/plan.js';
+import { contentHash } from '../../hash.js';
+import { planWrites, type DesiredFile } from '../../write/plan.js';
 import type { CommandContext, CommandResult } from '../types.js';
 import { findProject, isResult, plural } from './common.js';
 
