@@ -107,7 +107,6 @@ export async function main(argv: readonly string[], io: Io = { stdout: (t) => pr
         return EXIT.ok;
       }
       result = { diagnostics: [error('USAGE', e.message.replace(/^error: /, ''))] };
-      if (format === 'text') io.stderr(usageOut.join('') ? '' : '');
     } else {
       const debug = argv.includes('--debug');
       const err = e as Error;
@@ -115,9 +114,9 @@ export async function main(argv: readonly string[], io: Io = { stdout: (t) => pr
     }
   }
   if (!result) {
-    // no command given
+    // no command given: the usage, and exit 2 as for any usage error
     io.stdout(program.helpInformation());
-    return argv.length === 0 ? EXIT.usage : EXIT.usage;
+    return EXIT.usage;
   }
   const out = formatResult(global?.format ?? format, result, { quiet: global?.quiet ?? false });
   if (out.stdout) io.stdout(out.stdout);
