@@ -153,6 +153,8 @@ describe('gitopsc init, validate, resolve, render, render --check', () => {
     expect(r.json.ok).toBe(false);
     expect(r.json.diagnostics[0]!.code).toBe('USAGE');
     expect((await cli(dir, 'frobnicate')).code).toBe(2);
+    const none = await cli(dir, '--format', 'json');
+    expect([none.code, none.json.diagnostics.map((d) => d.code)]).toEqual([2, ['USAGE']]);
   });
 
   it('an empty config file means every default (not a missing config)', async () => {

@@ -102,11 +102,17 @@ export async function main(argv: readonly string[], io: Io = { stdout: (t) => pr
     await program.parseAsync(['node', 'gitopsc', ...argv]);
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') {
         io.stdout(usageOut.join(''));
         return EXIT.ok;
       }
-      result = { diagnostics: [error('USAGE', e.message.replace(/^error: /, ''))] };
+      if (e.code === 'commander.help' && format !== 'json') {
+        // no command given: the usage, as a usage error
+        io.stderr(usageOut.join(''));
+        return EXIT.usage;
+      }
+      const message = e.code === 'commander.help' ? 'no command given: one of validate, resolve, render, diff, publish, init, schema' : e.message.replace(/^error: /, '');
+      result = { diagnostics: [error('USAGE', message)] };
     } else {
       const debug = argv.includes('--debug');
       const err = e as Error;
@@ -114,8 +120,8 @@ export async function main(argv: readonly string[], io: Io = { stdout: (t) => pr
     }
   }
   if (!result) {
-    // no command given: the usage, and exit 2 as for any usage error
-    io.stdout(program.helpInformation());
+    // a command that returned nothing (never expected): the usage
+    io.stderr(program.helpInformation());
     return EXIT.usage;
   }
   const out = formatResult(global?.format ?? format, result, { quiet: global?.quiet ?? false });
