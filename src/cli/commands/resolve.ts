@@ -96,6 +96,8 @@ export async function run(ctx: CommandContext, opts: ResolveOptions): Promise<Co
   }
   await cache.save();
   for (const p of providers.values()) await p.flush?.();
+  const n = outcome.resolved.length;
+  const entries = `${n} ${n === 1 ? 'entry' : 'entries'}`;
   if (text !== lockRead.text) {
     try {
       await writeFileAtomic(join(found.root, project.lockFile), text);
@@ -103,8 +105,8 @@ export async function run(ctx: CommandContext, opts: ResolveOptions): Promise<Co
       diagnostics.push(error('FILESYSTEM', `cannot write ${project.lockFile}: ${(e as Error).message}`, { file: project.lockFile }));
       return { diagnostics, data };
     }
-    lines.push(`wrote ${project.lockFile} (${`${outcome.resolved.length} ${outcome.resolved.length === 1 ? 'entry' : 'entries'}`}; ${outcome.resolved.filter((x) => x.changed).length} changed)`);
-  } else lines.push(`${project.lockFile} is up to date (${`${outcome.resolved.length} ${outcome.resolved.length === 1 ? 'entry' : 'entries'}`})`);
+    lines.push(`wrote ${project.lockFile} (${entries}; ${outcome.resolved.filter((x) => x.changed).length} changed)`);
+  } else lines.push(`${project.lockFile} is up to date (${entries})`);
   data.changed = outcome.resolved.filter((x) => x.changed).map((r) => ({ service: r.service, environment: r.environment, from: r.previous ?? null, to: { tag: r.tag, digest: r.digest ?? null } }));
   return { diagnostics, data, lines };
 }
