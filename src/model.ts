@@ -65,6 +65,7 @@ export interface ProjectConfig {
   templates?: string;
   output?: { dir?: string };
   lock?: string;
+  publish?: { author?: string };
 }
 
 /** One version of a package as a provider knows it. */

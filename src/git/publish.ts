@@ -35,7 +35,7 @@ export interface PublishOptions {
   push?: boolean;
   /** `{placeholder}` template for the commit message; trailers are always appended */
   message?: string;
-  /** `Name <email>`; default from GITOPSC_AUTHOR, else gitopsc <gitopsc@localhost> */
+  /** `Name <email>`; default from GITOPSC_AUTHOR, else gitopsc <gitopsc@localhost> (the CLI also reads config `publish.author`) */
   author?: string;
   allowDetached?: boolean;
   /** directory inside the deployment repository that holds `<env>/<service>/...` (default: top) */

@@ -58,7 +58,8 @@ export async function run(ctx: CommandContext, opts: PublishCommandOptions): Pro
       createBranch: opts.createBranch,
       push: opts.push,
       message: opts.message,
-      author: opts.author,
+      // --author, else $GITOPSC_AUTHOR, else the config's publish.author, else the default
+      author: opts.author ?? ctx.host.env.GITOPSC_AUTHOR ?? state.project?.config.publish?.author,
       path: opts.path,
       allowDetached: opts.allowDetached,
       sign: opts.gpgSign === false ? false : undefined,
