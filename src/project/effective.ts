@@ -5,11 +5,12 @@
 import type { ArtifactSpec } from '../model.js';
 import type { ServiceDecl } from './types.js';
 
+/** Deep merge for overrides: mappings merge, everything else replaces. Never touches prototypes. */
 export function deepMerge(base: unknown, over: unknown): unknown {
-  if (over === undefined) return base;
-  if (!isPlainObject(base) || !isPlainObject(over)) return over;
-  const out: Record<string, unknown> = { ...base };
-  for (const [k, v] of Object.entries(over)) out[k] = deepMerge(base[k], v);
+  if (!isPlainObject(base) || !isPlainObject(over)) return over === undefined ? base : over;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(base)) if (k !== '__proto__') out[k] = v;
+  for (const [k, v] of Object.entries(over)) if (k !== '__proto__') out[k] = deepMerge(out[k], v);
   return out;
 }
 

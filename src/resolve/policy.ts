@@ -5,7 +5,7 @@
 import { error, type Diagnostic } from '../diagnostics.js';
 import type { LockEntry, Policy } from '../model.js';
 import type { Project, ServiceDecl } from '../project/types.js';
-import { parseVersion } from '../resolve/select/index.js';
+import { parseVersion, validateRegex } from '../resolve/select/index.js';
 
 /** The policies that apply to an environment: its own, and "production" for production ones. */
 export function policiesFor(project: Project, env: string): [string, Policy][] {
@@ -30,13 +30,9 @@ export function checkPolicy(project: Project, decl: ServiceDecl, entry: LockEntr
     }
     if (p.allowedRegistries && !p.allowedRegistries.includes(entry.registry)) v(`registry "${entry.registry}" is not one of ${p.allowedRegistries.join(', ')}`);
     for (const re of p.denyTags ?? []) {
-      let r: RegExp;
-      try {
-        r = new RegExp(re.replace(/\(\?P</g, '(?<'));
-      } catch {
-        continue; // reported by the semantic check as INVALID_REGEX
-      }
-      if (r.test(entry.tag)) v(`tag "${entry.tag}" is denied by /${re}/`);
+      const r = validateRegex(re);
+      // an invalid one is reported by the semantic check as INVALID_REGEX
+      if (r.ok && r.re.test(entry.tag)) v(`tag "${entry.tag}" is denied by /${re}/`);
     }
     for (const [k, want] of Object.entries(p.requireLabels ?? {})) {
       const got = entry.labels?.[k];

@@ -4,6 +4,7 @@
  */
 import { error, warning, type Diagnostic } from '../diagnostics.js';
 import { pathToString } from '../load/pointer.js';
+import { deepMerge } from '../project/effective.js';
 import type { JsonPath, LoadedDoc } from '../load/types.js';
 
 /** Names Lambda reserves (AWS docs, "Defined runtime environment variables"). */
@@ -35,15 +36,6 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const utf8 = new TextEncoder();
 
-/** Deep merge for overrides: mappings merge, everything else replaces. Never touches prototypes. */
-export function mergeOverride(base: unknown, override: unknown): unknown {
-  if (!isObj(base) || !isObj(override)) return override === undefined ? base : override;
-  const out: Obj = {};
-  for (const [k, v] of Object.entries(base)) if (k !== '__proto__') out[k] = v;
-  for (const [k, v] of Object.entries(override)) if (k !== '__proto__') out[k] = mergeOverride(out[k], v);
-  return out;
-}
-
 interface Context {
   env?: string;
   eff: Obj;
@@ -59,7 +51,7 @@ export function checkServiceFields(doc: LoadedDoc): Diagnostic[] {
   if (isObj(spec.environments)) {
     for (const [env, override] of Object.entries(spec.environments)) {
       if (!isObj(override)) continue;
-      const eff = mergeOverride(base, override) as Obj;
+      const eff = deepMerge(base, override) as Obj;
       const oArtifact = override.artifact;
       if (isObj(oArtifact) && 'select' in oArtifact && isObj(eff.artifact)) eff.artifact = { ...eff.artifact, select: oArtifact.select };
       contexts.push({
