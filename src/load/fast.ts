@@ -180,6 +180,20 @@ function read(text: string, record: boolean): { data: Record<string, unknown>; w
     }
   };
 
+  /**
+   * A mapping key at s[p] and the index after it: quoted, or plain up to `:`. Plain keys the full
+   * parser could read differently (`-a` in flow, `a : b` in a block, `1`, `true`) are left to it.
+   */
+  const mappingKey = (s: string, p: number, inFlow: boolean): [string, number] => {
+    if (s[p] === '"') return doubleQuoted(s, p);
+    if (s[p] === "'") return singleQuoted(s, p);
+    const m = sticky(inFlow ? FLOW_KEY : BLOCK_KEY, s, p);
+    if (m === undefined) return bail();
+    const key = m.trimEnd();
+    if (key === '' || (inFlow ? /^[-.]/.test(key) : key !== m) || typeof resolvePlain(key) !== 'string') bail();
+    return [key, p + m.length];
+  };
+
   /** A flow node starting at s[p]; returns its value and the index after it. */
   const flow = (s: string, p0: number, line: number, path: (string | number)[], keyPos?: Position): [unknown, number] => {
     let p = p0;
@@ -209,16 +223,7 @@ function read(text: string, record: boolean): { data: Record<string, unknown>; w
         if (isMap) {
           const kp = { line, column: p + 1 };
           let key: string;
-          if (s[p] === '"') [key, p] = doubleQuoted(s, p);
-          else if (s[p] === "'") [key, p] = singleQuoted(s, p);
-          else {
-            const m = sticky(FLOW_KEY, s, p);
-            if (m === undefined) return bail();
-            key = m;
-            p += key.length;
-            key = key.trimEnd();
-            if (key === '' || /^[-.]/.test(key) || typeof resolvePlain(key) !== 'string') bail();
-          }
+          [key, p] = mappingKey(s, p, true);
           if (s[p] !== ':') bail();
           p++;
           if (FORBIDDEN.has(key) || Object.prototype.hasOwnProperty.call(out, key)) bail();
@@ -292,17 +297,7 @@ function read(text: string, record: boolean): { data: Record<string, unknown>; w
       first = false;
       if (s[p] === '-' && (s[p + 1] === ' ' || p + 1 === s.length)) break;
       const kp = { line: ln.no, column: p + 1 };
-      let key: string;
-      let q: number;
-      if (s[p] === '"') [key, q] = doubleQuoted(s, p);
-      else if (s[p] === "'") [key, q] = singleQuoted(s, p);
-      else {
-        const m = sticky(BLOCK_KEY, s, p);
-        if (m === undefined) return bail();
-        key = m;
-        q = p + key.length;
-        if (key !== key.trimEnd() || typeof resolvePlain(key) !== 'string') bail();
-      }
+      const [key, q] = mappingKey(s, p, false);
       if (s[q] !== ':' || (q + 1 < s.length && s[q + 1] !== ' ')) bail();
       if (FORBIDDEN.has(key) || Object.prototype.hasOwnProperty.call(out, key)) bail();
       let r = q + 1;

@@ -11,28 +11,27 @@ import { DIGEST_RE } from './media.js';
 
 export const CACHE_VERSION = 1;
 
-export interface ChildMeta {
+/** What a manifest says of itself, for a single image, an index child or an artifact. */
+interface MetaCore {
   digest: string;
-  os: string;
-  architecture: string;
-  variant?: string;
   created?: string;
   labels: Record<string, string>;
   annotations: Record<string, string>;
   files: FileInfo[];
 }
 
-export interface ManifestMeta {
+export interface ChildMeta extends MetaCore {
+  os: string;
+  architecture: string;
+  variant?: string;
+}
+
+export interface ManifestMeta extends MetaCore {
   v: number;
-  digest: string;
   mediaType: string;
   artifactType?: string;
-  created?: string;
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
   /** single image: from its config */
   platform?: { os: string; architecture: string; variant?: string };
-  files: FileInfo[];
   /** index: its platform children (attestation entries left out) */
   children?: ChildMeta[];
 }
