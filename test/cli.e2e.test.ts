@@ -122,12 +122,19 @@ describe('gitopsc init, validate, resolve, render, render --check', () => {
     expect(upd.json.resolved).toContainEqual(expect.objectContaining({ service: 'web', environment: 'prod', tag: '1.12.0' }));
   });
 
-  it('resolve --explain lists every candidate with a reason', async () => {
+  it('resolve --explain lists every candidate: the selected one kept, the others dropped', async () => {
     const dir = makeProject(baseProject());
-    const r = await cli(dir, 'resolve', '--explain', '--env', 'dev');
+    const r = await cli(dir, 'resolve', '--explain', '--env', 'dev', '--format', 'json');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/web \(dev\) shop\/web: selected 1\.10\.0/);
-    expect(r.stdout).toMatch(/- 2\.0\.0-rc\.1 /);
+    const web = (r.json.explain as { service: string; result: string; candidates: { tag: string; kept: boolean }[] }[]).find((b) => b.service === 'web')!;
+    expect(web.result).toBe('1.10.0');
+    expect(web.candidates.map((c) => [c.tag, c.kept]).sort()).toEqual([
+      ['1.10.0', true],
+      ['1.2.0', false],
+      ['2.0.0-rc.1', false],
+    ]);
+    const text = await cli(dir, 'resolve', '--explain', '--env', 'dev');
+    expect(text.stdout.split('\n').filter((l) => /^ {2}[+-] /.test(l))).toHaveLength(3 + 1); // web's three, fn's one
   });
 
   it('runtime inputs: required, defaults and allowed values', async () => {

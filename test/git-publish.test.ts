@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { publish, type PublishOptions } from '../src/git/publish.js';
 import type { CompileResult } from '../src/pipeline.js';
-import { compileResult, git, head, isolateGit, makeRemote, makeRepo, tmp, writeFiles } from './helpers/git.js';
+import { compileResult, git, head, isolateGit, makeRemote, makeRepo, otherClone, tmp, writeFiles } from './helpers/git.js';
 
 beforeAll(() => isolateGit());
 
@@ -246,17 +246,12 @@ describe('publish --push', () => {
 
   it('retries a rejected push on top of the moved branch', async () => {
     const { bare } = makeRemote({ 'README.md': '# deploy\n' });
-    const other = tmp();
-    git(other, 'clone', '-q', bare, 'o');
-    const otherWork = join(other, 'o');
+    const other = otherClone(bare);
     const r = await run(compileResult({ checkout: { dev: '1.0.0' } }), {
       repo: bare,
       push: true,
       beforePush: async (attempt) => {
-        if (attempt !== 1) return;
-        writeFiles(otherWork, { 'README.md': '# moved by someone else\n' });
-        git(otherWork, 'commit', '-q', '-am', 'someone else');
-        git(otherWork, 'push', '-q', 'origin', 'main');
+        if (attempt === 1) other.move('# moved by someone else\n', 'someone else');
       },
     });
     expect(r.diagnostics).toEqual([]);
@@ -270,18 +265,12 @@ describe('publish --push', () => {
 
   it('fails clearly when the branch keeps moving', async () => {
     const { bare } = makeRemote({ 'README.md': '# deploy\n' });
-    const other = tmp();
-    git(other, 'clone', '-q', bare, 'o');
-    const otherWork = join(other, 'o');
+    const other = otherClone(bare);
     const r = await run(compileResult({ checkout: { dev: '1.0.0' } }), {
       repo: bare,
       push: true,
       pushAttempts: 3,
-      beforePush: async (attempt) => {
-        writeFiles(otherWork, { 'README.md': `# moved ${attempt}\n` });
-        git(otherWork, 'commit', '-q', '-am', `move ${attempt}`);
-        git(otherWork, 'push', '-q', 'origin', 'main');
-      },
+      beforePush: async (attempt) => other.move(`# moved ${attempt}\n`, `move ${attempt}`),
     });
     expect(r.pushed).toBe(false);
     expect(r.diagnostics[0]).toMatchObject({ code: 'GIT' });
@@ -291,11 +280,7 @@ describe('publish --push', () => {
 
   it('pushes from a local checkout and fast-forwards it first', async () => {
     const { bare, work } = makeRemote({ 'README.md': '# deploy\n' });
-    const other = tmp();
-    git(other, 'clone', '-q', bare, 'o');
-    writeFiles(join(other, 'o'), { 'README.md': '# newer\n' });
-    git(join(other, 'o'), 'commit', '-q', '-am', 'newer');
-    git(join(other, 'o'), 'push', '-q', 'origin', 'main');
+    otherClone(bare).move('# newer\n', 'newer');
     const r = await run(compileResult({ checkout: { dev: '1.0.0' } }), { repo: work, push: true });
     expect(r.diagnostics).toEqual([]);
     expect(r.attempts).toBe(1);

@@ -106,15 +106,9 @@ export async function resolveProject(project: Project, lock: Lock, providers: Ma
       if (r.entry) {
         next.set(lockKey(u.decl.name, u.env), r.entry);
         const prev = lock.get(lockKey(u.decl.name, u.env));
+        const { fingerprint: _f, created: _c, labels: _l, input: _i, ...pinned } = r.entry;
         resolved.push({
-          service: u.decl.name,
-          environment: u.env,
-          registry: r.entry.registry,
-          package: r.entry.package,
-          tag: r.entry.tag,
-          digest: r.entry.digest,
-          fileDigest: r.entry.fileDigest,
-          strategy: r.entry.strategy,
+          ...pinned,
           changed: r.changed,
           ...(prev && (prev.tag !== r.entry.tag || prev.digest !== r.entry.digest) ? { previous: { tag: prev.tag, digest: prev.digest } } : {}),
         });

@@ -132,3 +132,16 @@ export function fakeDigest(s: string): string {
   }
   return out.slice(0, 64);
 }
+
+/** Someone else's clone of `bare`: `move()` commits a README change there and pushes it. */
+export function otherClone(bare: string): { move(readme: string, message: string): void } {
+  const dir = join(tmp(), 'o');
+  git(dirname(dir), 'clone', '-q', bare, 'o');
+  return {
+    move(readme, message) {
+      writeFiles(dir, { 'README.md': readme });
+      git(dir, 'commit', '-q', '-am', message);
+      git(dir, 'push', '-q', 'origin', 'main');
+    },
+  };
+}
