@@ -225,18 +225,15 @@ describe('schemas', () => {
   });
 });
 
-describe('perf smoke', () => {
-  it('loads and validates 1000 service files', () => {
+describe('many files', () => {
+  // timing lives in `npm run bench`; this only proves a thousand files load and validate clean
+  it('loads and validates 1000 service files without a problem', () => {
     const files = Array.from({ length: 1000 }, (_, i) => enc(K8S.replace('name: checkout\n', `name: svc-${i}\n`)));
-    validateService(load(K8S)); // compile outside the timing
-    const t0 = performance.now();
     let problems = 0;
     for (let i = 0; i < files.length; i++) {
       const r = loadYaml(`services/svc-${i}.yaml`, files[i]!);
       problems += r.diagnostics.length + validateService(r.doc!).length;
     }
-    const ms = performance.now() - t0;
-    console.log(`load+validate 1000 service files: ${ms.toFixed(0)} ms`);
     expect(problems).toBe(0);
   });
 });
