@@ -52,7 +52,7 @@ function emitBlock(v: unknown, indent: number, out: string[]): void {
     if (s !== undefined) out.push(`${pad}${yamlString(k)}: ${s}`);
     else {
       out.push(`${pad}${yamlString(k)}:`);
-      emitBlock(val, Array.isArray(val) ? indent + 2 : indent + 2, out);
+      emitBlock(val, indent + 2, out);
     }
   }
 }
