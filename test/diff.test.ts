@@ -12,10 +12,12 @@ const GOLDEN = resolve(import.meta.dirname, 'golden');
 
 function golden(name: string, actual: string): void {
   const file = join(GOLDEN, name);
-  if (process.env.UPDATE_GOLDEN === '1' || !existsSync(file)) {
+  if (process.env.UPDATE_GOLDEN === '1') {
     mkdirSync(GOLDEN, { recursive: true });
     writeFileSync(file, actual);
   }
+  // a missing golden file fails: only `npm run test:update` creates one
+  expect(existsSync(file), `golden file ${name} is missing; run npm run test:update`).toBe(true);
   expect(actual).toBe(readFileSync(file, 'utf8'));
 }
 
