@@ -40,6 +40,14 @@ const cases: Case[] = [
   { name: 'invalid range', edit: (f) => web(f, 'range: "^1.2"', 'range: "^1.x.y.z"'), exit: 1, want: [['INVALID_RANGE', 'services/web.yaml', 9]] },
   { name: 'unsatisfiable range', edit: (f) => web(f, 'range: "^1.2"', 'range: ">2 <1"'), exit: 1, want: [['INVALID_RANGE', 'services/web.yaml', 9]] },
   { name: 'invalid regex', edit: (f) => web(f, '{ strategy: semver, range: "^1.2" }', '{ strategy: alphabetical, regex: "([a-z" }'), exit: 1, want: [['INVALID_REGEX', 'services/web.yaml', 9]] },
+  { name: 'regex backreference (RE2 has none)', edit: (f) => web(f, '{ strategy: semver, range: "^1.2" }', '{ strategy: alphabetical, regex: "^(a)\\\\1$" }'), exit: 1, want: [['INVALID_REGEX', 'services/web.yaml', 9]] },
+  {
+    name: 'ignore lookahead (RE2 has none)',
+    edit: (f) => web(f, '    select: { strategy: semver, range: "^1.2" }', '    select:\n      strategy: semver\n      ignore:\n        - "^1"\n        - "^(?!1)"'),
+    exit: 1,
+    want: [['INVALID_REGEX', 'services/web.yaml', 13]],
+  },
+  { name: 'policy denyTags lookbehind (RE2 has none)', edit: (f) => (f['gitopsc.config.yaml'] += 'policies:\n  production:\n    denyTags: ["(?<=v)1"]\n'), exit: 1, want: [['INVALID_REGEX', 'gitopsc.config.yaml', 12]] },
   { name: 'range with alphabetical', edit: (f) => web(f, 'strategy: semver', 'strategy: alphabetical'), exit: 1, want: [['SCHEMA', 'services/web.yaml', 9]] },
   {
     name: 'undeclared environment override',
