@@ -153,6 +153,25 @@ describe('gitopsc init, validate, resolve, render, render --check', () => {
     expect((await cli(dir, 'render')).code).toBe(0);
   });
 
+  it('an --input that no service reads is a usage error (exit 2), never silently ignored', async () => {
+    const files = baseProject();
+    files['services/web.yaml'] = files['services/web.yaml']!.replace('{ strategy: semver, range: "^1.2" }', '{ strategy: exact, tag: "<+input>.default(1.2.0)" }');
+    const dir = makeProject(files);
+    for (const input of ['nope.tag=1.0.0', 'fn.tag=1.0.0', 'range=^1', 'web.range=^1', 'unknown.tag=1.0.0']) {
+      const r = await cli(dir, 'resolve', '--input', input, '--format', 'json');
+      expect([r.code, r.json.diagnostics.map((d) => [d.code, d.file])], input).toEqual([2, [['USAGE', null]]]);
+      expect(existsSync(join(dir, 'gitopsc.lock')), input).toBe(false);
+    }
+    for (const input of ['web.tag=1.10.0', 'tag=1.10.0']) {
+      const r = await cli(dir, 'resolve', '--input', input, '--format', 'json');
+      expect(r.code, input).toBe(0);
+    }
+    // an environment override's runtime input is read too
+    files['services/fn.yaml'] = files['services/fn.yaml']! + '  environments:\n    dev:\n      artifact: { select: { strategy: exact, tag: "<+input>.default(1.0.0)" } }\n';
+    const dir2 = makeProject(files);
+    expect((await cli(dir2, 'resolve', '--input', 'fn.tag=1.0.0', '--format', 'json')).code).toBe(0);
+  });
+
   it('--format json prints one object even for usage errors; unknown flag is exit 2', async () => {
     const dir = makeProject(baseProject());
     const r = await cli(dir, 'render', '--bogus', '--format', 'json');

@@ -42,9 +42,11 @@ const invalid: Invalid[] = [
   { name: 'deep flow nesting, 100k', src: '['.repeat(100_000), line: 1, column: 65 },
   { name: 'deep compact sequences', src: '- '.repeat(100) + 'x\n', line: 1, column: 129 },
   { name: 'deep block nesting', src: Array.from({ length: 70 }, (_, i) => ' '.repeat(i) + 'a:').join('\n') + ' 1\n', line: 65, column: 65 },
-  { name: '__proto__ key', src: 'a:\n  __proto__: { polluted: yes }\n', line: 2, column: 3 },
-  { name: 'constructor key', src: 'constructor: 1\n', line: 1, column: 1 },
-  { name: 'prototype key', src: 'a: [{prototype: 1}]\n', line: 1, column: 6 },
+  // valid YAML, refused as an unknown property at the key
+  { name: '__proto__ key', src: 'a:\n  __proto__: { polluted: yes }\n', code: 'SCHEMA', line: 2, column: 3 },
+  { name: 'quoted __proto__ key', src: 'a: 1\n"__proto__": 1\n', code: 'SCHEMA', line: 2, column: 1 },
+  { name: 'constructor key', src: 'constructor: 1\n', code: 'SCHEMA', line: 1, column: 1 },
+  { name: 'prototype key', src: 'a: [{prototype: 1}]\n', code: 'SCHEMA', line: 1, column: 6 },
   { name: 'non-scalar key', src: '? [a, b]\n: 1\n', line: 1, column: 3 },
 ];
 

@@ -185,6 +185,38 @@ describe('regex and extract', () => {
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.message).toContain('/(unclosed/');
   });
+  it('uses RE2: backreferences and lookaround are invalid, with the reason', () => {
+    for (const [src, why] of [
+      ['^(a)\\1$', 'backreferences'],
+      ['(?<n>a)\\k<n>', 'backreferences'],
+      ['^v(?=1)', 'lookahead and lookbehind'],
+      ['(?!rc)', 'lookahead and lookbehind'],
+      ['(?<=v)1', 'lookahead and lookbehind'],
+      ['(?<!v)1', 'lookahead and lookbehind'],
+    ] as const) {
+      const r = validateRegex(src);
+      expect(r.ok, src).toBe(false);
+      if (!r.ok) expect(r.message).toContain(why);
+    }
+    // RE2-only syntax that JavaScript lacks is accepted
+    const ci = validateRegex('(?i)^RC-[[:digit:]]+$');
+    expect(ci.ok && ci.re.test('rc-12')).toBe(true);
+  });
+  it('matches catastrophic patterns in linear time (a pushed tag cannot stall a run)', () => {
+    const tags = ['a'.repeat(42) + '!', 'a'.repeat(128) + '-', 'a'.repeat(100_000) + '-'];
+    const t0 = performance.now();
+    for (const src of ['^(a+)+$', '(a|a)*', '^(a|a)*$', '^(a|aa)+$', '(x+x+)+y']) {
+      const r = validateRegex(src);
+      if (!r.ok) throw new Error(r.message);
+      for (const tag of tags) r.re.exec(tag);
+      for (const tag of tags) r.re.test(tag);
+    }
+    // ignore, regex with extract and policy denyTags all go through the same engine
+    const out = prefilter(['a'.repeat(120) + '-', '1.2.3'], { strategy: 'alphabetical', ignore: ['^(a|a)*$'], regex: '^((a+)+|1.*)$', extract: '$1' });
+    expect(out.problem).toBeUndefined();
+    expect(out.kept).toEqual(['1.2.3']);
+    expect(performance.now() - t0).toBeLessThan(2000);
+  });
   it('parses Go templates', () => {
     expect(parseTemplate('$1-${name}$$x$')).toEqual([{ ref: '1' }, { lit: '-' }, { ref: 'name' }, { lit: '$x$' }]);
     expect(parseTemplate('$1x')).toEqual([{ ref: '1x' }]);

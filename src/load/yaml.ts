@@ -44,8 +44,8 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
  * Load one YAML file. Refused, each as a located `YAML_SYNTAX` diagnostic: syntax errors and
  * parser warnings, duplicate keys, several documents, an empty file, anchors, aliases, merge keys,
  * explicit tags, `%YAML`/`%TAG` directives, invalid UTF-8, files over `maxBytes`, nesting deeper
- * than `maxDepth`, `__proto__`/`constructor`/`prototype` keys and non-scalar keys. A root that is
- * not a mapping is `SCHEMA`. A UTF-8 BOM is accepted.
+ * than `maxDepth` and non-scalar keys. `SCHEMA` (valid YAML, but no schema allows them):
+ * `__proto__`/`constructor`/`prototype` keys, and a root that is not a mapping. A UTF-8 BOM is accepted.
  */
 export function loadYaml(file: string, bytes: Uint8Array, opts: LoadOptions = {}): LoadResult {
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
@@ -79,6 +79,10 @@ export function loadYaml(file: string, bytes: Uint8Array, opts: LoadOptions = {}
   const diagnostics: Diagnostic[] = [];
   const report = (message: string, offset: number, extra: Partial<Diagnostic> = {}): void => {
     diagnostics.push(error('YAML_SYNTAX', message, { file, ...at(offset), ...extra }));
+  };
+  // valid YAML that no schema allows: `SCHEMA` at the key
+  const reportSchema = (message: string, offset: number): void => {
+    diagnostics.push(error('SCHEMA', message, { file, ...at(offset) }));
   };
 
   // Cheap guard before the parser: flow collections nested absurdly deep (the parser is linear
@@ -120,7 +124,7 @@ export function loadYaml(file: string, bytes: Uint8Array, opts: LoadOptions = {}
   if (diagnostics.length > 0 || !doc) {
     // still report forbidden, merge and duplicate keys: every problem, not just the first
     if (Y().isMap(contents)) buildData(contents, (message, offset, related) =>
-      report(message, offset, related ? { related: [{ file, ...at(related.offset), message: related.message }] } : {}));
+      report(message, offset, related ? { related: [{ file, ...at(related.offset), message: related.message }] } : {}), reportSchema);
     return { diagnostics: dedupe(diagnostics) };
   }
 
@@ -133,7 +137,7 @@ export function loadYaml(file: string, bytes: Uint8Array, opts: LoadOptions = {}
 
   const data = buildData(contents, (message, offset, related) =>
     report(message, offset, related ? { related: [{ file, ...at(related.offset), message: related.message }] } : {}),
-  );
+  reportSchema);
   if (diagnostics.length > 0) return { diagnostics };
 
   return { doc: makeLoadedDoc(file, data, doc, at), diagnostics: [] };
@@ -141,8 +145,11 @@ export function loadYaml(file: string, bytes: Uint8Array, opts: LoadOptions = {}
 
 type Reporter = (message: string, offset: number, related?: { offset: number; message: string }) => void;
 
-/** Builds plain objects and arrays, refusing keys that could touch a prototype, merge keys and duplicates. */
-function buildData(root: YAMLMap, report: Reporter): Record<string, unknown> {
+/**
+ * Builds plain objects and arrays, refusing keys that could touch a prototype (valid YAML, so
+ * `SCHEMA` through `reportSchema`: no schema allows them anywhere), merge keys and duplicates.
+ */
+function buildData(root: YAMLMap, report: Reporter, reportSchema: (message: string, offset: number) => void): Record<string, unknown> {
   const build = (node: unknown): unknown => {
     if (Y().isMap(node)) {
       const obj: Record<string, unknown> = {};
@@ -156,7 +163,7 @@ function buildData(root: YAMLMap, report: Reporter): Record<string, unknown> {
         const name = key.value === null || key.value === undefined ? '' : String(key.value);
         const offset = key.range?.[0] ?? 0;
         if (FORBIDDEN_KEYS.has(name)) {
-          report(`the key \`${name}\` is not allowed`, offset);
+          reportSchema(`unknown property \`${name}\`: keys that could change an object's prototype are not allowed anywhere`, offset);
           continue;
         }
         if (name === '<<' && key.type === 'PLAIN') {

@@ -1,17 +1,43 @@
 /**
  * Canonical serialisation of rendered data: sorted keys, LF, trailing newline, and every string
  * that a YAML 1.1 or 1.2 reader could take for something else (`yes`, `no`, `on`, `1.10`,
- * `0755`, `2024-01-01`, `null`, `~`) double-quoted. Pure and byte-stable.
+ * `0755`, `2024-01-01`, `null`, `~`) double-quoted, with every character a reader refuses or
+ * reads as a line break escaped, and keys over YAML's 1024-character implicit-key limit written
+ * as explicit keys. Pure and byte-stable.
  */
 
 const AMBIGUOUS_WORDS = new Set(
   ['y', 'n', 'yes', 'no', 'on', 'off', 'true', 'false', 'null'].flatMap((w) => [w, w.toUpperCase(), w[0]!.toUpperCase() + w.slice(1)]),
 );
 
-/** A plain YAML scalar only when no reader could misread it; otherwise JSON-quoted. */
+/**
+ * Characters that JSON leaves raw but YAML readers refuse or read differently: DEL and the C1
+ * controls (libyaml, PyYAML and go-yaml refuse them), NEL, LS and PS (line breaks in YAML 1.1),
+ * BOM, and the non-characters U+FFFE/U+FFFF. Escaped as `\uXXXX`, valid in YAML and in JSON.
+ */
+const YAML_UNSAFE = /[\u007f-\u009f\u2028\u2029\ufeff\ufffe\uffff]/g;
+
+/** A UTF-16 surrogate without its partner: no UTF-8 file can hold it, and libyaml refuses its escape. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * A plain YAML scalar only when no reader could misread it; otherwise double-quoted and escaped.
+ * A lone surrogate becomes U+FFFD, as writing the string as UTF-8 would make it anyway.
+ */
 export function yamlString(s: string): string {
   if (/^[A-Za-z_/][A-Za-z0-9_./-]*$/.test(s) && !AMBIGUOUS_WORDS.has(s) && s.length <= 1024) return s;
-  return JSON.stringify(s);
+  return JSON.stringify(s.replace(LONE_SURROGATE, '\ufffd')).replace(YAML_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * YAML limits an implicit key to 1024 characters (libyaml and go-yaml count from the key's start
+ * to the `:`); longer keys are written as explicit `? key` entries. Counted in UTF-8 bytes, which
+ * is never fewer than characters, so every reader's count stays within the limit.
+ */
+const MAX_IMPLICIT_KEY = 1024;
+
+function isLongKey(token: string): boolean {
+  return token.length > MAX_IMPLICIT_KEY / 3 && Buffer.byteLength(token, 'utf8') + 1 > MAX_IMPLICIT_KEY;
 }
 
 function yamlScalar(v: unknown): string | undefined {
@@ -49,9 +75,14 @@ function emitBlock(v: unknown, indent: number, out: string[]): void {
   for (const k of sortedKeys(o)) {
     const val = o[k];
     const s = yamlScalar(val);
-    if (s !== undefined) out.push(`${pad}${yamlString(k)}: ${s}`);
+    const key = yamlString(k);
+    // an explicit key: `? key`, then the value after `:` on the next line
+    const [open, colon] = isLongKey(key) ? [`${pad}? ${key}`, `${pad}:`] : [`${pad}${key}:`, undefined];
+    if (colon !== undefined) out.push(open);
+    const head = colon ?? open;
+    if (s !== undefined) out.push(`${head} ${s}`);
     else {
-      out.push(`${pad}${yamlString(k)}:`);
+      out.push(head);
       emitBlock(val, indent + 2, out);
     }
   }

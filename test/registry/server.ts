@@ -47,6 +47,8 @@ export interface RegistryInstance {
   /** 127.0.0.1:PORT */
   host: string;
   port: number;
+  /** the registry process, for stopping it by PID */
+  pid: number;
   dir: string;
   auth?: { username: string; password: string };
   /** the registry's log so far (for failure messages) */
@@ -75,6 +77,38 @@ function tempRoot(): string {
   } catch {
     return mkdtempSync(path.join(tmpdir(), 'gitopsc-reg-'));
   }
+}
+
+/**
+ * Every registry process this process started and has not stopped, by PID. If the process ends
+ * without `stop()` (a crashed test file, an interrupted run), its 'exit' handler kills exactly
+ * these PIDs: never a process found by name, so nothing another user or run started is touched.
+ */
+const running = new Map<number, string>();
+let exitHookInstalled = false;
+
+function track(child: ChildProcess, dir: string): void {
+  if (child.pid === undefined) return;
+  running.set(child.pid, dir);
+  child.once('exit', () => running.delete(child.pid!));
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', () => {
+      for (const [pid, dir] of running) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+}
+
+/** The PIDs of the registries this process started and has not stopped. */
+export function runningRegistryPids(): number[] {
+  return [...running.keys()];
 }
 
 export async function startRegistry(options: StartOptions = {}): Promise<RegistryInstance> {
@@ -106,6 +140,7 @@ export async function startRegistry(options: StartOptions = {}): Promise<Registr
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', REGISTRY_HTTP_ADDR: `127.0.0.1:${port}` },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
+    track(child, dir);
     const log: Buffer[] = [];
     child.stderr?.on('data', (b: Buffer) => log.push(b));
     let exited = false;
@@ -136,6 +171,7 @@ export async function startRegistry(options: StartOptions = {}): Promise<Registr
       url,
       host: `127.0.0.1:${port}`,
       port,
+      pid: child.pid ?? 0,
       dir,
       ...(options.htpasswd ? { auth: { username: TEST_USER, password: TEST_PASSWORD } } : {}),
       log: () => {

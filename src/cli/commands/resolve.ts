@@ -9,7 +9,7 @@ import { serializeLock } from '../../resolve/lock.js';
 import type { Provider } from '../../resolve/provider.js';
 import { PROVIDERS } from '../../resolve/providers/index.js';
 import { resolveProject, type ExplainBlock } from '../../resolve/resolve.js';
-import { parseInputFlags } from '../../resolve/select/index.js';
+import { parseInputFlags, unreadInputs } from '../../resolve/select/index.js';
 import type { StaticContext } from '../../resolve/providers/static/index.js';
 import { writeFileAtomic } from '../../write/apply.js';
 import type { CommandContext, CommandResult } from '../types.js';
@@ -55,6 +55,14 @@ export async function run(ctx: CommandContext, opts: ResolveOptions): Promise<Co
   diagnostics.push(...checkProject(project));
   const inputs = parseInputFlags(opts.input ?? []);
   if (!inputs.ok) diagnostics.push(...inputs.errors.map((m) => error('USAGE', m.message)));
+  else {
+    // a value that no service reads would be ignored: a usage error, like an unknown --env
+    const readers = project.services.map((d) => ({
+      service: d.name,
+      selects: [d.data.spec.artifact.select, ...Object.values(d.data.spec.environments ?? {}).map((o) => o.artifact?.select)],
+    }));
+    diagnostics.push(...unreadInputs(inputs.inputs, readers).map((m) => error('USAGE', m.message)));
+  }
   const envNames = project.environments.map((e) => e.name);
   for (const e of opts.env ?? []) if (!envNames.includes(e)) diagnostics.push(error('USAGE', `--env ${e} is not an environment of this project (${envNames.join(', ')})`));
   const updateList = Array.isArray(opts.update) ? opts.update : [];

@@ -8,7 +8,7 @@ import type { SelectSpec, Strategy, VersionInfo } from '../../model.js';
 import { isRuntimeInput } from './inputs.js';
 import { compareDecimal, compareNatural, parseDecimal, parsePlatform, parseTimestamp, platformMatches, type Decimal, type Platform } from './keys.js';
 import { ANY_RANGE, matchRange, parseRange, rangeSatisfiable, type Range } from './range.js';
-import { expandTemplate, validateExtract, validateRegex, type TemplatePart } from './regex.js';
+import { expandTemplate, validateExtract, validateRegex, type TemplatePart, type UserRegex } from './regex.js';
 import { compareBytes, compareVersions, parseVersion, type Version } from './version.js';
 
 export interface TraceEntry {
@@ -84,10 +84,10 @@ interface Compiled {
   rangeText?: string;
   prerelease?: 'include' | 'exclude';
   strict: boolean;
-  regex?: RegExp;
+  regex?: UserRegex;
   regexSrc?: string;
   extract?: TemplatePart[];
-  ignore: { src: string; re: RegExp }[];
+  ignore: { src: string; re: UserRegex }[];
   order: 'asc' | 'desc';
   platform?: Platform;
   labels: [string, string][];
@@ -114,7 +114,7 @@ function compile(select: SelectSpec): { compiled?: Compiled; problems: SelectPro
       else range = r.range;
     }
   }
-  let regex: RegExp | undefined;
+  let regex: UserRegex | undefined;
   if (select.regex !== undefined) {
     const r = validateRegex(select.regex);
     if (!r.ok) problems.push({ code: 'INVALID_REGEX', field: 'regex', message: r.message });
@@ -130,7 +130,7 @@ function compile(select: SelectSpec): { compiled?: Compiled; problems: SelectPro
       else extract = e.parts;
     }
   }
-  const ignore: { src: string; re: RegExp }[] = [];
+  const ignore: { src: string; re: UserRegex }[] = [];
   (select.ignore ?? []).forEach((src, i) => {
     const r = validateRegex(src);
     if (!r.ok) problems.push({ code: 'INVALID_REGEX', field: `ignore.${i}`, message: r.message });

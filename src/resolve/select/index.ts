@@ -22,12 +22,14 @@ export {
   parseInputFlags,
   parseRuntimeInput,
   RUNTIME_INPUT_FIELDS,
+  unreadInputs,
   type InputFlagError,
+  type InputReader,
   type RuntimeInputExpr,
   type RuntimeInputField,
   type RuntimeInputResult,
 } from './inputs.js';
 export { compareDecimal, compareNatural, parseDecimal, parsePlatform, parseTimestamp, platformMatches, type Decimal, type Platform } from './keys.js';
 export { ANY_RANGE, matchRange, parseRange, rangeSatisfiable, type Bound, type Comparator, type PrereleaseMode, type Range, type RangeGroup, type RangeMatch, type RangeParse } from './range.js';
-export { expandTemplate, parseTemplate, regexGroups, translateNamedGroups, validateExtract, validateRegex, type RegexResult, type TemplatePart } from './regex.js';
+export { expandTemplate, parseTemplate, regexGroups, validateExtract, validateRegex, type RegexMatch, type RegexResult, type TemplatePart, type UserRegex } from './regex.js';
 export { compareBytes, comparePrerelease, compareVersions, parseVersion, type ParseVersionOptions, type Version } from './version.js';

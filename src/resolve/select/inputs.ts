@@ -137,3 +137,33 @@ export function parseInputFlags(flags: readonly string[]): { ok: boolean; inputs
   }
   return { ok: errors.length === 0, inputs, errors };
 }
+
+/** Where runtime inputs can be read: each service's `select` blocks (base and environment overrides). */
+export interface InputReader {
+  service: string;
+  selects: readonly (SelectSpec | undefined)[];
+}
+
+/**
+ * The `--input` keys that no service reads: a `SERVICE.` that names no service, or a field that
+ * is not a runtime input (`<+input>`) in that service -- or, unqualified, in any service. Such
+ * a value would be silently ignored; the CLI reports it as a usage error.
+ */
+export function unreadInputs(inputs: Readonly<Record<string, string>>, readers: readonly InputReader[]): InputFlagError[] {
+  const errors: InputFlagError[] = [];
+  const reads = (r: InputReader, field: RuntimeInputField) => r.selects.some((s) => s !== undefined && isRuntimeInput(s[field]));
+  for (const key of Object.keys(inputs)) {
+    const m = KEY_RE.exec(key);
+    if (!m) continue;
+    const [, service, field] = m as unknown as [string, string | undefined, RuntimeInputField];
+    const flag = `${key}=${inputs[key] ?? ''}`;
+    if (service !== undefined) {
+      const r = readers.find((x) => x.service === service);
+      if (!r) errors.push({ flag, message: `--input ${key}: no service is named ${service}` });
+      else if (!reads(r, field)) errors.push({ flag, message: `--input ${key}: the ${field} of ${service} is not a runtime input (<+input>), so the value would be ignored` });
+    } else if (!readers.some((r) => reads(r, field))) {
+      errors.push({ flag, message: `--input ${key}: no service has a runtime input (<+input>) for ${field}, so the value would be ignored` });
+    }
+  }
+  return errors;
+}

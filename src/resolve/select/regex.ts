@@ -1,55 +1,60 @@
 /**
- * Tag regexes (ECMAScript, unanchored, Go's `(?P<name>` accepted) and `extract` templates with
- * Go `Regexp.Expand` semantics: `$1`, `$name`, `${name}`, `$$`; `$name` takes the longest run of
- * `[A-Za-z0-9_]`, so `$1x` names group `1x` -- which validateExtract reports as unknown.
+ * Tag regexes with Go RE2 syntax and semantics (what Flux and Argo CD users write), unanchored,
+ * evaluated in time linear in the tag's length by re2js (a pure JavaScript port of RE2): a
+ * catastrophic pattern such as `^(a+)+$` cannot stall a run. Constructs RE2 refuses
+ * (backreferences, lookaround, `\\Z`, ...) are invalid. `(?P<name>` and `(?<name>` both name a group.
+ * `extract` templates follow Go `Regexp.Expand`: `$1`, `$name`, `${name}`, `$$`; `$name` takes the
+ * longest run of `[A-Za-z0-9_]`, so `$1x` names group `1x` -- which validateExtract reports as unknown.
  */
+import { RE2JS } from 're2js';
 
-export type RegexResult = { ok: true; re: RegExp } | { ok: false; message: string };
-
-/** Rewrites `(?P<name>` to `(?<name>` outside escapes and character classes. */
-export function translateNamedGroups(src: string): string {
-  let out = '';
-  let inClass = false;
-  for (let i = 0; i < src.length; i++) {
-    const ch = src[i] as string;
-    if (ch === '\\') {
-      out += src.slice(i, i + 2);
-      i++;
-      continue;
-    }
-    if (inClass) {
-      if (ch === ']') inClass = false;
-      out += ch;
-      continue;
-    }
-    if (ch === '[') {
-      inClass = true;
-      out += ch;
-      continue;
-    }
-    if (ch === '(' && src.startsWith('?P<', i + 1)) {
-      out += '(?<';
-      i += 3;
-      continue;
-    }
-    out += ch;
-  }
-  return out;
+/** One match: index 0 is the whole match, then the groups (absent when a group did not take part). */
+export interface RegexMatch {
+  readonly [group: number]: string | null | undefined;
+  readonly groups?: Readonly<Record<string, string | null | undefined>>;
 }
 
-/** Compiles a user regex. Unicode mode when the pattern allows it, else legacy mode. */
+/** A compiled user regex (RE2). */
+export interface UserRegex {
+  readonly source: string;
+  /** whether the regex matches anywhere in `s` */
+  test(s: string): boolean;
+  exec(s: string): RegexMatch | null;
+  /** how many capture groups, and the names of the named ones */
+  readonly groups: { count: number; names: string[] };
+}
+
+export type RegexResult = { ok: true; re: UserRegex } | { ok: false; message: string };
+
+/** Why RE2 refused a pattern, in the user's terms, when the parser's message alone is unclear. */
+function unsupported(src: string): string | undefined {
+  if (/\(\?<?[=!]/.test(src)) return 'lookahead and lookbehind are not supported (RE2 syntax, as Flux and Argo CD use)';
+  if (/\\(?:[1-9]|k<)/.test(src)) return 'backreferences are not supported (RE2 syntax, as Flux and Argo CD use)';
+  return undefined;
+}
+
+/** Compiles a user regex with RE2 syntax. An invalid or unsupported pattern is a message, never an exception. */
 export function validateRegex(src: string): RegexResult {
   if (typeof src !== 'string') return { ok: false, message: 'regex must be a string' };
-  const translated = translateNamedGroups(src);
+  let re: RE2JS;
   try {
-    return { ok: true, re: new RegExp(translated, 'u') };
-  } catch {
-    try {
-      return { ok: true, re: new RegExp(translated) };
-    } catch (e) {
-      return { ok: false, message: `invalid regular expression /${src}/: ${(e as Error).message}` };
-    }
+    re = RE2JS.compile(src);
+  } catch (e) {
+    const why = unsupported(src);
+    const detail = (e as Error).message.replace(/^error parsing regexp: /, '');
+    return { ok: false, message: `invalid regular expression /${src}/: ${why ? `${why}; ` : ''}${detail}` };
   }
+  const named = re.namedGroups();
+  const groups = { count: re.groupCount(), names: Object.keys(named).sort((a, b) => (named[a] ?? 0) - (named[b] ?? 0)) };
+  return {
+    ok: true,
+    re: {
+      source: src,
+      groups,
+      test: (s) => re.test(s),
+      exec: (s) => re.exec(s) as RegexMatch | null,
+    },
+  };
 }
 
 export type TemplatePart = { lit: string } | { ref: string };
@@ -105,13 +110,12 @@ export function parseTemplate(template: string): TemplatePart[] {
 }
 
 /** The capture groups of a regex: how many, and their names. */
-export function regexGroups(re: RegExp): { count: number; names: string[] } {
-  const m = new RegExp(`${re.source}|`, re.flags.replace(/[gy]/g, '')).exec('');
-  return { count: m ? m.length - 1 : 0, names: Object.keys(m?.groups ?? {}) };
+export function regexGroups(re: UserRegex): { count: number; names: string[] } {
+  return re.groups;
 }
 
 /** Checks that every reference in an extract template names a group of the regex. */
-export function validateExtract(template: string, re: RegExp): { ok: true; parts: TemplatePart[] } | { ok: false; message: string } {
+export function validateExtract(template: string, re: UserRegex): { ok: true; parts: TemplatePart[] } | { ok: false; message: string } {
   const parts = parseTemplate(template);
   const { count, names } = regexGroups(re);
   const refs = parts.filter((p): p is { ref: string } => 'ref' in p);
@@ -127,7 +131,7 @@ export function validateExtract(template: string, re: RegExp): { ok: true; parts
 }
 
 /** Builds the sort key from a match. A group that did not participate is empty. */
-export function expandTemplate(parts: readonly TemplatePart[], m: RegExpExecArray): string {
+export function expandTemplate(parts: readonly TemplatePart[], m: RegexMatch): string {
   let out = '';
   for (const p of parts) {
     if ('lit' in p) out += p.lit;
