@@ -23,6 +23,7 @@ import {
   isIndexType,
   isLoopbackHost,
 } from './media.js';
+import { redactUrlValue } from '../../../redact.js';
 import { Redactor } from './redact.js';
 
 export type { OciOptions } from './http.js';
@@ -123,7 +124,7 @@ export function createOciProvider(ctx: ProviderContext, options: OciOptions = {}
       configFailure = fail(`plain http:// to ${base.host} is allowed only for loopback hosts or with insecure: true`);
     }
   } catch {
-    configFailure = fail(`url ${JSON.stringify(redactor.redact(String(ctx.config.url ?? '')))} is not a valid URL`);
+    configFailure = fail(`url ${JSON.stringify(redactUrlValue(String(ctx.config.url ?? '')))} is not a valid URL`);
     base = undefined;
   }
 
