@@ -314,7 +314,8 @@ export class RegistryClient {
         release();
       }
       if (ex.kind === 'error') {
-        if (ex.retryable && attempt < this.init.options.retries && !deadline.aborted) {
+        // no retry once the host's breaker is open: the next attempt could only fail at once
+        if (ex.retryable && attempt < this.init.options.retries && !deadline.aborted && !this.breaker(url).open) {
           await this.sleep(this.backoff(attempt), deadline);
           attempt++;
           continue;

@@ -458,7 +458,7 @@ export function createOciProvider(ctx: ProviderContext, options: OciOptions = {}
     },
     flush: () => cache.flush(),
     reference(pkg: string): string {
-      const host = base ? base.host : String(ctx.config.url ?? '');
+      const host = base ? base.host : redactUrlValue(String(ctx.config.url ?? ''));
       return [host, prefix, trimSlashes(pkg)].filter(Boolean).join('/');
     },
     listTags(pkg: string): Promise<ProviderResult<string[]>> {
