@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { nodeHost } from '../src/host.js';
 import { DEFAULT_OPTIONS } from '../src/resolve/providers/oci/http.js';
-import { createOciProvider } from '../src/resolve/providers/oci/index.js';
+import { createOciProvider, optionsFor, optionsFromEnv } from '../src/resolve/providers/oci/index.js';
 import { cleanupTempDirs, harness, tempDir } from './registry/helpers.js';
 import { editHeaders, matching, redirectTo, silent, startProxy, type Proxy } from './registry/proxy.js';
 import { Seeder, type Pushed } from './registry/seed.js';
@@ -188,5 +188,16 @@ describe('a dead registry', () => {
     const run = await cli(project(reg.url, 'svc/a'), 'resolve', '--registry-timeout', v, '--format', 'json');
     expect(run.code).toBe(2);
     expect(run.json.diagnostics.map((d) => d.code)).toEqual(['USAGE']);
+  });
+});
+
+describe('knobs', () => {
+  it('environment values; invalid or zero ones are ignored; --registry-timeout wins over the environment', () => {
+    expect(optionsFromEnv({ GITOPSC_REGISTRY_TIMEOUT_MS: '1500', GITOPSC_REGISTRY_DEADLINE_MS: '9000', GITOPSC_REGISTRY_RETRIES: '0' })).toEqual({ timeoutMs: 1500, deadlineMs: 9000, retries: 0 });
+    expect(optionsFromEnv({ GITOPSC_REGISTRY_TIMEOUT_MS: '0', GITOPSC_REGISTRY_DEADLINE_MS: 'soon', GITOPSC_REGISTRY_RETRIES: '-1' })).toEqual({});
+    const host = nodeHost({ env: { GITOPSC_REGISTRY_DEADLINE_MS: '9000' } });
+    const base = { name: 'hub', config: { type: 'oci' as const, url: reg.url }, root: '/x', host, cacheDir: '/x' };
+    expect(optionsFor(base).deadlineMs).toBe(9000);
+    expect(optionsFor({ ...base, deadlineMs: 2000 }).deadlineMs).toBe(2000);
   });
 });

@@ -45,10 +45,11 @@ export function optionsFromEnv(env: Readonly<Record<string, string | undefined>>
     return Number(v);
   };
   const o: OciOptions = {};
+  // a timeout or deadline of 0 would fail every request: ignored like any other invalid value
   const t = num('GITOPSC_REGISTRY_TIMEOUT_MS');
-  if (t !== undefined) o.timeoutMs = t;
+  if (t) o.timeoutMs = t;
   const d = num('GITOPSC_REGISTRY_DEADLINE_MS');
-  if (d !== undefined) o.deadlineMs = d;
+  if (d) o.deadlineMs = d;
   const r = num('GITOPSC_REGISTRY_RETRIES');
   if (r !== undefined) o.retries = r;
   return o;
