@@ -176,7 +176,8 @@ describe('timeouts and bad answers', () => {
     const h = harness(proxy.url);
     const r = await h.provider.listTags('svc/a');
     expect(!r.ok && r.failure.message).toMatch(/malformed JSON/);
-    proxy.rules = [malformed(matching(/\/manifests\/sha256:/), '{"schemaVersion":2, "config": {')];
+    // after the HEAD, the manifest bytes are fetched by tag (to check the HEAD's digest against them)
+    proxy.rules = [malformed(matching(/\/manifests\//, 'GET'), '{"schemaVersion":2, "config": {')];
     const d = await harness(proxy.url).provider.describe('svc/a', '1.0.0', { metadata: true });
     expect(!d.ok && d.failure.code).toBe('REGISTRY_UNAVAILABLE');
   });

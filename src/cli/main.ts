@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { error, exitCodeFor, EXIT, type ExitCode } from '../diagnostics.js';
 import { nodeHost, type Host } from '../host.js';
 import { formatResult, type Format } from './output/format.js';
@@ -19,6 +19,13 @@ const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.me
 
 function collect(v: string, prev: string[] = []): string[] {
   return [...prev, v];
+}
+
+/** `--registry-timeout <seconds>`: a positive number of seconds (decimals allowed), in ms. */
+function seconds(v: string): number {
+  const n = /^\s*\d+(\.\d+)?\s*$/.test(v) ? Number(v) : NaN;
+  if (!(n > 0) || n > 86_400) throw new InvalidArgumentError('must be a number of seconds between 0 and 86400, e.g. 30');
+  return Math.ceil(n * 1000);
 }
 
 /** `--format` as given anywhere in argv, so that even a usage error can be printed as JSON. */
@@ -46,13 +53,15 @@ export async function main(argv: readonly string[], io: Io = { stdout: (t) => pr
     .option('--quiet', 'print only problems', false)
     .option('--no-color', 'no colours in output')
     .option('--debug', 'print stack traces of internal errors', false)
+    .option('--registry-timeout <seconds>', 'overall deadline for registry requests (resolve; default 55, or $GITOPSC_REGISTRY_DEADLINE_MS)', seconds)
     .showHelpAfterError(false)
     .exitOverride()
     .configureOutput({ writeOut: (s) => usageOut.push(s), writeErr: (s) => usageOut.push(s) });
 
   const ctx = (): CommandContext => {
-    const o = program.opts<{ cwd: string; config?: string; format: Format; quiet: boolean; color: boolean; debug: boolean }>();
+    const o = program.opts<{ cwd: string; config?: string; format: Format; quiet: boolean; color: boolean; debug: boolean; registryTimeout?: number }>();
     global = { cwd: resolve(o.cwd), config: o.config, format: o.format, quiet: o.quiet, color: o.color, debug: o.debug };
+    if (o.registryTimeout !== undefined) global.registryTimeoutMs = o.registryTimeout;
     return { host, global };
   };
 

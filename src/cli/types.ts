@@ -13,6 +13,8 @@ export interface GlobalOptions {
   quiet: boolean;
   color: boolean;
   debug: boolean;
+  /** `--registry-timeout <seconds>`: the overall registry deadline of the run, in ms */
+  registryTimeoutMs?: number;
 }
 
 export interface CommandContext {

@@ -8,6 +8,7 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, relative, resolve, sep } from 'node:path';
 import { cosmiconfig } from 'cosmiconfig';
 import { error, type Diagnostic } from '../diagnostics.js';
+import { redactUrlsInText } from '../redact.js';
 
 export const SEARCH_PLACES = [
   'package.json',
@@ -101,7 +102,7 @@ export async function discoverProject(opts: { cwd: string; config?: string }): P
   } catch (e) {
     // A JS/TS config that throws while being evaluated is the user's error, not ours.
     const file = opts.config ?? 'config';
-    return { ok: false, diagnostics: [error('SCHEMA', `cannot evaluate ${file}: ${(e as Error).message.split('\n')[0]}`, { line: 1, column: 1 })] };
+    return { ok: false, diagnostics: [error('SCHEMA', `cannot evaluate ${file}: ${redactUrlsInText((e as Error).message.split('\n')[0] ?? '')}`, { line: 1, column: 1 })] };
   }
 }
 

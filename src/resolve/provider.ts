@@ -42,6 +42,8 @@ export interface ProviderContext {
   host: Host;
   /** absolute directory for on-disk caches (metadata by digest) */
   cacheDir: string;
+  /** overall deadline of registry requests in this run, ms (`--registry-timeout`); wins over the environment */
+  deadlineMs?: number;
 }
 
 export interface Provider {

@@ -6,6 +6,7 @@ import type { ErrorObject } from 'ajv';
 import { error, type Diagnostic } from '../diagnostics.js';
 import { pathToString, pointerToPath } from '../load/pointer.js';
 import type { JsonPath, LoadedDoc } from '../load/types.js';
+import { redactUrlsInText, redactUrlValue } from '../redact.js';
 import { didYouMean } from './did-you-mean.js';
 
 type SchemaNode = {
@@ -77,7 +78,7 @@ function depth(xs: ErrorObject[]): number {
 
 function toDiagnostic(e: ErrorObject, doc: LoadedDoc): Diagnostic {
   const path: string[] = pointerToPath(e.instancePath);
-  const p = pathToString(path);
+  const p = redactUrlsInText(pathToString(path));
   const parent = (e.parentSchema ?? {}) as SchemaNode;
   const params = e.params as Record<string, unknown>;
   const at = (where: JsonPath, target: 'key' | 'value', message: string, hint?: string): Diagnostic =>
@@ -89,14 +90,14 @@ function toDiagnostic(e: ErrorObject, doc: LoadedDoc): Diagnostic {
   const propertyName = typeof rawName === 'string' ? rawName : undefined;
   if (propertyName !== undefined && e.keyword !== 'propertyNames') {
     const detail = e.keyword === 'pattern' && parent.patternErrorMessage ? parent.patternErrorMessage : (e.message ?? 'is invalid');
-    return at([...path, propertyName], 'key', `invalid name \`${propertyName}\` in ${p}: ${detail}`);
+    return at([...path, propertyName], 'key', `invalid name \`${redactUrlValue(propertyName)}\` in ${p}: ${detail}`);
   }
 
   switch (e.keyword) {
     case 'additionalProperties': {
       const key = String(params.additionalProperty);
       const guess = didYouMean(key, Object.keys(parent.properties ?? {}));
-      return at([...path, key], 'key', `unknown property \`${key}\` in ${p}`, guess ? `did you mean \`${guess}\`?` : undefined);
+      return at([...path, key], 'key', `unknown property \`${redactUrlValue(key)}\` in ${p}`, guess ? `did you mean \`${guess}\`?` : undefined);
     }
     case 'required': {
       const missing = String(params.missingProperty);
@@ -162,9 +163,11 @@ function discriminatorValues(parent: unknown): string[] {
   return values.length > 0 ? values : ['oci', 'static'];
 }
 
-function gotText(data: unknown): string {
-  if (data === undefined) return '';
-  if (data === null) return ' (got null)';
+function gotText(value: unknown): string {
+  if (value === undefined) return '';
+  if (value === null) return ' (got null)';
+  // credentials in a URL are hidden before the value is shortened or quoted
+  const data = typeof value === 'string' ? redactUrlValue(value) : value;
   if (typeof data === 'string') return data.length > 60 ? ` (got "${data.slice(0, 57)}...")` : ` (got ${JSON.stringify(data)})`;
   if (typeof data === 'number' || typeof data === 'boolean') return ` (got ${String(data)})`;
   return Array.isArray(data) ? ' (got a list)' : ' (got a mapping)';

@@ -5,6 +5,7 @@
 import { error, warning, type Diagnostic } from '../diagnostics.js';
 import { pathToString } from '../load/pointer.js';
 import { deepMerge } from '../project/effective.js';
+import { redactUrlValue } from '../redact.js';
 import type { JsonPath, LoadedDoc } from '../load/types.js';
 
 /** Names Lambda reserves (AWS docs, "Defined runtime environment variables"). */
@@ -161,6 +162,9 @@ export function checkConfigFields(doc: LoadedDoc): Diagnostic[] {
       }
     });
   }
+  checkUrlCredentials(doc.data, [], (path, shown) =>
+    at(path, 'value', `${pathToString(path)} must not hold credentials (got "${shown}"): refer to them with auth: { username: { env: NAME }, password: { env: NAME } } or token: { env: NAME }`),
+  );
   const regs = doc.data.registries;
   if (isObj(regs)) {
     for (const [name, r] of Object.entries(regs)) {
@@ -182,4 +186,20 @@ export function checkConfigFields(doc: LoadedDoc): Diagnostic[] {
     }
   }
   return out;
+}
+
+const HTTP_USERINFO = /^\s*https?:\/\/[^]*@/i;
+
+/**
+ * Credentials written into an http(s) URL anywhere in the config (a registry `url`, from YAML or
+ * from the environment through a JS config) are refused, shown only as `https://***@host`.
+ */
+function checkUrlCredentials(value: unknown, path: JsonPath, report: (path: JsonPath, shown: string) => void): void {
+  if (typeof value === 'string') {
+    if (HTTP_USERINFO.test(value)) {
+      const shown = redactUrlValue(value);
+      report(path, shown.length > 80 ? `${shown.slice(0, 77)}...` : shown);
+    }
+  } else if (Array.isArray(value)) value.forEach((v, i) => checkUrlCredentials(v, [...path, i], report));
+  else if (isObj(value)) for (const [k, v] of Object.entries(value)) checkUrlCredentials(v, [...path, k], report);
 }

@@ -24,8 +24,8 @@ export interface Proxy {
   /** every request received, in order */
   log: Logged[];
   rules: Rule[];
-  /** forwards to the upstream registry (with `upstreamAuth` if set) */
-  forward(req: IncomingMessage, res: ServerResponse, path?: string): void;
+  /** forwards to the upstream registry (with `upstreamAuth` if set); `edit` may change the answer's headers */
+  forward(req: IncomingMessage, res: ServerResponse, path?: string, edit?: (headers: Record<string, string | string[] | undefined>) => void): void;
   upstreamAuth?: string;
   upstreamUrl: string;
   stop(): Promise<void>;
@@ -54,12 +54,14 @@ export async function startProxy(upstream: string, bind = '127.0.0.1'): Promise<
     log: [],
     rules: [],
     upstreamUrl: up.origin,
-    forward(req, res, path) {
+    forward(req, res, path, edit) {
       const headers = { ...req.headers, host: up.host };
       delete headers.authorization;
       if (proxy.upstreamAuth) headers.authorization = proxy.upstreamAuth;
       const out = httpRequest({ hostname: up.hostname, port: up.port, method: req.method, path: path ?? req.url, headers }, (r) => {
-        res.writeHead(r.statusCode ?? 502, r.headers);
+        const answer = { ...r.headers };
+        edit?.(answer);
+        res.writeHead(r.statusCode ?? 502, answer);
         r.pipe(res);
       });
       out.on('error', () => {
@@ -288,4 +290,28 @@ export function redirectBlobs(target: Proxy): Rule {
     res.end();
     return true;
   };
+}
+
+/** Forwards matching requests and lets `edit` change the registry's response headers. */
+export function editHeaders(match: (req: IncomingMessage) => boolean, edit: (headers: Record<string, string | string[] | undefined>) => void): Rule {
+  return (req, res, proxy) => {
+    if (!match(req)) return false;
+    proxy.forward(req, res, undefined, edit);
+    return true;
+  };
+}
+
+/** Answers matching requests with a redirect (`status`) to the same path and query on `target`. */
+export function redirectTo(match: (req: IncomingMessage) => boolean, target: string, status = 302): Rule {
+  return (req, res) => {
+    if (!match(req)) return false;
+    res.writeHead(status, { location: new URL(req.url ?? '/', target).href });
+    res.end();
+    return true;
+  };
+}
+
+/** Accepts the connection and never answers: a hung or dead registry behind a load balancer. */
+export function silent(match: (req: IncomingMessage) => boolean = () => true): Rule {
+  return (req) => match(req);
 }

@@ -83,6 +83,13 @@ export class Seeder {
     return { digest, mediaType, body };
   }
 
+  /** Deletes a manifest by digest (and so every tag on it). */
+  async deleteManifest(repo: string, digest: string): Promise<void> {
+    const res = await this.call('DELETE', `${this.url}/v2/${repo}/manifests/${digest}`);
+    const text = await res.text();
+    if (res.status !== 202) throw new Error(`delete ${repo}@${digest}: HTTP ${res.status} ${text}`);
+  }
+
   /** Pushes an image (config + one layer) and tags it with every tag given. */
   async pushImage(repo: string, tags: string[], spec: ImageSpec = {}): Promise<Pushed> {
     const docker = spec.format === 'docker';

@@ -27,7 +27,7 @@ async function providersFor(ctx: CommandContext, root: string, project: Project,
   for (const [name, config] of Object.entries(project.config.registries ?? {})) {
     if (!used.has(name)) continue;
     const kind = await PROVIDERS[config.type]();
-    const base = { name, config, root, host: ctx.host, cacheDir: cacheDirOf(root) };
+    const base = { name, config, root, host: ctx.host, cacheDir: cacheDirOf(root), ...(ctx.global.registryTimeoutMs ? { deadlineMs: ctx.global.registryTimeoutMs } : {}) };
     const c: StaticContext = { ...base, catalog: project.catalogs.get(name) ?? new Map() };
     out.set(name, kind.create(c));
   }

@@ -11,10 +11,15 @@ import { isLoopbackHost } from './media.js';
 import { Redactor } from './redact.js';
 
 export interface OciOptions {
-  /** per request (headers and body), ms; default 30 s */
+  /** per request (headers and body), ms; default 20 s */
   timeoutMs?: number;
-  /** for everything this provider does in one run, ms; default 10 min */
+  /** for everything this provider does in one run, ms; default 55 s */
   deadlineMs?: number;
+  /**
+   * timeouts of one host, in a row, after which every request to it fails at once for the rest
+   * of the run (the circuit breaker); default 2; 0 turns it off
+   */
+  breakerThreshold?: number;
   /** retries after the first attempt for connection errors, timeouts, 408, 429, 5xx; default 3 */
   retries?: number;
   /** exponential backoff: base * 2^attempt, capped, with jitter; defaults 250 ms and 5 s */
@@ -37,8 +42,9 @@ export interface OciOptions {
 export type ResolvedOptions = Required<Omit<OciOptions, 'runHelper'>> & { runHelper?: HelperRunner };
 
 export const DEFAULT_OPTIONS: ResolvedOptions = {
-  timeoutMs: 30_000,
-  deadlineMs: 600_000,
+  timeoutMs: 20_000,
+  deadlineMs: 55_000,
+  breakerThreshold: 2,
   retries: 3,
   backoffBaseMs: 250,
   backoffCapMs: 5_000,
@@ -71,6 +77,59 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const RETRY_STATUS = (s: number) => s === 408 || s === 429 || s >= 500;
 
 class TooLarge extends Error {}
+
+/** Network errors that mean "no answer in time", as a timeout does (undici codes and errno). */
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/**
+ * A per-host circuit breaker: after `threshold` timeouts in a row (no answer in between), the
+ * host is taken as dead for the rest of the run: requests in flight are aborted and every later
+ * request fails at once, instead of each waiting for its own timeouts and retries.
+ */
+export class HostBreaker {
+  private failures = 0;
+  private readonly controller = new AbortController();
+  /** why the breaker opened; undefined while closed */
+  reason: string | undefined;
+  constructor(
+    readonly host: string,
+    private readonly threshold: number,
+  ) {}
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  get open(): boolean {
+    return this.reason !== undefined;
+  }
+
+  answered(): void {
+    if (!this.open) this.failures = 0;
+  }
+
+  timedOut(reason: string): void {
+    if (this.open || this.threshold <= 0) return;
+    if (++this.failures >= this.threshold) {
+      this.reason = reason;
+      this.controller.abort();
+    }
+  }
+}
+
+/** Breakers by host, one set per Host object (that is, per run), shared by every client of it. */
+const breakers = new WeakMap<Host, Map<string, HostBreaker>>();
+
+export function breakerFor(host: Host, hostPort: string, threshold: number): HostBreaker {
+  let m = breakers.get(host);
+  if (!m) breakers.set(host, (m = new Map()));
+  let b = m.get(hostPort);
+  if (!b) m.set(hostPort, (b = new HostBreaker(hostPort, threshold)));
+  return b;
+}
+
+/** Where a redirect may lead: the host of the request only (the default), or anywhere (content-addressed blobs). */
+export type RedirectPolicy = 'same-host' | 'any';
 
 export interface ClientInit {
   name: string;
@@ -165,25 +224,49 @@ export class RegistryClient {
     });
   }
 
-  /** One request with redirects followed by hand, each hop with its own timeout. */
-  private async exchange(method: 'GET' | 'HEAD', url: URL, headers: Record<string, string>, authorization: string | undefined, maxBytes: number): Promise<Exchange> {
+  private breaker(url: URL): HostBreaker {
+    return breakerFor(this.init.host, url.host, this.init.options.breakerThreshold);
+  }
+
+  private breakerError(b: HostBreaker): Exchange {
+    return { kind: 'error', reason: `${b.host} is not answering (${b.reason ?? 'timeouts'}); not tried again in this run`, retryable: false };
+  }
+
+  /**
+   * One request with redirects followed by hand, each hop with its own timeout. A redirect to
+   * another host than the request's is refused unless `redirects` is 'any'.
+   */
+  private async exchange(method: 'GET' | 'HEAD', url: URL, headers: Record<string, string>, authorization: string | undefined, maxBytes: number, redirects: RedirectPolicy = 'same-host'): Promise<Exchange> {
     const deadline = this.deadlineSignal();
+    const timeoutMs = Math.min(this.init.options.timeoutMs, this.init.options.deadlineMs);
     let current = url;
     for (let hop = 0; hop <= 5; hop++) {
       if (!this.allowedScheme(current)) {
         return { kind: 'error', reason: `refused to follow a redirect to plain http on ${current.host}`, retryable: false };
       }
-      const timeout = AbortSignal.timeout(this.init.options.timeoutMs);
-      const signal = AbortSignal.any([timeout, deadline]);
+      const breaker = this.breaker(current);
+      if (breaker.open) return this.breakerError(breaker);
+      const timeout = AbortSignal.timeout(timeoutMs);
+      const signal = AbortSignal.any([timeout, deadline, breaker.signal]);
       const h = new Headers(headers);
       if (authorization && this.sameRegistry(current)) h.set('authorization', authorization);
       this.requests++;
       try {
         const resp = await this.init.host.fetch(current.href, { method, headers: h, redirect: 'manual', signal });
+        breaker.answered();
         const location = resp.headers.get('location');
         if (REDIRECTS.has(resp.status) && location) {
           await resp.body?.cancel().catch(() => undefined);
-          current = new URL(location, current);
+          let next: URL;
+          try {
+            next = new URL(location, current);
+          } catch {
+            return { kind: 'error', reason: `HTTP ${resp.status} redirects to a Location that is not a URL`, retryable: false };
+          }
+          if (redirects === 'same-host' && next.host !== url.host) {
+            return { kind: 'error', reason: `HTTP ${resp.status} redirects to another host (${next.host}); refused: only redirects on ${url.host} are followed`, retryable: false };
+          }
+          current = next;
           continue;
         }
         const body = method === 'HEAD' ? Buffer.alloc(0) : await readCapped(resp, maxBytes);
@@ -191,8 +274,15 @@ export class RegistryClient {
       } catch (e) {
         if (e instanceof TooLarge) return { kind: 'error', reason: `response larger than the ${maxBytes}-byte limit`, retryable: false };
         if (deadline.aborted) return { kind: 'error', reason: `overall deadline of ${this.init.options.deadlineMs} ms exceeded`, retryable: false };
-        if (timeout.aborted) return { kind: 'error', reason: `no complete answer within ${this.init.options.timeoutMs} ms`, retryable: true };
-        return { kind: 'error', reason: describeNetworkError(e), retryable: true };
+        if (timeout.aborted) {
+          const reason = `no complete answer within ${timeoutMs} ms`;
+          breaker.timedOut(reason);
+          return { kind: 'error', reason, retryable: true };
+        }
+        if (breaker.signal.aborted) return this.breakerError(breaker);
+        const reason = describeNetworkError(e);
+        if (TIMEOUT_CODES.has(networkErrorCode(e) ?? '')) breaker.timedOut(reason);
+        return { kind: 'error', reason, retryable: true };
       }
     }
     return { kind: 'error', reason: 'too many redirects', retryable: false };
@@ -203,7 +293,7 @@ export class RegistryClient {
    * for any status except 401/403 (REGISTRY_AUTH) and retryable statuses that never recovered
    * (REGISTRY_UNAVAILABLE).
    */
-  async request(method: 'GET' | 'HEAD', url: URL, opts: { repo?: string; accept?: string; maxBytes?: number } = {}): Promise<HttpOutcome> {
+  async request(method: 'GET' | 'HEAD', url: URL, opts: { repo?: string; accept?: string; maxBytes?: number; redirects?: RedirectPolicy } = {}): Promise<HttpOutcome> {
     const deadline = this.deadlineSignal();
     const what = `${method} ${url.pathname}`;
     const headers: Record<string, string> = { 'user-agent': 'gitopsc' };
@@ -219,12 +309,13 @@ export class RegistryClient {
       const release = await this.sem.acquire();
       let ex: Exchange;
       try {
-        ex = await this.exchange(method, url, headers, auth.header, maxBytes);
+        ex = await this.exchange(method, url, headers, auth.header, maxBytes, opts.redirects);
       } finally {
         release();
       }
       if (ex.kind === 'error') {
-        if (ex.retryable && attempt < this.init.options.retries && !deadline.aborted) {
+        // no retry once the host's breaker is open: the next attempt could only fail at once
+        if (ex.retryable && attempt < this.init.options.retries && !deadline.aborted && !this.breaker(url).open) {
           await this.sleep(this.backoff(attempt), deadline);
           attempt++;
           continue;
@@ -388,9 +479,13 @@ async function readCapped(resp: Response, max: number): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-function describeNetworkError(e: unknown): string {
+function networkErrorCode(e: unknown): string | undefined {
   const cause = (e as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
-  const code = typeof cause?.code === 'string' ? cause.code : undefined;
+  return typeof cause?.code === 'string' ? cause.code : undefined;
+}
+
+function describeNetworkError(e: unknown): string {
+  const code = networkErrorCode(e);
   if (code) return `connection failed (${code})`;
   return 'connection failed';
 }

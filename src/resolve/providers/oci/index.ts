@@ -23,6 +23,7 @@ import {
   isIndexType,
   isLoopbackHost,
 } from './media.js';
+import { redactUrlValue } from '../../../redact.js';
 import { Redactor } from './redact.js';
 
 export type { OciOptions } from './http.js';
@@ -44,19 +45,25 @@ export function optionsFromEnv(env: Readonly<Record<string, string | undefined>>
     return Number(v);
   };
   const o: OciOptions = {};
+  // a timeout or deadline of 0 would fail every request: ignored like any other invalid value
   const t = num('GITOPSC_REGISTRY_TIMEOUT_MS');
-  if (t !== undefined) o.timeoutMs = t;
+  if (t) o.timeoutMs = t;
   const d = num('GITOPSC_REGISTRY_DEADLINE_MS');
-  if (d !== undefined) o.deadlineMs = d;
+  if (d) o.deadlineMs = d;
   const r = num('GITOPSC_REGISTRY_RETRIES');
   if (r !== undefined) o.retries = r;
   return o;
 }
 
+/** The client options of a provider: the environment's, with `--registry-timeout` (ctx.deadlineMs) winning. */
+export function optionsFor(ctx: ProviderContext): OciOptions {
+  return { ...optionsFromEnv(ctx.host.env), ...(ctx.deadlineMs ? { deadlineMs: ctx.deadlineMs } : {}) };
+}
+
 export const oci: ProviderKind = {
   id: 'oci',
   create(ctx) {
-    return createOciProvider(ctx, optionsFromEnv(ctx.host.env));
+    return createOciProvider(ctx, optionsFor(ctx));
   },
 };
 
@@ -123,7 +130,7 @@ export function createOciProvider(ctx: ProviderContext, options: OciOptions = {}
       configFailure = fail(`plain http:// to ${base.host} is allowed only for loopback hosts or with insecure: true`);
     }
   } catch {
-    configFailure = fail(`url ${JSON.stringify(redactor.redact(String(ctx.config.url ?? '')))} is not a valid URL`);
+    configFailure = fail(`url ${JSON.stringify(redactUrlValue(String(ctx.config.url ?? '')))} is not a valid URL`);
     base = undefined;
   }
 
@@ -199,10 +206,13 @@ export function createOciProvider(ctx: ProviderContext, options: OciOptions = {}
       if (!parsed.ok) return { ok: false, failure: client.failure('REGISTRY_UNAVAILABLE', `GET ${res.url.pathname}: ${parsed.reason}`, res.url) };
       const body = parsed.value as { tags?: unknown } | null;
       const list = body && typeof body === 'object' ? body.tags : undefined;
-      if (list !== null && list !== undefined && !Array.isArray(list)) {
-        return { ok: false, failure: client.failure('REGISTRY_UNAVAILABLE', `GET ${res.url.pathname}: "tags" is not a list`, res.url) };
+      if (!Array.isArray(list)) {
+        // `"tags": null` (distribution, once the last manifest of a repository is deleted) or no
+        // list at all: the registry did not say which tags exist, so nothing can be selected.
+        const what = list === null ? '"tags" is null' : list === undefined ? 'the answer has no "tags" list' : '"tags" is not a list';
+        return { ok: false, failure: client.failure('REGISTRY_UNAVAILABLE', `GET ${res.url.pathname}: ${what} (the registry did not list the tags of ${repo})`, res.url) };
       }
-      for (const t of (list ?? []) as unknown[]) {
+      for (const t of list as unknown[]) {
         if (typeof t === 'string' && TAG_RE.test(t)) tags.add(t);
         else invalid++;
       }
@@ -246,7 +256,7 @@ export function createOciProvider(ctx: ProviderContext, options: OciOptions = {}
       const d = res.headers.get('docker-content-digest');
       const computed = digestOf(res.body, d?.startsWith('sha512:') ? 'sha512' : 'sha256');
       if (d && DIGEST_RE.test(d) && d !== computed) {
-        return { ok: false, failure: client.failure('REGISTRY_UNAVAILABLE', `GET ${url.pathname}: the manifest does not match its Docker-Content-Digest`, url) };
+        return { ok: false, failure: digestMismatch(url, 'GET', d, computed) };
       }
       return { ok: true, value: computed };
     }
@@ -263,23 +273,44 @@ export function createOciProvider(ctx: ProviderContext, options: OciOptions = {}
     return { ok: false, failure: unexpected(res, `GET ${url.pathname}`) };
   }
 
-  /** GET a manifest by tag; undefined when anything is off (the caller falls back to HEAD). */
-  async function getByTag(repo: string, tag: string): Promise<{ digest: string; prefetched: { value: unknown; mediaType?: string } } | undefined> {
+  type Fetched = { digest: string; prefetched: { value: unknown; mediaType?: string } };
+
+  /**
+   * GET a manifest by tag: its bytes and their digest. A Docker-Content-Digest that differs from
+   * the bytes is a registry error. Anything else that is off is undefined when `soft` (the
+   * caller falls back to HEAD), else a failure.
+   */
+  async function getByTag(repo: string, tag: string, soft: boolean): Promise<Res<Fetched> | undefined> {
     const url = v2(repo, `manifests/${tag}`);
     const r = await client.request('GET', url, { repo, accept: MANIFEST_ACCEPT, maxBytes: 4 * 1024 * 1024 });
-    if (!r.ok || r.res.status !== 200) return undefined;
-    const header = r.res.headers.get('docker-content-digest');
-    const digest = digestOf(r.res.body, header?.startsWith('sha512:') ? 'sha512' : 'sha256');
-    if (header && header !== digest) return undefined;
-    const parsed = parseJsonBody(r.res);
-    if (!parsed.ok) return undefined;
-    const ct = r.res.headers.get('content-type')?.split(';')[0]?.trim();
-    return { digest, prefetched: { value: parsed.value, ...(ct ? { mediaType: ct } : {}) } };
+    if (!r.ok) return soft ? undefined : r;
+    const res = r.res;
+    if (res.status !== 200) {
+      if (soft) return undefined;
+      if (res.status === 404) return { ok: false, failure: client.failure('TAG_NOT_FOUND', `tag ${tag} of ${repo} does not exist (HTTP 404${registryErrorCode(res.body) ? ` ${registryErrorCode(res.body)}` : ''})`, url) };
+      return { ok: false, failure: unexpected(res, `GET ${url.pathname}`) };
+    }
+    const header = res.headers.get('docker-content-digest');
+    const digest = digestOf(res.body, header?.startsWith('sha512:') ? 'sha512' : 'sha256');
+    if (header && header !== digest) return { ok: false, failure: digestMismatch(url, 'GET', header, digest) };
+    const parsed = parseJsonBody(res);
+    if (!parsed.ok) return soft ? undefined : { ok: false, failure: client.failure('REGISTRY_UNAVAILABLE', `GET ${url.pathname}: ${parsed.reason}`, url) };
+    const ct = res.headers.get('content-type')?.split(';')[0]?.trim();
+    return { ok: true, value: { digest, prefetched: { value: parsed.value, ...(ct ? { mediaType: ct } : {}) } } };
+  }
+
+  function digestMismatch(url: URL, method: 'GET' | 'HEAD', claimed: string, actual: string): ProviderFailure {
+    return client.failure(
+      'REGISTRY_UNAVAILABLE',
+      `${method} ${url.pathname}: the registry's Docker-Content-Digest ${claimed} does not match the manifest it serves (${actual}); refusing to pin either`,
+      url,
+    );
   }
 
   async function fetchJsonByDigest(repo: string, kind: 'manifests' | 'blobs', digest: string, accept: string | undefined): Promise<Res<unknown> & { mediaType?: string }> {
     const url = v2(repo, `${kind}/${digest}`);
-    const r = await client.request('GET', url, { repo, ...(accept ? { accept } : {}) });
+    // blobs are content-addressed (checked below), so they may come from a storage host (S3, a CDN)
+    const r = await client.request('GET', url, { repo, ...(accept ? { accept } : {}), ...(kind === 'blobs' ? { redirects: 'any' as const } : {}) });
     if (!r.ok) return r;
     const res = r.res;
     if (res.status === 404) {
@@ -428,7 +459,7 @@ export function createOciProvider(ctx: ProviderContext, options: OciOptions = {}
     },
     flush: () => cache.flush(),
     reference(pkg: string): string {
-      const host = base ? base.host : String(ctx.config.url ?? '');
+      const host = base ? base.host : redactUrlValue(String(ctx.config.url ?? ''));
       return [host, prefix, trimSlashes(pkg)].filter(Boolean).join('/');
     },
     listTags(pkg: string): Promise<ProviderResult<string[]>> {
@@ -456,11 +487,12 @@ export function createOciProvider(ctx: ProviderContext, options: OciOptions = {}
       if (needMeta && !probe) coldProbe.set(repo.value, new Promise<boolean>((resolve) => (settleProbe = resolve)));
       if (probe && (await probe) && !headMemo.has(key)) {
         // The cache missed for this repository before: GET the manifest by tag (digest and
-        // body in one request) instead of HEAD + GET by digest.
-        const g = await getByTag(repo.value, tag);
+        // body in one request) instead of HEAD + GET.
+        const g = await getByTag(repo.value, tag, true);
+        if (g && !g.ok) return g;
         if (g) {
-          headMemo.set(key, Promise.resolve({ ok: true, value: g.digest }));
-          const meta = await getMeta(repo.value, g.digest, g.prefetched);
+          headMemo.set(key, Promise.resolve({ ok: true, value: g.value.digest }));
+          const meta = await getMeta(repo.value, g.value.digest, g.value.prefetched);
           if (!meta.ok) return meta;
           return withWarnings({ ok: true, value: toVersion(tag, meta.value, need) });
         }
@@ -476,8 +508,18 @@ export function createOciProvider(ctx: ProviderContext, options: OciOptions = {}
         return d;
       }
       if (!need.metadata && !need.platform && !need.file) return withWarnings({ ok: true, value: { tag, digest: d.value } });
-      if (settleProbe) settleProbe(!metaMemo.has(d.value) && !(await cache.get(d.value)));
-      const meta = await getMeta(repo.value, d.value);
+      const known = metaMemo.has(d.value) || Boolean(await cache.get(d.value));
+      settleProbe?.(!known);
+      let prefetched: Fetched['prefetched'] | undefined;
+      if (!known) {
+        // The bytes are needed: fetch them by tag, so that the digest the HEAD gave is checked
+        // against what the tag really serves (a mismatch is a registry error, never pinned).
+        const g = (await getByTag(repo.value, tag, false))!;
+        if (!g.ok) return g;
+        if (g.value.digest !== d.value) return { ok: false, failure: digestMismatch(v2(repo.value, `manifests/${tag}`), 'HEAD', d.value, g.value.digest) };
+        prefetched = g.value.prefetched;
+      }
+      const meta = await getMeta(repo.value, d.value, prefetched);
       if (!meta.ok) return meta;
       return withWarnings({ ok: true, value: toVersion(tag, meta.value, need) });
     },

@@ -3,6 +3,8 @@
  * parameters, Authorization-style header values, and every secret value registered at the
  * moment it is obtained (with its base64 form, as used in Basic headers).
  */
+import { redactUrlsInText } from '../../../redact.js';
+
 const SENSITIVE_QUERY =
   /([?&;](?:[^=&\s#"']*(?:token|sig|signature|secret|password|passwd|key|credential|auth|code|session|state)[^=&\s#"']*)=)[^&\s#"']*/gi;
 
@@ -23,7 +25,7 @@ export class Redactor {
   }
 
   redact(text: string): string {
-    let out = text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@"'<>]+@/gi, '$1***@');
+    let out = redactUrlsInText(text);
     out = out.replace(SENSITIVE_QUERY, '$1***');
     out = out.replace(/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{6,}/gi, '$1 ***');
     const list = [...this.secrets].sort((a, b) => b.length - a.length);
