@@ -144,7 +144,10 @@ function toDiagnostic(e: ErrorObject, doc: LoadedDoc): Diagnostic {
       return at(path, 'key', `${p}: \`${String(params.property)}\` also needs \`${String(params.missingProperty)}\``);
     case 'discriminator': {
       const tag = String(params.tag ?? 'type');
-      return at([...path, tag], params.error === 'tag' ? 'key' : 'value', `${pathToString([...path, tag])} must be one of ${discriminatorValues(parent).join(', ')}`);
+      const values = discriminatorValues(parent);
+      const value = (e.data as Record<string, unknown> | null)?.[tag];
+      const guess = typeof value === 'string' ? didYouMean(value, values) : undefined;
+      return at([...path, tag], params.error === 'tag' ? 'key' : 'value', `${pathToString([...path, tag])} must be one of ${values.join(', ')}`, guess ? `did you mean \`${guess}\`?` : undefined);
     }
     case 'oneOf':
     case 'anyOf':
