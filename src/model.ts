@@ -158,4 +158,6 @@ export interface LockEntry extends PinnedArtifact {
   labels?: Record<string, string>;
   /** runtime inputs this entry was resolved with (`<+input>` criteria) */
   input?: Record<string, string>;
+  /** har: the scan verdict when the version was selected (render checks `requireScan` offline) */
+  scanStatus?: ScanStatus;
 }

@@ -455,3 +455,85 @@ describe('the emulator itself', () => {
     expect(seen.some((v) => v.startsWith('response GET /versions 200 does not match'))).toBe(true);
   });
 });
+
+describe('the README HAR example, end to end', () => {
+  it('resolves, renders and audits the docker service and the Lambda zip as documented', async () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## Harness Artifact Registry'), readme.indexOf('\n## ', readme.indexOf('## Harness Artifact Registry') + 5));
+    const blocks = [...section.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
+    expect(blocks).toHaveLength(3);
+    const s = new Seeder(reg.url);
+    const images: Record<string, Pushed> = {};
+    for (const t of ['1.4.0', '1.4.1', '1.5.0']) images[t] = await s.pushImage('acct123/docker-prod/payments/checkout', [t], { salt: `readme-${t}`, created: `2026-02-0${t.at(-1) === '0' ? 1 : 2}T00:00:00Z` });
+    const zip = Buffer.from('PK\u0003\u0004 readme invoice 3.1.0');
+    const readmeEmu = await startHarEmulator({
+      account: 'acct123',
+      token: TOKEN,
+      ociUpstream: reg.url,
+      registries: [
+        {
+          name: 'docker-prod',
+          packageType: 'DOCKER',
+          packages: [
+            {
+              name: 'payments/checkout',
+              packageType: 'DOCKER',
+              versions: [
+                { name: '1.4.0', createdAt: day(1), scanStatus: 'ALLOWED', metadata: { approved: 'true' } },
+                { name: '1.4.1', createdAt: day(2), scanStatus: 'WARN' },
+                { name: '1.5.0', createdAt: day(3), scanStatus: 'BLOCKED', isQuarantined: true, quarantineReason: 'CVE-2026-0001' },
+              ],
+            },
+          ],
+        },
+        {
+          name: 'lambda-zips',
+          packageType: 'GENERIC',
+          packages: [
+            {
+              name: 'invoice-fn',
+              packageType: 'GENERIC',
+              versions: [
+                { name: '3.0.0', createdAt: day(1), scanStatus: 'ALLOWED', metadata: { approved: 'true' }, files: [{ name: 'function.zip', content: 'PK old' }] },
+                { name: '3.1.0', createdAt: day(4), scanStatus: 'ALLOWED', metadata: { approved: 'true' }, files: [{ name: 'function.zip', content: zip }] },
+                { name: '3.2.0', createdAt: day(6), scanStatus: 'ALLOWED', files: [{ name: 'notes.txt', content: 'no zip here' }] },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    try {
+      const cfg = blocks[0]!.replace(/^(\s+)type: har\n/gm, (_m, sp: string) => `${sp}type: har\n${sp}url: ${readmeEmu.url}\n${sp}api: ${readmeEmu.apiUrl}\n`).replace(/env: HAR_TOKEN/g, 'env: HAR_TEST_TOKEN');
+      const dir = makeProject({ 'gitopsc.config.yaml': cfg, 'services/checkout.yaml': blocks[1]!, 'services/invoice-fn.yaml': blocks[2]! });
+      expect((await cli(dir, 'validate', '--format', 'json')).json.diagnostics).toEqual([]);
+      const r = await cli(dir, 'resolve', '--explain', '--format', 'json');
+      expect(r.json.diagnostics).toEqual([]);
+      expect((r.json.resolved as { service: string; environment: string; tag: string; digest?: string; fileDigest?: string }[]).map((x) => [x.service, x.environment, x.tag, x.digest, x.fileDigest])).toEqual([
+        ['checkout', 'dev', '1.4.1', images['1.4.1']!.digest, undefined],
+        ['checkout', 'prod', '1.4.0', images['1.4.0']!.digest, undefined],
+        ['invoice-fn', 'dev', '3.1.0', sha256(zip), sha256(zip)],
+        ['invoice-fn', 'prod', '3.1.0', sha256(zip), sha256(zip)],
+      ]);
+      const explain = r.json.explain as Explain;
+      const fn = explain.find((b) => b.service === 'invoice-fn' && b.environment === 'dev')!;
+      expect(fn.candidates.map((c) => [c.tag, c.reason])).toEqual([
+        ['3.1.0', `selected (time from HAR createdAt ${new Date(day(4)).toISOString()})`],
+        ['3.0.0', `older than 3.1.0 (time from HAR createdAt ${new Date(day(1)).toISOString()})`],
+        ['3.2.0', 'no file named function.zip'],
+      ]);
+      const rendered = await cli(dir, 'render', '--format', 'json');
+      expect(rendered.json.diagnostics).toEqual([]);
+      const host = readmeEmu.url.replace('http://', '');
+      expect(readFileSync(join(dir, 'rendered/prod/checkout/deployment.yaml'), 'utf8')).toContain(`image: "${host}/acct123/docker-prod/payments/checkout:1.4.0@${images['1.4.0']!.digest}"`);
+      const fnJson = JSON.parse(readFileSync(join(dir, 'rendered/prod/invoice-fn/function.json'), 'utf8')) as { Code: { S3Bucket: string; S3Key: string } };
+      expect(fnJson.Code).toEqual({ S3Bucket: 'acme-artifacts', S3Key: `invoice-fn/3.1.0/${sha256(zip)}.zip` });
+      const a = await cli(dir, 'audit', '--format', 'json');
+      expect(a.code).toBe(0);
+      expect((a.json.audited as { status: string }[]).every((x) => x.status === 'ok')).toBe(true);
+      expect(readmeEmu.violations).toEqual([]);
+    } finally {
+      await readmeEmu.stop();
+    }
+  });
+});

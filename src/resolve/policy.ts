@@ -48,7 +48,8 @@ export function checkPolicy(project: Project, decl: ServiceDecl, entry: LockEntr
       if (r.ok && r.re.test(entry.tag)) v(`tag "${entry.tag}" is denied by /${re}/`);
     }
     if (p.requireScan) {
-      const got = live?.scanStatus;
+      // live: what the registry says now (resolve, audit); else what the lock recorded (render)
+      const got = live ? live.scanStatus : entry.scanStatus;
       if (!got || !p.requireScan.includes(got)) {
         v(`scan verdict ${p.requireScan.join(' or ')} is required but ${got ? `the version's is ${got}` : `registry "${entry.registry}" reports none for this version`}`);
       }

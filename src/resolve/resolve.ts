@@ -106,7 +106,7 @@ export async function resolveProject(project: Project, lock: Lock, providers: Ma
       if (r.entry) {
         next.set(lockKey(u.decl.name, u.env), r.entry);
         const prev = lock.get(lockKey(u.decl.name, u.env));
-        const { fingerprint: _f, created: _c, labels: _l, input: _i, ...pinned } = r.entry;
+        const { fingerprint: _f, created: _c, labels: _l, input: _i, scanStatus: _s, ...pinned } = r.entry;
         resolved.push({
           ...pinned,
           changed: r.changed,
@@ -242,6 +242,7 @@ async function resolveUnit(
   if (version.labels && Object.keys(version.labels).length) entry.labels = version.labels;
   if (input && Object.keys(input).length) entry.input = input;
   if (version.versionId) entry.versionId = version.versionId;
+  if (version.scanStatus) entry.scanStatus = version.scanStatus;
   const diagnostics: Diagnostic[] = [...warnings];
   if ((artifact.format ?? 'image') === 'file' && artifact.file) {
     const file = version.files?.find((f) => f.name === artifact.file);
