@@ -19,7 +19,11 @@ export interface SelectSpec {
   order?: 'asc' | 'desc';
   platform?: string;
   labels?: Record<string, string>;
+  /** har: keep only versions whose scan verdict is listed (`ALLOWED`, `WARN`, `BLOCKED`, `UNKNOWN`) */
+  scan?: ScanStatus[];
 }
+
+export type ScanStatus = 'ALLOWED' | 'WARN' | 'BLOCKED' | 'UNKNOWN';
 
 export interface ArtifactSpec {
   registry: string;
@@ -32,7 +36,7 @@ export interface ArtifactSpec {
 export type EnvRef = { env: string };
 
 export interface RegistryConfig {
-  type: 'oci' | 'static';
+  type: 'oci' | 'static' | 'har';
   url?: string;
   prefix?: string;
   insecure?: boolean;
@@ -41,6 +45,14 @@ export interface RegistryConfig {
   host?: string;
   /** oci only: requests in flight at once */
   concurrency?: number;
+  /** har: the v3 REST API base (default the Harness gateway) */
+  api?: string;
+  /** har: account identifier */
+  account?: string;
+  /** har: registry identifier */
+  registry?: string;
+  org?: string;
+  project?: string;
 }
 
 export interface Policy {
@@ -49,6 +61,8 @@ export interface Policy {
   allowedRegistries?: string[];
   denyTags?: string[];
   requireLabels?: Record<string, string>;
+  /** the selected version's scan verdict must be one of these (har) */
+  requireScan?: ScanStatus[];
 }
 
 export interface EnvironmentConfig {
@@ -95,6 +109,14 @@ export interface VersionInfo {
   platforms?: PlatformInfo[];
   /** format: file: the layers of the artifact */
   files?: FileInfo[];
+  /** where `created` comes from, when a provider knows several sources (har: image or HAR upload time) */
+  createdSource?: string;
+  /** har: the registry's id of this version */
+  versionId?: string;
+  /** har: quarantined versions are never selected */
+  quarantined?: boolean;
+  quarantineReason?: string;
+  scanStatus?: ScanStatus;
 }
 
 /** `spec.kubernetes` (loosely typed: the schema is the authority). */
@@ -122,6 +144,8 @@ export interface PinnedArtifact {
   tag: string;
   digest?: string;
   fileDigest?: string;
+  /** har: the registry's id of the version (traceability) */
+  versionId?: string;
 }
 
 /** A lock entry: one per service and environment. */
@@ -134,4 +158,6 @@ export interface LockEntry extends PinnedArtifact {
   labels?: Record<string, string>;
   /** runtime inputs this entry was resolved with (`<+input>` criteria) */
   input?: Record<string, string>;
+  /** har: the scan verdict when the version was selected (render checks `requireScan` offline) */
+  scanStatus?: ScanStatus;
 }

@@ -181,6 +181,7 @@ export async function compile(source: ProjectSource, opts: CompileOptions): Prom
         tag: entry.tag,
         digest: entry.digest,
         fileDigest: entry.fileDigest,
+        ...(entry.versionId ? { versionId: entry.versionId } : {}),
         image: imageReference(reference, entry.tag, entry.digest),
       });
     }

@@ -47,6 +47,17 @@ export function checkProject(project: Project): Diagnostic[] {
     const selects: [SelectSpec | undefined, (string | number)[]][] = [[s.artifact.select, ['spec', 'artifact', 'select']]];
     for (const [env, o] of Object.entries(s.environments ?? {})) if (o.artifact?.select) selects.push([o.artifact.select, ['spec', 'environments', env, 'artifact', 'select']]);
     for (const [sel, path] of selects) if (sel) out.push(...checkSelect(sel, doc, path, service));
+    // scan verdicts come from HAR: on another registry every version would be dropped
+    for (const [env, o] of [[undefined, undefined] as const, ...Object.entries(s.environments ?? {})]) {
+      const sel = env === undefined ? s.artifact.select : o?.artifact?.select;
+      if (!sel?.scan) continue;
+      const reg = (env === undefined ? undefined : o?.artifact?.registry) ?? s.artifact.registry;
+      const type = project.config.registries?.[reg]?.type;
+      if (type && type !== 'har') {
+        const path = env === undefined ? ['spec', 'artifact', 'select', 'scan'] : ['spec', 'environments', env, 'artifact', 'select', 'scan'];
+        out.push(error('SCHEMA', `select.scan needs a registry of type har (registry "${reg}" is ${type} and reports no scan verdicts)`, { ...at(doc, path, 'key'), service }));
+      }
+    }
     // a Kubernetes target needs an image, in the base and in every override
     if (s.kubernetes) {
       const formats: [unknown, (string | number)[]][] = [[s.artifact.format, ['spec', 'artifact', 'format']]];

@@ -82,6 +82,13 @@ export async function main(argv: readonly string[], io: Io = { stdout: (t) => pr
       result = await (await import('./commands/resolve.js')).run(ctx(), o);
     });
   program
+    .command('audit')
+    .description('re-check every locked version against its registry (quarantine, scan verdicts, policies, vanished or moved tags); writes nothing')
+    .option('--env <env>', 'only this environment (repeatable)', collect)
+    .action(async (o: { env?: string[] }) => {
+      result = await (await import('./commands/audit.js')).run(ctx(), o);
+    });
+  program
     .command('render')
     .description('render from the lock, offline, into <output.dir>/<env>/<service>/')
     .option('--env <env>', 'only this environment (repeatable)', collect)
@@ -120,7 +127,7 @@ export async function main(argv: readonly string[], io: Io = { stdout: (t) => pr
         io.stderr(usageOut.join(''));
         return EXIT.usage;
       }
-      const message = e.code === 'commander.help' ? 'no command given: one of validate, resolve, render, diff, publish, init, schema' : e.message.replace(/^error: /, '');
+      const message = e.code === 'commander.help' ? 'no command given: one of validate, resolve, audit, render, diff, publish, init, schema' : e.message.replace(/^error: /, '');
       result = { diagnostics: [error('USAGE', message)] };
     } else {
       const debug = argv.includes('--debug');

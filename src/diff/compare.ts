@@ -10,6 +10,8 @@ export interface ArtifactVersion {
   tag: string;
   digest?: string;
   image: string;
+  /** har: the registry's version id (publish trailers) */
+  versionId?: string;
 }
 
 export interface ArtifactChange {
@@ -45,7 +47,9 @@ export interface DiffResult {
 const key = (service: string, environment: string): string => `${service}\u0000${environment}`;
 
 function version(a: ResolvedArtifact): ArtifactVersion {
-  return a.digest ? { tag: a.tag, digest: a.digest, image: a.image } : { tag: a.tag, image: a.image };
+  const v: ArtifactVersion = a.digest ? { tag: a.tag, digest: a.digest, image: a.image } : { tag: a.tag, image: a.image };
+  if (a.versionId) v.versionId = a.versionId;
+  return v;
 }
 
 export function compareArtifacts(

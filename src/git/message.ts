@@ -55,6 +55,7 @@ export function trailers(input: MessageInput): string[] {
   if (input.sourceCommit) out.push(`Gitopsc-Source-Commit: ${input.sourceCommit}`);
   for (const a of input.artifacts) {
     if (a.new) out.push(`Gitopsc-Artifact: ${a.service}/${a.environment} ${oneLine(a.new.image)}`);
+    if (a.new?.versionId) out.push(`Gitopsc-Artifact-Version-Id: ${a.service}/${a.environment} ${oneLine(a.new.versionId)}`);
   }
   return out;
 }

@@ -35,6 +35,7 @@ export function serializeState(artifacts: readonly ResolvedArtifact[]): string {
     const e: Record<string, string> = { service: a.service, environment: a.environment, registry: a.registry, package: a.package, tag: a.tag };
     if (a.digest) e.digest = a.digest;
     if (a.fileDigest) e.fileDigest = a.fileDigest;
+    if (a.versionId) e.versionId = a.versionId;
     e.image = a.image;
     return e;
   });

@@ -75,6 +75,8 @@ export function parseLock(doc: LoadedDoc): { lock: Lock; diagnostics: Diagnostic
       };
       if (typeof e.digest === 'string') entry.digest = e.digest;
       if (typeof e.fileDigest === 'string') entry.fileDigest = e.fileDigest;
+      if (typeof e.versionId === 'string') entry.versionId = e.versionId;
+      if (typeof e.scanStatus === 'string' && ['ALLOWED', 'WARN', 'BLOCKED', 'UNKNOWN'].includes(e.scanStatus)) entry.scanStatus = e.scanStatus as LockEntry['scanStatus'];
       if (typeof e.created === 'string') entry.created = e.created;
       if (e.labels && typeof e.labels === 'object') entry.labels = e.labels as Record<string, string>;
       if (e.input && typeof e.input === "object") entry.input = e.input as Record<string, string>;

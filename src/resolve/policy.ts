@@ -3,7 +3,7 @@
  * POLICY_VIOLATION at the service's `artifact` line. Pure.
  */
 import { error, type Diagnostic } from '../diagnostics.js';
-import type { LockEntry, Policy } from '../model.js';
+import type { LockEntry, Policy, VersionInfo } from '../model.js';
 import type { Project, ServiceDecl } from '../project/types.js';
 import { parseVersion, validateRegex } from '../resolve/select/index.js';
 
@@ -17,10 +17,23 @@ export function policiesFor(project: Project, env: string): [string, Policy][] {
   return out;
 }
 
-export function checkPolicy(project: Project, decl: ServiceDecl, entry: LockEntry, artifactPath: (string | number)[]): Diagnostic[] {
+/**
+ * `live` is what the registry says about the version now (har: quarantine, scan verdict), when
+ * the registry reports such facts. A quarantined version is a violation whatever the policies.
+ */
+export function checkPolicy(project: Project, decl: ServiceDecl, entry: LockEntry, artifactPath: (string | number)[], live?: VersionInfo): Diagnostic[] {
   const out: Diagnostic[] = [];
   // positions only when something is reported: computing one may re-read the file
   const where = () => ({ file: decl.file, ...decl.doc.position(artifactPath, 'key'), service: decl.name, environment: entry.environment });
+  if (live?.quarantined) {
+    out.push(
+      error(
+        'POLICY_VIOLATION',
+        `${decl.name} (${entry.environment}): the locked version ${entry.package}:${entry.tag} is quarantined in registry "${entry.registry}"${live.quarantineReason ? `: ${live.quarantineReason}` : ' (no reason given)'}; select another version (\`gitopsc resolve --update ${decl.name}\`)`,
+        where(),
+      ),
+    );
+  }
   for (const [name, p] of policiesFor(project, entry.environment)) {
     const v = (msg: string) => out.push(error('POLICY_VIOLATION', `policy "${name}": ${msg} (${entry.package}:${entry.tag} in ${entry.environment})`, where()));
     if (p.requireDigest && !entry.digest) v('a digest is required but none is known for this version');
@@ -33,6 +46,13 @@ export function checkPolicy(project: Project, decl: ServiceDecl, entry: LockEntr
       const r = validateRegex(re);
       // an invalid one is reported by the semantic check as INVALID_REGEX
       if (r.ok && r.re.test(entry.tag)) v(`tag "${entry.tag}" is denied by /${re}/`);
+    }
+    if (p.requireScan) {
+      // live: what the registry says now (resolve, audit); else what the lock recorded (render)
+      const got = live ? live.scanStatus : entry.scanStatus;
+      if (!got || !p.requireScan.includes(got)) {
+        v(`scan verdict ${p.requireScan.join(' or ')} is required but ${got ? `the version's is ${got}` : `registry "${entry.registry}" reports none for this version`}`);
+      }
     }
     for (const [k, want] of Object.entries(p.requireLabels ?? {})) {
       const got = entry.labels?.[k];

@@ -31,6 +31,8 @@ export interface DescribeNeed {
   platform?: string;
   /** format: file: the file whose layer digest is recorded */
   file?: string;
+  /** label pairs the selection or a policy asks about (har: matched against version metadata) */
+  labelPairs?: [string, string][];
 }
 
 export interface ProviderContext {
@@ -53,6 +55,12 @@ export interface Provider {
   describe(pkg: string, tag: string, need: DescribeNeed): Promise<ProviderResult<VersionInfo>>;
   /** `host[:port][/prefix]/package`, without tag or digest, as rendered in image references. */
   reference(pkg: string): string;
+  /**
+   * What the registry's own listing says about one tag (har: version id, quarantine, scan
+   * verdict), without describing it; undefined when the tag is not listed. Providers whose
+   * listing carries no such facts leave this out.
+   */
+  listed?(pkg: string, tag: string): Promise<ProviderResult<VersionInfo | undefined>>;
   /** Persist what this run learnt (caches); called only after a run that succeeded. */
   flush?(): Promise<void>;
 }

@@ -106,7 +106,7 @@ export async function resolveProject(project: Project, lock: Lock, providers: Ma
       if (r.entry) {
         next.set(lockKey(u.decl.name, u.env), r.entry);
         const prev = lock.get(lockKey(u.decl.name, u.env));
-        const { fingerprint: _f, created: _c, labels: _l, input: _i, ...pinned } = r.entry;
+        const { fingerprint: _f, created: _c, labels: _l, input: _i, scanStatus: _s, ...pinned } = r.entry;
         resolved.push({
           ...pinned,
           changed: r.changed,
@@ -145,7 +145,15 @@ async function resolveUnit(
     existing.fingerprint === fp &&
     !wantsUpdate(opts.update, service) &&
     (!runtime || Object.keys(given).length === 0 || sameRecord(existing.input, given));
+  const provider = providers.get(artifact.registry);
   if (fresh && !opts.explain) {
+    // A registry that knows approval state (har) is asked again: a locked version may have been
+    // quarantined, or its scan verdict changed, since it was selected.
+    if (provider?.listed) {
+      const live = await provider.listed(existing.package, existing.tag);
+      if (!live.ok) return { changed: false, diagnostics: [{ ...error(live.failure.code, `${service} (${env}): ${live.failure.message}`, at(eff.artifactPath)), severity: live.failure.severity ?? 'error' } as Diagnostic] };
+      return { entry: existing, changed: false, diagnostics: checkPolicy(project, decl, existing, eff.artifactPath, live.value ?? { tag: existing.tag }) };
+    }
     return { entry: existing, changed: false, diagnostics: checkPolicy(project, decl, existing, eff.artifactPath) };
   }
 
@@ -160,7 +168,6 @@ async function resolveUnit(
     if (select.range && INPUT_RE.test(select.range) && effective.range !== undefined) input.range = effective.range;
   }
 
-  const provider = providers.get(artifact.registry);
   if (!provider) return { changed: false, diagnostics: [] }; // UNKNOWN_REGISTRY is reported by the semantic check
   const fail = (f: ProviderFailure) =>
     ({ changed: false, diagnostics: [{ ...error(f.code, `${service} (${env}): ${f.message}`, at(eff.artifactPath)), severity: f.severity ?? 'error' } as Diagnostic] });
@@ -171,11 +178,14 @@ async function resolveUnit(
 
   const pre = prefilter(tags.value, effective);
   const policyLabels = policiesFor(project, env).some(([, p]) => p.requireLabels);
+  const labelPairs: [string, string][] = [...Object.entries(effective.labels ?? {}), ...policiesFor(project, env).flatMap(([, p]) => Object.entries(p.requireLabels ?? {}))];
+  // har generic packages: versions without the named file are dropped (with a reason), not fatal
+  const fileFilter = project.config.registries?.[artifact.registry]?.type === 'har' && (artifact.format ?? 'image') === 'file' && artifact.file ? artifact.file : undefined;
   const platform = effective.platform;
   const strategy = effective.strategy ?? 'semver';
   // exact and digest need the tag's digest before choosing (a pinned digest is compared): one HEAD
   // (policies read labels of the chosen version only: they never change the selection)
-  const filterMeta = needsMetadata(effective);
+  const filterMeta = needsMetadata(effective) || fileFilter !== undefined;
   const needMeta = filterMeta || ((strategy === 'exact' || strategy === 'digest') && pre.kept.length <= 1);
   let candidates: VersionInfo[] = [];
   if (needMeta) {
@@ -185,7 +195,7 @@ async function resolveUnit(
     const all = strategy === 'newest-build' || opts.explain;
     const batch = all ? pre.kept.length : 8;
     for (let i = 0; i < pre.kept.length; i += batch) {
-      const described = await Promise.all(pre.kept.slice(i, i + batch).map((t) => provider.describe(artifact.package, t, { metadata: filterMeta || Boolean(policyLabels), platform, file: artifact.file })));
+      const described = await Promise.all(pre.kept.slice(i, i + batch).map((t) => provider.describe(artifact.package, t, { metadata: filterMeta || Boolean(policyLabels), platform, file: artifact.file, labelPairs })));
       for (const d of described) {
         if (!d.ok) {
           if (d.failure.code === 'TAG_NOT_FOUND') continue; // deleted between listing and fetching
@@ -193,12 +203,19 @@ async function resolveUnit(
         }
         candidates.push(d.value);
       }
-      if (!all && choose(candidates, effective, { pkg: artifact.package }).ok) break;
+      if (!all && choose(candidates, effective, { pkg: artifact.package, ...(fileFilter ? { file: fileFilter } : {}) }).ok) break;
+    }
+  } else if (provider.listed) {
+    // approval state (quarantine, scan verdict) comes with the listing: no describe needed
+    for (const tag of pre.kept) {
+      const l = await provider.listed(artifact.package, tag);
+      if (!l.ok) return fail(l.failure);
+      candidates.push(l.value ?? { tag });
     }
   } else {
     candidates = pre.kept.map((tag) => ({ tag }));
   }
-  const outcome = choose(candidates, effective, { pkg: artifact.package, prefilter: pre });
+  const outcome = choose(candidates, effective, { pkg: artifact.package, prefilter: pre, ...(fileFilter ? { file: fileFilter } : {}) });
   const explainBlock: ExplainBlock | undefined = opts.explain
     ? { service, environment: env, package: artifact.package, candidates: outcome.explain, result: outcome.ok ? outcome.version.tag : undefined }
     : undefined;
@@ -207,7 +224,7 @@ async function resolveUnit(
   }
   let version = outcome.version;
   if (!needMeta || version.digest === undefined) {
-    const d = await provider.describe(artifact.package, version.tag, { metadata: Boolean(policyLabels), platform, file: artifact.file });
+    const d = await provider.describe(artifact.package, version.tag, { metadata: Boolean(policyLabels), platform, file: artifact.file, labelPairs });
     if (!d.ok) return fail(d.failure);
     version = { ...d.value, ...version, digest: d.value.digest, files: d.value.files };
   }
@@ -224,6 +241,8 @@ async function resolveUnit(
   if (version.created) entry.created = version.created;
   if (version.labels && Object.keys(version.labels).length) entry.labels = version.labels;
   if (input && Object.keys(input).length) entry.input = input;
+  if (version.versionId) entry.versionId = version.versionId;
+  if (version.scanStatus) entry.scanStatus = version.scanStatus;
   const diagnostics: Diagnostic[] = [...warnings];
   if ((artifact.format ?? 'image') === 'file' && artifact.file) {
     const file = version.files?.find((f) => f.name === artifact.file);
@@ -234,9 +253,11 @@ async function resolveUnit(
   }
   if (fresh) {
     // --explain alone never changes the lock: it shows what a fresh selection would see
-    return { entry: existing, changed: false, diagnostics: [...diagnostics, ...checkPolicy(project, decl, existing, eff.artifactPath)], explain: explainBlock };
+    const live = provider.listed ? await provider.listed(existing.package, existing.tag) : undefined;
+    const liveInfo = live?.ok ? (live.value ?? { tag: existing.tag }) : undefined;
+    return { entry: existing, changed: false, diagnostics: [...diagnostics, ...checkPolicy(project, decl, existing, eff.artifactPath, liveInfo)], explain: explainBlock };
   }
-  diagnostics.push(...checkPolicy(project, decl, entry, eff.artifactPath));
+  diagnostics.push(...checkPolicy(project, decl, entry, eff.artifactPath, provider.listed ? version : undefined));
   const same = existing && existing.tag === entry.tag && existing.digest === entry.digest && existing.fileDigest === entry.fileDigest;
   return { entry, changed: !same, diagnostics, explain: explainBlock };
 }

@@ -145,7 +145,10 @@ function toDiagnostic(e: ErrorObject, doc: LoadedDoc): Diagnostic {
       return at(path, 'key', `${p}: \`${String(params.property)}\` also needs \`${String(params.missingProperty)}\``);
     case 'discriminator': {
       const tag = String(params.tag ?? 'type');
-      return at([...path, tag], params.error === 'tag' ? 'key' : 'value', `${pathToString([...path, tag])} must be one of ${discriminatorValues(parent).join(', ')}`);
+      const values = discriminatorValues(parent);
+      const value = (e.data as Record<string, unknown> | null)?.[tag];
+      const guess = typeof value === 'string' ? didYouMean(value, values) : undefined;
+      return at([...path, tag], params.error === 'tag' ? 'key' : 'value', `${pathToString([...path, tag])} must be one of ${values.join(', ')}`, guess ? `did you mean \`${guess}\`?` : undefined);
     }
     case 'oneOf':
     case 'anyOf':
@@ -160,7 +163,7 @@ function discriminatorValues(parent: unknown): string[] {
   const tag = ((parent as { discriminator?: { propertyName?: string } }).discriminator?.propertyName) ?? 'type';
   const branches = ((parent as { oneOf?: unknown[] }).oneOf ?? []) as { properties?: Record<string, { const?: string }> }[];
   const values = branches.map((b) => b.properties?.[tag]?.const).filter((v): v is string => typeof v === 'string');
-  return values.length > 0 ? values : ['oci', 'static'];
+  return values.length > 0 ? values : ['oci', 'static', 'har'];
 }
 
 function gotText(value: unknown): string {

@@ -168,7 +168,7 @@ export function checkConfigFields(doc: LoadedDoc): Diagnostic[] {
   const regs = doc.data.registries;
   if (isObj(regs)) {
     for (const [name, r] of Object.entries(regs)) {
-      if (!isObj(r) || r.type !== 'oci') continue;
+      if (!isObj(r) || (r.type !== 'oci' && r.type !== 'har')) continue;
       if (typeof r.url === 'string' && /^http:\/\//i.test(r.url) && r.insecure !== true) {
         let host: string;
         try {

@@ -22,7 +22,7 @@ export interface ResolveOptions {
   explain?: boolean;
 }
 
-async function providersFor(ctx: CommandContext, root: string, project: Project, used: Set<string>): Promise<Map<string, Provider>> {
+export async function providersFor(ctx: CommandContext, root: string, project: Project, used: Set<string>): Promise<Map<string, Provider>> {
   const out = new Map<string, Provider>();
   for (const [name, config] of Object.entries(project.config.registries ?? {})) {
     if (!used.has(name)) continue;

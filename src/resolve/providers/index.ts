@@ -8,4 +8,5 @@ import type { ProviderKind } from '../provider.js';
 export const PROVIDERS: Record<RegistryConfig['type'], () => Promise<ProviderKind>> = {
   static: async () => (await import('./static/index.js')).staticProvider,
   oci: async () => (await import('./oci/index.js')).oci,
+  har: async () => (await import('./har/index.js')).har,
 };

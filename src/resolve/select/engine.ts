@@ -67,6 +67,8 @@ export interface ChooseContext {
   pkg?: string;
   /** the prefilter run over the full tag list: its counts and dropped tags go into the outcome */
   prefilter?: PrefilterResult;
+  /** format: file: described versions (those with `files`) without this file are dropped */
+  file?: string;
 }
 
 // The OCI tag grammar, plus `+` so that generic artifact versions (static catalogs, generic
@@ -91,6 +93,7 @@ interface Compiled {
   order: 'asc' | 'desc';
   platform?: Platform;
   labels: [string, string][];
+  scan?: string[];
   tag?: string;
   digest?: string;
 }
@@ -159,6 +162,7 @@ function compile(select: SelectSpec): { compiled?: Compiled; problems: SelectPro
       order: select.order ?? 'asc',
       ...(platform ? { platform } : {}),
       labels: Object.entries(select.labels ?? {}).sort(([a], [b]) => compareBytes(a, b)),
+      ...(select.scan?.length ? { scan: [...select.scan] } : {}),
       ...(select.tag !== undefined ? { tag: select.tag } : {}),
       ...(select.digest !== undefined ? { digest: select.digest } : {}),
     },
@@ -347,10 +351,15 @@ function describeCriteria(c: Compiled): string {
   if (c.regexSrc !== undefined) s += ` with regex /${c.regexSrc}/`;
   if (c.platform) s += ` on ${c.platform.text}`;
   if (c.labels.length) s += ` with labels ${c.labels.map(([k, v]) => `${k}=${v}`).join(',')}`;
+  if (c.scan) s += ` with scan ${c.scan.join('|')}`;
   return s;
 }
 
 interface ChooseCounts {
+  /** quarantined versions: tag and reason */
+  quarantined?: [string, string | undefined][];
+  scan?: number;
+  file?: number;
   platform?: number;
   labels?: number;
   timed?: number;
@@ -366,6 +375,13 @@ function noCandidatesMessage(pkg: string, c: Compiled, s: PrefilterStats, counts
     parts.push(`${s.kept} in range`);
     if (s.prereleaseDropped) parts.push(`${s.prereleaseDropped} prerelease${s.prereleaseDropped === 1 ? '' : 's'} excluded`);
   }
+  if (counts.quarantined?.length) {
+    const q = counts.quarantined;
+    const shown = q.slice(0, 3).map(([t, r]) => `${t}${r ? `: ${r}` : ''}`).join('; ');
+    parts.push(`${q.length} quarantined (${shown}${q.length > 3 ? '; ...' : ''})`);
+  }
+  if (counts.scan !== undefined) parts.push(`${counts.scan} with scan ${c.scan?.join('|') ?? ''}`);
+  if (counts.file !== undefined) parts.push(`${counts.file} with the file`);
   if (counts.platform !== undefined) parts.push(`${counts.platform} for ${c.platform?.text ?? ''}`);
   if (counts.labels !== undefined) parts.push(`${counts.labels} with the labels`);
   if (counts.timed !== undefined) parts.push(`${counts.timed} with a creation time`);
@@ -403,6 +419,26 @@ export function choose(candidates: readonly VersionInfo[], select: SelectSpec, c
     const v = byTag.get(tag) as VersionInfo;
     const r = classify(tag, c);
     let key = r.key;
+    if (v.quarantined) {
+      dropped.push({ tag, kept: false, reason: `quarantined${v.quarantineReason ? `: ${v.quarantineReason}` : ''}` });
+      (counts.quarantined ??= []).push([tag, v.quarantineReason]);
+      continue;
+    }
+    if (c.scan) {
+      if (!v.scanStatus || !c.scan.includes(v.scanStatus)) {
+        dropped.push({ tag, kept: false, reason: v.scanStatus ? `scan ${v.scanStatus} not in ${c.scan.join('|')}` : 'no scan verdict' });
+        continue;
+      }
+      counts.scan = (counts.scan ?? 0) + 1;
+    }
+    if (ctx.file !== undefined && v.files) {
+      const want = ctx.file;
+      if (!v.files.some((f) => f.name === want)) {
+        dropped.push({ tag, kept: false, reason: `no file named ${want}` });
+        continue;
+      }
+      counts.file = (counts.file ?? 0) + 1;
+    }
     if (c.platform) {
       const want = c.platform;
       if (!(v.platforms ?? []).some((p) => platformMatches(want, p))) {
@@ -432,6 +468,8 @@ export function choose(candidates: readonly VersionInfo[], select: SelectSpec, c
     }
     survivors.push({ tag, key, v });
   }
+  if (c.scan && counts.scan === undefined) counts.scan = 0;
+  if (ctx.file !== undefined && counts.file === undefined && byTag.size > 0 && [...byTag.values()].some((v) => v.files)) counts.file = 0;
   if (c.platform && counts.platform === undefined) counts.platform = 0;
   if (c.labels.length && counts.labels === undefined) counts.labels = 0;
   if (untimed > 0) counts.timed = timed;
@@ -452,10 +490,14 @@ export function choose(candidates: readonly VersionInfo[], select: SelectSpec, c
     return { ok: false, code: 'NO_CANDIDATES', message: noCandidatesMessage(pkg, c, stats, counts), explain: dropped };
   }
 
+  // newest-build: say which time each version was ranked by when the provider knows several
+  const timeNote = (v: VersionInfo): string => (c.strategy === 'newest-build' && v.createdSource ? ` (time from ${v.createdSource}${v.created ? ` ${v.created}` : ''})` : '');
   const ranked: TraceEntry[] = survivors.map((s, i) => ({
     tag: s.tag,
     kept: i === 0,
-    reason: i === 0 ? 'selected' : c.order === 'desc' && (c.strategy === 'alphabetical' || c.strategy === 'numerical') ? `higher than ${best.tag} (order desc)` : c.strategy === 'newest-build' ? `older than ${best.tag}` : `lower than ${best.tag}`,
+    reason:
+      (i === 0 ? 'selected' : c.order === 'desc' && (c.strategy === 'alphabetical' || c.strategy === 'numerical') ? `higher than ${best.tag} (order desc)` : c.strategy === 'newest-build' ? `older than ${best.tag}` : `lower than ${best.tag}`) +
+      timeNote(s.v),
   }));
   const explain = [...ranked, ...dropped];
 

@@ -1,0 +1,99 @@
+/**
+ * `gitopsc audit`: re-check every locked version against its registry, without selecting
+ * anything. A version quarantined since it was locked, a scan verdict a policy no longer
+ * accepts, or a locked tag that vanished or moved is reported, naming the service and
+ * environment. Provider calls are the only I/O.
+ */
+import { error, type Diagnostic } from '../diagnostics.js';
+import type { ScanStatus } from '../model.js';
+import { effectiveService } from '../project/effective.js';
+import type { Project } from '../project/types.js';
+import type { Provider } from './provider.js';
+import { lockKey, type Lock } from './lock.js';
+import { checkPolicy } from './policy.js';
+
+export interface AuditRow {
+  service: string;
+  environment: string;
+  registry: string;
+  package: string;
+  tag: string;
+  digest?: string;
+  versionId?: string;
+  /** ok: nothing to report; violation: a policy or quarantine finding; missing: no lock entry; gone: the version no longer exists; error: the registry failed */
+  status: 'ok' | 'violation' | 'missing' | 'gone' | 'error';
+  quarantined?: boolean;
+  quarantineReason?: string;
+  scanStatus?: ScanStatus;
+}
+
+export interface AuditOutcome {
+  rows: AuditRow[];
+  diagnostics: Diagnostic[];
+}
+
+export async function auditLock(project: Project, lock: Lock, providers: Map<string, Provider>, opts: { envs?: string[] } = {}): Promise<AuditOutcome> {
+  const envs = project.environments.filter((e) => !opts.envs || opts.envs.includes(e.name));
+  const units = project.services.flatMap((decl) => envs.map((e) => ({ decl, env: e.name })));
+  const results = await Promise.all(
+    units.map(async ({ decl, env }): Promise<{ row?: AuditRow; diagnostics: Diagnostic[] }> => {
+      const eff = effectiveService(decl, env);
+      const at = () => ({ file: decl.file, ...decl.doc.position(eff.artifactPath, 'key'), service: decl.name, environment: env });
+      const entry = lock.get(lockKey(decl.name, env));
+      if (!entry) {
+        return { diagnostics: [error('LOCK_STALE', `${decl.name} (${env}): no lock entry to audit; run \`gitopsc resolve\``, at())] };
+      }
+      const row: AuditRow = {
+        service: decl.name,
+        environment: env,
+        registry: entry.registry,
+        package: entry.package,
+        tag: entry.tag,
+        ...(entry.digest ? { digest: entry.digest } : {}),
+        ...(entry.versionId ? { versionId: entry.versionId } : {}),
+        status: 'ok',
+      };
+      const provider = providers.get(entry.registry);
+      if (!provider) {
+        row.status = 'error';
+        return { row, diagnostics: [error('UNKNOWN_REGISTRY', `${decl.name} (${env}): the lock names registry "${entry.registry}", which is not declared`, at())] };
+      }
+      const failed = (code: Diagnostic['code'], message: string, status: AuditRow['status']) => {
+        row.status = status;
+        return { row, diagnostics: [error(code, `${decl.name} (${env}): ${message}`, at())] };
+      };
+      let diagnostics: Diagnostic[];
+      if (provider.listed) {
+        const l = await provider.listed(entry.package, entry.tag);
+        if (!l.ok) return failed(l.failure.code, l.failure.message, 'error');
+        if (!l.value) return failed('TAG_NOT_FOUND', `the locked version ${entry.package}:${entry.tag} no longer exists in registry "${entry.registry}"`, 'gone');
+        const live = l.value;
+        if (live.quarantined) {
+          row.quarantined = true;
+          if (live.quarantineReason) row.quarantineReason = live.quarantineReason;
+        }
+        if (live.scanStatus) row.scanStatus = live.scanStatus;
+        if (entry.versionId && live.versionId && live.versionId !== entry.versionId) {
+          return failed('DIGEST_MISMATCH', `the locked version ${entry.package}:${entry.tag} was replaced in registry "${entry.registry}" (version id ${entry.versionId} is now ${live.versionId})`, 'violation');
+        }
+        diagnostics = checkPolicy(project, decl, entry, eff.artifactPath, live);
+      } else {
+        const platform = eff.artifact.select?.platform;
+        const d = await provider.describe(entry.package, entry.tag, { metadata: false, ...(platform ? { platform } : {}) });
+        if (!d.ok) {
+          if (d.failure.code === 'TAG_NOT_FOUND') return failed('TAG_NOT_FOUND', `the locked version ${entry.package}:${entry.tag} no longer exists in registry "${entry.registry}"`, 'gone');
+          return failed(d.failure.code, d.failure.message, 'error');
+        }
+        if (entry.digest && d.value.digest && d.value.digest !== entry.digest) {
+          return failed('DIGEST_MISMATCH', `tag ${entry.tag} of ${entry.package} now points at ${d.value.digest}, but the lock has ${entry.digest}`, 'violation');
+        }
+        diagnostics = checkPolicy(project, decl, entry, eff.artifactPath);
+      }
+      if (diagnostics.length) row.status = 'violation';
+      return { row, diagnostics };
+    }),
+  );
+  const rows = results.flatMap((r) => (r.row ? [r.row] : []));
+  rows.sort((a, b) => (a.service < b.service ? -1 : a.service > b.service ? 1 : a.environment < b.environment ? -1 : a.environment > b.environment ? 1 : 0));
+  return { rows, diagnostics: results.flatMap((r) => r.diagnostics) };
+}
