@@ -83,7 +83,7 @@ describe('credentials in a registry URL', () => {
     expectHidden(cacheBytes(dir), secret);
   });
 
-  it.each(CASES)('JS config with the URL from the environment %s: SCHEMA, redacted in every format, no request', async (url, secret) => {
+  it.each(CASES)('JS config with the URL from the environment %s: SCHEMA, redacted in every format and command', async (url, secret) => {
     const dir = makeProject({
       'gitopsc.config.mjs': `export default { registries: { hub: { type: 'oci', url: process.env.GITOPSC_TEST_REG_URL } } };\n`,
       'services/web.yaml': service,
