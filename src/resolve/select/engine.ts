@@ -190,7 +190,9 @@ const NONE: Key = { kind: 'none' };
 
 /** The name-only steps for one tag. */
 function classify(tag: string, c: Compiled): Classified {
-  if (!isValidTag(tag)) return { ok: false, parsed: false, reason: 'not a valid tag', key: NONE };
+  // a negative number is a version of a generic artifact (static catalogs), as Flux reads it
+  const negativeNumber = c.strategy === 'numerical' && tag.startsWith('-') && isValidTag(tag.slice(1)) && parseDecimal(tag) !== undefined;
+  if (!isValidTag(tag) && !negativeNumber) return { ok: false, parsed: false, reason: 'not a valid tag', key: NONE };
   for (const ig of c.ignore) {
     if (ig.re.test(tag)) return { ok: false, parsed: false, reason: `ignored by /${ig.src}/`, key: NONE };
   }
