@@ -198,9 +198,10 @@ function classify(tag: string, c: Compiled): Classified {
   }
   let sortKey = tag;
   if (c.regex) {
-    const m = c.regex.exec(tag);
+    // groups only when extract needs them: a plain test is the cheaper, DFA-only path
+    const m = c.extract ? c.regex.exec(tag) : c.regex.test(tag);
     if (!m) return { ok: false, parsed: false, reason: 'does not match regex', key: NONE };
-    if (c.extract) sortKey = expandTemplate(c.extract, m);
+    if (c.extract && typeof m === 'object') sortKey = expandTemplate(c.extract, m);
   }
   switch (c.strategy) {
     case 'semver': {
