@@ -2,7 +2,7 @@
  * Tag regexes with Go RE2 syntax and semantics (what Flux and Argo CD users write), unanchored,
  * evaluated in time linear in the tag's length by re2js (a pure JavaScript port of RE2): a
  * catastrophic pattern such as `^(a+)+$` cannot stall a run. Constructs RE2 refuses
- * (backreferences, lookaround, `\\Z`, ...) are invalid. `(?P<name>` and `(?<name>` both name a group.
+ * (backreferences, lookaround, `\Z`, ...) are invalid. `(?P<name>` and `(?<name>` both name a group.
  * `extract` templates follow Go `Regexp.Expand`: `$1`, `$name`, `${name}`, `$$`; `$name` takes the
  * longest run of `[A-Za-z0-9_]`, so `$1x` names group `1x` -- which validateExtract reports as unknown.
  */
