@@ -40,6 +40,7 @@ const cases: Case[] = [
   { name: 'negative replicas', edit: (f) => web(f, 'replicas: 2', 'replicas: -1'), exit: 1, want: [['SCHEMA', 'services/web.yaml', 11]] },
   { name: 'unknown registry', edit: (f) => web(f, 'registry: local', 'registry: locl'), exit: 1, want: [['UNKNOWN_REGISTRY', 'services/web.yaml', 7]] },
   { name: 'invalid range', edit: (f) => web(f, 'range: "^1.2"', 'range: "^1.x.y.z"'), exit: 1, want: [['INVALID_RANGE', 'services/web.yaml', 9]] },
+  { name: 'hyphen range touching || (Masterminds refuses it)', edit: (f) => web(f, 'range: "^1.2"', 'range: "1.0.0 - 2.0.0||3.0.0"'), exit: 1, want: [['INVALID_RANGE', 'services/web.yaml', 9]] },
   { name: 'unsatisfiable range', edit: (f) => web(f, 'range: "^1.2"', 'range: ">2 <1"'), exit: 1, want: [['INVALID_RANGE', 'services/web.yaml', 9]] },
   { name: 'invalid regex', edit: (f) => web(f, '{ strategy: semver, range: "^1.2" }', '{ strategy: alphabetical, regex: "([a-z" }'), exit: 1, want: [['INVALID_REGEX', 'services/web.yaml', 9]] },
   { name: 'regex backreference (RE2 has none)', edit: (f) => web(f, '{ strategy: semver, range: "^1.2" }', '{ strategy: alphabetical, regex: "^(a)\\\\1$" }'), exit: 1, want: [['INVALID_REGEX', 'services/web.yaml', 9]] },

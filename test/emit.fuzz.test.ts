@@ -24,6 +24,8 @@ const ATOMS = ['yes', 'No', 'ON', 'off', 'y', 'n', 'true', 'null', '~', '', ' ',
   // classes other readers refuse or read differently: DEL, C1 controls (NEL among them), line and
   // paragraph separators, non-characters, a lone surrogate, and keys/values past 1024 characters
   '\u007f', '\u0080', '\u009b', '\u009f', '\u2029', '\ufffe', '\uffff'];
+// numbers whose shortest form has an exponent: YAML 1.1 floats need a dot (`1.0e+21`)
+const NUMBERS = [1e21, -1e21, 1.5e300, 1e-7, -2.5e-8, 2 ** 70, 5e-324];
 const LONG = ['k'.repeat(1030), 'é'.repeat(520), '\u0085'.repeat(200), 'x'.repeat(1010)];
 
 function str(r: () => number): string {
@@ -42,7 +44,7 @@ function value(r: () => number, depth: number): unknown {
     const y = r();
     if (y < 0.7) return str(r);
     if (y < 0.8) return Math.floor(r() * 2000) - 1000;
-    if (y < 0.85) return Math.round(r() * 1e4) / 100;
+    if (y < 0.85) return r() < 0.8 ? Math.round(r() * 1e4) / 100 : NUMBERS[Math.floor(r() * NUMBERS.length)]!;
     if (y < 0.9) return r() < 0.5;
     return null;
   }
@@ -112,6 +114,7 @@ describe('emitYaml fuzz', () => {
   it('escapes what other readers refuse, and writes long keys as explicit keys', () => {
     expect(emitYaml({ a: 'x\u007fy\u0085z\u009f\u2028\ufffe\uffff' })).toBe('a: "x\\u007fy\\u0085z\\u009f\\u2028\\ufffe\\uffff"\n');
     // lone surrogates: U+FFFD, as UTF-8 output would hold anyway (libyaml refuses their escapes)
+    expect(emitYaml({ nums: [1e21, 1.5e-7, 12.5, -0] })).toBe('nums:\n  - 1.0e+21\n  - 1.5e-7\n  - 12.5\n  - 0\n');
     expect(emitYaml({ a: 'x\ud800y\udc00', b: '😀' })).toBe('a: "x\ufffdy\ufffd"\nb: "😀"\n');
     const long = 'k'.repeat(1100);
     expect(emitYaml({ [long]: 1, b: { [long]: [1] } })).toBe(`b:\n  ? ${long}\n  :\n    - 1\n? "${long}"\n: 1\n`.replace(`? ${long}`, `? "${long}"`));

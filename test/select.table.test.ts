@@ -14,7 +14,7 @@ interface Case {
   select: SelectSpec;
   want?: string;
   wantDigest?: string;
-  code?: 'NO_CANDIDATES' | 'TAG_NOT_FOUND' | 'DIGEST_MISMATCH';
+  code?: 'NO_CANDIDATES' | 'TAG_NOT_FOUND' | 'DIGEST_MISMATCH' | 'INVALID_RANGE';
   /** substring or exact (string starting with '=') of the message */
   msg?: string;
 }
@@ -83,7 +83,22 @@ const cases: Case[] = [
   { name: 'uppercase V is not semver', tags: ['V2.0.0', '1.0.0'], select: {}, want: '1.0.0' },
   { name: 'latest is never special', tags: ['latest', '1.0.0', 'main'], select: {}, want: '1.0.0' },
   { name: 'leading-zero numeric prerelease is not semver', tags: ['1.0.0-rc.01', '0.9.0'], select: { range: '>=0.0.0-0' }, want: '0.9.0' },
-  { name: 'majors beyond 2^64 compare exactly', tags: ['99999999999999999999.0.0', '99999999999999999998.0.0'], select: {}, want: '99999999999999999999.0.0' },
+  // ---- numbers beyond uint64: Masterminds (Flux, Argo CD, Kargo) skips such tags and refuses such ranges
+  { name: 'a major of 2^64-1 is a version', tags: ['18446744073709551615.0.0', '18446744073709551614.9.9'], select: {}, want: '18446744073709551615.0.0' },
+  { name: 'a major above 2^64-1 is skipped', tags: ['99999999999999999999.0.0', '18446744073709551616.0.0', '1.0.0'], select: {}, want: '1.0.0' },
+  { name: 'a minor or patch above 2^64-1 is skipped', tags: ['1.18446744073709551616.0', '1.0.18446744073709551616', '1.0.0'], select: { range: '^1' }, want: '1.0.0' },
+  { name: 'a range number above 2^64-1 is refused', tags: ['1.0.0'], select: { range: '>=18446744073709551616' }, code: 'INVALID_RANGE', msg: 'above 2^64-1' },
+  { name: 'a range number of 2^64-1 is read', tags: ['18446744073709551615.0.0', '1.0.0'], select: { range: '>=18446744073709551615.0.0' }, want: '18446744073709551615.0.0' },
+  // ---- hyphen ranges that Masterminds reads apart (its rewrite takes "|" into a version and glues
+  // a hyphen range to a comparator before it): refused, with the spelling that works
+  { name: 'hyphen range before || without a space is refused', tags: ['1.5.0', '3.0.0'], select: { range: '1.0.0 - 2.0.0||3.0.0' }, code: 'INVALID_RANGE', msg: 'next to "||"' },
+  { name: 'hyphen range after || without a space is refused', tags: ['1.5.0', '3.0.0'], select: { range: '3.0.0||1.0.0 - 2.0.0' }, code: 'INVALID_RANGE', msg: 'next to "||"' },
+  { name: 'hyphen range with spaces around || is read', tags: ['1.5.0', '2.5.0', '3.0.0'], select: { range: '1.0.0 - 2.0.0 || 3.0.0' }, want: '3.0.0' },
+  { name: 'hyphen range with a space on its side of || is read', tags: ['1.5.0', '2.5.0'], select: { range: '3.0.0|| 1.0.0 - 2.0.0' }, want: '1.5.0' },
+  { name: 'hyphen range after a space-separated comparator is refused', tags: ['1.3.0'], select: { range: '>=1.0.0 1.2.0 - 1.4.0' }, code: 'INVALID_RANGE', msg: 'separate them with a comma' },
+  { name: 'hyphen range after a comma-separated comparator is read', tags: ['1.3.0', '1.5.0', '1.1.0'], select: { range: '>=1.0.0, 1.2.0 - 1.4.0' }, want: '1.3.0' },
+  { name: 'comparator after a hyphen range, space-separated, is read', tags: ['1.3.0', '1.3.5', '1.4.0'], select: { range: '1.2.0 - 1.4.0 <1.3.5' }, want: '1.3.0' },
+  { name: 'two space-separated hyphen ranges are read', tags: ['1.3.0', '1.5.0', '1.6.0'], select: { range: '1.0.0 - 1.5.0 1.3.0 - 2.0.0' }, want: '1.5.0' },
   { name: 'prerelease include lets all prereleases through', tags: ['1.0.0', '1.1.0-rc.1'], select: { range: '^1.0.0', prerelease: 'include' }, want: '1.1.0-rc.1' },
   { name: 'prerelease include still applies the range', tags: ['1.0.0', '2.0.0-rc.1'], select: { range: '^1.0.0', prerelease: 'include' }, want: '1.0.0' },
   { name: 'prerelease exclude wins over a -0 range', tags: ['1.2.0', '1.2.5', '1.3.0-rc.1'], select: { range: '^1.2.0-0', prerelease: 'exclude' }, want: '1.2.5' },
@@ -120,12 +135,17 @@ const cases: Case[] = [
   // ---- numerical
   { name: 'numerical beyond 2^53 is exact', tags: ['9007199254740993', '9007199254740992'], select: { strategy: 'numerical' }, want: '9007199254740993' },
   { name: 'numerical beyond 2^53, other order of magnitude', tags: ['90071992547409930', '9007199254740993'], select: { strategy: 'numerical' }, want: '90071992547409930' },
-  { name: 'a tag cannot start with "-" (OCI grammar)', tags: ['-5', '3'], select: { strategy: 'numerical' }, want: '3' },
+  { name: 'a negative number is a number, as Flux parses it (ParseFloat)', tags: ['-90.29', '-100', 'x'], select: { strategy: 'numerical' }, want: '-90.29' },
+  { name: 'a negative number loses to a positive one', tags: ['-5', '3'], select: { strategy: 'numerical' }, want: '3' },
+  { name: 'numerical desc picks the most negative', tags: ['-5', '-30', '3'], select: { strategy: 'numerical', order: 'desc' }, want: '-30' },
+  { name: 'a tag starting with "-" is still not a tag for other strategies', tags: ['-5', 'a'], select: { strategy: 'alphabetical', order: 'desc' }, want: 'a' },
+  { name: 'numerical reads exponents and bare fractions as ParseFloat does', tags: ['1e3', '999.5', '.5', '5.', '2E-1'], select: { strategy: 'numerical' }, want: '1e3' },
+  { name: 'numerical exponents compare exactly', tags: ['1.5e2', '149.99', '1.5E+2x'], select: { strategy: 'numerical' }, want: '1.5e2' },
   { name: 'numerical with negative extracted keys', tags: ['n-5', 'n-3', 'n2'], select: { strategy: 'numerical', regex: '^n(-?\\d+)$', extract: '$1' }, want: 'n2' },
   { name: 'numerical desc with negatives', tags: ['n-5', 'n-3', 'n2'], select: { strategy: 'numerical', order: 'desc', regex: '^n(-?\\d+)$', extract: '$1' }, want: 'n-5' },
   { name: 'numerical negatives only', tags: ['t-5', 't-30', 't-4.5'], select: { strategy: 'numerical', regex: '^t(.*)$', extract: '$1' }, want: 't-4.5' },
   { name: 'numerical decimals', tags: ['1.5', '1.25', '1.10'], select: { strategy: 'numerical' }, want: '1.5' },
-  { name: 'numerical skips non-numbers', tags: ['abc', '10', '9', 'v11', '1e9'], select: { strategy: 'numerical' }, want: '10' },
+  { name: 'numerical skips non-numbers', tags: ['abc', '10', '9', 'v11', '0x1p4', 'Inf', 'NaN', '1_000'], select: { strategy: 'numerical' }, want: '10' },
   { name: 'numerical extract from a named group', tags: ['main-20240101', 'main-9', 'feature-99999999', 'main-abc'], select: { strategy: 'numerical', regex: '^main-(?P<ts>\\d+)$', extract: '$ts' }, want: 'main-20240101' },
   { name: 'numerical extract with ${1}', tags: ['build-10-a', 'build-9-b', 'build-100-c'], select: { strategy: 'numerical', regex: '^build-(\\d+)-', extract: '${1}' }, want: 'build-100-c' },
   { name: 'numerical tie 1 vs 01: bytewise greatest', tags: ['01', '1'], select: { strategy: 'numerical' }, want: '1' },

@@ -143,8 +143,15 @@ describe('keys', () => {
   it('decimal', () => {
     expect(parseDecimal('007')).toEqual({ negative: false, int: '7', frac: '' });
     expect(parseDecimal('-0.0')).toEqual({ negative: false, int: '0', frac: '' });
-    expect(parseDecimal('1e9')).toBeUndefined();
-    expect(parseDecimal('abc')).toBeUndefined();
+    // the forms Go's strconv.ParseFloat reads, exactly
+    expect(parseDecimal('1e9')).toEqual({ negative: false, int: '1000000000', frac: '' });
+    expect(parseDecimal('-90.29')).toEqual({ negative: true, int: '90', frac: '29' });
+    expect(parseDecimal('+1.5E-3')).toEqual({ negative: false, int: '0', frac: '0015' });
+    expect(parseDecimal('.5')).toEqual({ negative: false, int: '0', frac: '5' });
+    expect(parseDecimal('5.')).toEqual({ negative: false, int: '5', frac: '' });
+    expect(parseDecimal('12.5e1')).toEqual({ negative: false, int: '125', frac: '' });
+    expect(parseDecimal('-0e5')).toEqual({ negative: false, int: '0', frac: '' });
+    for (const no of ['abc', '.', '-', '1e', 'e5', '0x10', 'Inf', 'NaN', '1_0', '1e401', '1.2.3']) expect(parseDecimal(no), no).toBeUndefined();
   });
   it('natural', () => {
     expect(compareNatural('v10', 'v9')).toBe(1);

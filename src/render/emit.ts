@@ -43,7 +43,12 @@ function isLongKey(token: string): boolean {
 function yamlScalar(v: unknown): string | undefined {
   if (v === null || v === undefined) return 'null';
   if (typeof v === 'string') return yamlString(v);
-  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : 'null';
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) return 'null';
+    // `1e+21` is a string to YAML 1.1 readers (PyYAML), whose floats need a dot: `1.0e+21`
+    const t = String(v);
+    return t.includes('e') && !t.includes('.') ? t.replace('e', '.0e') : t;
+  }
   if (typeof v === 'boolean') return String(v);
   if (typeof v === 'bigint') return v.toString();
   if (Array.isArray(v) && v.length === 0) return '[]';

@@ -194,15 +194,18 @@ const NONE: Key = { kind: 'none' };
 
 /** The name-only steps for one tag. */
 function classify(tag: string, c: Compiled): Classified {
-  if (!isValidTag(tag)) return { ok: false, parsed: false, reason: 'not a valid tag', key: NONE };
+  // a negative number is a version of a generic artifact (static catalogs), as Flux reads it
+  const negativeNumber = c.strategy === 'numerical' && tag.startsWith('-') && isValidTag(tag.slice(1)) && parseDecimal(tag) !== undefined;
+  if (!isValidTag(tag) && !negativeNumber) return { ok: false, parsed: false, reason: 'not a valid tag', key: NONE };
   for (const ig of c.ignore) {
     if (ig.re.test(tag)) return { ok: false, parsed: false, reason: `ignored by /${ig.src}/`, key: NONE };
   }
   let sortKey = tag;
   if (c.regex) {
-    const m = c.regex.exec(tag);
+    // groups only when extract needs them: a plain test is the cheaper, DFA-only path
+    const m = c.extract ? c.regex.exec(tag) : c.regex.test(tag);
     if (!m) return { ok: false, parsed: false, reason: 'does not match regex', key: NONE };
-    if (c.extract) sortKey = expandTemplate(c.extract, m);
+    if (c.extract && typeof m === 'object') sortKey = expandTemplate(c.extract, m);
   }
   switch (c.strategy) {
     case 'semver': {

@@ -13,16 +13,34 @@ export interface Decimal {
   frac: string;
 }
 
-const DECIMAL_RE = /^([+-]?)(\d+)(?:\.(\d+))?$/;
+/**
+ * The decimal forms Go's `strconv.ParseFloat` reads (Flux's numerical policy): an optional sign,
+ * digits with an optional fraction (`1.5`, `5.`, `.5`) and an optional exponent (`1e3`, `2E-2`).
+ * Not read: hexadecimal floats, `Inf`, `NaN`, underscores, and exponents beyond float64's range.
+ */
+const DECIMAL_RE = /^([+-]?)(?:(\d+)(?:\.(\d*))?|\.(\d+))(?:[eE]([+-]?\d{1,4}))?$/;
+const MAX_EXPONENT = 400;
 
-/** A decimal number (`42`, `-3`, `1.50`, `0007`), compared exactly; undefined if not one. */
+/** A decimal number (`42`, `-3`, `1.50`, `0007`, `-90.29`, `1e3`), compared exactly; undefined if not one. */
 export function parseDecimal(text: string): Decimal | undefined {
   const m = DECIMAL_RE.exec(text);
   if (!m) return undefined;
-  const int = (m[2] as string).replace(/^0+(?=\d)/, '');
-  const frac = (m[3] ?? '').replace(/0+$/, '');
-  const zero = int === '0' && frac === '';
-  return { negative: m[1] === '-' && !zero, int, frac };
+  const exp = Number(m[5] ?? '0');
+  if (Math.abs(exp) > MAX_EXPONENT) return undefined;
+  const intDigits = m[2] ?? '';
+  const fracDigits = m[3] ?? m[4] ?? '';
+  // move the decimal point by the exponent
+  const digits = intDigits + fracDigits;
+  let point = intDigits.length + exp;
+  let all = digits;
+  if (point < 0) {
+    all = '0'.repeat(-point) + all;
+    point = 0;
+  } else if (point > all.length) all = all.padEnd(point, '0');
+  const int = (all.slice(0, point) || '0').replace(/^0+(?=\d)/, '');
+  const frac = all.slice(point).replace(/0+$/, '');
+  const zero = /^0*$/.test(int) && frac === '';
+  return { negative: m[1] === '-' && !zero, int: zero ? '0' : int, frac };
 }
 
 export function compareDecimal(a: Decimal, b: Decimal): number {

@@ -6,7 +6,7 @@
  * Each comparator compiles to an interval of versions (bounds carry prerelease identifiers, so
  * "below 1.3.0 and all its prereleases" is `< 1.3.0-0`), or the complement of one (`!=`).
  */
-import { compareVersions, makeVersion, parsePrerelease, type Version } from './version.js';
+import { compareVersions, makeVersion, MAX_UINT64, parsePrerelease, type Version } from './version.js';
 
 export interface Bound {
   v: Version;
@@ -73,6 +73,9 @@ function readPartial(text: string, pos: number): { pv: PartialVersion; end: numb
   const pre = parsePrerelease(m[4]);
   if (!pre) return { error: `invalid prerelease in "${m[0]}"` };
   const parts = [m[1], m[2], m[3]];
+  if (parts.some((p) => p !== undefined && !isX(p) && BigInt(p) > MAX_UINT64)) {
+    return { error: `"${m[0]}" has a number above 2^64-1, which Masterminds (Flux, Argo CD, Kargo) refuses` };
+  }
   let level: 0 | 1 | 2 | 3 = 3;
   for (let i = 0; i < 3; i++) {
     if (isX(parts[i])) {
@@ -144,9 +147,16 @@ function makeComparator(opText: string, pv: PartialVersion, text: string): Compa
   }
 }
 
-function parseGroup(text: string): { ok: true; group: RangeGroup } | { ok: false; message: string } {
+type GroupParse = { ok: true; group: RangeGroup; hyphenAtStart: boolean; hyphenAtEnd: boolean } | { ok: false; message: string };
+
+function parseGroup(text: string): GroupParse {
   const comparators: Comparator[] = [];
   let pos = 0;
+  // how the comparator being read was separated from the one before, and what that one was
+  let sep: 'none' | 'space' | 'comma' = 'none';
+  let prevHyphen = false;
+  let hyphenAtStart = false;
+  let hyphenAtEnd = false;
   const skipWs = (): boolean => {
     const start = pos;
     while (pos < text.length && WS.test(text[pos] as string)) pos++;
@@ -171,35 +181,54 @@ function parseGroup(text: string): { ok: true; group: RangeGroup } | { ok: false
       const r2 = readPartial(text, pos);
       if ('error' in r2) return { ok: false, message: r2.error };
       const hyphenText = text.slice(start, r2.end);
+      // Masterminds rewrites "A - B" with the whitespace before it into ">= A, <= B", which glues
+      // it to a comparator separated by spaces only: Flux, Argo CD and Kargo refuse the range.
+      if (sep === 'space' && !prevHyphen) {
+        return { ok: false, message: `the hyphen range "${hyphenText}" follows a comparator separated by spaces only, which Masterminds (Flux, Argo CD, Kargo) refuses; separate them with a comma` };
+      }
+      if (start === 0) hyphenAtStart = true;
       comparators.push(makeComparator('>=', r.pv, hyphenText));
       comparators.push(makeComparator('<=', r2.pv, hyphenText));
       pos = r2.end;
+      if (pos === text.length) hyphenAtEnd = true;
       const ws2 = skipWs();
+      prevHyphen = true;
       if (pos >= text.length) break;
       if (text[pos] === ',') {
         pos++;
         skipWs();
+        sep = 'comma';
       } else if (!ws2) return { ok: false, message: `unexpected "${text.slice(pos)}"` };
+      else sep = 'space';
       continue;
     }
     comparators.push(makeComparator(opText, r.pv, text.slice(start, r.end)));
+    prevHyphen = false;
     if (pos >= text.length) break;
     if (text[pos] === ',') {
       pos++;
       skipWs();
+      sep = 'comma';
       if (pos >= text.length) return { ok: false, message: 'dangling ","' };
     } else if (!hadWs) return { ok: false, message: `unexpected "${text.slice(pos)}"` };
+    else sep = 'space';
   }
-  return { ok: true, group: { comparators, hasPrerelease: comparators.some((c) => c.hasPrerelease) } };
+  return { ok: true, group: { comparators, hasPrerelease: comparators.some((c) => c.hasPrerelease) }, hyphenAtStart, hyphenAtEnd };
 }
 
 /** Parses a Masterminds v3 range. Errors are data. */
 export function parseRange(text: string): RangeParse {
   if (typeof text !== 'string' || text.trim() === '') return { ok: false, message: 'empty range' };
   const groups: RangeGroup[] = [];
-  for (const part of text.split('||')) {
+  const parts = text.split('||');
+  for (const [i, part] of parts.entries()) {
     const g = parseGroup(part);
     if (!g.ok) return { ok: false, message: `invalid range "${text}": ${g.message}` };
+    // Masterminds reads "|" as part of a version in its hyphen-range rewrite, so "A - B||C" and
+    // "C||A - B" fall apart there: Flux, Argo CD and Kargo refuse them
+    if ((g.hyphenAtStart && i > 0) || (g.hyphenAtEnd && i < parts.length - 1)) {
+      return { ok: false, message: `invalid range "${text}": a hyphen range next to "||" without a space, which Masterminds (Flux, Argo CD, Kargo) refuses; write spaces around "||"` };
+    }
     groups.push(g.group);
   }
   return { ok: true, range: { text, groups } };

@@ -1,6 +1,7 @@
 /**
  * Semantic versions as tags carry them: parsing (strict and loose) and SemVer 2.0 precedence.
- * Numbers are BigInt, so a 20-digit CalVer never loses precision. Pure, no I/O.
+ * Numbers are BigInt (exact up to 2^64-1, the peers' limit, above which a tag is not a version).
+ * Pure, no I/O.
  */
 
 export interface Version {
@@ -26,6 +27,9 @@ const STRICT_RE = new RegExp(`^v?(\\d+)\\.(\\d+)\\.(\\d+)(?:-(${DOTTED}))?(?:\\+
 const LOOSE_RE = new RegExp(`^v?(\\d+)(?:\\.(\\d+))?(?:\\.(\\d+))?(?:-(${DOTTED}))?(?:\\+(${DOTTED}))?$`);
 const NUMERIC = /^\d+$/;
 
+/** 2^64-1: the largest MAJOR, MINOR or PATCH Masterminds (Flux, Argo CD, Kargo) reads. */
+export const MAX_UINT64 = 2n ** 64n - 1n;
+
 /** Splits and validates prerelease identifiers: numeric identifiers must not have leading zeros. */
 export function parsePrerelease(text: string | undefined): string[] | undefined {
   if (text === undefined || text === '') return [];
@@ -47,10 +51,13 @@ export function parseVersion(tag: string, opts: ParseVersionOptions = {}): Versi
   if (!m) return undefined;
   const prerelease = parsePrerelease(m[4]);
   if (!prerelease) return undefined;
+  const [major, minor, patch] = [m[1], m[2], m[3]].map((x) => BigInt(x ?? '0')) as [bigint, bigint, bigint];
+  // Masterminds reads each number as a uint64: Flux, Argo CD and Kargo skip a tag beyond it
+  if (major > MAX_UINT64 || minor > MAX_UINT64 || patch > MAX_UINT64) return undefined;
   return {
-    major: BigInt(m[1] ?? '0'),
-    minor: BigInt(m[2] ?? '0'),
-    patch: BigInt(m[3] ?? '0'),
+    major,
+    minor,
+    patch,
     prerelease,
     build: m[5] ?? '',
     original: tag,
