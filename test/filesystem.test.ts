@@ -334,3 +334,26 @@ describe('item 13: the cache directory keeps itself out of git', () => {
     expect(readFileSync(join(dir, '.gitopsc/.gitignore'), 'utf8')).toBe('# mine\n');
   });
 });
+
+describe('item 2: an interrupted render is never taken for a finished one', () => {
+  it('render --check reports a pending journal as DRIFT and changes nothing; render completes it', async () => {
+    const dir = await rendered();
+    writeFileSync(join(dir, 'services/web.yaml'), readFileSync(join(dir, 'services/web.yaml'), 'utf8').replace('replicas: 2', 'replicas: 3'));
+    // a render killed after its journal was written and before its renames
+    const target = 'dev/web/deployment.yaml';
+    const fresh = readFileSync(join(dir, 'rendered', target), 'utf8').replace('replicas: 2', 'replicas: 3');
+    mkdirSync(join(dir, 'rendered/.gitopsc-stage/dev/web'), { recursive: true });
+    writeFileSync(join(dir, 'rendered/.gitopsc-stage', target), fresh);
+    writeFileSync(join(dir, 'rendered/.gitopsc-journal'), JSON.stringify({ gitopscJournal: 1, writes: [target], removes: [] }));
+    const before = snapshot(dir);
+    const c = await cli(dir, 'render', '--check', '--format', 'json');
+    expect(c.code).toBe(1);
+    expect(errorsAt(c)).toContainEqual(['DRIFT', 'rendered/.gitopsc-journal', 1, 1]);
+    expect(snapshot(dir)).toEqual(before);
+    const r = await cli(dir, 'render', '--format', 'json');
+    expect([r.code, r.json.diagnostics]).toEqual([0, []]);
+    expect(readFileSync(join(dir, 'rendered', target), 'utf8')).toBe(fresh);
+    expect(readdirSync(join(dir, 'rendered')).sort()).toEqual(['dev', 'prod']);
+    expect((await cli(dir, 'render', '--check')).code).toBe(0);
+  });
+});
