@@ -115,3 +115,26 @@ describe('applyPlan: the whole tree switches at once (issue 8 item 2)', () => {
     expect(existsSync(join(dir, '.gitopsc-lock'))).toBe(false);
   });
 });
+
+describe('stale temporaries of killed runs are removed', () => {
+  it('a journal being written and lock temporaries of dead processes are removed by the next run', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'gitopsc-write-')), 'out');
+    expect(await applyPlan(dir, planWrites([file('dev/a/x.yaml', 'a: 1\n')], new Map()))).toEqual([]);
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+    writeFileSync(join(dir, '.gitopsc-journal.tmp'), '{"gitopscJour');
+    writeFileSync(join(dir, `.gitopsc-lock.${dead}.1`), '{}');
+    const opened = await openOutput(dir);
+    expect(opened.session?.recovered).toBe('back');
+    opened.session!.release();
+    expect(readdirSync(dir)).toEqual(['dev']);
+  });
+
+  it('resolve removes the lock temporaries of a resolve that was killed', async () => {
+    const { baseProject, cli, makeProject } = await import('./helpers/project.js');
+    const dir = makeProject(baseProject());
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+    writeFileSync(join(dir, `.gitopsc.lock.gitopsc-${dead}-1.tmp`), 'lockVersion: 1\n');
+    expect((await cli(dir, 'resolve')).code).toBe(0);
+    expect(readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+  });
+});

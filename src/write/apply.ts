@@ -108,8 +108,8 @@ export function escapingPath(root: string, target: string): string | undefined {
   }
 }
 
-/** Removes `.<name>.gitopsc-<pid>-<n>.tmp` files left beside `file` by runs that were killed. */
-function removeStaleTemps(dir: string): void {
+/** Removes `.<name>.gitopsc-<pid>-<n>.tmp` files left in `dir` by runs that were killed. */
+export function removeStaleTemps(dir: string): void {
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -152,16 +152,29 @@ export interface OutputSession {
   root: string;
   /** what the recovery did: nothing, completed an interrupted render, or removed its staging */
   recovered: 'none' | 'forward' | 'back';
+  /** another run held the lock first: what was on disk before may have changed */
+  waited: boolean;
+  /** false when the directory did not exist: applyPlan makes and locks it */
+  locked: boolean;
   release(): void;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** `.gitopsc-lock.<pid>.<n>` files of processes killed while taking the lock. */
+function removeStaleLockTemps(root: string): void {
+  for (const n of readdirSync(root)) {
+    const m = /^\.gitopsc-lock\.(\d+)\.\d+$/.exec(n);
+    if (m && Number(m[1]) !== process.pid && !alive(Number(m[1]))) rmSync(join(root, n), { force: true });
+  }
+}
+
 /** Take `<root>/.gitopsc-lock`; a lock whose process is gone is taken over. */
-async function acquireLock(root: string, waitMs: number): Promise<{ release: () => void } | { problem: string }> {
+async function acquireLock(root: string, waitMs: number): Promise<{ release: () => void; waited: boolean } | { problem: string }> {
   const file = join(root, LOCK_FILE);
   const me = JSON.stringify({ pid: process.pid, host: hostname() });
   const deadline = Date.now() + waitMs;
+  let waited = false;
   for (;;) {
     // written whole under a private name, then linked: the lock file is never seen empty
     const tmp = `${file}.${process.pid}.${++counter}`;
@@ -172,7 +185,9 @@ async function acquireLock(root: string, waitMs: number): Promise<{ release: () 
       } finally {
         rmSync(tmp, { force: true });
       }
+      removeStaleLockTemps(root);
       return {
+        waited,
         release: () => {
           try {
             if (readFileSync(file, 'utf8') === me) unlinkSync(file);
@@ -198,6 +213,7 @@ async function acquireLock(root: string, waitMs: number): Promise<{ release: () 
     if (Date.now() > deadline) {
       return { problem: `another gitopsc (pid ${String(holder.pid)} on ${String(holder.host)}) is writing this directory; if none is running, remove ${file}` };
     }
+    waited = true;
     await sleep(50);
   }
 }
@@ -216,7 +232,7 @@ export async function openOutput(dir: string, opts: { waitMs?: number } = {}): P
     // a parent that is a regular file: the directory can never be made
     const blocked = blockingFile(root);
     if (blocked) return fsError(`cannot create the output directory ${root}: ${blocked} is not a directory`);
-    return { session: { root, recovered: 'none', release: () => {} }, diagnostics: [] };
+    return { session: { root, recovered: 'none', waited: false, locked: false, release: () => {} }, diagnostics: [] };
   }
   const lock = await acquireLock(root, opts.waitMs ?? 30_000);
   if ('problem' in lock) return fsError(lock.problem);
@@ -226,7 +242,7 @@ export async function openOutput(dir: string, opts: { waitMs?: number } = {}): P
       lock.release();
       return { diagnostics: recovered };
     }
-    return { session: { root, recovered, release: lock.release }, diagnostics: [] };
+    return { session: { root, recovered, waited: lock.waited, locked: true, release: lock.release }, diagnostics: [] };
   } catch (e) {
     lock.release();
     return fsError(`cannot complete the interrupted render in ${root}: ${reasonOf(e)}`);
@@ -264,7 +280,10 @@ function recover(root: string): OutputSession['recovered'] | Diagnostic[] {
     if (!isAbsent(e)) throw e;
   }
   if (text === undefined) {
-    if (!lstatOrAbsent(stage)) return 'none';
+    // a journal being written when the run was killed: the run had not started its renames
+    const partial = lstatOrAbsent(`${journalFile}.tmp`) !== undefined;
+    if (!lstatOrAbsent(stage) && !partial) return 'none';
+    rmSync(`${journalFile}.tmp`, { force: true });
     rmSync(stage, { recursive: true, force: true });
     return 'back';
   }
@@ -352,16 +371,21 @@ export async function applyPlan(dir: string, plan: WritePlan, session?: OutputSe
   let release = () => {};
   let created = false;
   try {
-    if (!lstatOrAbsent(root)) {
-      try {
-        mkdirSync(root, { recursive: true });
-        created = true;
-      } catch (e) {
-        return fsError(`cannot create the output directory: ${reasonOf(e)}; nothing was changed`);
+    if (!(session ?? own)!.locked) {
+      // the directory did not exist when the run began: make it, then lock it
+      if (!lstatOrAbsent(root)) {
+        try {
+          mkdirSync(root, { recursive: true });
+          created = true;
+        } catch (e) {
+          return fsError(`cannot create the output directory: ${reasonOf(e)}; nothing was changed`);
+        }
       }
       const lock = await acquireLock(root, 30_000);
       if ('problem' in lock) return fsError(lock.problem);
       release = lock.release;
+      const recovered = recover(root);
+      if (typeof recovered !== 'string') return recovered;
     }
     const stage = join(root, STAGE_DIR);
     try {

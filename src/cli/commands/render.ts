@@ -138,7 +138,7 @@ export async function run(ctx: CommandContext, opts: RenderOptions): Promise<Com
   async function renderInto(session: OutputSession | undefined): Promise<CommandResult> {
     // Render only the units whose inputs changed or whose files on disk differ; the cache
     // remembers the content hash each unit produced for its exact inputs.
-    const untouched = !session || session.recovered === 'none';
+    const untouched = !session || (session.recovered === 'none' && !session.waited);
     const inTree = untouched && tree !== undefined && !outside(outDir) && !SKIP.has(rel.split('/')[0]!);
     let existing: Map<string, string>;
     if (untouched && outTree) existing = outTree;

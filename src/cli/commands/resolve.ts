@@ -11,7 +11,7 @@ import { PROVIDERS } from '../../resolve/providers/index.js';
 import { resolveProject, type ExplainBlock } from '../../resolve/resolve.js';
 import { parseInputFlags } from '../../resolve/select/index.js';
 import type { StaticContext } from '../../resolve/providers/static/index.js';
-import { escapingPath, writeFileAtomic } from '../../write/apply.js';
+import { escapingPath, removeStaleTemps, writeFileAtomic } from '../../write/apply.js';
 import { reasonOf } from '../../source/errors.js';
 import type { CommandContext, CommandResult } from '../types.js';
 import { findProject, isResult } from './common.js';
@@ -112,6 +112,8 @@ export async function run(ctx: CommandContext, opts: ResolveOptions): Promise<Co
     }
     lines.push(`wrote ${project.lockFile} (${entries}; ${outcome.resolved.filter((x) => x.changed).length} changed)`);
   } else lines.push(`${project.lockFile} is up to date (${entries})`);
+  // temporaries of a resolve killed while writing the lock
+  removeStaleTemps(dirname(join(found.root, project.lockFile)));
   // caches are written only by a run that succeeded, so after the lock
   await cache.save();
   try {
