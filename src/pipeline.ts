@@ -17,6 +17,7 @@ import { builtinTemplates, projectTemplates } from './render/templates.js';
 import { fingerprint, lockKey, parseLock, type Lock } from './resolve/lock.js';
 import { checkPolicy } from './resolve/policy.js';
 import { referenceFor } from './resolve/reference.js';
+import { readInput, UnreadableError } from './source/errors.js';
 
 /** Where project files come from: the working tree (fs) or a git revision (objects). */
 export interface ProjectSource {
@@ -27,8 +28,26 @@ export interface ProjectSource {
    * may leave out the directories in `exclude` (the output directory) to save work.
    */
   list(exclude?: string[]): Promise<string[]>;
-  /** A file's bytes, or undefined when absent. */
+  /**
+   * A file's bytes, or undefined when absent. A file that exists but cannot be read (or a
+   * symbolic link out of the project) throws UnreadableError (src/source/errors.ts).
+   */
   read(rel: string): Promise<Uint8Array | undefined>;
+  /**
+   * `list`, plus what could not be listed (unreadable directories, symbolic links that leave
+   * the project or dangle) and the directories seen. Sources that cannot fail this way omit it.
+   */
+  scan?(exclude?: string[]): Promise<{ files: string[]; problems: SourceProblem[]; dirs: ReadonlySet<string> }>;
+  /** Whether a path is a file or a directory (undefined: absent). Throws UnreadableError like `read`. */
+  kind?(rel: string): Promise<'file' | 'dir' | undefined>;
+}
+
+/** A path the source could not list: project-relative, with a message naming it. */
+export interface SourceProblem {
+  path: string;
+  /** a directory (or a link to one): whatever lies below it is unknown; undefined: either */
+  directory?: boolean;
+  message: string;
 }
 
 export interface RenderedFile {
@@ -79,8 +98,10 @@ export interface CompileState extends CompileResult {
   templateDiagnostics(): Diagnostic[];
 }
 
-export async function loadLock(source: ProjectSource, file: string, cache?: InputCache): Promise<{ lock: Lock; text?: string; diagnostics: Diagnostic[] }> {
-  const bytes = await source.read(file);
+export async function loadLock(source: ProjectSource, file: string, cache?: InputCache): Promise<{ lock: Lock; text?: string; diagnostics: Diagnostic[]; unreadable?: boolean }> {
+  // an unreadable lock is an error, never an absent one (resolve would re-pin every service)
+  const { bytes, problem } = await readInput(source, file);
+  if (problem) return { lock: new Map(), diagnostics: [problem], unreadable: true };
   if (!bytes) return { lock: new Map(), diagnostics: [] };
   const r = loadChecked('lock', file, bytes, (doc) => parseLock(doc).diagnostics, cache, { maxBytes: 64 * 1024 * 1024 });
   if (!r.doc) return { lock: new Map(), text: new TextDecoder().decode(bytes), diagnostics: r.diagnostics };
@@ -127,7 +148,13 @@ export async function compile(source: ProjectSource, opts: CompileOptions): Prom
   }
   diagnostics.push(...checkProject(project));
   const templateFiles = project.templatesDir ? await source.list() : [];
-  const sources = await loadTemplateSources(source, project, templateFiles);
+  let sources: TemplateSource[] = builtinTemplates();
+  try {
+    sources = await loadTemplateSources(source, project, templateFiles);
+  } catch (e) {
+    if (!(e instanceof UnreadableError)) throw e;
+    diagnostics.push(e.diagnostic());
+  }
   const templates = (): TemplateSet => (set ??= compileTemplates(createTemplateEngine(), sources));
   if (!opts.lazy || opts.validateOnly) diagnostics.push(...templates().diagnostics);
   if (opts.validateOnly || hasErrors(diagnostics)) return { ...base, diagnostics };
@@ -135,6 +162,7 @@ export async function compile(source: ProjectSource, opts: CompileOptions): Prom
 
   const lockRead = await loadLock(source, project.lockFile, opts.cache);
   diagnostics.push(...lockRead.diagnostics);
+  if (lockRead.unreadable) return { ...base, diagnostics };
   const lock = lockRead.lock;
   const files: RenderedFile[] = [];
   const artifacts: ResolvedArtifact[] = [];

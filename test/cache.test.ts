@@ -536,7 +536,7 @@ describe('what writes the caches', () => {
     await ok(fresh, 'render');
     await ok(fresh, 'validate');
     expect(withoutCaches(dir)).toEqual(withoutCaches(fresh));
-    expect([...snapshot(dir).keys()].filter((p) => p.startsWith('.gitopsc/')).every((p) => p.startsWith('.gitopsc/cache/'))).toBe(true);
+    expect([...snapshot(dir).keys()].filter((p) => p.startsWith('.gitopsc/')).every((p) => p.startsWith('.gitopsc/cache/') || p === '.gitopsc/.gitignore')).toBe(true);
   });
 });
 

@@ -1,9 +1,10 @@
 /** Applying a write plan: atomic, never through a symbolic link, never outside the directory. */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { applyPlan } from '../src/write/apply.js';
+import { applyPlan, openOutput } from '../src/write/apply.js';
 import { contentHash } from '../src/hash.js';
 import { planWrites } from '../src/write/plan.js';
 
@@ -38,5 +39,102 @@ describe('applyPlan', () => {
     const diags = await applyPlan(join(dir, 'out'), planWrites([file('../escape.yaml', 'x: 1\n')], new Map()));
     expect(diags.map((d) => d.code)).toEqual(['FILESYSTEM']);
     expect(existsSync(join(dir, 'escape.yaml'))).toBe(false);
+  });
+});
+
+describe('applyPlan: the whole tree switches at once (issue 8 item 2)', () => {
+  const out = () => join(mkdtempSync(join(tmpdir(), 'gitopsc-write-')), 'out');
+  const tree = (dir: string) => {
+    const m = new Map<string, string>();
+    for (const p of readdirSync(dir, { recursive: true, encoding: 'utf8' })) {
+      if (!lstatSync(join(dir, p)).isDirectory()) m.set(p, readFileSync(join(dir, p), 'utf8'));
+    }
+    return m;
+  };
+  const OLD = [file('dev/a/x.yaml', 'a: 1\n'), file('dev/b/y.yaml', 'b: 1\n')];
+  const existingOf = (files: { path: string; hash: string }[]) => new Map(files.map((f) => [f.path, f.hash]));
+
+  it('a journal left by a killed run is rolled forward by the next one; staging without a journal is rolled back', async () => {
+    // forward: the journal was written and one of two renames had happened
+    const dir = out();
+    expect(await applyPlan(dir, planWrites(OLD, new Map()))).toEqual([]);
+    mkdirSync(join(dir, '.gitopsc-stage/dev/a'), { recursive: true });
+    writeFileSync(join(dir, '.gitopsc-stage/dev/a/x.yaml'), 'a: 2\n');
+    writeFileSync(join(dir, 'dev/c.yaml'), 'c: 2\n');
+    writeFileSync(join(dir, '.gitopsc-journal'), JSON.stringify({ gitopscJournal: 1, writes: ['dev/a/x.yaml', 'dev/c.yaml'], removes: ['dev/b/y.yaml'] }));
+    const opened = await openOutput(dir);
+    expect([opened.diagnostics, opened.session?.recovered]).toEqual([[], 'forward']);
+    opened.session!.release();
+    expect(tree(dir)).toEqual(new Map([['dev/a/x.yaml', 'a: 2\n'], ['dev/c.yaml', 'c: 2\n']]));
+
+    // back: files were being staged, no journal yet
+    const dir2 = out();
+    expect(await applyPlan(dir2, planWrites(OLD, new Map()))).toEqual([]);
+    mkdirSync(join(dir2, '.gitopsc-stage/dev/a'), { recursive: true });
+    writeFileSync(join(dir2, '.gitopsc-stage/dev/a/x.yaml'), 'a: 2\n');
+    const again = await openOutput(dir2);
+    expect(again.session?.recovered).toBe('back');
+    again.session!.release();
+    expect(tree(dir2)).toEqual(new Map([['dev/a/x.yaml', 'a: 1\n'], ['dev/b/y.yaml', 'b: 1\n']]));
+  });
+
+  it('a journal naming paths outside the directory is refused, and nothing is touched', async () => {
+    const dir = out();
+    expect(await applyPlan(dir, planWrites(OLD, new Map()))).toEqual([]);
+    writeFileSync(join(dir, '.gitopsc-journal'), JSON.stringify({ gitopscJournal: 1, writes: [], removes: ['../victim'] }));
+    writeFileSync(join(dir, '../victim'), 'keep\n');
+    const opened = await openOutput(dir);
+    expect(opened.diagnostics.map((d) => d.code)).toEqual(['FILESYSTEM']);
+    expect(readFileSync(join(dir, '../victim'), 'utf8')).toBe('keep\n');
+  });
+
+  it('files the plan does not name survive untouched; the directory itself is never replaced (a mount point could not be)', async () => {
+    const dir = out();
+    mkdirSync(dir);
+    const inode = lstatSync(dir).ino;
+    writeFileSync(join(dir, 'kustomization.yaml'), 'mine\n');
+    expect(await applyPlan(dir, planWrites(OLD, new Map()))).toEqual([]);
+    const plan = planWrites([file('dev/a/x.yaml', 'a: 2\n')], existingOf(OLD));
+    expect(await applyPlan(dir, plan)).toEqual([]);
+    expect(tree(dir)).toEqual(new Map([['dev/a/x.yaml', 'a: 2\n'], ['kustomization.yaml', 'mine\n']]));
+    expect(lstatSync(dir).ino).toBe(inode);
+  });
+
+  it('a lock held by a live process makes the next run wait, then fail with FILESYSTEM; a dead holder\'s lock is taken over', async () => {
+    const dir = out();
+    mkdirSync(dir);
+    writeFileSync(join(dir, '.gitopsc-lock'), JSON.stringify({ pid: process.pid, host: hostname() }));
+    const busy = await openOutput(dir, { waitMs: 100 });
+    expect(busy.diagnostics.map((d) => d.code)).toEqual(['FILESYSTEM']);
+    // a pid that is not running: spawn a process and let it exit
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+    writeFileSync(join(dir, '.gitopsc-lock'), JSON.stringify({ pid: Number(dead), host: hostname() }));
+    const taken = await openOutput(dir, { waitMs: 100 });
+    expect(taken.diagnostics).toEqual([]);
+    taken.session!.release();
+    expect(existsSync(join(dir, '.gitopsc-lock'))).toBe(false);
+  });
+});
+
+describe('stale temporaries of killed runs are removed', () => {
+  it('a journal being written and lock temporaries of dead processes are removed by the next run', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'gitopsc-write-')), 'out');
+    expect(await applyPlan(dir, planWrites([file('dev/a/x.yaml', 'a: 1\n')], new Map()))).toEqual([]);
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+    writeFileSync(join(dir, '.gitopsc-journal.tmp'), '{"gitopscJour');
+    writeFileSync(join(dir, `.gitopsc-lock.${dead}.1`), '{}');
+    const opened = await openOutput(dir);
+    expect(opened.session?.recovered).toBe('back');
+    opened.session!.release();
+    expect(readdirSync(dir)).toEqual(['dev']);
+  });
+
+  it('resolve removes the lock temporaries of a resolve that was killed', async () => {
+    const { baseProject, cli, makeProject } = await import('./helpers/project.js');
+    const dir = makeProject(baseProject());
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+    writeFileSync(join(dir, `.gitopsc.lock.gitopsc-${dead}-1.tmp`), 'lockVersion: 1\n');
+    expect((await cli(dir, 'resolve')).code).toBe(0);
+    expect(readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
   });
 });

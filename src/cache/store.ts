@@ -1,14 +1,17 @@
 /**
  * The on-disk cache (host side). Everything lives in one directory, `.gitopsc/` at the project
- * root, which users may delete at any time and should add to `.gitignore`. A cache never
+ * root, which users may delete at any time; it ignores itself for git (a `.gitignore` holding
+ * `*`, as pytest, ruff and mypy do), and it is never read or written through a symbolic link
+ * that leaves the project. A cache never
  * changes output: entries are keyed by a hash of every input that can change what they stand
  * for, and a corrupt, unreadable or foreign-version file is ignored and rebuilt.
  */
 import { createHash } from 'node:crypto';
 import { contentHash } from '../hash.js';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../write/apply.js';
+import { error, type Diagnostic } from '../diagnostics.js';
+import { escapingPath, writeFileAtomic } from '../write/apply.js';
 
 export const CACHE_DIR = '.gitopsc';
 const FORMAT = 1;
@@ -16,6 +19,26 @@ const MAX_ENTRIES = 50_000;
 
 export function cacheDirOf(root: string): string {
   return join(root, CACHE_DIR, 'cache');
+}
+
+/**
+ * FILESYSTEM when `.gitopsc/` (or its `cache/`) is a symbolic link out of the project: caches
+ * are then neither read nor written, and commands refuse to run rather than write elsewhere.
+ */
+export function cacheDirProblem(root: string): Diagnostic | undefined {
+  const out = escapingPath(root, cacheDirOf(root));
+  if (out === undefined) return undefined;
+  return error('FILESYSTEM', `refusing to use the cache directory ${CACHE_DIR}/: ${out} is a symbolic link out of the project`, { file: `${CACHE_DIR}/` });
+}
+
+/** Make `.gitopsc/cache/` and the `.gitignore` that keeps `.gitopsc/` out of git. */
+export function ensureCacheDir(root: string): void {
+  mkdirSync(cacheDirOf(root), { recursive: true });
+  try {
+    writeFileSync(join(root, CACHE_DIR, '.gitignore'), '# written by gitopsc: this cache never belongs in git\n*\n', { flag: 'wx' });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
 }
 
 export interface JsonCache<T> {
@@ -33,7 +56,9 @@ export interface JsonCache<T> {
 export function openJsonCache<T>(root: string, name: string, version: string): JsonCache<T> {
   const file = join(cacheDirOf(root), `${name}.json`);
   let entries: Record<string, T> = {};
+  const refused = cacheDirProblem(root) !== undefined;
   try {
+    if (refused) throw new Error('refused');
     const text = readFileSync(file, 'utf8');
     const nl = text.indexOf('\n');
     const header = JSON.parse(text.slice(0, nl)) as { format?: unknown; version?: unknown; checksum?: unknown };
@@ -59,7 +84,7 @@ export function openJsonCache<T>(root: string, name: string, version: string): J
       dirty = true;
     },
     async save() {
-      if (!dirty) return;
+      if (!dirty || refused) return;
       // Entries other commands use stay; past a bound, only this run's entries are kept.
       const keys = Object.keys(entries);
       const keep = keys.length > MAX_ENTRIES ? keys.filter((k) => used.has(k)) : keys;
@@ -67,6 +92,7 @@ export function openJsonCache<T>(root: string, name: string, version: string): J
       for (const k of keep) out[k] = entries[k]!;
       try {
         const body = JSON.stringify(out);
+        ensureCacheDir(root);
         await writeFileAtomic(file, `${JSON.stringify({ format: FORMAT, version, checksum: contentHash(body) })}\n${body}`);
       } catch {
         /* a cache that cannot be written only costs time */

@@ -4,11 +4,12 @@
  * loaded by our own loader so that diagnostics carry positions; JS/TS configs are evaluated by
  * cosmiconfig (their diagnostics point at line 1).
  */
-import { existsSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { basename, dirname, relative, resolve, sep } from 'node:path';
 import { cosmiconfig } from 'cosmiconfig';
 import { error, type Diagnostic } from '../diagnostics.js';
 import { redactUrlsInText } from '../redact.js';
+import { reasonOf } from '../source/errors.js';
 
 export const SEARCH_PLACES = [
   'package.json',
@@ -89,6 +90,12 @@ export async function discoverProject(opts: { cwd: string; config?: string }): P
       }
       return await located(file, isDataFile(file) ? undefined : (await explorer.load(file))?.config);
     }
+    // cosmiconfig skips a config file it cannot read and searches on: report it instead
+    const unreadable = unreadableConfig(cwd, findGitRoot(cwd) ?? cwd);
+    if (unreadable) {
+      const file = relative(cwd, unreadable.file).split(sep).join('/');
+      return { ok: false, diagnostics: [error('FILESYSTEM', `cannot read ${file}: ${reasonOf(unreadable.error)}`, { file })] };
+    }
     const found = await explorer.search(cwd);
     // an empty config file is a project with every default, not a missing config
     if (!found) {
@@ -100,9 +107,33 @@ export async function discoverProject(opts: { cwd: string; config?: string }): P
     if (basename(found.filepath) === 'package.json') return { ok: true, root: dirname(found.filepath), configFile: 'package.json', configKey: 'gitopsc' };
     return await located(found.filepath, isDataFile(found.filepath) ? undefined : found.config);
   } catch (e) {
+    // A config file that exists but cannot be read is a file system failure, never a missing config.
+    const errno = e as NodeJS.ErrnoException;
+    if (typeof errno.code === 'string' && typeof errno.syscall === 'string') {
+      const file = errno.path ? relative(cwd, errno.path).split(sep).join('/') || errno.path : (opts.config ?? 'config');
+      return { ok: false, diagnostics: [error('FILESYSTEM', `cannot read ${file}: ${reasonOf(e)}`, { file })] };
+    }
     // A JS/TS config that throws while being evaluated is the user's error, not ours.
     const file = opts.config ?? 'config';
     return { ok: false, diagnostics: [error('SCHEMA', `cannot evaluate ${file}: ${redactUrlsInText((e as Error).message.split('\n')[0] ?? '')}`, { line: 1, column: 1 })] };
+  }
+}
+
+/** The first config file of the search, from `cwd` up to `stopDir`, that exists but cannot be read. */
+function unreadableConfig(cwd: string, stopDir: string): { file: string; error: unknown } | undefined {
+  for (let dir = cwd; ; dir = dirname(dir)) {
+    for (const place of SEARCH_PLACES) {
+      const file = resolve(dir, place);
+      try {
+        accessSync(file, constants.R_OK);
+        // a readable config file ends the search (package.json only when it has our key)
+        if (place !== 'package.json' && statSync(file).isFile()) return undefined;
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EACCES' || code === 'EPERM' || code === 'ELOOP') return { file, error: e };
+      }
+    }
+    if (dir === stopDir || dirname(dir) === dir) return undefined;
   }
 }
 

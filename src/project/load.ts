@@ -9,7 +9,8 @@ import type { LoadOptions } from '../load/yaml.js';
 import { contentHash } from '../hash.js';
 import type { ProjectConfig, ServiceFile, VersionInfo } from '../model.js';
 import type { ProjectSource } from '../pipeline.js';
-import { matchGlobs } from '../source/glob.js';
+import { readInput } from '../source/errors.js';
+import { couldHoldMatches, matchGlobs } from '../source/glob.js';
 import { validateCatalog, validateConfig, validateService } from '../validate/index.js';
 import { safeRelative } from './paths.js';
 import type { Project, ServiceDecl } from './types.js';
@@ -67,7 +68,8 @@ export async function loadConfig(source: ProjectSource, ref: ConfigRef, cache?: 
     const doc = plainDoc(ref.configFile, data);
     return { doc, configPath: [], diagnostics: validateConfig(doc) };
   }
-  const bytes = await source.read(ref.configFile);
+  const { bytes, problem } = await readInput(source, ref.configFile);
+  if (problem) return { configPath: [], diagnostics: [problem] };
   if (!bytes) return { configPath: [], diagnostics: [error('CONFIG_NOT_FOUND', `config file ${ref.configFile} does not exist`)] };
   const configPath = ref.configKey ? [ref.configKey] : [];
   if (isBlank(bytes)) {
@@ -122,12 +124,31 @@ export async function loadProject(
   });
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
 
-  const all = await source.list([paths.output!]);
-  const files = matchGlobs(all, patterns).filter((f) => f !== ref.configFile && f !== paths.lock);
+  const scanned = source.scan ? await source.scan([paths.output!]) : { files: await source.list([paths.output!]), problems: [], dirs: undefined };
+  const files = matchGlobs(scanned.files, patterns).filter((f) => f !== ref.configFile && f !== paths.lock);
+  // What could not be listed where a service file or a template may be is an error, never a skip:
+  // a skipped service would have its rendered files pruned.
+  const templatesPrefix = paths.templates === undefined ? undefined : paths.templates === '.' ? '' : `${paths.templates}/`;
+  for (const p of scanned.problems) {
+    const relevant =
+      (p.directory !== false && couldHoldMatches(p.path, patterns)) ||
+      (p.directory !== true && matchGlobs([p.path], patterns).length > 0) ||
+      (templatesPrefix !== undefined && (`${p.path}/`.startsWith(templatesPrefix) || (p.directory === true && templatesPrefix.startsWith(`${p.path}/`)) || p.path === '.'));
+    if (relevant) diagnostics.push(error('FILESYSTEM', p.message, { file: p.path }));
+  }
+  if (paths.templates !== undefined) {
+    const t = paths.templates;
+    const at = { file: doc.file, ...doc.position(['templates'], 'value') };
+    const kind = source.kind ? await source.kind(t).catch(() => 'unreadable' as const) : scanned.files.some((f) => t === '.' || f.startsWith(`${t}/`)) ? 'dir' : undefined;
+    if (kind === undefined) diagnostics.push(error('SCHEMA', `templates directory "${t}" does not exist`, at));
+    else if (kind === 'file') diagnostics.push(error('SCHEMA', `templates "${t}" is a file, not a directory`, at));
+    else if (kind === 'unreadable') diagnostics.push(error('FILESYSTEM', `templates directory "${t}" cannot be read (a symbolic link out of the project, or no permission)`, at));
+  }
 
   const services: ServiceDecl[] = [];
-  const loadedServices = await Promise.all(files.map(async (f) => ({ f, bytes: await source.read(f) })));
-  for (const { f, bytes } of loadedServices) {
+  const loadedServices = await Promise.all(files.map(async (f) => ({ f, ...(await readInput(source, f)) })));
+  for (const { f, bytes, problem } of loadedServices) {
+    if (problem) diagnostics.push(problem);
     if (!bytes) continue;
     const r = loadChecked('service', f, bytes, validateService, opts.cache);
     diagnostics.push(...r.diagnostics);
@@ -140,7 +161,11 @@ export async function loadProject(
   for (const [name, reg] of Object.entries(config.registries ?? {})) {
     if (reg.type !== 'static' || opts.withCatalogs === false) continue;
     const file = paths[`catalog:${name}`]!;
-    const bytes = await source.read(file);
+    const { bytes, problem } = await readInput(source, file);
+    if (problem) {
+      diagnostics.push(problem);
+      continue;
+    }
     if (!bytes) {
       diagnostics.push(error('SCHEMA', `static catalog ${file} of registry "${name}" does not exist`, { file: doc.file, ...doc.position(['registries', name, 'path'], 'value') }));
       continue;

@@ -42,3 +42,24 @@ export function matchGlobs(files: readonly string[], patterns: readonly string[]
   const exclude = patterns.filter((p) => p.startsWith('!')).map((p) => globToRegExp(p.slice(1).replace(/^\.\//, '')));
   return files.filter((f) => include.some((r) => r.test(f)) && !exclude.some((r) => r.test(f))).sort();
 }
+
+/**
+ * Whether a directory could hold a file matching one of the (include) patterns: its path agrees
+ * with a pattern's literal leading segments and the pattern reaches below it. Over-approximates
+ * (`**` reaches everywhere), which is what callers reporting an unreadable directory want.
+ */
+export function couldHoldMatches(dir: string, patterns: readonly string[]): boolean {
+  if (dir === '.' || dir === '') return patterns.some((p) => !p.startsWith('!'));
+  const d = dir.split('/');
+  return patterns.some((pattern) => {
+    if (pattern.startsWith('!')) return false;
+    const segs = pattern.replace(/^\.\//, '').split('/');
+    for (let i = 0; i < d.length; i++) {
+      const s = segs[i];
+      if (s === undefined) return false;
+      if (s.includes('**')) return true;
+      if (!globToRegExp(s).test(d[i]!)) return false;
+    }
+    return segs.length > d.length;
+  });
+}

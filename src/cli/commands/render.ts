@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { openInputCache, openJsonCache, toolVersion } from '../../cache/store.js';
+import { cacheDirProblem, openInputCache, openJsonCache, toolVersion } from '../../cache/store.js';
 import { error, hasErrors, type Diagnostic } from '../../diagnostics.js';
 import { compile, fsSource } from '../../pipeline.js';
-import { applyPlan, hashTree } from '../../write/apply.js';
+import { applyPlan, escapingPath, hasPendingJournal, hashTree, JOURNAL_FILE, openOutput, type OutputSession } from '../../write/apply.js';
 import { contentHash } from '../../hash.js';
 import { planWrites, type DesiredFile } from '../../write/plan.js';
 import type { CommandContext, CommandResult } from '../types.js';
@@ -71,6 +71,8 @@ function memoKey(parts: readonly string[], tree: ReadonlyMap<string, string>): s
 export async function run(ctx: CommandContext, opts: RenderOptions): Promise<CommandResult> {
   const found = await findProject(ctx);
   if (isResult(found)) return found;
+  const cacheProblem = cacheDirProblem(found.root);
+  if (cacheProblem) return { diagnostics: [cacheProblem], data: { files: [] } };
   const cache = openJsonCache<unknown>(found.root, 'render', toolVersion());
   const outArg = opts.out ? resolve(ctx.global.cwd, opts.out) : undefined;
   const outside = (dir: string) => {
@@ -80,9 +82,13 @@ export async function run(ctx: CommandContext, opts: RenderOptions): Promise<Com
 
   // One walk hashes every project file; an explicit output directory outside the project is
   // hashed too. A JS config may read the environment, and --env renders a part: no memo then.
-  const tree = hashTree(found.root, { skip: SKIP, maxFiles: MEMO_MAX_FILES, maxBytes: MEMO_MAX_BYTES });
-  const outTree = outArg && outside(outArg) ? (hashTree(outArg) ?? new Map<string, string>()) : undefined;
-  const memoable = tree !== undefined && !opts.env && found.configData === undefined;
+  // Neither is a project with symbolic links (followed when reading, not when hashing), an
+  // unreadable file or an interrupted render.
+  const treeHash = hashTree(found.root, { skip: SKIP, maxFiles: MEMO_MAX_FILES, maxBytes: MEMO_MAX_BYTES });
+  const tree = treeHash.files && !treeHash.links && !treeHash.pending ? treeHash.files : undefined;
+  const outHash = outArg && outside(outArg) ? hashTree(outArg) : undefined;
+  const outTree = outHash?.files && !outHash.pending ? outHash.files : undefined;
+  const memoable = tree !== undefined && (!outHash || outTree !== undefined) && !opts.env && found.configData === undefined;
   const state0 = new Map(tree ?? []);
   for (const [p, h] of outTree ?? []) state0.set(`\u0000out/${p}`, h);
   const memoParts = [found.configFile, outArg ?? ''];
@@ -104,67 +110,101 @@ export async function run(ctx: CommandContext, opts: RenderOptions): Promise<Com
   const rel = relative(found.root, outDir).split(sep).join('/');
   const prefix = outside(outDir) ? `${outDir}/` : rel ? `${rel}/` : '';
   const shown = (p: string) => prefix + p;
-
-  // Render only the units whose inputs changed or whose files on disk differ; the cache
-  // remembers the content hash each unit produced for its exact inputs.
-  const inTree = tree !== undefined && !outside(outDir) && !SKIP.has(rel.split('/')[0]!);
-  const existing = outTree ?? (inTree ? subtree(tree, rel) : (hashTree(outDir) ?? new Map<string, string>()));
-  const desired: DesiredFile[] = [];
-  let rendered = 0;
-  for (const unit of state.units) {
-    const cached = cache.get(unit.key);
-    if (isEntry(cached) && cached.every(([p, h]) => existing.get(p) === h)) {
-      for (const [path, hash] of cached) desired.push({ path, hash });
-      continue;
-    }
-    const r = unit.render();
-    rendered++;
-    diagnostics.push(...r.diagnostics);
-    if (hasErrors(r.diagnostics)) continue;
-    const files = r.files.map((f) => ({ path: f.path, hash: contentHash(f.content), content: f.content }));
-    cache.set(unit.key, files.map((f) => [f.path, f.hash]));
-    desired.push(...files);
+  const fsError = (message: string, file = shown('') || '.') => ({ diagnostics: [...diagnostics, error('FILESYSTEM', message, { file })], data: { files: [] } });
+  if (!outArg) {
+    // output.dir of the config never leads out of the project through a symbolic link
+    const esc = escapingPath(found.root, outDir);
+    if (esc) return fsError(`refusing to write the output through ${esc}: a symbolic link out of the project`);
   }
-  diagnostics.push(...state.templateDiagnostics());
-  if (hasErrors(diagnostics)) return { diagnostics, data: { files: [] } };
 
-  desired.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  const envDirs = (opts.env ?? state.environments).map((e) => `${e}/`);
-  const plan = planWrites(desired, existing, (p) => !opts.env || envDirs.some((d) => p.startsWith(d)));
-  const files = desired.map((f) => shown(f.path));
+  // The output directory is locked for the rest of the run, and a render interrupted before is
+  // completed (or rolled back) first, so that what is on disk is one whole render.
+  let session: OutputSession | undefined;
   if (opts.check) {
-    for (const w of plan.writes) {
-      if (w.kind === 'add') diagnostics.push(error('DRIFT', 'missing: a fresh render would write this file', { file: shown(w.path), line: 1, column: 1 }));
-      else {
-        const line = firstDifference(readText(join(outDir, w.path)), w.content);
-        diagnostics.push(error('DRIFT', `differs from a fresh render from line ${line} on`, { file: shown(w.path), line, column: 1 }));
+    if (hasPendingJournal(outDir)) {
+      diagnostics.push(error('DRIFT', 'an interrupted render left this directory half-written: run `gitopsc render` to complete it', { file: shown(JOURNAL_FILE), line: 1, column: 1 }));
+    }
+  } else {
+    const opened = await openOutput(outDir);
+    if (!opened.session) return { diagnostics: [...diagnostics, ...opened.diagnostics], data: { files: [] } };
+    session = opened.session;
+  }
+  try {
+    return await renderInto(session);
+  } finally {
+    session?.release();
+  }
+
+  async function renderInto(session: OutputSession | undefined): Promise<CommandResult> {
+    // Render only the units whose inputs changed or whose files on disk differ; the cache
+    // remembers the content hash each unit produced for its exact inputs.
+    const untouched = !session || (session.recovered === 'none' && !session.waited);
+    const inTree = untouched && tree !== undefined && !outside(outDir) && !SKIP.has(rel.split('/')[0]!);
+    let existing: Map<string, string>;
+    if (untouched && outTree) existing = outTree;
+    else if (inTree && !outHash) existing = subtree(tree, rel);
+    else {
+      const h = hashTree(outDir);
+      if (!h.files) return fsError(`cannot read ${shown(h.unreadable?.path ?? '')}: ${h.unreadable?.reason ?? 'unknown error'}`, shown(h.unreadable?.path ?? ''));
+      existing = h.files;
+    }
+    const desired: DesiredFile[] = [];
+    let rendered = 0;
+    for (const unit of state.units) {
+      const cached = cache.get(unit.key);
+      if (isEntry(cached) && cached.every(([p, h]) => existing.get(p) === h)) {
+        for (const [path, hash] of cached) desired.push({ path, hash });
+        continue;
       }
+      const r = unit.render();
+      rendered++;
+      diagnostics.push(...r.diagnostics);
+      if (hasErrors(r.diagnostics)) continue;
+      const files = r.files.map((f) => ({ path: f.path, hash: contentHash(f.content), content: f.content }));
+      cache.set(unit.key, files.map((f) => [f.path, f.hash]));
+      desired.push(...files);
     }
-    for (const r of plan.removes) diagnostics.push(error('DRIFT', 'would be pruned: no service renders this file', { file: shown(r), line: 1, column: 1 }));
-    const drift = plan.writes.length + plan.removes.length;
-    // --check writes nothing, not even its caches
-    return { diagnostics, data: { files, drift }, lines: drift ? [] : [`${plural(desired.length, 'file')} up to date`] };
-  }
-  diagnostics.push(...(await applyPlan(outDir, plan)));
-  if (!hasErrors(diagnostics)) {
-    // caches are written only by a run that succeeded; the memo is the project as this run leaves it
-    if (memoable && (outTree || inTree)) {
-      const key = (p: string) => (outTree ? `\u0000out/${p}` : `${rel}/${p}`);
-      const hashes = new Map(desired.map((d) => [d.path, d.hash]));
-      for (const w of plan.writes) state0.set(key(w.path), hashes.get(w.path)!);
-      for (const r of plan.removes) state0.delete(key(r));
-      const memo: ProjectMemo = { key: memoKey(memoParts, state0), files, out: shown('') || '.', warnings: diagnostics };
-      cache.set('project', memo);
+    diagnostics.push(...state.templateDiagnostics());
+    if (hasErrors(diagnostics)) return { diagnostics, data: { files: [] } };
+
+    desired.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    const envDirs = (opts.env ?? state.environments).map((e) => `${e}/`);
+    const plan = planWrites(desired, existing, (p) => !opts.env || envDirs.some((d) => p.startsWith(d)));
+    const files = desired.map((f) => shown(f.path));
+    if (opts.check) {
+      for (const w of plan.writes) {
+        if (w.kind === 'add') diagnostics.push(error('DRIFT', 'missing: a fresh render would write this file', { file: shown(w.path), line: 1, column: 1 }));
+        else {
+          const line = firstDifference(readText(join(outDir, w.path)), w.content);
+          diagnostics.push(error('DRIFT', `differs from a fresh render from line ${line} on`, { file: shown(w.path), line, column: 1 }));
+        }
+      }
+      for (const r of plan.removes) diagnostics.push(error('DRIFT', 'would be pruned: no service renders this file', { file: shown(r), line: 1, column: 1 }));
+      const drift = plan.writes.length + plan.removes.length;
+      // --check writes nothing, not even its caches
+      return { diagnostics, data: { files, drift }, lines: drift ? [] : [`${plural(desired.length, 'file')} up to date`] };
     }
-    await inputs.save();
-    await cache.save();
+    diagnostics.push(...(await applyPlan(outDir, plan, session)));
+    if (!hasErrors(diagnostics)) {
+      // caches are written only by a run that succeeded; the memo is the project as this run leaves it
+      if (memoable && (outTree || inTree)) {
+        const key = (p: string) => (outTree ? `\u0000out/${p}` : `${rel}/${p}`);
+        const hashes = new Map(desired.map((d) => [d.path, d.hash]));
+        for (const w of plan.writes) state0.set(key(w.path), hashes.get(w.path)!);
+        for (const r of plan.removes) state0.delete(key(r));
+        const memo: ProjectMemo = { key: memoKey(memoParts, state0), files, out: shown('') || '.', warnings: diagnostics };
+        cache.set('project', memo);
+      }
+      await inputs.save();
+      await cache.save();
+    }
+    const changed = plan.writes.length + plan.removes.length;
+    return {
+      diagnostics,
+      data: { files, written: plan.writes.map((w) => shown(w.path)), pruned: plan.removes.map(shown), rendered },
+      lines: [`rendered ${plural(desired.length, 'file')} to ${shown('') || '.'} (${changed ? `${plan.writes.length} written, ${plan.removes.length} pruned` : 'no changes'})`],
+    };
   }
-  const changed = plan.writes.length + plan.removes.length;
-  return {
-    diagnostics,
-    data: { files, written: plan.writes.map((w) => shown(w.path)), pruned: plan.removes.map(shown), rendered },
-    lines: [`rendered ${plural(desired.length, 'file')} to ${shown('') || '.'} (${changed ? `${plan.writes.length} written, ${plan.removes.length} pruned` : 'no changes'})`],
-  };
 }
 
 /** The entries under `dir/` of a tree, relative to it. */

@@ -1,5 +1,5 @@
-import { join } from 'node:path';
-import { cacheDirOf, openInputCache } from '../../cache/store.js';
+import { dirname, join } from 'node:path';
+import { cacheDirOf, cacheDirProblem, ensureCacheDir, openInputCache } from '../../cache/store.js';
 import { error, hasErrors, type Diagnostic } from '../../diagnostics.js';
 import { checkProject } from '../../check/semantic.js';
 import { fsSource, loadLock } from '../../pipeline.js';
@@ -11,7 +11,8 @@ import { PROVIDERS } from '../../resolve/providers/index.js';
 import { resolveProject, type ExplainBlock } from '../../resolve/resolve.js';
 import { parseInputFlags, unreadInputs } from '../../resolve/select/index.js';
 import type { StaticContext } from '../../resolve/providers/static/index.js';
-import { writeFileAtomic } from '../../write/apply.js';
+import { escapingPath, removeStaleTemps, writeFileAtomic } from '../../write/apply.js';
+import { reasonOf } from '../../source/errors.js';
 import type { CommandContext, CommandResult } from '../types.js';
 import { findProject, isResult } from './common.js';
 
@@ -46,6 +47,8 @@ function explainLines(blocks: ExplainBlock[]): string[] {
 export async function run(ctx: CommandContext, opts: ResolveOptions): Promise<CommandResult> {
   const found = await findProject(ctx);
   if (isResult(found)) return found;
+  const cacheProblem = cacheDirProblem(found.root);
+  if (cacheProblem) return { diagnostics: [cacheProblem], data: { resolved: [] } };
   const source = fsSource(found.root);
   const cache = openInputCache(found.root);
   const loaded = await loadProject(source, found, { cache });
@@ -67,9 +70,13 @@ export async function run(ctx: CommandContext, opts: ResolveOptions): Promise<Co
   for (const e of opts.env ?? []) if (!envNames.includes(e)) diagnostics.push(error('USAGE', `--env ${e} is not an environment of this project (${envNames.join(', ')})`));
   const updateList = Array.isArray(opts.update) ? opts.update : [];
   for (const s of updateList) if (!project.services.some((d) => d.name === s)) diagnostics.push(error('USAGE', `--update ${s}: no service is named ${s}`));
+  // the lock is never written through a symbolic link out of the project
+  const lockEscape = escapingPath(found.root, dirname(join(found.root, project.lockFile)));
+  if (lockEscape) diagnostics.push(error('FILESYSTEM', `refusing to write ${project.lockFile} through ${lockEscape}: a symbolic link out of the project`, { file: project.lockFile }));
   if (hasErrors(diagnostics)) return { diagnostics, data: { resolved: [] } };
 
   const lockRead = await loadLock(source, project.lockFile, cache);
+  if (lockRead.unreadable) return { diagnostics: [...diagnostics, ...lockRead.diagnostics], data: { resolved: [] } };
   diagnostics.push(...lockRead.diagnostics.map((d) => ({ ...d, severity: 'warning' as const, message: `${d.message} (the entry will be resolved again)` })));
   const used = new Set(project.services.flatMap((d) => [d.data.spec.artifact.registry, ...Object.values(d.data.spec.environments ?? {}).map((o) => o.artifact?.registry ?? '')]));
   const providers = await providersFor(ctx, found.root, project, used);
@@ -102,19 +109,27 @@ export async function run(ctx: CommandContext, opts: ResolveOptions): Promise<Co
   for (const r of outcome.resolved.filter((x) => x.changed)) {
     lines.push(`${r.service} (${r.environment}): ${r.previous ? `${r.previous.tag} -> ` : ''}${r.tag}${r.digest ? ` ${r.digest.slice(0, 19)}` : ''}`);
   }
-  await cache.save();
-  for (const p of providers.values()) await p.flush?.();
   const n = outcome.resolved.length;
   const entries = `${n} ${n === 1 ? 'entry' : 'entries'}`;
   if (text !== lockRead.text) {
     try {
       await writeFileAtomic(join(found.root, project.lockFile), text);
     } catch (e) {
-      diagnostics.push(error('FILESYSTEM', `cannot write ${project.lockFile}: ${(e as Error).message}`, { file: project.lockFile }));
+      diagnostics.push(error('FILESYSTEM', `cannot write ${project.lockFile}: ${reasonOf(e)}`, { file: project.lockFile }));
       return { diagnostics, data };
     }
     lines.push(`wrote ${project.lockFile} (${entries}; ${outcome.resolved.filter((x) => x.changed).length} changed)`);
   } else lines.push(`${project.lockFile} is up to date (${entries})`);
+  // temporaries of a resolve killed while writing the lock
+  removeStaleTemps(dirname(join(found.root, project.lockFile)));
+  // caches are written only by a run that succeeded, so after the lock
+  await cache.save();
+  try {
+    ensureCacheDir(found.root);
+    for (const p of providers.values()) await p.flush?.();
+  } catch {
+    /* a cache that cannot be written only costs time */
+  }
   data.changed = outcome.resolved.filter((x) => x.changed).map((r) => ({ service: r.service, environment: r.environment, from: r.previous ?? null, to: { tag: r.tag, digest: r.digest ?? null } }));
   return { diagnostics, data, lines };
 }

@@ -1,4 +1,4 @@
-import { openInputCache } from '../../cache/store.js';
+import { cacheDirProblem, openInputCache } from '../../cache/store.js';
 import { compile, fsSource } from '../../pipeline.js';
 import type { CommandContext, CommandResult } from '../types.js';
 import { findProject, isResult, plural } from './common.js';
@@ -6,6 +6,8 @@ import { findProject, isResult, plural } from './common.js';
 export async function run(ctx: CommandContext): Promise<CommandResult> {
   const found = await findProject(ctx);
   if (isResult(found)) return found;
+  const cacheProblem = cacheDirProblem(found.root);
+  if (cacheProblem) return { diagnostics: [cacheProblem], data: { services: [] } };
   const cache = openInputCache(found.root);
   const state = await compile(fsSource(found.root), { ...found, validateOnly: true, cache });
   if (!state.diagnostics.some((d) => d.severity === 'error')) await cache.save();
