@@ -38,7 +38,9 @@ export interface HarProvider extends Provider {
 export const har: ProviderKind = {
   id: 'har',
   create(ctx) {
-    return createHarProvider(ctx, optionsFromEnv(ctx.host.env));
+    // an overall deadline given for the run (`--registry-timeout`, when the CLI passes one) wins over the environment
+    const deadlineMs = (ctx as { deadlineMs?: unknown }).deadlineMs;
+    return createHarProvider(ctx, { ...optionsFromEnv(ctx.host.env), ...(typeof deadlineMs === 'number' && deadlineMs > 0 ? { deadlineMs } : {}) });
   },
 };
 
