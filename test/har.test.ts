@@ -90,6 +90,7 @@ afterEach(() => {
   emu.seed.registries = seed();
   // the emulator never saw a request or served a response outside HAR's published contract
   expect(emu.violations.splice(0)).toEqual([]);
+  expect(emu.quarantinedPulls.splice(0)).toEqual([]);
 });
 
 afterAll(async () => {

@@ -162,7 +162,7 @@ function discriminatorValues(parent: unknown): string[] {
   const tag = ((parent as { discriminator?: { propertyName?: string } }).discriminator?.propertyName) ?? 'type';
   const branches = ((parent as { oneOf?: unknown[] }).oneOf ?? []) as { properties?: Record<string, { const?: string }> }[];
   const values = branches.map((b) => b.properties?.[tag]?.const).filter((v): v is string => typeof v === 'string');
-  return values.length > 0 ? values : ['oci', 'static'];
+  return values.length > 0 ? values : ['oci', 'static', 'har'];
 }
 
 function gotText(data: unknown): string {

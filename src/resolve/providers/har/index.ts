@@ -378,6 +378,8 @@ export function createHarProvider(ctx: ProviderContext, options: HarOptions = {}
       if (!p.ok) return p;
       const v = p.value.versions.get(tag);
       if (!v) return { ok: false, failure: client.failure('TAG_NOT_FOUND', `version ${tag} of ${pkg} is not listed in HAR registry ${cfg.registry}`) };
+      // HAR serves no content of a quarantined version; what the listing says is all there is
+      if (v.quarantined) return { ok: true, value: harFacts(v) };
       let info: VersionInfo;
       if (OCI_TYPES.has(p.value.packageType)) {
         const d = await oci().describe(pkg, tag, need);
