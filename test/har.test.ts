@@ -302,6 +302,22 @@ describe('a locked version quarantined later', () => {
   });
 });
 
+describe('audit', () => {
+  it('finds a generic file replaced under the same version, and a version deleted', async () => {
+    const dir = makeProject({ 'gitopsc.config.yaml': config(), 'services/fn.yaml': lambda('invoice-fn', '{ range: "^2" }') });
+    expect((await cli(dir, 'resolve', '--format', 'json')).code).toBe(0);
+    const versions = emu.seed.registries[1]!.packages[0]!.versions;
+    versions.find((v) => v.name === '2.1.0')!.files = [{ name: 'function.zip', content: 'PK replaced' }];
+    const a = await cli(dir, 'audit', '--env', 'dev', '--format', 'json');
+    expect(a.code).toBe(1);
+    expect(a.json.diagnostics.map((d) => [d.code, (d as { environment?: string }).environment])).toEqual([['DIGEST_MISMATCH', 'dev']]);
+    versions.find((v) => v.name === '2.1.0')!.deleted = true;
+    const g = await cli(dir, 'audit', '--format', 'json');
+    expect(g.json.diagnostics.map((d) => d.code)).toEqual(['TAG_NOT_FOUND', 'TAG_NOT_FOUND']);
+    expect((g.json.audited as { status: string }[]).map((x) => x.status)).toEqual(['gone', 'gone']);
+  });
+});
+
 describe('faults', () => {
   const FAST: HarOptions = { retries: 2, backoffBaseMs: 5, backoffCapMs: 20, retryAfterCapMs: 300, timeoutMs: 3000 };
   function provider(over: Partial<RegistryConfig> = {}, options: HarOptions = {}, env: Record<string, string> = { HAR_TEST_TOKEN: TOKEN }) {
