@@ -11,6 +11,8 @@ import { nodeHost } from '../src/host.js';
 import type { RegistryConfig } from '../src/model.js';
 import { createHarProvider, type HarOptions } from '../src/resolve/providers/har/index.js';
 import { trailers } from '../src/git/message.js';
+import { serializeState } from '../src/git/state.js';
+import { compareArtifacts } from '../src/diff/compare.js';
 import { errorBody, startHarEmulator, versionId, type HarEmulator, type HarRegistrySeed } from './har/emulator.js';
 import { startRegistry, type RegistryInstance } from './registry/server.js';
 import { Seeder, sha256, type Pushed } from './registry/seed.js';
@@ -471,6 +473,13 @@ describe('traceability', () => {
       artifacts: [{ service: 'api', environment: 'prod', status: 'added', new: { tag: '1.1.0', digest: 'sha256:' + 'a'.repeat(64), image: 'pkg.harness.io/acct123/docker-prod/payments/api:1.1.0', versionId: id } }],
     });
     expect(t).toContain(`Gitopsc-Artifact-Version-Id: api/prod ${id}`);
+  });
+
+  it('the version id flows from the compiled artifacts through the comparison publish makes', () => {
+    const id = versionId('files-prod', 'invoice-fn', '2.1.0');
+    const changes = compareArtifacts([], [{ service: 'fn', environment: 'prod', registry: 'files', package: 'invoice-fn', tag: '2.1.0', digest: 'sha256:' + 'b'.repeat(64), versionId: id, image: 'x/invoice-fn:2.1.0' }]);
+    expect(trailers({ source: 's', files: [], artifacts: changes })).toContain(`Gitopsc-Artifact-Version-Id: fn/prod ${id}`);
+    expect(serializeState([{ service: 'fn', environment: 'prod', registry: 'files', package: 'invoice-fn', tag: '2.1.0', versionId: id, image: 'x' }])).toContain(`"versionId": "${id}"`);
   });
 });
 
