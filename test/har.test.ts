@@ -447,6 +447,26 @@ describe('faults', () => {
     expect(r.ok ? '' : r.failure.message).toContain('4096-byte limit');
   });
 
+  it('the CLI: a refused token is REGISTRY_AUTH, exit 3, the token nowhere in the output; an unknown package is PACKAGE_NOT_FOUND, exit 1 (as for oci)', async () => {
+    const wrong = 'pat.acct123.refused-token-0123456789';
+    process.env.HAR_TEST_TOKEN = wrong;
+    try {
+      const dir = makeProject({ 'gitopsc.config.yaml': config(), 'services/api.yaml': k8s('api', '    registry: har\n    package: payments/api') });
+      for (const format of ['json', 'text']) {
+        const r = await cli(dir, 'resolve', '--env', 'dev', '--format', format);
+        expect(r.code).toBe(3);
+        expect(r.stdout + r.stderr).not.toContain(wrong);
+        if (format === 'json') expect(r.json.diagnostics.map((d) => d.code)).toEqual(['REGISTRY_AUTH']);
+      }
+    } finally {
+      process.env.HAR_TEST_TOKEN = TOKEN;
+    }
+    const dir = makeProject({ 'gitopsc.config.yaml': config(), 'services/api.yaml': k8s('api', '    registry: har\n    package: payments/nope') });
+    const r = await cli(dir, 'resolve', '--env', 'dev', '--format', 'json');
+    expect(r.code).toBe(1);
+    expect(r.json.diagnostics.map((d) => [d.code, d.file, d.line])).toEqual([['PACKAGE_NOT_FOUND', 'services/api.yaml', 6]]);
+  });
+
   it('the CLI exits 3 on an outage', async () => {
     emu.rules.push((req, url, res) => {
       emu.json(res, url.pathname.slice(url.pathname.lastIndexOf('/')), 502, errorBody(502, 'BAD_GATEWAY', 'down'));
