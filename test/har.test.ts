@@ -317,6 +317,12 @@ describe('audit', () => {
     const g = await cli(dir, 'audit', '--format', 'json');
     expect(g.json.diagnostics.map((d) => d.code)).toEqual(['TAG_NOT_FOUND', 'TAG_NOT_FOUND']);
     expect((g.json.audited as { status: string }[]).map((x) => x.status)).toEqual(['gone', 'gone']);
+    const rr = await cli(dir, 'resolve', '--format', 'json');
+    expect(rr.code).toBe(0);
+    expect(rr.json.diagnostics.map((d) => [d.code, d.severity])).toEqual([
+      ['TAG_NOT_FOUND', 'warning'],
+      ['TAG_NOT_FOUND', 'warning'],
+    ]);
   });
 });
 

@@ -152,7 +152,10 @@ async function resolveUnit(
     if (provider?.listed) {
       const live = await provider.listed(existing.package, existing.tag);
       if (!live.ok) return { changed: false, diagnostics: [{ ...error(live.failure.code, `${service} (${env}): ${live.failure.message}`, at(eff.artifactPath)), severity: live.failure.severity ?? 'error' } as Diagnostic] };
-      return { entry: existing, changed: false, diagnostics: checkPolicy(project, decl, existing, eff.artifactPath, live.value ?? { tag: existing.tag }) };
+      const gone: Diagnostic[] = live.value
+        ? []
+        : [{ ...error('TAG_NOT_FOUND', `${service} (${env}): the locked version ${existing.package}:${existing.tag} is no longer listed in registry "${existing.registry}"; \`gitopsc resolve --update ${service}\` selects another`, at(eff.artifactPath)), severity: 'warning' as const }];
+      return { entry: existing, changed: false, diagnostics: [...gone, ...checkPolicy(project, decl, existing, eff.artifactPath, live.value ?? { tag: existing.tag })] };
     }
     return { entry: existing, changed: false, diagnostics: checkPolicy(project, decl, existing, eff.artifactPath) };
   }
