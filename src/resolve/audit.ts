@@ -77,17 +77,28 @@ export async function auditLock(project: Project, lock: Lock, providers: Map<str
           return failed('DIGEST_MISMATCH', `the locked version ${entry.package}:${entry.tag} was replaced in registry "${entry.registry}" (version id ${entry.versionId} is now ${live.versionId})`, 'violation');
         }
         diagnostics = checkPolicy(project, decl, entry, eff.artifactPath, live);
+        // a quarantined version's content is not served: the finding above is the answer
+        if (live.quarantined) {
+          if (diagnostics.length) row.status = 'violation';
+          return { row, diagnostics };
+        }
       } else {
-        const platform = eff.artifact.select?.platform;
-        const d = await provider.describe(entry.package, entry.tag, { metadata: false, ...(platform ? { platform } : {}) });
-        if (!d.ok) {
-          if (d.failure.code === 'TAG_NOT_FOUND') return failed('TAG_NOT_FOUND', `the locked version ${entry.package}:${entry.tag} no longer exists in registry "${entry.registry}"`, 'gone');
-          return failed(d.failure.code, d.failure.message, 'error');
-        }
-        if (entry.digest && d.value.digest && d.value.digest !== entry.digest) {
-          return failed('DIGEST_MISMATCH', `tag ${entry.tag} of ${entry.package} now points at ${d.value.digest}, but the lock has ${entry.digest}`, 'violation');
-        }
         diagnostics = checkPolicy(project, decl, entry, eff.artifactPath);
+      }
+      // the content the lock pins is still what the tag serves
+      const platform = eff.artifact.select?.platform;
+      const file = (eff.artifact.format ?? 'image') === 'file' ? eff.artifact.file : undefined;
+      const d = await provider.describe(entry.package, entry.tag, { metadata: false, ...(platform ? { platform } : {}), ...(file && entry.fileDigest ? { file } : {}) });
+      if (!d.ok) {
+        if (d.failure.code === 'TAG_NOT_FOUND') return failed('TAG_NOT_FOUND', `the locked version ${entry.package}:${entry.tag} no longer exists in registry "${entry.registry}"`, 'gone');
+        return failed(d.failure.code, d.failure.message, 'error');
+      }
+      if (entry.digest && d.value.digest && d.value.digest !== entry.digest) {
+        return failed('DIGEST_MISMATCH', `tag ${entry.tag} of ${entry.package} now points at ${d.value.digest}, but the lock has ${entry.digest}`, 'violation');
+      }
+      const nowFile = file && d.value.files?.find((f) => f.name === file);
+      if (entry.fileDigest && d.value.files && (!nowFile || nowFile.digest !== entry.fileDigest)) {
+        return failed('DIGEST_MISMATCH', `file ${file ?? ''} of ${entry.package}:${entry.tag} ${nowFile ? `is now ${nowFile.digest}` : 'is gone'}, but the lock has ${entry.fileDigest}`, 'violation');
       }
       if (diagnostics.length) row.status = 'violation';
       return { row, diagnostics };

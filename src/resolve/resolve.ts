@@ -152,7 +152,10 @@ async function resolveUnit(
     if (provider?.listed) {
       const live = await provider.listed(existing.package, existing.tag);
       if (!live.ok) return { changed: false, diagnostics: [{ ...error(live.failure.code, `${service} (${env}): ${live.failure.message}`, at(eff.artifactPath)), severity: live.failure.severity ?? 'error' } as Diagnostic] };
-      return { entry: existing, changed: false, diagnostics: checkPolicy(project, decl, existing, eff.artifactPath, live.value ?? { tag: existing.tag }) };
+      const gone: Diagnostic[] = live.value
+        ? []
+        : [{ ...error('TAG_NOT_FOUND', `${service} (${env}): the locked version ${existing.package}:${existing.tag} is no longer listed in registry "${existing.registry}"; \`gitopsc resolve --update ${service}\` selects another`, at(eff.artifactPath)), severity: 'warning' as const }];
+      return { entry: existing, changed: false, diagnostics: [...gone, ...checkPolicy(project, decl, existing, eff.artifactPath, live.value ?? { tag: existing.tag })] };
     }
     return { entry: existing, changed: false, diagnostics: checkPolicy(project, decl, existing, eff.artifactPath) };
   }
@@ -188,14 +191,28 @@ async function resolveUnit(
   const filterMeta = needsMetadata(effective) || fileFilter !== undefined;
   const needMeta = filterMeta || ((strategy === 'exact' || strategy === 'digest') && pre.kept.length <= 1);
   let candidates: VersionInfo[] = [];
+  // Approval state from the listing (har): quarantined versions and versions whose scan verdict
+  // is not wanted are never described (HAR refuses to serve quarantined content); they go to
+  // `choose` as listed, which drops them with the reason.
+  let describeTags = pre.kept;
+  if (needMeta && provider.listed) {
+    describeTags = [];
+    for (const tag of pre.kept) {
+      const l = await provider.listed(artifact.package, tag);
+      if (!l.ok) return fail(l.failure);
+      const info = l.value;
+      if (info && (info.quarantined || (effective.scan && !(info.scanStatus && effective.scan.includes(info.scanStatus))))) candidates.push(info);
+      else describeTags.push(tag);
+    }
+  }
   if (needMeta) {
     // Metadata costs a manifest and a config blob per tag. `prefilter` keeps tags best first, so
     // unless every candidate must be seen (newest-build, --explain), fetch in that order and stop
     // at the first batch in which a candidate passes the platform and label filters.
     const all = strategy === 'newest-build' || opts.explain;
-    const batch = all ? pre.kept.length : 8;
-    for (let i = 0; i < pre.kept.length; i += batch) {
-      const described = await Promise.all(pre.kept.slice(i, i + batch).map((t) => provider.describe(artifact.package, t, { metadata: filterMeta || Boolean(policyLabels), platform, file: artifact.file, labelPairs })));
+    const batch = all ? Math.max(1, describeTags.length) : 8;
+    for (let i = 0; i < describeTags.length; i += batch) {
+      const described = await Promise.all(describeTags.slice(i, i + batch).map((t) => provider.describe(artifact.package, t, { metadata: filterMeta || Boolean(policyLabels), platform, file: artifact.file, labelPairs })));
       for (const d of described) {
         if (!d.ok) {
           if (d.failure.code === 'TAG_NOT_FOUND') continue; // deleted between listing and fetching

@@ -117,6 +117,8 @@ export interface HarEmulator {
   violations: string[];
   rules: Rule[];
   seed: EmulatorOptions;
+  /** OCI requests for a quarantined version (refused with 403, as HAR does) */
+  quarantinedPulls: string[];
   /** answers with a JSON body checked against the operation's response schema */
   json(res: ServerResponse, opPath: string, status: number, body: unknown, headers?: Record<string, string>): void;
   count(re: RegExp): number;
@@ -153,6 +155,7 @@ export async function startHarEmulator(opts: EmulatorOptions): Promise<HarEmulat
   const log: Logged[] = [];
   const violations: string[] = [];
   const rules: Rule[] = [];
+  const quarantinedPulls: string[] = [];
 
   function checkRequest(opPath: string, url: URL, req: IncomingMessage): string[] {
     const op = operation(opPath, req.method ?? 'GET');
@@ -320,6 +323,17 @@ export async function startHarEmulator(opts: EmulatorOptions): Promise<HarEmulat
         return;
       }
     }
+    // like HAR, refuse to serve a quarantined version
+    const m = /^\/v2\/([^/]+)\/([^/]+)\/(.+)\/manifests\/([^/]+)$/.exec(url.pathname);
+    if (m && m[1] === opts.account.toLowerCase()) {
+      const q = opts.registries.find((r) => r.name === m[2])?.packages.find((p) => p.name === m[3])?.versions.find((v) => v.name === m[4]);
+      if (q?.isQuarantined) {
+        quarantinedPulls.push(url.pathname);
+        res.writeHead(403, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ errors: [{ code: 'DENIED', message: `version is quarantined: ${q.quarantineReason ?? ''}` }] }));
+        return;
+      }
+    }
     if (!opts.ociUpstream) {
       res.writeHead(404).end();
       return;
@@ -379,6 +393,7 @@ export async function startHarEmulator(opts: EmulatorOptions): Promise<HarEmulat
     violations,
     rules,
     seed: opts,
+    quarantinedPulls,
     json,
     count: (re) => log.filter((l) => re.test(l.path)).length,
     stop: () =>

@@ -38,7 +38,9 @@ export interface HarProvider extends Provider {
 export const har: ProviderKind = {
   id: 'har',
   create(ctx) {
-    return createHarProvider(ctx, optionsFromEnv(ctx.host.env));
+    // an overall deadline given for the run (`--registry-timeout`, when the CLI passes one) wins over the environment
+    const deadlineMs = (ctx as { deadlineMs?: unknown }).deadlineMs;
+    return createHarProvider(ctx, { ...optionsFromEnv(ctx.host.env), ...(typeof deadlineMs === 'number' && deadlineMs > 0 ? { deadlineMs } : {}) });
   },
 };
 
@@ -376,6 +378,8 @@ export function createHarProvider(ctx: ProviderContext, options: HarOptions = {}
       if (!p.ok) return p;
       const v = p.value.versions.get(tag);
       if (!v) return { ok: false, failure: client.failure('TAG_NOT_FOUND', `version ${tag} of ${pkg} is not listed in HAR registry ${cfg.registry}`) };
+      // HAR serves no content of a quarantined version; what the listing says is all there is
+      if (v.quarantined) return { ok: true, value: harFacts(v) };
       let info: VersionInfo;
       if (OCI_TYPES.has(p.value.packageType)) {
         const d = await oci().describe(pkg, tag, need);
