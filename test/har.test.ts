@@ -445,6 +445,19 @@ describe('faults', () => {
     expect(loop.ok ? '' : loop.failure.message).toMatch(/repeats an earlier page/);
   });
 
+  it('files of several versions mixed in one answer are refused, not guessed', async () => {
+    emu.rules.push((req, url, res) => {
+      if (!url.pathname.endsWith('/files')) return false;
+      const file = (name: string, sha: string) => ({ id: sha.slice(0, 8), name, path: `invoice-fn/${name}`, size: '1', md5: 'x', sha1: 'x', sha256: sha, sha512: 'x', createdAt: null });
+      emu.json(res, '/files', 200, { page: 0, size: 100, hasMore: false, items: [file('function.zip', 'a'.repeat(64)), file('function.zip', 'b'.repeat(64))] });
+      return true;
+    });
+    const p = provider({ registry: 'files-prod' });
+    const r = await p.describe('invoice-fn', '2.0.0', { metadata: true, file: 'function.zip' });
+    expect(r.ok ? 'ok' : r.failure.code).toBe('REGISTRY_UNAVAILABLE');
+    expect(r.ok ? '' : r.failure.message).toContain('refusing to guess');
+  });
+
   it('a response over the size cap is REGISTRY_UNAVAILABLE', async () => {
     const many = Array.from({ length: 100 }, (_, i) => ({ name: `1.0.${i}` }));
     emu.seed.registries[0]!.packages[0]!.versions = many;

@@ -338,8 +338,17 @@ export function createHarProvider(ctx: ProviderContext, options: HarOptions = {}
             if (at >= 0 && at < inner.length - 1) files.push(info(inner.slice(at + 1).join('/')));
           }
         }
-        const seen = new Set<string>();
-        return { ok: true, value: files.filter((f) => (seen.has(f.name) ? false : (seen.add(f.name), true))) };
+        // one name, two contents: the API mixed files of several versions; never guess which
+        const seen = new Map<string, string>();
+        for (const f of files) {
+          const prev = seen.get(f.name);
+          if (prev !== undefined && prev !== f.digest) {
+            return { ok: false, failure: client.failure('REGISTRY_UNAVAILABLE', `files of ${pkg} ${v.name}: the API lists ${f.name} twice with different sha256; refusing to guess which is this version's`) };
+          }
+          seen.set(f.name, f.digest);
+        }
+        const unique = new Set<string>();
+        return { ok: true, value: files.filter((f) => (unique.has(f.name) ? false : (unique.add(f.name), true))) };
       })();
       filesMemo.set(v.id, f);
     }
