@@ -77,6 +77,8 @@ export interface CompileState extends CompileResult {
   units: UnitJob[];
   /** template compile errors, once the templates were compiled (lazily with `lazy`) */
   templateDiagnostics(): Diagnostic[];
+  /** the file names the templates render (`deployment.yaml`, `function.json`, ...): the ownership adoption rule */
+  outputNames(): string[];
 }
 
 export async function loadLock(source: ProjectSource, file: string, cache?: InputCache): Promise<{ lock: Lock; text?: string; diagnostics: Diagnostic[] }> {
@@ -103,6 +105,7 @@ export interface UnitJob {
   key: string;
   service: string;
   environment: string;
+  target: 'kubernetes' | 'lambda';
   render(): { files: RenderedFile[]; diagnostics: Diagnostic[] };
 }
 
@@ -115,6 +118,7 @@ export async function compile(source: ProjectSource, opts: CompileOptions): Prom
     artifacts: [] as ResolvedArtifact[],
     units: [] as UnitJob[],
     templateDiagnostics: () => set?.diagnostics ?? [],
+    outputNames: () => [] as string[],
   };
   const loaded = await loadProject(source, opts, { withCatalogs: Boolean(opts.validateOnly), cache: opts.cache });
   const diagnostics = [...loaded.diagnostics];
@@ -129,6 +133,9 @@ export async function compile(source: ProjectSource, opts: CompileOptions): Prom
   const templateFiles = project.templatesDir ? await source.list() : [];
   const sources = await loadTemplateSources(source, project, templateFiles);
   const templates = (): TemplateSet => (set ??= compileTemplates(createTemplateEngine(), sources));
+  base.outputNames = () => [...new Set(templates().templates.map((t) => t.name))].sort();
+  // Lambda output can go to its own root below the output directory (output.lambdaDir)
+  const lambdaPrefix = project.lambdaDir ? `${project.lambdaDir}/` : '';
   if (!opts.lazy || opts.validateOnly) diagnostics.push(...templates().diagnostics);
   if (opts.validateOnly || hasErrors(diagnostics)) return { ...base, diagnostics };
   const templateHash = contentHash(JSON.stringify(sources.map((t) => [t.target, t.name, t.file, t.source])));
@@ -168,10 +175,11 @@ export async function compile(source: ProjectSource, opts: CompileOptions): Prom
       };
       const { file: _file, ...inputs } = unit;
       units.push({
-        key: contentHash(VERSION_SALT + templateHash + JSON.stringify(inputs)),
+        key: contentHash(VERSION_SALT + templateHash + lambdaPrefix + JSON.stringify(inputs)),
         service: decl.name,
         environment: env.name,
-        render: () => renderUnit(templates(), unit),
+        target: eff.target,
+        render: () => renderUnit(templates(), unit, eff.target === 'lambda' ? lambdaPrefix : ''),
       });
       artifacts.push({
         service: decl.name,

@@ -78,7 +78,10 @@ export async function main(argv: readonly string[], io: Io = { stdout: (t) => pr
     .option('--env <env>', 'only this environment (repeatable)', collect)
     .option('--out <dir>', 'output directory (default: output.dir of the config)')
     .option('--check', 'write nothing; exit 1 listing every file that differs, is missing or would be pruned')
-    .action(async (o: { env?: string[]; out?: string; check?: boolean }) => {
+    .option('--adopt', 'overwrite files in the output that gitopsc did not write, and manage them from now on')
+    .option('--max-prune <n>', 'refuse to remove more than n files in one run (default: 25% of the managed files, at least 5)')
+    .option('--allow-prune', 'no limit on pruning; also allows rendering zero services over existing output')
+    .action(async (o: { env?: string[]; out?: string; check?: boolean; adopt?: boolean; maxPrune?: string; allowPrune?: boolean }) => {
       result = await (await import('./commands/render.js')).run(ctx(), o);
     });
   program
