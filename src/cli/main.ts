@@ -92,8 +92,8 @@ export async function main(argv: readonly string[], io: Io = { stdout: (t) => pr
     });
   program
     .command('schema')
-    .description('print a JSON Schema: service, config or catalog')
-    .argument('<name>', 'service | config | catalog')
+    .description('print a JSON Schema: service, config, catalog or lock')
+    .argument('<name>', 'service | config | catalog | lock')
     .action(async (name: string) => {
       ctx();
       result = (await import('./commands/schema.js')).run(name);

@@ -84,6 +84,25 @@ export function parseLock(doc: LoadedDoc): { lock: Lock; diagnostics: Diagnostic
   return { lock, diagnostics };
 }
 
+/**
+ * Merge-conflict markers (`<<<<<<< `, `=======`, `>>>>>>> ` at the start of a line): one
+ * YAML_SYNTAX at the first marker, instead of whatever the YAML parser makes of them.
+ */
+export function conflictMarker(file: string, text: string): Diagnostic | undefined {
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    if (/^(<{7}|>{7})( |\r?$)|^={7}\r?$|^\|{7}( |\r?$)/.test(lines[i]!)) {
+      return error('YAML_SYNTAX', `${file} has a merge-conflict marker: the lock cannot be read`, {
+        file,
+        line: i + 1,
+        column: 1,
+        hint: 'resolve the conflict (keep either side, or delete the conflicting entries), then run `gitopsc resolve` to rewrite the lock',
+      });
+    }
+  }
+  return undefined;
+}
+
 export function serializeLock(lock: Lock): string {
   const services: Record<string, Record<string, Record<string, unknown>>> = {};
   for (const e of lock.values()) {
