@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { git, isolateGit, makeRepo } from './helpers/git.js';
 import { baseProject, cli, makeProject, snapshot, writeFiles } from './helpers/project.js';
 
 function project(extra: string): string {
@@ -68,6 +69,22 @@ describe('output.kustomization and output.lambdaDir', () => {
     expect(readFileSync(join(dir, 'rendered/prod/kustomization.yaml'), 'utf8')).toBe('resources: [web]\n');
     expect((await cli(dir, 'render', '--adopt')).code).toBe(0);
     expect(readFileSync(join(dir, 'rendered/prod/kustomization.yaml'), 'utf8')).toContain('kind: Kustomization');
+  });
+
+  it('publish writes the same layout into the deployment repository', async () => {
+    isolateGit();
+    const dir = project('output:\n  kustomization: true\n  lambdaDir: lambda\n');
+    expect((await cli(dir, 'resolve')).code).toBe(0);
+    const repo = makeRepo({ 'README.md': '# deploy\n' });
+    const r = await cli(dir, 'publish', '--repo', repo, '--path', 'rendered', '--format', 'json');
+    expect(r.json.diagnostics).toEqual([]);
+    expect(git(repo, 'ls-tree', '-r', '--name-only', 'HEAD').trim().split('\n')).toEqual(
+      expect.arrayContaining(['rendered/dev/kustomization.yaml', 'rendered/dev/web/kustomization.yaml', 'rendered/lambda/prod/fn/function.json']),
+    );
+    for (const env of ['dev', 'prod']) expect(kinds(kustomize(join(repo, 'rendered', env))).sort()).toEqual(['Deployment', 'Service']);
+    // a second publish changes nothing
+    const again = await cli(dir, 'publish', '--repo', repo, '--path', 'rendered', '--format', 'json');
+    expect((again.json.publish as { committed: boolean }).committed).toBe(false);
   });
 
   it.each([
