@@ -97,15 +97,19 @@ export interface LockRead {
  * The lock file: merge-conflict markers, YAML, then its JSON Schema (`gitopsc schema lock`).
  * A lock with any error yields no entries: it is never rendered.
  */
-export async function loadLock(source: ProjectSource, file: string, cache?: InputCache): Promise<LockRead> {
+export async function loadLock(source: ProjectSource, file: string, cache?: InputCache, opts: { lenient?: boolean } = {}): Promise<LockRead> {
   const bytes = await source.read(file);
   if (!bytes) return { lock: new Map(), diagnostics: [] };
   const text = new TextDecoder().decode(bytes);
   const marker = conflictMarker(file, text);
   if (marker) return { lock: new Map(), text, conflict: true, diagnostics: [marker] };
   const r = loadChecked('lock', file, bytes, validateLock, cache, { maxBytes: 64 * 1024 * 1024 });
-  if (!r.doc || hasErrors(r.diagnostics)) return { lock: new Map(), text, doc: r.doc, diagnostics: r.diagnostics };
+  if (!r.doc) return { lock: new Map(), text, diagnostics: r.diagnostics };
   const p = parseLock(r.doc);
+  // lenient (resolve): keep the entries that are well-formed, so that one bad entry is resolved
+  // again without re-pinning every other service
+  if (opts.lenient) return { lock: p.lock, text, doc: r.doc, diagnostics: r.diagnostics.length ? r.diagnostics : p.diagnostics };
+  if (hasErrors(r.diagnostics)) return { lock: new Map(), text, doc: r.doc, diagnostics: r.diagnostics };
   return { lock: hasErrors(p.diagnostics) ? new Map() : p.lock, text, doc: r.doc, diagnostics: [...r.diagnostics, ...p.diagnostics] };
 }
 

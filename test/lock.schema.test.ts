@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { baseProject, cli, makeProject, snapshot } from './helpers/project.js';
+import { DIGEST, baseProject, cli, makeProject, snapshot } from './helpers/project.js';
 
 async function resolved(): Promise<{ dir: string; lock: string }> {
   const dir = makeProject(baseProject());
@@ -58,6 +58,23 @@ describe('a hand-edited lock', () => {
       expect((r.json.diagnostics[0] as { hint?: string }).hint).toContain('gitopsc resolve');
     }
     expect(snapshot(dir)).toEqual(before);
+  });
+
+  it('resolve re-resolves only the bad entry, keeping every other pin', async () => {
+    const { dir, lock } = await resolved();
+    const cat = join(dir, 'catalog.yaml');
+    writeFileSync(cat, readFileSync(cat, 'utf8').replace('  fn/zip:\n', `    - { tag: "1.11.0", digest: "${DIGEST('f')}", created: "2026-02-15T00:00:00Z" }\n  fn/zip:\n`));
+    // break the second web entry (prod): its digest
+    const first = lock.indexOf(`digest: "${DIGEST('b')}"`);
+    const second = lock.indexOf(`digest: "${DIGEST('b')}"`, first + 1);
+    expect(second).toBeGreaterThan(first);
+    writeFileSync(join(dir, 'gitopsc.lock'), lock.slice(0, second) + 'digest: "sha256:zz"' + lock.slice(second + `digest: "${DIGEST('b')}"`.length));
+    const r = await cli(dir, 'resolve', '--format', 'json');
+    expect(r.code).toBe(0);
+    expect(r.json.diagnostics.map((d) => [d.severity, d.code])).toEqual([['warning', 'SCHEMA']]);
+    const after = readFileSync(join(dir, 'gitopsc.lock'), 'utf8');
+    expect(after.match(/tag: "1\.10\.0"/g)).toHaveLength(1); // dev kept its pin
+    expect(after.match(/tag: "1\.11\.0"/g)).toHaveLength(1); // prod was resolved again
   });
 
   it('`gitopsc schema lock` prints the schema', async () => {

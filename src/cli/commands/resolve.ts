@@ -61,7 +61,7 @@ export async function run(ctx: CommandContext, opts: ResolveOptions): Promise<Co
   for (const s of updateList) if (!project.services.some((d) => d.name === s)) diagnostics.push(error('USAGE', `--update ${s}: no service is named ${s}`));
   if (hasErrors(diagnostics)) return { diagnostics, data: { resolved: [] } };
 
-  const lockRead = await loadLock(source, project.lockFile, cache);
+  const lockRead = await loadLock(source, project.lockFile, cache, { lenient: true });
   // a conflicted lock is not re-resolved from scratch behind the user's back: they pick a side first
   if (lockRead.conflict) return { diagnostics: [...diagnostics, ...lockRead.diagnostics], data: { resolved: [] } };
   diagnostics.push(...lockRead.diagnostics.map((d) => ({ ...d, severity: 'warning' as const, message: `${d.message} (the entry will be resolved again)` })));
