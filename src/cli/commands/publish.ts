@@ -128,7 +128,7 @@ export async function run(ctx: CommandContext, opts: PublishCommandOptions): Pro
     if (!outcome.message) lines.push(`dry run: nothing to publish: ${opts.repo} already matches the render`);
     else {
       lines.push(`dry run: would commit to ${opts.repo}${outcome.prBranch ? ` on a new branch ${outcome.prBranch}` : outcome.branch ? ` (${outcome.branch})` : ''}; nothing was changed`, '');
-      lines.push(...outcome.message.replace(/\n$/, '').split('\n').map((l) => `    ${l}`), '');
+      lines.push(...outcome.message.replace(/\n$/, '').split('\n').map((l) => (l ? `    ${l}` : '')), '');
       const width = Math.max(...stat.map((f) => f.path.length), 0);
       for (const f of stat) lines.push(` ${f.path.padEnd(width)} | +${f.additions} -${f.deletions}`);
       const add = stat.reduce((n, f) => n + f.additions, 0);
