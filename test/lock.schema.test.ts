@@ -6,6 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { head, isolateGit, makeRepo } from './helpers/git.js';
 import { DIGEST, baseProject, cli, makeProject, snapshot } from './helpers/project.js';
 
 async function resolved(): Promise<{ dir: string; lock: string }> {
@@ -58,6 +59,14 @@ describe('a hand-edited lock', () => {
       expect((r.json.diagnostics[0] as { hint?: string }).hint).toContain('gitopsc resolve');
     }
     expect(snapshot(dir)).toEqual(before);
+    // and publish commits nothing from it
+    isolateGit();
+    const repo = makeRepo({ 'README.md': '# deploy\n' });
+    const was = head(repo);
+    const p = await cli(dir, 'publish', '--repo', repo, '--format', 'json');
+    expect(p.code).toBe(1);
+    expect(p.json.diagnostics.map((d) => d.code)).toEqual(['YAML_SYNTAX']);
+    expect(head(repo)).toBe(was);
   });
 
   it('resolve re-resolves only the bad entry, keeping every other pin', async () => {
