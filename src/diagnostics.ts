@@ -27,6 +27,7 @@ export const CODES = [
   'CONFIG_NOT_FOUND',
   'USAGE',
   'INTERNAL',
+  'PRUNE_GUARD',
 ] as const;
 
 export type Code = (typeof CODES)[number];
@@ -65,6 +66,10 @@ export function error(code: Code, message: string, at: Partial<Diagnostic> = {})
 
 export function warning(code: Code, message: string, at: Partial<Diagnostic> = {}): Diagnostic {
   return { code, severity: 'warning', message, ...at };
+}
+
+export function info(code: Code, message: string, at: Partial<Diagnostic> = {}): Diagnostic {
+  return { code, severity: 'info', message, ...at };
 }
 
 export function hasErrors(diags: readonly Diagnostic[]): boolean {

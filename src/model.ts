@@ -77,7 +77,7 @@ export interface ProjectConfig {
   registries?: Record<string, RegistryConfig>;
   policies?: Record<string, Policy>;
   templates?: string;
-  output?: { dir?: string };
+  output?: { dir?: string; kustomization?: boolean; lambdaDir?: string };
   lock?: string;
   publish?: { author?: string };
 }

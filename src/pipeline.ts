@@ -6,7 +6,7 @@
 import { checkProject } from './check/semantic.js';
 import { contentHash } from './hash.js';
 import { error, hasErrors, type Diagnostic } from './diagnostics.js';
-import type { PinnedArtifact } from './model.js';
+import type { LockEntry, PinnedArtifact } from './model.js';
 import { effectiveService } from './project/effective.js';
 import { loadChecked, loadProject, type ConfigRef, type InputCache } from './project/load.js';
 import type { Project } from './project/types.js';
@@ -14,7 +14,9 @@ import { imageReference, type RenderUnit } from './render/context.js';
 import { createTemplateEngine } from './render/handlebars.js';
 import { compileTemplates, renderUnit, type TemplateSet, type TemplateSource } from './render/render.js';
 import { builtinTemplates, projectTemplates } from './render/templates.js';
-import { fingerprint, lockKey, parseLock, type Lock } from './resolve/lock.js';
+import { conflictMarker, fingerprint, lockKey, parseLock, type Lock } from './resolve/lock.js';
+import { validateLock } from './validate/index.js';
+import type { LoadedDoc } from './load/types.js';
 import { checkPolicy } from './resolve/policy.js';
 import { referenceFor } from './resolve/reference.js';
 import { readInput, UnreadableError } from './source/errors.js';
@@ -96,17 +98,61 @@ export interface CompileState extends CompileResult {
   units: UnitJob[];
   /** template compile errors, once the templates were compiled (lazily with `lazy`) */
   templateDiagnostics(): Diagnostic[];
+  /** the file names the templates render (`deployment.yaml`, `function.json`, ...): the ownership adoption rule */
+  outputNames(): string[];
 }
 
-export async function loadLock(source: ProjectSource, file: string, cache?: InputCache): Promise<{ lock: Lock; text?: string; diagnostics: Diagnostic[]; unreadable?: boolean }> {
+export interface LockRead {
+  lock: Lock;
+  text?: string;
+  /** the lock as loaded, for positions (absent when it does not parse) */
+  doc?: LoadedDoc;
+  /** the lock has merge-conflict markers */
+  conflict?: boolean;
+  /** the lock exists but cannot be read: an error, never an absent lock */
+  unreadable?: boolean;
+  diagnostics: Diagnostic[];
+}
+
+/**
+ * The lock file: merge-conflict markers, YAML, then its JSON Schema (`gitopsc schema lock`).
+ * A lock with any error yields no entries: it is never rendered.
+ */
+export async function loadLock(source: ProjectSource, file: string, cache?: InputCache, opts: { lenient?: boolean } = {}): Promise<LockRead> {
   // an unreadable lock is an error, never an absent one (resolve would re-pin every service)
   const { bytes, problem } = await readInput(source, file);
   if (problem) return { lock: new Map(), diagnostics: [problem], unreadable: true };
   if (!bytes) return { lock: new Map(), diagnostics: [] };
-  const r = loadChecked('lock', file, bytes, (doc) => parseLock(doc).diagnostics, cache, { maxBytes: 64 * 1024 * 1024 });
-  if (!r.doc) return { lock: new Map(), text: new TextDecoder().decode(bytes), diagnostics: r.diagnostics };
+  const text = new TextDecoder().decode(bytes);
+  const marker = conflictMarker(file, text);
+  if (marker) return { lock: new Map(), text, conflict: true, diagnostics: [marker] };
+  const r = loadChecked('lock', file, bytes, validateLock, cache, { maxBytes: 64 * 1024 * 1024 });
+  if (!r.doc) return { lock: new Map(), text, diagnostics: r.diagnostics };
   const p = parseLock(r.doc);
-  return { lock: p.lock, text: new TextDecoder().decode(bytes), diagnostics: p.diagnostics };
+  // lenient (resolve): keep the entries that are well-formed, so that one bad entry is resolved
+  // again without re-pinning every other service
+  if (opts.lenient) return { lock: p.lock, text, doc: r.doc, diagnostics: r.diagnostics.length ? r.diagnostics : p.diagnostics };
+  if (hasErrors(r.diagnostics)) return { lock: new Map(), text, doc: r.doc, diagnostics: r.diagnostics };
+  return { lock: hasErrors(p.diagnostics) ? new Map() : p.lock, text, doc: r.doc, diagnostics: [...r.diagnostics, ...p.diagnostics] };
+}
+
+/** A lock entry must name its service's registry and package (a hand edit that the fingerprint cannot see). */
+function checkEntryTarget(entry: LockEntry, artifact: { registry: string; package: string }, lockFile: string, doc: LoadedDoc | undefined): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const key of ['registry', 'package'] as const) {
+    if (entry[key] === artifact[key]) continue;
+    const pos = doc?.position(['services', entry.service, entry.environment, key], 'value') ?? { line: 1, column: 1 };
+    out.push(
+      error('SCHEMA', `lock entry ${entry.service}/${entry.environment} has ${key} "${entry[key]}" but the service uses "${artifact[key]}"`, {
+        file: lockFile,
+        ...pos,
+        service: entry.service,
+        environment: entry.environment,
+        hint: 'run `gitopsc resolve` to rewrite the entry',
+      }),
+    );
+  }
+  return out;
 }
 
 /** Template sources: the built-ins, overridden or extended by the project's template directory. */
@@ -124,6 +170,7 @@ export interface UnitJob {
   key: string;
   service: string;
   environment: string;
+  target: 'kubernetes' | 'lambda';
   render(): { files: RenderedFile[]; diagnostics: Diagnostic[] };
 }
 
@@ -136,6 +183,7 @@ export async function compile(source: ProjectSource, opts: CompileOptions): Prom
     artifacts: [] as ResolvedArtifact[],
     units: [] as UnitJob[],
     templateDiagnostics: () => set?.diagnostics ?? [],
+    outputNames: () => [] as string[],
   };
   const loaded = await loadProject(source, opts, { withCatalogs: Boolean(opts.validateOnly), cache: opts.cache });
   const diagnostics = [...loaded.diagnostics];
@@ -156,14 +204,28 @@ export async function compile(source: ProjectSource, opts: CompileOptions): Prom
     diagnostics.push(e.diagnostic());
   }
   const templates = (): TemplateSet => (set ??= compileTemplates(createTemplateEngine(), sources));
+  base.outputNames = () => [...new Set(templates().templates.map((t) => t.name))].sort();
+  // Lambda output can go to its own root below the output directory (output.lambdaDir)
+  const lambdaPrefix = project.lambdaDir ? `${project.lambdaDir}/` : '';
   if (!opts.lazy || opts.validateOnly) diagnostics.push(...templates().diagnostics);
-  if (opts.validateOnly || hasErrors(diagnostics)) return { ...base, diagnostics };
-  const templateHash = contentHash(JSON.stringify(sources.map((t) => [t.target, t.name, t.file, t.source])));
-
+  if (hasErrors(diagnostics)) return { ...base, diagnostics };
   const lockRead = await loadLock(source, project.lockFile, opts.cache);
   diagnostics.push(...lockRead.diagnostics);
   if (lockRead.unreadable) return { ...base, diagnostics };
+  if (opts.validateOnly) {
+    // validate checks the lock as an input (syntax, schema, registries and packages), not its freshness
+    for (const decl of project.services) {
+      for (const env of project.environments) {
+        const entry = lockRead.lock.get(lockKey(decl.name, env.name));
+        if (entry) diagnostics.push(...checkEntryTarget(entry, effectiveService(decl, env.name).artifact, project.lockFile, lockRead.doc));
+      }
+    }
+    return { ...base, diagnostics };
+  }
+  const templateHash = contentHash(JSON.stringify(sources.map((t) => [t.target, t.name, t.file, t.source])));
+
   const lock = lockRead.lock;
+  const lockFailed = hasErrors(lockRead.diagnostics);
   const files: RenderedFile[] = [];
   const artifacts: ResolvedArtifact[] = [];
   const units: UnitJob[] = [];
@@ -173,6 +235,7 @@ export async function compile(source: ProjectSource, opts: CompileOptions): Prom
       const eff = effectiveService(decl, env.name);
       const at = () => ({ file: decl.file, ...decl.doc.position(eff.artifactPath, 'key'), service: decl.name, environment: env.name });
       const entry = lock.get(lockKey(decl.name, env.name));
+      if (lockFailed) continue; // reported above; a failing lock is never rendered
       if (!entry) {
         diagnostics.push(error('LOCK_STALE', `${decl.name} (${env.name}) has no entry in ${project.lockFile}: run \`gitopsc resolve\``, at()));
         continue;
@@ -181,6 +244,9 @@ export async function compile(source: ProjectSource, opts: CompileOptions): Prom
         diagnostics.push(error('LOCK_STALE', `${decl.name} (${env.name}): the selection criteria changed since ${project.lockFile} was written: run \`gitopsc resolve\``, at()));
         continue;
       }
+      const target = checkEntryTarget(entry, eff.artifact, project.lockFile, lockRead.doc);
+      diagnostics.push(...target);
+      if (target.length) continue;
       diagnostics.push(...checkPolicy(project, decl, entry, eff.artifactPath));
       const registry = project.config.registries?.[eff.artifact.registry];
       const reference = referenceFor(registry, eff.artifact.package);
@@ -196,10 +262,11 @@ export async function compile(source: ProjectSource, opts: CompileOptions): Prom
       };
       const { file: _file, ...inputs } = unit;
       units.push({
-        key: contentHash(VERSION_SALT + templateHash + JSON.stringify(inputs)),
+        key: contentHash(VERSION_SALT + templateHash + lambdaPrefix + JSON.stringify(inputs)),
         service: decl.name,
         environment: env.name,
-        render: () => renderUnit(templates(), unit),
+        target: eff.target,
+        render: () => renderUnit(templates(), unit, eff.target === 'lambda' ? lambdaPrefix : ''),
       });
       artifacts.push({
         service: decl.name,

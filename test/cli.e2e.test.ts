@@ -1,5 +1,5 @@
 /** The CLI as a user runs it: init, validate, resolve, render, render --check, on temp projects. */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -34,6 +34,7 @@ describe('gitopsc init, validate, resolve, render, render --check', () => {
     expect(readFileSync(join(dir, 'gitopsc.lock'), 'utf8')).toBe(lock1);
     expect(snapshot(join(dir, 'rendered'))).toEqual(out1);
     expect([...out1.keys()]).toEqual([
+      '.gitopsc-owned',
       'dev/fn/function.json',
       'dev/web/deployment.yaml',
       'dev/web/service.yaml',
@@ -52,6 +53,9 @@ describe('gitopsc init, validate, resolve, render, render --check', () => {
     await cli(dir, 'render');
     writeFileSync(join(dir, 'rendered/dev/web/service.yaml'), 'changed: true\n');
     writeFileSync(join(dir, 'rendered/dev/web/extra.yaml'), 'x: 1\n');
+    // extra.yaml as if an earlier render had written it; README.md is the user's
+    appendFileSync(join(dir, 'rendered/.gitopsc-owned'), 'dev/web/extra.yaml\n');
+    writeFileSync(join(dir, 'rendered/dev/web/README.md'), 'mine\n');
     const r = await cli(dir, 'render', '--check', '--format', 'json');
     expect(r.code).toBe(1);
     expect(r.json.diagnostics.map((d) => [d.code, d.file, d.line])).toEqual([
@@ -61,6 +65,7 @@ describe('gitopsc init, validate, resolve, render, render --check', () => {
     expect(readFileSync(join(dir, 'rendered/dev/web/service.yaml'), 'utf8')).toBe('changed: true\n');
     expect((await cli(dir, 'render')).code).toBe(0);
     expect(existsSync(join(dir, 'rendered/dev/web/extra.yaml'))).toBe(false);
+    expect(readFileSync(join(dir, 'rendered/dev/web/README.md'), 'utf8')).toBe('mine\n');
     expect((await cli(dir, 'render', '--check')).code).toBe(0);
     // a hand edit deep in a file is reported at its first differing line
     const deployment = join(dir, 'rendered/dev/web/deployment.yaml');

@@ -111,7 +111,7 @@ export function toolVersion(): string {
   if (versionCache) return versionCache;
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   const h = createHash('sha1');
-  for (const kind of ['service', 'config', 'catalog']) h.update(readFileSync(new URL(`../../schemas/${kind}.schema.json`, import.meta.url)));
+  for (const kind of ['service', 'config', 'catalog', 'lock']) h.update(readFileSync(new URL(`../../schemas/${kind}.schema.json`, import.meta.url)));
   return (versionCache = `${pkg.version}+${h.digest('base64url').slice(0, 12)}`);
 }
 

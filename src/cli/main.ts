@@ -94,7 +94,10 @@ export async function main(argv: readonly string[], io: Io = { stdout: (t) => pr
     .option('--env <env>', 'only this environment (repeatable)', collect)
     .option('--out <dir>', 'output directory (default: output.dir of the config)')
     .option('--check', 'write nothing; exit 1 listing every file that differs, is missing or would be pruned')
-    .action(async (o: { env?: string[]; out?: string; check?: boolean }) => {
+    .option('--adopt', 'overwrite files in the output that gitopsc did not write, and manage them from now on')
+    .option('--max-prune <n>', 'refuse to remove more than n files in one run (default: 25% of the managed files, at least 5)')
+    .option('--allow-prune', 'no limit on pruning; also allows rendering zero services over existing output')
+    .action(async (o: { env?: string[]; out?: string; check?: boolean; adopt?: boolean; maxPrune?: string; allowPrune?: boolean }) => {
       result = await (await import('./commands/render.js')).run(ctx(), o);
     });
   program
@@ -105,8 +108,8 @@ export async function main(argv: readonly string[], io: Io = { stdout: (t) => pr
     });
   program
     .command('schema')
-    .description('print a JSON Schema: service, config or catalog')
-    .argument('<name>', 'service | config | catalog')
+    .description('print a JSON Schema: service, config, catalog or lock')
+    .argument('<name>', 'service | config | catalog | lock')
     .action(async (name: string) => {
       ctx();
       result = (await import('./commands/schema.js')).run(name);

@@ -3,7 +3,7 @@
  * A second taker polls until `timeoutMs`, then fails naming the holder. A lock left by a dead
  * process on this host is taken over.
  */
-import { open, readFile, unlink } from 'node:fs/promises';
+import { open, readFile, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 
 export interface LockHolder {
@@ -13,7 +13,7 @@ export interface LockHolder {
   command?: string;
 }
 
-export type LockResult = { ok: true; release: () => Promise<void> } | { ok: false; holder: LockHolder | undefined; path: string };
+export type LockResult = { ok: true; path: string; release: () => Promise<void> } | { ok: false; holder: LockHolder | undefined; path: string };
 
 export async function acquireLock(path: string, opts: { timeoutMs: number; pollMs?: number; now?: () => Date; command?: string }): Promise<LockResult> {
   const now = opts.now ?? (() => new Date());
@@ -30,6 +30,7 @@ export async function acquireLock(path: string, opts: { timeoutMs: number; pollM
       let released = false;
       return {
         ok: true,
+        path,
         release: async () => {
           if (released) return;
           released = true;
@@ -44,8 +45,26 @@ export async function acquireLock(path: string, opts: { timeoutMs: number; pollM
       await unlink(path).catch(() => undefined); // stale: its process is gone
       continue;
     }
+    if (!holder && (await tornFor(path)) >= TORN_AFTER_MS) {
+      // empty or unreadable for a while: its taker was killed between create and write (a live
+      // taker writes its record in the same moment it creates the file)
+      await unlink(path).catch(() => undefined);
+      continue;
+    }
     if (Date.now() >= deadline) return { ok: false, holder, path };
     await new Promise((r) => setTimeout(r, opts.pollMs ?? 100));
+  }
+}
+
+const TORN_AFTER_MS = 2000;
+
+/** How long (ms) the lock file has existed without a readable holder; 0 when it has one or is gone. */
+async function tornFor(path: string): Promise<number> {
+  try {
+    const st = await stat(path);
+    return Date.now() - st.mtimeMs;
+  } catch {
+    return 0;
   }
 }
 

@@ -11,12 +11,15 @@
  * the old or the new commit, never half of it.
  */
 import { existsSync, lstatSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
-import { compareArtifacts, type ArtifactChange } from '../diff/compare.js';
-import { error, warning, type Diagnostic } from '../diagnostics.js';
-import type { CompileResult, ResolvedArtifact } from '../pipeline.js';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { compareArtifacts, compareResults, type ArtifactChange, type DiffResult } from '../diff/compare.js';
+import { error, hasErrors, warning, type Diagnostic } from '../diagnostics.js';
+import type { CompileResult, RenderedFile, ResolvedArtifact } from '../pipeline.js';
+import { contentHash } from '../hash.js';
+import { adoptionRule, envScope, planOwned, RECORD_FILE } from '../write/ownership.js';
+import { branchName } from './branch.js';
 import { cleanGitEnv } from './env.js';
 import { Git, GitError } from './exec.js';
 import { acquireLock, describeHolder } from './lock.js';
@@ -26,6 +29,28 @@ import { nextState, parseState, serializeState, STATE_FILE } from './state.js';
 
 export const DEFAULT_AUTHOR = 'gitopsc <gitopsc@localhost>';
 const ZERO = '0000000000000000000000000000000000000000';
+const TMP_PREFIX = 'gitopsc-publish-tmp-';
+const JOURNAL = 'gitopsc-publish.journal';
+const CLONE_PREFIX = 'gitopsc-publish-';
+
+/** Temporary clones of publishes on this host that were killed (their pid is gone). */
+async function sweepStaleClones(): Promise<void> {
+  const names = await readdir(tmpdir()).catch(() => [] as string[]);
+  for (const n of names) {
+    const m = new RegExp(`^${CLONE_PREFIX}(\\d+)-`).exec(n);
+    if (!m || Number(m[1]) === process.pid || pidAlive(Number(m[1]))) continue;
+    await rm(join(tmpdir(), n), { recursive: true, force: true });
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 export interface PublishOptions {
   /** a local working repository, a bare repository path, or a URL */
@@ -40,8 +65,18 @@ export interface PublishOptions {
   allowDetached?: boolean;
   /** directory inside the deployment repository that holds `<env>/<service>/...` (default: top) */
   path?: string;
-  /** false: never sign; undefined: sign when git is configured to (commit.gpgsign) */
+  /** false: never sign; true: always sign (git's own signing: gpg.format, user.signingkey); undefined: sign when git is configured to (commit.gpgsign) */
   sign?: boolean;
+  /** overwrite (and own from now on) files in the deployment repository that gitopsc did not write */
+  adopt?: boolean;
+  /** no limit on pruning; also allows publishing zero services over existing output */
+  allowPrune?: boolean;
+  /** the most files one publish may remove (default: 25% of the managed files, at least 5) */
+  maxPrune?: number;
+  /** compute the commit (message, trailers, files, diff) and change nothing */
+  dryRun?: boolean;
+  /** push the commit to a new branch named from this template instead of moving the branch (needs --push) */
+  branchTemplate?: string;
   lockTimeoutMs?: number;
   /** total push attempts (first + retries), default 4 */
   pushAttempts?: number;
@@ -51,6 +86,8 @@ export interface PublishOptions {
   env: Readonly<Record<string, string | undefined>>;
   /** test seam: runs before each push attempt */
   beforePush?: (attempt: number, repoDir: string) => Promise<void>;
+  /** test seam: runs after the branch moved, before the working tree follows */
+  afterRef?: () => Promise<void>;
 }
 
 export interface PublishInput {
@@ -58,6 +95,12 @@ export interface PublishInput {
   /** the environments being published: their directories are managed (written and pruned) */
   environments: string[];
   source: { url: string; commit?: string };
+  /** every environment of the project is published: every file gitopsc owns is managed */
+  allEnvironments?: boolean;
+  /** Lambda output root below `path` (output.lambdaDir) */
+  lambdaDir?: string;
+  /** the one-time adoption rule for output published before the ownership record existed */
+  adoptable?: (path: string) => boolean;
 }
 
 export interface PublishOutcome {
@@ -71,6 +114,13 @@ export interface PublishOutcome {
   artifacts: ArtifactChange[];
   message?: string;
   attempts: number;
+  /** the change as a diff (for --dry-run's stat and the pull-request description) */
+  diff?: DiffResult;
+  dryRun?: boolean;
+  /** --branch-template: the branch the commit was pushed to */
+  prBranch?: string;
+  /** refusals of the ownership record and the prune guard (listing what would go) */
+  prunes?: string[];
 }
 
 type Fail = { fail: Diagnostic[] };
@@ -86,6 +136,10 @@ export async function publish(input: PublishInput, opts: PublishOptions): Promis
   const base = normalizeDir(opts.path ?? '');
   if (base === undefined) {
     out.diagnostics.push(error('USAGE', `--path must be a relative directory inside the repository, got "${opts.path}"`));
+    return out;
+  }
+  if (opts.branchTemplate !== undefined && !opts.push && !opts.dryRun) {
+    out.diagnostics.push(error('USAGE', '--branch-template pushes a new branch for a pull request: it needs --push'));
     return out;
   }
   for (const e of input.environments) {
@@ -109,13 +163,14 @@ export async function publish(input: PublishInput, opts: PublishOptions): Promis
         out.diagnostics.push(error('GIT', `deployment repository "${opts.repo}" not found (no such directory, and not a URL)`));
         return out;
       }
-      if (!opts.push) {
+      if (!opts.push && !opts.dryRun) {
         out.diagnostics.push(
           error('USAGE', `"${opts.repo}" is not a working tree: publishing into a fresh clone needs --push (or pass a local checkout)`),
         );
         return out;
       }
-      tempDir = await mkdtemp(join(tmpdir(), 'gitopsc-publish-'));
+      await sweepStaleClones();
+      tempDir = await mkdtemp(join(tmpdir(), `${CLONE_PREFIX}${process.pid}-`));
       repoDir = join(tempDir, 'repo');
       const url = isDir ? local : opts.repo;
       await new Git(tempDir, env).git(['clone', '--quiet', '--no-tags', '--', url, repoDir], { timeoutMs: 600_000 });
@@ -129,8 +184,17 @@ export async function publish(input: PublishInput, opts: PublishOptions): Promis
   const git = new Git(repoDir, env);
 
   // 2. The lock.
-  const gitDir = (await git.git(['rev-parse', '--absolute-git-dir'])).trim();
-  const lock = await acquireLock(join(gitDir, 'gitopsc-publish.lock'), { timeoutMs: opts.lockTimeoutMs ?? 60_000 });
+  let lock: Awaited<ReturnType<typeof acquireLock>>;
+  try {
+    const gitDir = (await git.git(['rev-parse', '--absolute-git-dir'])).trim();
+    lock = await acquireLock(join(gitDir, 'gitopsc-publish.lock'), { timeoutMs: opts.lockTimeoutMs ?? 60_000 });
+  } catch (e) {
+    // EACCES, EROFS, ...: a filesystem failure (exit 4), and the temporary clone goes
+    out.diagnostics.push(gitDiag(e, `cannot take the publish lock in ${git.cwd}`));
+    if (tempDir) await rm(tempDir, { recursive: true, force: true });
+    return out;
+  }
+  const gitDir = dirname(lock.path);
   if (!lock.ok) {
     out.diagnostics.push(
       error('GIT', `another publish holds the lock on ${repoDir}: ${describeHolder(lock.holder)}; gave up after ${Math.round((opts.lockTimeoutMs ?? 60_000) / 1000)} s`, {
@@ -167,12 +231,19 @@ async function publishLocked(
     const what = busy[0] === 'MERGE_HEAD' ? 'a merge' : busy[0]!.startsWith('rebase') ? 'a rebase' : busy[0] === 'index.lock' ? 'another git process (index.lock)' : 'a cherry-pick or revert';
     return fail(`deployment repository ${git.cwd} has ${what} in progress; finish or abort it first (found .git/${busy.join(', .git/')})`);
   }
+  await sweepStale(gitDir);
+  out.diagnostics.push(...(await recoverInterrupted(git, gitDir)));
   const symbolic = await git.run(['symbolic-ref', '-q', 'HEAD']);
   const current = symbolic.code === 0 ? symbolic.stdout.toString().trim().replace(/^refs\/heads\//, '') : undefined;
   if (current === undefined && !opts.allowDetached && opts.branch === undefined) {
     return fail(`deployment repository ${git.cwd} has a detached HEAD; check out a branch, pass --branch, or --allow-detached`);
   }
-  const managed = [...input.environments.map((e) => join2(base, e)), join2(base, STATE_FILE)];
+  const managed = [
+    ...input.environments.map((e) => join2(base, e)),
+    ...(input.lambdaDir ? input.environments.map((e) => join2(base, `${input.lambdaDir}/${e}`)) : []),
+    join2(base, STATE_FILE),
+    join2(base, RECORD_FILE),
+  ];
   const dirty = await dirtyPaths(git, managed);
   if (dirty.length > 0) {
     return fail(
@@ -191,10 +262,37 @@ async function publishLocked(
 
   // Branch.
   const branch = opts.branch ?? current;
+  const remote = opts.push ? await pushRemote(git) : undefined;
+  if (opts.push && !remote) return fail(`--push: the deployment repository ${git.cwd} has no remote named origin`);
   if (opts.branch !== undefined && opts.branch !== current) {
     if ((await git.run(['check-ref-format', '--branch', opts.branch])).code !== 0 || opts.branch.startsWith('-')) {
       return fail(`"${opts.branch}" is not a valid branch name`, 'USAGE');
     }
+  }
+  if (opts.push && branch === undefined) return fail('--push with a detached HEAD needs --branch');
+
+  // --dry-run and --branch-template leave the checked-out branch alone: they build on its tip
+  // (the remote tip when pushing) without checking anything out.
+  if (opts.dryRun || opts.branchTemplate !== undefined) {
+    out.branch = branch;
+    if (remote && branch && !opts.dryRun) await fetchBranch(git, remote, branch);
+    const tip =
+      (remote && branch ? await revParse(git, `refs/remotes/${remote}/${branch}`) : undefined) ??
+      (branch ? await revParse(git, `refs/heads/${branch}`) : undefined) ??
+      (branch === current || branch === undefined ? await revParse(git, 'HEAD') : undefined);
+    if (branch && !tip && opts.branch !== undefined && !opts.createBranch && !(await revParse(git, `refs/remotes/origin/${branch}`))) {
+      return fail(`branch "${branch}" does not exist in the deployment repository (locally or on origin); pass --create-branch to create it`, 'USAGE');
+    }
+    out.attempts = 1;
+    const built = await buildCommit(git, base, author, input, opts, out, { parent: tip, ref: undefined, gitDir });
+    if ('fail' in built || opts.dryRun || !out.commit || !out.prBranch) return built;
+    const push = await git.run(['push', '--porcelain', '--no-verify', remote!, `+${out.commit}:refs/heads/${out.prBranch}`], { timeoutMs: 300_000 });
+    if (push.code !== 0) return fail(`git push to ${redactUrl(remote!)} ${out.prBranch} failed: ${lastLines(push.stderr || push.stdout.toString())}`);
+    out.pushed = true;
+    return { ok: true };
+  }
+
+  if (opts.branch !== undefined && opts.branch !== current) {
     if (await revParse(git, `refs/heads/${opts.branch}`)) {
       await git.git(['checkout', '--quiet', opts.branch, '--']);
     } else if (await revParse(git, `refs/remotes/origin/${opts.branch}`)) {
@@ -207,9 +305,6 @@ async function publishLocked(
     }
   }
   out.branch = branch;
-  const remote = opts.push ? await pushRemote(git) : undefined;
-  if (opts.push && !remote) return fail(`--push: the deployment repository ${git.cwd} has no remote named origin`);
-  if (opts.push && branch === undefined) return fail('--push with a detached HEAD needs --branch');
 
   // In push mode, start from the remote tip when we are behind it.
   if (remote && branch) {
@@ -224,7 +319,7 @@ async function publishLocked(
   const attempts = opts.push ? Math.max(1, opts.pushAttempts ?? 4) : 1;
   for (let attempt = 1; attempt <= attempts; attempt++) {
     out.attempts = attempt;
-    const built = await buildCommit(git, base, author, input, opts, out);
+    const built = await buildCommit(git, base, author, input, opts, out, { parent: await revParse(git, 'HEAD'), ref: 'HEAD', gitDir });
     if ('fail' in built) return built;
     if (!remote || !branch) return { ok: true };
     const head = await revParse(git, 'HEAD');
@@ -265,13 +360,20 @@ async function buildCommit(
   input: PublishInput,
   opts: PublishOptions,
   out: PublishOutcome,
+  at: { parent: string | undefined; ref: 'HEAD' | undefined; gitDir: string },
 ): Promise<{ ok: true } | Fail> {
-  const head = await revParse(git, 'HEAD');
+  const head = at.parent;
+  const inScope = input.allEnvironments ? () => true : envScope(input.environments, input.lambdaDir);
   const existing = new Map<string, Uint8Array>();
   if (head) {
     const src = await gitSource(git.cwd, head, base, { env: git.env });
-    const prefixes = input.environments.map((e) => `${e}/`);
-    const names = (await src.list()).filter((p) => p === STATE_FILE || prefixes.some((pre) => p.startsWith(pre)));
+    const all = await src.list();
+    const recordBytes = all.includes(RECORD_FILE) ? await src.read(RECORD_FILE) : undefined;
+    const recorded = new Set((recordBytes ? new TextDecoder().decode(recordBytes) : '').split('\n'));
+    // what this publish may read: the managed directories, the record, the state, and every
+    // recorded file (an environment removed from the config is still gitopsc's to prune)
+    const scope = envScope(input.environments, input.lambdaDir);
+    const names = all.filter((p) => p === STATE_FILE || p === RECORD_FILE || scope(p) || recorded.has(p));
     const datas = await Promise.all(names.map((p) => src.read(p)));
     names.forEach((p, i) => existing.set(p, datas[i] ?? new Uint8Array()));
   }
@@ -282,30 +384,45 @@ async function buildCommit(
     oldState.filter((a: ResolvedArtifact) => input.environments.includes(a.environment)),
     published,
   );
+  const managedRoot = envScope(input.environments, input.lambdaDir);
   const desired = new Map<string, { content: string; service: string; environment: string }>();
   for (const f of input.result.files) {
     if (!input.environments.includes(f.environment)) continue;
     const rel = normalizeDir(f.path);
-    if (!rel || !input.environments.some((e) => rel.startsWith(`${e}/`))) {
+    if (!rel || !managedRoot(rel) || rel === STATE_FILE || rel === RECORD_FILE) {
       return fail(`rendered file "${f.path}" is outside the environment directories`, 'INTERNAL');
     }
     desired.set(rel, { content: f.content, service: f.service, environment: f.environment });
   }
+  const hashes = new Map<string, string>();
+  for (const [p, b] of existing) if (p !== STATE_FILE) hashes.set(p, contentHash(b));
+  const owned = planOwned({
+    desired: [...desired].map(([path, d]) => ({ path, content: d.content, hash: contentHash(d.content) })),
+    renderedCount: input.result.files.filter((f) => input.environments.includes(f.environment) && !/(^|\/)kustomization\.yaml$/.test(f.path)).length,
+    existing: hashes,
+    recordText: existing.has(RECORD_FILE) ? dec.decode(existing.get(RECORD_FILE)) : undefined,
+    inScope,
+    adoptable: input.adoptable ?? adoptionRule(input.environments, [...new Set([...desired.keys()].map((p) => p.split('/').pop()!))], input.lambdaDir),
+    adopt: opts.adopt,
+    allowPrune: opts.allowPrune,
+    maxPrune: opts.maxPrune,
+    show: (p) => join2(base, p),
+  });
+  out.prunes = owned.prunes.map((p) => join2(base, p));
+  if (hasErrors(owned.diagnostics)) return { fail: owned.diagnostics };
   const files: ChangedFile[] = [];
   const writes = new Map<string, string>();
-  const removes: string[] = [];
-  for (const [p, d] of desired) {
-    const old = existing.get(p);
-    if (old === undefined) files.push({ path: p, service: d.service, environment: d.environment, status: 'added' });
-    else if (dec.decode(old) !== d.content) files.push({ path: p, service: d.service, environment: d.environment, status: 'changed' });
-    else continue;
-    writes.set(p, d.content);
+  const removes = owned.plan.removes;
+  for (const w of owned.plan.writes) {
+    writes.set(w.path, w.content);
+    if (w.path === RECORD_FILE) continue;
+    const d = desired.get(w.path)!;
+    files.push({ path: w.path, service: d.service, environment: d.environment, status: w.kind === 'add' ? 'added' : 'changed' });
   }
-  for (const p of existing.keys()) {
-    if (p === STATE_FILE || desired.has(p)) continue;
-    const [environment = '', service = ''] = p.split('/');
+  for (const p of removes) {
+    const parts = p.split('/');
+    const [environment = '', service = ''] = input.lambdaDir && p.startsWith(`${input.lambdaDir}/`) ? parts.slice(input.lambdaDir.split('/').length) : parts;
     files.push({ path: p, service, environment, status: 'removed' });
-    removes.push(p);
   }
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   out.files = files;
@@ -315,11 +432,34 @@ async function buildCommit(
   if (files.length === 0 && artifacts.length === 0) return { ok: true }; // nothing changed
   if (stateChanged) writes.set(STATE_FILE, state);
 
+  // the change as a diff: --dry-run's stat and the pull-request description
+  const asFile = (path: string, content: string, f?: { service: string; environment: string }): RenderedFile => ({ path: join2(base, path), content, service: f?.service ?? '', environment: f?.environment ?? '' });
+  const changedFiles = files.map((f) => f.path);
+  out.diff = compareResults(
+    { files: changedFiles.filter((p) => existing.has(p)).map((p) => asFile(p, dec.decode(existing.get(p)), files.find((f) => f.path === p))), artifacts: oldState.filter((a) => input.environments.includes(a.environment)) },
+    { files: changedFiles.filter((p) => desired.has(p)).map((p) => asFile(p, desired.get(p)!.content, desired.get(p))), artifacts: published, outputDir: base || '.' },
+    { base: head ? head.slice(0, 7) : '(empty)', head: 'this publish' },
+  );
+
   const msg = commitMessage({ artifacts, files, source: input.source.url, sourceCommit: input.source.commit, template: opts.message });
   if (!msg.ok) return fail(msg.error, 'USAGE');
+  out.message = msg.message;
+  if (opts.branchTemplate !== undefined) {
+    const b = branchName(opts.branchTemplate, { artifacts, files, environments: input.environments, contentKey: [...writes].map(([p, c]) => `${p}\0${contentHash(c)}`).join('\n') + removes.join('\n') });
+    if (!b.ok) return fail(b.error, 'USAGE');
+    if ((await git.run(['check-ref-format', '--branch', b.branch])).code !== 0 || b.branch.startsWith('-')) {
+      return fail(`--branch-template gives "${b.branch}", which is not a valid branch name`, 'USAGE');
+    }
+    out.prBranch = b.branch;
+  }
+  if (opts.dryRun) {
+    out.dryRun = true;
+    return { ok: true };
+  }
 
-  // A private index: the user's index and working tree stay as they are until the commit exists.
-  const tmp = await mkdtemp(join(tmpdir(), 'gitopsc-index-'));
+  // A private index (in the git directory, where the next publish sweeps up what a killed one
+  // left): the user's index and working tree stay as they are until the commit exists.
+  const tmp = await mkdtemp(join(at.gitDir, TMP_PREFIX));
   try {
     const indexEnv = { GIT_INDEX_FILE: join(tmp, 'index') };
     if (head) await git.git(['read-tree', head], { env: indexEnv });
@@ -345,7 +485,7 @@ async function buildCommit(
     const tree = (await git.git(['write-tree'], { env: indexEnv })).trim();
     const msgFile = join(tmp, 'message');
     await writeFile(msgFile, msg.message, { mode: 0o600 });
-    const sign = opts.sign === false ? false : (await git.run(['config', '--type=bool', '--get', 'commit.gpgsign'])).stdout.toString().trim() === 'true';
+    const sign = opts.sign ?? (await git.run(['config', '--type=bool', '--get', 'commit.gpgsign'])).stdout.toString().trim() === 'true';
     const ident = { GIT_AUTHOR_NAME: author.name, GIT_AUTHOR_EMAIL: author.email, GIT_COMMITTER_NAME: author.name, GIT_COMMITTER_EMAIL: author.email };
     const ct = await git.run(['commit-tree', tree, ...(head ? ['-p', head] : []), '-F', msgFile, ...(sign ? ['-S'] : [])], {
       env: ident,
@@ -353,24 +493,39 @@ async function buildCommit(
     });
     if (ct.code !== 0) {
       const why = sign
-        ? ' (git is configured to sign commits: gitopsc never prompts for a passphrase, so use an agent with the key unlocked, or --no-gpg-sign)'
+        ? opts.sign
+          ? ' (--sign uses git\'s own signing: set gpg.format and user.signingkey in the deployment repository; gitopsc never prompts for a passphrase)'
+          : ' (git is configured to sign commits: gitopsc never prompts for a passphrase, so use an agent with the key unlocked, or --no-gpg-sign)'
         : '';
       return fail(`git commit-tree failed${why}: ${lastLines(ct.stderr)}`);
     }
     const commit = ct.stdout.toString().trim();
-    const symbolic = await git.run(['symbolic-ref', '-q', 'HEAD']);
-    const ref = symbolic.code === 0 ? symbolic.stdout.toString().trim() : 'HEAD';
-    const upd = await git.run(['update-ref', '--no-deref', '-m', 'gitopsc publish', ref, commit, head ?? ZERO]);
-    if (upd.code !== 0) return fail(`${ref} moved while publishing (${lastLines(upd.stderr)}); nothing was changed, run publish again`);
-    // The working tree and the user's index follow the branch: a two-tree merge keeps any
-    // unrelated local edits (the managed paths are clean: checked above).
-    const rt = await git.run(head ? ['read-tree', '-m', '-u', head, commit] : ['read-tree', '-m', '-u', commit]);
-    if (rt.code !== 0) {
-      out.diagnostics.push(
-        warning('GIT', `committed ${commit.slice(0, 7)} but could not update the working tree of ${git.cwd}: ${lastLines(rt.stderr)}`, {
-          hint: 'run `git reset --keep HEAD` there',
-        }),
-      );
+    if (at.ref === undefined) {
+      // --branch-template: the commit goes on its own branch; the checked-out branch stays
+      const upd = await git.run(['update-ref', '-m', 'gitopsc publish', `refs/heads/${out.prBranch}`, commit]);
+      if (upd.code !== 0) return fail(`cannot create branch ${out.prBranch}: ${lastLines(upd.stderr)}`);
+    } else {
+      const symbolic = await git.run(['symbolic-ref', '-q', 'HEAD']);
+      const ref = symbolic.code === 0 ? symbolic.stdout.toString().trim() : 'HEAD';
+      // the journal lets the next publish finish the working-tree update if this one is killed
+      await writeFile(join(at.gitDir, JOURNAL), JSON.stringify({ ref, old: head ?? null, new: commit }) + '\n');
+      const upd = await git.run(['update-ref', '--no-deref', '-m', 'gitopsc publish', ref, commit, head ?? ZERO]);
+      if (upd.code !== 0) {
+        await rm(join(at.gitDir, JOURNAL), { force: true });
+        return fail(`${ref} moved while publishing (${lastLines(upd.stderr)}); nothing was changed, run publish again`);
+      }
+      await opts.afterRef?.();
+      // The working tree and the user's index follow the branch: a two-tree merge keeps any
+      // unrelated local edits (the managed paths are clean: checked above).
+      const rt = await git.run(head ? ['read-tree', '-m', '-u', head, commit] : ['read-tree', '-m', '-u', commit]);
+      if (rt.code !== 0) {
+        out.diagnostics.push(
+          warning('GIT', `committed ${commit.slice(0, 7)} but could not update the working tree of ${git.cwd}: ${lastLines(rt.stderr)}`, {
+            hint: 'run `git reset --keep HEAD` there',
+          }),
+        );
+      }
+      await rm(join(at.gitDir, JOURNAL), { force: true });
     }
     out.committed = true;
     out.commit = commit;
@@ -379,6 +534,48 @@ async function buildCommit(
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
+}
+
+/**
+ * A publish killed between moving the branch and updating the index and working tree leaves
+ * its journal: the branch is at `new`, the index and the managed files still at `old`. Bring
+ * exactly the paths that differ between the two commits to `new` (they were clean when that
+ * publish started: it checked). A journal whose branch is elsewhere is stale and dropped.
+ */
+async function recoverInterrupted(git: Git, gitDir: string): Promise<Diagnostic[]> {
+  const file = join(gitDir, JOURNAL);
+  let j: { ref?: unknown; old?: unknown; new?: unknown };
+  try {
+    j = JSON.parse(await readFile(file, 'utf8')) as typeof j;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    await rm(file, { force: true }); // torn: written by a publish killed before it moved anything
+    return [];
+  }
+  const ref = typeof j.ref === 'string' ? j.ref : 'HEAD';
+  const cur = await revParse(git, ref);
+  if (typeof j.new === 'string' && cur === j.new) {
+    const old = typeof j.old === 'string' ? j.old : undefined;
+    const diff = old
+      ? (await git.git(['diff-tree', '-r', '-z', '--no-renames', '--name-status', old, j.new])).split('\0').filter(Boolean)
+      : ['A', ...(await git.git(['ls-tree', '-r', '-z', '--name-only', j.new])).split('\0').filter(Boolean).flatMap((p) => [p, 'A'])].slice(0, -1);
+    const present: string[] = [];
+    const gone: string[] = [];
+    for (let i = 0; i + 1 < diff.length; i += 2) (diff[i] === 'D' ? gone : present).push(diff[i + 1]!);
+    if (present.length) await git.git(['checkout', j.new, '--', ...present.map((p) => `:(literal)${p}`)]);
+    if (gone.length) await git.git(['rm', '-q', '--cached', '--ignore-unmatch', '--', ...gone.map((p) => `:(literal)${p}`)]);
+    for (const p of gone) await rm(join(git.cwd, p), { force: true });
+    await rm(file, { force: true });
+    return [warning('GIT', `finished the working-tree update of an interrupted publish (${j.new.slice(0, 7)}) in ${git.cwd}`)];
+  }
+  await rm(file, { force: true });
+  return [];
+}
+
+/** Private index directories of publishes that were killed (we hold the lock: none is live). */
+async function sweepStale(gitDir: string): Promise<void> {
+  const names = await readdir(gitDir).catch(() => [] as string[]);
+  await Promise.all(names.filter((n) => n.startsWith(TMP_PREFIX)).map((n) => rm(join(gitDir, n), { recursive: true, force: true })));
 }
 
 /** Paths under `managed` that differ from HEAD in the index or working tree, or are untracked. */

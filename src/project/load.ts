@@ -144,6 +144,15 @@ export async function loadProject(
     else if (kind === 'file') diagnostics.push(error('SCHEMA', `templates "${t}" is a file, not a directory`, at));
     else if (kind === 'unreadable') diagnostics.push(error('FILESYSTEM', `templates directory "${t}" cannot be read (a symbolic link out of the project, or no permission)`, at));
   }
+  // a pattern that matches no file is a typo until proved otherwise: it would render (and
+  // publish) zero services over existing output
+  if (config.services) {
+    config.services.forEach((p, i) => {
+      if (!p.startsWith('!') && matchGlobs(scanned.files, [p]).length === 0) {
+        diagnostics.push(error('SCHEMA', `services pattern "${p}" matches no file`, { file: doc.file, ...doc.position(['services', i], 'value') }));
+      }
+    });
+  }
 
   const services: ServiceDecl[] = [];
   const loadedServices = await Promise.all(files.map(async (f) => ({ f, ...(await readInput(source, f)) })));
@@ -178,6 +187,16 @@ export async function loadProject(
   }
 
   const environments = (config.environments?.length ? config.environments : [{ name: 'default' }]).map((e) => ({ name: e.name, production: e.production ?? false }));
+  let lambdaDir: string | undefined;
+  if (config.output?.lambdaDir !== undefined) {
+    const v = config.output.lambdaDir;
+    const safe = safeRelative(v);
+    const at = { file: doc.file, ...doc.position(['output', 'lambdaDir'], 'value') };
+    if (safe === undefined || safe === '.') diagnostics.push(pathDiag(doc, ['output', 'lambdaDir'], 'output.lambdaDir', v));
+    else if (environments.some((e) => e.name === safe.split('/')[0])) {
+      diagnostics.push(error('SCHEMA', `output.lambdaDir "${v}" is the directory of environment "${safe.split('/')[0]}": Lambda output must go elsewhere`, at));
+    } else lambdaDir = safe;
+  }
   const project: Project = {
     configFile: ref.configFile,
     configDoc: doc,
@@ -185,6 +204,8 @@ export async function loadProject(
     config,
     environments,
     outputDir: paths.output!,
+    lambdaDir,
+    kustomization: config.output?.kustomization === true,
     lockFile: paths.lock!,
     templatesDir: paths.templates,
     services,

@@ -11,6 +11,10 @@ export interface Project {
   config: ProjectConfig;
   environments: Required<EnvironmentConfig>[];
   outputDir: string;
+  /** Lambda output root, relative to outputDir (output.lambdaDir) */
+  lambdaDir?: string;
+  /** output.kustomization: write kustomization.yaml per environment and service */
+  kustomization?: boolean;
   lockFile: string;
   templatesDir?: string;
   services: ServiceDecl[];

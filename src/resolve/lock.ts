@@ -38,6 +38,10 @@ function computeFingerprint(artifact: ArtifactSpec): string {
   return 'sha256:' + createHash('sha256').update(emitJsonValue(criteria)).digest('hex').slice(0, 16);
 }
 
+/** The same grammars as schemas/lock.schema.json (the schema reports them with positions). */
+const OCI_TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+const DIGEST = /^sha256:[a-f0-9]{64}$/;
+
 const STRATEGIES = new Set<Strategy>(['semver', 'newest-build', 'alphabetical', 'numerical', 'natural', 'exact', 'digest']);
 
 export function parseLock(doc: LoadedDoc): { lock: Lock; diagnostics: Diagnostic[] } {
@@ -60,7 +64,18 @@ export function parseLock(doc: LoadedDoc): { lock: Lock; diagnostics: Diagnostic
   for (const [service, envs] of Object.entries(services)) {
     if (!envs || typeof envs !== 'object') continue;
     for (const [environment, e] of Object.entries(envs)) {
-      if (!e || typeof e !== 'object' || typeof e.tag !== 'string' || typeof e.registry !== 'string' || typeof e.package !== 'string' || typeof e.fingerprint !== 'string' || !STRATEGIES.has(e.strategy as Strategy)) {
+      if (
+        !e ||
+        typeof e !== 'object' ||
+        typeof e.tag !== 'string' ||
+        !OCI_TAG.test(e.tag) ||
+        typeof e.registry !== 'string' ||
+        typeof e.package !== 'string' ||
+        typeof e.fingerprint !== 'string' ||
+        !STRATEGIES.has(e.strategy as Strategy) ||
+        (e.digest !== undefined && (typeof e.digest !== 'string' || !DIGEST.test(e.digest))) ||
+        (e.fileDigest !== undefined && (typeof e.fileDigest !== 'string' || !DIGEST.test(e.fileDigest)))
+      ) {
         bad(['services', service, environment], `lock entry ${service}/${environment} is malformed`);
         continue;
       }
@@ -84,6 +99,25 @@ export function parseLock(doc: LoadedDoc): { lock: Lock; diagnostics: Diagnostic
     }
   }
   return { lock, diagnostics };
+}
+
+/**
+ * Merge-conflict markers (`<<<<<<< `, `=======`, `>>>>>>> ` at the start of a line): one
+ * YAML_SYNTAX at the first marker, instead of whatever the YAML parser makes of them.
+ */
+export function conflictMarker(file: string, text: string): Diagnostic | undefined {
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    if (/^(<{7}|>{7})( |\r?$)|^={7}\r?$|^\|{7}( |\r?$)/.test(lines[i]!)) {
+      return error('YAML_SYNTAX', `${file} has a merge-conflict marker: the lock cannot be read`, {
+        file,
+        line: i + 1,
+        column: 1,
+        hint: 'resolve the conflict (keep either side, or delete the conflicting entries), then run `gitopsc resolve` to rewrite the lock',
+      });
+    }
+  }
+  return undefined;
 }
 
 export function serializeLock(lock: Lock): string {

@@ -18,3 +18,7 @@ export function validateConfig(doc: LoadedDoc): Diagnostic[] {
 export function validateCatalog(doc: LoadedDoc): Diagnostic[] {
   return validateDocument('catalog', doc);
 }
+
+export function validateLock(doc: LoadedDoc): Diagnostic[] {
+  return validateDocument('lock', doc);
+}

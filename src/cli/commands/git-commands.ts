@@ -46,7 +46,14 @@ export function registerGitCommands(program: Command, ctx: () => CommandContext,
     .option('--path <dir>', 'directory inside the deployment repository for <env>/<service>/ (default: its top)')
     .option('--env <env>', 'only this environment (repeatable); only its directory is managed', collect)
     .option('--allow-detached', 'commit on a detached HEAD')
+    .option('--sign', "sign the commit with git's own signing (gpg.format and user.signingkey of the deployment repository; ssh keys work offline)")
     .option('--no-gpg-sign', 'do not sign, even when git is configured to')
+    .option('--dry-run', 'print the commit that would be made (message, trailers, files, diff stat) and change nothing')
+    .option('--branch-template <template>', 'push the commit to a new branch for a pull request, e.g. gitopsc/{env}/{service} ({env} {service} {tag} {hash}); needs --push')
+    .option('--pr-description <file>', 'with --branch-template: write the pull-request description (the markdown diff) to this file when a branch was pushed')
+    .option('--adopt', 'overwrite files in the deployment repository that gitopsc did not write, and manage them from now on')
+    .option('--max-prune <n>', 'refuse to remove more than n files in one publish (default: 25% of the managed files, at least 5)')
+    .option('--allow-prune', 'no limit on pruning; also allows publishing zero services over existing output')
     .option('--lock-timeout <seconds>', 'how long to wait for another publish to finish', '60')
     .action(async (o: Record<string, unknown>) => {
       const mod = await import('./publish.js');

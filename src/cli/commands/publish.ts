@@ -12,6 +12,12 @@ import { openSource, sourceProvenance } from '../../git/repo.js';
 import { compile, fsSource } from '../../pipeline.js';
 import type { CommandContext, CommandResult } from '../types.js';
 import { findProject, isResult, plural } from './common.js';
+import { resolve } from 'node:path';
+import { formatMarkdown } from '../../diff/format-markdown.js';
+import { writeFileAtomic } from '../../write/apply.js';
+import { kustomizationFiles, type UnitOutput } from '../../write/kustomization.js';
+import { adoptionRule } from '../../write/ownership.js';
+import { parseMaxPrune } from './render.js';
 
 export interface PublishCommandOptions {
   repo?: string;
@@ -25,13 +31,24 @@ export interface PublishCommandOptions {
   allowDetached?: boolean;
   /** commander's --no-gpg-sign gives gpgSign: false */
   gpgSign?: boolean;
+  sign?: boolean;
   lockTimeout?: string | number;
+  dryRun?: boolean;
+  branchTemplate?: string;
+  prDescription?: string;
+  adopt?: boolean;
+  maxPrune?: string | number;
+  allowPrune?: boolean;
 }
 
 export async function run(ctx: CommandContext, opts: PublishCommandOptions): Promise<CommandResult> {
   if (!opts.repo) return { diagnostics: [error('USAGE', 'publish needs --repo PATH_OR_URL (the deployment repository)')] };
   const lockTimeout = opts.lockTimeout === undefined ? 60 : Number(opts.lockTimeout);
   if (!Number.isFinite(lockTimeout) || lockTimeout < 0) return { diagnostics: [error('USAGE', `--lock-timeout must be a number of seconds, got ${opts.lockTimeout}`)] };
+  const maxPrune = parseMaxPrune(opts.maxPrune);
+  if (maxPrune !== undefined && typeof maxPrune !== 'number') return { diagnostics: [maxPrune] };
+  if (opts.sign && opts.gpgSign === false) return { diagnostics: [error('USAGE', '--sign and --no-gpg-sign contradict each other')] };
+  if (opts.prDescription !== undefined && opts.branchTemplate === undefined) return { diagnostics: [error('USAGE', '--pr-description goes with --branch-template')] };
   const found = await findProject(ctx);
   if (isResult(found)) return found;
   const state = await compile(fsSource(found.root), { ...found, envs: opts.env });
@@ -50,8 +67,23 @@ export async function run(ctx: CommandContext, opts: PublishCommandOptions): Pro
     }
   }
   const environments = opts.env ?? state.environments;
+  const lambdaDir = state.project?.lambdaDir;
+  const files = [...state.files];
+  if (state.project?.kustomization) {
+    const byUnit = new Map<string, UnitOutput>();
+    for (const u of state.units) byUnit.set(`${u.service}\0${u.environment}`, { service: u.service, environment: u.environment, target: u.target, paths: [] });
+    for (const f of state.files) (byUnit.get(`${f.service}\0${f.environment}`)?.paths as string[] | undefined)?.push(f.path);
+    for (const k of kustomizationFiles([...byUnit.values()], environments)) files.push({ path: k.path, content: k.content, service: '', environment: k.path.split('/')[0]! });
+  }
   const outcome = await publish(
-    { result: state, environments, source },
+    {
+      result: { files, artifacts: state.artifacts },
+      environments,
+      source,
+      allEnvironments: opts.env === undefined,
+      lambdaDir,
+      adoptable: adoptionRule(state.environments, state.outputNames(), lambdaDir),
+    },
     {
       repo: opts.repo,
       branch: opts.branch,
@@ -62,24 +94,58 @@ export async function run(ctx: CommandContext, opts: PublishCommandOptions): Pro
       author: opts.author ?? ctx.host.env.GITOPSC_AUTHOR ?? state.project?.config.publish?.author,
       path: opts.path,
       allowDetached: opts.allowDetached,
-      sign: opts.gpgSign === false ? false : undefined,
+      sign: opts.gpgSign === false ? false : opts.sign ? true : undefined,
+      adopt: opts.adopt,
+      allowPrune: opts.allowPrune,
+      maxPrune,
+      dryRun: opts.dryRun,
+      branchTemplate: opts.branchTemplate,
       lockTimeoutMs: lockTimeout * 1000,
       cwd: ctx.global.cwd,
       env: ctx.host.env,
     },
   );
   diagnostics.push(...outcome.diagnostics);
+  const stat = (outcome.diff?.files ?? []).map((f) => ({ path: f.path, additions: f.additions, deletions: f.deletions }));
   const data = {
     publish: {
       committed: outcome.committed,
       commit: outcome.commit ?? null,
       pushed: outcome.pushed,
       branch: outcome.branch ?? null,
+      prBranch: outcome.prBranch ?? null,
+      dryRun: Boolean(opts.dryRun),
+      message: outcome.message ?? null,
       files: outcome.files,
+      stat,
       artifacts: outcome.artifacts,
+      ...(hasErrors(outcome.diagnostics) && outcome.prunes?.length ? { wouldRemove: outcome.prunes } : {}),
     },
   };
   if (hasErrors(outcome.diagnostics)) return { diagnostics, data };
+  if (opts.dryRun) {
+    const lines: string[] = [];
+    if (!outcome.message) lines.push(`dry run: nothing to publish: ${opts.repo} already matches the render`);
+    else {
+      lines.push(`dry run: would commit to ${opts.repo}${outcome.prBranch ? ` on a new branch ${outcome.prBranch}` : outcome.branch ? ` (${outcome.branch})` : ''}; nothing was changed`, '');
+      lines.push(...outcome.message.replace(/\n$/, '').split('\n').map((l) => (l ? `    ${l}` : '')), '');
+      const width = Math.max(...stat.map((f) => f.path.length), 0);
+      for (const f of stat) lines.push(` ${f.path.padEnd(width)} | +${f.additions} -${f.deletions}`);
+      const add = stat.reduce((n, f) => n + f.additions, 0);
+      const del = stat.reduce((n, f) => n + f.deletions, 0);
+      lines.push(` ${plural(stat.length, 'file')} changed, ${add} insertions(+), ${del} deletions(-)`);
+    }
+    return { diagnostics, data, lines };
+  }
+  if (outcome.prBranch && outcome.pushed && opts.prDescription && outcome.diff) {
+    const file = resolve(ctx.global.cwd, opts.prDescription);
+    try {
+      await writeFileAtomic(file, formatMarkdown(outcome.diff));
+    } catch (e) {
+      diagnostics.push(error('FILESYSTEM', `pushed ${outcome.prBranch} but cannot write the pull-request description: ${(e as Error).message}`, { file: opts.prDescription }));
+      return { diagnostics, data };
+    }
+  }
   const where = `${opts.repo}${outcome.branch ? ` (${outcome.branch})` : ''}`;
   const lines: string[] = [];
   if (outcome.committed && outcome.commit) {
@@ -90,6 +156,7 @@ export async function run(ctx: CommandContext, opts: PublishCommandOptions): Pro
   } else {
     lines.push(`nothing to publish: ${where} already matches the render, no commit made`);
   }
-  if (outcome.pushed) lines.push(`pushed to origin/${outcome.branch}${outcome.attempts > 1 ? ` after ${plural(outcome.attempts - 1, 'retry')}` : ''}`);
+  if (outcome.pushed && outcome.prBranch) lines.push(`pushed to origin/${outcome.prBranch} (open a pull request into ${outcome.branch ?? 'the default branch'})`);
+  else if (outcome.pushed) lines.push(`pushed to origin/${outcome.branch}${outcome.attempts > 1 ? ` after ${plural(outcome.attempts - 1, 'retry')}` : ''}`);
   return { diagnostics, data, lines };
 }

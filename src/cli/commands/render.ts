@@ -6,7 +6,9 @@ import { error, hasErrors, type Diagnostic } from '../../diagnostics.js';
 import { compile, fsSource } from '../../pipeline.js';
 import { applyPlan, escapingPath, hasPendingJournal, hashTree, JOURNAL_FILE, openOutput, type OutputSession } from '../../write/apply.js';
 import { contentHash } from '../../hash.js';
-import { planWrites, type DesiredFile } from '../../write/plan.js';
+import type { DesiredFile } from '../../write/plan.js';
+import { kustomizationFiles, type UnitOutput } from '../../write/kustomization.js';
+import { adoptionRule, envScope, planOwned, RECORD_FILE } from '../../write/ownership.js';
 import type { CommandContext, CommandResult } from '../types.js';
 import { findProject, isResult, plural } from './common.js';
 
@@ -14,6 +16,10 @@ export interface RenderOptions {
   env?: string[];
   out?: string;
   check?: boolean;
+  /** overwrite files gitopsc did not write, and own them from now on */
+  adopt?: boolean;
+  allowPrune?: boolean;
+  maxPrune?: string | number;
 }
 
 /** What a unit rendered last time: [path, content hash] per file, keyed by the unit's input key. */
@@ -68,7 +74,33 @@ function memoKey(parts: readonly string[], tree: ReadonlyMap<string, string>): s
   return h.digest('base64url');
 }
 
+/** `--max-prune N`: a non-negative integer, or undefined for the default. */
+export function parseMaxPrune(v: string | number | undefined): number | undefined | Diagnostic {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || String(v).trim() === '') return error('USAGE', `--max-prune must be a whole number of files, got ${String(v)}`);
+  return n;
+}
+
+/** The ownership record's text under `dir`, undefined when absent; unreadable is an error. */
+export function readRecord(dir: string, show: string): string | undefined | Diagnostic {
+  try {
+    return readFileSync(join(dir, RECORD_FILE), 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    return error('FILESYSTEM', `cannot read the ownership record: ${(e as Error).message}`, { file: show });
+  }
+}
+
+function isDiag(v: unknown): v is Diagnostic {
+  return typeof v === 'object' && v !== null && 'code' in v && 'severity' in v;
+}
+
 export async function run(ctx: CommandContext, opts: RenderOptions): Promise<CommandResult> {
+  const maxPrune = parseMaxPrune(opts.maxPrune);
+  if (isDiag(maxPrune)) return { diagnostics: [maxPrune] };
+  const pruneLimit: number | undefined = maxPrune;
   const found = await findProject(ctx);
   if (isResult(found)) return found;
   const cacheProblem = cacheDirProblem(found.root);
@@ -149,11 +181,13 @@ export async function run(ctx: CommandContext, opts: RenderOptions): Promise<Com
       existing = h.files;
     }
     const desired: DesiredFile[] = [];
+    const outputs: UnitOutput[] = [];
     let rendered = 0;
     for (const unit of state.units) {
       const cached = cache.get(unit.key);
       if (isEntry(cached) && cached.every(([p, h]) => existing.get(p) === h)) {
         for (const [path, hash] of cached) desired.push({ path, hash });
+        outputs.push({ environment: unit.environment, service: unit.service, target: unit.target, paths: cached.map(([p]) => p) });
         continue;
       }
       const r = unit.render();
@@ -163,16 +197,41 @@ export async function run(ctx: CommandContext, opts: RenderOptions): Promise<Com
       const files = r.files.map((f) => ({ path: f.path, hash: contentHash(f.content), content: f.content }));
       cache.set(unit.key, files.map((f) => [f.path, f.hash]));
       desired.push(...files);
+      outputs.push({ environment: unit.environment, service: unit.service, target: unit.target, paths: files.map((f) => f.path) });
     }
     diagnostics.push(...state.templateDiagnostics());
     if (hasErrors(diagnostics)) return { diagnostics, data: { files: [] } };
 
+    const renderedCount = desired.length;
+    const envs = opts.env ?? state.environments;
+    if (state.project?.kustomization) {
+      for (const k of kustomizationFiles(outputs, envs)) desired.push({ path: k.path, hash: contentHash(k.content), content: k.content });
+    }
     desired.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    const envDirs = (opts.env ?? state.environments).map((e) => `${e}/`);
-    const plan = planWrites(desired, existing, (p) => !opts.env || envDirs.some((d) => p.startsWith(d)));
+    const recordText = readRecord(outDir, shown(RECORD_FILE));
+    if (isDiag(recordText)) return { diagnostics: [...diagnostics, recordText], data: { files: [] } };
+    const lambdaDir = state.project?.lambdaDir;
+    const owned = planOwned({
+      desired,
+      existing,
+      recordText,
+      renderedCount,
+      // a whole render manages every file it owns (an environment removed from the config is pruned)
+      inScope: opts.env ? envScope(envs, lambdaDir) : () => true,
+      adoptable: adoptionRule(state.environments, state.outputNames(), lambdaDir),
+      adopt: opts.adopt,
+      // --check changes nothing: it lists what would be pruned as DRIFT instead
+      allowPrune: opts.allowPrune || opts.check,
+      maxPrune: pruneLimit,
+      show: shown,
+    });
+    diagnostics.push(...owned.diagnostics);
+    const plan = owned.plan;
     const files = desired.map((f) => shown(f.path));
+    if (hasErrors(owned.diagnostics)) return { diagnostics, data: { files, pruned: owned.prunes.map(shown) } };
     if (opts.check) {
-      for (const w of plan.writes) {
+      // the ownership record is bookkeeping, not output: it follows the files, so it is not drift
+      for (const w of plan.writes.filter((x) => x.path !== RECORD_FILE)) {
         if (w.kind === 'add') diagnostics.push(error('DRIFT', 'missing: a fresh render would write this file', { file: shown(w.path), line: 1, column: 1 }));
         else {
           const line = firstDifference(readText(join(outDir, w.path)), w.content);
@@ -180,7 +239,7 @@ export async function run(ctx: CommandContext, opts: RenderOptions): Promise<Com
         }
       }
       for (const r of plan.removes) diagnostics.push(error('DRIFT', 'would be pruned: no service renders this file', { file: shown(r), line: 1, column: 1 }));
-      const drift = plan.writes.length + plan.removes.length;
+      const drift = plan.writes.filter((x) => x.path !== RECORD_FILE).length + plan.removes.length;
       // --check writes nothing, not even its caches
       return { diagnostics, data: { files, drift }, lines: drift ? [] : [`${plural(desired.length, 'file')} up to date`] };
     }
@@ -190,7 +249,7 @@ export async function run(ctx: CommandContext, opts: RenderOptions): Promise<Com
       if (memoable && (outTree || inTree)) {
         const key = (p: string) => (outTree ? `\u0000out/${p}` : `${rel}/${p}`);
         const hashes = new Map(desired.map((d) => [d.path, d.hash]));
-        for (const w of plan.writes) state0.set(key(w.path), hashes.get(w.path)!);
+        for (const w of plan.writes) state0.set(key(w.path), hashes.get(w.path) ?? contentHash(w.content));
         for (const r of plan.removes) state0.delete(key(r));
         const memo: ProjectMemo = { key: memoKey(memoParts, state0), files, out: shown('') || '.', warnings: diagnostics };
         cache.set('project', memo);
@@ -198,11 +257,13 @@ export async function run(ctx: CommandContext, opts: RenderOptions): Promise<Com
       await inputs.save();
       await cache.save();
     }
-    const changed = plan.writes.length + plan.removes.length;
+    // the ownership record is bookkeeping: not counted among the files written
+    const written = plan.writes.filter((w) => w.path !== RECORD_FILE).map((w) => shown(w.path));
+    const changed = written.length + plan.removes.length;
     return {
       diagnostics,
-      data: { files, written: plan.writes.map((w) => shown(w.path)), pruned: plan.removes.map(shown), rendered },
-      lines: [`rendered ${plural(desired.length, 'file')} to ${shown('') || '.'} (${changed ? `${plan.writes.length} written, ${plan.removes.length} pruned` : 'no changes'})`],
+      data: { files, written, pruned: plan.removes.map(shown), rendered, ...(owned.adopted.length ? { adopted: owned.adopted.map(shown) } : {}) },
+      lines: [`rendered ${plural(desired.length, 'file')} to ${shown('') || '.'} (${changed ? `${written.length} written, ${plan.removes.length} pruned` : 'no changes'})`],
     };
   }
 }

@@ -75,8 +75,10 @@ export async function run(ctx: CommandContext, opts: ResolveOptions): Promise<Co
   if (lockEscape) diagnostics.push(error('FILESYSTEM', `refusing to write ${project.lockFile} through ${lockEscape}: a symbolic link out of the project`, { file: project.lockFile }));
   if (hasErrors(diagnostics)) return { diagnostics, data: { resolved: [] } };
 
-  const lockRead = await loadLock(source, project.lockFile, cache);
-  if (lockRead.unreadable) return { diagnostics: [...diagnostics, ...lockRead.diagnostics], data: { resolved: [] } };
+  const lockRead = await loadLock(source, project.lockFile, cache, { lenient: true });
+  // an unreadable lock is an error, never an absent one (every service would be re-pinned); a
+  // conflicted lock is not re-resolved from scratch behind the user's back: they pick a side first
+  if (lockRead.unreadable || lockRead.conflict) return { diagnostics: [...diagnostics, ...lockRead.diagnostics], data: { resolved: [] } };
   diagnostics.push(...lockRead.diagnostics.map((d) => ({ ...d, severity: 'warning' as const, message: `${d.message} (the entry will be resolved again)` })));
   const used = new Set(project.services.flatMap((d) => [d.data.spec.artifact.registry, ...Object.values(d.data.spec.environments ?? {}).map((o) => o.artifact?.registry ?? '')]));
   const providers = await providersFor(ctx, found.root, project, used);

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { error } from '../../diagnostics.js';
 import type { CommandResult } from '../types.js';
 
-export const SCHEMA_NAMES = ['service', 'config', 'catalog'] as const;
+export const SCHEMA_NAMES = ['service', 'config', 'catalog', 'lock'] as const;
 
 export function run(name: string): CommandResult {
   if (!(SCHEMA_NAMES as readonly string[]).includes(name)) {
