@@ -3,6 +3,7 @@
  * publish: load config -> load services -> validate -> check -> lock -> render units.
  * It reads only through the source; writing is the caller's (src/write).
  */
+import { tagProblem } from './check/image.js';
 import { checkProject } from './check/semantic.js';
 import { contentHash } from './hash.js';
 import { error, hasErrors, type Diagnostic } from './diagnostics.js';
@@ -154,6 +155,11 @@ export async function compile(source: ProjectSource, opts: CompileOptions): Prom
         continue;
       }
       diagnostics.push(...checkPolicy(project, decl, entry, eff.artifactPath));
+      const badTag = eff.target === 'kubernetes' ? tagProblem(entry.tag) : undefined;
+      if (badTag) {
+        diagnostics.push(error('KUBERNETES', `${decl.name} (${env.name}): ${badTag.message}; the rendered image reference would be invalid`, { ...at(), ...(badTag.hint ? { hint: badTag.hint } : {}) }));
+        continue;
+      }
       const registry = project.config.registries?.[eff.artifact.registry];
       const reference = referenceFor(registry, eff.artifact.package);
       const unit: RenderUnit = {

@@ -153,7 +153,7 @@ describe('built-in templates are canonical by construction', () => {
       priorityClassName: high
       terminationGracePeriodSeconds: 30
       initContainers: [{ name: migrate, args: [migrate] }, { name: proxy, image: "envoyproxy/envoy:v1.31.0", restartPolicy: Always }]
-      containers: [{ name: log, image: "busybox:1.36", env: { DB: { secretKeyRef: { name: db, key: password } } } }]`,
+      containers: [{ name: log, image: "busybox:1.36", resources: { requests: { cpu: 0.05 } }, env: { DB: { secretKeyRef: { name: db, key: password } } } }]`,
     );
     const dir = makeProject(files);
     expect((await cli(dir, 'resolve')).code).toBe(0);
