@@ -10,7 +10,8 @@ import { error, hasErrors, type Diagnostic } from './diagnostics.js';
 import type { PinnedArtifact } from './model.js';
 import { effectiveService } from './project/effective.js';
 import { loadChecked, loadProject, type ConfigRef, type InputCache } from './project/load.js';
-import type { Project } from './project/types.js';
+import type { Project, ServiceDecl } from './project/types.js';
+import type { UnitPatch } from './render/kubernetes/apply-patches.js';
 import { imageReference, type RenderUnit } from './render/context.js';
 import { createTemplateEngine } from './render/handlebars.js';
 import { compileTemplates, renderUnit, type TemplateSet, type TemplateSource } from './render/render.js';
@@ -98,6 +99,30 @@ export async function loadTemplateSources(source: ProjectSource, project: Projec
 
 const VERSION_SALT = 'gitopsc-render-1';
 
+/** The service's patches, then the environment's (they add up, unlike other list overrides), with positions. */
+function patchesFor(decl: ServiceDecl, env: string): { patches?: UnitPatch[] } {
+  const s = decl.data.spec;
+  const lists: [unknown, (string | number)[]][] = [
+    [s.kubernetes?.patches, ['spec', 'kubernetes', 'patches']],
+    [s.environments?.[env]?.kubernetes?.patches, ['spec', 'environments', env, 'kubernetes', 'patches']],
+  ];
+  const out: UnitPatch[] = [];
+  for (const [list, path] of lists) {
+    if (!Array.isArray(list)) continue;
+    list.forEach((p: UnitPatch, i) => {
+      const here = [...path, i];
+      out.push({
+        target: p.target,
+        ...(p.patch !== undefined ? { patch: p.patch } : {}),
+        ...(p.jsonPatch !== undefined ? { jsonPatch: p.jsonPatch, opsAt: p.jsonPatch.map((_, j) => decl.doc.position([...here, 'jsonPatch', j, 'path'], 'value')) } : {}),
+        at: decl.doc.position([...here, p.jsonPatch !== undefined ? 'jsonPatch' : 'patch'], 'key'),
+        targetAt: decl.doc.position([...here, 'target'], 'key'),
+      });
+    });
+  }
+  return out.length ? { patches: out } : {};
+}
+
 
 /** One (service, environment) to render; `key` changes exactly when its output can change. */
 export interface UnitJob {
@@ -171,6 +196,7 @@ export async function compile(source: ProjectSource, opts: CompileOptions): Prom
         spec: eff.spec,
         artifact: { registry: eff.artifact.registry, package: eff.artifact.package, format: eff.artifact.format ?? 'image', file: eff.artifact.file, reference },
         lock: entry,
+        ...(eff.target === 'kubernetes' ? patchesFor(decl, env.name) : {}),
       };
       const { file: _file, ...inputs } = unit;
       units.push({

@@ -4,6 +4,7 @@
  */
 import type { LockEntry } from '../model.js';
 import * as k8s from './kubernetes/workload.js';
+import type { UnitPatch } from './kubernetes/apply-patches.js';
 
 export interface RenderUnit {
   service: string;
@@ -23,6 +24,8 @@ export interface RenderUnit {
     reference: string;
   };
   lock: LockEntry;
+  /** Kubernetes patches, the service's then the environment's, with their positions */
+  patches?: UnitPatch[];
 }
 
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;

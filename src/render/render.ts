@@ -10,6 +10,7 @@ import type { RenderedFile } from '../pipeline.js';
 import { buildContext, type RenderUnit } from './context.js';
 import { fastLoad } from '../load/fast.js';
 import { emitJson, emitYaml } from './emit.js';
+import { applyPatches } from './kubernetes/apply-patches.js';
 import { TemplateError, type CompiledTemplate, type TemplateEngine } from './handlebars.js';
 
 export type Target = 'kubernetes' | 'lambda';
@@ -151,6 +152,10 @@ export function renderUnit(set: TemplateSet, unit: RenderUnit, outputPrefix = ''
       continue;
     }
     files.push({ path: `${outputPrefix}${unit.environment.name}/${unit.service}/${t.name}`, content: c.content, service: unit.service, environment: unit.environment.name });
+  }
+  if (unit.patches?.length && !diagnostics.length) {
+    const r = applyPatches(files, unit.patches, { file: unit.file, ...at });
+    return { files: r.diagnostics.length ? [] : r.files, diagnostics: r.diagnostics };
   }
   return { files, diagnostics };
 }
