@@ -63,6 +63,7 @@ export interface ProjectConfig {
   registries?: Record<string, RegistryConfig>;
   policies?: Record<string, Policy>;
   templates?: string;
+  kubernetes?: { version?: string; crds?: string };
   output?: { dir?: string };
   lock?: string;
   publish?: { author?: string };

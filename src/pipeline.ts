@@ -12,6 +12,11 @@ import { effectiveService } from './project/effective.js';
 import { loadChecked, loadProject, type ConfigRef, type InputCache } from './project/load.js';
 import type { Project, ServiceDecl } from './project/types.js';
 import type { UnitPatch } from './render/kubernetes/apply-patches.js';
+import { apiSchema, supportedVersions } from './validate/kubernetes/api-schema.js';
+import { loadCrds } from './validate/kubernetes/crd.js';
+import type { ManifestChecker } from './validate/kubernetes/rendered.js';
+
+const DEFAULT_KUBERNETES_VERSION = '1.32';
 import { imageReference, type RenderUnit } from './render/context.js';
 import { createTemplateEngine } from './render/handlebars.js';
 import { compileTemplates, renderUnit, type TemplateSet, type TemplateSource } from './render/render.js';
@@ -99,6 +104,52 @@ export async function loadTemplateSources(source: ProjectSource, project: Projec
 
 const VERSION_SALT = 'gitopsc-render-1';
 
+/** A `spec.kubernetes`-relative path's position: in the environment override when it sets it, else the base. */
+function sourceIn(decl: ServiceDecl, env: string): (rel: readonly (string | number)[]) => { line: number; column: number } {
+  return (rel) => {
+    let node: unknown = decl.data.spec.environments?.[env]?.kubernetes;
+    for (const seg of rel) {
+      if (node && typeof node === 'object' && String(seg) in node) node = (node as Record<string, unknown>)[String(seg)];
+      else return decl.doc.position(['spec', 'kubernetes', ...rel], 'key');
+    }
+    return decl.doc.position(['spec', 'environments', env, 'kubernetes', ...rel], 'key');
+  };
+}
+
+/**
+ * The checks of rendered Kubernetes output: the API schema of the configured version (loaded on
+ * first use) and the project's CRDs (read now, through the source). `key` enters the cache key.
+ */
+async function loadKubernetesChecks(source: ProjectSource, project: Project): Promise<{ checker: () => ManifestChecker | undefined; key: string; diagnostics: Diagnostic[] }> {
+  const diagnostics: Diagnostic[] = [];
+  const version = project.config.kubernetes?.version ?? DEFAULT_KUBERNETES_VERSION;
+  const supported = supportedVersions();
+  if (!supported.includes(version)) {
+    const pos = project.configDoc ? { file: project.configDoc.file, ...project.configDoc.position([...project.configPath, 'kubernetes', 'version'], 'value') } : {};
+    diagnostics.push(error('SCHEMA', `kubernetes.version ${version} is not available: gitopsc ships the API schema of Kubernetes ${supported.join(', ')}`, pos));
+  }
+  const crdFiles: { file: string; text: string }[] = [];
+  if (project.crdsDir) {
+    const prefix = project.crdsDir === '.' ? '' : `${project.crdsDir}/`;
+    for (const f of await source.list([project.outputDir])) {
+      if (!f.startsWith(prefix) || !/\.ya?ml$/.test(f)) continue;
+      const bytes = await source.read(f);
+      if (bytes) crdFiles.push({ file: f, text: new TextDecoder().decode(bytes) });
+    }
+  }
+  const crds = loadCrds(crdFiles);
+  diagnostics.push(...crds.diagnostics);
+  let checker: ManifestChecker | undefined;
+  return {
+    key: contentHash(JSON.stringify([version, crdFiles])),
+    diagnostics,
+    checker: () => {
+      const schema = apiSchema(version);
+      return schema ? (checker ??= { schema, crds: crds.crds, outputDir: project.outputDir }) : undefined;
+    },
+  };
+}
+
 /** The service's patches, then the environment's (they add up, unlike other list overrides), with positions. */
 function patchesFor(decl: ServiceDecl, env: string): { patches?: UnitPatch[] } {
   const s = decl.data.spec;
@@ -156,8 +207,10 @@ export async function compile(source: ProjectSource, opts: CompileOptions): Prom
   const sources = await loadTemplateSources(source, project, templateFiles);
   const templates = (): TemplateSet => (set ??= compileTemplates(createTemplateEngine(), sources));
   if (!opts.lazy || opts.validateOnly) diagnostics.push(...templates().diagnostics);
+  const kube = await loadKubernetesChecks(source, project);
+  diagnostics.push(...kube.diagnostics);
   if (opts.validateOnly || hasErrors(diagnostics)) return { ...base, diagnostics };
-  const templateHash = contentHash(JSON.stringify(sources.map((t) => [t.target, t.name, t.file, t.source])));
+  const templateHash = contentHash(JSON.stringify([sources.map((t) => [t.target, t.name, t.file, t.source]), kube.key]));
 
   const lockRead = await loadLock(source, project.lockFile, opts.cache);
   diagnostics.push(...lockRead.diagnostics);
@@ -196,14 +249,14 @@ export async function compile(source: ProjectSource, opts: CompileOptions): Prom
         spec: eff.spec,
         artifact: { registry: eff.artifact.registry, package: eff.artifact.package, format: eff.artifact.format ?? 'image', file: eff.artifact.file, reference },
         lock: entry,
-        ...(eff.target === 'kubernetes' ? patchesFor(decl, env.name) : {}),
+        ...(eff.target === 'kubernetes' ? { ...patchesFor(decl, env.name), source: sourceIn(decl, env.name) } : {}),
       };
       const { file: _file, ...inputs } = unit;
       units.push({
         key: contentHash(VERSION_SALT + templateHash + JSON.stringify(inputs)),
         service: decl.name,
         environment: env.name,
-        render: () => renderUnit(templates(), unit),
+        render: () => renderUnit(templates(), unit, '', kube.checker),
       });
       artifacts.push({
         service: decl.name,

@@ -13,6 +13,8 @@ export interface Project {
   outputDir: string;
   lockFile: string;
   templatesDir?: string;
+  /** CRD files for checking custom resources (config kubernetes.crds) */
+  crdsDir?: string;
   services: ServiceDecl[];
   /** static catalogs by registry name */
   catalogs: Map<string, Map<string, VersionInfo[]>>;

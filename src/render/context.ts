@@ -26,6 +26,8 @@ export interface RenderUnit {
   lock: LockEntry;
   /** Kubernetes patches, the service's then the environment's, with their positions */
   patches?: UnitPatch[];
+  /** where a `spec.kubernetes`-relative path is written in the service file (not part of the cache key) */
+  source?: (rel: readonly (string | number)[]) => { line: number; column: number } | undefined;
 }
 
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
