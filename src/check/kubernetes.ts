@@ -4,7 +4,7 @@
  * labels and objects. Each problem is located at the field the user has to change (in the
  * environment override when it sets it, else in the base). Pure.
  */
-import { error, type Diagnostic } from '../diagnostics.js';
+import { error, warning, type Diagnostic } from '../diagnostics.js';
 import type { JsonPath } from '../load/types.js';
 import type { ProjectConfig } from '../model.js';
 import { deepMerge } from '../project/effective.js';
@@ -26,9 +26,9 @@ interface Ctx {
   out: Diagnostic[];
 }
 
-function report(ctx: Ctx, rel: JsonPath | ['metadata', string], message: string, extra: Partial<Diagnostic> = {}, target: 'key' | 'value' = 'value'): void {
+function report(ctx: Ctx, rel: JsonPath | ['metadata', string], message: string, extra: Partial<Diagnostic> = {}, target: 'key' | 'value' = 'value', severity: 'error' | 'warning' = 'error'): void {
   const path = rel[0] === 'metadata' ? rel : ctx.locate(rel);
-  ctx.out.push(error('KUBERNETES', message, { file: ctx.decl.file, ...ctx.decl.doc.position(path, target), service: ctx.decl.name, environment: ctx.env, ...extra }));
+  ctx.out.push((severity === 'error' ? error : warning)('KUBERNETES', message, { file: ctx.decl.file, ...ctx.decl.doc.position(path, target), service: ctx.decl.name, environment: ctx.env, ...extra }));
 }
 
 /** Every Kubernetes rule for one service, in every environment; a problem shared by several environments is reported once. */
@@ -55,6 +55,7 @@ export function checkKubernetes(decl: ServiceDecl, environments: readonly string
     checkIngress(ctx);
     checkAutoscaling(ctx);
     checkServiceAccount(ctx);
+    checkDisruptionBudget(ctx);
     checkRegistry(ctx, config, env);
   }
   const seen = new Set<string>();
@@ -144,6 +145,18 @@ function checkContainers(ctx: Ctx): void {
       if (!isObj(handler)) continue;
       for (const h of ['httpGet', 'tcpSocket'] as const) if (isObj(handler[h])) named(handler[h].port, [...rel, 'lifecycle', hook, h, 'port'], `the ${hook} hook`);
     }
+    if (isObj(c.env)) {
+      // gitopsc renders env sorted by name, and Kubernetes expands $(NAME) only for names defined earlier
+      for (const [k, v] of Object.entries(c.env)) {
+        if (typeof v !== 'string') continue;
+        for (const m of v.matchAll(/(?<!\$)\$\(([-._a-zA-Z][-._a-zA-Z0-9]*)\)/g)) {
+          const ref = m[1]!;
+          if (ref in c.env && ref > k) {
+            report(ctx, [...rel, 'env', k], `env ${k} refers to $(${ref}), which is rendered after it (env is sorted by name) and so would not be expanded`, { hint: `rename one of them so that ${ref} sorts before ${k}` });
+          }
+        }
+      }
+    }
     if (Array.isArray(c.volumeMounts)) {
       c.volumeMounts.forEach((m, i) => {
         if (isObj(m) && typeof m.name === 'string' && !volumes.has(m.name)) {
@@ -223,4 +236,14 @@ function checkRegistry(ctx: Ctx, config: ProjectConfig, env: string): void {
       hint: `set registries.${name}.host to the registry the cluster pulls from (for Docker Hub: docker.io)`,
     }),
   );
+}
+
+function checkDisruptionBudget(ctx: Ctx): void {
+  const pdb = ctx.spec.disruptionBudget;
+  if (!isObj(pdb) || isObj(ctx.spec.autoscaling)) return;
+  const replicas = typeof ctx.spec.replicas === 'number' ? ctx.spec.replicas : 1;
+  const blocks = (typeof pdb.minAvailable === 'number' && pdb.minAvailable >= replicas) || pdb.minAvailable === '100%' || pdb.maxUnavailable === 0 || pdb.maxUnavailable === '0%';
+  if (blocks) {
+    report(ctx, ['disruptionBudget'], `the PodDisruptionBudget allows no disruption with ${replicas} replica${replicas === 1 ? '' : 's'}: node drains and cluster upgrades would block`, { hint: 'lower minAvailable below replicas, or raise replicas' }, 'key', 'warning');
+  }
 }
