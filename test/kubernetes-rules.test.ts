@@ -50,6 +50,7 @@ const rows: Row[] = [
   { rule: 'a sidecar image that is not pinned', kube: `${PORTS}    pod: { initContainers: [{ name: init, image: busybox }] }\n`, at: [12, 50] },
   { rule: 'a sidecar named like the main container', kube: `${PORTS}    pod: { containers: [{ name: web, image: "busybox:1.36" }] }\n`, at: [12, 33] },
   { rule: 'pod.labels cannot override a selector label', kube: `${PORTS}    pod: { labels: { app.kubernetes.io/name: x } }\n`, at: [12, 22] },
+  { rule: 'metadata.labels cannot override a gitopsc label', name: 'web\n  labels: { app.kubernetes.io/instance: x }', kube: PORTS, at: [5, 13] },
   { rule: 'serviceAccount.name and serviceAccountName differ', kube: `${PORTS}    serviceAccountName: a\n    serviceAccount: { name: b }\n`, at: [13, 29] },
   { rule: 'an env value refers to a variable rendered after it', kube: `${PORTS}    env: { A_URL: "http://$(HOST)", HOST: db }\n`, at: [12, 19] },
   { rule: 'a PDB that allows no disruption (warning)', kube: `${PORTS}    replicas: 2\n    disruptionBudget: { minAvailable: 2 }\n`, at: [13, 5] },

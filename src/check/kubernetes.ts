@@ -26,7 +26,7 @@ interface Ctx {
   out: Diagnostic[];
 }
 
-function report(ctx: Ctx, rel: JsonPath | ['metadata', string], message: string, extra: Partial<Diagnostic> = {}, target: 'key' | 'value' = 'value', severity: 'error' | 'warning' = 'error'): void {
+function report(ctx: Ctx, rel: JsonPath | ['metadata', ...string[]], message: string, extra: Partial<Diagnostic> = {}, target: 'key' | 'value' = 'value', severity: 'error' | 'warning' = 'error'): void {
   const path = rel[0] === 'metadata' ? rel : ctx.locate(rel);
   ctx.out.push((severity === 'error' ? error : warning)('KUBERNETES', message, { file: ctx.decl.file, ...ctx.decl.doc.position(path, target), service: ctx.decl.name, environment: ctx.env, ...extra }));
 }
@@ -77,6 +77,9 @@ function checkNames(ctx: Ctx): void {
   }
   if (ctx.spec.service !== undefined && !DNS_1035.test(name)) {
     report(ctx, ['metadata', 'name'], `"${name}" cannot name a Service: Service names are DNS-1035 labels (they must start with a letter)`);
+  }
+  for (const k of Object.keys(ctx.decl.data.metadata.labels ?? {})) {
+    if (STANDARD_LABELS.includes(k)) report(ctx, ['metadata', 'labels', k], `metadata.labels cannot set "${k}": gitopsc sets it (selectors depend on it)`, {}, 'key');
   }
   const pod = isObj(ctx.spec.pod) ? ctx.spec.pod : {};
   if (isObj(pod.labels)) {
