@@ -77,6 +77,7 @@ export interface ProjectConfig {
   registries?: Record<string, RegistryConfig>;
   policies?: Record<string, Policy>;
   templates?: string;
+  kubernetes?: { version?: string; crds?: string };
   output?: { dir?: string; kustomization?: boolean; lambdaDir?: string };
   lock?: string;
   publish?: { author?: string };

@@ -3,13 +3,20 @@
  * publish: load config -> load services -> validate -> check -> lock -> render units.
  * It reads only through the source; writing is the caller's (src/write).
  */
+import { tagProblem } from './check/image.js';
 import { checkProject } from './check/semantic.js';
 import { contentHash } from './hash.js';
 import { error, hasErrors, type Diagnostic } from './diagnostics.js';
 import type { LockEntry, PinnedArtifact } from './model.js';
 import { effectiveService } from './project/effective.js';
 import { loadChecked, loadProject, type ConfigRef, type InputCache } from './project/load.js';
-import type { Project } from './project/types.js';
+import type { Project, ServiceDecl } from './project/types.js';
+import type { UnitPatch } from './render/kubernetes/apply-patches.js';
+import { apiSchema, supportedVersions } from './validate/kubernetes/api-schema.js';
+import { loadCrds } from './validate/kubernetes/crd.js';
+import type { ManifestChecker } from './validate/kubernetes/rendered.js';
+
+const DEFAULT_KUBERNETES_VERSION = '1.32';
 import { imageReference, type RenderUnit } from './render/context.js';
 import { createTemplateEngine } from './render/handlebars.js';
 import { compileTemplates, renderUnit, type TemplateSet, type TemplateSource } from './render/render.js';
@@ -164,6 +171,76 @@ export async function loadTemplateSources(source: ProjectSource, project: Projec
 
 const VERSION_SALT = 'gitopsc-render-1';
 
+/** A `spec.kubernetes`-relative path's position: in the environment override when it sets it, else the base. */
+function sourceIn(decl: ServiceDecl, env: string): (rel: readonly (string | number)[]) => { line: number; column: number } {
+  return (rel) => {
+    let node: unknown = decl.data.spec.environments?.[env]?.kubernetes;
+    for (const seg of rel) {
+      if (node && typeof node === 'object' && String(seg) in node) node = (node as Record<string, unknown>)[String(seg)];
+      else return decl.doc.position(['spec', 'kubernetes', ...rel], 'key');
+    }
+    return decl.doc.position(['spec', 'environments', env, 'kubernetes', ...rel], 'key');
+  };
+}
+
+/**
+ * The checks of rendered Kubernetes output: the API schema of the configured version (loaded on
+ * first use) and the project's CRDs (read now, through the source). `key` enters the cache key.
+ */
+async function loadKubernetesChecks(source: ProjectSource, project: Project): Promise<{ checker: () => ManifestChecker | undefined; key: string; diagnostics: Diagnostic[] }> {
+  const diagnostics: Diagnostic[] = [];
+  const version = project.config.kubernetes?.version ?? DEFAULT_KUBERNETES_VERSION;
+  const supported = supportedVersions();
+  if (!supported.includes(version)) {
+    const pos = project.configDoc ? { file: project.configDoc.file, ...project.configDoc.position([...project.configPath, 'kubernetes', 'version'], 'value') } : {};
+    diagnostics.push(error('SCHEMA', `kubernetes.version ${version} is not available: gitopsc ships the API schema of Kubernetes ${supported.join(', ')}`, pos));
+  }
+  const crdFiles: { file: string; text: string }[] = [];
+  if (project.crdsDir) {
+    const prefix = project.crdsDir === '.' ? '' : `${project.crdsDir}/`;
+    for (const f of await source.list([project.outputDir])) {
+      if (!f.startsWith(prefix) || !/\.ya?ml$/.test(f)) continue;
+      const bytes = await source.read(f);
+      if (bytes) crdFiles.push({ file: f, text: new TextDecoder().decode(bytes) });
+    }
+  }
+  const crds = loadCrds(crdFiles);
+  diagnostics.push(...crds.diagnostics);
+  let checker: ManifestChecker | undefined;
+  return {
+    key: contentHash(JSON.stringify([version, crdFiles])),
+    diagnostics,
+    checker: () => {
+      const schema = apiSchema(version);
+      return schema ? (checker ??= { schema, crds: crds.crds, outputDir: project.outputDir }) : undefined;
+    },
+  };
+}
+
+/** The service's patches, then the environment's (they add up, unlike other list overrides), with positions. */
+function patchesFor(decl: ServiceDecl, env: string): { patches?: UnitPatch[] } {
+  const s = decl.data.spec;
+  const lists: [unknown, (string | number)[]][] = [
+    [s.kubernetes?.patches, ['spec', 'kubernetes', 'patches']],
+    [s.environments?.[env]?.kubernetes?.patches, ['spec', 'environments', env, 'kubernetes', 'patches']],
+  ];
+  const out: UnitPatch[] = [];
+  for (const [list, path] of lists) {
+    if (!Array.isArray(list)) continue;
+    list.forEach((p: UnitPatch, i) => {
+      const here = [...path, i];
+      out.push({
+        target: p.target,
+        ...(p.patch !== undefined ? { patch: p.patch } : {}),
+        ...(p.jsonPatch !== undefined ? { jsonPatch: p.jsonPatch, opsAt: p.jsonPatch.map((_, j) => decl.doc.position([...here, 'jsonPatch', j, 'path'], 'value')) } : {}),
+        at: decl.doc.position([...here, p.jsonPatch !== undefined ? 'jsonPatch' : 'patch'], 'key'),
+        targetAt: decl.doc.position([...here, 'target'], 'key'),
+      });
+    });
+  }
+  return out.length ? { patches: out } : {};
+}
+
 
 /** One (service, environment) to render; `key` changes exactly when its output can change. */
 export interface UnitJob {
@@ -208,6 +285,8 @@ export async function compile(source: ProjectSource, opts: CompileOptions): Prom
   // Lambda output can go to its own root below the output directory (output.lambdaDir)
   const lambdaPrefix = project.lambdaDir ? `${project.lambdaDir}/` : '';
   if (!opts.lazy || opts.validateOnly) diagnostics.push(...templates().diagnostics);
+  const kube = await loadKubernetesChecks(source, project);
+  diagnostics.push(...kube.diagnostics);
   if (hasErrors(diagnostics)) return { ...base, diagnostics };
   const lockRead = await loadLock(source, project.lockFile, opts.cache);
   diagnostics.push(...lockRead.diagnostics);
@@ -222,7 +301,7 @@ export async function compile(source: ProjectSource, opts: CompileOptions): Prom
     }
     return { ...base, diagnostics };
   }
-  const templateHash = contentHash(JSON.stringify(sources.map((t) => [t.target, t.name, t.file, t.source])));
+  const templateHash = contentHash(JSON.stringify([sources.map((t) => [t.target, t.name, t.file, t.source]), kube.key]));
 
   const lock = lockRead.lock;
   const lockFailed = hasErrors(lockRead.diagnostics);
@@ -248,6 +327,11 @@ export async function compile(source: ProjectSource, opts: CompileOptions): Prom
       diagnostics.push(...target);
       if (target.length) continue;
       diagnostics.push(...checkPolicy(project, decl, entry, eff.artifactPath));
+      const badTag = eff.target === 'kubernetes' ? tagProblem(entry.tag) : undefined;
+      if (badTag) {
+        diagnostics.push(error('KUBERNETES', `${decl.name} (${env.name}): ${badTag.message}; the rendered image reference would be invalid`, { ...at(), ...(badTag.hint ? { hint: badTag.hint } : {}) }));
+        continue;
+      }
       const registry = project.config.registries?.[eff.artifact.registry];
       const reference = referenceFor(registry, eff.artifact.package);
       const unit: RenderUnit = {
@@ -259,6 +343,7 @@ export async function compile(source: ProjectSource, opts: CompileOptions): Prom
         spec: eff.spec,
         artifact: { registry: eff.artifact.registry, package: eff.artifact.package, format: eff.artifact.format ?? 'image', file: eff.artifact.file, reference },
         lock: entry,
+        ...(eff.target === 'kubernetes' ? { ...patchesFor(decl, env.name), source: sourceIn(decl, env.name) } : {}),
       };
       const { file: _file, ...inputs } = unit;
       units.push({
@@ -266,7 +351,7 @@ export async function compile(source: ProjectSource, opts: CompileOptions): Prom
         service: decl.name,
         environment: env.name,
         target: eff.target,
-        render: () => renderUnit(templates(), unit, eff.target === 'lambda' ? lambdaPrefix : ''),
+        render: () => renderUnit(templates(), unit, eff.target === 'lambda' ? lambdaPrefix : '', kube.checker),
       });
       artifacts.push({
         service: decl.name,

@@ -126,14 +126,41 @@ describe('built-in templates are canonical by construction', () => {
     ingress: { host: web.example.com, className: nginx, tls: { secretName: web-tls }, annotations: { a: b } }
     autoscaling: { minReplicas: 2, maxReplicas: 5, targetCPUUtilizationPercentage: 60 }
     serviceAccountName: web
-    imagePullSecrets: [pull-a, pull-b]`,
+    imagePullSecrets: [pull-a, pull-b]
+    command: [/app/web]
+    args: ["--port=8080", "yes"]
+    workingDir: /app
+    envFrom: [{ configMapRef: { name: web-config } }, { secretRef: { name: web-secrets, optional: true }, prefix: S_ }]
+    volumeMounts: [{ name: config, mountPath: /etc/web, readOnly: true }]
+    securityContext: { runAsNonRoot: true, readOnlyRootFilesystem: true, capabilities: { drop: [ALL] } }
+    lifecycle: { preStop: { sleep: { seconds: 5 } } }
+    strategy: { type: RollingUpdate, rollingUpdate: { maxSurge: 1, maxUnavailable: "25%" } }
+    minReadySeconds: 5
+    revisionHistoryLimit: 0
+    disruptionBudget: { minAvailable: 1 }
+    serviceAccount: { create: true, annotations: { "eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/web" }, automountServiceAccountToken: false }
+    pod:
+      annotations: { "prometheus.io/scrape": "true" }
+      labels: { tier: frontend }
+      volumes:
+        - { name: config, configMap: { name: web-config } }
+        - { name: tmp, emptyDir: { sizeLimit: 0.5Gi } }
+      securityContext: { fsGroup: 2000, seccompProfile: { type: RuntimeDefault } }
+      nodeSelector: { kubernetes.io/os: linux }
+      tolerations: [{ key: dedicated, operator: Equal, value: web, effect: NoSchedule }]
+      affinity: { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { topologyKey: kubernetes.io/hostname, labelSelector: { matchLabels: { app.kubernetes.io/name: web } } } }] } }
+      topologySpreadConstraints: [{ maxSkew: 1, topologyKey: topology.kubernetes.io/zone, whenUnsatisfiable: ScheduleAnyway }]
+      priorityClassName: high
+      terminationGracePeriodSeconds: 30
+      initContainers: [{ name: migrate, args: [migrate] }, { name: proxy, image: "envoyproxy/envoy:v1.31.0", restartPolicy: Always }]
+      containers: [{ name: log, image: "busybox:1.36", resources: { requests: { cpu: 0.05 } }, env: { DB: { secretKeyRef: { name: db, key: password } } } }]`,
     );
     const dir = makeProject(files);
     expect((await cli(dir, 'resolve')).code).toBe(0);
     const state = await compile(fsSource(dir), { configFile: 'gitopsc.config.yaml' });
     expect(state.diagnostics).toEqual([]);
     const names = state.files.filter((f) => f.service === 'web').map((f) => f.path.split('/').pop());
-    expect(new Set(names)).toEqual(new Set(['deployment.yaml', 'service.yaml', 'ingress.yaml', 'horizontalpodautoscaler.yaml']));
+    expect(new Set(names)).toEqual(new Set(['deployment.yaml', 'service.yaml', 'ingress.yaml', 'horizontalpodautoscaler.yaml', 'poddisruptionbudget.yaml', 'serviceaccount.yaml']));
     for (const f of state.files.filter((x) => x.path.endsWith('.yaml'))) {
       expect(canonicalize(f.content, 'yaml'), f.path).toEqual({ ok: true, content: f.content });
     }

@@ -9,6 +9,7 @@ import type { SelectSpec } from '../model.js';
 import type { Project, ServiceDecl } from '../project/types.js';
 import { checkSelect as engineCheck, validateRegex } from '../resolve/select/index.js';
 import { didYouMean as closest } from '../validate/did-you-mean.js';
+import { checkKubernetes } from './kubernetes.js';
 
 function didYouMean(word: string, options: readonly string[]): string | undefined {
   const m = closest(word, options);
@@ -65,6 +66,7 @@ export function checkProject(project: Project): Diagnostic[] {
       for (const [format, path] of formats) {
         if (format === 'file') out.push(error('SCHEMA', 'a Kubernetes workload needs an image: format "file" is only for lambda', { ...at(doc, path), service }));
       }
+      out.push(...checkKubernetes(decl, envNames, project.config));
     }
   }
   out.push(...checkPolicies(project));

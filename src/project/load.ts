@@ -115,6 +115,7 @@ export async function loadProject(
   checkPath('output', ['output', 'dir'], config.output?.dir, 'rendered');
   checkPath('lock', ['lock'], config.lock, 'gitopsc.lock');
   if (config.templates !== undefined) checkPath('templates', ['templates'], config.templates, '');
+  if (config.kubernetes?.crds !== undefined) checkPath('crds', ['kubernetes', 'crds'], config.kubernetes.crds, '');
   for (const [name, reg] of Object.entries(config.registries ?? {})) {
     if (reg.type === 'static') checkPath(`catalog:${name}`, ['registries', name, 'path'], reg.path, '');
   }
@@ -208,6 +209,7 @@ export async function loadProject(
     kustomization: config.output?.kustomization === true,
     lockFile: paths.lock!,
     templatesDir: paths.templates,
+    crdsDir: paths.crds,
     services,
     catalogs,
   };

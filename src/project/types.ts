@@ -17,6 +17,8 @@ export interface Project {
   kustomization?: boolean;
   lockFile: string;
   templatesDir?: string;
+  /** CRD files for checking custom resources (config kubernetes.crds) */
+  crdsDir?: string;
   services: ServiceDecl[];
   /** static catalogs by registry name */
   catalogs: Map<string, Map<string, VersionInfo[]>>;

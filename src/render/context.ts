@@ -3,6 +3,8 @@
  * views the built-in templates use (`k8s`, `lambda`). Pure.
  */
 import type { LockEntry } from '../model.js';
+import * as k8s from './kubernetes/workload.js';
+import type { UnitPatch } from './kubernetes/apply-patches.js';
 
 export interface RenderUnit {
   service: string;
@@ -22,6 +24,10 @@ export interface RenderUnit {
     reference: string;
   };
   lock: LockEntry;
+  /** Kubernetes patches, the service's then the environment's, with their positions */
+  patches?: UnitPatch[];
+  /** where a `spec.kubernetes`-relative path is written in the service file (not part of the cache key) */
+  source?: (rel: readonly (string | number)[]) => { line: number; column: number } | undefined;
 }
 
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
@@ -72,44 +78,28 @@ export function buildContext(u: RenderUnit): Record<string, unknown> {
     spec,
   };
   if (u.target === 'kubernetes') {
-    const env = (spec.env ?? {}) as Record<string, string>;
-    const ports = (spec.ports ?? []) as { name?: string; containerPort: number; protocol?: string }[];
-    const svc = spec.service as { port?: number; targetPort?: unknown; name?: string; protocol?: string } | undefined;
-    const probes = (spec.probes ?? {}) as Record<string, unknown>;
-    const backend = svc?.port ?? ports[0]?.containerPort ?? 80;
-    const ingress = spec.ingress as { host?: string; path?: string; pathType?: string; tls?: { secretName?: string } } | undefined;
     const scaling = spec.autoscaling as { targetCPUUtilizationPercentage?: number } | undefined;
-    const container: Record<string, unknown> = { name: u.service, image };
-    if (ports.length) container.ports = ports.map((p) => ({ ...p, protocol: p.protocol ?? 'TCP' }));
-    if (Object.keys(env).length) container.env = Object.keys(env).sort().map((name) => ({ name, value: String(env[name]) }));
-    if (spec.resources) container.resources = spec.resources;
-    if (probes.readiness) container.readinessProbe = probes.readiness;
-    if (probes.liveness) container.livenessProbe = probes.liveness;
-    if (probes.startup) container.startupProbe = probes.startup;
+    const pod = (spec.pod ?? {}) as { labels?: Record<string, string>; annotations?: Record<string, string> };
+    const podLabels = sortedRecord([...Object.entries(pod.labels ?? {}).filter(([k]) => !(k in labels)), ...Object.entries(labels)]);
+    const podSpec = k8s.podSpec(spec, u.service, image);
+    const ingress = spec.ingress as k8s.IngressSpec | undefined;
     context.k8s = {
       labels,
       selectorLabels,
-      containers: [container],
-      imagePullSecrets: ((spec.imagePullSecrets ?? []) as string[]).map((name) => ({ name })),
-      servicePorts: svc ? [{ name: svc.name ?? 'http', port: svc.port, protocol: svc.protocol ?? 'TCP', targetPort: svc.targetPort ?? svc.port }] : [],
-      ingressRules: ingress
-        ? [
-            {
-              host: ingress.host,
-              http: {
-                paths: [
-                  {
-                    backend: { service: { name: u.service, port: typeof backend === 'number' ? { number: backend } : { name: String(backend) } } },
-                    path: ingress.path ?? '/',
-                    pathType: ingress.pathType ?? 'Prefix',
-                  },
-                ],
-              },
-            },
-          ]
-        : [],
+      podLabels,
+      podAnnotations: Object.keys(pod.annotations ?? {}).length ? sortedRecord(Object.entries(pod.annotations ?? {})) : false,
+      revisionHistoryLimit: typeof spec.revisionHistoryLimit === 'number' ? { value: spec.revisionHistoryLimit } : false,
+      podSpec,
+      containers: podSpec.containers,
+      imagePullSecrets: podSpec.imagePullSecrets ?? [],
+      servicePorts: k8s.servicePorts(spec),
+      serviceAnnotations: sortedRecord(Object.entries((spec.service as k8s.ServiceSpec | undefined)?.annotations ?? {})),
+      ingressClassName: k8s.ingressClass(ingress) ?? '',
+      ingressRules: k8s.ingressRules(spec, u.service),
       ingressTls: ingress?.tls ? [{ hosts: [ingress.host], secretName: ingress.tls.secretName }] : [],
       hpaMetrics: [{ resource: { name: 'cpu', target: { averageUtilization: scaling?.targetCPUUtilizationPercentage ?? 80, type: 'Utilization' } }, type: 'Resource' }],
+      disruptionBudget: k8s.disruptionBudgetSpec(spec, selectorLabels) ?? false,
+      serviceAccount: k8s.serviceAccount(spec, u.service) ?? false,
     };
   } else {
     const zip = u.artifact.format === 'file';

@@ -10,6 +10,8 @@ import type { RenderedFile } from '../pipeline.js';
 import { buildContext, type RenderUnit } from './context.js';
 import { fastLoad } from '../load/fast.js';
 import { emitJson, emitYaml } from './emit.js';
+import { applyPatches } from './kubernetes/apply-patches.js';
+import { checkRenderedFiles, type ManifestChecker } from '../validate/kubernetes/rendered.js';
 import { TemplateError, type CompiledTemplate, type TemplateEngine } from './handlebars.js';
 
 export type Target = 'kubernetes' | 'lambda';
@@ -116,7 +118,7 @@ function guessPosition(source: string, message: string): { line: number; column:
   return { line: before.length, column: (start >= 0 ? start : before.at(-1)!.length) + 1 };
 }
 
-export function renderUnit(set: TemplateSet, unit: RenderUnit, outputPrefix = ''): { files: RenderedFile[]; diagnostics: Diagnostic[] } {
+export function renderUnit(set: TemplateSet, unit: RenderUnit, outputPrefix = '', checker?: () => ManifestChecker | undefined): { files: RenderedFile[]; diagnostics: Diagnostic[] } {
   const context = buildContext(unit);
   const files: RenderedFile[] = [];
   const diagnostics: Diagnostic[] = [];
@@ -152,5 +154,17 @@ export function renderUnit(set: TemplateSet, unit: RenderUnit, outputPrefix = ''
     }
     files.push({ path: `${outputPrefix}${unit.environment.name}/${unit.service}/${t.name}`, content: c.content, service: unit.service, environment: unit.environment.name });
   }
-  return { files, diagnostics };
+  let out = files;
+  if (unit.patches?.length && !diagnostics.length) {
+    const r = applyPatches(files, unit.patches, { file: unit.file, ...at });
+    if (r.diagnostics.length) return { files: [], diagnostics: r.diagnostics };
+    out = r.files;
+  }
+  const check = unit.target === 'kubernetes' && !diagnostics.length ? checker?.() : undefined;
+  if (check) {
+    const problems = checkRenderedFiles(out, check, { file: unit.file, ...at, source: unit.source });
+    diagnostics.push(...problems);
+    if (problems.some((d) => d.severity === 'error')) return { files: [], diagnostics };
+  }
+  return { files: out, diagnostics };
 }

@@ -43,6 +43,8 @@ export function ajvErrorsToDiagnostics(errors: readonly ErrorObject[], doc: Load
 function pruneCombinatorNoise(errors: readonly ErrorObject[]): ErrorObject[] {
   const drop = new Set<ErrorObject>();
   for (const e of errors) {
+    // `if`/`then`: the failing branch's own errors say what is wrong; "must match then" adds nothing
+    if (e.keyword === 'if' && errors.some((x) => x !== e && x.keyword !== 'if' && (x.instancePath === e.instancePath || x.instancePath.startsWith(`${e.instancePath}/`)))) drop.add(e);
     if (e.keyword === 'propertyNames' && errors.some((x) => x !== e && x.schemaPath.startsWith(e.schemaPath + '/'))) drop.add(e);
     if (e.keyword !== 'oneOf' && e.keyword !== 'anyOf') continue;
     const prefix = `${e.schemaPath}/`;
