@@ -178,7 +178,7 @@ describe('item 8: file system failures are FILESYSTEM (exit 4), never a crash or
     const r = await cli(dir, 'render', '--format', 'json');
     expect([r.code, codes(r)]).toEqual([4, ['FILESYSTEM']]);
     expect(snapshot(join(dir, 'rendered'))).toEqual(before);
-    expect(readdirSync(join(dir, 'rendered')).sort()).toEqual(['dev', 'prod']);
+    expect(readdirSync(join(dir, 'rendered')).sort()).toEqual(['.gitopsc-owned', 'dev', 'prod']);
   });
 
   it('--config naming a directory (EISDIR): FILESYSTEM, not CONFIG_NOT_FOUND', async () => {
@@ -274,7 +274,7 @@ describe('item 8 with the CLI as a user runs it', () => {
     // a private mount namespace: the tmpfs is visible to this shell and the CLI only
     const r = spawnSync('unshare', ['-m', 'sh', '-c', `mount -t tmpfs tmpfs "${dir}/rendered" && "${process.execPath}" "${bin}" --cwd "${dir}" render --format json; echo "exit=$?"; ls -A "${dir}/rendered"`], { encoding: 'utf8' });
     expect(r.stdout).toMatch(/"ok": true/);
-    expect(r.stdout).toMatch(/exit=0\ndev\nprod\n$/);
+    expect(r.stdout).toMatch(/exit=0\n\.gitopsc-owned\ndev\nprod\n$/);
   });
 });
 
@@ -353,7 +353,7 @@ describe('item 2: an interrupted render is never taken for a finished one', () =
     const r = await cli(dir, 'render', '--format', 'json');
     expect([r.code, r.json.diagnostics]).toEqual([0, []]);
     expect(readFileSync(join(dir, 'rendered', target), 'utf8')).toBe(fresh);
-    expect(readdirSync(join(dir, 'rendered')).sort()).toEqual(['dev', 'prod']);
+    expect(readdirSync(join(dir, 'rendered')).sort()).toEqual(['.gitopsc-owned', 'dev', 'prod']);
     expect((await cli(dir, 'render', '--check')).code).toBe(0);
   });
 });

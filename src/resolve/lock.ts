@@ -39,7 +39,8 @@ function computeFingerprint(artifact: ArtifactSpec): string {
 }
 
 /** The same grammars as schemas/lock.schema.json (the schema reports them with positions). */
-const OCI_TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+/** the OCI tag grammar, plus `+` for SemVer build metadata of generic packages (Kubernetes images refuse it at render) */
+const LOCK_TAG = /^[A-Za-z0-9_][A-Za-z0-9._+-]{0,127}$/;
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
 
 const STRATEGIES = new Set<Strategy>(['semver', 'newest-build', 'alphabetical', 'numerical', 'natural', 'exact', 'digest']);
@@ -68,7 +69,7 @@ export function parseLock(doc: LoadedDoc): { lock: Lock; diagnostics: Diagnostic
         !e ||
         typeof e !== 'object' ||
         typeof e.tag !== 'string' ||
-        !OCI_TAG.test(e.tag) ||
+        !LOCK_TAG.test(e.tag) ||
         typeof e.registry !== 'string' ||
         typeof e.package !== 'string' ||
         typeof e.fingerprint !== 'string' ||
