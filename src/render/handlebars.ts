@@ -237,6 +237,7 @@ function rewriteContextual(ast: HbNode, table: MarkTable): void {
     }
     if (n.type === 'BlockStatement') visitParams(n);
     if (n.type === 'MustacheStatement') {
+      if (n.escaped === false) fail('raw output {{{ }}} is not needed: a value in {{ }} never changes the structure, write {{x}}', loc(n));
       const path = n.path as HbNode;
       const params = (n.params as HbNode[]) ?? [];
       const at = n.loc;
