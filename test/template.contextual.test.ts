@@ -164,3 +164,50 @@ describe('TEMPLATE diagnostics point at the template', () => {
     expect(e.line).toBe(3);
   });
 });
+
+describe('the engine is generic: the built-in templates, rendered as project templates', () => {
+  it('give the same bytes through contextual interpolation as through the canonical path', async () => {
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { baseProject, makeProject, cli } = await import('./helpers/project.js');
+    const { compile, fsSource } = await import('../src/pipeline.js');
+    const files = baseProject();
+    files['services/web.yaml'] = files['services/web.yaml']!.replace(
+      '    replicas: 2',
+      `    replicas: 2
+    namespace: shop
+    annotations: { "example.com/owner": "team-a", note: "yes" }
+    env: { B: "1.10", A: "no", C: "x: y # z" }
+    resources: { requests: { cpu: 100m }, limits: { memory: 1Gi } }
+    probes:
+      readiness: { httpGet: { path: /ready, port: http } }
+    ingress: { host: web.example.com, className: nginx, tls: { secretName: web-tls }, annotations: { a: b } }
+    autoscaling: { minReplicas: 2, maxReplicas: 5, targetCPUUtilizationPercentage: 60 }
+    serviceAccountName: web
+    imagePullSecrets: [pull-a, pull-b]`,
+    );
+    files['services/fn.yaml'] = files['services/fn.yaml']!.replace('    code: { s3Bucket: bucket }', '    code: { s3Bucket: bucket }\n    description: "on"\n    environment: { STAGE: "1.10" }\n    alias: { name: live }');
+    const builtin = makeProject(files);
+    expect((await cli(builtin, 'resolve')).code).toBe(0);
+    const a = await compile(fsSource(builtin), { configFile: 'gitopsc.config.yaml' });
+    expect(a.diagnostics).toEqual([]);
+    const root = join(import.meta.dirname, '../templates');
+    const copies: Record<string, string> = { ...files, 'gitopsc.config.yaml': files['gitopsc.config.yaml']! + 'templates: tpl\n' };
+    for (const target of ['kubernetes', 'lambda']) {
+      for (const f of readdirSync(join(root, target))) copies[`tpl/${target}/${f}`] = readFileSync(join(root, target, f), 'utf8');
+    }
+    const own = makeProject(copies);
+    expect((await cli(own, 'resolve')).code).toBe(0);
+    const b = await compile(fsSource(own), { configFile: 'gitopsc.config.yaml' });
+    expect(b.diagnostics).toEqual([]);
+    expect(b.files.length).toBeGreaterThanOrEqual(8);
+    expect(b.files).toEqual(a.files);
+  });
+});
+
+describe('keys from values', () => {
+  it('__proto__ is a key like any other, never the prototype', () => {
+    expect(render('a:\n  {{x}}: 1\n', { x: '__proto__' })).toBe('a:\n  __proto__: 1\n');
+    expect(render('{ "{{x}}": 1 }', { x: '__proto__' }, 'json')).toBe('{\n  "__proto__": 1\n}\n');
+  });
+});

@@ -54,12 +54,13 @@ export interface Rendered {
   text: string;
   nonce: string;
   values: Interpolation[];
-  anchors: Anchor[];
+  /** computed only when an error needs a position */
+  anchors(): Anchor[];
 }
 
 /** The template position of an offset in the rendered text. */
 export function templatePosition(r: Rendered, off: number): { line: number; column: number } {
-  const a = r.anchors;
+  const a = r.anchors();
   let lo = 0;
   let hi = a.length - 1;
   let best = -1;
@@ -86,10 +87,6 @@ function fail(r: Rendered, off: number, message: string, hint?: string): never {
 
 function failAt(i: Interpolation, message: string, hint?: string): never {
   throw new TemplateError(message, i.line, i.column, hint);
-}
-
-function phRegex(nonce: string): RegExp {
-  return new RegExp(`${nonce}(\\d+)y`, 'g');
 }
 
 /** An interpolation concatenated into text. */
@@ -123,92 +120,115 @@ function keyText(k: unknown, where: () => never): string {
 
 function setKey(o: Record<string, unknown>, k: string, v: unknown): void {
   // defineProperty: a key named __proto__ is data, never the prototype
-  Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+  if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else o[k] = v;
 }
 
-class Substituter {
-  private readonly re: RegExp;
-  private readonly whole: RegExp;
-  constructor(readonly r: Rendered) {
-    this.re = phRegex(r.nonce);
-    this.whole = new RegExp(`^${r.nonce}(\\d+)y$`);
-  }
+/**
+ * The structure a rendering parsed to, with holes for the values: it depends only on the
+ * template text (and the branches its blocks took), never on a value, so it is cached by that
+ * text and filled with each render's values.
+ */
+type Part = string | number;
+type Key = { t: 'lit'; v: string } | { t: 'ph'; i: number } | { t: 'txt'; p: Part[] };
+export type Skeleton = { t: 'lit'; v: unknown } | { t: 'ph'; i: number } | { t: 'txt'; p: Part[] } | { t: 'map'; e: [Key, Skeleton][] } | { t: 'seq'; a: Skeleton[] };
 
-  has(s: string): boolean {
-    return s.includes(this.r.nonce);
+/** Literal text and interpolation indices, split at the placeholders. */
+function split(s: string, nonce: string): Part[] {
+  const out: Part[] = [];
+  const re = new RegExp(`${nonce}(\\d+)y`, 'g');
+  let last = 0;
+  for (let m = re.exec(s); m; m = re.exec(s)) {
+    if (m.index > last) out.push(s.slice(last, m.index));
+    out.push(Number(m[1]));
+    last = m.index + m[0].length;
   }
-
-  /** The text with every placeholder replaced (one pass: inserted values are never rescanned). */
-  text(s: string): string {
-    return s.replace(this.re, (_m, i: string) => asTextValue(this.r.values[Number(i)]!));
-  }
-
-  /** The interpolation a string is exactly, if it is one placeholder. */
-  exact(s: string): Interpolation | undefined {
-    const m = this.whole.exec(s);
-    return m ? this.r.values[Number(m[1])] : undefined;
-  }
-
-  /** Where a key's first placeholder is in the rendered text, else the key's own offset. */
-  firstPlaceholder(s: string, fallback: number): number {
-    this.re.lastIndex = 0;
-    const m = this.re.exec(s);
-    const i = m ? this.r.values[Number(m[1])] : undefined;
-    return i ? -1 - this.r.values.indexOf(i) : fallback;
-  }
+  if (last < s.length) out.push(s.slice(last));
+  return out;
 }
 
-function duplicate(sub: Substituter, r: Rendered, key: string, rawKey: string, off: number): never {
-  const at = sub.firstPlaceholder(rawKey, off);
-  const msg = `the key ${JSON.stringify(key)} appears twice in this mapping`;
-  if (at < 0) failAt(r.values[-1 - at]!, `${msg} (the value of this interpolation repeats another key)`);
-  fail(r, off, msg);
+/** A scalar's skeleton: `whole` when it may take the value with its type (a plain YAML scalar, a bare JSON value). */
+function scalar(s: string, nonce: string, whole: boolean): Skeleton {
+  if (!s.includes(nonce)) return { t: 'lit', v: s };
+  const p = split(s, nonce);
+  if (whole && p.length === 1 && typeof p[0] === 'number') return { t: 'ph', i: p[0] };
+  return { t: 'txt', p };
+}
+
+function fillText(p: Part[], values: Interpolation[]): string {
+  let s = '';
+  for (const x of p) s += typeof x === 'string' ? x : asTextValue(values[x]!);
+  return s;
+}
+
+/** The value a skeleton stands for with this render's values (one pass: values are never rescanned). */
+export function fill(sk: Skeleton, values: Interpolation[]): unknown {
+  switch (sk.t) {
+    case 'lit':
+      return sk.v;
+    case 'ph':
+      return asWholeValue(values[sk.i]!);
+    case 'txt':
+      return fillText(sk.p, values);
+    case 'seq':
+      return sk.a.map((x) => fill(x, values));
+    case 'map': {
+      const o: Record<string, unknown> = {};
+      for (const [k, v] of sk.e) {
+        let key: string;
+        if (k.t === 'lit') key = k.v;
+        else if (k.t === 'ph') {
+          const i = values[k.i]!;
+          key = keyText(i.value, () => failAt(i, 'a key must be a string, number or boolean, not an object or list'));
+        } else key = fillText(k.p, values);
+        if (Object.prototype.hasOwnProperty.call(o, key)) {
+          // literal keys are unique (the parser checks), so a repeat comes from an interpolation
+          const first = k.t === 'ph' ? k.i : k.t === 'txt' ? k.p.find((x): x is number => typeof x === 'number') : undefined;
+          const msg = `the key ${JSON.stringify(key)} appears twice in this mapping`;
+          if (first !== undefined) failAt(values[first]!, `${msg}: the value of this interpolation repeats another key`);
+          throw new TemplateError(msg, 1, 1);
+        }
+        setKey(o, key, fill(v, values));
+      }
+      return o;
+    }
+  }
 }
 
 // ------------------------------------------------------------------------------------- YAML
 
 const MAX_ALIASES = 100;
 
-function fromYaml(r: Rendered, doc: Document, node: YamlNode | null | undefined, sub: Substituter, aliases: { n: number }): unknown {
+function fromYaml(r: Rendered, doc: Document, node: YamlNode | null | undefined, aliases: { n: number }): Skeleton {
   const y = Y();
-  if (node === null || node === undefined) return null;
+  if (node === null || node === undefined) return { t: 'lit', v: null };
   if (y.isAlias(node)) {
     if (++aliases.n > MAX_ALIASES) fail(r, node.range?.[0] ?? 0, 'too many aliases');
-    return fromYaml(r, doc, node.resolve(doc) as YamlNode | undefined, sub, aliases);
+    return fromYaml(r, doc, node.resolve(doc) as YamlNode | undefined, aliases);
   }
   if (y.isScalar(node)) {
     const v = node.value;
-    if (typeof v !== 'string' || !sub.has(v)) return v;
-    const whole = node.type === 'PLAIN' ? sub.exact(v) : undefined;
-    return whole ? asWholeValue(whole) : sub.text(v);
+    return typeof v === 'string' ? scalar(v, r.nonce, node.type === 'PLAIN') : { t: 'lit', v };
   }
   if (y.isMap(node)) {
-    const o: Record<string, unknown> = {};
+    const e: [Key, Skeleton][] = [];
     for (const pair of node.items) {
       const kn = pair.key as YamlNode | null;
       const off = kn?.range?.[0] ?? node.range?.[0] ?? 0;
-      let key: string;
-      let raw = '';
-      if (y.isScalar(kn) && typeof kn.value === 'string' && sub.has(kn.value)) {
-        raw = kn.value;
-        const whole = kn.type === 'PLAIN' ? sub.exact(raw) : undefined;
-        key = whole
-          ? keyText(whole.value, () => failAt(whole, 'a key must be a string, number or boolean, not an object or list'))
-          : sub.text(raw);
-      } else {
-        const k = fromYaml(r, doc, kn, sub, aliases);
-        key = keyText(k, () => fail(r, off, 'a key must be a scalar'));
-      }
-      if (Object.prototype.hasOwnProperty.call(o, key)) duplicate(sub, r, key, raw, off);
-      setKey(o, key, fromYaml(r, doc, pair.value as YamlNode | null, sub, aliases));
+      const ks = fromYaml(r, doc, kn, aliases);
+      let key: Key;
+      if (ks.t === 'ph' || ks.t === 'txt') key = ks;
+      else if (ks.t === 'lit') key = { t: 'lit', v: keyText(ks.v, () => fail(r, off, 'a key must be a scalar')) };
+      else fail(r, off, 'a key must be a scalar, not a mapping or a list');
+      e.push([key, fromYaml(r, doc, pair.value as YamlNode | null, aliases)]);
     }
-    return o;
+    return { t: 'map', e };
   }
-  if (y.isSeq(node)) return node.items.map((n) => fromYaml(r, doc, n as YamlNode | null, sub, aliases));
+  if (y.isSeq(node)) return { t: 'seq', a: node.items.map((n) => fromYaml(r, doc, n as YamlNode | null, aliases)) };
   return fail(r, (node as { range?: [number] }).range?.[0] ?? 0, 'unsupported YAML node');
 }
 
-function substituteYaml(r: Rendered): unknown {
+function skeletonYaml(r: Rendered): Skeleton {
   const docs = Y().parseAllDocuments(r.text, { version: '1.2', merge: false, uniqueKeys: true, prettyErrors: false, keepSourceTokens: false });
   const list = Array.isArray(docs) ? docs : [];
   if (list.length !== 1) {
@@ -221,9 +241,9 @@ function substituteYaml(r: Rendered): unknown {
     const msg = problem.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
     fail(r, problem.pos[0], `the template does not render valid YAML: ${msg}`, yamlHint(problem.code));
   }
-  const value = fromYaml(r, doc, doc.contents as YamlNode | null, new Substituter(r), { n: 0 });
-  if (!value || typeof value !== 'object' || Array.isArray(value)) fail(r, doc.contents?.range?.[0] ?? 0, 'the template must render a YAML mapping');
-  return value;
+  const sk = fromYaml(r, doc, doc.contents as YamlNode | null, { n: 0 });
+  if (sk.t !== 'map') fail(r, doc.contents?.range?.[0] ?? 0, 'the template must render a YAML mapping');
+  return sk;
 }
 
 function yamlHint(code: string): string | undefined {
@@ -245,14 +265,11 @@ const MAX_DEPTH = 256;
 class JsonReader {
   private pos = 0;
   private readonly ph: RegExp;
-  constructor(
-    readonly r: Rendered,
-    readonly sub: Substituter,
-  ) {
+  constructor(readonly r: Rendered) {
     this.ph = new RegExp(`${r.nonce}(\\d+)y`, 'y');
   }
 
-  read(): unknown {
+  read(): Skeleton {
     const v = this.value(0);
     this.ws();
     if (this.pos < this.r.text.length) this.fail('unexpected text after the JSON value');
@@ -282,34 +299,34 @@ class JsonReader {
     return JSON.parse(m[0]) as string;
   }
 
-  private value(depth: number): unknown {
+  private value(depth: number): Skeleton {
     if (depth > MAX_DEPTH) this.fail('nested too deeply');
     this.ws();
     const t = this.r.text;
     const c = t[this.pos];
     if (c === '{') {
       this.pos++;
-      const o: Record<string, unknown> = {};
+      const e: [Key, Skeleton][] = [];
+      const seen = new Set<string>();
       this.ws();
       if (t[this.pos] === '}') {
         this.pos++;
-        return o;
+        return { t: 'map', e };
       }
       for (;;) {
         this.ws();
+        if (t[this.pos] !== '"') this.fail('expected a "key"');
         const off = this.pos;
-        if (t[off] !== '"') this.fail('expected a "key"');
         const raw = this.string();
-        let key = raw;
-        if (this.sub.has(raw)) {
-          const whole = this.sub.exact(raw);
-          key = whole ? keyText(whole.value, () => failAt(whole, 'a key must be a string, number or boolean, not an object or list')) : this.sub.text(raw);
+        const key = scalar(raw, this.r.nonce, true) as Key;
+        if (key.t === 'lit') {
+          if (seen.has(key.v)) fail(this.r, off, `the key ${JSON.stringify(key.v)} appears twice in this object`);
+          seen.add(key.v);
         }
-        if (Object.prototype.hasOwnProperty.call(o, key)) duplicate(this.sub, this.r, key, this.sub.has(raw) ? raw : '', off);
         this.ws();
         if (t[this.pos] !== ':') this.fail("expected ':' after a key");
         this.pos++;
-        setKey(o, key, this.value(depth + 1));
+        e.push([key, this.value(depth + 1)]);
         this.ws();
         if (t[this.pos] === ',') {
           this.pos++;
@@ -317,18 +334,18 @@ class JsonReader {
         }
         if (t[this.pos] === '}') {
           this.pos++;
-          return o;
+          return { t: 'map', e };
         }
         this.fail("expected ',' or '}'");
       }
     }
     if (c === '[') {
       this.pos++;
-      const a: unknown[] = [];
+      const a: Skeleton[] = [];
       this.ws();
       if (t[this.pos] === ']') {
         this.pos++;
-        return a;
+        return { t: 'seq', a };
       }
       for (;;) {
         a.push(this.value(depth + 1));
@@ -339,19 +356,16 @@ class JsonReader {
         }
         if (t[this.pos] === ']') {
           this.pos++;
-          return a;
+          return { t: 'seq', a };
         }
         this.fail("expected ',' or ']'");
       }
     }
-    if (c === '"') {
-      const s = this.string();
-      return this.sub.has(s) ? this.sub.text(s) : s;
-    }
+    if (c === '"') return scalar(this.string(), this.r.nonce, false);
     const p = this.match(this.ph);
-    if (p) return asWholeValue(this.r.values[Number(p[1])]!);
+    if (p) return { t: 'ph', i: Number(p[1]) };
     const n = this.match(JSON_NUMBER);
-    if (n) return Number(n[0]);
+    if (n) return { t: 'lit', v: Number(n[0]) };
     for (const [word, v] of [
       ['true', true],
       ['false', false],
@@ -359,21 +373,44 @@ class JsonReader {
     ] as const) {
       if (t.startsWith(word, this.pos)) {
         this.pos += word.length;
-        return v;
+        return { t: 'lit', v };
       }
     }
     return this.fail(this.pos >= t.length ? 'unexpected end of the output' : `unexpected ${JSON.stringify(t[this.pos])}`);
   }
 }
 
-function substituteJson(r: Rendered): unknown {
-  const v = new JsonReader(r, new Substituter(r)).read();
-  if (!v || typeof v !== 'object' || Array.isArray(v)) fail(r, 0, 'the template must render a JSON object');
-  return v;
+function skeletonJson(r: Rendered): Skeleton {
+  const sk = new JsonReader(r).read();
+  if (sk.t !== 'map') fail(r, 0, 'the template must render a JSON object');
+  return sk;
 }
 
-/** Parse the placeholder rendering, substitute the values, and emit the canonical file. */
-export function finish(r: Rendered, kind: 'yaml' | 'json'): string {
+/** Structures already parsed for one template, by rendered text (the nonce normalised). */
+export class SkeletonCache {
+  private readonly map = new Map<string, Skeleton>();
+  constructor(
+    /** the compile-time nonce that stands for every render's own in the cache keys */
+    readonly nonce: string,
+    readonly max = 256,
+  ) {}
+
+  get(r: Rendered, build: () => Skeleton): Skeleton {
+    const key = r.text.split(r.nonce).join(this.nonce);
+    const hit = this.map.get(key);
+    if (hit) return hit;
+    const sk = build();
+    if (this.map.size >= this.max) this.map.delete(this.map.keys().next().value!);
+    this.map.set(key, sk);
+    return sk;
+  }
+}
+
+/** Parse the placeholder rendering (or reuse its structure), fill in the values, and emit the canonical file. */
+export function finish(r: Rendered, kind: 'yaml' | 'json', cache?: SkeletonCache): string {
   if (r.text.trim() === '') return '';
-  return kind === 'json' ? emitJson(substituteJson(r)) : emitYaml(substituteYaml(r));
+  const build = () => (kind === 'json' ? skeletonJson(r) : skeletonYaml(r));
+  const sk = cache ? cache.get(r, build) : build();
+  const value = fill(sk, r.values);
+  return kind === 'json' ? emitJson(value) : emitYaml(value);
 }

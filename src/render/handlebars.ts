@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import type HandlebarsNs from 'handlebars';
 import { lazy } from '../lazy.js';
 import { didYouMean } from '../validate/did-you-mean.js';
-import { finish, TemplateError, type Anchor, type Interpolation, type Rendered } from './contextual.js';
+import { finish, SkeletonCache, TemplateError, type Anchor, type Interpolation, type Rendered } from './contextual.js';
 import { emitJsonValue, emitYaml, emitYamlAfterKey, yamlString } from './emit.js';
 import * as H from './helpers.js';
 
@@ -241,7 +241,8 @@ function rewriteContextual(ast: HbNode, table: MarkTable): void {
       const path = n.path as HbNode;
       const params = (n.params as HbNode[]) ?? [];
       const at = n.loc;
-      const pairs: HbNode[] = [pair('at', str(loc(n), at), at)];
+      const num = (v: number): HbNode => ({ type: 'NumberLiteral', value: v, original: v, loc: at });
+      const pairs: HbNode[] = [pair('at', str(loc(n), at), at), pair('line', num(at?.start.line ?? 1), at), pair('column', num((at?.start.column ?? 0) + 1), at)];
       let inner: HbNode;
       const as = AS[name];
       if (as && params.length === 1) {
@@ -274,9 +275,18 @@ function rewriteContextual(ast: HbNode, table: MarkTable): void {
   visit(ast);
 }
 
+let pool = Buffer.alloc(0);
+let poolAt = 0;
+
 function letters(n: number): string {
+  if (poolAt + n > pool.length) {
+    pool = randomBytes(4096);
+    poolAt = 0;
+  }
   // g-z only: a placeholder is never a number, a hex digit string, a boolean or a null
-  return [...randomBytes(n)].map((b) => String.fromCharCode(103 + (b % 20))).join('');
+  let s = '';
+  for (let i = 0; i < n; i++) s += String.fromCharCode(103 + (pool[poolAt++]! % 20));
+  return s;
 }
 
 /** The per-render state the placeholder helpers write to (rendering is synchronous). */
@@ -383,7 +393,8 @@ export function createTemplateEngine(): TemplateEngine {
       fail('the value is undefined (a missing variable or field)', at);
     }
     if (value instanceof Raw) value = value.text;
-    const [line, column] = parseLoc(at);
+    const line = opts.hash.line as number;
+    const column = opts.hash.column as number;
     const as = opts.hash.as === 'yaml' || opts.hash.as === 'json' ? opts.hash.as : 'value';
     const i = st.values.push({ value, as, line, column }) - 1;
     return `${st.nonce}${i}y`;
@@ -497,6 +508,7 @@ export function createTemplateEngine(): TemplateEngine {
       rewriteContextual(ast, table);
       const fn = build(ast);
       const markers = new RegExp(`${table.nonce}(\\d+)y`, 'g');
+      const cache = new SkeletonCache(`${table.nonce}p`);
       return (context) => {
         const st: RenderState = { nonce: `z${letters(14)}q`, values: [] };
         const outer = state;
@@ -509,7 +521,7 @@ export function createTemplateEngine(): TemplateEngine {
         } finally {
           state = outer;
         }
-        return finish(anchor(raw, markers, table, st), kind);
+        return finish(anchor(raw, markers, table, st), kind, cache);
       };
     },
   };
@@ -524,25 +536,25 @@ function closeFlow(source: string): string {
   return source.replace(/(?<!\{)\{\{(?!\{)((?:[^}]|\}(?!\}))*)\}\}\}/g, (_m, inner: string) => `{{${inner}}}\uE000`);
 }
 
-/** Strip the text markers from a rendering, recording them and every placeholder as anchors. */
+/** Strip the text markers from a rendering; they and the placeholders become anchors when an error needs one. */
 function anchor(raw: string, markers: RegExp, table: MarkTable, st: RenderState): Rendered {
-  const anchors: Anchor[] = [];
-  let text = '';
-  let last = 0;
-  markers.lastIndex = 0;
-  for (let m = markers.exec(raw); m; m = markers.exec(raw)) {
-    text += raw.slice(last, m.index);
-    last = m.index + m[0].length;
-    const p = table.positions[Number(m[1])]!;
-    anchors.push({ off: text.length, line: p.line, column: p.column, ph: false });
-  }
-  text += raw.slice(last);
-  const ph = new RegExp(`${st.nonce}(\\d+)y`, 'g');
-  for (let m = ph.exec(text); m; m = ph.exec(text)) {
-    const v = st.values[Number(m[1])]!;
-    anchors.push({ off: m.index, line: v.line, column: v.column, ph: true });
-  }
-  anchors.sort((a, b) => a.off - b.off || Number(a.ph) - Number(b.ph));
+  const textAnchors: Anchor[] = [];
+  let removed = 0;
+  const text = raw.replace(markers, (m: string, id: string, off: number) => {
+    const p = table.positions[Number(id)]!;
+    textAnchors.push({ off: off - removed, line: p.line, column: p.column, ph: false });
+    removed += m.length;
+    return '';
+  });
+  const anchors = (): Anchor[] => {
+    const all = [...textAnchors];
+    const ph = new RegExp(`${st.nonce}(\\d+)y`, 'g');
+    for (let m = ph.exec(text); m; m = ph.exec(text)) {
+      const v = st.values[Number(m[1])]!;
+      all.push({ off: m.index, line: v.line, column: v.column, ph: true });
+    }
+    return all.sort((a, b) => a.off - b.off || Number(a.ph) - Number(b.ph));
+  };
   return { text, nonce: st.nonce, values: st.values, anchors };
 }
 
