@@ -471,7 +471,8 @@ export function createTemplateEngine(): TemplateEngine {
         const at = upTo.lastIndexOf(excerpt.replace(/^\.\.\./, '').slice(0, 20));
         column = at >= 0 ? at + caret.length - (excerpt.startsWith('...') ? 3 : 0) : caret.length;
       }
-      throw new TemplateError(text, line, Math.max(1, column));
+      const lineText = source.split('\n')[line - 1] ?? '';
+      throw new TemplateError(text, line, Math.min(Math.max(1, column), lineText.length + 1));
     }
   };
   const build = (ast: HbNode): HandlebarsTemplateDelegate => {
@@ -532,7 +533,7 @@ export function createTemplateEngine(): TemplateEngine {
  * the end of a raw `{{{ }}}`. Keep the third brace as text (a private-use stand-in, one character
  * for one, so positions do not move; markContent turns it back).
  */
-function closeFlow(source: string): string {
+export function closeFlow(source: string): string {
   return source.replace(/(?<!\{)\{\{(?!\{)((?:[^}]|\}(?!\}))*)\}\}\}/g, (_m, inner: string) => `{{${inner}}}\uE000`);
 }
 

@@ -10,7 +10,9 @@ import type { RenderedFile } from '../pipeline.js';
 import { buildContext, type RenderUnit } from './context.js';
 import { fastLoad } from '../load/fast.js';
 import { emitJson, emitYaml } from './emit.js';
-import { TemplateError, type CompiledTemplate, type TemplateEngine } from './handlebars.js';
+import { closeFlow, TemplateError, type CompiledTemplate, type TemplateEngine } from './handlebars.js';
+import { contextShape } from './shape.js';
+import { checkTemplatePaths } from './template-paths.js';
 
 export type Target = 'kubernetes' | 'lambda';
 
@@ -67,6 +69,12 @@ export function compileTemplates(engine: TemplateEngine, sources: TemplateSource
       // every other template is contextual: structure from the template, values substituted after.
       const mode = s.canonical ? 'canonical' : 'contextual';
       templates.push({ target: s.target, name: s.name, file: s.file, kind, canonical: Boolean(s.canonical), fn: engine.compile(s.source, kind, mode), source: s.source });
+      // every path the template reads must exist in the context of its target (offline, before any render)
+      if (!s.canonical) {
+        for (const p of checkTemplatePaths(closeFlow(s.source), contextShape(s.target))) {
+          diagnostics.push(error('TEMPLATE', `${p.message} (in the context of a ${s.target} template)`, { file: s.file, line: p.line, column: p.column, ...(p.hint ? { hint: p.hint } : {}) }));
+        }
+      }
     } catch (e) {
       if (!(e instanceof TemplateError)) throw e;
       diagnostics.push(error('TEMPLATE', e.message, { file: s.file, line: e.line, column: e.column, ...(e.hint ? { hint: e.hint } : {}) }));
