@@ -68,13 +68,14 @@ export function compileTemplates(engine: TemplateEngine, sources: TemplateSource
       // Built-ins are written in the canonical form and render directly (their bytes and speed);
       // every other template is contextual: structure from the template, values substituted after.
       const mode = s.canonical ? 'canonical' : 'contextual';
-      templates.push({ target: s.target, name: s.name, file: s.file, kind, canonical: Boolean(s.canonical), fn: engine.compile(s.source, kind, mode), source: s.source });
-      // every path the template reads must exist in the context of its target (offline, before any render)
-      if (!s.canonical) {
-        for (const p of checkTemplatePaths(closeFlow(s.source), contextShape(s.target))) {
-          diagnostics.push(error('TEMPLATE', `${p.message} (in the context of a ${s.target} template)`, { file: s.file, line: p.line, column: p.column, ...(p.hint ? { hint: p.hint } : {}) }));
-        }
+      const fn = engine.compile(s.source, kind, mode);
+      // every path the template reads must exist in the context of its target (offline, before
+      // any render); a template that reads one that cannot exist is reported once, here, not per unit
+      const problems = s.canonical ? [] : checkTemplatePaths(closeFlow(s.source), contextShape(s.target));
+      for (const p of problems) {
+        diagnostics.push(error('TEMPLATE', `${p.message} (in the context of a ${s.target} template)`, { file: s.file, line: p.line, column: p.column, ...(p.hint ? { hint: p.hint } : {}) }));
       }
+      if (problems.length === 0) templates.push({ target: s.target, name: s.name, file: s.file, kind, canonical: Boolean(s.canonical), fn, source: s.source });
     } catch (e) {
       if (!(e instanceof TemplateError)) throw e;
       diagnostics.push(error('TEMPLATE', e.message, { file: s.file, line: e.line, column: e.column, ...(e.hint ? { hint: e.hint } : {}) }));
