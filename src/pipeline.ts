@@ -10,7 +10,7 @@ import type { PinnedArtifact } from './model.js';
 import { effectiveService } from './project/effective.js';
 import { loadChecked, loadProject, type ConfigRef, type InputCache } from './project/load.js';
 import type { Project } from './project/types.js';
-import { imageReference, type RenderUnit } from './render/context.js';
+import { buildContext, imageReference, type RenderUnit } from './render/context.js';
 import { createTemplateEngine } from './render/handlebars.js';
 import { compileTemplates, renderUnit, type TemplateSet, type TemplateSource } from './render/render.js';
 import { builtinTemplates, projectTemplates } from './render/templates.js';
@@ -104,6 +104,8 @@ export interface UnitJob {
   service: string;
   environment: string;
   render(): { files: RenderedFile[]; diagnostics: Diagnostic[] };
+  /** the template context of this unit (what `gitopsc context` prints) */
+  context(): Record<string, unknown>;
 }
 
 export async function compile(source: ProjectSource, opts: CompileOptions): Promise<CompileState> {
@@ -172,6 +174,7 @@ export async function compile(source: ProjectSource, opts: CompileOptions): Prom
         service: decl.name,
         environment: env.name,
         render: () => renderUnit(templates(), unit),
+        context: () => buildContext(unit),
       });
       artifacts.push({
         service: decl.name,

@@ -211,3 +211,19 @@ describe('keys from values', () => {
     expect(render('{ "{{x}}": 1 }', { x: '__proto__' }, 'json')).toBe('{\n  "__proto__": 1\n}\n');
   });
 });
+
+describe('YAML errors point at their cause in the template', () => {
+  const rows: [string, number, number][] = [
+    ['a: "{{service.name}}\nb: 1\n', 1, 4],
+    ["a: 1\nb: 'it\nc: 2\n", 2, 4],
+    ['data:\n  a: {{service.name}}\n   b: [1\n', 3, 4],
+    ['a: 1\nb: [1, 2\nc: 3\n', 3, 1],
+    ['a:\n  b: {{service.name}}\n c: 1\n', 3, 1],
+    ['a: x\n- b\n', 2, 1],
+    ['a:\n\tb: 1\n', 2, 1],
+  ];
+  it.each(rows)('%j at %i:%i', (tpl, line, column) => {
+    const e = renderError(tpl, ctx());
+    expect([e.line, e.column]).toEqual([line, column]);
+  });
+});

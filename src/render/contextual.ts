@@ -239,11 +239,35 @@ function skeletonYaml(r: Rendered): Skeleton {
   const problem = doc.errors[0] ?? doc.warnings[0];
   if (problem) {
     const msg = problem.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-    fail(r, problem.pos[0], `the template does not render valid YAML: ${msg}`, yamlHint(problem.code));
+    fail(r, causeOffset(r.text, problem.code, problem.pos[0]), `the template does not render valid YAML: ${msg}`, yamlHint(problem.code));
   }
   const sk = fromYaml(r, doc, doc.contents as YamlNode | null, { n: 0 });
   if (sk.t !== 'map') fail(r, doc.contents?.range?.[0] ?? 0, 'the template must render a YAML mapping');
   return sk;
+}
+
+/**
+ * Where the cause of a YAML error is, when the parser reports where it noticed it: the opening
+ * quote of an unterminated quoted scalar (not the end of the file), the more-indented line that
+ * turned a plain value into a nested mapping (not the value).
+ */
+function causeOffset(text: string, code: string, pos: number): number {
+  if (code === 'MISSING_CHAR') {
+    let off = 0;
+    for (const tok of new (Y().Lexer)().lex(text)) {
+      if (tok.length === 1 && tok < ' ' && tok !== '\n' && tok !== '\t') continue; // the lexer's own markers
+      if ((tok[0] === '"' && !/^"(?:[^"\\]|\\[^])*"$/.test(tok)) || (tok[0] === "'" && !/^'(?:[^']|'')*'$/.test(tok))) return off;
+      off += tok.length;
+    }
+  }
+  if (code === 'BLOCK_AS_IMPLICIT_KEY') {
+    const nl = text.indexOf('\n', pos);
+    if (nl >= 0 && !/: |:$/.test(text.slice(pos, nl))) {
+      const next = /[^ \n]/.exec(text.slice(nl + 1));
+      if (next) return nl + 1 + next.index;
+    }
+  }
+  return pos;
 }
 
 function yamlHint(code: string): string | undefined {
