@@ -227,3 +227,19 @@ describe('YAML errors point at their cause in the template', () => {
     expect([e.line, e.column]).toEqual([line, column]);
   });
 });
+
+describe('#each written inline on an indented line renders one item per line', () => {
+  const env = { spec: { env: { A: 'x', B: 'y: z' }, list: ['a', 'b'] } };
+  const rows: [string, unknown][] = [
+    ['data:\n  {{#each spec.env}}{{@key}}: {{this}}{{/each}}\nkind: X\n', { data: { A: 'x', B: 'y: z' }, kind: 'X' }],
+    ['data:\n  {{#each spec.env}}{{@key}}: {{this}}\n  {{/each}}\nkind: X\n', { data: { A: 'x', B: 'y: z' }, kind: 'X' }],
+    ['items:\n  {{#each spec.list}}- {{this}}{{/each}}\nkind: X\n', { items: ['a', 'b'], kind: 'X' }],
+    ['data:\n{{#each spec.env}}\n  {{@key}}: {{this}}\n{{/each}}\nkind: X\n', { data: { A: 'x', B: 'y: z' }, kind: 'X' }],
+    ['args: "{{#each spec.list}}{{this}},{{/each}}"\n', { args: 'a,b,' }],
+    ['args: {{#each spec.list}}{{this}} {{/each}}\n', { args: 'a b' }],
+  ];
+  it.each(rows)('%j', (tpl, want) => {
+    const out = render(tpl, env);
+    expect(parse(out), out).toEqual(want);
+  });
+});

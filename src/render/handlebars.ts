@@ -203,6 +203,58 @@ function markContent(n: HbNode, table: MarkTable): void {
   n.value = out;
 }
 
+/**
+ * An `{{#each}}` that starts after indentation on its line, not on a line of its own, is a list
+ * of lines written inline: `  {{#each spec.env}}{{@key}}: {{this}}{{/each}}` (or with the body
+ * ending in a newline and `{{/each}}` on the next line). Handlebars writes the indentation once,
+ * before the first item; here every item after the first starts a new line at that indentation,
+ * so the items stay in the mapping or list the author put them in.
+ */
+function lineEach(ast: HbNode, source: string): void {
+  const starts = [0];
+  for (let i = 0; i < source.length; i++) if (source[i] === '\n') starts.push(i + 1);
+  const offset = (p: { line: number; column: number }) => (starts[p.line - 1] ?? source.length) + p.column;
+  const visit = (node: unknown): void => {
+    if (!node || typeof node !== 'object') return;
+    if (Array.isArray(node)) {
+      node.forEach(visit);
+      return;
+    }
+    const n = node as HbNode & { loc?: { start: { line: number; column: number }; end: { line: number; column: number } } };
+    if (n.type === 'BlockStatement' && String((n.path as HbNode).original) === 'each' && n.loc) {
+      const open = offset(n.loc.start);
+      const lineStart = starts[n.loc.start.line - 1] ?? 0;
+      const indent = source.slice(lineStart, open);
+      const openEnd = source.indexOf('}}', open) + 2;
+      const closeEnd = offset(n.loc.end);
+      const program = n.program as HbNode | undefined;
+      const body = (program?.body as HbNode[] | undefined) ?? [];
+      const lastValue = String(body.at(-1)?.type === 'ContentStatement' ? body.at(-1)!.value : '');
+      if (/^[ ]*$/.test(indent) && openEnd > 1 && source[openEnd] !== '\n' && source[openEnd] !== '\r' && program) {
+        let prefix: string | undefined;
+        if (lastValue.endsWith('\n')) prefix = indent;
+        else if (closeEnd >= source.length || source[closeEnd] === '\n' || source[closeEnd] === '\r') prefix = `\n${indent}`;
+        if (prefix) {
+          const at = n.loc;
+          const content = { type: 'ContentStatement', value: prefix, original: prefix, loc: at };
+          const guard = {
+            type: 'BlockStatement',
+            path: { type: 'PathExpression', data: false, depth: 0, parts: ['unless'], original: 'unless', loc: at },
+            params: [{ type: 'PathExpression', data: true, depth: 0, parts: ['first'], original: '@first', loc: at }],
+            program: { type: 'Program', body: [content], strip: {}, loc: at },
+            openStrip: { open: false, close: false },
+            closeStrip: { open: false, close: false },
+            loc: at,
+          };
+          program.body = [guard, ...body];
+        }
+      }
+    }
+    for (const [k, v] of Object.entries(n)) if (k !== 'loc') visit(v);
+  };
+  visit(ast);
+}
+
 function rewriteContextual(ast: HbNode, table: MarkTable): void {
   const visitParams = (n: HbNode): void => {
     const params = (n.params as HbNode[] | undefined) ?? [];
@@ -506,6 +558,7 @@ export function createTemplateEngine(): TemplateEngine {
       }
       const table: MarkTable = { nonce: `x${letters(14)}m`, positions: [] };
       const ast = parse(closeFlow(source));
+      lineEach(ast, source);
       rewriteContextual(ast, table);
       const fn = build(ast);
       const markers = new RegExp(`${table.nonce}(\\d+)y`, 'g');
