@@ -98,6 +98,40 @@ export async function loadTemplateSources(source: ProjectSource, project: Projec
 const VERSION_SALT = 'gitopsc-render-1';
 
 
+/** Render the project's own templates for every unit with a current lock entry; their TEMPLATE diagnostics. */
+async function probeTemplates(source: ProjectSource, project: Project, set: TemplateSet, cache?: InputCache): Promise<Diagnostic[]> {
+  const own = set.templates.filter((t) => !t.canonical);
+  if (own.length === 0) return [];
+  const lockRead = await loadLock(source, project.lockFile, cache);
+  if (lockRead.diagnostics.length) return [];
+  const out: Diagnostic[] = [];
+  const seen = new Set<string>();
+  for (const decl of project.services) {
+    for (const env of project.environments) {
+      const eff = effectiveService(decl, env.name);
+      const entry = lockRead.lock.get(lockKey(decl.name, env.name));
+      if (!entry || entry.fingerprint !== fingerprint(eff.artifact)) continue;
+      const registry = project.config.registries?.[eff.artifact.registry];
+      const unit: RenderUnit = {
+        service: decl.name,
+        file: decl.file,
+        environment: env,
+        labels: decl.data.metadata.labels ?? {},
+        target: eff.target,
+        spec: eff.spec,
+        artifact: { registry: eff.artifact.registry, package: eff.artifact.package, format: eff.artifact.format ?? 'image', file: eff.artifact.file, reference: referenceFor(registry, eff.artifact.package) },
+        lock: entry,
+      };
+      for (const d of renderUnit({ templates: own, diagnostics: [] }, unit).diagnostics) {
+        const key = `${d.file}:${d.line}:${d.column}:${d.service}:${d.environment}`;
+        if (!seen.has(key)) out.push(d);
+        seen.add(key);
+      }
+    }
+  }
+  return out;
+}
+
 /** One (service, environment) to render; `key` changes exactly when its output can change. */
 export interface UnitJob {
   key: string;
@@ -132,7 +166,13 @@ export async function compile(source: ProjectSource, opts: CompileOptions): Prom
   const sources = await loadTemplateSources(source, project, templateFiles);
   const templates = (): TemplateSet => (set ??= compileTemplates(createTemplateEngine(), sources));
   if (!opts.lazy || opts.validateOnly) diagnostics.push(...templates().diagnostics);
-  if (opts.validateOnly || hasErrors(diagnostics)) return { ...base, diagnostics };
+  if (opts.validateOnly) {
+    // Project templates are also tried against every service and environment the lock has a
+    // current entry for (in memory): a field one service lacks fails validate, not only render.
+    if (!hasErrors(diagnostics)) diagnostics.push(...(await probeTemplates(source, project, templates(), opts.cache)));
+    return { ...base, diagnostics };
+  }
+  if (hasErrors(diagnostics)) return { ...base, diagnostics };
   const templateHash = contentHash(JSON.stringify(sources.map((t) => [t.target, t.name, t.file, t.source])));
 
   const lockRead = await loadLock(source, project.lockFile, opts.cache);

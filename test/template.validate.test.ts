@@ -102,3 +102,20 @@ describe('gitopsc validate', () => {
     expect(msg).toContain('did you mean "service"');
   });
 });
+
+describe('gitopsc validate tries project templates against every locked service and environment', () => {
+  it('a field one service lacks fails validate, at the template position, naming service and environment', async () => {
+    const files = baseProject();
+    files['gitopsc.config.yaml'] += 'templates: tpl\n';
+    files['tpl/kubernetes/route.yaml.hbs'] = 'apiVersion: v1\nkind: ConfigMap\ndata:\n  host: {{spec.ingress.host}}\n';
+    files['services/web.yaml'] = files['services/web.yaml']!.replace('  environments:', '').concat('  environments:\n    prod:\n      kubernetes: { ingress: { host: web.example.com } }\n');
+    const dir = makeProject(files);
+    // without a lock there is nothing to try: the static checks pass
+    expect((await cli(dir, 'validate', '--format', 'json')).code).toBe(0);
+    expect((await cli(dir, 'resolve')).code).toBe(0);
+    const r = await cli(dir, 'validate', '--format', 'json');
+    expect(r.code).toBe(1);
+    const ds = r.json.diagnostics as unknown as { code: string; file: string; line: number; column: number; service: string; environment: string }[];
+    expect(ds.map((d) => [d.code, d.file, d.line, d.column, d.service, d.environment])).toEqual([['TEMPLATE', 'tpl/kubernetes/route.yaml.hbs', 4, 9, 'web', 'dev']]);
+  });
+});
