@@ -243,3 +243,10 @@ describe('#each written inline on an indented line renders one item per line', (
     expect(parse(out), out).toEqual(want);
   });
 });
+
+describe('a template that renders only comments renders nothing', () => {
+  it('no file, no error', () => {
+    expect(render('# a ConfigMap when there is an ingress\n{{#if spec.ingress}}\nkind: ConfigMap\n{{/if}}\n', ctx())).toBe('');
+    expect(render('---\n# x\nkind: ConfigMap\nname: {{service.name}}\n', ctx())).toBe('kind: ConfigMap\nname: checkout\n');
+  });
+});

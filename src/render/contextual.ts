@@ -228,9 +228,12 @@ function fromYaml(r: Rendered, doc: Document, node: YamlNode | null | undefined,
   return fail(r, (node as { range?: [number] }).range?.[0] ?? 0, 'unsupported YAML node');
 }
 
+const EMPTY: Skeleton = { t: 'lit', v: undefined };
+
 function skeletonYaml(r: Rendered): Skeleton {
   const docs = Y().parseAllDocuments(r.text, { version: '1.2', merge: false, uniqueKeys: true, prettyErrors: false, keepSourceTokens: false });
   const list = Array.isArray(docs) ? docs : [];
+  if (list.length === 0) return EMPTY;
   if (list.length !== 1) {
     const second = list[1]?.range?.[0];
     fail(r, second ?? 0, `a template must render exactly one YAML document (this one renders ${list.length})`, 'put each resource in its own template file');
@@ -241,6 +244,8 @@ function skeletonYaml(r: Rendered): Skeleton {
     const msg = problem.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
     fail(r, causeOffset(r.text, problem.code, problem.pos[0]), `the template does not render valid YAML: ${msg}`, yamlHint(problem.code));
   }
+  // only comments (a template whose blocks all came out empty): no resource, no file
+  if (doc.contents === null || doc.contents === undefined) return EMPTY;
   const sk = fromYaml(r, doc, doc.contents as YamlNode | null, { n: 0 });
   if (sk.t !== 'map') fail(r, doc.contents?.range?.[0] ?? 0, 'the template must render a YAML mapping');
   return sk;
@@ -435,6 +440,7 @@ export function finish(r: Rendered, kind: 'yaml' | 'json', cache?: SkeletonCache
   if (r.text.trim() === '') return '';
   const build = () => (kind === 'json' ? skeletonJson(r) : skeletonYaml(r));
   const sk = cache ? cache.get(r, build) : build();
+  if (sk === EMPTY) return '';
   const value = fill(sk, r.values);
   return kind === 'json' ? emitJson(value) : emitYaml(value);
 }
