@@ -95,7 +95,8 @@ export async function loadTemplateSources(source: ProjectSource, project: Projec
 }
 
 
-const VERSION_SALT = 'gitopsc-render-1';
+// bumped when rendering semantics change, so that cached units from an older engine re-render
+const VERSION_SALT = 'gitopsc-render-2';
 
 
 /** Render the project's own templates for every unit with a current lock entry; their TEMPLATE diagnostics. */
