@@ -250,3 +250,22 @@ describe('a template that renders only comments renders nothing', () => {
     expect(render('---\n# x\nkind: ConfigMap\nname: {{service.name}}\n', ctx())).toBe('kind: ConfigMap\nname: checkout\n');
   });
 });
+
+describe('Handlebars errors at the tag at fault', () => {
+  const rows: [string, number, number][] = [
+    ['a: 1\nb: {{#if service.name}}\nc: 2\n', 2, 4],
+    ['a: 1\n{{#each spec.ports}}\n  {{#if name}}\n  - x\n{{/each}}\n', 3, 3],
+    ['a: 1\nb: {{#if service.name}}y{{/each}}\n', 2, 4],
+    ['a: 1\nb: {{trunk service.name 3}}\n', 2, 4],
+    ['a: 1\nb: {{> part}}\n', 2, 4],
+  ];
+  it.each(rows)('%j at %i:%i', (tpl, line, column) => {
+    try {
+      engine.compile(tpl, 'yaml')(ctx());
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(TemplateError);
+      expect([(e as TemplateError).line, (e as TemplateError).column]).toEqual([line, column]);
+    }
+  });
+});

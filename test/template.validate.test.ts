@@ -14,21 +14,21 @@ const lambda = contextShape('lambda');
 describe('paths a template reads, against the context shape', () => {
   const rows: { tpl: string; shape?: Shape; want: [number, number, string][] }[] = [
     { tpl: 'a: {{service.name}}\n', want: [] },
-    { tpl: 'a: {{servce.name}}\n', want: [[1, 6, '"servce"']] },
-    { tpl: 'a: {{service.nmae}}\n', want: [[1, 6, '"nmae"']] },
-    { tpl: '{{#if spec.ingres}}\na: 1\n{{/if}}\n', want: [[1, 7, '"ingres"']] },
-    { tpl: 'x:\n{{#each spec.port}}\n  - {{name}}\n{{/each}}\n', want: [[2, 9, '"port"']] },
-    { tpl: 'x:\n{{#each spec.ports}}\n  - {{name}}-{{containerPort}}-{{nmae}}\n{{/each}}\n', want: [[3, 34, '"nmae"']] },
-    { tpl: 'x:\n{{#each spec.ports as |p|}}\n  - {{p.name}}-{{p.nam}}\n{{/each}}\n', want: [[3, 18, '"nam"']] },
-    { tpl: 'x:\n{{#each spec.env}}\n  {{@key}}: {{this}}-{{../service.name}}-{{../servic}}\n{{/each}}\n', want: [[3, 44, '"servic"']] },
-    { tpl: '{{#with spec.service}}\np: {{port}}\nq: {{prot}}\n{{/with}}\n', want: [[3, 6, '"prot"']] },
+    { tpl: 'a: {{servce.name}}\n', want: [[1, 4, '"servce"']] },
+    { tpl: 'a: {{service.nmae}}\n', want: [[1, 4, '"nmae"']] },
+    { tpl: '{{#if spec.ingres}}\na: 1\n{{/if}}\n', want: [[1, 1, '"ingres"']] },
+    { tpl: 'x:\n{{#each spec.port}}\n  - {{name}}\n{{/each}}\n', want: [[2, 1, '"port"']] },
+    { tpl: 'x:\n{{#each spec.ports}}\n  - {{name}}-{{containerPort}}-{{nmae}}\n{{/each}}\n', want: [[3, 32, '"nmae"']] },
+    { tpl: 'x:\n{{#each spec.ports as |p|}}\n  - {{p.name}}-{{p.nam}}\n{{/each}}\n', want: [[3, 16, '"nam"']] },
+    { tpl: 'x:\n{{#each spec.env}}\n  {{@key}}: {{this}}-{{../service.name}}-{{../servic}}\n{{/each}}\n', want: [[3, 42, '"servic"']] },
+    { tpl: '{{#with spec.service}}\np: {{port}}\nq: {{prot}}\n{{/with}}\n', want: [[3, 4, '"prot"']] },
     { tpl: 'a: {{spec.env.ANY_NAME}}\nb: {{spec.resources.limits.memory}}\nc: {{k8s.labels.x}}\n', want: [] },
-    { tpl: 'a: {{spec.replicas.x}}\n', want: [[1, 6, 'single value']] },
-    { tpl: 'a: {{trunc servce.name 3}}\nb: {{sha256 (json spec.nope)}}\n', want: [[1, 12, '"servce"'], [2, 19, '"nope"']] },
-    { tpl: 'a: {{@root.spec.replicas}} {{@root.spec.replica}}\n', want: [[1, 30, '"replica"']] },
-    { tpl: 'a: {{spec.functionName}}\n', want: [[1, 6, '"functionName"']] },
+    { tpl: 'a: {{spec.replicas.x}}\n', want: [[1, 4, 'single value']] },
+    { tpl: 'a: {{trunc servce.name 3}}\nb: {{sha256 (json spec.nope)}}\n', want: [[1, 4, '"servce"'], [2, 4, '"nope"']] },
+    { tpl: 'a: {{@root.spec.replicas}} {{@root.spec.replica}}\n', want: [[1, 28, '"replica"']] },
+    { tpl: 'a: {{spec.functionName}}\n', want: [[1, 4, '"functionName"']] },
     { tpl: 'a: {{spec.functionName}} {{lambda.code.S3Key}}\n', shape: lambda, want: [] },
-    { tpl: 'a: {{k8s.labels}}\n', shape: lambda, want: [[1, 6, '"k8s"']] },
+    { tpl: 'a: {{k8s.labels}}\n', shape: lambda, want: [[1, 4, '"k8s"']] },
   ];
   it.each(rows)('$tpl', ({ tpl, shape, want }) => {
     const got = checkTemplatePaths(tpl, shape ?? k8s);
@@ -92,10 +92,10 @@ describe('gitopsc validate', () => {
     const got = r.json.diagnostics.map((d) => [d.code, d.file, d.line, d.column]).sort();
     expect(got).toEqual(
       [
-        ['TEMPLATE', 'tpl/kubernetes/broken.yaml.hbs', 3, 1],
-        ['TEMPLATE', 'tpl/kubernetes/configmap.yaml.hbs', 4, 11],
+        ['TEMPLATE', 'tpl/kubernetes/broken.yaml.hbs', 2, 4],
+        ['TEMPLATE', 'tpl/kubernetes/configmap.yaml.hbs', 4, 9],
         ['TEMPLATE', 'tpl/kubernetes/pdb.yaml.hbs', 4, 9],
-        ['TEMPLATE', 'tpl/lambda/extra.json.hbs', 1, 17],
+        ['TEMPLATE', 'tpl/lambda/extra.json.hbs', 1, 15],
       ].sort(),
     );
     const msg = r.json.diagnostics.find((d) => d.file === 'tpl/kubernetes/configmap.yaml.hbs')!.message;

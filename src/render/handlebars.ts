@@ -133,6 +133,21 @@ function rewrite(ast: HbNode, kind: 'yaml' | 'json'): void {
   visit(ast);
 }
 
+/** The innermost `{{#block}}` opened and never closed, by a scan of the tags (for the end-of-file parse error). */
+function unclosedBlock(source: string): { name: string; line: number; column: number } | undefined {
+  const stack: { name: string; at: number }[] = [];
+  const re = /\{\{~?\s*([#/^])\s*([\w.-]+)|\{\{!--[^]*?--\}\}/g;
+  for (let m = re.exec(source); m; m = re.exec(source)) {
+    if (!m[1]) continue;
+    if (m[1] === '#') stack.push({ name: m[2]!, at: m.index });
+    else if (m[1] === '/' && stack.at(-1)?.name === m[2]) stack.pop();
+  }
+  const open = stack.at(-1);
+  if (!open) return undefined;
+  const before = source.slice(0, open.at).split('\n');
+  return { name: open.name, line: before.length, column: before.at(-1)!.length + 1 };
+}
+
 function unknownHelper(name: string): string {
   const hint = didYouMean(name, [...HELPERS]);
   return `unknown helper "${name}"${hint ? ` (did you mean "${hint}"?)` : ''}; available: ${[...HELPERS].join(', ')}`;
@@ -508,6 +523,18 @@ export function createTemplateEngine(): TemplateEngine {
       return hb.parse(source) as unknown as HbNode;
     } catch (e) {
       const msg = (e as Error).message;
+      // "if doesn't match each - 2:6": at the closing tag
+      const at = / - (\d+):(\d+)$/.exec(msg);
+      if (at) {
+        const l = Number(at[1]);
+        const open = (source.split('\n')[l - 1] ?? '').lastIndexOf('{{', Number(at[2]));
+        throw new TemplateError(`${msg.replace(/ - \d+:\d+$/, '')}: the block opened here is closed by another`, l, open >= 0 ? open + 1 : Number(at[2]) + 1);
+      }
+      // the end of the file inside a block: at the block that is not closed
+      if (/got 'EOF'/.test(msg)) {
+        const open = unclosedBlock(source);
+        if (open) throw new TemplateError(`{{#${open.name}}} is not closed (no {{/${open.name}}} before the end of the template)`, open.line, open.column);
+      }
       const m = /line (\d+)/.exec(msg);
       // "Parse error on line 2:" + the source excerpt + "Expecting ..., got 'EOF'": keep the first and last lines
       const lines = msg.split('\n').filter((l) => l.trim() !== '');

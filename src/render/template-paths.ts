@@ -90,11 +90,13 @@ export function checkTemplatePaths(source: string, root: Shape): PathProblem[] {
   const problems: PathProblem[] = [];
   const seen = new Set<string>();
   const stack: Scope[] = [{ shape: root, params: new Map() }];
+  // problems are reported at the interpolation or block that reads the path (its `{{`)
+  let current: { line: number; column: number } | undefined;
 
   const resolve = (p: Node): Shape => {
     const parts = ((p.parts as string[] | undefined) ?? []).map(String);
     const original = String(p.original ?? '');
-    const at = p.loc?.start ?? { line: 1, column: 0 };
+    const at = current ?? p.loc?.start ?? { line: 1, column: 0 };
     const report = (r: { problem: string; hint?: string }) => {
       const key = `${at.line}:${at.column}:${original}`;
       if (seen.has(key)) return;
@@ -162,6 +164,7 @@ export function checkTemplatePaths(source: string, root: Shape): PathProblem[] {
       visit(x.body);
       return;
     }
+    if (x.type === 'MustacheStatement' || x.type === 'BlockStatement') current = x.loc?.start;
     if (x.type === 'MustacheStatement') {
       const hasArgs = ((x.params as unknown[]) ?? []).length > 0 || Boolean(x.hash);
       if (hasArgs) args(x);
