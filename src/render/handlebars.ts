@@ -383,7 +383,7 @@ export function explainMissing(path: string, base: unknown, root: unknown): { me
     const dym = didYouMean(seg, keys);
     const have = obj ? `it has ${keys.length ? keys.slice(0, 12).map((k) => `"${k}"`).join(', ') : 'no fields'}` : `it is ${cur === null ? 'null' : typeof cur}`;
     return {
-      message: `${i === 0 ? '' : `"${path}": `}"${seg}" is not in ${where}${dym ? ` (did you mean "${dym}"?)` : ''}`,
+      message: `{{${path}}}: "${seg}" is not in ${where}${dym ? ` (did you mean "${dym}"?)` : ''}`,
       hint: dym ? `did you mean "${[...segs.slice(0, i), dym].join('.')}"? (${have})` : have,
     };
   }
