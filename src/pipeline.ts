@@ -15,9 +15,7 @@ import type { UnitPatch } from './render/kubernetes/apply-patches.js';
 import { apiSchema, supportedVersions } from './validate/kubernetes/api-schema.js';
 import { loadCrds } from './validate/kubernetes/crd.js';
 import type { ManifestChecker } from './validate/kubernetes/rendered.js';
-
-const DEFAULT_KUBERNETES_VERSION = '1.32';
-import { imageReference, type RenderUnit } from './render/context.js';
+import { buildContext, imageReference, type RenderUnit } from './render/context.js';
 import { createTemplateEngine } from './render/handlebars.js';
 import { compileTemplates, renderUnit, type TemplateSet, type TemplateSource } from './render/render.js';
 import { builtinTemplates, projectTemplates } from './render/templates.js';
@@ -27,6 +25,8 @@ import type { LoadedDoc } from './load/types.js';
 import { checkPolicy } from './resolve/policy.js';
 import { referenceFor } from './resolve/reference.js';
 import { readInput, UnreadableError } from './source/errors.js';
+
+const DEFAULT_KUBERNETES_VERSION = '1.32';
 
 /** Where project files come from: the working tree (fs) or a git revision (objects). */
 export interface ProjectSource {
@@ -169,7 +169,8 @@ export async function loadTemplateSources(source: ProjectSource, project: Projec
 }
 
 
-const VERSION_SALT = 'gitopsc-render-1';
+// bumped when rendering semantics change, so that cached units from an older engine re-render
+const VERSION_SALT = 'gitopsc-render-2';
 
 /** A `spec.kubernetes`-relative path's position: in the environment override when it sets it, else the base. */
 function sourceIn(decl: ServiceDecl, env: string): (rel: readonly (string | number)[]) => { line: number; column: number } {
@@ -242,6 +243,40 @@ function patchesFor(decl: ServiceDecl, env: string): { patches?: UnitPatch[] } {
 }
 
 
+/** Render the project's own templates for every unit with a current lock entry; their TEMPLATE diagnostics. */
+async function probeTemplates(source: ProjectSource, project: Project, set: TemplateSet, cache?: InputCache): Promise<Diagnostic[]> {
+  const own = set.templates.filter((t) => !t.canonical);
+  if (own.length === 0) return [];
+  const lockRead = await loadLock(source, project.lockFile, cache);
+  if (lockRead.diagnostics.length) return [];
+  const out: Diagnostic[] = [];
+  const seen = new Set<string>();
+  for (const decl of project.services) {
+    for (const env of project.environments) {
+      const eff = effectiveService(decl, env.name);
+      const entry = lockRead.lock.get(lockKey(decl.name, env.name));
+      if (!entry || entry.fingerprint !== fingerprint(eff.artifact)) continue;
+      const registry = project.config.registries?.[eff.artifact.registry];
+      const unit: RenderUnit = {
+        service: decl.name,
+        file: decl.file,
+        environment: env,
+        labels: decl.data.metadata.labels ?? {},
+        target: eff.target,
+        spec: eff.spec,
+        artifact: { registry: eff.artifact.registry, package: eff.artifact.package, format: eff.artifact.format ?? 'image', file: eff.artifact.file, reference: referenceFor(registry, eff.artifact.package) },
+        lock: entry,
+      };
+      for (const d of renderUnit({ templates: own, diagnostics: [] }, unit).diagnostics) {
+        const key = `${d.file}:${d.line}:${d.column}:${d.service}:${d.environment}`;
+        if (!seen.has(key)) out.push(d);
+        seen.add(key);
+      }
+    }
+  }
+  return out;
+}
+
 /** One (service, environment) to render; `key` changes exactly when its output can change. */
 export interface UnitJob {
   key: string;
@@ -249,6 +284,8 @@ export interface UnitJob {
   environment: string;
   target: 'kubernetes' | 'lambda';
   render(): { files: RenderedFile[]; diagnostics: Diagnostic[] };
+  /** the template context of this unit (what `gitopsc context` prints) */
+  context(): Record<string, unknown>;
 }
 
 export async function compile(source: ProjectSource, opts: CompileOptions): Promise<CompileState> {
@@ -299,6 +336,9 @@ export async function compile(source: ProjectSource, opts: CompileOptions): Prom
         if (entry) diagnostics.push(...checkEntryTarget(entry, effectiveService(decl, env.name).artifact, project.lockFile, lockRead.doc));
       }
     }
+    // Project templates are also tried against every service and environment the lock has a
+    // current entry for (in memory): a field one service lacks fails validate, not only render.
+    if (!hasErrors(diagnostics)) diagnostics.push(...(await probeTemplates(source, project, templates(), opts.cache)));
     return { ...base, diagnostics };
   }
   const templateHash = contentHash(JSON.stringify([sources.map((t) => [t.target, t.name, t.file, t.source]), kube.key]));
@@ -352,6 +392,7 @@ export async function compile(source: ProjectSource, opts: CompileOptions): Prom
         environment: env.name,
         target: eff.target,
         render: () => renderUnit(templates(), unit, eff.target === 'lambda' ? lambdaPrefix : '', kube.checker),
+        context: () => buildContext(unit),
       });
       artifacts.push({
         service: decl.name,

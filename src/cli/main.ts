@@ -101,6 +101,14 @@ export async function main(argv: readonly string[], io: Io = { stdout: (t) => pr
       result = await (await import('./commands/render.js')).run(ctx(), o);
     });
   program
+    .command('context')
+    .description('print the template context of a service, as its templates see it (per environment)')
+    .argument('<service>', 'the service name')
+    .option('--env <env>', 'only this environment (repeatable)', collect)
+    .action(async (service: string, o: { env?: string[] }) => {
+      result = await (await import('./commands/context.js')).run(ctx(), service, o);
+    });
+  program
     .command('init')
     .description('scaffold a working example project (static catalog, one service, two environments)')
     .action(async () => {
@@ -130,7 +138,7 @@ export async function main(argv: readonly string[], io: Io = { stdout: (t) => pr
         io.stderr(usageOut.join(''));
         return EXIT.usage;
       }
-      const message = e.code === 'commander.help' ? 'no command given: one of validate, resolve, audit, render, diff, publish, init, schema' : e.message.replace(/^error: /, '');
+      const message = e.code === 'commander.help' ? 'no command given: one of validate, resolve, audit, render, context, diff, publish, init, schema' : e.message.replace(/^error: /, '');
       result = { diagnostics: [error('USAGE', message)] };
     } else {
       const debug = argv.includes('--debug');

@@ -118,7 +118,8 @@ function sortDeep(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortDeep);
   if (v && typeof v === 'object') {
     const o: Record<string, unknown> = {};
-    for (const k of sortedKeys(v)) o[k] = sortDeep((v as Record<string, unknown>)[k]);
+    // defineProperty: a key named __proto__ is data, never the prototype
+    for (const k of sortedKeys(v)) Object.defineProperty(o, k, { value: sortDeep((v as Record<string, unknown>)[k]), enumerable: true, writable: true, configurable: true });
     return o;
   }
   return v;

@@ -12,7 +12,9 @@ import { fastLoad } from '../load/fast.js';
 import { emitJson, emitYaml } from './emit.js';
 import { applyPatches } from './kubernetes/apply-patches.js';
 import { checkRenderedFiles, type ManifestChecker } from '../validate/kubernetes/rendered.js';
-import { TemplateError, type CompiledTemplate, type TemplateEngine } from './handlebars.js';
+import { closeFlow, TemplateError, type CompiledTemplate, type TemplateEngine } from './handlebars.js';
+import { contextShape } from './shape.js';
+import { checkTemplatePaths } from './template-paths.js';
 
 export type Target = 'kubernetes' | 'lambda';
 
@@ -65,10 +67,20 @@ export function compileTemplates(engine: TemplateEngine, sources: TemplateSource
       continue;
     }
     try {
-      templates.push({ target: s.target, name: s.name, file: s.file, kind, canonical: Boolean(s.canonical) && kind === 'yaml', fn: engine.compile(s.source, kind), source: s.source });
+      // Built-ins are written in the canonical form and render directly (their bytes and speed);
+      // every other template is contextual: structure from the template, values substituted after.
+      const mode = s.canonical ? 'canonical' : 'contextual';
+      const fn = engine.compile(s.source, kind, mode);
+      // every path the template reads must exist in the context of its target (offline, before
+      // any render); a template that reads one that cannot exist is reported once, here, not per unit
+      const problems = s.canonical ? [] : checkTemplatePaths(closeFlow(s.source), contextShape(s.target));
+      for (const p of problems) {
+        diagnostics.push(error('TEMPLATE', `${p.message} (in the context of a ${s.target} template)`, { file: s.file, line: p.line, column: p.column, ...(p.hint ? { hint: p.hint } : {}) }));
+      }
+      if (problems.length === 0) templates.push({ target: s.target, name: s.name, file: s.file, kind, canonical: Boolean(s.canonical), fn, source: s.source });
     } catch (e) {
       if (!(e instanceof TemplateError)) throw e;
-      diagnostics.push(error('TEMPLATE', e.message, { file: s.file, line: e.line, column: e.column }));
+      diagnostics.push(error('TEMPLATE', e.message, { file: s.file, line: e.line, column: e.column, ...(e.hint ? { hint: e.hint } : {}) }));
     }
   }
   return { templates, diagnostics };
@@ -131,28 +143,28 @@ export function renderUnit(set: TemplateSet, unit: RenderUnit, outputPrefix = ''
     } catch (e) {
       if (!(e instanceof TemplateError)) throw e;
       const pos = e.line === 1 && e.column === 1 ? (guessPosition(t.source, e.message) ?? e) : e;
-      diagnostics.push(error('TEMPLATE', `${e.message} (rendering ${unit.service} for ${unit.environment.name})`, { file: t.file, line: pos.line, column: pos.column, ...at }));
-      continue;
-    }
-    if (text.trim() === '') continue; // a template that renders nothing declares no resource
-    if (t.canonical) {
-      files.push({ path: `${outputPrefix}${unit.environment.name}/${unit.service}/${t.name}`, content: text, service: unit.service, environment: unit.environment.name });
-      continue;
-    }
-    const c = canonicalize(text, t.kind);
-    if (!c.ok) {
       diagnostics.push(
-        error('TEMPLATE', `${c.message} at rendered line ${c.line} (rendering ${unit.service} for ${unit.environment.name})`, {
+        error('TEMPLATE', `${e.message} (rendering ${unit.service} for environment ${unit.environment.name})`, {
           file: t.file,
-          line: 1,
-          column: 1,
+          line: pos.line,
+          column: pos.column,
           ...at,
-          hint: 'every {{ }} emits one whole quoted scalar: build strings with {{concat a "-b"}}, objects with {{json x}}',
+          ...(e.hint ? { hint: e.hint } : {}),
         }),
       );
       continue;
     }
-    files.push({ path: `${outputPrefix}${unit.environment.name}/${unit.service}/${t.name}`, content: c.content, service: unit.service, environment: unit.environment.name });
+    if (text.trim() === '') continue; // a template that renders nothing declares no resource
+    if (t.canonical && t.kind === 'json') {
+      // the built-in JSON templates are canonical in their values, not in their layout
+      const c = canonicalize(text, 'json');
+      if (!c.ok) {
+        diagnostics.push(error('TEMPLATE', `${c.message} at rendered line ${c.line} (rendering ${unit.service} for environment ${unit.environment.name})`, { file: t.file, line: 1, column: 1, ...at }));
+        continue;
+      }
+      text = c.content;
+    }
+    files.push({ path: `${outputPrefix}${unit.environment.name}/${unit.service}/${t.name}`, content: text, service: unit.service, environment: unit.environment.name });
   }
   let out = files;
   if (unit.patches?.length && !diagnostics.length) {
