@@ -8,6 +8,8 @@ import { baseProject, cli, makeProject } from './helpers/project.js';
 function project(templates: Record<string, string>, edit?: (f: Record<string, string>) => void): string {
   const files = baseProject();
   files['gitopsc.config.yaml'] += 'templates: tpl\n';
+  // the templates directory exists even when a test adds no template to it
+  files['tpl/README.md'] = 'project templates\n';
   for (const [k, v] of Object.entries(templates)) files[`tpl/${k}`] = v;
   edit?.(files);
   return makeProject(files);

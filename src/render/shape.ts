@@ -39,6 +39,8 @@ function rest(schema: Json, root: Json, depth: number): Shape {
   let out: Shape | undefined;
   const types = Array.isArray(schema.type) ? (schema.type as string[]) : typeof schema.type === 'string' ? [schema.type] : [];
   const combined = Boolean(schema.allOf || schema.oneOf || schema.anyOf);
+  // a value that may be a scalar or a structure is not checked below that point
+  if (types.some((t) => t === 'object' || t === 'array') && types.some((t) => t !== 'object' && t !== 'array')) return any;
   if (schema.properties || schema.additionalProperties !== undefined || schema.patternProperties || (types.includes('object') && !combined)) {
     const props: Record<string, Shape> = {};
     for (const [k, v] of Object.entries((schema.properties as Record<string, Json> | undefined) ?? {})) props[k] = schemaShape(v, root, depth + 1);
@@ -60,8 +62,9 @@ function rest(schema: Json, root: Json, depth: number): Shape {
 /** The union of two shapes (every path either allows). */
 function merge(a: Shape, b: Shape): Shape {
   if (a.t === 'any' || b.t === 'any') return any;
-  if (a.t === 'leaf') return b.t === 'leaf' ? a : b;
-  if (b.t === 'leaf') return a;
+  // a value that may be a scalar or a structure (an env entry: a string or {secretKeyRef}) is
+  // not checked below that point
+  if (a.t === 'leaf' || b.t === 'leaf') return a.t === b.t ? a : any;
   if (a.t === 'obj' && b.t === 'obj') {
     const props = { ...a.props };
     for (const [k, v] of Object.entries(b.props)) props[k] = props[k] ? merge(props[k], v) : v;
@@ -90,12 +93,21 @@ export function contextShape(target: 'kubernetes' | 'lambda'): Shape {
     props.k8s = obj({
       labels: map(),
       selectorLabels: map(),
+      podLabels: map(),
+      // false when absent, so that {{#if}} reads naturally
+      podAnnotations: any,
+      revisionHistoryLimit: any,
+      podSpec: any,
       containers: list(),
       imagePullSecrets: list(obj({ name: leaf })),
       servicePorts: list(),
+      serviceAnnotations: map(),
+      ingressClassName: leaf,
       ingressRules: list(),
       ingressTls: list(),
       hpaMetrics: list(),
+      disruptionBudget: any,
+      serviceAccount: any,
     });
   } else {
     props.lambda = obj({
