@@ -24,6 +24,8 @@ export const CODES = [
   'REGISTRY_AUTH',
   'GIT',
   'FILESYSTEM',
+  /** info: `render --stdout` left out files that are not YAML (Lambda configs) */
+  'NOT_YAML',
   'CONFIG_NOT_FOUND',
   'USAGE',
   'INTERNAL',
