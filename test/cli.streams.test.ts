@@ -157,3 +157,18 @@ describe('render --stdout', () => {
     expect([...out.matchAll(/^kind: (\w+)$/gm)].map((m) => m[1]).sort()).toEqual(['Deployment', 'Service']);
   });
 });
+
+describe('colour in the formatter', () => {
+  it('colours diff lines and diagnostics only when asked, never json', async () => {
+    const { formatResult } = await import('../src/cli/output/format.js');
+    const { palette } = await import('../src/cli/output/color.js');
+    const result = { diagnostics: [{ code: 'DRIFT' as const, severity: 'error' as const, message: 'x', file: 'a.yaml', line: 1, column: 1 }], stdout: '--- a\n+++ b\n@@ -1 +1 @@\n-old\n+new\n', stdoutKind: 'diff' as const };
+    const on = formatResult('text', result, { quiet: false, out: palette(true), err: palette(true) });
+    expect(on.stdout).toContain('\u001b[31m-old\u001b[39m');
+    expect(on.stdout).toContain('\u001b[32m+new\u001b[39m');
+    expect(on.stderr).toContain('\u001b[31m');
+    const off = formatResult('text', result, { quiet: false, out: palette(false), err: palette(false) });
+    expect(off.stdout + off.stderr).not.toContain('\u001b[');
+    expect(formatResult('json', result, { quiet: false, out: palette(true), err: palette(true) }).stdout).not.toContain('\u001b[');
+  });
+});

@@ -10,6 +10,7 @@ import { cleanGitEnv } from '../../git/env.js';
 import { publish } from '../../git/publish.js';
 import { openSource, sourceProvenance } from '../../git/repo.js';
 import { compile, fsSource } from '../../pipeline.js';
+import { createProgress, progressEnabled } from '../output/progress.js';
 import type { CommandContext, CommandResult } from '../types.js';
 import { findProject, isResult, plural } from './common.js';
 
@@ -50,6 +51,9 @@ export async function run(ctx: CommandContext, opts: PublishCommandOptions): Pro
     }
   }
   const environments = opts.env ?? state.environments;
+  // a progress line on a terminal while git works on the deployment repository (a push can be slow)
+  const progress = createProgress(ctx.host, progressEnabled(ctx));
+  const endWait = progress.begin(`${opts.repo}${opts.branch ? ` (${opts.branch})` : ''}${opts.push ? ': commit and push' : ': commit'}`);
   const outcome = await publish(
     { result: state, environments, source },
     {
@@ -67,7 +71,10 @@ export async function run(ctx: CommandContext, opts: PublishCommandOptions): Pro
       cwd: ctx.global.cwd,
       env: ctx.host.env,
     },
-  );
+  ).finally(() => {
+    endWait();
+    progress.stop();
+  });
   diagnostics.push(...outcome.diagnostics);
   const data = {
     publish: {
