@@ -58,7 +58,7 @@ describe.skipIf(!hasScript)('colour', () => {
     const r = await onTty(['--cwd', broken(), 'validate']);
     expect(r.code).toBe(1);
     expect(r.out).toContain(`${ESC}31m${ESC}1merror`);
-    expect(r.out).toMatch(/\u001b\[1mservices\/web\.yaml:\d+:\d+\u001b\[22m/);
+    expect(r.out).toMatch(new RegExp(`${ESC.replace('[', '\\[')}1mservices/web\\.yaml:\\d+:\\d+${ESC.replace('[', '\\[')}22m`));
   });
 
   it.each([
@@ -126,7 +126,7 @@ spec:
     expect(r.code).toBe(0);
     expect(r.out).toMatch(new RegExp(`waiting for ${proxy.host.replace(/\./g, '\\.')} \\(web\\) \\ds`));
     // the status line is cleared (\r + erase to end of line) before the result
-    expect(r.out).toMatch(/\r\u001b\[K[^\r]*web \(default\): 1\.1\.0/);
+    expect(r.out).toMatch(new RegExp(`\r${ESC.replace('[', '\\[')}K[^\r]*web \\(default\\): 1\\.1\\.0`));
   });
 
   it.each([
