@@ -15,6 +15,7 @@ const BASH = `# gitopsc completion for bash: source <(gitopsc completion bash), 
 _gitopsc() {
   local IFS=$'\\n' cur="\${COMP_WORDS[COMP_CWORD]}"
   COMPREPLY=($(compgen -W "$(command gitopsc __complete -- "\${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null)" -- "$cur"))
+  return 0
 }
 complete -o default -o nosort -F _gitopsc gitopsc 2>/dev/null || complete -o default -F _gitopsc gitopsc
 `;
