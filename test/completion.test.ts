@@ -4,6 +4,9 @@
  * function runs with COMP_WORDS/COMP_CWORD as bash sets them on <Tab>.
  */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildCli } from './helpers/cli.js';
 import { baseProject, cli, makeProject } from './helpers/project.js';
@@ -83,8 +86,27 @@ describe('zsh and fish scripts', () => {
       console.log(`skipped the ${shell} syntax check: ${shell} is not installed`);
       return;
     }
-    const p = spawnSync(shell, [...flags], { input: r.stdout, encoding: 'utf8' });
+    const file = join(mkdtempSync(join(tmpdir(), 'gitopsc-completion-')), `gitopsc.${shell}`);
+    writeFileSync(file, r.stdout);
+    const p = spawnSync(shell, [...flags, file], { encoding: 'utf8' });
     expect(p.status, p.stderr).toBe(0);
+  });
+
+  it('fish completes from the script (when fish is installed)', () => {
+    if (spawnSync('fish', ['-c', 'exit 0']).status !== 0) {
+      console.log('skipped the fish completion run: fish is not installed');
+      return;
+    }
+    const run = (line: string) =>
+      spawnSync('fish', ['--no-config', '-c', `gitopsc completion fish | source; complete -C ${JSON.stringify(line)}`], {
+        cwd: dir,
+        encoding: 'utf8',
+        env: { ...process.env, PATH: `${binDir}:${process.env.PATH ?? ''}` },
+      });
+    const cmds = run('gitopsc ren');
+    expect(cmds.status, cmds.stderr).toBe(0);
+    expect(cmds.stdout.split('\n').map((l) => l.split('\t')[0])).toContain('render');
+    expect(run('gitopsc render --env ').stdout.split('\n').filter(Boolean).map((l) => l.split('\t')[0]).sort()).toEqual(['dev', 'prod']);
   });
 
   it('an unknown shell is a usage error', async () => {
