@@ -27,6 +27,8 @@ export const CODES = [
   'KUBERNETES',
   'PATCH',
   'MANIFEST_INVALID',
+  /** info: `render --stdout` left out files that are not YAML (Lambda configs) */
+  'NOT_YAML',
   'CONFIG_NOT_FOUND',
   'USAGE',
   'INTERNAL',

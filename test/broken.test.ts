@@ -133,7 +133,7 @@ describe('broken projects', () => {
     const errors = r.json.diagnostics.filter((d) => d.severity === 'error').map((d) => [d.code, d.file, d.line]);
     expect(errors).toEqual(c.want);
     expect(r.code).toBe(c.exit);
-    expect(r.stdout).not.toMatch(/\n\s+at .*\.(ts|js):\d+/);
+    expect(r.stdout + r.stderr).not.toMatch(/\n\s+at .*\.(ts|js):\d+/);
     expect(snapshot(dir)).toEqual(before);
   });
 });

@@ -198,7 +198,11 @@ describe('gitopsc init, validate, resolve, render, render --check', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gitopsc-empty-'));
     const r = await cli(dir, 'validate');
     expect(r.code).toBe(2);
-    expect(r.stdout).toContain('gitopsc init');
+    // text diagnostics go to stderr; stdout is for results only
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('gitopsc init');
+    const j = await cli(dir, 'validate', '--format', 'json');
+    expect([j.code, j.json.diagnostics.map((d) => d.code)]).toEqual([2, ['CONFIG_NOT_FOUND']]);
   });
 
   it('--format github prints workflow annotations at file and line', async () => {

@@ -148,9 +148,9 @@ describe('the CLI end to end', () => {
     git(src, 'commit', '-q', '-am', 'hello 1.3.0');
     // a dirty deploy tree is refused with nothing changed
     writeFileSync(join(deploy, 'dev/hello/deployment.yaml'), 'hand edit\n');
-    r = gitopsc(src, 'publish', '--repo', deploy);
+    r = gitopsc(src, 'publish', '--repo', deploy, '--format', 'json');
     expect(r.status).toBe(4);
-    expect(r.stdout).toContain('dev/hello/deployment.yaml');
+    expect((JSON.parse(r.stdout) as { diagnostics: { message: string }[] }).diagnostics.map((d) => d.message).join('\n')).toContain('dev/hello/deployment.yaml');
     expect(head(deploy)).toBe(first);
     git(deploy, 'checkout', '--', '.');
 

@@ -4,16 +4,28 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { error, exitCodeFor, EXIT, type ExitCode } from '../diagnostics.js';
 import { nodeHost, type Host } from '../host.js';
+import { examplesText } from './help.js';
+import { colorEnabled, palette } from './output/color.js';
 import { formatResult, type Format } from './output/format.js';
 import type { CommandContext, CommandResult, GlobalOptions } from './types.js';
 
 export interface Io {
   stdout(text: string): void;
   stderr(text: string): void;
+  /** whether each stream is a terminal (colour); absent = not a terminal */
+  stdoutIsTTY?: boolean;
+  stderrIsTTY?: boolean;
 }
+
+const processIo = (): Io => ({
+  stdout: (t) => process.stdout.write(t),
+  stderr: (t) => process.stderr.write(t),
+  stdoutIsTTY: Boolean(process.stdout.isTTY),
+  stderrIsTTY: Boolean(process.stderr.isTTY),
+});
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -38,7 +50,7 @@ function sniffFormat(argv: readonly string[]): Format {
   return 'text';
 }
 
-export async function main(argv: readonly string[], io: Io = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) }, host: Host = nodeHost()): Promise<ExitCode> {
+export async function main(argv: readonly string[], io: Io = processIo(), host: Host = nodeHost()): Promise<ExitCode> {
   let result: CommandResult | undefined;
   let global: GlobalOptions | undefined;
   const program = new Command();
@@ -47,7 +59,7 @@ export async function main(argv: readonly string[], io: Io = { stdout: (t) => pr
     .name('gitopsc')
     .description('A declarative GitOps config compiler: validate service YAML, resolve artifact versions to digests, render Kubernetes and AWS Lambda configs.')
     .version(VERSION, '--version', 'print the version')
-    .option('--cwd <dir>', 'run as if started in <dir>', process.cwd())
+    .option('--cwd <dir>', 'run as if started in <dir> (default: the current directory)')
     .option('--config <file>', 'use this config file instead of searching for one')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'github']).default('text'))
     .option('--quiet', 'print only problems', false)
@@ -56,11 +68,13 @@ export async function main(argv: readonly string[], io: Io = { stdout: (t) => pr
     .option('--registry-timeout <seconds>', 'overall deadline for registry requests (resolve; default 55, or $GITOPSC_REGISTRY_DEADLINE_MS)', seconds)
     .showHelpAfterError(false)
     .exitOverride()
-    .configureOutput({ writeOut: (s) => usageOut.push(s), writeErr: (s) => usageOut.push(s) });
+    .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
+    .configureOutput({ writeOut: (s) => usageOut.push(s), writeErr: (s) => usageOut.push(s) })
+    .addHelpText('afterAll', ({ command }) => examplesText(command));
 
   const ctx = (): CommandContext => {
-    const o = program.opts<{ cwd: string; config?: string; format: Format; quiet: boolean; color: boolean; debug: boolean; registryTimeout?: number }>();
-    global = { cwd: resolve(o.cwd), config: o.config, format: o.format, quiet: o.quiet, color: o.color, debug: o.debug };
+    const o = program.opts<{ cwd?: string; config?: string; format: Format; quiet: boolean; color: boolean; debug: boolean; registryTimeout?: number }>();
+    global = { cwd: resolve(o.cwd ?? process.cwd()), config: o.config, format: o.format, quiet: o.quiet, color: o.color, debug: o.debug };
     if (o.registryTimeout !== undefined) global.registryTimeoutMs = o.registryTimeout;
     return { host, global };
   };
@@ -97,7 +111,8 @@ export async function main(argv: readonly string[], io: Io = { stdout: (t) => pr
     .option('--adopt', 'overwrite files in the output that gitopsc did not write, and manage them from now on')
     .option('--max-prune <n>', 'refuse to remove more than n files in one run (default: 25% of the managed files, at least 5)')
     .option('--allow-prune', 'no limit on pruning; also allows rendering zero services over existing output')
-    .action(async (o: { env?: string[]; out?: string; check?: boolean; adopt?: boolean; maxPrune?: string; allowPrune?: boolean }) => {
+    .option('--stdout', 'write nothing; print every rendered Kubernetes document as one YAML stream (for kubectl apply -f -)')
+    .action(async (o: { env?: string[]; out?: string; check?: boolean; adopt?: boolean; maxPrune?: string; allowPrune?: boolean; stdout?: boolean }) => {
       result = await (await import('./commands/render.js')).run(ctx(), o);
     });
   program
@@ -116,20 +131,38 @@ export async function main(argv: readonly string[], io: Io = { stdout: (t) => pr
     });
   program
     .command('schema')
-    .description('print a JSON Schema: service, config, catalog or lock')
-    .argument('<name>', 'service | config | catalog | lock')
-    .action(async (name: string) => {
-      ctx();
-      result = (await import('./commands/schema.js')).run(name);
+    .description('print a JSON Schema (service, config, catalog or lock), or write them all with --write')
+    .addArgument(new Argument('[name]', 'service | config | catalog | lock').choices(['service', 'config', 'catalog', 'lock']))
+    .option('--write <dir>', 'write every schema into <dir> (for editors: `# yaml-language-server: $schema=<dir>/service.schema.json`)')
+    .action(async (name: string | undefined, o: { write?: string }) => {
+      result = await (await import('./commands/schema.js')).run(ctx(), name, o);
     });
   await registerGitCommands(program, ctx, (r) => (result = r));
+  program
+    .command('completion')
+    .description('print a shell completion script: commands, flags, service and environment names')
+    .addArgument(new Argument('<shell>', 'bash | zsh | fish').choices(['bash', 'zsh', 'fish']))
+    .action(async (shell: string) => {
+      ctx();
+      result = (await import('./completion.js')).script(shell);
+    });
+  program
+    .command('__complete', { hidden: true })
+    .description('completion candidates for the words of a command line (used by the completion scripts)')
+    .argument('[words...]')
+    .allowUnknownOption()
+    .helpOption(false)
+    .action(async (words: string[]) => {
+      result = await (await import('./completion.js')).complete(program, words ?? [], ctx().global.cwd);
+    });
 
   const format = sniffFormat(argv);
   try {
     await program.parseAsync(['node', 'gitopsc', ...argv]);
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') {
+      // --help, --version and `gitopsc help [command]`: what was asked for, on stdout, exit 0
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || (e.code === 'commander.help' && e.exitCode === 0)) {
         io.stdout(usageOut.join(''));
         return EXIT.ok;
       }
@@ -151,7 +184,10 @@ export async function main(argv: readonly string[], io: Io = { stdout: (t) => pr
     io.stderr(program.helpInformation());
     return EXIT.usage;
   }
-  const out = formatResult(global?.format ?? format, result, { quiet: global?.quiet ?? false });
+  const fmt = global?.format ?? format;
+  const colorFlag = global?.color ?? !argv.includes('--no-color');
+  const color = (isTTY: boolean | undefined) => palette(fmt === 'text' && colorEnabled({ flag: colorFlag, env: host.env, isTTY: Boolean(isTTY) }));
+  const out = formatResult(fmt, result, { quiet: global?.quiet ?? false, out: color(io.stdoutIsTTY), err: color(io.stderrIsTTY) });
   if (out.stdout) io.stdout(out.stdout);
   if (out.stderr) io.stderr(out.stderr);
   return result.exitCode ?? exitCodeFor(result.diagnostics);

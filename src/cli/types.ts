@@ -30,6 +30,8 @@ export interface CommandResult {
   lines?: string[];
   /** raw text printed to stdout as is in text format, e.g. a markdown diff or a schema */
   stdout?: string;
+  /** what `stdout` holds: `diff` is coloured as a unified diff on a terminal */
+  stdoutKind?: 'diff';
   /** overrides the exit code derived from diagnostics (e.g. `diff --exit-code`) */
   exitCode?: ExitCode;
 }

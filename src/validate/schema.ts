@@ -12,6 +12,7 @@ import { lazy } from '../lazy.js';
 import type { Diagnostic } from '../diagnostics.js';
 import type { LoadedDoc } from '../load/types.js';
 import { ajvErrorsToDiagnostics } from './ajv-errors.js';
+import { SCHEMA_MESSAGES } from './messages.js';
 
 export type SchemaKind = 'service' | 'config' | 'catalog' | 'lock';
 export const SCHEMA_KINDS: readonly SchemaKind[] = ['service', 'config', 'catalog', 'lock'];
@@ -41,8 +42,27 @@ export function schemaText(kind: SchemaKind): string {
   return t;
 }
 
-export function schemaObject(kind: SchemaKind): Record<string, unknown> {
+/** The shipped schema (standard keywords only), as JSON. */
+export function shippedSchema(kind: SchemaKind): Record<string, unknown> {
   return JSON.parse(schemaText(kind)) as Record<string, unknown>;
+}
+
+/**
+ * The schema our ajv compiles: the shipped one plus gitopsc's error wording (src/validate/messages.ts)
+ * as `errorMessage` / `patternErrorMessage` annotations, registered as keywords in createAjv.
+ */
+export function schemaObject(kind: SchemaKind): Record<string, unknown> {
+  const schema = shippedSchema(kind);
+  for (const [pointer, message] of Object.entries(SCHEMA_MESSAGES[kind])) {
+    let node: unknown = schema;
+    for (const part of pointer.split('/').slice(1)) {
+      const key = part.replace(/~1/g, '/').replace(/~0/g, '~');
+      node = node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined;
+    }
+    if (!node || typeof node !== 'object') throw new Error(`src/validate/messages.ts: ${kind} schema has nothing at ${pointer}`);
+    Object.assign(node, message);
+  }
+  return schema;
 }
 
 const requireCjs = createRequire(import.meta.url);
@@ -82,7 +102,7 @@ export function createAjv(code?: Record<string, unknown>): Ajv {
 
 /** The hash a precompiled validator records of the schema it was built from. */
 export function schemaHash(kind: SchemaKind): string {
-  return createHash('sha1').update(schemaText(kind)).digest('hex');
+  return createHash('sha1').update(schemaText(kind)).update(JSON.stringify(SCHEMA_MESSAGES[kind])).digest('hex');
 }
 
 /**

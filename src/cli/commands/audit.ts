@@ -29,7 +29,7 @@ export async function run(ctx: CommandContext, opts: AuditOptions): Promise<Comm
   const lockRead = await loadLock(source, project.lockFile, cache);
   diagnostics.push(...lockRead.diagnostics);
   const used = new Set([...lockRead.lock.values()].map((e) => e.registry));
-  const providers = await providersFor(ctx, found.root, project, used);
+  const providers = await providersFor(ctx.host, found.root, project, used, ctx.global.registryTimeoutMs);
   const outcome = await auditLock(project, lockRead.lock, providers, { envs: opts.env });
   diagnostics.push(...outcome.diagnostics);
   const lines = outcome.rows.map(

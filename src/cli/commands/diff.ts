@@ -77,6 +77,9 @@ export async function run(ctx: CommandContext, opts: DiffOptions = {}): Promise<
   const result: CommandResult = { diagnostics, data: { diff: toJson(diff) } };
   if (exitCode !== undefined) result.exitCode = exitCode;
   if (format === 'markdown') result.stdout = formatMarkdown(diff, { maxChars: opts.maxChars });
-  else if (format === 'text') result.stdout = formatText(diff);
+  else if (format === 'text') {
+    result.stdout = formatText(diff);
+    result.stdoutKind = 'diff';
+  }
   return result;
 }

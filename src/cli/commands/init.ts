@@ -2,8 +2,9 @@
  * `gitopsc init`: scaffold a project whose `resolve` and `render` succeed immediately
  * (static catalog, one service, two environments). Never overwrites a file.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { error } from '../../diagnostics.js';
 import { writeFileAtomic } from '../../write/apply.js';
 import type { CommandContext, CommandResult } from '../types.js';
@@ -12,7 +13,7 @@ import { SEARCH_PLACES } from '../../config/discover.js';
 const D = (n: number) => 'sha256:' + n.toString(16).padStart(2, '0').repeat(32);
 
 export const SCAFFOLD: Record<string, string> = {
-  'gitopsc.config.yaml': `# yaml-language-server: $schema=https://gitopsc.dev/schemas/config.schema.json
+  'gitopsc.config.yaml': `# yaml-language-server: $schema=@SCHEMAS@/config.schema.json
 services: ["services/**/*.yaml"]
 environments:
   - name: dev
@@ -30,7 +31,7 @@ policies:
 output:
   dir: rendered
 `,
-  'services/hello.yaml': `# yaml-language-server: $schema=https://gitopsc.dev/schemas/service.schema.json
+  'services/hello.yaml': `# yaml-language-server: $schema=../@SCHEMAS@/service.schema.json
 apiVersion: gitopsc/v1
 kind: Service
 metadata:
@@ -87,12 +88,42 @@ packages:
   '.gitignore': `.gitopsc/\n`,
 };
 
+/** Where the schemas of the running gitopsc are. */
+const OWN_SCHEMAS = fileURLToPath(new URL('../../../schemas/', import.meta.url));
+
+/** The directory, relative to the project, that `$schema` comments point into. */
+export const SCHEMA_COPY_DIR = '.schemas';
+
+/**
+ * `$schema` references that resolve in the new project, offline: into the project's
+ * `node_modules/gitopsc/schemas/` when gitopsc is installed there (they follow upgrades), else
+ * into a copy written to `.schemas/` (refresh it with `gitopsc schema --write .schemas`).
+ */
+function schemaDir(dir: string): { ref: string; copy: boolean } {
+  try {
+    const own = realpathSync(OWN_SCHEMAS);
+    const local = join(dir, 'node_modules', 'gitopsc', 'schemas');
+    if (existsSync(local) && realpathSync(local) === own) return { ref: 'node_modules/gitopsc/schemas', copy: false };
+    const r = relative(realpathSync(dir), own);
+    if (r.split(sep)[0] === 'node_modules') return { ref: r.split(sep).join('/'), copy: false };
+  } catch {
+    // fall through to a copy
+  }
+  return { ref: SCHEMA_COPY_DIR, copy: true };
+}
+
 export async function run(ctx: CommandContext): Promise<CommandResult> {
   const dir = ctx.global.cwd;
   const existing = SEARCH_PLACES.filter((f) => f !== 'package.json' && existsSync(join(dir, f)));
   if (existing.length) return { diagnostics: [error('USAGE', `${existing[0]} already exists in ${dir}: gitopsc init never overwrites a project`)] };
+  const schemas = schemaDir(dir);
+  const files: Record<string, string> = {};
+  for (const [file, content] of Object.entries(SCAFFOLD)) files[file] = content.replace('@SCHEMAS@', schemas.ref);
+  if (schemas.copy) {
+    for (const n of ['service', 'config', 'catalog']) files[`${SCHEMA_COPY_DIR}/${n}.schema.json`] = readFileSync(join(OWN_SCHEMAS, `${n}.schema.json`), 'utf8');
+  }
   const written: string[] = [];
-  for (const [file, content] of Object.entries(SCAFFOLD)) {
+  for (const [file, content] of Object.entries(files)) {
     if (existsSync(join(dir, file))) continue;
     await writeFileAtomic(join(dir, file), content);
     written.push(file);

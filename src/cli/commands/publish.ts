@@ -10,6 +10,7 @@ import { cleanGitEnv } from '../../git/env.js';
 import { publish } from '../../git/publish.js';
 import { openSource, sourceProvenance } from '../../git/repo.js';
 import { compile, fsSource } from '../../pipeline.js';
+import { createProgress, progressEnabled } from '../output/progress.js';
 import type { CommandContext, CommandResult } from '../types.js';
 import { findProject, isResult, plural } from './common.js';
 import { resolve } from 'node:path';
@@ -75,6 +76,9 @@ export async function run(ctx: CommandContext, opts: PublishCommandOptions): Pro
     for (const f of state.files) (byUnit.get(`${f.service}\0${f.environment}`)?.paths as string[] | undefined)?.push(f.path);
     for (const k of kustomizationFiles([...byUnit.values()], environments)) files.push({ path: k.path, content: k.content, service: '', environment: k.path.split('/')[0]! });
   }
+  // a progress line on a terminal while git works on the deployment repository (a push can be slow)
+  const progress = createProgress(ctx.host, progressEnabled(ctx));
+  const endWait = progress.begin(`${opts.repo}${opts.branch ? ` (${opts.branch})` : ''}${opts.push ? ': commit and push' : ': commit'}`);
   const outcome = await publish(
     {
       result: { files, artifacts: state.artifacts },
@@ -104,7 +108,10 @@ export async function run(ctx: CommandContext, opts: PublishCommandOptions): Pro
       cwd: ctx.global.cwd,
       env: ctx.host.env,
     },
-  );
+  ).finally(() => {
+    endWait();
+    progress.stop();
+  });
   diagnostics.push(...outcome.diagnostics);
   const stat = (outcome.diff?.files ?? []).map((f) => ({ path: f.path, additions: f.additions, deletions: f.deletions }));
   const data = {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { cacheDirProblem, openInputCache, openJsonCache, toolVersion } from '../../cache/store.js';
-import { error, hasErrors, type Diagnostic } from '../../diagnostics.js';
+import { error, hasErrors, warning, type Diagnostic } from '../../diagnostics.js';
 import { compile, fsSource } from '../../pipeline.js';
 import { applyPlan, escapingPath, hasPendingJournal, hashTree, JOURNAL_FILE, openOutput, type OutputSession } from '../../write/apply.js';
 import { contentHash } from '../../hash.js';
@@ -20,6 +20,8 @@ export interface RenderOptions {
   adopt?: boolean;
   allowPrune?: boolean;
   maxPrune?: string | number;
+  /** print the rendered YAML documents as one stream on stdout; write nothing */
+  stdout?: boolean;
 }
 
 /** What a unit rendered last time: [path, content hash] per file, keyed by the unit's input key. */
@@ -74,6 +76,56 @@ function memoKey(parts: readonly string[], tree: ReadonlyMap<string, string>): s
   return h.digest('base64url');
 }
 
+/**
+ * `render --stdout`: every rendered YAML document of the selected environments as one
+ * multi-document stream, ordered by output path (environment, service, file), each introduced by
+ * `---` and a `# Source: <env>/<service>/<file>` comment as `helm template` does. Lambda configs
+ * (`*.json`) are not Kubernetes documents: they are left out, with one `info` diagnostic on stderr
+ * naming how many. Nothing is written, not even caches.
+ */
+export async function renderStream(ctx: CommandContext, opts: RenderOptions): Promise<CommandResult> {
+  const clash = opts.check ? '--check' : opts.out !== undefined ? '--out' : ctx.global.format !== 'text' ? `--format ${ctx.global.format}` : undefined;
+  if (clash) return { diagnostics: [error('USAGE', `render --stdout prints YAML on stdout: it cannot be combined with ${clash}`)] };
+  const found = await findProject(ctx);
+  if (isResult(found)) return found;
+  const state = await compile(fsSource(found.root), { ...found, envs: opts.env });
+  const diagnostics = [...state.diagnostics];
+  if (hasErrors(diagnostics)) return { diagnostics };
+  const files = [...state.files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const yaml = files.filter((f) => /\.ya?ml$/.test(f.path));
+  const left = files.length - yaml.length;
+  if (left) {
+    diagnostics.push({
+      code: 'NOT_YAML',
+      severity: 'info',
+      message: `render --stdout left out ${plural(left, 'non-YAML file')} (${files.find((f) => !/\.ya?ml$/.test(f.path))!.path}${left > 1 ? ', ...' : ''}): Lambda configs are not Kubernetes documents; use gitopsc render`,
+    });
+  }
+  // Several environments usually render the same object (kind, namespace, name) once each:
+  // applied as one stream, the last would silently win. Say so, naming one.
+  const seen = new Map<string, string>();
+  const twice: string[] = [];
+  const { parseAllDocuments } = await import('yaml');
+  for (const f of yaml) {
+    for (const doc of parseAllDocuments(f.content)) {
+      const o = (doc as { toJS(): unknown }).toJS() as { kind?: unknown; metadata?: { name?: unknown; namespace?: unknown } } | null;
+      if (!o || typeof o !== 'object' || typeof o.kind !== 'string') continue;
+      const id = `${o.kind} ${typeof o.metadata?.namespace === 'string' ? `${o.metadata.namespace}/` : ''}${String(o.metadata?.name)}`;
+      const env = f.path.split('/')[0]!;
+      const first = seen.get(id);
+      if (first === undefined) seen.set(id, env);
+      else if (first !== env) twice.push(`${id} (${first}, ${env})`);
+    }
+  }
+  if (twice.length) {
+    diagnostics.push(
+      warning('USAGE', `render --stdout: ${plural(twice.length, 'object')} appear in more than one environment, e.g. ${twice[0]}; choose one with --env before piping to kubectl apply`),
+    );
+  }
+  const stream = yaml.map((f) => `---\n# Source: ${f.path}\n${f.content.endsWith('\n') ? f.content : f.content + '\n'}`).join('');
+  return { diagnostics, stdout: stream, data: { files: yaml.map((f) => f.path) } };
+}
+
 /** `--max-prune N`: a non-negative integer, or undefined for the default. */
 export function parseMaxPrune(v: string | number | undefined): number | undefined | Diagnostic {
   if (v === undefined) return undefined;
@@ -98,6 +150,7 @@ function isDiag(v: unknown): v is Diagnostic {
 }
 
 export async function run(ctx: CommandContext, opts: RenderOptions): Promise<CommandResult> {
+  if (opts.stdout) return renderStream(ctx, opts);
   const maxPrune = parseMaxPrune(opts.maxPrune);
   if (isDiag(maxPrune)) return { diagnostics: [maxPrune] };
   const pruneLimit: number | undefined = maxPrune;

@@ -13,6 +13,8 @@ import { parseInputFlags, unreadInputs } from '../../resolve/select/index.js';
 import type { StaticContext } from '../../resolve/providers/static/index.js';
 import { escapingPath, removeStaleTemps, writeFileAtomic } from '../../write/apply.js';
 import { reasonOf } from '../../source/errors.js';
+import type { Host } from '../../host.js';
+import { createProgress, progressEnabled, withFetchProgress } from '../output/progress.js';
 import type { CommandContext, CommandResult } from '../types.js';
 import { findProject, isResult } from './common.js';
 
@@ -23,12 +25,12 @@ export interface ResolveOptions {
   explain?: boolean;
 }
 
-export async function providersFor(ctx: CommandContext, root: string, project: Project, used: Set<string>): Promise<Map<string, Provider>> {
+export async function providersFor(host: Host, root: string, project: Project, used: Set<string>, deadlineMs?: number): Promise<Map<string, Provider>> {
   const out = new Map<string, Provider>();
   for (const [name, config] of Object.entries(project.config.registries ?? {})) {
     if (!used.has(name)) continue;
     const kind = await PROVIDERS[config.type]();
-    const base = { name, config, root, host: ctx.host, cacheDir: cacheDirOf(root), ...(ctx.global.registryTimeoutMs ? { deadlineMs: ctx.global.registryTimeoutMs } : {}) };
+    const base = { name, config, root, host, cacheDir: cacheDirOf(root), ...(deadlineMs ? { deadlineMs } : {}) };
     const c: StaticContext = { ...base, catalog: project.catalogs.get(name) ?? new Map() };
     out.set(name, kind.create(c));
   }
@@ -81,26 +83,25 @@ export async function run(ctx: CommandContext, opts: ResolveOptions): Promise<Co
   if (lockRead.unreadable || lockRead.conflict) return { diagnostics: [...diagnostics, ...lockRead.diagnostics], data: { resolved: [] } };
   diagnostics.push(...lockRead.diagnostics.map((d) => ({ ...d, severity: 'warning' as const, message: `${d.message} (the entry will be resolved again)` })));
   const used = new Set(project.services.flatMap((d) => [d.data.spec.artifact.registry, ...Object.values(d.data.spec.environments ?? {}).map((o) => o.artifact?.registry ?? '')]));
-  const providers = await providersFor(ctx, found.root, project, used);
-  const showProgress = ctx.host.interactive && ctx.global.format === 'text' && !ctx.global.quiet;
-  let last = 0;
-  const outcome = await resolveProject(project, lockRead.lock, providers, {
-    update: opts.update === true ? true : updateList.length ? new Set(updateList) : false,
-    inputs: inputs.ok ? inputs.inputs : {},
-    envs: opts.env,
-    explain: opts.explain,
-    progress: showProgress
-      ? (done, total) => {
-          const now = Date.now();
-          if (total < 20) return;
-          if (done === total) ctx.host.status('');
-          else if (now - last > 100) {
-            last = now;
-            ctx.host.status(`resolving ${done}/${total}`);
-          }
-        }
-      : undefined,
-  });
+  // a progress line on a terminal while a registry is slow, naming its host and the service
+  const progress = createProgress(ctx.host, progressEnabled(ctx));
+  const packages = project.services.flatMap((d) =>
+    [d.data.spec.artifact.package, ...Object.values(d.data.spec.environments ?? {}).map((o) => o.artifact?.package)].filter((p): p is string => Boolean(p)).map((p) => [`/${p}/`, d.name] as const),
+  );
+  const serviceOf = (path: string) => packages.find(([p]) => path.includes(p))?.[1];
+  const providers = await providersFor(withFetchProgress(ctx.host, progress, serviceOf), found.root, project, used, ctx.global.registryTimeoutMs);
+  let outcome: Awaited<ReturnType<typeof resolveProject>>;
+  try {
+    outcome = await resolveProject(project, lockRead.lock, providers, {
+      update: opts.update === true ? true : updateList.length ? new Set(updateList) : false,
+      inputs: inputs.ok ? inputs.inputs : {},
+      envs: opts.env,
+      explain: opts.explain,
+      progress: (done, total) => progress.count(done, total),
+    });
+  } finally {
+    progress.stop();
+  }
   diagnostics.push(...outcome.diagnostics);
   const resolved = outcome.resolved.map(({ changed: _c, previous: _p, fileDigest, ...r }) => ({ ...r, ...(fileDigest ? { fileDigest } : {}) }));
   const data: Record<string, unknown> = { resolved, lock: project.lockFile };

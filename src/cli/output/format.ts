@@ -1,10 +1,13 @@
 /**
- * Output formats: one function per format behind one shape. Pure: they return the text that
- * goes to stdout; the CLI prints it.
+ * Output formats: one function per format behind one shape. Pure: they return the text for
+ * stdout and for stderr; the CLI prints it. Text: results on stdout, diagnostics on stderr (as
+ * kubectl, helm and git do), so `gitopsc render --stdout | kubectl apply -f -` and
+ * `gitopsc schema service > file` stay clean. json and github: one document on stdout.
  */
 import type { Diagnostic } from '../../diagnostics.js';
 import { sortDiagnostics } from '../../diagnostics.js';
 import type { CommandResult } from '../types.js';
+import { palette, type Palette } from './color.js';
 
 export type Format = 'text' | 'json' | 'github';
 
@@ -13,12 +16,25 @@ export function location(d: Diagnostic): string {
   return `${d.file}${d.line ? `:${d.line}` : ''}${d.line && d.column ? `:${d.column}` : ''} `;
 }
 
-export function textDiagnostic(d: Diagnostic): string {
+const PLAIN = palette(false);
+
+export function textDiagnostic(d: Diagnostic, c: Palette = PLAIN): string {
   const scope = d.environment && d.service && !d.message.includes(`(${d.environment})`) ? ` [${d.service}/${d.environment}]` : '';
-  let line = `${location(d)}${d.severity} ${d.code} ${d.message}${scope}`;
-  if (d.hint) line += `\n  hint: ${d.hint}`;
+  const sev = d.severity === 'error' ? c.red(c.bold(d.severity)) : d.severity === 'warning' ? c.yellow(c.bold(d.severity)) : c.cyan(d.severity);
+  const loc = location(d);
+  let line = `${loc ? c.bold(loc.slice(0, -1)) + ' ' : ''}${sev} ${c.dim(d.code)} ${d.message}${scope}`;
+  if (d.hint) line += `\n  ${c.cyan('hint:')} ${d.hint}`;
   for (const r of d.related ?? []) line += `\n  ${r.file ?? ''}${r.line ? `:${r.line}` : ''}${r.column ? `:${r.column}` : ''} ${r.message}`;
   return line;
+}
+
+/** Unified-diff lines coloured as git colours them. */
+export function colorDiff(text: string, c: Palette): string {
+  if (!c.isColorSupported) return text;
+  return text
+    .split('\n')
+    .map((l) => (l.startsWith('+++') || l.startsWith('---') ? c.bold(l) : l.startsWith('+') ? c.green(l) : l.startsWith('-') ? c.red(l) : l.startsWith('@@') ? c.cyan(l) : l))
+    .join('\n');
 }
 
 function summary(diags: readonly Diagnostic[]): string | undefined {
@@ -41,7 +57,14 @@ export interface Rendered {
   stderr: string;
 }
 
-export function formatResult(format: Format, result: CommandResult, opts: { quiet: boolean }): Rendered {
+export interface FormatOptions {
+  quiet: boolean;
+  /** colours for stdout and stderr (text format only; off by default) */
+  out?: Palette;
+  err?: Palette;
+}
+
+export function formatResult(format: Format, result: CommandResult, opts: FormatOptions): Rendered {
   const diags = sortDiagnostics(result.diagnostics);
   if (format === 'json') {
     const ok = !diags.some((d) => d.severity === 'error');
@@ -57,12 +80,17 @@ export function formatResult(format: Format, result: CommandResult, opts: { quie
     const human = opts.quiet ? [] : (result.lines ?? []);
     return { stdout: [...lines, ...human].map((l) => l + '\n').join('') + (result.stdout ?? ''), stderr: '' };
   }
+  const oc = opts.out ?? PLAIN;
+  const ec = opts.err ?? PLAIN;
   const out: string[] = [];
   if (!opts.quiet) out.push(...(result.lines ?? []));
   const s = summary(diags);
-  const err = [...diags.map(textDiagnostic), ...(s ? [s] : [])];
-  // Diagnostics go to stdout, as compilers and linters print them (tsc, eslint).
-  return { stdout: [...out, ...err].map((l) => l + '\n').join('') + (result.stdout ?? ''), stderr: '' };
+  const err = [...diags.map((d) => textDiagnostic(d, ec)), ...(s ? [ec.bold(s)] : [])];
+  const raw = result.stdout ?? '';
+  return {
+    stdout: out.map((l) => l + '\n').join('') + (result.stdoutKind === 'diff' ? colorDiff(raw, oc) : raw),
+    stderr: err.map((l) => l + '\n').join(''),
+  };
 }
 
 function jsonDiagnostic(d: Diagnostic): Record<string, unknown> {

@@ -1,0 +1,93 @@
+/**
+ * Install paths that need no registry entry for gitopsc (issue 15, part 1): `npm pack` prints
+ * only the tarball's name on stdout (pre-commit's `language: node` reads it), and the tarball
+ * works in a fresh directory as a dev dependency (the README's 60-second example, as written),
+ * with npx, and as a global install. Dependencies come from npm's cache when it has them.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const NPM_FLAGS = ['--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'];
+let tarball: string;
+let packStdout: string;
+
+function sh(cwd: string, cmd: string, args: string[], env: Record<string, string> = {}): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', env: { ...process.env, ...env, npm_config_update_notifier: 'false' }, timeout: 540_000 });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+beforeAll(() => {
+  const dest = mkdtempSync(join(tmpdir(), 'gitopsc-pack-'));
+  // the real `npm pack`, prepare (the build) included
+  const r = sh(ROOT, 'npm', ['pack', '--pack-destination', dest]);
+  expect(r.code, r.stderr).toBe(0);
+  packStdout = r.stdout;
+  tarball = join(dest, r.stdout.trim());
+}, 600_000);
+
+/** The README's 60-second example: its shell block, with the tarball path filled in. */
+function readmeExample(): string[] {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const block = /## A 60-second example\n[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)?.[1];
+  expect(block).toBeDefined();
+  return block!
+    .split('\n')
+    .map((l) => l.replace(/\s+#.*$/, '').trim())
+    .filter(Boolean);
+}
+
+describe('install from an npm pack tarball', () => {
+  it('npm pack prints only the tarball name on stdout (prepare is silent there)', () => {
+    expect(packStdout).toMatch(/^gitopsc-\d+\.\d+\.\d+\.tgz\n$/);
+    const list = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' });
+    for (const f of ['package/dist/cli/bin.js', 'package/schemas/service.schema.json', 'package/templates/kubernetes/deployment.yaml.hbs', 'package/dist/validate/compiled/service.cjs']) {
+      expect(list).toContain(f);
+    }
+  });
+
+  it('the README 60-second example works as written, in a fresh directory', () => {
+    const base = mkdtempSync(join(tmpdir(), 'gitopsc-fresh-'));
+    const lines = readmeExample();
+    expect(lines[0]).not.toMatch(/^npx gitopsc init/);
+    // the block installs ../gitopsc-<version>.tgz, the file `npm pack` made, from inside shop/
+    copyFileSync(tarball, join(base, basename(tarball)));
+    expect(lines.join('\n')).toContain(`../${basename(tarball)}`);
+    const script = ['set -e', ...lines].join('\n');
+    const r = sh(base, 'bash', ['-c', script], { npm_config_prefer_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false' });
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+    const shop = join(base, 'shop');
+    expect(existsSync(join(shop, 'gitopsc.lock'))).toBe(true);
+    expect(existsSync(join(shop, 'rendered/prod/hello/deployment.yaml'))).toBe(true);
+    // init's $schema points into the installed package, and resolves
+    const first = readFileSync(join(shop, 'services/hello.yaml'), 'utf8').split('\n')[0]!;
+    expect(first).toBe('# yaml-language-server: $schema=../node_modules/gitopsc/schemas/service.schema.json');
+    expect(existsSync(join(shop, 'services', '../node_modules/gitopsc/schemas/service.schema.json'))).toBe(true);
+  }, 600_000);
+
+  it('npx runs it from the tarball, with no project', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gitopsc-npx-'));
+    const r = sh(dir, 'npx', ['--yes', ...NPM_FLAGS, '--package', tarball, 'gitopsc', '--version']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version);
+  }, 600_000);
+
+  it('installs globally (into a prefix) and runs from its bin directory', () => {
+    const prefix = mkdtempSync(join(tmpdir(), 'gitopsc-global-'));
+    const r = sh(prefix, 'npm', ['install', '--global', '--prefix', prefix, ...NPM_FLAGS, tarball]);
+    expect(r.code, r.stderr).toBe(0);
+    const project = join(prefix, 'project');
+    mkdirSync(project);
+    const bin = join(prefix, 'bin', 'gitopsc');
+    const init = sh(project, bin, ['init']);
+    expect(init.code, init.stderr).toBe(0);
+    // not under node_modules of the project: the schemas are copied beside it
+    expect(readFileSync(join(project, 'services/hello.yaml'), 'utf8').split('\n')[0]).toBe('# yaml-language-server: $schema=../.schemas/service.schema.json');
+    expect(sh(project, bin, ['resolve']).code).toBe(0);
+    expect(sh(project, bin, ['render', '--check', '--format', 'json']).code).toBe(1); // nothing rendered yet: drift
+    expect(sh(project, bin, ['render']).code).toBe(0);
+  }, 600_000);
+});
