@@ -17,6 +17,7 @@ import { builtinTemplates, projectTemplates } from './render/templates.js';
 import { fingerprint, lockKey, parseLock, type Lock } from './resolve/lock.js';
 import { checkPolicy } from './resolve/policy.js';
 import { referenceFor } from './resolve/reference.js';
+import { lambdaTarget } from './render/lambda.js';
 
 /** Where project files come from: the working tree (fs) or a git revision (objects). */
 export interface ProjectSource {
@@ -165,6 +166,7 @@ export async function compile(source: ProjectSource, opts: CompileOptions): Prom
         spec: eff.spec,
         artifact: { registry: eff.artifact.registry, package: eff.artifact.package, format: eff.artifact.format ?? 'image', file: eff.artifact.file, reference },
         lock: entry,
+        ...(eff.target === 'lambda' ? { lambda: lambdaTarget(project.config, env.name, eff.spec, eff.artifact.package) } : {}),
       };
       const { file: _file, ...inputs } = unit;
       units.push({

@@ -26,6 +26,8 @@ export interface TemplateSource {
    * skips the parse-and-re-emit step. Only built-ins say so, and a test holds them to it.
    */
   canonical?: boolean;
+  /** lambda only: the consumer this built-in belongs to (`aws-cli`, `ack`, ...); absent = always rendered */
+  output?: string;
 }
 
 interface Compiled {
@@ -36,6 +38,7 @@ interface Compiled {
   canonical: boolean;
   fn: CompiledTemplate;
   source: string;
+  output?: string;
 }
 
 export interface TemplateSet {
@@ -52,7 +55,12 @@ export function templateKind(name: string): 'yaml' | 'json' | undefined {
 /** Compile every template once. Project templates with the same target and name replace built-ins. */
 export function compileTemplates(engine: TemplateEngine, sources: TemplateSource[]): TemplateSet {
   const byKey = new Map<string, TemplateSource>();
-  for (const s of sources) byKey.set(`${s.target}/${s.name}`, s);
+  for (const s of sources) {
+    const key = `${s.target}/${s.name}`;
+    // a project template that replaces a built-in renders for the same consumer
+    const replaced = byKey.get(key);
+    byKey.set(key, replaced?.output && !s.output ? { ...s, output: replaced.output } : s);
+  }
   const templates: Compiled[] = [];
   const diagnostics: Diagnostic[] = [];
   for (const key of [...byKey.keys()].sort()) {
@@ -63,7 +71,7 @@ export function compileTemplates(engine: TemplateEngine, sources: TemplateSource
       continue;
     }
     try {
-      templates.push({ target: s.target, name: s.name, file: s.file, kind, canonical: Boolean(s.canonical) && kind === 'yaml', fn: engine.compile(s.source, kind), source: s.source });
+      templates.push({ target: s.target, name: s.name, file: s.file, kind, canonical: Boolean(s.canonical) && kind === 'yaml', fn: engine.compile(s.source, kind), source: s.source, ...(s.output ? { output: s.output } : {}) });
     } catch (e) {
       if (!(e instanceof TemplateError)) throw e;
       diagnostics.push(error('TEMPLATE', e.message, { file: s.file, line: e.line, column: e.column }));
@@ -123,6 +131,7 @@ export function renderUnit(set: TemplateSet, unit: RenderUnit, outputPrefix = ''
   const at = { service: unit.service, environment: unit.environment.name };
   for (const t of set.templates) {
     if (t.target !== unit.target) continue;
+    if (t.output && unit.target === 'lambda' && !(unit.lambda?.outputs ?? ['aws-cli']).includes(t.output as never)) continue;
     let text: string;
     try {
       text = t.fn(context);
