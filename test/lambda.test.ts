@@ -1,8 +1,10 @@
 /** Lambda outputs: the bugs of issue 13 part 5, region/account per environment, the aws-cli files against the AWS CLI's own validation. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { Ajv } from 'ajv';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { compile, fsSource } from '../src/pipeline.js';
 import { codeSha256, lambdaTarget } from '../src/render/lambda.js';
@@ -68,7 +70,7 @@ async function rendered(files: Record<string, string>): Promise<Map<string, unkn
   expect(r.json.diagnostics).toEqual([]);
   const state = await compile(fsSource(dir), { configFile: 'gitopsc.config.yaml' });
   expect(state.diagnostics).toEqual([]);
-  return new Map(state.files.map((f) => [f.path, JSON.parse(f.content) as unknown]));
+  return new Map(state.files.map((f) => [f.path, (f.path.endsWith(".json") ? JSON.parse(f.content) : parseYaml(f.content)) as unknown]));
 }
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -175,4 +177,147 @@ describe.skipIf(!haveAws)('aws-cli files against the AWS CLI', () => {
       }
     }
   }, 120_000);
+});
+
+describe('issue 13 part 1: outputs per consumer', () => {
+  const ALL = 'lambda: { outputs: [aws-cli, ack, harness, cloudformation] }\n';
+  it('renders each consumer\'s files', async () => {
+    const out = await rendered({ 'gitopsc.config.yaml': config(ALL), 'catalog.yaml': CATALOG, 'services/fn.yaml': ZIP, 'services/img.yaml': IMAGE });
+    expect([...out.keys()].filter((k) => k.startsWith('dev/fn/')).sort()).toEqual(
+      [
+        'ack-alias.yaml', 'ack-function.yaml', 'ack-version.yaml', 'alias.json', 'cloudformation.json', 'function.json',
+        'harness-alias-definition.json', 'harness-function-definition.json', 'target.json', 'update-function-code.json', 'update-function-configuration.json',
+      ].map((n) => `dev/fn/${n}`),
+    );
+  });
+});
+
+// ---- consumers' schemas ----
+
+/** Kubernetes prunes unknown fields silently: a key the CRD does not declare is an error here. */
+function strict(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(strict);
+  if (!node || typeof node !== 'object') return node;
+  const n = Object.fromEntries(Object.entries(node).map(([k, v]) => [k, strict(v)])) as Record<string, unknown>;
+  if (n.type === 'object' && n.properties && n.additionalProperties === undefined) n.additionalProperties = false;
+  return n;
+}
+const FIX = join(import.meta.dirname, 'fixtures');
+const ackValidators = Object.fromEntries(
+  ['functions', 'aliases', 'versions'].map((f) => {
+    const crd = JSON.parse(readFileSync(join(FIX, 'ack', `${f}.json`), 'utf8')) as { kind: string; openAPIV3Schema: object };
+    const ajv = new Ajv({ strict: false, validateFormats: false, allErrors: true });
+    return [crd.kind, ajv.compile(strict(crd.openAPIV3Schema) as object)];
+  }),
+);
+const DNS1123 = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+function ackErrors(doc: unknown): string[] {
+  const d = doc as { apiVersion: string; kind: string; metadata: { name: string } };
+  if (d.apiVersion !== 'lambda.services.k8s.aws/v1alpha1') return [`apiVersion ${d.apiVersion}`];
+  const v = ackValidators[d.kind];
+  if (!v) return [`kind ${d.kind}`];
+  const out = v(doc) ? [] : (v.errors ?? []).map((e) => `${e.instancePath} ${e.message ?? ''} ${JSON.stringify(e.params)}`);
+  if (!DNS1123.test(d.metadata.name) || d.metadata.name.length > 253) out.push(`metadata.name ${d.metadata.name}`);
+  return out;
+}
+
+interface CfnProp { PrimitiveType?: string; Type?: string; ItemType?: string; PrimitiveItemType?: string; Required?: boolean }
+interface CfnSpec { ResourceTypes: Record<string, { Properties: Record<string, CfnProp> }>; PropertyTypes: Record<string, { Properties: Record<string, CfnProp> }> }
+const CFN = JSON.parse(readFileSync(join(FIX, 'cfnspec', 'lambda.json'), 'utf8')) as CfnSpec;
+const intrinsic = (v: unknown): boolean => !!v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 1 && /^(Ref|Fn::\w+)$/.test(Object.keys(v)[0]!);
+function cfnProps(resource: string, props: Record<string, CfnProp>, value: unknown, at: string, out: string[]): void {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return void out.push(`${at}: not an object`);
+  for (const k of Object.keys(value)) if (!props[k]) out.push(`${at}.${k}: unknown property`);
+  for (const [k, p] of Object.entries(props)) {
+    const v = (value as Record<string, unknown>)[k];
+    if (v === undefined) {
+      if (p.Required) out.push(`${at}.${k}: required`);
+      continue;
+    }
+    cfnValue(resource, p.PrimitiveType, p.Type, p.ItemType, p.PrimitiveItemType, v, `${at}.${k}`, out);
+  }
+}
+function cfnValue(resource: string, prim: string | undefined, type: string | undefined, item: string | undefined, primItem: string | undefined, v: unknown, at: string, out: string[]): void {
+  if (intrinsic(v)) return;
+  if (prim) {
+    const ok = prim === 'String' ? typeof v === 'string' : prim === 'Integer' || prim === 'Long' ? Number.isInteger(v) : prim === 'Double' ? typeof v === 'number' : prim === 'Boolean' ? typeof v === 'boolean' : prim === 'Json' ? typeof v === 'object' : true;
+    if (!ok) out.push(`${at}: not ${prim}`);
+    return;
+  }
+  if (type === 'List' || type === 'Map') {
+    const items = type === 'List' ? (Array.isArray(v) ? v : (out.push(`${at}: not a list`), [])) : v && typeof v === 'object' ? Object.values(v) : (out.push(`${at}: not a map`), []);
+    items.forEach((x, i) => cfnValue(resource, primItem, item, undefined, undefined, x, `${at}[${i}]`, out));
+    return;
+  }
+  const def = CFN.PropertyTypes[`${resource}.${type}`] ?? CFN.PropertyTypes[type ?? ''];
+  if (!def) return void out.push(`${at}: unknown type ${type}`);
+  cfnProps(resource, def.Properties, v, at, out);
+}
+function cfnErrors(template: unknown): string[] {
+  const out: string[] = [];
+  const t = template as { Resources: Record<string, { Type: string; Properties: unknown }> };
+  for (const [id, r] of Object.entries(t.Resources)) {
+    const rt = CFN.ResourceTypes[r.Type];
+    if (!rt) out.push(`${id}: unknown type ${r.Type}`);
+    else cfnProps(r.Type, rt.Properties, r.Properties, id, out);
+  }
+  return out;
+}
+
+describe('issue 13 part 1: each output against its consumer\'s schema', () => {
+  const ALL = 'lambda: { outputs: [aws-cli, ack, harness, cloudformation] }\n';
+  it.each(['dev', 'prod'])('ack and cloudformation files are valid (%s, zip and image)', async (env) => {
+    const out = await rendered({ 'gitopsc.config.yaml': config(ALL), 'catalog.yaml': CATALOG, 'services/fn.yaml': ZIP, 'services/img.yaml': IMAGE.replace('registry: ecr', 'registry: local') + '    publish: false\n' });
+    let ack = 0;
+    let cfn = 0;
+    for (const [path, doc] of out) {
+      if (!path.startsWith(`${env}/`)) continue;
+      if (path.includes('/ack-')) {
+        ack++;
+        expect(ackErrors(doc), path).toEqual([]);
+      }
+      if (path.endsWith('/cloudformation.json')) {
+        cfn++;
+        expect(cfnErrors(doc), path).toEqual([]);
+      }
+    }
+    expect([ack, cfn]).toEqual([5, 2]);
+  });
+  it('the checkers catch what they must (unknown, mistyped and missing fields)', () => {
+    expect(ackErrors({ apiVersion: 'lambda.services.k8s.aws/v1alpha1', kind: 'Function', metadata: { name: 'Fn_1' }, spec: { name: 'f', code: { S3Bucket: 'b' }, timeout: '3' } })).toHaveLength(3);
+    expect(cfnErrors({ Resources: { F: { Type: 'AWS::Lambda::Function', Properties: { Code: { S3Bucket: 'b' }, Tags: { a: 'b' }, Timeout: '3' } } } })).toEqual(['F.Role: required', 'F.Tags: not a list', 'F.Timeout: not Integer']);
+  });
+  it('ack carries the code hash: new code at the same key is a new hash and a new Version', async () => {
+    const a = await rendered({ 'gitopsc.config.yaml': config(ALL), 'catalog.yaml': CATALOG, 'services/fn.yaml': ZIP.replace('s3Key: "{region}/{package}/{fileDigest}.zip"', 's3Key: fixed.zip') });
+    const b = await rendered({ 'gitopsc.config.yaml': config(ALL), 'catalog.yaml': CATALOG.replace(DIGEST('e'), DIGEST('9')), 'services/fn.yaml': ZIP.replace('s3Key: "{region}/{package}/{fileDigest}.zip"', 's3Key: fixed.zip') });
+    const code = (m: Map<string, unknown>) => (m.get('dev/fn/ack-function.yaml') as { spec: { code: Record<string, string> } }).spec.code;
+    expect(code(a).s3Key).toBe(code(b).s3Key);
+    expect(code(a).sha256).toBe(Buffer.from('e'.repeat(64), 'hex').toString('base64'));
+    expect(code(b).sha256).toBe(Buffer.from('9'.repeat(64), 'hex').toString('base64'));
+    expect([...a.keys()].filter((k) => k.startsWith('dev/fn/ack-version'))).toEqual(['dev/fn/ack-version.yaml']);
+    const name = (m: Map<string, unknown>) => (m.get('dev/fn/ack-version.yaml') as { metadata: { name: string } }).metadata.name;
+    expect([name(a), name(b)]).toEqual(['fn-eeeeeeeeeeee', 'fn-999999999999']);
+  });
+  it('harness definitions use the SDK\'s camelCase names and leave code to Harness', async () => {
+    const out = await rendered({ 'gitopsc.config.yaml': config(ALL), 'catalog.yaml': CATALOG, 'services/fn.yaml': ZIP });
+    const def = out.get('dev/fn/harness-function-definition.json') as Record<string, unknown>;
+    expect(Object.keys(def).every((k) => /^[a-z][A-Za-z0-9]*$/.test(k))).toBe(true);
+    expect(def).toMatchObject({ functionName: 'fn', runtime: 'nodejs22.x', handler: 'index.handler', role: 'arn:aws:iam::123456789012:role/fn' });
+    expect(def.code).toBeUndefined();
+    expect(out.get('dev/fn/harness-alias-definition.json')).toEqual({ description: 'pinned', name: 'live' });
+  });
+  it('cloudformation: Tags are a Key/Value list, the alias follows the published Version, region/account are asserted', async () => {
+    const out = await rendered({ 'gitopsc.config.yaml': config(ALL), 'catalog.yaml': CATALOG, 'services/img.yaml': IMAGE });
+    const t = out.get('dev/img/cloudformation.json') as { Rules: unknown; Resources: Record<string, { Properties: Record<string, unknown> }> };
+    expect(t.Resources.Alias!.Properties.FunctionVersion).toEqual({ 'Fn::GetAtt': ['Version', 'Version'] });
+    expect(t.Resources.Function!.Properties.Tags).toEqual([]);
+    expect(JSON.stringify(t.Rules)).toContain('"us-east-1"');
+    expect(JSON.stringify(t.Rules)).toContain('"123456789012"');
+  });
+  it('only the chosen outputs are rendered; the default is aws-cli', async () => {
+    const only = await rendered({ 'gitopsc.config.yaml': config('lambda: { outputs: [ack] }\n'), 'catalog.yaml': CATALOG, 'services/fn.yaml': ZIP });
+    expect([...only.keys()].filter((k) => k.startsWith('dev/')).sort()).toEqual(['dev/fn/ack-alias.yaml', 'dev/fn/ack-function.yaml', 'dev/fn/ack-version.yaml', 'dev/fn/target.json']);
+    const def = await rendered({ 'gitopsc.config.yaml': config(), 'catalog.yaml': CATALOG, 'services/fn.yaml': ZIP });
+    expect([...def.keys()].filter((k) => k.startsWith('dev/')).sort()).toEqual(['alias.json', 'function.json', 'target.json', 'update-function-code.json', 'update-function-configuration.json'].map((n) => `dev/fn/${n}`));
+  });
 });

@@ -92,6 +92,8 @@ export function lambdaView(u: LambdaInputs): Record<string, unknown> {
   const userTags = (spec.tags ?? {}) as Record<string, string>;
   const tags = sortedRecord(Object.entries({ ...u.labels, ...userTags }));
   const alias = spec.alias as { name: string; description?: string; functionVersion?: string } | undefined;
+  const codeDigest = zip ? lock.fileDigest : lock.digest;
+  const hex = /^sha256:([0-9a-f]{64})$/.exec(codeDigest ?? '')?.[1];
   return {
     zip,
     packageType: zip ? 'Zip' : 'Image',
@@ -110,6 +112,12 @@ export function lambdaView(u: LambdaInputs): Record<string, unknown> {
     region: aws.region ?? '',
     account: aws.account ?? '',
     outputs: u.target.outputs,
+    /** names Kubernetes objects (ack) and versions (cloudformation) can carry */
+    versionDescription: `${lock.tag}${codeDigest ? ` ${codeDigest}` : ''}`.slice(0, 256),
+    ack: {
+      aliasName: alias ? `${u.service}-${alias.name.toLowerCase().replace(/_/g, '-')}`.slice(0, 253) : '',
+      versionName: `${u.service}-${hex ? hex.slice(0, 12) : lock.tag.toLowerCase().replace(/[^a-z0-9-]/g, '-')}`.slice(0, 253).replace(/-+$/, ''),
+    },
   };
 }
 

@@ -21,7 +21,9 @@ export function builtinTemplates(): TemplateSource[] {
         // templates/lambda/<output>/<name>.hbs: the template set of one Lambda consumer
         for (const g of readdirSync(`${BUILTIN_DIR}${target}/${f.name}`).sort()) {
           if (!g.endsWith('.hbs')) continue;
-          out.push({ target, name: g.slice(0, -4), file: `<builtin>/${target}/${f.name}/${g}`, source: readFileSync(`${BUILTIN_DIR}${target}/${f.name}/${g}`, 'utf8'), canonical: true, output: f.name });
+          // `_all`: rendered for every consumer; the others are parsed and re-emitted (canonical)
+          const output = f.name === '_all' ? {} : { output: f.name };
+          out.push({ target, name: g.slice(0, -4), file: `<builtin>/${target}/${f.name}/${g}`, source: readFileSync(`${BUILTIN_DIR}${target}/${f.name}/${g}`, 'utf8'), ...output });
         }
         continue;
       }
