@@ -4,6 +4,7 @@
  * It reads only through the source; writing is the caller's (src/write).
  */
 import { checkProject } from './check/semantic.js';
+import { checkLambdaImages } from './check/lambda.js';
 import { contentHash } from './hash.js';
 import { error, hasErrors, type Diagnostic } from './diagnostics.js';
 import type { PinnedArtifact } from './model.js';
@@ -126,7 +127,7 @@ export async function compile(source: ProjectSource, opts: CompileOptions): Prom
   for (const env of opts.envs ?? []) {
     if (!environments.includes(env)) diagnostics.push(error('USAGE', `--env ${env} is not an environment of this project (${environments.join(', ')})`));
   }
-  diagnostics.push(...checkProject(project));
+  diagnostics.push(...checkProject(project), ...checkLambdaImages(project));
   const templateFiles = project.templatesDir ? await source.list() : [];
   const sources = await loadTemplateSources(source, project, templateFiles);
   const templates = (): TemplateSet => (set ??= compileTemplates(createTemplateEngine(), sources));

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { compile, fsSource } from '../src/pipeline.js';
-import { codeSha256, lambdaTarget } from '../src/render/lambda.js';
+import { codeSha256, lambdaTarget, lambdaView } from '../src/render/lambda.js';
 import { loadYaml } from '../src/load/yaml.js';
 import { validateService } from '../src/validate/index.js';
 import { DIGEST, cli, makeProject } from './helpers/project.js';
@@ -16,7 +16,11 @@ const CATALOG = `packages:
   fn/zip:
     - { tag: "1.0.0", digest: "${DIGEST('d')}", files: [{ name: function.zip, digest: "${DIGEST('e')}" }] }
   fn/image:
-    - { tag: "2.0.0", digest: "${DIGEST('f')}" }
+    - tag: "2.0.0"
+      digest: "${DIGEST('f')}"
+      platforms:
+        linux/amd64: { digest: "${DIGEST('1')}" }
+        linux/arm64: { digest: "${DIGEST('2')}", created: "2026-01-01T00:00:00Z" }
 `;
 
 function config(extra = ''): string {
@@ -28,6 +32,7 @@ function config(extra = ''): string {
 registries:
   local: { type: static, path: catalog.yaml, host: registry.example.com }
   ecr: { type: static, path: catalog.yaml, host: 123456789012.dkr.ecr.us-east-1.amazonaws.com }
+  ecr-eu: { type: static, path: catalog.yaml, host: 210987654321.dkr.ecr.eu-west-1.amazonaws.com }
 aws: { region: us-east-1, account: "123456789012" }
 ${extra}`;
 }
@@ -62,6 +67,9 @@ spec:
     role: arn:aws:iam::123456789012:role/img
     architectures: [arm64]
     alias: { name: live }
+  environments:
+    prod:
+      lambda: { mirror: { registry: ecr-eu, repository: lambda/img } }
 `;
 
 async function rendered(files: Record<string, string>): Promise<Map<string, unknown>> {
@@ -123,7 +131,7 @@ describe('issue 13 part 4: region and account per environment', () => {
     const r = await cli(dir, 'validate', '--format', 'json');
     expect(r.json.diagnostics.map((d) => [d.code, d.line])).toEqual([
       ['SCHEMA', 5],
-      ['SCHEMA', 9],
+      ['SCHEMA', 10],
     ]);
   });
 });
@@ -267,7 +275,7 @@ function cfnErrors(template: unknown): string[] {
 describe('issue 13 part 1: each output against its consumer\'s schema', () => {
   const ALL = 'lambda: { outputs: [aws-cli, ack, harness, cloudformation] }\n';
   it.each(['dev', 'prod'])('ack and cloudformation files are valid (%s, zip and image)', async (env) => {
-    const out = await rendered({ 'gitopsc.config.yaml': config(ALL), 'catalog.yaml': CATALOG, 'services/fn.yaml': ZIP, 'services/img.yaml': IMAGE.replace('registry: ecr', 'registry: local') + '    publish: false\n' });
+    const out = await rendered({ 'gitopsc.config.yaml': config(ALL), 'catalog.yaml': CATALOG, 'services/fn.yaml': ZIP, 'services/img.yaml': IMAGE.replace('registry: ecr', 'registry: local').replace('    alias:', '    publish: false\n    mirror: { registry: ecr }\n    alias:') });
     let ack = 0;
     let cfn = 0;
     for (const [path, doc] of out) {
@@ -319,5 +327,42 @@ describe('issue 13 part 1: each output against its consumer\'s schema', () => {
     expect([...only.keys()].filter((k) => k.startsWith('dev/')).sort()).toEqual(['dev/fn/ack-alias.yaml', 'dev/fn/ack-function.yaml', 'dev/fn/ack-version.yaml', 'dev/fn/target.json']);
     const def = await rendered({ 'gitopsc.config.yaml': config(), 'catalog.yaml': CATALOG, 'services/fn.yaml': ZIP });
     expect([...def.keys()].filter((k) => k.startsWith('dev/')).sort()).toEqual(['alias.json', 'function.json', 'target.json', 'update-function-code.json', 'update-function-configuration.json'].map((n) => `dev/fn/${n}`));
+  });
+});
+
+describe('issue 13 part 3: container images for Lambda', () => {
+  it('an image function renders its architecture\'s single-platform digest, from ECR or the mirror', async () => {
+    const out = await rendered({ 'gitopsc.config.yaml': config(), 'catalog.yaml': CATALOG, 'services/img.yaml': IMAGE });
+    expect((out.get('dev/img/function.json') as { Code: unknown }).Code).toEqual({ ImageUri: `123456789012.dkr.ecr.us-east-1.amazonaws.com/fn/image@${DIGEST('2')}` });
+    expect((out.get('prod/img/update-function-code.json') as { ImageUri: string }).ImageUri).toBe(`210987654321.dkr.ecr.eu-west-1.amazonaws.com/lambda/img@${DIGEST('2')}`);
+    const x86 = await rendered({ 'gitopsc.config.yaml': config(), 'catalog.yaml': CATALOG, 'services/img.yaml': IMAGE.replace('[arm64]', '[x86_64]') });
+    expect((x86.get('dev/img/function.json') as { Code: unknown }).Code).toEqual({ ImageUri: `123456789012.dkr.ecr.us-east-1.amazonaws.com/fn/image@${DIGEST('1')}` });
+  });
+  it('the lock records the platform digest', async () => {
+    const dir = makeProject({ 'gitopsc.config.yaml': config(), 'catalog.yaml': CATALOG, 'services/img.yaml': IMAGE });
+    expect((await cli(dir, 'resolve', '--format', 'json')).code).toBe(0);
+    const lock = parseYaml(readFileSync(join(dir, 'gitopsc.lock'), 'utf8')) as { services: Record<string, Record<string, { digest: string }>> };
+    expect(lock.services.img!.dev!.digest).toBe(DIGEST('2'));
+  });
+  it.each([
+    ['a registry outside ECR', IMAGE.replace('registry: ecr,', 'registry: local,'), [['POLICY_VIOLATION', 6, 25, 'dev']]],
+    ['ECR in another region', IMAGE.replace('registry: ecr-eu,', 'registry: ecr,'), [['POLICY_VIOLATION', 14, 37, 'prod']]],
+    ['an unknown mirror', IMAGE.replace('registry: ecr-eu,', 'registry: nope,'), [['UNKNOWN_REGISTRY', 14, 37, 'prod']]],
+    ['a mirror outside ECR', IMAGE.replace('registry: ecr-eu,', 'registry: local,'), [['POLICY_VIOLATION', 14, 37, 'prod']]],
+  ])('%s is refused at the line', async (_n, svc, want) => {
+    const dir = makeProject({ 'gitopsc.config.yaml': config(), 'catalog.yaml': CATALOG, 'services/img.yaml': svc });
+    const r = await cli(dir, 'validate', '--format', 'json');
+    expect(r.code).toBe(1);
+    expect(r.json.diagnostics.map((d) => [d.code, d.line, d.column, (d as { environment?: string }).environment])).toEqual(want);
+  });
+  it('staged records win: S3 object version and CodeSha256 for zips, the mirror URI for images', () => {
+    const lock = { service: 'fn', environment: 'dev', registry: 'r', package: 'p', tag: '1', strategy: 'exact' as const, fingerprint: 'x', fileDigest: DIGEST('e') };
+    const base = { service: 'fn', environment: 'dev', package: 'p', reference: 'h/p', labels: {}, target: { outputs: ['aws-cli' as const], aws: {} } };
+    const zip = lambdaView({ ...base, format: 'file', file: 'f.zip', spec: { code: { s3Bucket: 'b' } }, lock: { ...lock, staged: { s3Bucket: 'sb', s3Key: 'k', s3ObjectVersion: 'v9', codeSha256: 'abc=' } } });
+    expect([zip.code, zip.codeSha256]).toEqual([{ S3Bucket: 'sb', S3Key: 'k', S3ObjectVersion: 'v9' }, 'abc=']);
+    const plain = lambdaView({ ...base, format: 'file', file: 'f.zip', spec: { code: { s3Bucket: 'b' } }, lock });
+    expect([plain.code, plain.codeSha256]).toEqual([{ S3Bucket: 'b', S3Key: 'p/1/f.zip' }, codeSha256(DIGEST('e'))]);
+    const img = lambdaView({ ...base, format: 'image', spec: {}, lock: { ...lock, digest: DIGEST('2'), staged: { imageUri: `m/p@${DIGEST('2')}` } } });
+    expect(img.code).toEqual({ ImageUri: `m/p@${DIGEST('2')}` });
   });
 });
