@@ -35,9 +35,13 @@ describe('gitopsc init, validate, resolve, render, render --check', () => {
     expect(snapshot(join(dir, 'rendered'))).toEqual(out1);
     expect([...out1.keys()]).toEqual([
       'dev/fn/function.json',
+      'dev/fn/update-function-code.json',
+      'dev/fn/update-function-configuration.json',
       'dev/web/deployment.yaml',
       'dev/web/service.yaml',
       'prod/fn/function.json',
+      'prod/fn/update-function-code.json',
+      'prod/fn/update-function-configuration.json',
       'prod/web/deployment.yaml',
       'prod/web/service.yaml',
     ]);
