@@ -50,6 +50,12 @@ spec:
     handler: index.handler
     role: arn:aws:iam::123456789012:role/fn
     publish: true
+    description: "invoices: generated"
+    memorySize: 256
+    timeout: 30
+    ephemeralStorage: 1024
+    tracing: Active
+    environment: { STAGE: dev, "LOG_LEVEL": "no" }
     tags: { cost-center: "42", team: payments }
     layers: ["arn:aws:lambda:us-east-1:123456789012:layer:deps:3"]
     code: { s3Bucket: bucket, s3Key: "{region}/{package}/{fileDigest}.zip", s3ObjectVersion: v1 }
@@ -109,7 +115,7 @@ describe('issue 13 part 5: Lambda bugs', () => {
   });
   it('a bad alias.functionVersion is SCHEMA at the value', () => {
     const d = validate(ZIP.replace('functionVersion: "7"', 'functionVersion: latest'));
-    expect(d.map((x) => [x.code, x.line])).toEqual([['SCHEMA', 17]]);
+    expect(d.map((x) => [x.code, x.line])).toEqual([['SCHEMA', 23]]);
   });
 });
 
