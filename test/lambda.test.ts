@@ -1,6 +1,6 @@
 /** Lambda outputs: the bugs of issue 13 part 5, region/account per environment, the aws-cli files against the AWS CLI's own validation. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -151,9 +151,11 @@ describe('CodeSha256 from the lock', () => {
 
 // The AWS CLI's own parameter validation (botocore's model) runs before any request: an
 // unreachable endpoint turns "validation passed" into a connection error.
-const aws = spawnSync('aws', ['--version'], { encoding: 'utf8' });
+// Debian's awscli (what .ci/run installs) when present, else whichever `aws` is on PATH
+const AWS = existsSync('/usr/bin/aws') ? '/usr/bin/aws' : 'aws';
+const aws = spawnSync(AWS, ['--version'], { encoding: 'utf8' });
 const haveAws = aws.status === 0;
-if (!haveAws) console.log('skipping the AWS CLI checks: `aws` is not on PATH (Debian package awscli; .ci/run installs it)');
+if (!haveAws) console.log('skipping the AWS CLI checks: no working `aws` (Debian package awscli; .ci/run installs it)');
 
 describe.skipIf(!haveAws)('aws-cli files against the AWS CLI', () => {
   const OPS: Record<string, string[]> = {
@@ -166,7 +168,7 @@ describe.skipIf(!haveAws)('aws-cli files against the AWS CLI', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gitopsc-awscli-'));
     const file = join(dir, 'in.json');
     writeFileSync(file, JSON.stringify(json));
-    const r = spawnSync('aws', ['lambda', op, '--cli-input-json', `file://${file}`, '--region', 'us-east-1', '--endpoint-url', 'http://127.0.0.1:9', '--cli-connect-timeout', '1', '--cli-read-timeout', '1'], {
+    const r = spawnSync(AWS, ['lambda', op, '--cli-input-json', `file://${file}`, '--region', 'us-east-1', '--endpoint-url', 'http://127.0.0.1:9', '--cli-connect-timeout', '1', '--cli-read-timeout', '1'], {
       encoding: 'utf8',
       env: { PATH: process.env.PATH ?? '', HOME: dir, AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x', AWS_MAX_ATTEMPTS: '1', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' },
       timeout: 60_000,
