@@ -65,9 +65,18 @@ export interface Policy {
   requireScan?: ScanStatus[];
 }
 
+/** Where Lambda functions live: `aws` at the top of the config, overridden per environment. */
+export interface AwsTarget {
+  region?: string;
+  account?: string;
+}
+
+export type LambdaOutput = 'aws-cli' | 'ack' | 'harness' | 'cloudformation';
+
 export interface EnvironmentConfig {
   name: string;
   production?: boolean;
+  aws?: AwsTarget;
 }
 
 /** The config file as written, after validation. */
@@ -76,6 +85,8 @@ export interface ProjectConfig {
   environments?: EnvironmentConfig[];
   registries?: Record<string, RegistryConfig>;
   policies?: Record<string, Policy>;
+  aws?: AwsTarget;
+  lambda?: { outputs?: LambdaOutput[] };
   templates?: string;
   kubernetes?: { version?: string; crds?: string };
   output?: { dir?: string; kustomization?: boolean; lambdaDir?: string };
@@ -120,6 +131,16 @@ export interface VersionInfo {
   scanStatus?: ScanStatus;
 }
 
+/** A staged copy: a zip in S3 (`format: file`) or an image in an ECR mirror. */
+export interface StagedRecord {
+  s3Bucket?: string;
+  s3Key?: string;
+  s3ObjectVersion?: string;
+  /** base64 SHA-256 of the zip, as Lambda reports CodeSha256 */
+  codeSha256?: string;
+  imageUri?: string;
+}
+
 /** `spec.kubernetes` (loosely typed: the schema is the authority). */
 export type KubernetesSpec = Record<string, unknown>;
 export type LambdaSpec = Record<string, unknown>;
@@ -161,4 +182,6 @@ export interface LockEntry extends PinnedArtifact {
   input?: Record<string, string>;
   /** har: the scan verdict when the version was selected (render checks `requireScan` offline) */
   scanStatus?: ScanStatus;
+  /** written by `gitopsc stage`: where the artifact was copied for Lambda */
+  staged?: StagedRecord;
 }

@@ -5,6 +5,7 @@
  */
 import { tagProblem } from './check/image.js';
 import { checkProject } from './check/semantic.js';
+import { checkLambdaImages } from './check/lambda.js';
 import { contentHash } from './hash.js';
 import { error, hasErrors, type Diagnostic } from './diagnostics.js';
 import type { LockEntry, PinnedArtifact } from './model.js';
@@ -24,6 +25,7 @@ import { validateLock } from './validate/index.js';
 import type { LoadedDoc } from './load/types.js';
 import { checkPolicy } from './resolve/policy.js';
 import { referenceFor } from './resolve/reference.js';
+import { lambdaTarget } from './render/lambda.js';
 import { readInput, UnreadableError } from './source/errors.js';
 
 const DEFAULT_KUBERNETES_VERSION = '1.32';
@@ -308,7 +310,7 @@ export async function compile(source: ProjectSource, opts: CompileOptions): Prom
   for (const env of opts.envs ?? []) {
     if (!environments.includes(env)) diagnostics.push(error('USAGE', `--env ${env} is not an environment of this project (${environments.join(', ')})`));
   }
-  diagnostics.push(...checkProject(project));
+  diagnostics.push(...checkProject(project), ...checkLambdaImages(project));
   const templateFiles = project.templatesDir ? await source.list() : [];
   let sources: TemplateSource[] = builtinTemplates();
   try {
@@ -384,6 +386,7 @@ export async function compile(source: ProjectSource, opts: CompileOptions): Prom
         artifact: { registry: eff.artifact.registry, package: eff.artifact.package, format: eff.artifact.format ?? 'image', file: eff.artifact.file, reference },
         lock: entry,
         ...(eff.target === 'kubernetes' ? { ...patchesFor(decl, env.name), source: sourceIn(decl, env.name) } : {}),
+        ...(eff.target === 'lambda' ? { lambda: lambdaTarget(project.config, env.name, eff.spec, eff.artifact.package) } : {}),
       };
       const { file: _file, ...inputs } = unit;
       units.push({

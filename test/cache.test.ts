@@ -70,7 +70,7 @@ const edit = (dir: string, rel: string, f: (s: string) => string) => {
 describe('warm and cold renders are byte-identical', () => {
   it('render with caches, render again, and render after deleting .gitopsc and the output', async () => {
     const { dir, first } = await warm(richProject());
-    expect(first.size).toBe(9); // 8 rendered files and the ownership record
+    expect(first.size).toBe(13); // 12 rendered files and the ownership record
 
     const again = data(await ok(dir, 'render'));
     expect(again.rendered).toBe(0);
@@ -82,7 +82,7 @@ describe('warm and cold renders are byte-identical', () => {
     rmSync(join(dir, 'rendered'), { recursive: true });
     const cold = data(await ok(dir, 'render'));
     expect(cold.rendered).toBe(4);
-    expect(cold.written).toHaveLength(8);
+    expect(cold.written).toHaveLength(12);
     expect(outputs(dir)).toEqual(first);
     expect(outputs(dir)).toEqual(await coldRender(dir));
   });
@@ -92,7 +92,7 @@ describe('warm and cold renders are byte-identical', () => {
     rmSync(join(dir, 'rendered'), { recursive: true });
     const r = data(await ok(dir, 'render'));
     expect(r.rendered).toBe(4);
-    expect(r.written).toHaveLength(8);
+    expect(r.written).toHaveLength(12);
     expect(outputs(dir)).toEqual(first);
   });
 
@@ -111,7 +111,7 @@ describe('warm and cold renders are byte-identical', () => {
     expect(dev.rendered).toBe(0);
     expect(outputs(dir)).toEqual(first);
     const out = data(await ok(dir, 'render', '--out', 'elsewhere'));
-    expect(out.written).toHaveLength(8);
+    expect(out.written).toHaveLength(12);
     expect(outputs(dir, 'elsewhere')).toEqual(first);
   });
 });
@@ -187,7 +187,7 @@ describe('renaming and deleting services', () => {
     const { dir, first } = await warm(richProject());
     unlinkSync(join(dir, 'services/fn.yaml'));
     const r = await renderMatchesCold(dir);
-    expect(sorted(r.pruned)).toEqual(['rendered/dev/fn/function.json', 'rendered/prod/fn/function.json']);
+    expect(sorted(r.pruned)).toEqual(['rendered/dev/fn/function.json', 'rendered/dev/fn/update-function-code.json', 'rendered/dev/fn/update-function-configuration.json', 'rendered/prod/fn/function.json', 'rendered/prod/fn/update-function-code.json', 'rendered/prod/fn/update-function-configuration.json']);
     expect(r.written).toEqual([]);
     expect(r.rendered).toBe(0);
     const rest = [...first].filter(([p]) => !p.includes('/fn/') && p !== '.gitopsc-owned');
@@ -202,7 +202,7 @@ describe('renaming and deleting services', () => {
     await ok(dir, 'render');
     writeFiles(dir, { 'services/fn.yaml': fn });
     const r = await renderMatchesCold(dir);
-    expect(sorted(r.written)).toEqual(['rendered/dev/fn/function.json', 'rendered/prod/fn/function.json']);
+    expect(sorted(r.written)).toEqual(['rendered/dev/fn/function.json', 'rendered/dev/fn/update-function-code.json', 'rendered/dev/fn/update-function-configuration.json', 'rendered/prod/fn/function.json', 'rendered/prod/fn/update-function-code.json', 'rendered/prod/fn/update-function-configuration.json']);
     expect(outputs(dir)).toEqual(first);
   });
 });
@@ -260,10 +260,10 @@ describe('templates, config and lock invalidate what they should', () => {
     edit(dir, 'gitopsc.config.yaml', (s) => s.replace('  - name: prod\n', '  - name: qa\n  - name: prod\n'));
     await ok(dir, 'resolve');
     const added = await renderMatchesCold(dir);
-    expect(sorted(added.written)).toEqual(['rendered/qa/fn/function.json', 'rendered/qa/web/configmap.yaml', 'rendered/qa/web/deployment.yaml', 'rendered/qa/web/service.yaml']);
+    expect(sorted(added.written)).toEqual(['rendered/qa/fn/function.json', 'rendered/qa/fn/update-function-code.json', 'rendered/qa/fn/update-function-configuration.json', 'rendered/qa/web/configmap.yaml', 'rendered/qa/web/deployment.yaml', 'rendered/qa/web/service.yaml']);
     edit(dir, 'gitopsc.config.yaml', (s) => s.replace('  - name: qa\n', ''));
     const removed = await renderMatchesCold(dir);
-    expect(removed.pruned).toHaveLength(4);
+    expect(removed.pruned).toHaveLength(6);
     expect(outputs(dir)).toEqual(first);
   });
 

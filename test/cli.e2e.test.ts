@@ -36,9 +36,13 @@ describe('gitopsc init, validate, resolve, render, render --check', () => {
     expect([...out1.keys()]).toEqual([
       '.gitopsc-owned',
       'dev/fn/function.json',
+      'dev/fn/update-function-code.json',
+      'dev/fn/update-function-configuration.json',
       'dev/web/deployment.yaml',
       'dev/web/service.yaml',
       'prod/fn/function.json',
+      'prod/fn/update-function-code.json',
+      'prod/fn/update-function-configuration.json',
       'prod/web/deployment.yaml',
       'prod/web/service.yaml',
     ]);

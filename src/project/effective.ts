@@ -38,10 +38,21 @@ export function effectiveService(decl: ServiceDecl, env: string): EffectiveServi
   const artifact: ArtifactSpec = o?.artifact ? { ...s.artifact, ...o.artifact, select: overSelect ?? s.artifact.select } : s.artifact;
   const hasOverArtifact = o?.artifact !== undefined;
   return {
-    artifact,
+    artifact: lambdaImagePlatform(artifact, target, spec),
     target,
     spec,
     selectPath: overSelect ? ['spec', 'environments', env, 'artifact', 'select'] : ['spec', 'artifact', 'select'],
     artifactPath: hasOverArtifact ? ['spec', 'environments', env, 'artifact'] : ['spec', 'artifact'],
   };
+}
+
+/**
+ * Lambda runs one single-platform image, never an index: an image function resolves the
+ * platform of its architecture (arm64 -> linux/arm64, else linux/amd64) unless `select.platform`
+ * names one, so the lock records that platform's manifest digest.
+ */
+function lambdaImagePlatform(artifact: ArtifactSpec, target: 'kubernetes' | 'lambda', spec: Record<string, unknown>): ArtifactSpec {
+  if (target !== 'lambda' || (artifact.format ?? 'image') !== 'image' || artifact.select?.platform) return artifact;
+  const arch = Array.isArray(spec.architectures) && spec.architectures[0] === 'arm64' ? 'linux/arm64' : 'linux/amd64';
+  return { ...artifact, select: { ...artifact.select, platform: arch } };
 }

@@ -216,12 +216,16 @@ export async function loadProject(
   return { project, diagnostics };
 }
 
-/** Catalog `platforms` may be a list or a map platform -> created time. */
+/** Catalog `platforms` may be a list, or a map platform -> created time or `{digest, created}`. */
 function normalizeCatalogVersion(v: VersionInfo & { platforms?: unknown }): VersionInfo {
   const out: VersionInfo = { ...v, tag: String(v.tag) };
   const p = v.platforms as unknown;
   if (Array.isArray(p)) out.platforms = p.map((s) => (typeof s === 'string' ? splitPlatform(s) : (s as never)));
-  else if (p && typeof p === 'object') out.platforms = Object.entries(p as Record<string, string>).map(([s, created]) => ({ ...splitPlatform(s), created }));
+  else if (p && typeof p === 'object') {
+    out.platforms = Object.entries(p as Record<string, string | { digest?: string; created?: string }>).map(([s, v]) =>
+      typeof v === 'string' ? { ...splitPlatform(s), created: v } : { ...splitPlatform(s), ...(v.digest ? { digest: v.digest } : {}), ...(v.created ? { created: v.created } : {}) },
+    );
+  }
   return out;
 }
 

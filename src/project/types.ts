@@ -1,5 +1,5 @@
 import type { LoadedDoc } from '../load/types.js';
-import type { EnvironmentConfig, ProjectConfig, ServiceFile, VersionInfo } from '../model.js';
+import type { ProjectConfig, ServiceFile, VersionInfo } from '../model.js';
 
 /** A loaded, schema-valid project. */
 export interface Project {
@@ -9,7 +9,7 @@ export interface Project {
   /** path prefix of the config inside configDoc (package.json: ["gitopsc"]) */
   configPath: string[];
   config: ProjectConfig;
-  environments: Required<EnvironmentConfig>[];
+  environments: { name: string; production: boolean }[];
   outputDir: string;
   /** Lambda output root, relative to outputDir (output.lambdaDir) */
   lambdaDir?: string;

@@ -5,6 +5,7 @@
 import type { LockEntry } from '../model.js';
 import * as k8s from './kubernetes/workload.js';
 import type { UnitPatch } from './kubernetes/apply-patches.js';
+import { DEFAULT_LAMBDA_OUTPUTS, lambdaView, type LambdaTarget } from './lambda.js';
 
 export interface RenderUnit {
   service: string;
@@ -28,6 +29,8 @@ export interface RenderUnit {
   patches?: UnitPatch[];
   /** where a `spec.kubernetes`-relative path is written in the service file (not part of the cache key) */
   source?: (rel: readonly (string | number)[]) => { line: number; column: number } | undefined;
+  /** Lambda only: outputs, AWS region/account and ECR mirror from the config */
+  lambda?: LambdaTarget;
 }
 
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
@@ -42,10 +45,7 @@ export function imageReference(reference: string, tag: string, digest?: string):
   return digest ? `${reference}:${tag}@${digest}` : `${reference}:${tag}`;
 }
 
-/** Expand `{package}`, `{tag}`, `{file}`, `{digest}`, `{fileDigest}`, `{service}`, `{environment}`. */
-export function expandKey(template: string, values: Record<string, string | undefined>): string {
-  return template.replace(/\{(\w+)\}/g, (m, k: string) => values[k] ?? m);
-}
+export { expandKey } from './lambda.js';
 
 export function buildContext(u: RenderUnit): Record<string, unknown> {
   const { lock } = u;
@@ -102,30 +102,18 @@ export function buildContext(u: RenderUnit): Record<string, unknown> {
       serviceAccount: k8s.serviceAccount(spec, u.service) ?? false,
     };
   } else {
-    const zip = u.artifact.format === 'file';
-    const code = (spec.code ?? {}) as { s3Bucket?: string; s3Key?: string; s3ObjectVersion?: string };
-    const keyValues = {
-      package: u.artifact.package,
-      tag: lock.tag,
-      file: u.artifact.file,
-      digest: lock.digest,
-      fileDigest: lock.fileDigest,
+    context.lambda = lambdaView({
       service: u.service,
       environment: u.environment.name,
-    };
-    context.lambda = {
-      zip,
-      packageType: zip ? 'Zip' : 'Image',
-      code: zip
-        ? {
-            S3Bucket: code.s3Bucket ?? '',
-            S3Key: expandKey(code.s3Key ?? '{package}/{tag}/{file}', keyValues),
-            ...(code.s3ObjectVersion ? { S3ObjectVersion: code.s3ObjectVersion } : {}),
-          }
-        : { ImageUri: image },
-      architectures: (spec.architectures as string[] | undefined) ?? ['x86_64'],
-      tags: sortedRecord([...Object.entries(labels)]),
-    };
+      spec,
+      format: u.artifact.format,
+      package: u.artifact.package,
+      file: u.artifact.file,
+      reference: u.artifact.reference,
+      lock,
+      labels: u.labels,
+      target: u.lambda ?? { outputs: [...DEFAULT_LAMBDA_OUTPUTS], aws: {} },
+    });
   }
   return context;
 }

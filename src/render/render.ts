@@ -30,6 +30,8 @@ export interface TemplateSource {
    * skips the parse-and-re-emit step. Only built-ins say so, and a test holds them to it.
    */
   canonical?: boolean;
+  /** lambda only: the consumer this built-in belongs to (`aws-cli`, `ack`, ...); absent = always rendered */
+  output?: string;
 }
 
 interface Compiled {
@@ -38,8 +40,11 @@ interface Compiled {
   file: string;
   kind: 'yaml' | 'json';
   canonical: boolean;
+  /** rendered in the quoted-scalar idiom (the built-ins); re-emitted when not canonical */
+  direct: boolean;
   fn: CompiledTemplate;
   source: string;
+  output?: string;
 }
 
 export interface TemplateSet {
@@ -56,7 +61,12 @@ export function templateKind(name: string): 'yaml' | 'json' | undefined {
 /** Compile every template once. Project templates with the same target and name replace built-ins. */
 export function compileTemplates(engine: TemplateEngine, sources: TemplateSource[]): TemplateSet {
   const byKey = new Map<string, TemplateSource>();
-  for (const s of sources) byKey.set(`${s.target}/${s.name}`, s);
+  for (const s of sources) {
+    const key = `${s.target}/${s.name}`;
+    // a project template that replaces a built-in renders for the same consumer
+    const replaced = byKey.get(key);
+    byKey.set(key, replaced?.output && !s.output ? { ...s, output: replaced.output } : s);
+  }
   const templates: Compiled[] = [];
   const diagnostics: Diagnostic[] = [];
   for (const key of [...byKey.keys()].sort()) {
@@ -67,17 +77,21 @@ export function compileTemplates(engine: TemplateEngine, sources: TemplateSource
       continue;
     }
     try {
-      // Built-ins are written in the canonical form and render directly (their bytes and speed);
-      // every other template is contextual: structure from the template, values substituted after.
-      const mode = s.canonical ? 'canonical' : 'contextual';
+      // Built-ins are written in the quoted-scalar idiom and render directly (their bytes and
+      // speed); every other template is contextual: structure from the template, values
+      // substituted after. Built-ins that are not canonical by construction are re-emitted.
+      const direct = Boolean(s.canonical) || s.file.startsWith('<builtin>/');
+      const mode = direct ? 'canonical' : 'contextual';
       const fn = engine.compile(s.source, kind, mode);
       // every path the template reads must exist in the context of its target (offline, before
       // any render); a template that reads one that cannot exist is reported once, here, not per unit
-      const problems = s.canonical ? [] : checkTemplatePaths(closeFlow(s.source), contextShape(s.target));
+      const problems = direct ? [] : checkTemplatePaths(closeFlow(s.source), contextShape(s.target));
       for (const p of problems) {
         diagnostics.push(error('TEMPLATE', `${p.message} (in the context of a ${s.target} template)`, { file: s.file, line: p.line, column: p.column, ...(p.hint ? { hint: p.hint } : {}) }));
       }
-      if (problems.length === 0) templates.push({ target: s.target, name: s.name, file: s.file, kind, canonical: Boolean(s.canonical), fn, source: s.source });
+      if (problems.length === 0) {
+        templates.push({ target: s.target, name: s.name, file: s.file, kind, canonical: Boolean(s.canonical) && kind === 'yaml', direct, fn, source: s.source, ...(s.output ? { output: s.output } : {}) });
+      }
     } catch (e) {
       if (!(e instanceof TemplateError)) throw e;
       diagnostics.push(error('TEMPLATE', e.message, { file: s.file, line: e.line, column: e.column, ...(e.hint ? { hint: e.hint } : {}) }));
@@ -137,6 +151,7 @@ export function renderUnit(set: TemplateSet, unit: RenderUnit, outputPrefix = ''
   const at = { service: unit.service, environment: unit.environment.name };
   for (const t of set.templates) {
     if (t.target !== unit.target) continue;
+    if (t.output && unit.target === 'lambda' && !(unit.lambda?.outputs ?? ['aws-cli']).includes(t.output as never)) continue;
     let text: string;
     try {
       text = t.fn(context);
@@ -155,9 +170,9 @@ export function renderUnit(set: TemplateSet, unit: RenderUnit, outputPrefix = ''
       continue;
     }
     if (text.trim() === '') continue; // a template that renders nothing declares no resource
-    if (t.canonical && t.kind === 'json') {
-      // the built-in JSON templates are canonical in their values, not in their layout
-      const c = canonicalize(text, 'json');
+    if (t.direct && !t.canonical) {
+      // built-ins that are canonical in their values, not in their layout (JSON, other consumers)
+      const c = canonicalize(text, t.kind);
       if (!c.ok) {
         diagnostics.push(error('TEMPLATE', `${c.message} at rendered line ${c.line} (rendering ${unit.service} for environment ${unit.environment.name})`, { file: t.file, line: 1, column: 1, ...at }));
         continue;

@@ -16,9 +16,19 @@ export function builtinTemplates(): TemplateSource[] {
   if (builtins) return builtins;
   const out: TemplateSource[] = [];
   for (const target of TARGETS) {
-    for (const f of readdirSync(BUILTIN_DIR + target).sort()) {
-      if (!f.endsWith('.hbs')) continue;
-      out.push({ target, name: f.slice(0, -4), file: `<builtin>/${target}/${f}`, source: readFileSync(`${BUILTIN_DIR}${target}/${f}`, 'utf8'), canonical: true });
+    for (const f of readdirSync(BUILTIN_DIR + target, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      if (f.isDirectory() && target === 'lambda') {
+        // templates/lambda/<output>/<name>.hbs: the template set of one Lambda consumer
+        for (const g of readdirSync(`${BUILTIN_DIR}${target}/${f.name}`).sort()) {
+          if (!g.endsWith('.hbs')) continue;
+          // `_all`: rendered for every consumer; the others are parsed and re-emitted (canonical)
+          const output = f.name === '_all' ? {} : { output: f.name };
+          out.push({ target, name: g.slice(0, -4), file: `<builtin>/${target}/${f.name}/${g}`, source: readFileSync(`${BUILTIN_DIR}${target}/${f.name}/${g}`, 'utf8'), ...output });
+        }
+        continue;
+      }
+      if (!f.name.endsWith('.hbs')) continue;
+      out.push({ target, name: f.name.slice(0, -4), file: `<builtin>/${target}/${f.name}`, source: readFileSync(`${BUILTIN_DIR}${target}/${f.name}`, 'utf8'), canonical: true, ...(target === 'lambda' ? { output: 'aws-cli' } : {}) });
     }
   }
   return (builtins = out);

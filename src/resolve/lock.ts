@@ -96,6 +96,11 @@ export function parseLock(doc: LoadedDoc): { lock: Lock; diagnostics: Diagnostic
       if (typeof e.created === 'string') entry.created = e.created;
       if (e.labels && typeof e.labels === 'object') entry.labels = e.labels as Record<string, string>;
       if (e.input && typeof e.input === "object") entry.input = e.input as Record<string, string>;
+      if (e.staged && typeof e.staged === 'object' && !Array.isArray(e.staged)) {
+        const staged: Record<string, string> = {};
+        for (const [k, v] of Object.entries(e.staged as Record<string, unknown>)) if (['s3Bucket', 's3Key', 's3ObjectVersion', 'codeSha256', 'imageUri'].includes(k) && typeof v === 'string') staged[k] = v;
+        entry.staged = staged;
+      }
       lock.set(lockKey(service, environment), entry);
     }
   }

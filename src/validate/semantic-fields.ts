@@ -133,10 +133,13 @@ function checkEffective(ctx: Context, doc: LoadedDoc): Diagnostic[] {
         if (lambda[field] === undefined) report(['lambda'], 'key', `${name(['lambda', field])} is required with \`format: file\``);
       }
       if (!isObj(lambda.code) || lambda.code.s3Bucket === undefined) report(['lambda', 'code'], 'key', `${name(['lambda', 'code', 's3Bucket'])} is required with \`format: file\``);
+      if (lambda.mirror !== undefined) report(['lambda', 'mirror'], 'key', `${name(['lambda', 'mirror'])} is for images; a zip is staged to \`code.s3Bucket\``);
     } else {
       for (const field of ['runtime', 'handler'] as const) {
         if (lambda[field] !== undefined) report(['lambda', field], 'key', `${name(['lambda', field])} must not be set for an image package (the image defines it)`);
       }
+      if (lambda.layers !== undefined) report(['lambda', 'layers'], 'key', `${name(['lambda', 'layers'])} must not be set for an image package: Lambda refuses layers for container images (put them in the image)`);
+      if (lambda.code !== undefined) report(['lambda', 'code'], 'key', `${name(['lambda', 'code'])} is for \`format: file\` (zip in S3); an image package runs the resolved image`);
     }
   }
   return out;

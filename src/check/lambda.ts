@@ -1,0 +1,66 @@
+/**
+ * Lambda image functions: Lambda runs container images only from Amazon ECR in the function's
+ * region. An image whose registry is not such an ECR registry is refused unless the service
+ * names an ECR mirror (`spec.lambda.mirror`), which `gitopsc stage` fills. Pure.
+ */
+import { error, type Diagnostic } from '../diagnostics.js';
+import { effectiveService } from '../project/effective.js';
+import type { Project } from '../project/types.js';
+import { ecrHost, lambdaTarget } from '../render/lambda.js';
+import { referenceFor } from '../resolve/reference.js';
+
+export function checkLambdaImages(project: Project): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const seen = new Set<string>();
+  const registries = project.config.registries ?? {};
+  for (const decl of project.services) {
+    if (!decl.data.spec.lambda) continue;
+    for (const env of project.environments) {
+      const eff = effectiveService(decl, env.name);
+      if ((eff.artifact.format ?? 'image') !== 'image') continue;
+      const region = lambdaTarget(project.config, env.name, eff.spec, eff.artifact.package).aws.region;
+      const mirror = eff.spec.mirror as { registry: string; repository?: string } | undefined;
+      const overMirror = decl.data.spec.environments?.[env.name]?.lambda?.mirror !== undefined;
+      const mirrorPath = overMirror ? ['spec', 'environments', env.name, 'lambda', 'mirror', 'registry'] : ['spec', 'lambda', 'mirror', 'registry'];
+      const report = (path: (string | number)[], message: string, code: 'POLICY_VIOLATION' | 'UNKNOWN_REGISTRY' = 'POLICY_VIOLATION'): void => {
+        const pos = decl.doc.position(path, 'value');
+        const key = `${decl.file}:${pos.line}:${pos.column}:${message}`;
+        if (seen.has(key)) return;
+        seen.add(key);
+        out.push(error(code, message, { file: decl.file, ...pos, service: decl.name, environment: env.name }));
+      };
+      let name: string;
+      let path: (string | number)[];
+      let host: string;
+      if (mirror) {
+        const config = registries[mirror.registry];
+        if (!config) {
+          report(mirrorPath, `mirror registry "${mirror.registry}" is not declared in ${project.configFile}`, 'UNKNOWN_REGISTRY');
+          continue;
+        }
+        name = mirror.registry;
+        path = mirrorPath;
+        host = referenceFor(config, mirror.repository ?? eff.artifact.package).split('/')[0]!;
+      } else {
+        name = eff.artifact.registry;
+        path = [...eff.artifactPath, 'registry'];
+        const config = registries[name];
+        if (!config) continue; // UNKNOWN_REGISTRY is reported by checkProject
+        host = referenceFor(config, eff.artifact.package).split('/')[0]!;
+      }
+      const ecr = ecrHost(host);
+      const where = region ? `Amazon ECR in ${region}` : 'Amazon ECR';
+      if (!ecr) {
+        report(
+          path,
+          mirror
+            ? `mirror registry "${name}" (${host}) is not Amazon ECR: Lambda runs container images only from ${where}`
+            : `Lambda runs container images only from ${where}, and registry "${name}" (${host}) is not: name an ECR mirror in spec.lambda.mirror ({ registry: <an ECR registry of the config> }) and run \`gitopsc stage\``,
+        );
+      } else if (region && ecr.region !== region) {
+        report(path, `registry "${name}" is Amazon ECR in ${ecr.region}, but ${env.name} deploys to ${region}: Lambda runs images only from ECR in the function's region`);
+      }
+    }
+  }
+  return out;
+}
