@@ -194,7 +194,7 @@ describe('the engine is generic: the built-in templates, rendered as project tem
     const root = join(import.meta.dirname, '../templates');
     const copies: Record<string, string> = { ...files, 'gitopsc.config.yaml': files['gitopsc.config.yaml']! + 'templates: tpl\n' };
     for (const target of ['kubernetes', 'lambda']) {
-      for (const f of readdirSync(join(root, target))) copies[`tpl/${target}/${f}`] = readFileSync(join(root, target, f), 'utf8');
+      for (const f of readdirSync(join(root, target)).filter((n) => n.endsWith('.hbs'))) copies[`tpl/${target}/${f}`] = readFileSync(join(root, target, f), 'utf8');
     }
     const own = makeProject(copies);
     expect((await cli(own, 'resolve')).code).toBe(0);

@@ -114,8 +114,22 @@ export function contextShape(target: 'kubernetes' | 'lambda'): Shape {
       zip: leaf,
       packageType: leaf,
       code: obj({ S3Bucket: leaf, S3Key: leaf, S3ObjectVersion: leaf, ImageUri: leaf }),
+      s3: obj({ bucket: leaf, key: leaf, objectVersion: leaf }),
+      imageUri: leaf,
+      codeSha256: leaf,
       architectures: list(leaf),
+      platform: leaf,
+      variables: map(),
+      layers: list(leaf),
       tags: map(),
+      tagList: list(obj({ Key: leaf, Value: leaf })),
+      publish: leaf,
+      alias: obj({ name: leaf, description: leaf, functionVersion: leaf }),
+      region: leaf,
+      account: leaf,
+      outputs: list(leaf),
+      versionDescription: leaf,
+      ack: obj({ aliasName: leaf, versionName: leaf }),
     });
   }
   const shape = obj(props);
