@@ -27,6 +27,7 @@ export const CODES = [
   'CONFIG_NOT_FOUND',
   'USAGE',
   'INTERNAL',
+  'STAGE',
 ] as const;
 
 export type Code = (typeof CODES)[number];
@@ -83,7 +84,7 @@ export function exitCodeFor(diags: readonly Diagnostic[]): ExitCode {
   if (codes.has('INTERNAL')) return EXIT.internal;
   if (codes.has('USAGE') || codes.has('CONFIG_NOT_FOUND')) return EXIT.usage;
   if (codes.has('GIT') || codes.has('FILESYSTEM')) return EXIT.io;
-  if (codes.has('REGISTRY_UNAVAILABLE') || codes.has('REGISTRY_AUTH')) return EXIT.registry;
+  if (codes.has('REGISTRY_UNAVAILABLE') || codes.has('REGISTRY_AUTH') || codes.has('STAGE')) return EXIT.registry;
   return EXIT.user;
 }
 

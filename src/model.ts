@@ -119,6 +119,18 @@ export interface VersionInfo {
   scanStatus?: ScanStatus;
 }
 
+/** What `gitopsc stage` recorded for a lock entry (the outputs render from it). */
+export interface StagedCode {
+  s3Bucket?: string;
+  s3Key?: string;
+  /** the S3 object's version id, when the bucket is versioned */
+  s3ObjectVersion?: string;
+  /** base64 SHA-256 of the zip, as Lambda reports `CodeSha256` */
+  codeSha256?: string;
+  /** an image copied to an ECR mirror: `host/repository@digest` */
+  imageUri?: string;
+}
+
 /** `spec.kubernetes` (loosely typed: the schema is the authority). */
 export type KubernetesSpec = Record<string, unknown>;
 export type LambdaSpec = Record<string, unknown>;
@@ -160,4 +172,6 @@ export interface LockEntry extends PinnedArtifact {
   input?: Record<string, string>;
   /** har: the scan verdict when the version was selected (render checks `requireScan` offline) */
   scanStatus?: ScanStatus;
+  /** where `gitopsc stage` put the code (Lambda): the S3 object, or the image copied to a mirror */
+  staged?: StagedCode;
 }

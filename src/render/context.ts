@@ -36,6 +36,9 @@ export function imageReference(reference: string, tag: string, digest?: string):
   return digest ? `${reference}:${tag}@${digest}` : `${reference}:${tag}`;
 }
 
+/** The S3 key of a zip when `code.s3Key` is not given: content-addressed by the file's digest. */
+export const DEFAULT_S3_KEY = '{package}/{fileDigest}/{file}';
+
 /** Expand `{package}`, `{tag}`, `{file}`, `{digest}`, `{fileDigest}`, `{service}`, `{environment}`. */
 export function expandKey(template: string, values: Record<string, string | undefined>): string {
   return template.replace(/\{(\w+)\}/g, (m, k: string) => values[k] ?? m);
@@ -129,7 +132,7 @@ export function buildContext(u: RenderUnit): Record<string, unknown> {
       code: zip
         ? {
             S3Bucket: code.s3Bucket ?? '',
-            S3Key: expandKey(code.s3Key ?? '{package}/{tag}/{file}', keyValues),
+            S3Key: expandKey(code.s3Key ?? DEFAULT_S3_KEY, keyValues),
             ...(code.s3ObjectVersion ? { S3ObjectVersion: code.s3ObjectVersion } : {}),
           }
         : { ImageUri: image },

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { error, type Diagnostic } from '../diagnostics.js';
 import type { LoadedDoc } from '../load/types.js';
-import type { ArtifactSpec, LockEntry, Strategy } from '../model.js';
+import type { ArtifactSpec, LockEntry, StagedCode, Strategy } from '../model.js';
 import { emitJsonValue, emitYaml } from '../render/emit.js';
 
 export const LOCK_VERSION = 1;
@@ -80,10 +80,25 @@ export function parseLock(doc: LoadedDoc): { lock: Lock; diagnostics: Diagnostic
       if (typeof e.created === 'string') entry.created = e.created;
       if (e.labels && typeof e.labels === 'object') entry.labels = e.labels as Record<string, string>;
       if (e.input && typeof e.input === "object") entry.input = e.input as Record<string, string>;
+      const staged = parseStaged(e.staged);
+      if (staged) entry.staged = staged;
       lock.set(lockKey(service, environment), entry);
     }
   }
   return { lock, diagnostics };
+}
+
+const STAGED_KEYS = ['s3Bucket', 's3Key', 's3ObjectVersion', 'codeSha256', 'imageUri'] as const;
+
+/** `staged:` of a lock entry: only its known string fields; anything else is dropped. */
+function parseStaged(v: unknown): StagedCode | undefined {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return undefined;
+  const out: StagedCode = {};
+  for (const k of STAGED_KEYS) {
+    const x = (v as Record<string, unknown>)[k];
+    if (typeof x === 'string' && x) out[k] = x;
+  }
+  return Object.keys(out).length ? out : undefined;
 }
 
 export function serializeLock(lock: Lock): string {

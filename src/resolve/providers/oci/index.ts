@@ -453,11 +453,34 @@ export function createOciProvider(ctx: ProviderContext, options: OciOptions = {}
     return { tag, digest: meta.digest, ...(meta.created ? { created: meta.created } : {}), labels: meta.labels, annotations: meta.annotations, platforms, files: meta.files };
   }
 
+  /** One blob's bytes by digest, checked against the digest (a mismatch is the registry's fault). */
+  async function fetchBlob(pkg: string, digest: string, maxBytes: number): Promise<ProviderResult<Buffer>> {
+    if (configFailure) return { ok: false, failure: configFailure };
+    const repo = repoOf(pkg);
+    if (!repo.ok) return repo;
+    if (!DIGEST_RE.test(digest)) return { ok: false, failure: fail(`${JSON.stringify(digest)} is not a digest`, 'PACKAGE_NOT_FOUND') };
+    const url = v2(repo.value, `blobs/${digest}`);
+    // blobs are content-addressed (checked below), so they may come from a storage host (S3, a CDN)
+    const r = await client.request('GET', url, { repo: repo.value, redirects: 'any', maxBytes });
+    if (!r.ok) return r;
+    const res = r.res;
+    if (res.status === 404) {
+      return { ok: false, failure: client.failure('REGISTRY_UNAVAILABLE', `GET ${url.pathname}: HTTP 404 ${registryErrorCode(res.body) ?? ''}`.trim() + ` (the blob ${digest} is missing)`, url) };
+    }
+    if (res.status !== 200) return { ok: false, failure: unexpected(res, `GET ${url.pathname}`) };
+    const actual = digestOf(res.body, digest.split(':')[0]!);
+    if (actual !== digest) {
+      return { ok: false, failure: client.failure('REGISTRY_UNAVAILABLE', `GET ${url.pathname}: the registry served bytes whose digest is ${actual}, not ${digest}; refusing to use them`, url) };
+    }
+    return withWarnings({ ok: true, value: res.body });
+  }
+
   const provider: OciProvider = {
     get requestCount() {
       return client.requests;
     },
     flush: () => cache.flush(),
+    fetchBlob,
     reference(pkg: string): string {
       const host = base ? base.host : redactUrlValue(String(ctx.config.url ?? ''));
       return [host, prefix, trimSlashes(pkg)].filter(Boolean).join('/');

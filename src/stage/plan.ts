@@ -1,0 +1,146 @@
+/**
+ * `gitopsc stage`, the pure part: which lock entries have code to put where (Lambda zips to
+ * S3), the checks on the bytes before upload, and the lock with what staging recorded.
+ * The S3 client is src/stage/s3.ts; the registry side is the provider's `fetchBlob`.
+ */
+import { createHash } from 'node:crypto';
+import { error, type Diagnostic } from '../diagnostics.js';
+import type { LockEntry, StagedCode } from '../model.js';
+import { effectiveService } from '../project/effective.js';
+import type { Project } from '../project/types.js';
+import { DEFAULT_S3_KEY, expandKey } from '../render/context.js';
+import { fingerprint, lockKey, type Lock } from '../resolve/lock.js';
+
+/** One zip to put in S3 for one service in one environment. */
+export interface ZipJob {
+  service: string;
+  environment: string;
+  /** project-relative service file and the position diagnostics point at */
+  file: string;
+  line: number;
+  column: number;
+  registry: string;
+  package: string;
+  tag: string;
+  /** the file's name in the artifact (`artifact.file`) */
+  fileName: string;
+  /** the lock's digest of the file's bytes */
+  fileDigest: string;
+  bucket: string;
+  key: string;
+  /** the environment's region from the config, when it names one */
+  region?: string;
+}
+
+export interface StagePlan {
+  zips: ZipJob[];
+  diagnostics: Diagnostic[];
+}
+
+/** Largest zip staged (Lambda: 250 MB unzipped; the zip cannot be bigger). */
+export const MAX_ZIP_BYTES = 256 * 1024 * 1024;
+
+const PLACEHOLDER = /\{\w+\}/;
+
+/**
+ * The zips to stage: every Lambda service with a `format: file` artifact, in every selected
+ * environment, from its lock entry. A missing or stale entry is LOCK_STALE (run resolve first).
+ */
+export function planStage(project: Project, lock: Lock, envs?: readonly string[]): StagePlan {
+  const zips: ZipJob[] = [];
+  const diagnostics: Diagnostic[] = [];
+  const environments = project.environments.filter((e) => !envs || envs.includes(e.name));
+  const configEnvs = (project.config.environments ?? []) as Array<{ name: string; region?: unknown }>;
+  for (const decl of project.services) {
+    for (const env of environments) {
+      const eff = effectiveService(decl, env.name);
+      if (eff.target !== 'lambda' || (eff.artifact.format ?? 'image') !== 'file') continue;
+      const at = (path: (string | number)[], target: 'key' | 'value' = 'key') => ({ file: decl.file, ...decl.doc.position(path, target), service: decl.name, environment: env.name });
+      const entry = lock.get(lockKey(decl.name, env.name));
+      if (!entry || entry.fingerprint !== fingerprint(eff.artifact)) {
+        diagnostics.push(error('LOCK_STALE', `${decl.name} (${env.name}): ${entry ? 'the selection criteria changed since the lock was written' : `no entry in ${project.lockFile}`}: run \`gitopsc resolve\` before \`gitopsc stage\``, at(eff.artifactPath)));
+        continue;
+      }
+      if (!entry.fileDigest || !eff.artifact.file) {
+        diagnostics.push(error('LOCK_STALE', `${decl.name} (${env.name}): the lock entry has no fileDigest for ${eff.artifact.file ?? 'the file'}: run \`gitopsc resolve --update ${decl.name}\``, at(eff.artifactPath)));
+        continue;
+      }
+      const code = (eff.spec.code ?? {}) as { s3Bucket?: string; s3Key?: string };
+      const codePath = ['spec', 'lambda', 'code'];
+      if (!code.s3Bucket) {
+        diagnostics.push(error('SCHEMA', `${decl.name} (${env.name}): lambda.code.s3Bucket is required to stage a zip`, at(['spec', 'lambda'])));
+        continue;
+      }
+      const key = expandKey(code.s3Key ?? DEFAULT_S3_KEY, keyValues(decl.name, env.name, eff.artifact.package, eff.artifact.file, entry));
+      const keyProblem = s3KeyProblem(key);
+      if (keyProblem) {
+        diagnostics.push(error('SCHEMA', `${decl.name} (${env.name}): the S3 key ${JSON.stringify(key)} ${keyProblem}`, at([...codePath, 's3Key'], 'value')));
+        continue;
+      }
+      const region = configEnvs.find((e) => e && e.name === env.name)?.region;
+      const pos = decl.doc.position(eff.artifactPath, 'key');
+      zips.push({
+        service: decl.name,
+        environment: env.name,
+        file: decl.file,
+        line: pos.line,
+        column: pos.column,
+        registry: eff.artifact.registry,
+        package: eff.artifact.package,
+        tag: entry.tag,
+        fileName: eff.artifact.file,
+        fileDigest: entry.fileDigest,
+        bucket: code.s3Bucket,
+        key,
+        ...(typeof region === 'string' && region ? { region } : {}),
+      });
+    }
+  }
+  return { zips, diagnostics };
+}
+
+function keyValues(service: string, environment: string, pkg: string, file: string, entry: LockEntry): Record<string, string | undefined> {
+  return { package: pkg, tag: entry.tag, file, digest: entry.digest, fileDigest: entry.fileDigest, service, environment };
+}
+
+/** Why an expanded key cannot be an S3 object key (undefined: it can). */
+export function s3KeyProblem(key: string): string | undefined {
+  const m = PLACEHOLDER.exec(key);
+  if (m) return `still contains ${m[0]}: placeholders are {package}, {tag}, {file}, {digest}, {fileDigest}, {service}, {environment}`;
+  if (!key) return 'is empty';
+  if (Buffer.byteLength(key) > 1024) return 'is longer than 1024 bytes';
+  if (key.startsWith('/')) return 'starts with "/"';
+  if (key.split('/').some((s) => s === '.' || s === '..')) return 'has a "." or ".." segment';
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(key)) return 'contains a control character';
+  return undefined;
+}
+
+/** The content digest of bytes in the form of `digest` (`sha256:` or `sha512:`). */
+export function digestOfBytes(bytes: Uint8Array, digest: string): string {
+  const alg = digest.startsWith('sha512:') ? 'sha512' : 'sha256';
+  return `${alg}:${createHash(alg).update(bytes).digest('hex')}`;
+}
+
+/** Lambda's CodeSha256: the base64 SHA-256 of the zip. */
+export function codeSha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('base64');
+}
+
+/** The bytes fetched for a job are exactly the ones the lock pinned (checked again before upload). */
+export function verifyBytes(job: Pick<ZipJob, 'fileDigest' | 'package' | 'tag' | 'fileName'>, bytes: Uint8Array): string | undefined {
+  const actual = digestOfBytes(bytes, job.fileDigest);
+  if (actual === job.fileDigest) return undefined;
+  return `${job.package}:${job.tag} ${job.fileName}: the registry served bytes whose digest is ${actual}, not the locked ${job.fileDigest}; nothing was uploaded`;
+}
+
+/** The lock with `staged` recorded for each (service, environment). Pure: the input is not changed. */
+export function withStaged(lock: Lock, staged: ReadonlyArray<{ service: string; environment: string; staged: StagedCode }>): Lock {
+  const next: Lock = new Map(lock);
+  for (const s of staged) {
+    const k = lockKey(s.service, s.environment);
+    const e = next.get(k);
+    if (e) next.set(k, { ...e, staged: s.staged });
+  }
+  return next;
+}

@@ -1,0 +1,258 @@
+/**
+ * `gitopsc stage` against real parts: a real docker-registry holding the zip as an OCI file
+ * artifact, and a real S3-compatible server (s3rver) on loopback. Faults neither produces
+ * (403, 5xx, a stalled PUT, wrong bytes from the registry) go through a proxy in front of them.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parseLock } from '../src/resolve/lock.js';
+import { loadYaml } from '../src/load/yaml.js';
+import { s3KeyProblem } from '../src/stage/plan.js';
+import { startRegistry, type RegistryInstance } from './registry/server.js';
+import { Seeder } from './registry/seed.js';
+import { failTimes, matching, startProxy, type Proxy } from './registry/proxy.js';
+import { startS3, type S3Instance } from './s3/server.js';
+import { cli, makeProject, snapshot } from './helpers/project.js';
+
+const ZIP = Buffer.from('PK\u0003\u0004 invoice function 2.1.0');
+const SECRET = 'test-secret-XYZZY-never-printed';
+let registry: RegistryInstance;
+let s3: S3Instance;
+let fileDigest: string;
+const proxies: Proxy[] = [];
+const saved = { ...process.env };
+
+beforeAll(async () => {
+  [registry, s3] = await Promise.all([startRegistry(), startS3(['artifacts'])]);
+  const seeded = await new Seeder(registry.url).pushFileArtifact('fn/invoice', ['2.1.0'], { name: 'function.zip', content: ZIP }, { created: '2026-02-01T00:00:00Z' });
+  fileDigest = seeded.fileDigest;
+  // the SDK's standard chain finds these in the environment; nothing else may be consulted
+  Object.assign(process.env, {
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    AWS_REGION: 'us-east-1',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_CONFIG_FILE: '/nonexistent/config',
+    AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials',
+    GITOPSC_S3_ATTEMPTS: '2',
+  });
+  delete process.env.AWS_PROFILE;
+}, 120_000);
+
+afterEach(async () => {
+  for (const p of proxies.splice(0)) await p.stop();
+  for (const k of ['AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL', 'GITOPSC_S3_TIMEOUT_MS']) delete process.env[k];
+  process.env.AWS_SECRET_ACCESS_KEY = 'S3RVER';
+});
+
+afterAll(async () => {
+  for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+  Object.assign(process.env, saved);
+  await Promise.all([registry?.stop(), s3?.stop()]);
+});
+
+function project(registryUrl: string, code = '{ s3Bucket: artifacts }'): string {
+  return makeProject({
+    'gitopsc.config.yaml': `environments:\n  - name: dev\n  - name: prod\n    production: true\nregistries:\n  hub:\n    type: oci\n    url: ${registryUrl}\n`,
+    'services/fn.yaml': `apiVersion: gitopsc/v1
+kind: Service
+metadata:
+  name: fn
+spec:
+  artifact:
+    registry: hub
+    package: fn/invoice
+    format: file
+    file: function.zip
+    select: { strategy: semver, range: "^2" }
+  lambda:
+    functionName: invoice
+    runtime: nodejs22.x
+    handler: index.handler
+    role: arn:aws:iam::123456789012:role/invoice
+    code: ${code}
+`,
+  });
+}
+
+function client(): S3Client {
+  return new S3Client({ region: 'us-east-1', endpoint: s3.url, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+}
+
+async function objectBytes(key: string): Promise<Buffer | undefined> {
+  try {
+    const r = await client().send(new GetObjectCommand({ Bucket: 'artifacts', Key: key }));
+    return Buffer.from(await r.Body!.transformToByteArray());
+  } catch {
+    return undefined;
+  }
+}
+
+function lockOf(dir: string) {
+  const text = readFileSync(join(dir, 'gitopsc.lock'), 'utf8');
+  return parseLock(loadYaml('gitopsc.lock', Buffer.from(text)).doc!).lock;
+}
+
+async function resolved(registryUrl = registry.url, code?: string): Promise<string> {
+  const dir = project(registryUrl, code);
+  const r = await cli(dir, 'resolve', '--format', 'json');
+  expect(r.json.diagnostics).toEqual([]);
+  return dir;
+}
+
+async function s3Proxy(): Promise<Proxy> {
+  const p = await startProxy(s3.url);
+  proxies.push(p);
+  process.env.AWS_ENDPOINT_URL_S3 = p.url;
+  return p;
+}
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('base64');
+const defaultKey = () => `fn/invoice/${fileDigest}/function.zip`;
+
+describe('gitopsc stage', () => {
+  it('uploads the zip once to its content-addressed key, verified, and records where in the lock', async () => {
+    const dir = await resolved();
+    const proxy = await s3Proxy();
+    const r = await cli(dir, 'stage', '--format', 'json');
+    expect(r.json.diagnostics).toEqual([]);
+    expect(r.code).toBe(0);
+    const row = { s3Bucket: 'artifacts', s3Key: defaultKey(), codeSha256: sha(ZIP) };
+    expect(r.json.staged).toEqual([
+      { service: 'fn', environment: 'dev', ...row, uploaded: true },
+      // prod has the same bucket and key: the same object, uploaded once
+      { service: 'fn', environment: 'prod', ...row, uploaded: true },
+    ]);
+    expect(proxy.log.filter((l) => l.method === 'PUT')).toHaveLength(1);
+    expect(await objectBytes(defaultKey())).toEqual(ZIP);
+    const head = await client().send(new HeadObjectCommand({ Bucket: 'artifacts', Key: defaultKey() }));
+    expect(head.Metadata).toEqual({ 'gitopsc-sha256': sha(ZIP), 'gitopsc-file-digest': fileDigest });
+    expect(lockOf(dir).get('fn\u0000prod')!.staged).toEqual(row);
+    const lockText = readFileSync(join(dir, 'gitopsc.lock'), 'utf8');
+    expect(lockText).toContain(`codeSha256: "${sha(ZIP)}"`);
+
+    // again: the object is there with the same checksum, so nothing is uploaded and the lock is unchanged
+    proxy.log.length = 0;
+    const again = await cli(dir, 'stage', '--format', 'json');
+    expect(again.code).toBe(0);
+    expect((again.json.staged as { uploaded: boolean }[]).map((s) => s.uploaded)).toEqual([false, false]);
+    expect(proxy.log.filter((l) => l.method === 'PUT')).toHaveLength(0);
+    expect(readFileSync(join(dir, 'gitopsc.lock'), 'utf8')).toBe(lockText);
+    // a later resolve that pins the same bytes keeps what staging recorded
+    expect((await cli(dir, 'resolve')).code).toBe(0);
+    expect(readFileSync(join(dir, 'gitopsc.lock'), 'utf8')).toBe(lockText);
+  });
+
+  it('expands the service\'s s3Key template, and replaces an object whose checksum differs', async () => {
+    const dir = await resolved(registry.url, '{ s3Bucket: artifacts, s3Key: "lambda/{service}/{environment}/{tag}.zip" }');
+    await s3Proxy();
+    const r = await cli(dir, 'stage', '--env', 'prod', '--format', 'json');
+    expect(r.json.diagnostics).toEqual([]);
+    expect(r.json.staged).toEqual([{ service: 'fn', environment: 'prod', s3Bucket: 'artifacts', s3Key: 'lambda/fn/prod/2.1.0.zip', codeSha256: sha(ZIP), uploaded: true }]);
+    expect(await objectBytes('lambda/fn/prod/2.1.0.zip')).toEqual(ZIP);
+    expect(lockOf(dir).get('fn\u0000dev')!.staged).toBeUndefined();
+  });
+
+  it('refuses bytes that do not match the lock\'s fileDigest (REGISTRY_UNAVAILABLE, exit 3) and uploads nothing', async () => {
+    const regProxy = await startProxy(registry.url);
+    proxies.push(regProxy);
+    const dir = await resolved(regProxy.url, '{ s3Bucket: artifacts, s3Key: "mismatch/{file}" }');
+    regProxy.rules.push((req, res) => {
+      if (req.method !== 'GET' || !req.url?.includes(`/blobs/${fileDigest}`)) return false;
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      res.end('PK\u0003\u0004 something else');
+      return true;
+    });
+    const s3p = await s3Proxy();
+    const before = snapshot(dir);
+    const r = await cli(dir, 'stage', '--format', 'json');
+    expect(r.code).toBe(3);
+    expect(r.json.diagnostics.map((d) => [d.code, d.file, d.line])).toEqual([
+      ['REGISTRY_UNAVAILABLE', 'services/fn.yaml', 6],
+      ['REGISTRY_UNAVAILABLE', 'services/fn.yaml', 6],
+    ]);
+    expect(r.json.diagnostics[0]!.message).toContain(fileDigest);
+    expect(s3p.log).toEqual([]);
+    expect(await objectBytes('mismatch/function.zip')).toBeUndefined();
+    expect(snapshot(dir)).toEqual(before);
+  });
+
+  it.each([
+    ['403 AccessDenied', 403, 'access denied'],
+    ['503 on every attempt', 503, 'HTTP 503'],
+  ])('an S3 that answers %s is STAGE (exit 3); nothing is stored, the lock is unchanged, the secret never printed', async (_n, status, text) => {
+    const dir = await resolved(registry.url, `{ s3Bucket: artifacts, s3Key: "fault-${status}/{file}" }`);
+    const proxy = await s3Proxy();
+    const code = status === 403 ? 'AccessDenied' : 'ServiceUnavailable';
+    proxy.rules.push(failTimes(matching(/fault-/, 'PUT'), Infinity, status, { 'content-type': 'application/xml' }, `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>injected</Message></Error>`));
+    process.env.AWS_SECRET_ACCESS_KEY = SECRET;
+    const before = snapshot(dir);
+    const r = await cli(dir, 'stage', '--format', 'json');
+    expect(r.code).toBe(3);
+    expect(r.json.diagnostics.map((d) => [d.code, d.file, d.line, (d as { environment?: string }).environment])).toEqual([
+      ['STAGE', 'services/fn.yaml', 6, 'dev'],
+      ['STAGE', 'services/fn.yaml', 6, 'prod'],
+    ]);
+    expect(r.json.diagnostics[0]!.message).toContain(text);
+    expect(r.json.diagnostics[0]!.message).toContain(`s3://artifacts/fault-${status}/function.zip`);
+    expect(await objectBytes(`fault-${status}/function.zip`)).toBeUndefined();
+    expect(snapshot(dir)).toEqual(before);
+    const textRun = await cli(dir, 'stage');
+    for (const out of [r.stdout, r.stderr, textRun.stdout, textRun.stderr]) expect(out).not.toContain(SECRET);
+  });
+
+  it('a PUT that stalls times out as STAGE (exit 3) and leaves no object', async () => {
+    const dir = await resolved(registry.url, '{ s3Bucket: artifacts, s3Key: "stall/{file}" }');
+    const proxy = await s3Proxy();
+    proxy.rules.push((req) => req.method === 'PUT' && Boolean(req.url?.includes('stall/')));
+    process.env.GITOPSC_S3_TIMEOUT_MS = '400';
+    const r = await cli(dir, 'stage', '--env', 'dev', '--format', 'json');
+    expect(r.code).toBe(3);
+    expect(r.json.diagnostics.map((d) => d.code)).toEqual(['STAGE']);
+    expect(r.json.diagnostics[0]!.message).toMatch(/timed out|timeout/i);
+    expect(await objectBytes('stall/function.zip')).toBeUndefined();
+  });
+
+  it('an unreachable S3 is STAGE (exit 3)', async () => {
+    const dir = await resolved(registry.url, '{ s3Bucket: artifacts, s3Key: "down/{file}" }');
+    const proxy = await s3Proxy();
+    await proxy.stop();
+    const r = await cli(dir, 'stage', '--env', 'dev', '--format', 'json');
+    expect(r.code).toBe(3);
+    expect(r.json.diagnostics.map((d) => d.code)).toEqual(['STAGE']);
+  });
+
+  it('needs a fresh lock: without resolve it is LOCK_STALE (exit 1) and touches nothing', async () => {
+    const dir = project(registry.url);
+    const proxy = await s3Proxy();
+    const r = await cli(dir, 'stage', '--format', 'json');
+    expect(r.code).toBe(1);
+    expect(r.json.diagnostics.map((d) => d.code)).toContain('LOCK_STALE');
+    expect(proxy.log).toEqual([]);
+  });
+
+  it('a key template that leaves a placeholder is SCHEMA at the s3Key', async () => {
+    const dir = await resolved(registry.url, '{ s3Bucket: artifacts, s3Key: "{package}/{version}.zip" }');
+    const r = await cli(dir, 'stage', '--env', 'dev', '--format', 'json');
+    expect(r.code).toBe(1);
+    expect(r.json.diagnostics.map((d) => [d.code, d.file, d.line])).toEqual([['SCHEMA', 'services/fn.yaml', 17]]);
+  });
+});
+
+describe('s3KeyProblem', () => {
+  it.each([
+    ['fn/invoice/sha256:abc/function.zip', undefined],
+    ['a/{tag}.zip', 'still contains {tag}'],
+    ['/abs.zip', 'starts with "/"'],
+    ['a/../b.zip', 'has a "." or ".." segment'],
+    ['a\nb', 'contains a control character'],
+    ['x'.repeat(1025), 'is longer than 1024 bytes'],
+  ])('%s', (key, problem) => {
+    const p = s3KeyProblem(key);
+    if (problem === undefined) expect(p).toBeUndefined();
+    else expect(p).toContain(problem);
+  });
+});
