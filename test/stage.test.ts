@@ -16,6 +16,7 @@ import { Seeder } from './registry/seed.js';
 import { failTimes, matching, startProxy, type Proxy } from './registry/proxy.js';
 import { startS3, type S3Instance } from './s3/server.js';
 import { cli, makeProject, snapshot } from './helpers/project.js';
+import { git, makeRepo } from './helpers/git.js';
 
 const ZIP = Buffer.from('PK\u0003\u0004 invoice function 2.1.0');
 const SECRET = 'test-secret-XYZZY-never-printed';
@@ -223,6 +224,24 @@ describe('gitopsc stage', () => {
     const r = await cli(dir, 'stage', '--env', 'dev', '--format', 'json');
     expect(r.code).toBe(3);
     expect(r.json.diagnostics.map((d) => d.code)).toEqual(['STAGE']);
+  });
+
+  it('publish --stage stages first, then publishes; a failed stage publishes nothing', async () => {
+    const dir = await resolved(registry.url, '{ s3Bucket: artifacts, s3Key: "publish/{fileDigest}.zip" }');
+    const proxy = await s3Proxy();
+    const deploy = makeRepo({ 'README.md': 'deployments\n' });
+    const headBefore = git(deploy, 'rev-parse', 'HEAD');
+    proxy.rules.push(failTimes(matching(/publish\//, 'PUT'), 1, 403, { 'content-type': 'application/xml' }, '<Error><Code>AccessDenied</Code><Message>x</Message></Error>'));
+    const refused = await cli(dir, 'publish', '--repo', deploy, '--stage', '--env', 'prod', '--format', 'json');
+    expect(refused.code).toBe(3);
+    expect(refused.json.diagnostics.map((d) => d.code)).toEqual(['STAGE']);
+    expect(git(deploy, 'rev-parse', 'HEAD')).toBe(headBefore);
+    const r = await cli(dir, 'publish', '--repo', deploy, '--stage', '--env', 'prod', '--format', 'json');
+    expect(r.json.diagnostics).toEqual([]);
+    expect(r.code).toBe(0);
+    expect(r.json.staged).toEqual([expect.objectContaining({ service: 'fn', environment: 'prod', s3Key: `publish/${fileDigest}.zip`, uploaded: true })]);
+    expect(git(deploy, 'rev-parse', 'HEAD')).not.toBe(headBefore);
+    expect(await objectBytes(`publish/${fileDigest}.zip`)).toEqual(ZIP);
   });
 
   it('needs a fresh lock: without resolve it is LOCK_STALE (exit 1) and touches nothing', async () => {
