@@ -275,3 +275,93 @@ describe('s3KeyProblem', () => {
     else expect(p).toContain(problem);
   });
 });
+
+describe('gitopsc stage: Lambda images into a mirror registry', () => {
+  let mirror: RegistryInstance;
+  let index: Awaited<ReturnType<Seeder['pushIndex']>>;
+  beforeAll(async () => {
+    mirror = await startRegistry();
+    index = await new Seeder(registry.url).pushIndex('shop/fn-image', ['1.0.0'], [
+      { os: 'linux', architecture: 'amd64', created: '2026-02-01T00:00:00Z' },
+      { os: 'linux', architecture: 'arm64', created: '2026-02-02T00:00:00Z' },
+    ]);
+  }, 120_000);
+  afterAll(async () => {
+    await mirror?.stop();
+  });
+
+  function imageProject(hubUrl: string, mirrorUrl: string, mirrorBlock: string): string {
+    return makeProject({
+      'gitopsc.config.yaml': `environments:\n  - name: prod\nregistries:\n  hub:\n    type: oci\n    url: ${hubUrl}\n  ecr:\n    type: oci\n    url: ${mirrorUrl}\n`,
+      'services/img.yaml': `apiVersion: gitopsc/v1
+kind: Service
+metadata:
+  name: img
+spec:
+  artifact:
+    registry: hub
+    package: shop/fn-image
+    select: { strategy: exact, tag: "1.0.0" }
+  lambda:
+    functionName: img
+    role: arn:aws:iam::123456789012:role/img
+    architectures: [arm64]
+    mirror: ${mirrorBlock}
+`,
+    });
+  }
+
+  it('copies the one arm64 manifest (not the index), its config and layers, and records the mirror URI', async () => {
+    const dir = imageProject(registry.url, mirror.url, '{ registry: ecr, repository: lambda/img }');
+    const res = await cli(dir, 'resolve', '--format', 'json');
+    expect(res.json.diagnostics).toEqual([]);
+    const arm = index.children[1]!;
+    const r = await cli(dir, 'stage', '--format', 'json');
+    expect(r.json.diagnostics).toEqual([]);
+    expect(r.code).toBe(0);
+    const imageUri = `${mirror.host}/lambda/img@${arm.digest}`;
+    expect(r.json.staged).toEqual([{ service: 'img', environment: 'prod', imageUri, uploaded: true }]);
+    expect(lockOf(dir).get('img\u0000prod')!.staged).toEqual({ imageUri });
+    const got = await fetch(`${mirror.url}/v2/lambda/img/manifests/${arm.digest}`, { headers: { accept: arm.mediaType } });
+    expect(got.status).toBe(200);
+    const body = Buffer.from(await got.arrayBuffer());
+    expect(body).toEqual(arm.body);
+    const manifest = JSON.parse(body.toString()) as { config: { digest: string }; layers: { digest: string }[] };
+    for (const d of [manifest.config.digest, ...manifest.layers.map((l) => l.digest)]) {
+      expect((await fetch(`${mirror.url}/v2/lambda/img/blobs/${d}`, { method: 'HEAD' })).status).toBe(200);
+    }
+    // the index and the other platform were not copied
+    expect((await fetch(`${mirror.url}/v2/lambda/img/manifests/${index.digest}`, { method: 'HEAD' })).status).toBe(404);
+    expect((await fetch(`${mirror.url}/v2/lambda/img/manifests/${index.children[0]!.digest}`, { method: 'HEAD' })).status).toBe(404);
+    // again: everything is there
+    const again = await cli(dir, 'stage', '--format', 'json');
+    expect(again.json.staged).toEqual([{ service: 'img', environment: 'prod', imageUri, uploaded: false }]);
+  });
+
+  it('mounts blobs across repositories when the mirror is the same registry', async () => {
+    const proxy = await startProxy(registry.url);
+    proxies.push(proxy);
+    const dir = imageProject(proxy.url, proxy.url, '{ registry: ecr, repository: mirror/same }');
+    expect((await cli(dir, 'resolve')).code).toBe(0);
+    proxy.log.length = 0;
+    const r = await cli(dir, 'stage', '--format', 'json');
+    expect(r.json.diagnostics).toEqual([]);
+    expect(r.json.staged).toEqual([{ service: 'img', environment: 'prod', imageUri: `${proxy.host}/mirror/same@${index.children[1]!.digest}`, uploaded: true }]);
+    const posts = proxy.log.filter((l) => l.method === 'POST');
+    expect(posts.length).toBe(2);
+    expect(posts.every((l) => l.path.includes('mount=') && l.path.includes('from=shop%2Ffn-image'))).toBe(true);
+    expect(proxy.log.filter((l) => l.method === 'PUT').map((l) => l.path)).toEqual([`/v2/mirror/same/manifests/${index.children[1]!.digest}`]);
+  });
+
+  it('an unreachable mirror is REGISTRY_UNAVAILABLE (exit 3) and the lock keeps no imageUri', async () => {
+    const proxy = await startProxy(mirror.url);
+    const dir = imageProject(registry.url, proxy.url, '{ registry: ecr }');
+    expect((await cli(dir, 'resolve')).code).toBe(0);
+    await proxy.stop();
+    const before = snapshot(dir);
+    const r = await cli(dir, 'stage', '--format', 'json');
+    expect(r.code).toBe(3);
+    expect(r.json.diagnostics.map((d) => [d.code, d.file, d.line])).toEqual([['REGISTRY_UNAVAILABLE', 'services/img.yaml', 6]]);
+    expect(snapshot(dir)).toEqual(before);
+  });
+});

@@ -67,6 +67,8 @@ export interface Provider {
    * this out.
    */
   fetchBlob?(pkg: string, digest: string, maxBytes: number): Promise<ProviderResult<Buffer>>;
+  /** A manifest's exact bytes and media type by digest (`gitopsc stage`: image copies), verified. */
+  fetchManifest?(pkg: string, digest: string): Promise<ProviderResult<{ bytes: Buffer; mediaType: string }>>;
   /** Persist what this run learnt (caches); called only after a run that succeeded. */
   flush?(): Promise<void>;
 }

@@ -144,3 +144,106 @@ export function withStaged(lock: Lock, staged: ReadonlyArray<{ service: string; 
   }
   return next;
 }
+
+/** One image to copy into an ECR mirror for one Lambda service in one environment. */
+export interface ImageJob {
+  service: string;
+  environment: string;
+  file: string;
+  line: number;
+  column: number;
+  registry: string;
+  package: string;
+  tag: string;
+  /** the lock's digest: a single-platform manifest, or an index to pick the platform from */
+  digest: string;
+  /** `linux/amd64` or `linux/arm64`, from `architectures` */
+  platform: string;
+  mirrorRegistry: string;
+  mirrorRepository: string;
+}
+
+const LAMBDA_ARCH: Record<string, string> = { x86_64: 'amd64', arm64: 'arm64' };
+
+/**
+ * The images to copy: every Lambda image function (`format: image`) whose spec names a
+ * `mirror: { registry, repository? }`. The mirror must be an `oci` registry of the config.
+ */
+export function planImages(project: Project, lock: Lock, envs?: readonly string[]): { images: ImageJob[]; diagnostics: Diagnostic[] } {
+  const images: ImageJob[] = [];
+  const diagnostics: Diagnostic[] = [];
+  for (const decl of project.services) {
+    for (const env of project.environments.filter((e) => !envs || envs.includes(e.name))) {
+      const eff = effectiveService(decl, env.name);
+      if (eff.target !== 'lambda' || (eff.artifact.format ?? 'image') !== 'image') continue;
+      const mirror = eff.spec.mirror as { registry?: string; repository?: string } | undefined;
+      if (!mirror?.registry) continue;
+      const at = (path: (string | number)[]) => ({ file: decl.file, ...decl.doc.position(path, 'value'), service: decl.name, environment: env.name });
+      const entry = lock.get(lockKey(decl.name, env.name));
+      if (!entry || entry.fingerprint !== fingerprint(eff.artifact) || !entry.digest) {
+        diagnostics.push(error('LOCK_STALE', `${decl.name} (${env.name}): no current lock entry with a digest: run \`gitopsc resolve\` before \`gitopsc stage\``, at(eff.artifactPath)));
+        continue;
+      }
+      const reg = project.config.registries?.[mirror.registry];
+      if (!reg || reg.type !== 'oci') {
+        diagnostics.push(error('UNKNOWN_REGISTRY', `${decl.name} (${env.name}): lambda.mirror.registry ${JSON.stringify(mirror.registry)} is not ${reg ? 'an oci' : 'a'} registry of the config`, at(['spec', 'lambda', 'mirror', 'registry'])));
+        continue;
+      }
+      const archs = (eff.spec.architectures as string[] | undefined) ?? ['x86_64'];
+      const arch = LAMBDA_ARCH[archs[0] ?? 'x86_64'] ?? 'amd64';
+      const pos = decl.doc.position(eff.artifactPath, 'key');
+      images.push({
+        service: decl.name,
+        environment: env.name,
+        file: decl.file,
+        line: pos.line,
+        column: pos.column,
+        registry: eff.artifact.registry,
+        package: eff.artifact.package,
+        tag: entry.tag,
+        digest: entry.digest,
+        platform: `linux/${arch}`,
+        mirrorRegistry: mirror.registry,
+        mirrorRepository: mirror.repository ?? eff.artifact.package,
+      });
+    }
+  }
+  return { images, diagnostics };
+}
+
+export interface Descriptor {
+  mediaType?: string;
+  digest: string;
+  size?: number;
+}
+
+const DIGEST = /^sha256:[a-f0-9]{64}$|^sha512:[a-f0-9]{128}$/;
+
+/** Whether a manifest (parsed) is an index / manifest list. */
+export function isIndex(manifest: unknown, mediaType: string): boolean {
+  return /index|manifest\.list/.test(mediaType) || Array.isArray((manifest as { manifests?: unknown } | null)?.manifests);
+}
+
+/** The child of an index for `linux/<arch>` (never the index itself). */
+export function pickPlatform(index: unknown, platform: string): { ok: true; digest: string } | { ok: false; message: string } {
+  const [os, arch] = platform.split('/');
+  const entries = ((index as { manifests?: unknown[] } | null)?.manifests ?? []) as Array<{ digest?: unknown; platform?: { os?: unknown; architecture?: unknown } }>;
+  const hit = entries.filter((e) => e.platform?.os === os && e.platform?.architecture === arch && typeof e.digest === 'string' && DIGEST.test(e.digest));
+  if (hit.length === 0) {
+    const have = entries.map((e) => `${String(e.platform?.os)}/${String(e.platform?.architecture)}`).join(', ') || 'none';
+    return { ok: false, message: `the image has no ${platform} manifest (platforms: ${have}); Lambda runs one architecture, set architectures accordingly` };
+  }
+  return { ok: true, digest: hit[0]!.digest as string };
+}
+
+/** The blobs a single-platform manifest references: its config and layers. */
+export function blobsOf(manifest: unknown): { ok: true; blobs: Descriptor[] } | { ok: false; message: string } {
+  const m = manifest as { config?: Descriptor; layers?: Descriptor[] } | null;
+  const all = [m?.config, ...(Array.isArray(m?.layers) ? m.layers : [])];
+  const blobs: Descriptor[] = [];
+  for (const d of all) {
+    if (!d || typeof d.digest !== 'string' || !DIGEST.test(d.digest)) return { ok: false, message: 'the manifest has a config or layer without a valid digest' };
+    if (!blobs.some((b) => b.digest === d.digest)) blobs.push(d);
+  }
+  return { ok: true, blobs };
+}
