@@ -64,8 +64,11 @@ export async function run(ctx: CommandContext, opts: StageOptions): Promise<Comm
       let fetched = bytesByDigest.get(blobKey);
       if (!fetched) {
         fetched = (async () => {
-          if (!provider.fetchBlob) {
-            return { ok: false as const, diagnostic: error('STAGE', `registry "${z.registry}" (${project.config.registries?.[z.registry]?.type ?? '?'}) cannot serve file bytes; stage zips from an oci registry`) };
+          const type = project.config.registries?.[z.registry]?.type ?? '?';
+          // HAR generic packages have no OCI API: their files come from another endpoint
+          if (!provider.fetchBlob || type === 'har') {
+            const why = type === 'har' ? 'downloading HAR generic files is not supported by stage yet' : `a ${type} registry serves no file bytes`;
+            return { ok: false as const, diagnostic: error('STAGE', `registry "${z.registry}": ${why}; stage zips from an oci registry`) };
           }
           const r = await provider.fetchBlob(z.package, z.fileDigest, MAX_ZIP_BYTES);
           if (!r.ok) return { ok: false as const, diagnostic: error(r.failure.code === 'REGISTRY_AUTH' ? 'REGISTRY_AUTH' : 'REGISTRY_UNAVAILABLE', r.failure.message) };
