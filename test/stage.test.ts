@@ -4,16 +4,16 @@
  * (403, 5xx, a stalled PUT, wrong bytes from the registry) go through a proxy in front of them.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseLock } from '../src/resolve/lock.js';
 import { loadYaml } from '../src/load/yaml.js';
-import { s3KeyProblem } from '../src/stage/plan.js';
+import { blobsOf, pickPlatform, s3KeyProblem } from '../src/stage/plan.js';
 import { startRegistry, type RegistryInstance } from './registry/server.js';
 import { Seeder } from './registry/seed.js';
-import { failTimes, matching, startProxy, type Proxy } from './registry/proxy.js';
+import { editHeaders, failTimes, matching, startProxy, type Proxy } from './registry/proxy.js';
 import { startS3, type S3Instance } from './s3/server.js';
 import { cli, makeProject, snapshot } from './helpers/project.js';
 import { git, makeRepo } from './helpers/git.js';
@@ -244,6 +244,18 @@ describe('gitopsc stage', () => {
     expect(await objectBytes(`publish/${fileDigest}.zip`)).toEqual(ZIP);
   });
 
+  it('records the object version S3 reports (versioned bucket), and the HEAD\'s on a later run', async () => {
+    const dir = await resolved(registry.url, '{ s3Bucket: artifacts, s3Key: "versioned/{file}" }');
+    const proxy = await s3Proxy();
+    // s3rver has no versioning: the proxy adds the header a versioned bucket answers with
+    proxy.rules.push(editHeaders((req) => Boolean(req.url?.includes('versioned/')) && (req.method === 'PUT' || req.method === 'HEAD'), (h) => (h['x-amz-version-id'] = 'v-3HL4kqtJlcpXroDTDmJ')));
+    const r = await cli(dir, 'stage', '--env', 'prod', '--format', 'json');
+    expect(r.json.diagnostics).toEqual([]);
+    expect(lockOf(dir).get('fn\u0000prod')!.staged).toEqual({ s3Bucket: 'artifacts', s3Key: 'versioned/function.zip', s3ObjectVersion: 'v-3HL4kqtJlcpXroDTDmJ', codeSha256: sha(ZIP) });
+    const again = await cli(dir, 'stage', '--env', 'prod', '--format', 'json');
+    expect(again.json.staged).toEqual([expect.objectContaining({ s3ObjectVersion: 'v-3HL4kqtJlcpXroDTDmJ', uploaded: false })]);
+  });
+
   it('needs a fresh lock: without resolve it is LOCK_STALE (exit 1) and touches nothing', async () => {
     const dir = project(registry.url);
     const proxy = await s3Proxy();
@@ -258,6 +270,29 @@ describe('gitopsc stage', () => {
     const r = await cli(dir, 'stage', '--env', 'dev', '--format', 'json');
     expect(r.code).toBe(1);
     expect(r.json.diagnostics.map((d) => [d.code, d.file, d.line])).toEqual([['SCHEMA', 'services/fn.yaml', 17]]);
+  });
+});
+
+describe('pickPlatform and blobsOf', () => {
+  const d = (c: string) => `sha256:${c.repeat(64)}`;
+  const index = { manifests: [
+    { digest: d('a'), platform: { os: 'linux', architecture: 'amd64' } },
+    { digest: d('b'), platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } },
+    { digest: d('c'), platform: { os: 'unknown', architecture: 'unknown' } },
+  ] };
+  it.each([
+    ['linux/amd64', d('a')],
+    ['linux/arm64', d('b')],
+    ['linux/s390x', undefined],
+  ])('%s', (platform, digest) => {
+    const r = pickPlatform(index, platform);
+    expect(r.ok ? r.digest : undefined).toBe(digest);
+    if (!r.ok) expect(r.message).toContain('linux/amd64, linux/arm64, unknown/unknown');
+  });
+  it('lists config and layers once each, and refuses a descriptor without a digest', () => {
+    expect(blobsOf({ config: { digest: d('1') }, layers: [{ digest: d('2') }, { digest: d('2') }] })).toEqual({ ok: true, blobs: [{ digest: d('1') }, { digest: d('2') }] });
+    expect(blobsOf({ config: { digest: 'nope' }, layers: [] }).ok).toBe(false);
+    expect(blobsOf({ layers: [{ digest: d('2') }] }).ok).toBe(false);
   });
 });
 
@@ -351,6 +386,26 @@ spec:
     expect(posts.length).toBe(2);
     expect(posts.every((l) => l.path.includes('mount=') && l.path.includes('from=shop%2Ffn-image'))).toBe(true);
     expect(proxy.log.filter((l) => l.method === 'PUT').map((l) => l.path)).toEqual([`/v2/mirror/same/manifests/${index.children[1]!.digest}`]);
+  });
+
+  it('an image without the function\'s architecture is STAGE and copies nothing', async () => {
+    const amdOnly = await new Seeder(registry.url).pushIndex('shop/amd-only', ['1.0.0'], [{ os: 'linux', architecture: 'amd64' }], { format: 'docker' });
+    const dir = makeProject({
+      'gitopsc.config.yaml': `environments:\n  - name: prod\nregistries:\n  hub:\n    type: oci\n    url: ${registry.url}\n  ecr:\n    type: oci\n    url: ${mirror.url}\n`,
+      'services/img.yaml': `apiVersion: gitopsc/v1\nkind: Service\nmetadata:\n  name: img\nspec:\n  artifact:\n    registry: hub\n    package: shop/amd-only\n    select: { strategy: exact, tag: "1.0.0" }\n  lambda:\n    functionName: img\n    role: arn:aws:iam::123456789012:role/img\n    architectures: [arm64]\n    mirror: { registry: ecr }\n`,
+    });
+    expect((await cli(dir, 'resolve')).code).toBe(0);
+    const r = await cli(dir, 'stage', '--format', 'json');
+    expect(r.code).toBe(3);
+    expect(r.json.diagnostics.map((x) => x.code)).toEqual(['STAGE']);
+    expect(r.json.diagnostics[0]!.message).toContain('no linux/arm64 manifest');
+    expect((await fetch(`${mirror.url}/v2/shop/amd-only/manifests/${amdOnly.children[0]!.digest}`, { method: 'HEAD' })).status).toBe(404);
+    // x86_64 picks the amd64 manifest of the docker manifest list
+    writeFileSync(join(dir, 'services/img.yaml'), readFileSync(join(dir, 'services/img.yaml'), 'utf8').replace('[arm64]', '[x86_64]'));
+    expect((await cli(dir, 'resolve')).code).toBe(0);
+    const ok = await cli(dir, 'stage', '--format', 'json');
+    expect(ok.json.diagnostics).toEqual([]);
+    expect(ok.json.staged).toEqual([{ service: 'img', environment: 'prod', imageUri: `${mirror.host}/shop/amd-only@${amdOnly.children[0]!.digest}`, uploaded: true }]);
   });
 
   it('an unreachable mirror is REGISTRY_UNAVAILABLE (exit 3) and the lock keeps no imageUri', async () => {
