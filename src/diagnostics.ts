@@ -33,6 +33,7 @@ export const CODES = [
   'USAGE',
   'INTERNAL',
   'PRUNE_GUARD',
+  'STAGE',
 ] as const;
 
 export type Code = (typeof CODES)[number];
@@ -93,7 +94,7 @@ export function exitCodeFor(diags: readonly Diagnostic[]): ExitCode {
   if (codes.has('INTERNAL')) return EXIT.internal;
   if (codes.has('USAGE') || codes.has('CONFIG_NOT_FOUND')) return EXIT.usage;
   if (codes.has('GIT') || codes.has('FILESYSTEM')) return EXIT.io;
-  if (codes.has('REGISTRY_UNAVAILABLE') || codes.has('REGISTRY_AUTH')) return EXIT.registry;
+  if (codes.has('REGISTRY_UNAVAILABLE') || codes.has('REGISTRY_AUTH') || codes.has('STAGE')) return EXIT.registry;
   return EXIT.user;
 }
 

@@ -138,8 +138,12 @@ export interface StagedRecord {
   s3ObjectVersion?: string;
   /** base64 SHA-256 of the zip, as Lambda reports CodeSha256 */
   codeSha256?: string;
+  /** an image copied to an ECR mirror: `host/repository@digest` */
   imageUri?: string;
 }
+
+/** What `gitopsc stage` recorded for a lock entry (the outputs render from it). */
+export type StagedCode = StagedRecord;
 
 /** `spec.kubernetes` (loosely typed: the schema is the authority). */
 export type KubernetesSpec = Record<string, unknown>;
@@ -182,6 +186,6 @@ export interface LockEntry extends PinnedArtifact {
   input?: Record<string, string>;
   /** har: the scan verdict when the version was selected (render checks `requireScan` offline) */
   scanStatus?: ScanStatus;
-  /** written by `gitopsc stage`: where the artifact was copied for Lambda */
+  /** where `gitopsc stage` put the code (Lambda): the S3 object, or the image copied to a mirror */
   staged?: StagedRecord;
 }

@@ -16,7 +16,7 @@ import { compareArtifacts } from '../src/diff/compare.js';
 import { errorBody, startHarEmulator, versionId, type HarEmulator, type HarRegistrySeed } from './har/emulator.js';
 import { startRegistry, type RegistryInstance } from './registry/server.js';
 import { Seeder, sha256, type Pushed } from './registry/seed.js';
-import { cli, makeProject } from './helpers/project.js';
+import { cli, makeProject, snapshot } from './helpers/project.js';
 import { tempDir, cleanupTempDirs } from './registry/helpers.js';
 
 const TOKEN = 'pat.acct123.0123456789abcdef.not-a-real-token';
@@ -622,5 +622,52 @@ describe('the README HAR example, end to end', () => {
     } finally {
       await readmeEmu.stop();
     }
+  });
+});
+
+describe('gitopsc stage from HAR', () => {
+  it('copies a HAR docker image (its manifest, config and layers) into a mirror registry through HAR\'s OCI API', async () => {
+    const mirror = await startRegistry();
+    try {
+      const dir = makeProject({
+        'gitopsc.config.yaml': `${config()}  ecr:\n    type: oci\n    url: ${mirror.url}\n`,
+        'services/img.yaml': `apiVersion: gitopsc/v1
+kind: Service
+metadata:
+  name: img
+spec:
+  artifact:
+    registry: har
+    package: payments/api
+    select: { strategy: exact, tag: "1.1.0" }
+  lambda:
+    functionName: img
+    role: arn:aws:iam::123456789012:role/img
+    mirror: { registry: ecr, repository: lambda/api }
+`,
+      });
+      const res = await cli(dir, 'resolve', '--format', 'json');
+      expect(res.json.diagnostics).toEqual([]);
+      const r = await cli(dir, 'stage', '--format', 'json');
+      expect(r.json.diagnostics).toEqual([]);
+      const digest = pushed['api:1.1.0']!.digest;
+      expect(r.json.staged).toEqual([
+        { service: 'img', environment: 'dev', imageUri: `${mirror.host}/lambda/api@${digest}`, uploaded: true },
+        { service: 'img', environment: 'prod', imageUri: `${mirror.host}/lambda/api@${digest}`, uploaded: false },
+      ]);
+      expect((await fetch(`${mirror.url}/v2/lambda/api/manifests/${digest}`, { method: 'HEAD', headers: { accept: pushed['api:1.1.0']!.mediaType } })).status).toBe(200);
+    } finally {
+      await mirror.stop();
+    }
+  });
+
+  it('a HAR generic zip is STAGE (not supported yet) and nothing is written', async () => {
+    const dir = makeProject({ 'gitopsc.config.yaml': config(), 'services/fn.yaml': lambda('fn', '{ strategy: exact, tag: "2.0.0" }') });
+    expect((await cli(dir, 'resolve')).code).toBe(0);
+    const before = snapshot(dir);
+    const r = await cli(dir, 'stage', '--env', 'dev', '--format', 'json');
+    expect(r.code).toBe(3);
+    expect(r.json.diagnostics.map((d) => d.code)).toEqual(['STAGE']);
+    expect(snapshot(dir)).toEqual(before);
   });
 });

@@ -124,6 +124,13 @@ export async function main(argv: readonly string[], io: Io = processIo(), host: 
       result = await (await import('./commands/context.js')).run(ctx(), service, o);
     });
   program
+    .command('stage')
+    .description('copy each resolved Lambda zip from its registry to S3 (verified against the lock, content-addressed) and record it in the lock')
+    .option('--env <env>', 'only this environment (repeatable)', collect)
+    .action(async (o: { env?: string[] }) => {
+      result = await (await import('./commands/stage.js')).run(ctx(), o);
+    });
+  program
     .command('init')
     .description('scaffold a working example project (static catalog, one service, two environments)')
     .action(async () => {
@@ -171,7 +178,7 @@ export async function main(argv: readonly string[], io: Io = processIo(), host: 
         io.stderr(usageOut.join(''));
         return EXIT.usage;
       }
-      const message = e.code === 'commander.help' ? 'no command given: one of validate, resolve, audit, render, context, diff, publish, init, schema' : e.message.replace(/^error: /, '');
+      const message = e.code === 'commander.help' ? 'no command given: one of validate, resolve, audit, render, context, stage, diff, publish, init, schema' : e.message.replace(/^error: /, '');
       result = { diagnostics: [error('USAGE', message)] };
     } else {
       const debug = argv.includes('--debug');

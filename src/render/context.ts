@@ -46,6 +46,8 @@ export function imageReference(reference: string, tag: string, digest?: string):
 }
 
 export { expandKey } from './lambda.js';
+/** The S3 key of a zip when `code.s3Key` is not given: content-addressed by the file's digest. */
+export { DEFAULT_S3_KEY } from './lambda.js';
 
 export function buildContext(u: RenderUnit): Record<string, unknown> {
   const { lock } = u;

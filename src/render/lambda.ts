@@ -39,6 +39,9 @@ function sortedRecord<T>(entries: [string, T][]): Record<string, T> {
 }
 
 /** Expand `{package}`, `{tag}`, `{file}`, `{digest}`, `{fileDigest}`, `{service}`, `{environment}`, `{region}`, `{account}`. */
+/** The S3 key of a zip when `code.s3Key` is not given: content-addressed by the file's digest (where `gitopsc stage` uploads). */
+export const DEFAULT_S3_KEY = '{package}/{fileDigest}/{file}';
+
 export function expandKey(template: string, values: Record<string, string | undefined>): string {
   return template.replace(/\{(\w+)\}/g, (m, k: string) => values[k] ?? m);
 }
@@ -82,7 +85,7 @@ export function lambdaView(u: LambdaInputs): Record<string, unknown> {
   const s3 = zip
     ? {
         bucket: staged.s3Bucket ?? code.s3Bucket ?? '',
-        key: staged.s3Key ?? expandKey(code.s3Key ?? '{package}/{tag}/{file}', keyValues),
+        key: staged.s3Key ?? expandKey(code.s3Key ?? DEFAULT_S3_KEY, keyValues),
         ...((staged.s3ObjectVersion ?? code.s3ObjectVersion) ? { objectVersion: staged.s3ObjectVersion ?? code.s3ObjectVersion } : {}),
       }
     : undefined;

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { error, type Diagnostic } from '../diagnostics.js';
 import type { LoadedDoc } from '../load/types.js';
-import type { ArtifactSpec, LockEntry, Strategy } from '../model.js';
+import type { ArtifactSpec, LockEntry, StagedCode, Strategy } from '../model.js';
 import { emitJsonValue, emitYaml } from '../render/emit.js';
 
 export const LOCK_VERSION = 1;
@@ -96,11 +96,8 @@ export function parseLock(doc: LoadedDoc): { lock: Lock; diagnostics: Diagnostic
       if (typeof e.created === 'string') entry.created = e.created;
       if (e.labels && typeof e.labels === 'object') entry.labels = e.labels as Record<string, string>;
       if (e.input && typeof e.input === "object") entry.input = e.input as Record<string, string>;
-      if (e.staged && typeof e.staged === 'object' && !Array.isArray(e.staged)) {
-        const staged: Record<string, string> = {};
-        for (const [k, v] of Object.entries(e.staged as Record<string, unknown>)) if (['s3Bucket', 's3Key', 's3ObjectVersion', 'codeSha256', 'imageUri'].includes(k) && typeof v === 'string') staged[k] = v;
-        entry.staged = staged;
-      }
+      const staged = parseStaged(e.staged);
+      if (staged) entry.staged = staged;
       lock.set(lockKey(service, environment), entry);
     }
   }
@@ -124,6 +121,19 @@ export function conflictMarker(file: string, text: string): Diagnostic | undefin
     }
   }
   return undefined;
+}
+
+const STAGED_KEYS = ['s3Bucket', 's3Key', 's3ObjectVersion', 'codeSha256', 'imageUri'] as const;
+
+/** `staged:` of a lock entry: only its known string fields; anything else is dropped. */
+function parseStaged(v: unknown): StagedCode | undefined {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return undefined;
+  const out: StagedCode = {};
+  for (const k of STAGED_KEYS) {
+    const x = (v as Record<string, unknown>)[k];
+    if (typeof x === 'string' && x) out[k] = x;
+  }
+  return Object.keys(out).length ? out : undefined;
 }
 
 export function serializeLock(lock: Lock): string {

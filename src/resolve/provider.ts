@@ -61,6 +61,14 @@ export interface Provider {
    * listing carries no such facts leave this out.
    */
   listed?(pkg: string, tag: string): Promise<ProviderResult<VersionInfo | undefined>>;
+  /**
+   * The bytes of one blob by digest (`gitopsc stage`: a `format: file` artifact's file),
+   * verified against the digest; at most `maxBytes`. Providers that cannot serve bytes leave
+   * this out.
+   */
+  fetchBlob?(pkg: string, digest: string, maxBytes: number): Promise<ProviderResult<Buffer>>;
+  /** A manifest's exact bytes and media type by digest (`gitopsc stage`: image copies), verified. */
+  fetchManifest?(pkg: string, digest: string): Promise<ProviderResult<{ bytes: Buffer; mediaType: string }>>;
   /** Persist what this run learnt (caches); called only after a run that succeeded. */
   flush?(): Promise<void>;
 }

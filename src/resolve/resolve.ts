@@ -106,7 +106,7 @@ export async function resolveProject(project: Project, lock: Lock, providers: Ma
       if (r.entry) {
         next.set(lockKey(u.decl.name, u.env), r.entry);
         const prev = lock.get(lockKey(u.decl.name, u.env));
-        const { fingerprint: _f, created: _c, labels: _l, input: _i, scanStatus: _s, ...pinned } = r.entry;
+        const { fingerprint: _f, created: _c, labels: _l, input: _i, scanStatus: _s, staged: _st, ...pinned } = r.entry;
         resolved.push({
           ...pinned,
           changed: r.changed,
@@ -276,5 +276,7 @@ async function resolveUnit(
   }
   diagnostics.push(...checkPolicy(project, decl, entry, eff.artifactPath, provider.listed ? version : undefined));
   const same = existing && existing.tag === entry.tag && existing.digest === entry.digest && existing.fileDigest === entry.fileDigest;
+  // what `gitopsc stage` recorded stays valid while the pinned bytes are the same
+  if (same && existing.staged) entry.staged = existing.staged;
   return { entry, changed: !same, diagnostics, explain: explainBlock };
 }

@@ -147,6 +147,12 @@ export const SCHEMA_MESSAGES: Readonly<Record<SchemaKind, Readonly<Record<string
     },
     "/definitions/patch/properties/jsonPatch/items/properties/from": {
       "patternErrorMessage": "must be a JSON pointer ('' or starting with '/')"
+    },
+    "/definitions/lambdaFields/properties/alias/properties/functionVersion": {
+      "patternErrorMessage": "must be `$LATEST` or a version number"
+    },
+    "/definitions/lambdaFields/properties/mirror/properties/repository": {
+      "patternErrorMessage": "must be an ECR repository name: lowercase letters, digits, `.`, `_`, `-`, `/`"
     }
   },
   "config": {
@@ -185,6 +191,18 @@ export const SCHEMA_MESSAGES: Readonly<Record<SchemaKind, Readonly<Record<string
     },
     "/definitions/harRegistry/properties/registry": {
       "patternErrorMessage": "must be a HAR registry identifier (lowercase, starting with a letter)"
+    },
+    "/properties/environments/items/properties/aws/properties/region": {
+      "patternErrorMessage": "must be an AWS region such as `eu-west-1`"
+    },
+    "/properties/environments/items/properties/aws/properties/account": {
+      "patternErrorMessage": "must be a 12-digit AWS account id (quote it: \"012345678901\")"
+    },
+    "/properties/aws/properties/region": {
+      "patternErrorMessage": "must be an AWS region such as `eu-west-1`"
+    },
+    "/properties/aws/properties/account": {
+      "patternErrorMessage": "must be a 12-digit AWS account id (quote it: \"012345678901\")"
     }
   },
   "catalog": {
@@ -196,6 +214,9 @@ export const SCHEMA_MESSAGES: Readonly<Record<SchemaKind, Readonly<Record<string
     },
     "/definitions/version/properties/platforms/propertyNames": {
       "patternErrorMessage": "must be `os/arch` or `os/arch/variant`"
+    },
+    "/definitions/version/properties/platforms/additionalProperties/oneOf/1/properties/digest": {
+      "patternErrorMessage": "must be `sha256:` and 64 lowercase hex digits"
     }
   },
   "lock": {

@@ -55,8 +55,17 @@ export function registerGitCommands(program: Command, ctx: () => CommandContext,
     .option('--max-prune <n>', 'refuse to remove more than n files in one publish (default: 25% of the managed files, at least 5)')
     .option('--allow-prune', 'no limit on pruning; also allows publishing zero services over existing output')
     .option('--lock-timeout <seconds>', 'how long to wait for another publish to finish', '60')
+    .option('--stage', 'run `gitopsc stage` first (Lambda zips to S3, recorded in the lock), then publish what renders from it')
     .action(async (o: Record<string, unknown>) => {
+      const { stage, ...rest } = o;
+      let staged: CommandResult | undefined;
+      if (stage) {
+        staged = await (await import('./stage.js')).run(ctx(), { env: rest.env as string[] | undefined });
+        // nothing is published from a lock whose code is not in place
+        if (staged.diagnostics.some((d) => d.severity === 'error')) return set(staged);
+      }
       const mod = await import('./publish.js');
-      set(await mod.run(ctx(), o));
+      const published = await mod.run(ctx(), rest);
+      set(staged ? { ...published, diagnostics: [...staged.diagnostics, ...published.diagnostics], data: { ...staged.data, ...published.data }, lines: [...(staged.lines ?? []), ...(published.lines ?? [])] } : published);
     });
 }

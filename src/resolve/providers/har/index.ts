@@ -371,6 +371,9 @@ export function createHarProvider(ctx: ProviderContext, options: HarOptions = {}
     },
     reference: (pkg) => referenceFor(cfg, pkg),
     flush: () => ociProvider?.flush?.() ?? Promise.resolve(),
+    // docker packages (`gitopsc stage` copying an image to a mirror): HAR's OCI API
+    fetchManifest: (pkg, digest) => oci().fetchManifest!(pkg, digest),
+    fetchBlob: (pkg, digest, maxBytes) => oci().fetchBlob!(pkg, digest, maxBytes),
     async listTags(pkg) {
       const p = await loadPackage(pkg);
       if (!p.ok) return p;

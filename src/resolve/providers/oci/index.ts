@@ -453,11 +453,60 @@ export function createOciProvider(ctx: ProviderContext, options: OciOptions = {}
     return { tag, digest: meta.digest, ...(meta.created ? { created: meta.created } : {}), labels: meta.labels, annotations: meta.annotations, platforms, files: meta.files };
   }
 
+  /** One blob's bytes by digest, checked against the digest (a mismatch is the registry's fault). */
+  async function fetchBlob(pkg: string, digest: string, maxBytes: number): Promise<ProviderResult<Buffer>> {
+    if (configFailure) return { ok: false, failure: configFailure };
+    const repo = repoOf(pkg);
+    if (!repo.ok) return repo;
+    if (!DIGEST_RE.test(digest)) return { ok: false, failure: fail(`${JSON.stringify(digest)} is not a digest`, 'PACKAGE_NOT_FOUND') };
+    const url = v2(repo.value, `blobs/${digest}`);
+    // blobs are content-addressed (checked below), so they may come from a storage host (S3, a CDN)
+    const r = await client.request('GET', url, { repo: repo.value, redirects: 'any', maxBytes });
+    if (!r.ok) return r;
+    const res = r.res;
+    if (res.status === 404) {
+      return { ok: false, failure: client.failure('REGISTRY_UNAVAILABLE', `GET ${url.pathname}: HTTP 404 ${registryErrorCode(res.body) ?? ''}`.trim() + ` (the blob ${digest} is missing)`, url) };
+    }
+    if (res.status !== 200) return { ok: false, failure: unexpected(res, `GET ${url.pathname}`) };
+    const actual = digestOf(res.body, digest.split(':')[0]!);
+    if (actual !== digest) {
+      return { ok: false, failure: client.failure('REGISTRY_UNAVAILABLE', `GET ${url.pathname}: the registry served bytes whose digest is ${actual}, not ${digest}; refusing to use them`, url) };
+    }
+    return withWarnings({ ok: true, value: res.body });
+  }
+
+  /** One manifest's bytes by digest, as served (never re-serialised: its digest must stay). */
+  async function fetchManifest(pkg: string, digest: string): Promise<ProviderResult<{ bytes: Buffer; mediaType: string }>> {
+    if (configFailure) return { ok: false, failure: configFailure };
+    const repo = repoOf(pkg);
+    if (!repo.ok) return repo;
+    if (!DIGEST_RE.test(digest)) return { ok: false, failure: fail(`${JSON.stringify(digest)} is not a digest`, 'PACKAGE_NOT_FOUND') };
+    const url = v2(repo.value, `manifests/${digest}`);
+    const r = await client.request('GET', url, { repo: repo.value, accept: MANIFEST_ACCEPT });
+    if (!r.ok) return r;
+    const res = r.res;
+    if (res.status === 404) return { ok: false, failure: client.failure('TAG_NOT_FOUND', `manifest ${digest} of ${repo.value} does not exist (HTTP 404)`, url) };
+    if (res.status !== 200) return { ok: false, failure: unexpected(res, `GET ${url.pathname}`) };
+    if (digestOf(res.body, digest.split(':')[0]!) !== digest) {
+      return { ok: false, failure: client.failure('REGISTRY_UNAVAILABLE', `GET ${url.pathname}: the content does not match its digest`, url) };
+    }
+    let mediaType = res.headers.get('content-type')?.split(';')[0]?.trim() ?? '';
+    try {
+      const m = JSON.parse(res.body.toString('utf8')) as { mediaType?: unknown };
+      if (typeof m.mediaType === 'string') mediaType = m.mediaType;
+    } catch {
+      return { ok: false, failure: client.failure('REGISTRY_UNAVAILABLE', `GET ${url.pathname}: the manifest is not JSON`, url) };
+    }
+    return withWarnings({ ok: true, value: { bytes: res.body, mediaType } });
+  }
+
   const provider: OciProvider = {
     get requestCount() {
       return client.requests;
     },
     flush: () => cache.flush(),
+    fetchBlob,
+    fetchManifest,
     reference(pkg: string): string {
       const host = base ? base.host : redactUrlValue(String(ctx.config.url ?? ''));
       return [host, prefix, trimSlashes(pkg)].filter(Boolean).join('/');

@@ -1,0 +1,133 @@
+/**
+ * Writing to a mirror registry for `gitopsc stage` (host layer): the OCI distribution API's
+ * blob HEAD, cross-repository mount, monolithic upload (POST then PUT ?digest=) and manifest
+ * PUT by digest. Credentials come from the registry's config like the provider's (env
+ * references or docker config/credential helpers: ECR's helper answers with basic auth); they
+ * are sent only to the mirror's host and never printed. Token (Bearer challenge) auth is not
+ * negotiated here.
+ */
+import type { Host } from '../host.js';
+import type { RegistryConfig } from '../model.js';
+import type { ProviderFailure } from '../resolve/provider.js';
+import { basicHeader } from '../resolve/providers/oci/http.js';
+import { defaultHelperRunner, loadCredentials } from '../resolve/providers/oci/auth.js';
+import { Redactor } from '../resolve/providers/oci/redact.js';
+import { isLoopbackHost } from '../resolve/providers/oci/media.js';
+
+export type PushResult<T> = { ok: true; value: T } | { ok: false; failure: ProviderFailure };
+
+export interface Pusher {
+  /** true when the mirror repository already has the blob */
+  hasBlob(repo: string, digest: string): Promise<PushResult<boolean>>;
+  /** mount a blob from another repository of the same registry; false: the registry wants an upload */
+  mount(repo: string, digest: string, from: string): Promise<PushResult<boolean>>;
+  upload(repo: string, digest: string, bytes: Buffer): Promise<PushResult<void>>;
+  putManifest(repo: string, digest: string, bytes: Buffer, mediaType: string): Promise<PushResult<void>>;
+}
+
+export function createPusher(name: string, config: RegistryConfig, host: Host): PushResult<Pusher> {
+  const redactor = new Redactor();
+  const fail = (message: string, code: ProviderFailure['code'] = 'REGISTRY_UNAVAILABLE'): ProviderFailure => ({ code, message: redactor.redact(`mirror registry "${name}": ${message}`) });
+  let base: URL;
+  try {
+    base = new URL(config.url ?? '');
+  } catch {
+    return { ok: false, failure: fail('its url is not a valid URL') };
+  }
+  if (base.username || base.password) return { ok: false, failure: fail('credentials in the registry URL are refused', 'REGISTRY_AUTH') };
+  if (base.protocol !== 'https:' && !(base.protocol === 'http:' && (config.insecure || isLoopbackHost(base.hostname)))) {
+    return { ok: false, failure: fail(`url must be https:// (plain http only for loopback hosts or with insecure: true)`) };
+  }
+  const origin = `${base.protocol}//${base.host}`;
+  const timeoutMs = Number(host.env.GITOPSC_REGISTRY_TIMEOUT_MS) > 0 ? Number(host.env.GITOPSC_REGISTRY_TIMEOUT_MS) : 120_000;
+  let auth: Promise<PushResult<string | undefined>> | undefined;
+  const authorization = () =>
+    (auth ??= loadCredentials(config, base.host, { env: host.env, runHelper: defaultHelperRunner, redactor, helperTimeoutMs: 30_000 }).then((c): PushResult<string | undefined> => {
+      if (!c.ok) return { ok: false, failure: fail(c.message, 'REGISTRY_AUTH') };
+      if (c.creds.kind === 'basic') {
+        redactor.add(c.creds.password);
+        return { ok: true, value: basicHeader(c.creds.username, c.creds.password) };
+      }
+      if (c.creds.kind === 'bearer') {
+        redactor.add(c.creds.token);
+        return { ok: true, value: `Bearer ${c.creds.token}` };
+      }
+      return { ok: true, value: undefined };
+    }));
+
+  async function send(method: string, url: URL, init: { body?: Buffer; headers?: Record<string, string> } = {}): Promise<PushResult<Response>> {
+    if (url.origin !== origin) return { ok: false, failure: fail(`refused to send to another host (${url.host})`) };
+    const a = await authorization();
+    if (!a.ok) return a;
+    const headers = new Headers({ 'user-agent': 'gitopsc', ...init.headers });
+    if (a.value) headers.set('authorization', a.value);
+    try {
+      const res = await host.fetch(url.href, { method, headers, ...(init.body ? { body: init.body } : {}), redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+      if (res.status === 401 || res.status === 403) {
+        await res.body?.cancel().catch(() => undefined);
+        return { ok: false, failure: fail(`${method} ${url.pathname}: HTTP ${res.status}: the credentials may not push here`, 'REGISTRY_AUTH') };
+      }
+      return { ok: true, value: res };
+    } catch (e) {
+      const err = e as Error & { cause?: { code?: string } };
+      const why = err.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (err.cause?.code ?? err.message);
+      return { ok: false, failure: fail(`${method} ${url.pathname}: ${why}`) };
+    }
+  }
+  const v2 = (repo: string, rest: string) => new URL(`/v2/${repo}/${rest}`, origin);
+  const unexpected = async (res: Response, what: string): Promise<PushResult<never>> => {
+    const text = (await res.text().catch(() => '')).slice(0, 200).replace(/\s+/g, ' ');
+    return { ok: false, failure: fail(`${what}: unexpected HTTP ${res.status}${text ? ` (${text})` : ''}`) };
+  };
+
+  async function startUpload(repo: string, query: string): Promise<PushResult<Response>> {
+    return send('POST', v2(repo, `blobs/uploads/${query}`), { headers: { 'content-length': '0' } });
+  }
+
+  async function finish(repo: string, res: Response, digest: string, bytes: Buffer): Promise<PushResult<void>> {
+    const location = res.headers.get('location');
+    await res.body?.cancel().catch(() => undefined);
+    if (res.status !== 202 || !location) return unexpected(res, `POST /v2/${repo}/blobs/uploads/`);
+    const url = new URL(location, origin);
+    url.searchParams.set('digest', digest);
+    const put = await send('PUT', url, { body: bytes, headers: { 'content-type': 'application/octet-stream', 'content-length': String(bytes.length) } });
+    if (!put.ok) return put;
+    if (put.value.status !== 201) return unexpected(put.value, `PUT /v2/${repo}/blobs/uploads/`);
+    await put.value.body?.cancel().catch(() => undefined);
+    return { ok: true, value: undefined };
+  }
+
+  return {
+    ok: true,
+    value: {
+      async hasBlob(repo, digest) {
+        const r = await send('HEAD', v2(repo, `blobs/${digest}`));
+        if (!r.ok) return r;
+        if (r.value.status === 200) return { ok: true, value: true };
+        if (r.value.status === 404) return { ok: true, value: false };
+        return unexpected(r.value, `HEAD /v2/${repo}/blobs/${digest}`);
+      },
+      async mount(repo, digest, from) {
+        const r = await startUpload(repo, `?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`);
+        if (!r.ok) return r;
+        await r.value.body?.cancel().catch(() => undefined);
+        if (r.value.status === 201) return { ok: true, value: true };
+        // 202: the registry opened an upload session instead (docker-registry leaves it to expire)
+        if (r.value.status === 202) return { ok: true, value: false };
+        return unexpected(r.value, `POST /v2/${repo}/blobs/uploads/?mount=`);
+      },
+      async upload(repo, digest, bytes) {
+        const r = await startUpload(repo, '');
+        if (!r.ok) return r;
+        return finish(repo, r.value, digest, bytes);
+      },
+      async putManifest(repo, digest, bytes, mediaType) {
+        const r = await send('PUT', v2(repo, `manifests/${digest}`), { body: bytes, headers: { 'content-type': mediaType } });
+        if (!r.ok) return r;
+        if (r.value.status !== 201) return unexpected(r.value, `PUT /v2/${repo}/manifests/${digest}`);
+        await r.value.body?.cancel().catch(() => undefined);
+        return { ok: true, value: undefined };
+      },
+    },
+  };
+}
