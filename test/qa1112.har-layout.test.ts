@@ -108,7 +108,7 @@ describe('HAR + kustomization + lambdaDir + ownership + publish', () => {
     v.quarantineReason = 'CVE-2026-9999';
     const audit = await cli(dir, 'audit', '--format', 'json');
     expect(audit.code).toBe(1);
-    expect(audit.json.diagnostics.map((d) => [d.code, d.service, d.environment])).toEqual([
+    expect(audit.json.diagnostics.map((d) => [d.code, (d as { service?: string }).service, (d as { environment?: string }).environment])).toEqual([
       ['POLICY_VIOLATION', 'api', 'dev'],
       ['POLICY_VIOLATION', 'api', 'prod'],
     ]);
