@@ -46,7 +46,7 @@ export function formatMarkdown(diff: DiffResult, opts: MarkdownOptions = {}): st
   let truncated = false;
   for (const [service, files] of byService) {
     const envs = [...new Set(files.map((f) => f.environment))].join(', ');
-    const open = `<details><summary><b>${cell(service)}</b>: ${files.length} file${files.length === 1 ? '' : 's'} (${cell(envs)})</summary>\n\n`;
+    const open = `<details><summary><b>${service === '' ? 'environments' : cell(service)}</b>: ${files.length} file${files.length === 1 ? '' : 's'} (${cell(envs)})</summary>\n\n`;
     const close = '</details>\n\n';
     if (out.length + open.length + close.length + reserve > maxChars) {
       truncated = true;

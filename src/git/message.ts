@@ -63,7 +63,8 @@ export function trailers(input: MessageInput): string[] {
 function messageValues(input: MessageInput): Values {
   const units = new Map<string, { service: string; environment: string; files: ChangedFile[]; artifact?: ArtifactChange }>();
   const unit = (service: string, environment: string) => {
-    const k = `${service}/${environment}`;
+    // an environment's own files (its kustomization.yaml) belong to no service
+    const k = service ? `${service}/${environment}` : environment;
     let u = units.get(k);
     if (!u) {
       u = { service, environment, files: [] };
@@ -74,6 +75,7 @@ function messageValues(input: MessageInput): Values {
   for (const f of input.files) unit(f.service, f.environment).files.push(f);
   for (const a of input.artifacts) unit(a.service, a.environment).artifact = a;
   const keys = [...units.keys()].sort();
+  const serviceKeys = keys.filter((k) => units.get(k)!.service !== '');
   const changes = keys.map((k) => {
     const u = units.get(k)!;
     const n = u.files.length;
@@ -85,7 +87,7 @@ function messageValues(input: MessageInput): Values {
     if (u.files.every((f) => f.status === 'removed')) return `- ${k}: removed${filesNote}`;
     return `- ${k}: configuration changed${filesNote}`;
   });
-  const services = [...new Set(keys.map((k) => units.get(k)!.service))];
+  const services = [...new Set(serviceKeys.map((k) => units.get(k)!.service))];
   const environments = [...new Set(keys.map((k) => units.get(k)!.environment))].sort();
   const count = (s: string) => input.files.filter((f) => f.status === s).length;
   const files = `${count('changed')} changed, ${count('added')} added, ${count('removed')} removed`;
@@ -93,18 +95,20 @@ function messageValues(input: MessageInput): Values {
   let subject: string;
   const only = changedArtifacts[0];
   const sameBump =
-    changedArtifacts.length === keys.length &&
+    changedArtifacts.length === serviceKeys.length &&
     new Set(changedArtifacts.map((a) => `${a.service} ${a.old?.tag} ${a.new?.tag}`)).size === 1;
   const added = input.artifacts.filter((a) => a.status === 'added');
-  const sameAdd = added.length === keys.length && new Set(added.map((a) => `${a.service} ${a.new?.tag}`)).size === 1;
-  if (keys.length === 1 && only) {
+  const sameAdd = added.length === serviceKeys.length && new Set(added.map((a) => `${a.service} ${a.new?.tag}`)).size === 1;
+  if (serviceKeys.length === 1 && only) {
     subject = `gitopsc: ${only.service}/${only.environment} ${only.old?.tag ?? '-'} -> ${only.new?.tag ?? '-'}`;
   } else if (sameAdd && added[0]) {
     subject = `gitopsc: ${added[0].service} ${added[0].new?.tag ?? '-'} in ${environments.join(', ')}`;
   } else if (sameBump && only) {
     subject = `gitopsc: ${only.service} ${only.old?.tag ?? '-'} -> ${only.new?.tag ?? '-'} in ${environments.join(', ')}`;
-  } else if (keys.length === 1) {
-    subject = `gitopsc: update ${keys[0]}`;
+  } else if (serviceKeys.length === 1) {
+    subject = `gitopsc: update ${serviceKeys[0]}`;
+  } else if (serviceKeys.length === 0) {
+    subject = `gitopsc: update ${environments.join(', ')}`;
   } else {
     subject = `gitopsc: update ${services.length} service${services.length === 1 ? '' : 's'} in ${environments.join(', ')}`;
   }

@@ -194,7 +194,11 @@ export async function loadProject(
     const safe = safeRelative(v);
     const at = { file: doc.file, ...doc.position(['output', 'lambdaDir'], 'value') };
     if (safe === undefined || safe === '.') diagnostics.push(pathDiag(doc, ['output', 'lambdaDir'], 'output.lambdaDir', v));
-    else if (environments.some((e) => e.name === safe.split('/')[0])) {
+    else if (safe.split('/').some((s) => s.startsWith('.'))) {
+      // gitopsc's own files (.gitopsc-owned, the render journal and lock, .gitopsc/) start with a dot,
+      // and hidden directories are not part of the output: Lambda files there would never be pruned
+      diagnostics.push(error('SCHEMA', `output.lambdaDir "${v}" has a component starting with "."; those names are gitopsc's own files or hidden`, at));
+    } else if (environments.some((e) => e.name === safe.split('/')[0])) {
       diagnostics.push(error('SCHEMA', `output.lambdaDir "${v}" is the directory of environment "${safe.split('/')[0]}": Lambda output must go elsewhere`, at));
     } else lambdaDir = safe;
   }

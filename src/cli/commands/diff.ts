@@ -14,6 +14,21 @@ import { gitSource } from '../../git/source.js';
 import { compile, fsSource, type CompileResult } from '../../pipeline.js';
 import type { CommandContext, CommandResult } from '../types.js';
 import { findProject, isResult } from './common.js';
+import { kustomizationFiles, type UnitOutput } from '../../write/kustomization.js';
+
+type Compiled = Awaited<ReturnType<typeof compile>>;
+
+/** The rendered files plus, with `output.kustomization: true`, the kustomization.yaml files render and publish write. */
+function withKustomization(state: Compiled, envs: readonly string[] | undefined): Compiled {
+  if (!state.project?.kustomization) return state;
+  const byUnit = new Map<string, UnitOutput>();
+  for (const u of state.units) byUnit.set(`${u.service}\0${u.environment}`, { service: u.service, environment: u.environment, target: u.target, paths: [] });
+  for (const f of state.files) (byUnit.get(`${f.service}\0${f.environment}`)?.paths as string[] | undefined)?.push(f.path);
+  const files = [...state.files];
+  for (const k of kustomizationFiles([...byUnit.values()], envs ?? state.environments)) files.push({ path: k.path, content: k.content, service: '', environment: k.path.split('/')[0]! });
+  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return { ...state, files };
+}
 
 export interface DiffOptions {
   base?: string;
@@ -48,7 +63,7 @@ export async function run(ctx: CommandContext, opts: DiffOptions = {}): Promise<
 
   const diagnostics: Diagnostic[] = [];
   const cref = { configFile: found.configFile, configData: found.configData, configKey: found.configKey, envs: opts.env };
-  const head = await compile(fsSource(found.root), cref);
+  const head = withKustomization(await compile(fsSource(found.root), cref), opts.env);
   diagnostics.push(...head.diagnostics);
 
   let base: Pick<CompileResult, 'files' | 'artifacts'> = { files: [], artifacts: [] };
@@ -60,7 +75,7 @@ export async function run(ctx: CommandContext, opts: DiffOptions = {}): Promise<
       // A project that did not exist at the base compares against nothing.
       if ((await source.read(found.configFile)) !== undefined || found.configData !== undefined) {
         // a JS/TS config cannot be evaluated from git objects: its evaluated data is reused
-        const b = await compile(source, cref);
+        const b = withKustomization(await compile(source, cref), opts.env);
         for (const d of b.diagnostics) {
           if (d.severity === 'error') diagnostics.push({ ...d, message: `at base ${baseRef.sha.slice(0, 7)}: ${d.message}` });
         }

@@ -8,6 +8,7 @@ import type { RenderedFile } from '../../pipeline.js';
 import { emitYaml } from '../emit.js';
 import { applyJsonPatch, isBuiltinApiVersion, PatchError, strategicMerge, type JsonPatchOp } from './patch.js';
 import { lazy } from '../../lazy.js';
+import { imageProblem } from '../../check/image.js';
 
 const Y = lazy<typeof import('yaml')>('yaml');
 
@@ -47,6 +48,14 @@ export function applyPatches(files: RenderedFile[], patches: readonly UnitPatch[
         const next = p.jsonPatch ? applyJsonPatch(doc, p.jsonPatch) : strategicMerge(doc, p.patch, isBuiltinApiVersion(doc.apiVersion));
         if (!isObj(next)) throw new PatchError('the patched resource is no longer a mapping');
         if (next.kind !== doc.kind || next.apiVersion !== doc.apiVersion) throw new PatchError('a patch cannot change apiVersion or kind');
+        // an image a patch brings in follows the sidecar rule: a valid, pinned reference (else a
+        // patch would silently put `nginx:latest` where the resolved, policy-checked image was)
+        const before = new Set(images(doc));
+        for (const image of images(next)) {
+          if (before.has(image)) continue;
+          const problem = typeof image === 'string' ? imageProblem(image) : { message: 'a container image must be a string' };
+          if (problem) throw new PatchError(problem.message);
+        }
         docs[i] = next;
         changed.add(i);
       } catch (e) {
@@ -57,4 +66,18 @@ export function applyPatches(files: RenderedFile[], patches: readonly UnitPatch[
     }
   }
   return { files: files.map((f, i) => (changed.has(i) ? { ...f, content: emitYaml(docs[i]) } : f)), diagnostics };
+}
+
+/** Every container image in a resource (`containers`, `initContainers`, `ephemeralContainers` at any depth). */
+function images(doc: unknown, out: unknown[] = []): unknown[] {
+  if (Array.isArray(doc)) for (const x of doc) images(x, out);
+  else if (isObj(doc)) {
+    for (const [k, v] of Object.entries(doc)) {
+      if ((k === 'containers' || k === 'initContainers' || k === 'ephemeralContainers') && Array.isArray(v)) {
+        for (const c of v) if (isObj(c) && 'image' in c) out.push(c.image);
+      }
+      images(v, out);
+    }
+  }
+  return out;
 }
