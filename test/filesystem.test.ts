@@ -95,6 +95,25 @@ describe('item 1: symbolic links and unreadable service directories', () => {
     expect(snapshot(join(dir, 'rendered'))).toEqual(new Map([...before].filter(([p]) => p.startsWith('rendered/')).map(([p, c]) => [p.slice('rendered/'.length), c])));
   });
 
+  it.each([
+    ['a services/ directory linked to itself (ELOOP)', 'services', (dir: string) => {
+      rmSync(join(dir, 'services'), { recursive: true });
+      symlinkSync('services', join(dir, 'services'));
+    }],
+    ['the only service file linked out of the project', 'services/web.yaml', (dir: string) => {
+      const out = elsewhere();
+      renameSync(join(dir, 'services/web.yaml'), join(out, 'web.yaml'));
+      symlinkSync(join(out, 'web.yaml'), join(dir, 'services/web.yaml'));
+    }],
+  ])('%s with an explicit `services` pattern (as init writes it): FILESYSTEM only, no "matches no file"', async (_what, file, breakIt) => {
+    const files = baseProject();
+    files['gitopsc.config.yaml'] = `services: ["services/**/*.yaml"]\n${files['gitopsc.config.yaml']!}`;
+    const dir = await rendered(files);
+    breakIt(dir);
+    const v = await cli(dir, 'validate', '--format', 'json');
+    expect([v.code, errorsAt(v)]).toEqual([4, [['FILESYSTEM', file, null, null]]]);
+  });
+
   it('a link out of the project where no service pattern reaches is not read and not reported', async () => {
     const dir = await rendered();
     symlinkSync(elsewhere(), join(dir, 'docs'));

@@ -149,7 +149,9 @@ export async function loadProject(
   // publish) zero services over existing output
   if (config.services) {
     config.services.forEach((p, i) => {
-      if (!p.startsWith('!') && matchGlobs(scanned.files, [p]).length === 0) {
+      // (unless something it could match could not be read: that is already a FILESYSTEM error)
+      const unread = scanned.problems.some((pr) => (pr.directory !== false && couldHoldMatches(pr.path, [p])) || matchGlobs([pr.path], [p]).length > 0);
+      if (!p.startsWith('!') && !unread && matchGlobs(scanned.files, [p]).length === 0) {
         diagnostics.push(error('SCHEMA', `services pattern "${p}" matches no file`, { file: doc.file, ...doc.position(['services', i], 'value') }));
       }
     });
