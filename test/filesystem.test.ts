@@ -169,6 +169,24 @@ describe('item 4: no write or read through a symbolic link out of the project', 
   });
 });
 
+describe('the output directory is never git\'s or the cache\'s own directory', () => {
+  it.each(['.git', '.git/hooks', './.git', '.gitopsc', '.gitopsc/out'])('output.dir %s: SCHEMA at its line, nothing written', async (out) => {
+    const files = baseProject();
+    const dir = makeProject(files);
+    expect((await cli(dir, 'resolve')).code).toBe(0);
+    const config = `${files['gitopsc.config.yaml']!}output:\n  dir: ${JSON.stringify(out)}\n`;
+    const line = config.split('\n').indexOf(`  dir: ${JSON.stringify(out)}`) + 1;
+    writeFileSync(join(dir, 'gitopsc.config.yaml'), config);
+    mkdirSync(join(dir, '.git'), { recursive: true });
+    const before = snapshot(dir);
+    for (const cmd of ['validate', 'render']) {
+      const r = await cli(dir, cmd, '--format', 'json');
+      expect([cmd, r.code, errorsAt(r)]).toEqual([cmd, 1, [['SCHEMA', 'gitopsc.config.yaml', line, 8]]]);
+    }
+    expect(snapshot(dir)).toEqual(before);
+  });
+});
+
 describe('item 8: file system failures are FILESYSTEM (exit 4), never a crash or an absent file', () => {
   it('render --out below a regular file', async () => {
     const dir = makeProject(baseProject());

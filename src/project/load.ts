@@ -110,7 +110,10 @@ export async function loadProject(
     const v = value ?? fallback;
     const safe = safeRelative(v);
     if (safe === undefined || (key === 'output' && safe === '.')) diagnostics.push(pathDiag(doc, path, path.join('.'), v));
-    else paths[key] = safe;
+    else if (key === 'output' && /^(\.git|\.gitopsc)(\/|$)/.test(safe)) {
+      // git's own directory and gitopsc's cache are never an output directory
+      diagnostics.push(error('SCHEMA', `${path.join('.')} "${v}" must not be inside ${safe.split('/')[0]!}/`, { file: doc.file, ...doc.position(path, 'value') }));
+    } else paths[key] = safe;
   };
   checkPath('output', ['output', 'dir'], config.output?.dir, 'rendered');
   checkPath('lock', ['lock'], config.lock, 'gitopsc.lock');
