@@ -121,6 +121,17 @@ describe('credentials in a registry URL', () => {
     expectHidden(cacheBytes(dir), secret);
   });
 
+  it('a JS config that throws: SCHEMA at the config file, line 1, the URL in its message redacted', async () => {
+    const dir = makeProject({
+      'gitopsc.config.mjs': `throw new Error('cannot reach https://alice:thrown-x11@reg.example.com');\n`,
+      'services/web.yaml': service,
+    });
+    const j = await cli(dir, 'validate', '--format', 'json');
+    expect([j.code, j.json.diagnostics.map((d) => [d.code, d.file, d.line, d.column])]).toEqual([1, [['SCHEMA', 'gitopsc.config.mjs', 1, 1]]]);
+    expect(j.json.diagnostics[0]!.message).toContain('https://***@reg.example.com');
+    expectHidden(j.stdout + j.stderr, 'thrown-x11');
+  });
+
   it('a URL the provider cannot parse is reported without its password', async () => {
     const host = nodeHost({ env: {}, interactive: false, log: () => {}, fetch: () => Promise.reject(new Error('no request expected')) });
     const p = createOciProvider({ name: 'hub', config: { type: 'oci', url: 'https://alice:se/cret-x8@reg.example.com' }, root: '/nonexistent', host, cacheDir: '/nonexistent' });
