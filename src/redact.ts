@@ -6,11 +6,16 @@
  */
 
 const VALUE_USERINFO = /^(\s*[A-Za-z][A-Za-z0-9+.-]*:\/\/)[^]*@/;
+/** `user:password@host` without a scheme (a URL reader takes `user:` for the scheme). */
+const BARE_USERINFO = /^(\s*)(?![A-Za-z][A-Za-z0-9+.-]*:\/\/)[^\s:@/]+:[^]*@/;
 const TEXT_USERINFO = /\b([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^\s"'<>]*@/g;
 
-/** `https://user:pw@host/x` -> `https://***@host/x`; anything else unchanged. */
+/**
+ * `https://user:pw@host/x` -> `https://***@host/x`, `user:pw@host` -> `***@host`; anything else
+ * unchanged.
+ */
 export function redactUrlValue(value: string): string {
-  return value.replace(VALUE_USERINFO, '$1***@');
+  return value.replace(VALUE_USERINFO, '$1***@').replace(BARE_USERINFO, '$1***@');
 }
 
 /** Every `scheme://userinfo@` in a text, redacted to `scheme://***@`. */

@@ -95,6 +95,25 @@ describe('item 1: symbolic links and unreadable service directories', () => {
     expect(snapshot(join(dir, 'rendered'))).toEqual(new Map([...before].filter(([p]) => p.startsWith('rendered/')).map(([p, c]) => [p.slice('rendered/'.length), c])));
   });
 
+  it.each([
+    ['a services/ directory linked to itself (ELOOP)', 'services', (dir: string) => {
+      rmSync(join(dir, 'services'), { recursive: true });
+      symlinkSync('services', join(dir, 'services'));
+    }],
+    ['the only service file linked out of the project', 'services/web.yaml', (dir: string) => {
+      const out = elsewhere();
+      renameSync(join(dir, 'services/web.yaml'), join(out, 'web.yaml'));
+      symlinkSync(join(out, 'web.yaml'), join(dir, 'services/web.yaml'));
+    }],
+  ])('%s with an explicit `services` pattern (as init writes it): FILESYSTEM only, no "matches no file"', async (_what, file, breakIt) => {
+    const files = baseProject();
+    files['gitopsc.config.yaml'] = `services: ["services/**/*.yaml"]\n${files['gitopsc.config.yaml']!}`;
+    const dir = await rendered(files);
+    breakIt(dir);
+    const v = await cli(dir, 'validate', '--format', 'json');
+    expect([v.code, errorsAt(v)]).toEqual([4, [['FILESYSTEM', file, null, null]]]);
+  });
+
   it('a link out of the project where no service pattern reaches is not read and not reported', async () => {
     const dir = await rendered();
     symlinkSync(elsewhere(), join(dir, 'docs'));
@@ -147,6 +166,24 @@ describe('item 4: no write or read through a symbolic link out of the project', 
     symlinkSync(out, join(dir, 'registry'));
     const r = await cli(dir, 'validate', '--format', 'json');
     expect([r.code, errorsAt(r)]).toEqual([4, [['FILESYSTEM', 'registry/catalog.yaml', null, null]]]);
+  });
+});
+
+describe('the output directory is never git\'s or the cache\'s own directory', () => {
+  it.each(['.git', '.git/hooks', './.git', '.gitopsc', '.gitopsc/out'])('output.dir %s: SCHEMA at its line, nothing written', async (out) => {
+    const files = baseProject();
+    const dir = makeProject(files);
+    expect((await cli(dir, 'resolve')).code).toBe(0);
+    const config = `${files['gitopsc.config.yaml']!}output:\n  dir: ${JSON.stringify(out)}\n`;
+    const line = config.split('\n').indexOf(`  dir: ${JSON.stringify(out)}`) + 1;
+    writeFileSync(join(dir, 'gitopsc.config.yaml'), config);
+    mkdirSync(join(dir, '.git'), { recursive: true });
+    const before = snapshot(dir);
+    for (const cmd of ['validate', 'render']) {
+      const r = await cli(dir, cmd, '--format', 'json');
+      expect([cmd, r.code, errorsAt(r)]).toEqual([cmd, 1, [['SCHEMA', 'gitopsc.config.yaml', line, 8]]]);
+    }
+    expect(snapshot(dir)).toEqual(before);
   });
 });
 

@@ -104,6 +104,34 @@ describe('credentials in a registry URL', () => {
     expectHidden(cacheBytes(dir), secret);
   });
 
+  it.each([
+    ['alice:pw-x9@reg.example.com', 'pw-x9'],
+    ['alice:p/w-x10@reg.example.com', 'p/w-x10'],
+  ])('a URL without a scheme %s is refused without its password', async (url, secret) => {
+    const dir = makeProject({
+      'gitopsc.config.yaml': `registries:\n  hub:\n    type: oci\n    url: ${JSON.stringify(url)}\n`,
+      'services/web.yaml': service,
+    });
+    const j = await cli(dir, 'validate', '--format', 'json');
+    expect(j.code).toBe(1);
+    expect(j.json.diagnostics.map((d) => [d.code, d.file, d.line])).toContainEqual(['SCHEMA', 'gitopsc.config.yaml', 4]);
+    const text = await cli(dir, 'validate');
+    const gh = await cli(dir, 'resolve', '--format', 'github');
+    for (const out of [j.stdout, j.stderr, text.stdout, text.stderr, gh.stdout, gh.stderr]) expectHidden(out, secret);
+    expectHidden(cacheBytes(dir), secret);
+  });
+
+  it('a JS config that throws: SCHEMA at the config file, line 1, the URL in its message redacted', async () => {
+    const dir = makeProject({
+      'gitopsc.config.mjs': `throw new Error('cannot reach https://alice:thrown-x11@reg.example.com');\n`,
+      'services/web.yaml': service,
+    });
+    const j = await cli(dir, 'validate', '--format', 'json');
+    expect([j.code, j.json.diagnostics.map((d) => [d.code, d.file, d.line, d.column])]).toEqual([1, [['SCHEMA', 'gitopsc.config.mjs', 1, 1]]]);
+    expect(j.json.diagnostics[0]!.message).toContain('https://***@reg.example.com');
+    expectHidden(j.stdout + j.stderr, 'thrown-x11');
+  });
+
   it('a URL the provider cannot parse is reported without its password', async () => {
     const host = nodeHost({ env: {}, interactive: false, log: () => {}, fetch: () => Promise.reject(new Error('no request expected')) });
     const p = createOciProvider({ name: 'hub', config: { type: 'oci', url: 'https://alice:se/cret-x8@reg.example.com' }, root: '/nonexistent', host, cacheDir: '/nonexistent' });
@@ -120,6 +148,10 @@ describe('redaction', () => {
     ['https://u:p q@h', 'https://***@h'],
     ['https://h.example.com/x', 'https://h.example.com/x'],
     ['not a url', 'not a url'],
+    // no scheme: `user:password@host` (WHATWG reads `user:` as the scheme)
+    ['alice:s3cr3t@reg.example.com', '***@reg.example.com'],
+    ['alice:se/cret@reg.example.com/v2', '***@reg.example.com/v2'],
+    ['reg.example.com:5000/shop/web', 'reg.example.com:5000/shop/web'],
   ])('value %j', (value, want) => {
     expect(redactUrlValue(value)).toBe(want);
   });

@@ -114,8 +114,20 @@ export async function discoverProject(opts: { cwd: string; config?: string }): P
       return { ok: false, diagnostics: [error('FILESYSTEM', `cannot read ${file}: ${reasonOf(e)}`, { file })] };
     }
     // A JS/TS config that throws while being evaluated is the user's error, not ours.
-    const file = opts.config ?? 'config';
-    return { ok: false, diagnostics: [error('SCHEMA', `cannot evaluate ${file}: ${redactUrlsInText((e as Error).message.split('\n')[0] ?? '')}`, { line: 1, column: 1 })] };
+    const first = opts.config ? undefined : firstConfigFile(cwd, findGitRoot(cwd) ?? cwd);
+    const file = opts.config ?? (first ? relative(cwd, first).split(sep).join('/') : 'config');
+    return { ok: false, diagnostics: [error('SCHEMA', `cannot evaluate ${file}: ${redactUrlsInText((e as Error).message.split('\n')[0] ?? '')}`, { file, line: 1, column: 1 })] };
+  }
+}
+
+/** The first config file of the search (package.json aside), from `cwd` up to `stopDir`. */
+function firstConfigFile(cwd: string, stopDir: string): string | undefined {
+  for (let dir = cwd; ; dir = dirname(dir)) {
+    for (const place of SEARCH_PLACES) {
+      const file = resolve(dir, place);
+      if (place !== 'package.json' && existsSync(file)) return file;
+    }
+    if (dir === stopDir || dirname(dir) === dir) return undefined;
   }
 }
 

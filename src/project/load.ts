@@ -110,7 +110,10 @@ export async function loadProject(
     const v = value ?? fallback;
     const safe = safeRelative(v);
     if (safe === undefined || (key === 'output' && safe === '.')) diagnostics.push(pathDiag(doc, path, path.join('.'), v));
-    else paths[key] = safe;
+    else if (key === 'output' && /^(\.git|\.gitopsc)(\/|$)/.test(safe)) {
+      // git's own directory and gitopsc's cache are never an output directory
+      diagnostics.push(error('SCHEMA', `${path.join('.')} "${v}" must not be inside ${safe.split('/')[0]!}/`, { file: doc.file, ...doc.position(path, 'value') }));
+    } else paths[key] = safe;
   };
   checkPath('output', ['output', 'dir'], config.output?.dir, 'rendered');
   checkPath('lock', ['lock'], config.lock, 'gitopsc.lock');
@@ -149,7 +152,9 @@ export async function loadProject(
   // publish) zero services over existing output
   if (config.services) {
     config.services.forEach((p, i) => {
-      if (!p.startsWith('!') && matchGlobs(scanned.files, [p]).length === 0) {
+      // (unless something it could match could not be read: that is already a FILESYSTEM error)
+      const unread = scanned.problems.some((pr) => (pr.directory !== false && couldHoldMatches(pr.path, [p])) || matchGlobs([pr.path], [p]).length > 0);
+      if (!p.startsWith('!') && !unread && matchGlobs(scanned.files, [p]).length === 0) {
         diagnostics.push(error('SCHEMA', `services pattern "${p}" matches no file`, { file: doc.file, ...doc.position(['services', i], 'value') }));
       }
     });
