@@ -30,7 +30,19 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   publish: [
     'gitopsc publish --repo ../deploy',
     'gitopsc publish --repo git@github.com:acme/deploy.git --branch main --push',
-    'gitopsc publish --repo ../deploy --env prod --message "deploy: {subject}"',
+    'gitopsc publish --repo ../deploy --dry-run      # print the commit that would be made',
+  ],
+  audit: [
+    'gitopsc audit                              # re-check every locked version against its registry',
+    'gitopsc audit --env prod --format github   # annotations for a scheduled CI job',
+  ],
+  context: [
+    'gitopsc context checkout                   # the template context in every environment, as YAML',
+    'gitopsc context checkout --env prod --format json | jq .contexts[0].context.spec',
+  ],
+  stage: [
+    'gitopsc stage                              # copy Lambda zips to S3 and images to their ECR mirror',
+    'gitopsc stage --env prod && gitopsc render',
   ],
   init: ['gitopsc init                 # in an empty directory', 'gitopsc init --cwd shop/ && gitopsc --cwd shop/ resolve'],
   schema: [
