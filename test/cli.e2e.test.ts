@@ -90,8 +90,12 @@ describe('gitopsc init, validate, resolve, render, render --check', () => {
     rmSync(join(dir, 'services/fn.yaml'));
     expect((await cli(dir, 'resolve')).code).toBe(0);
     expect(readFileSync(join(dir, 'gitopsc.lock'), 'utf8')).not.toContain('fn:');
-    expect((await cli(dir, 'render')).code).toBe(0);
+    // fn's 6 files (3 per environment) are more than the default --max-prune (5 of 10 managed files)
+    expect((await cli(dir, 'render')).code).toBe(1);
+    expect(existsSync(join(dir, 'rendered/dev/fn/function.json'))).toBe(true);
+    expect((await cli(dir, 'render', '--allow-prune')).code).toBe(0);
     expect(existsSync(join(dir, 'rendered/dev/fn'))).toBe(false);
+    expect(existsSync(join(dir, 'rendered/prod/fn'))).toBe(false);
   });
 
   it('render without a lock entry is LOCK_STALE and writes nothing', async () => {

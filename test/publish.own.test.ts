@@ -18,6 +18,11 @@ const HAND = {
   'apps/web-prod.yaml': 'apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: web-prod\n',
 };
 
+// a Lambda function renders three files per environment (issue 13), a Deployment two
+const LAMBDA = ['function.json', 'update-function-code.json', 'update-function-configuration.json'];
+const RENDERED = ['dev', 'prod'].flatMap((env) => [...LAMBDA.map((n) => `${env}/fn/${n}`), `${env}/web/deployment.yaml`, `${env}/web/service.yaml`]);
+const FN = RENDERED.filter((p) => p.includes('/fn/'));
+
 async function project(): Promise<string> {
   const dir = makeProject(baseProject());
   expect((await cli(dir, 'resolve')).code).toBe(0);
@@ -36,9 +41,10 @@ describe('publish owns only what it wrote', () => {
     expect(r.json.diagnostics).toEqual([]);
     expect(tree(repo)).toEqual(expect.arrayContaining(['.gitopsc-owned', 'dev/web/deployment.yaml', 'prod/fn/function.json', ...Object.keys(HAND)]));
     unlinkSync(join(dir, 'services/fn.yaml'));
-    const del = await cli(dir, 'publish', '--repo', repo, '--format', 'json');
+    // 6 of 10 managed files go: more than the default --max-prune (5), so the removal is allowed explicitly
+    const del = await cli(dir, 'publish', '--repo', repo, '--allow-prune', '--format', 'json');
     expect(del.json.diagnostics).toEqual([]);
-    expect(pub(del).files.map((f) => `${f.status} ${f.path}`)).toEqual(['removed dev/fn/function.json', 'removed prod/fn/function.json']);
+    expect(pub(del).files.map((f) => `${f.status} ${f.path}`)).toEqual(FN.map((p) => `removed ${p}`));
     for (const [p, c] of Object.entries(HAND)) expect(git(repo, 'show', `HEAD:${p}`)).toBe(c);
     expect(git(repo, 'show', 'HEAD:.gitopsc-owned')).not.toContain('fn/');
     expect(git(repo, 'status', '--porcelain')).toBe('');
@@ -73,8 +79,8 @@ describe('publish owns only what it wrote', () => {
     const r = await cli(dir, 'publish', '--repo', repo, '--format', 'json');
     expect(r.code).toBe(1);
     expect(r.json.diagnostics.filter((d) => d.severity === 'error').map((d) => d.code)).toEqual(['PRUNE_GUARD']);
-    expect(r.json.diagnostics.filter((d) => d.severity === 'info').map((d) => d.file)).toHaveLength(6);
-    expect(pub(r).wouldRemove).toHaveLength(6);
+    expect(r.json.diagnostics.filter((d) => d.severity === 'info').map((d) => d.file)).toEqual(RENDERED);
+    expect(pub(r).wouldRemove).toEqual(RENDERED);
     expect(head(repo)).toBe(before);
     const allowed = await cli(dir, 'publish', '--repo', repo, '--allow-prune', '--format', 'json');
     expect(allowed.code).toBe(0);
@@ -87,8 +93,9 @@ describe('publish owns only what it wrote', () => {
     const repo = makeRepo(HAND);
     expect((await cli(dir, 'publish', '--repo', repo)).code).toBe(0);
     unlinkSync(join(dir, 'services/fn.yaml'));
-    expect((await cli(dir, 'publish', '--repo', repo, '--max-prune', '1', '--format', 'json')).code).toBe(1);
-    expect((await cli(dir, 'publish', '--repo', repo, '--max-prune', '2', '--format', 'json')).code).toBe(0);
+    // deleting fn removes its 6 files (3 per environment): 5 is one too few, 6 is enough
+    expect((await cli(dir, 'publish', '--repo', repo, '--max-prune', '5', '--format', 'json')).code).toBe(1);
+    expect((await cli(dir, 'publish', '--repo', repo, '--max-prune', '6', '--format', 'json')).code).toBe(0);
   });
 });
 
@@ -103,12 +110,12 @@ describe('publish --dry-run', () => {
       const p = pub(r);
       expect(p.committed).toBe(false);
       expect(p.message).toContain('Gitopsc-Artifact: web/dev ');
-      expect(p.files.map((f) => f.path)).toEqual(['dev/fn/function.json', 'dev/web/deployment.yaml', 'dev/web/service.yaml', 'prod/fn/function.json', 'prod/web/deployment.yaml', 'prod/web/service.yaml']);
-      expect(p.stat).toHaveLength(6);
+      expect(p.files.map((f) => f.path)).toEqual(RENDERED);
+      expect(p.stat).toHaveLength(10);
     }
     const text = await cli(dir, 'publish', '--repo', work, '--dry-run');
     expect(text.stdout).toContain('Gitopsc-Source:');
-    expect(text.stdout).toMatch(/6 files changed, \d+ insertions\(\+\), 0 deletions\(-\)/);
+    expect(text.stdout).toMatch(/10 files changed, \d+ insertions\(\+\), 0 deletions\(-\)/);
     expect({ head: head(work), remote: head(bare, 'main'), status: git(work, 'status', '--porcelain'), refs: git(work, 'for-each-ref') }).toEqual(before);
   });
 });
