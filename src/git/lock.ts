@@ -5,6 +5,7 @@
  */
 import { open, readFile, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { processAlive } from '../process-alive.js';
 
 export interface LockHolder {
   pid: number;
@@ -41,7 +42,7 @@ export async function acquireLock(path: string, opts: { timeoutMs: number; pollM
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
     const holder = await readHolder(path);
-    if (holder && holder.host === me.host && holder.pid !== process.pid && !alive(holder.pid)) {
+    if (holder && holder.host === me.host && holder.pid !== process.pid && !processAlive(holder.pid)) {
       await unlink(path).catch(() => undefined); // stale: its process is gone
       continue;
     }
@@ -78,15 +79,6 @@ async function readHolder(path: string): Promise<LockHolder | undefined> {
     // being written right now, or not ours
   }
   return undefined;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export function describeHolder(h: LockHolder | undefined): string {

@@ -26,6 +26,7 @@ import { acquireLock, describeHolder } from './lock.js';
 import { commitMessage, type ChangedFile } from './message.js';
 import { gitSource } from './source.js';
 import { nextState, parseState, serializeState, STATE_FILE } from './state.js';
+import { processAlive } from '../process-alive.js';
 
 export const DEFAULT_AUTHOR = 'gitopsc <gitopsc@localhost>';
 const ZERO = '0000000000000000000000000000000000000000';
@@ -38,17 +39,8 @@ async function sweepStaleClones(): Promise<void> {
   const names = await readdir(tmpdir()).catch(() => [] as string[]);
   for (const n of names) {
     const m = new RegExp(`^${CLONE_PREFIX}(\\d+)-`).exec(n);
-    if (!m || Number(m[1]) === process.pid || pidAlive(Number(m[1]))) continue;
+    if (!m || Number(m[1]) === process.pid || processAlive(Number(m[1]))) continue;
     await rm(join(tmpdir(), n), { recursive: true, force: true });
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -25,6 +25,7 @@ import { error, type Diagnostic } from '../diagnostics.js';
 import { contentHash } from '../hash.js';
 import { isAbsent, lstatOrAbsent, reasonOf, statOrAbsent } from '../source/errors.js';
 import type { WritePlan } from './plan.js';
+import { processAlive } from '../process-alive.js';
 
 export const STAGE_DIR = '.gitopsc-stage';
 export const JOURNAL_FILE = '.gitopsc-journal';
@@ -40,15 +41,6 @@ export function isInternalName(name: string): boolean {
 let counter = 0;
 function tmpName(target: string): string {
   return join(dirname(target), `.${target.split(sep).pop()}.gitopsc-${process.pid}-${++counter}.tmp`);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**
@@ -118,7 +110,7 @@ export function removeStaleTemps(dir: string): void {
   }
   for (const n of names) {
     const m = STALE_TMP.exec(n);
-    if (m && Number(m[1]) !== process.pid && !alive(Number(m[1]))) rmSync(join(dir, n), { force: true });
+    if (m && Number(m[1]) !== process.pid && !processAlive(Number(m[1]))) rmSync(join(dir, n), { force: true });
   }
 }
 
@@ -165,7 +157,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 function removeStaleLockTemps(root: string): void {
   for (const n of readdirSync(root)) {
     const m = /^\.gitopsc-lock\.(\d+)\.\d+$/.exec(n);
-    if (m && Number(m[1]) !== process.pid && !alive(Number(m[1]))) rmSync(join(root, n), { force: true });
+    if (m && Number(m[1]) !== process.pid && !processAlive(Number(m[1]))) rmSync(join(root, n), { force: true });
   }
 }
 
@@ -205,7 +197,7 @@ async function acquireLock(root: string, waitMs: number): Promise<{ release: () 
     } catch {
       /* vanished or foreign: try again */
     }
-    const dead = typeof holder.pid === 'number' && holder.host === hostname() && !alive(holder.pid);
+    const dead = typeof holder.pid === 'number' && holder.host === hostname() && !processAlive(holder.pid);
     if (dead) {
       rmSync(file, { force: true });
       continue;
