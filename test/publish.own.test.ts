@@ -36,9 +36,10 @@ describe('publish owns only what it wrote', () => {
     expect(r.json.diagnostics).toEqual([]);
     expect(tree(repo)).toEqual(expect.arrayContaining(['.gitopsc-owned', 'dev/web/deployment.yaml', 'prod/fn/function.json', ...Object.keys(HAND)]));
     unlinkSync(join(dir, 'services/fn.yaml'));
-    const del = await cli(dir, 'publish', '--repo', repo, '--format', 'json');
+    // 6 of 12 files (a Lambda renders 3 per environment): over the default prune guard
+    const del = await cli(dir, 'publish', '--repo', repo, '--allow-prune', '--format', 'json');
     expect(del.json.diagnostics).toEqual([]);
-    expect(pub(del).files.map((f) => `${f.status} ${f.path}`)).toEqual(['removed dev/fn/function.json', 'removed prod/fn/function.json']);
+    expect(pub(del).files.map((f) => `${f.status} ${f.path}`)).toEqual(['removed dev/fn/function.json', 'removed dev/fn/update-function-code.json', 'removed dev/fn/update-function-configuration.json', 'removed prod/fn/function.json', 'removed prod/fn/update-function-code.json', 'removed prod/fn/update-function-configuration.json']);
     for (const [p, c] of Object.entries(HAND)) expect(git(repo, 'show', `HEAD:${p}`)).toBe(c);
     expect(git(repo, 'show', 'HEAD:.gitopsc-owned')).not.toContain('fn/');
     expect(git(repo, 'status', '--porcelain')).toBe('');
@@ -73,8 +74,8 @@ describe('publish owns only what it wrote', () => {
     const r = await cli(dir, 'publish', '--repo', repo, '--format', 'json');
     expect(r.code).toBe(1);
     expect(r.json.diagnostics.filter((d) => d.severity === 'error').map((d) => d.code)).toEqual(['PRUNE_GUARD']);
-    expect(r.json.diagnostics.filter((d) => d.severity === 'info').map((d) => d.file)).toHaveLength(6);
-    expect(pub(r).wouldRemove).toHaveLength(6);
+    expect(r.json.diagnostics.filter((d) => d.severity === 'info').map((d) => d.file)).toHaveLength(10);
+    expect(pub(r).wouldRemove).toHaveLength(10);
     expect(head(repo)).toBe(before);
     const allowed = await cli(dir, 'publish', '--repo', repo, '--allow-prune', '--format', 'json');
     expect(allowed.code).toBe(0);
@@ -87,8 +88,8 @@ describe('publish owns only what it wrote', () => {
     const repo = makeRepo(HAND);
     expect((await cli(dir, 'publish', '--repo', repo)).code).toBe(0);
     unlinkSync(join(dir, 'services/fn.yaml'));
-    expect((await cli(dir, 'publish', '--repo', repo, '--max-prune', '1', '--format', 'json')).code).toBe(1);
-    expect((await cli(dir, 'publish', '--repo', repo, '--max-prune', '2', '--format', 'json')).code).toBe(0);
+    expect((await cli(dir, 'publish', '--repo', repo, '--max-prune', '5', '--format', 'json')).code).toBe(1);
+    expect((await cli(dir, 'publish', '--repo', repo, '--max-prune', '6', '--format', 'json')).code).toBe(0);
   });
 });
 
@@ -103,12 +104,12 @@ describe('publish --dry-run', () => {
       const p = pub(r);
       expect(p.committed).toBe(false);
       expect(p.message).toContain('Gitopsc-Artifact: web/dev ');
-      expect(p.files.map((f) => f.path)).toEqual(['dev/fn/function.json', 'dev/web/deployment.yaml', 'dev/web/service.yaml', 'prod/fn/function.json', 'prod/web/deployment.yaml', 'prod/web/service.yaml']);
-      expect(p.stat).toHaveLength(6);
+      expect(p.files.map((f) => f.path)).toEqual(['dev/fn/function.json', 'dev/fn/update-function-code.json', 'dev/fn/update-function-configuration.json', 'dev/web/deployment.yaml', 'dev/web/service.yaml', 'prod/fn/function.json', 'prod/fn/update-function-code.json', 'prod/fn/update-function-configuration.json', 'prod/web/deployment.yaml', 'prod/web/service.yaml']);
+      expect(p.stat).toHaveLength(10);
     }
     const text = await cli(dir, 'publish', '--repo', work, '--dry-run');
     expect(text.stdout).toContain('Gitopsc-Source:');
-    expect(text.stdout).toMatch(/6 files changed, \d+ insertions\(\+\), 0 deletions\(-\)/);
+    expect(text.stdout).toMatch(/10 files changed, \d+ insertions\(\+\), 0 deletions\(-\)/);
     expect({ head: head(work), remote: head(bare, 'main'), status: git(work, 'status', '--porcelain'), refs: git(work, 'for-each-ref') }).toEqual(before);
   });
 });
