@@ -50,7 +50,7 @@ describe('bash completion', () => {
     [['resolve', '--update', 'web', ''], ['fn', 'web']],
     [['resolve', '--input', 'w'], ['web.tag=']],
     [['--format', ''], ['text', 'json', 'github', 'markdown']],
-    [['schema', ''], ['service', 'config', 'catalog']],
+    [['schema', ''], ['service', 'config', 'catalog', 'lock']],
     [['completion', ''], ['bash', 'zsh', 'fish']],
     [['help', 'pu'], ['publish']],
   ])('gitopsc %j<Tab>', (words, want) => {
