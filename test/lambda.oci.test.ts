@@ -1,6 +1,6 @@
 /** A Lambda image function against a real registry (docker-registry): the lock and the output carry the architecture's child manifest, never the index. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { startRegistry, type RegistryInstance } from './registry/server.js';
@@ -61,10 +61,21 @@ describe('Lambda image functions from a multi-platform index', () => {
     expect(fn.Code).toEqual({ ImageUri: `123456789012.dkr.ecr.us-east-1.amazonaws.com/lambda/resize@${want}` });
     expect(fn.Architectures).toEqual([arch]);
   });
-  it('without an ECR mirror the loopback registry is refused before any request', async () => {
+  it('without an ECR mirror a non-ECR, non-loopback registry is refused before any request', async () => {
     const dir = project(service('arm64', false));
+    const cfg = join(dir, 'gitopsc.config.yaml');
+    // registry.invalid never resolves: a request would be REGISTRY_UNAVAILABLE, not POLICY_VIOLATION
+    writeFileSync(cfg, readFileSync(cfg, 'utf8').replace(`url: ${reg.url}`, 'url: https://registry.invalid'));
     const r = await cli(dir, 'resolve', '--format', 'json');
     expect(r.code).toBe(1);
     expect(r.json.diagnostics.map((d) => [d.code, d.line])).toEqual([['POLICY_VIOLATION', 5]]);
+  });
+  it('without an ECR mirror the loopback registry stands in for ECR (LocalStack) and renders its own URI', async () => {
+    const dir = project(service('arm64', false));
+    const r = await cli(dir, 'resolve', '--format', 'json');
+    expect(r.json.diagnostics).toEqual([]);
+    expect((await cli(dir, 'render', '--format', 'json')).code).toBe(0);
+    const fn = JSON.parse(readFileSync(join(dir, 'rendered/default/resize/function.json'), 'utf8')) as { Code: unknown };
+    expect(fn.Code).toEqual({ ImageUri: `${reg.host}/fn/resize@${index.children[1]!.digest}` });
   });
 });

@@ -8,6 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { compile, fsSource } from '../src/pipeline.js';
 import { codeSha256, lambdaTarget, lambdaView } from '../src/render/lambda.js';
+import { loopbackHost } from '../src/check/lambda.js';
 import { loadYaml } from '../src/load/yaml.js';
 import { validateService } from '../src/validate/index.js';
 import { DIGEST, cli, makeProject } from './helpers/project.js';
@@ -363,13 +364,42 @@ describe('issue 13 part 3: container images for Lambda', () => {
     expect(r.code).toBe(1);
     expect(r.json.diagnostics.map((d) => [d.code, d.line, d.column, (d as { environment?: string }).environment])).toEqual(want);
   });
+  it.each([
+    ['127.0.0.1:5000', true],
+    ['127.8.9.10', true],
+    ['localhost:4510', true],
+    ['LOCALHOST', true],
+    ['[::1]:5000', true],
+    ['[0:0:0:0:0:0:0:1]', true],
+    ['::1', true],
+    ['128.0.0.1', false],
+    ['127.0.0.1.nip.io', false],
+    ['localhost.example.com', false],
+    ['127.0.0.256', false],
+    ['[::2]:5000', false],
+    ['registry.example.com', false],
+    ['123456789012.dkr.ecr.us-east-1.amazonaws.com', false],
+  ])('loopbackHost(%s) is %s', (host, want) => {
+    expect(loopbackHost(host)).toBe(want);
+  });
+  it.each([
+    ['a loopback mirror (LocalStack ECR) is accepted', 'host: "127.0.0.1:4510"', IMAGE.replace('registry: ecr-eu,', 'registry: lo,'), 0, []],
+    ['a loopback source registry is accepted', 'host: "localhost:4510"', IMAGE.replace('registry: ecr,', 'registry: lo,'), 0, []],
+    ['a non-ECR mirror that only looks local is refused', 'host: "127.0.0.1.nip.io"', IMAGE.replace('registry: ecr-eu,', 'registry: lo,'), 1, [['POLICY_VIOLATION', 14, 37, 'prod']]],
+  ])('%s', async (_n, host, svc, code, want) => {
+    const cfg = config().replace('registries:\n', `registries:\n  lo: { type: static, path: catalog.yaml, ${host} }\n`);
+    const dir = makeProject({ 'gitopsc.config.yaml': cfg, 'catalog.yaml': CATALOG, 'services/img.yaml': svc });
+    const r = await cli(dir, 'validate', '--format', 'json');
+    expect(r.json.diagnostics.map((d) => [d.code, d.line, d.column, (d as { environment?: string }).environment])).toEqual(want);
+    expect(r.code).toBe(code);
+  });
   it('staged records win: S3 object version and CodeSha256 for zips, the mirror URI for images', () => {
     const lock = { service: 'fn', environment: 'dev', registry: 'r', package: 'p', tag: '1', strategy: 'exact' as const, fingerprint: 'x', fileDigest: DIGEST('e') };
     const base = { service: 'fn', environment: 'dev', package: 'p', reference: 'h/p', labels: {}, target: { outputs: ['aws-cli' as const], aws: {} } };
     const zip = lambdaView({ ...base, format: 'file', file: 'f.zip', spec: { code: { s3Bucket: 'b' } }, lock: { ...lock, staged: { s3Bucket: 'sb', s3Key: 'k', s3ObjectVersion: 'v9', codeSha256: 'abc=' } } });
     expect([zip.code, zip.codeSha256]).toEqual([{ S3Bucket: 'sb', S3Key: 'k', S3ObjectVersion: 'v9' }, 'abc=']);
     const plain = lambdaView({ ...base, format: 'file', file: 'f.zip', spec: { code: { s3Bucket: 'b' } }, lock });
-    expect([plain.code, plain.codeSha256]).toEqual([{ S3Bucket: 'b', S3Key: 'p/1/f.zip' }, codeSha256(DIGEST('e'))]);
+    expect([plain.code, plain.codeSha256]).toEqual([{ S3Bucket: 'b', S3Key: `p/${DIGEST('e')}/f.zip` }, codeSha256(DIGEST('e'))]);
     const img = lambdaView({ ...base, format: 'image', spec: {}, lock: { ...lock, digest: DIGEST('2'), staged: { imageUri: `m/p@${DIGEST('2')}` } } });
     expect(img.code).toEqual({ ImageUri: `m/p@${DIGEST('2')}` });
   });

@@ -115,6 +115,22 @@ const sha = (b: Buffer) => createHash('sha256').update(b).digest('base64');
 const defaultKey = () => `fn/invoice/${fileDigest}/function.zip`;
 
 describe('gitopsc stage', () => {
+  it('signs each upload for the environment\'s aws.region from the config (environments[].aws over aws), not AWS_REGION', async () => {
+    const dir = project(registry.url, '{ s3Bucket: artifacts, s3Key: "{environment}/{region}/{fileDigest}.zip" }');
+    const cfg = join(dir, 'gitopsc.config.yaml');
+    writeFileSync(cfg, readFileSync(cfg, 'utf8').replace('    production: true\n', '    production: true\n    aws: { region: eu-west-1 }\n') + 'aws: { region: us-west-2 }\n');
+    expect((await cli(dir, 'resolve', '--format', 'json')).json.diagnostics).toEqual([]);
+    const proxy = await s3Proxy();
+    const r = await cli(dir, 'stage', '--format', 'json');
+    expect(r.json.diagnostics).toEqual([]);
+    expect((r.json.staged as { s3Key?: string }[]).map((x) => x.s3Key)).toEqual([`dev/us-west-2/${fileDigest}.zip`, `prod/eu-west-1/${fileDigest}.zip`]);
+    const scopes = proxy.log.filter((l) => l.method === 'PUT').map((l) => [l.path.split('?')[0], /Credential=[^/]+\/\d{8}\/([^/]+)\/s3\//.exec(l.authorization ?? '')?.[1]]);
+    expect(scopes).toEqual([
+      [`/artifacts/dev/us-west-2/${encodeURIComponent(fileDigest)}.zip`, 'us-west-2'],
+      [`/artifacts/prod/eu-west-1/${encodeURIComponent(fileDigest)}.zip`, 'eu-west-1'],
+    ]);
+  });
+
   it('uploads the zip once to its content-addressed key, verified, and records where in the lock', async () => {
     const dir = await resolved();
     const proxy = await s3Proxy();
@@ -388,17 +404,21 @@ spec:
     expect(proxy.log.filter((l) => l.method === 'PUT').map((l) => l.path)).toEqual([`/v2/mirror/same/manifests/${index.children[1]!.digest}`]);
   });
 
-  it('an image without the function\'s architecture is STAGE and copies nothing', async () => {
+  it('an image without the function\'s architecture is refused at resolve and stage copies nothing', async () => {
     const amdOnly = await new Seeder(registry.url).pushIndex('shop/amd-only', ['1.0.0'], [{ os: 'linux', architecture: 'amd64' }], { format: 'docker' });
     const dir = makeProject({
       'gitopsc.config.yaml': `environments:\n  - name: prod\nregistries:\n  hub:\n    type: oci\n    url: ${registry.url}\n  ecr:\n    type: oci\n    url: ${mirror.url}\n`,
       'services/img.yaml': `apiVersion: gitopsc/v1\nkind: Service\nmetadata:\n  name: img\nspec:\n  artifact:\n    registry: hub\n    package: shop/amd-only\n    select: { strategy: exact, tag: "1.0.0" }\n  lambda:\n    functionName: img\n    role: arn:aws:iam::123456789012:role/img\n    architectures: [arm64]\n    mirror: { registry: ecr }\n`,
     });
-    expect((await cli(dir, 'resolve')).code).toBe(0);
+    // resolve already picks the function's platform (never the index), so a missing architecture
+    // is refused there, at the artifact; stage has no lock entry and copies nothing
+    const rr = await cli(dir, 'resolve', '--format', 'json');
+    expect(rr.code).toBe(1);
+    expect(rr.json.diagnostics.map((x) => [x.code, x.line, x.column])).toEqual([['NO_CANDIDATES', 9, 5]]);
+    expect(rr.json.diagnostics[0]!.message).toContain('platform linux/arm64 missing');
     const r = await cli(dir, 'stage', '--format', 'json');
-    expect(r.code).toBe(3);
-    expect(r.json.diagnostics.map((x) => x.code)).toEqual(['STAGE']);
-    expect(r.json.diagnostics[0]!.message).toContain('no linux/arm64 manifest');
+    expect(r.code).toBe(1);
+    expect(r.json.diagnostics.map((x) => x.code)).toEqual(['LOCK_STALE']);
     expect((await fetch(`${mirror.url}/v2/shop/amd-only/manifests/${amdOnly.children[0]!.digest}`, { method: 'HEAD' })).status).toBe(404);
     // x86_64 picks the amd64 manifest of the docker manifest list
     writeFileSync(join(dir, 'services/img.yaml'), readFileSync(join(dir, 'services/img.yaml'), 'utf8').replace('[arm64]', '[x86_64]'));

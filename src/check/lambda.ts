@@ -2,7 +2,12 @@
  * Lambda image functions: Lambda runs container images only from Amazon ECR in the function's
  * region. An image whose registry is not such an ECR registry is refused unless the service
  * names an ECR mirror (`spec.lambda.mirror`), which `gitopsc stage` fills. Pure.
+ *
+ * One exception: a registry on a loopback host (`localhost`, 127.0.0.0/8, `::1`) stands in for
+ * ECR (LocalStack serves ECR on localhost; the tests run a registry there). Nothing outside the
+ * machine can be reached that way, so the rule for real hosts is unchanged.
  */
+import { isIPv6 } from 'node:net';
 import { error, type Diagnostic } from '../diagnostics.js';
 import { effectiveService } from '../project/effective.js';
 import type { Project } from '../project/types.js';
@@ -48,6 +53,7 @@ export function checkLambdaImages(project: Project): Diagnostic[] {
         if (!config) continue; // UNKNOWN_REGISTRY is reported by checkProject
         host = referenceFor(config, eff.artifact.package).split('/')[0]!;
       }
+      if (loopbackHost(host)) continue;
       const ecr = ecrHost(host);
       const where = region ? `Amazon ECR in ${region}` : 'Amazon ECR';
       if (!ecr) {
@@ -63,4 +69,23 @@ export function checkLambdaImages(project: Project): Diagnostic[] {
     }
   }
   return out;
+}
+
+/**
+ * Whether a registry host (`host[:port]`, `[v6]:port`) is on loopback: `localhost`, an IPv4
+ * address in 127.0.0.0/8 or `::1`. Names that merely start with these (`127.0.0.1.nip.io`,
+ * `localhost.example.com`) are not.
+ */
+export function loopbackHost(host: string): boolean {
+  const bracketed = /^\[([0-9a-fA-F:.]+)\](?::\d+)?$/.exec(host);
+  if (bracketed) return isLoopbackV6(bracketed[1]!);
+  const name = /^([^:]+)(?::\d+)?$/.exec(host)?.[1]?.toLowerCase();
+  if (name === undefined) return isLoopbackV6(host);
+  if (name === 'localhost') return true;
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(name);
+  return v4 !== null && v4.slice(1).every((o) => Number(o) <= 255) && v4[1] === '127';
+}
+
+function isLoopbackV6(addr: string): boolean {
+  return isIPv6(addr) && /^[0:]*:0{0,3}1$/.test(addr);
 }

@@ -17,6 +17,19 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     'gitopsc resolve --update checkout --explain   # re-resolve one service and show every candidate',
     'gitopsc resolve --input checkout.tag=1.4.3 --env prod',
   ],
+  audit: [
+    'gitopsc audit                              # re-check every locked version against its registry',
+    'gitopsc audit --env prod --format json | jq .diagnostics',
+  ],
+  context: [
+    'gitopsc context checkout                   # the template context of a service, per environment',
+    'gitopsc context checkout --env prod --format json | jq .',
+  ],
+  stage: [
+    'gitopsc resolve && gitopsc stage           # Lambda zips to S3, images to their ECR mirror',
+    'gitopsc stage --env prod                   # credentials: the AWS SDK chain (AWS_PROFILE, roles, ...)',
+    'gitopsc stage --format json | jq .staged   # AWS_ENDPOINT_URL_S3 for LocalStack, MinIO, s3rver',
+  ],
   render: [
     'gitopsc render                             # into <output.dir>/<env>/<service>/',
     'gitopsc render --check                     # exit 1 when the committed output is stale',
@@ -31,18 +44,6 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     'gitopsc publish --repo ../deploy',
     'gitopsc publish --repo git@github.com:acme/deploy.git --branch main --push',
     'gitopsc publish --repo ../deploy --dry-run      # print the commit that would be made',
-  ],
-  audit: [
-    'gitopsc audit                              # re-check every locked version against its registry',
-    'gitopsc audit --env prod --format github   # annotations for a scheduled CI job',
-  ],
-  context: [
-    'gitopsc context checkout                   # the template context in every environment, as YAML',
-    'gitopsc context checkout --env prod --format json | jq .contexts[0].context.spec',
-  ],
-  stage: [
-    'gitopsc stage                              # copy Lambda zips to S3 and images to their ECR mirror',
-    'gitopsc stage --env prod && gitopsc render',
   ],
   init: ['gitopsc init                 # in an empty directory', 'gitopsc init --cwd shop/ && gitopsc --cwd shop/ resolve'],
   schema: [
