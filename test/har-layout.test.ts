@@ -14,7 +14,7 @@ import { cli, makeProject } from './helpers/project.js';
 import { git, isolateGit, makeRepo } from './helpers/git.js';
 import { cleanupTempDirs } from './registry/helpers.js';
 
-const TOKEN = 'pat.acct123.0123456789abcdef.qa1112';
+const TOKEN = 'pat.acct123.0123456789abcdef.layout';
 const ACCOUNT = 'Acct123';
 const day = (d: number) => Date.UTC(2026, 0, d);
 let reg: RegistryInstance;
