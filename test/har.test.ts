@@ -661,13 +661,17 @@ spec:
     }
   });
 
-  it('a HAR generic zip is STAGE (not supported yet) and nothing is written', async () => {
+  it('a HAR generic file gone from the package API since resolve is REGISTRY_UNAVAILABLE (exit 3) and nothing is written', async () => {
     const dir = makeProject({ 'gitopsc.config.yaml': config(), 'services/fn.yaml': lambda('fn', '{ strategy: exact, tag: "2.0.0" }') });
     expect((await cli(dir, 'resolve')).code).toBe(0);
+    const v = emu.seed.registries.find((r) => r.name === 'files-prod')!.packages[0]!.versions.find((x) => x.name === '2.0.0')!;
+    v.files = [];
     const before = snapshot(dir);
     const r = await cli(dir, 'stage', '--env', 'dev', '--format', 'json');
     expect(r.code).toBe(3);
-    expect(r.json.diagnostics.map((d) => d.code)).toEqual(['STAGE']);
+    expect(r.json.diagnostics.map((d) => d.code)).toEqual(['REGISTRY_UNAVAILABLE']);
+    expect(r.json.diagnostics[0]!.message).toContain('/pkg/Acct123/files-prod/generic/invoice-fn/2.0.0');
+    expect(emu.log.filter((l) => l.path.startsWith('/pkg/')).map((l) => [l.query.get('filename'), l.status])).toEqual([['function.zip', 400]]);
     expect(snapshot(dir)).toEqual(before);
   });
 });

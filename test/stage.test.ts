@@ -5,6 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +17,7 @@ import { startRegistry, type RegistryInstance } from './registry/server.js';
 import { Seeder } from './registry/seed.js';
 import { editHeaders, failTimes, matching, startProxy, type Proxy } from './registry/proxy.js';
 import { startS3, type S3Instance } from './s3/server.js';
+import { startHarEmulator, type HarEmulator } from './har/emulator.js';
 import { cli, makeProject, snapshot } from './helpers/project.js';
 import { git, makeRepo } from './helpers/git.js';
 
@@ -438,5 +441,192 @@ spec:
     expect(r.code).toBe(3);
     expect(r.json.diagnostics.map((d) => [d.code, d.file, d.line])).toEqual([['REGISTRY_UNAVAILABLE', 'services/img.yaml', 6]]);
     expect(snapshot(dir)).toEqual(before);
+  });
+});
+
+describe("gitopsc stage: zips from HAR generic packages", () => {
+  const HAR_TOKEN = "pat.acct123.stage0123456789.not-a-real-token";
+  const HAR_ZIP = Buffer.from("PK\u0003\u0004 invoice function from HAR 2.1.0");
+  const harDigest = `sha256:${createHash("sha256").update(HAR_ZIP).digest("hex")}`;
+  let emu: HarEmulator;
+
+  beforeAll(async () => {
+    emu = await startHarEmulator({
+      account: "Acct123",
+      token: HAR_TOKEN,
+      registries: [
+        {
+          name: "files-prod",
+          packageType: "GENERIC",
+          packages: [
+            {
+              name: "invoice-fn",
+              packageType: "GENERIC",
+              versions: [
+                {
+                  name: "2.1.0",
+                  createdAt: Date.UTC(2026, 0, 4),
+                  scanStatus: "ALLOWED",
+                  files: [
+                    { name: "function.zip", content: HAR_ZIP },
+                    { name: "README.md", content: "docs" },
+                  ],
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    process.env.HAR_STAGE_TOKEN = HAR_TOKEN;
+  });
+
+  afterEach(() => {
+    emu.rules.splice(0);
+    // every request the emulator saw, and every answer it gave, is in HAR's published documents
+    expect(emu.violations.splice(0)).toEqual([]);
+  });
+
+  afterAll(async () => {
+    await emu?.stop();
+  });
+
+  async function harProject(key: string): Promise<string> {
+    const dir = makeProject({
+      "gitopsc.config.yaml": `environments:\n  - name: dev\nregistries:\n  files:\n    type: har\n    url: ${emu.url}\n    api: ${emu.apiUrl}\n    account: Acct123\n    registry: files-prod\n    auth: { token: { env: HAR_STAGE_TOKEN } }\n`,
+      "services/fn.yaml": `apiVersion: gitopsc/v1
+kind: Service
+metadata:
+  name: fn
+spec:
+  artifact:
+    registry: files
+    package: invoice-fn
+    format: file
+    file: function.zip
+    select: { strategy: semver, range: "^2" }
+  lambda:
+    functionName: invoice
+    runtime: nodejs22.x
+    handler: index.handler
+    role: arn:aws:iam::123456789012:role/invoice
+    code: { s3Bucket: artifacts, s3Key: "${key}" }
+`,
+    });
+    const r = await cli(dir, "resolve", "--format", "json");
+    expect(r.json.diagnostics).toEqual([]);
+    expect(lockOf(dir).get("fn\u0000dev")!.fileDigest).toBe(harDigest);
+    return dir;
+  }
+  const downloads = () => emu.log.filter((l) => l.path.startsWith("/pkg/"));
+
+  it("downloads the locked version's file from the package API with x-api-key, verifies it, uploads it and records it in the lock", async () => {
+    const dir = await harProject("har/{fileDigest}/{file}");
+    emu.log.length = 0;
+    const proxy = await s3Proxy();
+    const r = await cli(dir, "stage", "--format", "json");
+    expect(r.json.diagnostics).toEqual([]);
+    expect(r.code).toBe(0);
+    const key = `har/${harDigest}/function.zip`;
+    const row = { s3Bucket: "artifacts", s3Key: key, codeSha256: sha(HAR_ZIP) };
+    expect(r.json.staged).toEqual([
+      { service: "fn", environment: "dev", ...row, uploaded: true },
+    ]);
+    expect(
+      downloads().map((l) => [
+        l.method,
+        l.path,
+        l.query.get("filename"),
+        l.apiKey,
+        l.authorization,
+        l.status,
+      ]),
+    ).toEqual([
+      [
+        "GET",
+        "/pkg/Acct123/files-prod/generic/invoice-fn/2.1.0",
+        "function.zip",
+        HAR_TOKEN,
+        undefined,
+        200,
+      ],
+    ]);
+    expect(proxy.log.filter((l) => l.method === "PUT")).toHaveLength(1);
+    expect(await objectBytes(key)).toEqual(HAR_ZIP);
+    expect(lockOf(dir).get("fn\u0000dev")!.staged).toEqual(row);
+  });
+
+  it('follows a download redirected to a storage host, without sending it the x-api-key', async () => {
+    const dir = await harProject('har-redirect/{file}');
+    const seen: { path: string; apiKey?: string; authorization?: string }[] = [];
+    const storage = createServer((req, res) => {
+      seen.push({ path: req.url ?? '', ...(req.headers['x-api-key'] ? { apiKey: String(req.headers['x-api-key']) } : {}), ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}) });
+      res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(HAR_ZIP);
+    });
+    await new Promise<void>((resolve) => storage.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (storage.address() as AddressInfo).port;
+      emu.rules.push((req, url, res) => {
+        if (!url.pathname.startsWith('/pkg/')) return false;
+        res.writeHead(302, { location: `http://127.0.0.1:${port}/blobs/function.zip?sig=abc` }).end();
+        return true;
+      });
+      await s3Proxy();
+      const r = await cli(dir, 'stage', '--format', 'json');
+      expect(r.json.diagnostics).toEqual([]);
+      expect(r.code).toBe(0);
+      expect(seen).toEqual([{ path: '/blobs/function.zip?sig=abc' }]);
+      expect(await objectBytes('har-redirect/function.zip')).toEqual(HAR_ZIP);
+    } finally {
+      storage.closeAllConnections();
+      await new Promise<void>((resolve) => storage.close(() => resolve()));
+    }
+  });
+
+  it("refuses bytes from HAR that do not match the lock's fileDigest (REGISTRY_UNAVAILABLE, exit 3) and uploads nothing", async () => {
+    const dir = await harProject("har-mismatch/{file}");
+    emu.rules.push((req, url, res) => {
+      if (!url.pathname.startsWith("/pkg/")) return false;
+      res
+        .writeHead(200, { "content-type": "application/octet-stream" })
+        .end("PK\u0003\u0004 something else");
+      return true;
+    });
+    const s3p = await s3Proxy();
+    const before = snapshot(dir);
+    const r = await cli(dir, "stage", "--format", "json");
+    expect(r.code).toBe(3);
+    expect(r.json.diagnostics.map((d) => [d.code, d.file, d.line])).toEqual([
+      ["REGISTRY_UNAVAILABLE", "services/fn.yaml", 6],
+    ]);
+    expect(r.json.diagnostics[0]!.message).toContain(harDigest);
+    expect(s3p.log).toEqual([]);
+    expect(await objectBytes("har-mismatch/function.zip")).toBeUndefined();
+    expect(snapshot(dir)).toEqual(before);
+  });
+
+  it("a 401 from the download is REGISTRY_AUTH (exit 3); nothing is uploaded and the token is never printed", async () => {
+    const dir = await harProject("har-401/{file}");
+    emu.rules.push((req, url, res) => {
+      if (!url.pathname.startsWith("/pkg/")) return false;
+      res
+        .writeHead(401, { "content-type": "text/plain" })
+        .end("invalid or missing x-api-key");
+      return true;
+    });
+    const s3p = await s3Proxy();
+    const before = snapshot(dir);
+    const r = await cli(dir, "stage", "--format", "json");
+    expect(r.code).toBe(3);
+    expect(r.json.diagnostics.map((d) => [d.code, d.file, d.line])).toEqual([
+      ["REGISTRY_AUTH", "services/fn.yaml", 6],
+    ]);
+    expect(r.json.diagnostics[0]!.message).toContain("HAR_STAGE_TOKEN");
+    expect(s3p.log).toEqual([]);
+    expect(snapshot(dir)).toEqual(before);
+    const textRun = await cli(dir, "stage");
+    expect(textRun.code).toBe(3);
+    for (const out of [r.stdout, r.stderr, textRun.stdout, textRun.stderr])
+      expect(out).not.toContain(HAR_TOKEN);
   });
 });

@@ -67,6 +67,12 @@ export interface Provider {
    * this out.
    */
   fetchBlob?(pkg: string, digest: string, maxBytes: number): Promise<ProviderResult<Buffer>>;
+  /**
+   * The bytes of one named file of one version (`gitopsc stage` for registries whose files are
+   * not content-addressed blobs, such as HAR generic packages); at most `maxBytes`. The caller
+   * verifies the bytes against the lock's digest. Preferred over `fetchBlob` when present.
+   */
+  fetchFile?(pkg: string, version: string, file: string, digest: string, maxBytes: number): Promise<ProviderResult<Buffer>>;
   /** A manifest's exact bytes and media type by digest (`gitopsc stage`: image copies), verified. */
   fetchManifest?(pkg: string, digest: string): Promise<ProviderResult<{ bytes: Buffer; mediaType: string }>>;
   /** Persist what this run learnt (caches); called only after a run that succeeded. */

@@ -35,6 +35,9 @@ interface ParamDoc {
 }
 
 const doc = parse(readFileSync(new URL('./ar_v3.openapi.yaml', import.meta.url), 'utf8')) as Json;
+/** the package API (generic uploads and downloads) */
+const pkgDoc = parse(readFileSync(new URL('./ar_pkg.openapi.yaml', import.meta.url), 'utf8')) as Json;
+export const GENERIC_DOWNLOAD = '/pkg/{accountId}/{registry}/generic/{package}/{version}';
 const ajv = new Ajv({ strict: false, allErrors: true, formats: { int64: true, int32: true } });
 addFormats(ajv, ['uuid', 'date-time', 'uri']);
 ajv.addSchema(doc, 'har');
@@ -62,8 +65,8 @@ function validatorFor(key: string, schema: Json): ValidateFunction {
   return v;
 }
 
-function operation(path: string, method: string): Json | undefined {
-  const item = (doc.paths as Json)[path] as Json | undefined;
+function operation(path: string, method: string, d: Json = doc): Json | undefined {
+  const item = (d.paths as Json)[path] as Json | undefined;
   return item?.[method.toLowerCase()] as Json | undefined;
 }
 
@@ -157,8 +160,8 @@ export async function startHarEmulator(opts: EmulatorOptions): Promise<HarEmulat
   const rules: Rule[] = [];
   const quarantinedPulls: string[] = [];
 
-  function checkRequest(opPath: string, url: URL, req: IncomingMessage): string[] {
-    const op = operation(opPath, req.method ?? 'GET');
+  function checkRequest(opPath: string, url: URL, req: IncomingMessage, d: Json = doc): string[] {
+    const op = operation(opPath, req.method ?? 'GET', d);
     if (!op) return [`${req.method} ${opPath} is not in the OpenAPI document`];
     const problems: string[] = [];
     const params = ((op.parameters as unknown[]) ?? []).map((p) => deref<ParamDoc>(p));
@@ -350,6 +353,37 @@ export async function startHarEmulator(opts: EmulatorOptions): Promise<HarEmulat
     res.end(body);
   }
 
+  /** `GET /pkg/{accountId}/{registry}/generic/{package}/{version}?filename=` (ar_pkg.openapi.yaml) */
+  async function download(req: IncomingMessage, url: URL, res: ServerResponse): Promise<void> {
+    const m = /^\/pkg\/([^/]+)\/([^/]+)\/generic\/([^/]+)\/([^/]+)$/.exec(url.pathname);
+    if (!m) {
+      violations.push(`request ${req.method} ${url.pathname}: not a path of the package API document`);
+      res.writeHead(404).end();
+      return;
+    }
+    const problems = checkRequest(GENERIC_DOWNLOAD, url, req, pkgDoc);
+    if (problems.length) violations.push(...problems.map((p) => `request ${req.method} ${GENERIC_DOWNLOAD}: ${p}`));
+    if (req.headers.authorization) violations.push(`request ${req.method} ${GENERIC_DOWNLOAD}: an Authorization header was sent to the package API (HAR takes x-api-key)`);
+    for (const rule of rules) if (await rule(req, url, res, emu)) return;
+    const text = (status: number, body: string) => {
+      // the document lists 400, 401 and 5XX for this operation, plus 200
+      if (![200, 400, 401].includes(status) && status < 500) violations.push(`response GET ${GENERIC_DOWNLOAD} ${status} is not in the package API document`);
+      res.writeHead(status, { 'content-type': 'text/plain' }).end(body);
+    };
+    if (problems.length) return text(400, problems.join('; '));
+    if (opts.token && req.headers['x-api-key'] !== opts.token) return text(401, 'invalid or missing x-api-key');
+    const [account, registry, pkg, version] = m.slice(1).map(decodeURIComponent);
+    const filename = url.searchParams.get('filename');
+    const f = account === acct()
+      ? opts.registries.find((r) => r.name === registry)?.packages.find((p) => p.name === pkg)?.versions.find((v) => v.name === version && !v.deleted)?.files?.find((x) => x.name === filename)
+      : undefined;
+    // the document lists no 404 for this operation: a file that is not there is answered as invalid parameters (400)
+    if (!f) return text(400, `no file ${filename} in ${pkg} ${version}`);
+    const body = Buffer.from(f.content);
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(body.length) });
+    res.end(body);
+  }
+
   const server: Server = createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://emulator');
@@ -374,6 +408,7 @@ export async function startHarEmulator(opts: EmulatorOptions): Promise<HarEmulat
           if (opts.token && req.headers['x-api-key'] !== opts.token) return error(res, opPath, 401, 'UNAUTHORIZED', 'invalid or missing x-api-key');
           return api(opPath, url, res);
         }
+        if (url.pathname.startsWith('/pkg/')) return await download(req, url, res);
         for (const rule of rules) if (await rule(req, url, res, emu)) return;
         if (url.pathname.startsWith('/v2/')) return await proxyOci(req, url, res);
         res.writeHead(404).end();

@@ -65,12 +65,11 @@ export async function run(ctx: CommandContext, opts: StageOptions): Promise<Comm
       if (!fetched) {
         fetched = (async () => {
           const type = project.config.registries?.[z.registry]?.type ?? '?';
-          // HAR generic packages have no OCI API: their files come from another endpoint
-          if (!provider.fetchBlob || type === 'har') {
-            const why = type === 'har' ? 'downloading HAR generic files is not supported by stage yet' : `a ${type} registry serves no file bytes`;
-            return { ok: false as const, diagnostic: error('STAGE', `registry "${z.registry}": ${why}; stage zips from an oci registry`) };
+          if (!provider.fetchFile && !provider.fetchBlob) {
+            return { ok: false as const, diagnostic: error('STAGE', `registry "${z.registry}": a ${type} registry serves no file bytes; stage zips from an oci or har registry`) };
           }
-          const r = await provider.fetchBlob(z.package, z.fileDigest, MAX_ZIP_BYTES);
+          // HAR generic packages have no OCI API: their files come by name from the package API
+          const r = provider.fetchFile ? await provider.fetchFile(z.package, z.tag, z.fileName, z.fileDigest, MAX_ZIP_BYTES) : await provider.fetchBlob!(z.package, z.fileDigest, MAX_ZIP_BYTES);
           if (!r.ok) return { ok: false as const, diagnostic: error(r.failure.code === 'REGISTRY_AUTH' ? 'REGISTRY_AUTH' : 'REGISTRY_UNAVAILABLE', r.failure.message) };
           const problem = verifyBytes(z, r.value);
           if (problem) return { ok: false as const, diagnostic: error('REGISTRY_UNAVAILABLE', problem) };

@@ -105,13 +105,17 @@ export function createHarProvider(ctx: ProviderContext, options: HarOptions = {}
     return u;
   };
   const api = parseBase('api', cfg.api ?? HAR_DEFAULT_API);
-  parseBase('url', cfg.url ?? HAR_DEFAULT_URL);
+  const pkgUrl = parseBase('url', cfg.url ?? HAR_DEFAULT_URL);
   if (!cfg.account || !cfg.registry) configFailure ??= fail('account and registry are required');
   const apiBase = api ? api.href.replace(/\/+$/, '') : 'https://invalid.invalid';
   const apiOrigin = api ? api.origin : 'https://invalid.invalid';
+  // the package API (generic downloads) on the package host
+  const pkgBase = pkgUrl ? pkgUrl.href.replace(/\/+$/, '') : 'https://invalid.invalid';
+  const pkgOrigin = pkgUrl ? pkgUrl.origin : 'https://invalid.invalid';
 
   // The client adds `Authorization: Bearer <token>` for its own origin; HAR's REST API takes the
-  // same token as `x-api-key`. The header is rewritten here and sent to the API's origin only.
+  // same token as `x-api-key`. The header is rewritten here and sent to the API's and the
+  // package host's origins only (never to a storage host a download redirects to).
   const host = {
     ...ctx.host,
     fetch: ((input: string | URL | Request, init?: RequestInit) => {
@@ -119,13 +123,13 @@ export function createHarProvider(ctx: ProviderContext, options: HarOptions = {}
       const authz = headers.get('authorization');
       headers.delete('authorization');
       const target = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
-      if (authz && /^Bearer /.test(authz) && target.origin === apiOrigin) headers.set('x-api-key', authz.slice(7));
+      if (authz && /^Bearer /.test(authz) && (target.origin === apiOrigin || target.origin === pkgOrigin)) headers.set('x-api-key', authz.slice(7));
       return ctx.host.fetch(input, { ...init, headers });
     }) as typeof fetch,
   };
-  const client = new RegistryClient({
+  const clientFor = (origin: string) => new RegistryClient({
     name,
-    base: new URL(apiOrigin),
+    base: new URL(origin),
     insecure: Boolean(cfg.insecure),
     host,
     options: opts,
@@ -139,6 +143,8 @@ export function createHarProvider(ctx: ProviderContext, options: HarOptions = {}
       return Promise.resolve({ ok: true as const, creds: { kind: 'bearer' as const, token, source: `env ${tokenEnv}` } });
     },
   });
+  const client = clientFor(apiOrigin);
+  const pkgClient = pkgOrigin === apiOrigin ? client : clientFor(pkgOrigin);
 
   // Docker packages: HAR's OCI API on the package host, with the token as the password.
   const ociUserVar = 'GITOPSC_HAR_OCI_USERNAME';
@@ -365,15 +371,39 @@ export function createHarProvider(ctx: ProviderContext, options: HarOptions = {}
     };
   }
 
+  /**
+   * One file of one version. Docker and helm packages: the blob from HAR's OCI API. Generic
+   * packages: `GET /pkg/{accountId}/{registry}/generic/{package}/{version}?filename=` of the
+   * package API (ar_pkg.openapi.yaml), with `x-api-key`; a redirect to a storage host is
+   * followed (without the key), since the caller checks the bytes against the lock's digest.
+   */
+  async function fetchFile(pkg: string, version: string, file: string, digest: string, maxBytes: number): Promise<ProviderResult<Buffer>> {
+    const p = await loadPackage(pkg);
+    if (!p.ok) return p;
+    if (OCI_TYPES.has(p.value.packageType)) return oci().fetchBlob!(pkg, digest, maxBytes);
+    const seg = encodeURIComponent;
+    const url = new URL(`${pkgBase}/pkg/${seg(cfg.account ?? '')}/${seg(cfg.registry ?? '')}/generic/${seg(pkg)}/${seg(version)}`);
+    url.searchParams.set('filename', file);
+    const r = await pkgClient.request('GET', url, { redirects: 'any', maxBytes });
+    if (!r.ok) return { ok: false, failure: authHint(r.failure) };
+    const res = r.res;
+    if (res.status !== 200) {
+      const what = res.status === 404 ? ` (${file} of ${pkg} ${version} is missing)` : '';
+      return { ok: false, failure: client.failure('REGISTRY_UNAVAILABLE', `GET ${url.pathname}: HTTP ${res.status}${what}`, url) };
+    }
+    return { ok: true, value: res.body };
+  }
+
   const provider: HarProvider = {
     get requestCount() {
-      return client.requests;
+      return client.requests + (pkgClient === client ? 0 : pkgClient.requests);
     },
     reference: (pkg) => referenceFor(cfg, pkg),
     flush: () => ociProvider?.flush?.() ?? Promise.resolve(),
     // docker packages (`gitopsc stage` copying an image to a mirror): HAR's OCI API
     fetchManifest: (pkg, digest) => oci().fetchManifest!(pkg, digest),
     fetchBlob: (pkg, digest, maxBytes) => oci().fetchBlob!(pkg, digest, maxBytes),
+    fetchFile,
     async listTags(pkg) {
       const p = await loadPackage(pkg);
       if (!p.ok) return p;
