@@ -16,6 +16,8 @@ import { defaultHelperRunner, loadCredentials, parseChallenges, tokenAnswer, tok
 import { Redactor } from '../resolve/providers/oci/redact.js';
 import { isLoopbackHost } from '../resolve/providers/oci/media.js';
 
+const MAX_TOKEN_ANSWER = 1024 * 1024;
+
 export type PushResult<T> = { ok: true; value: T } | { ok: false; failure: ProviderFailure };
 
 export interface Pusher {
@@ -74,7 +76,12 @@ export function createPusher(name: string, config: RegistryConfig, host: Host): 
       const err = e as Error & { cause?: { code?: string } };
       return { ok: false, failure: fail(`${what}: ${err.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (err.cause?.code ?? err.message)}`) };
     }
-    const text = await res.text().catch(() => '');
+    // a token answer is small: refuse a long one before reading it
+    if (Number(res.headers.get('content-length') ?? 0) > MAX_TOKEN_ANSWER) {
+      await res.body?.cancel().catch(() => undefined);
+      return { ok: false, failure: fail(`${what}: the answer is larger than ${MAX_TOKEN_ANSWER} bytes`) };
+    }
+    const text = (await res.text().catch(() => '')).slice(0, MAX_TOKEN_ANSWER);
     if (res.status === 401 || res.status === 403) {
       const who = c.kind === 'basic' ? (sendCreds ? `the credentials from ${c.source}` : 'an anonymous token request (credentials are sent only to the registry host)') : 'an anonymous token request';
       return { ok: false, failure: fail(`${what}: HTTP ${res.status}: the token service refused ${who}`, 'REGISTRY_AUTH') };
