@@ -15,7 +15,7 @@ import { loadYaml } from '../src/load/yaml.js';
 import { blobsOf, pickPlatform, s3KeyProblem } from '../src/stage/plan.js';
 import { startRegistry, type RegistryInstance } from './registry/server.js';
 import { Seeder } from './registry/seed.js';
-import { editHeaders, failTimes, matching, startProxy, type Proxy } from './registry/proxy.js';
+import { editHeaders, failTimes, matching, proxyTokenServer, requireBearer, startProxy, type Proxy } from './registry/proxy.js';
 import { startS3, type S3Instance } from './s3/server.js';
 import { startHarEmulator, type HarEmulator } from './har/emulator.js';
 import { cli, makeProject, snapshot } from './helpers/project.js';
@@ -429,6 +429,105 @@ spec:
     const ok = await cli(dir, 'stage', '--format', 'json');
     expect(ok.json.diagnostics).toEqual([]);
     expect(ok.json.staged).toEqual([{ service: 'img', environment: 'prod', imageUri: `${mirror.host}/shop/amd-only@${amdOnly.children[0]!.digest}`, uploaded: true }]);
+  });
+
+  describe('a mirror that demands the token flow', () => {
+    const PUSH_USER = 'pusher';
+    const PUSH_PASSWORD = 'push-s3cret-Pw9';
+    const basic = Buffer.from(`${PUSH_USER}:${PUSH_PASSWORD}`).toString('base64');
+    beforeAll(() => {
+      process.env.GITOPSC_TEST_PUSH_USER = PUSH_USER;
+      process.env.GITOPSC_TEST_PUSH_PASSWORD = PUSH_PASSWORD;
+    });
+    afterAll(() => {
+      delete process.env.GITOPSC_TEST_PUSH_USER;
+      delete process.env.GITOPSC_TEST_PUSH_PASSWORD;
+    });
+    function tokenMirrorProject(hubUrl: string, mirrorUrl: string, repository: string): string {
+      const dir = imageProject(hubUrl, mirrorUrl, `{ registry: ecr, repository: ${repository} }`);
+      const cfg = join(dir, 'gitopsc.config.yaml');
+      writeFileSync(cfg, readFileSync(cfg, 'utf8') + '    auth:\n      username: { env: GITOPSC_TEST_PUSH_USER }\n      password: { env: GITOPSC_TEST_PUSH_PASSWORD }\n');
+      return dir;
+    }
+    // a reverse proxy rewrites the registry's absolute upload Location to its own host
+    const ownLocation = (proxy: Proxy) =>
+      editHeaders(
+        (req) => req.method === 'POST',
+        (h) => {
+          if (typeof h.location === 'string') h.location = h.location.replace(proxy.upstreamUrl, proxy.url);
+        },
+      );
+    const noSecret = (r: { stdout: string; stderr: string }) => {
+      for (const s of [PUSH_PASSWORD, basic]) expect(r.stdout + r.stderr).not.toContain(s);
+    };
+
+    it('pushes with a push,pull token fetched with the credentials, records staged.imageUri, never prints the password', async () => {
+      const proxy = await startProxy(mirror.url);
+      proxies.push(proxy);
+      const { ts, rule } = proxyTokenServer(proxy, { credentials: { username: PUSH_USER, password: PUSH_PASSWORD } });
+      proxy.rules = [rule, requireBearer(ts), ownLocation(proxy)];
+      const dir = tokenMirrorProject(registry.url, proxy.url, 'lambda/tok');
+      expect((await cli(dir, 'resolve')).code).toBe(0);
+      const arm = index.children[1]!;
+      const r = await cli(dir, 'stage', '--format', 'json');
+      expect(r.json.diagnostics).toEqual([]);
+      expect(r.code).toBe(0);
+      const imageUri = `${proxy.host}/lambda/tok@${arm.digest}`;
+      expect(r.json.staged).toEqual([{ service: 'img', environment: 'prod', imageUri, uploaded: true }]);
+      expect(lockOf(dir).get('img\u0000prod')!.staged).toEqual({ imageUri });
+      noSecret(r);
+      // one token request, with the credentials, for push,pull on the target repository
+      expect(ts.requests.map((q) => [q.authorization, q.service, q.scope])).toEqual([[`Basic ${basic}`, 'test-registry', 'repository:lambda/tok:push,pull']]);
+      // every write carried an issued token; the real registry holds the manifest byte for byte
+      const writes = proxy.log.filter((l) => l.method === 'PUT' || l.method === 'POST');
+      expect(writes.length).toBeGreaterThan(0);
+      expect(writes.every((l) => ts.issued.some((t) => l.authorization === `Bearer ${t}`))).toBe(true);
+      const got = await fetch(`${mirror.url}/v2/lambda/tok/manifests/${arm.digest}`, { headers: { accept: arm.mediaType } });
+      expect(Buffer.from(await got.arrayBuffer())).toEqual(arm.body);
+      // text output too
+      const again = await cli(dir, 'stage');
+      expect(again.code).toBe(0);
+      noSecret(again);
+    });
+
+    it('a cross-repository mount asks for pull on the source repository too', async () => {
+      const proxy = await startProxy(registry.url);
+      proxies.push(proxy);
+      const dir = tokenMirrorProject(proxy.url, proxy.url, 'mirror/tok');
+      expect((await cli(dir, 'resolve')).code).toBe(0);
+      // the source (hub, same host, no auth configured) reads with anonymous pull tokens
+      const { ts, rule } = proxyTokenServer(proxy, { credentials: { username: PUSH_USER, password: PUSH_PASSWORD }, anonymous: true });
+      proxy.rules = [rule, requireBearer(ts), ownLocation(proxy)];
+      proxy.log.length = 0;
+      const r = await cli(dir, 'stage', '--format', 'json');
+      expect(r.json.diagnostics).toEqual([]);
+      expect(r.json.staged).toEqual([{ service: 'img', environment: 'prod', imageUri: `${proxy.host}/mirror/tok@${index.children[1]!.digest}`, uploaded: true }]);
+      const scopes = ts.requests.map((q) => q.scope);
+      expect(scopes).toContain('repository:mirror/tok:push,pull');
+      const mountTokens = proxy.log.filter((l) => l.path.startsWith('/token') && l.path.includes('mirror%2Ftok%3Apush%2Cpull') && l.path.includes('scope=repository%3Ashop%2Ffn-image%3Apull'));
+      expect(mountTokens.length).toBe(1);
+      const posts = proxy.log.filter((l) => l.method === 'POST');
+      expect(posts.length).toBe(2);
+      expect(posts.every((l) => l.path.includes('mount=') && ts.issued.some((t) => l.authorization === `Bearer ${t}`))).toBe(true);
+      noSecret(r);
+    });
+
+    it('a token service that refuses the credentials is REGISTRY_AUTH (exit 3), no password printed, no imageUri', async () => {
+      const proxy = await startProxy(mirror.url);
+      proxies.push(proxy);
+      const { ts, rule } = proxyTokenServer(proxy, { credentials: { username: PUSH_USER, password: 'another-password' } });
+      proxy.rules = [rule, requireBearer(ts)];
+      const dir = tokenMirrorProject(registry.url, proxy.url, 'lambda/refused');
+      expect((await cli(dir, 'resolve')).code).toBe(0);
+      const before = snapshot(dir);
+      const r = await cli(dir, 'stage', '--format', 'json');
+      expect(r.code).toBe(3);
+      expect(r.json.diagnostics.map((d) => [d.code, d.file, d.line])).toEqual([['REGISTRY_AUTH', 'services/img.yaml', 6]]);
+      expect(ts.requests.map((q) => [q.authorization, q.scope])).toEqual([[`Basic ${basic}`, 'repository:lambda/refused:push,pull']]);
+      expect(proxy.log.some((l) => l.method === 'PUT' || l.method === 'POST')).toBe(false);
+      expect(snapshot(dir)).toEqual(before);
+      noSecret(r);
+    });
   });
 
   it('an unreachable mirror is REGISTRY_UNAVAILABLE (exit 3) and the lock keeps no imageUri', async () => {

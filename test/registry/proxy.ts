@@ -265,7 +265,7 @@ export function proxyTokenServer(proxy: Proxy, opts: TokenOptions = {}): { ts: T
   return { ts, rule };
 }
 
-/** Requires `Authorization: Bearer <issued token>` on /v2/ requests, challenging with `realm`. */
+/** Requires `Authorization: Bearer <issued token>` on /v2/ requests, challenging with `realm` (scope push,pull for writes). */
 export function requireBearer(ts: TokenServer, realm: string = ts.url, service = 'test-registry'): Rule {
   return (req, res) => {
     const u = path(req);
@@ -274,7 +274,8 @@ export function requireBearer(ts: TokenServer, realm: string = ts.url, service =
     const token = auth.startsWith('Bearer ') ? auth.slice(7) : '';
     if (token && ts.issued.includes(token)) return false;
     const m = /^\/v2\/(.+?)\/(?:tags|manifests|blobs)\//.exec(u.pathname);
-    const scope = m ? `,scope="repository:${m[1]}:pull"` : '';
+    const actions = req.method === 'GET' || req.method === 'HEAD' ? 'pull' : 'push,pull';
+    const scope = m ? `,scope="repository:${m[1]}:${actions}"` : '';
     res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': `Bearer realm="${realm}",service="${service}"${scope}` });
     res.end(JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] }));
     return true;

@@ -175,3 +175,35 @@ export function parseChallenges(header: string | null): Challenge[] {
   }
   return out;
 }
+
+/**
+ * The token request of the Docker token flow: the challenge's realm with its `service` and one
+ * `scope` parameter per scope. Refused: a realm that is not a URL, carries credentials, or is
+ * not https (`allowedScheme` decides on plain http).
+ */
+export function tokenRequest(challenge: { realm: string; service?: string }, scopes: readonly string[], allowedScheme: (u: URL) => boolean): { ok: true; url: URL } | { ok: false; code: 'REGISTRY_AUTH' | 'REGISTRY_UNAVAILABLE'; message: string } {
+  let realm: URL;
+  try {
+    realm = new URL(challenge.realm);
+  } catch {
+    return { ok: false, code: 'REGISTRY_UNAVAILABLE', message: `the token realm ${JSON.stringify(challenge.realm)} is not a URL` };
+  }
+  if (realm.username || realm.password || !allowedScheme(realm)) {
+    return { ok: false, code: 'REGISTRY_AUTH', message: `refused the token realm on ${realm.host}: it must be https (http only for loopback hosts or insecure: true) without credentials in the URL` };
+  }
+  if (challenge.service) realm.searchParams.set('service', challenge.service);
+  for (const s of scopes) if (s) realm.searchParams.append('scope', s);
+  return { ok: true, url: realm };
+}
+
+/** A token service's answer (`token` or `access_token`, `expires_in`, `issued_at`): the token and when to stop using it. */
+export function tokenAnswer(value: unknown, nowMs: number): { token: string; expiresAt: number } | undefined {
+  if (!value || typeof value !== 'object') return undefined;
+  const body = value as { token?: unknown; access_token?: unknown; expires_in?: unknown; issued_at?: unknown };
+  const token = typeof body.token === 'string' && body.token ? body.token : typeof body.access_token === 'string' ? body.access_token : '';
+  if (!token) return undefined;
+  const lifetime = (typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : 60) * 1000;
+  const issued = typeof body.issued_at === 'string' ? Date.parse(body.issued_at) : NaN;
+  const start = Number.isNaN(issued) || issued > nowMs ? nowMs : issued;
+  return { token, expiresAt: start + lifetime - Math.min(5000, lifetime / 10) };
+}

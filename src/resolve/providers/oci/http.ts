@@ -5,7 +5,7 @@
  */
 import type { Host } from '../../../host.js';
 import type { ProviderFailure, ProviderFailureCode } from '../../provider.js';
-import { loadCredentials, parseChallenges, type CredentialResult, type Credentials, type HelperRunner } from './auth.js';
+import { loadCredentials, parseChallenges, tokenAnswer, tokenRequest, type CredentialResult, type Credentials, type HelperRunner } from './auth.js';
 import { Semaphore } from './limit.js';
 import { isLoopbackHost } from './media.js';
 import { Redactor } from './redact.js';
@@ -403,18 +403,9 @@ export class RegistryClient {
   }
 
   private async fetchToken(scope: string, creds: Credentials, forUrl: URL): Promise<{ ok: true; token: string } | { ok: false; failure: ProviderFailure }> {
-    const challenge = this.bearer!;
-    let realm: URL;
-    try {
-      realm = new URL(challenge.realm);
-    } catch {
-      return { ok: false, failure: this.failure('REGISTRY_UNAVAILABLE', `the token realm ${JSON.stringify(challenge.realm)} is not a URL`, forUrl) };
-    }
-    if (realm.username || realm.password || !this.allowedScheme(realm)) {
-      return { ok: false, failure: this.failure('REGISTRY_AUTH', `refused the token realm on ${realm.host}: it must be https (http only for loopback hosts or insecure: true) without credentials in the URL`, forUrl) };
-    }
-    if (challenge.service) realm.searchParams.set('service', challenge.service);
-    if (scope) realm.searchParams.set('scope', scope);
+    const req = tokenRequest(this.bearer!, scope ? [scope] : [], (u) => this.allowedScheme(u));
+    if (!req.ok) return { ok: false, failure: this.failure(req.code, req.message, forUrl) };
+    const realm = req.url;
     // The password goes only to the configured registry's own host.
     const sendCreds = creds.kind === 'basic' && realm.host === this.init.base.host;
     const headers: Record<string, string> = { 'user-agent': 'gitopsc', accept: 'application/json' };
@@ -438,15 +429,11 @@ export class RegistryClient {
       if (res.status !== 200) return { ok: false, failure: this.failure('REGISTRY_UNAVAILABLE', `${what}: HTTP ${res.status}`, forUrl) };
       const parsed = parseJsonBody(res);
       if (!parsed.ok) return { ok: false, failure: this.failure('REGISTRY_UNAVAILABLE', `${what}: ${parsed.reason}`, forUrl) };
-      const body = parsed.value as { token?: unknown; access_token?: unknown; expires_in?: unknown; issued_at?: unknown };
-      const token = typeof body.token === 'string' && body.token ? body.token : typeof body.access_token === 'string' ? body.access_token : '';
-      if (!token) return { ok: false, failure: this.failure('REGISTRY_UNAVAILABLE', `${what}: the answer holds no token`, forUrl) };
+      const answer = tokenAnswer(parsed.value, this.init.host.now().getTime());
+      if (!answer) return { ok: false, failure: this.failure('REGISTRY_UNAVAILABLE', `${what}: the answer holds no token`, forUrl) };
+      const { token } = answer;
       this.init.redactor.add(token);
-      const lifetime = (typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : 60) * 1000;
-      const issued = typeof body.issued_at === 'string' ? Date.parse(body.issued_at) : NaN;
-      const now = this.init.host.now().getTime();
-      const start = Number.isNaN(issued) || issued > now ? now : issued;
-      this.tokens.set(scope, { token, expiresAt: start + lifetime - Math.min(5000, lifetime / 10) });
+      this.tokens.set(scope, answer);
       return { ok: true, token };
     }
   }
