@@ -51,8 +51,11 @@ export function effectiveService(decl: ServiceDecl, env: string): EffectiveServi
  * platform of its architecture (arm64 -> linux/arm64, else linux/amd64) unless `select.platform`
  * names one, so the lock records that platform's manifest digest.
  */
+export function lambdaPlatform(architectures: unknown): string {
+  return Array.isArray(architectures) && architectures[0] === 'arm64' ? 'linux/arm64' : 'linux/amd64';
+}
+
 function lambdaImagePlatform(artifact: ArtifactSpec, target: 'kubernetes' | 'lambda', spec: Record<string, unknown>): ArtifactSpec {
   if (target !== 'lambda' || (artifact.format ?? 'image') !== 'image' || artifact.select?.platform) return artifact;
-  const arch = Array.isArray(spec.architectures) && spec.architectures[0] === 'arm64' ? 'linux/arm64' : 'linux/amd64';
-  return { ...artifact, select: { ...artifact.select, platform: arch } };
+  return { ...artifact, select: { ...artifact.select, platform: lambdaPlatform(spec.architectures) } };
 }

@@ -5,6 +5,7 @@
  */
 import type { AwsTarget, LambdaOutput, LockEntry, ProjectConfig } from '../model.js';
 import { referenceFor } from '../resolve/reference.js';
+import { lambdaPlatform } from '../project/effective.js';
 
 export const LAMBDA_OUTPUTS: readonly LambdaOutput[] = ['aws-cli', 'ack', 'harness', 'cloudformation'];
 export const DEFAULT_LAMBDA_OUTPUTS: readonly LambdaOutput[] = ['aws-cli'];
@@ -53,9 +54,6 @@ export function codeSha256(digest: string | undefined): string | undefined {
 }
 
 /** Platform of a Lambda architecture, as OCI indexes name it. */
-export function lambdaPlatform(architectures: unknown): string {
-  return Array.isArray(architectures) && architectures[0] === 'arm64' ? 'linux/arm64' : 'linux/amd64';
-}
 
 /** `<account>.dkr.ecr.<region>.amazonaws.com[.cn]`: the ECR registry host parts, or undefined. */
 export function ecrHost(host: string): { account: string; region: string } | undefined {

@@ -6,13 +6,13 @@
 import { createHash } from 'node:crypto';
 import { error, type Diagnostic } from '../diagnostics.js';
 import type { LockEntry, StagedCode } from '../model.js';
-import { effectiveService } from '../project/effective.js';
+import { effectiveService, lambdaPlatform } from '../project/effective.js';
 import type { Project } from '../project/types.js';
 import { DEFAULT_S3_KEY, expandKey, lambdaTarget } from '../render/lambda.js';
 import { fingerprint, lockKey, type Lock } from '../resolve/lock.js';
 
-/** One zip to put in S3 for one service in one environment. */
-export interface ZipJob {
+/** What every staging job names: the unit, where diagnostics point, and the locked artifact. */
+interface StageJob {
   service: string;
   environment: string;
   /** project-relative service file and the position diagnostics point at */
@@ -22,6 +22,10 @@ export interface ZipJob {
   registry: string;
   package: string;
   tag: string;
+}
+
+/** One zip to put in S3 for one service in one environment. */
+export interface ZipJob extends StageJob {
   /** the file's name in the artifact (`artifact.file`) */
   fileName: string;
   /** the lock's digest of the file's bytes */
@@ -147,15 +151,7 @@ export function withStaged(lock: Lock, staged: ReadonlyArray<{ service: string; 
 }
 
 /** One image to copy into an ECR mirror for one Lambda service in one environment. */
-export interface ImageJob {
-  service: string;
-  environment: string;
-  file: string;
-  line: number;
-  column: number;
-  registry: string;
-  package: string;
-  tag: string;
+export interface ImageJob extends StageJob {
   /** the lock's digest: a single-platform manifest, or an index to pick the platform from */
   digest: string;
   /** `linux/amd64` or `linux/arm64`, from `architectures` */
@@ -163,8 +159,6 @@ export interface ImageJob {
   mirrorRegistry: string;
   mirrorRepository: string;
 }
-
-const LAMBDA_ARCH: Record<string, string> = { x86_64: 'amd64', arm64: 'arm64' };
 
 /**
  * The images to copy: every Lambda image function (`format: image`) whose spec names a
@@ -190,8 +184,6 @@ export function planImages(project: Project, lock: Lock, envs?: readonly string[
         diagnostics.push(error('UNKNOWN_REGISTRY', `${decl.name} (${env.name}): lambda.mirror.registry ${JSON.stringify(mirror.registry)} is not ${reg ? 'an oci' : 'a'} registry of the config`, at(['spec', 'lambda', 'mirror', 'registry'])));
         continue;
       }
-      const archs = (eff.spec.architectures as string[] | undefined) ?? ['x86_64'];
-      const arch = LAMBDA_ARCH[archs[0] ?? 'x86_64'] ?? 'amd64';
       const pos = decl.doc.position(eff.artifactPath, 'key');
       images.push({
         service: decl.name,
@@ -203,7 +195,8 @@ export function planImages(project: Project, lock: Lock, envs?: readonly string[
         package: eff.artifact.package,
         tag: entry.tag,
         digest: entry.digest,
-        platform: `linux/${arch}`,
+        // the platform the lock pinned (effectiveService sets it from `architectures`)
+        platform: eff.artifact.select?.platform ?? lambdaPlatform(eff.spec.architectures),
         mirrorRegistry: mirror.registry,
         mirrorRepository: mirror.repository ?? eff.artifact.package,
       });
