@@ -245,6 +245,23 @@ function patchesFor(decl: ServiceDecl, env: string): { patches?: UnitPatch[] } {
 }
 
 
+/** What one service renders in one environment, from its lock entry (render and validate's template tries alike). */
+function unitFor(project: Project, decl: ServiceDecl, env: Project['environments'][number], eff: ReturnType<typeof effectiveService>, entry: LockEntry): RenderUnit {
+  const registry = project.config.registries?.[eff.artifact.registry];
+  return {
+    service: decl.name,
+    file: decl.file,
+    environment: env,
+    labels: decl.data.metadata.labels ?? {},
+    target: eff.target,
+    spec: eff.spec,
+    artifact: { registry: eff.artifact.registry, package: eff.artifact.package, format: eff.artifact.format ?? 'image', file: eff.artifact.file, reference: referenceFor(registry, eff.artifact.package) },
+    lock: entry,
+    ...(eff.target === 'kubernetes' ? { ...patchesFor(decl, env.name), source: sourceIn(decl, env.name) } : {}),
+    ...(eff.target === 'lambda' ? { lambda: lambdaTarget(project.config, env.name, eff.spec, eff.artifact.package) } : {}),
+  };
+}
+
 /** Render the project's own templates for every unit with a current lock entry; their TEMPLATE diagnostics. */
 async function probeTemplates(source: ProjectSource, project: Project, set: TemplateSet, cache?: InputCache): Promise<Diagnostic[]> {
   const own = set.templates.filter((t) => !t.canonical);
@@ -258,17 +275,7 @@ async function probeTemplates(source: ProjectSource, project: Project, set: Temp
       const eff = effectiveService(decl, env.name);
       const entry = lockRead.lock.get(lockKey(decl.name, env.name));
       if (!entry || entry.fingerprint !== fingerprint(eff.artifact)) continue;
-      const registry = project.config.registries?.[eff.artifact.registry];
-      const unit: RenderUnit = {
-        service: decl.name,
-        file: decl.file,
-        environment: env,
-        labels: decl.data.metadata.labels ?? {},
-        target: eff.target,
-        spec: eff.spec,
-        artifact: { registry: eff.artifact.registry, package: eff.artifact.package, format: eff.artifact.format ?? 'image', file: eff.artifact.file, reference: referenceFor(registry, eff.artifact.package) },
-        lock: entry,
-      };
+      const unit = unitFor(project, decl, env, eff, entry);
       for (const d of renderUnit({ templates: own, diagnostics: [] }, unit).diagnostics) {
         const key = `${d.file}:${d.line}:${d.column}:${d.service}:${d.environment}`;
         if (!seen.has(key)) out.push(d);
@@ -374,20 +381,8 @@ export async function compile(source: ProjectSource, opts: CompileOptions): Prom
         diagnostics.push(error('KUBERNETES', `${decl.name} (${env.name}): ${badTag.message}; the rendered image reference would be invalid`, { ...at(), ...(badTag.hint ? { hint: badTag.hint } : {}) }));
         continue;
       }
-      const registry = project.config.registries?.[eff.artifact.registry];
-      const reference = referenceFor(registry, eff.artifact.package);
-      const unit: RenderUnit = {
-        service: decl.name,
-        file: decl.file,
-        environment: env,
-        labels: decl.data.metadata.labels ?? {},
-        target: eff.target,
-        spec: eff.spec,
-        artifact: { registry: eff.artifact.registry, package: eff.artifact.package, format: eff.artifact.format ?? 'image', file: eff.artifact.file, reference },
-        lock: entry,
-        ...(eff.target === 'kubernetes' ? { ...patchesFor(decl, env.name), source: sourceIn(decl, env.name) } : {}),
-        ...(eff.target === 'lambda' ? { lambda: lambdaTarget(project.config, env.name, eff.spec, eff.artifact.package) } : {}),
-      };
+      const unit = unitFor(project, decl, env, eff, entry);
+      const reference = unit.artifact.reference;
       const { file: _file, ...inputs } = unit;
       units.push({
         key: contentHash(VERSION_SALT + templateHash + lambdaPrefix + JSON.stringify(inputs)),
