@@ -1,50 +1,18 @@
 /** Rendering: golden output of the bundled example, injection safety, template overrides. */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { compile, fsSource } from '../src/pipeline.js';
 import { emitYaml } from '../src/render/emit.js';
-import { RECORD_FILE, serializeRecord } from '../src/write/ownership.js';
 import { baseProject, cli, makeProject } from './helpers/project.js';
+import { expectGoldenFixture } from './helpers/golden-fixture.js';
 
 const EXAMPLE = join(import.meta.dirname, '../fixtures/example');
 // The example's committed lock and rendered/ directory are the golden files.
-const GOLDEN = join(import.meta.dirname, '../fixtures/example/rendered');
-const UPDATE = process.env.UPDATE_GOLDEN === '1';
-
-function listFiles(dir: string, rel = ''): string[] {
-  if (!existsSync(join(dir, rel))) return [];
-  return readdirSync(join(dir, rel)).flatMap((n) => {
-    const p = rel ? `${rel}/${n}` : n;
-    return statSync(join(dir, p)).isDirectory() ? listFiles(dir, p) : [p];
-  });
-}
-
 describe('golden: the bundled example', () => {
   it('renders exactly the golden files (UPDATE_GOLDEN=1 to accept changes)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'gitopsc-golden-'));
-    cpSync(EXAMPLE, dir, { recursive: true, filter: (src) => !src.includes('/rendered') && !src.endsWith('gitopsc.lock') });
-    expect((await cli(dir, 'resolve')).code).toBe(0);
-    const state = await compile(fsSource(dir), { configFile: 'gitopsc.config.yaml' });
-    expect(state.diagnostics).toEqual([]);
-    const got = new Map(state.files.map((f) => [f.path, f.content]));
-    const lock = readFileSync(join(dir, 'gitopsc.lock'), 'utf8');
-    // the rendered directory also carries the ownership record of exactly these files
-    got.set(RECORD_FILE, serializeRecord(got.keys()));
-    if (UPDATE) {
-      writeFileSync(join(EXAMPLE, 'gitopsc.lock'), lock);
-      rmSync(GOLDEN, { recursive: true, force: true });
-      for (const [p, c] of got) {
-        mkdirSync(dirname(join(GOLDEN, p)), { recursive: true });
-        writeFileSync(join(GOLDEN, p), c);
-      }
-    }
-    expect([...got.keys()].sort()).toEqual(listFiles(GOLDEN).sort());
-    for (const [p, c] of got) expect(c, p).toBe(readFileSync(join(GOLDEN, p), 'utf8'));
-    expect(lock).toBe(readFileSync(join(EXAMPLE, 'gitopsc.lock'), 'utf8'));
-    rmSync(dir, { recursive: true, force: true });
+    await expectGoldenFixture(EXAMPLE, { withRecord: true });
   });
 });
 
