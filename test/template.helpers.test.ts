@@ -1,6 +1,6 @@
 /** The helpers Helm users reach for (issue 10, part 6): one table per helper, then each through a template. */
 import { describe, expect, it } from 'vitest';
-import { createTemplateEngine } from '../src/render/handlebars.js';
+import { createTemplateEngine, helmHint } from '../src/render/handlebars.js';
 import { TemplateError } from '../src/render/contextual.js';
 import * as H from '../src/render/helpers.js';
 
@@ -126,5 +126,32 @@ describe('helpers in templates', () => {
       expect(e).toBeInstanceOf(TemplateError);
       expect([(e as TemplateError).line, (e as TemplateError).column]).toEqual([2, 4]);
     }
+  });
+});
+
+describe('Go-template syntax a Helm user writes is a TEMPLATE error with a hint to the Handlebars form', () => {
+  it.each([
+    ['name: {{ .Release.Name }}-cm', true],
+    ['tag: {{ .Values.image.tag }}', true],
+    ['  {{- toYaml service.labels | nindent 4 }}', true],
+    ['name: {{ service.name | quote }}', true],
+    ['name: {{service.name}}-cm', false],
+    ['x: "{{trimSuffix (trunc spec.name 63) "-"}}"', false],
+  ])('%s', (line, hinted) => {
+    expect(helmHint(line) !== undefined).toBe(hinted);
+  });
+});
+
+describe('a Helm-style template fails to compile at its line, with the hint', () => {
+  it('{{ .Values.image.tag }}', () => {
+    const engine = createTemplateEngine();
+    let err: unknown;
+    try {
+      engine.compile('apiVersion: v1\nkind: ConfigMap\ndata:\n  tag: {{ .Values.image.tag }}\n', 'yaml', 'contextual');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(TemplateError);
+    expect([(err as TemplateError).line, (err as TemplateError).hint === undefined]).toEqual([4, false]);
   });
 });

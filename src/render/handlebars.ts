@@ -551,7 +551,7 @@ export function createTemplateEngine(): TemplateEngine {
         column = at >= 0 ? at + caret.length - (excerpt.startsWith('...') ? 3 : 0) : caret.length;
       }
       const lineText = source.split('\n')[line - 1] ?? '';
-      throw new TemplateError(text, line, Math.min(Math.max(1, column), lineText.length + 1));
+      throw new TemplateError(text, line, Math.min(Math.max(1, column), lineText.length + 1), helmHint(lineText));
     }
   };
   const build = (ast: HbNode): HandlebarsTemplateDelegate => {
@@ -647,4 +647,16 @@ function asTemplateError(e: unknown): TemplateError {
   const line = m ? Number(m[1]) : 1;
   const column = m && m[2] !== undefined ? Number(m[2]) + 1 : 1;
   return new TemplateError(msg.replace(/ - \d+:\d+$/, '').split('\n')[0] ?? msg, line, column);
+}
+
+/**
+ * Go-template syntax that a Helm user writes by habit and Handlebars cannot parse: `.Values.x`,
+ * `{{- ... -}}` trimming and `|` pipelines. The parse error alone names tokens; this names the fix.
+ */
+export function helmHint(lineText: string): string | undefined {
+  const tags = lineText.match(/\{\{[^}]*\}\}/g) ?? [];
+  const helm = tags.some((t) => /^\{\{-?\s*\.[A-Za-z]/.test(t) || /^\{\{-|-\}\}$/.test(t) || /\s\|\s/.test(t));
+  return helm
+    ? 'gitopsc templates are Handlebars, not Go templates: write {{service.name}} for {{ .Release.Name }}, {{spec.replicas}} for {{ .Values.replicas }}, a helper call {{trunc spec.name 63}} for a pipeline, `resources: {{spec.resources}}` for toYaml | nindent, and no {{- -}} trimming (see "From Helm" in the README)'
+    : undefined;
 }
