@@ -6,7 +6,11 @@
  * `extract` templates follow Go `Regexp.Expand`: `$1`, `$name`, `${name}`, `$$`; `$name` takes the
  * longest run of `[A-Za-z0-9_]`, so `$1x` names group `1x` -- which validateExtract reports as unknown.
  */
-import { RE2JS } from 're2js';
+import type { RE2JS } from 're2js';
+import { lazy } from '../../lazy.js';
+
+// loaded on first use: a `render --check` answered by the project memo compiles no regex
+const re2js = lazy<typeof import('re2js')>('re2js');
 
 /** One match: index 0 is the whole match, then the groups (absent when a group did not take part). */
 export interface RegexMatch {
@@ -55,7 +59,7 @@ export function validateRegex(src: string): RegexResult {
 function compile(src: string): RegexResult {
   let re: RE2JS;
   try {
-    re = RE2JS.compile(src);
+    re = re2js().RE2JS.compile(src);
   } catch (e) {
     const why = unsupported(src);
     const detail = (e as Error).message.replace(/^error parsing regexp: /, '');
