@@ -30,6 +30,8 @@ export interface TemplateSource {
    * skips the parse-and-re-emit step. Only built-ins say so, and a test holds them to it.
    */
   canonical?: boolean;
+  /** shipped with gitopsc: written in the quoted-scalar idiom and rendered directly */
+  builtin?: boolean;
   /** lambda only: the consumer this built-in belongs to (`aws-cli`, `ack`, ...); absent = always rendered */
   output?: string;
 }
@@ -80,7 +82,7 @@ export function compileTemplates(engine: TemplateEngine, sources: TemplateSource
       // Built-ins are written in the quoted-scalar idiom and render directly (their bytes and
       // speed); every other template is contextual: structure from the template, values
       // substituted after. Built-ins that are not canonical by construction are re-emitted.
-      const direct = Boolean(s.canonical) || s.file.startsWith('<builtin>/');
+      const direct = Boolean(s.canonical || s.builtin);
       const mode = direct ? 'canonical' : 'contextual';
       const fn = engine.compile(s.source, kind, mode);
       // every path the template reads must exist in the context of its target (offline, before

@@ -23,12 +23,12 @@ export function builtinTemplates(): TemplateSource[] {
           if (!g.endsWith('.hbs')) continue;
           // `_all`: rendered for every consumer; the others are parsed and re-emitted (canonical)
           const output = f.name === '_all' ? {} : { output: f.name };
-          out.push({ target, name: g.slice(0, -4), file: `<builtin>/${target}/${f.name}/${g}`, source: readFileSync(`${BUILTIN_DIR}${target}/${f.name}/${g}`, 'utf8'), ...output });
+          out.push({ target, name: g.slice(0, -4), file: `<builtin>/${target}/${f.name}/${g}`, source: readFileSync(`${BUILTIN_DIR}${target}/${f.name}/${g}`, 'utf8'), builtin: true, ...output });
         }
         continue;
       }
       if (!f.name.endsWith('.hbs')) continue;
-      out.push({ target, name: f.name.slice(0, -4), file: `<builtin>/${target}/${f.name}`, source: readFileSync(`${BUILTIN_DIR}${target}/${f.name}`, 'utf8'), canonical: true, ...(target === 'lambda' ? { output: 'aws-cli' } : {}) });
+      out.push({ target, name: f.name.slice(0, -4), file: `<builtin>/${target}/${f.name}`, source: readFileSync(`${BUILTIN_DIR}${target}/${f.name}`, 'utf8'), builtin: true, canonical: true, ...(target === 'lambda' ? { output: 'aws-cli' } : {}) });
     }
   }
   return (builtins = out);
