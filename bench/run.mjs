@@ -354,7 +354,7 @@ async function docsIn(files) {
   for (const f of files) {
     for (const d of Y.parseAllDocuments(readFileSync(f, 'utf8'))) {
       const o = d.toJS();
-      if (!o) continue;
+      if (!o || typeof o.kind !== 'string' || !o.metadata) continue; // the ownership record is not a resource
       m.set(`${o.kind}/${o.metadata.namespace}/${o.metadata.name}/${o.metadata.labels?.['app.kubernetes.io/instance']}`, o);
     }
   }

@@ -6,9 +6,9 @@
 import { tagProblem } from './check/image.js';
 import { checkProject } from './check/semantic.js';
 import { checkLambdaImages } from './check/lambda.js';
-import { contentHash } from './hash.js';
-import { error, hasErrors, type Diagnostic } from './diagnostics.js';
-import type { LockEntry, PinnedArtifact } from './model.js';
+import { contentHash } from './core/hash.js';
+import { error, hasErrors, type Diagnostic } from './core/diagnostics.js';
+import type { LockEntry } from './core/model.js';
 import { effectiveService } from './project/effective.js';
 import { loadChecked, loadProject, type ConfigRef, type InputCache } from './project/load.js';
 import type { Project, ServiceDecl } from './project/types.js';
@@ -30,59 +30,8 @@ import { readInput, UnreadableError } from './source/errors.js';
 
 const DEFAULT_KUBERNETES_VERSION = '1.32';
 
-/** Where project files come from: the working tree (fs) or a git revision (objects). */
-export interface ProjectSource {
-  /** shown in messages only */
-  describe: string;
-  /**
-   * Every file under the project root, project-relative with `/` separators, sorted. A source
-   * may leave out the directories in `exclude` (the output directory) to save work.
-   */
-  list(exclude?: string[]): Promise<string[]>;
-  /**
-   * A file's bytes, or undefined when absent. A file that exists but cannot be read (or a
-   * symbolic link out of the project) throws UnreadableError (src/source/errors.ts).
-   */
-  read(rel: string): Promise<Uint8Array | undefined>;
-  /**
-   * `list`, plus what could not be listed (unreadable directories, symbolic links that leave
-   * the project or dangle) and the directories seen. Sources that cannot fail this way omit it.
-   */
-  scan?(exclude?: string[]): Promise<{ files: string[]; problems: SourceProblem[]; dirs: ReadonlySet<string> }>;
-  /** Whether a path is a file or a directory (undefined: absent). Throws UnreadableError like `read`. */
-  kind?(rel: string): Promise<'file' | 'dir' | undefined>;
-}
-
-/** A path the source could not list: project-relative, with a message naming it. */
-export interface SourceProblem {
-  path: string;
-  /** a directory (or a link to one): whatever lies below it is unknown; undefined: either */
-  directory?: boolean;
-  message: string;
-}
-
-export interface RenderedFile {
-  /** relative to the output dir: `<env>/<service>/<name>` */
-  path: string;
-  content: string;
-  service: string;
-  environment: string;
-}
-
-export interface ResolvedArtifact extends PinnedArtifact {
-  /** the rendered reference: host/prefix/package:tag@digest */
-  image: string;
-}
-
-export interface CompileResult {
-  diagnostics: Diagnostic[];
-  /** project-relative output dir from the config (default `rendered`) */
-  outputDir: string;
-  /** environments the config declares, in order */
-  environments: string[];
-  files: RenderedFile[];
-  artifacts: ResolvedArtifact[];
-}
+export type { CompileResult, ProjectSource, RenderedFile, ResolvedArtifact, SourceProblem } from './core/types.js';
+import type { CompileResult, ProjectSource, RenderedFile, ResolvedArtifact } from './core/types.js';
 
 export { fsSource } from './source/fs.js';
 export { discoverProject } from './config/discover.js';

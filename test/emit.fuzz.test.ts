@@ -10,7 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { emitYaml } from '../src/render/emit.js';
+import { emitYaml } from '../src/core/emit.js';
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;

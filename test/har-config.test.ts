@@ -1,7 +1,7 @@
 /** `type: har` in the config and `select.scan` / `requireScan`: schema, did-you-mean, semantic checks; and the engine's approval filters. */
 import { describe, expect, it } from 'vitest';
 import { selectFromVersions } from '../src/resolve/select/index.js';
-import type { VersionInfo } from '../src/model.js';
+import type { VersionInfo } from '../src/core/model.js';
 import { cli, makeProject } from './helpers/project.js';
 
 const service = (registry: string, select: string) => `apiVersion: gitopsc/v1

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { nodeHost } from '../src/host.js';
-import type { RegistryConfig } from '../src/model.js';
+import type { RegistryConfig } from '../src/core/model.js';
 import { createHarProvider, type HarOptions } from '../src/resolve/providers/har/index.js';
 import { trailers } from '../src/git/message.js';
 import { serializeState } from '../src/git/state.js';

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { contentHash } from '../src/hash.js';
+import { contentHash } from '../src/core/hash.js';
 import { adoptionRule, defaultMaxPrune, planOwned, RECORD_FILE, serializeRecord } from '../src/write/ownership.js';
 import { baseProject, cli, makeProject, snapshot, writeFiles } from './helpers/project.js';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { compile, fsSource } from '../src/pipeline.js';
-import { emitYaml } from '../src/render/emit.js';
+import { emitYaml } from '../src/core/emit.js';
 import { baseProject, cli, makeProject } from './helpers/project.js';
 import { expectGoldenFixture } from './helpers/golden-fixture.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadYaml } from '../src/load/yaml.js';
 import { validateCatalog, validateConfig, validateService, schemaObject, LAMBDA_RUNTIME_IDS, SCHEMA_IDS, SCHEMA_KINDS } from '../src/validate/index.js';
-import type { Diagnostic } from '../src/diagnostics.js';
+import type { Diagnostic } from '../src/core/diagnostics.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const load = (src: string) => {

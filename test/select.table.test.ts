@@ -4,7 +4,7 @@
  * two-phase prefilter + choose path, and must give the same answer and the same explanation.
  */
 import { describe, expect, it } from 'vitest';
-import type { PlatformInfo, SelectSpec, VersionInfo } from '../src/model.js';
+import type { PlatformInfo, SelectSpec, VersionInfo } from '../src/core/model.js';
 import { choose, prefilter, selectFromVersions } from '../src/resolve/select/index.js';
 
 interface Case {

@@ -7,7 +7,7 @@
  */
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { emitJson, emitYaml } from '../src/render/emit.js';
+import { emitJson, emitYaml } from '../src/core/emit.js';
 import { createTemplateEngine } from '../src/render/handlebars.js';
 
 function rng(seed: number): () => number {

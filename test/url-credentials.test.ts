@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { cli, makeProject } from './helpers/project.js';
 import { createOciProvider } from '../src/resolve/providers/oci/index.js';
 import { nodeHost } from '../src/host.js';
-import { redactUrlsInText, redactUrlValue } from '../src/redact.js';
+import { redactUrlsInText, redactUrlValue } from '../src/core/redact.js';
 
 const service = `apiVersion: gitopsc/v1
 kind: Service

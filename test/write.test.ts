@@ -5,7 +5,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { applyPlan, openOutput } from '../src/write/apply.js';
-import { contentHash } from '../src/hash.js';
+import { contentHash } from '../src/core/hash.js';
 import { planWrites } from '../src/write/plan.js';
 
 const file = (path: string, content: string) => ({ path, content, hash: contentHash(content) });

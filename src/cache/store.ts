@@ -7,10 +7,10 @@
  * for, and a corrupt, unreadable or foreign-version file is ignored and rebuilt.
  */
 import { createHash } from 'node:crypto';
-import { contentHash } from '../hash.js';
+import { contentHash } from '../core/hash.js';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { error, type Diagnostic } from '../diagnostics.js';
+import { error, type Diagnostic } from '../core/diagnostics.js';
 import { escapingPath, writeFileAtomic } from '../write/apply.js';
 
 export const CACHE_DIR = '.gitopsc';

@@ -3,9 +3,9 @@
  * environments, duplicate services, invalid or unsatisfiable ranges, invalid regexes,
  * conflicting criteria, targets that do not fit the artifact. Pure.
  */
-import { error, type Diagnostic } from '../diagnostics.js';
+import { error, type Diagnostic } from '../core/diagnostics.js';
 import type { LoadedDoc } from '../load/types.js';
-import type { SelectSpec } from '../model.js';
+import type { SelectSpec } from '../core/model.js';
 import type { Project, ServiceDecl } from '../project/types.js';
 import { checkSelect as engineCheck, validateRegex } from '../resolve/select/index.js';
 import { didYouMean as closest } from '../validate/did-you-mean.js';

@@ -5,7 +5,7 @@
  * and environment names from the project found from the current directory (or `--cwd`).
  */
 import type { Command, Option } from 'commander';
-import { error } from '../diagnostics.js';
+import { error } from '../core/diagnostics.js';
 import type { CommandResult } from './types.js';
 
 export const SHELLS = ['bash', 'zsh', 'fish'] as const;

@@ -3,7 +3,7 @@
  * diagnostics, machine data (merged into the `--format json` object) and human lines;
  * the output formatter (src/cli/output/*) prints them and src/cli/main.ts picks the exit code.
  */
-import type { Diagnostic, ExitCode } from '../diagnostics.js';
+import type { Diagnostic, ExitCode } from '../core/diagnostics.js';
 import type { Host } from '../host.js';
 
 export interface GlobalOptions {

@@ -7,8 +7,8 @@
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { basename, dirname, relative, resolve, sep } from 'node:path';
 import { cosmiconfig } from 'cosmiconfig';
-import { error, type Diagnostic } from '../diagnostics.js';
-import { redactUrlsInText } from '../redact.js';
+import { error, type Diagnostic } from '../core/diagnostics.js';
+import { redactUrlsInText } from '../core/redact.js';
 import { reasonOf } from '../source/errors.js';
 
 export const SEARCH_PLACES = [

@@ -3,7 +3,7 @@
  * changed, which rendered files were added, changed or removed, with a unified diff per resource.
  * Pure: the inputs are data, the output is data; formatting lives in ./format-*.ts.
  */
-import type { CompileResult, ResolvedArtifact } from '../pipeline.js';
+import type { CompileResult, ResolvedArtifact } from '../core/types.js';
 import { unifiedDiff } from './lines.js';
 
 export interface ArtifactVersion {

@@ -15,9 +15,9 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { compareArtifacts, compareResults, type ArtifactChange, type DiffResult } from '../diff/compare.js';
-import { error, hasErrors, warning, type Diagnostic } from '../diagnostics.js';
-import type { CompileResult, RenderedFile, ResolvedArtifact } from '../pipeline.js';
-import { contentHash } from '../hash.js';
+import { error, hasErrors, warning, type Diagnostic } from '../core/diagnostics.js';
+import type { CompileResult, RenderedFile, ResolvedArtifact } from '../core/types.js';
+import { contentHash } from '../core/hash.js';
 import { adoptionRule, envScope, planOwned, RECORD_FILE } from '../write/ownership.js';
 import { branchName } from './branch.js';
 import { cleanGitEnv } from './env.js';

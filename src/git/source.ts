@@ -3,7 +3,7 @@
  * `git cat-file --batch`, never touching the working tree or the index. Reads asked for in
  * the same tick share one `cat-file` process.
  */
-import type { ProjectSource } from '../pipeline.js';
+import type { ProjectSource } from '../core/types.js';
 import { Git, GitError } from './exec.js';
 
 interface Entry {

@@ -4,7 +4,7 @@
  * It sits next to the manifests, never inside them (like Argo CD's hydrator.metadata), and gives
  * the next publish its "old" versions for the commit message.
  */
-import type { ResolvedArtifact } from '../pipeline.js';
+import type { ResolvedArtifact } from '../core/types.js';
 
 export const STATE_FILE = '.gitopsc/artifacts.json';
 

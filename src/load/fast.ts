@@ -7,7 +7,7 @@
  * produces the exact diagnostics. Every document it accepts yields the same data as `yaml`
  * (YAML 1.2 core schema). The `yaml` package spends ~1 ms on a 40-line file; this takes ~20 us.
  */
-import type { Position } from '../diagnostics.js';
+import type { Position } from '../core/diagnostics.js';
 import type { JsonPath, LoadedDoc } from './types.js';
 
 class Unsupported extends Error {}

@@ -1,4 +1,4 @@
-import type { Diagnostic, Position } from '../diagnostics.js';
+import type { Diagnostic, Position } from '../core/diagnostics.js';
 
 export type JsonPath = readonly (string | number)[];
 

@@ -3,10 +3,10 @@
  * for user input. Only the safe subset of YAML 1.2 is accepted (see `loadYaml`).
  */
 import type { CST, Document, Pair, YAMLMap } from 'yaml';
-import { lazy } from '../lazy.js';
+import { lazy } from '../core/lazy.js';
 
 const Y = lazy<typeof import('yaml')>('yaml');
-import { error, type Diagnostic, type Position } from '../diagnostics.js';
+import { error, type Diagnostic, type Position } from '../core/diagnostics.js';
 import { fastLoad } from './fast.js';
 import type { JsonPath, LoadedDoc, LoadResult } from './types.js';
 

@@ -2,7 +2,7 @@
  * The effective service in one environment: the base spec with the environment's overrides
  * deep-merged over it (arrays and scalars replace; `artifact.select` replaces whole). Pure.
  */
-import type { ArtifactSpec } from '../model.js';
+import type { ArtifactSpec } from '../core/model.js';
 import type { ServiceDecl } from './types.js';
 
 /** Deep merge for overrides: mappings merge, everything else replaces. Never touches prototypes. */

@@ -2,13 +2,13 @@
  * Load a project from a ProjectSource: config, service files, static catalogs. Pure over the
  * source (no fs, no network): every user mistake becomes a located diagnostic.
  */
-import { error, type Diagnostic } from '../diagnostics.js';
+import { error, type Diagnostic } from '../core/diagnostics.js';
 import { loadYaml } from '../load/yaml.js';
 import type { LoadedDoc, LoadResult } from '../load/types.js';
 import type { LoadOptions } from '../load/yaml.js';
-import { contentHash } from '../hash.js';
-import type { ProjectConfig, ServiceFile, VersionInfo } from '../model.js';
-import type { ProjectSource } from '../pipeline.js';
+import { contentHash } from '../core/hash.js';
+import type { ProjectConfig, ServiceFile, VersionInfo } from '../core/model.js';
+import type { ProjectSource } from '../core/types.js';
 import { readInput } from '../source/errors.js';
 import { couldHoldMatches, matchGlobs } from '../source/glob.js';
 import { validateCatalog, validateConfig, validateService } from '../validate/index.js';

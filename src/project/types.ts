@@ -1,5 +1,5 @@
 import type { LoadedDoc } from '../load/types.js';
-import type { ProjectConfig, ServiceFile, VersionInfo } from '../model.js';
+import type { ProjectConfig, ServiceFile, VersionInfo } from '../core/model.js';
 
 /** A loaded, schema-valid project. */
 export interface Project {

@@ -2,7 +2,7 @@
  * The template context for one service in one environment (CONTRACT 4.1), plus the derived
  * views the built-in templates use (`k8s`, `lambda`). Pure.
  */
-import type { LockEntry } from '../model.js';
+import type { LockEntry } from '../core/model.js';
 import * as k8s from './kubernetes/workload.js';
 import type { UnitPatch } from './kubernetes/apply-patches.js';
 import { DEFAULT_LAMBDA_OUTPUTS, lambdaView, type LambdaTarget } from './lambda.js';

@@ -14,8 +14,8 @@
  * time (see handlebars.ts), so every error points at the template's line and column.
  */
 import type { Document, Node as YamlNode } from 'yaml';
-import { lazy } from '../lazy.js';
-import { emitJson, emitJsonValue, emitYaml } from './emit.js';
+import { lazy } from '../core/lazy.js';
+import { emitJson, emitJsonValue, emitYaml } from '../core/emit.js';
 import { HelperError, text as asText } from './helpers.js';
 
 const Y = lazy<typeof import('yaml')>('yaml');

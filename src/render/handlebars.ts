@@ -12,10 +12,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import type HandlebarsNs from 'handlebars';
-import { lazy } from '../lazy.js';
+import { lazy } from '../core/lazy.js';
 import { didYouMean } from '../validate/did-you-mean.js';
 import { finish, SkeletonCache, TemplateError, type Anchor, type Interpolation, type Rendered } from './contextual.js';
-import { emitJsonValue, emitYaml, emitYamlAfterKey, yamlString } from './emit.js';
+import { emitJsonValue, emitYaml, emitYamlAfterKey, yamlString } from '../core/emit.js';
 import * as H from './helpers.js';
 
 const handlebars = lazy<typeof HandlebarsNs>('handlebars');

@@ -6,7 +6,7 @@
  * which the engine reports as a TEMPLATE diagnostic at the call.
  */
 import { createHash } from 'node:crypto';
-import { emitJsonValue } from './emit.js';
+import { emitJsonValue } from '../core/emit.js';
 
 export class HelperError extends Error {}
 

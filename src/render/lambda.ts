@@ -3,7 +3,7 @@
  * cloudformation) needs, computed once from the effective spec, the lock entry and the
  * environment's AWS target. Pure.
  */
-import type { AwsTarget, LambdaOutput, LockEntry, ProjectConfig } from '../model.js';
+import type { AwsTarget, LambdaOutput, LockEntry, ProjectConfig } from '../core/model.js';
 import { referenceFor } from '../resolve/reference.js';
 import { lambdaPlatform } from '../project/effective.js';
 

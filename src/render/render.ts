@@ -2,14 +2,14 @@
  * Rendering: compile the template set once, then render each (service, environment) unit into
  * canonical files. Pure: template sources come in as data, files go out as data.
  */
-import { lazy } from '../lazy.js';
+import { lazy } from '../core/lazy.js';
 
 const Y = lazy<typeof import('yaml')>('yaml');
-import { error, type Diagnostic } from '../diagnostics.js';
-import type { RenderedFile } from '../pipeline.js';
+import { error, type Diagnostic } from '../core/diagnostics.js';
+import type { RenderedFile } from '../core/types.js';
 import { buildContext, type RenderUnit } from './context.js';
 import { fastLoad } from '../load/fast.js';
-import { emitJson, emitYaml } from './emit.js';
+import { emitJson, emitYaml } from '../core/emit.js';
 import { applyPatches } from './kubernetes/apply-patches.js';
 import { checkRenderedFiles, type ManifestChecker } from '../validate/kubernetes/rendered.js';
 import { closeFlow, TemplateError, type CompiledTemplate, type TemplateEngine } from './handlebars.js';

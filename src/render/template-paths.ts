@@ -5,7 +5,7 @@
  * the blocks: `#each` and `#with` change what `this` is, `../` goes back out, `as |x|` names one.
  */
 import type HandlebarsNs from 'handlebars';
-import { lazy } from '../lazy.js';
+import { lazy } from '../core/lazy.js';
 import { didYouMean } from '../validate/did-you-mean.js';
 import type { Shape } from './shape.js';
 

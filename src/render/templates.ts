@@ -4,7 +4,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { ProjectSource } from '../pipeline.js';
+import type { ProjectSource } from '../core/types.js';
 import type { Target, TemplateSource } from './render.js';
 
 const TARGETS: Target[] = ['kubernetes', 'lambda'];

@@ -4,8 +4,8 @@
  * accepts, or a locked tag that vanished or moved is reported, naming the service and
  * environment. Provider calls are the only I/O.
  */
-import { error, type Diagnostic } from '../diagnostics.js';
-import type { ScanStatus } from '../model.js';
+import { error, type Diagnostic } from '../core/diagnostics.js';
+import type { ScanStatus } from '../core/model.js';
 import { effectiveService } from '../project/effective.js';
 import type { Project } from '../project/types.js';
 import type { Provider } from './provider.js';

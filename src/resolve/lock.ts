@@ -4,10 +4,10 @@
  * that the lock is byte-identical when nothing changed. Pure.
  */
 import { createHash } from 'node:crypto';
-import { error, type Diagnostic } from '../diagnostics.js';
+import { error, type Diagnostic } from '../core/diagnostics.js';
 import type { LoadedDoc } from '../load/types.js';
-import type { ArtifactSpec, LockEntry, StagedCode, Strategy } from '../model.js';
-import { emitJsonValue, emitYaml } from '../render/emit.js';
+import type { ArtifactSpec, LockEntry, StagedCode, Strategy } from '../core/model.js';
+import { emitJsonValue, emitYaml } from '../core/emit.js';
 
 export const LOCK_VERSION = 1;
 const HEADER = '# gitopsc.lock: written by `gitopsc resolve`. Do not edit by hand; commit it.\n';

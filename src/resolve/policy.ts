@@ -2,8 +2,8 @@
  * Policies never change which version is selected: they check the result. A failed check is
  * POLICY_VIOLATION at the service's `artifact` line. Pure.
  */
-import { error, type Diagnostic } from '../diagnostics.js';
-import type { LockEntry, Policy, VersionInfo } from '../model.js';
+import { error, type Diagnostic } from '../core/diagnostics.js';
+import type { LockEntry, Policy, VersionInfo } from '../core/model.js';
 import type { Project, ServiceDecl } from '../project/types.js';
 import { parseVersion, validateRegex } from '../resolve/select/index.js';
 

@@ -4,7 +4,7 @@
  * which the resolver turns into located diagnostics naming the service and its `artifact` line.
  */
 import type { Host } from '../host.js';
-import type { RegistryConfig, VersionInfo } from '../model.js';
+import type { RegistryConfig, VersionInfo } from '../core/model.js';
 
 export type ProviderFailureCode =
   | 'PACKAGE_NOT_FOUND'

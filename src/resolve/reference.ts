@@ -1,4 +1,4 @@
-import type { RegistryConfig } from '../model.js';
+import type { RegistryConfig } from '../core/model.js';
 
 /** The OCI repository prefix of a HAR docker registry: `<account, lowercase>/<registry>`. */
 export function harPrefix(config: RegistryConfig): string {

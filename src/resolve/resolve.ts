@@ -4,8 +4,8 @@
  * interface; everything else here is deterministic. Repositories shared by several services or
  * environments are listed once per run.
  */
-import { error, type Diagnostic } from '../diagnostics.js';
-import type { LockEntry, PinnedArtifact, SelectSpec, VersionInfo } from '../model.js';
+import { error, type Diagnostic } from '../core/diagnostics.js';
+import type { LockEntry, PinnedArtifact, SelectSpec, VersionInfo } from '../core/model.js';
 import { effectiveService, type EffectiveService } from '../project/effective.js';
 import type { Project, ServiceDecl } from '../project/types.js';
 import type { Provider, ProviderFailure, ProviderResult } from './provider.js';

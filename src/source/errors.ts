@@ -4,8 +4,8 @@
  * unreadable input is reported as FILESYSTEM, never taken for a missing one.
  */
 import { lstatSync, statSync, type Stats } from 'node:fs';
-import { error, type Diagnostic } from '../diagnostics.js';
-import type { ProjectSource } from '../pipeline.js';
+import { error, type Diagnostic } from '../core/diagnostics.js';
+import type { ProjectSource } from '../core/types.js';
 
 export class UnreadableError extends Error {
   constructor(

@@ -8,7 +8,7 @@
  */
 import { readdirSync, readFileSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import { basename, dirname, join, sep } from 'node:path';
-import type { ProjectSource, SourceProblem } from '../pipeline.js';
+import type { ProjectSource, SourceProblem } from '../core/types.js';
 import { isAbsent, lstatOrAbsent, reasonOf, UnreadableError } from './errors.js';
 
 const SKIP = new Set(['.git', 'node_modules', '.gitopsc']);

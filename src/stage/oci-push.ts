@@ -9,7 +9,7 @@
  * asked of the realm with the credentials only when the realm is on the mirror's own host.
  */
 import type { Host } from '../host.js';
-import type { RegistryConfig } from '../model.js';
+import type { RegistryConfig } from '../core/model.js';
 import type { ProviderFailure } from '../resolve/provider.js';
 import { basicHeader } from '../resolve/providers/oci/http.js';
 import { defaultHelperRunner, loadCredentials, parseChallenges, tokenAnswer, tokenRequest, type Credentials } from '../resolve/providers/oci/auth.js';

@@ -4,8 +4,8 @@
  * The S3 client is src/stage/s3.ts; the registry side is the provider's `fetchBlob`.
  */
 import { createHash } from 'node:crypto';
-import { error, type Diagnostic } from '../diagnostics.js';
-import type { LockEntry, StagedCode } from '../model.js';
+import { error, type Diagnostic } from '../core/diagnostics.js';
+import type { LockEntry, StagedCode } from '../core/model.js';
 import { effectiveService, lambdaPlatform } from '../project/effective.js';
 import type { Project } from '../project/types.js';
 import { DEFAULT_S3_KEY, expandKey, lambdaTarget } from '../render/lambda.js';

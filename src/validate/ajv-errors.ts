@@ -3,10 +3,10 @@
  * has to change, with a short human message and a hint where one helps. Pure.
  */
 import type { ErrorObject } from 'ajv';
-import { error, type Diagnostic } from '../diagnostics.js';
+import { error, type Diagnostic } from '../core/diagnostics.js';
 import { pathToString, pointerToPath } from '../load/pointer.js';
 import type { JsonPath, LoadedDoc } from '../load/types.js';
-import { redactUrlsInText, redactUrlValue } from '../redact.js';
+import { redactUrlsInText, redactUrlValue } from '../core/redact.js';
 import { didYouMean } from './did-you-mean.js';
 
 type SchemaNode = {

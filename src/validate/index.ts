@@ -1,5 +1,5 @@
 /** Validation entry points: JSON Schema plus field checks, every problem a located diagnostic. */
-import type { Diagnostic } from '../diagnostics.js';
+import type { Diagnostic } from '../core/diagnostics.js';
 import type { LoadedDoc } from '../load/types.js';
 import { validateDocument } from './schema.js';
 import { checkConfigFields, checkServiceFields } from './semantic-fields.js';

@@ -2,10 +2,10 @@
  * Field checks JSON Schema cannot express well, on the base spec and on each environment's
  * effective spec (base deep-merged with its override). Pure; codes are SCHEMA.
  */
-import { error, warning, type Diagnostic } from '../diagnostics.js';
+import { error, warning, type Diagnostic } from '../core/diagnostics.js';
 import { pathToString } from '../load/pointer.js';
 import { deepMerge } from '../project/effective.js';
-import { redactUrlValue } from '../redact.js';
+import { redactUrlValue } from '../core/redact.js';
 import type { JsonPath, LoadedDoc } from '../load/types.js';
 
 /** Names Lambda reserves (AWS docs, "Defined runtime environment variables"). */

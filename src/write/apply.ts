@@ -21,8 +21,8 @@ import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readF
 import { hostname } from 'node:os';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { error, type Diagnostic } from '../diagnostics.js';
-import { contentHash } from '../hash.js';
+import { error, type Diagnostic } from '../core/diagnostics.js';
+import { contentHash } from '../core/hash.js';
 import { isAbsent, lstatOrAbsent, reasonOf, statOrAbsent } from '../source/errors.js';
 import type { WritePlan } from './plan.js';
 import { processAlive } from '../process-alive.js';

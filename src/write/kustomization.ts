@@ -4,7 +4,7 @@
  * `kubectl kustomize <out>/<env>` and an Argo CD or Flux application on that path work as they
  * are. Lambda output is never listed. Pure.
  */
-import { emitYaml } from '../render/emit.js';
+import { emitYaml } from '../core/emit.js';
 
 export const KUSTOMIZATION = 'kustomization.yaml';
 const HEADER = '# written by gitopsc (output.kustomization: true); do not edit\n';

@@ -11,8 +11,8 @@
  * versions. Every other file (a README, a hand-written `kustomization.yaml`, an Argo CD
  * `Application`) stays the user's.
  */
-import { error, info, type Diagnostic } from '../diagnostics.js';
-import { contentHash } from '../hash.js';
+import { error, info, type Diagnostic } from '../core/diagnostics.js';
+import { contentHash } from '../core/hash.js';
 import { planWrites, type DesiredFile, type WritePlan } from './plan.js';
 
 export const RECORD_FILE = '.gitopsc-owned';

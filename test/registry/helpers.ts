@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { nodeHost, type Host } from '../../src/host.js';
-import type { RegistryConfig } from '../../src/model.js';
+import type { RegistryConfig } from '../../src/core/model.js';
 import { createOciProvider, type OciOptions, type OciProvider } from '../../src/resolve/providers/oci/index.js';
 
 export interface Sent {

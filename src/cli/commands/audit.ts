@@ -1,5 +1,5 @@
 import { openInputCache } from '../../cache/store.js';
-import { error, hasErrors, type Diagnostic } from '../../diagnostics.js';
+import { error, hasErrors, type Diagnostic } from '../../core/diagnostics.js';
 import { checkProject } from '../../check/semantic.js';
 import { fsSource, loadLock } from '../../pipeline.js';
 import { loadProject } from '../../project/load.js';

@@ -3,9 +3,9 @@
  * exactly as its templates see it (as `helm template --debug` shows Helm users their values).
  * Offline, from the lock: `artifact` holds the locked tag and digest.
  */
-import { error, hasErrors } from '../../diagnostics.js';
+import { error, hasErrors } from '../../core/diagnostics.js';
 import { compile, fsSource } from '../../pipeline.js';
-import { emitYaml } from '../../render/emit.js';
+import { emitYaml } from '../../core/emit.js';
 import { didYouMean } from '../../validate/did-you-mean.js';
 import type { CommandContext, CommandResult } from '../types.js';
 import { findProject, isResult } from './common.js';

@@ -2,7 +2,7 @@
  * `gitopsc diff [--base REF] [--format text|markdown|json] [--env E]... [--exit-code]`:
  * render the base revision (from git objects) and the working tree, and compare.
  */
-import { error, EXIT, hasErrors, type Diagnostic } from '../../diagnostics.js';
+import { error, EXIT, hasErrors, type Diagnostic } from '../../core/diagnostics.js';
 import { compareResults } from '../../diff/compare.js';
 import { toJson } from '../../diff/format-json.js';
 import { formatMarkdown } from '../../diff/format-markdown.js';

@@ -5,7 +5,7 @@
  * repository, with provenance in trailers. Nothing in the deployment repository is touched
  * unless the whole render succeeded.
  */
-import { error, hasErrors, warning, type Diagnostic } from '../../diagnostics.js';
+import { error, hasErrors, warning, type Diagnostic } from '../../core/diagnostics.js';
 import { cleanGitEnv } from '../../git/env.js';
 import { publish } from '../../git/publish.js';
 import { openSource, sourceProvenance } from '../../git/repo.js';

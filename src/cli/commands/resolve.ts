@@ -1,6 +1,6 @@
 import { dirname, join } from 'node:path';
 import { cacheDirOf, cacheDirProblem, ensureCacheDir, openInputCache } from '../../cache/store.js';
-import { error, hasErrors, type Diagnostic } from '../../diagnostics.js';
+import { error, hasErrors, type Diagnostic } from '../../core/diagnostics.js';
 import { checkProject } from '../../check/semantic.js';
 import { checkLambdaImages } from '../../check/lambda.js';
 import { fsSource, loadLock } from '../../pipeline.js';

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { error } from '../../diagnostics.js';
+import { error } from '../../core/diagnostics.js';
 import { writeFileAtomic } from '../../write/apply.js';
 import type { CommandContext, CommandResult } from '../types.js';
 

@@ -4,8 +4,8 @@
  */
 import { dirname, join } from 'node:path';
 import { openInputCache } from '../../cache/store.js';
-import { error, hasErrors, type Diagnostic } from '../../diagnostics.js';
-import type { StagedCode } from '../../model.js';
+import { error, hasErrors, type Diagnostic } from '../../core/diagnostics.js';
+import type { StagedCode } from '../../core/model.js';
 import { compile, fsSource } from '../../pipeline.js';
 import { serializeLock } from '../../resolve/lock.js';
 import { reasonOf } from '../../source/errors.js';

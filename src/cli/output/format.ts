@@ -4,8 +4,8 @@
  * kubectl, helm and git do), so `gitopsc render --stdout | kubectl apply -f -` and
  * `gitopsc schema service > file` stay clean. json and github: one document on stdout.
  */
-import type { Diagnostic } from '../../diagnostics.js';
-import { sortDiagnostics } from '../../diagnostics.js';
+import type { Diagnostic } from '../../core/diagnostics.js';
+import { sortDiagnostics } from '../../core/diagnostics.js';
 import type { CommandResult } from '../types.js';
 import { palette, type Palette } from './color.js';
 

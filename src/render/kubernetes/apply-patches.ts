@@ -3,11 +3,11 @@
  * resources. A patch that selects nothing, or fails, is a PATCH diagnostic at the patch in the
  * service file. Patched files are re-emitted canonically. Pure.
  */
-import { error, type Diagnostic, type Position } from '../../diagnostics.js';
-import type { RenderedFile } from '../../pipeline.js';
-import { emitYaml } from '../emit.js';
+import { error, type Diagnostic, type Position } from '../../core/diagnostics.js';
+import type { RenderedFile } from '../../core/types.js';
+import { emitYaml } from '../../core/emit.js';
 import { applyJsonPatch, isBuiltinApiVersion, PatchError, strategicMerge, type JsonPatchOp } from './patch.js';
-import { lazy } from '../../lazy.js';
+import { lazy } from '../../core/lazy.js';
 import { imageProblem } from '../../check/image.js';
 
 const Y = lazy<typeof import('yaml')>('yaml');

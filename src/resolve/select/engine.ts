@@ -4,7 +4,7 @@
  * only) -> platform -> labels -> strategy (choose, needs metadata for some criteria). The filters
  * commute, so the name-only ones run before any metadata is fetched.
  */
-import type { SelectSpec, Strategy, VersionInfo } from '../../model.js';
+import type { SelectSpec, Strategy, VersionInfo } from '../../core/model.js';
 import { isRuntimeInput } from './inputs.js';
 import { compareDecimal, compareNatural, parseDecimal, parsePlatform, parseTimestamp, platformMatches, type Decimal, type Platform } from './keys.js';
 import { ANY_RANGE, matchRange, parseRange, rangeSatisfiable, type Range } from './range.js';

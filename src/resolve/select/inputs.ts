@@ -3,7 +3,7 @@
  * (`--input checkout.tag=1.4.3` for one service, `--input tag=1.4.3` for all; the qualified one
  * wins). `<+input>.default(1.4.2)` and `<+input>.allowedValues(1.4.2,1.4.3)` chain in any order.
  */
-import type { SelectSpec } from '../../model.js';
+import type { SelectSpec } from '../../core/model.js';
 
 export interface RuntimeInputExpr {
   default?: string;

@@ -2,7 +2,7 @@
  * Sort keys for the non-semver strategies: exact decimals, Harness Alphanum ("natural"),
  * RFC 3339 timestamps to the nanosecond, and platform matching. Pure, no I/O.
  */
-import type { PlatformInfo } from '../../model.js';
+import type { PlatformInfo } from '../../core/model.js';
 import { compareBytes } from './version.js';
 
 export interface Decimal {

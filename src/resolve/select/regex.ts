@@ -7,7 +7,7 @@
  * longest run of `[A-Za-z0-9_]`, so `$1x` names group `1x` -- which validateExtract reports as unknown.
  */
 import type { RE2JS } from 're2js';
-import { lazy } from '../../lazy.js';
+import { lazy } from '../../core/lazy.js';
 
 // loaded on first use: a `render --check` answered by the project memo compiles no regex
 const re2js = lazy<typeof import('re2js')>('re2js');

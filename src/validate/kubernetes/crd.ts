@@ -4,8 +4,8 @@
  * says `x-kubernetes-preserve-unknown-fields`). Pure: file texts in, validators out.
  */
 import type { Ajv, ValidateFunction } from 'ajv';
-import { lazy } from '../../lazy.js';
-import { error, type Diagnostic } from '../../diagnostics.js';
+import { lazy } from '../../core/lazy.js';
+import { error, type Diagnostic } from '../../core/diagnostics.js';
 import type { Problem } from './api-schema.js';
 
 const ajvModule = lazy<{ Ajv: typeof Ajv }>('ajv');

@@ -4,12 +4,12 @@
  * MANIFEST_INVALID diagnostic at the rendered file's line, with the service-file line that
  * produced the value as a related location where there is one. Pure.
  */
-import { error, warning, type Diagnostic, type Position } from '../../diagnostics.js';
+import { error, warning, type Diagnostic, type Position } from '../../core/diagnostics.js';
 import { fastLoad } from '../../load/fast.js';
 import { loadYaml } from '../../load/yaml.js';
 import type { JsonPath } from '../../load/types.js';
-import type { RenderedFile } from '../../pipeline.js';
-import { lazy } from '../../lazy.js';
+import type { RenderedFile } from '../../core/types.js';
+import { lazy } from '../../core/lazy.js';
 import { validateResource, type ApiSchema, type Problem } from './api-schema.js';
 import { validateCustom, type CrdSet } from './crd.js';
 

@@ -13,7 +13,7 @@
  * Retry-After, response-size cap, 401/403 as REGISTRY_AUTH, redaction); the token is handed to
  * the client as a static bearer credential and turned into `x-api-key` for the API's origin only.
  */
-import type { FileInfo, RegistryConfig, ScanStatus, VersionInfo } from '../../../model.js';
+import type { FileInfo, RegistryConfig, ScanStatus, VersionInfo } from '../../../core/model.js';
 import { HAR_DEFAULT_API, HAR_DEFAULT_URL, harPrefix, referenceFor } from '../../reference.js';
 import type { DescribeNeed, Provider, ProviderContext, ProviderFailure, ProviderKind, ProviderResult } from '../../provider.js';
 import { createdOf } from '../../select/index.js';

@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import type { RegistryConfig } from '../../../model.js';
+import type { RegistryConfig } from '../../../core/model.js';
 import type { Redactor } from './redact.js';
 
 export type Credentials =

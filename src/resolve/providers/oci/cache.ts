@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import type { FileInfo } from '../../../model.js';
+import type { FileInfo } from '../../../core/model.js';
 import { DIGEST_RE } from './media.js';
 
 export const CACHE_VERSION = 1;

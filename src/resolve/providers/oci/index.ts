@@ -6,7 +6,7 @@
  * a platform or a file is needed, cached on disk by digest.
  */
 import { createHash } from 'node:crypto';
-import type { FileInfo, PlatformInfo, VersionInfo } from '../../../model.js';
+import type { FileInfo, PlatformInfo, VersionInfo } from '../../../core/model.js';
 import type { DescribeNeed, Provider, ProviderContext, ProviderFailure, ProviderKind, ProviderResult } from '../../provider.js';
 import { defaultHelperRunner, loadCredentials } from './auth.js';
 import { MetaCache, type ChildMeta, type ManifestMeta, CACHE_VERSION } from './cache.js';
@@ -23,7 +23,7 @@ import {
   isIndexType,
   isLoopbackHost,
 } from './media.js';
-import { redactUrlValue } from '../../../redact.js';
+import { redactUrlValue } from '../../../core/redact.js';
 import { Redactor } from './redact.js';
 
 export type { OciOptions } from './http.js';

@@ -3,7 +3,7 @@
  * parameters, Authorization-style header values, and every secret value registered at the
  * moment it is obtained (with its base64 form, as used in Basic headers).
  */
-import { redactUrlsInText } from '../../../redact.js';
+import { redactUrlsInText } from '../../../core/redact.js';
 
 const SENSITIVE_QUERY =
   /([?&;](?:[^=&\s#"']*(?:token|sig|signature|secret|password|passwd|key|credential|auth|code|session|state)[^=&\s#"']*)=)[^&\s#"']*/gi;

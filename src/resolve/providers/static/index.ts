@@ -2,7 +2,7 @@
  * `type: static`: versions listed in a local catalog file (offline, air-gapped, tests).
  * The catalog is loaded and validated with the project; this provider only answers from it.
  */
-import type { VersionInfo } from '../../../model.js';
+import type { VersionInfo } from '../../../core/model.js';
 import type { Provider, ProviderContext, ProviderKind } from '../../provider.js';
 
 export interface StaticContext extends ProviderContext {
