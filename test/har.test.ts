@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { nodeHost } from '../src/host.js';
+import { nodeHost } from '../src/host/index.js';
 import type { RegistryConfig } from '../src/core/model.js';
 import { createHarProvider, type HarOptions } from '../src/resolve/providers/har/index.js';
 import { trailers } from '../src/git/message.js';

@@ -164,7 +164,7 @@ describe('gitopsc resolve against a real registry', () => {
 describe('request cost', () => {
   it('semver, alphabetical, natural and exact cost one tag listing per repository and one HEAD per service', async () => {
     const { main } = await import('../src/cli/main.js');
-    const { nodeHost } = await import('../src/host.js');
+    const { nodeHost } = await import('../src/host/index.js');
     const dir = makeProject(
       project({
         'services/a.yaml': svc('a', '    registry: hub\n    package: shop/web\n    select: { strategy: semver, range: "^1" }'),

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cli, makeProject } from './helpers/project.js';
 import { createOciProvider } from '../src/resolve/providers/oci/index.js';
-import { nodeHost } from '../src/host.js';
+import { nodeHost } from '../src/host/index.js';
 import { redactUrlsInText, redactUrlValue } from '../src/core/redact.js';
 
 const service = `apiVersion: gitopsc/v1

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { error, exitCodeFor, EXIT, type ExitCode } from '../core/diagnostics.js';
-import { nodeHost, type Host } from '../host.js';
+import { nodeHost, type Host } from '../host/index.js';
 import { examplesText } from './help.js';
 import { colorEnabled, palette } from './output/color.js';
 import { formatResult, type Format } from './output/format.js';

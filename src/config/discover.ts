@@ -9,7 +9,7 @@ import { basename, dirname, relative, resolve, sep } from 'node:path';
 import { cosmiconfig } from 'cosmiconfig';
 import { error, type Diagnostic } from '../core/diagnostics.js';
 import { redactUrlsInText } from '../core/redact.js';
-import { reasonOf } from '../source/errors.js';
+import { reasonOf } from '../host/fs.js';
 
 export const SEARCH_PLACES = [
   'package.json',

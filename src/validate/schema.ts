@@ -12,18 +12,8 @@ import { lazy } from '../core/lazy.js';
 import type { Diagnostic } from '../core/diagnostics.js';
 import type { LoadedDoc } from '../load/types.js';
 import { ajvErrorsToDiagnostics } from './ajv-errors.js';
+import type { SchemaKind } from './kinds.js';
 import { SCHEMA_MESSAGES } from './messages.js';
-
-export type SchemaKind = 'service' | 'config' | 'catalog' | 'lock';
-export const SCHEMA_KINDS: readonly SchemaKind[] = ['service', 'config', 'catalog', 'lock'];
-
-/** `$id` of each schema (also what `gitopsc schema` prints). */
-export const SCHEMA_IDS: Readonly<Record<SchemaKind, string>> = {
-  service: 'https://gitopsc.dev/schemas/service.schema.json',
-  config: 'https://gitopsc.dev/schemas/config.schema.json',
-  catalog: 'https://gitopsc.dev/schemas/catalog.schema.json',
-  lock: 'https://gitopsc.dev/schemas/lock.schema.json',
-};
 
 /** Where the schema file is: `schemas/` at the package root (from src/validate or dist/validate). */
 export function schemaFileUrl(kind: SchemaKind): URL {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { nodeHost } from '../../src/host.js';
+import { nodeHost } from '../../src/host/index.js';
 
 const made: string[] = [];
 afterAll(() => {

@@ -6,7 +6,7 @@ import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { error } from '../../core/diagnostics.js';
-import { writeFileAtomic } from '../../write/apply.js';
+import { writeFileAtomic } from '../../host/fs.js';
 import type { CommandContext, CommandResult } from '../types.js';
 import { SEARCH_PLACES } from '../../config/discover.js';
 

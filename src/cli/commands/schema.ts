@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { error } from '../../core/diagnostics.js';
-import { writeFileAtomic } from '../../write/apply.js';
+import { writeFileAtomic } from '../../host/fs.js';
 import type { CommandContext, CommandResult } from '../types.js';
 
 export const SCHEMA_NAMES = ['service', 'config', 'catalog', 'lock'] as const;

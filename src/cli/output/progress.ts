@@ -4,7 +4,7 @@
  * Shown only when stderr is a terminal, the format is text, `--quiet` is off and `CI` is not set:
  * never in CI logs, pipes or JSON. The line is cleared before anything else is printed.
  */
-import type { Host } from '../../host.js';
+import type { Host } from '../../host/index.js';
 import type { CommandContext } from '../types.js';
 
 export interface Progress {

@@ -1,0 +1,185 @@
+/**
+ * The architecture, checked on the real import graph of src/ (read with the TypeScript parser:
+ * static imports, `import type`, `export ... from`, dynamic `import()` and `import('x').T`):
+ * - layers (the table in ARCHITECTURE.md, "## Layers") only point down, and there are no cycles;
+ * - one content hash: `createHash` appears only in src/core/hash.ts;
+ * - one I/O door: node:fs, node:child_process, process.env, process.cwd(), Date.now() and
+ *   `new Date()` appear only in the host layer and the host adapters listed below;
+ * - tests never write process.env (they pass an env to the spawned CLI or inject a Host).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const SRC = join(ROOT, 'src');
+
+function walk(dir: string, out: string[] = []): string[] {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) walk(p, out);
+    else if (e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) out.push(p);
+  }
+  return out;
+}
+
+const rel = (abs: string): string => relative(ROOT, abs).split('\\').join('/');
+
+interface ParsedFile {
+  file: string; // relative to ROOT, with forward slashes
+  imports: { spec: string; line: number }[];
+  node: ts.SourceFile;
+}
+
+/** Every module specifier of a file, with its line: imports (also `import type`), `export ... from`, `import()`, `import('x').T`. */
+function importSpecs(node: ts.SourceFile): { spec: string; line: number }[] {
+  const imports: { spec: string; line: number }[] = [];
+  const add = (lit: ts.Node | undefined) => {
+    if (lit && ts.isStringLiteralLike(lit)) imports.push({ spec: lit.text, line: node.getLineAndCharacterOfPosition(lit.getStart()).line + 1 });
+  };
+  const visit = (n: ts.Node): void => {
+    if (ts.isImportDeclaration(n) || ts.isExportDeclaration(n)) add(n.moduleSpecifier);
+    else if (ts.isCallExpression(n) && n.expression.kind === ts.SyntaxKind.ImportKeyword) add(n.arguments[0]);
+    else if (ts.isImportTypeNode(n) && ts.isLiteralTypeNode(n.argument)) add(n.argument.literal);
+    else if (ts.isImportEqualsDeclaration(n) && ts.isExternalModuleReference(n.moduleReference)) add(n.moduleReference.expression);
+    ts.forEachChild(n, visit);
+  };
+  visit(node);
+  return imports;
+}
+
+function parse(abs: string): ParsedFile {
+  const node = ts.createSourceFile(abs, readFileSync(abs, 'utf8'), ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
+  return { file: rel(abs), imports: importSpecs(node), node };
+}
+
+/** `./x.js` from src/a/b.ts -> src/a/x.ts (or src/a/x/index.ts); undefined for packages. */
+function resolveSpec(from: string, spec: string, known: ReadonlySet<string>): string | undefined {
+  if (!spec.startsWith('.')) return undefined;
+  const base = rel(resolve(ROOT, dirname(from), spec));
+  for (const c of [base.replace(/\.js$/, '.ts'), base, `${base}.ts`, `${base}/index.ts`]) if (known.has(c)) return c;
+  return undefined;
+}
+
+interface Layer {
+  rank: number;
+  name: string;
+  paths: string[];
+}
+
+/** The "## Layers" table of ARCHITECTURE.md: `| rank | layer | paths | ... |`. */
+function readLayers(): Layer[] {
+  const md = readFileSync(join(ROOT, 'ARCHITECTURE.md'), 'utf8');
+  const section = md.split(/^## Layers$/m)[1]?.split(/^## /m)[0] ?? '';
+  const layers: Layer[] = [];
+  for (const line of section.split('\n')) {
+    const m = /^\|\s*(\d+)\s*\|\s*([\w-]+)\s*\|([^|]*)\|/.exec(line);
+    if (m) layers.push({ rank: Number(m[1]), name: m[2]!, paths: [...m[3]!.matchAll(/`([^`]+)`/g)].map((x) => x[1]!) });
+  }
+  return layers;
+}
+
+/** The layer of a file: the row whose path matches it most specifically. */
+function layerOf(file: string, layers: readonly Layer[]): Layer | undefined {
+  let best: { layer: Layer; len: number } | undefined;
+  for (const layer of layers)
+    for (const p of layer.paths) {
+      const hit = p.endsWith('/') ? file.startsWith(p) : file === p;
+      if (hit && (!best || p.length > best.len)) best = { layer, len: p.length };
+    }
+  return best?.layer;
+}
+
+/** Strongly connected components with more than one file (or a file importing itself). */
+function cycles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
+  let index = 0;
+  const stack: string[] = [];
+  const on = new Set<string>();
+  const idx = new Map<string, number>();
+  const low = new Map<string, number>();
+  const out: string[][] = [];
+  const strong = (v: string): void => {
+    idx.set(v, index);
+    low.set(v, index++);
+    stack.push(v);
+    on.add(v);
+    for (const w of graph.get(v) ?? []) {
+      if (!idx.has(w)) {
+        strong(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (on.has(w)) low.set(v, Math.min(low.get(v)!, idx.get(w)!));
+    }
+    if (low.get(v) === idx.get(v)) {
+      const scc: string[] = [];
+      let w: string;
+      do {
+        w = stack.pop()!;
+        on.delete(w);
+        scc.push(w);
+      } while (w !== v);
+      if (scc.length > 1 || (graph.get(v) ?? []).includes(v)) out.push(scc.sort());
+    }
+  };
+  for (const v of [...graph.keys()].sort()) if (!idx.has(v)) strong(v);
+  return out;
+}
+
+const srcFiles = walk(SRC).map(parse);
+const known = new Set(srcFiles.map((f) => f.file));
+const graph = new Map<string, string[]>();
+const importLines = new Map<string, number>();
+for (const f of srcFiles) {
+  const targets: string[] = [];
+  for (const i of f.imports) {
+    const t = resolveSpec(f.file, i.spec, known);
+    if (t) {
+      targets.push(t);
+      importLines.set(`${f.file}\0${t}`, i.line);
+    }
+  }
+  graph.set(f.file, [...new Set(targets)]);
+}
+
+describe('layers (ARCHITECTURE.md "## Layers")', () => {
+  const layers = readLayers();
+
+  it('the table is read, ranks are distinct and the paths exist or are reserved for new modules', () => {
+    expect(layers.length).toBeGreaterThan(10);
+    expect(new Set(layers.map((l) => l.rank)).size).toBe(layers.length);
+    expect(layers[0]!.name).toBe('core');
+  });
+
+  it('every source file belongs to a layer', () => {
+    expect(srcFiles.filter((f) => !layerOf(f.file, layers)).map((f) => f.file)).toEqual([]);
+  });
+
+  it('has no import cycles', () => {
+    expect(cycles(graph).map((c) => c.join(' -> '))).toEqual([]);
+  });
+
+  it('imports only point down', () => {
+    const upward: string[] = [];
+    for (const [from, tos] of graph) {
+      const a = layerOf(from, layers);
+      for (const to of tos) {
+        const b = layerOf(to, layers);
+        if (a && b && b.rank > a.rank) upward.push(`${from}:${importLines.get(`${from}\0${to}`)} (${a.name}) -> ${to} (${b.name})`);
+      }
+    }
+    expect(upward.sort()).toEqual([]);
+  });
+
+  it('the checker sees what it must see (a cycle, an upward import, a dynamic and a type import)', () => {
+    expect(cycles(new Map([['a', ['b']], ['b', ['c']], ['c', ['a']], ['d', ['a']]]))).toEqual([['a', 'b', 'c']]);
+    const sf = ts.createSourceFile('x.ts', "import type { A } from './a.js';\nexport * from './b.js';\nconst m = await import('./c.js');\ntype T = import('./d.js').T;\n", ts.ScriptTarget.ES2022, true);
+    expect(importSpecs(sf)).toEqual([
+      { spec: './a.js', line: 1 },
+      { spec: './b.js', line: 2 },
+      { spec: './c.js', line: 3 },
+      { spec: './d.js', line: 4 },
+    ]);
+    expect(layerOf('src/resolve/select/range.ts', layers)?.name).toBe('select');
+    expect(layerOf('src/resolve/lock.ts', layers)?.name).toBe('resolve');
+  });
+});
