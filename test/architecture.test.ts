@@ -15,6 +15,9 @@ import { describe, expect, it } from 'vitest';
 const ROOT = resolve(import.meta.dirname, '..');
 const SRC = join(ROOT, 'src');
 
+/** The one content hash. */
+const HASH_MODULE = 'src/core/hash.ts';
+
 function walk(dir: string, out: string[] = []): string[] {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
@@ -181,5 +184,20 @@ describe('layers (ARCHITECTURE.md "## Layers")', () => {
     ]);
     expect(layerOf('src/resolve/select/range.ts', layers)?.name).toBe('select');
     expect(layerOf('src/resolve/lock.ts', layers)?.name).toBe('resolve');
+  });
+});
+
+describe('one content hash', () => {
+  it(`createHash appears only in ${HASH_MODULE}`, () => {
+    const bad: string[] = [];
+    for (const f of srcFiles) {
+      if (f.file === HASH_MODULE) continue;
+      const visit = (n: ts.Node): void => {
+        if (ts.isIdentifier(n) && (n.text === 'createHash' || n.text === 'createHmac')) bad.push(`${f.file}:${f.node.getLineAndCharacterOfPosition(n.getStart()).line + 1}`);
+        ts.forEachChild(n, visit);
+      };
+      visit(f.node);
+    }
+    expect([...new Set(bad)]).toEqual([]);
   });
 });

@@ -3,13 +3,13 @@
  * lazily, at most once per process: ajv's compile is slow, so commands that never validate never
  * pay for it.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Ajv, ValidateFunction } from 'ajv';
 import type { FormatsPlugin } from 'ajv-formats';
 import { lazy } from '../core/lazy.js';
 import type { Diagnostic } from '../core/diagnostics.js';
+import { contentHashOf } from '../core/hash.js';
 import type { LoadedDoc } from '../load/types.js';
 import { ajvErrorsToDiagnostics } from './ajv-errors.js';
 import type { SchemaKind } from './kinds.js';
@@ -92,7 +92,7 @@ export function createAjv(code?: Record<string, unknown>): Ajv {
 
 /** The hash a precompiled validator records of the schema it was built from. */
 export function schemaHash(kind: SchemaKind): string {
-  return createHash('sha1').update(schemaText(kind)).update(JSON.stringify(SCHEMA_MESSAGES[kind])).digest('hex');
+  return contentHashOf([schemaText(kind), JSON.stringify(SCHEMA_MESSAGES[kind])]);
 }
 
 /**
