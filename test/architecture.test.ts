@@ -15,8 +15,28 @@ import { describe, expect, it } from 'vitest';
 const ROOT = resolve(import.meta.dirname, '..');
 const SRC = join(ROOT, 'src');
 
+/**
+ * Modules that are host adapters: they may touch fs, processes, env and clock themselves,
+ * besides src/host/. Everything else gets the outside world through a `Host` or a function
+ * passed in. Keep this list short; ARCHITECTURE.md ("One I/O door") names the same modules.
+ */
+const HOST_ADAPTERS: readonly string[] = [
+  'src/host/', // the door itself
+  'src/source/fs.ts', // the working tree as a ProjectSource
+  'src/cache/store.ts', // the .gitopsc/ cache files
+  'src/write/apply.ts', // locked, journaled, atomic writes of the output directory
+  'src/git/', // git processes, the publish lock and journal
+  'src/resolve/providers/oci/auth.ts', // docker config and credential helpers
+  'src/resolve/providers/oci/cache.ts', // the registry response cache on disk
+  'src/stage/s3.ts', // the AWS SDK client (its own credential chain reads the environment)
+  'src/build/', // the build stage's output trees and caches (directory, git tree)
+  'src/cli/commands/render.ts', // (until src/build/ owns the output directory)
+];
+
 /** The one content hash. */
 const HASH_MODULE = 'src/core/hash.ts';
+
+const FS_MODULES = new Set(['fs', 'node:fs', 'fs/promises', 'node:fs/promises', 'child_process', 'node:child_process']);
 
 function walk(dir: string, out: string[] = []): string[] {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
@@ -128,6 +148,26 @@ function cycles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
   return out;
 }
 
+const isHostAdapter = (file: string): boolean => HOST_ADAPTERS.some((p) => (p.endsWith('/') ? file.startsWith(p) : file === p));
+
+/** `process.env`, `process.cwd()`, `Date.now()`, `new Date()` (the clock; `new Date(x)` only parses). */
+function outsideWorld(sf: ts.SourceFile): { what: string; line: number }[] {
+  const found: { what: string; line: number }[] = [];
+  const at = (n: ts.Node) => sf.getLineAndCharacterOfPosition(n.getStart()).line + 1;
+  const visit = (n: ts.Node): void => {
+    if (ts.isPropertyAccessExpression(n) && ts.isIdentifier(n.expression)) {
+      const o = n.expression.text;
+      const p = n.name.text;
+      if (o === 'process' && (p === 'env' || p === 'cwd' || p === 'chdir')) found.push({ what: `process.${p}`, line: at(n) });
+      if (o === 'Date' && p === 'now') found.push({ what: 'Date.now', line: at(n) });
+    }
+    if (ts.isNewExpression(n) && ts.isIdentifier(n.expression) && n.expression.text === 'Date' && !n.arguments?.length) found.push({ what: 'new Date()', line: at(n) });
+    ts.forEachChild(n, visit);
+  };
+  visit(sf);
+  return found;
+}
+
 const srcFiles = walk(SRC).map(parse);
 const known = new Set(srcFiles.map((f) => f.file));
 const graph = new Map<string, string[]>();
@@ -199,5 +239,25 @@ describe('one content hash', () => {
       visit(f.node);
     }
     expect([...new Set(bad)]).toEqual([]);
+  });
+});
+
+describe('one I/O door', () => {
+  it('only the host layer and the listed host adapters import node:fs or node:child_process', () => {
+    const bad = srcFiles.filter((f) => !isHostAdapter(f.file)).flatMap((f) => f.imports.filter((i) => FS_MODULES.has(i.spec)).map((i) => `${f.file}:${i.line} ${i.spec}`));
+    expect(bad).toEqual([]);
+  });
+
+  it('only the host layer and the listed host adapters read process.env, process.cwd(), Date.now() or new Date()', () => {
+    const bad = srcFiles.filter((f) => !isHostAdapter(f.file)).flatMap((f) => outsideWorld(f.node).map((w) => `${f.file}:${w.line} ${w.what}`));
+    expect(bad).toEqual([]);
+  });
+
+  it('every listed host adapter exists (or is a directory another layer row reserves)', () => {
+    const layers = readLayers();
+    for (const p of HOST_ADAPTERS) {
+      const exists = p.endsWith('/') ? srcFiles.some((f) => f.file.startsWith(p)) || layers.some((l) => l.paths.includes(p)) : known.has(p);
+      expect(exists, p).toBe(true);
+    }
   });
 });

@@ -3,7 +3,7 @@
  * the symlink-escape check and atomic file writes. Library code gets the file system through
  * these functions or a `ProjectSource`, never by importing node:fs itself.
  */
-import { lstatSync, readdirSync, realpathSync, rmSync, statSync, type Stats } from 'node:fs';
+import { accessSync, constants, existsSync, lstatSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, type Stats } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { processAlive } from './process.js';
@@ -115,4 +115,23 @@ export async function writeFileAtomic(file: string, content: string): Promise<vo
     await rm(tmp, { force: true });
     throw e;
   }
+}
+
+/** Whether a path exists (following links); an unreadable parent counts as absent. */
+export function pathExists(p: string): boolean {
+  return existsSync(p);
+}
+
+/** Whether this process may read the file (`access(R_OK)`); throws the errno error when not. */
+export function assertReadable(p: string): void {
+  accessSync(p, constants.R_OK);
+}
+
+/** The canonical path (links resolved); throws when it does not exist. */
+export function realPath(p: string): string {
+  return realpathSync(p);
+}
+
+export function readText(p: string): string {
+  return readFileSync(p, 'utf8');
 }

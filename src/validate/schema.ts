@@ -3,13 +3,13 @@
  * lazily, at most once per process: ajv's compile is slow, so commands that never validate never
  * pay for it.
  */
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Ajv, ValidateFunction } from 'ajv';
 import type { FormatsPlugin } from 'ajv-formats';
 import { lazy } from '../core/lazy.js';
 import type { Diagnostic } from '../core/diagnostics.js';
 import { contentHashOf } from '../core/hash.js';
+import { readPackageText } from '../host/package.js';
 import type { LoadedDoc } from '../load/types.js';
 import { ajvErrorsToDiagnostics } from './ajv-errors.js';
 import type { SchemaKind } from './kinds.js';
@@ -26,7 +26,7 @@ const texts = new Map<SchemaKind, string>();
 export function schemaText(kind: SchemaKind): string {
   let t = texts.get(kind);
   if (t === undefined) {
-    t = readFileSync(schemaFileUrl(kind), 'utf8');
+    t = readPackageText(`schemas/${kind}.schema.json`);
     texts.set(kind, t);
   }
   return t;

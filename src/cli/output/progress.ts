@@ -26,7 +26,7 @@ export function progressEnabled(ctx: CommandContext): boolean {
 export function createProgress(host: Host, enabled: boolean, opts: { delayMs?: number; intervalMs?: number; now?: () => number } = {}): Progress {
   if (!enabled) return NONE;
   const delay = opts.delayMs ?? 800;
-  const now = opts.now ?? (() => Date.now());
+  const now = opts.now ?? (() => host.now().getTime());
   const waits = new Map<number, { label: string; since: number }>();
   let next = 0;
   let counter = '';
