@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { buildCli } from './helpers/cli.js';
 import { cli, makeProject } from './helpers/project.js';
 import { createOciProvider } from '../src/resolve/providers/oci/index.js';
@@ -61,6 +61,11 @@ function expectHidden(text: string, secret: string): void {
 }
 
 describe('credentials in a registry URL', () => {
+  let bin: string;
+  beforeAll(() => {
+    bin = buildCli().bin; // built once per test run (tsc; slow on a busy machine)
+  }, 300_000);
+
   it.each(CASES)('YAML config %s: SCHEMA at the url line, redacted in json, github and text, nothing cached', async (url, secret) => {
     const dir = makeProject({
       'gitopsc.config.yaml': `registries:\n  hub:\n    type: oci\n    url: ${JSON.stringify(url)}\n`,
@@ -87,7 +92,7 @@ describe('credentials in a registry URL', () => {
       'gitopsc.config.mjs': `export default { registries: { hub: { type: 'oci', url: process.env.GITOPSC_TEST_REG_URL } } };\n`,
       'services/web.yaml': service,
     });
-    const r = spawnSync(process.execPath, [buildCli().bin, '--cwd', dir, 'validate', '--format', 'json'], { env: { ...process.env, GITOPSC_TEST_REG_URL: url }, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [bin, '--cwd', dir, 'validate', '--format', 'json'], { env: { ...process.env, GITOPSC_TEST_REG_URL: url }, encoding: 'utf8' });
     expect(r.status).toBe(1);
     const diagnostics = (JSON.parse(r.stdout) as { diagnostics: { code: string; file: string; message: string }[] }).diagnostics;
     expect(diagnostics.some((d) => d.code === 'SCHEMA' && d.file === 'gitopsc.config.mjs' && /credentials/.test(d.message) && d.message.includes('https://***@reg.example.com'))).toBe(true);
