@@ -261,3 +261,48 @@ describe('one I/O door', () => {
     }
   });
 });
+
+describe('tests never write process.env', () => {
+  /**
+   * The one exception left: isolateGit() gives every git the tests start (directly, through the
+   * CLI, from hooks) a private global config by setting GIT_CONFIG_GLOBAL/GIT_CONFIG_NOSYSTEM and
+   * dropping inherited GIT_* once per worker. Replacing it means an env passed to each of those
+   * spawns (13 test files); until then it is named here rather than hidden.
+   */
+  const ENV_WRITERS = ['test/helpers/git.ts'];
+
+  /** `process.env.X = ...`, `process.env[X] ??= ...`, `delete process.env.X`, `Object.assign(process.env, ...)`, `vi.stubEnv(...)`. */
+  function envWrites(sf: ts.SourceFile): number[] {
+    const lines: number[] = [];
+    const at = (n: ts.Node) => sf.getLineAndCharacterOfPosition(n.getStart()).line + 1;
+    const isEnv = (n: ts.Node): boolean => ts.isPropertyAccessExpression(n) && ts.isIdentifier(n.expression) && n.expression.text === 'process' && n.name.text === 'env';
+    const onEnv = (n: ts.Node): boolean => isEnv(n) || ((ts.isPropertyAccessExpression(n) || ts.isElementAccessExpression(n)) && isEnv(n.expression));
+    const visit = (n: ts.Node): void => {
+      if (ts.isBinaryExpression(n) && n.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && n.operatorToken.kind <= ts.SyntaxKind.LastAssignment && onEnv(n.left)) lines.push(at(n));
+      if (ts.isDeleteExpression(n) && onEnv(n.expression)) lines.push(at(n));
+      if (ts.isCallExpression(n) && ts.isPropertyAccessExpression(n.expression)) {
+        const callee = n.expression.getText(sf);
+        if (callee === 'Object.assign' && n.arguments[0] && isEnv(n.arguments[0])) lines.push(at(n));
+        if (callee === 'vi.stubEnv' || callee === 'vi.unstubAllEnvs') lines.push(at(n));
+      }
+      ts.forEachChild(n, visit);
+    };
+    visit(sf);
+    return lines;
+  }
+
+  it('finds the writes it must find', () => {
+    const sf = ts.createSourceFile('t.ts', "process.env.A = '1';\ndelete process.env['B'];\nObject.assign(process.env, {});\nvi.stubEnv('C', 'x');\nprocess.env.D ??= 'y';\nconst e = { ...process.env };\nf(process.env.E);\n", ts.ScriptTarget.ES2022, true);
+    expect(envWrites(sf)).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('no test file or test helper assigns, deletes or stubs process.env', () => {
+    const bad: string[] = [];
+    for (const abs of walk(join(ROOT, 'test'))) {
+      if (ENV_WRITERS.includes(rel(abs))) continue;
+      const sf = ts.createSourceFile(abs, readFileSync(abs, 'utf8'), ts.ScriptTarget.ES2022, true);
+      for (const line of envWrites(sf)) bad.push(`${rel(abs)}:${line}`);
+    }
+    expect(bad).toEqual([]);
+  });
+});
