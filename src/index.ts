@@ -248,7 +248,7 @@ export interface PlanWritesResult {
  * planned file. A foreign file in the way is `FILESYSTEM`, a mass deletion `PRUNE_GUARD`.
  * Reads the directory; writes nothing.
  */
-export function planWrites(options: PlanWritesOptions): PlanWritesResult {
+export function planWrites(options: PlanWritesOptions): Promise<PlanWritesResult> {
   return planRequest(options);
 }
 

@@ -75,7 +75,7 @@ const CONSUMER = `
   const code: (typeof CODES)[number] | undefined = first?.code;
   const resolved: ResolveResult = await resolve({ cwd: '.', host, providers: new Map([['har', provider]]), update: ['checkout'] });
   const text: string | undefined = resolved.lockText;
-  const planned = planWrites({ files, outDir: 'out', maxPrune: 3 });
+  const planned = await planWrites({ files, outDir: 'out', maxPrune: 3 });
   const plan: WritePlan = planned.plan;
   if (!hasErrors(planned.diagnostics)) await applyWrites({ outDir: 'out', plan });
   const changes: DiffResult = diff({ files: [], artifacts: [] }, result, { base: 'empty', head: 'now' });

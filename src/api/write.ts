@@ -3,14 +3,14 @@
  * (by content hash, honouring the `.gitopsc-owned` record as `gitopsc render` does), then apply
  * the plan atomically (locked, staged, journaled: src/write/apply.ts).
  */
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { error, type Diagnostic } from '../core/diagnostics.js';
 import { contentHash } from '../core/hash.js';
 import { applyPlan, hashTree, JOURNAL_FILE } from '../write/apply.js';
 import { planOwned, RECORD_FILE } from '../write/ownership.js';
 import type { WritePlan } from '../write/plan.js';
-import { readFileSync } from 'node:fs';
-import { reasonOf } from '../source/errors.js';
+import { readInput } from '../source/errors.js';
+import { fsSource } from '../source/fs.js';
 
 export interface PlanRequest {
   /** the files to have in the directory, paths relative to it */
@@ -30,17 +30,7 @@ export interface PlanReport {
   diagnostics: Diagnostic[];
 }
 
-function readRecord(dir: string): { text?: string; problem?: Diagnostic } {
-  try {
-    return { text: readFileSync(join(dir, RECORD_FILE), 'utf8') };
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return {};
-    return { problem: error('FILESYSTEM', `cannot read the ownership record: ${reasonOf(e)}`, { file: RECORD_FILE }) };
-  }
-}
-
-export function planRequest(req: PlanRequest): PlanReport {
+export async function planRequest(req: PlanRequest): Promise<PlanReport> {
   const empty: WritePlan = { writes: [], removes: [], unchanged: 0 };
   const dir = resolve(req.outDir);
   const tree = hashTree(dir);
@@ -48,13 +38,14 @@ export function planRequest(req: PlanRequest): PlanReport {
   if (tree.pending) {
     return { plan: empty, diagnostics: [error('FILESYSTEM', 'an interrupted render left this directory half-written: run `gitopsc render` to complete it', { file: JOURNAL_FILE, line: 1, column: 1 })] };
   }
-  const record = readRecord(dir);
+  // the ownership record, read like any input: absent, or bytes, or an unreadable file's FILESYSTEM diagnostic
+  const record = await readInput(fsSource(dir), RECORD_FILE);
   if (record.problem) return { plan: empty, diagnostics: [record.problem] };
   const desired = [...req.files].map((f) => ({ path: f.path, hash: contentHash(f.content), content: f.content })).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const owned = planOwned({
     desired,
     existing: tree.files,
-    recordText: record.text,
+    recordText: record.bytes ? new TextDecoder().decode(record.bytes) : undefined,
     inScope: () => true,
     // no one-time adoption by file name: the library does not know the project's template names
     adoptable: () => false,
