@@ -327,7 +327,7 @@ export async function compile(source: ProjectSource, opts: CompileOptions): Prom
       diagnostics.push(...checkPolicy(project, decl, entry, eff.artifactPath));
       const badTag = eff.target === 'kubernetes' ? tagProblem(entry.tag) : undefined;
       if (badTag) {
-        diagnostics.push(error('KUBERNETES', `${decl.name} (${env.name}): ${badTag.message}; the rendered image reference would be invalid`, { ...at(), ...(badTag.hint ? { hint: badTag.hint } : {}) }));
+        diagnostics.push(error('KUBERNETES', `${decl.name} (${env.name}): ${badTag.message}; the rendered image reference would be invalid`, { reason: badTag.reason, ...at(), ...(badTag.hint ? { hint: badTag.hint } : {}) }));
         continue;
       }
       const unit = unitFor(project, decl, env, eff, entry);
