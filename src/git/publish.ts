@@ -122,21 +122,21 @@ export async function publish(input: PublishInput, opts: PublishOptions): Promis
   const env = cleanGitEnv(opts.env);
   const author = parseAuthor(opts.author ?? opts.env.GITOPSC_AUTHOR ?? DEFAULT_AUTHOR);
   if (!author) {
-    out.diagnostics.push(error('USAGE', `--author must look like "Name <email>", got "${opts.author ?? opts.env.GITOPSC_AUTHOR}"`));
+    out.diagnostics.push(error('USAGE', `--author must look like "Name <email>", got "${opts.author ?? opts.env.GITOPSC_AUTHOR}"`, { reason: 'bad-option' }));
     return out;
   }
   const base = normalizeDir(opts.path ?? '');
   if (base === undefined) {
-    out.diagnostics.push(error('USAGE', `--path must be a relative directory inside the repository, got "${opts.path}"`));
+    out.diagnostics.push(error('USAGE', `--path must be a relative directory inside the repository, got "${opts.path}"`, { reason: 'bad-option' }));
     return out;
   }
   if (opts.branchTemplate !== undefined && !opts.push && !opts.dryRun) {
-    out.diagnostics.push(error('USAGE', '--branch-template pushes a new branch for a pull request: it needs --push'));
+    out.diagnostics.push(error('USAGE', '--branch-template pushes a new branch for a pull request: it needs --push', { reason: 'missing-option' }));
     return out;
   }
   for (const e of input.environments) {
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(e)) {
-      out.diagnostics.push(error('USAGE', `environment name "${e}" cannot be used as a directory`));
+      out.diagnostics.push(error('USAGE', `environment name "${e}" cannot be used as a directory`, { reason: 'bad-environment-name' }));
       return out;
     }
   }
@@ -152,12 +152,12 @@ export async function publish(input: PublishInput, opts: PublishOptions): Promis
       repoDir = (await new Git(local, env).git(['rev-parse', '--show-toplevel'])).trim();
     } else {
       if (!isDir && !looksLikeUrl(opts.repo)) {
-        out.diagnostics.push(error('GIT', `deployment repository "${opts.repo}" not found (no such directory, and not a URL)`));
+        out.diagnostics.push(error('GIT', `deployment repository "${opts.repo}" not found (no such directory, and not a URL)`, { reason: 'repository-not-found' }));
         return out;
       }
       if (!opts.push && !opts.dryRun) {
         out.diagnostics.push(
-          error('USAGE', `"${opts.repo}" is not a working tree: publishing into a fresh clone needs --push (or pass a local checkout)`),
+          error('USAGE', `"${opts.repo}" is not a working tree: publishing into a fresh clone needs --push (or pass a local checkout)`, { reason: 'missing-option' }),
         );
         return out;
       }
@@ -189,7 +189,7 @@ export async function publish(input: PublishInput, opts: PublishOptions): Promis
   const gitDir = dirname(lock.path);
   if (!lock.ok) {
     out.diagnostics.push(
-      error('GIT', `another publish holds the lock on ${repoDir}: ${describeHolder(lock.holder)}; gave up after ${Math.round((opts.lockTimeoutMs ?? 60_000) / 1000)} s`, {
+      error('GIT', `another publish holds the lock on ${repoDir}: ${describeHolder(lock.holder)}; gave up after ${Math.round((opts.lockTimeoutMs ?? 60_000) / 1000)} s`, { reason: 'locked', 
         hint: `if no publish is running, remove ${lock.path}`,
       }),
     );
@@ -512,7 +512,7 @@ async function buildCommit(
       const rt = await git.run(head ? ['read-tree', '-m', '-u', head, commit] : ['read-tree', '-m', '-u', commit]);
       if (rt.code !== 0) {
         out.diagnostics.push(
-          warning('GIT', `committed ${commit.slice(0, 7)} but could not update the working tree of ${git.cwd}: ${lastLines(rt.stderr)}`, {
+          warning('GIT', `committed ${commit.slice(0, 7)} but could not update the working tree of ${git.cwd}: ${lastLines(rt.stderr)}`, { reason: 'worktree-not-updated', 
             hint: 'run `git reset --keep HEAD` there',
           }),
         );
@@ -558,7 +558,7 @@ async function recoverInterrupted(git: Git, gitDir: string): Promise<Diagnostic[
     if (gone.length) await git.git(['rm', '-q', '--cached', '--ignore-unmatch', '--', ...gone.map((p) => `:(literal)${p}`)]);
     for (const p of gone) await rm(join(git.cwd, p), { force: true });
     await rm(file, { force: true });
-    return [warning('GIT', `finished the working-tree update of an interrupted publish (${j.new.slice(0, 7)}) in ${git.cwd}`)];
+    return [warning('GIT', `finished the working-tree update of an interrupted publish (${j.new.slice(0, 7)}) in ${git.cwd}`, { reason: 'completed-interrupted' })];
   }
   await rm(file, { force: true });
   return [];
@@ -667,6 +667,6 @@ function fail(message: string, code: 'GIT' | 'USAGE' | 'INTERNAL' = 'GIT'): Fail
 }
 
 function gitDiag(e: unknown, context: string): Diagnostic {
-  if (e instanceof GitError) return error('GIT', `${context}: ${e.message}`);
-  return error('FILESYSTEM', `${context}: ${e instanceof Error ? e.message : String(e)}`);
+  if (e instanceof GitError) return error('GIT', `${context}: ${e.message}`, { reason: 'command-failed' });
+  return error('FILESYSTEM', `${context}: ${e instanceof Error ? e.message : String(e)}`, { reason: 'unwritable' });
 }

@@ -42,7 +42,7 @@ export async function run(ctx: CommandContext, opts: StageOptions): Promise<Comm
   const imagePlan = planImages(project, state.lock, opts.env);
   diagnostics.push(...plan.diagnostics, ...imagePlan.diagnostics);
   const lockEscape = escapingPath(found.root, dirname(join(found.root, project.lockFile)));
-  if (lockEscape) diagnostics.push(error('FILESYSTEM', `refusing to write ${project.lockFile} through ${lockEscape}: a symbolic link out of the project`, { file: project.lockFile }));
+  if (lockEscape) diagnostics.push(error('FILESYSTEM', `refusing to write ${project.lockFile} through ${lockEscape}: a symbolic link out of the project`, { reason: 'symlink-outside', file: project.lockFile }));
   if (hasErrors(diagnostics)) return { diagnostics, data: { staged: [] } };
 
   const providers = await providersFor(ctx.host, found.root, project, new Set([...plan.zips.map((z) => z.registry), ...imagePlan.images.map((i) => i.registry)]), ctx.global.registryTimeoutMs);
