@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CODES, type Code } from '../src/core/diagnostics.js';
 import { REASONS } from '../src/core/reasons.js';
+import { baseProject, cli, makeProject } from './helpers/project.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const DOC = join(ROOT, 'docs', 'diagnostics.md');
@@ -69,7 +70,7 @@ describe('reason ids', () => {
         });
     }
     expect(problems).toEqual([]);
-    expect(sites).toBeGreaterThan(30);
+    expect(sites).toBeGreaterThan(150);
   });
 
   it('docs/diagnostics.md lists exactly the table', () => {
@@ -81,5 +82,22 @@ describe('reason ids', () => {
     const want = markdownTable();
     if (got !== want && process.env.UPDATE_GOLDEN === '1') writeFileSync(DOC, doc.slice(0, start) + want + doc.slice(end + END.length));
     else expect(got).toBe(want);
+  });
+
+  it('every diagnostic of a broken project carries a reason of its code, in --format json', async () => {
+    const files = baseProject();
+    const web = files['services/web.yaml']!;
+    const dir = makeProject({
+      ...files,
+      'services/web.yaml': web.replace('    replicas: 2', '    replicsa: 2'),
+      'services/dup.yaml': web.replace('name: web', 'name: dup').replace('  kubernetes:', '  kubernetes:\n    replicas: 1'),
+      'services/typo.yaml': web.replace('name: web', 'name: typo').replace('registry: local', 'registry: nope'),
+      'services/rx.yaml': web.replace('name: web', 'name: rx').replace('range: "^1.2"', 'regex: "(", range: "^1.2"'),
+    });
+    const runs = [await cli(dir, 'validate', '--format', 'json'), await cli(makeProject(baseProject()), 'render', '--format', 'json')];
+    const seen = runs.flatMap((r) => r.json.diagnostics.map((d) => [d.code, d.reason]));
+    expect(seen.length).toBeGreaterThan(4);
+    for (const [code, reason] of seen) expect(Object.keys(table[code!] ?? {}), `${code} ${reason}`).toContain(reason);
+    expect(new Set(seen.map(([c]) => c))).toEqual(new Set(['SCHEMA', 'INVALID_REGEX', 'YAML_SYNTAX', 'UNKNOWN_REGISTRY', 'LOCK_STALE']));
   });
 });
