@@ -4,6 +4,7 @@
  * unreadable input is reported as FILESYSTEM, never taken for a missing one.
  */
 import { error, type Diagnostic } from '../core/diagnostics.js';
+import type { ReasonFor } from '../core/reasons.js';
 import type { ProjectSource } from '../core/types.js';
 
 export class UnreadableError extends Error {
@@ -11,12 +12,14 @@ export class UnreadableError extends Error {
     /** project-relative, `/`-separated */
     readonly file: string,
     readonly reason: string,
+    /** the FILESYSTEM reason id */
+    readonly kind: ReasonFor<'FILESYSTEM'> = 'unreadable',
   ) {
     super(`cannot read ${file}: ${reason}`);
   }
 
   diagnostic(): Diagnostic {
-    return error('FILESYSTEM', this.message, { file: this.file });
+    return error('FILESYSTEM', this.message, { file: this.file, reason: this.kind });
   }
 }
 
