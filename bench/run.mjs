@@ -227,11 +227,26 @@ const memMethod = (() => {
 })();
 
 const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
+/**
+ * CPU time (user + system, ms) of the children this process has waited for, from
+ * /proc/self/stat (cutime + cstime, which include their own waited-for children: git under
+ * publish). On a shared, loaded machine wall time mostly measures the queue; CPU time is what the
+ * command itself spent. undefined where /proc is absent.
+ */
+const TICK = (() => { const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }); return Number(r.stdout?.trim()) || 100; })();
+function childCpu() {
+  try {
+    const st = readFileSync('/proc/self/stat', 'utf8');
+    const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[13]) + Number(f[14])) * 1000) / TICK;
+  } catch { return undefined; }
+}
 
 /** One timed run: direct spawnSync, no wrapper. */
 function timed(bin, args, { cwd, capture = false, stdoutFile, env } = {}) {
   let fd;
   if (stdoutFile) fd = openForWrite(stdoutFile);
+  const c0 = childCpu();
   const t0 = process.hrtime.bigint();
   const r = spawnSync(bin, args, {
     cwd, env, timeout: opt.timeout * 1000, maxBuffer: 256 * 1024 * 1024,
@@ -239,8 +254,10 @@ function timed(bin, args, { cwd, capture = false, stdoutFile, env } = {}) {
     encoding: capture ? 'utf8' : undefined,
   });
   const wall = ms(t0);
+  const c1 = childCpu();
+  const cpu = c0 !== undefined && c1 !== undefined ? c1 - c0 : undefined;
   if (fd !== undefined) closeFd(fd);
-  return { wall, status: r.status, signal: r.signal, timedOut: r.error?.code === 'ETIMEDOUT', error: r.error?.message, stdout: capture ? r.stdout : '', stderr: capture ? r.stderr : '' };
+  return { wall, cpu, status: r.status, signal: r.signal, timedOut: r.error?.code === 'ETIMEDOUT', error: r.error?.message, stdout: capture ? r.stdout : '', stderr: capture ? r.stderr : '' };
 }
 
 const openForWrite = (f) => openSync(f, 'w');
@@ -586,17 +603,18 @@ async function benchSize(n, tools, { memOnly = false } = {}) {
   if (helmOn) commands.push({ id: 'helm', label: `helm template --output-dir`, kind: 'helm', bin: tools.helm.bin, args: ['template', 'bench', chartDir, '-f', valuesFile, '--output-dir', helmOut], prep: () => rmSync(helmOut, { recursive: true, force: true }) });
   if (kustOn) commands.push({ id: 'kustomize', label: `${tools.kustomize.pre[0] === 'kustomize' ? 'kubectl kustomize' : 'kustomize build'} (1 run per env, summed)`, kind: 'kustomize', multi: ENVS.map((e) => ({ bin: tools.kustomize.bin, args: [...tools.kustomize.pre, path.join(kdir, 'envs', e)], stdoutFile: path.join(kout, `${e}.yaml`) })), prep: () => { rmSync(kout, { recursive: true, force: true }); mkdirSync(kout, { recursive: true }); } });
 
-  const res = Object.fromEntries(commands.map((c) => [c.id, { id: c.id, label: c.label, kind: c.kind, walls: [], rssMb: undefined, skipped: undefined, failed: undefined }]));
+  const res = Object.fromEntries(commands.map((c) => [c.id, { id: c.id, label: c.label, kind: c.kind, walls: [], cpus: [], rssMb: undefined, skipped: undefined, failed: undefined }]));
   const runOnce = (c) => {
     c.prep?.();
     if (c.multi) {
-      let wall = 0;
+      let wall = 0, cpu = 0;
       for (const m of c.multi) {
         const r = timed(m.bin, m.args, { stdoutFile: m.stdoutFile });
         wall += r.wall;
-        if (r.status !== 0) return { ...r, wall };
+        cpu += r.cpu ?? NaN;
+        if (r.status !== 0) return { ...r, wall, cpu };
       }
-      return { wall, status: 0 };
+      return { wall, cpu, status: 0 };
     }
     return timed(c.bin, c.args, { cwd: c.cwd ?? dir, capture: !!c.capture, env: c.env });
   };
@@ -616,6 +634,7 @@ async function benchSize(n, tools, { memOnly = false } = {}) {
       }
       c.check?.(r);
       rec.walls.push(r.wall);
+      if (r.cpu !== undefined && !Number.isNaN(r.cpu)) rec.cpus.push(r.cpu);
       if (c.kind !== 'gitopsc' && c.kind !== 'ref' && r.wall > opt.slow * 1000 && round < rounds) {
         rec.skipped = `1 timed run: over ${opt.slow} s`;
         say(`  ${c.label}: ${fmt(r.wall / 1000, 1)} s > ${opt.slow} s; not repeated at this size`);
@@ -646,21 +665,24 @@ async function benchSize(n, tools, { memOnly = false } = {}) {
   const rows = Object.values(res).map((r) => ({
     ...r,
     median: r.walls.length ? median(r.walls) : undefined,
+    cpuMedian: r.cpus.length ? median(r.cpus) : undefined,
     min: r.walls.length ? Math.min(...r.walls) : undefined,
     max: r.walls.length ? Math.max(...r.walls) : undefined,
   }));
   const helmMedian = rows.find((r) => r.id === 'helm')?.median;
   for (const r of rows) r.ratioToHelm = helmMedian && r.median !== undefined ? r.median / helmMedian : undefined;
+  const helmCpu = rows.find((r) => r.id === 'helm')?.cpuMedian;
+  for (const r of rows) r.cpuRatioToHelm = helmCpu && r.cpuMedian !== undefined ? r.cpuMedian / helmCpu : undefined;
 
   // Report.
   say('');
   say(`### N = ${n} (${n * ENVS.length * 2} resources, ${rounds} rounds, load ${loadStart} -> ${loadEnd}, ${((Date.now() - tStart) / 1000).toFixed(0)} s)`);
   say('');
-  say('| command | median ms | min-max ms | peak RSS MB | x helm |');
-  say('|---|---:|---:|---:|---:|');
+  say('| command | median ms | min-max ms | x helm | CPU ms (user+sys) | CPU x helm | peak RSS MB |');
+  say('|---|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
     const spread = r.min === undefined ? '–' : `${fmt(r.min)}-${fmt(r.max)}`;
-    say(`| ${r.label}${r.skipped ? ` (${r.skipped})` : ''} | ${fmt(r.median)} | ${spread} | ${fmt(r.rssMb, 0)} | ${r.ratioToHelm === undefined ? '–' : fmt(r.ratioToHelm, 2)} |`);
+    say(`| ${r.label}${r.skipped ? ` (${r.skipped})` : ''} | ${fmt(r.median)} | ${spread} | ${r.ratioToHelm === undefined ? '–' : fmt(r.ratioToHelm, 2)} | ${fmt(r.cpuMedian)} | ${r.cpuRatioToHelm === undefined ? '–' : fmt(r.cpuRatioToHelm, 2)} | ${fmt(r.rssMb, 0)} |`);
   }
   say('');
   if (memOnly) return { n, memOnly, resources: n * ENVS.length * 2, expectedFiles, rounds, loadStart, loadEnd, equivalence, checks, rows: rows.map((r) => ({ ...r, walls: [] })) };
@@ -671,7 +693,7 @@ async function benchSize(n, tools, { memOnly = false } = {}) {
   say(`render --check on unchanged output: ${sum('check')}`);
   say(`diff and publish of ${ciTargetName} (replicas toggled each round): ${ciOn ? `diff ${sum('diff')}, publish ${sum('publish')}` : 'not run (set-up failed)'}`);
 
-  return { n, memOnly, resources: n * ENVS.length * 2, expectedFiles, rounds, loadStart, loadEnd, equivalence, checks, rows: rows.map(({ walls, ...r }) => ({ ...r, walls: walls.map((w) => Math.round(w * 10) / 10) })) };
+  return { n, memOnly, resources: n * ENVS.length * 2, expectedFiles, rounds, loadStart, loadEnd, equivalence, checks, rows: rows.map(({ walls, cpus, ...r }) => ({ ...r, walls: walls.map((w) => Math.round(w * 10) / 10), cpus })) };
 }
 
 // ---------------------------------------------------------------- main
@@ -701,7 +723,8 @@ say('');
 for (const [k, v] of Object.entries(machine)) say(`- ${k}: ${v}`);
 say(`- sizes: ${opt.sizes.join(', ')}; rounds: ${opt.rounds} (commands alternated round-robin); per-run timeout ${opt.timeout}s`);
 say('- "cold" = rendered/ deleted before the run, .gitopsc/ caches kept; "cold, no cache" deletes .gitopsc/ too');
-say('- wall time: direct spawn, hrtime; peak RSS: one extra untimed round per N');
+say('- wall time: direct spawn, hrtime; CPU time: user + system of the command and the children it waited for (/proc/self/stat); peak RSS: one extra untimed round per N');
+say('- gates are decided on wall-time medians; the CPU ratio beside each is what the command itself spent, steadier on a loaded machine');
 
 const results = [];
 for (const n of opt.sizes) results.push(await benchSize(n, tools));
@@ -746,7 +769,8 @@ const goals = [];
     if (!res) return { pass: undefined, detail: 'size not run' };
     if (r?.median === undefined) return { pass: undefined, detail: 'not measured' };
     if (ref?.median === undefined) return { pass: undefined, detail: `no ${refName} figure` };
-    return { pass: r.median / ref.median <= lim, detail: `${fmt(r.median)} ms = ${fmt(r.median / ref.median, 2)}x ${refName} ${fmt(ref.median)} ms (<= ${lim})` };
+    const cpu = r.cpuMedian !== undefined && ref.cpuMedian ? `; CPU ${fmt(r.cpuMedian)} ms = ${fmt(r.cpuMedian / ref.cpuMedian, 2)}x` : '';
+    return { pass: r.median / ref.median <= lim, detail: `${fmt(r.median)} ms = ${fmt(r.median / ref.median, 2)}x ${refName} ${fmt(ref.median)} ms (<= ${lim})${cpu}` };
   };
   const N = big ? `N=${big.n}` : 'N=?';
   const helmGate = (id, lim, name) => { const x = ratio(big, id, 'helm', lim, 'helm'); g(`${name} <= ${lim}x helm (${N})`, x.pass, x.detail); };
