@@ -8,7 +8,7 @@
  */
 import { cacheDirProblem, openInputCache, openJsonCache, toolVersion } from '../cache/store.js';
 import { error, hasErrors, type Diagnostic } from '../core/diagnostics.js';
-import type { CompileResult, RenderedFile, ResolvedArtifact } from '../core/types.js';
+import type { CompileResult, ProjectSource, RenderedFile, ResolvedArtifact } from '../core/types.js';
 import { compareResults, type DiffResult } from '../diff/compare.js';
 import { CatFile } from '../git/cat-file.js';
 import { cleanGitEnv } from '../git/env.js';
@@ -174,7 +174,18 @@ export async function diffProject(opts: DiffProjectOptions): Promise<DiffProject
   const memo = new UnitMemo(units);
 
   const cref: ConfigRef & { envs?: string[] } = { configFile: opts.configFile, configData: opts.configData, configKey: opts.configKey, envs: opts.envs };
-  const head = await compileLazy(fsSource(opts.root), { ...cref, cache: inputs });
+  // the working tree's bytes, kept: a base file with the same blob id is not read from git again
+  const seen = new Map<string, Uint8Array>();
+  const fs = fsSource(opts.root);
+  const headSource: ProjectSource = {
+    ...fs,
+    read: async (rel) => {
+      const b = await fs.read(rel);
+      if (b) seen.set(rel, b);
+      return b;
+    },
+  };
+  const head = await compileLazy(headSource, { ...cref, cache: inputs });
   const problems: Diagnostic[] = [];
 
   let base: CompileState | undefined;
@@ -183,7 +194,7 @@ export async function diffProject(opts: DiffProjectOptions): Promise<DiffProject
     baseLabel = `${baseRef.ref === baseRef.sha ? baseRef.sha.slice(0, 7) : baseRef.ref} (${baseRef.sha.slice(0, 7)})`;
     const catFile = new CatFile(src.git.cwd, env);
     try {
-      const source = await gitSource(src.git.cwd, baseRef.sha, src.prefix, { env, catFile });
+      const source = await gitSource(src.git.cwd, baseRef.sha, src.prefix, { env, catFile, resolved: true, known: (rel) => seen.get(rel) });
       // A project that did not exist at the base compares against nothing.
       if ((await source.read(opts.configFile)) !== undefined || opts.configData !== undefined) {
         // a JS/TS config cannot be evaluated from git objects: its evaluated data is reused

@@ -23,6 +23,7 @@ interface Refable {
 export class CatFile {
   private child: ChildProcessWithoutNullStreams | undefined;
   private queue: Waiter[] = [];
+  private outgoing: string[] = [];
   private buf: Buffer = Buffer.alloc(0);
   private idle: NodeJS.Timeout | undefined;
   private stderr = '';
@@ -44,7 +45,14 @@ export class CatFile {
         return;
       }
       this.queue.push({ oid, resolve, reject });
-      child.stdin.write(`${oid}\n`);
+      // the requests of one tick go down in one write
+      if (this.outgoing.length === 0) {
+        setImmediate(() => {
+          const lines = this.outgoing.splice(0).join('');
+          if (lines) this.child?.stdin.write(lines);
+        });
+      }
+      this.outgoing.push(`${oid}\n`);
     });
   }
 
@@ -81,6 +89,7 @@ export class CatFile {
     const gone = (why: string) => {
       if (this.child !== child) return;
       this.child = undefined;
+      this.outgoing = [];
       const err = new GitError(`git cat-file --batch ended: ${why}${this.stderr.trim() ? `: ${this.stderr.trim()}` : ''}`, ['cat-file'], this.stderr, 1);
       for (const w of this.queue.splice(0)) w.reject(err);
     };

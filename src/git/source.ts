@@ -4,6 +4,7 @@
  * the index.
  */
 import type { ProjectSource } from '../core/types.js';
+import { gitBlobId } from '../core/hash.js';
 import { CatFile } from './cat-file.js';
 import { Git } from './exec.js';
 
@@ -11,6 +12,10 @@ export interface GitSourceOptions {
   env: Record<string, string>;
   /** share one `git cat-file --batch` process with other readers of the repository */
   catFile?: CatFile;
+  /** `ref` is a full commit id already verified by the caller (spares a `rev-parse`) */
+  resolved?: boolean;
+  /** bytes already in hand for a path (the working tree's), used instead of the blob when their blob id matches */
+  known?: (rel: string) => Uint8Array | undefined;
 }
 
 /** A revision's regular files below `prefix` (`''`: all), relative to it, with their blob ids. */
@@ -39,7 +44,7 @@ export async function lsTree(git: Git, commit: string, prefix: string): Promise<
  */
 export async function gitSource(repoDir: string, ref: string, subdir: string, opts: GitSourceOptions): Promise<ProjectSource> {
   const git = new Git(repoDir, opts.env);
-  const commit = (await git.git(['rev-parse', '--verify', '--end-of-options', `${ref}^{commit}`])).trim();
+  const commit = opts.resolved ? ref : (await git.git(['rev-parse', '--verify', '--end-of-options', `${ref}^{commit}`])).trim();
   const prefix = subdir.replace(/^\/+|\/+$/g, '');
   const entries = await lsTree(git, commit, prefix);
   const list = [...entries.keys()].sort();
@@ -48,8 +53,11 @@ export async function gitSource(repoDir: string, ref: string, subdir: string, op
     describe: `${ref} (${commit.slice(0, 7)})${prefix ? ':' + prefix : ''}`,
     list: () => Promise.resolve([...list]),
     read: async (rel) => {
-      const oid = entries.get(rel.replace(/^\.\//, ''));
-      return oid ? blobs.blob(oid) : undefined;
+      const path = rel.replace(/^\.\//, '');
+      const oid = entries.get(path);
+      if (!oid) return undefined;
+      const mine = opts.known?.(path);
+      return mine && gitBlobId(mine) === oid ? mine : blobs.blob(oid);
     },
   };
 }
