@@ -154,18 +154,27 @@ export async function diffProject(opts: DiffProjectOptions): Promise<DiffProject
   const src = await openSource(opts.root, env);
   if (!src) return { diagnostics: [error('GIT', `${opts.root} is not inside a git repository: diff needs a base revision`)] };
 
-  let baseRef: { ref: string; sha: string } | undefined;
-  try {
-    if (opts.base !== undefined) {
-      const r = await src.git.run(['rev-parse', '--verify', '--quiet', '--end-of-options', `${opts.base}^{commit}`]);
-      if (r.code !== 0) return { diagnostics: [error('GIT', `--base ${opts.base} is not a commit in ${opts.root}`)] };
-      baseRef = { ref: opts.base, sha: r.stdout.toString().trim() };
-    } else {
-      baseRef = await defaultBase(src.git);
+  // the base's ref, listing and blobs are git's work, done while the working tree compiles
+  const catFile = new CatFile(src.git.cwd, env);
+  const seen = new Map<string, Uint8Array>();
+  const baseP = (async (): Promise<{ ref?: { ref: string; sha: string }; source?: Promise<ProjectSource>; problem?: Diagnostic }> => {
+    let ref: { ref: string; sha: string } | undefined;
+    try {
+      if (opts.base !== undefined) {
+        const r = await src.git.run(['rev-parse', '--verify', '--quiet', '--end-of-options', `${opts.base}^{commit}`]);
+        if (r.code !== 0) return { problem: error('GIT', `--base ${opts.base} is not a commit in ${opts.root}`) };
+        ref = { ref: opts.base, sha: r.stdout.toString().trim() };
+      } else {
+        ref = await defaultBase(src.git);
+      }
+    } catch (e) {
+      return { problem: error('GIT', e instanceof GitError ? e.message : String(e)) };
     }
-  } catch (e) {
-    return { diagnostics: [error('GIT', e instanceof GitError ? e.message : String(e))] };
-  }
+    if (!ref) return {};
+    const source = gitSource(src.git.cwd, ref.sha, src.prefix, { env, catFile, resolved: true, known: (rel) => seen.get(rel) });
+    source.catch(() => undefined); // reported when awaited
+    return { ref, source };
+  })();
 
   // caches are used only when .gitopsc/ is the project's own (never through a link out of it)
   const cached = cacheDirProblem(opts.root) === undefined;
@@ -175,7 +184,6 @@ export async function diffProject(opts: DiffProjectOptions): Promise<DiffProject
 
   const cref: ConfigRef & { envs?: string[] } = { configFile: opts.configFile, configData: opts.configData, configKey: opts.configKey, envs: opts.envs };
   // the working tree's bytes, kept: a base file with the same blob id is not read from git again
-  const seen = new Map<string, Uint8Array>();
   const fs = fsSource(opts.root);
   const headSource: ProjectSource = {
     ...fs,
@@ -187,14 +195,19 @@ export async function diffProject(opts: DiffProjectOptions): Promise<DiffProject
   };
   const head = await compileLazy(headSource, { ...cref, cache: inputs });
   const problems: Diagnostic[] = [];
+  const b = await baseP;
+  if (b.problem) {
+    catFile.close();
+    return { diagnostics: [b.problem] };
+  }
+  const baseRef = b.ref;
 
   let base: CompileState | undefined;
   let baseLabel = 'empty';
-  if (baseRef) {
+  if (baseRef && b.source) {
     baseLabel = `${baseRef.ref === baseRef.sha ? baseRef.sha.slice(0, 7) : baseRef.ref} (${baseRef.sha.slice(0, 7)})`;
-    const catFile = new CatFile(src.git.cwd, env);
     try {
-      const source = await gitSource(src.git.cwd, baseRef.sha, src.prefix, { env, catFile, resolved: true, known: (rel) => seen.get(rel) });
+      const source = await b.source;
       // A project that did not exist at the base compares against nothing.
       if ((await source.read(opts.configFile)) !== undefined || opts.configData !== undefined) {
         // a JS/TS config cannot be evaluated from git objects: its evaluated data is reused
@@ -202,10 +215,9 @@ export async function diffProject(opts: DiffProjectOptions): Promise<DiffProject
       }
     } catch (e) {
       problems.push(error('GIT', `cannot read the base revision ${baseRef.sha.slice(0, 7)}: ${e instanceof Error ? e.message : String(e)}`));
-    } finally {
-      catFile.close();
     }
   }
+  catFile.close();
   const u = unitDiff(base, head, memo, opts.envs);
   // in the order a full compile of each side reports them: the head's, then the base's errors
   const diagnostics: Diagnostic[] = [...head.diagnostics, ...u.headDiagnostics];
