@@ -152,7 +152,7 @@ async function compileLazy(source: Parameters<typeof compile>[0], opts: Paramete
 export async function diffProject(opts: DiffProjectOptions): Promise<DiffProjectResult> {
   const env = cleanGitEnv(opts.env);
   const src = await openSource(opts.root, env);
-  if (!src) return { diagnostics: [error('GIT', `${opts.root} is not inside a git repository: diff needs a base revision`)] };
+  if (!src) return { diagnostics: [error('GIT', `${opts.root} is not inside a git repository: diff needs a base revision`, { reason: 'not-a-repository' })] };
 
   // the base's ref, listing and blobs are git's work, done while the working tree compiles
   const catFile = new CatFile(src.git.cwd, env);
@@ -162,13 +162,13 @@ export async function diffProject(opts: DiffProjectOptions): Promise<DiffProject
     try {
       if (opts.base !== undefined) {
         const r = await src.git.run(['rev-parse', '--verify', '--quiet', '--end-of-options', `${opts.base}^{commit}`]);
-        if (r.code !== 0) return { problem: error('GIT', `--base ${opts.base} is not a commit in ${opts.root}`) };
+        if (r.code !== 0) return { problem: error('GIT', `--base ${opts.base} is not a commit in ${opts.root}`, { reason: 'bad-base' }) };
         ref = { ref: opts.base, sha: r.stdout.toString().trim() };
       } else {
         ref = await defaultBase(src.git);
       }
     } catch (e) {
-      return { problem: error('GIT', e instanceof GitError ? e.message : String(e)) };
+      return { problem: error('GIT', e instanceof GitError ? e.message : String(e), { reason: 'command-failed' }) };
     }
     if (!ref) return {};
     const source = gitSource(src.git.cwd, ref.sha, src.prefix, { env, catFile, resolved: true, known: (rel) => seen.get(rel) });
@@ -214,7 +214,7 @@ export async function diffProject(opts: DiffProjectOptions): Promise<DiffProject
         base = await compileLazy(source, { ...cref, cache: inputs });
       }
     } catch (e) {
-      problems.push(error('GIT', `cannot read the base revision ${baseRef.sha.slice(0, 7)}: ${e instanceof Error ? e.message : String(e)}`));
+      problems.push(error('GIT', `cannot read the base revision ${baseRef.sha.slice(0, 7)}: ${e instanceof Error ? e.message : String(e)}`, { reason: 'command-failed' }));
     }
   }
   catFile.close();

@@ -113,7 +113,7 @@ export async function preparePublish(opts: PublishProjectOptions): Promise<Prepa
     source = { url: p.url, commit: p.commit };
     if (p.dirty.length > 0) {
       diagnostics.push(
-        warning('GIT', `publishing uncommitted changes of the source (${p.dirty.length} file${p.dirty.length === 1 ? '' : 's'}, e.g. ${p.dirty[0]}): Gitopsc-Source-Commit names HEAD`),
+        warning('GIT', `publishing uncommitted changes of the source (${p.dirty.length} file${p.dirty.length === 1 ? '' : 's'}, e.g. ${p.dirty[0]}): Gitopsc-Source-Commit names HEAD`, { reason: 'dirty-source' }),
       );
     }
   }

@@ -65,7 +65,7 @@ export async function gitTree(git: Git, commit: string | undefined, dir: string,
       try {
         datas = await Promise.all(misses.map(([, oid]) => blobs.blob(oid)));
       } catch (e) {
-        return { problem: error('GIT', `cannot read ${describe}: ${e instanceof Error ? e.message : String(e)}`) };
+        return { problem: error('GIT', `cannot read ${describe}: ${e instanceof Error ? e.message : String(e)}`, { reason: 'command-failed' }) };
       }
       misses.forEach(([path, oid], i) => {
         const h = contentHash(datas[i]!);
