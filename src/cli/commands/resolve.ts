@@ -46,22 +46,22 @@ export async function run(ctx: CommandContext, opts: ResolveOptions): Promise<Co
   if (!project) return { diagnostics, data: { resolved: [] } };
   diagnostics.push(...checkProject(project), ...checkLambdaImages(project));
   const inputs = parseInputFlags(opts.input ?? []);
-  if (!inputs.ok) diagnostics.push(...inputs.errors.map((m) => error('USAGE', m.message)));
+  if (!inputs.ok) diagnostics.push(...inputs.errors.map((m) => error('USAGE', m.message, { reason: 'bad-input' })));
   else {
     // a value that no service reads would be ignored: a usage error, like an unknown --env
     const readers = project.services.map((d) => ({
       service: d.name,
       selects: [d.data.spec.artifact.select, ...Object.values(d.data.spec.environments ?? {}).map((o) => o.artifact?.select)],
     }));
-    diagnostics.push(...unreadInputs(inputs.inputs, readers).map((m) => error('USAGE', m.message)));
+    diagnostics.push(...unreadInputs(inputs.inputs, readers).map((m) => error('USAGE', m.message, { reason: 'unused-input' })));
   }
   const envNames = project.environments.map((e) => e.name);
-  for (const e of opts.env ?? []) if (!envNames.includes(e)) diagnostics.push(error('USAGE', `--env ${e} is not an environment of this project (${envNames.join(', ')})`));
+  for (const e of opts.env ?? []) if (!envNames.includes(e)) diagnostics.push(error('USAGE', `--env ${e} is not an environment of this project (${envNames.join(', ')})`, { reason: 'unknown-environment' }));
   const updateList = Array.isArray(opts.update) ? opts.update : [];
-  for (const s of updateList) if (!project.services.some((d) => d.name === s)) diagnostics.push(error('USAGE', `--update ${s}: no service is named ${s}`));
+  for (const s of updateList) if (!project.services.some((d) => d.name === s)) diagnostics.push(error('USAGE', `--update ${s}: no service is named ${s}`, { reason: 'unknown-service' }));
   // the lock is never written through a symbolic link out of the project
   const lockEscape = escapingPath(found.root, dirname(join(found.root, project.lockFile)));
-  if (lockEscape) diagnostics.push(error('FILESYSTEM', `refusing to write ${project.lockFile} through ${lockEscape}: a symbolic link out of the project`, { file: project.lockFile }));
+  if (lockEscape) diagnostics.push(error('FILESYSTEM', `refusing to write ${project.lockFile} through ${lockEscape}: a symbolic link out of the project`, { reason: 'symlink-outside', file: project.lockFile }));
   if (hasErrors(diagnostics)) return { diagnostics, data: { resolved: [] } };
 
   const lockRead = await loadLock(source, project.lockFile, cache, { lenient: true });
