@@ -56,7 +56,6 @@ export function statOrAbsent(p: string): Stats | undefined {
 }
 
 let counter = 0;
-/** A temporary name beside `target` that removeStaleTemps recognises once its process is gone. */
 export function tmpName(target: string): string {
   return join(dirname(target), `.${target.split(sep).pop()}.gitopsc-${process.pid}-${++counter}.tmp`);
 }
@@ -92,7 +91,7 @@ export function escapingPath(root: string, target: string): string | undefined {
 
 /**
  * Removes `.<name>.gitopsc-<pid>-<n>.tmp` files left in `dir` by runs that were killed, and the
- * directories of that name a first render writes before renaming them into place (write/apply.ts).
+ * directories of that name a first render writes before renaming them into place (applyPlan).
  */
 export function removeStaleTemps(dir: string): void {
   let names: string[];
