@@ -45,7 +45,8 @@ export default defineConfig({
     // one module graph per worker, not per file: every file imports the pipeline (ajv, yaml,
     // handlebars, the AWS SDK) and compiles the JSON schemas on first use; per file that was
     // most of the suite's CPU time. Files still run one at a time in a worker, and clean up
-    // after themselves (test/setup.ts).
+    // after themselves (test/setup.ts). So a test file must leave no global state behind
+    // (process.env, vi.mock, module-level registries): the next file in its worker sees it.
     isolate: false,
     // most slow files wait on child processes, not on this CPU: more workers than cores
     maxWorkers: 3,
