@@ -10,6 +10,7 @@ import { defineConfig } from 'vitest/config';
 const SLOW_FIRST = [
   'test/pre-commit.test.ts',
   'test/install.test.ts',
+  'test/api.pack.test.ts',
   'test/cli.tty.test.ts',
   'test/git-publish.test.ts',
   'test/lambda.test.ts',
