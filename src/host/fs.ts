@@ -56,7 +56,7 @@ export function statOrAbsent(p: string): Stats | undefined {
 }
 
 let counter = 0;
-function tmpName(target: string): string {
+export function tmpName(target: string): string {
   return join(dirname(target), `.${target.split(sep).pop()}.gitopsc-${process.pid}-${++counter}.tmp`);
 }
 
@@ -89,7 +89,10 @@ export function escapingPath(root: string, target: string): string | undefined {
   }
 }
 
-/** Removes `.<name>.gitopsc-<pid>-<n>.tmp` files left in `dir` by runs that were killed. */
+/**
+ * Removes `.<name>.gitopsc-<pid>-<n>.tmp` files left in `dir` by runs that were killed, and the
+ * directories of that name a first render writes before renaming them into place (applyPlan).
+ */
 export function removeStaleTemps(dir: string): void {
   let names: string[];
   try {
@@ -99,7 +102,7 @@ export function removeStaleTemps(dir: string): void {
   }
   for (const n of names) {
     const m = STALE_TMP.exec(n);
-    if (m && Number(m[1]) !== process.pid && !processAlive(Number(m[1]))) rmSync(join(dir, n), { force: true });
+    if (m && Number(m[1]) !== process.pid && !processAlive(Number(m[1]))) rmSync(join(dir, n), { recursive: true, force: true });
   }
 }
 

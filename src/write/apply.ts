@@ -23,7 +23,7 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { error, type Diagnostic } from '../core/diagnostics.js';
 import type { ReasonFor } from '../core/reasons.js';
 import { contentHash } from '../core/hash.js';
-import { isAbsent, lstatOrAbsent, reasonOf, statOrAbsent } from '../host/fs.js';
+import { isAbsent, lstatOrAbsent, reasonOf, removeStaleTemps, statOrAbsent, tmpName } from '../host/fs.js';
 import type { WritePlan } from './plan.js';
 import { processAlive } from '../host/process.js';
 
@@ -43,14 +43,19 @@ export function isInternalName(name: string): boolean {
  * or whose target is a directory, which a rename could not replace. Checked before anything is
  * staged, so such a plan changes nothing. Directories already checked are remembered.
  */
-function pathProblem(root: string, rel: string, checked: Set<string>, write = false): string | undefined {
+function pathProblem(root: string, rel: string, checked: Set<string>, write = false, absent?: Set<string>): string | undefined {
   let cur = root;
   const parts = rel ? rel.split('/') : [];
   for (let i = -1; i < parts.length; i++) {
     if (i >= 0) cur = join(cur, parts[i]!);
     if (checked.has(cur)) continue;
+    if (absent?.has(cur)) return undefined;
     const st = lstatOrAbsent(cur);
-    if (!st) return undefined; // does not exist yet: nothing below it exists either
+    if (!st) {
+      // does not exist yet: nothing below it exists either (remembered for the plan's other paths)
+      if (i < parts.length - 1) absent?.add(cur);
+      return undefined;
+    }
     if (st.isSymbolicLink()) return `refusing to write through the symbolic link ${cur}`;
     if (st.isDirectory()) {
       if (write && i === parts.length - 1) return `cannot write ${cur}: it is a directory`;
@@ -156,6 +161,8 @@ async function acquireLock(root: string, waitMs: number): Promise<{ release: () 
 export async function openOutput(dir: string, opts: { waitMs?: number } = {}): Promise<{ session?: OutputSession; diagnostics: Diagnostic[] }> {
   const root = resolve(dir);
   const fsError = (msg: string, reason: ReasonFor<'FILESYSTEM'>) => ({ diagnostics: [error('FILESYSTEM', msg, { file: shownPath(root), reason })] });
+  // a first render killed before its rename left its whole tree beside the directory (applyPlan)
+  removeStaleTemps(dirname(root));
   const st = lstatOrAbsent(root);
   if (st?.isSymbolicLink()) return fsError(`refusing to write through the symbolic link ${root}`, 'write-through-symlink');
   if (st && !st.isDirectory()) return fsError(`the output directory ${root} is not a directory`, 'not-a-directory');
@@ -239,14 +246,18 @@ function perform(root: string, journal: Journal): void {
   const made = new Set<string>();
   for (const p of journal.writes) {
     const from = join(stage, p);
-    if (!lstatOrAbsent(from)) continue; // renamed before an interruption
     const target = join(root, p);
     const parent = dirname(target);
     if (!made.has(parent)) {
       mkdirSync(parent, { recursive: true });
       made.add(parent);
     }
-    renameSync(from, target);
+    try {
+      renameSync(from, target);
+    } catch (e) {
+      // renamed before an interruption: the journal is being completed
+      if (!isAbsent(e) || lstatOrAbsent(from)) throw e;
+    }
   }
   for (const r of journal.removes) rmSync(join(root, r), { force: true });
   pruneEmptyDirs(root, journal.removes);
@@ -287,9 +298,10 @@ export async function applyPlan(dir: string, plan: WritePlan, session?: OutputSe
   const root = resolve(dir);
   const fsError = (msg: string, reason: ReasonFor<'FILESYSTEM'>) => [error('FILESYSTEM', msg, { file: shownPath(root), reason })];
   const checked = new Set<string>();
+  const absent = new Set<string>();
   for (const [p, write] of [...plan.writes.map((w) => [w.path, true] as const), ...plan.removes.map((r) => [r, false] as const)]) {
     if (!inside(root, p)) return fsError(`refusing to write ${p}: outside the output directory`, 'unwritable');
-    const problem = pathProblem(root, p, checked, write);
+    const problem = pathProblem(root, p, checked, write, absent);
     if (problem) return fsError(`${problem}; nothing was changed`, 'unwritable');
   }
   if (plan.writes.length === 0 && plan.removes.length === 0) return [];
@@ -303,6 +315,16 @@ export async function applyPlan(dir: string, plan: WritePlan, session?: OutputSe
   let created = false;
   try {
     if (!(session ?? own)!.locked) {
+      // The directory did not exist when the run began. The whole tree is written beside it
+      // under a temporary name and renamed into place at once: one rename instead of one per
+      // file, and still all or nothing (a kill before the rename leaves only the temporary
+      // tree, which the next run removes). When the directory appeared meanwhile (another run),
+      // the journal below is used instead.
+      if (plan.removes.length === 0 && !lstatOrAbsent(root)) {
+        const fresh = writeFresh(root, plan.writes);
+        if (fresh === 'done') return [];
+        if (fresh !== 'exists') return fsError(`cannot write the output: ${fresh}; nothing was changed`, 'unwritable');
+      }
       // the directory did not exist when the run began: make it, then lock it
       if (!lstatOrAbsent(root)) {
         try {
@@ -340,6 +362,32 @@ export async function applyPlan(dir: string, plan: WritePlan, session?: OutputSe
   } finally {
     release();
     if (own) own.release();
+  }
+}
+
+/**
+ * A first render: every file written into a temporary directory beside `root`, which is then
+ * renamed to `root`. 'exists' when `root` appeared in the meantime (nothing is changed then).
+ */
+function writeFresh(root: string, writes: readonly { path: string; content: string }[]): 'done' | 'exists' | string {
+  const parent = dirname(root);
+  const tmp = tmpName(root);
+  try {
+    mkdirSync(parent, { recursive: true });
+    removeStaleTemps(parent);
+    mkdirSync(tmp);
+    writeFiles(tmp, writes);
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    return reasonOf(e);
+  }
+  try {
+    renameSync(tmp, root);
+    return 'done';
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOTDIR' || code === 'EISDIR' ? 'exists' : reasonOf(e);
   }
 }
 
