@@ -1,11 +1,62 @@
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
 import { defineConfig } from 'vitest/config';
+
+/**
+ * Files that spend most of their time waiting on other processes (npm, pre-commit, git, the
+ * real registries, SIGKILL trials): started first, slowest first, so that they overlap with the
+ * CPU-bound files instead of ending the run alone. Measured with `--reporter=json`; a file
+ * missing here only runs later.
+ */
+const SLOW_FIRST = [
+  'test/pre-commit.test.ts',
+  'test/install.test.ts',
+  'test/api.pack.test.ts',
+  'test/cli.tty.test.ts',
+  'test/git-publish.test.ts',
+  'test/lambda.test.ts',
+  'test/git-hook.test.ts',
+  'test/publish.own.test.ts',
+  'test/render.kill.test.ts',
+  'test/cache.test.ts',
+  'test/template.property.test.ts',
+  'test/completion.test.ts',
+  'test/stage.test.ts',
+  'test/har-layout.test.ts',
+  'test/filesystem.test.ts',
+];
+
+/** Files with wall-clock bounds on in-process work (linear-time regexes, 20,000 tags): last, when the heavy files are done. */
+const LAST = ['test/select.unit.test.ts', 'test/regex.linear.test.ts'];
+
+class SlowFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const rank = (f: TestSpecification) => {
+      if (LAST.some((s) => f.moduleId.endsWith(s))) return SLOW_FIRST.length + 1;
+      const i = SLOW_FIRST.findIndex((s) => f.moduleId.endsWith(s));
+      return i < 0 ? SLOW_FIRST.length : i;
+    };
+    const rest = await super.sort(files);
+    return [...rest].sort((a, b) => rank(a) - rank(b));
+  }
+}
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
-    testTimeout: 30_000,
+    // a hang guard, not a speed check: cases now share the CPU with two other workers
+    testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // one module graph per worker, not per file: every file imports the pipeline (ajv, yaml,
+    // handlebars, the AWS SDK) and compiles the JSON schemas on first use; per file that was
+    // most of the suite's CPU time. Files still run one at a time in a worker, and clean up
+    // after themselves (test/setup.ts). So a test file must leave no global state behind
+    // (process.env, vi.mock, module-level registries): the next file in its worker sees it.
+    isolate: false,
+    // most slow files wait on child processes, not on this CPU: more workers than cores
+    maxWorkers: 3,
+    setupFiles: ['test/setup.ts'],
+    sequence: { sequencer: SlowFirst },
     globalSetup: ['test/global-setup.ts'],
   },
 });

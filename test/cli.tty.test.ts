@@ -53,7 +53,8 @@ function broken(): string {
   return makeProject(files);
 }
 
-describe.skipIf(!hasScript)('colour', () => {
+// every case runs its own CLI process: they run side by side (describe.concurrent)
+describe.skipIf(!hasScript)('colour', { concurrent: true }, () => {
   it('is on at a terminal: severity, code and location', async () => {
     const r = await onTty(['--cwd', broken(), 'validate']);
     expect(r.code).toBe(1);
@@ -76,17 +77,25 @@ describe.skipIf(!hasScript)('colour', () => {
 
   it('is off in a pipe and on with FORCE_COLOR; --no-color beats FORCE_COLOR', async () => {
     const dir = broken();
-    expect((await piped(['--cwd', dir, 'validate'])).stderr).not.toContain(ESC);
-    expect((await piped(['--cwd', dir, 'validate'], { FORCE_COLOR: '1' })).stderr).toContain(`${ESC}31m`);
-    expect((await piped(['--cwd', dir, 'validate', '--no-color'], { FORCE_COLOR: '1' })).stderr).not.toContain(ESC);
-    expect((await piped(['--cwd', dir, 'validate'], { FORCE_COLOR: '0' })).stderr).not.toContain(ESC);
+    const [plain, forced, noColor, forcedOff] = await Promise.all([
+      piped(['--cwd', dir, 'validate']),
+      piped(['--cwd', dir, 'validate'], { FORCE_COLOR: '1' }),
+      piped(['--cwd', dir, 'validate', '--no-color'], { FORCE_COLOR: '1' }),
+      piped(['--cwd', dir, 'validate'], { FORCE_COLOR: '0' }),
+    ]);
+    expect(plain.stderr).not.toContain(ESC);
+    expect(forced.stderr).toContain(`${ESC}31m`);
+    expect(noColor.stderr).not.toContain(ESC);
+    expect(forcedOff.stderr).not.toContain(ESC);
   });
 });
 
-describe.skipIf(!hasScript)('progress', () => {
+// the cases wait on the slow registry side by side (describe.concurrent), each in its own project
+describe.skipIf(!hasScript)('progress', { concurrent: true }, () => {
   let registry: RegistryInstance;
   let proxy: Proxy;
-  let dir: string;
+  let files: Record<string, string>;
+  const project = () => makeProject(files);
 
   beforeAll(async () => {
     registry = await startRegistry();
@@ -99,7 +108,7 @@ describe.skipIf(!hasScript)('progress', () => {
       setTimeout(() => p.forward(req, res), 2500);
       return true;
     });
-    dir = makeProject({
+    files = {
       'gitopsc.config.yaml': `registries:\n  hub:\n    type: oci\n    url: ${proxy.url}\n`,
       'services/web.yaml': `apiVersion: gitopsc/v1
 kind: Service
@@ -113,7 +122,7 @@ spec:
   kubernetes:
     replicas: 1
 `,
-    });
+    };
   }, 120_000);
 
   afterAll(async () => {
@@ -122,7 +131,7 @@ spec:
   });
 
   it('names the registry host and the service while it waits, then clears the line', async () => {
-    const r = await onTty(['--cwd', dir, 'resolve', '--update']);
+    const r = await onTty(['--cwd', project(), 'resolve', '--update']);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(new RegExp(`waiting for ${proxy.host.replace(/\./g, '\\.')} \\(web\\) \\ds`));
     // the status line is cleared (\r + erase to end of line) before the result
@@ -134,13 +143,13 @@ spec:
     ['--format json', ['resolve', '--update', '--format', 'json'], {}],
     ['--quiet', ['resolve', '--update', '--quiet'], {}],
   ])('is not shown with %s', async (_name, args, env) => {
-    const r = await onTty(['--cwd', dir, ...args], env);
+    const r = await onTty(['--cwd', project(), ...args], env);
     expect(r.code).toBe(0);
     expect(r.out).not.toContain('waiting for');
   });
 
   it('is not shown in a pipe', async () => {
-    const r = await piped(['--cwd', dir, 'resolve', '--update']);
+    const r = await piped(['--cwd', project(), 'resolve', '--update']);
     expect(r.code).toBe(0);
     expect(r.stdout + r.stderr).not.toContain('waiting for');
   });

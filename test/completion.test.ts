@@ -3,7 +3,7 @@
  * `gitopsc completion bash` is sourced, `complete -p` shows it registered, and the completion
  * function runs with COMP_WORDS/COMP_CWORD as bash sets them on <Tab>.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,8 +21,8 @@ beforeAll(() => {
 
 const bashQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
-/** What bash offers for the command line `gitopsc ...words` with the cursor at the end of the last word. */
-function bashComplete(words: string[], cwd = dir): string[] {
+/** What bash offers for the command line `gitopsc ...words` with the cursor at the end of the last word (asynchronous: the cases run side by side). */
+async function bashComplete(words: string[], cwd = dir): Promise<string[]> {
   const script = [
     'source <(gitopsc completion bash)',
     'complete -p gitopsc',
@@ -31,14 +31,21 @@ function bashComplete(words: string[], cwd = dir): string[] {
     '_gitopsc',
     'printf "%s\\n" "${COMPREPLY[@]}"',
   ].join('\n');
-  const r = spawnSync('bash', ['-c', script], { cwd, encoding: 'utf8', env: { ...process.env, PATH: `${binDir}:${process.env.PATH ?? ''}` } });
+  const r = await new Promise<{ status: number | null; stdout: string; stderr: string }>((done) => {
+    const c = spawn('bash', ['-c', script], { cwd, env: { ...process.env, PATH: `${binDir}:${process.env.PATH ?? ''}` }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    c.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    c.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    c.on('close', (status) => done({ status, stdout, stderr }));
+  });
   expect(r.status, r.stderr).toBe(0);
   const [registration, ...out] = r.stdout.split('\n');
   expect(registration).toMatch(/^complete .*-F _gitopsc gitopsc$/);
   return out.filter(Boolean);
 }
 
-describe('bash completion', () => {
+describe('bash completion', { concurrent: true }, () => {
   it.each<[string[], string[]]>([
     [['ren'], ['render']],
     [['re'], ['resolve', 'render']],
@@ -53,17 +60,17 @@ describe('bash completion', () => {
     [['schema', ''], ['service', 'config', 'catalog', 'lock']],
     [['completion', ''], ['bash', 'zsh', 'fish']],
     [['help', 'pu'], ['publish']],
-  ])('gitopsc %j<Tab>', (words, want) => {
-    const got = bashComplete(words);
+  ])('gitopsc %j<Tab>', async (words, want) => {
+    const got = await bashComplete(words);
     // the command list grows with new commands; everything else is exact
     if (words.join(' ') === '') expect(got).toEqual(expect.arrayContaining(want));
     else expect([...got].sort()).toEqual([...want].sort());
   });
 
-  it('honours --cwd for service names, and offers nothing (so files) for a path', () => {
+  it('honours --cwd for service names, and offers nothing (so files) for a path', async () => {
     const other = makeProject({ ...baseProject(), 'services/api.yaml': baseProject()['services/web.yaml']!.replace('name: web', 'name: api') });
-    expect(bashComplete(['--cwd', other, 'resolve', '--update', ''], '/')).toEqual(['api', 'fn', 'web']);
-    expect(bashComplete(['render', '--out', 'zz-none-'])).toEqual([]);
+    expect(await bashComplete(['--cwd', other, 'resolve', '--update', ''], '/')).toEqual(['api', 'fn', 'web']);
+    expect(await bashComplete(['render', '--out', 'zz-none-'])).toEqual([]);
   });
 
   it('new commands complete without touching the script: candidates come from the command tree', async () => {

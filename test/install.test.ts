@@ -4,7 +4,7 @@
  * works in a fresh directory as a dev dependency (the README's 60-second example, as written),
  * with npx, and as a global install. Dependencies come from npm's cache when it has them.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
@@ -15,6 +15,18 @@ const ROOT = resolve(import.meta.dirname, '..');
 const NPM_FLAGS = ['--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'];
 let tarball: string;
 let packStdout: string;
+
+/** As sh, without blocking this process: the install cases run side by side. */
+function shAsync(cwd: string, cmd: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    const c = spawn(cmd, args, { cwd, env: { ...process.env, ...env, npm_config_update_notifier: 'false' }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 540_000 });
+    let stdout = '';
+    let stderr = '';
+    c.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    c.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    c.on('close', (code) => done({ code: code ?? -1, stdout, stderr }));
+  });
+}
 
 beforeAll(() => {
   // the real `npm pack`, prepare (the build) included: once per test run (test/helpers/pack.ts)
@@ -32,7 +44,8 @@ function readmeExample(): string[] {
     .filter(Boolean);
 }
 
-describe('install from an npm pack tarball', () => {
+// the three installs are independent (own directories; npm's cache is safe to share): side by side
+describe('install from an npm pack tarball', { concurrent: true }, () => {
   it('npm pack prints only the tarball name on stdout (prepare is silent there)', () => {
     expect(packStdout).toMatch(/^gitopsc-\d+\.\d+\.\d+\.tgz\n$/);
     const list = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' });
@@ -41,7 +54,7 @@ describe('install from an npm pack tarball', () => {
     }
   });
 
-  it('the README 60-second example works as written, in a fresh directory', () => {
+  it('the README 60-second example works as written, in a fresh directory', async () => {
     const base = mkdtempSync(join(tmpdir(), 'gitopsc-fresh-'));
     const lines = readmeExample();
     expect(lines[0]).not.toMatch(/^npx gitopsc init/);
@@ -49,7 +62,7 @@ describe('install from an npm pack tarball', () => {
     copyFileSync(tarball, join(base, basename(tarball)));
     expect(lines.join('\n')).toContain(`../${basename(tarball)}`);
     const script = ['set -e', ...lines].join('\n');
-    const r = sh(base, 'bash', ['-c', script], { npm_config_prefer_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false' });
+    const r = await shAsync(base, 'bash', ['-c', script], { npm_config_prefer_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false' });
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
     const shop = join(base, 'shop');
     expect(existsSync(join(shop, 'gitopsc.lock'))).toBe(true);
@@ -60,16 +73,16 @@ describe('install from an npm pack tarball', () => {
     expect(existsSync(join(shop, 'services', '../node_modules/gitopsc/schemas/service.schema.json'))).toBe(true);
   }, 600_000);
 
-  it('npx runs it from the tarball, with no project', () => {
+  it('npx runs it from the tarball, with no project', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gitopsc-npx-'));
-    const r = sh(dir, 'npx', ['--yes', ...NPM_FLAGS, '--package', tarball, 'gitopsc', '--version']);
+    const r = await shAsync(dir, 'npx', ['--yes', ...NPM_FLAGS, '--package', tarball, 'gitopsc', '--version']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version);
   }, 600_000);
 
-  it('installs globally (into a prefix) and runs from its bin directory', () => {
+  it('installs globally (into a prefix) and runs from its bin directory', async () => {
     const prefix = mkdtempSync(join(tmpdir(), 'gitopsc-global-'));
-    const r = sh(prefix, 'npm', ['install', '--global', '--prefix', prefix, ...NPM_FLAGS, tarball]);
+    const r = await shAsync(prefix, 'npm', ['install', '--global', '--prefix', prefix, ...NPM_FLAGS, tarball]);
     expect(r.code, r.stderr).toBe(0);
     const project = join(prefix, 'project');
     mkdirSync(project);

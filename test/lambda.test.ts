@@ -1,5 +1,5 @@
 /** Lambda outputs: the bugs of issue 13 part 5, region/account per environment, the aws-cli files against the AWS CLI's own validation. */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { tmpdir } from 'node:os';
@@ -158,40 +158,44 @@ const aws = spawnSync(AWS, ['--version'], { encoding: 'utf8' });
 const haveAws = aws.status === 0;
 if (!haveAws) console.log('skipping the AWS CLI checks: no working `aws` (Debian package awscli; .ci/run installs it)');
 
-describe.skipIf(!haveAws)('aws-cli files against the AWS CLI', () => {
+describe.skipIf(!haveAws)('aws-cli files against the AWS CLI', { concurrent: true }, () => {
   const OPS: Record<string, string[]> = {
     'function.json': ['create-function'],
     'update-function-code.json': ['update-function-code'],
     'update-function-configuration.json': ['update-function-configuration'],
     'alias.json': ['create-alias'],
   };
-  function check(op: string, json: unknown): string {
+  /** One `aws lambda <op> --cli-input-json` run (asynchronous: the files are checked side by side). */
+  function check(op: string, json: unknown): Promise<string> {
     const dir = mkdtempSync(join(tmpdir(), 'gitopsc-awscli-'));
     const file = join(dir, 'in.json');
     writeFileSync(file, JSON.stringify(json));
-    const r = spawnSync(AWS, ['lambda', op, '--cli-input-json', `file://${file}`, '--region', 'us-east-1', '--endpoint-url', 'http://127.0.0.1:9', '--cli-connect-timeout', '1', '--cli-read-timeout', '1'], {
-      encoding: 'utf8',
-      env: { PATH: process.env.PATH ?? '', HOME: dir, AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x', AWS_MAX_ATTEMPTS: '1', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' },
-      timeout: 60_000,
+    const args = ['lambda', op, '--cli-input-json', `file://${file}`, '--region', 'us-east-1', '--endpoint-url', 'http://127.0.0.1:9', '--cli-connect-timeout', '1', '--cli-read-timeout', '1'];
+    const env = { PATH: process.env.PATH ?? '', HOME: dir, AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x', AWS_MAX_ATTEMPTS: '1', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' };
+    return new Promise((done) => {
+      const c = spawn(AWS, args, { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+      let out = '';
+      c.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      c.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      c.on('close', () => done(out));
     });
-    return `${r.stdout}${r.stderr}`;
   }
-  it('a wrong key is refused before any request (the check is real)', () => {
-    expect(check('update-function-code', { FunctionName: 'f', Code: {} })).toMatch(/Unknown parameter/);
+  it('a wrong key is refused before any request (the check is real)', { timeout: 120_000 }, async () => {
+    expect(await check('update-function-code', { FunctionName: 'f', Code: {} })).toMatch(/Unknown parameter/);
   });
   it.each([
     ['zip', { 'services/fn.yaml': ZIP }, 'fn'],
     ['image', { 'services/img.yaml': IMAGE }, 'img'],
   ])('every aws-cli file of a %s function passes parameter validation', async (_k, svc, name) => {
     const out = await rendered({ 'gitopsc.config.yaml': config(), 'catalog.yaml': CATALOG, ...svc });
-    for (const [file, ops] of Object.entries(OPS)) {
+    const runs = Object.entries(OPS).flatMap(([file, ops]) => {
       const json = out.get(`dev/${name}/${file}`);
       expect(json, file).toBeDefined();
-      for (const op of ops) {
-        const text = check(op, json);
-        expect(text, `${op} ${file}`).not.toMatch(/Parameter validation failed|Unknown parameter|Invalid type|Missing required/);
-        expect(text, `${op} ${file}`).toMatch(/Could not connect|connect|Connection/i);
-      }
+      return ops.map(async (op) => ({ what: `${op} ${file}`, text: await check(op, json) }));
+    });
+    for (const { what, text } of await Promise.all(runs)) {
+      expect(text, what).not.toMatch(/Parameter validation failed|Unknown parameter|Invalid type|Missing required/);
+      expect(text, what).toMatch(/Could not connect|connect|Connection/i);
     }
   }, 120_000);
 });

@@ -6,7 +6,7 @@
  * alternative from the README works too. Skipped, with the reason printed, only where the
  * package is not installed.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -19,12 +19,18 @@ const version = spawnSync('pre-commit', ['--version'], { encoding: 'utf8' });
 const available = version.status === 0;
 if (!available) console.log('skipped the pre-commit tests: the `pre-commit` command is not installed (apt-get install pre-commit; .ci/run does)');
 
-let home: string;
 let binDir: string;
 
-function preCommit(cwd: string, args: string[], path = process.env.PATH ?? ''): { code: number; out: string } {
-  const r = spawnSync('pre-commit', args, { cwd, encoding: 'utf8', env: { ...process.env, PATH: path, PRE_COMMIT_HOME: home, npm_config_prefer_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false' }, timeout: 900_000 });
-  return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
+/** pre-commit with its own store (PRE_COMMIT_HOME), without blocking this process: the two cases run side by side. */
+function preCommit(home: string, cwd: string, args: string[], path = process.env.PATH ?? ''): Promise<{ code: number; out: string }> {
+  return new Promise((done) => {
+    const env = { ...process.env, PATH: path, PRE_COMMIT_HOME: home, npm_config_prefer_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false' };
+    const c = spawn('pre-commit', args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 900_000 });
+    let out = '';
+    c.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    c.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    c.on('close', (code) => done({ code: code ?? -1, out }));
+  });
 }
 
 /** This working tree (tracked and new files, not ignored ones) committed into a fresh repository: the hook repository. */
@@ -64,14 +70,14 @@ function staleChange(dir: string): void {
   git(dir, 'add', 'services/hello.yaml');
 }
 
-describe.skipIf(!available)(`pre-commit (${version.stdout?.trim() ?? 'not installed'})`, () => {
+describe.skipIf(!available)(`pre-commit (${version.stdout?.trim() ?? 'not installed'})`, { concurrent: true }, () => {
   beforeAll(() => {
     isolateGit();
-    home = tmp('gitopsc-pre-commit-home-');
     binDir = buildCli().binDir;
   }, 120_000);
 
   it('the shipped hooks install with language: node and block a stale render', async () => {
+    const home = tmp('gitopsc-pre-commit-home-');
     const hooks = hookRepo();
     const dir = await sourceRepo(`repos:
   - repo: ${hooks.url}
@@ -81,12 +87,12 @@ describe.skipIf(!available)(`pre-commit (${version.stdout?.trim() ?? 'not instal
       - id: gitopsc-render-check
 `);
     // builds the hook environment (npm install, npm pack, npm install -g) and runs both hooks
-    const all = preCommit(dir, ['run', '--all-files']);
+    const all = await preCommit(home, dir, ['run', '--all-files']);
     expect(all.out).toMatch(/gitopsc validate\.+Passed/);
     expect(all.out).toMatch(/gitopsc render --check\.+Passed/);
     expect(all.code).toBe(0);
 
-    expect(preCommit(dir, ['install']).code).toBe(0);
+    expect((await preCommit(home, dir, ['install'])).code).toBe(0);
     staleChange(dir);
     const blocked = spawnSync('git', ['commit', '-q', '-m', 'stale'], { cwd: dir, encoding: 'utf8', env: { ...process.env, PRE_COMMIT_HOME: home } });
     expect(blocked.status).toBe(1);
@@ -101,6 +107,7 @@ describe.skipIf(!available)(`pre-commit (${version.stdout?.trim() ?? 'not instal
   }, 900_000);
 
   it('the repo: local alternative from the README runs the installed gitopsc', async () => {
+    const home = tmp('gitopsc-pre-commit-home-');
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     const local = /```yaml\n(repos:\n {2}- repo: local\n[\s\S]*?)```/.exec(readme)?.[1];
     expect(local).toBeDefined();
@@ -109,11 +116,11 @@ describe.skipIf(!available)(`pre-commit (${version.stdout?.trim() ?? 'not instal
     mkdirSync(join(dir, 'node_modules/.bin'), { recursive: true });
     copyFileSync(join(binDir, 'gitopsc'), join(dir, 'node_modules/.bin/gitopsc'));
     writeFileSync(join(dir, 'package.json'), '{ "name": "src", "private": true }\n');
-    const pass = preCommit(dir, ['run', '--all-files']);
+    const pass = await preCommit(home, dir, ['run', '--all-files']);
     expect(pass.out, pass.out).toMatch(/gitopsc render --check\.+Passed/);
     expect(pass.code).toBe(0);
     staleChange(dir);
-    const fail = preCommit(dir, ['run']);
+    const fail = await preCommit(home, dir, ['run']);
     expect(fail.code).toBe(1);
     expect(fail.out).toContain('DRIFT');
   }, 300_000);

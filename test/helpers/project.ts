@@ -2,14 +2,15 @@
 import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { afterAll } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { nodeHost } from '../../src/host/index.js';
 
 const made: string[] = [];
-afterAll(() => {
-  for (const d of made) rmSync(d, { recursive: true, force: true });
-});
+
+/** Removes every project made so far (test/setup.ts calls it after each test file). */
+export function cleanupProjects(): void {
+  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
+}
 
 export function makeProject(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'gitopsc-test-'));
