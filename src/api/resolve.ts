@@ -59,6 +59,12 @@ export interface ResolveRun {
   /** overall deadline of registry requests, ms */
   deadlineMs?: number;
   cache?: InputCache;
+  /** called as units complete (the CLI's progress line) */
+  progress?: (done: number, total: number) => void;
+  /** name the environments and services as the CLI's flags (`--env X`, `--update X`) in messages */
+  flagWording?: boolean;
+  /** more checks of the loaded project before any registry is asked (the CLI's --input syntax, the lock's path) */
+  preflight?: (project: Project) => Diagnostic[];
 }
 
 /** What a resolve run found: diagnostics, the new lock's text (none on errors), every entry, and the providers used. */
@@ -85,16 +91,18 @@ export async function resolveRun(run: ResolveRun): Promise<ResolveReport> {
   if (!project) return { diagnostics, ...none };
   diagnostics.push(...checkProject(project), ...checkLambdaImages(project));
   const inputs = { ...run.inputs };
+  const flag = (name: string) => (run.flagWording ? `--${name}` : name === 'env' ? 'environment' : name);
   const readers = project.services.map((d) => ({
     service: d.name,
     selects: [d.data.spec.artifact.select, ...Object.values(d.data.spec.environments ?? {}).map((o) => o.artifact?.select)],
   }));
   diagnostics.push(...unreadInputs(inputs, readers).map((m) => error('USAGE', m.message, { reason: 'unused-input' })));
   const envNames = project.environments.map((e) => e.name);
-  for (const e of run.envs ?? []) if (!envNames.includes(e)) diagnostics.push(error('USAGE', `environment ${e} is not an environment of this project (${envNames.join(', ')})`, { reason: 'unknown-environment' }));
+  for (const e of run.envs ?? []) if (!envNames.includes(e)) diagnostics.push(error('USAGE', `${flag('env')} ${e} is not an environment of this project (${envNames.join(', ')})`, { reason: 'unknown-environment' }));
   const updateList = Array.isArray(run.update) ? run.update : [];
-  for (const s of updateList) if (!project.services.some((d) => d.name === s)) diagnostics.push(error('USAGE', `update ${s}: no service is named ${s}`, { reason: 'unknown-service' }));
+  for (const s of updateList) if (!project.services.some((d) => d.name === s)) diagnostics.push(error('USAGE', `${flag('update')} ${s}: no service is named ${s}`, { reason: 'unknown-service' }));
   const lockFile = project.lockFile;
+  if (run.preflight) diagnostics.push(...run.preflight(project));
   if (hasErrors(diagnostics)) return { diagnostics, lockFile, ...none };
 
   const lockRead = await loadLock(run.source, lockFile, run.cache, { lenient: true });
@@ -108,6 +116,7 @@ export async function resolveRun(run: ResolveRun): Promise<ResolveReport> {
     inputs,
     ...(run.envs ? { envs: [...run.envs] } : {}),
     ...(run.explain ? { explain: true } : {}),
+    ...(run.progress ? { progress: run.progress } : {}),
   });
   diagnostics.push(...outcome.diagnostics);
   const report = { diagnostics, lockFile, resolved: outcome.resolved, explain: outcome.explain, providers: [...created.values()], ...(lockRead.text !== undefined ? { previousLockText: lockRead.text } : {}) };
