@@ -4,14 +4,10 @@
  */
 import type { VersionInfo } from '../../../core/model.js';
 import type { Provider, ProviderContext, ProviderKind } from '../../provider.js';
+import { platformMatches } from '../../select/platform.js';
 
 export interface StaticContext extends ProviderContext {
   catalog: Map<string, VersionInfo[]>;
-}
-
-function platformMatches(want: string, p: { os: string; architecture: string; variant?: string }): boolean {
-  const [os, arch, variant] = want.split('/');
-  return p.os === os && p.architecture === arch && (variant === undefined || p.variant === variant);
 }
 
 export function createStatic(ctx: StaticContext): Provider {
