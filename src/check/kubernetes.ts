@@ -10,6 +10,7 @@ import type { ProjectConfig } from '../core/model.js';
 import { deepMerge } from '../project/effective.js';
 import type { ServiceDecl } from '../project/types.js';
 import { targetedPort, type ContainerPort, type IngressSpec, type ServiceSpec } from '../render/kubernetes/workload.js';
+import { referenceHost } from '../resolve/reference.js';
 import { imageProblem } from './image.js';
 
 type Obj = Record<string, unknown>;
@@ -228,7 +229,8 @@ function checkRegistry(ctx: Ctx, config: ProjectConfig, env: string): void {
   const over = s.environments?.[env]?.artifact?.registry;
   const name = over ?? s.artifact.registry;
   const reg = config.registries?.[name];
-  if (!reg || reg.type !== 'static' || reg.host) return;
+  // a registry whose references have no host (a static catalog without `host`): Docker Hub
+  if (!reg || referenceHost(reg) !== undefined) return;
   const path: JsonPath = over !== undefined ? ['spec', 'environments', env, 'artifact', 'registry'] : ['spec', 'artifact', 'registry'];
   ctx.out.push(
     error('KUBERNETES', `registry "${name}" has no host, so the rendered image would be pulled from Docker Hub`, {

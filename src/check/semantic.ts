@@ -7,6 +7,7 @@ import { error, type Diagnostic } from '../core/diagnostics.js';
 import type { LoadedDoc } from '../load/types.js';
 import type { SelectSpec } from '../core/model.js';
 import type { Project, ServiceDecl } from '../project/types.js';
+import { providerPlugin, providerPlugins } from '../resolve/providers/index.js';
 import { checkSelect as engineCheck, validateRegex } from '../resolve/select/index.js';
 import { didYouMean as closest } from '../validate/did-you-mean.js';
 import { checkKubernetes } from './kubernetes.js';
@@ -48,15 +49,16 @@ export function checkProject(project: Project): Diagnostic[] {
     const selects: [SelectSpec | undefined, (string | number)[]][] = [[s.artifact.select, ['spec', 'artifact', 'select']]];
     for (const [env, o] of Object.entries(s.environments ?? {})) if (o.artifact?.select) selects.push([o.artifact.select, ['spec', 'environments', env, 'artifact', 'select']]);
     for (const [sel, path] of selects) if (sel) out.push(...checkSelect(sel, doc, path, service));
-    // scan verdicts come from HAR: on another registry every version would be dropped
+    // scan verdicts come from providers that report them (har): on another registry every version would be dropped
     for (const [env, o] of [[undefined, undefined] as const, ...Object.entries(s.environments ?? {})]) {
       const sel = env === undefined ? s.artifact.select : o?.artifact?.select;
       if (!sel?.scan) continue;
       const reg = (env === undefined ? undefined : o?.artifact?.registry) ?? s.artifact.registry;
       const type = project.config.registries?.[reg]?.type;
-      if (type && type !== 'har') {
+      if (type && !providerPlugin(type)?.traits?.scan) {
         const path = env === undefined ? ['spec', 'artifact', 'select', 'scan'] : ['spec', 'environments', env, 'artifact', 'select', 'scan'];
-        out.push(error('SCHEMA', `select.scan needs a registry of type har (registry "${reg}" is ${type} and reports no scan verdicts)`, { ...at(doc, path, 'key'), service }));
+        const scanning = scanningTypes();
+        out.push(error('SCHEMA', `select.scan needs a registry of type ${scanning} (registry "${reg}" is ${type} and reports no scan verdicts)`, { ...at(doc, path, 'key'), service }));
       }
     }
     // a Kubernetes target needs an image, in the base and in every override
@@ -139,4 +141,12 @@ function checkPolicies(project: Project): Diagnostic[] {
     });
   }
   return out;
+}
+
+/** The registry types whose providers report scan verdicts, for messages (`har`). */
+function scanningTypes(): string {
+  return providerPlugins()
+    .filter((p) => p.traits?.scan)
+    .map((p) => p.id)
+    .join(' or ');
 }

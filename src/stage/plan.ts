@@ -10,6 +10,7 @@ import { effectiveService, lambdaPlatform } from '../project/effective.js';
 import type { Project } from '../project/types.js';
 import { DEFAULT_S3_KEY, expandKey, lambdaTarget } from '../render/lambda.js';
 import { fingerprint, lockKey, type Lock } from '../resolve/lock.js';
+import { providerPlugin, providerPlugins } from '../resolve/providers/index.js';
 import { platformMatches } from '../resolve/select/platform.js';
 
 /** What every staging job names: the unit, where diagnostics point, and the locked artifact. */
@@ -181,8 +182,9 @@ export function planImages(project: Project, lock: Lock, envs?: readonly string[
         continue;
       }
       const reg = project.config.registries?.[mirror.registry];
-      if (!reg || reg.type !== 'oci') {
-        diagnostics.push(error('UNKNOWN_REGISTRY', `${decl.name} (${env.name}): lambda.mirror.registry ${JSON.stringify(mirror.registry)} is not ${reg ? 'an oci' : 'a'} registry of the config`, at(['spec', 'lambda', 'mirror', 'registry'])));
+      if (!reg || !providerPlugin(reg.type)?.traits?.push) {
+        const kinds = providerPlugins().filter((p) => p.traits?.push).map((p) => p.id).join(' or ');
+        diagnostics.push(error('UNKNOWN_REGISTRY', `${decl.name} (${env.name}): lambda.mirror.registry ${JSON.stringify(mirror.registry)} is not ${reg ? `a registry of type ${kinds}` : 'a registry of the config'}`, at(['spec', 'lambda', 'mirror', 'registry'])));
         continue;
       }
       const pos = decl.doc.position(eff.artifactPath, 'key');

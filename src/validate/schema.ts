@@ -13,6 +13,7 @@ import type { Diagnostic } from '../core/diagnostics.js';
 import type { LoadedDoc } from '../load/types.js';
 import { ajvErrorsToDiagnostics } from './ajv-errors.js';
 import { SCHEMA_MESSAGES } from './messages.js';
+import { pluginSchemaGeneration, registeredPluginsKey, withRegisteredPlugins } from './plugin-schema.js';
 
 export type SchemaKind = 'service' | 'config' | 'catalog' | 'lock';
 export const SCHEMA_KINDS: readonly SchemaKind[] = ['service', 'config', 'catalog', 'lock'];
@@ -52,7 +53,8 @@ export function shippedSchema(kind: SchemaKind): Record<string, unknown> {
  * as `errorMessage` / `patternErrorMessage` annotations, registered as keywords in createAjv.
  */
 export function schemaObject(kind: SchemaKind): Record<string, unknown> {
-  const schema = shippedSchema(kind);
+  // plug-ins registered at run time add their fragments (built-ins are in the shipped file)
+  const schema = withRegisteredPlugins(kind, shippedSchema(kind));
   for (const [pointer, message] of Object.entries(SCHEMA_MESSAGES[kind])) {
     let node: unknown = schema;
     for (const part of pointer.split('/').slice(1)) {
@@ -70,7 +72,7 @@ const ajvModule = lazy<{ Ajv: typeof Ajv }>('ajv');
 const formatsModule = lazy<FormatsPlugin & { default?: FormatsPlugin }>('ajv-formats');
 
 let ajv: Ajv | undefined;
-const validators = new Map<SchemaKind, ValidateFunction>();
+const validators = new Map<SchemaKind, { generation: number; validate: ValidateFunction }>();
 
 /**
  * A new Ajv instance with our options. `code` is for the build step that writes standalone
@@ -102,7 +104,7 @@ export function createAjv(code?: Record<string, unknown>): Ajv {
 
 /** The hash a precompiled validator records of the schema it was built from. */
 export function schemaHash(kind: SchemaKind): string {
-  return createHash('sha1').update(schemaText(kind)).update(JSON.stringify(SCHEMA_MESSAGES[kind])).digest('hex');
+  return createHash('sha1').update(schemaText(kind)).update(JSON.stringify(SCHEMA_MESSAGES[kind])).update(registeredPluginsKey(kind)).digest('hex');
 }
 
 /**
@@ -121,11 +123,13 @@ function precompiled(kind: SchemaKind): ValidateFunction | undefined {
 
 /** The compiled validator for `kind` (compiled on first use, then cached). */
 export function getValidator(kind: SchemaKind): ValidateFunction {
-  let v = validators.get(kind);
-  if (!v) {
-    v = precompiled(kind) ?? (ajv ??= createAjv()).compile(schemaObject(kind));
-    validators.set(kind, v);
-  }
+  const generation = pluginSchemaGeneration();
+  const cached = validators.get(kind);
+  if (cached && cached.generation === generation) return cached.validate;
+  // a schema recompiled after a registration needs an instance that has not seen its $id
+  const instance = cached ? createAjv() : (ajv ??= createAjv());
+  const v = precompiled(kind) ?? instance.compile(schemaObject(kind));
+  validators.set(kind, { generation, validate: v });
   return v;
 }
 
@@ -133,5 +137,5 @@ export function getValidator(kind: SchemaKind): ValidateFunction {
 export function validateDocument(kind: SchemaKind, doc: LoadedDoc): Diagnostic[] {
   const validate = getValidator(kind);
   if (validate(doc.data)) return [];
-  return ajvErrorsToDiagnostics(validate.errors ?? [], doc);
+  return ajvErrorsToDiagnostics(validate.errors ?? [], doc, () => withRegisteredPlugins(kind, shippedSchema(kind)));
 }

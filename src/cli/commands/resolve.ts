@@ -8,10 +8,9 @@ import { loadProject } from '../../project/load.js';
 import type { Project } from '../../project/types.js';
 import { serializeLock } from '../../resolve/lock.js';
 import type { Provider } from '../../resolve/provider.js';
-import { PROVIDERS } from '../../resolve/providers/index.js';
+import { providerKind } from '../../resolve/providers/index.js';
 import { resolveProject, type ExplainBlock } from '../../resolve/resolve.js';
 import { parseInputFlags, unreadInputs } from '../../resolve/select/index.js';
-import type { StaticContext } from '../../resolve/providers/static/index.js';
 import { escapingPath, removeStaleTemps, writeFileAtomic } from '../../write/apply.js';
 import { reasonOf } from '../../source/errors.js';
 import type { Host } from '../../host.js';
@@ -30,10 +29,9 @@ export async function providersFor(host: Host, root: string, project: Project, u
   const out = new Map<string, Provider>();
   for (const [name, config] of Object.entries(project.config.registries ?? {})) {
     if (!used.has(name)) continue;
-    const kind = await PROVIDERS[config.type]();
-    const base = { name, config, root, host, cacheDir: cacheDirOf(root), ...(deadlineMs ? { deadlineMs } : {}) };
-    const c: StaticContext = { ...base, catalog: project.catalogs.get(name) ?? new Map() };
-    out.set(name, kind.create(c));
+    const kind = await providerKind(config.type);
+    const catalog = project.catalogs.get(name);
+    out.set(name, kind.create({ name, config, root, host, cacheDir: cacheDirOf(root), ...(deadlineMs ? { deadlineMs } : {}), ...(catalog ? { catalog } : {}) }));
   }
   return out;
 }
