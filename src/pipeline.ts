@@ -3,9 +3,9 @@
  * publish: load config -> load services -> validate -> check -> lock -> render units.
  * It reads only through the source; writing is the caller's (src/write).
  */
-import { tagProblem } from './check/image.js';
+import { tagProblem } from './targets/kubernetes/image.js';
 import { checkProject } from './check/semantic.js';
-import { checkLambdaImages } from './check/lambda.js';
+import { checkLambdaImages } from './targets/lambda/check.js';
 import { contentHash } from './core/hash.js';
 import { error, hasErrors, type Diagnostic } from './core/diagnostics.js';
 import type { LockEntry } from './core/model.js';

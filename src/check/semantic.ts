@@ -10,7 +10,7 @@ import type { Project, ServiceDecl } from '../project/types.js';
 import { providerPlugin, providerPlugins } from '../resolve/providers/index.js';
 import { checkSelect as engineCheck, validateRegex } from '../resolve/select/index.js';
 import { didYouMean as closest } from '../validate/did-you-mean.js';
-import { checkKubernetes } from './kubernetes.js';
+import { checkKubernetes } from '../targets/kubernetes/check.js';
 
 function didYouMean(word: string, options: readonly string[]): string | undefined {
   const m = closest(word, options);

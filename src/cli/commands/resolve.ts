@@ -2,7 +2,7 @@ import { dirname, join } from 'node:path';
 import { cacheDirOf, cacheDirProblem, ensureCacheDir, openInputCache } from '../../cache/store.js';
 import { error, hasErrors, type Diagnostic } from '../../core/diagnostics.js';
 import { checkProject } from '../../check/semantic.js';
-import { checkLambdaImages } from '../../check/lambda.js';
+import { checkLambdaImages } from '../../targets/lambda/check.js';
 import { fsSource, loadLock } from '../../pipeline.js';
 import { loadProject } from '../../project/load.js';
 import type { Project } from '../../project/types.js';

@@ -4,13 +4,13 @@
  * labels and objects. Each problem is located at the field the user has to change (in the
  * environment override when it sets it, else in the base). Pure.
  */
-import { error, warning, type Diagnostic } from '../core/diagnostics.js';
-import type { JsonPath } from '../load/types.js';
-import type { ProjectConfig } from '../core/model.js';
-import { deepMerge } from '../project/effective.js';
-import type { ServiceDecl } from '../project/types.js';
-import { targetedPort, type ContainerPort, type IngressSpec, type ServiceSpec } from '../render/kubernetes/workload.js';
-import { referenceHost } from '../resolve/reference.js';
+import { error, warning, type Diagnostic } from '../../core/diagnostics.js';
+import type { JsonPath } from '../../load/types.js';
+import type { ProjectConfig } from '../../core/model.js';
+import { deepMerge } from '../../project/effective.js';
+import type { ServiceDecl } from '../../project/types.js';
+import { targetedPort, type ContainerPort, type IngressSpec, type ServiceSpec } from '../../render/kubernetes/workload.js';
+import { referenceHost } from '../../resolve/reference.js';
 import { imageProblem } from './image.js';
 
 type Obj = Record<string, unknown>;
