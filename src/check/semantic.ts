@@ -10,7 +10,8 @@ import type { Project, ServiceDecl } from '../project/types.js';
 import { providerPlugin, providerPlugins } from '../resolve/providers/index.js';
 import { checkSelect as engineCheck, validateRegex } from '../resolve/select/index.js';
 import { didYouMean as closest } from '../validate/did-you-mean.js';
-import { checkKubernetes } from '../targets/kubernetes/check.js';
+import { targetOf } from '../project/effective.js';
+import { targetPlugin, targetPlugins } from '../targets/index.js';
 
 function didYouMean(word: string, options: readonly string[]): string | undefined {
   const m = closest(word, options);
@@ -61,15 +62,18 @@ export function checkProject(project: Project): Diagnostic[] {
         out.push(error('SCHEMA', `select.scan needs a registry of type ${scanning} (registry "${reg}" is ${type} and reports no scan verdicts)`, { ...at(doc, path, 'key'), service }));
       }
     }
-    // a Kubernetes target needs an image, in the base and in every override
-    if (s.kubernetes) {
+    // the target's own checks; a target that runs an image (a Kubernetes workload) refuses files,
+    // in the base and in every override
+    const target = targetPlugin(targetOf(decl));
+    if (target?.traits?.needsImage) {
       const formats: [unknown, (string | number)[]][] = [[s.artifact.format, ['spec', 'artifact', 'format']]];
       for (const [env, o] of Object.entries(s.environments ?? {})) formats.push([o.artifact?.format, ['spec', 'environments', env, 'artifact', 'format']]);
+      const others = targetPlugins().filter((t) => !t.traits?.needsImage).map((t) => t.id).join(' or ');
       for (const [format, path] of formats) {
-        if (format === 'file') out.push(error('SCHEMA', 'a Kubernetes workload needs an image: format "file" is only for lambda', { ...at(doc, path), service }));
+        if (format === 'file') out.push(error('SCHEMA', `${target.title} needs an image: format "file" is only for ${others}`, { ...at(doc, path), service }));
       }
-      out.push(...checkKubernetes(decl, envNames, project.config));
     }
+    if (target?.checkService) out.push(...target.checkService(decl, envNames, project.config));
   }
   out.push(...checkPolicies(project));
   return out;
@@ -149,4 +153,9 @@ function scanningTypes(): string {
     .filter((p) => p.traits?.scan)
     .map((p) => p.id)
     .join(' or ');
+}
+
+/** Every target's whole-project checks (lambda: image functions pull from ECR in their region). */
+export function checkTargets(project: Project): Diagnostic[] {
+  return targetPlugins().flatMap((t) => t.checkProject?.(project) ?? []);
 }

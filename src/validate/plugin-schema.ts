@@ -116,10 +116,37 @@ export function withTargets(schema: Obj, targets: readonly { id: string; schema:
   for (const t of targets) nextEnv[t.id] = t.schema.override;
   (envs.additionalProperties as Obj).properties = nextEnv;
   props.oneOf = order.map((id) => ({ type: 'object', required: [id] }));
-  const defs = (out.definitions ?? {}) as Obj;
+  let defs = (out.definitions ?? {}) as Obj;
+  if (opts.replace) {
+    // the targets' definitions come after the hand-written ones, in target order
+    const owned = new Set(targets.flatMap((t) => Object.keys(t.schema.definitions ?? {})));
+    defs = Object.fromEntries(Object.entries(defs).filter(([k]) => !owned.has(k)));
+  }
   for (const t of targets) for (const [k, v] of Object.entries(t.schema.definitions ?? {})) defs[k] = v;
   out.definitions = defs;
+  if (opts.replace) out.definitions = reachable(out, defs);
   return out;
+}
+
+/** The definitions still referenced from the schema (a removed target's are dropped). */
+function reachable(schema: Obj, defs: Obj): Obj {
+  const seen = new Set<string>();
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) node.forEach(visit);
+    else if (isObj(node)) {
+      for (const [k, v] of Object.entries(node)) {
+        if (k === '$ref' && typeof v === 'string' && v.startsWith('#/definitions/')) {
+          const name = v.slice('#/definitions/'.length);
+          if (!seen.has(name) && name in defs) {
+            seen.add(name);
+            visit(defs[name]);
+          }
+        } else if (k !== 'definitions') visit(v);
+      }
+    }
+  };
+  visit(schema);
+  return Object.fromEntries(Object.entries(defs).filter(([k]) => seen.has(k)));
 }
 
 /** A schema object as the committed file is written: two-space JSON and a final newline. */
@@ -145,6 +172,16 @@ export function addTargetSchema(t: { id: string; schema: TargetSchemaFragment })
   if (i >= 0) extraTargets.splice(i, 1);
   extraTargets.push({ id: t.id, schema: t.schema });
   generation++;
+}
+
+/** Forget a run-time plug-in's fragment (`unregisterProvider`, `unregisterTarget`). */
+export function removePluginSchema(kind: 'provider' | 'target', id: string): void {
+  const list: { id: string }[] = kind === 'provider' ? extraProviders : extraTargets;
+  const i = list.findIndex((x) => x.id === id);
+  if (i >= 0) {
+    list.splice(i, 1);
+    generation++;
+  }
 }
 
 /** Changes whenever a plug-in schema is registered (compiled validators are then stale). */

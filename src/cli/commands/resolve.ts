@@ -1,8 +1,7 @@
 import { dirname, join } from 'node:path';
 import { cacheDirOf, cacheDirProblem, ensureCacheDir, openInputCache } from '../../cache/store.js';
 import { error, hasErrors, type Diagnostic } from '../../core/diagnostics.js';
-import { checkProject } from '../../check/semantic.js';
-import { checkLambdaImages } from '../../targets/lambda/check.js';
+import { checkProject, checkTargets } from '../../check/semantic.js';
 import { fsSource, loadLock } from '../../pipeline.js';
 import { loadProject } from '../../project/load.js';
 import type { Project } from '../../project/types.js';
@@ -56,7 +55,7 @@ export async function run(ctx: CommandContext, opts: ResolveOptions): Promise<Co
   const diagnostics: Diagnostic[] = [...loaded.diagnostics];
   const project = loaded.project;
   if (!project) return { diagnostics, data: { resolved: [] } };
-  diagnostics.push(...checkProject(project), ...checkLambdaImages(project));
+  diagnostics.push(...checkProject(project), ...checkTargets(project));
   const inputs = parseInputFlags(opts.input ?? []);
   if (!inputs.ok) diagnostics.push(...inputs.errors.map((m) => error('USAGE', m.message)));
   else {

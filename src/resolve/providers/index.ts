@@ -4,7 +4,7 @@
  * lazily loaded factory). Adding a provider: its folder, and one line in BUILTIN below.
  * Commands that never touch a registry never load a client.
  */
-import { addRegistrySchema } from '../../validate/plugin-schema.js';
+import { addRegistrySchema, removePluginSchema } from '../../validate/plugin-schema.js';
 import type { ProviderKind, ProviderPlugin } from '../provider.js';
 import { plugin as har } from './har/plugin.js';
 import { plugin as oci } from './oci/plugin.js';
@@ -26,6 +26,13 @@ export function registerProvider(plugin: ProviderPlugin): void {
   if (BUILTIN_PROVIDERS.some((p) => p.id === plugin.id)) throw new Error(`provider "${plugin.id}" is built in`);
   registry.set(plugin.id, plugin);
   addRegistrySchema(plugin);
+}
+
+/** Undo `registerProvider` (tests, and library users that register for one run). Built-ins stay. */
+export function unregisterProvider(id: string): void {
+  if (BUILTIN_PROVIDERS.some((p) => p.id === id)) return;
+  registry.delete(id);
+  removePluginSchema('provider', id);
 }
 
 /** The plug-in of a registry `type`; undefined for a type no provider has (the schema refuses those). */
