@@ -6,8 +6,8 @@
 import type { Diagnostic } from '../core/diagnostics.js';
 import type { ProjectConfig } from '../core/model.js';
 import type { Project, ServiceDecl } from '../project/types.js';
-import type { RenderUnit } from '../render/context.js';
-import type { Shape } from '../render/shape.js';
+import type { RenderUnit } from '../render/unit.js';
+import type { Shape } from '../render/shape-kit.js';
 import type { TargetSchemaFragment } from '../validate/plugin-schema.js';
 
 /** What every target's template context shares, handed to its view. */
