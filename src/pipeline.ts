@@ -3,7 +3,7 @@
  * publish: load config -> load services -> validate -> check -> lock -> render units.
  * It reads only through the source; writing is the caller's (src/write).
  */
-import { tagProblem } from './targets/kubernetes/image.js';
+import { tagProblem } from './core/image.js';
 import { checkProject, checkTargets } from './check/semantic.js';
 import { contentHash } from './core/hash.js';
 import { error, hasErrors, type Diagnostic } from './core/diagnostics.js';
@@ -100,6 +100,7 @@ function checkEntryTarget(entry: LockEntry, artifact: { registry: string; packag
     const pos = doc?.position(['services', entry.service, entry.environment, key], 'value') ?? { line: 1, column: 1 };
     out.push(
       error('SCHEMA', `lock entry ${entry.service}/${entry.environment} has ${key} "${entry[key]}" but the service uses "${artifact[key]}"`, {
+        reason: 'lock-mismatch',
         file: lockFile,
         ...pos,
         service: entry.service,
@@ -131,7 +132,7 @@ async function loadKubernetesChecks(source: ProjectSource, project: Project): Pr
   const supported = supportedVersions();
   if (!supported.includes(version)) {
     const pos = project.configDoc ? { file: project.configDoc.file, ...project.configDoc.position([...project.configPath, 'kubernetes', 'version'], 'value') } : {};
-    diagnostics.push(error('SCHEMA', `kubernetes.version ${version} is not available: gitopsc ships the API schema of Kubernetes ${supported.join(', ')}`, pos));
+    diagnostics.push(error('SCHEMA', `kubernetes.version ${version} is not available: gitopsc ships the API schema of Kubernetes ${supported.join(', ')}`, { ...pos, reason: 'unsupported-version' }));
   }
   const crdFiles: { file: string; text: string }[] = [];
   if (project.crdsDir) {
@@ -225,7 +226,7 @@ export async function compile(source: ProjectSource, opts: CompileOptions): Prom
   const environments = project.environments.map((e) => e.name);
   const base = { ...empty, outputDir: project.outputDir, environments, project };
   for (const env of opts.envs ?? []) {
-    if (!environments.includes(env)) diagnostics.push(error('USAGE', `--env ${env} is not an environment of this project (${environments.join(', ')})`));
+    if (!environments.includes(env)) diagnostics.push(error('USAGE', `--env ${env} is not an environment of this project (${environments.join(', ')})`, { reason: 'unknown-environment' }));
   }
   diagnostics.push(...checkProject(project), ...checkTargets(project));
   const templateFiles = project.templatesDir ? await source.list() : [];
@@ -274,11 +275,11 @@ export async function compile(source: ProjectSource, opts: CompileOptions): Prom
       const entry = lock.get(lockKey(decl.name, env.name));
       if (lockFailed) continue; // reported above; a failing lock is never rendered
       if (!entry) {
-        diagnostics.push(error('LOCK_STALE', `${decl.name} (${env.name}) has no entry in ${project.lockFile}: run \`gitopsc resolve\``, at()));
+        diagnostics.push(error('LOCK_STALE', `${decl.name} (${env.name}) has no entry in ${project.lockFile}: run \`gitopsc resolve\``, { ...at(), reason: 'no-entry' }));
         continue;
       }
       if (entry.fingerprint !== fingerprint(eff.artifact)) {
-        diagnostics.push(error('LOCK_STALE', `${decl.name} (${env.name}): the selection criteria changed since ${project.lockFile} was written: run \`gitopsc resolve\``, at()));
+        diagnostics.push(error('LOCK_STALE', `${decl.name} (${env.name}): the selection criteria changed since ${project.lockFile} was written: run \`gitopsc resolve\``, { ...at(), reason: 'criteria-changed' }));
         continue;
       }
       const target = checkEntryTarget(entry, eff.artifact, project.lockFile, lockRead.doc);
@@ -287,7 +288,7 @@ export async function compile(source: ProjectSource, opts: CompileOptions): Prom
       diagnostics.push(...checkPolicy(project, decl, entry, eff.artifactPath));
       const badTag = targetPlugin(eff.target)?.traits?.imageTag ? tagProblem(entry.tag) : undefined;
       if (badTag) {
-        diagnostics.push(error('KUBERNETES', `${decl.name} (${env.name}): ${badTag.message}; the rendered image reference would be invalid`, { ...at(), ...(badTag.hint ? { hint: badTag.hint } : {}) }));
+        diagnostics.push(error('KUBERNETES', `${decl.name} (${env.name}): ${badTag.message}; the rendered image reference would be invalid`, { reason: badTag.reason, ...at(), ...(badTag.hint ? { hint: badTag.hint } : {}) }));
         continue;
       }
       const unit = unitFor(project, decl, env, eff, entry);

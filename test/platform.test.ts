@@ -10,7 +10,7 @@ import { createStatic } from '../src/resolve/providers/static/index.js';
 import { toVersion } from '../src/resolve/providers/oci/index.js';
 import type { ManifestMeta } from '../src/resolve/providers/oci/cache.js';
 import { pickPlatform } from '../src/stage/plan.js';
-import type { Host } from '../src/host.js';
+import type { Host } from '../src/host/index.js';
 
 type Child = { os: string; architecture: string; variant?: string; 'os.version'?: string };
 const c = (os: string, architecture: string, variant?: string, osVersion?: string): Child => ({

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
-import { nodeHost } from '../src/host.js';
+import { nodeHost } from '../src/host/index.js';
 import { providerPlugin, registerProvider, unregisterProvider } from '../src/resolve/providers/index.js';
 import { registerTarget, targetPlugin, unregisterTarget } from '../src/targets/index.js';
 import { plugin as fixed } from './fixtures/plugins/fixed/plugin.js';

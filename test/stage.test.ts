@@ -18,7 +18,7 @@ import { Seeder } from './registry/seed.js';
 import { editHeaders, failTimes, matching, proxyTokenServer, requireBearer, startProxy, type Proxy } from './registry/proxy.js';
 import { startS3, type S3Instance } from './s3/server.js';
 import { startHarEmulator, type HarEmulator } from './har/emulator.js';
-import { cli, makeProject, snapshot } from './helpers/project.js';
+import { cliWithEnv, makeProject, snapshot } from './helpers/project.js';
 import { git, makeRepo } from './helpers/git.js';
 
 const ZIP = Buffer.from('PK\u0003\u0004 invoice function 2.1.0');
@@ -27,14 +27,16 @@ let registry: RegistryInstance;
 let s3: S3Instance;
 let fileDigest: string;
 const proxies: Proxy[] = [];
-const saved = { ...process.env };
+/** The CLI's environment (its Host's env; the S3 client and the registry auth read it): never process.env. */
+const env: Record<string, string | undefined> = { ...process.env };
+const cli = (dir: string, ...args: string[]) => cliWithEnv(env, dir, ...args);
 
 beforeAll(async () => {
   [registry, s3] = await Promise.all([startRegistry(), startS3(['artifacts'])]);
   const seeded = await new Seeder(registry.url).pushFileArtifact('fn/invoice', ['2.1.0'], { name: 'function.zip', content: ZIP }, { created: '2026-02-01T00:00:00Z' });
   fileDigest = seeded.fileDigest;
   // the SDK's standard chain finds these in the environment; nothing else may be consulted
-  Object.assign(process.env, {
+  Object.assign(env, {
     AWS_ACCESS_KEY_ID: 'S3RVER',
     AWS_SECRET_ACCESS_KEY: 'S3RVER',
     AWS_REGION: 'us-east-1',
@@ -43,18 +45,16 @@ beforeAll(async () => {
     AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials',
     GITOPSC_S3_ATTEMPTS: '2',
   });
-  delete process.env.AWS_PROFILE;
+  delete env.AWS_PROFILE;
 }, 120_000);
 
 afterEach(async () => {
   for (const p of proxies.splice(0)) await p.stop();
-  for (const k of ['AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL', 'GITOPSC_S3_TIMEOUT_MS']) delete process.env[k];
-  process.env.AWS_SECRET_ACCESS_KEY = 'S3RVER';
+  for (const k of ['AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL', 'GITOPSC_S3_TIMEOUT_MS']) delete env[k];
+  env.AWS_SECRET_ACCESS_KEY = 'S3RVER';
 });
 
 afterAll(async () => {
-  for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
-  Object.assign(process.env, saved);
   await Promise.all([registry?.stop(), s3?.stop()]);
 });
 
@@ -110,7 +110,7 @@ async function resolved(registryUrl = registry.url, code?: string): Promise<stri
 async function s3Proxy(): Promise<Proxy> {
   const p = await startProxy(s3.url);
   proxies.push(p);
-  process.env.AWS_ENDPOINT_URL_S3 = p.url;
+  env.AWS_ENDPOINT_URL_S3 = p.url;
   return p;
 }
 
@@ -190,10 +190,11 @@ describe('gitopsc stage', () => {
     const before = snapshot(dir);
     const r = await cli(dir, 'stage', '--format', 'json');
     expect(r.code).toBe(3);
-    expect(r.json.diagnostics.map((d) => [d.code, d.file, d.line])).toEqual([
-      ['REGISTRY_UNAVAILABLE', 'services/fn.yaml', 6],
-      ['REGISTRY_UNAVAILABLE', 'services/fn.yaml', 6],
+    expect(r.json.diagnostics.map((d) => [d.code, d.reason, d.file, d.line])).toEqual([
+      ['REGISTRY_UNAVAILABLE', 'content-mismatch', 'services/fn.yaml', 6],
+      ['REGISTRY_UNAVAILABLE', 'content-mismatch', 'services/fn.yaml', 6],
     ]);
+    // the locked digest is shown
     expect(r.json.diagnostics[0]!.message).toContain(fileDigest);
     expect(s3p.log).toEqual([]);
     expect(await objectBytes('mismatch/function.zip')).toBeUndefined();
@@ -201,22 +202,22 @@ describe('gitopsc stage', () => {
   });
 
   it.each([
-    ['403 AccessDenied', 403, 'access denied'],
-    ['503 on every attempt', 503, 'HTTP 503'],
-  ])('an S3 that answers %s is STAGE (exit 3); nothing is stored, the lock is unchanged, the secret never printed', async (_n, status, text) => {
+    ['403 AccessDenied', 403, 's3-access-denied'],
+    ['503 on every attempt', 503, 's3-http-error'],
+  ])('an S3 that answers %s is STAGE (exit 3); nothing is stored, the lock is unchanged, the secret never printed', async (_n, status, reason) => {
     const dir = await resolved(registry.url, `{ s3Bucket: artifacts, s3Key: "fault-${status}/{file}" }`);
     const proxy = await s3Proxy();
     const code = status === 403 ? 'AccessDenied' : 'ServiceUnavailable';
     proxy.rules.push(failTimes(matching(/fault-/, 'PUT'), Infinity, status, { 'content-type': 'application/xml' }, `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>injected</Message></Error>`));
-    process.env.AWS_SECRET_ACCESS_KEY = SECRET;
+    env.AWS_SECRET_ACCESS_KEY = SECRET;
     const before = snapshot(dir);
     const r = await cli(dir, 'stage', '--format', 'json');
     expect(r.code).toBe(3);
-    expect(r.json.diagnostics.map((d) => [d.code, d.file, d.line, (d as { environment?: string }).environment])).toEqual([
-      ['STAGE', 'services/fn.yaml', 6, 'dev'],
-      ['STAGE', 'services/fn.yaml', 6, 'prod'],
+    expect(r.json.diagnostics.map((d) => [d.code, d.reason, d.file, d.line, (d as { environment?: string }).environment])).toEqual([
+      ['STAGE', reason, 'services/fn.yaml', 6, 'dev'],
+      ['STAGE', reason, 'services/fn.yaml', 6, 'prod'],
     ]);
-    expect(r.json.diagnostics[0]!.message).toContain(text);
+    // the object is named
     expect(r.json.diagnostics[0]!.message).toContain(`s3://artifacts/fault-${status}/function.zip`);
     expect(await objectBytes(`fault-${status}/function.zip`)).toBeUndefined();
     expect(snapshot(dir)).toEqual(before);
@@ -228,11 +229,10 @@ describe('gitopsc stage', () => {
     const dir = await resolved(registry.url, '{ s3Bucket: artifacts, s3Key: "stall/{file}" }');
     const proxy = await s3Proxy();
     proxy.rules.push((req) => req.method === 'PUT' && Boolean(req.url?.includes('stall/')));
-    process.env.GITOPSC_S3_TIMEOUT_MS = '400';
+    env.GITOPSC_S3_TIMEOUT_MS = '400';
     const r = await cli(dir, 'stage', '--env', 'dev', '--format', 'json');
     expect(r.code).toBe(3);
-    expect(r.json.diagnostics.map((d) => d.code)).toEqual(['STAGE']);
-    expect(r.json.diagnostics[0]!.message).toMatch(/timed out|timeout/i);
+    expect(r.json.diagnostics.map((d) => [d.code, d.reason])).toEqual([['STAGE', 's3-timeout']]);
     expect(await objectBytes('stall/function.zip')).toBeUndefined();
   });
 
@@ -417,7 +417,8 @@ spec:
     // is refused there, at the artifact; stage has no lock entry and copies nothing
     const rr = await cli(dir, 'resolve', '--format', 'json');
     expect(rr.code).toBe(1);
-    expect(rr.json.diagnostics.map((x) => [x.code, x.line, x.column])).toEqual([['NO_CANDIDATES', 9, 5]]);
+    expect(rr.json.diagnostics.map((x) => [x.code, x.reason, x.line, x.column])).toEqual([['NO_CANDIDATES', 'tag-dropped', 9, 5]]);
+    // why the tags were dropped is shown
     expect(rr.json.diagnostics[0]!.message).toContain('platform linux/arm64 missing');
     const r = await cli(dir, 'stage', '--format', 'json');
     expect(r.code).toBe(1);
@@ -436,12 +437,12 @@ spec:
     const PUSH_PASSWORD = 'push-s3cret-Pw9';
     const basic = Buffer.from(`${PUSH_USER}:${PUSH_PASSWORD}`).toString('base64');
     beforeAll(() => {
-      process.env.GITOPSC_TEST_PUSH_USER = PUSH_USER;
-      process.env.GITOPSC_TEST_PUSH_PASSWORD = PUSH_PASSWORD;
+      env.GITOPSC_TEST_PUSH_USER = PUSH_USER;
+      env.GITOPSC_TEST_PUSH_PASSWORD = PUSH_PASSWORD;
     });
     afterAll(() => {
-      delete process.env.GITOPSC_TEST_PUSH_USER;
-      delete process.env.GITOPSC_TEST_PUSH_PASSWORD;
+      delete env.GITOPSC_TEST_PUSH_USER;
+      delete env.GITOPSC_TEST_PUSH_PASSWORD;
     });
     function tokenMirrorProject(hubUrl: string, mirrorUrl: string, repository: string): string {
       const dir = imageProject(hubUrl, mirrorUrl, `{ registry: ecr, repository: ${repository} }`);
@@ -577,7 +578,7 @@ describe("gitopsc stage: zips from HAR generic packages", () => {
         },
       ],
     });
-    process.env.HAR_STAGE_TOKEN = HAR_TOKEN;
+    env.HAR_STAGE_TOKEN = HAR_TOKEN;
   });
 
   afterEach(() => {
@@ -695,9 +696,10 @@ spec:
     const before = snapshot(dir);
     const r = await cli(dir, "stage", "--format", "json");
     expect(r.code).toBe(3);
-    expect(r.json.diagnostics.map((d) => [d.code, d.file, d.line])).toEqual([
-      ["REGISTRY_UNAVAILABLE", "services/fn.yaml", 6],
+    expect(r.json.diagnostics.map((d) => [d.code, d.reason, d.file, d.line])).toEqual([
+      ["REGISTRY_UNAVAILABLE", "content-mismatch", "services/fn.yaml", 6],
     ]);
+    // the locked digest is shown
     expect(r.json.diagnostics[0]!.message).toContain(harDigest);
     expect(s3p.log).toEqual([]);
     expect(await objectBytes("har-mismatch/function.zip")).toBeUndefined();
@@ -717,9 +719,10 @@ spec:
     const before = snapshot(dir);
     const r = await cli(dir, "stage", "--format", "json");
     expect(r.code).toBe(3);
-    expect(r.json.diagnostics.map((d) => [d.code, d.file, d.line])).toEqual([
-      ["REGISTRY_AUTH", "services/fn.yaml", 6],
+    expect(r.json.diagnostics.map((d) => [d.code, d.reason, d.file, d.line])).toEqual([
+      ["REGISTRY_AUTH", "refused", "services/fn.yaml", 6],
     ]);
+    // where the refused token came from is named
     expect(r.json.diagnostics[0]!.message).toContain("HAR_STAGE_TOKEN");
     expect(s3p.log).toEqual([]);
     expect(snapshot(dir)).toEqual(before);

@@ -6,12 +6,11 @@
  * changes output: entries are keyed by a hash of every input that can change what they stand
  * for, and a corrupt, unreadable or foreign-version file is ignored and rebuilt.
  */
-import { createHash } from 'node:crypto';
-import { contentHash } from '../core/hash.js';
+import { contentHash, contentHashOf } from '../core/hash.js';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { error, type Diagnostic } from '../core/diagnostics.js';
-import { escapingPath, writeFileAtomic } from '../write/apply.js';
+import { escapingPath, writeFileAtomic } from '../host/fs.js';
 
 export const CACHE_DIR = '.gitopsc';
 const FORMAT = 1;
@@ -28,7 +27,7 @@ export function cacheDirOf(root: string): string {
 export function cacheDirProblem(root: string): Diagnostic | undefined {
   const out = escapingPath(root, cacheDirOf(root));
   if (out === undefined) return undefined;
-  return error('FILESYSTEM', `refusing to use the cache directory ${CACHE_DIR}/: ${out} is a symbolic link out of the project`, { file: `${CACHE_DIR}/` });
+  return error('FILESYSTEM', `refusing to use the cache directory ${CACHE_DIR}/: ${out} is a symbolic link out of the project`, { file: `${CACHE_DIR}/`, reason: 'symlink-outside' });
 }
 
 /** Make `.gitopsc/cache/` and the `.gitignore` that keeps `.gitopsc/` out of git. */
@@ -110,9 +109,8 @@ let versionCache: string | undefined;
 export function toolVersion(): string {
   if (versionCache) return versionCache;
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  const h = createHash('sha1');
-  for (const kind of ['service', 'config', 'catalog', 'lock']) h.update(readFileSync(new URL(`../../schemas/${kind}.schema.json`, import.meta.url)));
-  return (versionCache = `${pkg.version}+${h.digest('base64url').slice(0, 12)}`);
+  const schemas = ['service', 'config', 'catalog', 'lock'].map((kind) => readFileSync(new URL(`../../schemas/${kind}.schema.json`, import.meta.url)));
+  return (versionCache = `${pkg.version}+${contentHashOf(schemas).slice(0, 12)}`);
 }
 
 /**

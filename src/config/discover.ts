@@ -4,12 +4,11 @@
  * loaded by our own loader so that diagnostics carry positions; JS/TS configs are evaluated by
  * cosmiconfig (their diagnostics point at line 1).
  */
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { basename, dirname, relative, resolve, sep } from 'node:path';
 import { cosmiconfig } from 'cosmiconfig';
 import { error, type Diagnostic } from '../core/diagnostics.js';
 import { redactUrlsInText } from '../core/redact.js';
-import { reasonOf } from '../source/errors.js';
+import { assertReadable, pathExists, reasonOf, statOrAbsent } from '../host/fs.js';
 
 export const SEARCH_PLACES = [
   'package.json',
@@ -43,7 +42,7 @@ export type DiscoverResult = DiscoveredProject | { ok: false; diagnostics: Diagn
 export function findGitRoot(start: string): string | undefined {
   let dir = start;
   for (;;) {
-    if (existsSync(resolve(dir, '.git'))) return dir;
+    if (pathExists(resolve(dir, '.git'))) return dir;
     const up = dirname(dir);
     if (up === dir) return undefined;
     dir = up;
@@ -58,8 +57,8 @@ function isDataFile(file: string): boolean {
 
 export async function discoverProject(opts: { cwd: string; config?: string }): Promise<DiscoverResult> {
   const cwd = resolve(opts.cwd);
-  if (!existsSync(cwd) || !statSync(cwd).isDirectory()) {
-    return { ok: false, diagnostics: [error('USAGE', `--cwd ${opts.cwd} is not a directory`)] };
+  if (!pathExists(cwd) || !statOrAbsent(cwd)?.isDirectory()) {
+    return { ok: false, diagnostics: [error('USAGE', `--cwd ${opts.cwd} is not a directory`, { reason: 'bad-option' })] };
   }
   const explorer = cosmiconfig('gitopsc', {
     searchPlaces: SEARCH_PLACES,
@@ -85,8 +84,8 @@ export async function discoverProject(opts: { cwd: string; config?: string }): P
   try {
     if (opts.config) {
       const file = resolve(cwd, opts.config);
-      if (!existsSync(file)) {
-        return { ok: false, diagnostics: [error('CONFIG_NOT_FOUND', `config file ${opts.config} does not exist: ${NOT_FOUND_HINT}`)] };
+      if (!pathExists(file)) {
+        return { ok: false, diagnostics: [error('CONFIG_NOT_FOUND', `config file ${opts.config} does not exist: ${NOT_FOUND_HINT}`, { reason: 'missing-config-file' })] };
       }
       return await located(file, isDataFile(file) ? undefined : (await explorer.load(file))?.config);
     }
@@ -94,14 +93,14 @@ export async function discoverProject(opts: { cwd: string; config?: string }): P
     const unreadable = unreadableConfig(cwd, findGitRoot(cwd) ?? cwd);
     if (unreadable) {
       const file = relative(cwd, unreadable.file).split(sep).join('/');
-      return { ok: false, diagnostics: [error('FILESYSTEM', `cannot read ${file}: ${reasonOf(unreadable.error)}`, { file })] };
+      return { ok: false, diagnostics: [error('FILESYSTEM', `cannot read ${file}: ${reasonOf(unreadable.error)}`, { file, reason: 'unreadable' })] };
     }
     const found = await explorer.search(cwd);
     // an empty config file is a project with every default, not a missing config
     if (!found) {
       return {
         ok: false,
-        diagnostics: [error('CONFIG_NOT_FOUND', `no gitopsc config found in ${cwd} or above it (gitopsc.config.yaml, .gitopscrc, package.json "gitopsc", ...): ${NOT_FOUND_HINT}`)],
+        diagnostics: [error('CONFIG_NOT_FOUND', `no gitopsc config found in ${cwd} or above it (gitopsc.config.yaml, .gitopscrc, package.json "gitopsc", ...): ${NOT_FOUND_HINT}`, { reason: 'no-config' })],
       };
     }
     if (basename(found.filepath) === 'package.json') return { ok: true, root: dirname(found.filepath), configFile: 'package.json', configKey: 'gitopsc' };
@@ -111,12 +110,12 @@ export async function discoverProject(opts: { cwd: string; config?: string }): P
     const errno = e as NodeJS.ErrnoException;
     if (typeof errno.code === 'string' && typeof errno.syscall === 'string') {
       const file = errno.path ? relative(cwd, errno.path).split(sep).join('/') || errno.path : (opts.config ?? 'config');
-      return { ok: false, diagnostics: [error('FILESYSTEM', `cannot read ${file}: ${reasonOf(e)}`, { file })] };
+      return { ok: false, diagnostics: [error('FILESYSTEM', `cannot read ${file}: ${reasonOf(e)}`, { file, reason: 'unreadable' })] };
     }
     // A JS/TS config that throws while being evaluated is the user's error, not ours.
     const first = opts.config ? undefined : firstConfigFile(cwd, findGitRoot(cwd) ?? cwd);
     const file = opts.config ?? (first ? relative(cwd, first).split(sep).join('/') : 'config');
-    return { ok: false, diagnostics: [error('SCHEMA', `cannot evaluate ${file}: ${redactUrlsInText((e as Error).message.split('\n')[0] ?? '')}`, { file, line: 1, column: 1 })] };
+    return { ok: false, diagnostics: [error('SCHEMA', `cannot evaluate ${file}: ${redactUrlsInText((e as Error).message.split('\n')[0] ?? '')}`, { file, line: 1, column: 1, reason: 'config-throws' })] };
   }
 }
 
@@ -125,7 +124,7 @@ function firstConfigFile(cwd: string, stopDir: string): string | undefined {
   for (let dir = cwd; ; dir = dirname(dir)) {
     for (const place of SEARCH_PLACES) {
       const file = resolve(dir, place);
-      if (place !== 'package.json' && existsSync(file)) return file;
+      if (place !== 'package.json' && pathExists(file)) return file;
     }
     if (dir === stopDir || dirname(dir) === dir) return undefined;
   }
@@ -137,9 +136,9 @@ function unreadableConfig(cwd: string, stopDir: string): { file: string; error: 
     for (const place of SEARCH_PLACES) {
       const file = resolve(dir, place);
       try {
-        accessSync(file, constants.R_OK);
+        assertReadable(file);
         // a readable config file ends the search (package.json only when it has our key)
-        if (place !== 'package.json' && statSync(file).isFile()) return undefined;
+        if (place !== 'package.json' && statOrAbsent(file)?.isFile()) return undefined;
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         if (code === 'EACCES' || code === 'EPERM' || code === 'ELOOP') return { file, error: e };

@@ -2,13 +2,11 @@
  * Where templates come from: the built-ins shipped in `templates/` (read once per process)
  * and a project's own template directory (read through the ProjectSource).
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { listPackageDir, readPackageText } from '../host/package.js';
 import type { ProjectSource } from '../core/types.js';
 import { targetGeneration, targetPlugin, targetPlugins } from '../targets/index.js';
 import type { Target, TemplateSource } from './render.js';
 
-export const BUILTIN_DIR = fileURLToPath(new URL('../../templates/', import.meta.url));
 
 let builtins: { generation: number; templates: TemplateSource[] } | undefined;
 
@@ -18,20 +16,21 @@ export function builtinTemplates(): TemplateSource[] {
   const out: TemplateSource[] = [];
   for (const plugin of targetPlugins()) {
     const target = plugin.id;
-    const dir = fileURLToPath(plugin.templates).replace(/\/?$/, '/');
-    for (const f of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    // the plug-in's directory, as a URL (the package's templates/<id>/ for the built-ins)
+    const dir = plugin.templates.href.replace(/\/?$/, '/');
+    for (const f of listPackageDir(dir)) {
       if (f.isDirectory()) {
         // <dir>/<output>/<name>.hbs: the template set of one output (a Lambda consumer)
-        for (const g of readdirSync(`${dir}${f.name}`).sort()) {
+        for (const g of listPackageDir(`${dir}${f.name}`).map((d) => d.name)) {
           if (!g.endsWith('.hbs')) continue;
           // `_all`: rendered for every output; the others are parsed and re-emitted (canonical)
           const output = f.name === '_all' ? {} : { output: f.name };
-          out.push({ target, name: g.slice(0, -4), file: `<builtin>/${target}/${f.name}/${g}`, source: readFileSync(`${dir}${f.name}/${g}`, 'utf8'), builtin: true, ...output });
+          out.push({ target, name: g.slice(0, -4), file: `<builtin>/${target}/${f.name}/${g}`, source: readPackageText(`${dir}${f.name}/${g}`), builtin: true, ...output });
         }
         continue;
       }
       if (!f.name.endsWith('.hbs')) continue;
-      out.push({ target, name: f.name.slice(0, -4), file: `<builtin>/${target}/${f.name}`, source: readFileSync(`${dir}${f.name}`, 'utf8'), builtin: true, canonical: true, ...(plugin.defaultOutput ? { output: plugin.defaultOutput } : {}) });
+      out.push({ target, name: f.name.slice(0, -4), file: `<builtin>/${target}/${f.name}`, source: readPackageText(`${dir}${f.name}`), builtin: true, canonical: true, ...(plugin.defaultOutput ? { output: plugin.defaultOutput } : {}) });
     }
   }
   builtins = { generation: targetGeneration(), templates: out };

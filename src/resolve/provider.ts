@@ -5,9 +5,10 @@
  * Providers report failures as data (`ProviderFailure`), which the resolver turns into located
  * diagnostics naming the service and its `artifact` line.
  */
-import type { Host } from '../host.js';
+import type { Host } from '../host/index.js';
 import type { RegistryConfig, VersionInfo } from '../core/model.js';
 import type { RegistrySchemaFragment } from '../validate/plugin-schema.js';
+import type { ReasonFor } from '../core/reasons.js';
 
 export type ProviderFailureCode =
   | 'PACKAGE_NOT_FOUND'
@@ -17,6 +18,8 @@ export type ProviderFailureCode =
 
 export interface ProviderFailure {
   code: ProviderFailureCode;
+  /** the rule, a reason id of `code` (docs/diagnostics.md) */
+  reason?: ReasonFor<ProviderFailureCode>;
   /** Already redacted: never contains a credential. */
   message: string;
   /** The URL path of the failing request (oci), for the diagnostic. */

@@ -3,9 +3,9 @@
  * S3), the checks on the bytes before upload, and the lock with what staging recorded.
  * The S3 client is src/stage/s3.ts; the registry side is the provider's `fetchBlob`.
  */
-import { createHash } from 'node:crypto';
 import { error, type Diagnostic } from '../core/diagnostics.js';
 import type { LockEntry, StagedCode } from '../core/model.js';
+import { digestOf, sha256Base64 } from '../core/hash.js';
 import { effectiveService, lambdaPlatform } from '../project/effective.js';
 import type { Project } from '../project/types.js';
 import { DEFAULT_S3_KEY, expandKey, lambdaTarget } from '../render/lambda.js';
@@ -63,17 +63,17 @@ export function planStage(project: Project, lock: Lock, envs?: readonly string[]
       const at = (path: (string | number)[], target: 'key' | 'value' = 'key') => ({ file: decl.file, ...decl.doc.position(path, target), service: decl.name, environment: env.name });
       const entry = lock.get(lockKey(decl.name, env.name));
       if (!entry || entry.fingerprint !== fingerprint(eff.artifact)) {
-        diagnostics.push(error('LOCK_STALE', `${decl.name} (${env.name}): ${entry ? 'the selection criteria changed since the lock was written' : `no entry in ${project.lockFile}`}: run \`gitopsc resolve\` before \`gitopsc stage\``, at(eff.artifactPath)));
+        diagnostics.push(error('LOCK_STALE', `${decl.name} (${env.name}): ${entry ? 'the selection criteria changed since the lock was written' : `no entry in ${project.lockFile}`}: run \`gitopsc resolve\` before \`gitopsc stage\``, { ...at(eff.artifactPath), reason: entry ? 'criteria-changed' : 'no-entry' }));
         continue;
       }
       if (!entry.fileDigest || !eff.artifact.file) {
-        diagnostics.push(error('LOCK_STALE', `${decl.name} (${env.name}): the lock entry has no fileDigest for ${eff.artifact.file ?? 'the file'}: run \`gitopsc resolve --update ${decl.name}\``, at(eff.artifactPath)));
+        diagnostics.push(error('LOCK_STALE', `${decl.name} (${env.name}): the lock entry has no fileDigest for ${eff.artifact.file ?? 'the file'}: run \`gitopsc resolve --update ${decl.name}\``, { ...at(eff.artifactPath), reason: 'no-file-digest' }));
         continue;
       }
       const code = (eff.spec.code ?? {}) as { s3Bucket?: string; s3Key?: string };
       const codePath = ['spec', 'lambda', 'code'];
       if (!code.s3Bucket) {
-        diagnostics.push(error('SCHEMA', `${decl.name} (${env.name}): lambda.code.s3Bucket is required to stage a zip`, at(['spec', 'lambda'])));
+        diagnostics.push(error('SCHEMA', `${decl.name} (${env.name}): lambda.code.s3Bucket is required to stage a zip`, { ...at(['spec', 'lambda']), reason: 'required' }));
         continue;
       }
       // the same region, account and key the Lambda outputs render (src/render/lambda.ts)
@@ -81,7 +81,7 @@ export function planStage(project: Project, lock: Lock, envs?: readonly string[]
       const key = expandKey(code.s3Key ?? DEFAULT_S3_KEY, { ...keyValues(decl.name, env.name, eff.artifact.package, eff.artifact.file, entry), region: aws.region, account: aws.account });
       const keyProblem = s3KeyProblem(key);
       if (keyProblem) {
-        diagnostics.push(error('SCHEMA', `${decl.name} (${env.name}): the S3 key ${JSON.stringify(key)} ${keyProblem}`, at([...codePath, 's3Key'], 'value')));
+        diagnostics.push(error('SCHEMA', `${decl.name} (${env.name}): the S3 key ${JSON.stringify(key)} ${keyProblem}`, { ...at([...codePath, 's3Key'], 'value'), reason: 'invalid-s3-key' }));
         continue;
       }
       const region = aws.region;
@@ -126,12 +126,12 @@ export function s3KeyProblem(key: string): string | undefined {
 /** The content digest of bytes in the form of `digest` (`sha256:` or `sha512:`). */
 export function digestOfBytes(bytes: Uint8Array, digest: string): string {
   const alg = digest.startsWith('sha512:') ? 'sha512' : 'sha256';
-  return `${alg}:${createHash(alg).update(bytes).digest('hex')}`;
+  return digestOf(bytes, alg);
 }
 
 /** Lambda's CodeSha256: the base64 SHA-256 of the zip. */
 export function codeSha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('base64');
+  return sha256Base64(bytes);
 }
 
 /** The bytes fetched for a job are exactly the ones the lock pinned (checked again before upload). */
@@ -178,13 +178,13 @@ export function planImages(project: Project, lock: Lock, envs?: readonly string[
       const at = (path: (string | number)[]) => ({ file: decl.file, ...decl.doc.position(path, 'value'), service: decl.name, environment: env.name });
       const entry = lock.get(lockKey(decl.name, env.name));
       if (!entry || entry.fingerprint !== fingerprint(eff.artifact) || !entry.digest) {
-        diagnostics.push(error('LOCK_STALE', `${decl.name} (${env.name}): no current lock entry with a digest: run \`gitopsc resolve\` before \`gitopsc stage\``, at(eff.artifactPath)));
+        diagnostics.push(error('LOCK_STALE', `${decl.name} (${env.name}): no current lock entry with a digest: run \`gitopsc resolve\` before \`gitopsc stage\``, { ...at(eff.artifactPath), reason: 'no-entry' }));
         continue;
       }
       const reg = project.config.registries?.[mirror.registry];
       if (!reg || !providerPlugin(reg.type)?.traits?.push) {
         const kinds = providerPlugins().filter((p) => p.traits?.push).map((p) => p.id).join(' or ');
-        diagnostics.push(error('UNKNOWN_REGISTRY', `${decl.name} (${env.name}): lambda.mirror.registry ${JSON.stringify(mirror.registry)} is not ${reg ? `a registry of type ${kinds}` : 'a registry of the config'}`, at(['spec', 'lambda', 'mirror', 'registry'])));
+        diagnostics.push(error('UNKNOWN_REGISTRY', `${decl.name} (${env.name}): lambda.mirror.registry ${JSON.stringify(mirror.registry)} is not ${reg ? `a registry of type ${kinds}` : 'a registry of the config'}`, { ...at(['spec', 'lambda', 'mirror', 'registry']), reason: 'not-an-oci-registry' }));
         continue;
       }
       const pos = decl.doc.position(eff.artifactPath, 'key');

@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { createHash } from 'node:crypto';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { cacheDirProblem, openInputCache, openJsonCache, toolVersion } from '../../cache/store.js';
 import { error, hasErrors, warning, type Diagnostic } from '../../core/diagnostics.js';
+import type { ReasonFor } from '../../core/reasons.js';
 import { compile, fsSource } from '../../pipeline.js';
-import { applyPlan, escapingPath, hasPendingJournal, hashTree, JOURNAL_FILE, openOutput, type OutputSession } from '../../write/apply.js';
-import { contentHash } from '../../core/hash.js';
+import { escapingPath } from '../../host/fs.js';
+import { applyPlan, hasPendingJournal, hashTree, JOURNAL_FILE, openOutput, type OutputSession } from '../../write/apply.js';
+import { contentHash, contentHashOf } from '../../core/hash.js';
 import type { DesiredFile } from '../../write/plan.js';
 import { kustomizationFiles, type UnitOutput } from '../../write/kustomization.js';
 import { adoptionRule, envScope, planOwned, RECORD_FILE } from '../../write/ownership.js';
@@ -70,10 +71,7 @@ function isMemo(v: unknown, key: string): v is ProjectMemo {
 }
 
 function memoKey(parts: readonly string[], tree: ReadonlyMap<string, string>): string {
-  const h = createHash('sha1');
-  for (const p of parts) h.update(`${p}\u0000`);
-  for (const k of [...tree.keys()].sort()) h.update(`${k}\u0000${tree.get(k)!}\n`);
-  return h.digest('base64url');
+  return contentHashOf([...parts.map((p) => `${p}\u0000`), ...[...tree.keys()].sort().map((k) => `${k}\u0000${tree.get(k)!}\n`)]);
 }
 
 /**
@@ -85,7 +83,7 @@ function memoKey(parts: readonly string[], tree: ReadonlyMap<string, string>): s
  */
 export async function renderStream(ctx: CommandContext, opts: RenderOptions): Promise<CommandResult> {
   const clash = opts.check ? '--check' : opts.out !== undefined ? '--out' : ctx.global.format !== 'text' ? `--format ${ctx.global.format}` : undefined;
-  if (clash) return { diagnostics: [error('USAGE', `render --stdout prints YAML on stdout: it cannot be combined with ${clash}`)] };
+  if (clash) return { diagnostics: [error('USAGE', `render --stdout prints YAML on stdout: it cannot be combined with ${clash}`, { reason: 'conflicting-options' })] };
   const found = await findProject(ctx);
   if (isResult(found)) return found;
   const state = await compile(fsSource(found.root), { ...found, envs: opts.env });
@@ -97,6 +95,7 @@ export async function renderStream(ctx: CommandContext, opts: RenderOptions): Pr
   if (left) {
     diagnostics.push({
       code: 'NOT_YAML',
+      reason: 'left-out',
       severity: 'info',
       message: `render --stdout left out ${plural(left, 'non-YAML file')} (${files.find((f) => !/\.ya?ml$/.test(f.path))!.path}${left > 1 ? ', ...' : ''}): Lambda configs are not Kubernetes documents; use gitopsc render`,
     });
@@ -119,7 +118,7 @@ export async function renderStream(ctx: CommandContext, opts: RenderOptions): Pr
   }
   if (twice.length) {
     diagnostics.push(
-      warning('USAGE', `render --stdout: ${plural(twice.length, 'object')} appear in more than one environment, e.g. ${twice[0]}; choose one with --env before piping to kubectl apply`),
+      warning('USAGE', `render --stdout: ${plural(twice.length, 'object')} appear in more than one environment, e.g. ${twice[0]}; choose one with --env before piping to kubectl apply`, { reason: 'duplicate-objects' }),
     );
   }
   const stream = yaml.map((f) => `---\n# Source: ${f.path}\n${f.content.endsWith('\n') ? f.content : f.content + '\n'}`).join('');
@@ -130,7 +129,7 @@ export async function renderStream(ctx: CommandContext, opts: RenderOptions): Pr
 export function parseMaxPrune(v: string | number | undefined): number | undefined | Diagnostic {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || String(v).trim() === '') return error('USAGE', `--max-prune must be a whole number of files, got ${String(v)}`);
+  if (!Number.isInteger(n) || n < 0 || String(v).trim() === '') return error('USAGE', `--max-prune must be a whole number of files, got ${String(v)}`, { reason: 'bad-option' });
   return n;
 }
 
@@ -141,7 +140,7 @@ export function readRecord(dir: string, show: string): string | undefined | Diag
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    return error('FILESYSTEM', `cannot read the ownership record: ${(e as Error).message}`, { file: show });
+    return error('FILESYSTEM', `cannot read the ownership record: ${(e as Error).message}`, { file: show, reason: 'unreadable' });
   }
 }
 
@@ -195,11 +194,11 @@ export async function run(ctx: CommandContext, opts: RenderOptions): Promise<Com
   const rel = relative(found.root, outDir).split(sep).join('/');
   const prefix = outside(outDir) ? `${outDir}/` : rel ? `${rel}/` : '';
   const shown = (p: string) => prefix + p;
-  const fsError = (message: string, file = shown('') || '.') => ({ diagnostics: [...diagnostics, error('FILESYSTEM', message, { file })], data: { files: [] } });
+  const fsError = (message: string, reason: ReasonFor<'FILESYSTEM'>, file = shown('') || '.') => ({ diagnostics: [...diagnostics, error('FILESYSTEM', message, { file, reason })], data: { files: [] } });
   if (!outArg) {
     // output.dir of the config never leads out of the project through a symbolic link
     const esc = escapingPath(found.root, outDir);
-    if (esc) return fsError(`refusing to write the output through ${esc}: a symbolic link out of the project`);
+    if (esc) return fsError(`refusing to write the output through ${esc}: a symbolic link out of the project`, 'symlink-outside');
   }
 
   // The output directory is locked for the rest of the run, and a render interrupted before is
@@ -207,7 +206,7 @@ export async function run(ctx: CommandContext, opts: RenderOptions): Promise<Com
   let session: OutputSession | undefined;
   if (opts.check) {
     if (hasPendingJournal(outDir)) {
-      diagnostics.push(error('DRIFT', 'an interrupted render left this directory half-written: run `gitopsc render` to complete it', { file: shown(JOURNAL_FILE), line: 1, column: 1 }));
+      diagnostics.push(error('DRIFT', 'an interrupted render left this directory half-written: run `gitopsc render` to complete it', { file: shown(JOURNAL_FILE), line: 1, column: 1, reason: 'interrupted-render' }));
     }
   } else {
     const opened = await openOutput(outDir);
@@ -230,7 +229,7 @@ export async function run(ctx: CommandContext, opts: RenderOptions): Promise<Com
     else if (inTree && !outHash) existing = subtree(tree, rel);
     else {
       const h = hashTree(outDir);
-      if (!h.files) return fsError(`cannot read ${shown(h.unreadable?.path ?? '')}: ${h.unreadable?.reason ?? 'unknown error'}`, shown(h.unreadable?.path ?? ''));
+      if (!h.files) return fsError(`cannot read ${shown(h.unreadable?.path ?? '')}: ${h.unreadable?.reason ?? 'unknown error'}`, 'unreadable', shown(h.unreadable?.path ?? ''));
       existing = h.files;
     }
     const desired: DesiredFile[] = [];
@@ -285,13 +284,13 @@ export async function run(ctx: CommandContext, opts: RenderOptions): Promise<Com
     if (opts.check) {
       // the ownership record is bookkeeping, not output: it follows the files, so it is not drift
       for (const w of plan.writes.filter((x) => x.path !== RECORD_FILE)) {
-        if (w.kind === 'add') diagnostics.push(error('DRIFT', 'missing: a fresh render would write this file', { file: shown(w.path), line: 1, column: 1 }));
+        if (w.kind === 'add') diagnostics.push(error('DRIFT', 'missing: a fresh render would write this file', { file: shown(w.path), line: 1, column: 1, reason: 'missing' }));
         else {
           const line = firstDifference(readText(join(outDir, w.path)), w.content);
-          diagnostics.push(error('DRIFT', `differs from a fresh render from line ${line} on`, { file: shown(w.path), line, column: 1 }));
+          diagnostics.push(error('DRIFT', `differs from a fresh render from line ${line} on`, { file: shown(w.path), line, column: 1, reason: 'differs' }));
         }
       }
-      for (const r of plan.removes) diagnostics.push(error('DRIFT', 'would be pruned: no service renders this file', { file: shown(r), line: 1, column: 1 }));
+      for (const r of plan.removes) diagnostics.push(error('DRIFT', 'would be pruned: no service renders this file', { file: shown(r), line: 1, column: 1, reason: 'would-prune' }));
       const drift = plan.writes.filter((x) => x.path !== RECORD_FILE).length + plan.removes.length;
       // --check writes nothing, not even its caches
       return { diagnostics, data: { files, drift }, lines: drift ? [] : [`${plural(desired.length, 'file')} up to date`] };
