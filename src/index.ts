@@ -13,6 +13,7 @@ import { compileRequest } from './api/compile.js';
 import { resolveRequest } from './api/resolve.js';
 import { applyRequest, planRequest } from './api/write.js';
 import * as core from './core/diagnostics.js';
+import type * as reasons from './core/reasons.js';
 import type * as coreTypes from './core/types.js';
 import type * as model from './core/model.js';
 import * as compare from './diff/compare.js';
@@ -24,13 +25,15 @@ import { fsSource as fsProjectSource } from './source/fs.js';
 import type * as plan from './write/plan.js';
 
 /**
- * A user mistake or an environment failure, as data: a stable {@link Code}, a severity, a
+ * A user mistake or an environment failure, as data: a stable {@link Code} and {@link Reason}, a severity, a
  * message, and where: a project-relative `file` with 1-based `line` and `column`, the service
  * and environment, a `hint`, and `related` locations.
  */
 export type Diagnostic = core.Diagnostic;
 /** A diagnostic's stable code (one of {@link CODES}); never reworded between versions. */
 export type Code = core.Code;
+/** A diagnostic's stable reason id under its code (kebab-case, e.g. `unknown-environment`; docs/diagnostics.md). Match on code + reason, never on the message. */
+export type Reason = reasons.Reason;
 /** `error` fails the run; `warning` and `info` do not. */
 export type Severity = core.Severity;
 /** A 1-based line and column. */

@@ -4,6 +4,7 @@
  * `gitopsc` from a plain .mjs script, its declarations type-checked by the project's tsc under
  * moduleResolution node16 and bundler, and the README's example compiled and run.
  */
+import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -34,6 +35,18 @@ function node(cwd: string, args: string[]) {
   return sh(cwd, process.execPath, args);
 }
 
+/** As `node`, without blocking this process (the tsc runs go side by side). */
+function nodeAsync(cwd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    const c = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], timeout: 540_000 });
+    let stdout = '';
+    let stderr = '';
+    c.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    c.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    c.on('close', (code) => done({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
 /** The project's tsc over `files` with the given module resolution (emitting JavaScript with `emit`). */
 function tsc(cwd: string, files: string[], moduleResolution: 'node16' | 'bundler', opts: { emit: boolean; skipLibCheck: boolean }) {
   const config = {
@@ -53,7 +66,7 @@ function tsc(cwd: string, files: string[], moduleResolution: 'node16' | 'bundler
   };
   const name = `tsconfig.${moduleResolution}.json`;
   writeFileSync(join(cwd, name), JSON.stringify(config, null, 2));
-  return node(cwd, [TSC, '-p', name]);
+  return nodeAsync(cwd, [TSC, '-p', name]);
 }
 
 /** A consumer using every export and the main types, with two mistakes tsc must refuse. */
@@ -104,7 +117,7 @@ function node16Program(): ReturnType<typeof tsc> {
   if (node16) return node16;
   writeFileSync(join(dir, 'consumer-node16.ts'), CONSUMER);
   writeFileSync(join(dir, 'render.ts'), readmeExample());
-  return (node16 = tsc(dir, ['consumer-node16.ts', 'render.ts'], 'node16', { emit: true, skipLibCheck: false }));
+  return (node16 ??= tsc(dir, ['consumer-node16.ts', 'render.ts'], 'node16', { emit: true, skipLibCheck: false }));
 }
 
 beforeAll(() => {
@@ -220,19 +233,19 @@ describe('the packed package as a library', () => {
     expect(undocumented).toEqual([]);
   });
 
-  it('a TypeScript consumer type-checks against the declarations (moduleResolution node16, declarations checked too)', () => {
-    const r = node16Program();
+  it.concurrent('a TypeScript consumer type-checks against the declarations (moduleResolution node16, declarations checked too)', async () => {
+    const r = await node16Program();
     expect(r.code, r.stdout + r.stderr).toBe(0);
   }, 300_000);
 
-  it('a TypeScript consumer type-checks against the declarations (moduleResolution bundler)', () => {
+  it.concurrent('a TypeScript consumer type-checks against the declarations (moduleResolution bundler)', async () => {
     writeFileSync(join(dir, 'consumer-bundler.ts'), CONSUMER);
-    const r = tsc(dir, ['consumer-bundler.ts'], 'bundler', { emit: false, skipLibCheck: true });
+    const r = await tsc(dir, ['consumer-bundler.ts'], 'bundler', { emit: false, skipLibCheck: true });
     expect(r.code, r.stdout + r.stderr).toBe(0);
   }, 300_000);
 
-  it("the README's Library API example compiles against the package and runs", () => {
-    const built = node16Program();
+  it.concurrent("the README's Library API example compiles against the package and runs", async () => {
+    const built = await node16Program();
     expect(built.code, built.stdout + built.stderr).toBe(0);
     const r = node(dir, ['render.js', join(dir, 'example')]);
     expect(r.code, r.stderr).toBe(0);

@@ -122,7 +122,10 @@ describe('resolve', () => {
 
   it('an unknown environment or service is USAGE, before any registry is asked', async () => {
     const r = await resolve({ cwd: EXAMPLE, host: quietHost({ fetch: () => Promise.reject(new Error('no network')) }), envs: ['qa'], update: ['nope'] });
-    expect(r.diagnostics.map((d) => d.code)).toEqual(['USAGE', 'USAGE']);
+    expect(r.diagnostics.map((d) => [d.code, d.reason])).toEqual([
+      ['USAGE', 'unknown-environment'],
+      ['USAGE', 'unknown-service'],
+    ]);
     expect(r.resolved).toEqual([]);
   });
 });
@@ -163,7 +166,7 @@ describe('planWrites and applyWrites', () => {
     const out = mkdtempSync(join(tmpdir(), 'gitopsc-api-out-'));
     writeFileSync(join(out, '.gitopsc-journal'), '{}');
     const r = await planWrites({ files: [{ path: 'a.yaml', content: 'a: 1\n' }], outDir: out });
-    expect(r.diagnostics.map((d) => d.code)).toEqual(['FILESYSTEM']);
+    expect(r.diagnostics.map((d) => [d.code, d.reason])).toEqual([['DRIFT', 'interrupted-render']]);
     expect(r.plan.writes).toEqual([]);
   });
 });

@@ -95,8 +95,8 @@ describe('credentials in a registry URL', () => {
     });
     const r = spawnSync(process.execPath, [bin, '--cwd', dir, 'validate', '--format', 'json'], { env: { ...process.env, GITOPSC_TEST_REG_URL: url }, encoding: 'utf8' });
     expect(r.status).toBe(1);
-    const diagnostics = (JSON.parse(r.stdout) as { diagnostics: { code: string; file: string; message: string }[] }).diagnostics;
-    expect(diagnostics.some((d) => d.code === 'SCHEMA' && d.file === 'gitopsc.config.mjs' && /credentials/.test(d.message) && d.message.includes('https://***@reg.example.com'))).toBe(true);
+    const diagnostics = (JSON.parse(r.stdout) as { diagnostics: { code: string; reason?: string; file: string; message: string }[] }).diagnostics;
+    expect(diagnostics.some((d) => d.code === 'SCHEMA' && d.file === 'gitopsc.config.mjs' && d.reason === 'url-credentials' && d.message.includes('https://***@reg.example.com'))).toBe(true);
     expectHidden(r.stdout + r.stderr, secret);
   });
 

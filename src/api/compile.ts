@@ -9,6 +9,7 @@ import { compile as compilePipeline } from '../pipeline.js';
 import { fsSource } from '../source/fs.js';
 import { kustomizationFiles, type UnitOutput } from '../write/kustomization.js';
 
+/** Where the project is: a directory (searched upward for its config) or a ProjectSource. */
 export interface CompileRequest {
   /** the project directory, or a directory below it (the config is searched upward, as the CLI does) */
   cwd?: string;
@@ -35,6 +36,7 @@ function withKustomization(state: Awaited<ReturnType<typeof compilePipeline>>, e
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
+/** Compile a project in memory: its diagnostics and the files `gitopsc render` writes (kustomizations included). */
 export async function compileRequest(req: CompileRequest): Promise<CompileResult> {
   let source: ProjectSource;
   let ref: { configFile: string; configData?: unknown; configKey?: string };

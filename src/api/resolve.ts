@@ -37,6 +37,7 @@ export function usedRegistries(project: Project): Set<string> {
   return new Set(project.services.flatMap((d) => [d.data.spec.artifact.registry, ...Object.values(d.data.spec.environments ?? {}).map((o) => o.artifact?.registry ?? '')]));
 }
 
+/** One in-memory resolve: where the project is, the host for the registries, and the CLI's flags as data. */
 export interface ResolveRun {
   source: ProjectSource;
   config: ConfigRef;
@@ -57,6 +58,7 @@ export interface ResolveRun {
   cache?: InputCache;
 }
 
+/** What a resolve run found: diagnostics, the new lock's text (none on errors), every entry, and the providers used. */
 export interface ResolveReport {
   diagnostics: Diagnostic[];
   /** the lock file, project-relative (undefined when the project did not load) */
@@ -71,6 +73,7 @@ export interface ResolveReport {
   providers: Provider[];
 }
 
+/** Resolve a loaded project's lock in memory through the providers (its own, or the given ones); writes nothing. */
 export async function resolveRun(run: ResolveRun): Promise<ResolveReport> {
   const loaded = await loadProject(run.source, run.config, run.cache ? { cache: run.cache } : {});
   const diagnostics: Diagnostic[] = [...loaded.diagnostics];
@@ -83,11 +86,11 @@ export async function resolveRun(run: ResolveRun): Promise<ResolveReport> {
     service: d.name,
     selects: [d.data.spec.artifact.select, ...Object.values(d.data.spec.environments ?? {}).map((o) => o.artifact?.select)],
   }));
-  diagnostics.push(...unreadInputs(inputs, readers).map((m) => error('USAGE', m.message)));
+  diagnostics.push(...unreadInputs(inputs, readers).map((m) => error('USAGE', m.message, { reason: 'unused-input' })));
   const envNames = project.environments.map((e) => e.name);
-  for (const e of run.envs ?? []) if (!envNames.includes(e)) diagnostics.push(error('USAGE', `environment ${e} is not an environment of this project (${envNames.join(', ')})`));
+  for (const e of run.envs ?? []) if (!envNames.includes(e)) diagnostics.push(error('USAGE', `environment ${e} is not an environment of this project (${envNames.join(', ')})`, { reason: 'unknown-environment' }));
   const updateList = Array.isArray(run.update) ? run.update : [];
-  for (const s of updateList) if (!project.services.some((d) => d.name === s)) diagnostics.push(error('USAGE', `update ${s}: no service is named ${s}`));
+  for (const s of updateList) if (!project.services.some((d) => d.name === s)) diagnostics.push(error('USAGE', `update ${s}: no service is named ${s}`, { reason: 'unknown-service' }));
   const lockFile = project.lockFile;
   if (hasErrors(diagnostics)) return { diagnostics, lockFile, ...none };
 
@@ -108,6 +111,7 @@ export async function resolveRun(run: ResolveRun): Promise<ResolveReport> {
   return hasErrors(diagnostics) ? report : { ...report, lockText: serializeLock(outcome.lock) };
 }
 
+/** A resolve of the project found from `cwd` (as the CLI finds it). */
 export interface ResolveRequest {
   /** the project directory, or a directory below it (the config is searched upward, as the CLI does) */
   cwd?: string;

@@ -12,6 +12,7 @@ import type { WritePlan } from '../write/plan.js';
 import { readInput } from '../source/errors.js';
 import { fsSource } from '../source/fs.js';
 
+/** The files a directory should hold, and the CLI's ownership flags as data. */
 export interface PlanRequest {
   /** the files to have in the directory, paths relative to it */
   files: readonly { path: string; content: string }[];
@@ -25,18 +26,20 @@ export interface PlanRequest {
   maxPrune?: number;
 }
 
+/** A write plan, and why it must not be applied (errors), if it must not. */
 export interface PlanReport {
   plan: WritePlan;
   diagnostics: Diagnostic[];
 }
 
+/** Plan the writes that make `outDir` hold `files`, as `gitopsc render` plans them (ownership record, prune guard). Reads only. */
 export async function planRequest(req: PlanRequest): Promise<PlanReport> {
   const empty: WritePlan = { writes: [], removes: [], unchanged: 0 };
   const dir = resolve(req.outDir);
   const tree = hashTree(dir);
-  if (!tree.files) return { plan: empty, diagnostics: [error('FILESYSTEM', `cannot read ${tree.unreadable?.path ?? '.'}: ${tree.unreadable?.reason ?? 'unknown error'}`, { file: tree.unreadable?.path ?? '.' })] };
+  if (!tree.files) return { plan: empty, diagnostics: [error('FILESYSTEM', `cannot read ${tree.unreadable?.path ?? '.'}: ${tree.unreadable?.reason ?? 'unknown error'}`, { reason: 'unreadable', file: tree.unreadable?.path ?? '.' })] };
   if (tree.pending) {
-    return { plan: empty, diagnostics: [error('FILESYSTEM', 'an interrupted render left this directory half-written: run `gitopsc render` to complete it', { file: JOURNAL_FILE, line: 1, column: 1 })] };
+    return { plan: empty, diagnostics: [error('DRIFT', 'an interrupted render left this directory half-written: run `gitopsc render` (or applyWrites) to complete it', { reason: 'interrupted-render', file: JOURNAL_FILE, line: 1, column: 1 })] };
   }
   // the ownership record, read like any input: absent, or bytes, or an unreadable file's FILESYSTEM diagnostic
   const record = await readInput(fsSource(dir), RECORD_FILE);
@@ -56,6 +59,7 @@ export async function planRequest(req: PlanRequest): Promise<PlanReport> {
   return { plan: owned.plan, diagnostics: owned.diagnostics };
 }
 
+/** Apply a plan to its directory, all or nothing (src/write/apply.ts). */
 export async function applyRequest(req: { outDir: string; plan: WritePlan }): Promise<Diagnostic[]> {
   return applyPlan(req.outDir, req.plan);
 }

@@ -37,3 +37,12 @@ export function sha256Base64(content: Uint8Array): string {
 export function digestOf(content: Uint8Array, alg: string): string {
   return `${alg}:${createHash(alg).update(content).digest('hex')}`;
 }
+
+/**
+ * Git's blob id of some bytes (SHA-1 of `blob <size>\0<bytes>`, hex): not a second content
+ * hash, only how a git tree names content, so that bytes already in hand are recognised in a
+ * tree without reading the blob.
+ */
+export function gitBlobId(content: Uint8Array): string {
+  return createHash('sha1').update(`blob ${content.byteLength}\0`).update(content).digest('hex');
+}
