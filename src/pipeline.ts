@@ -4,15 +4,13 @@
  * It reads only through the source; writing is the caller's (src/write).
  */
 import { tagProblem } from './core/image.js';
-import { checkProject } from './check/semantic.js';
-import { checkLambdaImages } from './check/lambda.js';
+import { checkProject, checkTargets } from './check/semantic.js';
 import { contentHash } from './core/hash.js';
 import { error, hasErrors, type Diagnostic } from './core/diagnostics.js';
 import type { LockEntry } from './core/model.js';
 import { effectiveService } from './project/effective.js';
 import { loadChecked, loadProject, type ConfigRef, type InputCache } from './project/load.js';
 import type { Project, ServiceDecl } from './project/types.js';
-import type { UnitPatch } from './render/kubernetes/apply-patches.js';
 import { apiSchema, supportedVersions } from './validate/kubernetes/api-schema.js';
 import { loadCrds } from './validate/kubernetes/crd.js';
 import type { ManifestChecker } from './validate/kubernetes/rendered.js';
@@ -25,7 +23,7 @@ import { validateLock } from './validate/index.js';
 import type { LoadedDoc } from './load/types.js';
 import { checkPolicy } from './resolve/policy.js';
 import { referenceFor } from './resolve/reference.js';
-import { lambdaTarget } from './render/lambda.js';
+import { targetPlugin } from './targets/index.js';
 import { readInput, UnreadableError } from './source/errors.js';
 
 const DEFAULT_KUBERNETES_VERSION = '1.32';
@@ -139,18 +137,6 @@ function compiledTemplates(sources: TemplateSource[]): TemplateSet {
 // bumped when rendering semantics change, so that cached units from an older engine re-render
 const VERSION_SALT = 'gitopsc-render-2';
 
-/** A `spec.kubernetes`-relative path's position: in the environment override when it sets it, else the base. */
-function sourceIn(decl: ServiceDecl, env: string): (rel: readonly (string | number)[]) => { line: number; column: number } {
-  return (rel) => {
-    let node: unknown = decl.data.spec.environments?.[env]?.kubernetes;
-    for (const seg of rel) {
-      if (node && typeof node === 'object' && String(seg) in node) node = (node as Record<string, unknown>)[String(seg)];
-      else return decl.doc.position(['spec', 'kubernetes', ...rel], 'key');
-    }
-    return decl.doc.position(['spec', 'environments', env, 'kubernetes', ...rel], 'key');
-  };
-}
-
 /**
  * The checks of rendered Kubernetes output: the API schema of the configured version (loaded on
  * first use) and the project's CRDs (read now, through the source). `key` enters the cache key.
@@ -185,31 +171,6 @@ async function loadKubernetesChecks(source: ProjectSource, project: Project): Pr
   };
 }
 
-/** The service's patches, then the environment's (they add up, unlike other list overrides), with positions. */
-function patchesFor(decl: ServiceDecl, env: string): { patches?: UnitPatch[] } {
-  const s = decl.data.spec;
-  const lists: [unknown, (string | number)[]][] = [
-    [s.kubernetes?.patches, ['spec', 'kubernetes', 'patches']],
-    [s.environments?.[env]?.kubernetes?.patches, ['spec', 'environments', env, 'kubernetes', 'patches']],
-  ];
-  const out: UnitPatch[] = [];
-  for (const [list, path] of lists) {
-    if (!Array.isArray(list)) continue;
-    list.forEach((p: UnitPatch, i) => {
-      const here = [...path, i];
-      out.push({
-        target: p.target,
-        ...(p.patch !== undefined ? { patch: p.patch } : {}),
-        ...(p.jsonPatch !== undefined ? { jsonPatch: p.jsonPatch, opsAt: p.jsonPatch.map((_, j) => decl.doc.position([...here, 'jsonPatch', j, 'path'], 'value')) } : {}),
-        at: decl.doc.position([...here, p.jsonPatch !== undefined ? 'jsonPatch' : 'patch'], 'key'),
-        targetAt: decl.doc.position([...here, 'target'], 'key'),
-      });
-    });
-  }
-  return out.length ? { patches: out } : {};
-}
-
-
 /** What one service renders in one environment, from its lock entry (render and validate's template tries alike). */
 function unitFor(project: Project, decl: ServiceDecl, env: Project['environments'][number], eff: ReturnType<typeof effectiveService>, entry: LockEntry): RenderUnit {
   const registry = project.config.registries?.[eff.artifact.registry];
@@ -222,8 +183,8 @@ function unitFor(project: Project, decl: ServiceDecl, env: Project['environments
     spec: eff.spec,
     artifact: { registry: eff.artifact.registry, package: eff.artifact.package, format: eff.artifact.format ?? 'image', file: eff.artifact.file, reference: referenceFor(registry, eff.artifact.package) },
     lock: entry,
-    ...(eff.target === 'kubernetes' ? { ...patchesFor(decl, env.name), source: sourceIn(decl, env.name) } : {}),
-    ...(eff.target === 'lambda' ? { lambda: lambdaTarget(project.config, env.name, eff.spec, eff.artifact.package) } : {}),
+    // what the target adds (kubernetes: patches and positions; lambda: outputs, region, mirror)
+    ...targetPlugin(eff.target)?.unit({ project, decl, env: env.name, spec: eff.spec, package: eff.artifact.package }),
   };
 }
 
@@ -256,7 +217,7 @@ export interface UnitJob {
   key: string;
   service: string;
   environment: string;
-  target: 'kubernetes' | 'lambda';
+  target: string;
   render(): { files: RenderedFile[]; diagnostics: Diagnostic[] };
   /** the template context of this unit (what `gitopsc context` prints) */
   context(): Record<string, unknown>;
@@ -282,7 +243,7 @@ export async function compile(source: ProjectSource, opts: CompileOptions): Prom
   for (const env of opts.envs ?? []) {
     if (!environments.includes(env)) diagnostics.push(error('USAGE', `--env ${env} is not an environment of this project (${environments.join(', ')})`, { reason: 'unknown-environment' }));
   }
-  diagnostics.push(...checkProject(project), ...checkLambdaImages(project));
+  diagnostics.push(...checkProject(project), ...checkTargets(project));
   const templateFiles = project.templatesDir ? await source.list() : [];
   let sources: TemplateSource[] = builtinTemplates();
   try {
@@ -294,7 +255,6 @@ export async function compile(source: ProjectSource, opts: CompileOptions): Prom
   const templates = (): TemplateSet => (set ??= compiledTemplates(sources));
   base.outputNames = () => [...new Set(templates().templates.map((t) => t.name))].sort();
   // Lambda output can go to its own root below the output directory (output.lambdaDir)
-  const lambdaPrefix = project.lambdaDir ? `${project.lambdaDir}/` : '';
   if (!opts.lazy || opts.validateOnly) diagnostics.push(...templates().diagnostics);
   const kube = await loadKubernetesChecks(source, project);
   diagnostics.push(...kube.diagnostics);
@@ -341,7 +301,7 @@ export async function compile(source: ProjectSource, opts: CompileOptions): Prom
       diagnostics.push(...target);
       if (target.length) continue;
       diagnostics.push(...checkPolicy(project, decl, entry, eff.artifactPath));
-      const badTag = eff.target === 'kubernetes' ? tagProblem(entry.tag) : undefined;
+      const badTag = targetPlugin(eff.target)?.traits?.imageTag ? tagProblem(entry.tag) : undefined;
       if (badTag) {
         diagnostics.push(error('KUBERNETES', `${decl.name} (${env.name}): ${badTag.message}; the rendered image reference would be invalid`, { reason: badTag.reason, ...at(), ...(badTag.hint ? { hint: badTag.hint } : {}) }));
         continue;
@@ -349,12 +309,14 @@ export async function compile(source: ProjectSource, opts: CompileOptions): Prom
       const unit = unitFor(project, decl, env, eff, entry);
       const reference = unit.artifact.reference;
       const { file: _file, ...inputs } = unit;
+      // where the target's files go (lambda: output.lambdaDir)
+      const outputPrefix = targetPlugin(eff.target)?.outputPrefix?.(project) ?? '';
       units.push({
-        key: contentHash(VERSION_SALT + templateHash + lambdaPrefix + JSON.stringify(inputs)),
+        key: contentHash(VERSION_SALT + templateHash + outputPrefix + JSON.stringify(inputs)),
         service: decl.name,
         environment: env.name,
         target: eff.target,
-        render: () => renderUnit(templates(), unit, eff.target === 'lambda' ? lambdaPrefix : '', kube.checker),
+        render: () => renderUnit(templates(), unit, outputPrefix, kube.checker),
         context: () => buildContext(unit),
       });
       artifacts.push({

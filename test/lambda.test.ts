@@ -8,7 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { compile, fsSource } from '../src/pipeline.js';
 import { codeSha256, lambdaTarget, lambdaView } from '../src/render/lambda.js';
-import { loopbackHost } from '../src/check/lambda.js';
+import { loopbackHost } from '../src/targets/lambda/check.js';
 import { loadYaml } from '../src/load/yaml.js';
 import { validateService } from '../src/validate/index.js';
 import { DIGEST, cli, makeProject } from './helpers/project.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nextLink, platformMatches } from '../src/resolve/providers/oci/index.js';
+import { nextLink } from '../src/resolve/providers/oci/index.js';
 import { parseChallenges, tokenAnswer, tokenRequest } from '../src/resolve/providers/oci/auth.js';
 import { Redactor, displayUrl } from '../src/resolve/providers/oci/redact.js';
 
@@ -16,13 +16,6 @@ describe('oci helpers', () => {
     const [c] = parseChallenges('Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a/b:pull,push"');
     expect(c).toEqual({ scheme: 'bearer', params: { realm: 'https://auth.example/token', service: 'registry.example', scope: 'repository:a/b:pull,push' } });
     expect(parseChallenges('Basic realm="test-registry"')[0]).toEqual({ scheme: 'basic', params: { realm: 'test-registry' } });
-  });
-
-  it('matches platforms; os/arch matches any variant', () => {
-    expect(platformMatches('linux/arm64', { os: 'linux', architecture: 'arm64', variant: 'v8' })).toBe(true);
-    expect(platformMatches('linux/arm64/v8', { os: 'linux', architecture: 'arm64' })).toBe(true);
-    expect(platformMatches('linux/arm/v7', { os: 'linux', architecture: 'arm', variant: 'v6' })).toBe(false);
-    expect(platformMatches('linux/amd64', { os: 'windows', architecture: 'amd64' })).toBe(false);
   });
 
   it('redacts userinfo, query secrets, auth headers and registered values', () => {

@@ -306,7 +306,7 @@ describe('pickPlatform and blobsOf', () => {
   ])('%s', (platform, digest) => {
     const r = pickPlatform(index, platform);
     expect(r.ok ? r.digest : undefined).toBe(digest);
-    if (!r.ok) expect(r.message).toContain('linux/amd64, linux/arm64, unknown/unknown');
+    if (!r.ok) expect(r.message).toContain('linux/amd64, linux/arm64/v8, unknown/unknown');
   });
   it('lists config and layers once each, and refuses a descriptor without a digest', () => {
     expect(blobsOf({ config: { digest: d('1') }, layers: [{ digest: d('2') }, { digest: d('2') }] })).toEqual({ ok: true, blobs: [{ digest: d('1') }, { digest: d('2') }] });

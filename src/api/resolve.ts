@@ -6,8 +6,7 @@
  */
 import { cacheDirOf } from '../cache/store.js';
 import { discoverProject } from '../config/discover.js';
-import { checkLambdaImages } from '../check/lambda.js';
-import { checkProject } from '../check/semantic.js';
+import { checkProject, checkTargets } from '../check/semantic.js';
 import { error, hasErrors, type Diagnostic } from '../core/diagnostics.js';
 import type { ProjectSource } from '../core/types.js';
 import type { Host } from '../host/index.js';
@@ -17,20 +16,18 @@ import type { Project } from '../project/types.js';
 import { fsSource } from '../source/fs.js';
 import { serializeLock } from '../resolve/lock.js';
 import type { Provider } from '../resolve/provider.js';
-import { PROVIDERS } from '../resolve/providers/index.js';
+import { providerKind } from '../resolve/providers/index.js';
 import { resolveProject, type ExplainBlock, type ResolvedRow } from '../resolve/resolve.js';
 import { unreadInputs } from '../resolve/select/index.js';
-import type { StaticContext } from '../resolve/providers/static/index.js';
 
 /** The providers of the registries in `used`, created from the config through the provider map. */
 export async function providersFor(host: Host, root: string, project: Project, used: Set<string>, deadlineMs?: number): Promise<Map<string, Provider>> {
   const out = new Map<string, Provider>();
   for (const [name, config] of Object.entries(project.config.registries ?? {})) {
     if (!used.has(name)) continue;
-    const kind = await PROVIDERS[config.type]();
-    const base = { name, config, root, host, cacheDir: cacheDirOf(root), ...(deadlineMs ? { deadlineMs } : {}) };
-    const c: StaticContext = { ...base, catalog: project.catalogs.get(name) ?? new Map() };
-    out.set(name, kind.create(c));
+    const kind = await providerKind(config.type);
+    const catalog = project.catalogs.get(name);
+    out.set(name, kind.create({ name, config, root, host, cacheDir: cacheDirOf(root), ...(deadlineMs ? { deadlineMs } : {}), ...(catalog ? { catalog } : {}) }));
   }
   return out;
 }
@@ -89,7 +86,7 @@ export async function resolveRun(run: ResolveRun): Promise<ResolveReport> {
   const project = loaded.project;
   const none = { resolved: [], explain: [], providers: [] };
   if (!project) return { diagnostics, ...none };
-  diagnostics.push(...checkProject(project), ...checkLambdaImages(project));
+  diagnostics.push(...checkProject(project), ...checkTargets(project));
   const inputs = { ...run.inputs };
   const flag = (name: string) => (run.flagWording ? `--${name}` : name === 'env' ? 'environment' : name);
   const readers = project.services.map((d) => ({

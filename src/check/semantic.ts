@@ -8,9 +8,11 @@ import type { ReasonFor } from '../core/reasons.js';
 import type { LoadedDoc } from '../load/types.js';
 import type { SelectSpec } from '../core/model.js';
 import type { Project, ServiceDecl } from '../project/types.js';
+import { providerPlugin, providerPlugins } from '../resolve/providers/index.js';
 import { checkSelect as engineCheck, validateRegex } from '../resolve/select/index.js';
 import { didYouMean as closest } from '../validate/did-you-mean.js';
-import { checkKubernetes } from './kubernetes.js';
+import { targetOf } from '../project/effective.js';
+import { targetPlugin, targetPlugins } from '../targets/index.js';
 
 function didYouMean(word: string, options: readonly string[]): string | undefined {
   const m = closest(word, options);
@@ -49,26 +51,30 @@ export function checkProject(project: Project): Diagnostic[] {
     const selects: [SelectSpec | undefined, (string | number)[]][] = [[s.artifact.select, ['spec', 'artifact', 'select']]];
     for (const [env, o] of Object.entries(s.environments ?? {})) if (o.artifact?.select) selects.push([o.artifact.select, ['spec', 'environments', env, 'artifact', 'select']]);
     for (const [sel, path] of selects) if (sel) out.push(...checkSelect(sel, doc, path, service));
-    // scan verdicts come from HAR: on another registry every version would be dropped
+    // scan verdicts come from providers that report them (har): on another registry every version would be dropped
     for (const [env, o] of [[undefined, undefined] as const, ...Object.entries(s.environments ?? {})]) {
       const sel = env === undefined ? s.artifact.select : o?.artifact?.select;
       if (!sel?.scan) continue;
       const reg = (env === undefined ? undefined : o?.artifact?.registry) ?? s.artifact.registry;
       const type = project.config.registries?.[reg]?.type;
-      if (type && type !== 'har') {
+      if (type && !providerPlugin(type)?.traits?.scan) {
         const path = env === undefined ? ['spec', 'artifact', 'select', 'scan'] : ['spec', 'environments', env, 'artifact', 'select', 'scan'];
-        out.push(error('SCHEMA', `select.scan needs a registry of type har (registry "${reg}" is ${type} and reports no scan verdicts)`, { reason: 'scan-needs-har', ...at(doc, path, 'key'), service }));
+        const scanning = scanningTypes();
+        out.push(error('SCHEMA', `select.scan needs a registry of type ${scanning} (registry "${reg}" is ${type} and reports no scan verdicts)`, { reason: 'scan-needs-har', ...at(doc, path, 'key'), service }));
       }
     }
-    // a Kubernetes target needs an image, in the base and in every override
-    if (s.kubernetes) {
+    // the target's own checks; a target that runs an image (a Kubernetes workload) refuses files,
+    // in the base and in every override
+    const target = targetPlugin(targetOf(decl));
+    if (target?.traits?.needsImage) {
       const formats: [unknown, (string | number)[]][] = [[s.artifact.format, ['spec', 'artifact', 'format']]];
       for (const [env, o] of Object.entries(s.environments ?? {})) formats.push([o.artifact?.format, ['spec', 'environments', env, 'artifact', 'format']]);
+      const others = targetPlugins().filter((t) => !t.traits?.needsImage).map((t) => t.id).join(' or ');
       for (const [format, path] of formats) {
-        if (format === 'file') out.push(error('SCHEMA', 'a Kubernetes workload needs an image: format "file" is only for lambda', { reason: 'image-required', ...at(doc, path), service }));
+        if (format === 'file') out.push(error('SCHEMA', `${target.title} needs an image: format "file" is only for ${others}`, { reason: 'image-required', ...at(doc, path), service }));
       }
-      out.push(...checkKubernetes(decl, envNames, project.config));
     }
+    if (target?.checkService) out.push(...target.checkService(decl, envNames, project.config));
   }
   out.push(...checkPolicies(project));
   return out;
@@ -140,4 +146,17 @@ function checkPolicies(project: Project): Diagnostic[] {
     });
   }
   return out;
+}
+
+/** The registry types whose providers report scan verdicts, for messages (`har`). */
+function scanningTypes(): string {
+  return providerPlugins()
+    .filter((p) => p.traits?.scan)
+    .map((p) => p.id)
+    .join(' or ');
+}
+
+/** Every target's whole-project checks (lambda: image functions pull from ECR in their region). */
+export function checkTargets(project: Project): Diagnostic[] {
+  return targetPlugins().flatMap((t) => t.checkProject?.(project) ?? []);
 }

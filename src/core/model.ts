@@ -35,8 +35,14 @@ export interface ArtifactSpec {
 
 export type EnvRef = { env: string };
 
+/**
+ * A registry entry of the config. `type` names its provider (src/resolve/providers/<type>/);
+ * the fields below are those of the built-in providers, and a provider's own fields are typed
+ * by its schema fragment (hence the index signature).
+ */
 export interface RegistryConfig {
-  type: 'oci' | 'static' | 'har';
+  type: string;
+  [field: string]: unknown;
   url?: string;
   prefix?: string;
   insecure?: boolean;

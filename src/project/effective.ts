@@ -8,19 +8,26 @@ import type { ServiceDecl } from './types.js';
 
 export interface EffectiveService {
   artifact: ArtifactSpec;
-  target: 'kubernetes' | 'lambda';
+  /** the service's target: the one key of `spec` besides artifact and environments (src/targets/<id>/) */
+  target: string;
   spec: Record<string, unknown>;
   /** JSON path of the `select` that applies (for positions) */
   selectPath: (string | number)[];
   artifactPath: (string | number)[];
 }
 
+/** The target of a service: the key of `spec` besides `artifact` and `environments` (the schema allows exactly one). */
+export function targetOf(decl: ServiceDecl): string {
+  for (const k of Object.keys(decl.data.spec)) if (k !== 'artifact' && k !== 'environments') return k;
+  return 'kubernetes';
+}
+
 export function effectiveService(decl: ServiceDecl, env: string): EffectiveService {
   const s = decl.data.spec;
   const o = s.environments?.[env];
-  const target = s.kubernetes ? 'kubernetes' : 'lambda';
-  const base = (s[target] ?? {}) as Record<string, unknown>;
-  const spec = deepMerge(base, o?.[target]) as Record<string, unknown>;
+  const target = targetOf(decl);
+  const base = ((s as Record<string, unknown>)[target] ?? {}) as Record<string, unknown>;
+  const spec = deepMerge(base, (o as Record<string, unknown> | undefined)?.[target]) as Record<string, unknown>;
   const overSelect = o?.artifact?.select;
   // no override: the base artifact itself (one object, so its fingerprint is computed once)
   const artifact: ArtifactSpec = o?.artifact ? { ...s.artifact, ...o.artifact, select: overSelect ?? s.artifact.select } : s.artifact;
@@ -43,7 +50,7 @@ export function lambdaPlatform(architectures: unknown): string {
   return Array.isArray(architectures) && architectures[0] === 'arm64' ? 'linux/arm64' : 'linux/amd64';
 }
 
-function lambdaImagePlatform(artifact: ArtifactSpec, target: 'kubernetes' | 'lambda', spec: Record<string, unknown>): ArtifactSpec {
+function lambdaImagePlatform(artifact: ArtifactSpec, target: string, spec: Record<string, unknown>): ArtifactSpec {
   if (target !== 'lambda' || (artifact.format ?? 'image') !== 'image' || artifact.select?.platform) return artifact;
   return { ...artifact, select: { ...artifact.select, platform: lambdaPlatform(spec.architectures) } };
 }

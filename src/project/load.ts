@@ -119,8 +119,9 @@ export async function loadProject(
   checkPath('lock', ['lock'], config.lock, 'gitopsc.lock');
   if (config.templates !== undefined) checkPath('templates', ['templates'], config.templates, '');
   if (config.kubernetes?.crds !== undefined) checkPath('crds', ['kubernetes', 'crds'], config.kubernetes.crds, '');
+  // a registry's `path` names its local version catalog (the static provider; any provider may declare one)
   for (const [name, reg] of Object.entries(config.registries ?? {})) {
-    if (reg.type === 'static') checkPath(`catalog:${name}`, ['registries', name, 'path'], reg.path, '');
+    if (typeof reg.path === 'string') checkPath(`catalog:${name}`, ['registries', name, 'path'], reg.path, '');
   }
   const patterns = config.services ?? ['services/**/*.yaml'];
   patterns.forEach((p, i) => {
@@ -174,7 +175,7 @@ export async function loadProject(
 
   const catalogs = new Map<string, Map<string, VersionInfo[]>>();
   for (const [name, reg] of Object.entries(config.registries ?? {})) {
-    if (reg.type !== 'static' || opts.withCatalogs === false) continue;
+    if (typeof reg.path !== 'string' || opts.withCatalogs === false) continue;
     const file = paths[`catalog:${name}`]!;
     const { bytes, problem } = await readInput(source, file);
     if (problem) {
@@ -182,7 +183,7 @@ export async function loadProject(
       continue;
     }
     if (!bytes) {
-      diagnostics.push(error('SCHEMA', `static catalog ${file} of registry "${name}" does not exist`, { reason: 'missing-path', file: doc.file, ...doc.position(['registries', name, 'path'], 'value') }));
+      diagnostics.push(error('SCHEMA', `${reg.type} catalog ${file} of registry "${name}" does not exist`, { reason: 'missing-path', file: doc.file, ...doc.position(['registries', name, 'path'], 'value') }));
       continue;
     }
     const r = loadChecked('catalog', file, bytes, validateCatalog, opts.cache, { maxBytes: 64 * 1024 * 1024 });

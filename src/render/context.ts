@@ -2,36 +2,10 @@
  * The template context for one service in one environment (CONTRACT 4.1), plus the derived
  * views the built-in templates use (`k8s`, `lambda`). Pure.
  */
-import type { LockEntry } from '../core/model.js';
-import * as k8s from './kubernetes/workload.js';
-import type { UnitPatch } from './kubernetes/apply-patches.js';
-import { DEFAULT_LAMBDA_OUTPUTS, lambdaView, type LambdaTarget } from './lambda.js';
+import { targetPlugin } from '../targets/index.js';
+import type { RenderUnit } from './unit.js';
 
-export interface RenderUnit {
-  service: string;
-  /** project-relative service file, for diagnostics */
-  file: string;
-  environment: { name: string; production: boolean };
-  labels: Record<string, string>;
-  target: 'kubernetes' | 'lambda';
-  /** the target block after the environment's overrides are merged */
-  spec: Record<string, unknown>;
-  artifact: {
-    registry: string;
-    package: string;
-    format: 'image' | 'file';
-    file?: string;
-    /** host[:port][/prefix]/package */
-    reference: string;
-  };
-  lock: LockEntry;
-  /** Kubernetes patches, the service's then the environment's, with their positions */
-  patches?: UnitPatch[];
-  /** where a `spec.kubernetes`-relative path is written in the service file (not part of the cache key) */
-  source?: (rel: readonly (string | number)[]) => { line: number; column: number } | undefined;
-  /** Lambda only: outputs, AWS region/account and ECR mirror from the config */
-  lambda?: LambdaTarget;
-}
+export type { RenderUnit } from './unit.js';
 
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
@@ -79,43 +53,8 @@ export function buildContext(u: RenderUnit): Record<string, unknown> {
     },
     spec,
   };
-  if (u.target === 'kubernetes') {
-    const scaling = spec.autoscaling as { targetCPUUtilizationPercentage?: number } | undefined;
-    const pod = (spec.pod ?? {}) as { labels?: Record<string, string>; annotations?: Record<string, string> };
-    const podLabels = sortedRecord([...Object.entries(pod.labels ?? {}).filter(([k]) => !(k in labels)), ...Object.entries(labels)]);
-    const podSpec = k8s.podSpec(spec, u.service, image);
-    const ingress = spec.ingress as k8s.IngressSpec | undefined;
-    context.k8s = {
-      labels,
-      selectorLabels,
-      podLabels,
-      podAnnotations: Object.keys(pod.annotations ?? {}).length ? sortedRecord(Object.entries(pod.annotations ?? {})) : false,
-      revisionHistoryLimit: typeof spec.revisionHistoryLimit === 'number' ? { value: spec.revisionHistoryLimit } : false,
-      podSpec,
-      containers: podSpec.containers,
-      imagePullSecrets: podSpec.imagePullSecrets ?? [],
-      servicePorts: k8s.servicePorts(spec),
-      serviceAnnotations: sortedRecord(Object.entries((spec.service as k8s.ServiceSpec | undefined)?.annotations ?? {})),
-      ingressClassName: k8s.ingressClass(ingress) ?? '',
-      ingressRules: k8s.ingressRules(spec, u.service),
-      ingressTls: ingress?.tls ? [{ hosts: [ingress.host], secretName: ingress.tls.secretName }] : [],
-      hpaMetrics: [{ resource: { name: 'cpu', target: { averageUtilization: scaling?.targetCPUUtilizationPercentage ?? 80, type: 'Utilization' } }, type: 'Resource' }],
-      disruptionBudget: k8s.disruptionBudgetSpec(spec, selectorLabels) ?? false,
-      serviceAccount: k8s.serviceAccount(spec, u.service) ?? false,
-    };
-  } else {
-    context.lambda = lambdaView({
-      service: u.service,
-      environment: u.environment.name,
-      spec,
-      format: u.artifact.format,
-      package: u.artifact.package,
-      file: u.artifact.file,
-      reference: u.artifact.reference,
-      lock,
-      labels: u.labels,
-      target: u.lambda ?? { outputs: [...DEFAULT_LAMBDA_OUTPUTS], aws: {} },
-    });
-  }
+  // the target's own view (`k8s`, `lambda`): src/targets/<id>/
+  const plugin = targetPlugin(u.target);
+  if (plugin) Object.assign(context, plugin.view(u, { image, labels, selectorLabels }));
   return context;
 }

@@ -16,7 +16,8 @@ import { closeFlow, TemplateError, type CompiledTemplate, type TemplateEngine } 
 import { contextShape } from './shape.js';
 import { checkTemplatePaths } from './template-paths.js';
 
-export type Target = 'kubernetes' | 'lambda';
+/** A target's id (src/targets/<id>/). */
+export type Target = string;
 
 export interface TemplateSource {
   target: Target;
@@ -153,7 +154,7 @@ export function renderUnit(set: TemplateSet, unit: RenderUnit, outputPrefix = ''
   const at = { service: unit.service, environment: unit.environment.name };
   for (const t of set.templates) {
     if (t.target !== unit.target) continue;
-    if (t.output && unit.target === 'lambda' && !(unit.lambda?.outputs ?? ['aws-cli']).includes(t.output as never)) continue;
+    if (t.output && !(unit.outputs ?? []).includes(t.output)) continue;
     let text: string;
     try {
       text = t.fn(context);
@@ -189,7 +190,7 @@ export function renderUnit(set: TemplateSet, unit: RenderUnit, outputPrefix = ''
     if (r.diagnostics.length) return { files: [], diagnostics: r.diagnostics };
     out = r.files;
   }
-  const check = unit.target === 'kubernetes' && !diagnostics.length ? checker?.() : undefined;
+  const check = unit.manifestCheck && !diagnostics.length ? checker?.() : undefined;
   if (check) {
     const problems = checkRenderedFiles(out, check, { file: unit.file, ...at, source: unit.source });
     diagnostics.push(...problems);

@@ -6,19 +6,10 @@
  */
 import { schemaObject } from '../validate/schema.js';
 
-export type Shape =
-  /** anything below (free-form data) */
-  | { t: 'any' }
-  /** a string, number or boolean */
-  | { t: 'leaf'; what?: string }
-  | { t: 'obj'; props: Record<string, Shape>; extra?: Shape }
-  | { t: 'list'; items: Shape };
+import { any, leaf, list, map, obj, type Shape } from './shape-kit.js';
+import { targetPlugin } from '../targets/index.js';
 
-const leaf: Shape = { t: 'leaf' };
-const any: Shape = { t: 'any' };
-const map = (v: Shape = leaf): Shape => ({ t: 'obj', props: {}, extra: v });
-const obj = (props: Record<string, Shape>): Shape => ({ t: 'obj', props });
-const list = (items: Shape = any): Shape => ({ t: 'list', items });
+export { any, leaf, list, map, obj, type Shape } from './shape-kit.js';
 
 type Json = Record<string, unknown>;
 
@@ -78,60 +69,19 @@ function merge(a: Shape, b: Shape): Shape {
 const cache = new Map<string, Shape>();
 
 /** What a template of this target sees (buildContext in context.ts builds exactly this). */
-export function contextShape(target: 'kubernetes' | 'lambda'): Shape {
+export function contextShape(target: string): Shape {
   const hit = cache.get(target);
   if (hit) return hit;
   const root = schemaObject('service');
-  const def = (root.definitions as Record<string, Json>)[target]!;
+  const specProps = (((root.properties as Json).spec as Json).properties ?? {}) as Record<string, Json>;
   const props: Record<string, Shape> = {
     service: obj({ name: leaf, labels: map() }),
     environment: obj({ name: leaf, production: leaf }),
     artifact: obj({ registry: leaf, package: leaf, tag: leaf, digest: leaf, image: leaf, fileDigest: leaf, labels: map(), created: leaf }),
-    spec: schemaShape(def, root),
+    spec: specProps[target] ? schemaShape(specProps[target], root) : any,
+    // the target's own view (`k8s`, `lambda`)
+    ...targetPlugin(target)?.viewShape(),
   };
-  if (target === 'kubernetes') {
-    props.k8s = obj({
-      labels: map(),
-      selectorLabels: map(),
-      podLabels: map(),
-      // false when absent, so that {{#if}} reads naturally
-      podAnnotations: any,
-      revisionHistoryLimit: any,
-      podSpec: any,
-      containers: list(),
-      imagePullSecrets: list(obj({ name: leaf })),
-      servicePorts: list(),
-      serviceAnnotations: map(),
-      ingressClassName: leaf,
-      ingressRules: list(),
-      ingressTls: list(),
-      hpaMetrics: list(),
-      disruptionBudget: any,
-      serviceAccount: any,
-    });
-  } else {
-    props.lambda = obj({
-      zip: leaf,
-      packageType: leaf,
-      code: obj({ S3Bucket: leaf, S3Key: leaf, S3ObjectVersion: leaf, ImageUri: leaf }),
-      s3: obj({ bucket: leaf, key: leaf, objectVersion: leaf }),
-      imageUri: leaf,
-      codeSha256: leaf,
-      architectures: list(leaf),
-      platform: leaf,
-      variables: map(),
-      layers: list(leaf),
-      tags: map(),
-      tagList: list(obj({ Key: leaf, Value: leaf })),
-      publish: leaf,
-      alias: obj({ name: leaf, description: leaf, functionVersion: leaf }),
-      region: leaf,
-      account: leaf,
-      outputs: list(leaf),
-      versionDescription: leaf,
-      ack: obj({ aliasName: leaf, versionName: leaf }),
-    });
-  }
   const shape = obj(props);
   cache.set(target, shape);
   return shape;

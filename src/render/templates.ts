@@ -4,32 +4,37 @@
  */
 import { listPackageDir, readPackageText } from '../host/package.js';
 import type { ProjectSource } from '../core/types.js';
+import { targetGeneration, targetPlugin, targetPlugins } from '../targets/index.js';
 import type { Target, TemplateSource } from './render.js';
 
-const TARGETS: Target[] = ['kubernetes', 'lambda'];
 
-let builtins: TemplateSource[] | undefined;
+let builtins: { generation: number; templates: TemplateSource[] } | undefined;
 
+/** Every target's built-in templates (its plug-in names the directory), read once per process. */
 export function builtinTemplates(): TemplateSource[] {
-  if (builtins) return builtins;
+  if (builtins && builtins.generation === targetGeneration()) return builtins.templates;
   const out: TemplateSource[] = [];
-  for (const target of TARGETS) {
-    for (const f of listPackageDir(`templates/${target}`)) {
-      if (f.isDirectory() && target === 'lambda') {
-        // templates/lambda/<output>/<name>.hbs: the template set of one Lambda consumer
-        for (const g of listPackageDir(`templates/${target}/${f.name}`).map((d) => d.name)) {
+  for (const plugin of targetPlugins()) {
+    const target = plugin.id;
+    // the plug-in's directory, as a URL (the package's templates/<id>/ for the built-ins)
+    const dir = plugin.templates.href.replace(/\/?$/, '/');
+    for (const f of listPackageDir(dir)) {
+      if (f.isDirectory()) {
+        // <dir>/<output>/<name>.hbs: the template set of one output (a Lambda consumer)
+        for (const g of listPackageDir(`${dir}${f.name}`).map((d) => d.name)) {
           if (!g.endsWith('.hbs')) continue;
-          // `_all`: rendered for every consumer; the others are parsed and re-emitted (canonical)
+          // `_all`: rendered for every output; the others are parsed and re-emitted (canonical)
           const output = f.name === '_all' ? {} : { output: f.name };
-          out.push({ target, name: g.slice(0, -4), file: `<builtin>/${target}/${f.name}/${g}`, source: readPackageText(`templates/${target}/${f.name}/${g}`), builtin: true, ...output });
+          out.push({ target, name: g.slice(0, -4), file: `<builtin>/${target}/${f.name}/${g}`, source: readPackageText(`${dir}${f.name}/${g}`), builtin: true, ...output });
         }
         continue;
       }
       if (!f.name.endsWith('.hbs')) continue;
-      out.push({ target, name: f.name.slice(0, -4), file: `<builtin>/${target}/${f.name}`, source: readPackageText(`templates/${target}/${f.name}`), builtin: true, canonical: true, ...(target === 'lambda' ? { output: 'aws-cli' } : {}) });
+      out.push({ target, name: f.name.slice(0, -4), file: `<builtin>/${target}/${f.name}`, source: readPackageText(`${dir}${f.name}`), builtin: true, canonical: true, ...(plugin.defaultOutput ? { output: plugin.defaultOutput } : {}) });
     }
   }
-  return (builtins = out);
+  builtins = { generation: targetGeneration(), templates: out };
+  return out;
 }
 
 /** `<dir>/kubernetes/<name>.yaml.hbs` and `<dir>/lambda/<name>.json.hbs` from the project. */
@@ -39,7 +44,7 @@ export async function projectTemplates(source: ProjectSource, dir: string, files
   for (const f of files) {
     if (!f.startsWith(prefix) || !f.endsWith('.hbs')) continue;
     const [target, name, ...rest] = f.slice(prefix.length).split('/');
-    if (rest.length || !name || !TARGETS.includes(target as Target)) continue;
+    if (rest.length || !name || !target || !targetPlugin(target)) continue;
     const bytes = await source.read(f);
     if (bytes) out.push({ target: target as Target, name: name.slice(0, -4), file: f, source: new TextDecoder().decode(bytes) });
   }

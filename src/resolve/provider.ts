@@ -1,10 +1,13 @@
 /**
- * The registry provider interface. A provider is a small object with an id and a factory,
- * registered in `providers/index.ts`. Providers report failures as data (`ProviderFailure`),
- * which the resolver turns into located diagnostics naming the service and its `artifact` line.
+ * The registry provider interface. A provider is one folder, `providers/<id>/`, whose
+ * `plugin.ts` says everything the rest of gitopsc asks about it (`ProviderPlugin`: id, config
+ * schema fragment, context, traits, factory), registered in the one map `providers/index.ts`.
+ * Providers report failures as data (`ProviderFailure`), which the resolver turns into located
+ * diagnostics naming the service and its `artifact` line.
  */
 import type { Host } from '../host/index.js';
 import type { RegistryConfig, VersionInfo } from '../core/model.js';
+import type { RegistrySchemaFragment } from '../validate/plugin-schema.js';
 import type { ReasonFor } from '../core/reasons.js';
 
 export type ProviderFailureCode =
@@ -49,6 +52,11 @@ export interface ProviderContext {
   cacheDir: string;
   /** overall deadline of registry requests in this run, ms (`--registry-timeout`); wins over the environment */
   deadlineMs?: number;
+  /**
+   * The registry's local version catalog (`path` in its config, in the format of
+   * schemas/catalog.schema.json), loaded and checked with the project; empty when it has none.
+   */
+  catalog?: Map<string, VersionInfo[]>;
 }
 
 export interface Provider {
@@ -83,6 +91,47 @@ export interface Provider {
 }
 
 export interface ProviderKind {
-  id: RegistryConfig['type'];
+  id: string;
   create(ctx: ProviderContext): Provider;
+}
+
+/**
+ * Everything gitopsc knows about a kind of registry, in the provider's own folder
+ * (`providers/<id>/plugin.ts`), registered in `providers/index.ts`. Light: the client itself is
+ * loaded by `load()` only when a command talks to a registry.
+ */
+export interface ProviderPlugin {
+  /** `type: <id>` in the config's registry entries */
+  id: string;
+  /**
+   * The registry entry's schema for `type: <id>` (its properties besides `type`). The shipped
+   * schemas/config.schema.json is generated from these (`npm run schemas`). A `path` property
+   * names a local version catalog, which the project loads and hands over as `ctx.catalog`.
+   */
+  schema: RegistrySchemaFragment;
+  /** What the provider contributes to rendered references and messages. */
+  context: {
+    /** `host[:port]` of rendered image references; undefined: none (the runtime's default, Docker Hub) */
+    host(config: RegistryConfig): string | undefined;
+    /** repository path prefix of rendered references */
+    prefix(config: RegistryConfig): string | undefined;
+  };
+  /** What the provider can do, for the checks and commands that depend on it. */
+  traits?: {
+    /** reports scan verdicts (`select.scan`, the `requireScan` policy) */
+    scan?: boolean;
+    /** `format: file`: versions without the named file are dropped with a reason, not failed */
+    filesByName?: boolean;
+    /** can receive copies (`gitopsc stage`: `lambda.mirror.registry`) */
+    push?: boolean;
+  };
+  /** The factory, loaded on first use. */
+  load(): Promise<ProviderKind>;
+}
+
+/** `host[:port][/prefix]/package` as rendered in image references (no scheme). Pure. */
+export function joinReference(host: string | undefined, prefix: string | undefined, pkg: string): string {
+  const p = prefix?.replace(/^\/+|\/+$/g, '');
+  const path = p ? `${p}/${pkg}` : pkg;
+  return host ? `${host}/${path}` : path;
 }

@@ -1,24 +1,16 @@
 import type { RegistryConfig } from '../core/model.js';
+import { joinReference } from './provider.js';
+import { providerPlugin } from './providers/index.js';
 
-/** The OCI repository prefix of a HAR docker registry: `<account, lowercase>/<registry>`. */
-export function harPrefix(config: RegistryConfig): string {
-  return `${(config.account ?? '').toLowerCase()}/${config.registry ?? ''}`;
+/** `host[:port][/prefix]/package` as rendered in image references (no scheme), from the registry's provider. Pure. */
+export function referenceFor(config: RegistryConfig | undefined, pkg: string): string {
+  const plugin = config ? providerPlugin(config.type) : undefined;
+  if (!config || !plugin) return pkg;
+  return joinReference(plugin.context.host(config), plugin.context.prefix(config), pkg);
 }
 
-export const HAR_DEFAULT_URL = 'https://pkg.harness.io';
-export const HAR_DEFAULT_API = 'https://app.harness.io/gateway/har/api/v3';
-
-/** `host[:port][/prefix]/package` as rendered in image references (no scheme). Pure. */
-export function referenceFor(config: RegistryConfig | undefined, pkg: string): string {
-  const prefix = config?.type === 'har' ? harPrefix(config) : config?.prefix;
-  const path = prefix ? `${prefix.replace(/^\/+|\/+$/g, '')}/${pkg}` : pkg;
-  let host: string | undefined;
-  if ((config?.type === 'oci' || config?.type === 'har') && (config.url || config.type === 'har')) {
-    try {
-      host = new URL(config.url ?? HAR_DEFAULT_URL).host;
-    } catch {
-      host = undefined;
-    }
-  } else if (config?.type === 'static') host = config.host;
-  return host ? `${host}/${path}` : path;
+/** The host of this registry's rendered references; undefined when they have none (the runtime pulls from Docker Hub). */
+export function referenceHost(config: RegistryConfig | undefined): string | undefined {
+  const plugin = config ? providerPlugin(config.type) : undefined;
+  return config && plugin ? plugin.context.host(config) : undefined;
 }

@@ -11,6 +11,7 @@ import type { Project, ServiceDecl } from '../project/types.js';
 import type { Provider, ProviderFailure, ProviderResult } from './provider.js';
 import { fingerprint, lockKey, type Lock } from './lock.js';
 import { checkPolicy, policiesFor } from './policy.js';
+import { providerPlugin } from './providers/index.js';
 import { applyRuntimeInputs, choose, needsMetadata, prefilter, type TraceEntry } from './select/index.js';
 
 export interface ResolveOptions {
@@ -182,8 +183,9 @@ async function resolveUnit(
   const pre = prefilter(tags.value, effective);
   const policyLabels = policiesFor(project, env).some(([, p]) => p.requireLabels);
   const labelPairs: [string, string][] = [...Object.entries(effective.labels ?? {}), ...policiesFor(project, env).flatMap(([, p]) => Object.entries(p.requireLabels ?? {}))];
-  // har generic packages: versions without the named file are dropped (with a reason), not fatal
-  const fileFilter = project.config.registries?.[artifact.registry]?.type === 'har' && (artifact.format ?? 'image') === 'file' && artifact.file ? artifact.file : undefined;
+  // generic packages (har): versions without the named file are dropped (with a reason), not fatal
+  const regType = project.config.registries?.[artifact.registry]?.type;
+  const fileFilter = regType !== undefined && providerPlugin(regType)?.traits?.filesByName && (artifact.format ?? 'image') === 'file' && artifact.file ? artifact.file : undefined;
   const platform = effective.platform;
   const strategy = effective.strategy ?? 'semver';
   // exact and digest need the tag's digest before choosing (a pinned digest is compared): one HEAD

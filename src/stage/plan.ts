@@ -10,6 +10,8 @@ import { effectiveService, lambdaPlatform } from '../project/effective.js';
 import type { Project } from '../project/types.js';
 import { DEFAULT_S3_KEY, expandKey, lambdaTarget } from '../render/lambda.js';
 import { fingerprint, lockKey, type Lock } from '../resolve/lock.js';
+import { providerPlugin, providerPlugins } from '../resolve/providers/index.js';
+import { platformMatches } from '../resolve/select/platform.js';
 
 /** What every staging job names: the unit, where diagnostics point, and the locked artifact. */
 interface StageJob {
@@ -180,8 +182,9 @@ export function planImages(project: Project, lock: Lock, envs?: readonly string[
         continue;
       }
       const reg = project.config.registries?.[mirror.registry];
-      if (!reg || reg.type !== 'oci') {
-        diagnostics.push(error('UNKNOWN_REGISTRY', `${decl.name} (${env.name}): lambda.mirror.registry ${JSON.stringify(mirror.registry)} is not ${reg ? 'an oci' : 'a'} registry of the config`, { ...at(['spec', 'lambda', 'mirror', 'registry']), reason: 'not-an-oci-registry' }));
+      if (!reg || !providerPlugin(reg.type)?.traits?.push) {
+        const kinds = providerPlugins().filter((p) => p.traits?.push).map((p) => p.id).join(' or ');
+        diagnostics.push(error('UNKNOWN_REGISTRY', `${decl.name} (${env.name}): lambda.mirror.registry ${JSON.stringify(mirror.registry)} is not ${reg ? `a registry of type ${kinds}` : 'a registry of the config'}`, { ...at(['spec', 'lambda', 'mirror', 'registry']), reason: 'not-an-oci-registry' }));
         continue;
       }
       const pos = decl.doc.position(eff.artifactPath, 'key');
@@ -218,16 +221,23 @@ export function isIndex(manifest: unknown, mediaType: string): boolean {
   return /index|manifest\.list/.test(mediaType) || Array.isArray((manifest as { manifests?: unknown } | null)?.manifests);
 }
 
-/** The child of an index for `linux/<arch>` (never the index itself). */
+/**
+ * The child of an index for the pinned platform (never the index itself), by the selection
+ * engine's one platform rule (aliases, default variants), the rule resolve pinned it with.
+ */
 export function pickPlatform(index: unknown, platform: string): { ok: true; digest: string } | { ok: false; message: string } {
-  const [os, arch] = platform.split('/');
-  const entries = ((index as { manifests?: unknown[] } | null)?.manifests ?? []) as Array<{ digest?: unknown; platform?: { os?: unknown; architecture?: unknown } }>;
-  const hit = entries.filter((e) => e.platform?.os === os && e.platform?.architecture === arch && typeof e.digest === 'string' && DIGEST.test(e.digest));
+  const entries = ((index as { manifests?: unknown[] } | null)?.manifests ?? []) as Array<{ digest?: unknown; platform?: { os?: unknown; architecture?: unknown; variant?: unknown } }>;
+  const hit = entries.filter((e) => isPlatform(e.platform) && platformMatches(platform, e.platform) && typeof e.digest === 'string' && DIGEST.test(e.digest));
   if (hit.length === 0) {
-    const have = entries.map((e) => `${String(e.platform?.os)}/${String(e.platform?.architecture)}`).join(', ') || 'none';
+    const have = entries.map((e) => `${String(e.platform?.os)}/${String(e.platform?.architecture)}${typeof e.platform?.variant === 'string' ? `/${e.platform.variant}` : ''}`).join(', ') || 'none';
     return { ok: false, message: `the image has no ${platform} manifest (platforms: ${have}); Lambda runs one architecture, set architectures accordingly` };
   }
   return { ok: true, digest: hit[0]!.digest as string };
+}
+
+function isPlatform(p: unknown): p is { os: string; architecture: string; variant?: string } {
+  const q = p as { os?: unknown; architecture?: unknown; variant?: unknown } | undefined;
+  return typeof q?.os === 'string' && typeof q.architecture === 'string' && (q.variant === undefined || typeof q.variant === 'string');
 }
 
 /** The blobs a single-platform manifest references: its config and layers. */

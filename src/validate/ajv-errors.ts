@@ -21,12 +21,16 @@ type SchemaNode = {
   patternErrorMessage?: string;
 };
 
-export function ajvErrorsToDiagnostics(errors: readonly ErrorObject[], doc: LoadedDoc): Diagnostic[] {
+/**
+ * `root` is the schema validated against (read only when an error needs it: the values of a
+ * discriminator, whose branches are `$ref`s into its definitions).
+ */
+export function ajvErrorsToDiagnostics(errors: readonly ErrorObject[], doc: LoadedDoc, root?: () => Record<string, unknown>): Diagnostic[] {
   const kept = pruneCombinatorNoise(errors);
   const out: Diagnostic[] = [];
   const seen = new Set<string>();
   for (const e of kept) {
-    const d = toDiagnostic(e, doc);
+    const d = toDiagnostic(e, doc, root);
     const k = `${d.line}:${d.column}:${d.message}`;
     if (seen.has(k)) continue;
     seen.add(k);
@@ -79,7 +83,7 @@ function depth(xs: ErrorObject[]): number {
   return Math.max(...xs.map((x) => x.instancePath.split('/').length));
 }
 
-function toDiagnostic(e: ErrorObject, doc: LoadedDoc): Diagnostic {
+function toDiagnostic(e: ErrorObject, doc: LoadedDoc, root?: () => Record<string, unknown>): Diagnostic {
   const path: string[] = pointerToPath(e.instancePath);
   const p = redactUrlsInText(pathToString(path));
   const parent = (e.parentSchema ?? {}) as SchemaNode;
@@ -148,7 +152,7 @@ function toDiagnostic(e: ErrorObject, doc: LoadedDoc): Diagnostic {
       return at(path, 'key', `${p}: \`${String(params.property)}\` also needs \`${String(params.missingProperty)}\``);
     case 'discriminator': {
       const tag = String(params.tag ?? 'type');
-      const values = discriminatorValues(parent);
+      const values = discriminatorValues(parent, root);
       const value = (e.data as Record<string, unknown> | null)?.[tag];
       const guess = typeof value === 'string' ? didYouMean(value, values) : undefined;
       return at([...path, tag], params.error === 'tag' ? 'key' : 'value', `${pathToString([...path, tag])} must be one of ${values.join(', ')}`, guess ? `did you mean \`${guess}\`?` : undefined);
@@ -201,11 +205,20 @@ function ajvReason(keyword: string): ReasonFor<'SCHEMA'> {
   }
 }
 
-function discriminatorValues(parent: unknown): string[] {
+function discriminatorValues(parent: unknown, root?: () => Record<string, unknown>): string[] {
   const tag = ((parent as { discriminator?: { propertyName?: string } }).discriminator?.propertyName) ?? 'type';
-  const branches = ((parent as { oneOf?: unknown[] }).oneOf ?? []) as { properties?: Record<string, { const?: string }> }[];
+  // branches are usually `$ref`s to the schema's definitions (the providers' registry entries)
+  type Branch = { $ref?: string; properties?: Record<string, { const?: string }> };
+  let defs: Record<string, unknown> | undefined;
+  const deref = (b: Branch): Branch => {
+    const m = typeof b.$ref === 'string' ? /^#\/definitions\/(.+)$/.exec(b.$ref) : null;
+    if (!m) return b;
+    defs ??= (root?.().definitions ?? {}) as Record<string, unknown>;
+    return (defs[m[1]!] ?? {}) as Branch;
+  };
+  const branches = (((parent as { oneOf?: unknown[] }).oneOf ?? []) as Branch[]).map(deref);
   const values = branches.map((b) => b.properties?.[tag]?.const).filter((v): v is string => typeof v === 'string');
-  return values.length > 0 ? values : ['oci', 'static', 'har'];
+  return values;
 }
 
 function gotText(value: unknown): string {

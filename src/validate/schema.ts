@@ -14,6 +14,7 @@ import type { LoadedDoc } from '../load/types.js';
 import { ajvErrorsToDiagnostics } from './ajv-errors.js';
 import type { SchemaKind } from './kinds.js';
 import { SCHEMA_MESSAGES } from './messages.js';
+import { pluginSchemaGeneration, registeredPluginsKey, withRegisteredPlugins } from './plugin-schema.js';
 
 /** Where the schema file is: `schemas/` at the package root (from src/validate or dist/validate). */
 export function schemaFileUrl(kind: SchemaKind): URL {
@@ -42,7 +43,8 @@ export function shippedSchema(kind: SchemaKind): Record<string, unknown> {
  * as `errorMessage` / `patternErrorMessage` annotations, registered as keywords in createAjv.
  */
 export function schemaObject(kind: SchemaKind): Record<string, unknown> {
-  const schema = shippedSchema(kind);
+  // plug-ins registered at run time add their fragments (built-ins are in the shipped file)
+  const schema = withRegisteredPlugins(kind, shippedSchema(kind));
   for (const [pointer, message] of Object.entries(SCHEMA_MESSAGES[kind])) {
     let node: unknown = schema;
     for (const part of pointer.split('/').slice(1)) {
@@ -60,7 +62,7 @@ const ajvModule = lazy<{ Ajv: typeof Ajv }>('ajv');
 const formatsModule = lazy<FormatsPlugin & { default?: FormatsPlugin }>('ajv-formats');
 
 let ajv: Ajv | undefined;
-const validators = new Map<SchemaKind, ValidateFunction>();
+const validators = new Map<SchemaKind, { generation: number; validate: ValidateFunction }>();
 
 /**
  * A new Ajv instance with our options. `code` is for the build step that writes standalone
@@ -92,7 +94,9 @@ export function createAjv(code?: Record<string, unknown>): Ajv {
 
 /** The hash a precompiled validator records of the schema it was built from. */
 export function schemaHash(kind: SchemaKind): string {
-  return contentHashOf([schemaText(kind), JSON.stringify(SCHEMA_MESSAGES[kind])]);
+  // run-time plug-ins' fragments enter the hash only when there are any (the build's hash is unchanged)
+  const extra = registeredPluginsKey(kind);
+  return contentHashOf([schemaText(kind), JSON.stringify(SCHEMA_MESSAGES[kind]), ...(extra ? [extra] : [])]);
 }
 
 /**
@@ -111,11 +115,13 @@ function precompiled(kind: SchemaKind): ValidateFunction | undefined {
 
 /** The compiled validator for `kind` (compiled on first use, then cached). */
 export function getValidator(kind: SchemaKind): ValidateFunction {
-  let v = validators.get(kind);
-  if (!v) {
-    v = precompiled(kind) ?? (ajv ??= createAjv()).compile(schemaObject(kind));
-    validators.set(kind, v);
-  }
+  const generation = pluginSchemaGeneration();
+  const cached = validators.get(kind);
+  if (cached && cached.generation === generation) return cached.validate;
+  // a schema recompiled after a registration needs an instance that has not seen its $id
+  const instance = cached ? createAjv() : (ajv ??= createAjv());
+  const v = precompiled(kind) ?? instance.compile(schemaObject(kind));
+  validators.set(kind, { generation, validate: v });
   return v;
 }
 
@@ -123,5 +129,5 @@ export function getValidator(kind: SchemaKind): ValidateFunction {
 export function validateDocument(kind: SchemaKind, doc: LoadedDoc): Diagnostic[] {
   const validate = getValidator(kind);
   if (validate(doc.data)) return [];
-  return ajvErrorsToDiagnostics(validate.errors ?? [], doc);
+  return ajvErrorsToDiagnostics(validate.errors ?? [], doc, () => withRegisteredPlugins(kind, shippedSchema(kind)));
 }

@@ -172,7 +172,8 @@ export function checkConfigFields(doc: LoadedDoc): Diagnostic[] {
   const regs = doc.data.registries;
   if (isObj(regs)) {
     for (const [name, r] of Object.entries(regs)) {
-      if (!isObj(r) || (r.type !== 'oci' && r.type !== 'har')) continue;
+      // every provider: a registry URL is https unless it is loopback or `insecure: true`
+      if (!isObj(r)) continue;
       if (typeof r.url === 'string' && /^http:\/\//i.test(r.url) && r.insecure !== true) {
         let host: string;
         try {

@@ -5,6 +5,7 @@
  * are. Lambda output is never listed. Pure.
  */
 import { emitYaml } from '../core/emit.js';
+import { targetPlugin } from '../targets/index.js';
 
 export const KUSTOMIZATION = 'kustomization.yaml';
 const HEADER = '# written by gitopsc (output.kustomization: true); do not edit\n';
@@ -12,7 +13,7 @@ const HEADER = '# written by gitopsc (output.kustomization: true); do not edit\n
 export interface UnitOutput {
   environment: string;
   service: string;
-  target: 'kubernetes' | 'lambda';
+  target: string;
   /** rendered paths relative to the output root: `<env>/<service>/<name>` */
   paths: readonly string[];
 }
@@ -26,7 +27,7 @@ export function kustomizationFiles(units: readonly UnitOutput[], environments: r
   const out: { path: string; content: string }[] = [];
   const byEnv = new Map<string, string[]>(environments.map((e) => [e, []]));
   for (const u of units) {
-    if (u.target !== 'kubernetes' || !byEnv.has(u.environment)) continue;
+    if (!targetPlugin(u.target)?.traits?.kustomize || !byEnv.has(u.environment)) continue;
     const dir = `${u.environment}/${u.service}/`;
     const names = u.paths.filter((p) => p.startsWith(dir) && /\.(ya?ml|json)$/.test(p)).map((p) => p.slice(dir.length)).filter((n) => !n.includes('/') && n !== KUSTOMIZATION);
     if (names.length === 0) continue;

@@ -26,10 +26,9 @@ export async function run(ctx: CommandContext, service: string, opts: ContextOpt
   // only the problems of this service (and the project's own) stop it
   const diagnostics = state.diagnostics.filter((d) => d.service === undefined || d.service === service);
   if (hasErrors(diagnostics)) return { diagnostics };
-  const decl = state.project!.services.find((s) => s.name === service)!;
   const contexts = state.units
     .filter((u) => u.service === service)
-    .map((u) => ({ service, environment: u.environment, target: decl.data.spec.kubernetes ? 'kubernetes' : 'lambda', context: u.context() }));
+    .map((u) => ({ service, environment: u.environment, target: u.target, context: u.context() }));
   const text = contexts.map((c) => `# ${c.service} in ${c.environment} (${c.target} templates)\n${emitYaml(c.context)}`).join('---\n');
   return { diagnostics, data: { contexts }, stdout: text };
 }

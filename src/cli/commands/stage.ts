@@ -169,7 +169,8 @@ async function copyImage(img: ImageJob, project: Project, source: Provider, push
   const blobs = blobsOf(parsed);
   if (!blobs.ok) return { ok: false, code: 'STAGE', reason: 'bad-manifest', message: `${img.package}@${digest}: ${blobs.message}` };
   const sourceConfig = project.config.registries![img.registry]!;
-  const sameRegistry = sourceConfig.type === 'oci' && sourceConfig.url === mirrorConfig.url;
+  // the mirror is push-capable (oci): a source of the same type at the same URL is the same registry
+  const sameRegistry = sourceConfig.type === mirrorConfig.type && sourceConfig.url === mirrorConfig.url;
   const fromRepo = [sourceConfig.prefix?.replace(/^\/+|\/+$/g, ''), img.package].filter(Boolean).join('/');
   const repo = [mirrorConfig.prefix?.replace(/^\/+|\/+$/g, ''), img.mirrorRepository].filter(Boolean).join('/');
   let copied = 0;

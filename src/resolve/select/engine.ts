@@ -7,7 +7,8 @@
 import type { SelectSpec, Strategy, VersionInfo } from '../../core/model.js';
 import type { ReasonFor } from '../../core/reasons.js';
 import { isRuntimeInput } from './inputs.js';
-import { compareDecimal, compareNatural, parseDecimal, parsePlatform, parseTimestamp, platformMatches, type Decimal, type Platform } from './keys.js';
+import { compareDecimal, compareNatural, parseDecimal, parseTimestamp, type Decimal } from './keys.js';
+import { parsePlatform, platformMatches, type Platform } from './platform.js';
 import { ANY_RANGE, matchRange, parseRange, rangeSatisfiable, type Range } from './range.js';
 import { expandTemplate, validateExtract, validateRegex, type TemplatePart, type UserRegex } from './regex.js';
 import { compareBytes, compareVersions, parseVersion, type Version } from './version.js';

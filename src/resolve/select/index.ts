@@ -29,7 +29,8 @@ export {
   type RuntimeInputField,
   type RuntimeInputResult,
 } from './inputs.js';
-export { compareDecimal, compareNatural, parseDecimal, parsePlatform, parseTimestamp, platformMatches, type Decimal, type Platform } from './keys.js';
+export { compareDecimal, compareNatural, parseDecimal, parseTimestamp, type Decimal } from './keys.js';
+export { matchingPlatforms, normalizeArch, parsePlatform, platformMatches, type Platform } from './platform.js';
 export { ANY_RANGE, matchRange, parseRange, rangeSatisfiable, type Bound, type Comparator, type PrereleaseMode, type Range, type RangeGroup, type RangeMatch, type RangeParse } from './range.js';
 export { expandTemplate, parseTemplate, regexGroups, validateExtract, validateRegex, type RegexMatch, type RegexResult, type TemplatePart, type UserRegex } from './regex.js';
 export { compareBytes, comparePrerelease, compareVersions, parseVersion, type ParseVersionOptions, type Version } from './version.js';

@@ -2,7 +2,6 @@
  * Sort keys for the non-semver strategies: exact decimals, Harness Alphanum ("natural"),
  * RFC 3339 timestamps to the nanosecond, and platform matching. Pure, no I/O.
  */
-import type { PlatformInfo } from '../../core/model.js';
 import { compareBytes } from './version.js';
 
 export interface Decimal {
@@ -101,36 +100,4 @@ export function parseTimestamp(text: string | undefined): bigint | undefined {
   }
   const nanos = BigInt((m[7] ?? '').slice(0, 9).padEnd(9, '0'));
   return seconds * 1_000_000_000n + nanos;
-}
-
-export interface Platform {
-  os: string;
-  architecture: string;
-  variant?: string;
-  text: string;
-}
-
-const PLATFORM_RE = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)(?:\/([A-Za-z0-9_.-]+))?$/;
-
-/** `os/arch[/variant]`; undefined if malformed. */
-export function parsePlatform(text: string): Platform | undefined {
-  const m = PLATFORM_RE.exec(text);
-  if (!m) return undefined;
-  return { os: (m[1] as string).toLowerCase(), architecture: (m[2] as string).toLowerCase(), ...(m[3] ? { variant: m[3].toLowerCase() } : {}), text };
-}
-
-const ARCH_ALIASES: Record<string, string> = { x86_64: 'amd64', 'x86-64': 'amd64', aarch64: 'arm64', armhf: 'arm', armel: 'arm' };
-const DEFAULT_VARIANT: Record<string, string> = { arm64: 'v8', arm: 'v7', amd64: 'v1' };
-
-const normArch = (a: string): string => ARCH_ALIASES[a.toLowerCase()] ?? a.toLowerCase();
-
-/** `os/arch` matches any variant; `os/arch/variant` needs that variant (arm64 without one is v8). */
-export function platformMatches(want: Platform, p: PlatformInfo): boolean {
-  if (typeof p.os !== 'string' || typeof p.architecture !== 'string') return false;
-  if (p.os.toLowerCase() !== want.os) return false;
-  const arch = normArch(p.architecture);
-  if (arch !== normArch(want.architecture)) return false;
-  if (!want.variant) return true;
-  const have = p.variant?.toLowerCase() ?? DEFAULT_VARIANT[arch];
-  return have === want.variant;
 }

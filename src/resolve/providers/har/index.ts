@@ -14,8 +14,8 @@
  * the client as a static bearer credential and turned into `x-api-key` for the API's origin only.
  */
 import type { FileInfo, RegistryConfig, ScanStatus, VersionInfo } from '../../../core/model.js';
-import { HAR_DEFAULT_API, HAR_DEFAULT_URL, harPrefix, referenceFor } from '../../reference.js';
-import type { DescribeNeed, Provider, ProviderContext, ProviderFailure, ProviderKind, ProviderResult } from '../../provider.js';
+import { HAR_DEFAULT_API, HAR_DEFAULT_URL, harHost, harPrefix } from './names.js';
+import { joinReference, type DescribeNeed, type Provider, type ProviderContext, type ProviderFailure, type ProviderKind, type ProviderResult } from '../../provider.js';
 import { createdOf } from '../../select/index.js';
 import { DEFAULT_OPTIONS, RegistryClient, parseJsonBody, type OciOptions, type ResolvedOptions } from '../oci/http.js';
 import { createOciProvider, optionsFromEnv } from '../oci/index.js';
@@ -398,7 +398,7 @@ export function createHarProvider(ctx: ProviderContext, options: HarOptions = {}
     get requestCount() {
       return client.requests + (pkgClient === client ? 0 : pkgClient.requests);
     },
-    reference: (pkg) => referenceFor(cfg, pkg),
+    reference: (pkg) => joinReference(harHost(cfg), harPrefix(cfg), pkg),
     flush: () => ociProvider?.flush?.() ?? Promise.resolve(),
     // docker packages (`gitopsc stage` copying an image to a mirror): HAR's OCI API
     fetchManifest: (pkg, digest) => oci().fetchManifest!(pkg, digest),

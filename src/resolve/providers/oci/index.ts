@@ -25,6 +25,7 @@ import {
 import { redactUrlValue } from '../../../core/redact.js';
 import { digestOf } from '../../../core/hash.js';
 import { Redactor } from './redact.js';
+import { matchingPlatforms, platformMatches } from '../../select/platform.js';
 
 export type { OciOptions } from './http.js';
 export type { HelperRunner } from './auth.js';
@@ -94,14 +95,41 @@ function newest(times: Array<string | undefined>): string | undefined {
   return best;
 }
 
-export function platformMatches(want: string, p: { os: string; architecture: string; variant?: string }): boolean {
-  const [os, arch, variant] = want.split('/');
-  if (p.os !== os || p.architecture !== arch) return false;
-  if (!variant) return true;
-  if (p.variant === variant) return true;
-  return arch === 'arm64' && variant === 'v8' && !p.variant;
+/**
+ * What one tag's manifest says, as a version. An index asked for one platform records that
+ * platform's child (its digest, time, labels, files) through the one platform rule of the
+ * selection engine; a single manifest keeps its platform only when it matches. Pure.
+ */
+export function toVersion(tag: string, meta: ManifestMeta, need: DescribeNeed): VersionInfo {
+  if (meta.children) {
+    const matching = need.platform ? matchingPlatforms(need.platform, meta.children) : meta.children;
+    const platforms: PlatformInfo[] = matching.map((c) => ({
+      os: c.os,
+      architecture: c.architecture,
+      ...(c.variant ? { variant: c.variant } : {}),
+      digest: c.digest,
+      ...(c.created ? { created: c.created } : {}),
+    }));
+    if (need.platform) {
+      const chosen = matching[0];
+      if (!chosen) return { tag, digest: meta.digest, annotations: meta.annotations, labels: {}, platforms: [], files: [] };
+      const created = chosen.created ?? meta.created;
+      return { tag, digest: chosen.digest, ...(created ? { created } : {}), labels: chosen.labels, annotations: { ...meta.annotations, ...chosen.annotations }, platforms, files: chosen.files };
+    }
+    const created = meta.created ?? newest(meta.children.map((c) => c.created));
+    // Labels of an index: the pairs every platform image carries.
+    const labels: Record<string, string> = {};
+    const [first, ...rest] = meta.children;
+    if (first) for (const [k, v] of Object.entries(first.labels)) if (rest.every((c) => c.labels[k] === v)) labels[k] = v;
+    return { tag, digest: meta.digest, ...(created ? { created } : {}), labels, annotations: meta.annotations, platforms, files: [] };
+  }
+  const p = meta.platform;
+  const platforms: PlatformInfo[] =
+    p && (!need.platform || platformMatches(need.platform, p))
+      ? [{ ...p, digest: meta.digest, ...(meta.created ? { created: meta.created } : {}) }]
+      : [];
+  return { tag, digest: meta.digest, ...(meta.created ? { created: meta.created } : {}), labels: meta.labels, annotations: meta.annotations, platforms, files: meta.files };
 }
-
 
 export function createOciProvider(ctx: ProviderContext, options: OciOptions = {}): OciProvider {
   const opts: ResolvedOptions = { ...DEFAULT_OPTIONS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as ResolvedOptions;
@@ -419,37 +447,6 @@ export function createOciProvider(ctx: ProviderContext, options: OciOptions = {}
     }
     await cache.put(meta);
     return { ok: true, value: meta };
-  }
-
-  function toVersion(tag: string, meta: ManifestMeta, need: DescribeNeed): VersionInfo {
-    if (meta.children) {
-      const matching = need.platform ? meta.children.filter((c) => platformMatches(need.platform!, c)) : meta.children;
-      const platforms: PlatformInfo[] = matching.map((c) => ({
-        os: c.os,
-        architecture: c.architecture,
-        ...(c.variant ? { variant: c.variant } : {}),
-        digest: c.digest,
-        ...(c.created ? { created: c.created } : {}),
-      }));
-      if (need.platform) {
-        const chosen = matching[0];
-        if (!chosen) return { tag, digest: meta.digest, annotations: meta.annotations, labels: {}, platforms: [], files: [] };
-        const created = chosen.created ?? meta.created;
-        return { tag, digest: chosen.digest, ...(created ? { created } : {}), labels: chosen.labels, annotations: { ...meta.annotations, ...chosen.annotations }, platforms, files: chosen.files };
-      }
-      const created = meta.created ?? newest(meta.children.map((c) => c.created));
-      // Labels of an index: the pairs every platform image carries.
-      const labels: Record<string, string> = {};
-      const [first, ...rest] = meta.children;
-      if (first) for (const [k, v] of Object.entries(first.labels)) if (rest.every((c) => c.labels[k] === v)) labels[k] = v;
-      return { tag, digest: meta.digest, ...(created ? { created } : {}), labels, annotations: meta.annotations, platforms, files: [] };
-    }
-    const p = meta.platform;
-    const platforms: PlatformInfo[] =
-      p && (!need.platform || platformMatches(need.platform, p))
-        ? [{ ...p, digest: meta.digest, ...(meta.created ? { created: meta.created } : {}) }]
-        : [];
-    return { tag, digest: meta.digest, ...(meta.created ? { created: meta.created } : {}), labels: meta.labels, annotations: meta.annotations, platforms, files: meta.files };
   }
 
   /** One blob's bytes by digest, checked against the digest (a mismatch is the registry's fault). */

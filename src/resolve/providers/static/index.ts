@@ -3,27 +3,20 @@
  * The catalog is loaded and validated with the project; this provider only answers from it.
  */
 import type { VersionInfo } from '../../../core/model.js';
-import type { Provider, ProviderContext, ProviderKind } from '../../provider.js';
+import { joinReference, type Provider, type ProviderContext, type ProviderKind } from '../../provider.js';
+import { platformMatches } from '../../select/platform.js';
 
-export interface StaticContext extends ProviderContext {
-  catalog: Map<string, VersionInfo[]>;
-}
-
-function platformMatches(want: string, p: { os: string; architecture: string; variant?: string }): boolean {
-  const [os, arch, variant] = want.split('/');
-  return p.os === os && p.architecture === arch && (variant === undefined || p.variant === variant);
-}
-
-export function createStatic(ctx: StaticContext): Provider {
+export function createStatic(ctx: ProviderContext): Provider {
+  const catalog = ctx.catalog ?? new Map<string, VersionInfo[]>();
   const host = ctx.config.host;
   return {
     async listTags(pkg) {
-      const versions = ctx.catalog.get(pkg);
+      const versions = catalog.get(pkg);
       if (!versions) return { ok: false, failure: { code: 'PACKAGE_NOT_FOUND', reason: 'not-in-catalog', message: `package ${pkg} is not in the static catalog of registry "${ctx.name}"` } };
       return { ok: true, value: versions.map((v) => v.tag) };
     },
     async describe(pkg, tag, need) {
-      const versions = ctx.catalog.get(pkg) ?? [];
+      const versions = catalog.get(pkg) ?? [];
       // several entries with one tag: the last one wins, as a registry would overwrite a tag
       const v = versions.filter((x) => x.tag === tag).pop();
       if (!v) return { ok: false, failure: { code: 'TAG_NOT_FOUND', reason: 'not-in-catalog', message: `tag ${tag} of ${pkg} is not in the static catalog of registry "${ctx.name}"` } };
@@ -36,14 +29,11 @@ export function createStatic(ctx: StaticContext): Provider {
       }
       return { ok: true, value: out };
     },
-    reference(pkg) {
-      const path = ctx.config.prefix ? `${ctx.config.prefix}/${pkg}` : pkg;
-      return host ? `${host}/${path}` : path;
-    },
+    reference: (pkg) => joinReference(host, ctx.config.prefix, pkg),
   };
 }
 
 export const staticProvider: ProviderKind = {
   id: 'static',
-  create: (ctx) => createStatic(ctx as StaticContext),
+  create: createStatic,
 };

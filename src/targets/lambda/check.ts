@@ -8,12 +8,12 @@
  * machine can be reached that way, so the rule for real hosts is unchanged.
  */
 import { isIPv6 } from 'node:net';
-import { error, type Diagnostic } from '../core/diagnostics.js';
-import type { ReasonFor } from '../core/reasons.js';
-import { effectiveService } from '../project/effective.js';
-import type { Project } from '../project/types.js';
-import { ecrHost, lambdaTarget } from '../render/lambda.js';
-import { referenceFor } from '../resolve/reference.js';
+import { error, type Diagnostic } from '../../core/diagnostics.js';
+import type { ReasonFor } from '../../core/reasons.js';
+import { effectiveService } from '../../project/effective.js';
+import type { Project } from '../../project/types.js';
+import { ecrHost, lambdaTarget } from '../../render/lambda.js';
+import { referenceFor } from '../../resolve/reference.js';
 
 export function checkLambdaImages(project: Project): Diagnostic[] {
   const out: Diagnostic[] = [];

@@ -4,14 +4,15 @@
  * labels and objects. Each problem is located at the field the user has to change (in the
  * environment override when it sets it, else in the base). Pure.
  */
-import { error, warning, type Diagnostic, type DiagnosticAt } from '../core/diagnostics.js';
-import type { ReasonFor } from '../core/reasons.js';
-import type { JsonPath } from '../load/types.js';
-import type { ProjectConfig } from '../core/model.js';
-import { deepMerge } from '../core/merge.js';
-import type { ServiceDecl } from '../project/types.js';
-import { targetedPort, type ContainerPort, type IngressSpec, type ServiceSpec } from '../render/kubernetes/workload.js';
-import { imageProblem } from '../core/image.js';
+import { error, warning, type Diagnostic, type DiagnosticAt } from '../../core/diagnostics.js';
+import type { ReasonFor } from '../../core/reasons.js';
+import type { JsonPath } from '../../load/types.js';
+import type { ProjectConfig } from '../../core/model.js';
+import { deepMerge } from '../../core/merge.js';
+import type { ServiceDecl } from '../../project/types.js';
+import { targetedPort, type ContainerPort, type IngressSpec, type ServiceSpec } from '../../render/kubernetes/workload.js';
+import { referenceHost } from '../../resolve/reference.js';
+import { imageProblem } from '../../core/image.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -229,7 +230,8 @@ function checkRegistry(ctx: Ctx, config: ProjectConfig, env: string): void {
   const over = s.environments?.[env]?.artifact?.registry;
   const name = over ?? s.artifact.registry;
   const reg = config.registries?.[name];
-  if (!reg || reg.type !== 'static' || reg.host) return;
+  // a registry whose references have no host (a static catalog without `host`): Docker Hub
+  if (!reg || referenceHost(reg) !== undefined) return;
   const path: JsonPath = over !== undefined ? ['spec', 'environments', env, 'artifact', 'registry'] : ['spec', 'artifact', 'registry'];
   ctx.out.push(
     error('KUBERNETES', `registry "${name}" has no host, so the rendered image would be pulled from Docker Hub`, {
