@@ -11,6 +11,7 @@
  */
 import { lstatSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync, mkdirSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
+import type { Diagnostic } from '../core/diagnostics.js';
 import { contentHash } from '../core/hash.js';
 
 /** [content hash, size, mtimeNs, ctimeNs, ino, mode] (the big numbers as decimal strings) */
@@ -45,11 +46,24 @@ export function statClean(entry: MemoEntry | undefined, st: readonly [number, st
   return racyFrom !== undefined && BigInt(entry[2]) < racyFrom;
 }
 
+/** A directory's [mtimeNs, ctimeNs, ino] and the names it held (subdirectories with a trailing `/`). */
+export type DirEntry = [mtimeNs: string, ctimeNs: string, ino: string, names: string[]];
+
+/** What a scan starts from and returns: files and directories, by relative path. */
+export interface TreeState {
+  entries: Map<string, MemoEntry>;
+  dirs: Map<string, DirEntry>;
+}
+
 export interface TreeScan {
   /** path -> entry; undefined when the tree is over the limits or cannot be read */
   entries?: Map<string, MemoEntry>;
+  /** directory path ('' for the root) -> its stat data and names */
+  dirs: Map<string, DirEntry>;
   /** files whose content was read (stat data changed, new, or racy) */
   rehashed: number;
+  /** directories listed again (stat data changed, new, or racy) */
+  relisted: number;
   /** the first entry that could not be read, with why */
   unreadable?: { path: string; reason: string };
   /** a symbolic link was seen (and not followed) */
@@ -63,70 +77,111 @@ function reason(e: unknown): string {
   return x.code ?? x.message;
 }
 
+const STALE = 2;
+
 /**
  * Walk `dir` (relative `/` paths, leaving out directories named in `skip` and gitopsc's
  * bookkeeping files), taking each file's hash from `prev` when its stat data is clean, else
- * reading and hashing it. An absent directory is an empty tree.
+ * reading and hashing it. As git's untracked cache does, a directory whose stat data is clean is
+ * not listed again: the names recorded for it are used (a name added, removed or renamed in a
+ * directory changes its mtime). An absent directory is an empty tree.
  */
 export function scanTree(
   dir: string,
-  prev: ReadonlyMap<string, MemoEntry> | undefined,
+  prev: TreeState | undefined,
   racyFrom: bigint | undefined,
   opts: { skip?: ReadonlySet<string>; maxFiles?: number; maxBytes?: number; prefix?: string } = {},
 ): TreeScan {
   const out = new Map<string, MemoEntry>();
+  const dirs = new Map<string, DirEntry>();
   const max = opts.maxFiles ?? Infinity;
   const maxBytes = opts.maxBytes ?? Infinity;
   const prefix = opts.prefix ?? '';
   let bytes = 0;
-  const res: TreeScan = { rehashed: 0, links: false, pending: false };
-  const walk = (rel: string): boolean => {
-    let names;
+  const res: TreeScan = { dirs, rehashed: 0, relisted: 0, links: false, pending: false };
+  const clean = (old: DirEntry | undefined, st: BigIntStats): old is DirEntry =>
+    old !== undefined && racyFrom !== undefined && old[0] === String(st.mtimeNs) && old[1] === String(st.ctimeNs) && old[2] === String(st.ino) && st.mtimeNs < racyFrom;
+  /** true: walked; false: failed (res says why); STALE: the parent's recorded names are out of date */
+  const walk = (rel: string, force: boolean): boolean | typeof STALE => {
+    const abs = rel ? `${dir}/${rel}` : dir;
+    let st: BigIntStats | undefined;
     try {
-      names = readdirSync(rel ? join(dir, rel) : dir, { withFileTypes: true });
+      st = rel ? lstatSync(abs, { bigint: true, throwIfNoEntry: false }) : statSync(abs, { bigint: true, throwIfNoEntry: false });
     } catch (e) {
-      if (rel === '' && (e as NodeJS.ErrnoException).code === 'ENOENT') return true;
       res.unreadable = { path: rel || '.', reason: reason(e) };
       return false;
     }
-    for (const e of names) {
-      const p = rel ? `${rel}/${e.name}` : e.name;
-      if (e.name === JOURNAL) res.pending = true;
-      if (INTERNAL.test(e.name)) continue;
-      if (e.isDirectory()) {
-        if (!opts.skip?.has(e.name) && !walk(p)) return false;
-      } else if (e.isFile()) {
-        const abs = join(dir, p);
-        let st: BigIntStats;
+    if (!st) return rel ? STALE : true;
+    if (!st.isDirectory()) return rel ? STALE : ((res.unreadable = { path: '.', reason: 'ENOTDIR' }), false);
+    const old = prev?.dirs.get(prefix + rel);
+    let names: string[];
+    let odd = false;
+    const cached = !force && clean(old, st);
+    if (cached) names = old[3];
+    else {
+      let list;
+      try {
+        list = readdirSync(abs, { withFileTypes: true });
+      } catch (e) {
+        res.unreadable = { path: rel || '.', reason: reason(e) };
+        return false;
+      }
+      res.relisted++;
+      names = [];
+      for (const e of list) {
+        if (e.name === JOURNAL) res.pending = odd = true;
+        if (INTERNAL.test(e.name)) continue;
+        if (e.isDirectory()) {
+          if (!opts.skip?.has(e.name)) names.push(`${e.name}/`);
+        } else if (e.isFile()) names.push(e.name);
+        else if (e.isSymbolicLink()) res.links = odd = true;
+      }
+    }
+    // a listing with a journal or a link is never reused: the next run must see them again
+    if (!odd) dirs.set(prefix + rel, [String(st.mtimeNs), String(st.ctimeNs), String(st.ino), names]);
+    for (const name of names) {
+      if (name.endsWith('/')) {
+        const r = walk(rel ? `${rel}/${name.slice(0, -1)}` : name.slice(0, -1), false);
+        if (r === STALE) return cached ? walk(rel, true) : ((res.unreadable = { path: rel ? `${rel}/${name}` : name, reason: 'changed while scanned' }), false);
+        if (!r) return false;
+        continue;
+      }
+      const p = rel ? `${rel}/${name}` : name;
+      const abs = `${dir}/${p}`;
+      let fst: BigIntStats | undefined;
+      try {
+        fst = lstatSync(abs, { bigint: true, throwIfNoEntry: false });
+      } catch (err) {
+        res.unreadable = { path: p, reason: reason(err) };
+        return false;
+      }
+      if (!fst || !fst.isFile()) {
+        if (cached) return walk(rel, true);
+        res.unreadable = { path: p, reason: 'changed while scanned' };
+        return false;
+      }
+      const data = statData(fst);
+      const key = prefix + p;
+      const known = prev?.entries.get(key);
+      bytes += data[0];
+      if (statClean(known, data, racyFrom)) out.set(key, known);
+      else {
+        let content: Buffer;
         try {
-          st = lstatSync(abs, { bigint: true });
+          content = readFileSync(abs);
         } catch (err) {
           res.unreadable = { path: p, reason: reason(err) };
           return false;
         }
-        const data = statData(st);
-        const key = prefix + p;
-        const old = prev?.get(key);
-        bytes += data[0];
-        if (statClean(old, data, racyFrom)) out.set(key, old);
-        else {
-          let content: Buffer;
-          try {
-            content = readFileSync(abs);
-          } catch (err) {
-            res.unreadable = { path: p, reason: reason(err) };
-            return false;
-          }
-          res.rehashed++;
-          // stat again: a file changed while it was read gets stat data that no longer matches
-          out.set(key, [contentHash(content), ...statData(lstatSync(abs, { bigint: true }))]);
-        }
-        if (out.size > max || bytes > maxBytes) return false;
-      } else if (e.isSymbolicLink()) res.links = true;
+        res.rehashed++;
+        // the stat data from before the read: a file changed while it was read no longer matches it
+        out.set(key, [contentHash(content), ...data]);
+      }
+      if (out.size > max || bytes > maxBytes) return false;
     }
     return true;
   };
-  if (walk('')) res.entries = out;
+  if (walk('', false) === true) res.entries = out;
   return res;
 }
 
@@ -177,6 +232,7 @@ export interface ProjectMemo {
   configFile: string;
   result: MemoResult;
   entries: Map<string, MemoEntry>;
+  dirs: Map<string, DirEntry>;
   /** mtime of the memo file in ns (racy rule); undefined for a memo not read from disk */
   writtenNs?: bigint;
 }
@@ -184,13 +240,20 @@ export interface ProjectMemo {
 export const MEMO_FILE = 'memo.json';
 const FORMAT = 2;
 
+/** A recorded name: one path segment (a directory's with a trailing `/`), never `.` or `..`. */
+function isName(n: unknown): boolean {
+  return typeof n === 'string' && /^[^/]+\/?$/.test(n) && n !== '.' && n !== '..' && n !== './' && n !== '../';
+}
+
 export function memoPath(root: string): string {
   return join(root, '.gitopsc', 'cache', MEMO_FILE);
 }
 
 /**
- * The memo file: one JSON header line `{"format","checksum"}`, then the body. The checksum covers
- * the body, so a truncated or edited memo is ignored whole. Undefined when absent or not valid.
+ * The memo file: one JSON header line `{"format","length"}`, then the body. It is written
+ * atomically (a temporary file renamed), and a memo whose body is not as long as the header says,
+ * does not parse or has the wrong shape is ignored whole. (No checksum: the unchanged path must
+ * not load a hash; a damaged stat field or hash only makes a file be read again.)
  */
 export function readMemo(root: string): ProjectMemo | undefined {
   const file = memoPath(root);
@@ -199,12 +262,19 @@ export function readMemo(root: string): ProjectMemo | undefined {
     const text = readFileSync(file, 'utf8');
     const nl = text.indexOf('\n');
     if (nl <= 0) return undefined;
-    const header = JSON.parse(text.slice(0, nl)) as { format?: unknown; checksum?: unknown };
+    const header = JSON.parse(text.slice(0, nl)) as { format?: unknown; length?: unknown };
     const body = text.slice(nl + 1);
-    if (header.format !== FORMAT || header.checksum !== contentHash(body)) return undefined;
-    const m = JSON.parse(body) as Omit<ProjectMemo, 'entries' | 'writtenNs'> & { entries: Record<string, MemoEntry> };
-    if (!m || typeof m.key !== 'string' || typeof m.cwd !== 'string' || typeof m.root !== 'string' || !m.result || !Array.isArray(m.result.files)) return undefined;
-    return { ...m, entries: new Map(Object.entries(m.entries)), writtenNs: st.mtimeNs };
+    if (header.format !== FORMAT || header.length !== body.length) return undefined;
+    const m = JSON.parse(body) as Omit<ProjectMemo, 'entries' | 'dirs' | 'writtenNs'> & { entries: Record<string, MemoEntry>; dirs: Record<string, DirEntry> };
+    if (!m || typeof m.key !== 'string' || typeof m.cwd !== 'string' || typeof m.root !== 'string' || typeof m.config !== 'string' || typeof m.configFile !== 'string') return undefined;
+    const r = m.result as Partial<MemoResult> | undefined;
+    if (!r || typeof r.out !== 'string' || !Array.isArray(r.files) || !r.files.every((f) => typeof f === 'string') || !Array.isArray(r.warnings)) return undefined;
+    if (!m.entries || typeof m.entries !== 'object' || !m.dirs || typeof m.dirs !== 'object') return undefined;
+    const entries = new Map(Object.entries(m.entries));
+    for (const e of entries.values()) if (!Array.isArray(e) || typeof e[0] !== 'string') return undefined;
+    const dirs = new Map(Object.entries(m.dirs));
+    for (const d of dirs.values()) if (!Array.isArray(d) || !Array.isArray(d[3]) || !d[3].every(isName)) return undefined;
+    return { ...m, entries, dirs, writtenNs: st.mtimeNs };
   } catch {
     return undefined;
   }
@@ -213,8 +283,8 @@ export function readMemo(root: string): ProjectMemo | undefined {
 /** Write the memo atomically (temp file and rename); a memo that cannot be written only costs time. */
 export function writeMemo(root: string, memo: ProjectMemo): void {
   const file = memoPath(root);
-  const { writtenNs: _w, entries, ...rest } = memo;
-  const body = JSON.stringify({ ...rest, entries: Object.fromEntries(entries) });
+  const { writtenNs: _w, entries, dirs, ...rest } = memo;
+  const body = JSON.stringify({ ...rest, entries: Object.fromEntries(entries), dirs: Object.fromEntries(dirs) });
   const tmp = `${file}.${process.pid}.tmp`;
   try {
     mkdirSync(join(root, '.gitopsc', 'cache'), { recursive: true });
@@ -223,7 +293,7 @@ export function writeMemo(root: string, memo: ProjectMemo): void {
     } catch {
       /* there already */
     }
-    writeFileSync(tmp, `${JSON.stringify({ format: FORMAT, checksum: contentHash(body) })}\n${body}`);
+    writeFileSync(tmp, `${JSON.stringify({ format: FORMAT, length: body.length })}\n${body}`);
     renameSync(tmp, file);
   } catch {
     /* a cache that cannot be written only costs time */
@@ -244,7 +314,25 @@ export function toolVersion(): string {
   return (versionCache = `${pkg.version}+${contentHash(parts.slice(1).join('\u0000')).slice(0, 12)}`);
 }
 
-/** The memo's key: what its result depends on besides the files. */
+/**
+ * The memo's key: what its result depends on besides the project's files: this build of gitopsc
+ * (its version, and the stat data of its schemas and of this module, which any rebuild rewrites;
+ * stat only, so that the unchanged path reads and hashes nothing more), the config file and --out.
+ */
 export function memoKey(configFile: string, out: string): string {
-  return JSON.stringify([toolVersion(), configFile, out]);
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const build = [new URL(import.meta.url), ...['service', 'config', 'catalog', 'lock'].map((k) => new URL(`../../schemas/${k}.schema.json`, import.meta.url))].map((u) => {
+    const st = statSync(u, { bigint: true });
+    return `${st.size}:${st.mtimeNs}:${st.ino}`;
+  });
+  return JSON.stringify([pkg.version, ...build, configFile, out]);
+}
+
+/** A memo hit as `render` and `render --check` report it (the full path and the start-up fast path alike). */
+export function memoHitResult(memo: Pick<ProjectMemo, 'result'>, check: boolean): { diagnostics: Diagnostic[]; data: Record<string, unknown>; lines: string[] } {
+  const r = memo.result;
+  const n = `${r.files.length} file${r.files.length === 1 ? '' : 's'}`;
+  const diagnostics = r.warnings as Diagnostic[];
+  if (check) return { diagnostics, data: { files: r.files, drift: 0 }, lines: [`${n} up to date`] };
+  return { diagnostics, data: { files: r.files, written: [], pruned: [], rendered: 0 }, lines: [`rendered ${n} to ${r.out} (no changes)`] };
 }

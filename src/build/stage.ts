@@ -18,7 +18,7 @@ import { kustomizationFiles, type UnitOutput } from '../write/kustomization.js';
 import { adoptionRule, envScope, planOwned, RECORD_FILE } from '../write/ownership.js';
 import type { DesiredFile } from '../write/plan.js';
 import { dirTree } from './dir-tree.js';
-import { entryFor, MEMO_MAX_BYTES, MEMO_MAX_FILES, MEMO_SKIP, memoKey, readMemo, sameContent, sameStat, scanTree, writeMemo, type MemoEntry, type ProjectMemo } from './memo.js';
+import { entryFor, memoHitResult, MEMO_MAX_BYTES, MEMO_MAX_FILES, MEMO_SKIP, memoKey, readMemo, sameContent, sameStat, scanTree, writeMemo, type MemoEntry, type ProjectMemo } from './memo.js';
 import { cacheDirProblem, openInputCache } from './store.js';
 import { cachedUnit, openUnitCache } from './units.js';
 
@@ -89,15 +89,6 @@ export function isDiagnostic(v: unknown): v is Diagnostic {
   return typeof v === 'object' && v !== null && 'code' in v && 'severity' in v;
 }
 
-/** A memo hit as `render` and `render --check` report it (the start-up fast path reports the same). */
-export function memoHitResult(memo: Pick<ProjectMemo, 'result'>, check: boolean): BuildResult {
-  const r = memo.result;
-  const n = plural(r.files.length, 'file');
-  const diagnostics = r.warnings as Diagnostic[];
-  if (check) return { diagnostics, data: { files: r.files, drift: 0 }, lines: [`${n} up to date`] };
-  return { diagnostics, data: { files: r.files, written: [], pruned: [], rendered: 0 }, lines: [`rendered ${n} to ${r.out} (no changes)`] };
-}
-
 const OUT = '\u0000out/';
 
 /**
@@ -120,19 +111,20 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
   // links (followed when reading, not when scanning), an unreadable file or an interrupted render.
   const old = readMemo(root);
   const racyFrom = old?.writtenNs;
-  const scan = scanTree(root, old?.entries, racyFrom, { skip: MEMO_SKIP, maxFiles: MEMO_MAX_FILES, maxBytes: MEMO_MAX_BYTES });
+  const scan = scanTree(root, old, racyFrom, { skip: MEMO_SKIP, maxFiles: MEMO_MAX_FILES, maxBytes: MEMO_MAX_BYTES });
   const tree = scan.entries && !scan.links && !scan.pending ? scan.entries : undefined;
-  const outScan = outArg && outside(outArg) ? scanTree(outArg, old?.entries, racyFrom, { prefix: OUT }) : undefined;
+  const outScan = outArg && outside(outArg) ? scanTree(outArg, old, racyFrom, { prefix: OUT }) : undefined;
   const outTree = outScan?.entries && !outScan.pending ? outScan.entries : undefined;
+  const dirs = new Map([...scan.dirs, ...(outScan?.dirs ?? [])]);
   const memoable = tree !== undefined && (!outScan || outTree !== undefined) && !req.env && req.project.configData === undefined;
   const state0 = new Map<string, MemoEntry>(tree ?? []);
   for (const [p, e] of outTree ?? []) state0.set(p, e);
   const key = memoKey(req.project.configFile, outArg ?? '');
   const record = (entries: Map<string, MemoEntry>, result: ProjectMemo['result']) =>
-    writeMemo(root, { key, cwd: req.cwd, config: req.config ?? '', root, configFile: req.project.configFile, result, entries });
+    writeMemo(root, { key, cwd: req.cwd, config: req.config ?? '', root, configFile: req.project.configFile, result, entries, dirs });
   if (memoable && old && old.key === key && sameContent(state0, old.entries)) {
     // the project is as the memo recorded it: record the new stat data (or this cwd) so that the next run reads nothing
-    if (!sameStat(state0, old.entries) || old.cwd !== req.cwd || old.config !== (req.config ?? '')) record(state0, old.result);
+    if (scan.rehashed + scan.relisted + (outScan ? outScan.rehashed + outScan.relisted : 0) > 0 || !sameStat(state0, old.entries) || old.cwd !== req.cwd || old.config !== (req.config ?? '')) record(state0, old.result);
     return memoHitResult(old, Boolean(req.check));
   }
 
