@@ -315,17 +315,17 @@ export function toolVersion(): string {
 }
 
 /**
- * The memo's key: what its result depends on besides the project's files: this build of gitopsc
- * (its version, and the stat data of its schemas and of this module, which any rebuild rewrites;
- * stat only, so that the unchanged path reads and hashes nothing more), the config file and --out.
+ * The memo's key: what its result depends on besides the project's files: the version of
+ * gitopsc and the stat data of its schemas (stat only, so that the unchanged path reads and
+ * hashes nothing more), the config file and --out.
  */
 export function memoKey(configFile: string, out: string): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  const build = [new URL(import.meta.url), ...['service', 'config', 'catalog', 'lock'].map((k) => new URL(`../../schemas/${k}.schema.json`, import.meta.url))].map((u) => {
-    const st = statSync(u, { bigint: true });
+  const schemas = ['service', 'config', 'catalog', 'lock'].map((k) => {
+    const st = statSync(new URL(`../../schemas/${k}.schema.json`, import.meta.url), { bigint: true });
     return `${st.size}:${st.mtimeNs}:${st.ino}`;
   });
-  return JSON.stringify([pkg.version, ...build, configFile, out]);
+  return JSON.stringify([pkg.version, ...schemas, configFile, out]);
 }
 
 /** A memo hit as `render` and `render --check` report it (the full path and the start-up fast path alike). */
