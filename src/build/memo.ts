@@ -336,3 +336,20 @@ export function memoHitResult(memo: Pick<ProjectMemo, 'result'>, check: boolean)
   if (check) return { diagnostics, data: { files: r.files, drift: 0 }, lines: [`${n} up to date`] };
   return { diagnostics, data: { files: r.files, written: [], pruned: [], rendered: 0 }, lines: [`rendered ${n} to ${r.out} (no changes)`] };
 }
+
+/**
+ * A scan the start-up fast path made and could not answer from (a file changed): the full path
+ * of the same process takes it instead of reading the memo and walking the tree a second time.
+ */
+let handedOver: { root: string; memo: ProjectMemo; scan: TreeScan } | undefined;
+
+export function handOver(root: string, memo: ProjectMemo, scan: TreeScan): void {
+  handedOver = { root, memo, scan };
+}
+
+/** The memo and the scan handed over for `root` (once), if any. */
+export function takeOver(root: string): { memo: ProjectMemo; scan: TreeScan } | undefined {
+  const h = handedOver;
+  handedOver = undefined;
+  return h && h.root === root ? h : undefined;
+}

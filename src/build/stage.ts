@@ -18,7 +18,7 @@ import { kustomizationFiles, type UnitOutput } from '../write/kustomization.js';
 import { adoptionRule, envScope, planOwned, RECORD_FILE } from '../write/ownership.js';
 import type { DesiredFile } from '../write/plan.js';
 import { dirTree } from './dir-tree.js';
-import { entryFor, memoHitResult, MEMO_MAX_BYTES, MEMO_MAX_FILES, MEMO_SKIP, memoKey, readMemo, sameContent, sameStat, scanTree, writeMemo, type MemoEntry, type ProjectMemo } from './memo.js';
+import { entryFor, memoHitResult, MEMO_MAX_BYTES, MEMO_MAX_FILES, MEMO_SKIP, memoKey, readMemo, sameContent, sameStat, scanTree, takeOver, writeMemo, type MemoEntry, type ProjectMemo } from './memo.js';
 import { cacheDirProblem, openInputCache } from './store.js';
 import { cachedUnit, openUnitCache } from './units.js';
 
@@ -109,9 +109,10 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
   // project too) and re-hashes only what changed since the memo. A JS config may read the
   // environment, and --env renders a part: no memo then. Neither is a project with symbolic
   // links (followed when reading, not when scanning), an unreadable file or an interrupted render.
-  const old = readMemo(root);
+  const given = takeOver(root);
+  const old = given ? given.memo : readMemo(root);
   const racyFrom = old?.writtenNs;
-  const scan = scanTree(root, old, racyFrom, { skip: MEMO_SKIP, maxFiles: MEMO_MAX_FILES, maxBytes: MEMO_MAX_BYTES });
+  const scan = given?.scan ?? scanTree(root, old, racyFrom, { skip: MEMO_SKIP, maxFiles: MEMO_MAX_FILES, maxBytes: MEMO_MAX_BYTES });
   const tree = scan.entries && !scan.links && !scan.pending ? scan.entries : undefined;
   const outScan = outArg && outside(outArg) ? scanTree(outArg, old, racyFrom, { prefix: OUT }) : undefined;
   const outTree = outScan?.entries && !outScan.pending ? outScan.entries : undefined;

@@ -12,7 +12,7 @@
 import { lstatSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { exitCodeFor } from '../core/diagnostics.js';
-import { MEMO_MAX_BYTES, MEMO_MAX_FILES, MEMO_SKIP, memoHitResult, memoKey, memoPath, readMemo, sameContent, scanTree, writeMemo, type ProjectMemo } from '../build/memo.js';
+import { handOver, MEMO_MAX_BYTES, MEMO_MAX_FILES, MEMO_SKIP, memoHitResult, memoKey, memoPath, readMemo, sameContent, scanTree, writeMemo, type ProjectMemo } from '../build/memo.js';
 import { colorEnabled, palette } from './output/color.js';
 import { formatResult, type Format } from './output/format.js';
 
@@ -112,7 +112,11 @@ export function fastRender(argv: readonly string[], host: FastEnv): FastRun | un
   if (!scan.entries || scan.links || scan.pending) return undefined;
   // nothing read and nothing listed: every entry is the memo's own, by its stat data
   if (scan.rehashed + scan.relisted > 0 || scan.entries.size !== memo.entries.size) {
-    if (!sameContent(scan.entries, memo.entries)) return undefined;
+    if (!sameContent(scan.entries, memo.entries)) {
+      // a changed project: the full path renders, starting from this scan rather than a second one
+      handOver(memo.root, memo, scan);
+      return undefined;
+    }
     // files touched but not changed, or racily clean: record them again, so that the next run reads nothing
     writeMemo(memo.root, { ...memo, entries: scan.entries, dirs: scan.dirs });
   }
