@@ -40,10 +40,9 @@ export function statData(st: BigIntStats): [size: number, mtimeNs: string, ctime
  * the memo file's own mtime in ns). A file modified in the same clock tick as the memo is
  * "racily clean" and must be re-hashed.
  */
-export function statClean(entry: MemoEntry | undefined, st: readonly [number, string, string, string, number], racyFrom: bigint | undefined): entry is MemoEntry {
-  if (!entry) return false;
-  if (entry[1] !== st[0] || entry[2] !== st[1] || entry[3] !== st[2] || entry[4] !== st[3] || entry[5] !== st[4]) return false;
-  return racyFrom !== undefined && BigInt(entry[2]) < racyFrom;
+export function statClean(entry: MemoEntry | undefined, st: readonly [number, string, string, string, number], racyFrom: bigint | undefined, mtimeNs: bigint = BigInt(st[1])): entry is MemoEntry {
+  if (!entry || racyFrom === undefined || mtimeNs >= racyFrom) return false;
+  return entry[1] === st[0] && entry[2] === st[1] && entry[3] === st[2] && entry[4] === st[3] && entry[5] === st[4];
 }
 
 /** A directory's [mtimeNs, ctimeNs, ino] and the names it held (subdirectories with a trailing `/`). */
@@ -164,7 +163,7 @@ export function scanTree(
       const key = prefix + p;
       const known = prev?.entries.get(key);
       bytes += data[0];
-      if (statClean(known, data, racyFrom)) out.set(key, known);
+      if (statClean(known, data, racyFrom, fst.mtimeNs)) out.set(key, known);
       else {
         let content: Buffer;
         try {
@@ -242,7 +241,10 @@ const FORMAT = 2;
 
 /** A recorded name: one path segment (a directory's with a trailing `/`), never `.` or `..`. */
 function isName(n: unknown): boolean {
-  return typeof n === 'string' && /^[^/]+\/?$/.test(n) && n !== '.' && n !== '..' && n !== './' && n !== '../';
+  if (typeof n !== 'string') return false;
+  const slash = n.indexOf('/');
+  const base = slash === -1 ? n : n.slice(0, slash);
+  return base !== '' && base !== '.' && base !== '..' && (slash === -1 || slash === n.length - 1);
 }
 
 export function memoPath(root: string): string {
