@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, ut
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isBookkeeping, memoPath, readMemo, scanTree, statClean, writeMemo, type MemoEntry, type ProjectMemo } from '../src/build/memo.js';
+import { handOver, isBookkeeping, memoPath, takeOver, readMemo, scanTree, statClean, writeMemo, type MemoEntry, type ProjectMemo } from '../src/build/memo.js';
 import { isInternalName } from '../src/write/apply.js';
 import { fastArgs } from '../src/cli/fast.js';
 
@@ -189,5 +189,18 @@ describe('fastArgs: the command lines the start-up fast path answers', () => {
     [['--version']],
   ])('%j runs the full CLI', (argv) => {
     expect(fastArgs(argv)).toBeUndefined();
+  });
+});
+
+describe('handing a scan over from the fast path to the full path', () => {
+  it('is taken once, and only for the same root', () => {
+    const dir = tree({ 'a.yaml': 'a\n' });
+    const scan = scanTree(dir, undefined, undefined);
+    const memo = { key: 'k', cwd: dir, config: '', root: dir, configFile: 'c.yaml', result: { files: [], out: '.', warnings: [] }, entries: new Map(), dirs: new Map() };
+    handOver(dir, memo, scan);
+    expect(takeOver(`${dir}/other`)).toBeUndefined();
+    handOver(dir, memo, scan);
+    expect(takeOver(dir)?.scan).toBe(scan);
+    expect(takeOver(dir)).toBeUndefined();
   });
 });
