@@ -102,6 +102,7 @@ function checkEntryTarget(entry: LockEntry, artifact: { registry: string; packag
     const pos = doc?.position(['services', entry.service, entry.environment, key], 'value') ?? { line: 1, column: 1 };
     out.push(
       error('SCHEMA', `lock entry ${entry.service}/${entry.environment} has ${key} "${entry[key]}" but the service uses "${artifact[key]}"`, {
+        reason: 'lock-mismatch',
         file: lockFile,
         ...pos,
         service: entry.service,
@@ -145,7 +146,7 @@ async function loadKubernetesChecks(source: ProjectSource, project: Project): Pr
   const supported = supportedVersions();
   if (!supported.includes(version)) {
     const pos = project.configDoc ? { file: project.configDoc.file, ...project.configDoc.position([...project.configPath, 'kubernetes', 'version'], 'value') } : {};
-    diagnostics.push(error('SCHEMA', `kubernetes.version ${version} is not available: gitopsc ships the API schema of Kubernetes ${supported.join(', ')}`, pos));
+    diagnostics.push(error('SCHEMA', `kubernetes.version ${version} is not available: gitopsc ships the API schema of Kubernetes ${supported.join(', ')}`, { ...pos, reason: 'unsupported-version' }));
   }
   const crdFiles: { file: string; text: string }[] = [];
   if (project.crdsDir) {
@@ -264,7 +265,7 @@ export async function compile(source: ProjectSource, opts: CompileOptions): Prom
   const environments = project.environments.map((e) => e.name);
   const base = { ...empty, outputDir: project.outputDir, environments, project };
   for (const env of opts.envs ?? []) {
-    if (!environments.includes(env)) diagnostics.push(error('USAGE', `--env ${env} is not an environment of this project (${environments.join(', ')})`));
+    if (!environments.includes(env)) diagnostics.push(error('USAGE', `--env ${env} is not an environment of this project (${environments.join(', ')})`, { reason: 'unknown-environment' }));
   }
   diagnostics.push(...checkProject(project), ...checkLambdaImages(project));
   const templateFiles = project.templatesDir ? await source.list() : [];
@@ -314,11 +315,11 @@ export async function compile(source: ProjectSource, opts: CompileOptions): Prom
       const entry = lock.get(lockKey(decl.name, env.name));
       if (lockFailed) continue; // reported above; a failing lock is never rendered
       if (!entry) {
-        diagnostics.push(error('LOCK_STALE', `${decl.name} (${env.name}) has no entry in ${project.lockFile}: run \`gitopsc resolve\``, at()));
+        diagnostics.push(error('LOCK_STALE', `${decl.name} (${env.name}) has no entry in ${project.lockFile}: run \`gitopsc resolve\``, { ...at(), reason: 'no-entry' }));
         continue;
       }
       if (entry.fingerprint !== fingerprint(eff.artifact)) {
-        diagnostics.push(error('LOCK_STALE', `${decl.name} (${env.name}): the selection criteria changed since ${project.lockFile} was written: run \`gitopsc resolve\``, at()));
+        diagnostics.push(error('LOCK_STALE', `${decl.name} (${env.name}): the selection criteria changed since ${project.lockFile} was written: run \`gitopsc resolve\``, { ...at(), reason: 'criteria-changed' }));
         continue;
       }
       const target = checkEntryTarget(entry, eff.artifact, project.lockFile, lockRead.doc);
@@ -327,7 +328,7 @@ export async function compile(source: ProjectSource, opts: CompileOptions): Prom
       diagnostics.push(...checkPolicy(project, decl, entry, eff.artifactPath));
       const badTag = eff.target === 'kubernetes' ? tagProblem(entry.tag) : undefined;
       if (badTag) {
-        diagnostics.push(error('KUBERNETES', `${decl.name} (${env.name}): ${badTag.message}; the rendered image reference would be invalid`, { ...at(), ...(badTag.hint ? { hint: badTag.hint } : {}) }));
+        diagnostics.push(error('KUBERNETES', `${decl.name} (${env.name}): ${badTag.message}; the rendered image reference would be invalid`, { reason: badTag.reason, ...at(), ...(badTag.hint ? { hint: badTag.hint } : {}) }));
         continue;
       }
       const unit = unitFor(project, decl, env, eff, entry);

@@ -1,5 +1,5 @@
 /** The CLI as a user runs it: init, validate, resolve, render, render --check, on temp projects. */
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -62,9 +62,9 @@ describe('gitopsc init, validate, resolve, render, render --check', () => {
     writeFileSync(join(dir, 'rendered/dev/web/README.md'), 'mine\n');
     const r = await cli(dir, 'render', '--check', '--format', 'json');
     expect(r.code).toBe(1);
-    expect(r.json.diagnostics.map((d) => [d.code, d.file, d.line])).toEqual([
-      ['DRIFT', 'rendered/dev/web/extra.yaml', 1],
-      ['DRIFT', 'rendered/dev/web/service.yaml', 1],
+    expect(r.json.diagnostics.map((d) => [d.code, d.reason, d.file, d.line])).toEqual([
+      ['DRIFT', 'would-prune', 'rendered/dev/web/extra.yaml', 1],
+      ['DRIFT', 'differs', 'rendered/dev/web/service.yaml', 1],
     ]);
     expect(readFileSync(join(dir, 'rendered/dev/web/service.yaml'), 'utf8')).toBe('changed: true\n');
     expect((await cli(dir, 'render')).code).toBe(0);
@@ -78,7 +78,10 @@ describe('gitopsc init, validate, resolve, render, render --check', () => {
     lines[at] = '  replicas: 9';
     writeFileSync(deployment, lines.join('\n'));
     const r2 = await cli(dir, 'render', '--check', '--format', 'json');
-    expect(r2.json.diagnostics.map((d) => [d.code, d.file, d.line])).toEqual([['DRIFT', 'rendered/dev/web/deployment.yaml', at + 1]]);
+    expect(r2.json.diagnostics.map((d) => [d.code, d.reason, d.file, d.line])).toEqual([['DRIFT', 'differs', 'rendered/dev/web/deployment.yaml', at + 1]]);
+    unlinkSync(deployment);
+    const r3 = await cli(dir, 'render', '--check', '--format', 'json');
+    expect(r3.json.diagnostics.map((d) => [d.code, d.reason, d.file, d.line])).toEqual([['DRIFT', 'missing', 'rendered/dev/web/deployment.yaml', 1]]);
   });
 
   it('prunes the files of a deleted service', async () => {
@@ -103,11 +106,11 @@ describe('gitopsc init, validate, resolve, render, render --check', () => {
     const before = snapshot(dir);
     const r = await cli(dir, 'render', '--format', 'json');
     expect(r.code).toBe(1);
-    expect(r.json.diagnostics.map((d) => [d.code, d.file, d.line])).toEqual([
-      ['LOCK_STALE', 'services/fn.yaml', 6],
-      ['LOCK_STALE', 'services/fn.yaml', 6],
-      ['LOCK_STALE', 'services/web.yaml', 6],
-      ['LOCK_STALE', 'services/web.yaml', 6],
+    expect(r.json.diagnostics.map((d) => [d.code, d.reason, d.file, d.line])).toEqual([
+      ['LOCK_STALE', 'no-entry', 'services/fn.yaml', 6],
+      ['LOCK_STALE', 'no-entry', 'services/fn.yaml', 6],
+      ['LOCK_STALE', 'no-entry', 'services/web.yaml', 6],
+      ['LOCK_STALE', 'no-entry', 'services/web.yaml', 6],
     ]);
     expect(snapshot(dir)).toEqual(before);
   });
@@ -118,7 +121,7 @@ describe('gitopsc init, validate, resolve, render, render --check', () => {
     await cli(dir, 'resolve');
     writeFileSync(join(dir, 'services/web.yaml'), files['services/web.yaml']!.replace('"^1.2"', '"~1.2.0"'));
     const r = await cli(dir, 'render', '--format', 'json');
-    expect(r.json.diagnostics.filter((d) => d.code === 'LOCK_STALE').length).toBe(2);
+    expect(r.json.diagnostics.filter((d) => d.code === 'LOCK_STALE').map((d) => d.reason)).toEqual(['criteria-changed', 'criteria-changed']);
     const r2 = await cli(dir, 'resolve', '--format', 'json');
     expect(r2.json.resolved).toContainEqual(expect.objectContaining({ service: 'web', environment: 'dev', tag: '1.2.0' }));
   });

@@ -60,34 +60,35 @@ describe('item 1: symbolic links and unreadable service directories', () => {
   });
 
   it.each([
-    ['a services/ directory linked out of the project', 'services', (dir: string) => {
+    ['a services/ directory linked out of the project', 'services', 'symlink-outside', (dir: string) => {
       const out = elsewhere();
       movedServices(dir, out);
       symlinkSync(out, join(dir, 'services'));
     }],
-    ['a service file linked out of the project', 'services/web.yaml', (dir: string) => {
+    ['a service file linked out of the project', 'services/web.yaml', 'symlink-outside', (dir: string) => {
       const out = elsewhere();
       renameSync(join(dir, 'services/web.yaml'), join(out, 'web.yaml'));
       symlinkSync(join(out, 'web.yaml'), join(dir, 'services/web.yaml'));
     }],
-    ['a dangling service file link', 'services/web.yaml', (dir: string) => {
+    ['a dangling service file link', 'services/web.yaml', 'dangling-symlink', (dir: string) => {
       rmSync(join(dir, 'services/web.yaml'));
       symlinkSync('gone.yaml', join(dir, 'services/web.yaml'));
     }],
-    ['a service file linked to itself (ELOOP, unreadable even for root)', 'services/web.yaml', (dir: string) => {
+    ['a service file linked to itself (ELOOP, unreadable even for root)', 'services/web.yaml', 'unreadable', (dir: string) => {
       rmSync(join(dir, 'services/web.yaml'));
       symlinkSync('web.yaml', join(dir, 'services/web.yaml'));
     }],
-    ['a services/ directory linked to itself (ELOOP)', 'services', (dir: string) => {
+    ['a services/ directory linked to itself (ELOOP)', 'services', 'unreadable', (dir: string) => {
       rmSync(join(dir, 'services'), { recursive: true });
       symlinkSync('services', join(dir, 'services'));
     }],
-  ])('%s: FILESYSTEM (exit 4) at the path; render writes and prunes nothing', async (_what, file, breakIt) => {
+  ])('%s: FILESYSTEM (exit 4) at the path; render writes and prunes nothing', async (_what, file, reason, breakIt) => {
     const dir = await rendered();
     const before = snapshot(dir);
     breakIt(dir);
     const v = await cli(dir, 'validate', '--format', 'json');
     expect([v.code, errorsAt(v)]).toEqual([4, [['FILESYSTEM', file, null, null]]]);
+    expect(v.json.diagnostics.map((d) => d.reason)).toEqual([reason]);
     const r = await cli(dir, 'render', '--format', 'json');
     expect([r.code, codes(r)]).toEqual([4, ['FILESYSTEM']]);
     const s = await cli(dir, 'resolve', '--format', 'json');
@@ -386,6 +387,7 @@ describe('item 2: an interrupted render is never taken for a finished one', () =
     const c = await cli(dir, 'render', '--check', '--format', 'json');
     expect(c.code).toBe(1);
     expect(errorsAt(c)).toContainEqual(['DRIFT', 'rendered/.gitopsc-journal', 1, 1]);
+    expect(c.json.diagnostics.find((d) => d.file === 'rendered/.gitopsc-journal')?.reason).toBe('interrupted-render');
     expect(snapshot(dir)).toEqual(before);
     const r = await cli(dir, 'render', '--format', 'json');
     expect([r.code, r.json.diagnostics]).toEqual([0, []]);

@@ -150,7 +150,10 @@ describe('the CLI end to end', () => {
     writeFileSync(join(deploy, 'dev/hello/deployment.yaml'), 'hand edit\n');
     r = gitopsc(src, 'publish', '--repo', deploy, '--format', 'json');
     expect(r.status).toBe(4);
-    expect((JSON.parse(r.stdout) as { diagnostics: { message: string }[] }).diagnostics.map((d) => d.message).join('\n')).toContain('dev/hello/deployment.yaml');
+    const refused = (JSON.parse(r.stdout) as { diagnostics: { code: string; reason: string; message: string }[] }).diagnostics;
+    expect(refused.map((d) => [d.code, d.reason])).toEqual([['GIT', 'dirty-worktree']]);
+    // the dirty file is named
+    expect(refused.map((d) => d.message).join('\n')).toContain('dev/hello/deployment.yaml');
     expect(head(deploy)).toBe(first);
     git(deploy, 'checkout', '--', '.');
 

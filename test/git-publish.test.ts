@@ -129,7 +129,8 @@ describe('publish refuses an unsafe deployment repository, changing nothing', ()
     const r = await run(compileResult({ checkout: { dev: '1.1.0' } }), { repo });
     expect(r.committed).toBe(false);
     expect(r.diagnostics).toHaveLength(1);
-    expect(r.diagnostics[0]).toMatchObject({ code: 'GIT', severity: 'error' });
+    expect(r.diagnostics[0]).toMatchObject({ code: 'GIT', reason: 'dirty-worktree', severity: 'error' });
+    // the dirty files are named
     expect(r.diagnostics[0]?.message).toContain('dev/checkout/deployment.yaml');
     expect(r.diagnostics[0]?.message).toContain('dev/checkout/extra.yaml');
     expect(head(repo)).toBe(before);
@@ -153,17 +154,18 @@ describe('publish refuses an unsafe deployment repository, changing nothing', ()
     writeFileSync(join(repo, 'README.md'), '# staged\n');
     git(repo, 'add', 'README.md');
     let r = await run(compileResult({ checkout: { dev: '1.1.0' } }), { repo });
-    expect(r.diagnostics[0]?.message).toMatch(/staged changes.*README\.md/);
+    expect(r.diagnostics[0]).toMatchObject({ code: 'GIT', reason: 'staged-changes' });
+    expect(r.diagnostics[0]?.message).toContain('README.md');
     git(repo, 'reset', '-q', '--hard');
 
     writeFileSync(join(repo, '.git/MERGE_HEAD'), before + '\n');
     r = await run(compileResult({ checkout: { dev: '1.1.0' } }), { repo });
-    expect(r.diagnostics[0]?.message).toContain('a merge in progress');
+    expect(r.diagnostics[0]).toMatchObject({ code: 'GIT', reason: 'operation-in-progress' });
     git(repo, 'merge', '--abort');
 
     git(repo, 'checkout', '-q', '--detach');
     r = await run(compileResult({ checkout: { dev: '1.1.0' } }), { repo });
-    expect(r.diagnostics[0]?.message).toContain('detached HEAD');
+    expect(r.diagnostics[0]).toMatchObject({ code: 'GIT', reason: 'detached-head' });
     expect(head(repo)).toBe(before);
     r = await run(compileResult({ checkout: { dev: '1.1.0' } }), { repo, allowDetached: true });
     expect(r.diagnostics).toEqual([]);
@@ -177,7 +179,8 @@ describe('publish refuses an unsafe deployment repository, changing nothing', ()
     const lockPath = join(repo, '.git/gitopsc-publish.lock');
     writeFileSync(lockPath, JSON.stringify({ pid: process.pid, host: hostname(), started: '2024-01-01T00:00:00Z', command: 'gitopsc publish' }));
     const r = await run(compileResult({ checkout: { dev: '1.1.0' } }), { repo, lockTimeoutMs: 300 });
-    expect(r.diagnostics[0]?.code).toBe('GIT');
+    expect(r.diagnostics[0]).toMatchObject({ code: 'GIT', reason: 'locked' });
+    // the holder is named
     expect(r.diagnostics[0]?.message).toContain(`pid ${process.pid} on ${hostname()}`);
     expect(head(repo)).toBe(before);
     expect(status(repo)).toBe('');
@@ -273,8 +276,7 @@ describe('publish --push', () => {
       beforePush: async (attempt) => other.move(`# moved ${attempt}\n`, `move ${attempt}`),
     });
     expect(r.pushed).toBe(false);
-    expect(r.diagnostics[0]).toMatchObject({ code: 'GIT' });
-    expect(r.diagnostics[0]?.message).toContain('rejected 3 times');
+    expect(r.diagnostics[0]).toMatchObject({ code: 'GIT', reason: 'push-rejected' });
     expect(git(bare, 'log', '--format=%s', '-1', 'main').trim()).toBe('move 3');
   });
 
@@ -318,7 +320,7 @@ describe('publish signing', () => {
     const r = await run(compileResult({ checkout: { dev: '1.0.0' } }), { repo });
     expect(Date.now() - started).toBeLessThan(20_000);
     expect(r.committed).toBe(false);
-    expect(r.diagnostics[0]?.message).toContain('configured to sign');
+    expect(r.diagnostics[0]).toMatchObject({ code: 'GIT', reason: 'commit-failed' });
     expect(head(repo)).toBe(before);
     expect(status(repo)).toBe('');
   });

@@ -184,7 +184,8 @@ describe('docker packages', () => {
     const dir = makeProject({ 'gitopsc.config.yaml': config(), 'services/api.yaml': k8s('api', '    registry: har\n    package: payments/api\n    select: { strategy: exact, tag: "1.2.0" }') });
     const r = await cli(dir, 'resolve', '--env', 'dev', '--format', 'json');
     expect(r.code).toBe(1);
-    expect(r.json.diagnostics.map((d) => [d.code, d.file, d.line])).toEqual([['NO_CANDIDATES', 'services/api.yaml', 9]]);
+    expect(r.json.diagnostics.map((d) => [d.code, d.reason, d.file, d.line])).toEqual([['NO_CANDIDATES', 'tag-dropped', 'services/api.yaml', 9]]);
+    // the registry's quarantine reason reaches the user
     expect(r.json.diagnostics[0]!.message).toContain('quarantined: CVE-2026-0001 critical in openssl');
   });
 
@@ -192,7 +193,8 @@ describe('docker packages', () => {
     const dir = makeProject({ 'gitopsc.config.yaml': config(), 'services/api.yaml': k8s('api', '    registry: har\n    package: payments/api\n    select: { range: ">=1.2" }') });
     const r = await cli(dir, 'resolve', '--env', 'dev', '--format', 'json');
     expect(r.code).toBe(1);
-    expect(r.json.diagnostics[0]!.code).toBe('NO_CANDIDATES');
+    expect(r.json.diagnostics[0]).toMatchObject({ code: 'NO_CANDIDATES', reason: 'none-left' });
+    // the registry's quarantine reason reaches the user
     expect(r.json.diagnostics[0]!.message).toContain('1 quarantined (1.2.0: CVE-2026-0001 critical in openssl)');
   });
 
@@ -265,7 +267,8 @@ describe('generic packages for Lambda', () => {
     const dir = makeProject({ 'gitopsc.config.yaml': config('policies:\n  production:\n    requireScan: [ALLOWED]\n'), 'services/fn.yaml': lambda('invoice-fn', '{ range: "^2" }') });
     const r = await cli(dir, 'resolve', '--format', 'json');
     expect(r.code).toBe(1);
-    expect(r.json.diagnostics.map((d) => [d.code, (d as { environment?: string }).environment])).toEqual([['POLICY_VIOLATION', 'prod']]);
+    expect(r.json.diagnostics.map((d) => [d.code, d.reason, (d as { environment?: string }).environment])).toEqual([['POLICY_VIOLATION', 'require-scan', 'prod']]);
+    // the verdict the registry gave is shown
     expect(r.json.diagnostics[0]!.message).toContain('WARN');
   });
 });
@@ -287,7 +290,7 @@ describe('a locked version quarantined later', () => {
       ['POLICY_VIOLATION', 'services/api.yaml', 'api', 'dev'],
       ['POLICY_VIOLATION', 'services/api.yaml', 'api', 'prod'],
     ]);
-    expect(r.json.diagnostics[0]!.message).toContain('api (dev)');
+    expect(r.json.diagnostics.map((d) => d.reason)).toEqual(['quarantined', 'quarantined']);
     expect(r.json.diagnostics[0]!.message).toContain('malware found by scanner');
 
     const a = await cli(dir, 'audit', '--format', 'json');
@@ -371,8 +374,7 @@ describe('faults', () => {
     let n = 0;
     emu.rules.push((req, url) => url.pathname.endsWith('/registries') && ++n > 0);
     const r = await provider({}, { timeoutMs: 200, retries: 1 }).listTags('payments/api');
-    expect(r.ok ? 'ok' : r.failure.code).toBe('REGISTRY_UNAVAILABLE');
-    expect(r.ok ? '' : r.failure.message).toMatch(/200 ms/);
+    expect(r.ok ? 'ok' : [r.failure.code, r.failure.reason]).toEqual(['REGISTRY_UNAVAILABLE', 'timeout']);
     expect(n).toBeGreaterThanOrEqual(1);
   });
 
@@ -383,15 +385,15 @@ describe('faults', () => {
       return true;
     });
     const r = await provider().listTags('payments/api');
-    expect(r.ok ? 'ok' : r.failure.code).toBe('REGISTRY_UNAVAILABLE');
-    expect(r.ok ? '' : r.failure.message).toMatch(/HTTP 500/);
+    expect(r.ok ? 'ok' : [r.failure.code, r.failure.reason]).toEqual(['REGISTRY_UNAVAILABLE', 'server-error']);
   });
 
   it('a refused token is REGISTRY_AUTH and never printed', async () => {
     const wrong = 'pat.acct123.wrong-token-value-xyz';
     const r = await provider({}, {}, { HAR_TEST_TOKEN: wrong }).listTags('payments/api');
-    expect(r.ok ? 'ok' : r.failure.code).toBe('REGISTRY_AUTH');
+    expect(r.ok ? 'ok' : [r.failure.code, r.failure.reason]).toEqual(['REGISTRY_AUTH', 'refused']);
     expect(r.ok ? '' : r.failure.message).not.toContain(wrong);
+    // where the refused token came from is named
     expect(r.ok ? '' : r.failure.message).toContain('env HAR_TEST_TOKEN');
     const missing = await provider({}, {}, {}).listTags('payments/api');
     expect(missing.ok ? 'ok' : missing.failure.code).toBe('REGISTRY_AUTH');
@@ -420,8 +422,7 @@ describe('faults', () => {
     expect(emu.log.filter((l) => l.path.endsWith('/versions')).slice(-3).map((l) => l.query.get('page'))).toEqual(['0', '1', '2']);
 
     const capped = await provider({}, { maxPages: 2 }).listTags('payments/api');
-    expect(capped.ok ? 'ok' : capped.failure.code).toBe('REGISTRY_UNAVAILABLE');
-    expect(capped.ok ? '' : capped.failure.message).toContain('more than 2 pages');
+    expect(capped.ok ? 'ok' : [capped.failure.code, capped.failure.reason]).toEqual(['REGISTRY_UNAVAILABLE', 'paging']);
 
     // a server that ignores `page` and always answers the first page, saying more follow
     emu.rules.push((req, url, res) => {
@@ -441,8 +442,7 @@ describe('faults', () => {
       return true;
     });
     const loop = await provider().listTags('payments/api');
-    expect(loop.ok ? 'ok' : loop.failure.code).toBe('REGISTRY_UNAVAILABLE');
-    expect(loop.ok ? '' : loop.failure.message).toMatch(/repeats an earlier page/);
+    expect(loop.ok ? 'ok' : [loop.failure.code, loop.failure.reason]).toEqual(['REGISTRY_UNAVAILABLE', 'paging']);
   });
 
   it('files of several versions mixed in one answer are refused, not guessed', async () => {
@@ -454,16 +454,14 @@ describe('faults', () => {
     });
     const p = provider({ registry: 'files-prod' });
     const r = await p.describe('invoice-fn', '2.0.0', { metadata: true, file: 'function.zip' });
-    expect(r.ok ? 'ok' : r.failure.code).toBe('REGISTRY_UNAVAILABLE');
-    expect(r.ok ? '' : r.failure.message).toContain('refusing to guess');
+    expect(r.ok ? 'ok' : [r.failure.code, r.failure.reason]).toEqual(['REGISTRY_UNAVAILABLE', 'ambiguous']);
   });
 
   it('a response over the size cap is REGISTRY_UNAVAILABLE', async () => {
     const many = Array.from({ length: 100 }, (_, i) => ({ name: `1.0.${i}` }));
     emu.seed.registries[0]!.packages[0]!.versions = many;
     const r = await provider({}, { maxBytes: 4096 }).listTags('payments/api');
-    expect(r.ok ? 'ok' : r.failure.code).toBe('REGISTRY_UNAVAILABLE');
-    expect(r.ok ? '' : r.failure.message).toContain('4096-byte limit');
+    expect(r.ok ? 'ok' : [r.failure.code, r.failure.reason]).toEqual(['REGISTRY_UNAVAILABLE', 'too-large']);
   });
 
   it('the CLI: a refused token is REGISTRY_AUTH, exit 3, the token nowhere in the output; an unknown package is PACKAGE_NOT_FOUND, exit 1 (as for oci)', async () => {
@@ -669,7 +667,8 @@ spec:
     const before = snapshot(dir);
     const r = await cli(dir, 'stage', '--env', 'dev', '--format', 'json');
     expect(r.code).toBe(3);
-    expect(r.json.diagnostics.map((d) => d.code)).toEqual(['REGISTRY_UNAVAILABLE']);
+    expect(r.json.diagnostics.map((d) => [d.code, d.reason])).toEqual([['REGISTRY_UNAVAILABLE', 'missing-content']]);
+    // the request that failed is named
     expect(r.json.diagnostics[0]!.message).toContain('/pkg/Acct123/files-prod/generic/invoice-fn/2.0.0');
     expect(emu.log.filter((l) => l.path.startsWith('/pkg/')).map((l) => [l.query.get('filename'), l.status])).toEqual([['function.zip', 400]]);
     expect(snapshot(dir)).toEqual(before);

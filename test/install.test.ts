@@ -4,29 +4,21 @@
  * works in a fresh directory as a dev dependency (the README's 60-second example, as written),
  * with npx, and as a global install. Dependencies come from npm's cache when it has them.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { packOnce, sh } from './helpers/pack.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const NPM_FLAGS = ['--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'];
 let tarball: string;
 let packStdout: string;
 
-function sh(cwd: string, cmd: string, args: string[], env: Record<string, string> = {}): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', env: { ...process.env, ...env, npm_config_update_notifier: 'false' }, timeout: 540_000 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
-
 beforeAll(() => {
-  const dest = mkdtempSync(join(tmpdir(), 'gitopsc-pack-'));
-  // the real `npm pack`, prepare (the build) included
-  const r = sh(ROOT, 'npm', ['pack', '--pack-destination', dest]);
-  expect(r.code, r.stderr).toBe(0);
-  packStdout = r.stdout;
-  tarball = join(dest, r.stdout.trim());
+  // the real `npm pack`, prepare (the build) included: once per test run (test/helpers/pack.ts)
+  ({ tarball, stdout: packStdout } = packOnce());
 }, 600_000);
 
 /** The README's 60-second example: its shell block, with the tarball path filled in. */

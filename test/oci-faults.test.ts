@@ -60,8 +60,7 @@ describe('pagination', () => {
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.value.length).toBe(2);
-    expect(r.warnings?.[0]?.severity).toBe('warning');
-    expect(r.warnings?.[0]?.message).toContain('another host');
+    expect(r.warnings?.[0]).toMatchObject({ severity: 'warning', code: 'REGISTRY_UNAVAILABLE', reason: 'list-incomplete' });
     expect(other.log.length).toBe(0);
   });
 
@@ -69,7 +68,7 @@ describe('pagination', () => {
     proxy.rules = [paginate(2, 'loop')];
     const h = harness(proxy.url);
     const r = await h.provider.listTags('svc/a');
-    expect(r.ok && r.warnings?.[0]?.message).toMatch(/already read/);
+    expect(r.ok && r.warnings?.[0]).toMatchObject({ code: 'REGISTRY_UNAVAILABLE', reason: 'list-incomplete' });
     expect(h.count(/tags\/list$/)).toBe(2);
   });
 
@@ -77,8 +76,7 @@ describe('pagination', () => {
     proxy.rules = [paginate(1, 'endless')];
     const h = harness(proxy.url, { options: { maxPages: 5 } });
     const r = await h.provider.listTags('svc/a');
-    expect(!r.ok && r.failure.code).toBe('REGISTRY_UNAVAILABLE');
-    expect(!r.ok && r.failure.message).toMatch(/more than 5 pages/);
+    expect(!r.ok && r.failure).toMatchObject({ code: 'REGISTRY_UNAVAILABLE', reason: 'paging' });
     expect(!r.ok && r.failure.path).toBe('/v2/svc/a/tags/list');
   });
 });
@@ -114,8 +112,7 @@ describe('retries', () => {
     proxy.rules = [failTimes(tagsList, 10, 502)];
     const h = harness(proxy.url, { options: { retries: 2 } });
     const r = await h.provider.listTags('svc/a');
-    expect(!r.ok && r.failure.code).toBe('REGISTRY_UNAVAILABLE');
-    expect(!r.ok && r.failure.message).toMatch(/HTTP 502.*after 3 attempts/);
+    expect(!r.ok && r.failure).toMatchObject({ code: 'REGISTRY_UNAVAILABLE', reason: 'server-error' });
     expect(!r.ok && r.failure.path).toBe('/v2/svc/a/tags/list');
     expect(h.count(/tags\/list$/)).toBe(3);
   });
@@ -124,6 +121,8 @@ describe('retries', () => {
     proxy.rules = [failTimes(tagsList, 1, 400, {}, '{"errors":[{"code":"PAGINATION_NUMBER_INVALID"}]}')];
     const h = harness(proxy.url);
     const r = await h.provider.listTags('svc/a');
+    expect(!r.ok && r.failure).toMatchObject({ code: 'REGISTRY_UNAVAILABLE', reason: 'bad-answer' });
+    // the registry's own error code is passed on to the user
     expect(!r.ok && r.failure.message).toContain('PAGINATION_NUMBER_INVALID');
     expect(h.count(/tags\/list$/)).toBe(1);
   });
@@ -132,8 +131,7 @@ describe('retries', () => {
     const port = await freePort();
     const h = harness(`http://127.0.0.1:${port}`);
     const r = await h.provider.listTags('svc/a');
-    expect(!r.ok && r.failure.code).toBe('REGISTRY_UNAVAILABLE');
-    expect(!r.ok && r.failure.message).toMatch(/ECONNREFUSED.*after 3 attempts/);
+    expect(!r.ok && r.failure).toMatchObject({ code: 'REGISTRY_UNAVAILABLE', reason: 'unreachable' });
     expect(h.sent.length).toBe(3);
   });
 });
@@ -145,8 +143,7 @@ describe('timeouts and bad answers', () => {
     const t0 = Date.now();
     const r = await h.provider.listTags('svc/a');
     expect(Date.now() - t0).toBeLessThan(3000);
-    expect(!r.ok && r.failure.code).toBe('REGISTRY_UNAVAILABLE');
-    expect(!r.ok && r.failure.message).toMatch(/within 300 ms/);
+    expect(!r.ok && r.failure).toMatchObject({ code: 'REGISTRY_UNAVAILABLE', reason: 'timeout' });
   });
 
   it('the overall deadline stops everything', async () => {
@@ -155,7 +152,7 @@ describe('timeouts and bad answers', () => {
     const t0 = Date.now();
     const [a, b] = await Promise.all([h.provider.listTags('svc/a'), h.provider.describe('svc/a', '1.0.0', { metadata: true })]);
     expect(Date.now() - t0).toBeLessThan(3000);
-    expect(!a.ok && a.failure.message).toMatch(/deadline/);
+    expect(!a.ok && a.failure).toMatchObject({ code: 'REGISTRY_UNAVAILABLE', reason: 'deadline' });
     expect(!b.ok && b.failure.code).toBe('REGISTRY_UNAVAILABLE');
   });
 
@@ -175,7 +172,7 @@ describe('timeouts and bad answers', () => {
     proxy.rules = [malformed(tagsList)];
     const h = harness(proxy.url);
     const r = await h.provider.listTags('svc/a');
-    expect(!r.ok && r.failure.message).toMatch(/malformed JSON/);
+    expect(!r.ok && r.failure).toMatchObject({ code: 'REGISTRY_UNAVAILABLE', reason: 'bad-answer' });
     // after the HEAD, the manifest bytes are fetched by tag (to check the HEAD's digest against them)
     proxy.rules = [malformed(matching(/\/manifests\//, 'GET'), '{"schemaVersion":2, "config": {')];
     const d = await harness(proxy.url).provider.describe('svc/a', '1.0.0', { metadata: true });
@@ -185,10 +182,10 @@ describe('timeouts and bad answers', () => {
   it('caps the response size (declared and streamed)', async () => {
     proxy.rules = [huge(tagsList, 2 * 1024 * 1024)];
     const a = await harness(proxy.url, { options: { maxBytes: 1024 * 1024 } }).provider.listTags('svc/a');
-    expect(!a.ok && a.failure.message).toMatch(/larger than/);
+    expect(!a.ok && a.failure).toMatchObject({ code: 'REGISTRY_UNAVAILABLE', reason: 'too-large' });
     proxy.rules = [huge(tagsList, 2 * 1024 * 1024, true)];
     const b = await harness(proxy.url, { options: { maxBytes: 1024 * 1024 } }).provider.listTags('svc/a');
-    expect(!b.ok && b.failure.message).toMatch(/larger than/);
+    expect(!b.ok && b.failure).toMatchObject({ code: 'REGISTRY_UNAVAILABLE', reason: 'too-large' });
   });
 });
 

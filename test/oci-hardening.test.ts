@@ -78,7 +78,8 @@ describe('Docker-Content-Digest', () => {
     const wrong = pushed.get('1.0.0')!.digest;
     proxy.rules = [editHeaders(matching(/\/manifests\/1\.1\.0$/, 'HEAD'), (h) => (h['docker-content-digest'] = wrong))];
     const r = await harness(proxy.url).provider.describe('svc/a', '1.1.0', { metadata: true });
-    expect(!r.ok && [r.failure.code, r.failure.path]).toEqual(['REGISTRY_UNAVAILABLE', '/v2/svc/a/manifests/1.1.0']);
+    expect(!r.ok && [r.failure.code, r.failure.reason, r.failure.path]).toEqual(['REGISTRY_UNAVAILABLE', 'content-mismatch', '/v2/svc/a/manifests/1.1.0']);
+    // both digests are shown
     expect(!r.ok && r.failure.message).toContain(pushed.get('1.1.0')!.digest);
   });
 
@@ -109,8 +110,7 @@ describe('redirects', () => {
   ])('a 302 from %s to another host is refused and that host never contacted', async (_what, match, call) => {
     proxy.rules = [redirectTo(match, other.url)];
     const r = await call(harness(proxy.url));
-    expect(!r.ok && r.failure.code).toBe('REGISTRY_UNAVAILABLE');
-    expect(!r.ok && r.failure.message).toMatch(/another host \(127\.0\.0\.2:\d+\)/);
+    expect(!r.ok && r.failure).toMatchObject({ code: 'REGISTRY_UNAVAILABLE', reason: 'redirect-refused' });
     expect(other.log).toEqual([]);
   });
 

@@ -126,7 +126,8 @@ describe('gitopsc resolve against a real registry', () => {
       const dir = makeProject(files);
       const bad = await cli(dir, 'resolve', '--format', 'json');
       expect(bad.code).toBe(3);
-      expect(bad.json.diagnostics.map((d) => [d.code, d.file, d.line])).toEqual([['REGISTRY_AUTH', 'services/private.yaml', 6]]);
+      expect(bad.json.diagnostics.map((d) => [d.code, d.reason, d.file, d.line])).toEqual([['REGISTRY_AUTH', 'refused', 'services/private.yaml', 6]]);
+      // the contract: the host is named
       expect(bad.json.diagnostics[0]!.message).toContain(locked.host);
       const text = await cli(dir, 'resolve');
       for (const out of [bad.stdout, text.stdout, text.stderr]) {
@@ -147,7 +148,8 @@ describe('gitopsc resolve against a real registry', () => {
       const r = await cli(makeProject(files), 'resolve', '--format', 'json');
       expect(r.code).toBe(3);
       const d = r.json.diagnostics[0]!;
-      expect([d.code, d.file, d.line]).toEqual(['REGISTRY_UNAVAILABLE', 'services/web.yaml', 6]);
+      expect([d.code, d.reason, d.file, d.line]).toEqual(['REGISTRY_UNAVAILABLE', 'unreachable', 'services/web.yaml', 6]);
+      // the URL path is named
       expect(d.message).toContain('/v2/shop/web/tags/list');
     } finally {
       delete process.env.GITOPSC_REGISTRY_RETRIES;

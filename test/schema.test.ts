@@ -156,6 +156,7 @@ describe('broken service files', () => {
   it('names the missing property', () => {
     const diags = validateService(load(edit(K8S, '    package: payments/checkout\n', '')));
     expect(diags).toHaveLength(1);
+    expect(diags[0]).toMatchObject({ code: 'SCHEMA', reason: 'required' });
     expect(diags[0]!.message).toContain('`package`');
   });
 });
@@ -195,6 +196,8 @@ describe('broken config files', () => {
   it('says secrets are referenced, never stored', () => {
     const diags = validateConfig(load(edit(CONFIG, 'password: { env: HAR_TOKEN }', 'password: hunter2')));
     expect(diags).toHaveLength(1);
+    expect(diags[0]).toMatchObject({ code: 'SCHEMA', reason: 'wrong-type' });
+    // the schema's own guidance is the point of this test
     expect(diags[0]!.message).toMatch(/referenced, never stored/);
     expect(diags[0]!.message).not.toContain('hunter2');
   });

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PlatformInfo, SelectSpec, VersionInfo } from '../src/core/model.js';
 import { choose, prefilter, selectFromVersions } from '../src/resolve/select/index.js';
+import { REASONS } from '../src/core/reasons.js';
 
 interface Case {
   name: string;
@@ -282,6 +283,7 @@ describe('selection table', () => {
           expect(o.ok, `expected ${c.code}, got ${o.ok ? o.version.tag : ''}`).toBe(false);
           if (!o.ok) {
             expect(o.code).toBe(c.code);
+            expect(Object.keys(REASONS[o.code] ?? {}), `${o.code} reason`).toContain(o.reason);
             if (c.msg?.startsWith('=')) expect(o.message).toBe(c.msg.slice(1));
             else if (c.msg) expect(o.message).toContain(c.msg);
           }

@@ -336,7 +336,8 @@ describe('runtime inputs', () => {
   });
   it('missing input', () => {
     const r = applyRuntimeInputs(base, 'checkout', {});
-    expect(r).toMatchObject({ ok: false, code: 'RUNTIME_INPUT_REQUIRED', field: 'tag' });
+    expect(r).toMatchObject({ ok: false, code: 'RUNTIME_INPUT_REQUIRED', reason: 'missing', field: 'tag' });
+    // the flag to pass is spelled out
     if (!r.ok) expect(r.message).toContain('--input checkout.tag=VALUE');
   });
   it('default when no input', () => {
@@ -349,7 +350,8 @@ describe('runtime inputs', () => {
     const r = applyRuntimeInputs(sel, 'checkout', { tag: '1.4.4' });
     expect(r.ok).toBe(false);
     if (!r.ok) {
-      expect(r.code).toBe('RUNTIME_INPUT_REQUIRED');
+      expect([r.code, r.reason]).toEqual(['RUNTIME_INPUT_REQUIRED', 'not-allowed-value']);
+      // the allowed values are listed
       expect(r.message).toContain('1.4.2, 1.4.3');
     }
     expect(applyRuntimeInputs(sel, 'checkout', {}).ok).toBe(false);

@@ -190,10 +190,11 @@ describe('gitopsc stage', () => {
     const before = snapshot(dir);
     const r = await cli(dir, 'stage', '--format', 'json');
     expect(r.code).toBe(3);
-    expect(r.json.diagnostics.map((d) => [d.code, d.file, d.line])).toEqual([
-      ['REGISTRY_UNAVAILABLE', 'services/fn.yaml', 6],
-      ['REGISTRY_UNAVAILABLE', 'services/fn.yaml', 6],
+    expect(r.json.diagnostics.map((d) => [d.code, d.reason, d.file, d.line])).toEqual([
+      ['REGISTRY_UNAVAILABLE', 'content-mismatch', 'services/fn.yaml', 6],
+      ['REGISTRY_UNAVAILABLE', 'content-mismatch', 'services/fn.yaml', 6],
     ]);
+    // the locked digest is shown
     expect(r.json.diagnostics[0]!.message).toContain(fileDigest);
     expect(s3p.log).toEqual([]);
     expect(await objectBytes('mismatch/function.zip')).toBeUndefined();
@@ -201,9 +202,9 @@ describe('gitopsc stage', () => {
   });
 
   it.each([
-    ['403 AccessDenied', 403, 'access denied'],
-    ['503 on every attempt', 503, 'HTTP 503'],
-  ])('an S3 that answers %s is STAGE (exit 3); nothing is stored, the lock is unchanged, the secret never printed', async (_n, status, text) => {
+    ['403 AccessDenied', 403, 's3-access-denied'],
+    ['503 on every attempt', 503, 's3-http-error'],
+  ])('an S3 that answers %s is STAGE (exit 3); nothing is stored, the lock is unchanged, the secret never printed', async (_n, status, reason) => {
     const dir = await resolved(registry.url, `{ s3Bucket: artifacts, s3Key: "fault-${status}/{file}" }`);
     const proxy = await s3Proxy();
     const code = status === 403 ? 'AccessDenied' : 'ServiceUnavailable';
@@ -212,11 +213,11 @@ describe('gitopsc stage', () => {
     const before = snapshot(dir);
     const r = await cli(dir, 'stage', '--format', 'json');
     expect(r.code).toBe(3);
-    expect(r.json.diagnostics.map((d) => [d.code, d.file, d.line, (d as { environment?: string }).environment])).toEqual([
-      ['STAGE', 'services/fn.yaml', 6, 'dev'],
-      ['STAGE', 'services/fn.yaml', 6, 'prod'],
+    expect(r.json.diagnostics.map((d) => [d.code, d.reason, d.file, d.line, (d as { environment?: string }).environment])).toEqual([
+      ['STAGE', reason, 'services/fn.yaml', 6, 'dev'],
+      ['STAGE', reason, 'services/fn.yaml', 6, 'prod'],
     ]);
-    expect(r.json.diagnostics[0]!.message).toContain(text);
+    // the object is named
     expect(r.json.diagnostics[0]!.message).toContain(`s3://artifacts/fault-${status}/function.zip`);
     expect(await objectBytes(`fault-${status}/function.zip`)).toBeUndefined();
     expect(snapshot(dir)).toEqual(before);
@@ -231,8 +232,7 @@ describe('gitopsc stage', () => {
     process.env.GITOPSC_S3_TIMEOUT_MS = '400';
     const r = await cli(dir, 'stage', '--env', 'dev', '--format', 'json');
     expect(r.code).toBe(3);
-    expect(r.json.diagnostics.map((d) => d.code)).toEqual(['STAGE']);
-    expect(r.json.diagnostics[0]!.message).toMatch(/timed out|timeout/i);
+    expect(r.json.diagnostics.map((d) => [d.code, d.reason])).toEqual([['STAGE', 's3-timeout']]);
     expect(await objectBytes('stall/function.zip')).toBeUndefined();
   });
 
@@ -417,7 +417,8 @@ spec:
     // is refused there, at the artifact; stage has no lock entry and copies nothing
     const rr = await cli(dir, 'resolve', '--format', 'json');
     expect(rr.code).toBe(1);
-    expect(rr.json.diagnostics.map((x) => [x.code, x.line, x.column])).toEqual([['NO_CANDIDATES', 9, 5]]);
+    expect(rr.json.diagnostics.map((x) => [x.code, x.reason, x.line, x.column])).toEqual([['NO_CANDIDATES', 'tag-dropped', 9, 5]]);
+    // why the tags were dropped is shown
     expect(rr.json.diagnostics[0]!.message).toContain('platform linux/arm64 missing');
     const r = await cli(dir, 'stage', '--format', 'json');
     expect(r.code).toBe(1);
@@ -695,9 +696,10 @@ spec:
     const before = snapshot(dir);
     const r = await cli(dir, "stage", "--format", "json");
     expect(r.code).toBe(3);
-    expect(r.json.diagnostics.map((d) => [d.code, d.file, d.line])).toEqual([
-      ["REGISTRY_UNAVAILABLE", "services/fn.yaml", 6],
+    expect(r.json.diagnostics.map((d) => [d.code, d.reason, d.file, d.line])).toEqual([
+      ["REGISTRY_UNAVAILABLE", "content-mismatch", "services/fn.yaml", 6],
     ]);
+    // the locked digest is shown
     expect(r.json.diagnostics[0]!.message).toContain(harDigest);
     expect(s3p.log).toEqual([]);
     expect(await objectBytes("har-mismatch/function.zip")).toBeUndefined();
@@ -717,9 +719,10 @@ spec:
     const before = snapshot(dir);
     const r = await cli(dir, "stage", "--format", "json");
     expect(r.code).toBe(3);
-    expect(r.json.diagnostics.map((d) => [d.code, d.file, d.line])).toEqual([
-      ["REGISTRY_AUTH", "services/fn.yaml", 6],
+    expect(r.json.diagnostics.map((d) => [d.code, d.reason, d.file, d.line])).toEqual([
+      ["REGISTRY_AUTH", "refused", "services/fn.yaml", 6],
     ]);
+    // where the refused token came from is named
     expect(r.json.diagnostics[0]!.message).toContain("HAR_STAGE_TOKEN");
     expect(s3p.log).toEqual([]);
     expect(snapshot(dir)).toEqual(before);

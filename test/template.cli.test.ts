@@ -21,11 +21,12 @@ describe('render: TEMPLATE diagnostics at the template position, naming service 
     expect((await cli(dir, 'resolve')).code).toBe(0);
     const r = await cli(dir, 'render', '--format', 'json');
     expect(r.code).toBe(1);
-    const ds = r.json.diagnostics as unknown as { code: string; file: string; line: number; column: number; service: string; environment: string; message: string }[];
-    expect(ds.map((d) => [d.code, d.file, d.line, d.column, d.service, d.environment]).sort()).toEqual([
-      ['TEMPLATE', 'tpl/kubernetes/route.yaml.hbs', 4, 17, 'web', 'dev'],
-      ['TEMPLATE', 'tpl/kubernetes/route.yaml.hbs', 4, 17, 'web', 'prod'],
+    const ds = r.json.diagnostics as unknown as { code: string; reason: string; file: string; line: number; column: number; service: string; environment: string; message: string }[];
+    expect(ds.map((d) => [d.code, d.reason, d.file, d.line, d.column, d.service, d.environment]).sort()).toEqual([
+      ['TEMPLATE', 'render-failed', 'tpl/kubernetes/route.yaml.hbs', 4, 17, 'web', 'dev'],
+      ['TEMPLATE', 'render-failed', 'tpl/kubernetes/route.yaml.hbs', 4, 17, 'web', 'prod'],
     ]);
+    // the missing segment is named
     expect(ds[0]!.message).toContain('"ingress"');
   });
 
@@ -102,6 +103,7 @@ describe('gitopsc context', () => {
     const dir = project({});
     const r = await cli(dir, 'context', 'wbe', '--format', 'json');
     expect(r.code).toBe(2);
+    expect(r.json.diagnostics[0]).toMatchObject({ code: 'USAGE', reason: 'unknown-service' });
     expect(r.json.diagnostics[0]!.message).toContain('did you mean "web"');
   });
 });

@@ -70,8 +70,9 @@ describe('credentials in a registry URL', () => {
     });
     const j = await cli(dir, 'validate', '--format', 'json');
     expect(j.code).toBe(1);
-    const creds = j.json.diagnostics.filter((d) => /credentials/.test(d.message));
+    const creds = j.json.diagnostics.filter((d) => d.reason === 'url-credentials');
     expect(creds.map((d) => [d.code, d.file, d.line, d.column])).toEqual([['SCHEMA', 'gitopsc.config.yaml', 4, 10]]);
+    // redaction: the URL is shown with its userinfo masked
     expect(creds[0]!.message).toContain('https://***@reg.example.com');
     expect(j.json.diagnostics.every((d) => d.code === 'SCHEMA' && d.line === 4)).toBe(true);
     const gh = await cli(dir, 'validate', '--format', 'github');
@@ -91,7 +92,7 @@ describe('credentials in a registry URL', () => {
     process.env.GITOPSC_TEST_REG_URL = url;
     const j = await cli(dir, 'validate', '--format', 'json');
     expect(j.code).toBe(1);
-    expect(j.json.diagnostics.some((d) => d.code === 'SCHEMA' && d.file === 'gitopsc.config.mjs' && /credentials/.test(d.message) && d.message.includes('https://***@reg.example.com'))).toBe(true);
+    expect(j.json.diagnostics.some((d) => d.code === 'SCHEMA' && d.file === 'gitopsc.config.mjs' && d.reason === 'url-credentials' && d.message.includes('https://***@reg.example.com'))).toBe(true);
     const outs = [j.stdout, j.stderr];
     for (const cmd of ['validate', 'resolve', 'render']) {
       const gh = await cli(dir, cmd, '--format', 'github');
@@ -127,7 +128,8 @@ describe('credentials in a registry URL', () => {
       'services/web.yaml': service,
     });
     const j = await cli(dir, 'validate', '--format', 'json');
-    expect([j.code, j.json.diagnostics.map((d) => [d.code, d.file, d.line, d.column])]).toEqual([1, [['SCHEMA', 'gitopsc.config.mjs', 1, 1]]]);
+    expect([j.code, j.json.diagnostics.map((d) => [d.code, d.reason, d.file, d.line, d.column])]).toEqual([1, [['SCHEMA', 'config-throws', 'gitopsc.config.mjs', 1, 1]]]);
+    // redaction: the URL is shown with its userinfo masked
     expect(j.json.diagnostics[0]!.message).toContain('https://***@reg.example.com');
     expectHidden(j.stdout + j.stderr, 'thrown-x11');
   });
@@ -136,6 +138,8 @@ describe('credentials in a registry URL', () => {
     const host = nodeHost({ env: {}, interactive: false, log: () => {}, fetch: () => Promise.reject(new Error('no request expected')) });
     const p = createOciProvider({ name: 'hub', config: { type: 'oci', url: 'https://alice:se/cret-x8@reg.example.com' }, root: '/nonexistent', host, cacheDir: '/nonexistent' });
     const r = await p.listTags('shop/web');
+    expect(!r.ok && r.failure).toMatchObject({ code: 'REGISTRY_UNAVAILABLE', reason: 'bad-config' });
+    // redaction: the URL is shown with its userinfo masked
     expect(!r.ok && r.failure.message).toContain('https://***@reg.example.com');
     expect(JSON.stringify(r)).not.toContain('cret-x8');
   });

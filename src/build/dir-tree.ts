@@ -31,7 +31,7 @@ export function dirTree(dir: string, show: (p: string) => string, known?: { entr
       const h = hashTree(dir);
       if (!h.files) {
         const path = h.unreadable?.path ?? '';
-        return { problem: error('FILESYSTEM', `cannot read ${show(path)}: ${h.unreadable?.reason ?? 'unknown error'}`, { file: show(path) }) };
+        return { problem: error('FILESYSTEM', `cannot read ${show(path)}: ${h.unreadable?.reason ?? 'unknown error'}`, { file: show(path), reason: 'unreadable' }) };
       }
       return { files: h.files };
     },

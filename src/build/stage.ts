@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { error, hasErrors, warning, type Diagnostic } from '../core/diagnostics.js';
 import { contentHash } from '../core/hash.js';
+import type { ReasonFor } from '../core/reasons.js';
 import type { CompileState } from '../pipeline.js';
 import { compile, fsSource } from '../pipeline.js';
 import { applyPlan, escapingPath, hasPendingJournal, JOURNAL_FILE, openOutput, type OutputSession } from '../write/apply.js';
@@ -70,7 +71,7 @@ export function firstDifference(a: string, b: string): number {
 export function parseMaxPrune(v: string | number | undefined): number | undefined | Diagnostic {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || String(v).trim() === '') return error('USAGE', `--max-prune must be a whole number of files, got ${String(v)}`);
+  if (!Number.isInteger(n) || n < 0 || String(v).trim() === '') return error('USAGE', `--max-prune must be a whole number of files, got ${String(v)}`, { reason: 'bad-option' });
   return n;
 }
 
@@ -81,7 +82,7 @@ export function readRecord(dir: string, show: string): string | undefined | Diag
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    return error('FILESYSTEM', `cannot read the ownership record: ${(e as Error).message}`, { file: show });
+    return error('FILESYSTEM', `cannot read the ownership record: ${(e as Error).message}`, { file: show, reason: 'unreadable' });
   }
 }
 
@@ -139,11 +140,11 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
   const rel = relative(root, outDir).split(sep).join('/');
   const prefix = outside(outDir) ? `${outDir}/` : rel ? `${rel}/` : '';
   const shown = (p: string) => prefix + p;
-  const fsError = (message: string, file = shown('') || '.') => ({ diagnostics: [...diagnostics, error('FILESYSTEM', message, { file })], data: { files: [] } });
+  const fsError = (message: string, reason: ReasonFor<'FILESYSTEM'>, file = shown('') || '.') => ({ diagnostics: [...diagnostics, error('FILESYSTEM', message, { file, reason })], data: { files: [] } });
   if (!outArg) {
     // output.dir of the config never leads out of the project through a symbolic link
     const esc = escapingPath(root, outDir);
-    if (esc) return fsError(`refusing to write the output through ${esc}: a symbolic link out of the project`);
+    if (esc) return fsError(`refusing to write the output through ${esc}: a symbolic link out of the project`, 'symlink-outside');
   }
 
   // The output directory is locked for the rest of the run, and a render interrupted before is
@@ -151,7 +152,7 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
   let session: OutputSession | undefined;
   if (req.check) {
     if (hasPendingJournal(outDir)) {
-      diagnostics.push(error('DRIFT', 'an interrupted render left this directory half-written: run `gitopsc render` to complete it', { file: shown(JOURNAL_FILE), line: 1, column: 1 }));
+      diagnostics.push(error('DRIFT', 'an interrupted render left this directory half-written: run `gitopsc render` to complete it', { file: shown(JOURNAL_FILE), line: 1, column: 1, reason: 'interrupted-render' }));
     }
   } else {
     const opened = await openOutput(outDir);
@@ -241,13 +242,13 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
       // the ownership record is bookkeeping, not output: it follows the files, so it is not drift
       const drifted = plan.writes.filter((x) => x.path !== RECORD_FILE);
       for (const w of drifted) {
-        if (w.kind === 'add') diagnostics.push(error('DRIFT', 'missing: a fresh render would write this file', { file: shown(w.path), line: 1, column: 1 }));
+        if (w.kind === 'add') diagnostics.push(error('DRIFT', 'missing: a fresh render would write this file', { file: shown(w.path), line: 1, column: 1, reason: 'missing' }));
         else {
           const line = firstDifference((await output.read(w.path)) ?? '', w.content);
-          diagnostics.push(error('DRIFT', `differs from a fresh render from line ${line} on`, { file: shown(w.path), line, column: 1 }));
+          diagnostics.push(error('DRIFT', `differs from a fresh render from line ${line} on`, { file: shown(w.path), line, column: 1, reason: 'differs' }));
         }
       }
-      for (const r of plan.removes) diagnostics.push(error('DRIFT', 'would be pruned: no service renders this file', { file: shown(r), line: 1, column: 1 }));
+      for (const r of plan.removes) diagnostics.push(error('DRIFT', 'would be pruned: no service renders this file', { file: shown(r), line: 1, column: 1, reason: 'would-prune' }));
       const drift = drifted.length + plan.removes.length;
       // --check writes nothing below the output; its caches go under .gitopsc/ like render's
       if (!hasErrors(diagnostics) && plan.writes.length === 0) memoAfter([], []);
@@ -290,6 +291,7 @@ export async function streamProject(project: BuildProject, env: string[] | undef
   if (left) {
     diagnostics.push({
       code: 'NOT_YAML',
+      reason: 'left-out',
       severity: 'info',
       message: `render --stdout left out ${plural(left, 'non-YAML file')} (${files.find((f) => !/\.ya?ml$/.test(f.path))!.path}${left > 1 ? ', ...' : ''}): Lambda configs are not Kubernetes documents; use gitopsc render`,
     });
@@ -312,7 +314,7 @@ export async function streamProject(project: BuildProject, env: string[] | undef
   }
   if (twice.length) {
     diagnostics.push(
-      warning('USAGE', `render --stdout: ${plural(twice.length, 'object')} appear in more than one environment, e.g. ${twice[0]}; choose one with --env before piping to kubectl apply`),
+      warning('USAGE', `render --stdout: ${plural(twice.length, 'object')} appear in more than one environment, e.g. ${twice[0]}; choose one with --env before piping to kubectl apply`, { reason: 'duplicate-objects' }),
     );
   }
   const stream = yaml.map((f) => `---\n# Source: ${f.path}\n${f.content.endsWith('\n') ? f.content : f.content + '\n'}`).join('');

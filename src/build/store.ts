@@ -30,7 +30,7 @@ export function cacheDirOf(root: string): string {
 export function cacheDirProblem(root: string): Diagnostic | undefined {
   const out = escapingPath(root, cacheDirOf(root));
   if (out === undefined) return undefined;
-  return error('FILESYSTEM', `refusing to use the cache directory ${CACHE_DIR}/: ${out} is a symbolic link out of the project`, { file: `${CACHE_DIR}/` });
+  return error('FILESYSTEM', `refusing to use the cache directory ${CACHE_DIR}/: ${out} is a symbolic link out of the project`, { file: `${CACHE_DIR}/`, reason: 'symlink-outside' });
 }
 
 /** Make `.gitopsc/cache/` and the `.gitignore` that keeps `.gitopsc/` out of git. */

@@ -9,6 +9,8 @@ const PATH_COMPONENT = '[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*';
 const REFERENCE = new RegExp(`^(?:(${HOST})/)?(${PATH_COMPONENT}(?:/${PATH_COMPONENT})*)(?::([^@/]+))?(?:@(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128}))?$`);
 
 export interface ImageProblem {
+  /** a KUBERNETES (and PATCH) reason */
+  reason: 'invalid-tag' | 'invalid-image' | 'unpinned-image';
   message: string;
   hint?: string;
 }
@@ -18,11 +20,12 @@ export function tagProblem(tag: string): ImageProblem | undefined {
   if (OCI_TAG.test(tag)) return undefined;
   if (tag.includes('+')) {
     return {
+      reason: 'invalid-tag',
       message: `tag "${tag}" is not a valid image tag: OCI tags cannot contain '+'`,
       hint: "semver build metadata ('+build.7') is not allowed in image tags; registries publish such versions with '_' or '-' instead (Helm and Flux use '_'): choose a tag without '+', or exclude them with `ignore: ['\\\\+']`",
     };
   }
-  return { message: `tag "${tag}" is not a valid image tag: at most 128 letters, digits, '_', '.' and '-', not starting with '.' or '-'` };
+  return { reason: 'invalid-tag', message: `tag "${tag}" is not a valid image tag: at most 128 letters, digits, '_', '.' and '-', not starting with '.' or '-'` };
 }
 
 /**
@@ -33,7 +36,7 @@ export function imageProblem(ref: string): ImageProblem | undefined {
   const m = REFERENCE.exec(ref);
   if (!m) {
     const hint = /[A-Z]/.test(ref.split(/[:@]/)[0]!.split('/').slice(-1)[0] ?? '') ? 'repository paths are lowercase' : undefined;
-    return { message: `"${ref}" is not a valid image reference ([host[:port]/]path[:tag][@sha256:...])`, ...(hint ? { hint } : {}) };
+    return { reason: 'invalid-image', message: `"${ref}" is not a valid image reference ([host[:port]/]path[:tag][@sha256:...])`, ...(hint ? { hint } : {}) };
   }
   const [, , , tag, digest] = m;
   if (tag !== undefined) {
@@ -41,7 +44,7 @@ export function imageProblem(ref: string): ImageProblem | undefined {
     if (p) return p;
   }
   if (!digest && (tag === undefined || tag === 'latest')) {
-    return { message: `image "${ref}" is not pinned: give a version tag or a digest (\`:latest\` and untagged references change under you)` };
+    return { reason: 'unpinned-image', message: `image "${ref}" is not pinned: give a version tag or a digest (\`:latest\` and untagged references change under you)` };
   }
   return undefined;
 }

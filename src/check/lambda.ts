@@ -9,6 +9,7 @@
  */
 import { isIPv6 } from 'node:net';
 import { error, type Diagnostic } from '../core/diagnostics.js';
+import type { ReasonFor } from '../core/reasons.js';
 import { effectiveService } from '../project/effective.js';
 import type { Project } from '../project/types.js';
 import { ecrHost, lambdaTarget } from '../render/lambda.js';
@@ -27,12 +28,12 @@ export function checkLambdaImages(project: Project): Diagnostic[] {
       const mirror = eff.spec.mirror as { registry: string; repository?: string } | undefined;
       const overMirror = decl.data.spec.environments?.[env.name]?.lambda?.mirror !== undefined;
       const mirrorPath = overMirror ? ['spec', 'environments', env.name, 'lambda', 'mirror', 'registry'] : ['spec', 'lambda', 'mirror', 'registry'];
-      const report = (path: (string | number)[], message: string, code: 'POLICY_VIOLATION' | 'UNKNOWN_REGISTRY' = 'POLICY_VIOLATION'): void => {
+      const report = (path: (string | number)[], message: string, reason: ReasonFor<'POLICY_VIOLATION' | 'UNKNOWN_REGISTRY'>, code: 'POLICY_VIOLATION' | 'UNKNOWN_REGISTRY' = 'POLICY_VIOLATION'): void => {
         const pos = decl.doc.position(path, 'value');
         const key = `${decl.file}:${pos.line}:${pos.column}:${message}`;
         if (seen.has(key)) return;
         seen.add(key);
-        out.push(error(code, message, { file: decl.file, ...pos, service: decl.name, environment: env.name }));
+        out.push(error(code, message, { file: decl.file, ...pos, service: decl.name, environment: env.name, reason }));
       };
       let name: string;
       let path: (string | number)[];
@@ -40,7 +41,7 @@ export function checkLambdaImages(project: Project): Diagnostic[] {
       if (mirror) {
         const config = registries[mirror.registry];
         if (!config) {
-          report(mirrorPath, `mirror registry "${mirror.registry}" is not declared in ${project.configFile}`, 'UNKNOWN_REGISTRY');
+          report(mirrorPath, `mirror registry "${mirror.registry}" is not declared in ${project.configFile}`, 'undeclared', 'UNKNOWN_REGISTRY');
           continue;
         }
         name = mirror.registry;
@@ -62,9 +63,10 @@ export function checkLambdaImages(project: Project): Diagnostic[] {
           mirror
             ? `mirror registry "${name}" (${host}) is not Amazon ECR: Lambda runs container images only from ${where}`
             : `Lambda runs container images only from ${where}, and registry "${name}" (${host}) is not: name an ECR mirror in spec.lambda.mirror ({ registry: <an ECR registry of the config> }) and run \`gitopsc stage\``,
+          'image-not-in-ecr',
         );
       } else if (region && ecr.region !== region) {
-        report(path, `registry "${name}" is Amazon ECR in ${ecr.region}, but ${env.name} deploys to ${region}: Lambda runs images only from ECR in the function's region`);
+        report(path, `registry "${name}" is Amazon ECR in ${ecr.region}, but ${env.name} deploys to ${region}: Lambda runs images only from ECR in the function's region`, 'ecr-wrong-region');
       }
     }
   }

@@ -4,6 +4,7 @@
  * conflicting criteria, targets that do not fit the artifact. Pure.
  */
 import { error, type Diagnostic } from '../core/diagnostics.js';
+import type { ReasonFor } from '../core/reasons.js';
 import type { LoadedDoc } from '../load/types.js';
 import type { SelectSpec } from '../core/model.js';
 import type { Project, ServiceDecl } from '../project/types.js';
@@ -33,7 +34,7 @@ export function checkProject(project: Project): Diagnostic[] {
     // environments the config does not declare
     for (const env of Object.keys(s.environments ?? {})) {
       if (!envNames.includes(env)) {
-        out.push(error('SCHEMA', `environment "${env}" is not declared in ${project.configFile} (declared: ${envNames.join(', ')})`, { ...at(doc, ['spec', 'environments', env], 'key'), service, hint: didYouMean(env, envNames) }));
+        out.push(error('SCHEMA', `environment "${env}" is not declared in ${project.configFile} (declared: ${envNames.join(', ')})`, { reason: 'undeclared-environment', ...at(doc, ['spec', 'environments', env], 'key'), service, hint: didYouMean(env, envNames) }));
       }
     }
     // registry names, base and overrides
@@ -41,7 +42,7 @@ export function checkProject(project: Project): Diagnostic[] {
     for (const [env, o] of Object.entries(s.environments ?? {})) regRefs.push([o.artifact?.registry, ['spec', 'environments', env, 'artifact', 'registry']]);
     for (const [reg, path] of regRefs) {
       if (reg !== undefined && !registries.includes(reg)) {
-        out.push(error('UNKNOWN_REGISTRY', `registry "${reg}" is not declared in ${project.configFile}${registries.length ? ` (declared: ${registries.join(', ')})` : ''}`, { ...at(doc, path), service, hint: didYouMean(reg, registries) }));
+        out.push(error('UNKNOWN_REGISTRY', `registry "${reg}" is not declared in ${project.configFile}${registries.length ? ` (declared: ${registries.join(', ')})` : ''}`, { reason: 'undeclared', ...at(doc, path), service, hint: didYouMean(reg, registries) }));
       }
     }
     // every select, once per distinct path
@@ -56,7 +57,7 @@ export function checkProject(project: Project): Diagnostic[] {
       const type = project.config.registries?.[reg]?.type;
       if (type && type !== 'har') {
         const path = env === undefined ? ['spec', 'artifact', 'select', 'scan'] : ['spec', 'environments', env, 'artifact', 'select', 'scan'];
-        out.push(error('SCHEMA', `select.scan needs a registry of type har (registry "${reg}" is ${type} and reports no scan verdicts)`, { ...at(doc, path, 'key'), service }));
+        out.push(error('SCHEMA', `select.scan needs a registry of type har (registry "${reg}" is ${type} and reports no scan verdicts)`, { reason: 'scan-needs-har', ...at(doc, path, 'key'), service }));
       }
     }
     // a Kubernetes target needs an image, in the base and in every override
@@ -64,7 +65,7 @@ export function checkProject(project: Project): Diagnostic[] {
       const formats: [unknown, (string | number)[]][] = [[s.artifact.format, ['spec', 'artifact', 'format']]];
       for (const [env, o] of Object.entries(s.environments ?? {})) formats.push([o.artifact?.format, ['spec', 'environments', env, 'artifact', 'format']]);
       for (const [format, path] of formats) {
-        if (format === 'file') out.push(error('SCHEMA', 'a Kubernetes workload needs an image: format "file" is only for lambda', { ...at(doc, path), service }));
+        if (format === 'file') out.push(error('SCHEMA', 'a Kubernetes workload needs an image: format "file" is only for lambda', { reason: 'image-required', ...at(doc, path), service }));
       }
       out.push(...checkKubernetes(decl, envNames, project.config));
     }
@@ -82,7 +83,7 @@ function checkDuplicates(services: ServiceDecl[]): Diagnostic[] {
     for (const d of decls) {
       const others = decls.filter((o) => o !== d);
       out.push(
-        error('DUPLICATE_SERVICE', `service "${name}" is declared more than once (also in ${others.map((o) => o.file).join(', ')}); both would write ${'<env>'}/${name}/`, {
+        error('DUPLICATE_SERVICE', `service "${name}" is declared more than once (also in ${others.map((o) => o.file).join(', ')}); both would write ${'<env>'}/${name}/`, { reason: 'declared-twice', 
           ...at(d.doc, ['metadata', 'name']),
           service: name,
           related: others.map((o) => ({ file: o.file, ...o.doc.position(['metadata', 'name'], 'value'), message: 'also declared here' })),
@@ -106,11 +107,11 @@ export function checkSelect(sel: SelectSpec, doc: LoadedDoc, path: (string | num
     if (p.code === 'RUNTIME_INPUT_REQUIRED') continue;
     const field = p.field.split('.').map((x) => (/^\d+$/.test(x) ? Number(x) : x));
     const code = p.code === 'CONFLICTING_CRITERIA' ? 'SCHEMA' : p.code;
-    out.push(error(code, `select.${p.field}: ${p.message}`, here(field)));
+    out.push(error(code, `select.${p.field}: ${p.message}`, { ...here(field), reason: p.reason as ReasonFor<typeof code> }));
   }
   const conflict = (field: keyof SelectSpec, applies: readonly string[]) => {
     if (sel[field] !== undefined && !applies.includes(strategy)) {
-      out.push(error('SCHEMA', `select.${field} only applies to strategy ${applies.join(' and ')} (strategy is ${strategy})`, here([field])));
+      out.push(error('SCHEMA', `select.${field} only applies to strategy ${applies.join(' and ')} (strategy is ${strategy})`, { ...here([field]), reason: 'not-allowed-here' }));
     }
   };
   conflict('range', ['semver']);
@@ -128,14 +129,14 @@ function checkPolicies(project: Project): Diagnostic[] {
   const registries = Object.keys(project.config.registries ?? {});
   for (const [key, policy] of Object.entries(project.config.policies ?? {})) {
     if (key !== 'production' && !envNames.includes(key)) {
-      out.push(error('SCHEMA', `policies.${key}: "${key}" is neither an environment nor "production"`, { ...at(doc, ['policies', key], 'key'), hint: didYouMean(key, [...envNames, 'production']) }));
+      out.push(error('SCHEMA', `policies.${key}: "${key}" is neither an environment nor "production"`, { reason: 'undeclared-environment', ...at(doc, ['policies', key], 'key'), hint: didYouMean(key, [...envNames, 'production']) }));
     }
     (policy.denyTags ?? []).forEach((re, i) => {
       const r = validateRegex(re);
-      if (!r.ok) out.push(error('INVALID_REGEX', `invalid regex "${re}": ${r.message}`, at(doc, ['policies', key, 'denyTags', i])));
+      if (!r.ok) out.push(error('INVALID_REGEX', `invalid regex "${re}": ${r.message}`, { ...at(doc, ['policies', key, 'denyTags', i]), reason: 'invalid-policy-regex' }));
     });
     (policy.allowedRegistries ?? []).forEach((reg, i) => {
-      if (!registries.includes(reg)) out.push(error('UNKNOWN_REGISTRY', `registry "${reg}" is not declared`, { ...at(doc, ['policies', key, 'allowedRegistries', i]), hint: didYouMean(reg, registries) }));
+      if (!registries.includes(reg)) out.push(error('UNKNOWN_REGISTRY', `registry "${reg}" is not declared`, { reason: 'undeclared', ...at(doc, ['policies', key, 'allowedRegistries', i]), hint: didYouMean(reg, registries) }));
     });
   }
   return out;

@@ -57,7 +57,7 @@ complete -c gitopsc -f -a '(__gitopsc_complete)'
 
 export function script(shell: string): CommandResult {
   const text = shell === 'bash' ? BASH : shell === 'zsh' ? ZSH : shell === 'fish' ? FISH : undefined;
-  if (text === undefined) return { diagnostics: [error('USAGE', `unknown shell "${shell}": one of ${SHELLS.join(', ')}`)] };
+  if (text === undefined) return { diagnostics: [error('USAGE', `unknown shell "${shell}": one of ${SHELLS.join(', ')}`, { reason: 'bad-argument' })] };
   return { diagnostics: [], stdout: text, data: { script: text } };
 }
 

@@ -179,11 +179,11 @@ export async function main(argv: readonly string[], io: Io = processIo(), host: 
         return EXIT.usage;
       }
       const message = e.code === 'commander.help' ? 'no command given: one of validate, resolve, audit, render, context, stage, diff, publish, init, schema' : e.message.replace(/^error: /, '');
-      result = { diagnostics: [error('USAGE', message)] };
+      result = { diagnostics: [error('USAGE', message, { reason: 'bad-command-line' })] };
     } else {
       const debug = argv.includes('--debug');
       const err = e as Error;
-      result = { diagnostics: [error('INTERNAL', `internal error (a bug in gitopsc, please report it): ${err.message}${debug ? `\n${err.stack}` : ' (run with --debug for the stack)'}`)] };
+      result = { diagnostics: [error('INTERNAL', `internal error (a bug in gitopsc, please report it): ${err.message}${debug ? `\n${err.stack}` : ' (run with --debug for the stack)'}`, { reason: 'exception' })] };
     }
   }
   if (!result) {

@@ -59,7 +59,7 @@ function isDataFile(file: string): boolean {
 export async function discoverProject(opts: { cwd: string; config?: string }): Promise<DiscoverResult> {
   const cwd = resolve(opts.cwd);
   if (!existsSync(cwd) || !statSync(cwd).isDirectory()) {
-    return { ok: false, diagnostics: [error('USAGE', `--cwd ${opts.cwd} is not a directory`)] };
+    return { ok: false, diagnostics: [error('USAGE', `--cwd ${opts.cwd} is not a directory`, { reason: 'bad-option' })] };
   }
   const explorer = cosmiconfig('gitopsc', {
     searchPlaces: SEARCH_PLACES,
@@ -86,7 +86,7 @@ export async function discoverProject(opts: { cwd: string; config?: string }): P
     if (opts.config) {
       const file = resolve(cwd, opts.config);
       if (!existsSync(file)) {
-        return { ok: false, diagnostics: [error('CONFIG_NOT_FOUND', `config file ${opts.config} does not exist: ${NOT_FOUND_HINT}`)] };
+        return { ok: false, diagnostics: [error('CONFIG_NOT_FOUND', `config file ${opts.config} does not exist: ${NOT_FOUND_HINT}`, { reason: 'missing-config-file' })] };
       }
       return await located(file, isDataFile(file) ? undefined : (await explorer.load(file))?.config);
     }
@@ -94,14 +94,14 @@ export async function discoverProject(opts: { cwd: string; config?: string }): P
     const unreadable = unreadableConfig(cwd, findGitRoot(cwd) ?? cwd);
     if (unreadable) {
       const file = relative(cwd, unreadable.file).split(sep).join('/');
-      return { ok: false, diagnostics: [error('FILESYSTEM', `cannot read ${file}: ${reasonOf(unreadable.error)}`, { file })] };
+      return { ok: false, diagnostics: [error('FILESYSTEM', `cannot read ${file}: ${reasonOf(unreadable.error)}`, { file, reason: 'unreadable' })] };
     }
     const found = await explorer.search(cwd);
     // an empty config file is a project with every default, not a missing config
     if (!found) {
       return {
         ok: false,
-        diagnostics: [error('CONFIG_NOT_FOUND', `no gitopsc config found in ${cwd} or above it (gitopsc.config.yaml, .gitopscrc, package.json "gitopsc", ...): ${NOT_FOUND_HINT}`)],
+        diagnostics: [error('CONFIG_NOT_FOUND', `no gitopsc config found in ${cwd} or above it (gitopsc.config.yaml, .gitopscrc, package.json "gitopsc", ...): ${NOT_FOUND_HINT}`, { reason: 'no-config' })],
       };
     }
     if (basename(found.filepath) === 'package.json') return { ok: true, root: dirname(found.filepath), configFile: 'package.json', configKey: 'gitopsc' };
@@ -111,12 +111,12 @@ export async function discoverProject(opts: { cwd: string; config?: string }): P
     const errno = e as NodeJS.ErrnoException;
     if (typeof errno.code === 'string' && typeof errno.syscall === 'string') {
       const file = errno.path ? relative(cwd, errno.path).split(sep).join('/') || errno.path : (opts.config ?? 'config');
-      return { ok: false, diagnostics: [error('FILESYSTEM', `cannot read ${file}: ${reasonOf(e)}`, { file })] };
+      return { ok: false, diagnostics: [error('FILESYSTEM', `cannot read ${file}: ${reasonOf(e)}`, { file, reason: 'unreadable' })] };
     }
     // A JS/TS config that throws while being evaluated is the user's error, not ours.
     const first = opts.config ? undefined : firstConfigFile(cwd, findGitRoot(cwd) ?? cwd);
     const file = opts.config ?? (first ? relative(cwd, first).split(sep).join('/') : 'config');
-    return { ok: false, diagnostics: [error('SCHEMA', `cannot evaluate ${file}: ${redactUrlsInText((e as Error).message.split('\n')[0] ?? '')}`, { file, line: 1, column: 1 })] };
+    return { ok: false, diagnostics: [error('SCHEMA', `cannot evaluate ${file}: ${redactUrlsInText((e as Error).message.split('\n')[0] ?? '')}`, { file, line: 1, column: 1, reason: 'config-throws' })] };
   }
 }
 

@@ -2,6 +2,7 @@
  * Diagnostics: user mistakes and environment failures are data, never exceptions.
  * Every diagnostic about a user file carries a project-relative file and a 1-based line and column.
  */
+import type { Reason, ReasonFor } from './reasons.js';
 
 /** Stable codes from the contract (never reworded), plus codes we added. */
 export const CODES = [
@@ -53,6 +54,11 @@ export interface RelatedLocation extends Partial<Position> {
 
 export interface Diagnostic {
   code: Code;
+  /**
+   * The rule that gave it: a stable kebab-case id, unique per code (src/core/reasons.ts,
+   * docs/diagnostics.md). Tests and tools match on code + reason, never on the message.
+   */
+  reason?: Reason;
   severity: Severity;
   message: string;
   /** Project-relative path with `/` separators. */
@@ -66,15 +72,18 @@ export interface Diagnostic {
   related?: RelatedLocation[];
 }
 
-export function error(code: Code, message: string, at: Partial<Diagnostic> = {}): Diagnostic {
+/** Where a diagnostic is and which rule of code `C` gave it (TypeScript checks the pair). */
+export type DiagnosticAt<C extends Code = Code> = Omit<Partial<Diagnostic>, 'code' | 'reason'> & { reason?: ReasonFor<C> };
+
+export function error<C extends Code>(code: C, message: string, at: DiagnosticAt<C> = {}): Diagnostic {
   return { code, severity: 'error', message, ...at };
 }
 
-export function warning(code: Code, message: string, at: Partial<Diagnostic> = {}): Diagnostic {
+export function warning<C extends Code>(code: C, message: string, at: DiagnosticAt<C> = {}): Diagnostic {
   return { code, severity: 'warning', message, ...at };
 }
 
-export function info(code: Code, message: string, at: Partial<Diagnostic> = {}): Diagnostic {
+export function info<C extends Code>(code: C, message: string, at: DiagnosticAt<C> = {}): Diagnostic {
   return { code, severity: 'info', message, ...at };
 }
 

@@ -3,6 +3,7 @@
  * what a compile produces. The bottom of the layer graph: every layer may import these.
  */
 import type { Diagnostic } from './diagnostics.js';
+import type { ReasonFor } from './reasons.js';
 import type { PinnedArtifact } from './model.js';
 
 /** Where project files come from: the working tree (fs) or a git revision (objects). */
@@ -33,6 +34,8 @@ export interface SourceProblem {
   path: string;
   /** a directory (or a link to one): whatever lies below it is unknown; undefined: either */
   directory?: boolean;
+  /** the FILESYSTEM reason (unreadable when not set) */
+  reason?: ReasonFor<'FILESYSTEM'>;
   message: string;
 }
 

@@ -15,6 +15,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { compareArtifacts, compareResults, type ArtifactChange, type DiffResult } from '../diff/compare.js';
+import type { ReasonFor } from '../core/reasons.js';
 import { error, hasErrors, warning, type Diagnostic } from '../core/diagnostics.js';
 import type { CompileResult, RenderedFile, ResolvedArtifact } from '../core/types.js';
 import { contentHash } from '../core/hash.js';
@@ -122,21 +123,21 @@ export async function publish(input: PublishInput, opts: PublishOptions): Promis
   const env = cleanGitEnv(opts.env);
   const author = parseAuthor(opts.author ?? opts.env.GITOPSC_AUTHOR ?? DEFAULT_AUTHOR);
   if (!author) {
-    out.diagnostics.push(error('USAGE', `--author must look like "Name <email>", got "${opts.author ?? opts.env.GITOPSC_AUTHOR}"`));
+    out.diagnostics.push(error('USAGE', `--author must look like "Name <email>", got "${opts.author ?? opts.env.GITOPSC_AUTHOR}"`, { reason: 'bad-option' }));
     return out;
   }
   const base = normalizeDir(opts.path ?? '');
   if (base === undefined) {
-    out.diagnostics.push(error('USAGE', `--path must be a relative directory inside the repository, got "${opts.path}"`));
+    out.diagnostics.push(error('USAGE', `--path must be a relative directory inside the repository, got "${opts.path}"`, { reason: 'bad-option' }));
     return out;
   }
   if (opts.branchTemplate !== undefined && !opts.push && !opts.dryRun) {
-    out.diagnostics.push(error('USAGE', '--branch-template pushes a new branch for a pull request: it needs --push'));
+    out.diagnostics.push(error('USAGE', '--branch-template pushes a new branch for a pull request: it needs --push', { reason: 'missing-option' }));
     return out;
   }
   for (const e of input.environments) {
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(e)) {
-      out.diagnostics.push(error('USAGE', `environment name "${e}" cannot be used as a directory`));
+      out.diagnostics.push(error('USAGE', `environment name "${e}" cannot be used as a directory`, { reason: 'bad-environment-name' }));
       return out;
     }
   }
@@ -152,12 +153,12 @@ export async function publish(input: PublishInput, opts: PublishOptions): Promis
       repoDir = (await new Git(local, env).git(['rev-parse', '--show-toplevel'])).trim();
     } else {
       if (!isDir && !looksLikeUrl(opts.repo)) {
-        out.diagnostics.push(error('GIT', `deployment repository "${opts.repo}" not found (no such directory, and not a URL)`));
+        out.diagnostics.push(error('GIT', `deployment repository "${opts.repo}" not found (no such directory, and not a URL)`, { reason: 'repository-not-found' }));
         return out;
       }
       if (!opts.push && !opts.dryRun) {
         out.diagnostics.push(
-          error('USAGE', `"${opts.repo}" is not a working tree: publishing into a fresh clone needs --push (or pass a local checkout)`),
+          error('USAGE', `"${opts.repo}" is not a working tree: publishing into a fresh clone needs --push (or pass a local checkout)`, { reason: 'missing-option' }),
         );
         return out;
       }
@@ -189,7 +190,7 @@ export async function publish(input: PublishInput, opts: PublishOptions): Promis
   const gitDir = dirname(lock.path);
   if (!lock.ok) {
     out.diagnostics.push(
-      error('GIT', `another publish holds the lock on ${repoDir}: ${describeHolder(lock.holder)}; gave up after ${Math.round((opts.lockTimeoutMs ?? 60_000) / 1000)} s`, {
+      error('GIT', `another publish holds the lock on ${repoDir}: ${describeHolder(lock.holder)}; gave up after ${Math.round((opts.lockTimeoutMs ?? 60_000) / 1000)} s`, { reason: 'locked', 
         hint: `if no publish is running, remove ${lock.path}`,
       }),
     );
@@ -221,14 +222,14 @@ async function publishLocked(
   const busy = ['MERGE_HEAD', 'rebase-merge', 'rebase-apply', 'CHERRY_PICK_HEAD', 'REVERT_HEAD', 'index.lock'].filter((f) => existsSync(join(gitDir, f)));
   if (busy.length > 0) {
     const what = busy[0] === 'MERGE_HEAD' ? 'a merge' : busy[0]!.startsWith('rebase') ? 'a rebase' : busy[0] === 'index.lock' ? 'another git process (index.lock)' : 'a cherry-pick or revert';
-    return fail(`deployment repository ${git.cwd} has ${what} in progress; finish or abort it first (found .git/${busy.join(', .git/')})`);
+    return fail(`deployment repository ${git.cwd} has ${what} in progress; finish or abort it first (found .git/${busy.join(', .git/')})`, 'GIT', 'operation-in-progress');
   }
   await sweepStale(gitDir);
   out.diagnostics.push(...(await recoverInterrupted(git, gitDir)));
   const symbolic = await git.run(['symbolic-ref', '-q', 'HEAD']);
   const current = symbolic.code === 0 ? symbolic.stdout.toString().trim().replace(/^refs\/heads\//, '') : undefined;
   if (current === undefined && !opts.allowDetached && opts.branch === undefined) {
-    return fail(`deployment repository ${git.cwd} has a detached HEAD; check out a branch, pass --branch, or --allow-detached`);
+    return fail(`deployment repository ${git.cwd} has a detached HEAD; check out a branch, pass --branch, or --allow-detached`, 'GIT', 'detached-head');
   }
   const managed = [
     ...input.environments.map((e) => join2(base, e)),
@@ -239,7 +240,7 @@ async function publishLocked(
   const dirty = await dirtyPaths(git, managed);
   if (dirty.length > 0) {
     return fail(
-      `deployment repository ${git.cwd} has uncommitted changes in paths gitopsc manages: ${listNames(dirty)}; commit, stash or discard them first`,
+      `deployment repository ${git.cwd} has uncommitted changes in paths gitopsc manages: ${listNames(dirty)}; commit, stash or discard them first`, 'GIT', 'dirty-worktree',
     );
   }
   const headSha = await revParse(git, 'HEAD');
@@ -247,21 +248,21 @@ async function publishLocked(
     ? (await git.git(['diff', '--cached', '--name-only', '-z', 'HEAD'])).split('\0').filter(Boolean)
     : (await git.git(['ls-files', '-z'])).split('\0').filter(Boolean);
   if (staged.length > 0) {
-    return fail(`deployment repository ${git.cwd} has staged changes that a commit would include: ${listNames(staged)}; commit or unstage them first`);
+    return fail(`deployment repository ${git.cwd} has staged changes that a commit would include: ${listNames(staged)}; commit or unstage them first`, 'GIT', 'staged-changes');
   }
   const link = symlinkOnPath(git.cwd, managed);
-  if (link) return fail(`refusing to write through the symbolic link ${link} in the deployment repository`);
+  if (link) return fail(`refusing to write through the symbolic link ${link} in the deployment repository`, 'GIT', 'write-through-symlink');
 
   // Branch.
   const branch = opts.branch ?? current;
   const remote = opts.push ? await pushRemote(git) : undefined;
-  if (opts.push && !remote) return fail(`--push: the deployment repository ${git.cwd} has no remote named origin`);
+  if (opts.push && !remote) return fail(`--push: the deployment repository ${git.cwd} has no remote named origin`, 'GIT', 'no-remote');
   if (opts.branch !== undefined && opts.branch !== current) {
     if ((await git.run(['check-ref-format', '--branch', opts.branch])).code !== 0 || opts.branch.startsWith('-')) {
-      return fail(`"${opts.branch}" is not a valid branch name`, 'USAGE');
+      return fail(`"${opts.branch}" is not a valid branch name`, 'USAGE', 'bad-option');
     }
   }
-  if (opts.push && branch === undefined) return fail('--push with a detached HEAD needs --branch');
+  if (opts.push && branch === undefined) return fail('--push with a detached HEAD needs --branch', 'GIT', 'detached-head');
 
   // --dry-run and --branch-template leave the checked-out branch alone: they build on its tip
   // (the remote tip when pushing) without checking anything out.
@@ -273,13 +274,13 @@ async function publishLocked(
       (branch ? await revParse(git, `refs/heads/${branch}`) : undefined) ??
       (branch === current || branch === undefined ? await revParse(git, 'HEAD') : undefined);
     if (branch && !tip && opts.branch !== undefined && !opts.createBranch && !(await revParse(git, `refs/remotes/origin/${branch}`))) {
-      return fail(`branch "${branch}" does not exist in the deployment repository (locally or on origin); pass --create-branch to create it`, 'USAGE');
+      return fail(`branch "${branch}" does not exist in the deployment repository (locally or on origin); pass --create-branch to create it`, 'USAGE', 'unknown-branch');
     }
     out.attempts = 1;
     const built = await buildCommit(git, base, author, input, opts, out, { parent: tip, ref: undefined, gitDir });
     if ('fail' in built || opts.dryRun || !out.commit || !out.prBranch) return built;
     const push = await git.run(['push', '--porcelain', '--no-verify', remote!, `+${out.commit}:refs/heads/${out.prBranch}`], { timeoutMs: 300_000 });
-    if (push.code !== 0) return fail(`git push to ${redactUrl(remote!)} ${out.prBranch} failed: ${lastLines(push.stderr || push.stdout.toString())}`);
+    if (push.code !== 0) return fail(`git push to ${redactUrl(remote!)} ${out.prBranch} failed: ${lastLines(push.stderr || push.stdout.toString())}`, 'GIT', 'push-failed');
     out.pushed = true;
     return { ok: true };
   }
@@ -293,7 +294,7 @@ async function publishLocked(
       if (headSha) await git.git(['checkout', '--quiet', '-b', opts.branch, '--']);
       else await git.git(['symbolic-ref', 'HEAD', `refs/heads/${opts.branch}`]);
     } else {
-      return fail(`branch "${opts.branch}" does not exist in the deployment repository (locally or on origin); pass --create-branch to create it`, 'USAGE');
+      return fail(`branch "${opts.branch}" does not exist in the deployment repository (locally or on origin); pass --create-branch to create it`, 'USAGE', 'unknown-branch');
     }
   }
   out.branch = branch;
@@ -326,17 +327,17 @@ async function publishLocked(
     }
     const text = push.stdout.toString() + push.stderr;
     if (!/\[rejected\]|\[remote rejected\].*(stale|fetch first)|non-fast-forward|fetch first|stale info/.test(text)) {
-      return fail(`git push to ${redactUrl(remote)} ${branch} failed: ${lastLines(push.stderr || text)}`);
+      return fail(`git push to ${redactUrl(remote)} ${branch} failed: ${lastLines(push.stderr || text)}`, 'GIT', 'push-failed');
     }
     if (attempt === attempts) {
       return fail(
-        `git push to ${remote} ${branch} was rejected ${attempts} times (the branch keeps moving); the local commit ${head.slice(0, 7)} was not pushed`,
+        `git push to ${remote} ${branch} was rejected ${attempts} times (the branch keeps moving); the local commit ${head.slice(0, 7)} was not pushed`, 'GIT', 'push-rejected',
       );
     }
     // Someone moved the branch: take theirs and render on top of it.
     await fetchBranch(git, remote, branch);
     const theirs = await revParse(git, `refs/remotes/${remote}/${branch}`);
-    if (!theirs) return fail(`git push rejected and ${remote}/${branch} cannot be fetched`);
+    if (!theirs) return fail(`git push rejected and ${remote}/${branch} cannot be fetched`, 'GIT', 'push-rejected');
     await resetTo(git, theirs, head);
     out.committed = false;
     out.commit = undefined;
@@ -382,7 +383,7 @@ async function buildCommit(
     if (!input.environments.includes(f.environment)) continue;
     const rel = normalizeDir(f.path);
     if (!rel || !managedRoot(rel) || rel === STATE_FILE || rel === RECORD_FILE) {
-      return fail(`rendered file "${f.path}" is outside the environment directories`, 'INTERNAL');
+      return fail(`rendered file "${f.path}" is outside the environment directories`, 'INTERNAL', 'invalid-output-path');
     }
     desired.set(rel, { content: f.content, service: f.service, environment: f.environment });
   }
@@ -434,13 +435,13 @@ async function buildCommit(
   );
 
   const msg = commitMessage({ artifacts, files, source: input.source.url, sourceCommit: input.source.commit, template: opts.message });
-  if (!msg.ok) return fail(msg.error, 'USAGE');
+  if (!msg.ok) return fail(msg.error, 'USAGE', 'bad-option');
   out.message = msg.message;
   if (opts.branchTemplate !== undefined) {
     const b = branchName(opts.branchTemplate, { artifacts, files, environments: input.environments, contentKey: [...writes].map(([p, c]) => `${p}\0${contentHash(c)}`).join('\n') + removes.join('\n') });
-    if (!b.ok) return fail(b.error, 'USAGE');
+    if (!b.ok) return fail(b.error, 'USAGE', 'bad-option');
     if ((await git.run(['check-ref-format', '--branch', b.branch])).code !== 0 || b.branch.startsWith('-')) {
-      return fail(`--branch-template gives "${b.branch}", which is not a valid branch name`, 'USAGE');
+      return fail(`--branch-template gives "${b.branch}", which is not a valid branch name`, 'USAGE', 'bad-option');
     }
     out.prBranch = b.branch;
   }
@@ -489,13 +490,13 @@ async function buildCommit(
           ? ' (--sign uses git\'s own signing: set gpg.format and user.signingkey in the deployment repository; gitopsc never prompts for a passphrase)'
           : ' (git is configured to sign commits: gitopsc never prompts for a passphrase, so use an agent with the key unlocked, or --no-gpg-sign)'
         : '';
-      return fail(`git commit-tree failed${why}: ${lastLines(ct.stderr)}`);
+      return fail(`git commit-tree failed${why}: ${lastLines(ct.stderr)}`, 'GIT', 'commit-failed');
     }
     const commit = ct.stdout.toString().trim();
     if (at.ref === undefined) {
       // --branch-template: the commit goes on its own branch; the checked-out branch stays
       const upd = await git.run(['update-ref', '-m', 'gitopsc publish', `refs/heads/${out.prBranch}`, commit]);
-      if (upd.code !== 0) return fail(`cannot create branch ${out.prBranch}: ${lastLines(upd.stderr)}`);
+      if (upd.code !== 0) return fail(`cannot create branch ${out.prBranch}: ${lastLines(upd.stderr)}`, 'GIT', 'command-failed');
     } else {
       const symbolic = await git.run(['symbolic-ref', '-q', 'HEAD']);
       const ref = symbolic.code === 0 ? symbolic.stdout.toString().trim() : 'HEAD';
@@ -504,7 +505,7 @@ async function buildCommit(
       const upd = await git.run(['update-ref', '--no-deref', '-m', 'gitopsc publish', ref, commit, head ?? ZERO]);
       if (upd.code !== 0) {
         await rm(join(at.gitDir, JOURNAL), { force: true });
-        return fail(`${ref} moved while publishing (${lastLines(upd.stderr)}); nothing was changed, run publish again`);
+        return fail(`${ref} moved while publishing (${lastLines(upd.stderr)}); nothing was changed, run publish again`, 'GIT', 'ref-moved');
       }
       await opts.afterRef?.();
       // The working tree and the user's index follow the branch: a two-tree merge keeps any
@@ -512,7 +513,7 @@ async function buildCommit(
       const rt = await git.run(head ? ['read-tree', '-m', '-u', head, commit] : ['read-tree', '-m', '-u', commit]);
       if (rt.code !== 0) {
         out.diagnostics.push(
-          warning('GIT', `committed ${commit.slice(0, 7)} but could not update the working tree of ${git.cwd}: ${lastLines(rt.stderr)}`, {
+          warning('GIT', `committed ${commit.slice(0, 7)} but could not update the working tree of ${git.cwd}: ${lastLines(rt.stderr)}`, { reason: 'worktree-not-updated', 
             hint: 'run `git reset --keep HEAD` there',
           }),
         );
@@ -558,7 +559,7 @@ async function recoverInterrupted(git: Git, gitDir: string): Promise<Diagnostic[
     if (gone.length) await git.git(['rm', '-q', '--cached', '--ignore-unmatch', '--', ...gone.map((p) => `:(literal)${p}`)]);
     for (const p of gone) await rm(join(git.cwd, p), { force: true });
     await rm(file, { force: true });
-    return [warning('GIT', `finished the working-tree update of an interrupted publish (${j.new.slice(0, 7)}) in ${git.cwd}`)];
+    return [warning('GIT', `finished the working-tree update of an interrupted publish (${j.new.slice(0, 7)}) in ${git.cwd}`, { reason: 'completed-interrupted' })];
   }
   await rm(file, { force: true });
   return [];
@@ -662,11 +663,11 @@ function lastLines(s: string): string {
   return s.trim().split('\n').slice(-3).join(' / ') || 'no output';
 }
 
-function fail(message: string, code: 'GIT' | 'USAGE' | 'INTERNAL' = 'GIT'): Fail {
-  return { fail: [error(code, message)] };
+function fail<C extends 'GIT' | 'USAGE' | 'INTERNAL'>(message: string, code: C, reason: ReasonFor<C>): Fail {
+  return { fail: [error(code, message, { reason })] };
 }
 
 function gitDiag(e: unknown, context: string): Diagnostic {
-  if (e instanceof GitError) return error('GIT', `${context}: ${e.message}`);
-  return error('FILESYSTEM', `${context}: ${e instanceof Error ? e.message : String(e)}`);
+  if (e instanceof GitError) return error('GIT', `${context}: ${e.message}`, { reason: 'command-failed' });
+  return error('FILESYSTEM', `${context}: ${e instanceof Error ? e.message : String(e)}`, { reason: 'unwritable' });
 }

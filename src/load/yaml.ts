@@ -6,7 +6,8 @@ import type { CST, Document, Pair, YAMLMap } from 'yaml';
 import { lazy } from '../core/lazy.js';
 
 const Y = lazy<typeof import('yaml')>('yaml');
-import { error, type Diagnostic, type Position } from '../core/diagnostics.js';
+import { error, type Diagnostic, type DiagnosticAt, type Position } from '../core/diagnostics.js';
+import type { ReasonFor } from '../core/reasons.js';
 import { fastLoad } from './fast.js';
 import type { JsonPath, LoadedDoc, LoadResult } from './types.js';
 
@@ -50,12 +51,12 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 export function loadYaml(file: string, bytes: Uint8Array, opts: LoadOptions = {}): LoadResult {
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
   const maxDepth = opts.maxDepth ?? MAX_DEPTH;
-  const fail = (message: string, pos: Position, extra: Partial<Diagnostic> = {}): LoadResult => ({
+  const fail = (message: string, pos: Position, extra: DiagnosticAt<'YAML_SYNTAX'> = {}): LoadResult => ({
     diagnostics: [error('YAML_SYNTAX', message, { file, line: pos.line, column: pos.column, ...extra })],
   });
 
   if (bytes.length > maxBytes) {
-    return fail(`file is ${formatBytes(bytes.length)}, over the limit of ${formatBytes(maxBytes)}`, { line: 1, column: 1 });
+    return fail(`file is ${formatBytes(bytes.length)}, over the limit of ${formatBytes(maxBytes)}`, { line: 1, column: 1 }, { reason: 'too-large' });
   }
 
   let text: string;
@@ -63,7 +64,7 @@ export function loadYaml(file: string, bytes: Uint8Array, opts: LoadOptions = {}
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
     const bad = firstInvalidUtf8(bytes);
-    return fail(`file is not valid UTF-8 (byte 0x${(bytes[bad] ?? 0).toString(16).padStart(2, '0')} at offset ${bad})`, bytePosition(bytes, bad));
+    return fail(`file is not valid UTF-8 (byte 0x${(bytes[bad] ?? 0).toString(16).padStart(2, '0')} at offset ${bad})`, bytePosition(bytes, bad), { reason: 'invalid-utf8' });
   }
 
   if (opts.fast !== false && maxDepth >= 64) {
@@ -77,12 +78,12 @@ export function loadYaml(file: string, bytes: Uint8Array, opts: LoadOptions = {}
     return { line: p.line, column: p.col };
   };
   const diagnostics: Diagnostic[] = [];
-  const report = (message: string, offset: number, extra: Partial<Diagnostic> = {}): void => {
+  const report = (message: string, offset: number, extra: DiagnosticAt<'YAML_SYNTAX'> = {}): void => {
     diagnostics.push(error('YAML_SYNTAX', message, { file, ...at(offset), ...extra }));
   };
   // valid YAML that no schema allows: `SCHEMA` at the key
   const reportSchema = (message: string, offset: number): void => {
-    diagnostics.push(error('SCHEMA', message, { file, ...at(offset) }));
+    diagnostics.push(error('SCHEMA', message, { file, ...at(offset), reason: 'forbidden-key' }));
   };
 
   // Cheap guard before the parser: flow collections nested absurdly deep (the parser is linear
@@ -90,7 +91,7 @@ export function loadYaml(file: string, bytes: Uint8Array, opts: LoadOptions = {}
   const deep = prescanDepth(text, maxDepth);
   if (deep >= 0) {
     const lines = text.slice(0, deep).split('\n');
-    return fail(`nesting is deeper than ${maxDepth} levels`, { line: lines.length, column: (lines.at(-1)?.length ?? 0) + 1 });
+    return fail(`nesting is deeper than ${maxDepth} levels`, { line: lines.length, column: (lines.at(-1)?.length ?? 0) + 1 }, { reason: 'too-deep' });
   }
 
   const tokens = [...new (Y().Parser)(lc.addNewLine).parse(text)];
@@ -98,10 +99,10 @@ export function loadYaml(file: string, bytes: Uint8Array, opts: LoadOptions = {}
   let tooDeep = false;
   for (const token of tokens) {
     if (token.type === 'directive') {
-      report(`directives are not allowed (${token.source.trim().split(/\s+/)[0] ?? '%'}); files are read as YAML 1.2`, token.offset);
+      report(`directives are not allowed (${token.source.trim().split(/\s+/)[0] ?? '%'}); files are read as YAML 1.2`, token.offset, { reason: 'directive' });
     } else if (token.type === 'document') {
       documents += 1;
-      if (documents === 2) report('a file holds exactly one YAML document; found a second one', token.offset);
+      if (documents === 2) report('a file holds exactly one YAML document; found a second one', token.offset, { reason: 'multiple-documents' });
       if (documents === 1) tooDeep = scanCst(token, maxDepth, report);
     }
   }
@@ -111,39 +112,39 @@ export function loadYaml(file: string, bytes: Uint8Array, opts: LoadOptions = {}
   const doc = docs[0];
   if (!doc || doc.contents === null || (Y().isScalar(doc.contents) && doc.contents.value === null && doc.contents.source === '')) {
     if (documents <= 1 && diagnostics.length === 0 && docs.every((d) => d.errors.length === 0)) {
-      return fail('empty file: expected a YAML mapping', { line: 1, column: 1 });
+      return fail('empty file: expected a YAML mapping', { line: 1, column: 1 }, { reason: 'empty-file' });
     }
   }
   const taggedReported = diagnostics.some((d) => d.message.startsWith('tags are not allowed'));
   for (const e of [...(doc?.errors ?? []), ...(doc?.warnings ?? [])]) {
     if (e.code === 'TAG_RESOLVE_FAILED' && taggedReported) continue;
     if (e.code === 'MULTIPLE_DOCS') continue;
-    report(e.code === 'NON_STRING_KEY' ? 'mapping keys must be plain scalars' : firstLine(e.message), e.pos[0]);
+    report(e.code === 'NON_STRING_KEY' ? 'mapping keys must be plain scalars' : firstLine(e.message), e.pos[0], { reason: e.code === 'NON_STRING_KEY' ? 'non-scalar-key' : 'invalid-yaml' });
   }
   const contents = doc?.contents;
   if (diagnostics.length > 0 || !doc) {
     // still report forbidden, merge and duplicate keys: every problem, not just the first
-    if (Y().isMap(contents)) buildData(contents, (message, offset, related) =>
-      report(message, offset, related ? { related: [{ file, ...at(related.offset), message: related.message }] } : {}), reportSchema);
+    if (Y().isMap(contents)) buildData(contents, (message, offset, related, reason) =>
+      report(message, offset, { reason, ...(related ? { related: [{ file, ...at(related.offset), message: related.message }] } : {}) }), reportSchema);
     return { diagnostics: dedupe(diagnostics) };
   }
 
   if (!Y().isMap(contents)) {
     const found = Y().isSeq(contents) ? 'a sequence' : Y().isScalar(contents) ? `a ${contents.value === null ? 'null' : typeof contents.value}` : 'something else';
     return {
-      diagnostics: [error('SCHEMA', `the file must be a YAML mapping (key: value pairs), found ${found}`, { file, ...at(contents?.range[0] ?? 0) })],
+      diagnostics: [error('SCHEMA', `the file must be a YAML mapping (key: value pairs), found ${found}`, { file, ...at(contents?.range[0] ?? 0), reason: 'not-a-mapping' })],
     };
   }
 
-  const data = buildData(contents, (message, offset, related) =>
-    report(message, offset, related ? { related: [{ file, ...at(related.offset), message: related.message }] } : {}),
+  const data = buildData(contents, (message, offset, related, reason) =>
+    report(message, offset, { reason, ...(related ? { related: [{ file, ...at(related.offset), message: related.message }] } : {}) }),
   reportSchema);
   if (diagnostics.length > 0) return { diagnostics };
 
   return { doc: makeLoadedDoc(file, data, doc, at), diagnostics: [] };
 }
 
-type Reporter = (message: string, offset: number, related?: { offset: number; message: string }) => void;
+type Reporter = (message: string, offset: number, related: { offset: number; message: string } | undefined, reason: ReasonFor<'YAML_SYNTAX'>) => void;
 
 /**
  * Builds plain objects and arrays, refusing keys that could touch a prototype (valid YAML, so
@@ -157,7 +158,7 @@ function buildData(root: YAMLMap, report: Reporter, reportSchema: (message: stri
       for (const pair of node.items) {
         const key = pair.key;
         if (!Y().isScalar(key)) {
-          report('mapping keys must be plain scalars', (key as { range?: [number] } | null)?.range?.[0] ?? 0);
+          report('mapping keys must be plain scalars', (key as { range?: [number] } | null)?.range?.[0] ?? 0, undefined, 'non-scalar-key');
           continue;
         }
         const name = key.value === null || key.value === undefined ? '' : String(key.value);
@@ -167,12 +168,12 @@ function buildData(root: YAMLMap, report: Reporter, reportSchema: (message: stri
           continue;
         }
         if (name === '<<' && key.type === 'PLAIN') {
-          report('merge keys (`<<`) are not allowed; write the keys out', offset);
+          report('merge keys (`<<`) are not allowed; write the keys out', offset, undefined, 'merge-key');
           continue;
         }
         const first = seen.get(name);
         if (first !== undefined) {
-          report(`duplicate key \`${name}\``, offset, { offset: first, message: `\`${name}\` first defined here` });
+          report(`duplicate key \`${name}\``, offset, { offset: first, message: `\`${name}\` first defined here` }, 'duplicate-key');
           continue;
         }
         seen.set(name, offset);
@@ -256,20 +257,20 @@ function scanCst(root: CST.Document, maxDepth: number, report: Reporter): boolea
     let depth = d;
     switch (tok.type) {
       case 'tag':
-        report(`tags are not allowed (\`${tok.source ?? '!'}\`); write plain values`, tok.offset ?? 0);
+        report(`tags are not allowed (\`${tok.source ?? '!'}\`); write plain values`, tok.offset ?? 0, undefined, 'tag');
         continue;
       case 'anchor':
-        report(`anchors are not allowed (\`${tok.source ?? '&'}\`); write the value out`, tok.offset ?? 0);
+        report(`anchors are not allowed (\`${tok.source ?? '&'}\`); write the value out`, tok.offset ?? 0, undefined, 'anchor');
         continue;
       case 'alias':
-        report(`aliases are not allowed (\`${tok.source ?? '*'}\`); write the value out`, tok.offset ?? 0);
+        report(`aliases are not allowed (\`${tok.source ?? '*'}\`); write the value out`, tok.offset ?? 0, undefined, 'alias');
         continue;
       case 'block-map':
       case 'block-seq':
       case 'flow-collection':
         depth = d + 1;
         if (depth > maxDepth) {
-          report(`nesting is deeper than ${maxDepth} levels`, tok.offset ?? 0);
+          report(`nesting is deeper than ${maxDepth} levels`, tok.offset ?? 0, undefined, 'too-deep');
           return true;
         }
         break;

@@ -70,7 +70,7 @@ export async function loadConfig(source: ProjectSource, ref: ConfigRef, cache?: 
   }
   const { bytes, problem } = await readInput(source, ref.configFile);
   if (problem) return { configPath: [], diagnostics: [problem] };
-  if (!bytes) return { configPath: [], diagnostics: [error('CONFIG_NOT_FOUND', `config file ${ref.configFile} does not exist`)] };
+  if (!bytes) return { configPath: [], diagnostics: [error('CONFIG_NOT_FOUND', `config file ${ref.configFile} does not exist`, { reason: 'missing-config-file' })] };
   const configPath = ref.configKey ? [ref.configKey] : [];
   if (isBlank(bytes)) {
     // an empty config file (or one with comments only) means every default
@@ -90,7 +90,7 @@ export async function loadConfig(source: ProjectSource, ref: ConfigRef, cache?: 
 
 function pathDiag(doc: LoadedDoc, path: (string | number)[], what: string, value: string): Diagnostic {
   const pos = doc.position(path, 'value');
-  return error('SCHEMA', `${what} "${value}" must be a relative path inside the project (no absolute paths, no "..")`, { file: doc.file, ...pos });
+  return error('SCHEMA', `${what} "${value}" must be a relative path inside the project (no absolute paths, no "..")`, { reason: 'unsafe-path', file: doc.file, ...pos });
 }
 
 /** `withCatalogs: false` skips static catalogs: rendering works from the lock alone. */
@@ -112,7 +112,7 @@ export async function loadProject(
     if (safe === undefined || (key === 'output' && safe === '.')) diagnostics.push(pathDiag(doc, path, path.join('.'), v));
     else if (key === 'output' && /^(\.git|\.gitopsc)(\/|$)/.test(safe)) {
       // git's own directory and gitopsc's cache are never an output directory
-      diagnostics.push(error('SCHEMA', `${path.join('.')} "${v}" must not be inside ${safe.split('/')[0]!}/`, { file: doc.file, ...doc.position(path, 'value') }));
+      diagnostics.push(error('SCHEMA', `${path.join('.')} "${v}" must not be inside ${safe.split('/')[0]!}/`, { reason: 'reserved-path', file: doc.file, ...doc.position(path, 'value') }));
     } else paths[key] = safe;
   };
   checkPath('output', ['output', 'dir'], config.output?.dir, 'rendered');
@@ -138,15 +138,15 @@ export async function loadProject(
       (p.directory !== false && couldHoldMatches(p.path, patterns)) ||
       (p.directory !== true && matchGlobs([p.path], patterns).length > 0) ||
       (templatesPrefix !== undefined && (`${p.path}/`.startsWith(templatesPrefix) || (p.directory === true && templatesPrefix.startsWith(`${p.path}/`)) || p.path === '.'));
-    if (relevant) diagnostics.push(error('FILESYSTEM', p.message, { file: p.path }));
+    if (relevant) diagnostics.push(error('FILESYSTEM', p.message, { file: p.path, reason: p.reason ?? 'unreadable' }));
   }
   if (paths.templates !== undefined) {
     const t = paths.templates;
     const at = { file: doc.file, ...doc.position(['templates'], 'value') };
     const kind = source.kind ? await source.kind(t).catch(() => 'unreadable' as const) : scanned.files.some((f) => t === '.' || f.startsWith(`${t}/`)) ? 'dir' : undefined;
-    if (kind === undefined) diagnostics.push(error('SCHEMA', `templates directory "${t}" does not exist`, at));
-    else if (kind === 'file') diagnostics.push(error('SCHEMA', `templates "${t}" is a file, not a directory`, at));
-    else if (kind === 'unreadable') diagnostics.push(error('FILESYSTEM', `templates directory "${t}" cannot be read (a symbolic link out of the project, or no permission)`, at));
+    if (kind === undefined) diagnostics.push(error('SCHEMA', `templates directory "${t}" does not exist`, { ...at, reason: 'missing-path' }));
+    else if (kind === 'file') diagnostics.push(error('SCHEMA', `templates "${t}" is a file, not a directory`, { ...at, reason: 'not-a-directory' }));
+    else if (kind === 'unreadable') diagnostics.push(error('FILESYSTEM', `templates directory "${t}" cannot be read (a symbolic link out of the project, or no permission)`, { ...at, reason: 'unreadable' }));
   }
   // a pattern that matches no file is a typo until proved otherwise: it would render (and
   // publish) zero services over existing output
@@ -155,7 +155,7 @@ export async function loadProject(
       // (unless something it could match could not be read: that is already a FILESYSTEM error)
       const unread = scanned.problems.some((pr) => (pr.directory !== false && couldHoldMatches(pr.path, [p])) || matchGlobs([pr.path], [p]).length > 0);
       if (!p.startsWith('!') && !unread && matchGlobs(scanned.files, [p]).length === 0) {
-        diagnostics.push(error('SCHEMA', `services pattern "${p}" matches no file`, { file: doc.file, ...doc.position(['services', i], 'value') }));
+        diagnostics.push(error('SCHEMA', `services pattern "${p}" matches no file`, { reason: 'no-match', file: doc.file, ...doc.position(['services', i], 'value') }));
       }
     });
   }
@@ -182,7 +182,7 @@ export async function loadProject(
       continue;
     }
     if (!bytes) {
-      diagnostics.push(error('SCHEMA', `static catalog ${file} of registry "${name}" does not exist`, { file: doc.file, ...doc.position(['registries', name, 'path'], 'value') }));
+      diagnostics.push(error('SCHEMA', `static catalog ${file} of registry "${name}" does not exist`, { reason: 'missing-path', file: doc.file, ...doc.position(['registries', name, 'path'], 'value') }));
       continue;
     }
     const r = loadChecked('catalog', file, bytes, validateCatalog, opts.cache, { maxBytes: 64 * 1024 * 1024 });
@@ -202,9 +202,9 @@ export async function loadProject(
     else if (safe.split('/').some((s) => s.startsWith('.'))) {
       // gitopsc's own files (.gitopsc-owned, the render journal and lock, .gitopsc/) start with a dot,
       // and hidden directories are not part of the output: Lambda files there would never be pruned
-      diagnostics.push(error('SCHEMA', `output.lambdaDir "${v}" has a component starting with "."; those names are gitopsc's own files or hidden`, at));
+      diagnostics.push(error('SCHEMA', `output.lambdaDir "${v}" has a component starting with "."; those names are gitopsc's own files or hidden`, { ...at, reason: 'reserved-path' }));
     } else if (environments.some((e) => e.name === safe.split('/')[0])) {
-      diagnostics.push(error('SCHEMA', `output.lambdaDir "${v}" is the directory of environment "${safe.split('/')[0]}": Lambda output must go elsewhere`, at));
+      diagnostics.push(error('SCHEMA', `output.lambdaDir "${v}" is the directory of environment "${safe.split('/')[0]}": Lambda output must go elsewhere`, { ...at, reason: 'reserved-path' }));
     } else lambdaDir = safe;
   }
   const project: Project = {

@@ -75,7 +75,7 @@ export function compileTemplates(engine: TemplateEngine, sources: TemplateSource
     const s = byKey.get(key)!;
     const kind = templateKind(s.name);
     if (!kind) {
-      diagnostics.push(error('TEMPLATE', `template ${s.name} must render a .yaml, .yml or .json file`, { file: s.file, line: 1, column: 1 }));
+      diagnostics.push(error('TEMPLATE', `template ${s.name} must render a .yaml, .yml or .json file`, { reason: 'bad-output-name', file: s.file, line: 1, column: 1 }));
       continue;
     }
     try {
@@ -89,14 +89,14 @@ export function compileTemplates(engine: TemplateEngine, sources: TemplateSource
       // any render); a template that reads one that cannot exist is reported once, here, not per unit
       const problems = direct ? [] : checkTemplatePaths(closeFlow(s.source), contextShape(s.target));
       for (const p of problems) {
-        diagnostics.push(error('TEMPLATE', `${p.message} (in the context of a ${s.target} template)`, { file: s.file, line: p.line, column: p.column, ...(p.hint ? { hint: p.hint } : {}) }));
+        diagnostics.push(error('TEMPLATE', `${p.message} (in the context of a ${s.target} template)`, { reason: 'unknown-path', file: s.file, line: p.line, column: p.column, ...(p.hint ? { hint: p.hint } : {}) }));
       }
       if (problems.length === 0) {
         templates.push({ target: s.target, name: s.name, file: s.file, kind, canonical: Boolean(s.canonical) && kind === 'yaml', direct, fn, source: s.source, ...(s.output ? { output: s.output } : {}) });
       }
     } catch (e) {
       if (!(e instanceof TemplateError)) throw e;
-      diagnostics.push(error('TEMPLATE', e.message, { file: s.file, line: e.line, column: e.column, ...(e.hint ? { hint: e.hint } : {}) }));
+      diagnostics.push(error('TEMPLATE', e.message, { reason: 'invalid-template', file: s.file, line: e.line, column: e.column, ...(e.hint ? { hint: e.hint } : {}) }));
     }
   }
   return { templates, diagnostics };
@@ -161,7 +161,7 @@ export function renderUnit(set: TemplateSet, unit: RenderUnit, outputPrefix = ''
       if (!(e instanceof TemplateError)) throw e;
       const pos = e.line === 1 && e.column === 1 ? (guessPosition(t.source, e.message) ?? e) : e;
       diagnostics.push(
-        error('TEMPLATE', `${e.message} (rendering ${unit.service} for environment ${unit.environment.name})`, {
+        error('TEMPLATE', `${e.message} (rendering ${unit.service} for environment ${unit.environment.name})`, { reason: 'render-failed', 
           file: t.file,
           line: pos.line,
           column: pos.column,
@@ -176,7 +176,7 @@ export function renderUnit(set: TemplateSet, unit: RenderUnit, outputPrefix = ''
       // built-ins that are canonical in their values, not in their layout (JSON, other consumers)
       const c = canonicalize(text, t.kind);
       if (!c.ok) {
-        diagnostics.push(error('TEMPLATE', `${c.message} at rendered line ${c.line} (rendering ${unit.service} for environment ${unit.environment.name})`, { file: t.file, line: 1, column: 1, ...at }));
+        diagnostics.push(error('TEMPLATE', `${c.message} at rendered line ${c.line} (rendering ${unit.service} for environment ${unit.environment.name})`, { reason: 'invalid-output', file: t.file, line: 1, column: 1, ...at }));
         continue;
       }
       text = c.content;

@@ -5,6 +5,7 @@
  * environment. Provider calls are the only I/O.
  */
 import { error, type Diagnostic } from '../core/diagnostics.js';
+import type { ReasonFor } from '../core/reasons.js';
 import type { ScanStatus } from '../core/model.js';
 import { effectiveService } from '../project/effective.js';
 import type { Project } from '../project/types.js';
@@ -41,7 +42,7 @@ export async function auditLock(project: Project, lock: Lock, providers: Map<str
       const at = () => ({ file: decl.file, ...decl.doc.position(eff.artifactPath, 'key'), service: decl.name, environment: env });
       const entry = lock.get(lockKey(decl.name, env));
       if (!entry) {
-        return { diagnostics: [error('LOCK_STALE', `${decl.name} (${env}): no lock entry to audit; run \`gitopsc resolve\``, at())] };
+        return { diagnostics: [error('LOCK_STALE', `${decl.name} (${env}): no lock entry to audit; run \`gitopsc resolve\``, { ...at(), reason: 'no-entry' })] };
       }
       const row: AuditRow = {
         service: decl.name,
@@ -56,17 +57,17 @@ export async function auditLock(project: Project, lock: Lock, providers: Map<str
       const provider = providers.get(entry.registry);
       if (!provider) {
         row.status = 'error';
-        return { row, diagnostics: [error('UNKNOWN_REGISTRY', `${decl.name} (${env}): the lock names registry "${entry.registry}", which is not declared`, at())] };
+        return { row, diagnostics: [error('UNKNOWN_REGISTRY', `${decl.name} (${env}): the lock names registry "${entry.registry}", which is not declared`, { ...at(), reason: 'locked-registry' })] };
       }
-      const failed = (code: Diagnostic['code'], message: string, status: AuditRow['status']) => {
+      const failed = <C extends Diagnostic['code']>(code: C, message: string, status: AuditRow['status'], reason?: ReasonFor<C>) => {
         row.status = status;
-        return { row, diagnostics: [error(code, `${decl.name} (${env}): ${message}`, at())] };
+        return { row, diagnostics: [error(code, `${decl.name} (${env}): ${message}`, { ...at(), reason })] };
       };
       let diagnostics: Diagnostic[];
       if (provider.listed) {
         const l = await provider.listed(entry.package, entry.tag);
-        if (!l.ok) return failed(l.failure.code, l.failure.message, 'error');
-        if (!l.value) return failed('TAG_NOT_FOUND', `the locked version ${entry.package}:${entry.tag} no longer exists in registry "${entry.registry}"`, 'gone');
+        if (!l.ok) return failed(l.failure.code, l.failure.message, 'error', l.failure.reason);
+        if (!l.value) return failed('TAG_NOT_FOUND', `the locked version ${entry.package}:${entry.tag} no longer exists in registry "${entry.registry}"`, 'gone', 'locked-version-gone');
         const live = l.value;
         if (live.quarantined) {
           row.quarantined = true;
@@ -74,7 +75,7 @@ export async function auditLock(project: Project, lock: Lock, providers: Map<str
         }
         if (live.scanStatus) row.scanStatus = live.scanStatus;
         if (entry.versionId && live.versionId && live.versionId !== entry.versionId) {
-          return failed('DIGEST_MISMATCH', `the locked version ${entry.package}:${entry.tag} was replaced in registry "${entry.registry}" (version id ${entry.versionId} is now ${live.versionId})`, 'violation');
+          return failed('DIGEST_MISMATCH', `the locked version ${entry.package}:${entry.tag} was replaced in registry "${entry.registry}" (version id ${entry.versionId} is now ${live.versionId})`, 'violation', 'version-replaced');
         }
         diagnostics = checkPolicy(project, decl, entry, eff.artifactPath, live);
         // a quarantined version's content is not served: the finding above is the answer
@@ -90,15 +91,15 @@ export async function auditLock(project: Project, lock: Lock, providers: Map<str
       const file = (eff.artifact.format ?? 'image') === 'file' ? eff.artifact.file : undefined;
       const d = await provider.describe(entry.package, entry.tag, { metadata: false, ...(platform ? { platform } : {}), ...(file && entry.fileDigest ? { file } : {}) });
       if (!d.ok) {
-        if (d.failure.code === 'TAG_NOT_FOUND') return failed('TAG_NOT_FOUND', `the locked version ${entry.package}:${entry.tag} no longer exists in registry "${entry.registry}"`, 'gone');
-        return failed(d.failure.code, d.failure.message, 'error');
+        if (d.failure.code === 'TAG_NOT_FOUND') return failed('TAG_NOT_FOUND', `the locked version ${entry.package}:${entry.tag} no longer exists in registry "${entry.registry}"`, 'gone', 'locked-version-gone');
+        return failed(d.failure.code, d.failure.message, 'error', d.failure.reason as ReasonFor<typeof d.failure.code>);
       }
       if (entry.digest && d.value.digest && d.value.digest !== entry.digest) {
-        return failed('DIGEST_MISMATCH', `tag ${entry.tag} of ${entry.package} now points at ${d.value.digest}, but the lock has ${entry.digest}`, 'violation');
+        return failed('DIGEST_MISMATCH', `tag ${entry.tag} of ${entry.package} now points at ${d.value.digest}, but the lock has ${entry.digest}`, 'violation', 'tag-moved');
       }
       const nowFile = file && d.value.files?.find((f) => f.name === file);
       if (entry.fileDigest && d.value.files && (!nowFile || nowFile.digest !== entry.fileDigest)) {
-        return failed('DIGEST_MISMATCH', `file ${file ?? ''} of ${entry.package}:${entry.tag} ${nowFile ? `is now ${nowFile.digest}` : 'is gone'}, but the lock has ${entry.fileDigest}`, 'violation');
+        return failed('DIGEST_MISMATCH', `file ${file ?? ''} of ${entry.package}:${entry.tag} ${nowFile ? `is now ${nowFile.digest}` : 'is gone'}, but the lock has ${entry.fileDigest}`, 'violation', 'file-changed');
       }
       if (diagnostics.length) row.status = 'violation';
       return { row, diagnostics };

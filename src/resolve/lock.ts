@@ -49,7 +49,7 @@ export function parseLock(doc: LoadedDoc): { lock: Lock; diagnostics: Diagnostic
   const lock: Lock = new Map();
   const diagnostics: Diagnostic[] = [];
   const bad = (path: (string | number)[], msg: string) =>
-    diagnostics.push(error('LOCK_STALE', `${msg}; run \`gitopsc resolve\` to rewrite the lock`, { file: doc.file, ...doc.position(path, 'value') }));
+    diagnostics.push(error('LOCK_STALE', `${msg}; run \`gitopsc resolve\` to rewrite the lock`, { file: doc.file, ...doc.position(path, 'value'), reason: 'invalid-entry' }));
   const data = doc.data as { lockVersion?: unknown; services?: unknown } | null;
   if (data === null || data === undefined) return { lock, diagnostics };
   if (typeof data !== 'object' || Array.isArray(data)) {
@@ -113,6 +113,7 @@ export function conflictMarker(file: string, text: string): Diagnostic | undefin
   for (let i = 0; i < lines.length; i++) {
     if (/^(<{7}|>{7})( |\r?$)|^={7}\r?$|^\|{7}( |\r?$)/.test(lines[i]!)) {
       return error('YAML_SYNTAX', `${file} has a merge-conflict marker: the lock cannot be read`, {
+        reason: 'conflict-marker',
         file,
         line: i + 1,
         column: 1,

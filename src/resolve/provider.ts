@@ -5,6 +5,7 @@
  */
 import type { Host } from '../host.js';
 import type { RegistryConfig, VersionInfo } from '../core/model.js';
+import type { ReasonFor } from '../core/reasons.js';
 
 export type ProviderFailureCode =
   | 'PACKAGE_NOT_FOUND'
@@ -14,6 +15,8 @@ export type ProviderFailureCode =
 
 export interface ProviderFailure {
   code: ProviderFailureCode;
+  /** the rule, a reason id of `code` (docs/diagnostics.md) */
+  reason?: ReasonFor<ProviderFailureCode>;
   /** Already redacted: never contains a credential. */
   message: string;
   /** The URL path of the failing request (oci), for the diagnostic. */

@@ -151,10 +151,10 @@ async function resolveUnit(
     // quarantined, or its scan verdict changed, since it was selected.
     if (provider?.listed) {
       const live = await provider.listed(existing.package, existing.tag);
-      if (!live.ok) return { changed: false, diagnostics: [{ ...error(live.failure.code, `${service} (${env}): ${live.failure.message}`, at(eff.artifactPath)), severity: live.failure.severity ?? 'error' } as Diagnostic] };
+      if (!live.ok) return { changed: false, diagnostics: [{ ...error(live.failure.code, `${service} (${env}): ${live.failure.message}`, { ...at(eff.artifactPath), reason: live.failure.reason }), severity: live.failure.severity ?? 'error' } as Diagnostic] };
       const gone: Diagnostic[] = live.value
         ? []
-        : [{ ...error('TAG_NOT_FOUND', `${service} (${env}): the locked version ${existing.package}:${existing.tag} is no longer listed in registry "${existing.registry}"; \`gitopsc resolve --update ${service}\` selects another`, at(eff.artifactPath)), severity: 'warning' as const }];
+        : [{ ...error('TAG_NOT_FOUND', `${service} (${env}): the locked version ${existing.package}:${existing.tag} is no longer listed in registry "${existing.registry}"; \`gitopsc resolve --update ${service}\` selects another`, { ...at(eff.artifactPath), reason: 'locked-version-gone' }), severity: 'warning' as const }];
       return { entry: existing, changed: false, diagnostics: [...gone, ...checkPolicy(project, decl, existing, eff.artifactPath, live.value ?? { tag: existing.tag })] };
     }
     return { entry: existing, changed: false, diagnostics: checkPolicy(project, decl, existing, eff.artifactPath) };
@@ -164,7 +164,7 @@ async function resolveUnit(
   let input: Record<string, string> | undefined;
   if (runtime) {
     const r = applyRuntimeInputs(select, service, opts.inputs);
-    if (!r.ok) return { changed: false, diagnostics: [error('RUNTIME_INPUT_REQUIRED', r.message, at(eff.selectPath))] };
+    if (!r.ok) return { changed: false, diagnostics: [error('RUNTIME_INPUT_REQUIRED', r.message, { ...at(eff.selectPath), reason: r.reason })] };
     effective = r.select;
     input = {};
     if (select.tag && INPUT_RE.test(select.tag) && effective.tag !== undefined) input.tag = effective.tag;
@@ -173,11 +173,11 @@ async function resolveUnit(
 
   if (!provider) return { changed: false, diagnostics: [] }; // UNKNOWN_REGISTRY is reported by the semantic check
   const fail = (f: ProviderFailure) =>
-    ({ changed: false, diagnostics: [{ ...error(f.code, `${service} (${env}): ${f.message}`, at(eff.artifactPath)), severity: f.severity ?? 'error' } as Diagnostic] });
+    ({ changed: false, diagnostics: [{ ...error(f.code, `${service} (${env}): ${f.message}`, { ...at(eff.artifactPath), reason: f.reason }), severity: f.severity ?? 'error' } as Diagnostic] });
 
   const tags = await listTags(provider, artifact.registry, artifact.package);
   if (!tags.ok) return fail(tags.failure);
-  const warnings: Diagnostic[] = (tags.warnings ?? []).map((w) => ({ ...error(w.code, w.message, at(eff.artifactPath)), severity: 'warning' as const }));
+  const warnings: Diagnostic[] = (tags.warnings ?? []).map((w) => ({ ...error(w.code, w.message, { ...at(eff.artifactPath), reason: w.reason }), severity: 'warning' as const }));
 
   const pre = prefilter(tags.value, effective);
   const policyLabels = policiesFor(project, env).some(([, p]) => p.requireLabels);
@@ -237,7 +237,7 @@ async function resolveUnit(
     ? { service, environment: env, package: artifact.package, candidates: outcome.explain, result: outcome.ok ? outcome.version.tag : undefined }
     : undefined;
   if (!outcome.ok) {
-    return { changed: false, explain: explainBlock, diagnostics: [...warnings, error(outcome.code, outcome.message, at(outcome.code === 'NO_CANDIDATES' ? (select.range !== undefined ? [...eff.selectPath, 'range'] : eff.selectPath) : [...eff.selectPath, 'tag']))] };
+    return { changed: false, explain: explainBlock, diagnostics: [...warnings, error(outcome.code, outcome.message, { ...at(outcome.code === 'NO_CANDIDATES' ? (select.range !== undefined ? [...eff.selectPath, 'range'] : eff.selectPath) : [...eff.selectPath, 'tag']), reason: outcome.reason })] };
   }
   let version = outcome.version;
   if (!needMeta || version.digest === undefined) {
@@ -265,7 +265,7 @@ async function resolveUnit(
     const file = version.files?.find((f) => f.name === artifact.file);
     if (file) entry.fileDigest = file.digest;
     else if (version.files) {
-      return { changed: false, explain: explainBlock, diagnostics: [error('TAG_NOT_FOUND', `${artifact.package}:${version.tag} has no file named ${artifact.file} (files: ${version.files.map((f) => f.name).join(', ') || 'none'})`, at([...eff.artifactPath, 'file']))] };
+      return { changed: false, explain: explainBlock, diagnostics: [error('TAG_NOT_FOUND', `${artifact.package}:${version.tag} has no file named ${artifact.file} (files: ${version.files.map((f) => f.name).join(', ') || 'none'})`, { ...at([...eff.artifactPath, 'file']), reason: 'no-such-file' })] };
     }
   }
   if (fresh) {

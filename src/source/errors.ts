@@ -5,6 +5,7 @@
  */
 import { lstatSync, statSync, type Stats } from 'node:fs';
 import { error, type Diagnostic } from '../core/diagnostics.js';
+import type { ReasonFor } from '../core/reasons.js';
 import type { ProjectSource } from '../core/types.js';
 
 export class UnreadableError extends Error {
@@ -12,12 +13,14 @@ export class UnreadableError extends Error {
     /** project-relative, `/`-separated */
     readonly file: string,
     readonly reason: string,
+    /** the FILESYSTEM reason id */
+    readonly kind: ReasonFor<'FILESYSTEM'> = 'unreadable',
   ) {
     super(`cannot read ${file}: ${reason}`);
   }
 
   diagnostic(): Diagnostic {
-    return error('FILESYSTEM', this.message, { file: this.file });
+    return error('FILESYSTEM', this.message, { file: this.file, reason: this.kind });
   }
 }
 

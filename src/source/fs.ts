@@ -32,14 +32,14 @@ export function fsSource(root: string): ProjectSource {
       const st = lstatOrAbsent(join(realDir, basename(abs)));
       if (!st) return undefined;
       const real = st.isSymbolicLink() ? realpathSync.native(abs) : join(realDir, basename(abs));
-      if (!within(realRoot(), real)) throw new UnreadableError(rel, `it is a symbolic link to ${real}, outside the project`);
+      if (!within(realRoot(), real)) throw new UnreadableError(rel, `it is a symbolic link to ${real}, outside the project`, 'symlink-outside');
       return real;
     } catch (e) {
       if (e instanceof UnreadableError) throw e;
       if (isAbsent(e)) {
         // a dangling symbolic link is not an absent file
         const st = lstatOrAbsent(abs);
-        if (st?.isSymbolicLink()) throw new UnreadableError(rel, 'it is a symbolic link to a path that does not exist');
+        if (st?.isSymbolicLink()) throw new UnreadableError(rel, 'it is a symbolic link to a path that does not exist', 'dangling-symlink');
         return undefined;
       }
       throw new UnreadableError(rel, reasonOf(e));
@@ -74,11 +74,11 @@ export function fsSource(root: string): ProjectSource {
             target = realpathSync.native(join(real, e.name));
             isDir = statSync(target).isDirectory();
           } catch (err) {
-            problems.push({ path: p, directory: undefined, message: `cannot follow the symbolic link ${p}: ${isAbsent(err) ? 'its target does not exist' : reasonOf(err)}` });
+            problems.push({ path: p, directory: undefined, reason: isAbsent(err) ? 'dangling-symlink' : 'unreadable', message: `cannot follow the symbolic link ${p}: ${isAbsent(err) ? 'its target does not exist' : reasonOf(err)}` });
             continue;
           }
           if (!within(realRoot(), target)) {
-            problems.push({ path: p, directory: isDir, message: `${p} is a symbolic link to ${target}, outside the project: refusing to read it` });
+            problems.push({ path: p, directory: isDir, reason: 'symlink-outside', message: `${p} is a symbolic link to ${target}, outside the project: refusing to read it` });
             continue;
           }
           if (!isDir) files.push(p);

@@ -31,16 +31,16 @@ export interface Pusher {
 
 export function createPusher(name: string, config: RegistryConfig, host: Host): PushResult<Pusher> {
   const redactor = new Redactor();
-  const fail = (message: string, code: ProviderFailure['code'] = 'REGISTRY_UNAVAILABLE'): ProviderFailure => ({ code, message: redactor.redact(`mirror registry "${name}": ${message}`) });
+  const fail = (message: string, code: ProviderFailure['code'] = 'REGISTRY_UNAVAILABLE', reason?: ProviderFailure['reason']): ProviderFailure => ({ code, ...(reason ? { reason } : {}), message: redactor.redact(`mirror registry "${name}": ${message}`) });
   let base: URL;
   try {
     base = new URL(config.url ?? '');
   } catch {
-    return { ok: false, failure: fail('its url is not a valid URL') };
+    return { ok: false, failure: fail('its url is not a valid URL', 'REGISTRY_UNAVAILABLE', 'bad-config') };
   }
-  if (base.username || base.password) return { ok: false, failure: fail('credentials in the registry URL are refused', 'REGISTRY_AUTH') };
+  if (base.username || base.password) return { ok: false, failure: fail('credentials in the registry URL are refused', 'REGISTRY_AUTH', 'url-credentials') };
   if (base.protocol !== 'https:' && !(base.protocol === 'http:' && (config.insecure || isLoopbackHost(base.hostname)))) {
-    return { ok: false, failure: fail(`url must be https:// (plain http only for loopback hosts or with insecure: true)`) };
+    return { ok: false, failure: fail(`url must be https:// (plain http only for loopback hosts or with insecure: true)`, 'REGISTRY_UNAVAILABLE', 'bad-config') };
   }
   const origin = `${base.protocol}//${base.host}`;
   const timeoutMs = Number(host.env.GITOPSC_REGISTRY_TIMEOUT_MS) > 0 ? Number(host.env.GITOPSC_REGISTRY_TIMEOUT_MS) : 120_000;
@@ -48,7 +48,7 @@ export function createPusher(name: string, config: RegistryConfig, host: Host): 
   let creds: Promise<PushResult<Credentials>> | undefined;
   const credentials = () =>
     (creds ??= loadCredentials(config, base.host, { env: host.env, runHelper: defaultHelperRunner, redactor, helperTimeoutMs: 30_000 }).then((c): PushResult<Credentials> => {
-      if (!c.ok) return { ok: false, failure: fail(c.message, 'REGISTRY_AUTH') };
+      if (!c.ok) return { ok: false, failure: fail(c.message, 'REGISTRY_AUTH', 'credentials-unavailable') };
       if (c.creds.kind === 'basic') redactor.add(c.creds.password);
       if (c.creds.kind === 'bearer') redactor.add(c.creds.token);
       return { ok: true, value: c.creds };
@@ -62,7 +62,7 @@ export function createPusher(name: string, config: RegistryConfig, host: Host): 
     const cached = tokens.get(key);
     if (cached && cached.expiresAt > host.now().getTime()) return { ok: true, value: cached.token };
     const req = tokenRequest(bearer!, scopes, allowedScheme);
-    if (!req.ok) return { ok: false, failure: fail(req.message, req.code) };
+    if (!req.ok) return { ok: false, failure: fail(req.message, req.code, req.reason) };
     const realm = req.url;
     // the password goes only to the mirror's own host
     const sendCreds = c.kind === 'basic' && realm.host === base.host && realm.protocol === base.protocol;
@@ -74,27 +74,27 @@ export function createPusher(name: string, config: RegistryConfig, host: Host): 
       res = await host.fetch(realm.href, { method: 'GET', headers, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
     } catch (e) {
       const err = e as Error & { cause?: { code?: string } };
-      return { ok: false, failure: fail(`${what}: ${err.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (err.cause?.code ?? err.message)}`) };
+      return { ok: false, failure: fail(`${what}: ${err.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (err.cause?.code ?? err.message)}`, 'REGISTRY_UNAVAILABLE', err.name === 'TimeoutError' ? 'timeout' : 'unreachable') };
     }
     // a token answer is small: refuse a long one before reading it
     if (Number(res.headers.get('content-length') ?? 0) > MAX_TOKEN_ANSWER) {
       await res.body?.cancel().catch(() => undefined);
-      return { ok: false, failure: fail(`${what}: the answer is larger than ${MAX_TOKEN_ANSWER} bytes`) };
+      return { ok: false, failure: fail(`${what}: the answer is larger than ${MAX_TOKEN_ANSWER} bytes`, 'REGISTRY_UNAVAILABLE', 'too-large') };
     }
     const text = (await res.text().catch(() => '')).slice(0, MAX_TOKEN_ANSWER);
     if (res.status === 401 || res.status === 403) {
       const who = c.kind === 'basic' ? (sendCreds ? `the credentials from ${c.source}` : 'an anonymous token request (credentials are sent only to the registry host)') : 'an anonymous token request';
-      return { ok: false, failure: fail(`${what}: HTTP ${res.status}: the token service refused ${who}`, 'REGISTRY_AUTH') };
+      return { ok: false, failure: fail(`${what}: HTTP ${res.status}: the token service refused ${who}`, 'REGISTRY_AUTH', 'token-refused') };
     }
-    if (res.status !== 200) return { ok: false, failure: fail(`${what}: HTTP ${res.status}`) };
+    if (res.status !== 200) return { ok: false, failure: fail(`${what}: HTTP ${res.status}`, 'REGISTRY_UNAVAILABLE', 'bad-answer') };
     let body: unknown;
     try {
       body = JSON.parse(text);
     } catch {
-      return { ok: false, failure: fail(`${what}: the answer is not JSON`) };
+      return { ok: false, failure: fail(`${what}: the answer is not JSON`, 'REGISTRY_UNAVAILABLE', 'bad-answer') };
     }
     const answer = tokenAnswer(body, host.now().getTime());
-    if (!answer) return { ok: false, failure: fail(`${what}: the answer holds no token`) };
+    if (!answer) return { ok: false, failure: fail(`${what}: the answer holds no token`, 'REGISTRY_UNAVAILABLE', 'bad-answer') };
     const { token } = answer;
     redactor.add(token);
     tokens.set(key, answer);
@@ -115,7 +115,7 @@ export function createPusher(name: string, config: RegistryConfig, host: Host): 
   }
 
   async function send(method: string, url: URL, scopes: string[], init: { body?: Buffer; headers?: Record<string, string> } = {}): Promise<PushResult<Response>> {
-    if (url.origin !== origin) return { ok: false, failure: fail(`refused to send to another host (${url.host})`) };
+    if (url.origin !== origin) return { ok: false, failure: fail(`refused to send to another host (${url.host})`, 'REGISTRY_UNAVAILABLE', 'redirect-refused') };
     for (let challenged = false; ; ) {
       const a = await authorization(scopes);
       if (!a.ok) return a;
@@ -127,7 +127,7 @@ export function createPusher(name: string, config: RegistryConfig, host: Host): 
       } catch (e) {
         const err = e as Error & { cause?: { code?: string } };
         const why = err.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (err.cause?.code ?? err.message);
-        return { ok: false, failure: fail(`${method} ${url.pathname}: ${why}`) };
+        return { ok: false, failure: fail(`${method} ${url.pathname}: ${why}`, 'REGISTRY_UNAVAILABLE', 'unreachable') };
       }
       if (res.status === 401 && !challenged) {
         const c = await credentials();
@@ -142,7 +142,7 @@ export function createPusher(name: string, config: RegistryConfig, host: Host): 
       }
       if (res.status === 401 || res.status === 403) {
         await res.body?.cancel().catch(() => undefined);
-        return { ok: false, failure: fail(`${method} ${url.pathname}: HTTP ${res.status}: the credentials may not push here`, 'REGISTRY_AUTH') };
+        return { ok: false, failure: fail(`${method} ${url.pathname}: HTTP ${res.status}: the credentials may not push here`, 'REGISTRY_AUTH', 'refused') };
       }
       return { ok: true, value: res };
     }
@@ -151,7 +151,7 @@ export function createPusher(name: string, config: RegistryConfig, host: Host): 
   const push = (repo: string) => [`repository:${repo}:push,pull`];
   const unexpected = async (res: Response, what: string): Promise<PushResult<never>> => {
     const text = (await res.text().catch(() => '')).slice(0, 200).replace(/\s+/g, ' ');
-    return { ok: false, failure: fail(`${what}: unexpected HTTP ${res.status}${text ? ` (${text})` : ''}`) };
+    return { ok: false, failure: fail(`${what}: unexpected HTTP ${res.status}${text ? ` (${text})` : ''}`, 'REGISTRY_UNAVAILABLE', 'bad-answer') };
   };
 
   async function startUpload(repo: string, query: string, scopes = push(repo)): Promise<PushResult<Response>> {

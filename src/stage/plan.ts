@@ -61,17 +61,17 @@ export function planStage(project: Project, lock: Lock, envs?: readonly string[]
       const at = (path: (string | number)[], target: 'key' | 'value' = 'key') => ({ file: decl.file, ...decl.doc.position(path, target), service: decl.name, environment: env.name });
       const entry = lock.get(lockKey(decl.name, env.name));
       if (!entry || entry.fingerprint !== fingerprint(eff.artifact)) {
-        diagnostics.push(error('LOCK_STALE', `${decl.name} (${env.name}): ${entry ? 'the selection criteria changed since the lock was written' : `no entry in ${project.lockFile}`}: run \`gitopsc resolve\` before \`gitopsc stage\``, at(eff.artifactPath)));
+        diagnostics.push(error('LOCK_STALE', `${decl.name} (${env.name}): ${entry ? 'the selection criteria changed since the lock was written' : `no entry in ${project.lockFile}`}: run \`gitopsc resolve\` before \`gitopsc stage\``, { ...at(eff.artifactPath), reason: entry ? 'criteria-changed' : 'no-entry' }));
         continue;
       }
       if (!entry.fileDigest || !eff.artifact.file) {
-        diagnostics.push(error('LOCK_STALE', `${decl.name} (${env.name}): the lock entry has no fileDigest for ${eff.artifact.file ?? 'the file'}: run \`gitopsc resolve --update ${decl.name}\``, at(eff.artifactPath)));
+        diagnostics.push(error('LOCK_STALE', `${decl.name} (${env.name}): the lock entry has no fileDigest for ${eff.artifact.file ?? 'the file'}: run \`gitopsc resolve --update ${decl.name}\``, { ...at(eff.artifactPath), reason: 'no-file-digest' }));
         continue;
       }
       const code = (eff.spec.code ?? {}) as { s3Bucket?: string; s3Key?: string };
       const codePath = ['spec', 'lambda', 'code'];
       if (!code.s3Bucket) {
-        diagnostics.push(error('SCHEMA', `${decl.name} (${env.name}): lambda.code.s3Bucket is required to stage a zip`, at(['spec', 'lambda'])));
+        diagnostics.push(error('SCHEMA', `${decl.name} (${env.name}): lambda.code.s3Bucket is required to stage a zip`, { ...at(['spec', 'lambda']), reason: 'required' }));
         continue;
       }
       // the same region, account and key the Lambda outputs render (src/render/lambda.ts)
@@ -79,7 +79,7 @@ export function planStage(project: Project, lock: Lock, envs?: readonly string[]
       const key = expandKey(code.s3Key ?? DEFAULT_S3_KEY, { ...keyValues(decl.name, env.name, eff.artifact.package, eff.artifact.file, entry), region: aws.region, account: aws.account });
       const keyProblem = s3KeyProblem(key);
       if (keyProblem) {
-        diagnostics.push(error('SCHEMA', `${decl.name} (${env.name}): the S3 key ${JSON.stringify(key)} ${keyProblem}`, at([...codePath, 's3Key'], 'value')));
+        diagnostics.push(error('SCHEMA', `${decl.name} (${env.name}): the S3 key ${JSON.stringify(key)} ${keyProblem}`, { ...at([...codePath, 's3Key'], 'value'), reason: 'invalid-s3-key' }));
         continue;
       }
       const region = aws.region;
@@ -176,12 +176,12 @@ export function planImages(project: Project, lock: Lock, envs?: readonly string[
       const at = (path: (string | number)[]) => ({ file: decl.file, ...decl.doc.position(path, 'value'), service: decl.name, environment: env.name });
       const entry = lock.get(lockKey(decl.name, env.name));
       if (!entry || entry.fingerprint !== fingerprint(eff.artifact) || !entry.digest) {
-        diagnostics.push(error('LOCK_STALE', `${decl.name} (${env.name}): no current lock entry with a digest: run \`gitopsc resolve\` before \`gitopsc stage\``, at(eff.artifactPath)));
+        diagnostics.push(error('LOCK_STALE', `${decl.name} (${env.name}): no current lock entry with a digest: run \`gitopsc resolve\` before \`gitopsc stage\``, { ...at(eff.artifactPath), reason: 'no-entry' }));
         continue;
       }
       const reg = project.config.registries?.[mirror.registry];
       if (!reg || reg.type !== 'oci') {
-        diagnostics.push(error('UNKNOWN_REGISTRY', `${decl.name} (${env.name}): lambda.mirror.registry ${JSON.stringify(mirror.registry)} is not ${reg ? 'an oci' : 'a'} registry of the config`, at(['spec', 'lambda', 'mirror', 'registry'])));
+        diagnostics.push(error('UNKNOWN_REGISTRY', `${decl.name} (${env.name}): lambda.mirror.registry ${JSON.stringify(mirror.registry)} is not ${reg ? 'an oci' : 'a'} registry of the config`, { ...at(['spec', 'lambda', 'mirror', 'registry']), reason: 'not-an-oci-registry' }));
         continue;
       }
       const pos = decl.doc.position(eff.artifactPath, 'key');

@@ -7,13 +7,14 @@
  * all of the bytes or none; an object already at the key with the same checksum (the metadata
  * this module sets) is not uploaded again.
  */
+import type { ReasonFor } from '../core/reasons.js';
 import { HeadObjectCommand, PutObjectCommand, S3Client, type S3ServiceException } from '@aws-sdk/client-s3';
 
 /** User metadata on staged objects: the base64 SHA-256 of the bytes (Lambda's CodeSha256). */
 export const SHA_METADATA = 'gitopsc-sha256';
 export const DIGEST_METADATA = 'gitopsc-file-digest';
 
-export type S3Outcome<T> = { ok: true; value: T } | { ok: false; message: string };
+export type S3Outcome<T> = { ok: true; value: T } | { ok: false; message: string; reason: ReasonFor<'STAGE'> };
 
 export interface PutResult {
   /** false: an object with the same checksum was already there */
@@ -61,7 +62,7 @@ export function openS3(o: S3Options): S3Store {
       } catch (e) {
         // 404: not there yet; 403: without s3:ListBucket S3 answers 403 for a missing key, so the PUT decides
         const status = statusOf(e);
-        if (status !== 404 && status !== 403) return { ok: false, message: `HEAD ${where(bucket, key)}: ${describe(e)}` };
+        if (status !== 404 && status !== 403) return { ok: false, message: `HEAD ${where(bucket, key)}: ${describe(e)}`, reason: classify(e) };
       }
       if (head && head.sha === sha256 && head.length === body.byteLength) {
         return { ok: true, value: { uploaded: false, ...(head.versionId ? { versionId: head.versionId } : {}) } };
@@ -80,7 +81,7 @@ export function openS3(o: S3Options): S3Store {
         );
         return { ok: true, value: { uploaded: true, ...(r.VersionId ? { versionId: r.VersionId } : {}) } };
       } catch (e) {
-        return { ok: false, message: `PUT ${where(bucket, key)}: ${describe(e)}; nothing was stored` };
+        return { ok: false, message: `PUT ${where(bucket, key)}: ${describe(e)}; nothing was stored`, reason: classify(e) };
       }
     },
   };
@@ -88,6 +89,21 @@ export function openS3(o: S3Options): S3Store {
 
 function statusOf(e: unknown): number | undefined {
   return (e as S3ServiceException | undefined)?.$metadata?.httpStatusCode;
+}
+
+/** The STAGE reason of an SDK failure (the same cases as `describe`). */
+function classify(e: unknown): ReasonFor<'STAGE'> {
+  const err = e as (S3ServiceException & { code?: string; cause?: { code?: string } }) | undefined;
+  const status = statusOf(e);
+  const name = err?.name ?? 'Error';
+  const firstLine = String(err?.message ?? e).split('\n')[0]!;
+  if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(firstLine)) return 's3-no-credentials';
+  if (/Region is missing/i.test(firstLine)) return 's3-no-region';
+  if (status === 403) return 's3-access-denied';
+  if (status === 404 && name === 'NoSuchBucket') return 's3-no-bucket';
+  if (status !== undefined) return 's3-http-error';
+  if (name === 'TimeoutError' || /timed? ?out/i.test(firstLine) || (err?.code ?? err?.cause?.code) === 'ETIMEDOUT') return 's3-timeout';
+  return 's3-unreachable';
 }
 
 /** A one-line reason for an SDK failure; SDK messages name no secrets, and no stack is shown. */

@@ -4,6 +4,7 @@
  */
 import type { ErrorObject } from 'ajv';
 import { error, type Diagnostic } from '../core/diagnostics.js';
+import type { ReasonFor } from '../core/reasons.js';
 import { pathToString, pointerToPath } from '../load/pointer.js';
 import type { JsonPath, LoadedDoc } from '../load/types.js';
 import { redactUrlsInText, redactUrlValue } from '../core/redact.js';
@@ -83,13 +84,13 @@ function toDiagnostic(e: ErrorObject, doc: LoadedDoc): Diagnostic {
   const p = redactUrlsInText(pathToString(path));
   const parent = (e.parentSchema ?? {}) as SchemaNode;
   const params = e.params as Record<string, unknown>;
+  const rawName = (e as { propertyName?: unknown }).propertyName ?? params.propertyName;
+  const propertyName = typeof rawName === 'string' ? rawName : undefined;
   const at = (where: JsonPath, target: 'key' | 'value', message: string, hint?: string): Diagnostic =>
-    error('SCHEMA', message, { file: doc.file, ...doc.position(where, target), ...(hint ? { hint } : {}) });
+    error('SCHEMA', message, { file: doc.file, ...doc.position(where, target), reason: propertyName !== undefined && e.keyword !== 'propertyNames' ? 'invalid-name' : ajvReason(e.keyword), ...(hint ? { hint } : {}) });
   const got = gotText(e.data);
 
   // errors about a property name (propertyNames): point at the key
-  const rawName = (e as { propertyName?: unknown }).propertyName ?? params.propertyName;
-  const propertyName = typeof rawName === 'string' ? rawName : undefined;
   if (propertyName !== undefined && e.keyword !== 'propertyNames') {
     const detail = e.keyword === 'pattern' && parent.patternErrorMessage ? parent.patternErrorMessage : (e.message ?? 'is invalid');
     return at([...path, propertyName], 'key', `invalid name \`${redactUrlValue(propertyName)}\` in ${p}: ${detail}`);
@@ -158,6 +159,45 @@ function toDiagnostic(e: ErrorObject, doc: LoadedDoc): Diagnostic {
       return at(path, 'key', `${p} ${parent.errorMessage ?? e.message ?? 'is invalid'}`);
     default:
       return at(path, 'value', `${p} ${e.message ?? 'is invalid'}`);
+  }
+}
+
+/** The rule an ajv keyword checks, as a SCHEMA reason. */
+function ajvReason(keyword: string): ReasonFor<'SCHEMA'> {
+  switch (keyword) {
+    case 'additionalProperties':
+      return 'unknown-property';
+    case 'required':
+      return 'required';
+    case 'type':
+      return 'wrong-type';
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum':
+      return 'out-of-range';
+    case 'enum':
+    case 'const':
+    case 'discriminator':
+      return 'not-allowed-value';
+    case 'pattern':
+      return 'pattern';
+    case 'minLength':
+    case 'maxLength':
+      return 'length';
+    case 'minItems':
+    case 'maxItems':
+      return 'item-count';
+    case 'format':
+      return 'format';
+    case 'dependencies':
+      return 'needs-property';
+    case 'oneOf':
+    case 'anyOf':
+    case 'not':
+      return 'no-variant-matches';
+    default:
+      return 'invalid';
   }
 }
 

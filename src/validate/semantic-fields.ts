@@ -2,7 +2,8 @@
  * Field checks JSON Schema cannot express well, on the base spec and on each environment's
  * effective spec (base deep-merged with its override). Pure; codes are SCHEMA.
  */
-import { error, warning, type Diagnostic } from '../core/diagnostics.js';
+import { error, warning, type Diagnostic, type DiagnosticAt } from '../core/diagnostics.js';
+import type { ReasonFor } from '../core/reasons.js';
 import { pathToString } from '../load/pointer.js';
 import { deepMerge } from '../project/effective.js';
 import { redactUrlValue } from '../core/redact.js';
@@ -84,26 +85,26 @@ export function checkServiceFields(doc: LoadedDoc): Diagnostic[] {
 
 function checkEffective(ctx: Context, doc: LoadedDoc): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const report = (rel: JsonPath, target: 'key' | 'value', message: string, severity: 'error' | 'warning' = 'error'): void => {
+  const report = (rel: JsonPath, target: 'key' | 'value', message: string, reason: ReasonFor<'SCHEMA'>, severity: 'error' | 'warning' = 'error'): void => {
     const where = ctx.locate(rel);
     const make = severity === 'error' ? error : warning;
-    out.push(make('SCHEMA', message, { file: doc.file, ...doc.position(where, target), ...(ctx.env ? { environment: ctx.env } : {}) }));
+    out.push(make('SCHEMA', message, { file: doc.file, ...doc.position(where, target), reason, ...(ctx.env ? { environment: ctx.env } : {}) }));
   };
   const name = (rel: JsonPath): string => pathToString(['spec', ...rel]);
   const { artifact, kubernetes, lambda } = ctx.eff;
 
   const format = isObj(artifact) && typeof artifact.format === 'string' ? artifact.format : 'image';
   if (isObj(artifact)) {
-    if (format === 'file' && artifact.file === undefined) report(['artifact', 'format'], 'value', `${name(['artifact', 'file'])} is required with \`format: file\``);
-    if (format !== 'file' && artifact.file !== undefined) report(['artifact', 'file'], 'key', `${name(['artifact', 'file'])} is only allowed with \`format: file\``);
+    if (format === 'file' && artifact.file === undefined) report(['artifact', 'format'], 'value', `${name(['artifact', 'file'])} is required with \`format: file\``, 'required');
+    if (format !== 'file' && artifact.file !== undefined) report(['artifact', 'file'], 'key', `${name(['artifact', 'file'])} is only allowed with \`format: file\``, 'not-allowed-here');
     const select = artifact.select;
     if (isObj(select)) {
       const strategy = typeof select.strategy === 'string' ? select.strategy : 'semver';
       if (select.digest !== undefined && strategy !== 'exact') {
-        report(['artifact', 'select', 'digest'], 'key', `${name(['artifact', 'select', 'digest'])} is only allowed with \`strategy: exact\``);
+        report(['artifact', 'select', 'digest'], 'key', `${name(['artifact', 'select', 'digest'])} is only allowed with \`strategy: exact\``, 'not-allowed-here');
       }
       if ((strategy === 'exact' || strategy === 'digest') && select.tag === undefined) {
-        report(['artifact', 'select', 'strategy'], 'value', `\`strategy: ${strategy}\` needs a \`tag\``);
+        report(['artifact', 'select', 'strategy'], 'value', `\`strategy: ${strategy}\` needs a \`tag\``, 'required');
       }
     }
   }
@@ -111,7 +112,7 @@ function checkEffective(ctx: Context, doc: LoadedDoc): Diagnostic[] {
   if (isObj(kubernetes) && isObj(kubernetes.autoscaling)) {
     const { minReplicas, maxReplicas } = kubernetes.autoscaling;
     if (typeof minReplicas === 'number' && typeof maxReplicas === 'number' && minReplicas > maxReplicas) {
-      report(['kubernetes', 'autoscaling', 'minReplicas'], 'value', `${name(['kubernetes', 'autoscaling', 'minReplicas'])} (${minReplicas}) must not exceed maxReplicas (${maxReplicas})`);
+      report(['kubernetes', 'autoscaling', 'minReplicas'], 'value', `${name(['kubernetes', 'autoscaling', 'minReplicas'])} (${minReplicas}) must not exceed maxReplicas (${maxReplicas})`, 'min-exceeds-max');
     }
   }
 
@@ -121,25 +122,25 @@ function checkEffective(ctx: Context, doc: LoadedDoc): Diagnostic[] {
       let size = 0;
       for (const [k, v] of Object.entries(env)) {
         size += utf8.encode(k).length + (typeof v === 'string' ? utf8.encode(v).length : 0);
-        if (LAMBDA_RESERVED_ENV.has(k)) report(['lambda', 'environment', k], 'key', `\`${k}\` is reserved by AWS Lambda and cannot be set`);
-        else if (LAMBDA_RESERVED_ENV_WARN.has(k)) report(['lambda', 'environment', k], 'key', `\`${k}\` is listed as reserved by AWS Lambda; it may be refused`, 'warning');
+        if (LAMBDA_RESERVED_ENV.has(k)) report(['lambda', 'environment', k], 'key', `\`${k}\` is reserved by AWS Lambda and cannot be set`, 'reserved-env');
+        else if (LAMBDA_RESERVED_ENV_WARN.has(k)) report(['lambda', 'environment', k], 'key', `\`${k}\` is listed as reserved by AWS Lambda; it may be refused`, 'reserved-env', 'warning');
       }
       if (size > LAMBDA_ENV_MAX_BYTES) {
-        report(['lambda', 'environment'], 'key', `${name(['lambda', 'environment'])} is ${size} bytes; Lambda allows ${LAMBDA_ENV_MAX_BYTES} bytes (4 KB) in total`);
+        report(['lambda', 'environment'], 'key', `${name(['lambda', 'environment'])} is ${size} bytes; Lambda allows ${LAMBDA_ENV_MAX_BYTES} bytes (4 KB) in total`, 'lambda-env-too-large');
       }
     }
     if (format === 'file') {
       for (const field of ['runtime', 'handler'] as const) {
-        if (lambda[field] === undefined) report(['lambda'], 'key', `${name(['lambda', field])} is required with \`format: file\``);
+        if (lambda[field] === undefined) report(['lambda'], 'key', `${name(['lambda', field])} is required with \`format: file\``, 'required');
       }
-      if (!isObj(lambda.code) || lambda.code.s3Bucket === undefined) report(['lambda', 'code'], 'key', `${name(['lambda', 'code', 's3Bucket'])} is required with \`format: file\``);
-      if (lambda.mirror !== undefined) report(['lambda', 'mirror'], 'key', `${name(['lambda', 'mirror'])} is for images; a zip is staged to \`code.s3Bucket\``);
+      if (!isObj(lambda.code) || lambda.code.s3Bucket === undefined) report(['lambda', 'code'], 'key', `${name(['lambda', 'code', 's3Bucket'])} is required with \`format: file\``, 'required');
+      if (lambda.mirror !== undefined) report(['lambda', 'mirror'], 'key', `${name(['lambda', 'mirror'])} is for images; a zip is staged to \`code.s3Bucket\``, 'not-allowed-here');
     } else {
       for (const field of ['runtime', 'handler'] as const) {
-        if (lambda[field] !== undefined) report(['lambda', field], 'key', `${name(['lambda', field])} must not be set for an image package (the image defines it)`);
+        if (lambda[field] !== undefined) report(['lambda', field], 'key', `${name(['lambda', field])} must not be set for an image package (the image defines it)`, 'not-allowed-here');
       }
-      if (lambda.layers !== undefined) report(['lambda', 'layers'], 'key', `${name(['lambda', 'layers'])} must not be set for an image package: Lambda refuses layers for container images (put them in the image)`);
-      if (lambda.code !== undefined) report(['lambda', 'code'], 'key', `${name(['lambda', 'code'])} is for \`format: file\` (zip in S3); an image package runs the resolved image`);
+      if (lambda.layers !== undefined) report(['lambda', 'layers'], 'key', `${name(['lambda', 'layers'])} must not be set for an image package: Lambda refuses layers for container images (put them in the image)`, 'not-allowed-here');
+      if (lambda.code !== undefined) report(['lambda', 'code'], 'key', `${name(['lambda', 'code'])} is for \`format: file\` (zip in S3); an image package runs the resolved image`, 'not-allowed-here');
     }
   }
   return out;
@@ -149,7 +150,7 @@ function checkEffective(ctx: Context, doc: LoadedDoc): Diagnostic[] {
 export function checkConfigFields(doc: LoadedDoc): Diagnostic[] {
   const out: Diagnostic[] = [];
   if (!isObj(doc.data)) return out;
-  const at = (path: JsonPath, target: 'key' | 'value', message: string, extra: Partial<Diagnostic> = {}): void => {
+  const at = (path: JsonPath, target: 'key' | 'value', message: string, extra: DiagnosticAt<'SCHEMA'> = {}): void => {
     out.push(error('SCHEMA', message, { file: doc.file, ...doc.position(path, target), ...extra }));
   };
   const envs = doc.data.environments;
@@ -161,12 +162,12 @@ export function checkConfigFields(doc: LoadedDoc): Diagnostic[] {
       if (prev === undefined) first.set(e.name, i);
       else {
         const p = doc.position(['environments', prev, 'name'], 'value');
-        at(['environments', i, 'name'], 'value', `duplicate environment \`${e.name}\``, { related: [{ file: doc.file, ...p, message: 'first defined here' }] });
+        at(['environments', i, 'name'], 'value', `duplicate environment \`${e.name}\``, { reason: 'duplicate-environment', related: [{ file: doc.file, ...p, message: 'first defined here' }] });
       }
     });
   }
   checkUrlCredentials(doc.data, [], (path, shown) =>
-    at(path, 'value', `${pathToString(path)} must not hold credentials (got "${shown}"): refer to them with auth: { username: { env: NAME }, password: { env: NAME } } or token: { env: NAME }`),
+    at(path, 'value', `${pathToString(path)} must not hold credentials (got "${shown}"): refer to them with auth: { username: { env: NAME }, password: { env: NAME } } or token: { env: NAME }`, { reason: 'url-credentials' }),
   );
   const regs = doc.data.registries;
   if (isObj(regs)) {
@@ -180,11 +181,11 @@ export function checkConfigFields(doc: LoadedDoc): Diagnostic[] {
           host = '';
         }
         if (!/^(localhost|127(\.\d+){3}|\[::1\])$/.test(host)) {
-          at(['registries', name, 'url'], 'value', `registries.${name}.url uses plain http; use https, or set \`insecure: true\``);
+          at(['registries', name, 'url'], 'value', `registries.${name}.url uses plain http; use https, or set \`insecure: true\``, { reason: 'insecure-http' });
         }
       }
       if (isObj(r.auth) && r.auth.token !== undefined && (r.auth.username !== undefined || r.auth.password !== undefined)) {
-        at(['registries', name, 'auth', 'token'], 'key', `registries.${name}.auth: give either \`token\` or \`username\` and \`password\`, not both`);
+        at(['registries', name, 'auth', 'token'], 'key', `registries.${name}.auth: give either \`token\` or \`username\` and \`password\`, not both`, { reason: 'conflicting-auth' });
       }
     }
   }

@@ -22,6 +22,7 @@ import { hostname } from 'node:os';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { error, type Diagnostic } from '../core/diagnostics.js';
+import type { ReasonFor } from '../core/reasons.js';
 import { contentHash } from '../core/hash.js';
 import { isAbsent, lstatOrAbsent, reasonOf, statOrAbsent } from '../source/errors.js';
 import type { WritePlan } from './plan.js';
@@ -216,18 +217,18 @@ async function acquireLock(root: string, waitMs: number): Promise<{ release: () 
  */
 export async function openOutput(dir: string, opts: { waitMs?: number } = {}): Promise<{ session?: OutputSession; diagnostics: Diagnostic[] }> {
   const root = resolve(dir);
-  const fsError = (msg: string) => ({ diagnostics: [error('FILESYSTEM', msg, { file: shownPath(root) })] });
+  const fsError = (msg: string, reason: ReasonFor<'FILESYSTEM'>) => ({ diagnostics: [error('FILESYSTEM', msg, { file: shownPath(root), reason })] });
   const st = lstatOrAbsent(root);
-  if (st?.isSymbolicLink()) return fsError(`refusing to write through the symbolic link ${root}`);
-  if (st && !st.isDirectory()) return fsError(`the output directory ${root} is not a directory`);
+  if (st?.isSymbolicLink()) return fsError(`refusing to write through the symbolic link ${root}`, 'write-through-symlink');
+  if (st && !st.isDirectory()) return fsError(`the output directory ${root} is not a directory`, 'not-a-directory');
   if (!st) {
     // a parent that is a regular file: the directory can never be made
     const blocked = blockingFile(root);
-    if (blocked) return fsError(`cannot create the output directory ${root}: ${blocked} is not a directory`);
+    if (blocked) return fsError(`cannot create the output directory ${root}: ${blocked} is not a directory`, 'not-a-directory');
     return { session: { root, recovered: 'none', waited: false, locked: false, release: () => {} }, diagnostics: [] };
   }
   const lock = await acquireLock(root, opts.waitMs ?? 30_000);
-  if ('problem' in lock) return fsError(lock.problem);
+  if ('problem' in lock) return fsError(lock.problem, 'locked');
   try {
     const recovered = recover(root);
     if (typeof recovered !== 'string') {
@@ -237,7 +238,7 @@ export async function openOutput(dir: string, opts: { waitMs?: number } = {}): P
     return { session: { root, recovered, waited: lock.waited, locked: true, release: lock.release }, diagnostics: [] };
   } catch (e) {
     lock.release();
-    return fsError(`cannot complete the interrupted render in ${root}: ${reasonOf(e)}`);
+    return fsError(`cannot complete the interrupted render in ${root}: ${reasonOf(e)}`, 'unwritable');
   }
 }
 
@@ -288,7 +289,7 @@ function recover(root: string): OutputSession['recovered'] | Diagnostic[] {
   const checked = new Set<string>();
   const bad = !isJournal(journal) || [...journal.writes, ...journal.removes].some((p) => !inside(root, p) || pathProblem(root, p, checked) !== undefined);
   if (bad || !isJournal(journal)) {
-    return [error('FILESYSTEM', `${journalFile} is not a journal gitopsc wrote; remove it (and ${STAGE_DIR}/) and render again`, { file: shownPath(journalFile) })];
+    return [error('FILESYSTEM', `${journalFile} is not a journal gitopsc wrote; remove it (and ${STAGE_DIR}/) and render again`, { file: shownPath(journalFile), reason: 'foreign-journal' })];
   }
   perform(root, journal);
   return 'forward';
@@ -346,12 +347,12 @@ function writeJournal(root: string, journal: Journal): void {
  */
 export async function applyPlan(dir: string, plan: WritePlan, session?: OutputSession): Promise<Diagnostic[]> {
   const root = resolve(dir);
-  const fsError = (msg: string) => [error('FILESYSTEM', msg, { file: shownPath(root) })];
+  const fsError = (msg: string, reason: ReasonFor<'FILESYSTEM'>) => [error('FILESYSTEM', msg, { file: shownPath(root), reason })];
   const checked = new Set<string>();
   for (const [p, write] of [...plan.writes.map((w) => [w.path, true] as const), ...plan.removes.map((r) => [r, false] as const)]) {
-    if (!inside(root, p)) return fsError(`refusing to write ${p}: outside the output directory`);
+    if (!inside(root, p)) return fsError(`refusing to write ${p}: outside the output directory`, 'unwritable');
     const problem = pathProblem(root, p, checked, write);
-    if (problem) return fsError(`${problem}; nothing was changed`);
+    if (problem) return fsError(`${problem}; nothing was changed`, 'unwritable');
   }
   if (plan.writes.length === 0 && plan.removes.length === 0) return [];
   let own: OutputSession | undefined;
@@ -370,11 +371,11 @@ export async function applyPlan(dir: string, plan: WritePlan, session?: OutputSe
           mkdirSync(root, { recursive: true });
           created = true;
         } catch (e) {
-          return fsError(`cannot create the output directory: ${reasonOf(e)}; nothing was changed`);
+          return fsError(`cannot create the output directory: ${reasonOf(e)}; nothing was changed`, 'unwritable');
         }
       }
       const lock = await acquireLock(root, 30_000);
-      if ('problem' in lock) return fsError(lock.problem);
+      if ('problem' in lock) return fsError(lock.problem, 'locked');
       release = lock.release;
       const recovered = recover(root);
       if (typeof recovered !== 'string') return recovered;
@@ -390,12 +391,12 @@ export async function applyPlan(dir: string, plan: WritePlan, session?: OutputSe
       release();
       release = () => {};
       if (created) rmSync(root, { recursive: true, force: true });
-      return fsError(`cannot write the output: ${reasonOf(e)}; nothing was changed`);
+      return fsError(`cannot write the output: ${reasonOf(e)}; nothing was changed`, 'unwritable');
     }
     try {
       perform(root, { gitopscJournal: 1, writes: plan.writes.map((w) => w.path), removes: plan.removes });
     } catch (e) {
-      return fsError(`writing the output failed part way (${reasonOf(e)}); the next render completes it`);
+      return fsError(`writing the output failed part way (${reasonOf(e)}); the next render completes it`, 'unwritable');
     }
     return [];
   } finally {

@@ -120,12 +120,13 @@ export function planOwned(input: OwnedPlanInput): OwnedPlan {
   for (const d of input.desired) {
     const cur = input.existing.get(d.path);
     if (d.path === RECORD_FILE) {
-      diagnostics.push(error('FILESYSTEM', `a rendered file cannot be named ${RECORD_FILE}: that name is gitopsc's ownership record`, { file: show(d.path) }));
+      diagnostics.push(error('FILESYSTEM', `a rendered file cannot be named ${RECORD_FILE}: that name is gitopsc's ownership record`, { file: show(d.path), reason: 'reserved-name' }));
       continue;
     }
     if (cur === undefined || owned.has(d.path) || cur === d.hash || input.adopt) continue;
     diagnostics.push(
       error('FILESYSTEM', `${show(d.path)} exists and was not written by gitopsc; refusing to overwrite it`, {
+        reason: 'not-owned',
         file: show(d.path),
         hint: `move or delete it, or pass --adopt to let gitopsc overwrite it and manage it from now on`,
       }),
@@ -143,10 +144,11 @@ export function planOwned(input: OwnedPlanInput): OwnedPlan {
         : `this run would remove ${prunes.length} of ${managed.length} managed files, more than --max-prune ${max}`;
       diagnostics.push(
         error('PRUNE_GUARD', `refusing to prune: ${why}; nothing was changed`, {
+          reason: zero ? 'renders-nothing' : 'too-many',
           hint: 'check the services patterns and --env; if the removal is intended, pass --allow-prune (or a higher --max-prune)',
         }),
       );
-      for (const p of prunes) diagnostics.push(info('PRUNE_GUARD', 'would be removed', { file: show(p) }));
+      for (const p of prunes) diagnostics.push(info('PRUNE_GUARD', 'would be removed', { file: show(p), reason: 'would-remove' }));
     }
   }
 

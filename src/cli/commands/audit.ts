@@ -24,7 +24,7 @@ export async function run(ctx: CommandContext, opts: AuditOptions): Promise<Comm
   if (!project) return { diagnostics, data: { audited: [] } };
   diagnostics.push(...checkProject(project));
   const envNames = project.environments.map((e) => e.name);
-  for (const e of opts.env ?? []) if (!envNames.includes(e)) diagnostics.push(error('USAGE', `--env ${e} is not an environment of this project (${envNames.join(', ')})`));
+  for (const e of opts.env ?? []) if (!envNames.includes(e)) diagnostics.push(error('USAGE', `--env ${e} is not an environment of this project (${envNames.join(', ')})`, { reason: 'unknown-environment' }));
   if (hasErrors(diagnostics)) return { diagnostics, data: { audited: [] } };
   const lockRead = await loadLock(source, project.lockFile, cache);
   diagnostics.push(...lockRead.diagnostics);

@@ -21,7 +21,7 @@ export async function run(ctx: CommandContext, service: string, opts: ContextOpt
   const names = state.project?.services.map((s) => s.name) ?? [];
   if (state.project && !names.includes(service)) {
     const dym = didYouMean(service, names);
-    return { diagnostics: [error('USAGE', `no service named "${service}"${dym ? ` (did you mean "${dym}"?)` : ''}; services: ${names.join(', ')}`)] };
+    return { diagnostics: [error('USAGE', `no service named "${service}"${dym ? ` (did you mean "${dym}"?)` : ''}; services: ${names.join(', ')}`, { reason: 'unknown-service' })] };
   }
   // only the problems of this service (and the project's own) stop it
   const diagnostics = state.diagnostics.filter((d) => d.service === undefined || d.service === service);

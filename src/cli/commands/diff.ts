@@ -46,19 +46,19 @@ export async function run(ctx: CommandContext, opts: DiffOptions = {}): Promise<
   if (isResult(found)) return found;
   const env = cleanGitEnv(ctx.host.env);
   const src = await openSource(found.root, env);
-  if (!src) return { diagnostics: [error('GIT', `${found.root} is not inside a git repository: diff needs a base revision`)] };
+  if (!src) return { diagnostics: [error('GIT', `${found.root} is not inside a git repository: diff needs a base revision`, { reason: 'not-a-repository' })] };
 
   let baseRef: { ref: string; sha: string } | undefined;
   try {
     if (opts.base !== undefined) {
       const r = await src.git.run(['rev-parse', '--verify', '--quiet', '--end-of-options', `${opts.base}^{commit}`]);
-      if (r.code !== 0) return { diagnostics: [error('GIT', `--base ${opts.base} is not a commit in ${found.root}`)] };
+      if (r.code !== 0) return { diagnostics: [error('GIT', `--base ${opts.base} is not a commit in ${found.root}`, { reason: 'bad-base' })] };
       baseRef = { ref: opts.base, sha: r.stdout.toString().trim() };
     } else {
       baseRef = await defaultBase(src.git);
     }
   } catch (e) {
-    return { diagnostics: [error('GIT', e instanceof GitError ? e.message : String(e))] };
+    return { diagnostics: [error('GIT', e instanceof GitError ? e.message : String(e), { reason: 'command-failed' })] };
   }
 
   const diagnostics: Diagnostic[] = [];
@@ -82,7 +82,7 @@ export async function run(ctx: CommandContext, opts: DiffOptions = {}): Promise<
         base = b;
       }
     } catch (e) {
-      diagnostics.push(error('GIT', `cannot read the base revision ${baseRef.sha.slice(0, 7)}: ${e instanceof Error ? e.message : String(e)}`));
+      diagnostics.push(error('GIT', `cannot read the base revision ${baseRef.sha.slice(0, 7)}: ${e instanceof Error ? e.message : String(e)}`, { reason: 'command-failed' }));
     }
   }
   if (hasErrors(diagnostics)) return { diagnostics };

@@ -115,7 +115,7 @@ function schemaDir(dir: string): { ref: string; copy: boolean } {
 export async function run(ctx: CommandContext): Promise<CommandResult> {
   const dir = ctx.global.cwd;
   const existing = SEARCH_PLACES.filter((f) => f !== 'package.json' && existsSync(join(dir, f)));
-  if (existing.length) return { diagnostics: [error('USAGE', `${existing[0]} already exists in ${dir}: gitopsc init never overwrites a project`)] };
+  if (existing.length) return { diagnostics: [error('USAGE', `${existing[0]} already exists in ${dir}: gitopsc init never overwrites a project`, { reason: 'project-exists' })] };
   const schemas = schemaDir(dir);
   const files: Record<string, string> = {};
   for (const [file, content] of Object.entries(SCAFFOLD)) files[file] = content.replace('@SCHEMAS@', schemas.ref);

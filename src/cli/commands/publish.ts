@@ -43,13 +43,13 @@ export interface PublishCommandOptions {
 }
 
 export async function run(ctx: CommandContext, opts: PublishCommandOptions): Promise<CommandResult> {
-  if (!opts.repo) return { diagnostics: [error('USAGE', 'publish needs --repo PATH_OR_URL (the deployment repository)')] };
+  if (!opts.repo) return { diagnostics: [error('USAGE', 'publish needs --repo PATH_OR_URL (the deployment repository)', { reason: 'missing-option' })] };
   const lockTimeout = opts.lockTimeout === undefined ? 60 : Number(opts.lockTimeout);
-  if (!Number.isFinite(lockTimeout) || lockTimeout < 0) return { diagnostics: [error('USAGE', `--lock-timeout must be a number of seconds, got ${opts.lockTimeout}`)] };
+  if (!Number.isFinite(lockTimeout) || lockTimeout < 0) return { diagnostics: [error('USAGE', `--lock-timeout must be a number of seconds, got ${opts.lockTimeout}`, { reason: 'bad-option' })] };
   const maxPrune = parseMaxPrune(opts.maxPrune);
   if (maxPrune !== undefined && typeof maxPrune !== 'number') return { diagnostics: [maxPrune] };
-  if (opts.sign && opts.gpgSign === false) return { diagnostics: [error('USAGE', '--sign and --no-gpg-sign contradict each other')] };
-  if (opts.prDescription !== undefined && opts.branchTemplate === undefined) return { diagnostics: [error('USAGE', '--pr-description goes with --branch-template')] };
+  if (opts.sign && opts.gpgSign === false) return { diagnostics: [error('USAGE', '--sign and --no-gpg-sign contradict each other', { reason: 'conflicting-options' })] };
+  if (opts.prDescription !== undefined && opts.branchTemplate === undefined) return { diagnostics: [error('USAGE', '--pr-description goes with --branch-template', { reason: 'missing-option' })] };
   const found = await findProject(ctx);
   if (isResult(found)) return found;
   const state = await compile(fsSource(found.root), { ...found, envs: opts.env });
@@ -63,7 +63,7 @@ export async function run(ctx: CommandContext, opts: PublishCommandOptions): Pro
     source = { url: p.url, commit: p.commit };
     if (p.dirty.length > 0) {
       diagnostics.push(
-        warning('GIT', `publishing uncommitted changes of the source (${plural(p.dirty.length, 'file')}, e.g. ${p.dirty[0]}): Gitopsc-Source-Commit names HEAD`),
+        warning('GIT', `publishing uncommitted changes of the source (${plural(p.dirty.length, 'file')}, e.g. ${p.dirty[0]}): Gitopsc-Source-Commit names HEAD`, { reason: 'dirty-source' }),
       );
     }
   }
@@ -149,7 +149,7 @@ export async function run(ctx: CommandContext, opts: PublishCommandOptions): Pro
     try {
       await writeFileAtomic(file, formatMarkdown(outcome.diff));
     } catch (e) {
-      diagnostics.push(error('FILESYSTEM', `pushed ${outcome.prBranch} but cannot write the pull-request description: ${(e as Error).message}`, { file: opts.prDescription }));
+      diagnostics.push(error('FILESYSTEM', `pushed ${outcome.prBranch} but cannot write the pull-request description: ${(e as Error).message}`, { reason: 'unwritable', file: opts.prDescription }));
       return { diagnostics, data };
     }
   }

@@ -21,7 +21,7 @@ export interface RenderOptions {
 /** `render --stdout`: the YAML stream on stdout, nothing written (src/build/stage.ts streamProject). */
 export async function renderStream(ctx: CommandContext, opts: RenderOptions): Promise<CommandResult> {
   const clash = opts.check ? '--check' : opts.out !== undefined ? '--out' : ctx.global.format !== 'text' ? `--format ${ctx.global.format}` : undefined;
-  if (clash) return { diagnostics: [error('USAGE', `render --stdout prints YAML on stdout: it cannot be combined with ${clash}`)] };
+  if (clash) return { diagnostics: [error('USAGE', `render --stdout prints YAML on stdout: it cannot be combined with ${clash}`, { reason: 'conflicting-options' })] };
   const found = await findProject(ctx);
   if (isResult(found)) return found;
   return streamProject(found, opts.env);

@@ -1,41 +1,27 @@
 import { dirname, join } from 'node:path';
-import { cacheDirOf, cacheDirProblem, ensureCacheDir, openInputCache } from '../../cache/store.js';
+import { cacheDirProblem, ensureCacheDir, openInputCache } from '../../cache/store.js';
+import { providersFor, usedRegistries } from '../../api/resolve.js';
 import { error, hasErrors, type Diagnostic } from '../../core/diagnostics.js';
 import { checkProject } from '../../check/semantic.js';
 import { checkLambdaImages } from '../../check/lambda.js';
 import { fsSource, loadLock } from '../../pipeline.js';
 import { loadProject } from '../../project/load.js';
-import type { Project } from '../../project/types.js';
 import { serializeLock } from '../../resolve/lock.js';
-import type { Provider } from '../../resolve/provider.js';
-import { PROVIDERS } from '../../resolve/providers/index.js';
 import { resolveProject, type ExplainBlock } from '../../resolve/resolve.js';
 import { parseInputFlags, unreadInputs } from '../../resolve/select/index.js';
-import type { StaticContext } from '../../resolve/providers/static/index.js';
 import { escapingPath, removeStaleTemps, writeFileAtomic } from '../../write/apply.js';
 import { reasonOf } from '../../source/errors.js';
-import type { Host } from '../../host.js';
 import { createProgress, progressEnabled, withFetchProgress } from '../output/progress.js';
 import type { CommandContext, CommandResult } from '../types.js';
 import { findProject, isResult } from './common.js';
+
+export { providersFor };
 
 export interface ResolveOptions {
   update?: boolean | string[];
   env?: string[];
   input?: string[];
   explain?: boolean;
-}
-
-export async function providersFor(host: Host, root: string, project: Project, used: Set<string>, deadlineMs?: number): Promise<Map<string, Provider>> {
-  const out = new Map<string, Provider>();
-  for (const [name, config] of Object.entries(project.config.registries ?? {})) {
-    if (!used.has(name)) continue;
-    const kind = await PROVIDERS[config.type]();
-    const base = { name, config, root, host, cacheDir: cacheDirOf(root), ...(deadlineMs ? { deadlineMs } : {}) };
-    const c: StaticContext = { ...base, catalog: project.catalogs.get(name) ?? new Map() };
-    out.set(name, kind.create(c));
-  }
-  return out;
 }
 
 function explainLines(blocks: ExplainBlock[]): string[] {
@@ -60,22 +46,22 @@ export async function run(ctx: CommandContext, opts: ResolveOptions): Promise<Co
   if (!project) return { diagnostics, data: { resolved: [] } };
   diagnostics.push(...checkProject(project), ...checkLambdaImages(project));
   const inputs = parseInputFlags(opts.input ?? []);
-  if (!inputs.ok) diagnostics.push(...inputs.errors.map((m) => error('USAGE', m.message)));
+  if (!inputs.ok) diagnostics.push(...inputs.errors.map((m) => error('USAGE', m.message, { reason: 'bad-input' })));
   else {
     // a value that no service reads would be ignored: a usage error, like an unknown --env
     const readers = project.services.map((d) => ({
       service: d.name,
       selects: [d.data.spec.artifact.select, ...Object.values(d.data.spec.environments ?? {}).map((o) => o.artifact?.select)],
     }));
-    diagnostics.push(...unreadInputs(inputs.inputs, readers).map((m) => error('USAGE', m.message)));
+    diagnostics.push(...unreadInputs(inputs.inputs, readers).map((m) => error('USAGE', m.message, { reason: 'unused-input' })));
   }
   const envNames = project.environments.map((e) => e.name);
-  for (const e of opts.env ?? []) if (!envNames.includes(e)) diagnostics.push(error('USAGE', `--env ${e} is not an environment of this project (${envNames.join(', ')})`));
+  for (const e of opts.env ?? []) if (!envNames.includes(e)) diagnostics.push(error('USAGE', `--env ${e} is not an environment of this project (${envNames.join(', ')})`, { reason: 'unknown-environment' }));
   const updateList = Array.isArray(opts.update) ? opts.update : [];
-  for (const s of updateList) if (!project.services.some((d) => d.name === s)) diagnostics.push(error('USAGE', `--update ${s}: no service is named ${s}`));
+  for (const s of updateList) if (!project.services.some((d) => d.name === s)) diagnostics.push(error('USAGE', `--update ${s}: no service is named ${s}`, { reason: 'unknown-service' }));
   // the lock is never written through a symbolic link out of the project
   const lockEscape = escapingPath(found.root, dirname(join(found.root, project.lockFile)));
-  if (lockEscape) diagnostics.push(error('FILESYSTEM', `refusing to write ${project.lockFile} through ${lockEscape}: a symbolic link out of the project`, { file: project.lockFile }));
+  if (lockEscape) diagnostics.push(error('FILESYSTEM', `refusing to write ${project.lockFile} through ${lockEscape}: a symbolic link out of the project`, { reason: 'symlink-outside', file: project.lockFile }));
   if (hasErrors(diagnostics)) return { diagnostics, data: { resolved: [] } };
 
   const lockRead = await loadLock(source, project.lockFile, cache, { lenient: true });
@@ -83,7 +69,7 @@ export async function run(ctx: CommandContext, opts: ResolveOptions): Promise<Co
   // conflicted lock is not re-resolved from scratch behind the user's back: they pick a side first
   if (lockRead.unreadable || lockRead.conflict) return { diagnostics: [...diagnostics, ...lockRead.diagnostics], data: { resolved: [] } };
   diagnostics.push(...lockRead.diagnostics.map((d) => ({ ...d, severity: 'warning' as const, message: `${d.message} (the entry will be resolved again)` })));
-  const used = new Set(project.services.flatMap((d) => [d.data.spec.artifact.registry, ...Object.values(d.data.spec.environments ?? {}).map((o) => o.artifact?.registry ?? '')]));
+  const used = usedRegistries(project);
   // a progress line on a terminal while a registry is slow, naming its host and the service
   const progress = createProgress(ctx.host, progressEnabled(ctx));
   const packages = project.services.flatMap((d) =>

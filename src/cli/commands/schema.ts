@@ -18,7 +18,7 @@ function schemaText(name: string): string {
 
 export async function run(ctx: CommandContext, name: string | undefined, opts: { write?: string } = {}): Promise<CommandResult> {
   if (opts.write !== undefined) {
-    if (name !== undefined) return { diagnostics: [error('USAGE', `schema --write writes every schema: give no name (got "${name}")`)] };
+    if (name !== undefined) return { diagnostics: [error('USAGE', `schema --write writes every schema: give no name (got "${name}")`, { reason: 'bad-argument' })] };
     const dir = resolve(ctx.global.cwd, opts.write);
     const files: string[] = [];
     try {
@@ -28,12 +28,12 @@ export async function run(ctx: CommandContext, name: string | undefined, opts: {
         files.push(relative(ctx.global.cwd, file).split('\\').join('/') || file);
       }
     } catch (e) {
-      return { diagnostics: [error('FILESYSTEM', `cannot write the schemas into ${opts.write}: ${(e as Error).message}`)] };
+      return { diagnostics: [error('FILESYSTEM', `cannot write the schemas into ${opts.write}: ${(e as Error).message}`, { reason: 'unwritable' })] };
     }
     return { diagnostics: [], data: { files }, lines: files.map((f) => `wrote ${f}`) };
   }
   if (name === undefined || !(SCHEMA_NAMES as readonly string[]).includes(name)) {
-    return { diagnostics: [error('USAGE', name === undefined ? `schema needs a name: one of ${SCHEMA_NAMES.join(', ')} (or --write DIR)` : `unknown schema "${name}": one of ${SCHEMA_NAMES.join(', ')}`)] };
+    return { diagnostics: [error('USAGE', name === undefined ? `schema needs a name: one of ${SCHEMA_NAMES.join(', ')} (or --write DIR)` : `unknown schema "${name}": one of ${SCHEMA_NAMES.join(', ')}`, { reason: 'bad-argument' })] };
   }
   const text = schemaText(name);
   return { diagnostics: [], stdout: text, data: { schema: JSON.parse(text) as unknown } };

@@ -5,13 +5,14 @@
 import { dirname, join } from 'node:path';
 import { openInputCache } from '../../cache/store.js';
 import { error, hasErrors, type Diagnostic } from '../../core/diagnostics.js';
+import type { ReasonFor } from '../../core/reasons.js';
 import type { StagedCode } from '../../core/model.js';
 import { compile, fsSource } from '../../pipeline.js';
 import { serializeLock } from '../../resolve/lock.js';
 import { reasonOf } from '../../source/errors.js';
 import { blobsOf, codeSha256, isIndex, MAX_ZIP_BYTES, pickPlatform, planImages, planStage, verifyBytes, withStaged, type ImageJob, type ZipJob } from '../../stage/plan.js';
 import { createPusher, type Pusher } from '../../stage/oci-push.js';
-import type { Provider } from '../../resolve/provider.js';
+import type { Provider, ProviderFailure } from '../../resolve/provider.js';
 import type { Project } from '../../project/types.js';
 import { referenceFor } from '../../resolve/reference.js';
 import type { Host } from '../../host.js';
@@ -42,7 +43,7 @@ export async function run(ctx: CommandContext, opts: StageOptions): Promise<Comm
   const imagePlan = planImages(project, state.lock, opts.env);
   diagnostics.push(...plan.diagnostics, ...imagePlan.diagnostics);
   const lockEscape = escapingPath(found.root, dirname(join(found.root, project.lockFile)));
-  if (lockEscape) diagnostics.push(error('FILESYSTEM', `refusing to write ${project.lockFile} through ${lockEscape}: a symbolic link out of the project`, { file: project.lockFile }));
+  if (lockEscape) diagnostics.push(error('FILESYSTEM', `refusing to write ${project.lockFile} through ${lockEscape}: a symbolic link out of the project`, { reason: 'symlink-outside', file: project.lockFile }));
   if (hasErrors(diagnostics)) return { diagnostics, data: { staged: [] } };
 
   const providers = await providersFor(ctx.host, found.root, project, new Set([...plan.zips.map((z) => z.registry), ...imagePlan.images.map((i) => i.registry)]), ctx.global.registryTimeoutMs);
@@ -54,7 +55,7 @@ export async function run(ctx: CommandContext, opts: StageOptions): Promise<Comm
   };
   const at = (z: ZipJob) => ({ file: z.file, line: z.line, column: z.column, service: z.service, environment: z.environment });
   const bytesByDigest = new Map<string, Promise<{ ok: true; bytes: Buffer } | { ok: false; diagnostic: Omit<Diagnostic, 'file' | 'line' | 'column'> }>>();
-  const puts = new Map<string, Promise<{ ok: true; uploaded: boolean; versionId?: string } | { ok: false; message: string }>>();
+  const puts = new Map<string, Promise<{ ok: true; uploaded: boolean; versionId?: string } | { ok: false; message: string; reason: ReasonFor<'STAGE'> }>>();
   const rows: StagedRow[] = [];
   try {
     // one zip at a time: memory stays at one file, and S3 sees no burst
@@ -66,13 +67,13 @@ export async function run(ctx: CommandContext, opts: StageOptions): Promise<Comm
         fetched = (async () => {
           const type = project.config.registries?.[z.registry]?.type ?? '?';
           if (!provider.fetchFile && !provider.fetchBlob) {
-            return { ok: false as const, diagnostic: error('STAGE', `registry "${z.registry}": a ${type} registry serves no file bytes; stage zips from an oci or har registry`) };
+            return { ok: false as const, diagnostic: error('STAGE', `registry "${z.registry}": a ${type} registry serves no file bytes; stage zips from an oci or har registry`, { reason: 'no-file-bytes' }) };
           }
           // HAR generic packages have no OCI API: their files come by name from the package API
           const r = provider.fetchFile ? await provider.fetchFile(z.package, z.tag, z.fileName, z.fileDigest, MAX_ZIP_BYTES) : await provider.fetchBlob!(z.package, z.fileDigest, MAX_ZIP_BYTES);
-          if (!r.ok) return { ok: false as const, diagnostic: error(r.failure.code === 'REGISTRY_AUTH' ? 'REGISTRY_AUTH' : 'REGISTRY_UNAVAILABLE', r.failure.message) };
+          if (!r.ok) return { ok: false as const, diagnostic: r.failure.code === 'REGISTRY_AUTH' ? error('REGISTRY_AUTH', r.failure.message, { reason: r.failure.reason as ReasonFor<'REGISTRY_AUTH'> }) : error('REGISTRY_UNAVAILABLE', r.failure.message, { reason: r.failure.reason as ReasonFor<'REGISTRY_UNAVAILABLE'> }) };
           const problem = verifyBytes(z, r.value);
-          if (problem) return { ok: false as const, diagnostic: error('REGISTRY_UNAVAILABLE', problem) };
+          if (problem) return { ok: false as const, diagnostic: error('REGISTRY_UNAVAILABLE', problem, { reason: 'content-mismatch' }) };
           return { ok: true as const, bytes: r.value };
         })();
         bytesByDigest.set(blobKey, fetched);
@@ -93,7 +94,7 @@ export async function run(ctx: CommandContext, opts: StageOptions): Promise<Comm
       }
       const p = await put;
       if (!p.ok) {
-        diagnostics.push(error('STAGE', p.message, at(z)));
+        diagnostics.push(error('STAGE', p.message, { ...at(z), reason: p.reason }));
         continue;
       }
       const staged: StagedCode = { s3Bucket: z.bucket, s3Key: z.key, ...(p.versionId ? { s3ObjectVersion: p.versionId } : {}), codeSha256: sha };
@@ -105,7 +106,7 @@ export async function run(ctx: CommandContext, opts: StageOptions): Promise<Comm
   const pushers = new Map<string, Pusher>();
   for (const img of imagePlan.images) {
     const r = await copyImage(img, project, providers.get(img.registry)!, pushers, ctx.host);
-    if (!r.ok) diagnostics.push(error(r.code, r.message, { file: img.file, line: img.line, column: img.column, service: img.service, environment: img.environment }));
+    if (!r.ok) diagnostics.push(error(r.code, r.message, { reason: r.reason, file: img.file, line: img.line, column: img.column, service: img.service, environment: img.environment }));
     else rows.push({ service: img.service, environment: img.environment, imageUri: r.imageUri, uploaded: r.copied > 0 });
   }
   const data: Record<string, unknown> = { staged: rows, lock: project.lockFile };
@@ -131,9 +132,9 @@ function stagedOf(r: StagedRow): StagedCode {
   return staged;
 }
 
-type CopyOutcome = { ok: true; imageUri: string; copied: number } | { ok: false; code: 'REGISTRY_UNAVAILABLE' | 'REGISTRY_AUTH' | 'STAGE'; message: string };
+type CopyOutcome = { ok: true; imageUri: string; copied: number } | { ok: false; code: 'REGISTRY_UNAVAILABLE' | 'REGISTRY_AUTH' | 'STAGE'; reason?: ReasonFor<'REGISTRY_UNAVAILABLE' | 'REGISTRY_AUTH' | 'STAGE'>; message: string };
 
-const failed = (f: { code: string; message: string }): CopyOutcome => ({ ok: false, code: f.code === 'REGISTRY_AUTH' ? 'REGISTRY_AUTH' : 'REGISTRY_UNAVAILABLE', message: f.message });
+const failed = (f: ProviderFailure): CopyOutcome => ({ ok: false, code: f.code === 'REGISTRY_AUTH' ? 'REGISTRY_AUTH' : 'REGISTRY_UNAVAILABLE', reason: f.reason as ReasonFor<'REGISTRY_UNAVAILABLE' | 'REGISTRY_AUTH'>, message: f.message });
 
 /** Largest blob copied through memory (a layer). */
 const MAX_LAYER_BYTES = 1024 * 1024 * 1024;
@@ -151,22 +152,22 @@ async function copyImage(img: ImageJob, project: Project, source: Provider, push
     if (!p.ok) return failed(p.failure);
     pushers.set(img.mirrorRegistry, (pusher = p.value));
   }
-  if (!source.fetchManifest || !source.fetchBlob) return { ok: false, code: 'STAGE', message: `registry "${img.registry}" cannot serve image bytes; copy images from an oci registry` };
+  if (!source.fetchManifest || !source.fetchBlob) return { ok: false, code: 'STAGE', reason: 'no-image-bytes', message: `registry "${img.registry}" cannot serve image bytes; copy images from an oci registry` };
   let m = await source.fetchManifest(img.package, img.digest);
   if (!m.ok) return failed(m.failure);
   let digest = img.digest;
   let parsed = JSON.parse(m.value.bytes.toString('utf8')) as unknown;
   if (isIndex(parsed, m.value.mediaType)) {
     const child = pickPlatform(parsed, img.platform);
-    if (!child.ok) return { ok: false, code: 'STAGE', message: `${img.package}:${img.tag}: ${child.message}` };
+    if (!child.ok) return { ok: false, code: 'STAGE', reason: 'no-platform', message: `${img.package}:${img.tag}: ${child.message}` };
     digest = child.digest;
     m = await source.fetchManifest(img.package, digest);
     if (!m.ok) return failed(m.failure);
     parsed = JSON.parse(m.value.bytes.toString('utf8')) as unknown;
-    if (isIndex(parsed, m.value.mediaType)) return { ok: false, code: 'STAGE', message: `${img.package}:${img.tag}: the ${img.platform} entry is itself an index` };
+    if (isIndex(parsed, m.value.mediaType)) return { ok: false, code: 'STAGE', reason: 'nested-index', message: `${img.package}:${img.tag}: the ${img.platform} entry is itself an index` };
   }
   const blobs = blobsOf(parsed);
-  if (!blobs.ok) return { ok: false, code: 'STAGE', message: `${img.package}@${digest}: ${blobs.message}` };
+  if (!blobs.ok) return { ok: false, code: 'STAGE', reason: 'bad-manifest', message: `${img.package}@${digest}: ${blobs.message}` };
   const sourceConfig = project.config.registries![img.registry]!;
   const sameRegistry = sourceConfig.type === 'oci' && sourceConfig.url === mirrorConfig.url;
   const fromRepo = [sourceConfig.prefix?.replace(/^\/+|\/+$/g, ''), img.package].filter(Boolean).join('/');

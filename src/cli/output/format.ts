@@ -96,6 +96,8 @@ export function formatResult(format: Format, result: CommandResult, opts: Format
 function jsonDiagnostic(d: Diagnostic): Record<string, unknown> {
   return {
     code: d.code,
+    // an extension of contract section 6: the stable rule id (docs/diagnostics.md), null where none is set
+    reason: d.reason ?? null,
     severity: d.severity,
     message: d.message,
     file: d.file ?? null,

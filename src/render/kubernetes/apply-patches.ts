@@ -38,7 +38,7 @@ export function applyPatches(files: RenderedFile[], patches: readonly UnitPatch[
     if (hits.length === 0) {
       const rendered = docs.filter(isObj).map((d) => `${String(d.kind)}/${isObj(d.metadata) ? String(d.metadata.name) : '?'}`);
       diagnostics.push(
-        error('PATCH', `patch targets nothing: no rendered ${p.target.kind}${p.target.name !== undefined ? ` named "${p.target.name}"` : ''} for ${where.service} in ${where.environment}`, at(p.targetAt, rendered.length ? `rendered: ${rendered.join(', ')}` : undefined)),
+        error('PATCH', `patch targets nothing: no rendered ${p.target.kind}${p.target.name !== undefined ? ` named "${p.target.name}"` : ''} for ${where.service} in ${where.environment}`, { reason: 'targets-nothing', ...at(p.targetAt, rendered.length ? `rendered: ${rendered.join(', ')}` : undefined) }),
       );
       continue;
     }
@@ -61,7 +61,7 @@ export function applyPatches(files: RenderedFile[], patches: readonly UnitPatch[
       } catch (e) {
         if (!(e instanceof PatchError)) throw e;
         const pos = e.op !== undefined && p.opsAt?.[e.op] ? p.opsAt[e.op]! : p.at;
-        diagnostics.push(error('PATCH', `patch on ${p.target.kind}${p.target.name !== undefined ? ` "${p.target.name}"` : ''} failed: ${e.message}`, at(pos)));
+        diagnostics.push(error('PATCH', `patch on ${p.target.kind}${p.target.name !== undefined ? ` "${p.target.name}"` : ''} failed: ${e.message}`, { reason: 'failed', ...at(pos) }));
       }
     }
   }

@@ -5,6 +5,7 @@
  * commute, so the name-only ones run before any metadata is fetched.
  */
 import type { SelectSpec, Strategy, VersionInfo } from '../../core/model.js';
+import type { ReasonFor } from '../../core/reasons.js';
 import { isRuntimeInput } from './inputs.js';
 import { compareDecimal, compareNatural, parseDecimal, parsePlatform, parseTimestamp, platformMatches, type Decimal, type Platform } from './keys.js';
 import { ANY_RANGE, matchRange, parseRange, rangeSatisfiable, type Range } from './range.js';
@@ -53,10 +54,12 @@ export type SelectionFailureCode = 'NO_CANDIDATES' | 'TAG_NOT_FOUND' | 'DIGEST_M
 
 export type SelectionOutcome =
   | { ok: true; version: VersionInfo; explain: TraceEntry[] }
-  | { ok: false; code: SelectionFailureCode; message: string; explain: TraceEntry[] };
+  | { ok: false; code: SelectionFailureCode; reason: ReasonFor<SelectionFailureCode>; message: string; explain: TraceEntry[] };
 
 export interface SelectProblem {
   code: 'INVALID_RANGE' | 'INVALID_REGEX' | 'CONFLICTING_CRITERIA' | 'RUNTIME_INPUT_REQUIRED' | 'SCHEMA';
+  /** the reason id of the diagnostic it becomes (CONFLICTING_CRITERIA is SCHEMA) */
+  reason: ReasonFor<'INVALID_RANGE' | 'INVALID_REGEX' | 'RUNTIME_INPUT_REQUIRED' | 'SCHEMA'>;
   /** the offending field under `select`, e.g. `range`, `ignore.1` */
   field: string;
   message: string;
@@ -109,43 +112,43 @@ function compile(select: SelectSpec): { compiled?: Compiled; problems: SelectPro
   let range = ANY_RANGE;
   if (select.range !== undefined) {
     if (isRuntimeInput(select.range)) {
-      problems.push({ code: 'RUNTIME_INPUT_REQUIRED', field: 'range', message: `range is a runtime input (${select.range}) that was not applied` });
+      problems.push({ code: 'RUNTIME_INPUT_REQUIRED', reason: 'not-applied', field: 'range', message: `range is a runtime input (${select.range}) that was not applied` });
     } else {
       const r = parseRange(select.range);
-      if (!r.ok) problems.push({ code: 'INVALID_RANGE', field: 'range', message: r.message });
-      else if (!rangeSatisfiable(r.range)) problems.push({ code: 'INVALID_RANGE', field: 'range', message: `range "${select.range}" can never match any version` });
+      if (!r.ok) problems.push({ code: 'INVALID_RANGE', reason: 'invalid-range', field: 'range', message: r.message });
+      else if (!rangeSatisfiable(r.range)) problems.push({ code: 'INVALID_RANGE', reason: 'unsatisfiable', field: 'range', message: `range "${select.range}" can never match any version` });
       else range = r.range;
     }
   }
   let regex: UserRegex | undefined;
   if (select.regex !== undefined) {
     const r = validateRegex(select.regex);
-    if (!r.ok) problems.push({ code: 'INVALID_REGEX', field: 'regex', message: r.message });
+    if (!r.ok) problems.push({ code: 'INVALID_REGEX', reason: 'invalid-regex', field: 'regex', message: r.message });
     else regex = r.re;
   }
   let extract: TemplatePart[] | undefined;
   if (select.extract !== undefined) {
     if (select.regex === undefined) {
-      problems.push({ code: 'CONFLICTING_CRITERIA', field: 'extract', message: 'extract needs a regex whose groups it uses' });
+      problems.push({ code: 'CONFLICTING_CRITERIA', reason: 'conflicting-criteria', field: 'extract', message: 'extract needs a regex whose groups it uses' });
     } else if (regex) {
       const e = validateExtract(select.extract, regex);
-      if (!e.ok) problems.push({ code: 'INVALID_REGEX', field: 'extract', message: e.message });
+      if (!e.ok) problems.push({ code: 'INVALID_REGEX', reason: 'invalid-extract', field: 'extract', message: e.message });
       else extract = e.parts;
     }
   }
   const ignore: { src: string; re: UserRegex }[] = [];
   (select.ignore ?? []).forEach((src, i) => {
     const r = validateRegex(src);
-    if (!r.ok) problems.push({ code: 'INVALID_REGEX', field: `ignore.${i}`, message: r.message });
+    if (!r.ok) problems.push({ code: 'INVALID_REGEX', reason: 'invalid-regex', field: `ignore.${i}`, message: r.message });
     else ignore.push({ src, re: r.re });
   });
   let platform: Platform | undefined;
   if (select.platform !== undefined) {
     platform = parsePlatform(select.platform);
-    if (!platform) problems.push({ code: 'SCHEMA', field: 'platform', message: `platform "${select.platform}" is not os/arch[/variant]` });
+    if (!platform) problems.push({ code: 'SCHEMA', reason: 'invalid-platform', field: 'platform', message: `platform "${select.platform}" is not os/arch[/variant]` });
   }
   if ((strategy === 'exact' || strategy === 'digest') && select.tag !== undefined && isRuntimeInput(select.tag)) {
-    problems.push({ code: 'RUNTIME_INPUT_REQUIRED', field: 'tag', message: `tag is a runtime input (${select.tag}) that was not applied` });
+    problems.push({ code: 'RUNTIME_INPUT_REQUIRED', reason: 'not-applied', field: 'tag', message: `tag is a runtime input (${select.tag}) that was not applied` });
   }
   if (problems.length > 0) return { problems };
   return {
@@ -403,7 +406,7 @@ export function choose(candidates: readonly VersionInfo[], select: SelectSpec, c
   if (!c) {
     const p = problems[0] as SelectProblem;
     const code = p.code === 'CONFLICTING_CRITERIA' ? 'SCHEMA' : p.code;
-    return { ok: false, code, message: `select.${p.field}: ${p.message}`, explain: [] };
+    return { ok: false, code, reason: p.reason, message: `select.${p.field}: ${p.message}`, explain: [] };
   }
   const byTag = new Map<string, VersionInfo>();
   for (const v of candidates) if (!byTag.has(v.tag)) byTag.set(v.tag, v);
@@ -485,12 +488,12 @@ export function choose(candidates: readonly VersionInfo[], select: SelectSpec, c
     if (c.strategy === 'exact' || c.strategy === 'digest') {
       const listed = ctx.prefilter ? !!ctx.prefilter.stats.requestedListed : byTag.has(c.tag ?? '');
       if (!listed) {
-        return { ok: false, code: 'TAG_NOT_FOUND', message: `tag "${c.tag ?? ''}" of ${pkg} not found (${stats.listed} tags listed)`, explain: dropped };
+        return { ok: false, code: 'TAG_NOT_FOUND', reason: 'not-listed', message: `tag "${c.tag ?? ''}" of ${pkg} not found (${stats.listed} tags listed)`, explain: dropped };
       }
       const why = dropped.find((d) => d.tag === c.tag)?.reason ?? 'filtered out';
-      return { ok: false, code: 'NO_CANDIDATES', message: `tag "${c.tag ?? ''}" of ${pkg} exists but was dropped: ${why}`, explain: dropped };
+      return { ok: false, code: 'NO_CANDIDATES', reason: 'tag-dropped', message: `tag "${c.tag ?? ''}" of ${pkg} exists but was dropped: ${why}`, explain: dropped };
     }
-    return { ok: false, code: 'NO_CANDIDATES', message: noCandidatesMessage(pkg, c, stats, counts), explain: dropped };
+    return { ok: false, code: 'NO_CANDIDATES', reason: 'none-left', message: noCandidatesMessage(pkg, c, stats, counts), explain: dropped };
   }
 
   // newest-build: say which time each version was ranked by when the provider knows several
@@ -506,7 +509,7 @@ export function choose(candidates: readonly VersionInfo[], select: SelectSpec, c
 
   if (c.strategy === 'exact' && c.digest !== undefined && normDigest(best.v.digest) !== normDigest(c.digest)) {
     const have = best.v.digest ?? 'no known digest';
-    return { ok: false, code: 'DIGEST_MISMATCH', message: `tag "${best.tag}" of ${pkg} has digest ${have}, expected ${c.digest}`, explain };
+    return { ok: false, code: 'DIGEST_MISMATCH', reason: 'pinned-digest', message: `tag "${best.tag}" of ${pkg} has digest ${have}, expected ${c.digest}`, explain };
   }
   return { ok: true, version: best.v, explain };
 }

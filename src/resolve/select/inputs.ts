@@ -4,6 +4,7 @@
  * wins). `<+input>.default(1.4.2)` and `<+input>.allowedValues(1.4.2,1.4.3)` chain in any order.
  */
 import type { SelectSpec } from '../../core/model.js';
+import type { ReasonFor } from '../../core/reasons.js';
 
 export interface RuntimeInputExpr {
   default?: string;
@@ -60,7 +61,7 @@ export function parseRuntimeInput(text: string): { ok: true; expr: RuntimeInputE
 
 export type RuntimeInputResult =
   | { ok: true; select: SelectSpec; applied: Partial<Record<RuntimeInputField, { value: string; from: 'input' | 'default'; key?: string }>> }
-  | { ok: false; code: 'RUNTIME_INPUT_REQUIRED'; message: string; field: RuntimeInputField };
+  | { ok: false; code: 'RUNTIME_INPUT_REQUIRED'; reason: ReasonFor<'RUNTIME_INPUT_REQUIRED'>; message: string; field: RuntimeInputField };
 
 /** Replaces `<+input>` values of `tag` and `range` with the given inputs or the defaults. */
 export function applyRuntimeInputs(select: SelectSpec, service: string, inputs: Readonly<Record<string, string>>): RuntimeInputResult {
@@ -70,7 +71,7 @@ export function applyRuntimeInputs(select: SelectSpec, service: string, inputs: 
     const raw = select[field];
     if (!isRuntimeInput(raw)) continue;
     const parsed = parseRuntimeInput(raw);
-    if (!parsed.ok) return { ok: false, code: 'RUNTIME_INPUT_REQUIRED', field, message: `${field} of ${service}: ${parsed.message}` };
+    if (!parsed.ok) return { ok: false, code: 'RUNTIME_INPUT_REQUIRED', reason: 'invalid-expression', field, message: `${field} of ${service}: ${parsed.message}` };
     const qualified = `${service}.${field}`;
     const given = nonEmpty(inputs[qualified]) ? { key: qualified, value: inputs[qualified] as string } : nonEmpty(inputs[field]) ? { key: field, value: inputs[field] as string } : undefined;
     const { default: dflt, allowedValues } = parsed.expr;
@@ -79,6 +80,7 @@ export function applyRuntimeInputs(select: SelectSpec, service: string, inputs: 
       return {
         ok: false,
         code: 'RUNTIME_INPUT_REQUIRED',
+        reason: 'missing',
         field,
         message: `${field} of ${service} is a runtime input: pass --input ${qualified}=VALUE or --input ${field}=VALUE${allowed}`,
       };
@@ -88,6 +90,7 @@ export function applyRuntimeInputs(select: SelectSpec, service: string, inputs: 
       return {
         ok: false,
         code: 'RUNTIME_INPUT_REQUIRED',
+        reason: 'not-allowed-value',
         field,
         message: `${field} "${value}" for ${service} (from --input ${given?.key ?? field}) is not an allowed value; allowed: ${allowedValues.join(', ')}`,
       };

@@ -47,7 +47,7 @@ export function loadCrds(files: { file: string; text: string }[]): { crds: CrdSe
     const docs = Y().parseAllDocuments(text, { version: '1.2', merge: false, uniqueKeys: true });
     for (const d of Array.isArray(docs) ? docs : []) {
       if (d.errors.length) {
-        diagnostics.push(error('YAML_SYNTAX', d.errors[0]!.message.split('\n')[0]!, { file, line: d.errors[0]!.linePos?.[0]?.line ?? 1, column: d.errors[0]!.linePos?.[0]?.col ?? 1 }));
+        diagnostics.push(error('YAML_SYNTAX', d.errors[0]!.message.split('\n')[0]!, { reason: 'invalid-yaml', file, line: d.errors[0]!.linePos?.[0]?.line ?? 1, column: d.errors[0]!.linePos?.[0]?.col ?? 1 }));
         continue;
       }
       const crd = d.toJS() as unknown;
@@ -60,7 +60,7 @@ export function loadCrds(files: { file: string; text: string }[]): { crds: CrdSe
           ajv ??= new (ajvModule().Ajv)({ allErrors: true, strict: false, logger: false, validateFormats: false });
           validators.set(`${group}/${String(v.name)}/${kind}`, ajv.compile(toJsonSchema(v.schema.openAPIV3Schema) as object));
         } catch (e) {
-          diagnostics.push(error('SCHEMA', `the schema of ${kind} ${group}/${String(v.name)} does not compile: ${(e as Error).message}`, { file, line: 1, column: 1 }));
+          diagnostics.push(error('SCHEMA', `the schema of ${kind} ${group}/${String(v.name)} does not compile: ${(e as Error).message}`, { reason: 'invalid-crd-schema', file, line: 1, column: 1 }));
         }
       }
     }

@@ -69,7 +69,7 @@ export function checkRenderedFiles(
     const where = `${checker.outputDir}/${f.path}`;
     const at = { service: origin.service, environment: origin.environment };
     if (!isObj(doc)) {
-      out.push(error('MANIFEST_INVALID', 'a rendered resource must be a mapping', { file: where, line: 1, column: 1, ...at }));
+      out.push(error('MANIFEST_INVALID', 'a rendered resource must be a mapping', { reason: 'not-a-mapping', file: where, line: 1, column: 1, ...at }));
       continue;
     }
     let problems: Problem[] | undefined = validateCustom(checker.crds, doc);
@@ -77,7 +77,7 @@ export function checkRenderedFiles(
       const v = validateResource(checker.schema, doc);
       if (!v.known) {
         out.push(
-          warning('MANIFEST_INVALID', `no schema for ${String(doc.apiVersion)} ${String(doc.kind)} in Kubernetes ${checker.schema.version} or the project's CRDs: not checked`, {
+          warning('MANIFEST_INVALID', `no schema for ${String(doc.apiVersion)} ${String(doc.kind)} in Kubernetes ${checker.schema.version} or the project's CRDs: not checked`, { reason: 'no-schema', 
             file: where,
             line: 1,
             column: 1,
@@ -97,7 +97,7 @@ export function checkRenderedFiles(
       const rel = sourceOf(doc.kind, p.path);
       const src = rel && origin.source?.(rel);
       out.push(
-        error('MANIFEST_INVALID', `${String(doc.kind)} ${name}: ${p.message} (Kubernetes ${checker.schema.version} API)`, {
+        error('MANIFEST_INVALID', `${String(doc.kind)} ${name}: ${p.message} (Kubernetes ${checker.schema.version} API)`, { reason: 'api-schema', 
           file: where,
           ...pos,
           ...at,

@@ -85,7 +85,7 @@ export function createHarProvider(ctx: ProviderContext, options: HarOptions = {}
   const tokenEnv = cfg.auth?.token?.env;
 
   let configFailure: ProviderFailure | undefined;
-  const fail = (message: string, code: ProviderFailure['code'] = 'REGISTRY_UNAVAILABLE'): ProviderFailure => ({ code, message: redactor.redact(`registry "${name}": ${message}`) });
+  const fail = (message: string, code: ProviderFailure['code'] = 'REGISTRY_UNAVAILABLE', reason: ProviderFailure['reason'] = 'bad-config'): ProviderFailure => ({ code, reason, message: redactor.redact(`registry "${name}": ${message}`) });
   const parseBase = (field: 'url' | 'api', value: string): URL | undefined => {
     let u: URL;
     try {
@@ -96,7 +96,7 @@ export function createHarProvider(ctx: ProviderContext, options: HarOptions = {}
     }
     if (u.username || u.password) {
       redactor.add(decodeURIComponent(u.password));
-      configFailure ??= fail(`credentials in the registry ${field} are refused; use auth.token with an {env: NAME} reference`, 'REGISTRY_AUTH');
+      configFailure ??= fail(`credentials in the registry ${field} are refused; use auth.token with an {env: NAME} reference`, 'REGISTRY_AUTH', 'url-credentials');
     } else if (u.protocol !== 'https:' && u.protocol !== 'http:') {
       configFailure ??= fail(`${field} must be https:// (got ${u.protocol})`);
     } else if (u.protocol === 'http:' && !cfg.insecure && !isLoopbackHost(u.hostname)) {
@@ -189,13 +189,13 @@ export function createHarProvider(ctx: ProviderContext, options: HarOptions = {}
       const parsed = parseJsonBody(res);
       const err = parsed.ok && parsed.value && typeof parsed.value === 'object' ? ((parsed.value as { error?: { code?: unknown; message?: unknown } }).error ?? {}) : {};
       const detail = [str(err.code), str(err.message) ? excerpt(String(err.message)) : undefined].filter(Boolean).join(' ');
-      const code = res.status === 404 ? 'PACKAGE_NOT_FOUND' : 'REGISTRY_UNAVAILABLE';
-      return { ok: false, failure: client.failure(code, `${what}: GET ${url.pathname}: HTTP ${res.status}${detail ? ` ${detail}` : ''}`, url) };
+      const failure = res.status === 404 ? client.failure('PACKAGE_NOT_FOUND', `${what}: GET ${url.pathname}: HTTP ${res.status}${detail ? ` ${detail}` : ''}`, url, 'no-package') : client.failure('REGISTRY_UNAVAILABLE', `${what}: GET ${url.pathname}: HTTP ${res.status}${detail ? ` ${detail}` : ''}`, url, 'bad-answer');
+      return { ok: false, failure };
     }
     const parsed = parseJsonBody(res);
-    if (!parsed.ok) return { ok: false, failure: client.failure('REGISTRY_UNAVAILABLE', `${what}: GET ${url.pathname}: ${parsed.reason}`, url) };
+    if (!parsed.ok) return { ok: false, failure: client.failure('REGISTRY_UNAVAILABLE', `${what}: GET ${url.pathname}: ${parsed.reason}`, url, 'bad-answer') };
     if (!parsed.value || typeof parsed.value !== 'object' || Array.isArray(parsed.value)) {
-      return { ok: false, failure: client.failure('REGISTRY_UNAVAILABLE', `${what}: GET ${url.pathname}: the answer is not a JSON object`, url) };
+      return { ok: false, failure: client.failure('REGISTRY_UNAVAILABLE', `${what}: GET ${url.pathname}: the answer is not a JSON object`, url, 'bad-answer') };
     }
     return { ok: true, value: parsed.value as Record<string, unknown> };
   }
@@ -211,25 +211,25 @@ export function createHarProvider(ctx: ProviderContext, options: HarOptions = {}
     for (let page = 0; ; page++) {
       const url = apiUrl(path, { ...params, page, size: pageSize });
       if (page >= opts.maxPages) {
-        return { ok: false, failure: client.failure('REGISTRY_UNAVAILABLE', `${what}: more than ${opts.maxPages} pages of ${pageSize} (${out.length} items so far); refusing to truncate the list`, url) };
+        return { ok: false, failure: client.failure('REGISTRY_UNAVAILABLE', `${what}: more than ${opts.maxPages} pages of ${pageSize} (${out.length} items so far); refusing to truncate the list`, url, 'paging') };
       }
       const r = await getJson(url, what);
       if (!r.ok) return r;
       const body = r.value;
       const items = body.items;
       if (!Array.isArray(items) || typeof body.hasMore !== 'boolean') {
-        return { ok: false, failure: client.failure('REGISTRY_UNAVAILABLE', `${what}: GET ${url.pathname}: the answer has no "items" list or "hasMore" flag`, url) };
+        return { ok: false, failure: client.failure('REGISTRY_UNAVAILABLE', `${what}: GET ${url.pathname}: the answer has no "items" list or "hasMore" flag`, url, 'bad-answer') };
       }
       if (typeof body.page === 'number' && body.page !== page) {
-        return { ok: false, failure: client.failure('REGISTRY_UNAVAILABLE', `${what}: asked for page ${page}, the API answered page ${body.page}; refusing a list that may loop or skip`, url) };
+        return { ok: false, failure: client.failure('REGISTRY_UNAVAILABLE', `${what}: asked for page ${page}, the API answered page ${body.page}; refusing a list that may loop or skip`, url, 'paging') };
       }
       const objects = items.filter((x): x is Record<string, unknown> => Boolean(x) && typeof x === 'object' && !Array.isArray(x));
       if (body.hasMore && objects.length === 0) {
-        return { ok: false, failure: client.failure('REGISTRY_UNAVAILABLE', `${what}: page ${page} is empty but says more follow; refusing a list that may loop`, url) };
+        return { ok: false, failure: client.failure('REGISTRY_UNAVAILABLE', `${what}: page ${page} is empty but says more follow; refusing a list that may loop`, url, 'paging') };
       }
       const signature = objects.map((x) => String(x.id ?? JSON.stringify(x))).join('\u0000');
       if (objects.length > 0 && seenPages.has(signature)) {
-        return { ok: false, failure: client.failure('REGISTRY_UNAVAILABLE', `${what}: page ${page} repeats an earlier page; the API's paging loops`, url) };
+        return { ok: false, failure: client.failure('REGISTRY_UNAVAILABLE', `${what}: page ${page} repeats an earlier page; the API's paging loops`, url, 'paging') };
       }
       seenPages.add(signature);
       out.push(...objects);
@@ -246,7 +246,7 @@ export function createHarProvider(ctx: ProviderContext, options: HarOptions = {}
       const hit = r.value.find((x) => x.name === cfg.registry && typeof x.id === 'string');
       if (!hit) {
         const where = [cfg.account, cfg.org, cfg.project].filter(Boolean).join('/');
-        return { ok: false, failure: client.failure('PACKAGE_NOT_FOUND', `HAR registry "${cfg.registry}" was not found in ${where} (${r.value.length} registries matched the search)`) };
+        return { ok: false, failure: client.failure('PACKAGE_NOT_FOUND', `HAR registry "${cfg.registry}" was not found in ${where} (${r.value.length} registries matched the search)`, undefined, 'no-registry') };
       }
       return { ok: true, value: { id: hit.id as string, packageType: String(hit.packageType ?? '') } };
     })();
@@ -271,7 +271,7 @@ export function createHarProvider(ctx: ProviderContext, options: HarOptions = {}
     const found = await listAll('packages', { registry_ids: reg.value.id, search_term: pkg }, what);
     if (!found.ok) return found;
     const hit = found.value.find((x) => x.name === pkg && (x.registryId === undefined || x.registryId === reg.value.id) && typeof x.id === 'string');
-    if (!hit) return { ok: false, failure: client.failure('PACKAGE_NOT_FOUND', `package ${pkg} does not exist in HAR registry ${cfg.registry}`) };
+    if (!hit) return { ok: false, failure: client.failure('PACKAGE_NOT_FOUND', `package ${pkg} does not exist in HAR registry ${cfg.registry}`, undefined, 'no-package') };
     const packageId = hit.id as string;
     const listed = await listAll('versions', { registry_ids: reg.value.id, package_ids: packageId, sort: 'name:asc' }, `versions of ${pkg}`);
     if (!listed.ok) return listed;
@@ -300,7 +300,7 @@ export function createHarProvider(ctx: ProviderContext, options: HarOptions = {}
       });
     }
     if (foreign > 0) {
-      warnings.push({ ...client.failure('REGISTRY_UNAVAILABLE', `versions of ${pkg}: ignored ${foreign} item${foreign === 1 ? '' : 's'} of other packages in the API's answer`), severity: 'warning' });
+      warnings.push({ ...client.failure('REGISTRY_UNAVAILABLE', `versions of ${pkg}: ignored ${foreign} item${foreign === 1 ? '' : 's'} of other packages in the API's answer`, undefined, 'list-incomplete'), severity: 'warning' });
     }
     const value: HarPackage = { registryId: reg.value.id, packageId, packageType: String(hit.packageType ?? reg.value.packageType).toUpperCase(), versions };
     return warnings.length ? { ok: true, value, warnings } : { ok: true, value };
@@ -349,7 +349,7 @@ export function createHarProvider(ctx: ProviderContext, options: HarOptions = {}
         for (const f of files) {
           const prev = seen.get(f.name);
           if (prev !== undefined && prev !== f.digest) {
-            return { ok: false, failure: client.failure('REGISTRY_UNAVAILABLE', `files of ${pkg} ${v.name}: the API lists ${f.name} twice with different sha256; refusing to guess which is this version's`) };
+            return { ok: false, failure: client.failure('REGISTRY_UNAVAILABLE', `files of ${pkg} ${v.name}: the API lists ${f.name} twice with different sha256; refusing to guess which is this version's`, undefined, 'ambiguous') };
           }
           seen.set(f.name, f.digest);
         }
@@ -389,7 +389,7 @@ export function createHarProvider(ctx: ProviderContext, options: HarOptions = {}
     const res = r.res;
     if (res.status !== 200) {
       const what = res.status === 404 ? ` (${file} of ${pkg} ${version} is missing)` : '';
-      return { ok: false, failure: client.failure('REGISTRY_UNAVAILABLE', `GET ${url.pathname}: HTTP ${res.status}${what}`, url) };
+      return { ok: false, failure: client.failure('REGISTRY_UNAVAILABLE', `GET ${url.pathname}: HTTP ${res.status}${what}`, url, 'missing-content') };
     }
     return { ok: true, value: res.body };
   }
@@ -419,7 +419,7 @@ export function createHarProvider(ctx: ProviderContext, options: HarOptions = {}
       const p = await loadPackage(pkg);
       if (!p.ok) return p;
       const v = p.value.versions.get(tag);
-      if (!v) return { ok: false, failure: client.failure('TAG_NOT_FOUND', `version ${tag} of ${pkg} is not listed in HAR registry ${cfg.registry}`) };
+      if (!v) return { ok: false, failure: client.failure('TAG_NOT_FOUND', `version ${tag} of ${pkg} is not listed in HAR registry ${cfg.registry}`, undefined, 'not-listed') };
       // HAR serves no content of a quarantined version; what the listing says is all there is
       if (v.quarantined) return { ok: true, value: harFacts(v) };
       let info: VersionInfo;

@@ -181,15 +181,15 @@ export function parseChallenges(header: string | null): Challenge[] {
  * `scope` parameter per scope. Refused: a realm that is not a URL, carries credentials, or is
  * not https (`allowedScheme` decides on plain http).
  */
-export function tokenRequest(challenge: { realm: string; service?: string }, scopes: readonly string[], allowedScheme: (u: URL) => boolean): { ok: true; url: URL } | { ok: false; code: 'REGISTRY_AUTH' | 'REGISTRY_UNAVAILABLE'; message: string } {
+export function tokenRequest(challenge: { realm: string; service?: string }, scopes: readonly string[], allowedScheme: (u: URL) => boolean): { ok: true; url: URL } | { ok: false; code: 'REGISTRY_AUTH' | 'REGISTRY_UNAVAILABLE'; reason: 'realm-refused' | 'bad-answer'; message: string } {
   let realm: URL;
   try {
     realm = new URL(challenge.realm);
   } catch {
-    return { ok: false, code: 'REGISTRY_UNAVAILABLE', message: `the token realm ${JSON.stringify(challenge.realm)} is not a URL` };
+    return { ok: false, code: 'REGISTRY_UNAVAILABLE', reason: 'bad-answer', message: `the token realm ${JSON.stringify(challenge.realm)} is not a URL` };
   }
   if (realm.username || realm.password || !allowedScheme(realm)) {
-    return { ok: false, code: 'REGISTRY_AUTH', message: `refused the token realm on ${realm.host}: it must be https (http only for loopback hosts or insecure: true) without credentials in the URL` };
+    return { ok: false, code: 'REGISTRY_AUTH', reason: 'realm-refused', message: `refused the token realm on ${realm.host}: it must be https (http only for loopback hosts or insecure: true) without credentials in the URL` };
   }
   if (challenge.service) realm.searchParams.set('service', challenge.service);
   for (const s of scopes) if (s) realm.searchParams.append('scope', s);

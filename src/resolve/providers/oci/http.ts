@@ -5,6 +5,7 @@
  */
 import type { Host } from '../../../host.js';
 import type { ProviderFailure, ProviderFailureCode } from '../../provider.js';
+import type { ReasonFor } from '../../../core/reasons.js';
 import { loadCredentials, parseChallenges, tokenAnswer, tokenRequest, type CredentialResult, type Credentials, type HelperRunner } from './auth.js';
 import { Semaphore } from './limit.js';
 import { isLoopbackHost } from './media.js';
@@ -66,7 +67,7 @@ export type HttpOutcome = { ok: true; res: HttpResponse } | { ok: false; failure
 
 type Exchange =
   | { kind: 'res'; res: HttpResponse }
-  | { kind: 'error'; reason: string; retryable: boolean };
+  | { kind: 'error'; reason: string; why: ReasonFor<'REGISTRY_UNAVAILABLE'>; retryable: boolean };
 
 interface TokenEntry {
   token: string;
@@ -161,10 +162,11 @@ export class RegistryClient {
     return this.init.base.host;
   }
 
-  failure(code: ProviderFailureCode, message: string, url?: URL): ProviderFailure {
+  failure<C extends ProviderFailureCode>(code: C, message: string, url?: URL, reason?: ReasonFor<C>): ProviderFailure {
     const where = `registry "${this.init.name}" (${this.init.base.host})`;
     return {
       code,
+      ...(reason ? { reason } : {}),
       message: this.init.redactor.redact(`${where}: ${message}`),
       ...(url ? { path: url.pathname } : {}),
     };
@@ -177,7 +179,7 @@ export class RegistryClient {
 
   private credentials(): Promise<CredentialResult> {
     this.creds ??= this.init.loadCredentials().then((r) => {
-      if (r.ok && r.warning) this.warnings.push({ code: 'REGISTRY_AUTH', severity: 'warning', message: this.init.redactor.redact(r.warning) });
+      if (r.ok && r.warning) this.warnings.push({ code: 'REGISTRY_AUTH', reason: 'docker-config-ignored', severity: 'warning', message: this.init.redactor.redact(r.warning) });
       return r;
     });
     return this.creds;
@@ -229,7 +231,7 @@ export class RegistryClient {
   }
 
   private breakerError(b: HostBreaker): Exchange {
-    return { kind: 'error', reason: `${b.host} is not answering (${b.reason ?? 'timeouts'}); not tried again in this run`, retryable: false };
+    return { kind: 'error', why: 'circuit-open', reason: `${b.host} is not answering (${b.reason ?? 'timeouts'}); not tried again in this run`, retryable: false };
   }
 
   /**
@@ -242,7 +244,7 @@ export class RegistryClient {
     let current = url;
     for (let hop = 0; hop <= 5; hop++) {
       if (!this.allowedScheme(current)) {
-        return { kind: 'error', reason: `refused to follow a redirect to plain http on ${current.host}`, retryable: false };
+        return { kind: 'error', why: 'redirect-refused', reason: `refused to follow a redirect to plain http on ${current.host}`, retryable: false };
       }
       const breaker = this.breaker(current);
       if (breaker.open) return this.breakerError(breaker);
@@ -261,10 +263,10 @@ export class RegistryClient {
           try {
             next = new URL(location, current);
           } catch {
-            return { kind: 'error', reason: `HTTP ${resp.status} redirects to a Location that is not a URL`, retryable: false };
+            return { kind: 'error', why: 'redirect-refused', reason: `HTTP ${resp.status} redirects to a Location that is not a URL`, retryable: false };
           }
           if (redirects === 'same-host' && next.host !== url.host) {
-            return { kind: 'error', reason: `HTTP ${resp.status} redirects to another host (${next.host}); refused: only redirects on ${url.host} are followed`, retryable: false };
+            return { kind: 'error', why: 'redirect-refused', reason: `HTTP ${resp.status} redirects to another host (${next.host}); refused: only redirects on ${url.host} are followed`, retryable: false };
           }
           current = next;
           continue;
@@ -272,20 +274,20 @@ export class RegistryClient {
         const body = method === 'HEAD' ? Buffer.alloc(0) : await readCapped(resp, maxBytes);
         return { kind: 'res', res: { status: resp.status, headers: resp.headers, body, url: current } };
       } catch (e) {
-        if (e instanceof TooLarge) return { kind: 'error', reason: `response larger than the ${maxBytes}-byte limit`, retryable: false };
-        if (deadline.aborted) return { kind: 'error', reason: `overall deadline of ${this.init.options.deadlineMs} ms exceeded`, retryable: false };
+        if (e instanceof TooLarge) return { kind: 'error', why: 'too-large', reason: `response larger than the ${maxBytes}-byte limit`, retryable: false };
+        if (deadline.aborted) return { kind: 'error', why: 'deadline', reason: `overall deadline of ${this.init.options.deadlineMs} ms exceeded`, retryable: false };
         if (timeout.aborted) {
           const reason = `no complete answer within ${timeoutMs} ms`;
           breaker.timedOut(reason);
-          return { kind: 'error', reason, retryable: true };
+          return { kind: 'error', why: 'timeout', reason, retryable: true };
         }
         if (breaker.signal.aborted) return this.breakerError(breaker);
         const reason = describeNetworkError(e);
         if (TIMEOUT_CODES.has(networkErrorCode(e) ?? '')) breaker.timedOut(reason);
-        return { kind: 'error', reason, retryable: true };
+        return { kind: 'error', why: 'unreachable', reason, retryable: true };
       }
     }
-    return { kind: 'error', reason: 'too many redirects', retryable: false };
+    return { kind: 'error', why: 'redirect-refused', reason: 'too many redirects', retryable: false };
   }
 
   /**
@@ -303,7 +305,7 @@ export class RegistryClient {
     let challenged = false;
     let challengeScope: string | undefined;
     for (;;) {
-      if (deadline.aborted) return { ok: false, failure: this.failure('REGISTRY_UNAVAILABLE', `${what}: overall deadline of ${this.init.options.deadlineMs} ms exceeded`, url) };
+      if (deadline.aborted) return { ok: false, failure: this.failure('REGISTRY_UNAVAILABLE', `${what}: overall deadline of ${this.init.options.deadlineMs} ms exceeded`, url, 'deadline') };
       const auth = await this.authorization(url, opts.repo, challengeScope);
       if (!auth.ok) return auth;
       const release = await this.sem.acquire();
@@ -321,7 +323,7 @@ export class RegistryClient {
           continue;
         }
         const tries = attempt + 1;
-        return { ok: false, failure: this.failure('REGISTRY_UNAVAILABLE', `${what}: ${ex.reason}${tries > 1 ? ` (after ${tries} attempts)` : ''}`, url) };
+        return { ok: false, failure: this.failure('REGISTRY_UNAVAILABLE', `${what}: ${ex.reason}${tries > 1 ? ` (after ${tries} attempts)` : ''}`, url, ex.why) };
       }
       const res = ex.res;
       if (res.status === 401 && this.sameRegistry(res.url)) {
@@ -354,7 +356,7 @@ export class RegistryClient {
         const code = registryErrorCode(res.body);
         return {
           ok: false,
-          failure: this.failure('REGISTRY_UNAVAILABLE', `${what}: HTTP ${res.status}${code ? ` ${code}` : ''} (after ${attempt + 1} attempts)`, url),
+          failure: this.failure('REGISTRY_UNAVAILABLE', `${what}: HTTP ${res.status}${code ? ` ${code}` : ''} (after ${attempt + 1} attempts)`, url, 'server-error'),
         };
       }
       return { ok: true, res };
@@ -365,10 +367,10 @@ export class RegistryClient {
     const code = registryErrorCode(res.body);
     const status = `HTTP ${res.status}${code ? ` ${code}` : ''}`;
     if (creds.kind === 'none') {
-      return this.failure('REGISTRY_AUTH', `${what}: ${status}: the registry requires credentials and none are configured (auth in the config, or docker config.json)`, url);
+      return this.failure('REGISTRY_AUTH', `${what}: ${status}: the registry requires credentials and none are configured (auth in the config, or docker config.json)`, url, 'no-credentials');
     }
     const verb = res.status === 403 ? 'denied access with' : 'refused';
-    return this.failure('REGISTRY_AUTH', `${what}: ${status}: the registry ${verb} the credentials from ${creds.source}`, url);
+    return this.failure('REGISTRY_AUTH', `${what}: ${status}: the registry ${verb} the credentials from ${creds.source}`, url, 'refused');
   }
 
   private scopeFor(repo: string | undefined, challengeScope: string | undefined): string {
@@ -378,7 +380,7 @@ export class RegistryClient {
   private async authorization(url: URL, repo: string | undefined, challengeScope: string | undefined): Promise<{ ok: true; header?: string } | { ok: false; failure: ProviderFailure }> {
     if (!this.sameRegistry(url)) return { ok: true };
     const creds = await this.credentials();
-    if (!creds.ok) return { ok: false, failure: this.failure('REGISTRY_AUTH', creds.message, url) };
+    if (!creds.ok) return { ok: false, failure: this.failure('REGISTRY_AUTH', creds.message, url, 'credentials-unavailable') };
     const c = creds.creds;
     if (c.kind === 'bearer') return { ok: true, header: `Bearer ${c.token}` };
     if (this.bearer) {
@@ -404,7 +406,7 @@ export class RegistryClient {
 
   private async fetchToken(scope: string, creds: Credentials, forUrl: URL): Promise<{ ok: true; token: string } | { ok: false; failure: ProviderFailure }> {
     const req = tokenRequest(this.bearer!, scope ? [scope] : [], (u) => this.allowedScheme(u));
-    if (!req.ok) return { ok: false, failure: this.failure(req.code, req.message, forUrl) };
+    if (!req.ok) return { ok: false, failure: this.failure(req.code, req.message, forUrl, req.reason) };
     const realm = req.url;
     // The password goes only to the configured registry's own host.
     const sendCreds = creds.kind === 'basic' && realm.host === this.init.base.host;
@@ -420,17 +422,17 @@ export class RegistryClient {
         await this.sleep((ex.kind === 'res' ? this.retryAfter(ex.res) : undefined) ?? this.backoff(attempt), deadline);
         continue;
       }
-      if (ex.kind === 'error') return { ok: false, failure: this.failure('REGISTRY_UNAVAILABLE', `${what}: ${ex.reason}`, forUrl) };
+      if (ex.kind === 'error') return { ok: false, failure: this.failure('REGISTRY_UNAVAILABLE', `${what}: ${ex.reason}`, forUrl, ex.why) };
       const res = ex.res;
       if (res.status === 401 || res.status === 403) {
         const who = creds.kind === 'basic' ? (sendCreds ? `the credentials from ${creds.source}` : 'an anonymous token request (credentials are sent only to the registry host)') : 'an anonymous token request';
-        return { ok: false, failure: this.failure('REGISTRY_AUTH', `${what}: HTTP ${res.status}: the token service refused ${who}`, forUrl) };
+        return { ok: false, failure: this.failure('REGISTRY_AUTH', `${what}: HTTP ${res.status}: the token service refused ${who}`, forUrl, 'token-refused') };
       }
-      if (res.status !== 200) return { ok: false, failure: this.failure('REGISTRY_UNAVAILABLE', `${what}: HTTP ${res.status}`, forUrl) };
+      if (res.status !== 200) return { ok: false, failure: this.failure('REGISTRY_UNAVAILABLE', `${what}: HTTP ${res.status}`, forUrl, 'bad-answer') };
       const parsed = parseJsonBody(res);
-      if (!parsed.ok) return { ok: false, failure: this.failure('REGISTRY_UNAVAILABLE', `${what}: ${parsed.reason}`, forUrl) };
+      if (!parsed.ok) return { ok: false, failure: this.failure('REGISTRY_UNAVAILABLE', `${what}: ${parsed.reason}`, forUrl, 'bad-answer') };
       const answer = tokenAnswer(parsed.value, this.init.host.now().getTime());
-      if (!answer) return { ok: false, failure: this.failure('REGISTRY_UNAVAILABLE', `${what}: the answer holds no token`, forUrl) };
+      if (!answer) return { ok: false, failure: this.failure('REGISTRY_UNAVAILABLE', `${what}: the answer holds no token`, forUrl, 'bad-answer') };
       const { token } = answer;
       this.init.redactor.add(token);
       this.tokens.set(scope, answer);

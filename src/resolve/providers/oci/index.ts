@@ -114,8 +114,9 @@ export function createOciProvider(ctx: ProviderContext, options: OciOptions = {}
 
   let base: URL | undefined;
   let configFailure: ProviderFailure | undefined;
-  const fail = (message: string, code: ProviderFailure['code'] = 'REGISTRY_UNAVAILABLE'): ProviderFailure => ({
+  const fail = (message: string, code: ProviderFailure['code'], reason: ProviderFailure['reason']): ProviderFailure => ({
     code,
+    reason,
     message: redactor.redact(`registry "${name}": ${message}`),
   });
   try {
@@ -123,14 +124,14 @@ export function createOciProvider(ctx: ProviderContext, options: OciOptions = {}
     base = new URL(ctx.config.url);
     if (base.username || base.password) {
       redactor.add(decodeURIComponent(base.password));
-      configFailure = fail('credentials in the registry URL are refused; use auth with {env: NAME} references', 'REGISTRY_AUTH');
+      configFailure = fail('credentials in the registry URL are refused; use auth with {env: NAME} references', 'REGISTRY_AUTH', 'url-credentials');
     } else if (base.protocol !== 'https:' && base.protocol !== 'http:') {
-      configFailure = fail(`url must be https:// (got ${base.protocol})`);
+      configFailure = fail(`url must be https:// (got ${base.protocol})`, 'REGISTRY_UNAVAILABLE', 'bad-config');
     } else if (base.protocol === 'http:' && !ctx.config.insecure && !isLoopbackHost(base.hostname)) {
-      configFailure = fail(`plain http:// to ${base.host} is allowed only for loopback hosts or with insecure: true`);
+      configFailure = fail(`plain http:// to ${base.host} is allowed only for loopback hosts or with insecure: true`, 'REGISTRY_UNAVAILABLE', 'bad-config');
     }
   } catch {
-    configFailure = fail(`url ${JSON.stringify(redactUrlValue(String(ctx.config.url ?? '')))} is not a valid URL`);
+    configFailure = fail(`url ${JSON.stringify(redactUrlValue(String(ctx.config.url ?? '')))} is not a valid URL`, 'REGISTRY_UNAVAILABLE', 'bad-config');
     base = undefined;
   }
 
@@ -163,7 +164,7 @@ export function createOciProvider(ctx: ProviderContext, options: OciOptions = {}
 
   const repoOf = (pkg: string): Res<string> => {
     const repo = [prefix, trimSlashes(pkg)].filter(Boolean).join('/');
-    if (!validRepo(repo)) return { ok: false, failure: fail(`${JSON.stringify(pkg)} is not a valid repository path`, 'PACKAGE_NOT_FOUND') };
+    if (!validRepo(repo)) return { ok: false, failure: fail(`${JSON.stringify(pkg)} is not a valid repository path`, 'PACKAGE_NOT_FOUND', 'invalid-reference') };
     return { ok: true, value: repo };
   };
   const v2 = (repo: string, rest: string): URL => new URL(`/v2/${repo}/${rest}`, origin);
@@ -175,7 +176,7 @@ export function createOciProvider(ctx: ProviderContext, options: OciOptions = {}
 
   function unexpected(res: HttpResponse, what: string): ProviderFailure {
     const code = registryErrorCode(res.body);
-    return client.failure('REGISTRY_UNAVAILABLE', `${what}: unexpected HTTP ${res.status}${code ? ` ${code}` : ''}`, res.url);
+    return client.failure('REGISTRY_UNAVAILABLE', `${what}: unexpected HTTP ${res.status}${code ? ` ${code}` : ''}`, res.url, 'bad-answer');
   }
 
   async function listTagsUncached(repo: string): Promise<ProviderResult<string[]>> {
@@ -187,30 +188,30 @@ export function createOciProvider(ctx: ProviderContext, options: OciOptions = {}
     let pages = 0;
     while (url) {
       if (seen.has(url.href)) {
-        warnings.push({ ...client.failure('REGISTRY_UNAVAILABLE', `tags/list of ${repo}: the Link header leads back to a page already read; stopped there`, url), severity: 'warning' });
+        warnings.push({ ...client.failure('REGISTRY_UNAVAILABLE', `tags/list of ${repo}: the Link header leads back to a page already read; stopped there`, url, 'list-incomplete'), severity: 'warning' });
         break;
       }
       seen.add(url.href);
       if (++pages > opts.maxPages) {
-        return { ok: false, failure: client.failure('REGISTRY_UNAVAILABLE', `tags/list of ${repo}: more than ${opts.maxPages} pages (${tags.size} tags so far); refusing to truncate the list`, url) };
+        return { ok: false, failure: client.failure('REGISTRY_UNAVAILABLE', `tags/list of ${repo}: more than ${opts.maxPages} pages (${tags.size} tags so far); refusing to truncate the list`, url, 'paging') };
       }
       const r = await client.request('GET', url, { repo, accept: 'application/json' });
       if (!r.ok) return r;
       const res = r.res;
       const errCode = registryErrorCode(res.body);
       if (res.status === 404 || errCode === 'NAME_UNKNOWN') {
-        return { ok: false, failure: client.failure('PACKAGE_NOT_FOUND', `repository ${repo} does not exist (GET ${res.url.pathname}: HTTP ${res.status}${errCode ? ` ${errCode}` : ''})`, res.url) };
+        return { ok: false, failure: client.failure('PACKAGE_NOT_FOUND', `repository ${repo} does not exist (GET ${res.url.pathname}: HTTP ${res.status}${errCode ? ` ${errCode}` : ''})`, res.url, 'no-repository') };
       }
       if (res.status !== 200) return { ok: false, failure: unexpected(res, `GET ${res.url.pathname}`) };
       const parsed = parseJsonBody(res);
-      if (!parsed.ok) return { ok: false, failure: client.failure('REGISTRY_UNAVAILABLE', `GET ${res.url.pathname}: ${parsed.reason}`, res.url) };
+      if (!parsed.ok) return { ok: false, failure: client.failure('REGISTRY_UNAVAILABLE', `GET ${res.url.pathname}: ${parsed.reason}`, res.url, 'bad-answer') };
       const body = parsed.value as { tags?: unknown } | null;
       const list = body && typeof body === 'object' ? body.tags : undefined;
       if (!Array.isArray(list)) {
         // `"tags": null` (distribution, once the last manifest of a repository is deleted) or no
         // list at all: the registry did not say which tags exist, so nothing can be selected.
         const what = list === null ? '"tags" is null' : list === undefined ? 'the answer has no "tags" list' : '"tags" is not a list';
-        return { ok: false, failure: client.failure('REGISTRY_UNAVAILABLE', `GET ${res.url.pathname}: ${what} (the registry did not list the tags of ${repo})`, res.url) };
+        return { ok: false, failure: client.failure('REGISTRY_UNAVAILABLE', `GET ${res.url.pathname}: ${what} (the registry did not list the tags of ${repo})`, res.url, 'bad-answer') };
       }
       for (const t of list as unknown[]) {
         if (typeof t === 'string' && TAG_RE.test(t)) tags.add(t);
@@ -222,11 +223,11 @@ export function createOciProvider(ctx: ProviderContext, options: OciOptions = {}
       try {
         nextUrl = new URL(next, res.url);
       } catch {
-        return { ok: false, failure: client.failure('REGISTRY_UNAVAILABLE', `GET ${res.url.pathname}: the Link header is not a valid URL`, res.url) };
+        return { ok: false, failure: client.failure('REGISTRY_UNAVAILABLE', `GET ${res.url.pathname}: the Link header is not a valid URL`, res.url, 'bad-answer') };
       }
       if (nextUrl.origin !== origin.origin) {
         warnings.push({
-          ...client.failure('REGISTRY_UNAVAILABLE', `tags/list of ${repo}: refused to follow a next-page link to another host (${nextUrl.host}); the list may be incomplete`, res.url),
+          ...client.failure('REGISTRY_UNAVAILABLE', `tags/list of ${repo}: refused to follow a next-page link to another host (${nextUrl.host}); the list may be incomplete`, res.url, 'list-incomplete'),
           severity: 'warning',
         });
         break;
@@ -234,7 +235,7 @@ export function createOciProvider(ctx: ProviderContext, options: OciOptions = {}
       url = nextUrl;
     }
     if (invalid > 0) {
-      warnings.push({ ...client.failure('REGISTRY_UNAVAILABLE', `tags/list of ${repo}: ignored ${invalid} entr${invalid === 1 ? 'y' : 'ies'} that are not valid tags`), severity: 'warning' });
+      warnings.push({ ...client.failure('REGISTRY_UNAVAILABLE', `tags/list of ${repo}: ignored ${invalid} entr${invalid === 1 ? 'y' : 'ies'} that are not valid tags`, undefined, 'list-incomplete'), severity: 'warning' });
     }
     return warnings.length ? { ok: true, value: [...tags], warnings } : { ok: true, value: [...tags] };
   }
@@ -262,14 +263,14 @@ export function createOciProvider(ctx: ProviderContext, options: OciOptions = {}
     }
     const code = registryErrorCode(res.body);
     if (res.status === 404 && code === 'NAME_UNKNOWN') {
-      return { ok: false, failure: client.failure('PACKAGE_NOT_FOUND', `repository ${repo} does not exist (HTTP 404 NAME_UNKNOWN)`, url) };
+      return { ok: false, failure: client.failure('PACKAGE_NOT_FOUND', `repository ${repo} does not exist (HTTP 404 NAME_UNKNOWN)`, url, 'no-repository') };
     }
     if (res.status === 404) {
       // distribution answers MANIFEST_UNKNOWN for a missing repository too: ask tags/list.
       const listed = await provider.listTags(repo.slice(prefix ? prefix.length + 1 : 0));
       if (!listed.ok && listed.failure.code === 'PACKAGE_NOT_FOUND') return listed;
     }
-    if (res.status === 404) return { ok: false, failure: client.failure('TAG_NOT_FOUND', `tag ${tag} of ${repo} does not exist (HTTP 404${code ? ` ${code}` : ''})`, url) };
+    if (res.status === 404) return { ok: false, failure: client.failure('TAG_NOT_FOUND', `tag ${tag} of ${repo} does not exist (HTTP 404${code ? ` ${code}` : ''})`, url, 'no-tag') };
     return { ok: false, failure: unexpected(res, `GET ${url.pathname}`) };
   }
 
@@ -287,14 +288,14 @@ export function createOciProvider(ctx: ProviderContext, options: OciOptions = {}
     const res = r.res;
     if (res.status !== 200) {
       if (soft) return undefined;
-      if (res.status === 404) return { ok: false, failure: client.failure('TAG_NOT_FOUND', `tag ${tag} of ${repo} does not exist (HTTP 404${registryErrorCode(res.body) ? ` ${registryErrorCode(res.body)}` : ''})`, url) };
+      if (res.status === 404) return { ok: false, failure: client.failure('TAG_NOT_FOUND', `tag ${tag} of ${repo} does not exist (HTTP 404${registryErrorCode(res.body) ? ` ${registryErrorCode(res.body)}` : ''})`, url, 'no-tag') };
       return { ok: false, failure: unexpected(res, `GET ${url.pathname}`) };
     }
     const header = res.headers.get('docker-content-digest');
     const digest = digestOf(res.body, header?.startsWith('sha512:') ? 'sha512' : 'sha256');
     if (header && header !== digest) return { ok: false, failure: digestMismatch(url, 'GET', header, digest) };
     const parsed = parseJsonBody(res);
-    if (!parsed.ok) return soft ? undefined : { ok: false, failure: client.failure('REGISTRY_UNAVAILABLE', `GET ${url.pathname}: ${parsed.reason}`, url) };
+    if (!parsed.ok) return soft ? undefined : { ok: false, failure: client.failure('REGISTRY_UNAVAILABLE', `GET ${url.pathname}: ${parsed.reason}`, url, 'bad-answer') };
     const ct = res.headers.get('content-type')?.split(';')[0]?.trim();
     return { ok: true, value: { digest, prefetched: { value: parsed.value, ...(ct ? { mediaType: ct } : {}) } } };
   }
@@ -304,6 +305,7 @@ export function createOciProvider(ctx: ProviderContext, options: OciOptions = {}
       'REGISTRY_UNAVAILABLE',
       `${method} ${url.pathname}: the registry's Docker-Content-Digest ${claimed} does not match the manifest it serves (${actual}); refusing to pin either`,
       url,
+      'content-mismatch',
     );
   }
 
@@ -314,15 +316,15 @@ export function createOciProvider(ctx: ProviderContext, options: OciOptions = {}
     if (!r.ok) return r;
     const res = r.res;
     if (res.status === 404) {
-      return { ok: false, failure: client.failure('REGISTRY_UNAVAILABLE', `GET ${url.pathname}: HTTP 404 ${registryErrorCode(res.body) ?? ''}`.trim() + ` (the ${kind === 'blobs' ? 'blob' : 'manifest'} ${digest} is missing)`, url) };
+      return { ok: false, failure: client.failure('REGISTRY_UNAVAILABLE', `GET ${url.pathname}: HTTP 404 ${registryErrorCode(res.body) ?? ''}`.trim() + ` (the ${kind === 'blobs' ? 'blob' : 'manifest'} ${digest} is missing)`, url, 'missing-content') };
     }
     if (res.status !== 200) return { ok: false, failure: unexpected(res, `GET ${url.pathname}`) };
     const alg = digest.split(':')[0]!;
     if (digestOf(res.body, alg) !== digest) {
-      return { ok: false, failure: client.failure('REGISTRY_UNAVAILABLE', `GET ${url.pathname}: the content does not match its digest`, url) };
+      return { ok: false, failure: client.failure('REGISTRY_UNAVAILABLE', `GET ${url.pathname}: the content does not match its digest`, url, 'content-mismatch') };
     }
     const parsed = parseJsonBody(res);
-    if (!parsed.ok) return { ok: false, failure: client.failure('REGISTRY_UNAVAILABLE', `GET ${url.pathname}: ${parsed.reason}`, url) };
+    if (!parsed.ok) return { ok: false, failure: client.failure('REGISTRY_UNAVAILABLE', `GET ${url.pathname}: ${parsed.reason}`, url, 'bad-answer') };
     const ct = res.headers.get('content-type')?.split(';')[0]?.trim();
     return { ok: true, value: parsed.value, ...(ct ? { mediaType: ct } : {}) };
   }
@@ -458,19 +460,19 @@ export function createOciProvider(ctx: ProviderContext, options: OciOptions = {}
     if (configFailure) return { ok: false, failure: configFailure };
     const repo = repoOf(pkg);
     if (!repo.ok) return repo;
-    if (!DIGEST_RE.test(digest)) return { ok: false, failure: fail(`${JSON.stringify(digest)} is not a digest`, 'PACKAGE_NOT_FOUND') };
+    if (!DIGEST_RE.test(digest)) return { ok: false, failure: fail(`${JSON.stringify(digest)} is not a digest`, 'PACKAGE_NOT_FOUND', 'invalid-reference') };
     const url = v2(repo.value, `blobs/${digest}`);
     // blobs are content-addressed (checked below), so they may come from a storage host (S3, a CDN)
     const r = await client.request('GET', url, { repo: repo.value, redirects: 'any', maxBytes });
     if (!r.ok) return r;
     const res = r.res;
     if (res.status === 404) {
-      return { ok: false, failure: client.failure('REGISTRY_UNAVAILABLE', `GET ${url.pathname}: HTTP 404 ${registryErrorCode(res.body) ?? ''}`.trim() + ` (the blob ${digest} is missing)`, url) };
+      return { ok: false, failure: client.failure('REGISTRY_UNAVAILABLE', `GET ${url.pathname}: HTTP 404 ${registryErrorCode(res.body) ?? ''}`.trim() + ` (the blob ${digest} is missing)`, url, 'missing-content') };
     }
     if (res.status !== 200) return { ok: false, failure: unexpected(res, `GET ${url.pathname}`) };
     const actual = digestOf(res.body, digest.split(':')[0]!);
     if (actual !== digest) {
-      return { ok: false, failure: client.failure('REGISTRY_UNAVAILABLE', `GET ${url.pathname}: the registry served bytes whose digest is ${actual}, not ${digest}; refusing to use them`, url) };
+      return { ok: false, failure: client.failure('REGISTRY_UNAVAILABLE', `GET ${url.pathname}: the registry served bytes whose digest is ${actual}, not ${digest}; refusing to use them`, url, 'content-mismatch') };
     }
     return withWarnings({ ok: true, value: res.body });
   }
@@ -480,22 +482,22 @@ export function createOciProvider(ctx: ProviderContext, options: OciOptions = {}
     if (configFailure) return { ok: false, failure: configFailure };
     const repo = repoOf(pkg);
     if (!repo.ok) return repo;
-    if (!DIGEST_RE.test(digest)) return { ok: false, failure: fail(`${JSON.stringify(digest)} is not a digest`, 'PACKAGE_NOT_FOUND') };
+    if (!DIGEST_RE.test(digest)) return { ok: false, failure: fail(`${JSON.stringify(digest)} is not a digest`, 'PACKAGE_NOT_FOUND', 'invalid-reference') };
     const url = v2(repo.value, `manifests/${digest}`);
     const r = await client.request('GET', url, { repo: repo.value, accept: MANIFEST_ACCEPT });
     if (!r.ok) return r;
     const res = r.res;
-    if (res.status === 404) return { ok: false, failure: client.failure('TAG_NOT_FOUND', `manifest ${digest} of ${repo.value} does not exist (HTTP 404)`, url) };
+    if (res.status === 404) return { ok: false, failure: client.failure('TAG_NOT_FOUND', `manifest ${digest} of ${repo.value} does not exist (HTTP 404)`, url, 'no-manifest') };
     if (res.status !== 200) return { ok: false, failure: unexpected(res, `GET ${url.pathname}`) };
     if (digestOf(res.body, digest.split(':')[0]!) !== digest) {
-      return { ok: false, failure: client.failure('REGISTRY_UNAVAILABLE', `GET ${url.pathname}: the content does not match its digest`, url) };
+      return { ok: false, failure: client.failure('REGISTRY_UNAVAILABLE', `GET ${url.pathname}: the content does not match its digest`, url, 'content-mismatch') };
     }
     let mediaType = res.headers.get('content-type')?.split(';')[0]?.trim() ?? '';
     try {
       const m = JSON.parse(res.body.toString('utf8')) as { mediaType?: unknown };
       if (typeof m.mediaType === 'string') mediaType = m.mediaType;
     } catch {
-      return { ok: false, failure: client.failure('REGISTRY_UNAVAILABLE', `GET ${url.pathname}: the manifest is not JSON`, url) };
+      return { ok: false, failure: client.failure('REGISTRY_UNAVAILABLE', `GET ${url.pathname}: the manifest is not JSON`, url, 'bad-answer') };
     }
     return withWarnings({ ok: true, value: { bytes: res.body, mediaType } });
   }
@@ -527,7 +529,7 @@ export function createOciProvider(ctx: ProviderContext, options: OciOptions = {}
       const repo = repoOf(pkg);
       if (!repo.ok) return repo;
       if (!TAG_RE.test(tag)) {
-        return { ok: false, failure: client.failure('TAG_NOT_FOUND', `${JSON.stringify(tag)} is not a valid tag`, v2(repo.value, 'manifests/')) };
+        return { ok: false, failure: client.failure('TAG_NOT_FOUND', `${JSON.stringify(tag)} is not a valid tag`, v2(repo.value, 'manifests/'), 'invalid-tag') };
       }
       const key = `${repo.value}\u0000${tag}`;
       const needMeta = need.metadata || Boolean(need.platform) || Boolean(need.file);

@@ -19,14 +19,14 @@ export function createStatic(ctx: StaticContext): Provider {
   return {
     async listTags(pkg) {
       const versions = ctx.catalog.get(pkg);
-      if (!versions) return { ok: false, failure: { code: 'PACKAGE_NOT_FOUND', message: `package ${pkg} is not in the static catalog of registry "${ctx.name}"` } };
+      if (!versions) return { ok: false, failure: { code: 'PACKAGE_NOT_FOUND', reason: 'not-in-catalog', message: `package ${pkg} is not in the static catalog of registry "${ctx.name}"` } };
       return { ok: true, value: versions.map((v) => v.tag) };
     },
     async describe(pkg, tag, need) {
       const versions = ctx.catalog.get(pkg) ?? [];
       // several entries with one tag: the last one wins, as a registry would overwrite a tag
       const v = versions.filter((x) => x.tag === tag).pop();
-      if (!v) return { ok: false, failure: { code: 'TAG_NOT_FOUND', message: `tag ${tag} of ${pkg} is not in the static catalog of registry "${ctx.name}"` } };
+      if (!v) return { ok: false, failure: { code: 'TAG_NOT_FOUND', reason: 'not-in-catalog', message: `tag ${tag} of ${pkg} is not in the static catalog of registry "${ctx.name}"` } };
       const out: VersionInfo = { ...v };
       const created = v.annotations?.['org.opencontainers.image.created'];
       if (created) out.created = created;

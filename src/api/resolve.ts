@@ -1,0 +1,134 @@
+/**
+ * One resolve run over a project, in memory: load and check the project, read the lock
+ * leniently, select a version for every (service, environment) through the registries'
+ * providers and return the new lock's text. Nothing is written: the caller decides where the
+ * lock goes (the library API; `gitopsc resolve` writes it atomically and saves the caches).
+ */
+import { cacheDirOf } from '../cache/store.js';
+import { discoverProject } from '../config/discover.js';
+import { checkLambdaImages } from '../check/lambda.js';
+import { checkProject } from '../check/semantic.js';
+import { error, hasErrors, type Diagnostic } from '../core/diagnostics.js';
+import type { ProjectSource } from '../core/types.js';
+import type { Host } from '../host.js';
+import { loadLock } from '../pipeline.js';
+import { loadProject, type ConfigRef, type InputCache } from '../project/load.js';
+import type { Project } from '../project/types.js';
+import { fsSource } from '../source/fs.js';
+import { serializeLock } from '../resolve/lock.js';
+import type { Provider } from '../resolve/provider.js';
+import { PROVIDERS } from '../resolve/providers/index.js';
+import { resolveProject, type ExplainBlock, type ResolvedRow } from '../resolve/resolve.js';
+import { unreadInputs } from '../resolve/select/index.js';
+import type { StaticContext } from '../resolve/providers/static/index.js';
+
+/** The providers of the registries in `used`, created from the config through the provider map. */
+export async function providersFor(host: Host, root: string, project: Project, used: Set<string>, deadlineMs?: number): Promise<Map<string, Provider>> {
+  const out = new Map<string, Provider>();
+  for (const [name, config] of Object.entries(project.config.registries ?? {})) {
+    if (!used.has(name)) continue;
+    const kind = await PROVIDERS[config.type]();
+    const base = { name, config, root, host, cacheDir: cacheDirOf(root), ...(deadlineMs ? { deadlineMs } : {}) };
+    const c: StaticContext = { ...base, catalog: project.catalogs.get(name) ?? new Map() };
+    out.set(name, kind.create(c));
+  }
+  return out;
+}
+
+/** The registry names any service uses, in any environment. */
+export function usedRegistries(project: Project): Set<string> {
+  return new Set(project.services.flatMap((d) => [d.data.spec.artifact.registry, ...Object.values(d.data.spec.environments ?? {}).map((o) => o.artifact?.registry ?? '')]));
+}
+
+export interface ResolveRun {
+  source: ProjectSource;
+  config: ConfigRef;
+  /** absolute project root (the config file's directory): provider caches live below it */
+  root: string;
+  host: Host;
+  /** re-resolve: true = every service, a list = those services */
+  update?: boolean | readonly string[];
+  /** environments to resolve (default: all) */
+  envs?: readonly string[];
+  /** runtime inputs (`service.tag`, `tag`, ...) */
+  inputs?: Readonly<Record<string, string>>;
+  explain?: boolean;
+  /** providers by registry name, used instead of the ones the config would create */
+  providers?: ReadonlyMap<string, Provider>;
+  /** overall deadline of registry requests, ms */
+  deadlineMs?: number;
+  cache?: InputCache;
+}
+
+export interface ResolveReport {
+  diagnostics: Diagnostic[];
+  /** the lock file, project-relative (undefined when the project did not load) */
+  lockFile?: string;
+  /** the new lock's text; undefined when there are errors (a failing resolve writes no lock) */
+  lockText?: string;
+  /** the lock's text as read (undefined when absent) */
+  previousLockText?: string;
+  resolved: ResolvedRow[];
+  explain: ExplainBlock[];
+  /** the providers this run used (their caches are persisted by `flush`) */
+  providers: Provider[];
+}
+
+export async function resolveRun(run: ResolveRun): Promise<ResolveReport> {
+  const loaded = await loadProject(run.source, run.config, run.cache ? { cache: run.cache } : {});
+  const diagnostics: Diagnostic[] = [...loaded.diagnostics];
+  const project = loaded.project;
+  const none = { resolved: [], explain: [], providers: [] };
+  if (!project) return { diagnostics, ...none };
+  diagnostics.push(...checkProject(project), ...checkLambdaImages(project));
+  const inputs = { ...run.inputs };
+  const readers = project.services.map((d) => ({
+    service: d.name,
+    selects: [d.data.spec.artifact.select, ...Object.values(d.data.spec.environments ?? {}).map((o) => o.artifact?.select)],
+  }));
+  diagnostics.push(...unreadInputs(inputs, readers).map((m) => error('USAGE', m.message)));
+  const envNames = project.environments.map((e) => e.name);
+  for (const e of run.envs ?? []) if (!envNames.includes(e)) diagnostics.push(error('USAGE', `environment ${e} is not an environment of this project (${envNames.join(', ')})`));
+  const updateList = Array.isArray(run.update) ? run.update : [];
+  for (const s of updateList) if (!project.services.some((d) => d.name === s)) diagnostics.push(error('USAGE', `update ${s}: no service is named ${s}`));
+  const lockFile = project.lockFile;
+  if (hasErrors(diagnostics)) return { diagnostics, lockFile, ...none };
+
+  const lockRead = await loadLock(run.source, lockFile, run.cache, { lenient: true });
+  if (lockRead.unreadable || lockRead.conflict) return { diagnostics: [...diagnostics, ...lockRead.diagnostics], lockFile, ...none };
+  diagnostics.push(...lockRead.diagnostics.map((d) => ({ ...d, severity: 'warning' as const, message: `${d.message} (the entry will be resolved again)` })));
+  const used = usedRegistries(project);
+  const created = await providersFor(run.host, run.root, project, new Set([...used].filter((n) => !run.providers?.has(n))), run.deadlineMs);
+  const providers = new Map([...created, ...(run.providers ?? [])]);
+  const outcome = await resolveProject(project, lockRead.lock, providers, {
+    update: run.update === true ? true : updateList.length ? new Set(updateList) : false,
+    inputs,
+    ...(run.envs ? { envs: [...run.envs] } : {}),
+    ...(run.explain ? { explain: true } : {}),
+  });
+  diagnostics.push(...outcome.diagnostics);
+  const report = { diagnostics, lockFile, resolved: outcome.resolved, explain: outcome.explain, providers: [...created.values()], ...(lockRead.text !== undefined ? { previousLockText: lockRead.text } : {}) };
+  return hasErrors(diagnostics) ? report : { ...report, lockText: serializeLock(outcome.lock) };
+}
+
+export interface ResolveRequest {
+  /** the project directory, or a directory below it (the config is searched upward, as the CLI does) */
+  cwd?: string;
+  /** a config file (the CLI's `--config`), relative to `cwd` */
+  config?: string;
+  host: Host;
+  update?: boolean | readonly string[];
+  envs?: readonly string[];
+  inputs?: Readonly<Record<string, string>>;
+  explain?: boolean;
+  providers?: ReadonlyMap<string, Provider>;
+  deadlineMs?: number;
+}
+
+/** Discover the project from `cwd` (as the CLI does) and resolve it in memory. */
+export async function resolveRequest(req: ResolveRequest): Promise<ResolveReport> {
+  const found = await discoverProject({ cwd: req.cwd ?? '.', ...(req.config !== undefined ? { config: req.config } : {}) });
+  if (!found.ok) return { diagnostics: found.diagnostics, resolved: [], explain: [], providers: [] };
+  const { cwd: _c, config: _f, ...rest } = req;
+  return resolveRun({ ...rest, source: fsSource(found.root), root: found.root, config: { configFile: found.configFile, configData: found.configData, configKey: found.configKey } });
+}
