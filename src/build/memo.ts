@@ -64,14 +64,14 @@ export interface TreeScan {
   /** directories listed again (stat data changed, new, or racy) */
   relisted: number;
   /** the first entry that could not be read, with why */
-  unreadable?: { path: string; reason: string };
+  unreadable?: { path: string; why: string };
   /** a symbolic link was seen (and not followed) */
   links: boolean;
   /** an interrupted render's journal is waiting in some directory */
   pending: boolean;
 }
 
-function reason(e: unknown): string {
+function errno(e: unknown): string {
   const x = e as NodeJS.ErrnoException;
   return x.code ?? x.message;
 }
@@ -107,11 +107,11 @@ export function scanTree(
     try {
       st = rel ? lstatSync(abs, { bigint: true, throwIfNoEntry: false }) : statSync(abs, { bigint: true, throwIfNoEntry: false });
     } catch (e) {
-      res.unreadable = { path: rel || '.', reason: reason(e) };
+      res.unreadable = { path: rel || '.', why: errno(e) };
       return false;
     }
     if (!st) return rel ? STALE : true;
-    if (!st.isDirectory()) return rel ? STALE : ((res.unreadable = { path: '.', reason: 'ENOTDIR' }), false);
+    if (!st.isDirectory()) return rel ? STALE : ((res.unreadable = { path: '.', why: 'ENOTDIR' }), false);
     const old = prev?.dirs.get(prefix + rel);
     let names: string[];
     let odd = false;
@@ -122,7 +122,7 @@ export function scanTree(
       try {
         list = readdirSync(abs, { withFileTypes: true });
       } catch (e) {
-        res.unreadable = { path: rel || '.', reason: reason(e) };
+        res.unreadable = { path: rel || '.', why: errno(e) };
         return false;
       }
       res.relisted++;
@@ -141,7 +141,7 @@ export function scanTree(
     for (const name of names) {
       if (name.endsWith('/')) {
         const r = walk(rel ? `${rel}/${name.slice(0, -1)}` : name.slice(0, -1), false);
-        if (r === STALE) return cached ? walk(rel, true) : ((res.unreadable = { path: rel ? `${rel}/${name}` : name, reason: 'changed while scanned' }), false);
+        if (r === STALE) return cached ? walk(rel, true) : ((res.unreadable = { path: rel ? `${rel}/${name}` : name, why: 'changed while scanned' }), false);
         if (!r) return false;
         continue;
       }
@@ -151,12 +151,12 @@ export function scanTree(
       try {
         fst = lstatSync(abs, { bigint: true, throwIfNoEntry: false });
       } catch (err) {
-        res.unreadable = { path: p, reason: reason(err) };
+        res.unreadable = { path: p, why: errno(err) };
         return false;
       }
       if (!fst || !fst.isFile()) {
         if (cached) return walk(rel, true);
-        res.unreadable = { path: p, reason: 'changed while scanned' };
+        res.unreadable = { path: p, why: 'changed while scanned' };
         return false;
       }
       const data = statData(fst);
@@ -169,7 +169,7 @@ export function scanTree(
         try {
           content = readFileSync(abs);
         } catch (err) {
-          res.unreadable = { path: p, reason: reason(err) };
+          res.unreadable = { path: p, why: errno(err) };
           return false;
         }
         res.rehashed++;
