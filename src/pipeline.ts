@@ -3,7 +3,7 @@
  * publish: load config -> load services -> validate -> check -> lock -> render units.
  * It reads only through the source; writing is the caller's (src/write).
  */
-import { tagProblem } from './check/image.js';
+import { tagProblem } from './core/image.js';
 import { checkProject } from './check/semantic.js';
 import { checkLambdaImages } from './check/lambda.js';
 import { contentHash } from './core/hash.js';
@@ -120,6 +120,21 @@ export async function loadTemplateSources(source: ProjectSource, project: Projec
   return [...builtinTemplates(), ...own];
 }
 
+
+/**
+ * Compiled template sets by their sources, for the process: `diff` compiles the base and the
+ * head, which nearly always share their templates (a set is read-only once compiled).
+ */
+const templateSets = new Map<string, TemplateSet>();
+function compiledTemplates(sources: TemplateSource[]): TemplateSet {
+  const key = JSON.stringify(sources.map((t) => [t.target, t.name, t.file, t.source, t.output ?? null, Boolean(t.canonical), Boolean(t.builtin)]));
+  let set = templateSets.get(key);
+  if (!set) {
+    if (templateSets.size >= 4) templateSets.clear();
+    templateSets.set(key, (set = compileTemplates(createTemplateEngine(), sources)));
+  }
+  return set;
+}
 
 // bumped when rendering semantics change, so that cached units from an older engine re-render
 const VERSION_SALT = 'gitopsc-render-2';
@@ -276,7 +291,7 @@ export async function compile(source: ProjectSource, opts: CompileOptions): Prom
     if (!(e instanceof UnreadableError)) throw e;
     diagnostics.push(e.diagnostic());
   }
-  const templates = (): TemplateSet => (set ??= compileTemplates(createTemplateEngine(), sources));
+  const templates = (): TemplateSet => (set ??= compiledTemplates(sources));
   base.outputNames = () => [...new Set(templates().templates.map((t) => t.name))].sort();
   // Lambda output can go to its own root below the output directory (output.lambdaDir)
   const lambdaPrefix = project.lambdaDir ? `${project.lambdaDir}/` : '';

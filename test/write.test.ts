@@ -129,6 +129,41 @@ describe('stale temporaries of killed runs are removed', () => {
     expect(readdirSync(dir)).toEqual(['dev']);
   });
 
+  it('a first render writes its tree beside the absent directory and renames it in once; a killed one leaves only that tree, removed by the next run', async () => {
+    const parent = mkdtempSync(join(tmpdir(), 'gitopsc-write-'));
+    const dir = join(parent, 'out');
+    const plan = planWrites([file('dev/a/x.yaml', 'a: 1\n'), file('prod/a/x.yaml', 'a: 2\n')], new Map());
+    expect(await applyPlan(dir, plan)).toEqual([]);
+    expect(readdirSync(parent)).toEqual(['out']);
+    expect(readdirSync(dir).sort()).toEqual(['dev', 'prod']);
+    expect(readFileSync(join(dir, 'prod/a/x.yaml'), 'utf8')).toBe('a: 2\n');
+    // what a first render killed before its rename leaves: a whole temporary tree, no output
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+    const dir2 = join(parent, 'out2');
+    mkdirSync(join(parent, `.out2.gitopsc-${dead}-1.tmp`, 'dev', 'a'), { recursive: true });
+    writeFileSync(join(parent, `.out2.gitopsc-${dead}-1.tmp`, 'dev', 'a', 'x.yaml'), 'a: 1\n');
+    const opened = await openOutput(dir2);
+    expect(opened.diagnostics).toEqual([]);
+    opened.session!.release();
+    expect(readdirSync(parent).sort()).toEqual(['out']);
+    expect(await applyPlan(dir2, plan)).toEqual([]);
+    expect(readdirSync(parent).sort()).toEqual(['out', 'out2']);
+  });
+
+  it('a first render whose directory appears meanwhile goes through the journal and keeps what is there', async () => {
+    const parent = mkdtempSync(join(tmpdir(), 'gitopsc-write-'));
+    const dir = join(parent, 'out');
+    const opened = await openOutput(dir);
+    expect(opened.session?.locked).toBe(false);
+    // another run made the directory after this one looked
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'README'), 'hand-written\n');
+    expect(await applyPlan(dir, planWrites([file('dev/a/x.yaml', 'a: 1\n')], new Map()), opened.session)).toEqual([]);
+    opened.session!.release();
+    expect(readdirSync(dir).sort()).toEqual(['README', 'dev']);
+    expect(readdirSync(parent)).toEqual(['out']);
+  });
+
   it('resolve removes the lock temporaries of a resolve that was killed', async () => {
     const { baseProject, cli, makeProject } = await import('./helpers/project.js');
     const dir = makeProject(baseProject());

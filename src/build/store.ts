@@ -10,7 +10,7 @@ import { contentHash } from '../core/hash.js';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { error, type Diagnostic } from '../core/diagnostics.js';
-import { escapingPath, writeFileAtomic } from '../write/apply.js';
+import { escapingPath, writeFileAtomic } from '../host/fs.js';
 import { toolVersion } from './memo.js';
 
 export { toolVersion };

@@ -17,7 +17,8 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { compareArtifacts, compareResults, type ArtifactChange, type DiffResult } from '../diff/compare.js';
 import type { ReasonFor } from '../core/reasons.js';
 import { error, hasErrors, warning, type Diagnostic } from '../core/diagnostics.js';
-import type { CompileResult, RenderedFile, ResolvedArtifact } from '../core/types.js';
+import type { RenderedFile, ResolvedArtifact } from '../core/types.js';
+import type { DesiredFile } from '../write/plan.js';
 import { contentHash } from '../core/hash.js';
 import { adoptionRule, envScope, planOwned, RECORD_FILE } from '../write/ownership.js';
 import { branchName } from './branch.js';
@@ -25,9 +26,10 @@ import { cleanGitEnv } from './env.js';
 import { Git, GitError } from './exec.js';
 import { acquireLock, describeHolder } from './lock.js';
 import { commitMessage, type ChangedFile } from './message.js';
-import { gitSource } from './source.js';
+import type { CatFile } from './cat-file.js';
+import { gitTree, type BlobHashMemo } from './tree.js';
 import { nextState, parseState, serializeState, STATE_FILE } from './state.js';
-import { processAlive } from '../process-alive.js';
+import { processAlive } from '../host/process.js';
 
 export const DEFAULT_AUTHOR = 'gitopsc <gitopsc@localhost>';
 const ZERO = '0000000000000000000000000000000000000000';
@@ -83,8 +85,32 @@ export interface PublishOptions {
   afterRef?: () => Promise<void>;
 }
 
+/** A file to publish: its content is needed only where its hash differs from the deployment tree's. */
+export interface PublishedFile extends DesiredFile {
+  service: string;
+  environment: string;
+}
+
+/** What the caller plans against: the deployment tree below `--path` at the branch's HEAD. */
+export interface DeploymentTree {
+  /** content hash of every file this publish manages or owns */
+  hashes: ReadonlyMap<string, string>;
+  read(path: string): Promise<string | undefined>;
+}
+
 export interface PublishInput {
-  result: Pick<CompileResult, 'files' | 'artifacts'>;
+  /** the artifacts, and the rendered files when `desired` is not given */
+  result: { files?: readonly RenderedFile[]; artifacts: readonly ResolvedArtifact[] };
+  /**
+   * The files to publish, planned against the deployment tree (src/build/publish.ts renders
+   * only the units whose files differ there). Runs once per attempt: a rejected push rebuilds
+   * on the new tip. `renderedCount` excludes generated kustomizations (the prune guard).
+   */
+  desired?: (tree: DeploymentTree) => Promise<{ files: PublishedFile[]; renderedCount: number; diagnostics: Diagnostic[] }>;
+  /** blob id -> content hash, kept between runs (src/cache/store.ts) */
+  blobMemo?: BlobHashMemo;
+  /** a cat-file process of the deployment repository to share (tests) */
+  catFile?: CatFile;
   /** the environments being published: their directories are managed (written and pruned) */
   environments: string[];
   source: { url: string; commit?: string };
@@ -357,43 +383,50 @@ async function buildCommit(
 ): Promise<{ ok: true } | Fail> {
   const head = at.parent;
   const inScope = input.allEnvironments ? () => true : envScope(input.environments, input.lambdaDir);
-  const existing = new Map<string, Uint8Array>();
-  if (head) {
-    const src = await gitSource(git.cwd, head, base, { env: git.env });
-    const all = await src.list();
-    const recordBytes = all.includes(RECORD_FILE) ? await src.read(RECORD_FILE) : undefined;
-    const recorded = new Set((recordBytes ? new TextDecoder().decode(recordBytes) : '').split('\n'));
-    // what this publish may read: the managed directories, the record, the state, and every
-    // recorded file (an environment removed from the config is still gitopsc's to prune)
-    const scope = envScope(input.environments, input.lambdaDir);
-    const names = all.filter((p) => p === STATE_FILE || p === RECORD_FILE || scope(p) || recorded.has(p));
-    const datas = await Promise.all(names.map((p) => src.read(p)));
-    names.forEach((p, i) => existing.set(p, datas[i] ?? new Uint8Array()));
-  }
-  const dec = new TextDecoder();
-  const oldState = parseState(existing.has(STATE_FILE) ? dec.decode(existing.get(STATE_FILE)) : undefined);
+  // The deployment tree at HEAD: what this publish may read are the managed directories, the
+  // record, the state, and every recorded file (an environment removed from the config is
+  // still gitopsc's to prune). Files are compared by content hash; the text of a file is read
+  // only where it changes (the diff) or is the record or the state.
+  const tree = await gitTree(git, head, base, { memo: input.blobMemo, catFile: input.catFile });
+  const textAt = async (p: string) => (tree.oids.has(p) ? ((await tree.read(p)) ?? '') : undefined);
+  const recordText = await textAt(RECORD_FILE);
+  const stateText = await textAt(STATE_FILE);
+  const recorded = new Set((recordText ?? '').split('\n'));
+  const scope = envScope(input.environments, input.lambdaDir);
+  const inTree = (p: string) => p === RECORD_FILE || scope(p) || recorded.has(p);
+  const hashed = await tree.hashes((p) => p !== STATE_FILE && inTree(p));
+  if ('problem' in hashed) return { fail: [hashed.problem] };
+  const hashes = hashed.files;
+  const oldState = parseState(stateText);
   const published = input.result.artifacts.filter((a) => input.environments.includes(a.environment));
   const artifacts = compareArtifacts(
     oldState.filter((a: ResolvedArtifact) => input.environments.includes(a.environment)),
     published,
   );
   const managedRoot = envScope(input.environments, input.lambdaDir);
-  const desired = new Map<string, { content: string; service: string; environment: string }>();
-  for (const f of input.result.files) {
+  // what to publish: planned by the caller against this tree (rendering only what differs), or every rendered file
+  const planned = input.desired
+    ? await input.desired({ hashes, read: (p) => tree.read(p) })
+    : {
+        files: (input.result.files ?? []).filter((f) => input.environments.includes(f.environment)).map((f) => ({ path: f.path, hash: contentHash(f.content), content: f.content, service: f.service, environment: f.environment })),
+        renderedCount: (input.result.files ?? []).filter((f) => input.environments.includes(f.environment) && !/(^|\/)kustomization\.yaml$/.test(f.path)).length,
+        diagnostics: [] as Diagnostic[],
+      };
+  if (hasErrors(planned.diagnostics)) return { fail: planned.diagnostics };
+  const desired = new Map<string, PublishedFile>();
+  for (const f of planned.files) {
     if (!input.environments.includes(f.environment)) continue;
     const rel = normalizeDir(f.path);
     if (!rel || !managedRoot(rel) || rel === STATE_FILE || rel === RECORD_FILE) {
       return fail(`rendered file "${f.path}" is outside the environment directories`, 'INTERNAL', 'invalid-output-path');
     }
-    desired.set(rel, { content: f.content, service: f.service, environment: f.environment });
+    desired.set(rel, { ...f, path: rel });
   }
-  const hashes = new Map<string, string>();
-  for (const [p, b] of existing) if (p !== STATE_FILE) hashes.set(p, contentHash(b));
   const owned = planOwned({
-    desired: [...desired].map(([path, d]) => ({ path, content: d.content, hash: contentHash(d.content) })),
-    renderedCount: input.result.files.filter((f) => input.environments.includes(f.environment) && !/(^|\/)kustomization\.yaml$/.test(f.path)).length,
+    desired: [...desired.values()].map((d) => ({ path: d.path, hash: d.hash, ...(d.content !== undefined ? { content: d.content } : {}) })),
+    renderedCount: planned.renderedCount,
     existing: hashes,
-    recordText: existing.has(RECORD_FILE) ? dec.decode(existing.get(RECORD_FILE)) : undefined,
+    recordText,
     inScope,
     adoptable: input.adoptable ?? adoptionRule(input.environments, [...new Set([...desired.keys()].map((p) => p.split('/').pop()!))], input.lambdaDir),
     adopt: opts.adopt,
@@ -421,16 +454,17 @@ async function buildCommit(
   out.files = files;
   out.artifacts = artifacts;
   const state = serializeState(nextState(oldState, published, input.environments));
-  const stateChanged = (existing.has(STATE_FILE) ? dec.decode(existing.get(STATE_FILE)) : undefined) !== state;
+  const stateChanged = stateText !== state;
   if (files.length === 0 && artifacts.length === 0) return { ok: true }; // nothing changed
   if (stateChanged) writes.set(STATE_FILE, state);
 
   // the change as a diff: --dry-run's stat and the pull-request description
   const asFile = (path: string, content: string, f?: { service: string; environment: string }): RenderedFile => ({ path: join2(base, path), content, service: f?.service ?? '', environment: f?.environment ?? '' });
-  const changedFiles = files.map((f) => f.path);
+  const byPath = new Map(files.map((f) => [f.path, f]));
+  const before = await Promise.all(files.filter((f) => tree.oids.has(f.path)).map(async (f) => asFile(f.path, (await tree.read(f.path)) ?? '', byPath.get(f.path))));
   out.diff = compareResults(
-    { files: changedFiles.filter((p) => existing.has(p)).map((p) => asFile(p, dec.decode(existing.get(p)), files.find((f) => f.path === p))), artifacts: oldState.filter((a) => input.environments.includes(a.environment)) },
-    { files: changedFiles.filter((p) => desired.has(p)).map((p) => asFile(p, desired.get(p)!.content, desired.get(p))), artifacts: published, outputDir: base || '.' },
+    { files: before, artifacts: oldState.filter((a) => input.environments.includes(a.environment)) },
+    { files: files.filter((f) => desired.has(f.path)).map((f) => asFile(f.path, writes.get(f.path) ?? '', byPath.get(f.path))), artifacts: published, outputDir: base || '.' },
     { base: head ? head.slice(0, 7) : '(empty)', head: 'this publish' },
   );
 

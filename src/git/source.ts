@@ -1,17 +1,40 @@
 /**
  * A ProjectSource over a git revision: lists with `git ls-tree -r -z` and reads blobs with
- * `git cat-file --batch`, never touching the working tree or the index. Reads asked for in
- * the same tick share one `cat-file` process.
+ * one long-lived `git cat-file --batch` (./cat-file.ts), never touching the working tree or
+ * the index.
  */
 import type { ProjectSource } from '../core/types.js';
-import { Git, GitError } from './exec.js';
-
-interface Entry {
-  oid: string;
-}
+import { gitBlobId } from '../core/hash.js';
+import { CatFile } from './cat-file.js';
+import { Git } from './exec.js';
 
 export interface GitSourceOptions {
   env: Record<string, string>;
+  /** share one `git cat-file --batch` process with other readers of the repository */
+  catFile?: CatFile;
+  /** `ref` is a full commit id already verified by the caller (spares a `rev-parse`) */
+  resolved?: boolean;
+  /** bytes already in hand for a path (the working tree's), used instead of the blob when their blob id matches */
+  known?: (rel: string) => Uint8Array | undefined;
+}
+
+/** A revision's regular files below `prefix` (`''`: all), relative to it, with their blob ids. */
+export async function lsTree(git: Git, commit: string, prefix: string): Promise<Map<string, string>> {
+  const args = ['ls-tree', '-r', '-z', '--full-tree', commit];
+  if (prefix) args.push('--', prefix);
+  const raw = (await git.run(args)).stdout.toString('utf8');
+  const entries = new Map<string, string>();
+  for (const rec of raw.split('\0')) {
+    if (!rec) continue;
+    const tab = rec.indexOf('\t');
+    const [mode, type, oid] = rec.slice(0, tab).split(' ');
+    const path = rec.slice(tab + 1);
+    // Regular files only: no submodules (type commit) and no symlinks (mode 120000).
+    if (type !== 'blob' || mode === '120000' || !oid) continue;
+    if (prefix && !path.startsWith(prefix + '/')) continue;
+    entries.set(prefix ? path.slice(prefix.length + 1) : path, oid);
+  }
+  return entries;
 }
 
 /**
@@ -21,31 +44,20 @@ export interface GitSourceOptions {
  */
 export async function gitSource(repoDir: string, ref: string, subdir: string, opts: GitSourceOptions): Promise<ProjectSource> {
   const git = new Git(repoDir, opts.env);
-  const commit = (await git.git(['rev-parse', '--verify', '--end-of-options', `${ref}^{commit}`])).trim();
+  const commit = opts.resolved ? ref : (await git.git(['rev-parse', '--verify', '--end-of-options', `${ref}^{commit}`])).trim();
   const prefix = subdir.replace(/^\/+|\/+$/g, '');
-  const args = ['ls-tree', '-r', '-z', '--full-tree', commit];
-  if (prefix) args.push('--', prefix);
-  const raw = (await git.run(args)).stdout.toString('utf8');
-  const entries = new Map<string, Entry>();
-  for (const rec of raw.split('\0')) {
-    if (!rec) continue;
-    const tab = rec.indexOf('\t');
-    const [mode, type, oid] = rec.slice(0, tab).split(' ');
-    const path = rec.slice(tab + 1);
-    // Regular files only: no submodules (type commit) and no symlinks (mode 120000).
-    if (type !== 'blob' || mode === '120000' || !oid) continue;
-    const rel = prefix ? path.slice(prefix.length + 1) : path;
-    if (prefix && !path.startsWith(prefix + '/')) continue;
-    entries.set(rel, { oid });
-  }
+  const entries = await lsTree(git, commit, prefix);
   const list = [...entries.keys()].sort();
-  const loader = new BatchLoader(git);
+  const blobs = opts.catFile ?? new CatFile(git.cwd, git.env);
   return {
     describe: `${ref} (${commit.slice(0, 7)})${prefix ? ':' + prefix : ''}`,
     list: () => Promise.resolve([...list]),
     read: async (rel) => {
-      const e = entries.get(rel.replace(/^\.\//, ''));
-      return e ? loader.load(e.oid) : undefined;
+      const path = rel.replace(/^\.\//, '');
+      const oid = entries.get(path);
+      if (!oid) return undefined;
+      const mine = opts.known?.(path);
+      return mine && gitBlobId(mine) === oid ? mine : blobs.blob(oid);
     },
   };
 }
@@ -54,53 +66,4 @@ export async function gitSource(repoDir: string, ref: string, subdir: string, op
 export async function resolveCommit(git: Git, ref: string): Promise<string | undefined> {
   const r = await git.run(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`]);
   return r.code === 0 ? r.stdout.toString('utf8').trim() : undefined;
-}
-
-class BatchLoader {
-  private pending = new Map<string, Array<{ resolve: (b: Uint8Array) => void; reject: (e: Error) => void }>>();
-  private scheduled = false;
-  private cache = new Map<string, Uint8Array>();
-
-  constructor(private readonly git: Git) {}
-
-  load(oid: string): Promise<Uint8Array> {
-    const hit = this.cache.get(oid);
-    if (hit) return Promise.resolve(hit);
-    return new Promise((resolve, reject) => {
-      const waiters = this.pending.get(oid) ?? [];
-      waiters.push({ resolve, reject });
-      this.pending.set(oid, waiters);
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => void this.flush());
-      }
-    });
-  }
-
-  private async flush(): Promise<void> {
-    const batch = this.pending;
-    this.pending = new Map();
-    this.scheduled = false;
-    const oids = [...batch.keys()];
-    try {
-      const r = await this.git.run(['cat-file', '--batch'], { input: oids.join('\n') + '\n' });
-      if (r.code !== 0) throw new GitError(`git cat-file failed: ${r.stderr.trim()}`, ['cat-file'], r.stderr, r.code);
-      const out = r.stdout;
-      let pos = 0;
-      for (const oid of oids) {
-        const nl = out.indexOf(0x0a, pos);
-        const header = out.subarray(pos, nl).toString('utf8');
-        const [, type, size] = header.split(' ');
-        if (type !== 'blob' || size === undefined) throw new GitError(`git cat-file: ${header}`, ['cat-file'], '', 1);
-        const n = Number(size);
-        const data = new Uint8Array(out.subarray(nl + 1, nl + 1 + n));
-        pos = nl + 1 + n + 1;
-        this.cache.set(oid, data);
-        for (const w of batch.get(oid) ?? []) w.resolve(data);
-      }
-    } catch (e) {
-      const err = e instanceof Error ? e : new Error(String(e));
-      for (const waiters of batch.values()) for (const w of waiters) w.reject(err);
-    }
-  }
 }

@@ -43,6 +43,10 @@ function resolvePlain(t: string): unknown {
     case 'FALSE':
       return false;
   }
+  // a plain scalar that starts with a letter is a string unless the words above (every number
+  // and special float starts with a digit, a sign or a dot): the common case skips the regexes
+  const c = t.charCodeAt(0);
+  if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90)) return t;
   if (SPECIAL.test(t)) bail();
   if (INT.test(t)) return parseInt(t, 10);
   if (FLOAT.test(t)) return parseFloat(t);
@@ -103,6 +107,9 @@ function read(text: string, record: boolean): { data: Record<string, unknown>; w
   const note = (path: (string | number)[], w: Where): void => {
     if (record) where.set(pathKey(path), w);
   };
+  // positions are only built when recording: the first read, which most documents get alone,
+  // allocates nothing for them
+  const at = (line: number, column: number): Position | undefined => (record ? { line, column } : undefined);
   const child = (path: (string | number)[], seg: string | number): (string | number)[] => (record ? [...path, seg] : path);
   const rawLines = text.split('\n');
   interface Line {
@@ -198,7 +205,7 @@ function read(text: string, record: boolean): { data: Record<string, unknown>; w
   const flow = (s: string, p0: number, line: number, path: (string | number)[], keyPos?: Position): [unknown, number] => {
     let p = p0;
     while (s[p] === ' ') p++;
-    const pos = { line, column: p + 1 };
+    const pos = at(line, p + 1)!;
     const c = s[p];
     if (c === '{' || c === '[') {
       if (++depth > 64) bail();
@@ -221,7 +228,7 @@ function read(text: string, record: boolean): { data: Record<string, unknown>; w
         }
         first = false;
         if (isMap) {
-          const kp = { line, column: p + 1 };
+          const kp = at(line, p + 1);
           let key: string;
           [key, p] = mappingKey(s, p, true);
           if (s[p] !== ':') bail();
@@ -269,7 +276,7 @@ function read(text: string, record: boolean): { data: Record<string, unknown>; w
     if (end < 0) end = s.length;
     const raw = s.slice(p, end).trimEnd();
     if (raw.includes(': ') || raw.endsWith(':')) bail();
-    note(path, { key: keyPos, value: { line: ln.no, column: p + 1 }, raw });
+    if (record) note(path, { key: keyPos, value: { line: ln.no, column: p + 1 }, raw });
     return resolvePlain(raw);
   };
 
@@ -278,8 +285,7 @@ function read(text: string, record: boolean): { data: Record<string, unknown>; w
   const block = (indent: number, path: (string | number)[], keyPos?: Position): unknown => {
     if (++depth > 64) bail();
     const ln = lines[i]!;
-    const pos = { line: ln.no, column: ln.indent + 1 };
-    note(path, { key: keyPos, value: pos });
+    if (record) note(path, { key: keyPos, value: { line: ln.no, column: ln.indent + 1 } });
     const v = isSeqLine(ln, indent) ? seq(indent, path) : map(indent, path);
     depth--;
     return v;
@@ -296,7 +302,7 @@ function read(text: string, record: boolean): { data: Record<string, unknown>; w
       const p = first ? firstKeyCol! : indent;
       first = false;
       if (s[p] === '-' && (s[p + 1] === ' ' || p + 1 === s.length)) break;
-      const kp = { line: ln.no, column: p + 1 };
+      const kp = at(ln.no, p + 1);
       const [key, q] = mappingKey(s, p, false);
       if (s[q] !== ':' || (q + 1 < s.length && s[q + 1] !== ' ')) bail();
       if (FORBIDDEN.has(key) || Object.prototype.hasOwnProperty.call(out, key)) bail();
@@ -311,7 +317,7 @@ function read(text: string, record: boolean): { data: Record<string, unknown>; w
         out[key] = block(lines[i]!.indent, childPath, kp);
       } else {
         out[key] = null;
-        note(childPath, { key: kp, value: { line: ln.no, column: r + 1 }, raw: '' });
+        if (record) note(childPath, { key: kp, value: { line: ln.no, column: r + 1 }, raw: '' });
       }
     }
     if (i < lines.length && lines[i]!.indent > indent) bail();
@@ -339,7 +345,7 @@ function read(text: string, record: boolean): { data: Record<string, unknown>; w
       if (sticky(COMPACT_MAP, s, r) !== undefined) {
         // "- key: v": a mapping whose keys line up with "key"
         if (++depth > 64) bail();
-        note(childPath, { value: { line: ln.no, column: r + 1 } });
+        if (record) note(childPath, { value: { line: ln.no, column: r + 1 } });
         out.push(map(r, childPath, r));
         depth--;
         // map() consumed lines at indent r; the next item is back at `indent`

@@ -17,31 +17,24 @@
  *
  * Symbolic links inside the output directory are refused, so no write can land outside it.
  */
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { error, type Diagnostic } from '../core/diagnostics.js';
 import type { ReasonFor } from '../core/reasons.js';
 import { contentHash } from '../core/hash.js';
-import { isAbsent, lstatOrAbsent, reasonOf, statOrAbsent } from '../source/errors.js';
+import { isAbsent, lstatOrAbsent, reasonOf, removeStaleTemps, statOrAbsent, tmpName } from '../host/fs.js';
 import type { WritePlan } from './plan.js';
-import { processAlive } from '../process-alive.js';
+import { processAlive } from '../host/process.js';
 
 export const STAGE_DIR = '.gitopsc-stage';
 export const JOURNAL_FILE = '.gitopsc-journal';
 export const LOCK_FILE = '.gitopsc-lock';
 /** Names gitopsc uses for its own bookkeeping: never output, never hashed, never pruned. */
 const INTERNAL = /^\.gitopsc-(stage|journal|lock)(\..*)?$|\.gitopsc-\d+-\d+\.tmp$/;
-const STALE_TMP = /^\..*\.gitopsc-(\d+)-\d+\.tmp$/;
 
 export function isInternalName(name: string): boolean {
   return INTERNAL.test(name);
-}
-
-let counter = 0;
-function tmpName(target: string): string {
-  return join(dirname(target), `.${target.split(sep).pop()}.gitopsc-${process.pid}-${++counter}.tmp`);
 }
 
 /**
@@ -50,14 +43,19 @@ function tmpName(target: string): string {
  * or whose target is a directory, which a rename could not replace. Checked before anything is
  * staged, so such a plan changes nothing. Directories already checked are remembered.
  */
-function pathProblem(root: string, rel: string, checked: Set<string>, write = false): string | undefined {
+function pathProblem(root: string, rel: string, checked: Set<string>, write = false, absent?: Set<string>): string | undefined {
   let cur = root;
   const parts = rel ? rel.split('/') : [];
   for (let i = -1; i < parts.length; i++) {
     if (i >= 0) cur = join(cur, parts[i]!);
     if (checked.has(cur)) continue;
+    if (absent?.has(cur)) return undefined;
     const st = lstatOrAbsent(cur);
-    if (!st) return undefined; // does not exist yet: nothing below it exists either
+    if (!st) {
+      // does not exist yet: nothing below it exists either (remembered for the plan's other paths)
+      if (i < parts.length - 1) absent?.add(cur);
+      return undefined;
+    }
     if (st.isSymbolicLink()) return `refusing to write through the symbolic link ${cur}`;
     if (st.isDirectory()) {
       if (write && i === parts.length - 1) return `cannot write ${cur}: it is a directory`;
@@ -70,63 +68,6 @@ function pathProblem(root: string, rel: string, checked: Set<string>, write = fa
 function inside(root: string, rel: string): boolean {
   const r = relative(root, resolve(root, rel));
   return r !== '' && r !== '..' && !r.startsWith(`..${sep}`) && !isAbsolute(r) && !rel.includes('\0') && !rel.split('/').some((s) => isInternalName(s));
-}
-
-/**
- * The first existing path from `target` up whose real location is outside the project `root`
- * (a symbolic link leading out), or undefined when a write to `target` stays inside.
- */
-export function escapingPath(root: string, target: string): string | undefined {
-  let realRoot: string;
-  try {
-    realRoot = realpathSync.native(root);
-  } catch {
-    return undefined;
-  }
-  const r = relative(resolve(root), resolve(target));
-  if (r === '..' || r.startsWith(`..${sep}`) || isAbsolute(r)) return undefined; // not a project path: the caller's choice
-  let cur = resolve(target);
-  for (;;) {
-    let real: string | undefined;
-    try {
-      real = realpathSync.native(cur);
-    } catch {
-      const st = lstatOrAbsent(cur);
-      if (st?.isSymbolicLink()) return cur; // dangling: it would be created wherever it points
-    }
-    if (real !== undefined) return real === realRoot || real.startsWith(realRoot.endsWith(sep) ? realRoot : realRoot + sep) ? undefined : cur;
-    const up = dirname(cur);
-    if (up === cur) return undefined;
-    cur = up;
-  }
-}
-
-/** Removes `.<name>.gitopsc-<pid>-<n>.tmp` files left in `dir` by runs that were killed. */
-export function removeStaleTemps(dir: string): void {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return;
-  }
-  for (const n of names) {
-    const m = STALE_TMP.exec(n);
-    if (m && Number(m[1]) !== process.pid && !processAlive(Number(m[1]))) rmSync(join(dir, n), { force: true });
-  }
-}
-
-/** Write a file by temp file + rename: readers see the old or the new bytes, never a part. */
-export async function writeFileAtomic(file: string, content: string): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  removeStaleTemps(dirname(file));
-  const tmp = tmpName(file);
-  try {
-    await writeFile(tmp, content, { flag: 'wx' });
-    await rename(tmp, file);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
 }
 
 interface Journal {
@@ -161,6 +102,8 @@ function removeStaleLockTemps(root: string): void {
     if (m && Number(m[1]) !== process.pid && !processAlive(Number(m[1]))) rmSync(join(root, n), { force: true });
   }
 }
+
+let counter = 0;
 
 /** Take `<root>/.gitopsc-lock`; a lock whose process is gone is taken over. */
 async function acquireLock(root: string, waitMs: number): Promise<{ release: () => void; waited: boolean } | { problem: string }> {
@@ -218,6 +161,8 @@ async function acquireLock(root: string, waitMs: number): Promise<{ release: () 
 export async function openOutput(dir: string, opts: { waitMs?: number } = {}): Promise<{ session?: OutputSession; diagnostics: Diagnostic[] }> {
   const root = resolve(dir);
   const fsError = (msg: string, reason: ReasonFor<'FILESYSTEM'>) => ({ diagnostics: [error('FILESYSTEM', msg, { file: shownPath(root), reason })] });
+  // a first render killed before its rename left its whole tree beside the directory (applyPlan)
+  removeStaleTemps(dirname(root));
   const st = lstatOrAbsent(root);
   if (st?.isSymbolicLink()) return fsError(`refusing to write through the symbolic link ${root}`, 'write-through-symlink');
   if (st && !st.isDirectory()) return fsError(`the output directory ${root} is not a directory`, 'not-a-directory');
@@ -301,14 +246,18 @@ function perform(root: string, journal: Journal): void {
   const made = new Set<string>();
   for (const p of journal.writes) {
     const from = join(stage, p);
-    if (!lstatOrAbsent(from)) continue; // renamed before an interruption
     const target = join(root, p);
     const parent = dirname(target);
     if (!made.has(parent)) {
       mkdirSync(parent, { recursive: true });
       made.add(parent);
     }
-    renameSync(from, target);
+    try {
+      renameSync(from, target);
+    } catch (e) {
+      // renamed before an interruption: the journal is being completed
+      if (!isAbsent(e) || lstatOrAbsent(from)) throw e;
+    }
   }
   for (const r of journal.removes) rmSync(join(root, r), { force: true });
   pruneEmptyDirs(root, journal.removes);
@@ -349,9 +298,10 @@ export async function applyPlan(dir: string, plan: WritePlan, session?: OutputSe
   const root = resolve(dir);
   const fsError = (msg: string, reason: ReasonFor<'FILESYSTEM'>) => [error('FILESYSTEM', msg, { file: shownPath(root), reason })];
   const checked = new Set<string>();
+  const absent = new Set<string>();
   for (const [p, write] of [...plan.writes.map((w) => [w.path, true] as const), ...plan.removes.map((r) => [r, false] as const)]) {
     if (!inside(root, p)) return fsError(`refusing to write ${p}: outside the output directory`, 'unwritable');
-    const problem = pathProblem(root, p, checked, write);
+    const problem = pathProblem(root, p, checked, write, absent);
     if (problem) return fsError(`${problem}; nothing was changed`, 'unwritable');
   }
   if (plan.writes.length === 0 && plan.removes.length === 0) return [];
@@ -365,6 +315,16 @@ export async function applyPlan(dir: string, plan: WritePlan, session?: OutputSe
   let created = false;
   try {
     if (!(session ?? own)!.locked) {
+      // The directory did not exist when the run began. The whole tree is written beside it
+      // under a temporary name and renamed into place at once: one rename instead of one per
+      // file, and still all or nothing (a kill before the rename leaves only the temporary
+      // tree, which the next run removes). When the directory appeared meanwhile (another run),
+      // the journal below is used instead.
+      if (plan.removes.length === 0 && !lstatOrAbsent(root)) {
+        const fresh = writeFresh(root, plan.writes);
+        if (fresh === 'done') return [];
+        if (fresh !== 'exists') return fsError(`cannot write the output: ${fresh}; nothing was changed`, 'unwritable');
+      }
       // the directory did not exist when the run began: make it, then lock it
       if (!lstatOrAbsent(root)) {
         try {
@@ -402,6 +362,32 @@ export async function applyPlan(dir: string, plan: WritePlan, session?: OutputSe
   } finally {
     release();
     if (own) own.release();
+  }
+}
+
+/**
+ * A first render: every file written into a temporary directory beside `root`, which is then
+ * renamed to `root`. 'exists' when `root` appeared in the meantime (nothing is changed then).
+ */
+function writeFresh(root: string, writes: readonly { path: string; content: string }[]): 'done' | 'exists' | string {
+  const parent = dirname(root);
+  const tmp = tmpName(root);
+  try {
+    mkdirSync(parent, { recursive: true });
+    removeStaleTemps(parent);
+    mkdirSync(tmp);
+    writeFiles(tmp, writes);
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    return reasonOf(e);
+  }
+  try {
+    renameSync(tmp, root);
+    return 'done';
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOTDIR' || code === 'EISDIR' ? 'exists' : reasonOf(e);
   }
 }
 

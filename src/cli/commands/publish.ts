@@ -3,21 +3,17 @@
  *  [--author "Name <email>"] [--path DIR] [--env E]... [--allow-detached] [--no-gpg-sign]
  *  [--lock-timeout SECONDS]`: render from the lock (offline) and commit into the deployment
  * repository, with provenance in trailers. Nothing in the deployment repository is touched
- * unless the whole render succeeded.
+ * unless the whole render succeeded. The work is src/build/publish.ts's (only units whose files
+ * are not already in the deployment tree are rendered); this parses options and formats.
  */
-import { error, hasErrors, warning, type Diagnostic } from '../../core/diagnostics.js';
-import { cleanGitEnv } from '../../git/env.js';
-import { publish } from '../../git/publish.js';
-import { openSource, sourceProvenance } from '../../git/repo.js';
-import { compile, fsSource } from '../../pipeline.js';
+import { error, hasErrors, type Diagnostic } from '../../core/diagnostics.js';
+import { preparePublish } from '../../build/publish.js';
 import { createProgress, progressEnabled } from '../output/progress.js';
 import type { CommandContext, CommandResult } from '../types.js';
 import { findProject, isResult, plural } from './common.js';
 import { resolve } from 'node:path';
 import { formatMarkdown } from '../../diff/format-markdown.js';
-import { writeFileAtomic } from '../../write/apply.js';
-import { kustomizationFiles, type UnitOutput } from '../../write/kustomization.js';
-import { adoptionRule } from '../../write/ownership.js';
+import { writeFileAtomic } from '../../host/fs.js';
 import { parseMaxPrune } from './render.js';
 
 export interface PublishCommandOptions {
@@ -52,42 +48,14 @@ export async function run(ctx: CommandContext, opts: PublishCommandOptions): Pro
   if (opts.prDescription !== undefined && opts.branchTemplate === undefined) return { diagnostics: [error('USAGE', '--pr-description goes with --branch-template', { reason: 'missing-option' })] };
   const found = await findProject(ctx);
   if (isResult(found)) return found;
-  const state = await compile(fsSource(found.root), { ...found, envs: opts.env });
-  const diagnostics: Diagnostic[] = [...state.diagnostics];
-  if (hasErrors(diagnostics)) return { diagnostics };
-
-  const src = await openSource(found.root, cleanGitEnv(ctx.host.env));
-  let source: { url: string; commit?: string } = { url: found.root };
-  if (src) {
-    const p = await sourceProvenance(src);
-    source = { url: p.url, commit: p.commit };
-    if (p.dirty.length > 0) {
-      diagnostics.push(
-        warning('GIT', `publishing uncommitted changes of the source (${plural(p.dirty.length, 'file')}, e.g. ${p.dirty[0]}): Gitopsc-Source-Commit names HEAD`, { reason: 'dirty-source' }),
-      );
-    }
-  }
-  const environments = opts.env ?? state.environments;
-  const lambdaDir = state.project?.lambdaDir;
-  const files = [...state.files];
-  if (state.project?.kustomization) {
-    const byUnit = new Map<string, UnitOutput>();
-    for (const u of state.units) byUnit.set(`${u.service}\0${u.environment}`, { service: u.service, environment: u.environment, target: u.target, paths: [] });
-    for (const f of state.files) (byUnit.get(`${f.service}\0${f.environment}`)?.paths as string[] | undefined)?.push(f.path);
-    for (const k of kustomizationFiles([...byUnit.values()], environments)) files.push({ path: k.path, content: k.content, service: '', environment: k.path.split('/')[0]! });
-  }
+  const prepared = await preparePublish({ root: found.root, configFile: found.configFile, configData: found.configData, configKey: found.configKey, envs: opts.env, env: ctx.host.env });
+  const diagnostics: Diagnostic[] = [...prepared.diagnostics];
+  if (hasErrors(diagnostics) || !prepared.run) return { diagnostics };
+  const state = prepared.state;
   // a progress line on a terminal while git works on the deployment repository (a push can be slow)
   const progress = createProgress(ctx.host, progressEnabled(ctx));
   const endWait = progress.begin(`${opts.repo}${opts.branch ? ` (${opts.branch})` : ''}${opts.push ? ': commit and push' : ': commit'}`);
-  const outcome = await publish(
-    {
-      result: { files, artifacts: state.artifacts },
-      environments,
-      source,
-      allEnvironments: opts.env === undefined,
-      lambdaDir,
-      adoptable: adoptionRule(state.environments, state.outputNames(), lambdaDir),
-    },
+  const outcome = await prepared.run(
     {
       repo: opts.repo,
       branch: opts.branch,
@@ -95,7 +63,7 @@ export async function run(ctx: CommandContext, opts: PublishCommandOptions): Pro
       push: opts.push,
       message: opts.message,
       // --author, else $GITOPSC_AUTHOR, else the config's publish.author, else the default
-      author: opts.author ?? ctx.host.env.GITOPSC_AUTHOR ?? state.project?.config.publish?.author,
+      author: opts.author ?? ctx.host.env.GITOPSC_AUTHOR ?? state?.project?.config.publish?.author,
       path: opts.path,
       allowDetached: opts.allowDetached,
       sign: opts.gpgSign === false ? false : opts.sign ? true : undefined,

@@ -1,0 +1,233 @@
+/**
+ * `diff` through the build stage: the base revision (git objects) and the working tree are
+ * compiled without rendering, and only the units whose keys differ between the two are
+ * rendered. A unit whose key is equal on both sides renders the same files on both: it cannot
+ * change the diff, and is rendered only when the unit memo does not know its outcome (its
+ * errors and warnings must still be reported, and its paths are needed for kustomizations).
+ * Both sides read their validated inputs from the one input cache.
+ */
+import { cacheDirProblem, openInputCache, openJsonCache, toolVersion } from '../cache/store.js';
+import { error, hasErrors, type Diagnostic } from '../core/diagnostics.js';
+import type { CompileResult, ProjectSource, RenderedFile, ResolvedArtifact } from '../core/types.js';
+import { compareResults, type DiffResult } from '../diff/compare.js';
+import { CatFile } from '../git/cat-file.js';
+import { cleanGitEnv } from '../git/env.js';
+import { GitError } from '../git/exec.js';
+import { defaultBase, openSource } from '../git/repo.js';
+import { gitSource } from '../git/source.js';
+import { compile, fsSource, type CompileState, type UnitJob } from '../pipeline.js';
+import type { ConfigRef } from '../project/load.js';
+import { kustomizationFiles, type UnitOutput } from '../write/kustomization.js';
+import { UnitMemo } from './unit-memo.js';
+
+export interface DiffSide {
+  files: RenderedFile[];
+  artifacts: ResolvedArtifact[];
+}
+
+export interface UnitDiff {
+  base: DiffSide;
+  head: DiffSide & { outputDir: string };
+  /** diagnostics of the head units rendered or replayed (in unit order) */
+  headDiagnostics: Diagnostic[];
+  /** diagnostics of the base units rendered (in unit order) */
+  baseDiagnostics: Diagnostic[];
+}
+
+const id = (u: Pick<UnitJob, 'service' | 'environment'>) => `${u.service}\u0000${u.environment}`;
+
+/** The kustomization files of one side, from the paths of every unit (`envs`: the selected environments). */
+function kustomizations(state: CompileState, outputs: UnitOutput[], envs: readonly string[] | undefined): RenderedFile[] {
+  if (!state.project?.kustomization) return [];
+  return kustomizationFiles(outputs, envs ?? state.environments).map((k) => ({ path: k.path, content: k.content, service: '', environment: k.path.split('/')[0]! }));
+}
+
+/**
+ * Pure over two lazy compiles (`compile(..., { lazy: true })`): the files whose comparison
+ * gives the same diff as rendering every unit on both sides. `base` undefined: no base.
+ */
+export function unitDiff(base: CompileState | undefined, head: CompileState, memo: UnitMemo, envs?: readonly string[]): UnitDiff {
+  const out: UnitDiff = {
+    base: { files: [], artifacts: base?.artifacts ?? [] },
+    head: { files: [], artifacts: head.artifacts, outputDir: head.outputDir },
+    headDiagnostics: [],
+    baseDiagnostics: [],
+  };
+  const headOutputs: UnitOutput[] = [];
+  const baseOutputs: UnitOutput[] = [];
+  const output = (u: UnitJob, paths: readonly string[]): UnitOutput => ({ service: u.service, environment: u.environment, target: u.target, paths });
+  const baseUnits = new Map((base?.units ?? []).map((u) => [id(u), u]));
+  const headIds = new Set(head.units.map(id));
+  for (const h of head.units) {
+    const b = baseUnits.get(id(h));
+    const known = memo.get(h.key);
+    if (b && b.key === h.key) {
+      // the same files on both sides: never in the diff
+      if (known) {
+        out.headDiagnostics.push(...known.warnings);
+        const paths = known.files.map(([p]) => p);
+        headOutputs.push(output(h, paths));
+        baseOutputs.push(output(b, paths));
+        continue;
+      }
+      const r = memo.render(h);
+      out.headDiagnostics.push(...r.diagnostics);
+      out.baseDiagnostics.push(...r.diagnostics);
+      const paths = r.files.map((f) => f.path);
+      headOutputs.push(output(h, paths));
+      baseOutputs.push(output(b, paths));
+      continue;
+    }
+    const knownBase = b ? memo.get(b.key) : undefined;
+    if (known && knownBase && sameFiles(known.files, knownBase.files)) {
+      // different inputs, byte-identical output (a field no template reads)
+      out.headDiagnostics.push(...known.warnings);
+      out.baseDiagnostics.push(...knownBase.warnings);
+      headOutputs.push(output(h, known.files.map(([p]) => p)));
+      baseOutputs.push(output(b!, knownBase.files.map(([p]) => p)));
+      continue;
+    }
+    const r = memo.render(h);
+    out.headDiagnostics.push(...r.diagnostics);
+    out.head.files.push(...r.files);
+    headOutputs.push(output(h, r.files.map((f) => f.path)));
+    if (b) {
+      const rb = memo.render(b);
+      out.baseDiagnostics.push(...rb.diagnostics);
+      out.base.files.push(...rb.files);
+      baseOutputs.push(output(b, rb.files.map((f) => f.path)));
+    }
+  }
+  for (const b of base?.units ?? []) {
+    if (headIds.has(id(b))) continue;
+    const rb = memo.render(b);
+    out.baseDiagnostics.push(...rb.diagnostics);
+    out.base.files.push(...rb.files);
+    baseOutputs.push(output(b, rb.files.map((f) => f.path)));
+  }
+  // the kustomizations list every unit's files: they are made from the paths of all of them
+  out.head.files.push(...kustomizations(head, sortOutputs(headOutputs, head.units), envs));
+  if (base) out.base.files.push(...kustomizations(base, sortOutputs(baseOutputs, base.units), envs));
+  return out;
+}
+
+/** In the compile's unit order (the order a full render sees them in). */
+function sortOutputs(outputs: UnitOutput[], units: readonly UnitJob[]): UnitOutput[] {
+  const order = new Map(units.map((u, i) => [id(u), i]));
+  return outputs.sort((x, y) => (order.get(id(x)) ?? 0) - (order.get(id(y)) ?? 0));
+}
+
+function sameFiles(a: readonly [string, string][], b: readonly [string, string][]): boolean {
+  return a.length === b.length && a.every(([p, h], i) => b[i]![0] === p && b[i]![1] === h);
+}
+
+export interface DiffProjectOptions extends ConfigRef {
+  root: string;
+  /** the commit-ish to compare with (default: the merge base with the default branch) */
+  base?: string;
+  envs?: string[];
+  /** the inherited environment (filtered by cleanGitEnv before git runs) */
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+export interface DiffProjectResult {
+  diagnostics: Diagnostic[];
+  diff?: DiffResult;
+  /** units rendered (for measurements and tests) */
+  rendered?: number;
+}
+
+/**
+ * A lazy compile, or, when the templates do not compile, a full one: its diagnostics are then
+ * exactly those a full compile reports (it stops before the lock).
+ */
+async function compileLazy(source: Parameters<typeof compile>[0], opts: Parameters<typeof compile>[1]): Promise<CompileState> {
+  const state = await compile(source, { ...opts, lazy: true });
+  if (hasErrors(state.diagnostics)) return state;
+  state.outputNames(); // compiles the templates: their errors are reported even when no unit renders
+  if (hasErrors(state.templateDiagnostics())) return compile(source, { ...opts, lazy: false });
+  return { ...state, diagnostics: [...state.diagnostics, ...state.templateDiagnostics()] };
+}
+
+export async function diffProject(opts: DiffProjectOptions): Promise<DiffProjectResult> {
+  const env = cleanGitEnv(opts.env);
+  const src = await openSource(opts.root, env);
+  if (!src) return { diagnostics: [error('GIT', `${opts.root} is not inside a git repository: diff needs a base revision`, { reason: 'not-a-repository' })] };
+
+  // the base's ref, listing and blobs are git's work, done while the working tree compiles
+  const catFile = new CatFile(src.git.cwd, env);
+  const seen = new Map<string, Uint8Array>();
+  const baseP = (async (): Promise<{ ref?: { ref: string; sha: string }; source?: Promise<ProjectSource>; problem?: Diagnostic }> => {
+    let ref: { ref: string; sha: string } | undefined;
+    try {
+      if (opts.base !== undefined) {
+        const r = await src.git.run(['rev-parse', '--verify', '--quiet', '--end-of-options', `${opts.base}^{commit}`]);
+        if (r.code !== 0) return { problem: error('GIT', `--base ${opts.base} is not a commit in ${opts.root}`, { reason: 'bad-base' }) };
+        ref = { ref: opts.base, sha: r.stdout.toString().trim() };
+      } else {
+        ref = await defaultBase(src.git);
+      }
+    } catch (e) {
+      return { problem: error('GIT', e instanceof GitError ? e.message : String(e), { reason: 'command-failed' }) };
+    }
+    if (!ref) return {};
+    const source = gitSource(src.git.cwd, ref.sha, src.prefix, { env, catFile, resolved: true, known: (rel) => seen.get(rel) });
+    source.catch(() => undefined); // reported when awaited
+    return { ref, source };
+  })();
+
+  // caches are used only when .gitopsc/ is the project's own (never through a link out of it)
+  const cached = cacheDirProblem(opts.root) === undefined;
+  const inputs = cached ? openInputCache(opts.root) : undefined;
+  const units = cached ? openJsonCache<unknown>(opts.root, 'units', toolVersion()) : undefined;
+  const memo = new UnitMemo(units);
+
+  const cref: ConfigRef & { envs?: string[] } = { configFile: opts.configFile, configData: opts.configData, configKey: opts.configKey, envs: opts.envs };
+  // the working tree's bytes, kept: a base file with the same blob id is not read from git again
+  const fs = fsSource(opts.root);
+  const headSource: ProjectSource = {
+    ...fs,
+    read: async (rel) => {
+      const b = await fs.read(rel);
+      if (b) seen.set(rel, b);
+      return b;
+    },
+  };
+  const head = await compileLazy(headSource, { ...cref, cache: inputs });
+  const problems: Diagnostic[] = [];
+  const b = await baseP;
+  if (b.problem) {
+    catFile.close();
+    return { diagnostics: [b.problem] };
+  }
+  const baseRef = b.ref;
+
+  let base: CompileState | undefined;
+  let baseLabel = 'empty';
+  if (baseRef && b.source) {
+    baseLabel = `${baseRef.ref === baseRef.sha ? baseRef.sha.slice(0, 7) : baseRef.ref} (${baseRef.sha.slice(0, 7)})`;
+    try {
+      const source = await b.source;
+      // A project that did not exist at the base compares against nothing.
+      if ((await source.read(opts.configFile)) !== undefined || opts.configData !== undefined) {
+        // a JS/TS config cannot be evaluated from git objects: its evaluated data is reused
+        base = await compileLazy(source, { ...cref, cache: inputs });
+      }
+    } catch (e) {
+      problems.push(error('GIT', `cannot read the base revision ${baseRef.sha.slice(0, 7)}: ${e instanceof Error ? e.message : String(e)}`, { reason: 'command-failed' }));
+    }
+  }
+  catFile.close();
+  const u = unitDiff(base, head, memo, opts.envs);
+  // in the order a full compile of each side reports them: the head's, then the base's errors
+  const diagnostics: Diagnostic[] = [...head.diagnostics, ...u.headDiagnostics];
+  for (const d of [...(base?.diagnostics ?? []), ...u.baseDiagnostics]) {
+    if (d.severity === 'error') diagnostics.push({ ...d, message: `at base ${baseRef!.sha.slice(0, 7)}: ${d.message}` });
+  }
+  diagnostics.push(...problems);
+  if (hasErrors(diagnostics)) return { diagnostics, rendered: memo.renders };
+  await inputs?.save();
+  await units?.save();
+  const baseSide: Pick<CompileResult, 'files' | 'artifacts'> = base ? u.base : { files: [], artifacts: [] };
+  return { diagnostics, diff: compareResults(baseSide, u.head, { base: baseLabel, head: 'working tree' }), rendered: memo.renders };
+}

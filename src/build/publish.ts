@@ -1,0 +1,149 @@
+/**
+ * `publish` through the build stage: compile without rendering, then plan the files against
+ * the deployment repository's git tree (src/git/tree.ts, an OutputTree) so that only the units
+ * whose files are not already there with the same content hash are rendered. The unit memo
+ * (./unit-memo.ts) remembers the hashes each key rendered to. Nothing in the deployment
+ * repository is touched unless every unit can render: a unit the memo does not know is
+ * rendered (and its errors reported) before git runs.
+ */
+import { cacheDirProblem, openInputCache, openJsonCache, toolVersion } from '../cache/store.js';
+import { hasErrors, warning, type Diagnostic } from '../core/diagnostics.js';
+import { cleanGitEnv } from '../git/env.js';
+import { openSource, sourceProvenance } from '../git/repo.js';
+import { contentHash } from '../core/hash.js';
+import type { RenderedFile } from '../core/types.js';
+import { publish, type DeploymentTree, type PublishedFile, type PublishInput, type PublishOptions, type PublishOutcome } from '../git/publish.js';
+import { compile, fsSource, type CompileState, type UnitJob } from '../pipeline.js';
+import type { ConfigRef } from '../project/load.js';
+import { kustomizationFiles, type UnitOutput } from '../write/kustomization.js';
+import { adoptionRule } from '../write/ownership.js';
+import { UnitMemo } from './unit-memo.js';
+
+export interface PublishPlanInput {
+  state: Pick<CompileState, 'units' | 'project' | 'environments'>;
+  /** the environments published (default: all) */
+  envs?: readonly string[];
+  memo: UnitMemo;
+  /** units rendered before git ran (their files), by unit key */
+  prerendered?: ReadonlyMap<string, RenderedFile[]>;
+}
+
+/**
+ * Pure over the compile and the tree: the files to publish. A unit whose remembered files are
+ * all in the tree with the same hash is not rendered (its files carry no content: the write
+ * plan leaves them alone); every other unit is rendered.
+ */
+export function planPublishFiles(input: PublishPlanInput, tree: Pick<DeploymentTree, 'hashes'>): { files: PublishedFile[]; renderedCount: number; diagnostics: Diagnostic[] } {
+  const files: PublishedFile[] = [];
+  const diagnostics: Diagnostic[] = [];
+  const outputs: UnitOutput[] = [];
+  for (const u of input.state.units) {
+    const known = input.memo.get(u.key);
+    if (known && known.files.every(([p, h]) => tree.hashes.get(p) === h)) {
+      diagnostics.push(...known.warnings);
+      for (const [path, hash] of known.files) files.push({ path, hash, service: u.service, environment: u.environment });
+      outputs.push({ service: u.service, environment: u.environment, target: u.target, paths: known.files.map(([p]) => p) });
+      continue;
+    }
+    const r = input.prerendered?.get(u.key) ? { files: input.prerendered.get(u.key)!, diagnostics: [] } : input.memo.render(u);
+    diagnostics.push(...r.diagnostics);
+    for (const f of r.files) files.push({ path: f.path, hash: contentHash(f.content), content: f.content, service: f.service, environment: f.environment });
+    outputs.push({ service: u.service, environment: u.environment, target: u.target, paths: r.files.map((f) => f.path) });
+  }
+  const renderedCount = files.length;
+  if (input.state.project?.kustomization) {
+    for (const k of kustomizationFiles(outputs, input.envs ?? input.state.environments)) {
+      files.push({ path: k.path, hash: contentHash(k.content), content: k.content, service: '', environment: k.path.split('/')[0]! });
+    }
+  }
+  return { files, renderedCount, diagnostics };
+}
+
+export interface PublishProjectOptions extends ConfigRef {
+  root: string;
+  envs?: string[];
+  /** the inherited environment (filtered by cleanGitEnv before git runs) */
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+export interface PreparedPublish {
+  diagnostics: Diagnostic[];
+  state?: CompileState;
+  /** run the publish (git), then save the caches when it succeeded */
+  run?: (opts: PublishOptions) => Promise<PublishOutcome>;
+}
+
+/**
+ * Compile (lazily, with the input cache) and render what the unit memo does not know; errors
+ * stop here, before any git. `run` then publishes, rendering only what the tree lacks.
+ */
+export async function preparePublish(opts: PublishProjectOptions): Promise<PreparedPublish> {
+  const cached = cacheDirProblem(opts.root) === undefined;
+  const inputs = cached ? openInputCache(opts.root) : undefined;
+  const store = cached ? openJsonCache<unknown>(opts.root, 'units', toolVersion()) : undefined;
+  const memo = new UnitMemo(store);
+  const ref = { configFile: opts.configFile, configData: opts.configData, configKey: opts.configKey, envs: opts.envs };
+  let state = await compile(fsSource(opts.root), { ...ref, lazy: true, cache: inputs });
+  if (!hasErrors(state.diagnostics)) {
+    state.outputNames(); // compiles the templates: their errors are reported even when no unit renders
+    // templates that do not compile: the diagnostics of a full compile (which stops before the lock)
+    if (hasErrors(state.templateDiagnostics())) state = await compile(fsSource(opts.root), { ...ref, cache: inputs });
+    else state = { ...state, diagnostics: [...state.diagnostics, ...state.templateDiagnostics()] };
+  }
+  const diagnostics = [...state.diagnostics];
+  if (hasErrors(diagnostics)) return { diagnostics, state };
+  // every unit's diagnostics, as a full render gives them: remembered, or rendered now
+  const prerendered = new Map<string, RenderedFile[]>();
+  for (const u of state.units as UnitJob[]) {
+    const known = memo.get(u.key);
+    if (known) {
+      diagnostics.push(...known.warnings);
+      continue;
+    }
+    const r = memo.render(u);
+    diagnostics.push(...r.diagnostics);
+    prerendered.set(u.key, r.files);
+  }
+  if (hasErrors(diagnostics)) return { diagnostics, state };
+
+  let source: { url: string; commit?: string } = { url: opts.root };
+  const src = await openSource(opts.root, cleanGitEnv(opts.env));
+  if (src) {
+    const p = await sourceProvenance(src);
+    source = { url: p.url, commit: p.commit };
+    if (p.dirty.length > 0) {
+      diagnostics.push(
+        warning('GIT', `publishing uncommitted changes of the source (${p.dirty.length} file${p.dirty.length === 1 ? '' : 's'}, e.g. ${p.dirty[0]}): Gitopsc-Source-Commit names HEAD`, { reason: 'dirty-source' }),
+      );
+    }
+  }
+  const blobs = cached ? openJsonCache<unknown>(opts.root, 'blobs', '1') : undefined;
+  const final = state;
+  return {
+    diagnostics,
+    state,
+    run: async (popts) => {
+      const input: PublishInput = {
+        result: { artifacts: final.artifacts },
+        desired: async (tree) => {
+          const r = planPublishFiles({ state: final, envs: opts.envs, memo, prerendered }, tree);
+          // every unit's warnings were reported above; only an error (a bug: these units rendered cleanly before) stops the publish
+          return { ...r, diagnostics: r.diagnostics.filter((d) => d.severity === 'error') };
+        },
+        blobMemo: blobs ? { get: (k) => blobs.get(k), set: (k, v) => blobs.set(k, v) } : undefined,
+        environments: opts.envs ?? final.environments,
+        source,
+        allEnvironments: opts.envs === undefined,
+        lambdaDir: final.project?.lambdaDir,
+        adoptable: adoptionRule(final.environments, final.outputNames(), final.project?.lambdaDir),
+      };
+      const outcome = await publish(input, popts);
+      if (!hasErrors(outcome.diagnostics)) {
+        await inputs?.save();
+        await store?.save();
+        await blobs?.save();
+      }
+      return outcome;
+    },
+  };
+}

@@ -1,0 +1,62 @@
+/**
+ * What a unit rendered for an exact key (UnitJob.key, src/pipeline.ts): the path and content
+ * hash of every file, and the warnings it gave. Only a render without errors is remembered, so
+ * a unit found here renders cleanly; its warnings are replayed. `diff` and `publish` use it to
+ * skip units whose output is known: a key equal in base and head, a file already in the
+ * deployment tree. Pure over a key-value store (a JsonCache from src/cache/store.ts on disk).
+ */
+import { hasErrors, type Diagnostic } from '../core/diagnostics.js';
+import { contentHash } from '../core/hash.js';
+import type { RenderedFile } from '../core/types.js';
+import type { UnitJob } from '../pipeline.js';
+
+export interface KeyValue {
+  get(key: string): unknown;
+  set(key: string, value: unknown): void;
+}
+
+export interface UnitOutcome {
+  /** [path, content hash] per rendered file */
+  files: [string, string][];
+  warnings: Diagnostic[];
+}
+
+export interface Rendered {
+  files: RenderedFile[];
+  diagnostics: Diagnostic[];
+  /** false when the unit's output came from the memo: `files` is then empty */
+  rendered: boolean;
+}
+
+function isOutcome(v: unknown): v is UnitOutcome {
+  const o = v as UnitOutcome | undefined;
+  return (
+    typeof o === 'object' &&
+    o !== null &&
+    Array.isArray(o.files) &&
+    o.files.every((x) => Array.isArray(x) && x.length === 2 && typeof x[0] === 'string' && typeof x[1] === 'string') &&
+    Array.isArray(o.warnings)
+  );
+}
+
+export class UnitMemo {
+  /** how many units were rendered through this memo */
+  renders = 0;
+
+  constructor(private readonly store?: KeyValue) {}
+
+  get(key: string): UnitOutcome | undefined {
+    const v = this.store?.get(`unit:${key}`);
+    return isOutcome(v) ? v : undefined;
+  }
+
+  /** Render the unit and remember its outcome when it has no errors. */
+  render(unit: Pick<UnitJob, 'key' | 'render'>): { files: RenderedFile[]; diagnostics: Diagnostic[] } {
+    const r = unit.render();
+    this.renders++;
+    if (!hasErrors(r.diagnostics)) {
+      this.store?.set(`unit:${unit.key}`, { files: r.files.map((f) => [f.path, contentHash(f.content)]), warnings: r.diagnostics } satisfies UnitOutcome);
+    }
+    return r;
+  }
+}

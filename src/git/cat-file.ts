@@ -1,0 +1,138 @@
+/**
+ * One long-lived `git cat-file --batch` per repository: every blob read (a base revision's
+ * service files, a deployment tree's files) goes through the same process instead of one
+ * spawn per file or per batch. Requests are answered in order; the process is ended after a
+ * short idle time and never keeps Node alive on its own.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { GitError } from './exec.js';
+
+const IDLE_MS = 250;
+
+interface Waiter {
+  oid: string;
+  resolve: (b: Uint8Array) => void;
+  reject: (e: Error) => void;
+}
+
+interface Refable {
+  ref?: () => void;
+  unref?: () => void;
+}
+
+export class CatFile {
+  private child: ChildProcessWithoutNullStreams | undefined;
+  private queue: Waiter[] = [];
+  private outgoing: string[] = [];
+  private buf: Buffer = Buffer.alloc(0);
+  private idle: NodeJS.Timeout | undefined;
+  private stderr = '';
+  private readonly cache = new Map<string, Uint8Array>();
+
+  constructor(
+    private readonly cwd: string,
+    private readonly env: Record<string, string>,
+  ) {}
+
+  /** The blob's bytes (cached per oid). Rejects with GitError when it is not a readable blob. */
+  blob(oid: string): Promise<Uint8Array> {
+    const hit = this.cache.get(oid);
+    if (hit) return Promise.resolve(hit);
+    return new Promise((resolve, reject) => {
+      const child = this.process();
+      if (!child) {
+        reject(new GitError('cannot start git cat-file', ['cat-file'], this.stderr, -1));
+        return;
+      }
+      this.queue.push({ oid, resolve, reject });
+      // the requests of one tick go down in one write
+      if (this.outgoing.length === 0) {
+        setImmediate(() => {
+          const lines = this.outgoing.splice(0).join('');
+          if (lines) this.child?.stdin.write(lines);
+        });
+      }
+      this.outgoing.push(`${oid}\n`);
+    });
+  }
+
+  /** End the process now (pending reads still complete). */
+  close(): void {
+    if (this.idle) clearTimeout(this.idle);
+    this.idle = undefined;
+    this.child?.stdin.end();
+  }
+
+  private process(): ChildProcessWithoutNullStreams | undefined {
+    if (this.idle) clearTimeout(this.idle);
+    this.idle = undefined;
+    if (this.child) {
+      this.setRef(true);
+      return this.child;
+    }
+    let child: ChildProcessWithoutNullStreams;
+    try {
+      child = spawn('git', ['cat-file', '--batch'], { cwd: this.cwd, env: this.env, stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
+    } catch (e) {
+      this.stderr = String(e);
+      return undefined;
+    }
+    this.child = child;
+    this.buf = Buffer.alloc(0);
+    this.stderr = '';
+    child.stdin.on('error', () => undefined);
+    child.stdout.on('data', (b: Buffer) => {
+      this.buf = this.buf.length ? Buffer.concat([this.buf, b]) : b;
+      this.drain();
+    });
+    child.stderr.on('data', (b: Buffer) => (this.stderr += b.toString('utf8')));
+    const gone = (why: string) => {
+      if (this.child !== child) return;
+      this.child = undefined;
+      this.outgoing = [];
+      const err = new GitError(`git cat-file --batch ended: ${why}${this.stderr.trim() ? `: ${this.stderr.trim()}` : ''}`, ['cat-file'], this.stderr, 1);
+      for (const w of this.queue.splice(0)) w.reject(err);
+    };
+    child.on('error', (e) => gone(String(e)));
+    child.on('close', (code) => gone(`exit ${code}`));
+    return child;
+  }
+
+  private drain(): void {
+    for (;;) {
+      const w = this.queue[0];
+      if (!w) break;
+      const nl = this.buf.indexOf(0x0a);
+      if (nl < 0) return;
+      const header = this.buf.subarray(0, nl).toString('utf8');
+      const [, type, size] = header.split(' ');
+      if (type === 'missing' || size === undefined) {
+        this.buf = this.buf.subarray(nl + 1);
+        this.queue.shift();
+        w.reject(new GitError(`git cat-file: ${header}`, ['cat-file'], '', 1));
+        continue;
+      }
+      const n = Number(size);
+      if (this.buf.length < nl + 1 + n + 1) return;
+      const data = new Uint8Array(this.buf.subarray(nl + 1, nl + 1 + n));
+      this.buf = this.buf.subarray(nl + 1 + n + 1);
+      this.queue.shift();
+      if (type !== 'blob') {
+        w.reject(new GitError(`git cat-file: ${w.oid} is a ${type}, not a blob`, ['cat-file'], '', 1));
+        continue;
+      }
+      this.cache.set(w.oid, data);
+      w.resolve(data);
+    }
+    // idle: let Node exit without waiting for the process, and end it soon
+    this.setRef(false);
+    this.idle = setTimeout(() => this.close(), IDLE_MS);
+    this.idle.unref();
+  }
+
+  private setRef(on: boolean): void {
+    const c = this.child;
+    if (!c) return;
+    for (const h of [c, c.stdin, c.stdout, c.stderr] as Refable[]) (on ? h.ref : h.unref)?.call(h);
+  }
+}
