@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { INPUTS, RENDER, cacheText, coldCopy, coldRender, forge, outputs, parseCache, readCache, withoutCaches, withoutMemo, writeCache } from './helpers/cache.js';
+import { INPUTS, MEMO, RENDER, cacheText, dropMemo, coldCopy, coldRender, forge, outputs, parseCache, readCache, withoutCaches, withoutMemo, writeCache } from './helpers/cache.js';
 import { DIGEST, baseProject, cli, makeProject, snapshot, writeFiles, type CliRun } from './helpers/project.js';
 
 const CONFIGMAP =
@@ -341,6 +341,7 @@ describe('a corrupt or foreign cache is ignored and rebuilt', () => {
     const c = withoutMemo(readCache(dir, RENDER));
     for (const k of Object.keys(c.entries)) c.entries[k] = (c.entries[k] as [string, string][]).map(([p]) => [p, 'not-a-real-hash']);
     writeCache(dir, RENDER, forge(c));
+    dropMemo(dir);
     const r = data(await ok(dir, 'render'));
     expect(r.rendered).toBe(4);
     expect(r.written).toEqual([]);
@@ -353,6 +354,7 @@ describe('a corrupt or foreign cache is ignored and rebuilt', () => {
     const c = withoutMemo(readCache(dir, RENDER));
     for (const k of Object.keys(c.entries)) c.entries[k] = [['dev/nobody/deployment.yaml', 'x']];
     writeCache(dir, RENDER, forge(c));
+    dropMemo(dir);
     const r = data(await ok(dir, 'render'));
     expect(r.rendered).toBe(4);
     expect(outputs(dir)).toEqual(first);
@@ -363,6 +365,7 @@ describe('a corrupt or foreign cache is ignored and rebuilt', () => {
     const c = withoutMemo(readCache(dir, RENDER));
     c.entries['not-a-unit-key'] = [['dev/web/deployment.yaml', 'zzz']];
     writeCache(dir, RENDER, forge(c));
+    dropMemo(dir);
     const r = data(await ok(dir, 'render'));
     expect(r.rendered).toBe(0);
     expect(outputs(dir)).toEqual(first);
@@ -373,6 +376,7 @@ describe('a corrupt or foreign cache is ignored and rebuilt', () => {
     const c = withoutMemo(readCache(dir, RENDER));
     for (const k of Object.keys(c.entries)) c.entries[k] = [['dev/web/deployment.yaml']];
     writeCache(dir, RENDER, forge(c));
+    dropMemo(dir);
     const r = data(await ok(dir, 'render'));
     expect(r.rendered).toBe(4);
     expect(outputs(dir)).toEqual(first);
@@ -392,6 +396,7 @@ describe('a corrupt or foreign cache is ignored and rebuilt', () => {
       const c = withoutMemo(readCache(dir, RENDER));
       for (const k of Object.keys(c.entries)) c.entries[k] = value;
       writeCache(dir, RENDER, forge(c));
+      dropMemo(dir);
       const r = await cli(dir, 'render', '--format', 'json');
       expect(r.json.diagnostics, what).toEqual([]);
       expect(r.code, what).toBe(0);
@@ -403,6 +408,7 @@ describe('a corrupt or foreign cache is ignored and rebuilt', () => {
   it('inputs.json service entries of the wrong shape (hand edit, stale checksum) are ignored', async () => {
     const { dir, first } = await warm(richProject());
     rmSync(join(dir, RENDER));
+    dropMemo(dir);
     for (const [what, value] of [...wrongShapes, ['null', null] as [string, unknown], ['an empty object', {}] as [string, unknown]]) {
       const c = readCache(dir, INPUTS);
       const keys = Object.keys(c.entries).filter((k) => k.startsWith('service:'));
@@ -424,6 +430,7 @@ describe('a corrupt or foreign cache is ignored and rebuilt', () => {
     (web![1] as { spec: { kubernetes: { replicas: number } } }).spec.kubernetes.replicas = 9;
     writeCache(dir, INPUTS, c);
     rmSync(join(dir, RENDER));
+    dropMemo(dir);
     const r = data(await ok(dir, 'render'));
     expect(r.written).toEqual([]);
     expect(outputs(dir)).toEqual(first);
@@ -434,6 +441,7 @@ describe('a corrupt or foreign cache is ignored and rebuilt', () => {
     const good = readCache(dir, INPUTS);
     writeCache(dir, INPUTS, forge({ ...good, entries: {} }));
     writeCache(dir, RENDER, forge(withoutMemo(readCache(dir, RENDER))));
+    dropMemo(dir);
     await ok(dir, 'render');
     expect(outputs(dir)).toEqual(first);
     expect(Object.keys(readCache(dir, INPUTS).entries).sort()).toEqual(Object.keys(good.entries).sort());
@@ -484,19 +492,28 @@ describe('drift is detected even when every unit is cached', () => {
 });
 
 describe('what writes the caches', () => {
-  it('`render --check` never writes a cache, whether it passes or finds drift', async () => {
+  it('`render --check` writes its caches under .gitopsc/ and never the output, whether it passes or finds drift', async () => {
     const { dir } = await warm(richProject());
     rmSync(join(dir, '.gitopsc'), { recursive: true });
+    const outside = withoutCaches(dir);
     await ok(dir, 'render', '--check');
-    expect(existsSync(join(dir, '.gitopsc'))).toBe(false);
+    expect(withoutCaches(dir)).toEqual(outside);
+    for (const f of [MEMO, RENDER, INPUTS]) expect(existsSync(join(dir, f)), f).toBe(true);
+    // the second check is answered by the memo: it compiles nothing, so it re-creates no cache
+    rmSync(join(dir, INPUTS));
+    await ok(dir, 'render', '--check');
+    expect(existsSync(join(dir, INPUTS))).toBe(false);
 
-    await ok(dir, 'render');
     edit(dir, 'services/web.yaml', (s) => s.replace('replicas: 2', 'replicas: 3'));
-    const before = snapshot(dir);
+    const before = withoutCaches(dir);
+    const memo = readFileSync(join(dir, MEMO), 'utf8');
     const check = await cli(dir, 'render', '--check', '--format', 'json');
     expect(check.code).not.toBe(0);
     expect(check.json.diagnostics.map((d) => d.code)).toEqual(['DRIFT']);
-    expect(snapshot(dir)).toEqual(before);
+    expect(withoutCaches(dir)).toEqual(before);
+    // drift is never recorded as the up-to-date state
+    expect(readFileSync(join(dir, MEMO), 'utf8')).toBe(memo);
+    expect(existsSync(join(dir, INPUTS))).toBe(true);
   });
 
   it('a failed render (LOCK_STALE) writes neither output nor cache', async () => {

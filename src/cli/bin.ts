@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { main } from './main.js';
+import { fastRender, type FastRun } from './fast.js';
 
 // A closed stdout (`gitopsc schema service | head -c1`) ends the output quietly, as Unix tools
 // do; any other failure to write (a full disk) is a file system error (exit 4), never a stack.
@@ -13,12 +13,33 @@ for (const [name, stream] of [['stdout', process.stdout], ['stderr', process.std
   });
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = writeFailed ? 4 : code;
-  },
-  (e: unknown) => {
-    process.stderr.write(`gitopsc: internal error (a bug): ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exitCode = 5;
-  },
-);
+const argv = process.argv.slice(2);
+
+// An unchanged `render [--check]` is answered from the project memo before the CLI's
+// dependencies are loaded (src/cli/fast.ts); anything else, or any doubt, runs the full CLI.
+let fast: FastRun | undefined;
+if (!process.env.GITOPSC_NO_FAST_PATH) {
+  try {
+    fast = fastRender(argv, { cwd: process.cwd(), env: process.env, stdoutIsTTY: Boolean(process.stdout.isTTY), stderrIsTTY: Boolean(process.stderr.isTTY) });
+  } catch {
+    fast = undefined;
+  }
+}
+
+if (fast) {
+  if (fast.stdout) process.stdout.write(fast.stdout);
+  if (fast.stderr) process.stderr.write(fast.stderr);
+  process.exitCode = writeFailed ? 4 : fast.code;
+} else {
+  import('./main.js')
+    .then(({ main }) => main(argv))
+    .then(
+      (code) => {
+        process.exitCode = writeFailed ? 4 : code;
+      },
+      (e: unknown) => {
+        process.stderr.write(`gitopsc: internal error (a bug): ${e instanceof Error ? e.message : String(e)}\n`);
+        process.exitCode = 5;
+      },
+    );
+}

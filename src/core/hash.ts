@@ -1,4 +1,11 @@
-import { createHash } from 'node:crypto';
+import type * as Crypto from 'node:crypto';
+
+let crypto: typeof Crypto | undefined;
+/** node:crypto, loaded on the first hash: an unchanged `render --check` (src/cli/fast.ts) hashes nothing and does not pay for loading it. */
+function createHash(alg: string): Crypto.Hash {
+  crypto ??= process.getBuiltinModule('node:crypto');
+  return crypto.createHash(alg);
+}
 
 /**
  * The one module that hashes (an architecture test keeps `createHash` out of every other file).

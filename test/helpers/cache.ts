@@ -7,6 +7,8 @@ import { cli, makeProject, snapshot } from './project.js';
 
 export const INPUTS = '.gitopsc/cache/inputs.json';
 export const RENDER = '.gitopsc/cache/render.json';
+/** the project memo (src/build/memo.ts): answers before the unit cache is asked */
+export const MEMO = '.gitopsc/cache/memo.json';
 
 /** A cache file: a JSON header line (format, version, checksum of the body), then the entries. */
 export interface CacheFile {
@@ -78,7 +80,12 @@ export async function coldRender(dir: string, out = 'rendered'): Promise<Map<str
   return files;
 }
 
-/** The render cache without its project memo (which would answer before the unit cache is asked). */
+/** Remove the project memo, so that the next run asks the unit and input caches. */
+export function dropMemo(dir: string): void {
+  rmSync(join(dir, MEMO), { force: true });
+}
+
+/** The render cache without a project memo entry (older versions kept it there). */
 export function withoutMemo(c: CacheFile): CacheFile {
   const { project: _memo, ...entries } = c.entries;
   return { ...c, entries };

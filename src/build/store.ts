@@ -1,0 +1,126 @@
+/**
+ * The on-disk cache (host side). Everything lives in one directory, `.gitopsc/` at the project
+ * root, which users may delete at any time; it ignores itself for git (a `.gitignore` holding
+ * `*`, as pytest, ruff and mypy do), and it is never read or written through a symbolic link
+ * that leaves the project. A cache never
+ * changes output: entries are keyed by a hash of every input that can change what they stand
+ * for, and a corrupt, unreadable or foreign-version file is ignored and rebuilt.
+ */
+import { contentHash } from '../core/hash.js';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { error, type Diagnostic } from '../core/diagnostics.js';
+import { escapingPath, writeFileAtomic } from '../host/fs.js';
+import { toolVersion } from './memo.js';
+
+export { toolVersion };
+
+export const CACHE_DIR = '.gitopsc';
+const FORMAT = 1;
+const MAX_ENTRIES = 50_000;
+
+export function cacheDirOf(root: string): string {
+  return join(root, CACHE_DIR, 'cache');
+}
+
+/**
+ * FILESYSTEM when `.gitopsc/` (or its `cache/`) is a symbolic link out of the project: caches
+ * are then neither read nor written, and commands refuse to run rather than write elsewhere.
+ */
+export function cacheDirProblem(root: string): Diagnostic | undefined {
+  const out = escapingPath(root, cacheDirOf(root));
+  if (out === undefined) return undefined;
+  return error('FILESYSTEM', `refusing to use the cache directory ${CACHE_DIR}/: ${out} is a symbolic link out of the project`, { file: `${CACHE_DIR}/`, reason: 'symlink-outside' });
+}
+
+/** Make `.gitopsc/cache/` and the `.gitignore` that keeps `.gitopsc/` out of git. */
+export function ensureCacheDir(root: string): void {
+  mkdirSync(cacheDirOf(root), { recursive: true });
+  try {
+    writeFileSync(join(root, CACHE_DIR, '.gitignore'), '# written by gitopsc: this cache never belongs in git\n*\n', { flag: 'wx' });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+}
+
+export interface JsonCache<T> {
+  get(key: string): T | undefined;
+  set(key: string, value: T): void;
+  /** Write the entries used or set in this run (atomically), when anything changed. */
+  save(): Promise<void>;
+}
+
+/**
+ * File format: one JSON header line `{"format","version","checksum"}`, then the entries as JSON.
+ * The checksum covers the entries text, so a truncated, bit-rotted or hand-edited cache is
+ * ignored whole instead of being believed.
+ */
+export function openJsonCache<T>(root: string, name: string, version: string): JsonCache<T> {
+  const file = join(cacheDirOf(root), `${name}.json`);
+  let entries: Record<string, T> = {};
+  const refused = cacheDirProblem(root) !== undefined;
+  try {
+    if (refused) throw new Error('refused');
+    const text = readFileSync(file, 'utf8');
+    const nl = text.indexOf('\n');
+    const header = JSON.parse(text.slice(0, nl)) as { format?: unknown; version?: unknown; checksum?: unknown };
+    const body = text.slice(nl + 1);
+    if (nl > 0 && header.format === FORMAT && header.version === version && header.checksum === contentHash(body)) {
+      const parsed = JSON.parse(body) as unknown;
+      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) entries = parsed as Record<string, T>;
+    }
+  } catch {
+    /* absent, corrupt or foreign: start empty */
+  }
+  const used = new Set<string>();
+  let dirty = false;
+  return {
+    get(key) {
+      const v = Object.prototype.hasOwnProperty.call(entries, key) ? entries[key] : undefined;
+      if (v !== undefined) used.add(key);
+      return v;
+    },
+    set(key, value) {
+      entries[key] = value;
+      used.add(key);
+      dirty = true;
+    },
+    async save() {
+      if (!dirty || refused) return;
+      // Entries other commands use stay; past a bound, only this run's entries are kept.
+      const keys = Object.keys(entries);
+      const keep = keys.length > MAX_ENTRIES ? keys.filter((k) => used.has(k)) : keys;
+      const out: Record<string, T> = {};
+      for (const k of keep) out[k] = entries[k]!;
+      try {
+        const body = JSON.stringify(out);
+        ensureCacheDir(root);
+        await writeFileAtomic(file, `${JSON.stringify({ format: FORMAT, version, checksum: contentHash(body) })}\n${body}`);
+      } catch {
+        /* a cache that cannot be written only costs time */
+      }
+    },
+  };
+}
+
+/**
+ * The cache of validated inputs (`kind:contentHash` -> data), shared by every command. Static
+ * catalogs (large, needed only by validate and resolve) live in their own file, read only when
+ * a catalog is asked for, so that `render` never parses them.
+ */
+export function openInputCache(root: string): JsonCache<unknown> {
+  const shards = new Map<string, JsonCache<unknown>>();
+  const shard = (key: string): JsonCache<unknown> => {
+    const name = key.startsWith('catalog:') ? 'catalogs' : 'inputs';
+    let c = shards.get(name);
+    if (!c) shards.set(name, (c = openJsonCache<unknown>(root, name, toolVersion())));
+    return c;
+  };
+  return {
+    get: (key) => shard(key).get(key),
+    set: (key, value) => shard(key).set(key, value),
+    save: async () => {
+      for (const c of shards.values()) await c.save();
+    },
+  };
+}

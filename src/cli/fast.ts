@@ -1,0 +1,127 @@
+/**
+ * The start-up fast path of an unchanged `render` or `render --check` (a pre-commit hook's
+ * common case). Before commander, cosmiconfig, ajv, handlebars or yaml are loaded, bin.ts asks
+ * this module: with node builtins, the project memo (src/build/memo.ts) and the output
+ * formatter only, it parses the few flags it knows, finds the memo recorded for this cwd, and
+ * checks the project's stat data against it (re-hashing only files whose stat data changed).
+ * On any doubt (a flag it does not know, no memo, a memo of another cwd or version, a symbolic
+ * link, a pending journal, a changed file) it answers undefined and the full CLI runs. What it
+ * prints is what the full path prints for a memo hit, byte for byte: the same result and the
+ * same formatter.
+ */
+import { lstatSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { exitCodeFor } from '../core/diagnostics.js';
+import { handOver, MEMO_MAX_BYTES, MEMO_MAX_FILES, MEMO_SKIP, memoHitResult, memoKey, memoPath, readMemo, sameContent, scanTree, writeMemo, type ProjectMemo } from '../build/memo.js';
+import { colorEnabled, palette } from './output/color.js';
+import { formatResult, type Format } from './output/format.js';
+
+export interface FastArgs {
+  check: boolean;
+  format: Format;
+  quiet: boolean;
+  color: boolean;
+  cwd?: string;
+  config?: string;
+}
+
+/**
+ * The arguments of a plain `render [--check]` with only the global flags the fast path knows,
+ * each at most once; undefined for anything else (the full CLI then parses them).
+ */
+export function fastArgs(argv: readonly string[]): FastArgs | undefined {
+  const out: FastArgs = { check: false, format: 'text', quiet: false, color: true };
+  const seen = new Set<string>();
+  let command = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
+    const name = eq > 0 ? a.slice(0, eq) : a;
+    if (seen.has(name)) return undefined;
+    seen.add(name);
+    if (a === 'render') command = true;
+    else if (a === '--check') out.check = true;
+    else if (a === '--quiet') out.quiet = true;
+    else if (a === '--no-color') out.color = false;
+    else if (name === '--format' || name === '--cwd' || name === '--config') {
+      const v = eq > 0 ? a.slice(eq + 1) : argv[++i];
+      if (v === undefined || v === '' || v.startsWith('-')) return undefined;
+      if (name === '--format') {
+        if (v !== 'text' && v !== 'json' && v !== 'github') return undefined;
+        out.format = v;
+      } else if (name === '--cwd') out.cwd = v;
+      else out.config = v;
+    } else return undefined;
+  }
+  return command ? out : undefined;
+}
+
+function isLink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+/** The memo recorded for this cwd and --config: the nearest one at or above cwd (or beside the config). */
+function findMemo(cwd: string, config: string | undefined): ProjectMemo | undefined {
+  const roots = config ? [dirname(resolve(cwd, config))] : [];
+  if (!config) for (let d = cwd; ; d = dirname(d)) {
+    roots.push(d);
+    if (dirname(d) === d) break;
+  }
+  for (const root of roots) {
+    let exists = false;
+    try {
+      exists = lstatSync(memoPath(root)).isFile();
+    } catch {
+      /* not here */
+    }
+    if (!exists) continue;
+    // the cache directory is never read through a symbolic link (the full path refuses it)
+    if (isLink(join(root, '.gitopsc')) || isLink(join(root, '.gitopsc', 'cache'))) return undefined;
+    const memo = readMemo(root);
+    if (!memo || memo.root !== root || memo.cwd !== cwd || memo.config !== (config ?? '')) return undefined;
+    return memo;
+  }
+  return undefined;
+}
+
+export interface FastRun {
+  stdout: string;
+  stderr: string;
+  code: number;
+}
+
+export interface FastEnv {
+  cwd: string;
+  env: Readonly<Record<string, string | undefined>>;
+  stdoutIsTTY: boolean;
+  stderrIsTTY: boolean;
+}
+
+/** An unchanged project's `render`/`render --check` output, or undefined: run the full CLI. */
+export function fastRender(argv: readonly string[], host: FastEnv): FastRun | undefined {
+  const args = fastArgs(argv);
+  if (!args) return undefined;
+  const cwd = resolve(args.cwd ?? host.cwd);
+  const memo = findMemo(cwd, args.config);
+  if (!memo || memo.key !== memoKey(memo.configFile, '')) return undefined;
+  const scan = scanTree(memo.root, memo, memo.writtenNs, { skip: MEMO_SKIP, maxFiles: MEMO_MAX_FILES, maxBytes: MEMO_MAX_BYTES });
+  if (!scan.entries || scan.links || scan.pending) return undefined;
+  // nothing read and nothing listed: every entry is the memo's own, by its stat data
+  if (scan.rehashed + scan.relisted > 0 || scan.entries.size !== memo.entries.size) {
+    if (!sameContent(scan.entries, memo.entries)) {
+      // a changed project: the full path renders, starting from this scan rather than a second one
+      handOver(memo.root, memo, scan);
+      return undefined;
+    }
+    // files touched but not changed, or racily clean: record them again, so that the next run reads nothing
+    writeMemo(memo.root, { ...memo, entries: scan.entries, dirs: scan.dirs });
+  }
+  const result = memoHitResult(memo, args.check);
+  const color = (isTTY: boolean) => palette(args.format === 'text' && colorEnabled({ flag: args.color, env: host.env, isTTY }));
+  const out = formatResult(args.format, result, { quiet: args.quiet, out: color(host.stdoutIsTTY), err: color(host.stderrIsTTY) });
+  return { stdout: out.stdout, stderr: out.stderr, code: exitCodeFor(result.diagnostics) };
+}

@@ -1,0 +1,97 @@
+/**
+ * The start-up fast path (src/cli/fast.ts): an unchanged `render`/`render --check` answered from
+ * the project memo prints what the full CLI prints, byte for byte, in every format; anything
+ * changed or unknown goes to the full CLI.
+ */
+import { spawnSync } from 'node:child_process';
+import { utimesSync, writeFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { fastRender } from '../src/cli/fast.js';
+import { buildCli } from './helpers/cli.js';
+import { baseProject, cli, makeProject, writeFiles } from './helpers/project.js';
+
+/** A project whose render has warnings (a kind no schema knows), so the memo replays diagnostics. */
+function project(): string {
+  const files = baseProject();
+  files['gitopsc.config.yaml'] += 'templates: tpl\n';
+  files['tpl/kubernetes/widget.yaml.hbs'] = 'apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: {{service.name}}\n';
+  return makeProject(files);
+}
+
+const host = (env: Record<string, string | undefined> = {}) => ({ cwd: '/', env, stdoutIsTTY: false, stderrIsTTY: false });
+const VARIANTS: string[][] = [
+  ['render'],
+  ['render', '--check'],
+  ['render', '--check', '--format', 'json'],
+  ['render', '--format', 'json'],
+  ['render', '--check', '--format', 'github'],
+  ['--quiet', 'render', '--check'],
+  ['render', '--no-color', '--format=text'],
+];
+
+describe('the start-up fast path', () => {
+  let dir: string;
+  let bin: string;
+  beforeAll(async () => {
+    bin = buildCli().bin;
+    dir = project();
+    expect((await cli(dir, 'resolve')).code).toBe(0);
+    const first = await cli(dir, 'render', '--format', 'json');
+    expect(first.code).toBe(0);
+    expect(first.json.diagnostics.map((d) => d.code)).toContain('MANIFEST_INVALID');
+  }, 180_000);
+
+  it.each(VARIANTS)('%j prints what the full CLI prints, byte for byte', async (...args) => {
+    const full = await cli(dir, ...args);
+    const fast = fastRender(['--cwd', dir, ...args], host(process.env));
+    expect(fast).toEqual({ stdout: full.stdout, stderr: full.stderr, code: full.code });
+    expect(full.stdout + full.stderr).toContain('MANIFEST_INVALID');
+  });
+
+  it('colours as the full CLI does (FORCE_COLOR)', async () => {
+    const env = { ...process.env, FORCE_COLOR: '1', NO_COLOR: '' };
+    const run = (extra: Record<string, string>) => spawnSync(process.execPath, [bin, 'render', '--check'], { cwd: dir, env: { ...env, ...extra }, encoding: 'utf8' });
+    const full = run({ GITOPSC_NO_FAST_PATH: '1' });
+    const fast = run({});
+    expect(full.stderr).toContain('\u001b[');
+    expect([fast.stdout, fast.stderr, fast.status]).toEqual([full.stdout, full.stderr, full.status]);
+    expect(fastRender(['render', '--check'], { ...host(env), cwd: dir })).toEqual({ stdout: full.stdout, stderr: full.stderr, code: full.status });
+  });
+
+  it('the real bin answers from the memo (json, text) as the full CLI does', () => {
+    for (const args of [['render', '--check', '--format', 'json'], ['render']]) {
+      const run = (env: Record<string, string>) => spawnSync(process.execPath, [bin, ...args], { cwd: dir, env: { ...process.env, NO_COLOR: '1', ...env }, encoding: 'utf8' });
+      const full = run({ GITOPSC_NO_FAST_PATH: '1' });
+      const fast = run({});
+      expect([fast.stdout, fast.stderr, fast.status], args.join(' ')).toEqual([full.stdout, full.stderr, full.status]);
+    }
+  });
+
+  it('a touched but unchanged file is re-hashed once and recorded again; a changed one goes to the full CLI', async () => {
+    const svc = join(dir, 'services/web.yaml');
+    const text = readFileSync(svc, 'utf8');
+    const later = new Date(Date.now() + 5_000);
+    utimesSync(svc, later, later);
+    expect(fastRender(['--cwd', dir, 'render', '--check'], host())?.code).toBe(0);
+    expect(fastRender(['--cwd', dir, 'render', '--check'], host())?.code).toBe(0);
+    writeFileSync(svc, text.replace('replicas: 2', 'replicas: 3'));
+    expect(fastRender(['--cwd', dir, 'render', '--check'], host())).toBeUndefined();
+    const drift = await cli(dir, 'render', '--check', '--format', 'json');
+    expect(drift.json.diagnostics.map((d) => d.code)).toContain('DRIFT');
+    writeFiles(dir, { 'services/web.yaml': text });
+    // a new file anywhere in the project (even one gitopsc does not read) is a miss
+    await cli(dir, 'render', '--check');
+    expect(fastRender(['--cwd', dir, 'render', '--check'], host())).toBeDefined();
+    writeFiles(dir, { 'notes.txt': 'x\n' });
+    expect(fastRender(['--cwd', dir, 'render', '--check'], host())).toBeUndefined();
+  });
+
+  it('a memo recorded from another directory or with flags it does not know runs the full CLI', async () => {
+    await cli(dir, 'render');
+    expect(fastRender(['--cwd', dir, 'render'], host())).toBeDefined();
+    expect(fastRender(['--cwd', join(dir, 'services'), 'render'], host())).toBeUndefined();
+    expect(fastRender(['--cwd', dir, 'render', '--env', 'dev'], host())).toBeUndefined();
+    expect(fastRender(['--cwd', dir, '--config', 'gitopsc.config.yaml', 'render'], host())).toBeUndefined();
+  });
+});
