@@ -86,11 +86,11 @@ export async function resolveRun(run: ResolveRun): Promise<ResolveReport> {
     service: d.name,
     selects: [d.data.spec.artifact.select, ...Object.values(d.data.spec.environments ?? {}).map((o) => o.artifact?.select)],
   }));
-  diagnostics.push(...unreadInputs(inputs, readers).map((m) => error('USAGE', m.message)));
+  diagnostics.push(...unreadInputs(inputs, readers).map((m) => error('USAGE', m.message, { reason: 'unused-input' })));
   const envNames = project.environments.map((e) => e.name);
-  for (const e of run.envs ?? []) if (!envNames.includes(e)) diagnostics.push(error('USAGE', `environment ${e} is not an environment of this project (${envNames.join(', ')})`));
+  for (const e of run.envs ?? []) if (!envNames.includes(e)) diagnostics.push(error('USAGE', `environment ${e} is not an environment of this project (${envNames.join(', ')})`, { reason: 'unknown-environment' }));
   const updateList = Array.isArray(run.update) ? run.update : [];
-  for (const s of updateList) if (!project.services.some((d) => d.name === s)) diagnostics.push(error('USAGE', `update ${s}: no service is named ${s}`));
+  for (const s of updateList) if (!project.services.some((d) => d.name === s)) diagnostics.push(error('USAGE', `update ${s}: no service is named ${s}`, { reason: 'unknown-service' }));
   const lockFile = project.lockFile;
   if (hasErrors(diagnostics)) return { diagnostics, lockFile, ...none };
 

@@ -34,9 +34,9 @@ export async function planRequest(req: PlanRequest): Promise<PlanReport> {
   const empty: WritePlan = { writes: [], removes: [], unchanged: 0 };
   const dir = resolve(req.outDir);
   const tree = hashTree(dir);
-  if (!tree.files) return { plan: empty, diagnostics: [error('FILESYSTEM', `cannot read ${tree.unreadable?.path ?? '.'}: ${tree.unreadable?.reason ?? 'unknown error'}`, { file: tree.unreadable?.path ?? '.' })] };
+  if (!tree.files) return { plan: empty, diagnostics: [error('FILESYSTEM', `cannot read ${tree.unreadable?.path ?? '.'}: ${tree.unreadable?.reason ?? 'unknown error'}`, { reason: 'unreadable', file: tree.unreadable?.path ?? '.' })] };
   if (tree.pending) {
-    return { plan: empty, diagnostics: [error('FILESYSTEM', 'an interrupted render left this directory half-written: run `gitopsc render` to complete it', { file: JOURNAL_FILE, line: 1, column: 1 })] };
+    return { plan: empty, diagnostics: [error('FILESYSTEM', 'an interrupted render left this directory half-written: run `gitopsc render` to complete it', { reason: 'interrupted-render', file: JOURNAL_FILE, line: 1, column: 1 })] };
   }
   // the ownership record, read like any input: absent, or bytes, or an unreadable file's FILESYSTEM diagnostic
   const record = await readInput(fsSource(dir), RECORD_FILE);

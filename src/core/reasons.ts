@@ -101,6 +101,7 @@ export const REASONS = {
     'foreign-journal': 'a journal file in the output that gitopsc did not write',
     'not-owned': 'a file gitopsc would overwrite that it did not write (see --adopt)',
     'reserved-name': 'a rendered file named like gitopsc\'s ownership record',
+    'interrupted-render': 'planning writes over an output an interrupted render left half-written',
   },
   DRIFT: {
     missing: '`render --check`: a file a fresh render would write is missing',
