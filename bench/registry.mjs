@@ -30,7 +30,7 @@ if (!existsSync(ociPath)) {
   throw new Error(`bench/registry: ${path.relative(root, ociPath)} is missing; run \`npm run build\` first`);
 }
 const { createOciProvider } = await import(pathToFileURL(ociPath).href);
-const { nodeHost } = await import(pathToFileURL(path.join(root, 'dist/host.js')).href);
+const { nodeHost } = await import(pathToFileURL(path.join(root, 'dist/host/index.js')).href);
 const selectPath = path.join(root, 'dist/resolve/select/index.js');
 const select = existsSync(selectPath) ? await import(pathToFileURL(selectPath).href).catch(() => null) : null;
 const semver = (await import('semver')).default;

@@ -3,7 +3,8 @@
 // The runtime checks `schemaHash` against the shipped schema and falls back to compiling.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createAjv, schemaHash, schemaObject, SCHEMA_KINDS } from '../dist/validate/schema.js';
+import { createAjv, schemaHash, schemaObject } from '../dist/validate/schema.js';
+import { SCHEMA_KINDS } from '../dist/validate/kinds.js';
 
 const require = createRequire(import.meta.url);
 const { _ } = require('ajv');

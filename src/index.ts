@@ -16,7 +16,7 @@ import * as core from './core/diagnostics.js';
 import type * as coreTypes from './core/types.js';
 import type * as model from './core/model.js';
 import * as compare from './diff/compare.js';
-import * as host from './host.js';
+import * as host from './host/index.js';
 import type * as provider from './resolve/provider.js';
 import type * as resolver from './resolve/resolve.js';
 import type * as select from './resolve/select/index.js';

@@ -3,7 +3,7 @@
  * publish: load config -> load services -> validate -> check -> lock -> render units.
  * It reads only through the source; writing is the caller's (src/write).
  */
-import { tagProblem } from './check/image.js';
+import { tagProblem } from './core/image.js';
 import { checkProject } from './check/semantic.js';
 import { checkLambdaImages } from './check/lambda.js';
 import { contentHash } from './core/hash.js';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLES } from '../src/cli/help.js';
 import { main } from '../src/cli/main.js';
-import { nodeHost } from '../src/host.js';
+import { nodeHost } from '../src/host/index.js';
 import { baseProject, cli, makeProject, snapshot } from './helpers/project.js';
 
 async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -10,11 +10,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarEmulator, versionId, type HarEmulator, type HarRegistrySeed } from './har/emulator.js';
 import { startRegistry, type RegistryInstance } from './registry/server.js';
 import { Seeder } from './registry/seed.js';
-import { cli, makeProject } from './helpers/project.js';
+import { cliWithEnv, makeProject } from './helpers/project.js';
 import { git, isolateGit, makeRepo } from './helpers/git.js';
 import { cleanupTempDirs } from './registry/helpers.js';
 
 const TOKEN = 'pat.acct123.0123456789abcdef.layout';
+/** The CLI's environment (its Host's env): the token the config refers to. */
+const cli = (dir: string, ...args: string[]) => cliWithEnv({ ...process.env, HAR_TEST_TOKEN: TOKEN }, dir, ...args);
 const ACCOUNT = 'Acct123';
 const day = (d: number) => Date.UTC(2026, 0, d);
 let reg: RegistryInstance;
@@ -55,11 +57,9 @@ beforeAll(async () => {
   const s = new Seeder(reg.url);
   for (const t of ['1.0.0', '1.1.0']) await s.pushImage(`${ACCOUNT.toLowerCase()}/docker-prod/payments/api`, [t], { salt: `qa${t}`, created: '2025-06-01T00:00:00Z' });
   emu = await startHarEmulator({ account: ACCOUNT, token: TOKEN, ociUpstream: reg.url, registries: seed() });
-  process.env.HAR_TEST_TOKEN = TOKEN;
 }, 120_000);
 
 afterAll(async () => {
-  delete process.env.HAR_TEST_TOKEN;
   await Promise.all([emu?.stop(), reg?.stop()]);
   cleanupTempDirs();
 });

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { nodeHost } from '../src/host.js';
+import { nodeHost } from '../src/host/index.js';
 import type { RegistryConfig } from '../src/core/model.js';
 import { createHarProvider, type HarOptions } from '../src/resolve/providers/har/index.js';
 import { trailers } from '../src/git/message.js';
@@ -16,10 +16,13 @@ import { compareArtifacts } from '../src/diff/compare.js';
 import { errorBody, startHarEmulator, versionId, type HarEmulator, type HarRegistrySeed } from './har/emulator.js';
 import { startRegistry, type RegistryInstance } from './registry/server.js';
 import { Seeder, sha256, type Pushed } from './registry/seed.js';
-import { cli, makeProject, snapshot } from './helpers/project.js';
+import { cliWithEnv, makeProject, snapshot } from './helpers/project.js';
 import { tempDir, cleanupTempDirs } from './registry/helpers.js';
 
 const TOKEN = 'pat.acct123.0123456789abcdef.not-a-real-token';
+/** The CLI's environment (its Host's env): the token the configs refer to, plus `extra`. */
+const cli = (dir: string, ...args: string[]) => cliWithEnv({ ...process.env, HAR_TEST_TOKEN: TOKEN }, dir, ...args);
+const cliEnv = (extra: Record<string, string>, dir: string, ...args: string[]) => cliWithEnv({ ...process.env, HAR_TEST_TOKEN: TOKEN, ...extra }, dir, ...args);
 const ACCOUNT = 'Acct123';
 const day = (d: number) => Date.UTC(2026, 0, d);
 
@@ -84,7 +87,6 @@ beforeAll(async () => {
   // no created time in these images: newest-build falls back to HAR's upload time
   for (const t of ['main-aaa', 'main-bbb', 'main-ccc']) pushed[`worker:${t}`] = await s.pushImage(`${repo}/payments/worker`, [t], { salt: t });
   emu = await startHarEmulator({ account: ACCOUNT, token: TOKEN, ociUpstream: reg.url, registries: seed() });
-  process.env.HAR_TEST_TOKEN = TOKEN;
 }, 120_000);
 
 afterEach(() => {
@@ -96,7 +98,6 @@ afterEach(() => {
 });
 
 afterAll(async () => {
-  delete process.env.HAR_TEST_TOKEN;
   await Promise.all([emu?.stop(), reg?.stop()]);
   cleanupTempDirs();
 });
@@ -466,17 +467,14 @@ describe('faults', () => {
 
   it('the CLI: a refused token is REGISTRY_AUTH, exit 3, the token nowhere in the output; an unknown package is PACKAGE_NOT_FOUND, exit 1 (as for oci)', async () => {
     const wrong = 'pat.acct123.refused-token-0123456789';
-    process.env.HAR_TEST_TOKEN = wrong;
-    try {
+    {
       const dir = makeProject({ 'gitopsc.config.yaml': config(), 'services/api.yaml': k8s('api', '    registry: har\n    package: payments/api') });
       for (const format of ['json', 'text']) {
-        const r = await cli(dir, 'resolve', '--env', 'dev', '--format', format);
+        const r = await cliEnv({ HAR_TEST_TOKEN: wrong }, dir, 'resolve', '--env', 'dev', '--format', format);
         expect(r.code).toBe(3);
         expect(r.stdout + r.stderr).not.toContain(wrong);
         if (format === 'json') expect(r.json.diagnostics.map((d) => d.code)).toEqual(['REGISTRY_AUTH']);
       }
-    } finally {
-      process.env.HAR_TEST_TOKEN = TOKEN;
     }
     const dir = makeProject({ 'gitopsc.config.yaml': config(), 'services/api.yaml': k8s('api', '    registry: har\n    package: payments/nope') });
     const r = await cli(dir, 'resolve', '--env', 'dev', '--format', 'json');
@@ -489,15 +487,10 @@ describe('faults', () => {
       emu.json(res, url.pathname.slice(url.pathname.lastIndexOf('/')), 502, errorBody(502, 'BAD_GATEWAY', 'down'));
       return true;
     });
-    process.env.GITOPSC_REGISTRY_RETRIES = '0';
-    try {
-      const dir = makeProject({ 'gitopsc.config.yaml': config(), 'services/api.yaml': k8s('api', '    registry: har\n    package: payments/api') });
-      const r = await cli(dir, 'resolve', '--env', 'dev', '--format', 'json');
-      expect(r.code).toBe(3);
-      expect(r.json.diagnostics.map((d) => d.code)).toEqual(['REGISTRY_UNAVAILABLE']);
-    } finally {
-      delete process.env.GITOPSC_REGISTRY_RETRIES;
-    }
+    const dir = makeProject({ 'gitopsc.config.yaml': config(), 'services/api.yaml': k8s('api', '    registry: har\n    package: payments/api') });
+    const r = await cliEnv({ GITOPSC_REGISTRY_RETRIES: '0' }, dir, 'resolve', '--env', 'dev', '--format', 'json');
+    expect(r.code).toBe(3);
+    expect(r.json.diagnostics.map((d) => d.code)).toEqual(['REGISTRY_UNAVAILABLE']);
   });
 });
 

@@ -5,7 +5,7 @@
  * `--registry-timeout`).
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { nodeHost } from '../src/host.js';
+import { nodeHost } from '../src/host/index.js';
 import { DEFAULT_OPTIONS } from '../src/resolve/providers/oci/http.js';
 import { createOciProvider, optionsFor, optionsFromEnv } from '../src/resolve/providers/oci/index.js';
 import { cleanupTempDirs, harness, tempDir } from './registry/helpers.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRegistry, TEST_PASSWORD, TEST_USER, type RegistryInstance } from './registry/server.js';
 import { Seeder, type Pushed } from './registry/seed.js';
-import { cli, makeProject, snapshot } from './helpers/project.js';
+import { cli, cliWithEnv, makeProject, snapshot } from './helpers/project.js';
 
 let anon: RegistryInstance;
 let locked: RegistryInstance;
@@ -115,45 +115,34 @@ describe('gitopsc resolve against a real registry', () => {
 
   it('basic auth from env references works; a wrong password is REGISTRY_AUTH (exit 3) and is never printed', async () => {
     const files = project({ 'services/private.yaml': svc('private', '    registry: private\n    package: team/private\n    select: { strategy: semver }') });
-    process.env.GITOPSC_TEST_USER = TEST_USER;
-    process.env.GITOPSC_TEST_PASSWORD = TEST_PASSWORD;
-    try {
-      const ok = await cli(makeProject(files), 'resolve', '--format', 'json');
-      expect(ok.json.diagnostics).toEqual([]);
-      expect(ok.json.resolved).toEqual([expect.objectContaining({ service: 'private', tag: '1.0.0', digest: pushed['private:1.0.0']!.digest })]);
-      const wrong = 'not-the-password-XYZZY';
-      process.env.GITOPSC_TEST_PASSWORD = wrong;
-      const dir = makeProject(files);
-      const bad = await cli(dir, 'resolve', '--format', 'json');
-      expect(bad.code).toBe(3);
-      expect(bad.json.diagnostics.map((d) => [d.code, d.reason, d.file, d.line])).toEqual([['REGISTRY_AUTH', 'refused', 'services/private.yaml', 6]]);
-      // the contract: the host is named
-      expect(bad.json.diagnostics[0]!.message).toContain(locked.host);
-      const text = await cli(dir, 'resolve');
-      for (const out of [bad.stdout, text.stdout, text.stderr]) {
-        expect(out).not.toContain(wrong);
-        expect(out).not.toContain(Buffer.from(`${TEST_USER}:${wrong}`).toString('base64'));
-      }
-    } finally {
-      delete process.env.GITOPSC_TEST_USER;
-      delete process.env.GITOPSC_TEST_PASSWORD;
+    const env = { ...process.env, GITOPSC_TEST_USER: TEST_USER, GITOPSC_TEST_PASSWORD: TEST_PASSWORD };
+    const ok = await cliWithEnv(env, makeProject(files), 'resolve', '--format', 'json');
+    expect(ok.json.diagnostics).toEqual([]);
+    expect(ok.json.resolved).toEqual([expect.objectContaining({ service: 'private', tag: '1.0.0', digest: pushed['private:1.0.0']!.digest })]);
+    const wrong = 'not-the-password-XYZZY';
+    const wrongEnv = { ...env, GITOPSC_TEST_PASSWORD: wrong };
+    const dir = makeProject(files);
+    const bad = await cliWithEnv(wrongEnv, dir, 'resolve', '--format', 'json');
+    expect(bad.code).toBe(3);
+    expect(bad.json.diagnostics.map((d) => [d.code, d.reason, d.file, d.line])).toEqual([['REGISTRY_AUTH', 'refused', 'services/private.yaml', 6]]);
+    // the contract: the host is named
+    expect(bad.json.diagnostics[0]!.message).toContain(locked.host);
+    const text = await cliWithEnv(wrongEnv, dir, 'resolve');
+    for (const out of [bad.stdout, text.stdout, text.stderr]) {
+      expect(out).not.toContain(wrong);
+      expect(out).not.toContain(Buffer.from(`${TEST_USER}:${wrong}`).toString('base64'));
     }
   });
 
   it('a registry that is down is REGISTRY_UNAVAILABLE (exit 3) naming the service, file and URL path', async () => {
     const files = project({ 'services/web.yaml': svc('web', '    registry: hub\n    package: shop/web\n    select: { strategy: semver }') });
     files['gitopsc.config.yaml'] = files['gitopsc.config.yaml']!.replace(anon.url, 'http://127.0.0.1:9');
-    process.env.GITOPSC_REGISTRY_RETRIES = '0';
-    try {
-      const r = await cli(makeProject(files), 'resolve', '--format', 'json');
-      expect(r.code).toBe(3);
-      const d = r.json.diagnostics[0]!;
-      expect([d.code, d.reason, d.file, d.line]).toEqual(['REGISTRY_UNAVAILABLE', 'unreachable', 'services/web.yaml', 6]);
-      // the URL path is named
-      expect(d.message).toContain('/v2/shop/web/tags/list');
-    } finally {
-      delete process.env.GITOPSC_REGISTRY_RETRIES;
-    }
+    const r = await cliWithEnv({ ...process.env, GITOPSC_REGISTRY_RETRIES: '0' }, makeProject(files), 'resolve', '--format', 'json');
+    expect(r.code).toBe(3);
+    const d = r.json.diagnostics[0]!;
+    expect([d.code, d.reason, d.file, d.line]).toEqual(['REGISTRY_UNAVAILABLE', 'unreachable', 'services/web.yaml', 6]);
+    // the URL path is named
+    expect(d.message).toContain('/v2/shop/web/tags/list');
   });
 
   it('a repository that does not exist is PACKAGE_NOT_FOUND (exit 1)', async () => {
@@ -166,7 +155,7 @@ describe('gitopsc resolve against a real registry', () => {
 describe('request cost', () => {
   it('semver, alphabetical, natural and exact cost one tag listing per repository and one HEAD per service', async () => {
     const { main } = await import('../src/cli/main.js');
-    const { nodeHost } = await import('../src/host.js');
+    const { nodeHost } = await import('../src/host/index.js');
     const dir = makeProject(
       project({
         'services/a.yaml': svc('a', '    registry: hub\n    package: shop/web\n    select: { strategy: semver, range: "^1" }'),

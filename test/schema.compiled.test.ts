@@ -5,7 +5,8 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { createAjv, schemaHash, schemaObject, SCHEMA_KINDS, type SchemaKind } from '../src/validate/schema.js';
+import { createAjv, schemaHash, schemaObject } from '../src/validate/schema.js';
+import { SCHEMA_KINDS, type SchemaKind } from '../src/validate/kinds.js';
 import { baseProject } from './helpers/project.js';
 import { loadYaml } from '../src/load/yaml.js';
 

@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SCHEMA_KINDS } from '../src/validate/schema.js';
+import { SCHEMA_KINDS } from '../src/validate/kinds.js';
 import { cli } from './helpers/project.js';
 
 const ROOT = join(import.meta.dirname, '..');

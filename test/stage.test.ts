@@ -18,7 +18,7 @@ import { Seeder } from './registry/seed.js';
 import { editHeaders, failTimes, matching, proxyTokenServer, requireBearer, startProxy, type Proxy } from './registry/proxy.js';
 import { startS3, type S3Instance } from './s3/server.js';
 import { startHarEmulator, type HarEmulator } from './har/emulator.js';
-import { cli, makeProject, snapshot } from './helpers/project.js';
+import { cliWithEnv, makeProject, snapshot } from './helpers/project.js';
 import { git, makeRepo } from './helpers/git.js';
 
 const ZIP = Buffer.from('PK\u0003\u0004 invoice function 2.1.0');
@@ -27,14 +27,16 @@ let registry: RegistryInstance;
 let s3: S3Instance;
 let fileDigest: string;
 const proxies: Proxy[] = [];
-const saved = { ...process.env };
+/** The CLI's environment (its Host's env; the S3 client and the registry auth read it): never process.env. */
+const env: Record<string, string | undefined> = { ...process.env };
+const cli = (dir: string, ...args: string[]) => cliWithEnv(env, dir, ...args);
 
 beforeAll(async () => {
   [registry, s3] = await Promise.all([startRegistry(), startS3(['artifacts'])]);
   const seeded = await new Seeder(registry.url).pushFileArtifact('fn/invoice', ['2.1.0'], { name: 'function.zip', content: ZIP }, { created: '2026-02-01T00:00:00Z' });
   fileDigest = seeded.fileDigest;
   // the SDK's standard chain finds these in the environment; nothing else may be consulted
-  Object.assign(process.env, {
+  Object.assign(env, {
     AWS_ACCESS_KEY_ID: 'S3RVER',
     AWS_SECRET_ACCESS_KEY: 'S3RVER',
     AWS_REGION: 'us-east-1',
@@ -43,18 +45,16 @@ beforeAll(async () => {
     AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials',
     GITOPSC_S3_ATTEMPTS: '2',
   });
-  delete process.env.AWS_PROFILE;
+  delete env.AWS_PROFILE;
 }, 120_000);
 
 afterEach(async () => {
   for (const p of proxies.splice(0)) await p.stop();
-  for (const k of ['AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL', 'GITOPSC_S3_TIMEOUT_MS']) delete process.env[k];
-  process.env.AWS_SECRET_ACCESS_KEY = 'S3RVER';
+  for (const k of ['AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL', 'GITOPSC_S3_TIMEOUT_MS']) delete env[k];
+  env.AWS_SECRET_ACCESS_KEY = 'S3RVER';
 });
 
 afterAll(async () => {
-  for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
-  Object.assign(process.env, saved);
   await Promise.all([registry?.stop(), s3?.stop()]);
 });
 
@@ -110,7 +110,7 @@ async function resolved(registryUrl = registry.url, code?: string): Promise<stri
 async function s3Proxy(): Promise<Proxy> {
   const p = await startProxy(s3.url);
   proxies.push(p);
-  process.env.AWS_ENDPOINT_URL_S3 = p.url;
+  env.AWS_ENDPOINT_URL_S3 = p.url;
   return p;
 }
 
@@ -209,7 +209,7 @@ describe('gitopsc stage', () => {
     const proxy = await s3Proxy();
     const code = status === 403 ? 'AccessDenied' : 'ServiceUnavailable';
     proxy.rules.push(failTimes(matching(/fault-/, 'PUT'), Infinity, status, { 'content-type': 'application/xml' }, `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>injected</Message></Error>`));
-    process.env.AWS_SECRET_ACCESS_KEY = SECRET;
+    env.AWS_SECRET_ACCESS_KEY = SECRET;
     const before = snapshot(dir);
     const r = await cli(dir, 'stage', '--format', 'json');
     expect(r.code).toBe(3);
@@ -229,7 +229,7 @@ describe('gitopsc stage', () => {
     const dir = await resolved(registry.url, '{ s3Bucket: artifacts, s3Key: "stall/{file}" }');
     const proxy = await s3Proxy();
     proxy.rules.push((req) => req.method === 'PUT' && Boolean(req.url?.includes('stall/')));
-    process.env.GITOPSC_S3_TIMEOUT_MS = '400';
+    env.GITOPSC_S3_TIMEOUT_MS = '400';
     const r = await cli(dir, 'stage', '--env', 'dev', '--format', 'json');
     expect(r.code).toBe(3);
     expect(r.json.diagnostics.map((d) => [d.code, d.reason])).toEqual([['STAGE', 's3-timeout']]);
@@ -437,12 +437,12 @@ spec:
     const PUSH_PASSWORD = 'push-s3cret-Pw9';
     const basic = Buffer.from(`${PUSH_USER}:${PUSH_PASSWORD}`).toString('base64');
     beforeAll(() => {
-      process.env.GITOPSC_TEST_PUSH_USER = PUSH_USER;
-      process.env.GITOPSC_TEST_PUSH_PASSWORD = PUSH_PASSWORD;
+      env.GITOPSC_TEST_PUSH_USER = PUSH_USER;
+      env.GITOPSC_TEST_PUSH_PASSWORD = PUSH_PASSWORD;
     });
     afterAll(() => {
-      delete process.env.GITOPSC_TEST_PUSH_USER;
-      delete process.env.GITOPSC_TEST_PUSH_PASSWORD;
+      delete env.GITOPSC_TEST_PUSH_USER;
+      delete env.GITOPSC_TEST_PUSH_PASSWORD;
     });
     function tokenMirrorProject(hubUrl: string, mirrorUrl: string, repository: string): string {
       const dir = imageProject(hubUrl, mirrorUrl, `{ registry: ecr, repository: ${repository} }`);
@@ -578,7 +578,7 @@ describe("gitopsc stage: zips from HAR generic packages", () => {
         },
       ],
     });
-    process.env.HAR_STAGE_TOKEN = HAR_TOKEN;
+    env.HAR_STAGE_TOKEN = HAR_TOKEN;
   });
 
   afterEach(() => {

@@ -4,12 +4,14 @@
  * format, never cached, and never reach a registry: from YAML and from the environment through
  * a JS config.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildCli } from './helpers/cli.js';
 import { cli, makeProject } from './helpers/project.js';
 import { createOciProvider } from '../src/resolve/providers/oci/index.js';
-import { nodeHost } from '../src/host.js';
+import { nodeHost } from '../src/host/index.js';
 import { redactUrlsInText, redactUrlValue } from '../src/core/redact.js';
 
 const service = `apiVersion: gitopsc/v1
@@ -58,11 +60,12 @@ function expectHidden(text: string, secret: string): void {
   expect(text).not.toContain(encodeURIComponent(secret));
 }
 
-afterEach(() => {
-  delete process.env.GITOPSC_TEST_REG_URL;
-});
-
 describe('credentials in a registry URL', () => {
+  let bin: string;
+  beforeAll(() => {
+    bin = buildCli().bin; // built once per test run (tsc; slow on a busy machine)
+  }, 300_000);
+
   it.each(CASES)('YAML config %s: SCHEMA at the url line, redacted in json, github and text, nothing cached', async (url, secret) => {
     const dir = makeProject({
       'gitopsc.config.yaml': `registries:\n  hub:\n    type: oci\n    url: ${JSON.stringify(url)}\n`,
@@ -84,12 +87,24 @@ describe('credentials in a registry URL', () => {
     expectHidden(cacheBytes(dir), secret);
   });
 
-  it.each(CASES)('JS config with the URL from the environment %s: SCHEMA, redacted in every format and command', async (url, secret) => {
+  it('JS config with the URL from the environment: SCHEMA, redacted (the CLI spawned with that environment)', () => {
+    const [url, secret] = CASES[0]!;
     const dir = makeProject({
       'gitopsc.config.mjs': `export default { registries: { hub: { type: 'oci', url: process.env.GITOPSC_TEST_REG_URL } } };\n`,
       'services/web.yaml': service,
     });
-    process.env.GITOPSC_TEST_REG_URL = url;
+    const r = spawnSync(process.execPath, [bin, '--cwd', dir, 'validate', '--format', 'json'], { env: { ...process.env, GITOPSC_TEST_REG_URL: url }, encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    const diagnostics = (JSON.parse(r.stdout) as { diagnostics: { code: string; file: string; message: string }[] }).diagnostics;
+    expect(diagnostics.some((d) => d.code === 'SCHEMA' && d.file === 'gitopsc.config.mjs' && /credentials/.test(d.message) && d.message.includes('https://***@reg.example.com'))).toBe(true);
+    expectHidden(r.stdout + r.stderr, secret);
+  });
+
+  it.each(CASES)('JS config (a value no YAML position covers) %s: SCHEMA, redacted in every format and command', async (url, secret) => {
+    const dir = makeProject({
+      'gitopsc.config.mjs': `export default { registries: { hub: { type: 'oci', url: ${JSON.stringify(url)} } } };\n`,
+      'services/web.yaml': service,
+    });
     const j = await cli(dir, 'validate', '--format', 'json');
     expect(j.code).toBe(1);
     expect(j.json.diagnostics.some((d) => d.code === 'SCHEMA' && d.file === 'gitopsc.config.mjs' && d.reason === 'url-credentials' && d.message.includes('https://***@reg.example.com'))).toBe(true);

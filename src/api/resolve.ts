@@ -10,7 +10,7 @@ import { checkLambdaImages } from '../check/lambda.js';
 import { checkProject } from '../check/semantic.js';
 import { error, hasErrors, type Diagnostic } from '../core/diagnostics.js';
 import type { ProjectSource } from '../core/types.js';
-import type { Host } from '../host.js';
+import type { Host } from '../host/index.js';
 import { loadLock } from '../pipeline.js';
 import { loadProject, type ConfigRef, type InputCache } from '../project/load.js';
 import type { Project } from '../project/types.js';

@@ -6,12 +6,11 @@
  * changes output: entries are keyed by a hash of every input that can change what they stand
  * for, and a corrupt, unreadable or foreign-version file is ignored and rebuilt.
  */
-import { createHash } from 'node:crypto';
-import { contentHash } from '../core/hash.js';
+import { contentHash, contentHashOf } from '../core/hash.js';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { error, type Diagnostic } from '../core/diagnostics.js';
-import { escapingPath, writeFileAtomic } from '../write/apply.js';
+import { escapingPath, writeFileAtomic } from '../host/fs.js';
 
 export const CACHE_DIR = '.gitopsc';
 const FORMAT = 1;
@@ -110,9 +109,8 @@ let versionCache: string | undefined;
 export function toolVersion(): string {
   if (versionCache) return versionCache;
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  const h = createHash('sha1');
-  for (const kind of ['service', 'config', 'catalog', 'lock']) h.update(readFileSync(new URL(`../../schemas/${kind}.schema.json`, import.meta.url)));
-  return (versionCache = `${pkg.version}+${h.digest('base64url').slice(0, 12)}`);
+  const schemas = ['service', 'config', 'catalog', 'lock'].map((kind) => readFileSync(new URL(`../../schemas/${kind}.schema.json`, import.meta.url)));
+  return (versionCache = `${pkg.version}+${contentHashOf(schemas).slice(0, 12)}`);
 }
 
 /**

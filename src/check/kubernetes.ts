@@ -8,10 +8,10 @@ import { error, warning, type Diagnostic, type DiagnosticAt } from '../core/diag
 import type { ReasonFor } from '../core/reasons.js';
 import type { JsonPath } from '../load/types.js';
 import type { ProjectConfig } from '../core/model.js';
-import { deepMerge } from '../project/effective.js';
+import { deepMerge } from '../core/merge.js';
 import type { ServiceDecl } from '../project/types.js';
 import { targetedPort, type ContainerPort, type IngressSpec, type ServiceSpec } from '../render/kubernetes/workload.js';
-import { imageProblem } from './image.js';
+import { imageProblem } from '../core/image.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);

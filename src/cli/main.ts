@@ -2,11 +2,11 @@
  * The CLI: parse arguments with commander, run one command, format its result, and return the
  * exit code. Never calls process.exit(); bin.ts sets process.exitCode.
  */
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { error, exitCodeFor, EXIT, type ExitCode } from '../core/diagnostics.js';
-import { nodeHost, type Host } from '../host.js';
+import { nodeHost, type Host } from '../host/index.js';
+import { packageVersion } from '../host/package.js';
 import { examplesText } from './help.js';
 import { colorEnabled, palette } from './output/color.js';
 import { formatResult, type Format } from './output/format.js';
@@ -27,7 +27,6 @@ const processIo = (): Io => ({
   stderrIsTTY: Boolean(process.stderr.isTTY),
 });
 
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 function collect(v: string, prev: string[] = []): string[] {
   return [...prev, v];
@@ -58,7 +57,7 @@ export async function main(argv: readonly string[], io: Io = processIo(), host: 
   program
     .name('gitopsc')
     .description('A declarative GitOps config compiler: validate service YAML, resolve artifact versions to digests, render Kubernetes and AWS Lambda configs.')
-    .version(VERSION, '--version', 'print the version')
+    .version(packageVersion(), '--version', 'print the version')
     .option('--cwd <dir>', 'run as if started in <dir> (default: the current directory)')
     .option('--config <file>', 'use this config file instead of searching for one')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'github']).default('text'))
@@ -74,7 +73,7 @@ export async function main(argv: readonly string[], io: Io = processIo(), host: 
 
   const ctx = (): CommandContext => {
     const o = program.opts<{ cwd?: string; config?: string; format: Format; quiet: boolean; color: boolean; debug: boolean; registryTimeout?: number }>();
-    global = { cwd: resolve(o.cwd ?? process.cwd()), config: o.config, format: o.format, quiet: o.quiet, color: o.color, debug: o.debug };
+    global = { cwd: resolve(host.cwd(), o.cwd ?? '.'), config: o.config, format: o.format, quiet: o.quiet, color: o.color, debug: o.debug };
     if (o.registryTimeout !== undefined) global.registryTimeoutMs = o.registryTimeout;
     return { host, global };
   };

@@ -4,7 +4,7 @@
  * the output formatter (src/cli/output/*) prints them and src/cli/main.ts picks the exit code.
  */
 import type { Diagnostic, ExitCode } from '../core/diagnostics.js';
-import type { Host } from '../host.js';
+import type { Host } from '../host/index.js';
 
 export interface GlobalOptions {
   cwd: string;

@@ -4,12 +4,11 @@
  * loaded by our own loader so that diagnostics carry positions; JS/TS configs are evaluated by
  * cosmiconfig (their diagnostics point at line 1).
  */
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { basename, dirname, relative, resolve, sep } from 'node:path';
 import { cosmiconfig } from 'cosmiconfig';
 import { error, type Diagnostic } from '../core/diagnostics.js';
 import { redactUrlsInText } from '../core/redact.js';
-import { reasonOf } from '../source/errors.js';
+import { assertReadable, pathExists, reasonOf, statOrAbsent } from '../host/fs.js';
 
 export const SEARCH_PLACES = [
   'package.json',
@@ -43,7 +42,7 @@ export type DiscoverResult = DiscoveredProject | { ok: false; diagnostics: Diagn
 export function findGitRoot(start: string): string | undefined {
   let dir = start;
   for (;;) {
-    if (existsSync(resolve(dir, '.git'))) return dir;
+    if (pathExists(resolve(dir, '.git'))) return dir;
     const up = dirname(dir);
     if (up === dir) return undefined;
     dir = up;
@@ -58,7 +57,7 @@ function isDataFile(file: string): boolean {
 
 export async function discoverProject(opts: { cwd: string; config?: string }): Promise<DiscoverResult> {
   const cwd = resolve(opts.cwd);
-  if (!existsSync(cwd) || !statSync(cwd).isDirectory()) {
+  if (!pathExists(cwd) || !statOrAbsent(cwd)?.isDirectory()) {
     return { ok: false, diagnostics: [error('USAGE', `--cwd ${opts.cwd} is not a directory`, { reason: 'bad-option' })] };
   }
   const explorer = cosmiconfig('gitopsc', {
@@ -85,7 +84,7 @@ export async function discoverProject(opts: { cwd: string; config?: string }): P
   try {
     if (opts.config) {
       const file = resolve(cwd, opts.config);
-      if (!existsSync(file)) {
+      if (!pathExists(file)) {
         return { ok: false, diagnostics: [error('CONFIG_NOT_FOUND', `config file ${opts.config} does not exist: ${NOT_FOUND_HINT}`, { reason: 'missing-config-file' })] };
       }
       return await located(file, isDataFile(file) ? undefined : (await explorer.load(file))?.config);
@@ -125,7 +124,7 @@ function firstConfigFile(cwd: string, stopDir: string): string | undefined {
   for (let dir = cwd; ; dir = dirname(dir)) {
     for (const place of SEARCH_PLACES) {
       const file = resolve(dir, place);
-      if (place !== 'package.json' && existsSync(file)) return file;
+      if (place !== 'package.json' && pathExists(file)) return file;
     }
     if (dir === stopDir || dirname(dir) === dir) return undefined;
   }
@@ -137,9 +136,9 @@ function unreadableConfig(cwd: string, stopDir: string): { file: string; error: 
     for (const place of SEARCH_PLACES) {
       const file = resolve(dir, place);
       try {
-        accessSync(file, constants.R_OK);
+        assertReadable(file);
         // a readable config file ends the search (package.json only when it has our key)
-        if (place !== 'package.json' && statSync(file).isFile()) return undefined;
+        if (place !== 'package.json' && statOrAbsent(file)?.isFile()) return undefined;
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         if (code === 'EACCES' || code === 'EPERM' || code === 'ELOOP') return { file, error: e };

@@ -5,7 +5,7 @@
  * service, or `N-services`), `{tag}` (the new tag when exactly one artifact changed, else
  * `multi`), `{hash}` (8 hex digits of the changed file contents: unique per change).
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../core/hash.js';
 import type { ArtifactChange } from '../diff/compare.js';
 import type { ChangedFile } from './message.js';
 
@@ -23,7 +23,7 @@ export function branchName(
     env: (envs.length ? envs : [...change.environments]).join('-'),
     service: services.length === 1 ? services[0]! : `${services.length}-services`,
     tag: change.artifacts.length === 1 && tags.length === 1 ? tags[0]! : 'multi',
-    hash: createHash('sha256').update(change.contentKey).digest('hex').slice(0, 8),
+    hash: sha256Hex(change.contentKey).slice(0, 8),
   };
   let bad: string | undefined;
   const branch = template.replace(/\{([^{}]*)\}/g, (_m, name: string) => {

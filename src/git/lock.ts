@@ -5,7 +5,7 @@
  */
 import { open, readFile, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { processAlive } from '../process-alive.js';
+import { processAlive } from '../host/process.js';
 
 export interface LockHolder {
   pid: number;

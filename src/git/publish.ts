@@ -27,7 +27,7 @@ import { acquireLock, describeHolder } from './lock.js';
 import { commitMessage, type ChangedFile } from './message.js';
 import { gitSource } from './source.js';
 import { nextState, parseState, serializeState, STATE_FILE } from './state.js';
-import { processAlive } from '../process-alive.js';
+import { processAlive } from '../host/process.js';
 
 export const DEFAULT_AUTHOR = 'gitopsc <gitopsc@localhost>';
 const ZERO = '0000000000000000000000000000000000000000';

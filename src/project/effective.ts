@@ -3,20 +3,8 @@
  * deep-merged over it (arrays and scalars replace; `artifact.select` replaces whole). Pure.
  */
 import type { ArtifactSpec } from '../core/model.js';
+import { deepMerge } from '../core/merge.js';
 import type { ServiceDecl } from './types.js';
-
-/** Deep merge for overrides: mappings merge, everything else replaces. Never touches prototypes. */
-export function deepMerge(base: unknown, over: unknown): unknown {
-  if (!isPlainObject(base) || !isPlainObject(over)) return over === undefined ? base : over;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(base)) if (k !== '__proto__') out[k] = v;
-  for (const [k, v] of Object.entries(over)) if (k !== '__proto__') out[k] = deepMerge(out[k], v);
-  return out;
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 export interface EffectiveService {
   artifact: ArtifactSpec;

@@ -5,8 +5,8 @@
  * `{{trunc spec.x 63}}` here. A helper that gets a value it cannot use throws HelperError,
  * which the engine reports as a TEMPLATE diagnostic at the call.
  */
-import { createHash } from 'node:crypto';
 import { emitJsonValue } from '../core/emit.js';
+import { sha256Hex } from '../core/hash.js';
 
 export class HelperError extends Error {}
 
@@ -36,7 +36,7 @@ function int(name: string, v: unknown): number {
 export function sha256(v: unknown): string {
   need('sha256', v);
   const data = typeof v === 'object' ? emitJsonValue(v) : text('sha256', v);
-  return createHash('sha256').update(data, 'utf8').digest('hex');
+  return sha256Hex(data);
 }
 
 /** The first `n` characters (code points); with a negative `n`, the last `-n`, as Sprig's trunc. */

@@ -2,13 +2,11 @@
  * Where templates come from: the built-ins shipped in `templates/` (read once per process)
  * and a project's own template directory (read through the ProjectSource).
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { listPackageDir, readPackageText } from '../host/package.js';
 import type { ProjectSource } from '../core/types.js';
 import type { Target, TemplateSource } from './render.js';
 
 const TARGETS: Target[] = ['kubernetes', 'lambda'];
-export const BUILTIN_DIR = fileURLToPath(new URL('../../templates/', import.meta.url));
 
 let builtins: TemplateSource[] | undefined;
 
@@ -16,19 +14,19 @@ export function builtinTemplates(): TemplateSource[] {
   if (builtins) return builtins;
   const out: TemplateSource[] = [];
   for (const target of TARGETS) {
-    for (const f of readdirSync(BUILTIN_DIR + target, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    for (const f of listPackageDir(`templates/${target}`)) {
       if (f.isDirectory() && target === 'lambda') {
         // templates/lambda/<output>/<name>.hbs: the template set of one Lambda consumer
-        for (const g of readdirSync(`${BUILTIN_DIR}${target}/${f.name}`).sort()) {
+        for (const g of listPackageDir(`templates/${target}/${f.name}`).map((d) => d.name)) {
           if (!g.endsWith('.hbs')) continue;
           // `_all`: rendered for every consumer; the others are parsed and re-emitted (canonical)
           const output = f.name === '_all' ? {} : { output: f.name };
-          out.push({ target, name: g.slice(0, -4), file: `<builtin>/${target}/${f.name}/${g}`, source: readFileSync(`${BUILTIN_DIR}${target}/${f.name}/${g}`, 'utf8'), builtin: true, ...output });
+          out.push({ target, name: g.slice(0, -4), file: `<builtin>/${target}/${f.name}/${g}`, source: readPackageText(`templates/${target}/${f.name}/${g}`), builtin: true, ...output });
         }
         continue;
       }
       if (!f.name.endsWith('.hbs')) continue;
-      out.push({ target, name: f.name.slice(0, -4), file: `<builtin>/${target}/${f.name}`, source: readFileSync(`${BUILTIN_DIR}${target}/${f.name}`, 'utf8'), builtin: true, canonical: true, ...(target === 'lambda' ? { output: 'aws-cli' } : {}) });
+      out.push({ target, name: f.name.slice(0, -4), file: `<builtin>/${target}/${f.name}`, source: readPackageText(`templates/${target}/${f.name}`), builtin: true, canonical: true, ...(target === 'lambda' ? { output: 'aws-cli' } : {}) });
     }
   }
   return (builtins = out);

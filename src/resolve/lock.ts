@@ -3,11 +3,11 @@
  * environment. Parsing turns a hand-broken lock into diagnostics; serialising is canonical so
  * that the lock is byte-identical when nothing changed. Pure.
  */
-import { createHash } from 'node:crypto';
 import { error, type Diagnostic } from '../core/diagnostics.js';
 import type { LoadedDoc } from '../load/types.js';
 import type { ArtifactSpec, LockEntry, StagedCode, Strategy } from '../core/model.js';
 import { emitJsonValue, emitYaml } from '../core/emit.js';
+import { sha256Hex } from '../core/hash.js';
 
 export const LOCK_VERSION = 1;
 const HEADER = '# gitopsc.lock: written by `gitopsc resolve`. Do not edit by hand; commit it.\n';
@@ -35,7 +35,7 @@ function computeFingerprint(artifact: ArtifactSpec): string {
     file: artifact.file ?? null,
     select: artifact.select ?? {},
   };
-  return 'sha256:' + createHash('sha256').update(emitJsonValue(criteria)).digest('hex').slice(0, 16);
+  return 'sha256:' + sha256Hex(emitJsonValue(criteria)).slice(0, 16);
 }
 
 /** The same grammars as schemas/lock.schema.json (the schema reports them with positions). */

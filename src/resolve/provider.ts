@@ -3,7 +3,7 @@
  * registered in `providers/index.ts`. Providers report failures as data (`ProviderFailure`),
  * which the resolver turns into located diagnostics naming the service and its `artifact` line.
  */
-import type { Host } from '../host.js';
+import type { Host } from '../host/index.js';
 import type { RegistryConfig, VersionInfo } from '../core/model.js';
 import type { ReasonFor } from '../core/reasons.js';
 

@@ -9,7 +9,8 @@
 import { readdirSync, readFileSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import { basename, dirname, join, sep } from 'node:path';
 import type { ProjectSource, SourceProblem } from '../core/types.js';
-import { isAbsent, lstatOrAbsent, reasonOf, UnreadableError } from './errors.js';
+import { isAbsent, lstatOrAbsent, reasonOf } from '../host/fs.js';
+import { UnreadableError } from './errors.js';
 
 const SKIP = new Set(['.git', 'node_modules', '.gitopsc']);
 

@@ -8,7 +8,7 @@
  * `repository:<target>:push,pull` (and `repository:<source>:pull` for a cross-repository mount),
  * asked of the realm with the credentials only when the realm is on the mirror's own host.
  */
-import type { Host } from '../host.js';
+import type { Host } from '../host/index.js';
 import type { RegistryConfig } from '../core/model.js';
 import type { ProviderFailure } from '../resolve/provider.js';
 import { basicHeader } from '../resolve/providers/oci/http.js';

@@ -3,9 +3,9 @@
  * S3), the checks on the bytes before upload, and the lock with what staging recorded.
  * The S3 client is src/stage/s3.ts; the registry side is the provider's `fetchBlob`.
  */
-import { createHash } from 'node:crypto';
 import { error, type Diagnostic } from '../core/diagnostics.js';
 import type { LockEntry, StagedCode } from '../core/model.js';
+import { digestOf, sha256Base64 } from '../core/hash.js';
 import { effectiveService, lambdaPlatform } from '../project/effective.js';
 import type { Project } from '../project/types.js';
 import { DEFAULT_S3_KEY, expandKey, lambdaTarget } from '../render/lambda.js';
@@ -124,12 +124,12 @@ export function s3KeyProblem(key: string): string | undefined {
 /** The content digest of bytes in the form of `digest` (`sha256:` or `sha512:`). */
 export function digestOfBytes(bytes: Uint8Array, digest: string): string {
   const alg = digest.startsWith('sha512:') ? 'sha512' : 'sha256';
-  return `${alg}:${createHash(alg).update(bytes).digest('hex')}`;
+  return digestOf(bytes, alg);
 }
 
 /** Lambda's CodeSha256: the base64 SHA-256 of the zip. */
 export function codeSha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('base64');
+  return sha256Base64(bytes);
 }
 
 /** The bytes fetched for a job are exactly the ones the lock pinned (checked again before upload). */

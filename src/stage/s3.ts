@@ -43,8 +43,15 @@ export function openS3(o: S3Options): S3Store {
   const endpoint = o.env.AWS_ENDPOINT_URL_S3 || o.env.AWS_ENDPOINT_URL || undefined;
   const region = o.region || o.env.AWS_REGION || o.env.AWS_DEFAULT_REGION || undefined;
   const timeoutMs = positiveInt(o.env.GITOPSC_S3_TIMEOUT_MS, 120_000);
+  // keys in the Host's environment are used as the SDK's own chain would (it reads them first);
+  // without them the chain goes on (shared files, SSO, container and instance roles)
+  const credentials =
+    o.env.AWS_ACCESS_KEY_ID && o.env.AWS_SECRET_ACCESS_KEY
+      ? { accessKeyId: o.env.AWS_ACCESS_KEY_ID, secretAccessKey: o.env.AWS_SECRET_ACCESS_KEY, ...(o.env.AWS_SESSION_TOKEN ? { sessionToken: o.env.AWS_SESSION_TOKEN } : {}) }
+      : undefined;
   const client = new S3Client({
     ...(region ? { region } : {}),
+    ...(credentials ? { credentials } : {}),
     // S3-compatible servers (MinIO, s3rver, LocalStack) behind a custom endpoint want path-style
     ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
     maxAttempts: positiveInt(o.env.GITOPSC_S3_ATTEMPTS, 3),

@@ -4,7 +4,8 @@ import type { LoadedDoc } from '../load/types.js';
 import { validateDocument } from './schema.js';
 import { checkConfigFields, checkServiceFields } from './semantic-fields.js';
 
-export { validateDocument, getValidator, schemaText, schemaObject, schemaFileUrl, SCHEMA_IDS, SCHEMA_KINDS, type SchemaKind } from './schema.js';
+export { validateDocument, getValidator, schemaText, schemaObject, schemaFileUrl } from './schema.js';
+export { SCHEMA_IDS, SCHEMA_KINDS, type SchemaKind } from './kinds.js';
 export { LAMBDA_RUNTIMES, LAMBDA_RUNTIME_IDS, daysUntilDeprecation } from './lambda-runtimes.js';
 
 export function validateService(doc: LoadedDoc): Diagnostic[] {

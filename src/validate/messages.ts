@@ -5,7 +5,7 @@
  * as `errorMessage` / `patternErrorMessage` annotations for our own ajv instance, whose error
  * mapper (ajv-errors.ts) reads them. A pointer that no longer exists is an error at build time.
  */
-import type { SchemaKind } from './schema.js';
+import type { SchemaKind } from './kinds.js';
 
 export interface SchemaMessage {
   /** replaces the whole error of this subschema (oneOf/anyOf/not) */

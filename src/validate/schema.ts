@@ -3,27 +3,17 @@
  * lazily, at most once per process: ajv's compile is slow, so commands that never validate never
  * pay for it.
  */
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Ajv, ValidateFunction } from 'ajv';
 import type { FormatsPlugin } from 'ajv-formats';
 import { lazy } from '../core/lazy.js';
 import type { Diagnostic } from '../core/diagnostics.js';
+import { contentHashOf } from '../core/hash.js';
+import { readPackageText } from '../host/package.js';
 import type { LoadedDoc } from '../load/types.js';
 import { ajvErrorsToDiagnostics } from './ajv-errors.js';
+import type { SchemaKind } from './kinds.js';
 import { SCHEMA_MESSAGES } from './messages.js';
-
-export type SchemaKind = 'service' | 'config' | 'catalog' | 'lock';
-export const SCHEMA_KINDS: readonly SchemaKind[] = ['service', 'config', 'catalog', 'lock'];
-
-/** `$id` of each schema (also what `gitopsc schema` prints). */
-export const SCHEMA_IDS: Readonly<Record<SchemaKind, string>> = {
-  service: 'https://gitopsc.dev/schemas/service.schema.json',
-  config: 'https://gitopsc.dev/schemas/config.schema.json',
-  catalog: 'https://gitopsc.dev/schemas/catalog.schema.json',
-  lock: 'https://gitopsc.dev/schemas/lock.schema.json',
-};
 
 /** Where the schema file is: `schemas/` at the package root (from src/validate or dist/validate). */
 export function schemaFileUrl(kind: SchemaKind): URL {
@@ -36,7 +26,7 @@ const texts = new Map<SchemaKind, string>();
 export function schemaText(kind: SchemaKind): string {
   let t = texts.get(kind);
   if (t === undefined) {
-    t = readFileSync(schemaFileUrl(kind), 'utf8');
+    t = readPackageText(`schemas/${kind}.schema.json`);
     texts.set(kind, t);
   }
   return t;
@@ -102,7 +92,7 @@ export function createAjv(code?: Record<string, unknown>): Ajv {
 
 /** The hash a precompiled validator records of the schema it was built from. */
 export function schemaHash(kind: SchemaKind): string {
-  return createHash('sha1').update(schemaText(kind)).update(JSON.stringify(SCHEMA_MESSAGES[kind])).digest('hex');
+  return contentHashOf([schemaText(kind), JSON.stringify(SCHEMA_MESSAGES[kind])]);
 }
 
 /**

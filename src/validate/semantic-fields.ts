@@ -5,7 +5,7 @@
 import { error, warning, type Diagnostic, type DiagnosticAt } from '../core/diagnostics.js';
 import type { ReasonFor } from '../core/reasons.js';
 import { pathToString } from '../load/pointer.js';
-import { deepMerge } from '../project/effective.js';
+import { deepMerge } from '../core/merge.js';
 import { redactUrlValue } from '../core/redact.js';
 import type { JsonPath, LoadedDoc } from '../load/types.js';
 

@@ -17,31 +17,24 @@
  *
  * Symbolic links inside the output directory are refused, so no write can land outside it.
  */
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { error, type Diagnostic } from '../core/diagnostics.js';
 import type { ReasonFor } from '../core/reasons.js';
 import { contentHash } from '../core/hash.js';
-import { isAbsent, lstatOrAbsent, reasonOf, statOrAbsent } from '../source/errors.js';
+import { isAbsent, lstatOrAbsent, reasonOf, statOrAbsent } from '../host/fs.js';
 import type { WritePlan } from './plan.js';
-import { processAlive } from '../process-alive.js';
+import { processAlive } from '../host/process.js';
 
 export const STAGE_DIR = '.gitopsc-stage';
 export const JOURNAL_FILE = '.gitopsc-journal';
 export const LOCK_FILE = '.gitopsc-lock';
 /** Names gitopsc uses for its own bookkeeping: never output, never hashed, never pruned. */
 const INTERNAL = /^\.gitopsc-(stage|journal|lock)(\..*)?$|\.gitopsc-\d+-\d+\.tmp$/;
-const STALE_TMP = /^\..*\.gitopsc-(\d+)-\d+\.tmp$/;
 
 export function isInternalName(name: string): boolean {
   return INTERNAL.test(name);
-}
-
-let counter = 0;
-function tmpName(target: string): string {
-  return join(dirname(target), `.${target.split(sep).pop()}.gitopsc-${process.pid}-${++counter}.tmp`);
 }
 
 /**
@@ -70,63 +63,6 @@ function pathProblem(root: string, rel: string, checked: Set<string>, write = fa
 function inside(root: string, rel: string): boolean {
   const r = relative(root, resolve(root, rel));
   return r !== '' && r !== '..' && !r.startsWith(`..${sep}`) && !isAbsolute(r) && !rel.includes('\0') && !rel.split('/').some((s) => isInternalName(s));
-}
-
-/**
- * The first existing path from `target` up whose real location is outside the project `root`
- * (a symbolic link leading out), or undefined when a write to `target` stays inside.
- */
-export function escapingPath(root: string, target: string): string | undefined {
-  let realRoot: string;
-  try {
-    realRoot = realpathSync.native(root);
-  } catch {
-    return undefined;
-  }
-  const r = relative(resolve(root), resolve(target));
-  if (r === '..' || r.startsWith(`..${sep}`) || isAbsolute(r)) return undefined; // not a project path: the caller's choice
-  let cur = resolve(target);
-  for (;;) {
-    let real: string | undefined;
-    try {
-      real = realpathSync.native(cur);
-    } catch {
-      const st = lstatOrAbsent(cur);
-      if (st?.isSymbolicLink()) return cur; // dangling: it would be created wherever it points
-    }
-    if (real !== undefined) return real === realRoot || real.startsWith(realRoot.endsWith(sep) ? realRoot : realRoot + sep) ? undefined : cur;
-    const up = dirname(cur);
-    if (up === cur) return undefined;
-    cur = up;
-  }
-}
-
-/** Removes `.<name>.gitopsc-<pid>-<n>.tmp` files left in `dir` by runs that were killed. */
-export function removeStaleTemps(dir: string): void {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return;
-  }
-  for (const n of names) {
-    const m = STALE_TMP.exec(n);
-    if (m && Number(m[1]) !== process.pid && !processAlive(Number(m[1]))) rmSync(join(dir, n), { force: true });
-  }
-}
-
-/** Write a file by temp file + rename: readers see the old or the new bytes, never a part. */
-export async function writeFileAtomic(file: string, content: string): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  removeStaleTemps(dirname(file));
-  const tmp = tmpName(file);
-  try {
-    await writeFile(tmp, content, { flag: 'wx' });
-    await rename(tmp, file);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
 }
 
 interface Journal {
@@ -161,6 +97,8 @@ function removeStaleLockTemps(root: string): void {
     if (m && Number(m[1]) !== process.pid && !processAlive(Number(m[1]))) rmSync(join(root, n), { force: true });
   }
 }
+
+let counter = 0;
 
 /** Take `<root>/.gitopsc-lock`; a lock whose process is gone is taken over. */
 async function acquireLock(root: string, waitMs: number): Promise<{ release: () => void; waited: boolean } | { problem: string }> {

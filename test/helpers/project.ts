@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { nodeHost } from '../../src/host.js';
+import { nodeHost } from '../../src/host/index.js';
 
 const made: string[] = [];
 afterAll(() => {
@@ -33,9 +33,14 @@ export interface CliRun {
 }
 
 export async function cli(cwd: string, ...args: string[]): Promise<CliRun> {
+  return cliWithEnv(process.env, cwd, ...args);
+}
+
+/** The CLI in-process with this environment as its Host's `env` (tests never write process.env). */
+export async function cliWithEnv(env: Readonly<Record<string, string | undefined>>, cwd: string, ...args: string[]): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
-  const code = await main(['--cwd', cwd, ...args], { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) }, nodeHost({ interactive: false, log: () => {} }));
+  const code = await main(['--cwd', cwd, ...args], { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) }, nodeHost({ env, interactive: false, log: () => {} }));
   let json = undefined as unknown as CliRun['json'];
   if (args.includes('json')) json = JSON.parse(stdout) as CliRun['json'];
   return { code, stdout, stderr, json };

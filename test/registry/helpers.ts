@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { nodeHost, type Host } from '../../src/host.js';
+import { nodeHost, type Host } from '../../src/host/index.js';
 import type { RegistryConfig } from '../../src/core/model.js';
 import { createOciProvider, type OciOptions, type OciProvider } from '../../src/resolve/providers/oci/index.js';
 

@@ -2,11 +2,10 @@
  * `gitopsc init`: scaffold a project whose `resolve` and `render` succeed immediately
  * (static catalog, one service, two environments). Never overwrites a file.
  */
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { error } from '../../core/diagnostics.js';
-import { writeFileAtomic } from '../../write/apply.js';
+import { pathExists, realPath, writeFileAtomic } from '../../host/fs.js';
+import { packagePath, readPackageText } from '../../host/package.js';
 import type { CommandContext, CommandResult } from '../types.js';
 import { SEARCH_PLACES } from '../../config/discover.js';
 
@@ -89,7 +88,7 @@ packages:
 };
 
 /** Where the schemas of the running gitopsc are. */
-const OWN_SCHEMAS = fileURLToPath(new URL('../../../schemas/', import.meta.url));
+const OWN_SCHEMAS = packagePath('schemas/');
 
 /** The directory, relative to the project, that `$schema` comments point into. */
 export const SCHEMA_COPY_DIR = '.schemas';
@@ -101,10 +100,10 @@ export const SCHEMA_COPY_DIR = '.schemas';
  */
 function schemaDir(dir: string): { ref: string; copy: boolean } {
   try {
-    const own = realpathSync(OWN_SCHEMAS);
+    const own = realPath(OWN_SCHEMAS);
     const local = join(dir, 'node_modules', 'gitopsc', 'schemas');
-    if (existsSync(local) && realpathSync(local) === own) return { ref: 'node_modules/gitopsc/schemas', copy: false };
-    const r = relative(realpathSync(dir), own);
+    if (pathExists(local) && realPath(local) === own) return { ref: 'node_modules/gitopsc/schemas', copy: false };
+    const r = relative(realPath(dir), own);
     if (r.split(sep)[0] === 'node_modules') return { ref: r.split(sep).join('/'), copy: false };
   } catch {
     // fall through to a copy
@@ -114,17 +113,17 @@ function schemaDir(dir: string): { ref: string; copy: boolean } {
 
 export async function run(ctx: CommandContext): Promise<CommandResult> {
   const dir = ctx.global.cwd;
-  const existing = SEARCH_PLACES.filter((f) => f !== 'package.json' && existsSync(join(dir, f)));
+  const existing = SEARCH_PLACES.filter((f) => f !== 'package.json' && pathExists(join(dir, f)));
   if (existing.length) return { diagnostics: [error('USAGE', `${existing[0]} already exists in ${dir}: gitopsc init never overwrites a project`, { reason: 'project-exists' })] };
   const schemas = schemaDir(dir);
   const files: Record<string, string> = {};
   for (const [file, content] of Object.entries(SCAFFOLD)) files[file] = content.replace('@SCHEMAS@', schemas.ref);
   if (schemas.copy) {
-    for (const n of ['service', 'config', 'catalog']) files[`${SCHEMA_COPY_DIR}/${n}.schema.json`] = readFileSync(join(OWN_SCHEMAS, `${n}.schema.json`), 'utf8');
+    for (const n of ['service', 'config', 'catalog']) files[`${SCHEMA_COPY_DIR}/${n}.schema.json`] = readPackageText(`schemas/${n}.schema.json`);
   }
   const written: string[] = [];
   for (const [file, content] of Object.entries(files)) {
-    if (existsSync(join(dir, file))) continue;
+    if (pathExists(join(dir, file))) continue;
     await writeFileAtomic(join(dir, file), content);
     written.push(file);
   }

@@ -15,7 +15,7 @@ import type { CommandContext, CommandResult } from '../types.js';
 import { findProject, isResult, plural } from './common.js';
 import { resolve } from 'node:path';
 import { formatMarkdown } from '../../diff/format-markdown.js';
-import { writeFileAtomic } from '../../write/apply.js';
+import { writeFileAtomic } from '../../host/fs.js';
 import { kustomizationFiles, type UnitOutput } from '../../write/kustomization.js';
 import { adoptionRule } from '../../write/ownership.js';
 import { parseMaxPrune } from './render.js';

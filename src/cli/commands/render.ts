@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { createHash } from 'node:crypto';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { cacheDirProblem, openInputCache, openJsonCache, toolVersion } from '../../cache/store.js';
 import { error, hasErrors, warning, type Diagnostic } from '../../core/diagnostics.js';
 import type { ReasonFor } from '../../core/reasons.js';
 import { compile, fsSource } from '../../pipeline.js';
-import { applyPlan, escapingPath, hasPendingJournal, hashTree, JOURNAL_FILE, openOutput, type OutputSession } from '../../write/apply.js';
-import { contentHash } from '../../core/hash.js';
+import { escapingPath } from '../../host/fs.js';
+import { applyPlan, hasPendingJournal, hashTree, JOURNAL_FILE, openOutput, type OutputSession } from '../../write/apply.js';
+import { contentHash, contentHashOf } from '../../core/hash.js';
 import type { DesiredFile } from '../../write/plan.js';
 import { kustomizationFiles, type UnitOutput } from '../../write/kustomization.js';
 import { adoptionRule, envScope, planOwned, RECORD_FILE } from '../../write/ownership.js';
@@ -71,10 +71,7 @@ function isMemo(v: unknown, key: string): v is ProjectMemo {
 }
 
 function memoKey(parts: readonly string[], tree: ReadonlyMap<string, string>): string {
-  const h = createHash('sha1');
-  for (const p of parts) h.update(`${p}\u0000`);
-  for (const k of [...tree.keys()].sort()) h.update(`${k}\u0000${tree.get(k)!}\n`);
-  return h.digest('base64url');
+  return contentHashOf([...parts.map((p) => `${p}\u0000`), ...[...tree.keys()].sort().map((k) => `${k}\u0000${tree.get(k)!}\n`)]);
 }
 
 /**

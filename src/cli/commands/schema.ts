@@ -2,17 +2,16 @@
  * `gitopsc schema NAME` prints one JSON Schema; `gitopsc schema --write DIR` writes all of them
  * into DIR (for editors: a `$schema` path that resolves without the network).
  */
-import { readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { error } from '../../core/diagnostics.js';
-import { writeFileAtomic } from '../../write/apply.js';
+import { writeFileAtomic } from '../../host/fs.js';
+import { readPackageText } from '../../host/package.js';
 import type { CommandContext, CommandResult } from '../types.js';
 
 export const SCHEMA_NAMES = ['service', 'config', 'catalog', 'lock'] as const;
 
 function schemaText(name: string): string {
-  const text = readFileSync(fileURLToPath(new URL(`../../../schemas/${name}.schema.json`, import.meta.url)), 'utf8');
+  const text = readPackageText(`schemas/${name}.schema.json`);
   return text.endsWith('\n') ? text : text + '\n';
 }
 

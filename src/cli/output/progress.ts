@@ -4,7 +4,7 @@
  * Shown only when stderr is a terminal, the format is text, `--quiet` is off and `CI` is not set:
  * never in CI logs, pipes or JSON. The line is cleared before anything else is printed.
  */
-import type { Host } from '../../host.js';
+import type { Host } from '../../host/index.js';
 import type { CommandContext } from '../types.js';
 
 export interface Progress {
@@ -26,7 +26,7 @@ export function progressEnabled(ctx: CommandContext): boolean {
 export function createProgress(host: Host, enabled: boolean, opts: { delayMs?: number; intervalMs?: number; now?: () => number } = {}): Progress {
   if (!enabled) return NONE;
   const delay = opts.delayMs ?? 800;
-  const now = opts.now ?? (() => Date.now());
+  const now = opts.now ?? (() => host.now().getTime());
   const waits = new Map<number, { label: string; since: number }>();
   let next = 0;
   let counter = '';

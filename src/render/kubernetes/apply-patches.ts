@@ -8,7 +8,7 @@ import type { RenderedFile } from '../../core/types.js';
 import { emitYaml } from '../../core/emit.js';
 import { applyJsonPatch, isBuiltinApiVersion, PatchError, strategicMerge, type JsonPatchOp } from './patch.js';
 import { lazy } from '../../core/lazy.js';
-import { imageProblem } from '../../check/image.js';
+import { imageProblem } from '../../core/image.js';
 
 const Y = lazy<typeof import('yaml')>('yaml');
 

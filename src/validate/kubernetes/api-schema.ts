@@ -5,7 +5,7 @@
  * client that the Kubernetes project generates from that version's OpenAPI spec
  * (scripts/kubernetes-schema.mjs); it is read lazily, once per version. Pure otherwise.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { packageFileExists, readPackageText } from '../../host/package.js';
 
 export interface ApiSchema {
   version: string;
@@ -24,18 +24,19 @@ export interface Problem {
 
 const cache = new Map<string, ApiSchema | undefined>();
 
-export function schemaFile(version: string): URL {
-  return new URL(`../../../schemas/kubernetes/v${version}.json`, import.meta.url);
+/** The shipped API schema of a Kubernetes version, relative to the package root. */
+export function schemaFile(version: string): string {
+  return `schemas/kubernetes/v${version}.json`;
 }
 
 export function supportedVersions(): string[] {
-  return ['1.32'].filter((v) => existsSync(schemaFile(v)));
+  return ['1.32'].filter((v) => packageFileExists(schemaFile(v)));
 }
 
 export function apiSchema(version: string): ApiSchema | undefined {
   if (!cache.has(version)) {
     const f = schemaFile(version);
-    cache.set(version, /^\d+\.\d+$/.test(version) && existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as ApiSchema) : undefined);
+    cache.set(version, /^\d+\.\d+$/.test(version) && packageFileExists(f) ? (JSON.parse(readPackageText(f)) as ApiSchema) : undefined);
   }
   return cache.get(version);
 }

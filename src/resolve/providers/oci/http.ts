@@ -3,7 +3,7 @@
  * backoff and jitter, Retry-After, redirects (Authorization dropped off-host), the response-size
  * cap, the concurrency limit and authentication (Basic, static Bearer, the token flow).
  */
-import type { Host } from '../../../host.js';
+import type { Host } from '../../../host/index.js';
 import type { ProviderFailure, ProviderFailureCode } from '../../provider.js';
 import type { ReasonFor } from '../../../core/reasons.js';
 import { loadCredentials, parseChallenges, tokenAnswer, tokenRequest, type CredentialResult, type Credentials, type HelperRunner } from './auth.js';

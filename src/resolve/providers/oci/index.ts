@@ -5,7 +5,6 @@
  * describe: HEAD the manifest for its digest; manifest and config blob only when metadata,
  * a platform or a file is needed, cached on disk by digest.
  */
-import { createHash } from 'node:crypto';
 import type { FileInfo, PlatformInfo, VersionInfo } from '../../../core/model.js';
 import type { DescribeNeed, Provider, ProviderContext, ProviderFailure, ProviderKind, ProviderResult } from '../../provider.js';
 import { defaultHelperRunner, loadCredentials } from './auth.js';
@@ -24,6 +23,7 @@ import {
   isLoopbackHost,
 } from './media.js';
 import { redactUrlValue } from '../../../core/redact.js';
+import { digestOf } from '../../../core/hash.js';
 import { Redactor } from './redact.js';
 
 export type { OciOptions } from './http.js';
@@ -102,9 +102,6 @@ export function platformMatches(want: string, p: { os: string; architecture: str
   return arch === 'arm64' && variant === 'v8' && !p.variant;
 }
 
-function digestOf(body: Buffer, alg: string): string {
-  return `${alg}:${createHash(alg).update(body).digest('hex')}`;
-}
 
 export function createOciProvider(ctx: ProviderContext, options: OciOptions = {}): OciProvider {
   const opts: ResolvedOptions = { ...DEFAULT_OPTIONS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as ResolvedOptions;

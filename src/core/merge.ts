@@ -1,0 +1,17 @@
+/**
+ * How an environment's override applies to a service's base spec (contract: mappings merge,
+ * arrays and scalars replace). Pure; shared by validation, the effective spec and the checks.
+ */
+
+/** Deep merge for overrides: mappings merge, everything else replaces. Never touches prototypes. */
+export function deepMerge(base: unknown, over: unknown): unknown {
+  if (!isPlainObject(base) || !isPlainObject(over)) return over === undefined ? base : over;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(base)) if (k !== '__proto__') out[k] = v;
+  for (const [k, v] of Object.entries(over)) if (k !== '__proto__') out[k] = deepMerge(out[k], v);
+  return out;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
