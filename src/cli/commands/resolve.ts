@@ -86,7 +86,7 @@ export async function run(ctx: CommandContext, opts: ResolveOptions): Promise<Co
     try {
       await writeFileAtomic(join(found.root, lockFile), text);
     } catch (e) {
-      diagnostics.push(error('FILESYSTEM', `cannot write ${lockFile}: ${reasonOf(e)}`, { file: lockFile }));
+      diagnostics.push(error('FILESYSTEM', `cannot write ${lockFile}: ${reasonOf(e)}`, { reason: 'unwritable', file: lockFile }));
       return { diagnostics, data };
     }
     lines.push(`wrote ${lockFile} (${entries}; ${outcome.resolved.filter((x) => x.changed).length} changed)`);

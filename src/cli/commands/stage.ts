@@ -118,7 +118,7 @@ export async function run(ctx: CommandContext, opts: StageOptions): Promise<Comm
     try {
       await writeFileAtomic(join(found.root, project.lockFile), text);
     } catch (e) {
-      diagnostics.push(error('FILESYSTEM', `cannot write ${project.lockFile}: ${reasonOf(e)}`, { file: project.lockFile }));
+      diagnostics.push(error('FILESYSTEM', `cannot write ${project.lockFile}: ${reasonOf(e)}`, { reason: 'unwritable', file: project.lockFile }));
       return { diagnostics, data };
     }
     lines.push(`wrote ${project.lockFile}`);
