@@ -23,7 +23,6 @@ const SRC = join(ROOT, 'src');
 const HOST_ADAPTERS: readonly string[] = [
   'src/host/', // the door itself
   'src/source/fs.ts', // the working tree as a ProjectSource
-  'src/cache/store.ts', // the .gitopsc/ cache files
   'src/write/apply.ts', // locked, journaled, atomic writes of the output directory
   'src/git/', // git processes, the publish lock and journal
   'src/resolve/providers/oci/auth.ts', // docker config and credential helpers
@@ -32,7 +31,6 @@ const HOST_ADAPTERS: readonly string[] = [
   'src/build/', // the build stage's output trees and caches (directory, git tree)
   'src/cli/bin.ts', // the process entry: argv, exit code, stdio, and the start-up fast path's environment
   'src/cli/fast.ts', // the start-up fast path of an unchanged render (src/build's; reads stat data before anything loads)
-  'src/cli/commands/render.ts', // (until src/build/ owns the output directory)
 ];
 
 /** The one content hash. */

@@ -4,7 +4,7 @@
  * providers and return the new lock's text. Nothing is written: the caller decides where the
  * lock goes (the library API; `gitopsc resolve` writes it atomically and saves the caches).
  */
-import { cacheDirOf } from '../cache/store.js';
+import { cacheDirOf } from '../build/store.js';
 import { discoverProject } from '../config/discover.js';
 import { checkProject, checkTargets } from '../check/semantic.js';
 import { error, hasErrors, type Diagnostic } from '../core/diagnostics.js';

@@ -6,7 +6,7 @@
  * errors and warnings must still be reported, and its paths are needed for kustomizations).
  * Both sides read their validated inputs from the one input cache.
  */
-import { cacheDirProblem, openInputCache, openJsonCache, toolVersion } from '../cache/store.js';
+import { cacheDirProblem, openInputCache, openJsonCache, toolVersion } from './store.js';
 import { error, hasErrors, type Diagnostic } from '../core/diagnostics.js';
 import type { CompileResult, ProjectSource, RenderedFile, ResolvedArtifact } from '../core/types.js';
 import { compareResults, type DiffResult } from '../diff/compare.js';

@@ -6,7 +6,7 @@
  * repository is touched unless every unit can render: a unit the memo does not know is
  * rendered (and its errors reported) before git runs.
  */
-import { cacheDirProblem, openInputCache, openJsonCache, toolVersion } from '../cache/store.js';
+import { cacheDirProblem, openInputCache, openJsonCache, toolVersion } from './store.js';
 import { hasErrors, warning, type Diagnostic } from '../core/diagnostics.js';
 import { cleanGitEnv } from '../git/env.js';
 import { openSource, sourceProvenance } from '../git/repo.js';

@@ -1,4 +1,4 @@
-import { openInputCache } from '../../cache/store.js';
+import { openInputCache } from '../../build/store.js';
 import { error, hasErrors, type Diagnostic } from '../../core/diagnostics.js';
 import { checkProject } from '../../check/semantic.js';
 import { fsSource, loadLock } from '../../pipeline.js';

@@ -1,5 +1,5 @@
 import { dirname, join } from 'node:path';
-import { cacheDirProblem, ensureCacheDir, openInputCache } from '../../cache/store.js';
+import { cacheDirProblem, ensureCacheDir, openInputCache } from '../../build/store.js';
 import { providersFor, resolveRun, type ResolveReport } from '../../api/resolve.js';
 import { error, hasErrors } from '../../core/diagnostics.js';
 import { fsSource } from '../../pipeline.js';

@@ -3,7 +3,7 @@
  * content-addressed key), verified against the lock, and record where in the lock.
  */
 import { dirname, join } from 'node:path';
-import { openInputCache } from '../../cache/store.js';
+import { openInputCache } from '../../build/store.js';
 import { error, hasErrors, type Diagnostic } from '../../core/diagnostics.js';
 import type { ReasonFor } from '../../core/reasons.js';
 import type { StagedCode } from '../../core/model.js';

@@ -1,4 +1,4 @@
-import { cacheDirProblem, openInputCache } from '../../cache/store.js';
+import { cacheDirProblem, openInputCache } from '../../build/store.js';
 import { compile, fsSource } from '../../pipeline.js';
 import type { CommandContext, CommandResult } from '../types.js';
 import { findProject, isResult, plural } from './common.js';
