@@ -7,7 +7,7 @@ import { discoverProject } from '../config/discover.js';
 import type { CompileResult, ProjectSource, RenderedFile } from '../core/types.js';
 import { compile as compilePipeline } from '../pipeline.js';
 import { fsSource } from '../source/fs.js';
-import { kustomizationFiles, type UnitOutput } from '../write/kustomization.js';
+import { kustomizationRenderedFiles, unitOutputs } from '../write/kustomization.js';
 
 /** Where the project is: a directory (searched upward for its config) or a ProjectSource. */
 export interface CompileRequest {
@@ -28,11 +28,7 @@ export interface CompileRequest {
 /** The rendered files plus, with `output.kustomization: true`, the kustomization.yaml files render writes. */
 function withKustomization(state: Awaited<ReturnType<typeof compilePipeline>>, envs: readonly string[] | undefined): RenderedFile[] {
   if (!state.project?.kustomization) return state.files;
-  const byUnit = new Map<string, UnitOutput>();
-  for (const u of state.units) byUnit.set(`${u.service}\0${u.environment}`, { service: u.service, environment: u.environment, target: u.target, paths: [] });
-  for (const f of state.files) (byUnit.get(`${f.service}\0${f.environment}`)?.paths as string[] | undefined)?.push(f.path);
-  const files = [...state.files];
-  for (const k of kustomizationFiles([...byUnit.values()], envs ?? state.environments)) files.push({ path: k.path, content: k.content, service: '', environment: k.path.split('/')[0]! });
+  const files = [...state.files, ...kustomizationRenderedFiles(unitOutputs(state.units, state.files), envs ?? state.environments)];
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 

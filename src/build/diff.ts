@@ -17,7 +17,7 @@ import { defaultBase, openSource } from '../git/repo.js';
 import { gitSource } from '../git/source.js';
 import { compile, fsSource, type CompileState, type UnitJob } from '../pipeline.js';
 import type { ConfigRef } from '../project/load.js';
-import { kustomizationFiles, type UnitOutput } from '../write/kustomization.js';
+import { kustomizationRenderedFiles, type UnitOutput } from '../write/kustomization.js';
 import { UnitMemo } from './unit-memo.js';
 
 export interface DiffSide {
@@ -39,7 +39,7 @@ const id = (u: Pick<UnitJob, 'service' | 'environment'>) => `${u.service}\u0000$
 /** The kustomization files of one side, from the paths of every unit (`envs`: the selected environments). */
 function kustomizations(state: CompileState, outputs: UnitOutput[], envs: readonly string[] | undefined): RenderedFile[] {
   if (!state.project?.kustomization) return [];
-  return kustomizationFiles(outputs, envs ?? state.environments).map((k) => ({ path: k.path, content: k.content, service: '', environment: k.path.split('/')[0]! }));
+  return kustomizationRenderedFiles(outputs, envs ?? state.environments);
 }
 
 /**

@@ -5,6 +5,7 @@
  * are. Lambda output is never listed. Pure.
  */
 import { emitYaml } from '../core/emit.js';
+import type { RenderedFile } from '../core/types.js';
 import { targetPlugin } from '../targets/index.js';
 
 export const KUSTOMIZATION = 'kustomization.yaml';
@@ -36,4 +37,17 @@ export function kustomizationFiles(units: readonly UnitOutput[], environments: r
   }
   for (const [env, services] of byEnv) out.push({ path: `${env}/${KUSTOMIZATION}`, content: kustomization(services) });
   return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** The kustomization files as rendered files (no service; the environment is the first path segment), as diff and the library list them. */
+export function kustomizationRenderedFiles(units: readonly UnitOutput[], environments: readonly string[]): RenderedFile[] {
+  return kustomizationFiles(units, environments).map((k) => ({ path: k.path, content: k.content, service: '', environment: k.path.split('/')[0]! }));
+}
+
+/** Each unit's output paths, from the files a whole render produced (in unit order). */
+export function unitOutputs(units: readonly Pick<UnitOutput, 'service' | 'environment' | 'target'>[], files: readonly RenderedFile[]): UnitOutput[] {
+  const byUnit = new Map<string, { service: string; environment: string; target: UnitOutput['target']; paths: string[] }>();
+  for (const u of units) byUnit.set(`${u.service}\0${u.environment}`, { service: u.service, environment: u.environment, target: u.target, paths: [] });
+  for (const f of files) byUnit.get(`${f.service}\0${f.environment}`)?.paths.push(f.path);
+  return [...byUnit.values()];
 }
