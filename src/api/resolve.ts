@@ -120,20 +120,13 @@ export async function resolveRun(run: ResolveRun): Promise<ResolveReport> {
   return hasErrors(diagnostics) ? report : { ...report, lockText: serializeLock(outcome.lock) };
 }
 
-/** A resolve of the project found from `cwd` (as the CLI finds it). */
-export interface ResolveRequest {
+/** A resolve of the project found from `cwd` (as the CLI finds it): the run's options, the project found instead of given. */
+export type ResolveRequest = Omit<ResolveRun, 'source' | 'config' | 'root' | 'cache' | 'progress' | 'flagWording' | 'preflight'> & {
   /** the project directory, or a directory below it (the config is searched upward, as the CLI does) */
   cwd?: string;
   /** a config file (the CLI's `--config`), relative to `cwd` */
   config?: string;
-  host: Host;
-  update?: boolean | readonly string[];
-  envs?: readonly string[];
-  inputs?: Readonly<Record<string, string>>;
-  explain?: boolean;
-  providers?: ReadonlyMap<string, Provider>;
-  deadlineMs?: number;
-}
+};
 
 /** Discover the project from `cwd` (as the CLI does) and resolve it in memory. */
 export async function resolveRequest(req: ResolveRequest): Promise<ResolveReport> {
