@@ -6,21 +6,15 @@
  */
 import { error, type Diagnostic } from '../core/diagnostics.js';
 import type { ReasonFor } from '../core/reasons.js';
-import type { ScanStatus } from '../core/model.js';
+import type { PinnedArtifact, ScanStatus } from '../core/model.js';
 import { effectiveService } from '../project/effective.js';
 import type { Project } from '../project/types.js';
 import type { Provider } from './provider.js';
 import { lockKey, type Lock } from './lock.js';
 import { checkPolicy } from './policy.js';
 
-export interface AuditRow {
-  service: string;
-  environment: string;
-  registry: string;
-  package: string;
-  tag: string;
-  digest?: string;
-  versionId?: string;
+/** One locked version and what its registry says of it now. */
+export interface AuditRow extends Omit<PinnedArtifact, 'fileDigest'> {
   /** ok: nothing to report; violation: a policy or quarantine finding; missing: no lock entry; gone: the version no longer exists; error: the registry failed */
   status: 'ok' | 'violation' | 'missing' | 'gone' | 'error';
   quarantined?: boolean;
