@@ -39,6 +39,8 @@ interface RenderData {
   rendered: number;
 }
 const data = (r: CliRun) => r.json as unknown as RenderData;
+/** a units.json entry */
+type Outcome = { files: [string, string][]; warnings: unknown[] };
 
 /** A project resolved and rendered once, so every cache is warm. */
 async function warm(files: Record<string, string>): Promise<{ dir: string; first: Map<string, string> }> {
@@ -127,6 +129,25 @@ describe('editing a service re-renders exactly that service', () => {
     expect(r.pruned).toEqual([]);
     expect(outputs(dir).get('dev/web/deployment.yaml')).toContain('replicas: 3');
     for (const [p, c] of first) if (p !== 'dev/web/deployment.yaml') expect(outputs(dir).get(p), p).toBe(c);
+  });
+
+  it('the warnings of units not rendered again are still reported (replayed from the unit cache)', async () => {
+    const files = baseProject();
+    files['gitopsc.config.yaml'] += 'templates: tpl\n';
+    // a kind no schema knows: every Kubernetes unit renders a MANIFEST_INVALID no-schema warning
+    files['tpl/kubernetes/widget.yaml.hbs'] = 'apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: {{service.name}}\n';
+    files['services/api.yaml'] = files['services/web.yaml']!.replace('name: web', 'name: api');
+    const dir = makeProject(files);
+    await ok(dir, 'resolve');
+    const warnings = (r: CliRun) => r.json.diagnostics.map((d) => `${d.code}/${d.reason} ${d.service}/${d.environment}`).sort();
+    const first = await cli(dir, 'render', '--format', 'json');
+    expect(first.code).toBe(0);
+    expect(warnings(first)).toEqual(['MANIFEST_INVALID/no-schema api/dev', 'MANIFEST_INVALID/no-schema api/prod', 'MANIFEST_INVALID/no-schema web/dev', 'MANIFEST_INVALID/no-schema web/prod']);
+    edit(dir, 'services/web.yaml', (s) => s.replace('replicas: 2', 'replicas: 3'));
+    const second = await cli(dir, 'render', '--format', 'json');
+    expect(second.code).toBe(0);
+    expect((second.json as unknown as RenderData).rendered).toBe(2); // web in dev and prod; api comes from the cache
+    expect(warnings(second)).toEqual(warnings(first));
   });
 
   it('a per-environment override re-renders that environment only', async () => {
@@ -336,10 +357,10 @@ describe('a corrupt or foreign cache is ignored and rebuilt', () => {
     }
   }
 
-  it('render.json: entries whose hashes match no file on disk are rendered again', async () => {
+  it('units.json: entries whose hashes match no file on disk are rendered again', async () => {
     const { dir, first } = await warm(richProject());
     const c = withoutMemo(readCache(dir, RENDER));
-    for (const k of Object.keys(c.entries)) c.entries[k] = (c.entries[k] as [string, string][]).map(([p]) => [p, 'not-a-real-hash']);
+    for (const k of Object.keys(c.entries)) c.entries[k] = { ...(c.entries[k] as Outcome), files: (c.entries[k] as Outcome).files.map(([p]) => [p, 'not-a-real-hash']) };
     writeCache(dir, RENDER, forge(c));
     dropMemo(dir);
     const r = data(await ok(dir, 'render'));
@@ -349,10 +370,10 @@ describe('a corrupt or foreign cache is ignored and rebuilt', () => {
     expect(readCache(dir, RENDER).entries).not.toEqual(c.entries);
   });
 
-  it('render.json: entries naming files of another unit are rendered again', async () => {
+  it('units.json: entries naming files of another unit are rendered again', async () => {
     const { dir, first } = await warm(richProject());
     const c = withoutMemo(readCache(dir, RENDER));
-    for (const k of Object.keys(c.entries)) c.entries[k] = [['dev/nobody/deployment.yaml', 'x']];
+    for (const k of Object.keys(c.entries)) c.entries[k] = { files: [['dev/nobody/deployment.yaml', 'x']], warnings: [] };
     writeCache(dir, RENDER, forge(c));
     dropMemo(dir);
     const r = data(await ok(dir, 'render'));
@@ -360,10 +381,10 @@ describe('a corrupt or foreign cache is ignored and rebuilt', () => {
     expect(outputs(dir)).toEqual(first);
   });
 
-  it('render.json: unknown keys are kept harmless and never match', async () => {
+  it('units.json: unknown keys are kept harmless and never match', async () => {
     const { dir, first } = await warm(richProject());
     const c = withoutMemo(readCache(dir, RENDER));
-    c.entries['not-a-unit-key'] = [['dev/web/deployment.yaml', 'zzz']];
+    c.entries['unit:not-a-unit-key'] = { files: [['dev/web/deployment.yaml', 'zzz']], warnings: [] };
     writeCache(dir, RENDER, forge(c));
     dropMemo(dir);
     const r = data(await ok(dir, 'render'));
@@ -371,10 +392,10 @@ describe('a corrupt or foreign cache is ignored and rebuilt', () => {
     expect(outputs(dir)).toEqual(first);
   });
 
-  it('render.json: tuples of the wrong arity are rendered again', async () => {
+  it('units.json: tuples of the wrong arity are rendered again', async () => {
     const { dir, first } = await warm(richProject());
     const c = withoutMemo(readCache(dir, RENDER));
-    for (const k of Object.keys(c.entries)) c.entries[k] = [['dev/web/deployment.yaml']];
+    for (const k of Object.keys(c.entries)) c.entries[k] = { files: [['dev/web/deployment.yaml']], warnings: [] };
     writeCache(dir, RENDER, forge(c));
     dropMemo(dir);
     const r = data(await ok(dir, 'render'));
@@ -390,7 +411,7 @@ describe('a corrupt or foreign cache is ignored and rebuilt', () => {
     ['an object', { path: 'dev/web/deployment.yaml' }],
     ['a number', 42],
   ];
-  it('render.json entries that are not arrays are ignored, even with a matching checksum', async () => {
+  it('units.json entries that are not unit outcomes are ignored, even with a matching checksum', async () => {
     const { dir, first } = await warm(richProject());
     for (const [what, value] of wrongShapes) {
       const c = withoutMemo(readCache(dir, RENDER));
@@ -401,7 +422,7 @@ describe('a corrupt or foreign cache is ignored and rebuilt', () => {
       expect(r.json.diagnostics, what).toEqual([]);
       expect(r.code, what).toBe(0);
       expect(outputs(dir), what).toEqual(first);
-      expect(Object.values(withoutMemo(readCache(dir, RENDER)).entries).every(Array.isArray), what).toBe(true);
+      expect(Object.values(withoutMemo(readCache(dir, RENDER)).entries).every((e) => Array.isArray((e as Outcome).files)), what).toBe(true);
     }
   });
 

@@ -1,6 +1,6 @@
 /**
  * The build stage: incremental compilation and output state for `render` and `render --check`.
- * It owns the project memo (src/build/memo.ts), the per-unit render cache (units.ts), the input
+ * It owns the project memo (src/build/memo.ts), the per-unit cache (unit-memo.ts, shared with diff and publish), the input
  * cache (store.ts), the output tree (dir-tree.ts), the write plan and ownership planning
  * (src/write/plan.ts, ownership.ts), drift, and applying (src/write/apply.ts).
  *
@@ -21,8 +21,8 @@ import { adoptionRule, envScope, planOwned, RECORD_FILE } from '../write/ownersh
 import type { DesiredFile } from '../write/plan.js';
 import { dirTree } from './dir-tree.js';
 import { entryFor, memoHitResult, MEMO_MAX_BYTES, MEMO_MAX_FILES, MEMO_SKIP, memoKey, readMemo, sameContent, sameStat, scanTree, takeOver, writeMemo, type MemoEntry, type ProjectMemo } from './memo.js';
-import { cacheDirProblem, openInputCache } from './store.js';
-import { cachedUnit, openUnitCache } from './units.js';
+import { cacheDirProblem, openInputCache, openJsonCache, toolVersion } from './store.js';
+import { UnitMemo } from './unit-memo.js';
 
 /** What the build returns: diagnostics, machine data (the `--format json` fields) and human lines. */
 export interface BuildResult {
@@ -132,7 +132,8 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
   }
 
   const inputs = openInputCache(root);
-  const units = openUnitCache(root);
+  const units = openJsonCache<unknown>(root, 'units', toolVersion());
+  const memo = new UnitMemo(units);
   const state = await compile(fsSource(root), { ...req.project, envs: req.env, lazy: true, cache: inputs });
   const diagnostics = [...state.diagnostics];
   if (hasErrors(diagnostics)) return { diagnostics, data: { files: [] } };
@@ -180,18 +181,19 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
     const outputs: UnitOutput[] = [];
     let rendered = 0;
     for (const unit of state.units) {
-      const cached = cachedUnit(units, unit.key, existing);
-      if (cached) {
-        for (const [path, hash] of cached) desired.push({ path, hash });
-        outputs.push({ environment: unit.environment, service: unit.service, target: unit.target, paths: cached.map(([p]) => p) });
+      const known = memo.present(unit.key, existing);
+      if (known) {
+        // not rendered again: its files are on disk, its warnings are replayed
+        diagnostics.push(...known.warnings);
+        for (const [path, hash] of known.files) desired.push({ path, hash });
+        outputs.push({ environment: unit.environment, service: unit.service, target: unit.target, paths: known.files.map(([p]) => p) });
         continue;
       }
-      const r = unit.render();
+      const r = memo.render(unit);
       rendered++;
       diagnostics.push(...r.diagnostics);
       if (hasErrors(r.diagnostics)) continue;
-      const files = r.files.map((f) => ({ path: f.path, hash: contentHash(f.content), content: f.content }));
-      units.set(unit.key, files.map((f) => [f.path, f.hash]));
+      const files = r.files.map((f, i) => ({ path: f.path, hash: r.hashes[i]!, content: f.content }));
       desired.push(...files);
       outputs.push({ environment: unit.environment, service: unit.service, target: unit.target, paths: files.map((f) => f.path) });
     }

@@ -3,7 +3,8 @@
  * hash of every file, and the warnings it gave. Only a render without errors is remembered, so
  * a unit found here renders cleanly; its warnings are replayed. `diff` and `publish` use it to
  * skip units whose output is known: a key equal in base and head, a file already in the
- * deployment tree. Pure over a key-value store (a JsonCache from src/cache/store.ts on disk).
+ * deployment tree; `render` the units whose files on disk already hold their output. Pure over
+ * a key-value store (the `units` JsonCache of src/build/store.ts on disk).
  */
 import { hasErrors, type Diagnostic } from '../core/diagnostics.js';
 import { contentHash } from '../core/hash.js';
@@ -50,13 +51,23 @@ export class UnitMemo {
     return isOutcome(v) ? v : undefined;
   }
 
-  /** Render the unit and remember its outcome when it has no errors. */
-  render(unit: Pick<UnitJob, 'key' | 'render'>): { files: RenderedFile[]; diagnostics: Diagnostic[] } {
+  /**
+   * The outcome remembered for this key when every file it names is in `existing` with the
+   * remembered hash (the output tree still holds what the unit renders).
+   */
+  present(key: string, existing: ReadonlyMap<string, string>): UnitOutcome | undefined {
+    const o = this.get(key);
+    return o && o.files.every(([p, h]) => existing.get(p) === h) ? o : undefined;
+  }
+
+  /** Render the unit and remember its outcome when it has no errors; `hashes` are the files' content hashes. */
+  render(unit: Pick<UnitJob, 'key' | 'render'>): { files: RenderedFile[]; diagnostics: Diagnostic[]; hashes: string[] } {
     const r = unit.render();
     this.renders++;
+    const hashes = r.files.map((f) => contentHash(f.content));
     if (!hasErrors(r.diagnostics)) {
-      this.store?.set(`unit:${unit.key}`, { files: r.files.map((f) => [f.path, contentHash(f.content)]), warnings: r.diagnostics } satisfies UnitOutcome);
+      this.store?.set(`unit:${unit.key}`, { files: r.files.map((f, i) => [f.path, hashes[i]!]), warnings: r.diagnostics } satisfies UnitOutcome);
     }
-    return r;
+    return { ...r, hashes };
   }
 }

@@ -6,7 +6,8 @@ import { expect } from 'vitest';
 import { cli, makeProject, snapshot } from './project.js';
 
 export const INPUTS = '.gitopsc/cache/inputs.json';
-export const RENDER = '.gitopsc/cache/render.json';
+/** the per-unit cache (src/build/unit-memo.ts): `unit:<key>` -> { files: [path, hash][], warnings } */
+export const RENDER = '.gitopsc/cache/units.json';
 /** the project memo (src/build/memo.ts): answers before the unit cache is asked */
 export const MEMO = '.gitopsc/cache/memo.json';
 
