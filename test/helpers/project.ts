@@ -30,7 +30,7 @@ export interface CliRun {
   code: number;
   stdout: string;
   stderr: string;
-  json: { ok: boolean; diagnostics: { code: string; reason: string | null; severity: string; file: string | null; line: number | null; column: number | null; message: string }[]; [k: string]: unknown };
+  json: { ok: boolean; diagnostics: { code: string; reason: string | null; severity: string; file: string | null; line: number | null; column: number | null; message: string; service?: string | null; environment?: string | null }[]; [k: string]: unknown };
 }
 
 export async function cli(cwd: string, ...args: string[]): Promise<CliRun> {
