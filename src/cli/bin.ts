@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { fastRender, type FastRun } from './fast.js';
+import type { FastRun } from './fast.js';
 
 // A closed stdout (`gitopsc schema service | head -c1`) ends the output quietly, as Unix tools
 // do; any other failure to write (a full disk) is a file system error (exit 4), never a stack.
@@ -17,9 +17,11 @@ const argv = process.argv.slice(2);
 
 // An unchanged `render [--check]` is answered from the project memo before the CLI's
 // dependencies are loaded (src/cli/fast.ts); anything else, or any doubt, runs the full CLI.
+// Other commands do not load it.
 let fast: FastRun | undefined;
-if (!process.env.GITOPSC_NO_FAST_PATH) {
+if (argv.includes('render') && !process.env.GITOPSC_NO_FAST_PATH) {
   try {
+    const { fastRender } = await import('./fast.js');
     fast = fastRender(argv, { cwd: process.cwd(), env: process.env, stdoutIsTTY: Boolean(process.stdout.isTTY), stderrIsTTY: Boolean(process.stderr.isTTY) });
   } catch {
     fast = undefined;
