@@ -5,8 +5,8 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { encodeMemo, entryFor, handOver, isBookkeeping, memoPath, openMemo, takeOver, readMemo, refreshDirs, scanTree, statClean, writeMemo, type MemoEntry, type ProjectMemo } from '../src/build/memo.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { encodeMemo, entryFor, handOver, isBookkeeping, memoPath, openMemo, takeOver, readMemo, refreshDirs, scanTree, statClean, statOf, statSource, writeMemo, type DirEntry, type MemoEntry, type ProjectMemo, type StatData, type Time } from '../src/build/memo.js';
 import { isInternalName } from '../src/write/apply.js';
 import { fastArgs } from '../src/cli/fast.js';
 
@@ -25,22 +25,27 @@ function tree(files: Record<string, string>): string {
   return dir;
 }
 
-const FUTURE = Number.MAX_VALUE;
-const entry = (over: Partial<Record<number, unknown>> = {}): MemoEntry => Object.assign(['h', 10, 1000.25, 2000.5, 7, 33188], over) as MemoEntry;
+const FUTURE: Time = [Number.MAX_SAFE_INTEGER, 0];
+/** [hash, mode, ino, size, mtime s, mtime ns, ctime s, ctime ns] */
+const entry = (over: Partial<Record<number, unknown>> = {}): MemoEntry => Object.assign(['h', 33188, 7, 10, 1000, 250, 2000, 500], over) as MemoEntry;
+const dir = (names: string[], mtimeS = 5000): DirEntry => [16877, 3, 60, mtimeS, 0, mtimeS, 0, names];
 
 describe('statClean: when a recorded hash stands for a file without reading it', () => {
-  const st = [10, 1000.25, 2000.5, 7, 33188] as [number, number, number, number, number];
-  it.each<[string, MemoEntry | undefined, number | undefined, boolean]>([
-    ['every field equal, modified before the memo was written', entry(), 1000.5, true],
-    ['no entry', undefined, 1001, false],
-    ['size differs', entry({ 1: 11 }), 1001, false],
-    ['mtime differs', entry({ 2: 999 }), 1001, false],
-    ['mtime differs below the millisecond', entry({ 2: 1000.250001 }), 1001, false],
-    ['ctime differs (a same-size edit with the mtime put back)', entry({ 3: 2001 }), 1001, false],
-    ['inode differs (replaced by a rename)', entry({ 4: 8 }), 1001, false],
-    ['mode differs', entry({ 5: 33261 }), 1001, false],
-    ['racy: modified in the tick the memo was written', entry(), 1000.25, false],
-    ['racy: modified after the memo was written', entry(), 999, false],
+  const st: StatData = [33188, 7, 10, 1000, 250, 2000, 500];
+  it.each<[string, MemoEntry | undefined, Time | undefined, boolean]>([
+    ['every field equal, modified before the memo was written', entry(), [1000, 251], true],
+    ['every field equal, modified a second before the memo', entry(), [1001, 0], true],
+    ['no entry', undefined, [1001, 0], false],
+    ['size differs', entry({ 3: 11 }), [1001, 0], false],
+    ['mtime differs', entry({ 4: 999 }), [1001, 0], false],
+    ['mtime differs by a nanosecond', entry({ 5: 251 }), [1001, 0], false],
+    ['ctime differs (a same-size edit with the mtime put back)', entry({ 6: 2001 }), [1001, 0], false],
+    ['ctime differs by a nanosecond', entry({ 7: 501 }), [1001, 0], false],
+    ['inode differs (replaced by a rename)', entry({ 2: 8 }), [1001, 0], false],
+    ['mode differs', entry({ 1: 33261 }), [1001, 0], false],
+    ['racy: modified in the tick the memo was written', entry(), [1000, 250], false],
+    ['racy: modified after the memo was written', entry(), [1000, 249], false],
+    ['racy: modified a second after the memo was written', entry(), [999, 900], false],
     ['no memo write time', entry(), undefined, false],
   ])('%s', (_what, e, racyFrom, want) => {
     expect(statClean(e, st, racyFrom)).toBe(want);
@@ -68,7 +73,8 @@ describe('scanTree', () => {
     expect(changed.entries!.get('a.yaml')![0]).not.toBe(first.entries!.get('a.yaml')![0]);
     expect(changed.entries!.get('b.yaml')).toBe(first.entries!.get('b.yaml'));
     // a memo written in the same tick as b.yaml's mtime: b.yaml is read again
-    const racyFrom = statSync(join(dir, 'b.yaml')).mtimeMs;
+    const b = statOf(join(dir, 'b.yaml'))!;
+    const racyFrom: Time = [b[3], b[4]];
     expect(scanTree(dir, { entries: changed.entries!, dirs: changed.dirs }, racyFrom).rehashed).toBeGreaterThanOrEqual(1);
   });
 
@@ -127,7 +133,7 @@ describe('the memo file', () => {
     result: { files: ['rendered/a.yaml'], out: 'rendered/', warnings: [] },
     entries: new Map([['a.yaml', entry()]]),
     // (a directory recorded after its files changed: not listed again when written)
-    dirs: new Map([['', [5000, 2, 3, ['a.yaml', 'sub/']]]]),
+    dirs: new Map([['', dir(['a.yaml', 'sub/'])]]),
   });
 
   it('round-trips, with its own mtime as the racy limit', () => {
@@ -135,8 +141,9 @@ describe('the memo file', () => {
     mkdirSync(join(root, '.gitopsc/cache'), { recursive: true });
     writeMemo(root, memo(root));
     const back = readMemo(root)!;
-    expect({ ...back, writtenMs: undefined }).toEqual({ ...memo(root), writtenMs: undefined });
-    expect(back.writtenMs).toBe(statSync(memoPath(root)).mtimeMs);
+    expect({ ...back, written: undefined }).toEqual({ ...memo(root), written: undefined });
+    const st = statSync(memoPath(root), { bigint: true });
+    expect(back.written).toEqual([Number(st.mtimeNs / 1_000_000_000n), Number(st.mtimeNs % 1_000_000_000n)]);
     expect(readFileSync(join(root, '.gitopsc/.gitignore'), 'utf8')).toContain('*');
   });
 
@@ -156,8 +163,8 @@ describe('the memo file', () => {
   });
 
   it.each<[string, (m: ProjectMemo) => ProjectMemo]>([
-    ['a directory name that climbs out', (m) => ({ ...m, dirs: new Map([['', [1, 2, 3, ['a.yaml', '../']]]]) })],
-    ['a name with a slash inside', (m) => ({ ...m, dirs: new Map([['', [1, 2, 3, ['a.yaml', 'a/b']]]]) })],
+    ['a directory name that climbs out', (m) => ({ ...m, dirs: new Map([['', dir(['a.yaml', '../'])]]) })],
+    ['a name with a slash inside', (m) => ({ ...m, dirs: new Map([['', dir(['a.yaml', 'a/b'])]]) })],
     ['a path that climbs out', (m) => ({ ...m, entries: new Map([['../a.yaml', entry()]]) })],
     ['files that are not strings', (m) => ({ ...m, result: { ...m.result, files: [1 as unknown as string] } })],
   ])('is not believed with %s', (_what, damage) => {
@@ -177,7 +184,32 @@ describe('the memo file', () => {
   });
 });
 
-describe('the unchanged check (stat data alone, no maps)', () => {
+describe('stat data', () => {
+  afterEach(() => void statSource('binding'));
+  it('is Node\'s own binding here (trusted), and the same from fs.lstatSync: a file, a directory, a link, the root followed, none', () => {
+    expect(statSource()).toBe('binding');
+    const root = tree({ 'a.yaml': 'a\n', 'sub/b.yaml': 'b\n' });
+    symlinkSync('a.yaml', join(root, 'link.yaml'));
+    const cases: [string, boolean][] = [[join(root, 'a.yaml'), false], [join(root, 'sub'), false], [join(root, 'link.yaml'), false], [join(root, 'link.yaml'), true], [join(root, 'none'), false], [join(root, 'a.yaml/x'), false]];
+    const look = ([p, follow]: [string, boolean]) => {
+      try {
+        return statOf(p, follow);
+      } catch (e) {
+        return (e as NodeJS.ErrnoException).code;
+      }
+    };
+    const binding = cases.map(look);
+    statSource('fs');
+    expect(cases.map(look)).toEqual(binding);
+    expect(binding.map((st) => (typeof st === 'object' ? st.length : st))).toEqual([7, 7, 7, 7, undefined, 'ENOTDIR']);
+    const st = statSync(join(root, 'a.yaml'), { bigint: true });
+    expect(binding[0]).toEqual([Number(st.mode), Number(st.ino), 2, Number(st.mtimeNs / 1_000_000_000n), Number(st.mtimeNs % 1_000_000_000n), Number(st.ctimeNs / 1_000_000_000n), Number(st.ctimeNs % 1_000_000_000n)]);
+  });
+});
+
+describe.each(['binding', 'fs'] as const)('the unchanged check (stat data alone, no maps), stat data from %s', (source) => {
+  beforeEach(() => void statSource(source));
+  afterEach(() => void statSource('binding'));
   const SKIP = new Set(['.gitopsc']);
   const record = (root: string): ProjectMemo => {
     const scan = scanTree(root, undefined, undefined, { skip: SKIP });
@@ -193,8 +225,11 @@ describe('the unchanged check (stat data alone, no maps)', () => {
 
   it('holds for an unchanged tree, and not for a racy memo or a touched, added or removed file', () => {
     const root = tree({ 'a.yaml': 'a\n', 'sub/b.yaml': 'b\n', 'sub/deep/c.yaml': 'c\n' });
+    const tick = new Date(Date.now() + 5_000);
+    utimesSync(join(root, 'sub/b.yaml'), tick, tick);
     record(root);
-    expect(openMemo(root)!.unchanged()).toBe(false); // written in the tick of the files: racy
+    utimesSync(memoPath(root), tick, tick);
+    expect(openMemo(root)!.unchanged()).toBe(false); // written in the tick of a file: racy
     later(root);
     expect(openMemo(root)!.unchanged()).toBe(true);
     const past = new Date(Date.now() - 60_000);
@@ -220,7 +255,7 @@ describe('the unchanged check (stat data alone, no maps)', () => {
     const full = openMemo(root)!.full()!;
     expect(full.entries).toEqual(m.entries);
     expect([...full.dirs.keys()].sort()).toEqual([...m.dirs.keys()].sort());
-    const scan = scanTree(root, full, full.writtenMs, { skip: SKIP });
+    const scan = scanTree(root, full, full.written, { skip: SKIP });
     expect([scan.rehashed, scan.relisted, scan.entries!.size]).toEqual([0, 0, 2]);
   });
 

@@ -6,26 +6,28 @@
  * their stat data cannot tell a later same-size edit apart), so an unchanged project is known to
  * be up to date without reading a file's contents.
  *
- * Times are the milliseconds (with their fraction) of Node's plain `Stats` (`mtimeMs`,
- * `ctimeMs`), not BigInt nanoseconds: Node computes them from the kernel's seconds and
- * nanoseconds the same way every time, so an unchanged file gives the same numbers; two times
- * the doubles cannot tell apart lie less than a microsecond apart, closer than a file can be
- * stat-ed, read and written again; and rounding keeps order, so the racy rule stays on the safe
- * side.
+ * Stat data is what the kernel gives, exactly: mode, inode, size, and mtime and ctime as whole
+ * seconds and nanoseconds (`StatData`), never a rounded float. It is read without building a
+ * `Stats` object per file where Node's own stat binding can be trusted (see `rawStat`), since
+ * for an unchanged `render --check` of a few hundred services the objects and their Dates cost
+ * more than the system calls.
  *
  * Loaded on the start-up fast path (src/cli/fast.ts) before any dependency: node builtins and
  * src/core/hash.ts (which loads node:crypto only when it first hashes) only.
  */
-import { lstatSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync, mkdirSync, type Stats } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync, mkdirSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import type { Diagnostic } from '../core/diagnostics.js';
 import { contentHash } from '../core/hash.js';
 
-/** The stat data the memo records of a file: [size, mtimeMs, ctimeMs, ino, mode]. */
-export type StatData = [size: number, mtimeMs: number, ctimeMs: number, ino: number, mode: number];
+/** The stat data the memo records of a file or directory: [mode, ino, size, mtime s, mtime ns, ctime s, ctime ns]. */
+export type StatData = [mode: number, ino: number, size: number, mtimeS: number, mtimeNs: number, ctimeS: number, ctimeNs: number];
 
-/** [content hash, size, mtimeMs, ctimeMs, ino, mode] */
-export type MemoEntry = [hash: string, size: number, mtimeMs: number, ctimeMs: number, ino: number, mode: number];
+/** [content hash, ...StatData] */
+export type MemoEntry = [hash: string, mode: number, ino: number, size: number, mtimeS: number, mtimeNs: number, ctimeS: number, ctimeNs: number];
+
+/** A time as [s, ns] (the racy limit: the memo file's own mtime). */
+export type Time = readonly [s: number, ns: number];
 
 /** Directories never walked: git's, dependencies, gitopsc's own cache. */
 export const MEMO_SKIP: ReadonlySet<string> = new Set(['.git', 'node_modules', '.gitopsc']);
@@ -34,30 +36,120 @@ export const MEMO_MAX_BYTES = 256 * 1024 * 1024;
 /** gitopsc's bookkeeping in an output directory (as src/write/apply.ts isInternalName): never output, never hashed */
 const INTERNAL = /^\.gitopsc-(stage|journal|lock)(\..*)?$|\.gitopsc-\d+-\d+\.tmp$/;
 const JOURNAL = '.gitopsc-journal';
-const NO_THROW = { throwIfNoEntry: false } as const;
+const S_IFMT = 0o170000;
+const S_IFDIR = 0o040000;
+const S_IFREG = 0o100000;
+const STAT_FIELDS = 7;
+/** where the StatData fields are in the array Node's fs binding fills (lib/internal/fs/utils.js getStatsFromBinding) */
+const BINDING_INDEX = [1, 7, 8, 12, 13, 14, 15] as const;
+
+interface RawStat {
+  /** the binding's shared array after an lstat/stat of path, or undefined when there is no such file (as throwIfNoEntry: false) */
+  lstat(path: string): Float64Array | undefined;
+  stat(path: string): Float64Array | undefined;
+}
+
+let raw: RawStat | null | undefined;
+
+/**
+ * Node's own fs binding (`process.binding('fs')`), which lstatSync calls and which fills one
+ * shared Float64Array instead of building a Stats object with four Dates: used only where it
+ * cannot change what a run prints or may do (not when `--pending-deprecation` wraps
+ * process.binding to warn, not under the permission model, which checks in the JS layer), and
+ * only once it gave the same stat data as fs.lstatSync and fs.statSync for a known path. Else
+ * null: fs.lstatSync with BigInt times (exact, and slower).
+ */
+function rawStat(): RawStat | null {
+  if (raw !== undefined) return raw;
+  raw = null;
+  try {
+    const p = process as unknown as { binding?: ((name: string) => unknown) & { name?: string }; permission?: unknown };
+    if (typeof p.binding !== 'function' || p.binding.name !== 'binding' || p.permission !== undefined) return raw;
+    const b = p.binding('fs') as { lstat?: unknown; stat?: unknown } | undefined;
+    if (typeof b?.lstat !== 'function' || typeof b.stat !== 'function') return raw;
+    const lstat = b.lstat as (path: string, bigint: boolean, req: undefined, throwIfNoEntry: boolean) => unknown;
+    const stat = b.stat as typeof lstat;
+    const cand: RawStat = {
+      lstat: (path) => lstat(path, false, undefined, false) as Float64Array | undefined,
+      stat: (path) => stat(path, false, undefined, false) as Float64Array | undefined,
+    };
+    const probe = process.execPath;
+    const same = (a: unknown, st: BigIntStats | undefined) =>
+      a instanceof Float64Array && a.length >= 16 && st !== undefined && BINDING_INDEX.every((at, i) => a[at] === fromBigInt(st)[i]);
+    if (same(cand.lstat(probe), lstatSync(probe, { bigint: true, throwIfNoEntry: false })) && same(cand.stat(probe), statSync(probe, { bigint: true, throwIfNoEntry: false }))) raw = cand;
+  } catch {
+    raw = null;
+  }
+  return raw;
+}
+
+/**
+ * Where this process takes stat data from: Node's fs binding when it is trusted (`rawStat`),
+ * else fs.lstatSync with BigInt times. `use` sets it ('binding' still only when trusted): the
+ * tests hold the two to the same answers.
+ */
+export function statSource(use?: 'binding' | 'fs'): 'binding' | 'fs' {
+  if (use) raw = use === 'fs' ? null : undefined;
+  return rawStat() ? 'binding' : 'fs';
+}
+
+const NS = 1_000_000_000n;
+/** [s, ns] of a BigInt time in ns, ns in [0, 1e9) as the kernel gives it */
+function splitNs(t: bigint): [number, number] {
+  let sec = t / NS;
+  let ns = t % NS;
+  if (ns < 0n) {
+    ns += NS;
+    sec -= 1n;
+  }
+  return [Number(sec), Number(ns)];
+}
+
+function fromBigInt(st: BigIntStats): StatData {
+  return [Number(st.mode), Number(st.ino), Number(st.size), ...splitNs(st.mtimeNs), ...splitNs(st.ctimeNs)];
+}
+
+/**
+ * The stat data of `path` (not following a last symbolic link, unless `follow`), undefined when
+ * it does not exist (ENOENT, ENOTDIR); other errors throw as fs.lstatSync's do.
+ */
+export function statOf(path: string, follow = false): StatData | undefined {
+  const r = rawStat();
+  if (r) {
+    const a = follow ? r.stat(path) : r.lstat(path);
+    return a && [a[1]!, a[7]!, a[8]!, a[12]!, a[13]!, a[14]!, a[15]!];
+  }
+  const st = follow ? statSync(path, { bigint: true, throwIfNoEntry: false }) : lstatSync(path, { bigint: true, throwIfNoEntry: false });
+  return st && fromBigInt(st);
+}
+
+/** Whether a time is strictly before another. */
+function before(s: number, ns: number, t: Time): boolean {
+  return s < t[0] || (s === t[0] && ns < t[1]);
+}
+
+const isDir = (st: StatData) => (st[0] & S_IFMT) === S_IFDIR;
+const isFile = (st: StatData) => (st[0] & S_IFMT) === S_IFREG;
 
 export function isBookkeeping(name: string): boolean {
   return INTERNAL.test(name);
 }
 
-/** The stat data of a file as the memo records it (without the hash). */
-export function statData(st: Stats): StatData {
-  return [st.size, st.mtimeMs, st.ctimeMs, st.ino, st.mode];
-}
-
 /**
  * Whether a recorded entry still stands for the file with this stat data, without reading it:
  * every stat field equal, and the file last modified before the memo was written (`racyFrom`,
- * the memo file's own mtime in ms). A file modified in the same clock tick as the memo is
- * "racily clean" and must be re-hashed.
+ * the memo file's own mtime). A file modified in the same clock tick as the memo is "racily
+ * clean" and must be re-hashed.
  */
-export function statClean(entry: MemoEntry | undefined, st: Readonly<StatData>, racyFrom: number | undefined): entry is MemoEntry {
-  if (!entry || racyFrom === undefined || !(st[1] < racyFrom)) return false;
-  return entry[1] === st[0] && entry[2] === st[1] && entry[3] === st[2] && entry[4] === st[3] && entry[5] === st[4];
+export function statClean(entry: MemoEntry | undefined, st: Readonly<StatData>, racyFrom: Time | undefined): entry is MemoEntry {
+  if (!entry || racyFrom === undefined || !before(st[3], st[4], racyFrom)) return false;
+  for (let i = 0; i < STAT_FIELDS; i++) if (entry[i + 1] !== st[i]) return false;
+  return true;
 }
 
-/** A directory's [mtimeMs, ctimeMs, ino] and the names it held (subdirectories with a trailing `/`). */
-export type DirEntry = [mtimeMs: number, ctimeMs: number, ino: number, names: string[]];
+/** A directory's StatData and the names it held (subdirectories with a trailing `/`). */
+export type DirEntry = [mode: number, ino: number, size: number, mtimeS: number, mtimeNs: number, ctimeS: number, ctimeNs: number, names: string[]];
+const NAMES = 7;
 
 /** What a scan starts from and returns: files and directories, by relative path. */
 export interface TreeState {
@@ -125,7 +217,7 @@ function listDir(abs: string, skip: ReadonlySet<string> | undefined): { names: s
 export function scanTree(
   dir: string,
   prev: TreeState | undefined,
-  racyFrom: number | undefined,
+  racyFrom: Time | undefined,
   opts: { skip?: ReadonlySet<string>; maxFiles?: number; maxBytes?: number; prefix?: string } = {},
 ): TreeScan {
   const out = new Map<string, MemoEntry>();
@@ -135,25 +227,28 @@ export function scanTree(
   const prefix = opts.prefix ?? '';
   let bytes = 0;
   const res: TreeScan = { dirs, rehashed: 0, relisted: 0, links: false, pending: false };
-  const clean = (old: DirEntry | undefined, st: Stats): old is DirEntry =>
-    old !== undefined && racyFrom !== undefined && old[0] === st.mtimeMs && old[1] === st.ctimeMs && old[2] === st.ino && st.mtimeMs < racyFrom;
+  const clean = (old: DirEntry | undefined, st: StatData): old is DirEntry => {
+    if (old === undefined || racyFrom === undefined || !before(st[3], st[4], racyFrom)) return false;
+    for (let i = 0; i < STAT_FIELDS; i++) if (old[i] !== st[i]) return false;
+    return true;
+  };
   /** true: walked; false: failed (res says why); STALE: the parent's recorded names are out of date */
   const walk = (rel: string, force: boolean): boolean | typeof STALE => {
     const abs = rel ? `${dir}/${rel}` : dir;
-    let st: Stats | undefined;
+    let st: StatData | undefined;
     try {
-      st = rel ? lstatSync(abs, NO_THROW) : statSync(abs, NO_THROW);
+      st = statOf(abs, !rel);
     } catch (e) {
       res.unreadable = { path: rel || '.', why: errno(e) };
       return false;
     }
     if (!st) return rel ? STALE : true;
-    if (!st.isDirectory()) return rel ? STALE : ((res.unreadable = { path: '.', why: 'ENOTDIR' }), false);
+    if (!isDir(st)) return rel ? STALE : ((res.unreadable = { path: '.', why: 'ENOTDIR' }), false);
     const old = prev?.dirs.get(prefix + rel);
     let names: string[];
     let odd = false;
     const cached = !force && clean(old, st);
-    if (cached) names = old[3];
+    if (cached) names = old[NAMES];
     else {
       const l = listDir(abs, opts.skip);
       if (typeof l === 'string') {
@@ -166,7 +261,7 @@ export function scanTree(
       if (l.links) res.links = odd = true;
     }
     // a listing with a journal or a link is never reused: the next run must see them again
-    if (!odd) dirs.set(prefix + rel, [st.mtimeMs, st.ctimeMs, st.ino, names]);
+    if (!odd) dirs.set(prefix + rel, [...st, names]);
     for (const name of names) {
       if (name.endsWith('/')) {
         const r = walk(rel ? `${rel}/${name.slice(0, -1)}` : name.slice(0, -1), false);
@@ -176,22 +271,21 @@ export function scanTree(
       }
       const p = rel ? `${rel}/${name}` : name;
       const abs = `${dir}/${p}`;
-      let fst: Stats | undefined;
+      let data: StatData | undefined;
       try {
-        fst = lstatSync(abs, NO_THROW);
+        data = statOf(abs);
       } catch (err) {
         res.unreadable = { path: p, why: errno(err) };
         return false;
       }
-      if (!fst || !fst.isFile()) {
+      if (!data || !isFile(data)) {
         if (cached) return walk(rel, true);
         res.unreadable = { path: p, why: 'changed while scanned' };
         return false;
       }
-      const data = statData(fst);
       const key = prefix + p;
       const known = prev?.entries.get(key);
-      bytes += data[0];
+      bytes += data[2];
       if (statClean(known, data, racyFrom)) out.set(key, known);
       else {
         let content: Buffer;
@@ -216,7 +310,8 @@ export function scanTree(
 /** The recorded stat data of one file written by this run (after a render wrote it). */
 export function entryFor(file: string, hash: string): MemoEntry | undefined {
   try {
-    return [hash, ...statData(lstatSync(file))];
+    const st = statOf(file);
+    return st && [hash, ...st];
   } catch {
     return undefined;
   }
@@ -265,8 +360,8 @@ export interface ProjectMemo extends MemoMeta {
   result: MemoResult;
   entries: Map<string, MemoEntry>;
   dirs: Map<string, DirEntry>;
-  /** mtime of the memo file in ms (racy rule); undefined for a memo not read from disk */
-  writtenMs?: number;
+  /** mtime of the memo file (racy rule); undefined for a memo not read from disk */
+  written?: Time;
 }
 
 export const MEMO_FILE = 'memo.json';
@@ -281,13 +376,14 @@ function isName(n: unknown): boolean {
   return base !== '' && base !== '.' && base !== '..' && (slash === -1 || slash === n.length - 1);
 }
 
+/** where entries of an output directory outside the project are kept (src/build/stage.ts) */
+const OUT_PREFIX = '\u0000out/';
+
 /** A recorded path: `/`-separated names (or '' for the root); the output-dir prefix allowed in front. */
 function isPath(p: string): boolean {
   const rel = p.startsWith(OUT_PREFIX) ? p.slice(OUT_PREFIX.length) : p;
-  return rel === '' || rel.split('/').every((s) => s !== '' && s !== '.' && s !== '..');
+  return rel === '' || rel.split('/').every((s) => s !== '' && s !== '.' && s !== '..' && !s.includes('\u0000'));
 }
-/** where entries of an output directory outside the project are kept (src/build/stage.ts) */
-const OUT_PREFIX = '\u0000out/';
 
 export function memoPath(root: string): string {
   return join(root, '.gitopsc', 'cache', MEMO_FILE);
@@ -297,7 +393,7 @@ export function memoPath(root: string): string {
  * The memo file (`memo.json`, though only its first line is JSON). Its layout is made for the
  * unchanged path, which must know in a few milliseconds that nothing changed:
  *
- *   line 1   {"format":3,"endian","key","cwd","config","root","configFile","n":[...]} (MemoMeta)
+ *   line 1   {"format":3,"endian","key","cwd","config","root","configFile","n":[...],"newest"} (MemoMeta)
  *   result   the result as JSON
  *   paths    every directory's path, then every file's path, `\n`-joined: first, in walk order,
  *            the directories and files a scan reaches from the root through recorded names
@@ -306,29 +402,29 @@ export function memoPath(root: string): string {
  *   hashes   the files' content hashes, `\n`-joined
  *   names    the directories' recorded names as JSON (an array per directory)
  *   pad      spaces up to an 8-byte boundary
- *   stats    float64s in this machine's byte order: [mtimeMs, ctimeMs, ino] per directory, then
- *            [size, mtimeMs, ctimeMs, ino, mode] per file
+ *   stats    StatData as float64s in this machine's byte order, per directory then per file
  *
  * with n = [result, paths, hashes, names bytes, directories, files, quick directories (-1: not
- * quick)]. It is written atomically (a temporary file renamed); a memo whose size is not what
- * its header says, whose parts do not parse or have the wrong shape, is ignored whole. (No
- * checksum: the unchanged path must not load a hash; a damaged stat field or hash only makes a
- * file be read again.)
+ * quick)] and newest the latest mtime [s, ns] of a quick path. It is written atomically (a
+ * temporary file renamed); a memo whose size is not what its header says, whose parts do not
+ * parse or have the wrong shape, is ignored whole. (No checksum: the unchanged path must not
+ * load a hash; a damaged stat field or hash only makes a file be read again.)
  */
 export interface MemoFile {
   meta: MemoMeta;
-  /** mtime of the memo file in ms (the racy limit) */
-  writtenMs: number;
+  /** mtime of the memo file (the racy limit) */
+  written: Time;
   /** Whether it has a quick part: every file recorded is reached from the root through recorded directory listings. */
   quick: boolean;
   /** The result it recorded; undefined when it does not parse. */
   result(): MemoResult | undefined;
   /**
-   * Whether the tree is as recorded by stat data alone (every quick directory and file clean
-   * by the racy rule), without building the memo's maps; false when it is not, or when the memo
-   * has no quick part: then ask `full()` and scan.
+   * Whether the tree is as recorded by stat data alone: every quick path's stat data unchanged
+   * and none modified as late as the memo was written (racy); false when not, or when the memo
+   * has no quick part: then ask `full()` and scan. `cwd`: the process's working directory, when
+   * known (paths are then looked up relative to it when it is the root).
    */
-  unchanged(): boolean;
+  unchanged(cwd?: string): boolean;
   /** The whole memo; undefined when a part of it does not parse or has the wrong shape. */
   full(): ProjectMemo | undefined;
 }
@@ -337,16 +433,18 @@ export interface MemoFile {
 export function openMemo(root: string): MemoFile | undefined {
   const file = memoPath(root);
   let buf: Buffer;
-  let writtenMs: number;
+  let written: Time;
   try {
-    writtenMs = statSync(file).mtimeMs;
+    const st = statOf(file, true);
+    if (!st) return undefined;
+    written = [st[3], st[4]];
     buf = readFileSync(file);
   } catch {
     return undefined;
   }
   const nl = buf.indexOf(10);
   if (nl <= 0) return undefined;
-  let header: MemoMeta & { format?: unknown; endian?: unknown; n?: unknown };
+  let header: MemoMeta & { format?: unknown; endian?: unknown; n?: unknown; newest?: unknown };
   try {
     header = JSON.parse(buf.toString('utf8', 0, nl)) as typeof header;
   } catch {
@@ -356,19 +454,21 @@ export function openMemo(root: string): MemoFile | undefined {
   if (header.format !== FORMAT || header.endian !== ENDIAN || !Array.isArray(n) || n.length !== 7 || !n.every((x) => Number.isSafeInteger(x) && x >= -1)) return undefined;
   const [resultBytes, pathBytes, hashBytes, nameBytes, nDirs, nFiles, quickDirs] = n as [number, number, number, number, number, number, number];
   if (resultBytes < 0 || pathBytes < 0 || hashBytes < 0 || nameBytes < 0 || nDirs < 0 || nFiles < 0 || quickDirs > nDirs) return undefined;
+  const newest = header.newest;
+  const quick = quickDirs >= 0 && Array.isArray(newest) && newest.length === 2 && newest.every((x) => Number.isSafeInteger(x));
   const textStart = nl + 1;
   const textEnd = textStart + resultBytes + pathBytes + hashBytes + nameBytes;
   const statStart = Math.ceil(textEnd / 8) * 8;
-  const nStats = nDirs * 3 + nFiles * 5;
+  const nStats = (nDirs + nFiles) * STAT_FIELDS;
   if (buf.length !== statStart + nStats * 8) return undefined;
   if (typeof header.key !== 'string' || typeof header.cwd !== 'string' || typeof header.root !== 'string' || typeof header.config !== 'string' || typeof header.configFile !== 'string') return undefined;
   const meta: MemoMeta = { key: header.key, cwd: header.cwd, config: header.config, root: header.root, configFile: header.configFile };
-  let offset = textStart;
-  const part = (bytes: number) => buf.toString('utf8', offset, (offset += bytes));
-  const resultText = part(resultBytes);
-  const pathText = part(pathBytes);
-  const hashText = part(hashBytes);
-  const nameText = part(nameBytes);
+  // each part is decoded when asked for (the unchanged path needs only the paths and the result)
+  const text = (start: number, bytes: number) => () => buf.toString('utf8', start, start + bytes);
+  const resultText = text(textStart, resultBytes);
+  const pathText = text(textStart + resultBytes, pathBytes);
+  const hashText = text(textStart + resultBytes + pathBytes, hashBytes);
+  const nameText = text(textStart + resultBytes + pathBytes + hashBytes, nameBytes);
   // a Buffer of a whole file read is its own allocation, 8-aligned; a copy otherwise
   const at = buf.byteOffset + statStart;
   const stats = at % 8 === 0 ? new Float64Array(buf.buffer, at, nStats) : new Float64Array(buf.buffer.slice(at, at + nStats * 8));
@@ -376,13 +476,13 @@ export function openMemo(root: string): MemoFile | undefined {
   const allPaths = (): string[] | undefined => {
     if (paths) return paths;
     // ('' is the root's path: the text of no paths and of the root alone are both '')
-    const p = nDirs + nFiles === 0 ? [] : pathText.split('\n');
+    const p = nDirs + nFiles === 0 ? [] : pathText().split('\n');
     if (p.length !== nDirs + nFiles) return undefined;
     return (paths = p);
   };
   const result = (): MemoResult | undefined => {
     try {
-      const r = JSON.parse(resultText) as Partial<MemoResult> | null;
+      const r = JSON.parse(resultText()) as Partial<MemoResult> | null;
       if (!r || typeof r.out !== 'string' || !Array.isArray(r.files) || !r.files.every((f) => typeof f === 'string') || !Array.isArray(r.warnings)) return undefined;
       return r as MemoResult;
     } catch {
@@ -391,55 +491,83 @@ export function openMemo(root: string): MemoFile | undefined {
   };
   return {
     meta,
-    writtenMs,
-    quick: quickDirs >= 0,
+    written,
+    quick,
     result,
-    unchanged() {
-      if (quickDirs < 0) return false;
+    unchanged(cwd) {
+      if (!quick || !before((newest as number[])[0]!, (newest as number[])[1]!, written)) return false;
+      // the quick paths are the first quickDirs directories and every file
       const p = allPaths();
-      if (!p) return false;
-      const racyFrom = writtenMs;
-      for (let i = 0; i < quickDirs; i++) {
-        const rel = p[i]!;
-        const st = rel ? lstatSync(`${root}/${rel}`, NO_THROW) : statSync(root, NO_THROW);
-        const s = i * 3;
-        if (!st || !st.isDirectory() || st.mtimeMs !== stats[s] || st.ctimeMs !== stats[s + 1] || st.ino !== stats[s + 2] || !(st.mtimeMs < racyFrom)) return false;
+      // (none with a NUL, which a lookup would cut short: only the output-dir prefix has one, never quick)
+      if (!p || p.some((x) => x.includes('\u0000'))) return false;
+      const rel = cwd === root;
+      const pathOf = (i: number) => (rel ? p[i]! : `${root}/${p[i]}`);
+      const r = rawStat();
+      if (!r) {
+        // exact, with a BigInt stat per path
+        const check = (i: number, k: number) => {
+          const st = k === 0 ? statOf(root, true) : statOf(pathOf(i));
+          if (!st) return false;
+          for (let f = 0; f < STAT_FIELDS; f++) if (st[f] !== stats[k * STAT_FIELDS + f]) return false;
+          return true;
+        };
+        for (let i = 0; i < quickDirs; i++) if (!check(i, i)) return false;
+        for (let i = nDirs; i < nDirs + nFiles; i++) if (!check(i, i)) return false;
+        return true;
       }
-      const base = nDirs * 3;
-      for (let i = 0; i < nFiles; i++) {
-        const st = lstatSync(`${root}/${p[nDirs + i]!}`, NO_THROW);
-        const s = base + i * 5;
-        if (!st || st.size !== stats[s] || st.mtimeMs !== stats[s + 1] || st.ctimeMs !== stats[s + 2] || st.ino !== stats[s + 3] || st.mode !== stats[s + 4] || !(st.mtimeMs < racyFrom)) return false;
-      }
+      // The binding's shared array against the recorded float64s, as 32-bit words: equal doubles
+      // are equal bits here (whole numbers, never NaN or -0), and comparing int32s allocates
+      // nothing (a float64 read from a typed array is a new heap number until the loop is optimised).
+      const q = new Int32Array(stats.buffer, stats.byteOffset, nStats * 2);
+      let arr: Float64Array | undefined;
+      let w: Int32Array = new Int32Array(0);
+      const same = (a: Float64Array | undefined, k: number): boolean => {
+        if (a === undefined) return false;
+        if (a !== arr) {
+          arr = a;
+          w = new Int32Array(a.buffer, a.byteOffset, 32);
+        }
+        const o = k * 14;
+        // mode [1], ino [7], size [8], mtime s/ns [12, 13], ctime s/ns [14, 15]
+        return (
+          w[2] === q[o] && w[3] === q[o + 1] &&
+          w[14] === q[o + 2] && w[15] === q[o + 3] &&
+          w[16] === q[o + 4] && w[17] === q[o + 5] &&
+          w[24] === q[o + 6] && w[25] === q[o + 7] &&
+          w[26] === q[o + 8] && w[27] === q[o + 9] &&
+          w[28] === q[o + 10] && w[29] === q[o + 11] &&
+          w[30] === q[o + 12] && w[31] === q[o + 13]
+        );
+      };
+      if (quickDirs > 0 && !same(r.stat(root), 0)) return false;
+      for (let i = 1; i < quickDirs; i++) if (!same(r.lstat(pathOf(i)), i)) return false;
+      for (let i = nDirs; i < nDirs + nFiles; i++) if (!same(r.lstat(pathOf(i)), i)) return false;
       return true;
     },
     full() {
       const r = result();
       const p = allPaths();
       if (!r || !p || !p.every(isPath)) return undefined;
-      const hashes = nFiles === 0 ? [] : hashText.split('\n');
+      const hashes = nFiles === 0 ? [] : hashText().split('\n');
       if (hashes.length !== nFiles) return undefined;
       let names: unknown;
       try {
-        names = JSON.parse(nameText);
+        names = JSON.parse(nameText());
       } catch {
         return undefined;
       }
       if (!Array.isArray(names) || names.length !== nDirs) return undefined;
+      const data = (k: number): StatData => Array.from(stats.subarray(k * STAT_FIELDS, (k + 1) * STAT_FIELDS)) as StatData;
       const dirs = new Map<string, DirEntry>();
       for (let i = 0; i < nDirs; i++) {
         const list = names[i] as unknown;
         if (!Array.isArray(list) || !list.every(isName)) return undefined;
-        dirs.set(p[i]!, [stats[i * 3]!, stats[i * 3 + 1]!, stats[i * 3 + 2]!, list as string[]]);
+        dirs.set(p[i]!, [...data(i), list as string[]]);
       }
       const entries = new Map<string, MemoEntry>();
-      const base = nDirs * 3;
-      for (let i = 0; i < nFiles; i++) {
-        const s = base + i * 5;
-        entries.set(p[nDirs + i]!, [hashes[i]!, stats[s]!, stats[s + 1]!, stats[s + 2]!, stats[s + 3]!, stats[s + 4]!]);
-      }
+      for (let i = 0; i < nFiles; i++) entries.set(p[nDirs + i]!, [hashes[i]!, ...data(nDirs + i)]);
       if (dirs.size !== nDirs || entries.size !== nFiles) return undefined;
-      return { ...meta, result: r, entries, dirs, writtenMs };
+      return { ...meta, result: r, entries, dirs, written };
     },
   };
 }
@@ -466,7 +594,7 @@ function layout(entries: ReadonlyMap<string, MemoEntry>, dirs: ReadonlyMap<strin
     if (!d || seenDirs.has(rel)) return void (quick = false);
     seenDirs.add(rel);
     dirOrder.push(rel);
-    for (const name of d[3]) {
+    for (const name of d[NAMES]) {
       if (name.endsWith('/')) visit(rel ? `${rel}/${name.slice(0, -1)}` : name.slice(0, -1));
       else {
         const p = rel ? `${rel}/${name}` : name;
@@ -494,22 +622,20 @@ export function encodeMemo(memo: ProjectMemo): Buffer | undefined {
   if (paths.some((p) => p.includes('\n'))) return undefined;
   const hashes = fileOrder.map((f) => entries.get(f)![0]);
   if (hashes.some((h) => h.includes('\n'))) return undefined;
-  const texts = [JSON.stringify(memo.result), paths.join('\n'), hashes.join('\n'), JSON.stringify(dirOrder.map((d) => dirs.get(d)![3]))].map((t) => Buffer.from(t, 'utf8'));
-  const stats = new Float64Array(dirOrder.length * 3 + fileOrder.length * 5);
-  let i = 0;
-  for (const d of dirOrder) {
-    const e = dirs.get(d)!;
-    stats[i++] = e[0];
-    stats[i++] = e[1];
-    stats[i++] = e[2];
-  }
-  for (const f of fileOrder) {
-    const e = entries.get(f)!;
-    for (let k = 1; k <= 5; k++) stats[i++] = e[k] as number;
-  }
+  const texts = [JSON.stringify(memo.result), paths.join('\n'), hashes.join('\n'), JSON.stringify(dirOrder.map((d) => dirs.get(d)![NAMES]))].map((t) => Buffer.from(t, 'utf8'));
+  const stats = new Float64Array(paths.length * STAT_FIELDS);
+  let newest: [number, number] = [-Infinity, 0];
+  const put = (k: number, st: readonly number[], from: number, isQuick: boolean) => {
+    for (let f = 0; f < STAT_FIELDS; f++) stats[k * STAT_FIELDS + f] = st[from + f]!;
+    const s = st[from + 3]!;
+    const ns = st[from + 4]!;
+    if (isQuick && (s > newest[0] || (s === newest[0] && ns > newest[1]))) newest = [s, ns];
+  };
+  dirOrder.forEach((d, k) => put(k, dirs.get(d)! as unknown as number[], 0, k < quickDirs));
+  fileOrder.forEach((f, k) => put(dirOrder.length + k, entries.get(f)! as unknown as number[], 1, quickDirs >= 0));
   const { key, cwd, config, root, configFile } = memo;
   const n = [...texts.map((t) => t.length), dirOrder.length, fileOrder.length, quickDirs];
-  const head = Buffer.from(`${JSON.stringify({ format: FORMAT, endian: ENDIAN, key, cwd, config, root, configFile, n })}\n`, 'utf8');
+  const head = Buffer.from(`${JSON.stringify({ format: FORMAT, endian: ENDIAN, key, cwd, config, root, configFile, n, newest: quickDirs >= 0 ? newest : null })}\n`, 'utf8');
   const textEnd = head.length + texts.reduce((a, t) => a + t.length, 0);
   const pad = Buffer.alloc(Math.ceil(textEnd / 8) * 8 - textEnd, 0x20);
   return Buffer.concat([head, ...texts, pad, Buffer.from(stats.buffer, stats.byteOffset, stats.byteLength)]);
@@ -519,16 +645,17 @@ export function encodeMemo(memo: ProjectMemo): Buffer | undefined {
  * The directories a render wrote into, listed again: a memo recorded after a render holds the
  * directory listings of the scan before it, which the files written since made stale, so that
  * the next unchanged run would find them changed and scan everything. A directory is listed
- * again (its stat data taken before its names) when it is not recorded, or when a file recorded
- * below it changed (mtime or ctime) no earlier than the directory's recorded mtime. Only for
- * speed: the unchanged path checks every directory's stat data anyway, so a listing this leaves
- * stale costs one full scan, never a wrong answer.
+ * again (its stat data taken before its names) when it is not recorded, is named in `changed`,
+ * or a file recorded below it changed (mtime or ctime) no earlier than the directory's recorded
+ * mtime. Only for speed: the unchanged path checks every directory's stat data anyway, so a
+ * listing this leaves stale costs one full scan, never a wrong answer.
  */
 export function refreshDirs(root: string, entries: ReadonlyMap<string, MemoEntry>, dirs: ReadonlyMap<string, DirEntry>, skip: ReadonlySet<string> = MEMO_SKIP, changed: ReadonlySet<string> = new Set()): Map<string, DirEntry> {
+  // times as s + ns/1e9: close enough for a choice that only costs time
   const newest = new Map<string, number>();
   for (const [k, e] of entries) {
     if (k.startsWith(OUT_PREFIX)) continue;
-    const t = Math.max(e[2], e[3]);
+    const t = Math.max(e[4] + e[5] / 1e9, e[6] + e[7] / 1e9);
     for (let i = k.lastIndexOf('/'); ; i = k.lastIndexOf('/', i - 1)) {
       const d = i < 0 ? '' : k.slice(0, i);
       // an ancestor's newest is never older than its descendant's: stop at the first one as new
@@ -538,25 +665,24 @@ export function refreshDirs(root: string, entries: ReadonlyMap<string, MemoEntry
     }
   }
   const out = new Map(dirs);
-  const visit = (rel: string, depth: number): void => {
+  const visit = (rel: string): void => {
     let rec = out.get(rel);
-    if (!rec || changed.has(rel) || rec[0] <= (newest.get(rel) ?? -Infinity)) {
+    if (!rec || changed.has(rel) || rec[3] + rec[4] / 1e9 <= (newest.get(rel) ?? -Infinity)) {
       const abs = rel ? `${root}/${rel}` : root;
-      let st: Stats | undefined;
+      let st: StatData | undefined;
       try {
-        st = rel ? lstatSync(abs, NO_THROW) : statSync(abs, NO_THROW);
+        st = statOf(abs, !rel);
       } catch {
         return;
       }
-      if (!st?.isDirectory()) return;
+      if (!st || !isDir(st)) return;
       const l = listDir(abs, skip);
       if (typeof l === 'string' || l.pending || l.links) return void out.delete(rel);
-      out.set(rel, (rec = [st.mtimeMs, st.ctimeMs, st.ino, l.names]));
+      out.set(rel, (rec = [...st, l.names]));
     }
-    if (depth > 256) return;
-    for (const name of rec[3]) if (name.endsWith('/')) visit(rel ? `${rel}/${name.slice(0, -1)}` : name.slice(0, -1), depth + 1);
+    for (const name of rec[NAMES]) if (name.endsWith('/')) visit(rel ? `${rel}/${name.slice(0, -1)}` : name.slice(0, -1));
   };
-  visit('', 0);
+  visit('');
   return out;
 }
 

@@ -95,6 +95,7 @@ export interface FastRun {
 }
 
 export interface FastEnv {
+  /** the process's working directory */
   cwd: string;
   env: Readonly<Record<string, string | undefined>>;
   stdoutIsTTY: boolean;
@@ -114,7 +115,7 @@ export function fastRender(argv: readonly string[], host: FastEnv): FastRun | un
   const cwd = resolve(args.cwd ?? host.cwd);
   const found = findMemo(cwd, args.config);
   if (!found || found.meta.key !== memoKey(found.meta.configFile, '')) return undefined;
-  const recorded = found.unchanged() ? found.result() : changedTree(found, host.handOver === true);
+  const recorded = found.unchanged(host.cwd) ? found.result() : changedTree(found, host.handOver === true);
   if (!recorded) return undefined;
   const result = memoHitResult({ result: recorded }, args.check);
   const color = (isTTY: boolean) => palette(args.format === 'text' && colorEnabled({ flag: args.color, env: host.env, isTTY }));
@@ -131,7 +132,7 @@ export function fastRender(argv: readonly string[], host: FastEnv): FastRun | un
 function changedTree(found: MemoFile, hand: boolean): MemoResult | undefined {
   const memo = found.full();
   if (!memo) return undefined;
-  const scan = scanTree(memo.root, memo, memo.writtenMs, { skip: MEMO_SKIP, maxFiles: MEMO_MAX_FILES, maxBytes: MEMO_MAX_BYTES });
+  const scan = scanTree(memo.root, memo, memo.written, { skip: MEMO_SKIP, maxFiles: MEMO_MAX_FILES, maxBytes: MEMO_MAX_BYTES });
   if (!scan.entries || scan.links || scan.pending) return undefined;
   if (scan.rehashed + scan.relisted === 0 && scan.entries.size === memo.entries.size) return memo.result;
   if (!sameContent(scan.entries, memo.entries)) {

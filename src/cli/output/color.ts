@@ -4,8 +4,12 @@
  * `TERM=dumb`; on for a non-empty `FORCE_COLOR` other than `0`, even when piped. Machine
  * formats (`--format json|github`) are never coloured.
  */
-import picocolors from 'picocolors';
 import type { Colors } from 'picocolors/types.js';
+import { lazy } from '../../core/lazy.js';
+
+// picocolors is loaded only when a stream is coloured: not on the start-up fast path of an
+// unchanged `render --check`, whose output is rarely a terminal's
+const picocolors = lazy<typeof import('picocolors')>('picocolors');
 
 export type Palette = Colors;
 
@@ -25,6 +29,52 @@ export function colorEnabled({ flag, env, isTTY }: ColorInputs): boolean {
   return isTTY && env.TERM !== 'dumb';
 }
 
+/** What picocolors' createColors(false) gives: every formatter is String. */
+const PLAIN: Palette = {
+  isColorSupported: false,
+  reset: String,
+  bold: String,
+  dim: String,
+  italic: String,
+  underline: String,
+  inverse: String,
+  hidden: String,
+  strikethrough: String,
+  black: String,
+  red: String,
+  green: String,
+  yellow: String,
+  blue: String,
+  magenta: String,
+  cyan: String,
+  white: String,
+  gray: String,
+  bgBlack: String,
+  bgRed: String,
+  bgGreen: String,
+  bgYellow: String,
+  bgBlue: String,
+  bgMagenta: String,
+  bgCyan: String,
+  bgWhite: String,
+  blackBright: String,
+  redBright: String,
+  greenBright: String,
+  yellowBright: String,
+  blueBright: String,
+  magentaBright: String,
+  cyanBright: String,
+  whiteBright: String,
+  bgBlackBright: String,
+  bgRedBright: String,
+  bgGreenBright: String,
+  bgYellowBright: String,
+  bgBlueBright: String,
+  bgMagentaBright: String,
+  bgCyanBright: String,
+  bgWhiteBright: String,
+};
+
 export function palette(enabled: boolean): Palette {
-  return picocolors.createColors(enabled);
+  return enabled ? picocolors().createColors(true) : PLAIN;
 }
