@@ -1,16 +1,56 @@
 #!/usr/bin/env node
+import { fstatSync, writeSync } from 'node:fs';
 import type { FastRun } from './fast.js';
 
 // A closed stdout (`gitopsc schema service | head -c1`) ends the output quietly, as Unix tools
 // do; any other failure to write (a full disk) is a file system error (exit 4), never a stack.
 let writeFailed = false;
-for (const [name, stream] of [['stdout', process.stdout], ['stderr', process.stderr]] as const) {
-  stream.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE' || writeFailed) return;
-    writeFailed = true;
-    process.exitCode = 4;
-    if (name === 'stdout') process.stderr.write(`gitopsc: cannot write to stdout: ${e.code ?? e.message}\n`);
-  });
+const failed = (name: 'stdout' | 'stderr', e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE' || writeFailed) return;
+  writeFailed = true;
+  process.exitCode = 4;
+  if (name === 'stdout') process.stderr.write(`gitopsc: cannot write to stdout: ${e.code ?? e.message}\n`);
+};
+const guarded = new Set<string>();
+const stream = (name: 'stdout' | 'stderr') => {
+  const s = process[name];
+  if (!guarded.has(name)) {
+    guarded.add(name);
+    s.on('error', (e: NodeJS.ErrnoException) => failed(name, e));
+  }
+  return s;
+};
+
+/**
+ * The fast path's output, written straight to the file descriptor: process.stdout would load
+ * Node's stream modules first, which costs an unchanged `render --check` more than its work. A
+ * non-blocking pipe that is full (EAGAIN) gets the rest through the stream, which waits for it.
+ */
+function writeOut(name: 'stdout' | 'stderr', text: string): void {
+  if (!text) return;
+  const bytes = Buffer.from(text, 'utf8');
+  for (let at = 0; at < bytes.length; ) {
+    try {
+      at += writeSync(name === 'stdout' ? 1 : 2, bytes, at);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EAGAIN') stream(name).write(bytes.subarray(at));
+      else failed(name, e as NodeJS.ErrnoException);
+      return;
+    }
+  }
+}
+
+/**
+ * Whether a standard stream is a terminal, asked of process.stdout/stderr only for a character
+ * device (a pipe or a file, as in a hook or CI, is not a terminal; asking the stream loads it).
+ */
+function isTTY(name: 'stdout' | 'stderr'): boolean {
+  try {
+    if (!fstatSync(name === 'stdout' ? 1 : 2).isCharacterDevice()) return false;
+  } catch {
+    /* the stream will tell */
+  }
+  return Boolean(stream(name).isTTY);
 }
 
 const argv = process.argv.slice(2);
@@ -22,17 +62,30 @@ let fast: FastRun | undefined;
 if (argv.includes('render') && !process.env.GITOPSC_NO_FAST_PATH) {
   try {
     const { fastRender } = await import('./fast.js');
-    fast = fastRender(argv, { cwd: process.cwd(), env: process.env, stdoutIsTTY: Boolean(process.stdout.isTTY), stderrIsTTY: Boolean(process.stderr.isTTY), handOver: true });
+    // (whether a stream is a terminal is looked at only when colour depends on it)
+    fast = fastRender(argv, {
+      cwd: process.cwd(),
+      env: process.env,
+      get stdoutIsTTY() {
+        return isTTY('stdout');
+      },
+      get stderrIsTTY() {
+        return isTTY('stderr');
+      },
+      handOver: true,
+    });
   } catch {
     fast = undefined;
   }
 }
 
 if (fast) {
-  if (fast.stdout) process.stdout.write(fast.stdout);
-  if (fast.stderr) process.stderr.write(fast.stderr);
+  writeOut('stdout', fast.stdout);
+  writeOut('stderr', fast.stderr);
   process.exitCode = writeFailed ? 4 : fast.code;
 } else {
+  stream('stdout');
+  stream('stderr');
   import('./main.js')
     .then(({ main }) => main(argv))
     .then(

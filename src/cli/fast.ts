@@ -118,8 +118,12 @@ export function fastRender(argv: readonly string[], host: FastEnv): FastRun | un
   const recorded = found.unchanged(host.cwd) ? found.result() : changedTree(found, host.handOver === true);
   if (!recorded) return undefined;
   const result = memoHitResult({ result: recorded }, args.check);
-  const color = (isTTY: boolean) => palette(args.format === 'text' && colorEnabled({ flag: args.color, env: host.env, isTTY }));
-  const out = formatResult(args.format, result, { quiet: args.quiet, out: color(host.stdoutIsTTY), err: color(host.stderrIsTTY) });
+  // a stream's being a terminal is asked only when the colour depends on it
+  const colored = (isTTY: () => boolean) => {
+    const on = (tty: boolean) => colorEnabled({ flag: args.color, env: host.env, isTTY: tty });
+    return args.format === 'text' && (on(false) === on(true) ? on(false) : on(isTTY()));
+  };
+  const out = formatResult(args.format, result, { quiet: args.quiet, out: palette(colored(() => host.stdoutIsTTY)), err: palette(colored(() => host.stderrIsTTY)) });
   return { stdout: out.stdout, stderr: out.stderr, code: exitCodeFor(result.diagnostics) };
 }
 
