@@ -112,6 +112,25 @@ function lockFrom(file: string, read: { bytes?: Uint8Array; problem?: Diagnostic
   return { lock: hasErrors(p.diagnostics) ? new Map() : p.lock, text, doc: r.doc, diagnostics: [...r.diagnostics, ...p.diagnostics] };
 }
 
+/**
+ * Parsed locks by file and content hash, for the process: `diff` compiles the base and the
+ * head, which nearly always share their lock (a LockRead is never changed once made).
+ */
+const lockReads = new Map<string, LockRead>();
+function lockParsed(file: string, read: { bytes?: Uint8Array; problem?: Diagnostic }, hash: string | null, cache?: InputCache): LockRead {
+  if (hash === null || read.problem) return lockFrom(file, read, cache);
+  const key = `${file}\u0000${hash}`;
+  let r = lockReads.get(key);
+  if (!r) {
+    if (lockReads.size >= 2) lockReads.clear();
+    lockReads.set(key, (r = lockFrom(file, read, cache)));
+  } else if (cache && r.doc && r.diagnostics.length === 0 && cache.get(`lock:${hash}`) === undefined) {
+    // what loadChecked would have cached had it read the lock (the input cache is the next process's)
+    cache.set(`lock:${hash}`, r.doc.data);
+  }
+  return r;
+}
+
 /** A lock entry must name its service's registry and package (a hand edit that the fingerprint cannot see). */
 function checkEntryTarget(entry: LockEntry, artifact: { registry: string; package: string }, lockFile: string, doc: LoadedDoc | undefined): Diagnostic[] {
   const out: Diagnostic[] = [];
@@ -364,18 +383,31 @@ async function compileOnce(source: ProjectSource, opts: CompileOptions): Promise
     templateProblem = e.diagnostic();
   }
   const templates = (): TemplateSet => (set ??= compiledTemplates(sources));
-  base.outputNames = () => [...new Set(templates().templates.map((t) => t.name))].sort();
   const kube = await loadKubernetesChecks(source, project);
   const templateHash = contentHash(JSON.stringify([sources.map((t) => [t.target, t.name, t.file, t.source]), kube.key]));
   const lockInput = await readInput(source, project.lockFile);
+  const lockHash = lockInput.bytes ? contentHash(lockInput.bytes) : null;
   let lockRead: LockRead | undefined;
-  const lockOf = (): LockRead => (lockRead ??= lockFrom(project.lockFile, lockInput, opts.cache));
+  const lockOf = (): LockRead => (lockRead ??= lockParsed(project.lockFile, lockInput, lockHash, opts.cache));
   // records hold for exactly these shared inputs (the tool version is the store's)
   const shared =
     records && frame.configHash && !lockInput.problem
-      ? contentHash(JSON.stringify([RECORD_SALT, opts.configFile, opts.configKey ?? null, frame.configHash, lockInput.bytes ? contentHash(lockInput.bytes) : null, templateHash, opts.envs ?? null]))
+      ? contentHash(JSON.stringify([RECORD_SALT, opts.configFile, opts.configKey ?? null, frame.configHash, lockHash, templateHash, opts.envs ?? null]))
       : undefined;
   const recordKey = (file: string, hash: string) => `s:${shared}:${file}:${hash}`;
+  // Template sources known to compile without a diagnostic (a record of their output names):
+  // then only the templates of the targets rendered are compiled, when a unit renders.
+  const namesOf = (t: TemplateSet) => [...new Set(t.templates.map((x) => x.name))].sort();
+  const templatesKey = records && !templateProblem ? `t:${templateHash}` : undefined;
+  const knownNames = templatesKey ? records!.store.get(templatesKey) : undefined;
+  const clean = Array.isArray(knownNames) && knownNames.every((n) => typeof n === 'string') ? (knownNames as string[]) : undefined;
+  base.outputNames = () => (!set && clean ? [...clean] : namesOf(templates()));
+  base.templateDiagnostics = () => {
+    if (!set) return [];
+    if (templatesKey && set.diagnostics.length === 0) records!.store.set(templatesKey, namesOf(set));
+    return set.diagnostics;
+  };
+  const templatesOf = (target: string): TemplateSet => set ?? (clean ? compiledTemplates(sources.filter((t) => t.target === target)) : templates());
 
   // the service files: a record when one holds for the file's content, else loaded now
   const works: ServiceWork[] = frame.files.map((file) => ({ file, load: [], check: [], targets: [] }));
@@ -495,7 +527,7 @@ async function compileOnce(source: ProjectSource, opts: CompileOptions): Promise
         service: decl.name,
         environment: env.name,
         target: eff.target,
-        render: () => renderUnit(templates(), unit, outputPrefix, kube.checker),
+        render: () => renderUnit(templatesOf(eff.target), unit, outputPrefix, kube.checker),
         context: () => buildContext(unit),
       });
       out.artifacts.push({

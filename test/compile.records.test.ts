@@ -12,6 +12,9 @@ import { describe, expect, it } from 'vitest';
 import { contentHash } from '../src/core/hash.js';
 import type { ProjectSource } from '../src/core/types.js';
 import { compile, type CompileOptions, type CompileState, type RecordStore } from '../src/pipeline.js';
+import { unitDiff, unitsToRender } from '../src/build/diff.js';
+import { UnitMemo } from '../src/build/unit-memo.js';
+import { compareResults } from '../src/diff/compare.js';
 
 const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'example');
 
@@ -57,6 +60,7 @@ async function outcome(state: CompileState): Promise<unknown> {
     artifacts: state.artifacts,
     outputNames: state.outputNames(),
     units: state.units.map((u) => ({ key: u.key, service: u.service, environment: u.environment, target: u.target, ...u.render(), context: u.context() })),
+    templateDiagnostics: state.templateDiagnostics(),
   };
 }
 
@@ -163,6 +167,18 @@ describe('compile with per-service records', () => {
     expect(reads.sort()).toEqual(SERVICES);
   });
 
+  it('a project template that does not compile: the plain compile\'s diagnostics, before and after a change', async () => {
+    const broken = edit(example(), 'gitopsc.config.yaml', (s) => `${s}templates: tpl\n`).set('tpl/kubernetes/configmap.yaml.hbs', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{#if service.name}}\n');
+    const store = memStore();
+    const first = await compile(memSource(broken), { ...ref, lazy: true, records: { store, hashOf: hashes(broken) } });
+    const plain = await compile(memSource(broken), { ...ref, lazy: true });
+    expect(await outcome(first)).toEqual(await outcome(plain));
+    expect(first.templateDiagnostics().map((d) => d.code)).toEqual(['TEMPLATE']);
+    const after = edit(broken, 'services/checkout.yaml', (s) => s.replace('replicas: 2', 'replicas: 4'));
+    const second = await compile(memSource(after), { ...ref, lazy: true, records: { store, hashOf: hashes(after) } });
+    expect(await outcome(second)).toEqual(await outcome(await compile(memSource(after), { ...ref, lazy: true })));
+  });
+
   it('--env: records are kept apart per environment selection', async () => {
     const before = example();
     const after = edit(before, 'services/checkout.yaml', (s) => s.replace('replicas: 2', 'replicas: 4'));
@@ -198,5 +214,40 @@ describe('compile with per-service records', () => {
     const state = await compile(memSource(before, reads), { ...ref, lazy: true, records: { store, hashOf: hashes(before) } });
     expect(reads.sort()).toEqual(SERVICES);
     expect(await outcome(state)).toEqual(await outcome(await compile(memSource(before), { ...ref, lazy: true })));
+  });
+
+  const without = (f: Map<string, string>) => (f.delete('services/ledger.yaml'), f);
+  type Sides = (f: Map<string, string>) => [Map<string, string>, Map<string, string>];
+  it.each<[string, Sides]>([
+    ['one service changed', (f: Map<string, string>) => [f, edit(f, 'services/checkout.yaml', (s) => s.replace('replicas: 2', 'replicas: 4'))]],
+    ['a service deleted', (f: Map<string, string>) => [f, without(new Map(f))]],
+    ['a service added', (f: Map<string, string>) => [without(new Map(f)), f]],
+  ])('diff with records (%s): base and head share them, and the diff is the one without records', async (_what, sides) => {
+    const [baseFiles, headFiles] = sides(withWarning(example()));
+    const store = memStore();
+    const units = memStore();
+    // a render of the base recorded every service and unit
+    const warm = await compile(memSource(baseFiles), { ...ref, lazy: true, records: { store } });
+    const memo0 = new UnitMemo(units);
+    for (const u of warm.units) memo0.render(u);
+    const diffWith = async (records: boolean) => {
+      const memo = new UnitMemo(units);
+      const reads: string[] = [];
+      const opts = { ...ref, lazy: true, ...(records ? { records: { store } } : {}) };
+      const head = await compile(memSource(headFiles, reads), opts);
+      const base = await compile(memSource(baseFiles, reads), opts);
+      const needed = unitsToRender(base, head, memo);
+      if (records) {
+        expect(await head.prepare!(needed.head)).toBe(true);
+        expect(await base.prepare!(needed.base)).toBe(true);
+      }
+      const u = unitDiff(base, head, memo, undefined);
+      return { diff: compareResults(u.base, u.head, { base: 'b', head: 'h' }), diagnostics: [...head.diagnostics, ...u.headDiagnostics, ...base.diagnostics, ...u.baseDiagnostics], reads };
+    };
+    const withRecords = await diffWith(true);
+    const without = await diffWith(false);
+    expect(withRecords.diff).toEqual(without.diff);
+    expect(withRecords.diagnostics).toEqual(without.diagnostics);
+    expect(withRecords.diff.files.length).toBeGreaterThan(0);
   });
 });
