@@ -241,6 +241,27 @@ describe('publish --push', () => {
     expect(again.committed).toBe(false);
   });
 
+  it('publishes from a bare temporary clone of only the branch (no checkout), to a URL too', async () => {
+    const { bare, work } = makeRemote({ 'README.md': '# deploy\n' });
+    git(work, 'push', '-q', 'origin', 'main:env/dev', 'main:other');
+    const seen: { bare: string; refs: string }[] = [];
+    const r = await run(compileResult({ checkout: { dev: '1.0.0' } }), {
+      repo: `file://${bare}`,
+      branch: 'env/dev',
+      push: true,
+      beforePush: async (_attempt, dir) => {
+        seen.push({ bare: git(dir, 'rev-parse', '--is-bare-repository').trim(), refs: git(dir, 'for-each-ref', '--format=%(refname)').trim() });
+      },
+    });
+    expect(r.diagnostics).toEqual([]);
+    expect(r.pushed).toBe(true);
+    expect(seen).toEqual([{ bare: 'true', refs: 'refs/heads/env/dev' }]);
+    expect(head(bare, 'env/dev')).toBe(r.commit);
+    expect(git(bare, 'rev-parse', `${r.commit}^`).trim()).toBe(head(bare, 'main'));
+    expect(git(bare, 'show', 'env/dev:dev/checkout/deployment.yaml')).toContain('checkout:1.0.0@');
+    expect(head(bare, 'other')).toBe(head(bare, 'main'));
+  });
+
   it('refuses to publish into a fresh clone without --push', async () => {
     const { bare } = makeRemote({ 'README.md': '# deploy\n' });
     const r = await run(compileResult({ checkout: { dev: '1.0.0' } }), { repo: bare });

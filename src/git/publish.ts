@@ -8,7 +8,9 @@
  * (compare-and-swap) -> update the working tree with `read-tree -m -u old new` -> push without
  * force; a rejected push fetches, resets to the remote branch, rebuilds on top and retries.
  * Nothing is written before the commit exists, so an interrupted publish leaves the branch at
- * the old or the new commit, never half of it.
+ * the old or the new commit, never half of it. A URL or a bare repository is cloned bare into a
+ * temporary directory (only the branch published): nothing is checked out there, the commit is
+ * built from git objects and pushed by its id (publishScratch).
  */
 import { existsSync, lstatSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -172,6 +174,7 @@ export async function publish(input: PublishInput, opts: PublishOptions): Promis
   const local = resolve(opts.cwd, opts.repo);
   let repoDir: string;
   let tempDir: string | undefined;
+  let scratch = false;
   const isDir = existsSync(local) && statSync(local).isDirectory();
   const isWorking = isDir && (await new Git(local, env).run(['rev-parse', '--is-bare-repository'])).stdout.toString().trim() === 'false';
   try {
@@ -190,9 +193,9 @@ export async function publish(input: PublishInput, opts: PublishOptions): Promis
       }
       await sweepStaleClones();
       tempDir = await mkdtemp(join(tmpdir(), `${CLONE_PREFIX}${process.pid}-`));
-      repoDir = join(tempDir, 'repo');
-      const url = isDir ? local : opts.repo;
-      await new Git(tempDir, env).git(['clone', '--quiet', '--no-tags', '--', url, repoDir], { timeoutMs: 600_000 });
+      repoDir = join(tempDir, 'repo.git');
+      await scratchClone(new Git(tempDir, env), isDir ? local : opts.repo, repoDir, opts.branch);
+      scratch = true;
     }
   } catch (e) {
     out.diagnostics.push(gitDiag(e, `cannot open the deployment repository ${redactUrl(opts.repo)}`));
@@ -205,7 +208,7 @@ export async function publish(input: PublishInput, opts: PublishOptions): Promis
   // 2. The lock.
   let lock: Awaited<ReturnType<typeof acquireLock>>;
   try {
-    const gitDir = (await git.git(['rev-parse', '--absolute-git-dir'])).trim();
+    const gitDir = scratch ? repoDir : (await git.git(['rev-parse', '--absolute-git-dir'])).trim();
     lock = await acquireLock(join(gitDir, 'gitopsc-publish.lock'), { timeoutMs: opts.lockTimeoutMs ?? 60_000 });
   } catch (e) {
     // EACCES, EROFS, ...: a filesystem failure (exit 4), and the temporary clone goes
@@ -224,7 +227,7 @@ export async function publish(input: PublishInput, opts: PublishOptions): Promis
     return out;
   }
   try {
-    const r = await publishLocked(git, gitDir, base, author, input, opts, out);
+    const r = scratch ? await publishScratch(git, gitDir, base, author, input, opts, out) : await publishLocked(git, gitDir, base, author, input, opts, out);
     if ('fail' in r) out.diagnostics.push(...r.fail);
   } catch (e) {
     out.diagnostics.push(gitDiag(e, `publish to ${redactUrl(opts.repo)} failed`));
@@ -233,6 +236,96 @@ export async function publish(input: PublishInput, opts: PublishOptions): Promis
     if (tempDir) await rm(tempDir, { recursive: true, force: true });
   }
   return out;
+}
+
+/**
+ * The temporary clone of a repository given by URL or as a bare repository: bare (no working
+ * tree to check out, nor to delete afterwards: a publish reads and writes git objects only),
+ * without tags, and with only the branch published when it exists there (else the remote's
+ * HEAD, which --create-branch starts from). A local path is cloned with hard links.
+ */
+async function scratchClone(git: Git, url: string, dir: string, branch: string | undefined): Promise<void> {
+  const clone = (only: string[]) => git.run(['clone', '--quiet', '--bare', '--no-tags', '--single-branch', ...only, '--', url, dir], { timeoutMs: 600_000 });
+  let r = branch !== undefined && !branch.startsWith('-') ? await clone(['--branch', branch]) : undefined;
+  if (r && r.code !== 0) await rm(dir, { recursive: true, force: true }); // e.g. no such branch there yet
+  if (!r || r.code !== 0) r = await clone([]);
+  if (r.code !== 0) {
+    const detail = r.stderr.trim().split('\n').slice(-3).join(' / ');
+    throw new GitError(`git clone failed: ${detail || `exit ${r.code}`}`, ['clone'], r.stderr, r.code);
+  }
+}
+
+/**
+ * Publish from a temporary bare clone (`--push` to a URL or a bare repository): nobody else
+ * uses the clone, so there is no working tree, index, journal or local edit to look after.
+ * The commit is built on the branch's tip from git objects and pushed; a rejected push
+ * fetches the moved branch and builds again on top of it.
+ */
+async function publishScratch(
+  git: Git,
+  gitDir: string,
+  base: string,
+  author: { name: string; email: string },
+  input: PublishInput,
+  opts: PublishOptions,
+  out: PublishOutcome,
+): Promise<{ ok: true } | Fail> {
+  const symbolic = await git.run(['symbolic-ref', '-q', 'HEAD']);
+  const current = symbolic.code === 0 ? symbolic.stdout.toString().trim().replace(/^refs\/heads\//, '') : undefined;
+  const branch = opts.branch ?? current;
+  if (branch === undefined) return fail('--push with a detached HEAD needs --branch', 'GIT', 'detached-head');
+  if (opts.branch !== undefined && ((await git.run(['check-ref-format', '--branch', opts.branch])).code !== 0 || opts.branch.startsWith('-'))) {
+    return fail(`"${opts.branch}" is not a valid branch name`, 'USAGE', 'bad-option');
+  }
+  const remote = 'origin';
+  out.branch = branch;
+  let tip = await revParse(git, `refs/heads/${branch}`);
+  if (!tip && branch !== current) {
+    if (!opts.createBranch) {
+      return fail(`branch "${branch}" does not exist in the deployment repository (locally or on origin); pass --create-branch to create it`, 'USAGE', 'unknown-branch');
+    }
+    tip = current ? await revParse(git, `refs/heads/${current}`) : undefined; // a new branch starts from the default branch, as `checkout -b` does
+  }
+
+  if (opts.dryRun || opts.branchTemplate !== undefined) {
+    out.attempts = 1;
+    const built = await buildCommit(git, base, author, input, opts, out, { parent: tip, ref: undefined, gitDir });
+    if ('fail' in built || opts.dryRun || !out.commit || !out.prBranch) return built;
+    const push = await git.run(['push', '--porcelain', '--no-verify', remote, `+${out.commit}:refs/heads/${out.prBranch}`], { timeoutMs: 300_000 });
+    if (push.code !== 0) return fail(`git push to ${redactUrl(opts.repo)} ${out.prBranch} failed: ${lastLines(push.stderr || push.stdout.toString())}`, 'GIT', 'push-failed');
+    out.pushed = true;
+    return { ok: true };
+  }
+
+  const attempts = Math.max(1, opts.pushAttempts ?? 4);
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    out.attempts = attempt;
+    const built = await buildCommit(git, base, author, input, opts, out, { parent: tip, ref: 'none', gitDir });
+    if ('fail' in built) return built;
+    if (!out.commit) return { ok: true }; // nothing changed: nothing to push
+    const commit = out.commit;
+    await opts.beforePush?.(attempt, git.cwd);
+    const push = await git.run(['push', '--porcelain', '--no-verify', remote, `${commit}:refs/heads/${branch}`], { timeoutMs: 300_000 });
+    if (push.code === 0) {
+      out.pushed = true;
+      return { ok: true };
+    }
+    const text = push.stdout.toString() + push.stderr;
+    if (!/\[rejected\]|\[remote rejected\].*(stale|fetch first)|non-fast-forward|fetch first|stale info/.test(text)) {
+      return fail(`git push to ${redactUrl(opts.repo)} ${branch} failed: ${lastLines(push.stderr || text)}`, 'GIT', 'push-failed');
+    }
+    if (attempt === attempts) {
+      return fail(`git push to ${remote} ${branch} was rejected ${attempts} times (the branch keeps moving); the commit ${commit.slice(0, 7)} was not pushed`, 'GIT', 'push-rejected');
+    }
+    // Someone moved the branch: take theirs and build on top of it.
+    await fetchBranch(git, remote, branch);
+    const theirs = await revParse(git, `refs/remotes/${remote}/${branch}`);
+    if (!theirs) return fail(`git push rejected and ${remote}/${branch} cannot be fetched`, 'GIT', 'push-rejected');
+    tip = theirs;
+    out.committed = false;
+    out.commit = undefined;
+  }
+  return { ok: true };
 }
 
 async function publishLocked(
@@ -379,7 +472,7 @@ async function buildCommit(
   input: PublishInput,
   opts: PublishOptions,
   out: PublishOutcome,
-  at: { parent: string | undefined; ref: 'HEAD' | undefined; gitDir: string },
+  at: { parent: string | undefined; ref: 'HEAD' | 'none' | undefined; gitDir: string },
 ): Promise<{ ok: true } | Fail> {
   const head = at.parent;
   const inScope = input.allEnvironments ? () => true : envScope(input.environments, input.lambdaDir);
@@ -527,7 +620,9 @@ async function buildCommit(
       return fail(`git commit-tree failed${why}: ${lastLines(ct.stderr)}`, 'GIT', 'commit-failed');
     }
     const commit = ct.stdout.toString().trim();
-    if (at.ref === undefined) {
+    if (at.ref === 'none') {
+      // a temporary clone: the commit is pushed by its id, no local branch follows it
+    } else if (at.ref === undefined) {
       // --branch-template: the commit goes on its own branch; the checked-out branch stays
       const upd = await git.run(['update-ref', '-m', 'gitopsc publish', `refs/heads/${out.prBranch}`, commit]);
       if (upd.code !== 0) return fail(`cannot create branch ${out.prBranch}: ${lastLines(upd.stderr)}`, 'GIT', 'command-failed');
