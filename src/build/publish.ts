@@ -9,7 +9,7 @@
 import { cacheDirProblem, openInputCache, openJsonCache, toolVersion } from './store.js';
 import { hasErrors, warning, type Diagnostic } from '../core/diagnostics.js';
 import { cleanGitEnv } from '../git/env.js';
-import { openSource, sourceProvenance } from '../git/repo.js';
+import { sourceProvenance } from '../git/repo.js';
 import { contentHash } from '../core/hash.js';
 import type { RenderedFile } from '../core/types.js';
 import { publish, type DeploymentTree, type PublishedFile, type PublishInput, type PublishOptions, type PublishOutcome } from '../git/publish.js';
@@ -83,6 +83,11 @@ export async function preparePublish(opts: PublishProjectOptions): Promise<Prepa
   const store = cached ? openJsonCache<unknown>(opts.root, 'units', toolVersion()) : undefined;
   const memo = new UnitMemo(store);
   const ref = { configFile: opts.configFile, configData: opts.configData, configKey: opts.configKey, envs: opts.envs };
+  // the source's provenance is git's work, done while the project compiles
+  const provenance = sourceProvenance(opts.root, cleanGitEnv(opts.env)).then(
+    (p) => ({ p }),
+    (e: unknown) => ({ e }),
+  );
   let state = await compile(fsSource(opts.root), { ...ref, lazy: true, cache: inputs });
   if (!hasErrors(state.diagnostics)) {
     state.outputNames(); // compiles the templates: their errors are reported even when no unit renders
@@ -107,9 +112,10 @@ export async function preparePublish(opts: PublishProjectOptions): Promise<Prepa
   if (hasErrors(diagnostics)) return { diagnostics, state };
 
   let source: { url: string; commit?: string } = { url: opts.root };
-  const src = await openSource(opts.root, cleanGitEnv(opts.env));
-  if (src) {
-    const p = await sourceProvenance(src);
+  const prov = await provenance;
+  if ('e' in prov) throw prov.e;
+  const p = prov.p;
+  if (p) {
     source = { url: p.url, commit: p.commit };
     if (p.dirty.length > 0) {
       diagnostics.push(

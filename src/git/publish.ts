@@ -42,8 +42,10 @@ const CLONE_PREFIX = 'gitopsc-publish-';
 /** Temporary clones of publishes on this host that were killed (their pid is gone). */
 async function sweepStaleClones(): Promise<void> {
   const names = await readdir(tmpdir()).catch(() => [] as string[]);
+  const ours = new RegExp(`^${CLONE_PREFIX}(\\d+)-`);
   for (const n of names) {
-    const m = new RegExp(`^${CLONE_PREFIX}(\\d+)-`).exec(n);
+    if (!n.startsWith(CLONE_PREFIX)) continue;
+    const m = ours.exec(n);
     if (!m || Number(m[1]) === process.pid || processAlive(Number(m[1]))) continue;
     await rm(join(tmpdir(), n), { recursive: true, force: true });
   }
@@ -270,21 +272,33 @@ async function publishScratch(
   opts: PublishOptions,
   out: PublishOutcome,
 ): Promise<{ ok: true } | Fail> {
-  const symbolic = await git.run(['symbolic-ref', '-q', 'HEAD']);
-  const current = symbolic.code === 0 ? symbolic.stdout.toString().trim().replace(/^refs\/heads\//, '') : undefined;
+  // the clone's branches (one, or none in an empty repository) and which one HEAD names
+  const heads = new Map<string, string>();
+  let current: string | undefined;
+  for (const line of (await git.git(['for-each-ref', '--format=%(HEAD) %(objectname) %(refname)', 'refs/heads/'])).split('\n')) {
+    const m = /^([* ]) ([0-9a-f]+) refs\/heads\/(.+)$/.exec(line);
+    if (!m) continue;
+    heads.set(m[3]!, m[2]!);
+    if (m[1] === '*') current = m[3];
+  }
+  if (current === undefined) {
+    const symbolic = await git.run(['symbolic-ref', '-q', 'HEAD']); // an unborn branch
+    if (symbolic.code === 0) current = symbolic.stdout.toString().trim().replace(/^refs\/heads\//, '');
+  }
   const branch = opts.branch ?? current;
   if (branch === undefined) return fail('--push with a detached HEAD needs --branch', 'GIT', 'detached-head');
-  if (opts.branch !== undefined && ((await git.run(['check-ref-format', '--branch', opts.branch])).code !== 0 || opts.branch.startsWith('-'))) {
+  // a branch the remote has is a valid name
+  if (opts.branch !== undefined && !heads.has(opts.branch) && ((await git.run(['check-ref-format', '--branch', opts.branch])).code !== 0 || opts.branch.startsWith('-'))) {
     return fail(`"${opts.branch}" is not a valid branch name`, 'USAGE', 'bad-option');
   }
   const remote = 'origin';
   out.branch = branch;
-  let tip = await revParse(git, `refs/heads/${branch}`);
+  let tip = heads.get(branch);
   if (!tip && branch !== current) {
     if (!opts.createBranch) {
       return fail(`branch "${branch}" does not exist in the deployment repository (locally or on origin); pass --create-branch to create it`, 'USAGE', 'unknown-branch');
     }
-    tip = current ? await revParse(git, `refs/heads/${current}`) : undefined; // a new branch starts from the default branch, as `checkout -b` does
+    tip = current ? heads.get(current) : undefined; // a new branch starts from the default branch, as `checkout -b` does
   }
 
   if (opts.dryRun || opts.branchTemplate !== undefined) {
@@ -549,6 +563,8 @@ async function buildCommit(
   const state = serializeState(nextState(oldState, published, input.environments));
   const stateChanged = stateText !== state;
   if (files.length === 0 && artifacts.length === 0) return { ok: true }; // nothing changed
+  // whether git is configured to sign, looked up while the commit is prepared
+  const signing = opts.sign !== undefined || opts.dryRun ? Promise.resolve(opts.sign === true) : git.run(['config', '--type=bool', '--get', 'commit.gpgsign']).then((r) => r.stdout.toString().trim() === 'true');
   if (stateChanged) writes.set(STATE_FILE, state);
 
   // the change as a diff: --dry-run's stat and the pull-request description
@@ -582,21 +598,24 @@ async function buildCommit(
   const tmp = await mkdtemp(join(at.gitDir, TMP_PREFIX));
   try {
     const indexEnv = { GIT_INDEX_FILE: join(tmp, 'index') };
-    if (head) await git.git(['read-tree', head], { env: indexEnv });
-    else await git.git(['read-tree', '--empty'], { env: indexEnv });
     const paths = [...writes.keys()];
-    const blobDir = join(tmp, 'blobs');
-    await mkdir(blobDir);
-    const blobFiles = await Promise.all(
-      paths.map(async (p, i) => {
-        const f = join(blobDir, String(i));
-        await writeFile(f, writes.get(p)!);
-        return f;
-      }),
-    );
-    const oids = paths.length
-      ? (await git.git(['hash-object', '-w', '--no-filters', '--stdin-paths'], { input: blobFiles.join('\n') + '\n' })).trim().split('\n')
-      : [];
+    // the index of the parent and the new blobs are independent: both at once
+    const [, oids] = await Promise.all([
+      git.git(head ? ['read-tree', head] : ['read-tree', '--empty'], { env: indexEnv }),
+      (async () => {
+        if (!paths.length) return [];
+        const blobDir = join(tmp, 'blobs');
+        await mkdir(blobDir);
+        const blobFiles = await Promise.all(
+          paths.map(async (p, i) => {
+            const f = join(blobDir, String(i));
+            await writeFile(f, writes.get(p)!);
+            return f;
+          }),
+        );
+        return (await git.git(['hash-object', '-w', '--no-filters', '--stdin-paths'], { input: blobFiles.join('\n') + '\n' })).trim().split('\n');
+      })(),
+    ]);
     const info = [
       ...paths.map((p, i) => `100644 ${oids[i]}\t${join2(base, p)}`),
       ...removes.map((p) => `0 ${ZERO}\t${join2(base, p)}`),
@@ -605,7 +624,7 @@ async function buildCommit(
     const tree = (await git.git(['write-tree'], { env: indexEnv })).trim();
     const msgFile = join(tmp, 'message');
     await writeFile(msgFile, msg.message, { mode: 0o600 });
-    const sign = opts.sign ?? (await git.run(['config', '--type=bool', '--get', 'commit.gpgsign'])).stdout.toString().trim() === 'true';
+    const sign = await signing;
     const ident = { GIT_AUTHOR_NAME: author.name, GIT_AUTHOR_EMAIL: author.email, GIT_COMMITTER_NAME: author.name, GIT_COMMITTER_EMAIL: author.email };
     const ct = await git.run(['commit-tree', tree, ...(head ? ['-p', head] : []), '-F', msgFile, ...(sign ? ['-S'] : [])], {
       env: ident,
