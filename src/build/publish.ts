@@ -45,7 +45,8 @@ export function planPublishFiles(input: PublishPlanInput, tree: Pick<DeploymentT
       outputs.push({ service: u.service, environment: u.environment, target: u.target, paths: known.files.map(([p]) => p) });
       continue;
     }
-    const r = input.prerendered?.get(u.key) ? { files: input.prerendered.get(u.key)!, diagnostics: [] } : input.memo.render(u);
+    // a unit the memo knows renders what it remembers: rendered for its bytes only, the memo is not written again
+    const r = input.prerendered?.get(u.key) ? { files: input.prerendered.get(u.key)!, diagnostics: [] } : known ? u.render() : input.memo.render(u);
     diagnostics.push(...r.diagnostics);
     for (const f of r.files) files.push({ path: f.path, hash: contentHash(f.content), content: f.content, service: f.service, environment: f.environment });
     outputs.push({ service: u.service, environment: u.environment, target: u.target, paths: r.files.map((f) => f.path) });

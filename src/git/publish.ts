@@ -571,11 +571,13 @@ async function buildCommit(
   const asFile = (path: string, content: string, f?: { service: string; environment: string }): RenderedFile => ({ path: join2(base, path), content, service: f?.service ?? '', environment: f?.environment ?? '' });
   const byPath = new Map(files.map((f) => [f.path, f]));
   const before = await Promise.all(files.filter((f) => tree.oids.has(f.path)).map(async (f) => asFile(f.path, (await tree.read(f.path)) ?? '', byPath.get(f.path))));
-  out.diff = compareResults(
-    { files: before, artifacts: oldState.filter((a) => input.environments.includes(a.environment)) },
-    { files: files.filter((f) => desired.has(f.path)).map((f) => asFile(f.path, writes.get(f.path) ?? '', byPath.get(f.path))), artifacts: published, outputDir: base || '.' },
+  // the artifact changes are those computed above (comparing them again costs a pass over every unit)
+  const fileDiff = compareResults(
+    { files: before, artifacts: [] },
+    { files: files.filter((f) => desired.has(f.path)).map((f) => asFile(f.path, writes.get(f.path) ?? '', byPath.get(f.path))), artifacts: [], outputDir: base || '.' },
     { base: head ? head.slice(0, 7) : '(empty)', head: 'this publish' },
   );
+  out.diff = { ...fileDiff, artifacts, changed: artifacts.length > 0 || fileDiff.files.length > 0 };
 
   const msg = commitMessage({ artifacts, files, source: input.source.url, sourceCommit: input.source.commit, template: opts.message });
   if (!msg.ok) return fail(msg.error, 'USAGE', 'bad-option');
