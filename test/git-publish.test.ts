@@ -262,6 +262,13 @@ describe('publish --push', () => {
     expect(head(bare, 'other')).toBe(head(bare, 'main'));
   });
 
+  it('an unreachable URL is GIT, and its credentials are never shown', async () => {
+    const r = await run(compileResult({ checkout: { dev: '1.0.0' } }), { repo: 'http://bot:s3cret-token@127.0.0.1:1/deploy.git', branch: 'main', push: true });
+    expect(r.diagnostics.map((d) => [d.code, d.reason])).toEqual([['GIT', 'command-failed']]);
+    expect(JSON.stringify(r)).not.toContain('s3cret');
+    expect(r.diagnostics[0]!.message).toContain('http://127.0.0.1:1/deploy.git');
+  });
+
   it('refuses to publish into a fresh clone without --push', async () => {
     const { bare } = makeRemote({ 'README.md': '# deploy\n' });
     const r = await run(compileResult({ checkout: { dev: '1.0.0' } }), { repo: bare });

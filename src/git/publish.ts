@@ -249,8 +249,12 @@ export async function publish(input: PublishInput, opts: PublishOptions): Promis
 async function scratchClone(git: Git, url: string, dir: string, branch: string | undefined): Promise<void> {
   const clone = (only: string[]) => git.run(['clone', '--quiet', '--bare', '--no-tags', '--single-branch', ...only, '--', url, dir], { timeoutMs: 600_000 });
   let r = branch !== undefined && !branch.startsWith('-') ? await clone(['--branch', branch]) : undefined;
-  if (r && r.code !== 0) await rm(dir, { recursive: true, force: true }); // e.g. no such branch there yet
-  if (!r || r.code !== 0) r = await clone([]);
+  if (r && r.code !== 0 && /remote branch .* not found/i.test(r.stderr)) {
+    // no such branch there yet: the default branch (what --create-branch starts from)
+    await rm(dir, { recursive: true, force: true });
+    r = undefined;
+  }
+  r ??= await clone([]);
   if (r.code !== 0) {
     const detail = r.stderr.trim().split('\n').slice(-3).join(' / ');
     throw new GitError(`git clone failed: ${detail || `exit ${r.code}`}`, ['clone'], r.stderr, r.code);
