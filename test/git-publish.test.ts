@@ -243,21 +243,30 @@ describe('publish --push', () => {
 
   it('publishes from a bare temporary clone of only the branch (no checkout), to a URL too', async () => {
     const { bare, work } = makeRemote({ 'README.md': '# deploy\n' });
-    git(work, 'push', '-q', 'origin', 'main:env/dev', 'main:other');
-    const seen: { bare: string; refs: string }[] = [];
+    git(work, 'checkout', '-q', '-b', 'env/dev');
+    git(work, 'commit', '-q', '--allow-empty', '-m', 'history');
+    git(work, 'push', '-q', 'origin', 'env/dev', 'main:other');
+    const seen: { bare: string; shallow: string; refs: string }[] = [];
     const r = await run(compileResult({ checkout: { dev: '1.0.0' } }), {
       repo: `file://${bare}`,
       branch: 'env/dev',
       push: true,
-      beforePush: async (_attempt, dir) => {
-        seen.push({ bare: git(dir, 'rev-parse', '--is-bare-repository').trim(), refs: git(dir, 'for-each-ref', '--format=%(refname)').trim() });
+      beforePush: async (attempt, dir) => {
+        seen.push({ bare: git(dir, 'rev-parse', '--is-bare-repository').trim(), shallow: git(dir, 'rev-parse', '--is-shallow-repository').trim(), refs: git(dir, 'for-each-ref', '--format=%(refname)').trim() });
+        // someone else moves the branch: the push is rejected, fetched into the shallow clone and retried
+        if (attempt === 1) {
+          writeFiles(work, { 'README.md': '# moved\n' });
+          git(work, 'commit', '-q', '-am', 'someone else');
+          git(work, 'push', '-q', 'origin', 'env/dev');
+        }
       },
     });
     expect(r.diagnostics).toEqual([]);
     expect(r.pushed).toBe(true);
-    expect(seen).toEqual([{ bare: 'true', refs: 'refs/heads/env/dev' }]);
+    expect(r.attempts).toBe(2);
+    expect(seen[0]).toEqual({ bare: 'true', shallow: 'true', refs: 'refs/heads/env/dev' });
     expect(head(bare, 'env/dev')).toBe(r.commit);
-    expect(git(bare, 'rev-parse', `${r.commit}^`).trim()).toBe(head(bare, 'main'));
+    expect(git(bare, 'log', '--format=%s', 'env/dev').trim().split('\n')).toEqual(['gitopsc: checkout 1.0.0 in dev', 'someone else', 'history', 'initial']);
     expect(git(bare, 'show', 'env/dev:dev/checkout/deployment.yaml')).toContain('checkout:1.0.0@');
     expect(head(bare, 'other')).toBe(head(bare, 'main'));
   });

@@ -196,7 +196,7 @@ export async function publish(input: PublishInput, opts: PublishOptions): Promis
       await sweepStaleClones();
       tempDir = await mkdtemp(join(tmpdir(), `${CLONE_PREFIX}${process.pid}-`));
       repoDir = join(tempDir, 'repo.git');
-      await scratchClone(new Git(tempDir, env), isDir ? local : opts.repo, repoDir, opts.branch);
+      await scratchClone(new Git(tempDir, env), isDir ? local : opts.repo, repoDir, opts.branch, !isDir);
       scratch = true;
     }
   } catch (e) {
@@ -244,10 +244,14 @@ export async function publish(input: PublishInput, opts: PublishOptions): Promis
  * The temporary clone of a repository given by URL or as a bare repository: bare (no working
  * tree to check out, nor to delete afterwards: a publish reads and writes git objects only),
  * without tags, and with only the branch published when it exists there (else the remote's
- * HEAD, which --create-branch starts from). A local path is cloned with hard links.
+ * HEAD, which --create-branch starts from); from a URL only its tip (`--depth 1`). A local
+ * path is cloned with hard links.
  */
-async function scratchClone(git: Git, url: string, dir: string, branch: string | undefined): Promise<void> {
-  const clone = (only: string[]) => git.run(['clone', '--quiet', '--bare', '--no-tags', '--single-branch', ...only, '--', url, dir], { timeoutMs: 600_000 });
+async function scratchClone(git: Git, url: string, dir: string, branch: string | undefined, shallow: boolean): Promise<void> {
+  // from a URL, only the tip: the commit needs its parent's tree, not the history (a push from a
+  // shallow clone sends only what the remote lacks, and the remote has the parent)
+  const depth = shallow ? ['--depth', '1'] : [];
+  const clone = (only: string[]) => git.run(['clone', '--quiet', '--bare', '--no-tags', '--single-branch', ...depth, ...only, '--', url, dir], { timeoutMs: 600_000 });
   let r = branch !== undefined && !branch.startsWith('-') ? await clone(['--branch', branch]) : undefined;
   if (r && r.code !== 0 && /remote branch .* not found/i.test(r.stderr)) {
     // no such branch there yet: the default branch (what --create-branch starts from)
