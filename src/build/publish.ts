@@ -23,7 +23,7 @@ export interface PublishPlanInput {
   state: Pick<CompileState, 'units' | 'project' | 'environments'>;
   /** the environments published (default: all) */
   envs?: readonly string[];
-  memo: UnitMemo;
+  memo: Pick<UnitMemo, 'get' | 'render'>;
   /** units rendered before git ran (their files), by unit key */
   prerendered?: ReadonlyMap<string, RenderedFile[]>;
 }
@@ -82,7 +82,19 @@ export async function preparePublish(opts: PublishProjectOptions): Promise<Prepa
   const cached = cacheDirProblem(opts.root) === undefined;
   const inputs = cached ? openInputCache(opts.root) : undefined;
   const store = cached ? openJsonCache<unknown>(opts.root, 'units', toolVersion()) : undefined;
-  const memo = new UnitMemo(store);
+  const unitMemo = new UnitMemo(store);
+  // each unit's remembered outcome is looked up (and checked) once, not once per attempt
+  const outcomes = new Map<string, ReturnType<UnitMemo['get']>>();
+  const memo: Pick<UnitMemo, 'get' | 'render'> = {
+    get: (key) => {
+      if (!outcomes.has(key)) outcomes.set(key, unitMemo.get(key));
+      return outcomes.get(key);
+    },
+    render: (u) => {
+      outcomes.delete(u.key);
+      return unitMemo.render(u);
+    },
+  };
   const ref = { configFile: opts.configFile, configData: opts.configData, configKey: opts.configKey, envs: opts.envs };
   // the source's provenance is git's work, done while the project compiles
   const provenance = sourceProvenance(opts.root, cleanGitEnv(opts.env)).then(
