@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { rmSync, utimesSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { openMemo } from '../src/build/memo.js';
+import { openMemo, statOf } from '../src/build/memo.js';
 import { fastRender } from '../src/cli/fast.js';
 import { buildCli } from './helpers/cli.js';
 import { baseProject, cli, makeProject, writeFiles } from './helpers/project.js';
@@ -94,6 +94,17 @@ describe('the start-up fast path', () => {
     const memo = openMemo(dir)!;
     expect(memo.quick).toBe(true);
     expect(memo.full()!.entries.size).toBeGreaterThan(3);
+  });
+
+  it('a render records the output directory as its unlocking leaves it (the lock came and went), and every directory as it is', async () => {
+    const svc = join(dir, 'services/web.yaml');
+    const text = readFileSync(svc, 'utf8');
+    writeFileSync(svc, text.replace('replicas: 2', 'replicas: 4'));
+    expect((await cli(dir, 'render')).code).toBe(0);
+    const memo = openMemo(dir)!.full()!;
+    for (const [p, d] of memo.dirs) expect(d.slice(0, 7), p).toEqual(statOf(p ? join(dir, p) : dir, !p));
+    writeFileSync(svc, text);
+    expect((await cli(dir, 'render')).code).toBe(0);
   });
 
   it('a memo recorded from another directory or with flags it does not know runs the full CLI', async () => {

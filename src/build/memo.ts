@@ -686,8 +686,12 @@ export function refreshDirs(root: string, entries: ReadonlyMap<string, MemoEntry
   return out;
 }
 
-/** Write the memo atomically (temp file and rename); a memo that cannot be written only costs time. */
-export function writeMemo(root: string, memo: ProjectMemo): void {
+/**
+ * Write the memo atomically (temp file and rename); a memo that cannot be written only costs
+ * time. `relist`: directories (project-relative) known to have changed since the scan, listed
+ * again before they are recorded (see refreshDirs).
+ */
+export function writeMemo(root: string, memo: ProjectMemo, opts: { relist?: readonly string[] } = {}): void {
   const file = memoPath(root);
   const tmp = `${file}.${process.pid}.tmp`;
   try {
@@ -698,7 +702,9 @@ export function writeMemo(root: string, memo: ProjectMemo): void {
     } catch {
       /* there already */
     }
-    const bytes = encodeMemo({ ...memo, dirs: refreshDirs(root, memo.entries, memo.dirs, MEMO_SKIP, new Set(made === join(root, '.gitopsc') ? [''] : [])) });
+    const changed = new Set(opts.relist);
+    if (made === join(root, '.gitopsc')) changed.add('');
+    const bytes = encodeMemo({ ...memo, dirs: refreshDirs(root, memo.entries, memo.dirs, MEMO_SKIP, changed) });
     // a memo the format cannot hold: the one there stays (every file is still checked against it)
     if (!bytes) return;
     writeFileSync(tmp, bytes);

@@ -123,8 +123,8 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
   const state0 = new Map<string, MemoEntry>(tree ?? []);
   for (const [p, e] of outTree ?? []) state0.set(p, e);
   const key = memoKey(req.project.configFile, outArg ?? '');
-  const record = (entries: Map<string, MemoEntry>, result: ProjectMemo['result']) =>
-    writeMemo(root, { key, cwd: req.cwd, config: req.config ?? '', root, configFile: req.project.configFile, result, entries, dirs });
+  const record = (entries: Map<string, MemoEntry>, result: ProjectMemo['result'], relist?: readonly string[]) =>
+    writeMemo(root, { key, cwd: req.cwd, config: req.config ?? '', root, configFile: req.project.configFile, result, entries, dirs }, { relist });
   if (memoable && old && old.key === key && sameContent(state0, old.entries)) {
     // the project is as the memo recorded it: record the new stat data (or this cwd) so that the next run reads nothing
     if (scan.rehashed + scan.relisted + (outScan ? outScan.rehashed + outScan.relisted : 0) > 0 || !sameStat(state0, old.entries) || old.cwd !== req.cwd || old.config !== (req.config ?? '')) record(state0, old.result);
@@ -164,10 +164,14 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
     if (!opened.session) return { diagnostics: [...diagnostics, ...opened.diagnostics], data: { files: [] } };
     session = opened.session;
   }
+  // the memo of a render is written once the output is unlocked: removing the lock changes the
+  // output directory's listing, which the memo records
+  let recordAfter: (() => void) | undefined;
   try {
     return await renderInto(session);
   } finally {
     session?.release();
+    recordAfter?.();
   }
 
   async function renderInto(session: OutputSession | undefined): Promise<BuildResult> {
@@ -249,7 +253,9 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
         else return; // a written file that cannot be looked at: no memo this time
       }
       for (const r of removes) entries.delete(at(r));
-      record(entries, { files, out: shown('') || '.', warnings: diagnostics });
+      const result = { files, out: shown('') || '.', warnings: [...diagnostics] };
+      // (the output directory is listed again: its lock came and went)
+      recordAfter = () => record(entries, result, session && inTree ? [rel] : []);
     };
     if (req.check) {
       // the ownership record is bookkeeping, not output: it follows the files, so it is not drift
