@@ -182,16 +182,18 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
     const existing = hashed.files;
     // units taken from records render after their service is loaded again; a file that changed
     // since it was hashed means compiling without records
-    if (state.prepare && !(await state.prepare(state.units.filter((u) => !memo.present(u.key, existing))))) {
+    let present = state.units.map((u) => memo.present(u.key, existing));
+    if (state.prepare && !(await state.prepare(state.units.filter((_, i) => !present[i])))) {
       state = await compile(fsSource(root), { ...req.project, envs: req.env, lazy: true, cache: inputs });
       if (hasErrors(state.diagnostics)) return { diagnostics: state.diagnostics, data: { files: [] } };
       diagnostics.splice(0, diagnostics.length, ...state.diagnostics);
+      present = state.units.map((u) => memo.present(u.key, existing));
     }
     const desired: DesiredFile[] = [];
     const outputs: UnitOutput[] = [];
     let rendered = 0;
-    for (const unit of state.units) {
-      const known = memo.present(unit.key, existing);
+    for (const [i, unit] of state.units.entries()) {
+      const known = present[i];
       if (known) {
         // not rendered again: its files are on disk, its warnings are replayed
         diagnostics.push(...known.warnings);
