@@ -113,7 +113,7 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
   // links (followed when reading, not when scanning), an unreadable file or an interrupted render.
   const given = takeOver(root);
   const old = given ? given.memo : readMemo(root);
-  const racyFrom = old?.writtenNs;
+  const racyFrom = old?.writtenMs;
   const scan = given?.scan ?? scanTree(root, old, racyFrom, { skip: MEMO_SKIP, maxFiles: MEMO_MAX_FILES, maxBytes: MEMO_MAX_BYTES });
   const tree = scan.entries && !scan.links && !scan.pending ? scan.entries : undefined;
   const outScan = outArg && outside(outArg) ? scanTree(outArg, old, racyFrom, { prefix: OUT }) : undefined;
