@@ -398,7 +398,9 @@ describe('a corrupt or foreign cache is ignored and rebuilt', () => {
   ];
 
   for (const cacheFile of [INPUTS, PROJECT, RENDER, SERVICES]) {
-    for (const [what, corrupt] of fileLevel) {
+    // project.json and services.json are read by the same code as inputs.json: three kinds of damage each
+    const kinds = cacheFile === PROJECT || cacheFile === SERVICES ? fileLevel.filter(([w]) => ['garbage bytes', 'truncated JSON', 'a foreign version'].includes(w)) : fileLevel;
+    for (const [what, corrupt] of kinds) {
       it(`${cacheFile}: ${what}`, async () => {
         const { dir, first } = await warm(richProject());
         const good = readCache(dir, cacheFile);
