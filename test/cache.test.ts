@@ -11,6 +11,8 @@ import { DIGEST, baseProject, cli, makeProject, snapshot, writeFiles, type CliRu
 
 /** the per-service records of the incremental compile (src/pipeline.ts ServiceRecord) */
 const SERVICES = '.gitopsc/cache/services.json';
+/** the validated config and lock (the other inputs are in inputs.json) */
+const PROJECT = '.gitopsc/cache/project.json';
 
 const CONFIGMAP =
   'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{service.name}}\ndata:\n  image: {{artifact.image}}\n  env: {{environment.name}}\n  production: {{#if environment.production}}"yes"{{else}}"no"{{/if}}\n';
@@ -395,8 +397,10 @@ describe('a corrupt or foreign cache is ignored and rebuilt', () => {
     ['a stale checksum after a hand edit', (c) => cacheText({ ...parseCache(c), entries: { ...parseCache(c).entries, extra: 1 } })],
   ];
 
-  for (const cacheFile of [INPUTS, RENDER, SERVICES]) {
-    for (const [what, corrupt] of fileLevel) {
+  for (const cacheFile of [INPUTS, PROJECT, RENDER, SERVICES]) {
+    // project.json and services.json are read by the same code as inputs.json: three kinds of damage each
+    const kinds = cacheFile === PROJECT || cacheFile === SERVICES ? fileLevel.filter(([w]) => ['garbage bytes', 'truncated JSON', 'a foreign version'].includes(w)) : fileLevel;
+    for (const [what, corrupt] of kinds) {
       it(`${cacheFile}: ${what}`, async () => {
         const { dir, first } = await warm(richProject());
         const good = readCache(dir, cacheFile);
@@ -586,8 +590,10 @@ describe('what writes the caches', () => {
     for (const f of [MEMO, RENDER, INPUTS]) expect(existsSync(join(dir, f)), f).toBe(true);
     // the second check is answered by the memo: it compiles nothing, so it re-creates no cache
     rmSync(join(dir, INPUTS));
+    rmSync(join(dir, SERVICES));
     await ok(dir, 'render', '--check');
     expect(existsSync(join(dir, INPUTS))).toBe(false);
+    expect(existsSync(join(dir, SERVICES))).toBe(false);
 
     edit(dir, 'services/web.yaml', (s) => s.replace('replicas: 2', 'replicas: 3'));
     const before = withoutCaches(dir);
@@ -598,7 +604,8 @@ describe('what writes the caches', () => {
     expect(withoutCaches(dir)).toEqual(before);
     // drift is never recorded as the up-to-date state
     expect(readFileSync(join(dir, MEMO), 'utf8')).toBe(memo);
-    expect(existsSync(join(dir, INPUTS))).toBe(true);
+    // the caches of what it compiled are written (the services' records)
+    expect(existsSync(join(dir, SERVICES))).toBe(true);
   });
 
   it('a failed render (LOCK_STALE) writes neither output nor cache', async () => {
@@ -630,7 +637,9 @@ describe('what writes the caches', () => {
     expect(existsSync(join(dir, '.gitopsc'))).toBe(false);
     unlinkSync(join(dir, 'services/broken.yaml'));
     await ok(dir, 'validate');
-    expect(Object.keys(readCache(dir, INPUTS).entries).length).toBeGreaterThanOrEqual(3);
+    // the services in inputs.json, the config (and lock) in project.json
+    expect(Object.keys(readCache(dir, INPUTS).entries).length).toBeGreaterThanOrEqual(2);
+    expect(Object.keys(readCache(dir, PROJECT).entries).length).toBeGreaterThanOrEqual(1);
   });
 
   it('the cache lives only in .gitopsc/cache and every command leaves the other files as a cacheless run does', async () => {

@@ -524,7 +524,7 @@ export function encodeMemo(memo: ProjectMemo): Buffer | undefined {
  * speed: the unchanged path checks every directory's stat data anyway, so a listing this leaves
  * stale costs one full scan, never a wrong answer.
  */
-export function refreshDirs(root: string, entries: ReadonlyMap<string, MemoEntry>, dirs: ReadonlyMap<string, DirEntry>, skip: ReadonlySet<string> = MEMO_SKIP, changed: ReadonlySet<string> = new Set()): Map<string, DirEntry> {
+export function refreshDirs(root: string, entries: ReadonlyMap<string, MemoEntry>, dirs: ReadonlyMap<string, DirEntry>, skip: ReadonlySet<string> = MEMO_SKIP, changed: ReadonlySet<string> = new Set(), touched?: ReadonlySet<string>): Map<string, DirEntry> {
   const newest = new Map<string, number>();
   for (const [k, e] of entries) {
     if (k.startsWith(OUT_PREFIX)) continue;
@@ -540,7 +540,8 @@ export function refreshDirs(root: string, entries: ReadonlyMap<string, MemoEntry
   const out = new Map(dirs);
   const visit = (rel: string, depth: number): void => {
     let rec = out.get(rel);
-    if (!rec || changed.has(rel) || rec[0] <= (newest.get(rel) ?? -Infinity)) {
+    // `touched`: the caller knows every directory it created, removed or renamed an entry in
+    if (!rec || changed.has(rel) || (touched ? touched.has(rel) : rec[0] <= (newest.get(rel) ?? -Infinity))) {
       const abs = rel ? `${root}/${rel}` : root;
       let st: Stats | undefined;
       try {
@@ -560,8 +561,12 @@ export function refreshDirs(root: string, entries: ReadonlyMap<string, MemoEntry
   return out;
 }
 
-/** Write the memo atomically (temp file and rename); a memo that cannot be written only costs time. */
-export function writeMemo(root: string, memo: ProjectMemo): void {
+/**
+ * Write the memo atomically (temp file and rename); a memo that cannot be written only costs
+ * time. `touched`: the directories whose entries the run changed (a render's written and
+ * removed files' ancestors); the other recorded listings are kept (else refreshDirs's rule).
+ */
+export function writeMemo(root: string, memo: ProjectMemo, touched?: ReadonlySet<string>): void {
   const file = memoPath(root);
   const tmp = `${file}.${process.pid}.tmp`;
   try {
@@ -572,7 +577,7 @@ export function writeMemo(root: string, memo: ProjectMemo): void {
     } catch {
       /* there already */
     }
-    const bytes = encodeMemo({ ...memo, dirs: refreshDirs(root, memo.entries, memo.dirs, MEMO_SKIP, new Set(made === join(root, '.gitopsc') ? [''] : [])) });
+    const bytes = encodeMemo({ ...memo, dirs: refreshDirs(root, memo.entries, memo.dirs, MEMO_SKIP, new Set(made === join(root, '.gitopsc') ? [''] : []), touched) });
     // a memo the format cannot hold: the one there stays (every file is still checked against it)
     if (!bytes) return;
     writeFileSync(tmp, bytes);

@@ -123,8 +123,8 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
   const state0 = new Map<string, MemoEntry>(tree ?? []);
   for (const [p, e] of outTree ?? []) state0.set(p, e);
   const key = memoKey(req.project.configFile, outArg ?? '');
-  const record = (entries: Map<string, MemoEntry>, result: ProjectMemo['result']) =>
-    writeMemo(root, { key, cwd: req.cwd, config: req.config ?? '', root, configFile: req.project.configFile, result, entries, dirs });
+  const record = (entries: Map<string, MemoEntry>, result: ProjectMemo['result'], touched?: ReadonlySet<string>) =>
+    writeMemo(root, { key, cwd: req.cwd, config: req.config ?? '', root, configFile: req.project.configFile, result, entries, dirs }, touched);
   if (memoable && old && old.key === key && sameContent(state0, old.entries)) {
     // the project is as the memo recorded it: record the new stat data (or this cwd) so that the next run reads nothing
     if (scan.rehashed + scan.relisted + (outScan ? outScan.rehashed + outScan.relisted : 0) > 0 || !sameStat(state0, old.entries) || old.cwd !== req.cwd || old.config !== (req.config ?? '')) record(state0, old.result);
@@ -182,16 +182,18 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
     const existing = hashed.files;
     // units taken from records render after their service is loaded again; a file that changed
     // since it was hashed means compiling without records
-    if (state.prepare && !(await state.prepare(state.units.filter((u) => !memo.present(u.key, existing))))) {
+    let present = state.units.map((u) => memo.present(u.key, existing));
+    if (state.prepare && !(await state.prepare(state.units.filter((_, i) => !present[i])))) {
       state = await compile(fsSource(root), { ...req.project, envs: req.env, lazy: true, cache: inputs });
       if (hasErrors(state.diagnostics)) return { diagnostics: state.diagnostics, data: { files: [] } };
       diagnostics.splice(0, diagnostics.length, ...state.diagnostics);
+      present = state.units.map((u) => memo.present(u.key, existing));
     }
     const desired: DesiredFile[] = [];
     const outputs: UnitOutput[] = [];
     let rendered = 0;
-    for (const unit of state.units) {
-      const known = memo.present(unit.key, existing);
+    for (const [i, unit] of state.units.entries()) {
+      const known = present[i];
       if (known) {
         // not rendered again: its files are on disk, its warnings are replayed
         diagnostics.push(...known.warnings);
@@ -249,7 +251,15 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
         else return; // a written file that cannot be looked at: no memo this time
       }
       for (const r of removes) entries.delete(at(r));
-      record(entries, { files, out: shown('') || '.', warnings: diagnostics });
+      // the directories whose listings this run changed: the output directory (its staging and
+      // journal), every ancestor of a file written or removed, and the root; the scan listed the rest
+      const touched = new Set<string>(['']);
+      if (!outTree && rel) touched.add(rel);
+      for (const p of [...writes.map((w) => w.path), ...removes]) {
+        const a = at(p);
+        for (let i = a.lastIndexOf('/'); i > 0; i = a.lastIndexOf('/', i - 1)) touched.add(a.slice(0, i));
+      }
+      record(entries, { files, out: shown('') || '.', warnings: diagnostics }, touched);
     };
     if (req.check) {
       // the ownership record is bookkeeping, not output: it follows the files, so it is not drift
