@@ -22,6 +22,7 @@ import type { DesiredFile } from '../write/plan.js';
 import { dirTree } from './dir-tree.js';
 import { entryFor, memoHitResult, MEMO_MAX_BYTES, MEMO_MAX_FILES, MEMO_SKIP, memoKey, readMemo, sameContent, sameStat, scanTree, takeOver, writeMemo, type MemoEntry, type ProjectMemo } from './memo.js';
 import { cacheDirProblem, openInputCache, openJsonCache, toolVersion } from './store.js';
+import { openPack } from './pack.js';
 import { UnitMemo } from './unit-memo.js';
 
 /** What the build returns: diagnostics, machine data (the `--format json` fields) and human lines. */
@@ -134,6 +135,8 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
   const inputs = openInputCache(root);
   const units = openJsonCache<unknown>(root, 'units', toolVersion());
   const memo = new UnitMemo(units);
+  // the bytes of files rendered before, by content hash: a deleted output is written from it
+  const pack = req.check ? undefined : openPack(root);
   const state = await compile(fsSource(root), { ...req.project, envs: req.env, lazy: true, cache: inputs });
   const diagnostics = [...state.diagnostics];
   if (hasErrors(diagnostics)) return { diagnostics, data: { files: [] } };
@@ -187,6 +190,14 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
         diagnostics.push(...known.warnings);
         for (const [path, hash] of known.files) desired.push({ path, hash });
         outputs.push({ environment: unit.environment, service: unit.service, target: unit.target, paths: known.files.map(([p]) => p) });
+        continue;
+      }
+      const stored = pack && memo.stored(unit.key, pack);
+      if (stored) {
+        // not rendered again: the bytes it renders to were kept
+        diagnostics.push(...stored.warnings);
+        desired.push(...stored.files);
+        outputs.push({ environment: unit.environment, service: unit.service, target: unit.target, paths: stored.files.map((f) => f.path) });
         continue;
       }
       const r = memo.render(unit);
@@ -265,6 +276,7 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
       memoAfter(plan.writes, plan.removes);
       await inputs.save();
       await units.save();
+      await pack?.save(desired);
     }
     // the ownership record is bookkeeping: not counted among the files written
     const written = plan.writes.filter((w) => w.path !== RECORD_FILE).map((w) => shown(w.path));
