@@ -118,9 +118,10 @@ export function getValidator(kind: SchemaKind): ValidateFunction {
   const generation = pluginSchemaGeneration();
   const cached = validators.get(kind);
   if (cached && cached.generation === generation) return cached.validate;
-  // a schema recompiled after a registration needs an instance that has not seen its $id
-  const instance = cached ? createAjv() : (ajv ??= createAjv());
-  const v = precompiled(kind) ?? instance.compile(schemaObject(kind));
+  // Ajv itself is built only when no precompiled validator fits (loading and setting it up costs
+  // more than every validation of a render); a schema recompiled after a registration needs an
+  // instance that has not seen its $id
+  const v = precompiled(kind) ?? (cached ? createAjv() : (ajv ??= createAjv())).compile(schemaObject(kind));
   validators.set(kind, { generation, validate: v });
   return v;
 }
