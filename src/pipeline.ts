@@ -16,7 +16,7 @@ import { loadCrds } from './validate/kubernetes/crd.js';
 import type { ManifestChecker } from './validate/kubernetes/rendered.js';
 import { buildContext, imageReference, type RenderUnit } from './render/context.js';
 import { createTemplateEngine } from './render/handlebars.js';
-import { compileTemplates, renderUnit, type TemplateSet, type TemplateSource } from './render/render.js';
+import { compileTemplates, renderUnit, templateKind, type TemplateSet, type TemplateSource } from './render/render.js';
 import { builtinTemplates, projectTemplates } from './render/templates.js';
 import { conflictMarker, fingerprint, lockKey, parseLock, type Lock } from './resolve/lock.js';
 import { validateLock } from './validate/index.js';
@@ -56,6 +56,12 @@ export interface CompileState extends CompileResult {
   templateDiagnostics(): Diagnostic[];
   /** the file names the templates render (`deployment.yaml`, `function.json`, ...): the ownership adoption rule */
   outputNames(): string[];
+  /**
+   * The same names read from the template sources, without compiling them (no template is
+   * parsed when every unit's files are known): equal to `outputNames()` whenever the templates
+   * compile, and a render whose templates do not fails before it needs the names.
+   */
+  sourceNames(): string[];
 }
 
 export interface LockRead {
@@ -233,6 +239,7 @@ export async function compile(source: ProjectSource, opts: CompileOptions): Prom
     units: [] as UnitJob[],
     templateDiagnostics: () => set?.diagnostics ?? [],
     outputNames: () => [] as string[],
+    sourceNames: () => [] as string[],
   };
   const loaded = await loadProject(source, opts, { withCatalogs: Boolean(opts.validateOnly), cache: opts.cache });
   const diagnostics = [...loaded.diagnostics];
@@ -254,6 +261,7 @@ export async function compile(source: ProjectSource, opts: CompileOptions): Prom
   }
   const templates = (): TemplateSet => (set ??= compiledTemplates(sources));
   base.outputNames = () => [...new Set(templates().templates.map((t) => t.name))].sort();
+  base.sourceNames = () => [...new Set(sources.filter((t) => templateKind(t.name)).map((t) => t.name))].sort();
   // Lambda output can go to its own root below the output directory (output.lambdaDir)
   if (!opts.lazy || opts.validateOnly) diagnostics.push(...templates().diagnostics);
   const kube = await loadKubernetesChecks(source, project);

@@ -227,7 +227,7 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
       renderedCount,
       // a whole render manages every file it owns (an environment removed from the config is pruned)
       inScope: req.env ? envScope(envs, lambdaDir) : () => true,
-      adoptable: adoptionRule(state.environments, state.outputNames(), lambdaDir),
+      adoptable: adoptionRule(state.environments, state.sourceNames(), lambdaDir),
       adopt: req.adopt,
       // --check changes nothing: it lists what would be pruned as DRIFT instead
       allowPrune: req.allowPrune || req.check,
