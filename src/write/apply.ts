@@ -66,6 +66,10 @@ function pathProblem(root: string, rel: string, checked: Set<string>, write = fa
 }
 
 function inside(root: string, rel: string): boolean {
+  const segs = rel.split('/');
+  if (segs.some((s) => isInternalName(s)) || rel.includes('\0')) return false;
+  // the common case, a plain relative path (no empty, `.` or `..` segment), is inside by its form
+  if (sep === '/' && segs.every((s) => s !== '' && s !== '.' && s !== '..')) return true;
   const r = relative(root, resolve(root, rel));
   return r !== '' && r !== '..' && !r.startsWith(`..${sep}`) && !isAbsolute(r) && !rel.includes('\0') && !rel.split('/').some((s) => isInternalName(s));
 }
