@@ -100,11 +100,11 @@ export function openPack(root: string): RenderedPack {
           return;
         }
         // absent, foreign or mostly dead: write the live blobs afresh
-        const parts: (string | Buffer)[] = [HEADER];
-        for (const [hash, [start, len]] of have) if (live.has(hash)) parts.push(`${hash} ${len}\n`, buf!.subarray(start, start + len));
-        for (const x of fresh) parts.push(x);
+        const kept: Buffer[] = [];
+        for (const [hash, [start, len]] of have) if (live.has(hash)) kept.push(Buffer.from(`${hash} ${len}\n`), buf!.subarray(start, start + len));
+        const text = HEADER + fresh.join('');
         ensureCacheDir(root);
-        await writeFileAtomic(file, Buffer.concat(parts.map((x) => (typeof x === 'string' ? Buffer.from(x) : x))));
+        await writeFileAtomic(file, kept.length ? Buffer.concat([Buffer.from(text), ...kept]) : text);
       } catch {
         /* a cache that cannot be written only costs time */
       }
