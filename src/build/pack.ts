@@ -5,20 +5,23 @@
  * fresh clone with caches restored, `rm -rf rendered/`) writes the files without rendering the
  * units again.
  *
- * Format: a first line `gitopsc-pack 1`, then records `<content hash> <byte length>\n<bytes>`,
- * appended in one write per run; a run that drops files no longer rendered rewrites the file
- * atomically. Every blob is checked against its content hash when read: a torn append, a
+ * Format: a first line `gitopsc-pack 1 <bytes of blobs when written whole>`, then records
+ * `<content hash> <byte length>\n<bytes>`, appended in one write per run; once the file has
+ * grown past twice its size when last written whole, it is rewritten atomically with only the
+ * files of the current output. Every blob is checked against its content hash when read: a torn append, a
  * truncated or edited file only makes the units whose bytes do not check render again (a cache
  * never changes output).
  */
-import { appendFileSync, readFileSync, statSync } from 'node:fs';
+import { appendFileSync, closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { contentHash } from '../core/hash.js';
 import { writeFileAtomic } from '../host/fs.js';
 import { cacheDirOf, cacheDirProblem, ensureCacheDir } from './store.js';
 
-const HEADER = 'gitopsc-pack 1\n';
-/** a pack is rewritten (compacted) when it is larger than this times the bytes still in use */
+/** the first line: the format, then how many bytes of blobs the pack held when it was last written whole */
+const HEADER = /^gitopsc-pack 1 (\d{1,15})$/;
+const header = (live: number) => `gitopsc-pack 1 ${live}\n`;
+/** a pack is rewritten (compacted) when it is larger than this times the bytes in use when it was last written whole */
 const SLACK = 2;
 /** beyond this many bytes of output, no pack is kept */
 const MAX_BYTES = 128 * 1024 * 1024;
@@ -28,19 +31,29 @@ export interface RenderedPack {
   get(hash: string): string | undefined;
   /**
    * Keep the bytes of the output a successful render left: `files` is every output file by
-   * hash, with its content when this run has it. Stored files no longer in the output are
-   * dropped when the pack would otherwise grow past twice the output's size.
+   * hash, with its content when this run has it. New blobs are appended (without reading the
+   * pack when nothing was read from it); once the pack has grown past twice what it held when
+   * last written whole, it is rewritten with only the blobs still in the output.
    */
   save(files: readonly { hash: string; content?: string }[]): Promise<void>;
+}
+
+/** The header line's live-bytes figure, or undefined when `head` does not start a pack. */
+function liveOf(head: string): number | undefined {
+  const nl = head.indexOf('\n');
+  const m = nl > 0 ? HEADER.exec(head.slice(0, nl)) : null;
+  return m ? Number(m[1]) : undefined;
 }
 
 export function openPack(root: string): RenderedPack {
   const file = join(cacheDirOf(root), 'rendered.pack');
   const refused = cacheDirProblem(root) !== undefined;
   let buf: Buffer | undefined;
-  /** the file on disk is a pack of this format (appending to anything else would be lost) */
-  let valid = false;
+  /** the live-bytes figure of the pack's header: undefined when the file is no pack of this format (appending to it would be lost) */
+  let written: number | undefined;
   let index: Map<string, [number, number]> | undefined;
+  /** the records end before the file does (a torn append): what is appended after them could not be read */
+  let torn = false;
   const load = (): Map<string, [number, number]> => {
     if (index) return index;
     index = new Map();
@@ -50,9 +63,9 @@ export function openPack(root: string): RenderedPack {
     } catch {
       return index; // absent or unreadable: empty
     }
-    if (buf.length < HEADER.length || buf.toString('latin1', 0, HEADER.length) !== HEADER) return index;
-    valid = true;
-    let p = HEADER.length;
+    written = liveOf(buf.toString('latin1', 0, Math.min(buf.length, 64)));
+    if (written === undefined) return index;
+    let p = buf.indexOf(10) + 1;
     while (p < buf.length) {
       const nl = buf.indexOf(10, p);
       if (nl < 0 || nl - p > 64) break;
@@ -63,7 +76,23 @@ export function openPack(root: string): RenderedPack {
       index.set(head.slice(0, sp), [nl + 1, len]);
       p = nl + 1 + len;
     }
+    torn = p < buf.length;
     return index;
+  };
+  /** The header's figure and the file's size, reading only the first line. */
+  const peek = (): { written?: number; size: number } => {
+    let fd: number | undefined;
+    try {
+      if (refused) return { size: 0 };
+      fd = openSync(file, 'r');
+      const head = Buffer.alloc(64);
+      const n = readSync(fd, head, 0, 64, 0);
+      return { written: liveOf(head.toString('latin1', 0, n)), size: fstatSync(fd).size };
+    } catch {
+      return { size: 0 };
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
   };
   return {
     get(hash) {
@@ -74,35 +103,51 @@ export function openPack(root: string): RenderedPack {
     },
     async save(files) {
       if (refused) return;
-      const have = load();
-      const live = new Set<string>();
-      const fresh: string[] = [];
-      let liveBytes = 0;
-      let added = 0;
-      for (const f of files) {
-        if (live.has(f.hash)) continue;
-        live.add(f.hash);
-        const at = have.get(f.hash);
-        if (at) liveBytes += at[1];
-        else if (f.content !== undefined) {
-          const bytes = Buffer.byteLength(f.content);
-          const head = `${f.hash} ${bytes}\n`;
-          liveBytes += bytes;
-          added += head.length + bytes;
-          fresh.push(head, f.content);
-        }
-      }
-      if (liveBytes > MAX_BYTES || (!valid && fresh.length === 0)) return;
-      const size = buf?.length ?? 0;
+      // this run's new blobs (what it rendered), once each
+      const fresh = new Map<string, string>();
+      for (const f of files) if (f.content !== undefined && !fresh.has(f.hash)) fresh.set(f.hash, f.content);
+      const record = (hash: string, content: string) => `${hash} ${Buffer.byteLength(content)}\n${content}`;
       try {
-        if (valid && size + added <= SLACK * liveBytes + 1024 * 1024) {
-          if (fresh.length) appendFileSync(file, fresh.join(''));
+        if (!index) {
+          // nothing was read from the pack: append without reading it, while it stays small
+          if (fresh.size === 0) return;
+          const { written: live, size } = peek();
+          if (live !== undefined) {
+            const add = [...fresh].map(([h, c]) => record(h, c)).join('');
+            if (size + Buffer.byteLength(add) <= SLACK * live + 1024 * 1024) {
+              appendFileSync(file, add);
+              return;
+            }
+          }
+        }
+        const have = load();
+        const live = new Set<string>();
+        const add: string[] = [];
+        let liveBytes = 0;
+        let added = 0;
+        for (const f of files) {
+          if (live.has(f.hash)) continue;
+          live.add(f.hash);
+          const at = have.get(f.hash);
+          const content = fresh.get(f.hash);
+          if (at) liveBytes += at[1];
+          else if (content !== undefined) {
+            const r = record(f.hash, content);
+            liveBytes += Buffer.byteLength(content);
+            added += Buffer.byteLength(r);
+            add.push(r);
+          }
+        }
+        if (liveBytes > MAX_BYTES || (written === undefined && add.length === 0)) return;
+        const size = buf?.length ?? 0;
+        if (written !== undefined && !torn && size + added <= SLACK * written + 1024 * 1024) {
+          if (add.length) appendFileSync(file, add.join(''));
           return;
         }
-        // absent, foreign or mostly dead: write the live blobs afresh
+        // absent, foreign, torn or grown past its slack: write the live blobs afresh
         const kept: Buffer[] = [];
         for (const [hash, [start, len]] of have) if (live.has(hash)) kept.push(Buffer.from(`${hash} ${len}\n`), buf!.subarray(start, start + len));
-        const text = HEADER + fresh.join('');
+        const text = header(liveBytes) + add.join('');
         ensureCacheDir(root);
         await writeFileAtomic(file, kept.length ? Buffer.concat([Buffer.from(text), ...kept]) : text);
       } catch {
@@ -110,13 +155,4 @@ export function openPack(root: string): RenderedPack {
       }
     },
   };
-}
-
-/** The size of the pack on disk (tests). */
-export function packSize(root: string): number {
-  try {
-    return statSync(join(cacheDirOf(root), 'rendered.pack')).size;
-  } catch {
-    return 0;
-  }
 }
