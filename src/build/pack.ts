@@ -98,8 +98,10 @@ export function openPack(root: string): RenderedPack {
     get(hash) {
       const at = load().get(hash);
       if (!at || !buf) return undefined;
-      const text = buf.toString('utf8', at[0], at[0] + at[1]);
-      return contentHash(text) === hash ? text : undefined;
+      // the hash of the bytes is the hash of the text they decode to (contentHash hashes a
+      // string's UTF-8): checked before decoding
+      const bytes = buf.subarray(at[0], at[0] + at[1]);
+      return contentHash(bytes) === hash ? bytes.toString('utf8') : undefined;
     },
     async save(files) {
       if (refused) return;
