@@ -241,6 +241,43 @@ describe('publish --push', () => {
     expect(again.committed).toBe(false);
   });
 
+  it('publishes from a bare temporary clone of only the branch (no checkout), to a URL too', async () => {
+    const { bare, work } = makeRemote({ 'README.md': '# deploy\n' });
+    git(work, 'checkout', '-q', '-b', 'env/dev');
+    git(work, 'commit', '-q', '--allow-empty', '-m', 'history');
+    git(work, 'push', '-q', 'origin', 'env/dev', 'main:other');
+    const seen: { bare: string; shallow: string; refs: string }[] = [];
+    const r = await run(compileResult({ checkout: { dev: '1.0.0' } }), {
+      repo: `file://${bare}`,
+      branch: 'env/dev',
+      push: true,
+      beforePush: async (attempt, dir) => {
+        seen.push({ bare: git(dir, 'rev-parse', '--is-bare-repository').trim(), shallow: git(dir, 'rev-parse', '--is-shallow-repository').trim(), refs: git(dir, 'for-each-ref', '--format=%(refname)').trim() });
+        // someone else moves the branch: the push is rejected, fetched into the shallow clone and retried
+        if (attempt === 1) {
+          writeFiles(work, { 'README.md': '# moved\n' });
+          git(work, 'commit', '-q', '-am', 'someone else');
+          git(work, 'push', '-q', 'origin', 'env/dev');
+        }
+      },
+    });
+    expect(r.diagnostics).toEqual([]);
+    expect(r.pushed).toBe(true);
+    expect(r.attempts).toBe(2);
+    expect(seen[0]).toEqual({ bare: 'true', shallow: 'true', refs: 'refs/heads/env/dev' });
+    expect(head(bare, 'env/dev')).toBe(r.commit);
+    expect(git(bare, 'log', '--format=%s', 'env/dev').trim().split('\n')).toEqual(['gitopsc: checkout 1.0.0 in dev', 'someone else', 'history', 'initial']);
+    expect(git(bare, 'show', 'env/dev:dev/checkout/deployment.yaml')).toContain('checkout:1.0.0@');
+    expect(head(bare, 'other')).toBe(head(bare, 'main'));
+  });
+
+  it('an unreachable URL is GIT, and its credentials are never shown', async () => {
+    const r = await run(compileResult({ checkout: { dev: '1.0.0' } }), { repo: 'http://bot:s3cret-token@127.0.0.1:1/deploy.git', branch: 'main', push: true });
+    expect(r.diagnostics.map((d) => [d.code, d.reason])).toEqual([['GIT', 'command-failed']]);
+    expect(JSON.stringify(r)).not.toContain('s3cret');
+    expect(r.diagnostics[0]!.message).toContain('http://127.0.0.1:1/deploy.git');
+  });
+
   it('refuses to publish into a fresh clone without --push', async () => {
     const { bare } = makeRemote({ 'README.md': '# deploy\n' });
     const r = await run(compileResult({ checkout: { dev: '1.0.0' } }), { repo: bare });

@@ -9,7 +9,7 @@
 import { cacheDirProblem, openInputCache, openJsonCache, toolVersion } from './store.js';
 import { hasErrors, warning, type Diagnostic } from '../core/diagnostics.js';
 import { cleanGitEnv } from '../git/env.js';
-import { openSource, sourceProvenance } from '../git/repo.js';
+import { sourceProvenance } from '../git/repo.js';
 import { contentHash } from '../core/hash.js';
 import type { RenderedFile } from '../core/types.js';
 import { publish, type DeploymentTree, type PublishedFile, type PublishInput, type PublishOptions, type PublishOutcome } from '../git/publish.js';
@@ -23,7 +23,7 @@ export interface PublishPlanInput {
   state: Pick<CompileState, 'units' | 'project' | 'environments'>;
   /** the environments published (default: all) */
   envs?: readonly string[];
-  memo: UnitMemo;
+  memo: Pick<UnitMemo, 'get' | 'render'>;
   /** units rendered before git ran (their files), by unit key */
   prerendered?: ReadonlyMap<string, RenderedFile[]>;
 }
@@ -45,7 +45,8 @@ export function planPublishFiles(input: PublishPlanInput, tree: Pick<DeploymentT
       outputs.push({ service: u.service, environment: u.environment, target: u.target, paths: known.files.map(([p]) => p) });
       continue;
     }
-    const r = input.prerendered?.get(u.key) ? { files: input.prerendered.get(u.key)!, diagnostics: [] } : input.memo.render(u);
+    // a unit the memo knows renders what it remembers: rendered for its bytes only, the memo is not written again
+    const r = input.prerendered?.get(u.key) ? { files: input.prerendered.get(u.key)!, diagnostics: [] } : known ? u.render() : input.memo.render(u);
     diagnostics.push(...r.diagnostics);
     for (const f of r.files) files.push({ path: f.path, hash: contentHash(f.content), content: f.content, service: f.service, environment: f.environment });
     outputs.push({ service: u.service, environment: u.environment, target: u.target, paths: r.files.map((f) => f.path) });
@@ -81,8 +82,25 @@ export async function preparePublish(opts: PublishProjectOptions): Promise<Prepa
   const cached = cacheDirProblem(opts.root) === undefined;
   const inputs = cached ? openInputCache(opts.root) : undefined;
   const store = cached ? openJsonCache<unknown>(opts.root, 'units', toolVersion()) : undefined;
-  const memo = new UnitMemo(store);
+  const unitMemo = new UnitMemo(store);
+  // each unit's remembered outcome is looked up (and checked) once, not once per attempt
+  const outcomes = new Map<string, ReturnType<UnitMemo['get']>>();
+  const memo: Pick<UnitMemo, 'get' | 'render'> = {
+    get: (key) => {
+      if (!outcomes.has(key)) outcomes.set(key, unitMemo.get(key));
+      return outcomes.get(key);
+    },
+    render: (u) => {
+      outcomes.delete(u.key);
+      return unitMemo.render(u);
+    },
+  };
   const ref = { configFile: opts.configFile, configData: opts.configData, configKey: opts.configKey, envs: opts.envs };
+  // the source's provenance is git's work, done while the project compiles
+  const provenance = sourceProvenance(opts.root, cleanGitEnv(opts.env)).then(
+    (p) => ({ p }),
+    (e: unknown) => ({ e }),
+  );
   let state = await compile(fsSource(opts.root), { ...ref, lazy: true, cache: inputs });
   if (!hasErrors(state.diagnostics)) {
     state.outputNames(); // compiles the templates: their errors are reported even when no unit renders
@@ -107,9 +125,10 @@ export async function preparePublish(opts: PublishProjectOptions): Promise<Prepa
   if (hasErrors(diagnostics)) return { diagnostics, state };
 
   let source: { url: string; commit?: string } = { url: opts.root };
-  const src = await openSource(opts.root, cleanGitEnv(opts.env));
-  if (src) {
-    const p = await sourceProvenance(src);
+  const prov = await provenance;
+  if ('e' in prov) throw prov.e;
+  const p = prov.p;
+  if (p) {
     source = { url: p.url, commit: p.commit };
     if (p.dirty.length > 0) {
       diagnostics.push(

@@ -114,7 +114,7 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
   // links (followed when reading, not when scanning), an unreadable file or an interrupted render.
   const given = takeOver(root);
   const old = given ? given.memo : readMemo(root);
-  const racyFrom = old?.writtenNs;
+  const racyFrom = old?.writtenMs;
   const scan = given?.scan ?? scanTree(root, old, racyFrom, { skip: MEMO_SKIP, maxFiles: MEMO_MAX_FILES, maxBytes: MEMO_MAX_BYTES });
   const tree = scan.entries && !scan.links && !scan.pending ? scan.entries : undefined;
   const outScan = outArg && outside(outArg) ? scanTree(outArg, old, racyFrom, { prefix: OUT }) : undefined;
@@ -137,7 +137,10 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
   const memo = new UnitMemo(units);
   // the bytes of files rendered before, by content hash: a deleted output is written from it
   const pack = req.check ? undefined : openPack(root);
-  const state = await compile(fsSource(root), { ...req.project, envs: req.env, lazy: true, cache: inputs });
+  // per-service records: only the services whose file changed are loaded (their hashes are the scan's)
+  const services = openJsonCache<unknown>(root, 'services', toolVersion(), { onlyUsed: true });
+  const hashOf = tree ? (rel: string) => tree.get(rel)?.[0] : undefined;
+  let state = await compile(fsSource(root), { ...req.project, envs: req.env, lazy: true, cache: inputs, records: { store: services, hashOf } });
   const diagnostics = [...state.diagnostics];
   if (hasErrors(diagnostics)) return { diagnostics, data: { files: [] } };
   const outDir = outArg ?? join(root, state.outputDir);
@@ -180,6 +183,21 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
     const hashed = await output.hashes();
     if ('problem' in hashed) return { diagnostics: [...diagnostics, hashed.problem], data: { files: [] } };
     const existing = hashed.files;
+    // units taken from records render after their service is loaded again; a file that changed
+    // since it was hashed means compiling without records
+    // units whose bytes were kept are written from the pack: neither rendered nor prepared
+    const stored = new Map<string, ReturnType<UnitMemo['stored']>>();
+    const toRender = state.units.filter((u) => {
+      if (memo.present(u.key, existing)) return false;
+      const s = pack && memo.stored(u.key, pack);
+      if (s) stored.set(u.key, s);
+      return !s;
+    });
+    if (state.prepare && !(await state.prepare(toRender))) {
+      state = await compile(fsSource(root), { ...req.project, envs: req.env, lazy: true, cache: inputs });
+      if (hasErrors(state.diagnostics)) return { diagnostics: state.diagnostics, data: { files: [] } };
+      diagnostics.splice(0, diagnostics.length, ...state.diagnostics);
+    }
     const desired: DesiredFile[] = [];
     const outputs: UnitOutput[] = [];
     let rendered = 0;
@@ -192,12 +210,12 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
         outputs.push({ environment: unit.environment, service: unit.service, target: unit.target, paths: known.files.map(([p]) => p) });
         continue;
       }
-      const stored = pack && memo.stored(unit.key, pack);
-      if (stored) {
+      const kept = stored.get(unit.key);
+      if (kept) {
         // not rendered again: the bytes it renders to were kept
-        diagnostics.push(...stored.warnings);
-        desired.push(...stored.files);
-        outputs.push({ environment: unit.environment, service: unit.service, target: unit.target, paths: stored.files.map((f) => f.path) });
+        diagnostics.push(...kept.warnings);
+        desired.push(...kept.files);
+        outputs.push({ environment: unit.environment, service: unit.service, target: unit.target, paths: kept.files.map((f) => f.path) });
         continue;
       }
       const r = memo.render(unit);
@@ -227,7 +245,7 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
       renderedCount,
       // a whole render manages every file it owns (an environment removed from the config is pruned)
       inScope: req.env ? envScope(envs, lambdaDir) : () => true,
-      adoptable: adoptionRule(state.environments, state.sourceNames(), lambdaDir),
+      adoptable: adoptionRule(state.environments, state.outputNames(), lambdaDir),
       adopt: req.adopt,
       // --check changes nothing: it lists what would be pruned as DRIFT instead
       allowPrune: req.allowPrune || req.check,
@@ -268,6 +286,7 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
       if (!hasErrors(diagnostics) && plan.writes.length === 0) memoAfter([], []);
       await inputs.save();
       await units.save();
+      await services.save();
       return { diagnostics, data: { files, drift }, lines: drift ? [] : [`${plural(desired.length, 'file')} up to date`] };
     }
     diagnostics.push(...(await applyPlan(outDir, plan, session)));
@@ -276,6 +295,7 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
       memoAfter(plan.writes, plan.removes);
       await inputs.save();
       await units.save();
+      await services.save();
       await pack?.save(desired);
     }
     // the ownership record is bookkeeping: not counted among the files written

@@ -25,6 +25,10 @@ export class CatFile {
   private queue: Waiter[] = [];
   private outgoing: string[] = [];
   private buf: Buffer = Buffer.alloc(0);
+  /** chunks read since `buf` was last joined, and how many bytes `buf` must grow by before a parse can finish */
+  private pending: Buffer[] = [];
+  private pendingLen = 0;
+  private need = 0;
   private idle: NodeJS.Timeout | undefined;
   private stderr = '';
   private readonly cache = new Map<string, Uint8Array>();
@@ -79,10 +83,20 @@ export class CatFile {
     }
     this.child = child;
     this.buf = Buffer.alloc(0);
+    this.pending = [];
+    this.pendingLen = 0;
+    this.need = 0;
     this.stderr = '';
     child.stdin.on('error', () => undefined);
     child.stdout.on('data', (b: Buffer) => {
-      this.buf = this.buf.length ? Buffer.concat([this.buf, b]) : b;
+      // a large blob arrives in many chunks: join them once it is whole, not chunk by chunk
+      this.pending.push(b);
+      this.pendingLen += b.length;
+      if (this.pendingLen < this.need) return;
+      this.buf = this.buf.length || this.pending.length > 1 ? Buffer.concat([this.buf, ...this.pending]) : b;
+      this.pending = [];
+      this.pendingLen = 0;
+      this.need = 0;
       this.drain();
     });
     child.stderr.on('data', (b: Buffer) => (this.stderr += b.toString('utf8')));
@@ -113,7 +127,10 @@ export class CatFile {
         continue;
       }
       const n = Number(size);
-      if (this.buf.length < nl + 1 + n + 1) return;
+      if (this.buf.length < nl + 1 + n + 1) {
+        this.need = nl + 1 + n + 1 - this.buf.length;
+        return;
+      }
       const data = new Uint8Array(this.buf.subarray(nl + 1, nl + 1 + n));
       this.buf = this.buf.subarray(nl + 1 + n + 1);
       this.queue.shift();

@@ -8,7 +8,9 @@
  * (compare-and-swap) -> update the working tree with `read-tree -m -u old new` -> push without
  * force; a rejected push fetches, resets to the remote branch, rebuilds on top and retries.
  * Nothing is written before the commit exists, so an interrupted publish leaves the branch at
- * the old or the new commit, never half of it.
+ * the old or the new commit, never half of it. A URL or a bare repository is cloned bare into a
+ * temporary directory (only the branch published): nothing is checked out there, the commit is
+ * built from git objects and pushed by its id (publishScratch).
  */
 import { existsSync, lstatSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -40,8 +42,10 @@ const CLONE_PREFIX = 'gitopsc-publish-';
 /** Temporary clones of publishes on this host that were killed (their pid is gone). */
 async function sweepStaleClones(): Promise<void> {
   const names = await readdir(tmpdir()).catch(() => [] as string[]);
+  const ours = new RegExp(`^${CLONE_PREFIX}(\\d+)-`);
   for (const n of names) {
-    const m = new RegExp(`^${CLONE_PREFIX}(\\d+)-`).exec(n);
+    if (!n.startsWith(CLONE_PREFIX)) continue;
+    const m = ours.exec(n);
     if (!m || Number(m[1]) === process.pid || processAlive(Number(m[1]))) continue;
     await rm(join(tmpdir(), n), { recursive: true, force: true });
   }
@@ -172,6 +176,7 @@ export async function publish(input: PublishInput, opts: PublishOptions): Promis
   const local = resolve(opts.cwd, opts.repo);
   let repoDir: string;
   let tempDir: string | undefined;
+  let scratch = false;
   const isDir = existsSync(local) && statSync(local).isDirectory();
   const isWorking = isDir && (await new Git(local, env).run(['rev-parse', '--is-bare-repository'])).stdout.toString().trim() === 'false';
   try {
@@ -190,9 +195,9 @@ export async function publish(input: PublishInput, opts: PublishOptions): Promis
       }
       await sweepStaleClones();
       tempDir = await mkdtemp(join(tmpdir(), `${CLONE_PREFIX}${process.pid}-`));
-      repoDir = join(tempDir, 'repo');
-      const url = isDir ? local : opts.repo;
-      await new Git(tempDir, env).git(['clone', '--quiet', '--no-tags', '--', url, repoDir], { timeoutMs: 600_000 });
+      repoDir = join(tempDir, 'repo.git');
+      await scratchClone(new Git(tempDir, env), isDir ? local : opts.repo, repoDir, opts.branch, !isDir);
+      scratch = true;
     }
   } catch (e) {
     out.diagnostics.push(gitDiag(e, `cannot open the deployment repository ${redactUrl(opts.repo)}`));
@@ -205,7 +210,7 @@ export async function publish(input: PublishInput, opts: PublishOptions): Promis
   // 2. The lock.
   let lock: Awaited<ReturnType<typeof acquireLock>>;
   try {
-    const gitDir = (await git.git(['rev-parse', '--absolute-git-dir'])).trim();
+    const gitDir = scratch ? repoDir : (await git.git(['rev-parse', '--absolute-git-dir'])).trim();
     lock = await acquireLock(join(gitDir, 'gitopsc-publish.lock'), { timeoutMs: opts.lockTimeoutMs ?? 60_000 });
   } catch (e) {
     // EACCES, EROFS, ...: a filesystem failure (exit 4), and the temporary clone goes
@@ -224,7 +229,7 @@ export async function publish(input: PublishInput, opts: PublishOptions): Promis
     return out;
   }
   try {
-    const r = await publishLocked(git, gitDir, base, author, input, opts, out);
+    const r = scratch ? await publishScratch(git, gitDir, base, author, input, opts, out) : await publishLocked(git, gitDir, base, author, input, opts, out);
     if ('fail' in r) out.diagnostics.push(...r.fail);
   } catch (e) {
     out.diagnostics.push(gitDiag(e, `publish to ${redactUrl(opts.repo)} failed`));
@@ -233,6 +238,116 @@ export async function publish(input: PublishInput, opts: PublishOptions): Promis
     if (tempDir) await rm(tempDir, { recursive: true, force: true });
   }
   return out;
+}
+
+/**
+ * The temporary clone of a repository given by URL or as a bare repository: bare (no working
+ * tree to check out, nor to delete afterwards: a publish reads and writes git objects only),
+ * without tags, and with only the branch published when it exists there (else the remote's
+ * HEAD, which --create-branch starts from); from a URL only its tip (`--depth 1`). A local
+ * path is cloned with hard links.
+ */
+async function scratchClone(git: Git, url: string, dir: string, branch: string | undefined, shallow: boolean): Promise<void> {
+  // from a URL, only the tip: the commit needs its parent's tree, not the history (a push from a
+  // shallow clone sends only what the remote lacks, and the remote has the parent)
+  const depth = shallow ? ['--depth', '1'] : [];
+  const clone = (only: string[]) => git.run(['clone', '--quiet', '--bare', '--no-tags', '--single-branch', ...depth, ...only, '--', url, dir], { timeoutMs: 600_000 });
+  let r = branch !== undefined && !branch.startsWith('-') ? await clone(['--branch', branch]) : undefined;
+  if (r && r.code !== 0 && /remote branch .* not found/i.test(r.stderr)) {
+    // no such branch there yet: the default branch (what --create-branch starts from)
+    await rm(dir, { recursive: true, force: true });
+    r = undefined;
+  }
+  r ??= await clone([]);
+  if (r.code !== 0) {
+    const detail = r.stderr.trim().split('\n').slice(-3).join(' / ');
+    throw new GitError(`git clone failed: ${detail || `exit ${r.code}`}`, ['clone'], r.stderr, r.code);
+  }
+}
+
+/**
+ * Publish from a temporary bare clone (`--push` to a URL or a bare repository): nobody else
+ * uses the clone, so there is no working tree, index, journal or local edit to look after.
+ * The commit is built on the branch's tip from git objects and pushed; a rejected push
+ * fetches the moved branch and builds again on top of it.
+ */
+async function publishScratch(
+  git: Git,
+  gitDir: string,
+  base: string,
+  author: { name: string; email: string },
+  input: PublishInput,
+  opts: PublishOptions,
+  out: PublishOutcome,
+): Promise<{ ok: true } | Fail> {
+  // the clone's branches (one, or none in an empty repository) and which one HEAD names
+  const heads = new Map<string, string>();
+  let current: string | undefined;
+  for (const line of (await git.git(['for-each-ref', '--format=%(HEAD) %(objectname) %(refname)', 'refs/heads/'])).split('\n')) {
+    const m = /^([* ]) ([0-9a-f]+) refs\/heads\/(.+)$/.exec(line);
+    if (!m) continue;
+    heads.set(m[3]!, m[2]!);
+    if (m[1] === '*') current = m[3];
+  }
+  if (current === undefined) {
+    const symbolic = await git.run(['symbolic-ref', '-q', 'HEAD']); // an unborn branch
+    if (symbolic.code === 0) current = symbolic.stdout.toString().trim().replace(/^refs\/heads\//, '');
+  }
+  const branch = opts.branch ?? current;
+  if (branch === undefined) return fail('--push with a detached HEAD needs --branch', 'GIT', 'detached-head');
+  // a branch the remote has is a valid name
+  if (opts.branch !== undefined && !heads.has(opts.branch) && ((await git.run(['check-ref-format', '--branch', opts.branch])).code !== 0 || opts.branch.startsWith('-'))) {
+    return fail(`"${opts.branch}" is not a valid branch name`, 'USAGE', 'bad-option');
+  }
+  const remote = 'origin';
+  out.branch = branch;
+  let tip = heads.get(branch);
+  if (!tip && branch !== current) {
+    if (!opts.createBranch) {
+      return fail(`branch "${branch}" does not exist in the deployment repository (locally or on origin); pass --create-branch to create it`, 'USAGE', 'unknown-branch');
+    }
+    tip = current ? heads.get(current) : undefined; // a new branch starts from the default branch, as `checkout -b` does
+  }
+
+  if (opts.dryRun || opts.branchTemplate !== undefined) {
+    out.attempts = 1;
+    const built = await buildCommit(git, base, author, input, opts, out, { parent: tip, ref: undefined, gitDir });
+    if ('fail' in built || opts.dryRun || !out.commit || !out.prBranch) return built;
+    const push = await git.run(['push', '--porcelain', '--no-verify', remote, `+${out.commit}:refs/heads/${out.prBranch}`], { timeoutMs: 300_000 });
+    if (push.code !== 0) return fail(`git push to ${redactUrl(opts.repo)} ${out.prBranch} failed: ${lastLines(push.stderr || push.stdout.toString())}`, 'GIT', 'push-failed');
+    out.pushed = true;
+    return { ok: true };
+  }
+
+  const attempts = Math.max(1, opts.pushAttempts ?? 4);
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    out.attempts = attempt;
+    const built = await buildCommit(git, base, author, input, opts, out, { parent: tip, ref: 'none', gitDir });
+    if ('fail' in built) return built;
+    if (!out.commit) return { ok: true }; // nothing changed: nothing to push
+    const commit = out.commit;
+    await opts.beforePush?.(attempt, git.cwd);
+    const push = await git.run(['push', '--porcelain', '--no-verify', remote, `${commit}:refs/heads/${branch}`], { timeoutMs: 300_000 });
+    if (push.code === 0) {
+      out.pushed = true;
+      return { ok: true };
+    }
+    const text = push.stdout.toString() + push.stderr;
+    if (!/\[rejected\]|\[remote rejected\].*(stale|fetch first)|non-fast-forward|fetch first|stale info/.test(text)) {
+      return fail(`git push to ${redactUrl(opts.repo)} ${branch} failed: ${lastLines(push.stderr || text)}`, 'GIT', 'push-failed');
+    }
+    if (attempt === attempts) {
+      return fail(`git push to ${remote} ${branch} was rejected ${attempts} times (the branch keeps moving); the commit ${commit.slice(0, 7)} was not pushed`, 'GIT', 'push-rejected');
+    }
+    // Someone moved the branch: take theirs and build on top of it.
+    await fetchBranch(git, remote, branch);
+    const theirs = await revParse(git, `refs/remotes/${remote}/${branch}`);
+    if (!theirs) return fail(`git push rejected and ${remote}/${branch} cannot be fetched`, 'GIT', 'push-rejected');
+    tip = theirs;
+    out.committed = false;
+    out.commit = undefined;
+  }
+  return { ok: true };
 }
 
 async function publishLocked(
@@ -379,7 +494,7 @@ async function buildCommit(
   input: PublishInput,
   opts: PublishOptions,
   out: PublishOutcome,
-  at: { parent: string | undefined; ref: 'HEAD' | undefined; gitDir: string },
+  at: { parent: string | undefined; ref: 'HEAD' | 'none' | undefined; gitDir: string },
 ): Promise<{ ok: true } | Fail> {
   const head = at.parent;
   const inScope = input.allEnvironments ? () => true : envScope(input.environments, input.lambdaDir);
@@ -456,17 +571,21 @@ async function buildCommit(
   const state = serializeState(nextState(oldState, published, input.environments));
   const stateChanged = stateText !== state;
   if (files.length === 0 && artifacts.length === 0) return { ok: true }; // nothing changed
+  // whether git is configured to sign, looked up while the commit is prepared
+  const signing = opts.sign !== undefined || opts.dryRun ? Promise.resolve(opts.sign === true) : git.run(['config', '--type=bool', '--get', 'commit.gpgsign']).then((r) => r.stdout.toString().trim() === 'true');
   if (stateChanged) writes.set(STATE_FILE, state);
 
   // the change as a diff: --dry-run's stat and the pull-request description
   const asFile = (path: string, content: string, f?: { service: string; environment: string }): RenderedFile => ({ path: join2(base, path), content, service: f?.service ?? '', environment: f?.environment ?? '' });
   const byPath = new Map(files.map((f) => [f.path, f]));
   const before = await Promise.all(files.filter((f) => tree.oids.has(f.path)).map(async (f) => asFile(f.path, (await tree.read(f.path)) ?? '', byPath.get(f.path))));
-  out.diff = compareResults(
-    { files: before, artifacts: oldState.filter((a) => input.environments.includes(a.environment)) },
-    { files: files.filter((f) => desired.has(f.path)).map((f) => asFile(f.path, writes.get(f.path) ?? '', byPath.get(f.path))), artifacts: published, outputDir: base || '.' },
+  // the artifact changes are those computed above (comparing them again costs a pass over every unit)
+  const fileDiff = compareResults(
+    { files: before, artifacts: [] },
+    { files: files.filter((f) => desired.has(f.path)).map((f) => asFile(f.path, writes.get(f.path) ?? '', byPath.get(f.path))), artifacts: [], outputDir: base || '.' },
     { base: head ? head.slice(0, 7) : '(empty)', head: 'this publish' },
   );
+  out.diff = { ...fileDiff, artifacts, changed: artifacts.length > 0 || fileDiff.files.length > 0 };
 
   const msg = commitMessage({ artifacts, files, source: input.source.url, sourceCommit: input.source.commit, template: opts.message });
   if (!msg.ok) return fail(msg.error, 'USAGE', 'bad-option');
@@ -489,21 +608,24 @@ async function buildCommit(
   const tmp = await mkdtemp(join(at.gitDir, TMP_PREFIX));
   try {
     const indexEnv = { GIT_INDEX_FILE: join(tmp, 'index') };
-    if (head) await git.git(['read-tree', head], { env: indexEnv });
-    else await git.git(['read-tree', '--empty'], { env: indexEnv });
     const paths = [...writes.keys()];
-    const blobDir = join(tmp, 'blobs');
-    await mkdir(blobDir);
-    const blobFiles = await Promise.all(
-      paths.map(async (p, i) => {
-        const f = join(blobDir, String(i));
-        await writeFile(f, writes.get(p)!);
-        return f;
-      }),
-    );
-    const oids = paths.length
-      ? (await git.git(['hash-object', '-w', '--no-filters', '--stdin-paths'], { input: blobFiles.join('\n') + '\n' })).trim().split('\n')
-      : [];
+    // the index of the parent and the new blobs are independent: both at once
+    const [, oids] = await Promise.all([
+      git.git(head ? ['read-tree', head] : ['read-tree', '--empty'], { env: indexEnv }),
+      (async () => {
+        if (!paths.length) return [];
+        const blobDir = join(tmp, 'blobs');
+        await mkdir(blobDir);
+        const blobFiles = await Promise.all(
+          paths.map(async (p, i) => {
+            const f = join(blobDir, String(i));
+            await writeFile(f, writes.get(p)!);
+            return f;
+          }),
+        );
+        return (await git.git(['hash-object', '-w', '--no-filters', '--stdin-paths'], { input: blobFiles.join('\n') + '\n' })).trim().split('\n');
+      })(),
+    ]);
     const info = [
       ...paths.map((p, i) => `100644 ${oids[i]}\t${join2(base, p)}`),
       ...removes.map((p) => `0 ${ZERO}\t${join2(base, p)}`),
@@ -512,7 +634,7 @@ async function buildCommit(
     const tree = (await git.git(['write-tree'], { env: indexEnv })).trim();
     const msgFile = join(tmp, 'message');
     await writeFile(msgFile, msg.message, { mode: 0o600 });
-    const sign = opts.sign ?? (await git.run(['config', '--type=bool', '--get', 'commit.gpgsign'])).stdout.toString().trim() === 'true';
+    const sign = await signing;
     const ident = { GIT_AUTHOR_NAME: author.name, GIT_AUTHOR_EMAIL: author.email, GIT_COMMITTER_NAME: author.name, GIT_COMMITTER_EMAIL: author.email };
     const ct = await git.run(['commit-tree', tree, ...(head ? ['-p', head] : []), '-F', msgFile, ...(sign ? ['-S'] : [])], {
       env: ident,
@@ -527,7 +649,9 @@ async function buildCommit(
       return fail(`git commit-tree failed${why}: ${lastLines(ct.stderr)}`, 'GIT', 'commit-failed');
     }
     const commit = ct.stdout.toString().trim();
-    if (at.ref === undefined) {
+    if (at.ref === 'none') {
+      // a temporary clone: the commit is pushed by its id, no local branch follows it
+    } else if (at.ref === undefined) {
       // --branch-template: the commit goes on its own branch; the checked-out branch stays
       const upd = await git.run(['update-ref', '-m', 'gitopsc publish', `refs/heads/${out.prBranch}`, commit]);
       if (upd.code !== 0) return fail(`cannot create branch ${out.prBranch}: ${lastLines(upd.stderr)}`, 'GIT', 'command-failed');

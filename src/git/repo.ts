@@ -15,20 +15,61 @@ export async function openSource(projectRoot: string, env: Record<string, string
   return { git, prefix: r.stdout.toString().trim().replace(/\/$/, '') };
 }
 
-/** For the trailers: origin's URL without credentials (else the repository path) and HEAD. */
-export async function sourceProvenance(src: SourceRepo): Promise<{ url: string; commit?: string; dirty: string[] }> {
-  const top = (await src.git.git(['rev-parse', '--show-toplevel'])).trim();
-  const origin = await src.git.run(['remote', 'get-url', 'origin']);
-  const url = origin.code === 0 ? redactUrl(origin.stdout.toString().trim()) : top;
-  const head = await src.git.run(['rev-parse', '--verify', '--quiet', 'HEAD']);
-  const commit = head.code === 0 ? head.stdout.toString().trim() : undefined;
-  const st = await src.git.run(['status', '--porcelain=v1', '-z', '--untracked-files=normal', '--', '.']);
-  const dirty = st.stdout
-    .toString()
-    .split('\0')
-    .filter((x) => x.length > 3)
-    .map((x) => x.slice(3));
-  return { url, commit, dirty };
+export interface Provenance {
+  /** origin's URL without credentials, else the repository's top directory */
+  url: string;
+  /** HEAD, undefined before the first commit */
+  commit?: string;
+  /** files below the project root that differ from HEAD (staged, unstaged or untracked) */
+  dirty: string[];
+}
+
+/**
+ * For the trailers: origin's URL without credentials (else the repository path), HEAD, and
+ * the project's uncommitted files; undefined outside a git repository. Three git processes,
+ * run at once (`status --porcelain=v2 --branch` names HEAD too).
+ */
+export async function sourceProvenance(projectRoot: string, env: Record<string, string>): Promise<Provenance | undefined> {
+  const git = new Git(projectRoot, env);
+  const [top, origin, st] = await Promise.all([
+    git.run(['rev-parse', '--show-toplevel']),
+    git.run(['remote', 'get-url', 'origin']),
+    git.run(['status', '--porcelain=v2', '--branch', '-z', '--untracked-files=normal', '--', '.']),
+  ]);
+  if (top.code !== 0) return undefined;
+  const url = origin.code === 0 ? redactUrl(origin.stdout.toString().trim()) : top.stdout.toString().trim();
+  const status = parseStatusV2(st.code === 0 ? st.stdout.toString('utf8') : '');
+  if (st.code !== 0) {
+    // no status (an unreadable index, ...): HEAD is still named
+    const head = await git.run(['rev-parse', '--verify', '--quiet', 'HEAD']);
+    if (head.code === 0) status.commit = head.stdout.toString().trim();
+  }
+  return { url, ...status };
+}
+
+/** `git status --porcelain=v2 --branch -z`: HEAD's commit and the paths of the entries. */
+export function parseStatusV2(text: string): { commit?: string; dirty: string[] } {
+  let commit: string | undefined;
+  const dirty: string[] = [];
+  const recs = text.split('\0');
+  for (let i = 0; i < recs.length; i++) {
+    const r = recs[i]!;
+    if (r.startsWith('# branch.oid ')) {
+      const oid = r.slice('# branch.oid '.length);
+      if (/^[0-9a-f]{40,64}$/.test(oid)) commit = oid;
+      continue;
+    }
+    // the path follows a fixed number of space-separated fields: 8 (changed), 9 (renamed or
+    // copied: the original path is the next record), 10 (unmerged), 1 (untracked, ignored)
+    const fields = r[0] === '1' ? 8 : r[0] === '2' ? 9 : r[0] === 'u' ? 10 : r[0] === '?' || r[0] === '!' ? 1 : 0;
+    if (fields === 0 || r[1] !== ' ') continue;
+    let at = 0;
+    for (let f = 0; f < fields && at >= 0; f++) at = r.indexOf(' ', at + 1);
+    if (at < 0) continue;
+    dirty.push(r.slice(at + 1));
+    if (r[0] === '2') i++;
+  }
+  return { commit, dirty };
 }
 
 /**

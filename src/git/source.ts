@@ -24,15 +24,19 @@ export async function lsTree(git: Git, commit: string, prefix: string): Promise<
   if (prefix) args.push('--', prefix);
   const raw = (await git.run(args)).stdout.toString('utf8');
   const entries = new Map<string, string>();
+  const under = prefix ? prefix + '/' : '';
   for (const rec of raw.split('\0')) {
-    if (!rec) continue;
-    const tab = rec.indexOf('\t');
-    const [mode, type, oid] = rec.slice(0, tab).split(' ');
-    const path = rec.slice(tab + 1);
+    // `<mode> SP <type> SP <oid> TAB <path>`
+    const sp1 = rec.indexOf(' ');
+    const sp2 = rec.indexOf(' ', sp1 + 1);
+    const tab = rec.indexOf('\t', sp2 + 1);
+    if (sp1 < 0 || sp2 < 0 || tab < 0) continue;
     // Regular files only: no submodules (type commit) and no symlinks (mode 120000).
-    if (type !== 'blob' || mode === '120000' || !oid) continue;
-    if (prefix && !path.startsWith(prefix + '/')) continue;
-    entries.set(prefix ? path.slice(prefix.length + 1) : path, oid);
+    if (sp2 - sp1 !== 5 || !rec.startsWith('blob', sp1 + 1) || rec.startsWith('120000')) continue;
+    if (under && !rec.startsWith(under, tab + 1)) continue;
+    const oid = rec.slice(sp2 + 1, tab);
+    if (!oid) continue;
+    entries.set(rec.slice(tab + 1 + under.length), oid);
   }
   return entries;
 }

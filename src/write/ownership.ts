@@ -18,6 +18,8 @@ import { planWrites, type DesiredFile, type WritePlan } from './plan.js';
 export const RECORD_FILE = '.gitopsc-owned';
 const HEADER = '# gitopsc ownership record: the files below were written by gitopsc, which prunes and overwrites only these. Do not edit.\n';
 
+const BAD_RECORD_PATH = /(?:^|\/)\.{0,2}(?:\/|$)/;
+
 /** The record's paths, or undefined when there is no record (text undefined). */
 export function parseRecord(text: string | undefined): Set<string> | undefined {
   if (text === undefined) return undefined;
@@ -25,15 +27,17 @@ export function parseRecord(text: string | undefined): Set<string> | undefined {
   for (const line of text.split('\n')) {
     const l = line.trim();
     if (l === '' || l.startsWith('#')) continue;
-    // a record names relative paths below the output directory, never anything else
-    if (l.startsWith('/') || l.split('/').some((s) => s === '..' || s === '.' || s === '') || l.includes('\0')) continue;
+    // a record names relative paths below the output directory, never anything else: no
+    // leading or trailing `/`, no empty, `.` or `..` segment, no NUL
+    if (BAD_RECORD_PATH.test(l) || l.includes('\0')) continue;
     out.add(l);
   }
   return out;
 }
 
 export function serializeRecord(paths: Iterable<string>): string {
-  const sorted = [...new Set(paths)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  // the default sort compares UTF-16 code units, as `<` does
+  const sorted = [...new Set(paths)].sort();
   return HEADER + sorted.map((p) => `${p}\n`).join('');
 }
 
