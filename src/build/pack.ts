@@ -12,10 +12,10 @@
  * truncated or edited file only makes the units whose bytes do not check render again (a cache
  * never changes output).
  */
-import { appendFileSync, closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, fstatSync, openSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { contentHash } from '../core/hash.js';
-import { writeFileAtomic } from '../host/fs.js';
+import { removeStaleTemps, tmpName } from '../host/fs.js';
 import { cacheDirOf, cacheDirProblem, ensureCacheDir } from './store.js';
 
 /** the first line: the format, then how many bytes of blobs the pack held when it was last written whole */
@@ -108,25 +108,28 @@ export function openPack(root: string): RenderedPack {
       // this run's new blobs (what it rendered), once each
       const fresh = new Map<string, string>();
       for (const f of files) if (f.content !== undefined && !fresh.has(f.hash)) fresh.set(f.hash, f.content);
-      const record = (hash: string, content: string) => `${hash} ${Buffer.byteLength(content)}\n${content}`;
+      const bytesOf = (records: Iterable<[string, string]>) => {
+        let n = 0;
+        for (const [h, c] of records) {
+          const len = Buffer.byteLength(c);
+          n += `${h} ${len}\n`.length + len;
+        }
+        return n;
+      };
       try {
         if (!index) {
           // nothing was read from the pack: append without reading it, while it stays small
           if (fresh.size === 0) return;
           const { written: live, size } = peek();
-          if (live !== undefined) {
-            const add = [...fresh].map(([h, c]) => record(h, c)).join('');
-            if (size + Buffer.byteLength(add) <= SLACK * live + 1024 * 1024) {
-              appendFileSync(file, add);
-              return;
-            }
+          if (live !== undefined && size + bytesOf(fresh) <= SLACK * live + 1024 * 1024) {
+            writeRecords(file, 'a', undefined, [], fresh);
+            return;
           }
         }
         const have = load();
         const live = new Set<string>();
-        const add: string[] = [];
+        const add = new Map<string, string>();
         let liveBytes = 0;
-        let added = 0;
         for (const f of files) {
           if (live.has(f.hash)) continue;
           live.add(f.hash);
@@ -134,27 +137,57 @@ export function openPack(root: string): RenderedPack {
           const content = fresh.get(f.hash);
           if (at) liveBytes += at[1];
           else if (content !== undefined) {
-            const r = record(f.hash, content);
             liveBytes += Buffer.byteLength(content);
-            added += Buffer.byteLength(r);
-            add.push(r);
+            add.set(f.hash, content);
           }
         }
-        if (liveBytes > MAX_BYTES || (written === undefined && add.length === 0)) return;
+        if (liveBytes > MAX_BYTES || (written === undefined && add.size === 0)) return;
         const size = buf?.length ?? 0;
-        if (written !== undefined && !torn && size + added <= SLACK * written + 1024 * 1024) {
-          if (add.length) appendFileSync(file, add.join(''));
+        if (written !== undefined && !torn && size + bytesOf(add) <= SLACK * written + 1024 * 1024) {
+          if (add.size) writeRecords(file, 'a', undefined, [], add);
           return;
         }
-        // absent, foreign, torn or grown past its slack: write the live blobs afresh
-        const kept: Buffer[] = [];
-        for (const [hash, [start, len]] of have) if (live.has(hash)) kept.push(Buffer.from(`${hash} ${len}\n`), buf!.subarray(start, start + len));
-        const text = header(liveBytes) + add.join('');
+        // absent, foreign, torn or grown past its slack: write the live blobs afresh, beside it, then renamed over it
+        const kept: [string, Buffer][] = [];
+        for (const [hash, [start, len]] of have) if (live.has(hash) && !add.has(hash)) kept.push([hash, buf!.subarray(start, start + len)]);
         ensureCacheDir(root);
-        await writeFileAtomic(file, kept.length ? Buffer.concat([Buffer.from(text), ...kept]) : text);
+        removeStaleTemps(dirname(file));
+        const tmp = tmpName(file);
+        try {
+          writeRecords(tmp, 'wx', header(liveBytes), kept, add);
+          renameSync(tmp, file);
+        } finally {
+          rmSync(tmp, { force: true });
+        }
       } catch {
         /* a cache that cannot be written only costs time */
       }
     },
   };
+}
+
+/**
+ * Write records to `file` (opened with `flag`: `a` appends, `wx` creates), one piece at a time:
+ * the run's rendered strings are written as they are, never joined into one more copy.
+ */
+function writeRecords(file: string, flag: 'a' | 'wx', head: string | undefined, kept: readonly [string, Buffer][], fresh: ReadonlyMap<string, string>): void {
+  const fd = openSync(file, flag);
+  try {
+    const put = (piece: string | Buffer) => {
+      const b = typeof piece === 'string' ? Buffer.from(piece) : piece;
+      for (let off = 0; off < b.length; ) off += writeSync(fd, b, off, b.length - off);
+    };
+    if (head !== undefined) put(head);
+    for (const [hash, bytes] of kept) {
+      put(`${hash} ${bytes.length}\n`);
+      put(bytes);
+    }
+    for (const [hash, content] of fresh) {
+      const bytes = Buffer.from(content);
+      put(`${hash} ${bytes.length}\n`);
+      put(bytes);
+    }
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -107,7 +107,7 @@ export function removeStaleTemps(dir: string): void {
 }
 
 /** Write a file by temp file + rename: readers see the old or the new bytes, never a part. */
-export async function writeFileAtomic(file: string, content: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(file: string, content: string): Promise<void> {
   await mkdir(dirname(file), { recursive: true });
   removeStaleTemps(dirname(file));
   const tmp = tmpName(file);
