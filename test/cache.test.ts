@@ -44,6 +44,8 @@ interface RenderData {
   rendered: number;
 }
 const data = (r: CliRun) => r.json as unknown as RenderData;
+/** the kept bytes of rendered files (src/build/pack.ts) */
+const PACK = '.gitopsc/cache/rendered.pack';
 /** a units.json entry */
 type Outcome = { files: [string, string][]; warnings: unknown[] };
 
@@ -94,13 +96,49 @@ describe('warm and cold renders are byte-identical', () => {
     expect(outputs(dir)).toEqual(await coldRender(dir));
   });
 
-  it('output deleted but caches warm: everything is rendered again, identically', async () => {
+  it('output deleted but caches warm: every file is written from the kept bytes, no unit rendered again, identically', async () => {
     const { dir, first } = await warm(richProject());
     rmSync(join(dir, 'rendered'), { recursive: true });
     const r = data(await ok(dir, 'render'));
-    expect(r.rendered).toBe(4);
+    expect(r.rendered).toBe(0);
     expect(r.written).toHaveLength(12);
     expect(outputs(dir)).toEqual(first);
+  });
+
+  it('kept bytes that are damaged, truncated or foreign are rendered again, identically', async () => {
+    const { dir, first } = await warm(richProject());
+    const pack = join(dir, PACK);
+    const good = readFileSync(pack, 'latin1');
+    // same length, other bytes: the content hash refuses them
+    const damaged = good.replace('replicas: 2', 'replicas: 9');
+    expect(damaged).not.toBe(good);
+    const cases: [string, string, (r: RenderData) => void][] = [
+      ['damaged', damaged, (r) => expect(r.rendered).toBe(1)],
+      ['truncated', good.slice(0, Math.floor(good.length / 2)), (r) => expect(r.rendered).toBeGreaterThan(0)],
+      ['foreign', `not a pack\n${good.slice(good.indexOf('\n') + 1)}`, (r) => expect(r.rendered).toBe(4)],
+    ];
+    for (const [name, text, rendered] of cases) {
+      writeFileSync(pack, text, 'latin1');
+      rmSync(join(dir, 'rendered'), { recursive: true });
+      const r = data(await ok(dir, 'render'));
+      rendered(r);
+      expect(r.written, name).toHaveLength(12);
+      expect(outputs(dir), name).toEqual(first);
+    }
+    // the render after the foreign one kept every file's bytes again
+    rmSync(join(dir, 'rendered'), { recursive: true });
+    expect(data(await ok(dir, 'render')).rendered).toBe(0);
+    expect(outputs(dir)).toEqual(first);
+  });
+
+  it('the kept bytes follow a change: an output deleted after it is written from them, equal to a no-cache render', async () => {
+    const { dir } = await warm(richProject());
+    edit(dir, 'services/web.yaml', (s) => s.replace('replicas: 2', 'replicas: 3'));
+    expect(data(await ok(dir, 'render')).rendered).toBe(1);
+    rmSync(join(dir, 'rendered'), { recursive: true });
+    const r = data(await ok(dir, 'render'));
+    expect(r.rendered).toBe(0);
+    expect(outputs(dir)).toEqual(await coldRender(dir));
   });
 
   it('caches deleted but output present: units render again and nothing is written', async () => {
@@ -409,7 +447,9 @@ describe('a corrupt or foreign cache is ignored and rebuilt', () => {
         const r = data(await ok(dir, 'render'));
         expect(r.written).toEqual([]);
         expect(outputs(dir)).toEqual(first);
+        // the kept bytes go too, so that every unit renders again and the cache is rebuilt whole
         rmSync(join(dir, 'rendered'), { recursive: true });
+        rmSync(join(dir, PACK));
         writeCache(dir, cacheFile, corrupt(cacheText(good)));
         await ok(dir, 'render');
         expect(outputs(dir)).toEqual(first);
@@ -555,7 +595,8 @@ describe('drift is detected even when every unit is cached', () => {
     expect(check.json.diagnostics.map((d) => [d.code, d.file])).toEqual([['DRIFT', 'rendered/dev/web/deployment.yaml']]);
     const r = data(await ok(dir, 'render'));
     expect(r.written).toEqual(['rendered/dev/web/deployment.yaml']);
-    expect(r.rendered).toBe(1);
+    // restored from the kept bytes of the unit's last render
+    expect(r.rendered).toBe(0);
     expect(outputs(dir)).toEqual(first);
     await ok(dir, 'render', '--check');
   });

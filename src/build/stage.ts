@@ -22,6 +22,7 @@ import type { DesiredFile } from '../write/plan.js';
 import { dirTree } from './dir-tree.js';
 import { entryFor, memoHitResult, MEMO_MAX_BYTES, MEMO_MAX_FILES, MEMO_SKIP, memoKey, readMemo, sameContent, sameStat, scanTree, takeOver, writeMemo, type MemoEntry, type ProjectMemo } from './memo.js';
 import { cacheDirProblem, openInputCache, openJsonCache, toolVersion } from './store.js';
+import { openPack } from './pack.js';
 import { UnitMemo } from './unit-memo.js';
 
 /** What the build returns: diagnostics, machine data (the `--format json` fields) and human lines. */
@@ -134,6 +135,8 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
   const inputs = openInputCache(root);
   const units = openJsonCache<unknown>(root, 'units', toolVersion());
   const memo = new UnitMemo(units);
+  // the bytes of files rendered before, by content hash: a deleted output is written from it
+  const pack = req.check ? undefined : openPack(root);
   // per-service records: only the services whose file changed are loaded (their hashes are the scan's)
   const services = openJsonCache<unknown>(root, 'services', toolVersion(), { onlyUsed: true });
   const hashOf = tree ? (rel: string) => tree.get(rel)?.[0] : undefined;
@@ -180,14 +183,28 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
     const hashed = await output.hashes();
     if ('problem' in hashed) return { diagnostics: [...diagnostics, hashed.problem], data: { files: [] } };
     const existing = hashed.files;
-    // units taken from records render after their service is loaded again; a file that changed
-    // since it was hashed means compiling without records
-    let present = state.units.map((u) => memo.present(u.key, existing));
-    if (state.prepare && !(await state.prepare(state.units.filter((_, i) => !present[i])))) {
+    // units whose bytes were kept are written from the pack: neither rendered nor prepared.
+    // Units taken from records render after their service is loaded again; a file that changed
+    // since it was hashed means compiling without records.
+    const stored = new Map<string, ReturnType<UnitMemo['stored']>>();
+    const sort = () => {
+      const present = state.units.map((u) => memo.present(u.key, existing));
+      const toRender = state.units.filter((u, i) => {
+        if (present[i]) return false;
+        const s = pack && memo.stored(u.key, pack);
+        if (s) stored.set(u.key, s);
+        return !s;
+      });
+      return { present, toRender };
+    };
+    const first = sort();
+    let present = first.present;
+    if (state.prepare && !(await state.prepare(first.toRender))) {
       state = await compile(fsSource(root), { ...req.project, envs: req.env, lazy: true, cache: inputs });
       if (hasErrors(state.diagnostics)) return { diagnostics: state.diagnostics, data: { files: [] } };
       diagnostics.splice(0, diagnostics.length, ...state.diagnostics);
-      present = state.units.map((u) => memo.present(u.key, existing));
+      stored.clear();
+      present = sort().present;
     }
     const desired: DesiredFile[] = [];
     const outputs: UnitOutput[] = [];
@@ -199,6 +216,14 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
         diagnostics.push(...known.warnings);
         for (const [path, hash] of known.files) desired.push({ path, hash });
         outputs.push({ environment: unit.environment, service: unit.service, target: unit.target, paths: known.files.map(([p]) => p) });
+        continue;
+      }
+      const kept = stored.get(unit.key);
+      if (kept) {
+        // not rendered again: the bytes it renders to were kept
+        diagnostics.push(...kept.warnings);
+        desired.push(...kept.files);
+        outputs.push({ environment: unit.environment, service: unit.service, target: unit.target, paths: kept.files.map((f) => f.path) });
         continue;
       }
       const r = memo.render(unit);
@@ -287,6 +312,7 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
       await inputs.save();
       await units.save();
       await services.save();
+      await pack?.save(desired);
     }
     // the ownership record is bookkeeping: not counted among the files written
     const written = plan.writes.filter((w) => w.path !== RECORD_FILE).map((w) => shown(w.path));
