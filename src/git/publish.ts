@@ -29,7 +29,7 @@ import { Git, GitError } from './exec.js';
 import { acquireLock, describeHolder } from './lock.js';
 import { commitMessage, type ChangedFile } from './message.js';
 import type { CatFile } from './cat-file.js';
-import { gitTree, type BlobHashMemo } from './tree.js';
+import { gitTree, rememberBlob, type BlobHashMemo } from './tree.js';
 import { nextState, parseState, serializeState, STATE_FILE } from './state.js';
 import { processAlive } from '../host/process.js';
 
@@ -626,6 +626,9 @@ async function buildCommit(
         return (await git.git(['hash-object', '-w', '--no-filters', '--stdin-paths'], { input: blobFiles.join('\n') + '\n' })).trim().split('\n');
       })(),
     ]);
+    if (oids.length !== paths.length) return fail(`git hash-object wrote ${oids.length} objects for ${paths.length} files`, 'GIT', 'command-failed');
+    // the blobs written now need not be read by the next publish to be compared
+    paths.forEach((p, i) => rememberBlob(input.blobMemo, oids[i]!, contentHash(writes.get(p)!)));
     const info = [
       ...paths.map((p, i) => `100644 ${oids[i]}\t${join2(base, p)}`),
       ...removes.map((p) => `0 ${ZERO}\t${join2(base, p)}`),
