@@ -12,7 +12,7 @@ import { cleanGitEnv } from '../git/env.js';
 import { sourceProvenance } from '../git/repo.js';
 import { contentHash } from '../core/hash.js';
 import type { RenderedFile } from '../core/types.js';
-import { publish, type DeploymentTree, type PublishedFile, type PublishInput, type PublishOptions, type PublishOutcome } from '../git/publish.js';
+import { beginDeployment, publish, type DeploymentOptions, type DeploymentTree, type PendingDeployment, type PublishedFile, type PublishInput, type PublishOptions, type PublishOutcome } from '../git/publish.js';
 import { compile, fsSource, type CompileState, type UnitJob } from '../pipeline.js';
 import type { ConfigRef } from '../project/load.js';
 import { kustomizationFiles, type UnitOutput } from '../write/kustomization.js';
@@ -65,12 +65,17 @@ export interface PublishProjectOptions extends ConfigRef {
   envs?: string[];
   /** the inherited environment (filtered by cleanGitEnv before git runs) */
   env: Readonly<Record<string, string | undefined>>;
+  /**
+   * The deployment repository `run` will publish to: opened (a URL or bare repository cloned)
+   * while the project compiles. Only read: nothing there changes unless the compile succeeds.
+   */
+  deploy?: DeploymentOptions;
 }
 
 export interface PreparedPublish {
   diagnostics: Diagnostic[];
   state?: CompileState;
-  /** run the publish (git), then save the caches when it succeeded */
+  /** run the publish (git), then save the caches when it succeeded; with `deploy`, call it (it removes the temporary clone) */
   run?: (opts: PublishOptions) => Promise<PublishOutcome>;
 }
 
@@ -79,6 +84,22 @@ export interface PreparedPublish {
  * stop here, before any git. `run` then publishes, rendering only what the tree lacks.
  */
 export async function preparePublish(opts: PublishProjectOptions): Promise<PreparedPublish> {
+  const opened = opts.deploy ? beginDeployment(opts.deploy) : undefined;
+  let r: PreparedPublish;
+  try {
+    r = await prepare(opts, opened);
+  } catch (e) {
+    await opened?.discard();
+    throw e;
+  }
+  if (!r.run || hasErrors(r.diagnostics)) {
+    await opened?.discard(); // the compile failed: the clone goes, nothing was changed
+    return { diagnostics: r.diagnostics, state: r.state };
+  }
+  return r;
+}
+
+async function prepare(opts: PublishProjectOptions, opened: PendingDeployment | undefined): Promise<PreparedPublish> {
   const cached = cacheDirProblem(opts.root) === undefined;
   const inputs = cached ? openInputCache(opts.root) : undefined;
   const store = cached ? openJsonCache<unknown>(opts.root, 'units', toolVersion()) : undefined;
@@ -156,7 +177,7 @@ export async function preparePublish(opts: PublishProjectOptions): Promise<Prepa
         lambdaDir: final.project?.lambdaDir,
         adoptable: adoptionRule(final.environments, final.outputNames(), final.project?.lambdaDir),
       };
-      const outcome = await publish(input, popts);
+      const outcome = await publish(input, popts, opened);
       if (!hasErrors(outcome.diagnostics)) {
         await inputs?.save();
         await store?.save();
