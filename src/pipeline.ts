@@ -4,12 +4,12 @@
  * It reads only through the source; writing is the caller's (src/write).
  */
 import { tagProblem } from './core/image.js';
-import { checkProject, checkTargets } from './check/semantic.js';
+import { checkDuplicates, checkPolicies, checkServiceDecl, checkTargets } from './check/semantic.js';
 import { contentHash } from './core/hash.js';
 import { error, hasErrors, type Diagnostic } from './core/diagnostics.js';
 import type { LockEntry } from './core/model.js';
 import { effectiveService } from './project/effective.js';
-import { loadChecked, loadProject, type ConfigRef, type InputCache } from './project/load.js';
+import { loadCatalogs, loadChecked, loadFrame, loadServiceFile, type ConfigRef, type InputCache } from './project/load.js';
 import type { Project, ServiceDecl } from './project/types.js';
 import { apiSchema, supportedVersions } from './validate/kubernetes/api-schema.js';
 import { loadCrds } from './validate/kubernetes/crd.js';
@@ -23,7 +23,8 @@ import { validateLock } from './validate/index.js';
 import type { LoadedDoc } from './load/types.js';
 import { checkPolicy } from './resolve/policy.js';
 import { referenceFor } from './resolve/reference.js';
-import { targetPlugin } from './targets/index.js';
+import { BUILTIN_TARGETS, targetPlugin, targetPlugins } from './targets/index.js';
+import { BUILTIN_PROVIDERS, providerPlugins } from './resolve/providers/index.js';
 import { readInput, UnreadableError } from './source/errors.js';
 
 const DEFAULT_KUBERNETES_VERSION = '1.32';
@@ -43,10 +44,18 @@ export interface CompileOptions extends ConfigRef {
   lazy?: boolean;
   /** validated inputs by content hash (src/cache/store.ts) */
   cache?: InputCache;
+  /**
+   * Per-service records (with `lazy`, the built-in plug-ins and a YAML/JSON config): a service
+   * whose file and every shared input (config, lock, templates, CRDs, `envs`) are as a record
+   * says is not loaded again; its units render after `prepare`. The result is the one a compile
+   * without records gives: with an error anywhere, it is that compile.
+   */
+  records?: RecordsOptions;
 }
 
 export interface CompileState extends CompileResult {
   project?: Project;
+  /** the lock's entries (with records, only when a service was loaded) */
   lock?: Lock;
   /** the lock file's bytes as read (undefined when absent) */
   lockText?: string;
@@ -56,6 +65,12 @@ export interface CompileState extends CompileResult {
   templateDiagnostics(): Diagnostic[];
   /** the file names the templates render (`deployment.yaml`, `function.json`, ...): the ownership adoption rule */
   outputNames(): string[];
+  /**
+   * Make these units renderable: a unit taken from a record renders once its service file was
+   * loaded again. False when a file changed since it was hashed: compile again without records.
+   * With records, `project.services` holds only the services loaded.
+   */
+  prepare?(units: readonly UnitJob[]): Promise<boolean>;
 }
 
 export interface LockRead {
@@ -75,8 +90,13 @@ export interface LockRead {
  * A lock with any error yields no entries: it is never rendered.
  */
 export async function loadLock(source: ProjectSource, file: string, cache?: InputCache, opts: { lenient?: boolean } = {}): Promise<LockRead> {
+  return lockFrom(file, await readInput(source, file), cache, opts);
+}
+
+/** loadLock over the lock's bytes as read. */
+function lockFrom(file: string, read: { bytes?: Uint8Array; problem?: Diagnostic }, cache?: InputCache, opts: { lenient?: boolean } = {}): LockRead {
   // an unreadable lock is an error, never an absent one (resolve would re-pin every service)
-  const { bytes, problem } = await readInput(source, file);
+  const { bytes, problem } = read;
   if (problem) return { lock: new Map(), diagnostics: [problem], unreadable: true };
   if (!bytes) return { lock: new Map(), diagnostics: [] };
   const text = new TextDecoder().decode(bytes);
@@ -90,6 +110,25 @@ export async function loadLock(source: ProjectSource, file: string, cache?: Inpu
   if (opts.lenient) return { lock: p.lock, text, doc: r.doc, diagnostics: r.diagnostics.length ? r.diagnostics : p.diagnostics };
   if (hasErrors(r.diagnostics)) return { lock: new Map(), text, doc: r.doc, diagnostics: r.diagnostics };
   return { lock: hasErrors(p.diagnostics) ? new Map() : p.lock, text, doc: r.doc, diagnostics: [...r.diagnostics, ...p.diagnostics] };
+}
+
+/**
+ * Parsed locks by file and content hash, for the process: `diff` compiles the base and the
+ * head, which nearly always share their lock (a LockRead is never changed once made).
+ */
+const lockReads = new Map<string, LockRead>();
+function lockParsed(file: string, read: { bytes?: Uint8Array; problem?: Diagnostic }, hash: string | null, cache?: InputCache): LockRead {
+  if (hash === null || read.problem) return lockFrom(file, read, cache);
+  const key = `${file}\u0000${hash}`;
+  let r = lockReads.get(key);
+  if (!r) {
+    if (lockReads.size >= 2) lockReads.clear();
+    lockReads.set(key, (r = lockFrom(file, read, cache)));
+  } else if (cache && r.doc && r.diagnostics.length === 0 && cache.get(`lock:${hash}`) === undefined) {
+    // what loadChecked would have cached had it read the lock (the input cache is the next process's)
+    cache.set(`lock:${hash}`, r.doc.data);
+  }
+  return r;
 }
 
 /** A lock entry must name its service's registry and package (a hand edit that the fingerprint cannot see). */
@@ -223,7 +262,97 @@ export interface UnitJob {
   context(): Record<string, unknown>;
 }
 
+/**
+ * What compile() found for one service file under one set of shared inputs (`RecordsOptions`):
+ * its diagnostics phase by phase, its units' keys and its pinned artifacts. Plain data (kept in
+ * `.gitopsc/cache/services.json` by src/build); a compile that reuses it reports exactly what
+ * computing it again would.
+ */
+export interface ServiceRecord {
+  file: string;
+  /** the file's content hash */
+  hash: string;
+  /** metadata.name */
+  name: string;
+  /** loading and validating the file */
+  load: Diagnostic[];
+  /** checkProject's checks of this service */
+  check: Diagnostic[];
+  /** the targets' project checks of this service */
+  targets: Diagnostic[];
+  /** the lock entries of its units (stale, mismatched, policies, tags) */
+  lock: Diagnostic[];
+  units: { key: string; environment: string; target: string }[];
+  artifacts: ResolvedArtifact[];
+}
+
+/** A key-value store of records (src/build keeps one on disk). */
+export interface RecordStore {
+  get(key: string): unknown;
+  set(key: string, value: unknown): void;
+}
+
+export interface RecordsOptions {
+  store: RecordStore;
+  /** a file's content hash when known without reading it (the project memo's stat data) */
+  hashOf?: (rel: string) => string | undefined;
+}
+
+/** A record's unit could not be rendered from the file as it is now (it changed during the run): compile again without records. */
+export class StaleRecordError extends Error {
+  constructor(readonly file: string) {
+    super(`${file} changed while it was compiled`);
+  }
+}
+
+// bumped when what a record holds changes
+const RECORD_SALT = 'gitopsc-records-1';
+
+function isRecord(v: unknown, file: string, hash: string): v is ServiceRecord {
+  const r = v as ServiceRecord | undefined;
+  return (
+    typeof r === 'object' &&
+    r !== null &&
+    r.file === file &&
+    r.hash === hash &&
+    typeof r.name === 'string' &&
+    [r.load, r.check, r.targets, r.lock, r.units, r.artifacts].every(Array.isArray) &&
+    r.units.every((u) => typeof u?.key === 'string' && typeof u.environment === 'string' && typeof u.target === 'string')
+  );
+}
+
+/** Records are used only with the built-in plug-ins: their project checks are per service, and their code is the tool's. */
+function builtinPlugins(): boolean {
+  const targets = targetPlugins();
+  const providers = providerPlugins();
+  return targets.length === BUILTIN_TARGETS.length && targets.every((t, i) => t === BUILTIN_TARGETS[i]) && providers.length === BUILTIN_PROVIDERS.length && providers.every((p, i) => p === BUILTIN_PROVIDERS[i]);
+}
+
+/** One service file as this compile sees it: from a record, or loaded now. */
+interface ServiceWork {
+  file: string;
+  /** set when the file loaded (fresh) or its record was taken */
+  name?: string;
+  record?: ServiceRecord;
+  /** loaded now */
+  decl?: ServiceDecl;
+  hash?: string;
+  load: Diagnostic[];
+  check: Diagnostic[];
+  targets: Diagnostic[];
+}
+
 export async function compile(source: ProjectSource, opts: CompileOptions): Promise<CompileState> {
+  try {
+    return await compileOnce(source, opts);
+  } catch (e) {
+    // a file changed between its hash and its read: compile it the plain way
+    if (e instanceof StaleRecordError && opts.records) return compileOnce(source, { ...opts, records: undefined });
+    throw e;
+  }
+}
+
+async function compileOnce(source: ProjectSource, opts: CompileOptions): Promise<CompileState> {
   let set: TemplateSet | undefined;
   const empty = {
     outputDir: 'rendered',
@@ -234,35 +363,119 @@ export async function compile(source: ProjectSource, opts: CompileOptions): Prom
     templateDiagnostics: () => set?.diagnostics ?? [],
     outputNames: () => [] as string[],
   };
-  const loaded = await loadProject(source, opts, { withCatalogs: Boolean(opts.validateOnly), cache: opts.cache });
-  const diagnostics = [...loaded.diagnostics];
-  const project = loaded.project;
-  if (!project) return { ...empty, diagnostics };
+  const records = opts.records && !opts.validateOnly && opts.configData === undefined && builtinPlugins() ? opts.records : undefined;
+  const loaded = await loadFrame(source, opts, { cache: opts.cache });
+  if (!loaded.frame) return { ...empty, diagnostics: loaded.diagnostics };
+  const frame = loaded.frame;
+  const project = frame.project;
   const environments = project.environments.map((e) => e.name);
   const base = { ...empty, outputDir: project.outputDir, environments, project };
-  for (const env of opts.envs ?? []) {
-    if (!environments.includes(env)) diagnostics.push(error('USAGE', `--env ${env} is not an environment of this project (${environments.join(', ')})`, { reason: 'unknown-environment' }));
-  }
-  diagnostics.push(...checkProject(project), ...checkTargets(project));
+
+  // the shared inputs every service's outcome depends on: templates, CRDs and the lock (read
+  // now, reported in their place below)
   const templateFiles = project.templatesDir ? await source.list() : [];
   let sources: TemplateSource[] = builtinTemplates();
+  let templateProblem: Diagnostic | undefined;
   try {
     sources = await loadTemplateSources(source, project, templateFiles);
   } catch (e) {
     if (!(e instanceof UnreadableError)) throw e;
-    diagnostics.push(e.diagnostic());
+    templateProblem = e.diagnostic();
   }
   const templates = (): TemplateSet => (set ??= compiledTemplates(sources));
-  base.outputNames = () => [...new Set(templates().templates.map((t) => t.name))].sort();
+  const kube = await loadKubernetesChecks(source, project);
+  const templateHash = contentHash(JSON.stringify([sources.map((t) => [t.target, t.name, t.file, t.source]), kube.key]));
+  const lockInput = await readInput(source, project.lockFile);
+  const lockHash = lockInput.bytes ? contentHash(lockInput.bytes) : null;
+  let lockRead: LockRead | undefined;
+  const lockOf = (): LockRead => (lockRead ??= lockParsed(project.lockFile, lockInput, lockHash, opts.cache));
+  // records hold for exactly these shared inputs (the tool version is the store's)
+  const shared =
+    records && frame.configHash && !lockInput.problem
+      ? contentHash(JSON.stringify([RECORD_SALT, opts.configFile, opts.configKey ?? null, frame.configHash, lockHash, templateHash, opts.envs ?? null]))
+      : undefined;
+  const recordKey = (file: string, hash: string) => `s:${shared}:${file}:${hash}`;
+  // Template sources known to compile without a diagnostic (a record of their output names):
+  // then only the templates of the targets rendered are compiled, when a unit renders.
+  const namesOf = (t: TemplateSet) => [...new Set(t.templates.map((x) => x.name))].sort();
+  const templatesKey = records && !templateProblem ? `t:${templateHash}` : undefined;
+  const knownNames = templatesKey ? records!.store.get(templatesKey) : undefined;
+  const clean = Array.isArray(knownNames) && knownNames.every((n) => typeof n === 'string') ? (knownNames as string[]) : undefined;
+  base.outputNames = () => (!set && clean ? [...clean] : namesOf(templates()));
+  base.templateDiagnostics = () => {
+    if (!set) return [];
+    if (templatesKey && set.diagnostics.length === 0) records!.store.set(templatesKey, namesOf(set));
+    return set.diagnostics;
+  };
+  const templatesOf = (target: string): TemplateSet => set ?? (clean ? compiledTemplates(sources.filter((t) => t.target === target)) : templates());
+
+  // the service files: a record when one holds for the file's content, else loaded now
+  const works: ServiceWork[] = frame.files.map((file) => ({ file, load: [], check: [], targets: [] }));
+  const take = (w: ServiceWork, hash: string | undefined): boolean => {
+    if (!shared || hash === undefined) return false;
+    const r = records!.store.get(recordKey(w.file, hash));
+    if (!isRecord(r, w.file, hash)) return false;
+    w.record = r;
+    w.name = r.name;
+    w.hash = hash;
+    return true;
+  };
+  const toRead = works.filter((w) => !take(w, records?.hashOf?.(w.file)));
+  const reads = await Promise.all(toRead.map(async (w) => ({ w, ...(await readInput(source, w.file)) })));
+  // a few files changed among services known by their records: the records are their cache (the
+  // input cache would be rewritten whole for them)
+  const serviceCache = shared && reads.length <= 16 && reads.length < works.length ? undefined : opts.cache;
+  for (const { w, bytes, problem } of reads) {
+    if (problem) w.load.push(problem);
+    if (!bytes) continue;
+    const hash = contentHash(bytes);
+    if (take(w, hash)) continue;
+    const r = loadServiceFile(w.file, bytes, serviceCache);
+    w.load.push(...r.diagnostics);
+    if (!r.decl) continue;
+    w.decl = r.decl;
+    w.name = r.decl.name;
+    w.hash = hash;
+  }
+  const decls = works.flatMap((w) => (w.decl ? [w.decl] : []));
+  project.services = decls;
+  const reused = works.some((w) => w.record);
+  // a record is only ever written by a compile without errors: with records, an error anywhere
+  // means the plain compile, whose diagnostics are the reference
+  const plain = async (): Promise<CompileState> => compileOnce(source, { ...opts, records: undefined });
+
+  // validate checks the static catalogs too (render works from the lock alone)
+  const catalogDiagnostics = opts.validateOnly ? await loadCatalogs(source, project, opts.cache) : [];
+  const diagnostics = [...frame.diagnostics];
+  for (const w of works) diagnostics.push(...(w.record?.load ?? w.load));
+  diagnostics.push(...catalogDiagnostics, ...frame.late);
+  for (const env of opts.envs ?? []) {
+    if (!environments.includes(env)) diagnostics.push(error('USAGE', `--env ${env} is not an environment of this project (${environments.join(', ')})`, { reason: 'unknown-environment' }));
+  }
+  // whole-project checks: duplicate names, then each service's, then the config's policies
+  const named = works.filter((w) => w.name !== undefined);
+  if (reused) {
+    if (new Set(named.map((w) => w.name)).size !== named.length) return plain();
+  } else diagnostics.push(...checkDuplicates(decls));
+  for (const w of works) if (w.decl) w.check = checkServiceDecl(project, w.decl);
+  for (const w of works) diagnostics.push(...(w.record?.check ?? w.check));
+  diagnostics.push(...checkPolicies(project));
+  // the targets' project checks are per service for the built-in targets (a record keeps its part)
+  if (records) {
+    for (const w of works) if (w.decl) w.targets = checkTargets({ ...project, services: [w.decl] });
+    for (const w of works) diagnostics.push(...(w.record?.targets ?? w.targets));
+  } else diagnostics.push(...checkTargets(project));
+  if (templateProblem) diagnostics.push(templateProblem);
   // Lambda output can go to its own root below the output directory (output.lambdaDir)
   if (!opts.lazy || opts.validateOnly) diagnostics.push(...templates().diagnostics);
-  const kube = await loadKubernetesChecks(source, project);
   diagnostics.push(...kube.diagnostics);
-  if (hasErrors(diagnostics)) return { ...base, diagnostics };
-  const lockRead = await loadLock(source, project.lockFile, opts.cache);
-  diagnostics.push(...lockRead.diagnostics);
-  if (lockRead.unreadable) return { ...base, diagnostics };
+  if (hasErrors(diagnostics)) return reused ? plain() : { ...base, diagnostics };
+  const lockKnown = shared ? (records!.store.get(`g:${shared}`) as { lock?: unknown } | undefined) : undefined;
+  const lockDiagnostics = reused && Array.isArray(lockKnown?.lock) ? (lockKnown.lock as Diagnostic[]) : lockOf().diagnostics;
+  diagnostics.push(...lockDiagnostics);
+  if (lockInput.problem) return { ...base, diagnostics };
   if (opts.validateOnly) {
+    const lockRead = lockOf();
     // validate checks the lock as an input (syntax, schema, registries and packages), not its freshness
     for (const decl of project.services) {
       for (const env of project.environments) {
@@ -275,35 +488,33 @@ export async function compile(source: ProjectSource, opts: CompileOptions): Prom
     if (!hasErrors(diagnostics)) diagnostics.push(...(await probeTemplates(source, project, templates(), opts.cache)));
     return { ...base, diagnostics };
   }
-  const templateHash = contentHash(JSON.stringify([sources.map((t) => [t.target, t.name, t.file, t.source]), kube.key]));
 
-  const lock = lockRead.lock;
-  const lockFailed = hasErrors(lockRead.diagnostics);
-  const files: RenderedFile[] = [];
-  const artifacts: ResolvedArtifact[] = [];
-  const units: UnitJob[] = [];
+  const lockFailed = hasErrors(lockDiagnostics);
   const envs = project.environments.filter((e) => !opts.envs || opts.envs.includes(e.name));
-  for (const decl of project.services) {
+  /** The lock checks, units and artifacts of a loaded service. */
+  const unitsOf = (decl: ServiceDecl): { lock: Diagnostic[]; units: UnitJob[]; artifacts: ResolvedArtifact[] } => {
+    const out = { lock: [] as Diagnostic[], units: [] as UnitJob[], artifacts: [] as ResolvedArtifact[] };
+    if (lockFailed) return out; // reported above; a failing lock is never rendered
+    const { lock, doc: lockDoc } = lockOf();
     for (const env of envs) {
       const eff = effectiveService(decl, env.name);
       const at = () => ({ file: decl.file, ...decl.doc.position(eff.artifactPath, 'key'), service: decl.name, environment: env.name });
       const entry = lock.get(lockKey(decl.name, env.name));
-      if (lockFailed) continue; // reported above; a failing lock is never rendered
       if (!entry) {
-        diagnostics.push(error('LOCK_STALE', `${decl.name} (${env.name}) has no entry in ${project.lockFile}: run \`gitopsc resolve\``, { ...at(), reason: 'no-entry' }));
+        out.lock.push(error('LOCK_STALE', `${decl.name} (${env.name}) has no entry in ${project.lockFile}: run \`gitopsc resolve\``, { ...at(), reason: 'no-entry' }));
         continue;
       }
       if (entry.fingerprint !== fingerprint(eff.artifact)) {
-        diagnostics.push(error('LOCK_STALE', `${decl.name} (${env.name}): the selection criteria changed since ${project.lockFile} was written: run \`gitopsc resolve\``, { ...at(), reason: 'criteria-changed' }));
+        out.lock.push(error('LOCK_STALE', `${decl.name} (${env.name}): the selection criteria changed since ${project.lockFile} was written: run \`gitopsc resolve\``, { ...at(), reason: 'criteria-changed' }));
         continue;
       }
-      const target = checkEntryTarget(entry, eff.artifact, project.lockFile, lockRead.doc);
-      diagnostics.push(...target);
+      const target = checkEntryTarget(entry, eff.artifact, project.lockFile, lockDoc);
+      out.lock.push(...target);
       if (target.length) continue;
-      diagnostics.push(...checkPolicy(project, decl, entry, eff.artifactPath));
+      out.lock.push(...checkPolicy(project, decl, entry, eff.artifactPath));
       const badTag = targetPlugin(eff.target)?.traits?.imageTag ? tagProblem(entry.tag) : undefined;
       if (badTag) {
-        diagnostics.push(error('KUBERNETES', `${decl.name} (${env.name}): ${badTag.message}; the rendered image reference would be invalid`, { reason: badTag.reason, ...at(), ...(badTag.hint ? { hint: badTag.hint } : {}) }));
+        out.lock.push(error('KUBERNETES', `${decl.name} (${env.name}): ${badTag.message}; the rendered image reference would be invalid`, { reason: badTag.reason, ...at(), ...(badTag.hint ? { hint: badTag.hint } : {}) }));
         continue;
       }
       const unit = unitFor(project, decl, env, eff, entry);
@@ -311,15 +522,15 @@ export async function compile(source: ProjectSource, opts: CompileOptions): Prom
       const { file: _file, ...inputs } = unit;
       // where the target's files go (lambda: output.lambdaDir)
       const outputPrefix = targetPlugin(eff.target)?.outputPrefix?.(project) ?? '';
-      units.push({
+      out.units.push({
         key: contentHash(VERSION_SALT + templateHash + outputPrefix + JSON.stringify(inputs)),
         service: decl.name,
         environment: env.name,
         target: eff.target,
-        render: () => renderUnit(templates(), unit, outputPrefix, kube.checker),
+        render: () => renderUnit(templatesOf(eff.target), unit, outputPrefix, kube.checker),
         context: () => buildContext(unit),
       });
-      artifacts.push({
+      out.artifacts.push({
         service: decl.name,
         environment: env.name,
         registry: entry.registry,
@@ -331,8 +542,69 @@ export async function compile(source: ProjectSource, opts: CompileOptions): Prom
         image: imageReference(reference, entry.tag, entry.digest),
       });
     }
+    return out;
+  };
+  /** A record's units: they render once `prepare` has loaded the service again. */
+  const materialized = new Map<string, UnitJob[]>();
+  const recordOf = new Map<UnitJob, ServiceRecord>();
+  const unitsFromRecord = (rec: ServiceRecord): UnitJob[] =>
+    rec.units.map((u, i) => {
+      const job = (): UnitJob => {
+        const j = materialized.get(rec.file)?.[i];
+        if (!j || j.key !== u.key || j.environment !== u.environment) throw new StaleRecordError(rec.file);
+        return j;
+      };
+      const unit: UnitJob = { key: u.key, service: rec.name, environment: u.environment, target: u.target, render: () => job().render(), context: () => job().context() };
+      recordOf.set(unit, rec);
+      return unit;
+    });
+
+  const artifacts: ResolvedArtifact[] = [];
+  const units: UnitJob[] = [];
+  const fresh: ServiceRecord[] = [];
+  for (const w of works) {
+    if (w.record) {
+      diagnostics.push(...w.record.lock);
+      units.push(...unitsFromRecord(w.record));
+      artifacts.push(...w.record.artifacts);
+      continue;
+    }
+    if (!w.decl) continue;
+    const r = unitsOf(w.decl);
+    diagnostics.push(...r.lock);
+    units.push(...r.units);
+    artifacts.push(...r.artifacts);
+    fresh.push({ file: w.file, hash: w.hash!, name: w.decl.name, load: w.load, check: w.check, targets: w.targets, lock: r.lock, units: r.units.map((u) => ({ key: u.key, environment: u.environment, target: u.target })), artifacts: r.artifacts });
   }
+  if (reused && hasErrors(diagnostics)) return plain();
+  if (shared && !hasErrors(diagnostics)) {
+    records!.store.set(`g:${shared}`, { lock: lockDiagnostics });
+    for (const r of fresh) records!.store.set(recordKey(r.file, r.hash), r);
+  }
+  // the units of records render from their file read again (it must still hash the same)
+  const prepare = async (needed: readonly UnitJob[]): Promise<boolean> => {
+    const recs = new Set<ServiceRecord>();
+    for (const u of needed) {
+      const rec = recordOf.get(u);
+      if (rec && !materialized.has(rec.file)) recs.add(rec);
+    }
+    const ok = await Promise.all(
+      [...recs].map(async (rec) => {
+        const { bytes } = await readInput(source, rec.file);
+        if (!bytes || contentHash(bytes) !== rec.hash) return false;
+        const r = loadServiceFile(rec.file, bytes, opts.cache);
+        if (!r.decl || r.decl.name !== rec.name) return false;
+        const jobs = unitsOf(r.decl).units;
+        if (jobs.length !== rec.units.length || jobs.some((j, i) => j.key !== rec.units[i]!.key)) return false;
+        materialized.set(rec.file, jobs);
+        return true;
+      }),
+    );
+    return ok.every(Boolean);
+  };
+  const files: RenderedFile[] = [];
   if (!opts.lazy) {
+    if (reused && !(await prepare(units))) return plain();
     for (const u of units) {
       const r = u.render();
       diagnostics.push(...r.diagnostics);
@@ -340,5 +612,5 @@ export async function compile(source: ProjectSource, opts: CompileOptions): Prom
     }
     files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   }
-  return { ...base, diagnostics, files, artifacts, units, lock, lockText: lockRead.text };
+  return { ...base, diagnostics, files, artifacts, units, prepare, lock: reused ? lockRead?.lock : lockOf().lock, lockText: lockRead?.text ?? (lockInput.bytes ? new TextDecoder().decode(lockInput.bytes) : undefined) };
 }

@@ -58,6 +58,8 @@ function tsc(cwd: string, files: string[], moduleResolution: 'node16' | 'bundler
       exactOptionalPropertyTypes: true,
       noUncheckedIndexedAccess: true,
       skipLibCheck: opts.skipLibCheck,
+      // TypeScript's own lib.*.d.ts say nothing about gitopsc's declarations (3-4 s of CPU)
+      skipDefaultLibCheck: true,
       noEmit: !opts.emit,
       types: ['node'],
       typeRoots: [join(ROOT, 'node_modules/@types')],

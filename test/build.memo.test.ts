@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, ut
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { handOver, isBookkeeping, memoPath, takeOver, readMemo, scanTree, statClean, writeMemo, type MemoEntry, type ProjectMemo } from '../src/build/memo.js';
+import { encodeMemo, entryFor, handOver, isBookkeeping, memoPath, openMemo, takeOver, readMemo, refreshDirs, scanTree, statClean, writeMemo, type MemoEntry, type ProjectMemo } from '../src/build/memo.js';
 import { isInternalName } from '../src/write/apply.js';
 import { fastArgs } from '../src/cli/fast.js';
 
@@ -25,21 +25,22 @@ function tree(files: Record<string, string>): string {
   return dir;
 }
 
-const FUTURE = 1n << 80n;
-const entry = (over: Partial<Record<number, unknown>> = {}): MemoEntry => Object.assign(['h', 10, '1000', '2000', '7', 33188], over) as MemoEntry;
+const FUTURE = Number.MAX_VALUE;
+const entry = (over: Partial<Record<number, unknown>> = {}): MemoEntry => Object.assign(['h', 10, 1000.25, 2000.5, 7, 33188], over) as MemoEntry;
 
 describe('statClean: when a recorded hash stands for a file without reading it', () => {
-  const st = [10, '1000', '2000', '7', 33188] as const;
-  it.each<[string, MemoEntry | undefined, bigint | undefined, boolean]>([
-    ['every field equal, modified before the memo was written', entry(), 1001n, true],
-    ['no entry', undefined, 1001n, false],
-    ['size differs', entry({ 1: 11 }), 1001n, false],
-    ['mtime differs', entry({ 2: '999' }), 1001n, false],
-    ['ctime differs (a same-size edit with the mtime put back)', entry({ 3: '2001' }), 1001n, false],
-    ['inode differs (replaced by a rename)', entry({ 4: '8' }), 1001n, false],
-    ['mode differs', entry({ 5: 33261 }), 1001n, false],
-    ['racy: modified in the tick the memo was written', entry(), 1000n, false],
-    ['racy: modified after the memo was written', entry(), 999n, false],
+  const st = [10, 1000.25, 2000.5, 7, 33188] as [number, number, number, number, number];
+  it.each<[string, MemoEntry | undefined, number | undefined, boolean]>([
+    ['every field equal, modified before the memo was written', entry(), 1000.5, true],
+    ['no entry', undefined, 1001, false],
+    ['size differs', entry({ 1: 11 }), 1001, false],
+    ['mtime differs', entry({ 2: 999 }), 1001, false],
+    ['mtime differs below the millisecond', entry({ 2: 1000.250001 }), 1001, false],
+    ['ctime differs (a same-size edit with the mtime put back)', entry({ 3: 2001 }), 1001, false],
+    ['inode differs (replaced by a rename)', entry({ 4: 8 }), 1001, false],
+    ['mode differs', entry({ 5: 33261 }), 1001, false],
+    ['racy: modified in the tick the memo was written', entry(), 1000.25, false],
+    ['racy: modified after the memo was written', entry(), 999, false],
     ['no memo write time', entry(), undefined, false],
   ])('%s', (_what, e, racyFrom, want) => {
     expect(statClean(e, st, racyFrom)).toBe(want);
@@ -67,7 +68,7 @@ describe('scanTree', () => {
     expect(changed.entries!.get('a.yaml')![0]).not.toBe(first.entries!.get('a.yaml')![0]);
     expect(changed.entries!.get('b.yaml')).toBe(first.entries!.get('b.yaml'));
     // a memo written in the same tick as b.yaml's mtime: b.yaml is read again
-    const racyFrom = statSync(join(dir, 'b.yaml'), { bigint: true }).mtimeNs;
+    const racyFrom = statSync(join(dir, 'b.yaml')).mtimeMs;
     expect(scanTree(dir, { entries: changed.entries!, dirs: changed.dirs }, racyFrom).rehashed).toBeGreaterThanOrEqual(1);
   });
 
@@ -125,38 +126,129 @@ describe('the memo file', () => {
     configFile: 'gitopsc.config.yaml',
     result: { files: ['rendered/a.yaml'], out: 'rendered/', warnings: [] },
     entries: new Map([['a.yaml', entry()]]),
-    dirs: new Map([['', ['1', '2', '3', ['a.yaml', 'sub/']]]]),
+    // (a directory recorded after its files changed: not listed again when written)
+    dirs: new Map([['', [5000, 2, 3, ['a.yaml', 'sub/']]]]),
   });
 
   it('round-trips, with its own mtime as the racy limit', () => {
     const root = tree({});
+    mkdirSync(join(root, '.gitopsc/cache'), { recursive: true });
     writeMemo(root, memo(root));
     const back = readMemo(root)!;
-    expect({ ...back, writtenNs: undefined }).toEqual({ ...memo(root), writtenNs: undefined });
-    expect(back.writtenNs).toBe(statSync(memoPath(root), { bigint: true }).mtimeNs);
+    expect({ ...back, writtenMs: undefined }).toEqual({ ...memo(root), writtenMs: undefined });
+    expect(back.writtenMs).toBe(statSync(memoPath(root)).mtimeMs);
     expect(readFileSync(join(root, '.gitopsc/.gitignore'), 'utf8')).toContain('*');
   });
 
-  it.each<[string, (text: string) => string]>([
-    ['truncated', (t) => t.slice(0, -5)],
-    ['a body of another length', (t) => t.replace('"k"', '"kk"')],
-    ['no header', (t) => t.slice(t.indexOf('\n') + 1)],
-    ['a directory name that climbs out', (t) => fixLength(t.replace('"sub/"', '"../"'))],
-    ['a name with a slash inside', (t) => fixLength(t.replace('"sub/"', '"a/b"'))],
-    ['files that are not strings', (t) => fixLength(t.replace('["rendered/a.yaml"]', '[1]'))],
+  it.each<[string, (bytes: Buffer) => Buffer]>([
+    ['truncated', (b) => b.subarray(0, -5)],
+    ['longer', (b) => Buffer.concat([b, Buffer.from('\n')])],
+    ['a header of another length', (b) => Buffer.from(b.toString('latin1').replace('"k"', '"kk"'), 'latin1')],
+    ['no header', (b) => b.subarray(b.indexOf(10) + 1)],
+    ['another format', (b) => Buffer.from(b.toString('latin1').replace('"format":3', '"format":2'), 'latin1')],
+    ['another byte order', (b) => Buffer.from(b.toString('latin1').replace(/"endian":"(LE|BE)"/, (_m, e: string) => `"endian":"${e === 'LE' ? 'BE' : 'LE'}"`), 'latin1')],
   ])('is ignored when %s', (_what, damage) => {
     const root = tree({});
     writeMemo(root, memo(root));
-    writeFileSync(memoPath(root), damage(readFileSync(memoPath(root), 'utf8')));
+    writeFileSync(memoPath(root), damage(readFileSync(memoPath(root))));
+    expect(openMemo(root)).toBeUndefined();
     expect(readMemo(root)).toBeUndefined();
+  });
+
+  it.each<[string, (m: ProjectMemo) => ProjectMemo]>([
+    ['a directory name that climbs out', (m) => ({ ...m, dirs: new Map([['', [1, 2, 3, ['a.yaml', '../']]]]) })],
+    ['a name with a slash inside', (m) => ({ ...m, dirs: new Map([['', [1, 2, 3, ['a.yaml', 'a/b']]]]) })],
+    ['a path that climbs out', (m) => ({ ...m, entries: new Map([['../a.yaml', entry()]]) })],
+    ['files that are not strings', (m) => ({ ...m, result: { ...m.result, files: [1 as unknown as string] } })],
+  ])('is not believed with %s', (_what, damage) => {
+    const root = tree({});
+    mkdirSync(join(root, '.gitopsc/cache'), { recursive: true });
+    writeFileSync(memoPath(root), encodeMemo(damage(memo(root)))!);
+    expect(openMemo(root)).toBeDefined();
+    expect(readMemo(root)).toBeUndefined();
+  });
+
+  it('is not written for a path the format cannot hold (a newline in a name); the one there stays', () => {
+    const root = tree({});
+    writeMemo(root, memo(root));
+    const before = readFileSync(memoPath(root));
+    writeMemo(root, { ...memo(root), entries: new Map([['a\nb.yaml', entry()]]) });
+    expect(readFileSync(memoPath(root))).toEqual(before);
   });
 });
 
-function fixLength(text: string): string {
-  const nl = text.indexOf('\n');
-  const body = text.slice(nl + 1);
-  return `${JSON.stringify({ ...JSON.parse(text.slice(0, nl)), length: body.length })}\n${body}`;
-}
+describe('the unchanged check (stat data alone, no maps)', () => {
+  const SKIP = new Set(['.gitopsc']);
+  const record = (root: string): ProjectMemo => {
+    const scan = scanTree(root, undefined, undefined, { skip: SKIP });
+    const m: ProjectMemo = { key: 'k', cwd: root, config: '', root, configFile: 'c.yaml', result: { files: [], out: '.', warnings: [] }, entries: scan.entries!, dirs: scan.dirs };
+    writeMemo(root, m);
+    return m;
+  };
+  /** the memo file's own mtime put forward, as if written a while after the files (else they are all racy) */
+  const later = (root: string) => {
+    const t = new Date(Date.now() + 10_000);
+    utimesSync(memoPath(root), t, t);
+  };
+
+  it('holds for an unchanged tree, and not for a racy memo or a touched, added or removed file', () => {
+    const root = tree({ 'a.yaml': 'a\n', 'sub/b.yaml': 'b\n', 'sub/deep/c.yaml': 'c\n' });
+    record(root);
+    expect(openMemo(root)!.unchanged()).toBe(false); // written in the tick of the files: racy
+    later(root);
+    expect(openMemo(root)!.unchanged()).toBe(true);
+    const past = new Date(Date.now() - 60_000);
+    utimesSync(join(root, 'sub/b.yaml'), past, past);
+    expect(openMemo(root)!.unchanged()).toBe(false);
+    record(root);
+    later(root);
+    expect(openMemo(root)!.unchanged()).toBe(true);
+    writeFileSync(join(root, 'sub/deep/new.yaml'), 'n\n');
+    expect(openMemo(root)!.unchanged()).toBe(false);
+    rmSync(join(root, 'sub/deep/new.yaml'));
+    record(root);
+    later(root);
+    expect(openMemo(root)!.unchanged()).toBe(true);
+    rmSync(join(root, 'a.yaml'));
+    expect(openMemo(root)!.unchanged()).toBe(false);
+  });
+
+  it('reads back the maps it was written from, which a scan then finds clean', () => {
+    const root = tree({ 'a.yaml': 'a\n', 'sub/b.yaml': 'b\n' });
+    const m = record(root);
+    later(root);
+    const full = openMemo(root)!.full()!;
+    expect(full.entries).toEqual(m.entries);
+    expect([...full.dirs.keys()].sort()).toEqual([...m.dirs.keys()].sort());
+    const scan = scanTree(root, full, full.writtenMs, { skip: SKIP });
+    expect([scan.rehashed, scan.relisted, scan.entries!.size]).toEqual([0, 0, 2]);
+  });
+
+  it('holds after files were written into new directories since the scan (their listings are taken again)', () => {
+    const root = tree({ 'svc.yaml': 's\n' });
+    const scan = scanTree(root, undefined, undefined, { skip: SKIP });
+    const entries = new Map(scan.entries!);
+    for (const p of ['out/dev/a.yaml', 'out/dev/b.yaml', 'out/prod/a.yaml']) {
+      mkdirSync(join(root, p, '..'), { recursive: true });
+      writeFileSync(join(root, p), p);
+      entries.set(p, entryFor(join(root, p), 'h')!);
+    }
+    expect([...refreshDirs(root, entries, scan.dirs, SKIP).keys()].sort()).toEqual(['', 'out', 'out/dev', 'out/prod']);
+    writeMemo(root, { key: 'k', cwd: root, config: '', root, configFile: 'c.yaml', result: { files: [], out: '.', warnings: [] }, entries, dirs: scan.dirs });
+    later(root);
+    expect(openMemo(root)!.unchanged()).toBe(true);
+  });
+
+  it('does not hold where a recorded file is not reached from the root (the maps are then scanned)', () => {
+    const root = tree({ 'a.yaml': 'a\n' });
+    const m = record(root);
+    writeMemo(root, { ...m, entries: new Map([...m.entries, ['gone/x.yaml', entry()]]) });
+    later(root);
+    const f = openMemo(root)!;
+    expect(f.unchanged()).toBe(false);
+    expect(f.full()!.entries.size).toBe(2);
+  });
+});
 
 describe('fastArgs: the command lines the start-up fast path answers', () => {
   it.each<[string[], ReturnType<typeof fastArgs>]>([

@@ -9,6 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { INPUTS, MEMO, RENDER, cacheText, dropMemo, coldCopy, coldRender, forge, outputs, parseCache, readCache, withoutCaches, withoutMemo, writeCache } from './helpers/cache.js';
 import { DIGEST, baseProject, cli, makeProject, snapshot, writeFiles, type CliRun } from './helpers/project.js';
 
+/** the per-service records of the incremental compile (src/pipeline.ts ServiceRecord) */
+const SERVICES = '.gitopsc/cache/services.json';
+
 const CONFIGMAP =
   'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{service.name}}\ndata:\n  image: {{artifact.image}}\n  env: {{environment.name}}\n  production: {{#if environment.production}}"yes"{{else}}"no"{{/if}}\n';
 
@@ -228,6 +231,65 @@ describe('renaming and deleting services', () => {
   });
 });
 
+describe('per-service records (services.json): a render after a change equals one without caches', () => {
+  /** The JSON result of `render` in a copy of dir without caches or output (diagnostics and files). */
+  async function coldResult(dir: string): Promise<CliRun & { files: Map<string, string> }> {
+    const fresh = coldCopy(dir);
+    const r = await cli(fresh, 'render', '--format', 'json');
+    const files = outputs(fresh);
+    rmSync(fresh, { recursive: true, force: true });
+    return { ...r, files };
+  }
+  const recordKeys = (dir: string) => Object.keys(readCache(dir, SERVICES).entries).filter((k) => k.startsWith('s:')).sort();
+  // a PDB that allows no disruption: a KUBERNETES warning of the compile, kept in web's record
+  const pdb = (s: string) => s.replace('    replicas: 2\n', '    replicas: 2\n    disruptionBudget: { minAvailable: 2 }\n');
+
+  it('one service changed: only its record is new, and the warnings of the others are reported in their place', async () => {
+    const files = richProject();
+    files['services/web.yaml'] = pdb(files['services/web.yaml']!);
+    files['services/api.yaml'] = files['services/web.yaml']!.replace('name: web', 'name: api');
+    const dir = makeProject(files);
+    expect((await cli(dir, 'resolve')).code).toBe(0);
+    const first = await cli(dir, 'render', '--format', 'json');
+    expect(first.code).toBe(0);
+    expect(first.json.diagnostics.map((d) => `${d.severity} ${d.code} ${d.file}`)).toEqual(['warning KUBERNETES services/api.yaml', 'warning KUBERNETES services/web.yaml']);
+    const before = recordKeys(dir);
+    expect(before).toHaveLength(3);
+    edit(dir, 'services/fn.yaml', (s) => `${s}# edited\n`);
+    edit(dir, 'services/web.yaml', (s) => s.replace('replicas: 2', 'replicas: 3'));
+    const second = await cli(dir, 'render', '--format', 'json');
+    const cold = await coldResult(dir);
+    expect(second.code).toBe(cold.code);
+    expect(second.json.diagnostics).toEqual(cold.json.diagnostics);
+    expect(outputs(dir)).toEqual(cold.files);
+    const after = recordKeys(dir);
+    // api's record is the one kept; fn and web have new ones
+    expect(after.filter((k) => before.includes(k))).toEqual(before.filter((k) => k.includes(':services/api.yaml:')));
+    expect(after).toHaveLength(3);
+  });
+
+  it('a change that gives two services one name: the diagnostics of a render without caches, nothing written', async () => {
+    const { dir } = await warm(richProject());
+    edit(dir, 'services/fn.yaml', (s) => s.replace('name: fn', 'name: web'));
+    const before = snapshot(dir);
+    const r = await cli(dir, 'render', '--format', 'json');
+    const cold = await coldResult(dir);
+    expect(r.code).toBe(1);
+    expect(r.json.diagnostics).toEqual(cold.json.diagnostics);
+    expect(r.json.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code} ${d.file}`)).toEqual(['DUPLICATE_SERVICE services/fn.yaml', 'DUPLICATE_SERVICE services/web.yaml']);
+    expect(withoutCaches(dir)).toEqual(new Map([...before].filter(([p]) => !p.startsWith('.gitopsc/'))));
+  });
+
+  it('an unchanged service whose output was deleted renders again from its file (the record has no bytes)', async () => {
+    const { dir, first } = await warm(richProject());
+    edit(dir, 'services/web.yaml', (s) => s.replace('replicas: 2', 'replicas: 3'));
+    rmSync(join(dir, 'rendered/prod/fn'), { recursive: true });
+    const r = await renderMatchesCold(dir);
+    expect(sorted(r.written)).toEqual(['rendered/dev/web/deployment.yaml', 'rendered/prod/fn/function.json', 'rendered/prod/fn/update-function-code.json', 'rendered/prod/fn/update-function-configuration.json']);
+    expect(outputs(dir).get('prod/fn/function.json')).toBe(first.get('prod/fn/function.json'));
+  });
+});
+
 describe('templates, config and lock invalidate what they should', () => {
   it('editing a project template re-renders every unit of its target', async () => {
     const { dir } = await warm(richProject());
@@ -333,7 +395,7 @@ describe('a corrupt or foreign cache is ignored and rebuilt', () => {
     ['a stale checksum after a hand edit', (c) => cacheText({ ...parseCache(c), entries: { ...parseCache(c).entries, extra: 1 } })],
   ];
 
-  for (const cacheFile of [INPUTS, RENDER]) {
+  for (const cacheFile of [INPUTS, RENDER, SERVICES]) {
     for (const [what, corrupt] of fileLevel) {
       it(`${cacheFile}: ${what}`, async () => {
         const { dir, first } = await warm(richProject());
@@ -462,6 +524,8 @@ describe('a corrupt or foreign cache is ignored and rebuilt', () => {
     const good = readCache(dir, INPUTS);
     writeCache(dir, INPUTS, forge({ ...good, entries: {} }));
     writeCache(dir, RENDER, forge(withoutMemo(readCache(dir, RENDER))));
+    // the per-service records would answer before the input cache is asked
+    rmSync(join(dir, SERVICES));
     dropMemo(dir);
     await ok(dir, 'render');
     expect(outputs(dir)).toEqual(first);

@@ -13,18 +13,29 @@ import { baseProject, cli, makeProject } from './helpers/project.js';
 
 let binDir: string;
 let dir: string;
+/** The file holding what `gitopsc completion bash` printed (one CLI run, sourced by every case). */
+let bashScript: string;
 
 beforeAll(() => {
   binDir = buildCli().binDir;
   dir = makeProject(baseProject());
+  const printed = spawnSync('gitopsc', ['completion', 'bash'], { cwd: dir, encoding: 'utf8', env: { ...process.env, PATH: `${binDir}:${process.env.PATH ?? ''}` } });
+  expect(printed.status, printed.stderr).toBe(0);
+  bashScript = join(mkdtempSync(join(tmpdir(), 'gitopsc-completion-')), 'gitopsc.bash');
+  writeFileSync(bashScript, printed.stdout);
 }, 120_000);
 
 const bashQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
-/** What bash offers for the command line `gitopsc ...words` with the cursor at the end of the last word (asynchronous: the cases run side by side). */
-async function bashComplete(words: string[], cwd = dir): Promise<string[]> {
+/**
+ * What bash offers for the command line `gitopsc ...words` with the cursor at the end of the
+ * last word (asynchronous: the cases run side by side). The script is the one `gitopsc
+ * completion bash` printed, from its file; `live` sources it as the README says instead
+ * (`source <(gitopsc completion bash)`: one more CLI run).
+ */
+async function bashComplete(words: string[], cwd = dir, live = false): Promise<string[]> {
   const script = [
-    'source <(gitopsc completion bash)',
+    live ? 'source <(gitopsc completion bash)' : `source ${bashQuote(bashScript)}`,
     'complete -p gitopsc',
     `COMP_WORDS=(gitopsc ${words.map(bashQuote).join(' ')})`,
     `COMP_CWORD=${words.length}`,
@@ -69,7 +80,7 @@ describe('bash completion', { concurrent: true }, () => {
 
   it('honours --cwd for service names, and offers nothing (so files) for a path', async () => {
     const other = makeProject({ ...baseProject(), 'services/api.yaml': baseProject()['services/web.yaml']!.replace('name: web', 'name: api') });
-    expect(await bashComplete(['--cwd', other, 'resolve', '--update', ''], '/')).toEqual(['api', 'fn', 'web']);
+    expect(await bashComplete(['--cwd', other, 'resolve', '--update', ''], '/', true)).toEqual(['api', 'fn', 'web']);
     expect(await bashComplete(['render', '--out', 'zz-none-'])).toEqual([]);
   });
 

@@ -3,7 +3,7 @@
  * GIT_INDEX_FILE=<source>/.git/index.lock, GIT_EDITOR=:, GIT_AUTHOR_DATE, ... to the hook.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildCli } from './helpers/cli.js';
@@ -34,14 +34,25 @@ function commitAll(cwd: string, message: string) {
   return spawnSync('git', ['commit', '-a', '-q', '-m', message], { cwd, env: env(), encoding: 'utf8' });
 }
 
+let template: string | undefined;
+/**
+ * A source repository made by `gitopsc init`, resolved, rendered and committed: made once per
+ * file (three CLI runs), then copied whole (.git included) for each test.
+ */
 function sourceProject(): string {
+  if (!template) {
+    const dir = tmp();
+    git(dir, 'init', '-q');
+    expect(gitopsc(dir, 'init').status).toBe(0);
+    expect(gitopsc(dir, 'resolve').status).toBe(0);
+    expect(gitopsc(dir, 'render').status).toBe(0);
+    git(dir, 'add', '-A');
+    git(dir, 'commit', '-q', '-m', 'project');
+    template = dir;
+  }
   const dir = tmp();
-  git(dir, 'init', '-q');
-  expect(gitopsc(dir, 'init').status).toBe(0);
-  expect(gitopsc(dir, 'resolve').status).toBe(0);
-  expect(gitopsc(dir, 'render').status).toBe(0);
-  git(dir, 'add', '-A');
-  git(dir, 'commit', '-q', '-m', 'project');
+  cpSync(template, dir, { recursive: true });
+  expect(git(dir, 'status', '--porcelain')).toBe('');
   return dir;
 }
 

@@ -4,9 +4,10 @@
  * changed or unknown goes to the full CLI.
  */
 import { spawnSync } from 'node:child_process';
-import { utimesSync, writeFileSync, readFileSync } from 'node:fs';
+import { rmSync, utimesSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { openMemo } from '../src/build/memo.js';
 import { fastRender } from '../src/cli/fast.js';
 import { buildCli } from './helpers/cli.js';
 import { baseProject, cli, makeProject, writeFiles } from './helpers/project.js';
@@ -85,6 +86,14 @@ describe('the start-up fast path', () => {
     expect(fastRender(['--cwd', dir, 'render', '--check'], host())).toBeDefined();
     writeFiles(dir, { 'notes.txt': 'x\n' });
     expect(fastRender(['--cwd', dir, 'render', '--check'], host())).toBeUndefined();
+  });
+
+  it('a render leaves a memo whose every file is reached through recorded listings (taken again after its writes)', async () => {
+    rmSync(join(dir, 'rendered'), { recursive: true, force: true });
+    expect((await cli(dir, 'render')).code).toBe(0);
+    const memo = openMemo(dir)!;
+    expect(memo.quick).toBe(true);
+    expect(memo.full()!.entries.size).toBeGreaterThan(3);
   });
 
   it('a memo recorded from another directory or with flags it does not know runs the full CLI', async () => {

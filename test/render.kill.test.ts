@@ -80,15 +80,18 @@ describe('kill -9 during render', () => {
     expect(snapshot(out)).toEqual(trees[state]);
 
     const outcomes = { old: 0, new: 0 };
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + 5_000;
     let trials = 0;
-    // at least 4 trials on a loaded machine, as many as fit in 10 s on an idle one
-    while (trials < 4 || (Date.now() < deadline && trials < 40)) {
+    // the kill moments: a golden-ratio sequence from a random start, so that however many trials
+    // fit, they spread evenly over the window
+    const start = Math.random();
+    // at least 4 trials on a loaded machine, as many as fit in 5 s on an idle one
+    while (trials < 4 || (Date.now() < deadline && trials < 20)) {
       trials++;
       const target = 1 - state;
       copyFileSync(target ? lockNew : lockOld, join(dir, 'gitopsc.lock'));
       // kill from a quarter of the way in (startup, compile) to near the end (the writes)
-      const delay = full * (0.25 + Math.random() * 0.7);
+      const delay = full * (0.25 + ((start + trials * 0.6180339887) % 1) * 0.7);
       const child = spawn(process.execPath, [bin, '--cwd', dir, 'render'], { stdio: 'ignore' });
       const exited = new Promise((r) => child.on('exit', r));
       await new Promise((r) => setTimeout(r, delay));

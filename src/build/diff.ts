@@ -111,6 +111,32 @@ export function unitDiff(base: CompileState | undefined, head: CompileState, mem
   return out;
 }
 
+/** The units unitDiff renders, per side (its rules, without rendering). */
+export function unitsToRender(base: CompileState | undefined, head: CompileState, memo: UnitMemo): { base: UnitJob[]; head: UnitJob[] } {
+  const out = { base: [] as UnitJob[], head: [] as UnitJob[] };
+  const baseUnits = new Map((base?.units ?? []).map((u) => [id(u), u]));
+  const headIds = new Set(head.units.map(id));
+  for (const h of head.units) {
+    const b = baseUnits.get(id(h));
+    const known = memo.get(h.key);
+    if (b && b.key === h.key) {
+      if (!known) out.head.push(h);
+      continue;
+    }
+    const knownBase = b ? memo.get(b.key) : undefined;
+    if (known && knownBase && sameFiles(known.files, knownBase.files)) continue;
+    out.head.push(h);
+    if (b) out.base.push(b);
+  }
+  for (const b of base?.units ?? []) if (!headIds.has(id(b))) out.base.push(b);
+  return out;
+}
+
+/** Whether a side's units can render (those taken from records are loaded again). */
+async function prepared(state: CompileState, units: readonly UnitJob[]): Promise<boolean> {
+  return !state.prepare || units.length === 0 || state.prepare(units);
+}
+
 /** In the compile's unit order (the order a full render sees them in). */
 function sortOutputs(outputs: UnitOutput[], units: readonly UnitJob[]): UnitOutput[] {
   const order = new Map(units.map((u, i) => [id(u), i]));
@@ -181,6 +207,9 @@ export async function diffProject(opts: DiffProjectOptions): Promise<DiffProject
   const inputs = cached ? openInputCache(opts.root) : undefined;
   const units = cached ? openJsonCache<unknown>(opts.root, 'units', toolVersion()) : undefined;
   const memo = new UnitMemo(units);
+  // per-service records (src/pipeline.ts): each side loads only the services whose files differ from a record's
+  const services = cached ? openJsonCache<unknown>(opts.root, 'services', toolVersion(), { onlyUsed: true }) : undefined;
+  const records = services ? { store: services } : undefined;
 
   const cref: ConfigRef & { envs?: string[] } = { configFile: opts.configFile, configData: opts.configData, configKey: opts.configKey, envs: opts.envs };
   // the working tree's bytes, kept: a base file with the same blob id is not read from git again
@@ -193,7 +222,7 @@ export async function diffProject(opts: DiffProjectOptions): Promise<DiffProject
       return b;
     },
   };
-  const head = await compileLazy(headSource, { ...cref, cache: inputs });
+  let head = await compileLazy(headSource, { ...cref, cache: inputs, records });
   const problems: Diagnostic[] = [];
   const b = await baseP;
   if (b.problem) {
@@ -211,12 +240,20 @@ export async function diffProject(opts: DiffProjectOptions): Promise<DiffProject
       // A project that did not exist at the base compares against nothing.
       if ((await source.read(opts.configFile)) !== undefined || opts.configData !== undefined) {
         // a JS/TS config cannot be evaluated from git objects: its evaluated data is reused
-        base = await compileLazy(source, { ...cref, cache: inputs });
+        base = await compileLazy(source, { ...cref, cache: inputs, records });
+        // the units taken from records that unitDiff renders are loaded again first; a file
+        // that changed since it was hashed: both sides without records
+        const needed = unitsToRender(base, head, memo);
+        if (!(await prepared(head, needed.head)) || !(await prepared(base, needed.base))) {
+          head = await compileLazy(headSource, { ...cref, cache: inputs });
+          base = await compileLazy(source, { ...cref, cache: inputs });
+        }
       }
     } catch (e) {
       problems.push(error('GIT', `cannot read the base revision ${baseRef.sha.slice(0, 7)}: ${e instanceof Error ? e.message : String(e)}`, { reason: 'command-failed' }));
     }
   }
+  if (!base && !(await prepared(head, unitsToRender(undefined, head, memo).head))) head = await compileLazy(headSource, { ...cref, cache: inputs });
   catFile.close();
   const u = unitDiff(base, head, memo, opts.envs);
   // in the order a full compile of each side reports them: the head's, then the base's errors
@@ -228,6 +265,7 @@ export async function diffProject(opts: DiffProjectOptions): Promise<DiffProject
   if (hasErrors(diagnostics)) return { diagnostics, rendered: memo.renders };
   await inputs?.save();
   await units?.save();
+  await services?.save();
   const baseSide: Pick<CompileResult, 'files' | 'artifacts'> = base ? u.base : { files: [], artifacts: [] };
   return { diagnostics, diff: compareResults(baseSide, u.head, { base: baseLabel, head: 'working tree' }), rendered: memo.renders };
 }

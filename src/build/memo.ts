@@ -1,21 +1,31 @@
 /**
  * The project memo, kept like git's index: for every project file (inputs and outputs) the stat
- * data (size, mtime and ctime in ns, inode, mode) beside its content hash, and what the last
+ * data (size, mtime and ctime, inode, mode) beside its content hash, and what the last
  * successful render or check reported. A later run re-hashes only the files whose stat data
  * changed (and, by git's racy rule, files modified no earlier than the memo itself was written:
  * their stat data cannot tell a later same-size edit apart), so an unchanged project is known to
  * be up to date without reading a file's contents.
  *
- * Loaded on the start-up fast path (src/build/fast.ts) before any dependency: node builtins and
- * src/core/hash.ts only.
+ * Times are the milliseconds (with their fraction) of Node's plain `Stats` (`mtimeMs`,
+ * `ctimeMs`), not BigInt nanoseconds: Node computes them from the kernel's seconds and
+ * nanoseconds the same way every time, so an unchanged file gives the same numbers; two times
+ * the doubles cannot tell apart lie less than a microsecond apart, closer than a file can be
+ * stat-ed, read and written again; and rounding keeps order, so the racy rule stays on the safe
+ * side.
+ *
+ * Loaded on the start-up fast path (src/cli/fast.ts) before any dependency: node builtins and
+ * src/core/hash.ts (which loads node:crypto only when it first hashes) only.
  */
-import { lstatSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync, mkdirSync, type BigIntStats } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync, mkdirSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import type { Diagnostic } from '../core/diagnostics.js';
 import { contentHash } from '../core/hash.js';
 
-/** [content hash, size, mtimeNs, ctimeNs, ino, mode] (the big numbers as decimal strings) */
-export type MemoEntry = [hash: string, size: number, mtimeNs: string, ctimeNs: string, ino: string, mode: number];
+/** The stat data the memo records of a file: [size, mtimeMs, ctimeMs, ino, mode]. */
+export type StatData = [size: number, mtimeMs: number, ctimeMs: number, ino: number, mode: number];
+
+/** [content hash, size, mtimeMs, ctimeMs, ino, mode] */
+export type MemoEntry = [hash: string, size: number, mtimeMs: number, ctimeMs: number, ino: number, mode: number];
 
 /** Directories never walked: git's, dependencies, gitopsc's own cache. */
 export const MEMO_SKIP: ReadonlySet<string> = new Set(['.git', 'node_modules', '.gitopsc']);
@@ -24,29 +34,30 @@ export const MEMO_MAX_BYTES = 256 * 1024 * 1024;
 /** gitopsc's bookkeeping in an output directory (as src/write/apply.ts isInternalName): never output, never hashed */
 const INTERNAL = /^\.gitopsc-(stage|journal|lock)(\..*)?$|\.gitopsc-\d+-\d+\.tmp$/;
 const JOURNAL = '.gitopsc-journal';
+const NO_THROW = { throwIfNoEntry: false } as const;
 
 export function isBookkeeping(name: string): boolean {
   return INTERNAL.test(name);
 }
 
 /** The stat data of a file as the memo records it (without the hash). */
-export function statData(st: BigIntStats): [size: number, mtimeNs: string, ctimeNs: string, ino: string, mode: number] {
-  return [Number(st.size), String(st.mtimeNs), String(st.ctimeNs), String(st.ino), Number(st.mode)];
+export function statData(st: Stats): StatData {
+  return [st.size, st.mtimeMs, st.ctimeMs, st.ino, st.mode];
 }
 
 /**
  * Whether a recorded entry still stands for the file with this stat data, without reading it:
  * every stat field equal, and the file last modified before the memo was written (`racyFrom`,
- * the memo file's own mtime in ns). A file modified in the same clock tick as the memo is
+ * the memo file's own mtime in ms). A file modified in the same clock tick as the memo is
  * "racily clean" and must be re-hashed.
  */
-export function statClean(entry: MemoEntry | undefined, st: readonly [number, string, string, string, number], racyFrom: bigint | undefined, mtimeNs: bigint = BigInt(st[1])): entry is MemoEntry {
-  if (!entry || racyFrom === undefined || mtimeNs >= racyFrom) return false;
+export function statClean(entry: MemoEntry | undefined, st: Readonly<StatData>, racyFrom: number | undefined): entry is MemoEntry {
+  if (!entry || racyFrom === undefined || !(st[1] < racyFrom)) return false;
   return entry[1] === st[0] && entry[2] === st[1] && entry[3] === st[2] && entry[4] === st[3] && entry[5] === st[4];
 }
 
-/** A directory's [mtimeNs, ctimeNs, ino] and the names it held (subdirectories with a trailing `/`). */
-export type DirEntry = [mtimeNs: string, ctimeNs: string, ino: string, names: string[]];
+/** A directory's [mtimeMs, ctimeMs, ino] and the names it held (subdirectories with a trailing `/`). */
+export type DirEntry = [mtimeMs: number, ctimeMs: number, ino: number, names: string[]];
 
 /** What a scan starts from and returns: files and directories, by relative path. */
 export interface TreeState {
@@ -79,6 +90,32 @@ function errno(e: unknown): string {
 const STALE = 2;
 
 /**
+ * The names a scan records of a directory: its regular files and its subdirectories (with a
+ * trailing `/`) not named in `skip`, leaving out gitopsc's bookkeeping; whether an interrupted
+ * render's journal or a symbolic link is in it; or why it cannot be listed.
+ */
+function listDir(abs: string, skip: ReadonlySet<string> | undefined): { names: string[]; pending: boolean; links: boolean } | string {
+  let list;
+  try {
+    list = readdirSync(abs, { withFileTypes: true });
+  } catch (e) {
+    return errno(e);
+  }
+  const names: string[] = [];
+  let pending = false;
+  let links = false;
+  for (const e of list) {
+    if (e.name === JOURNAL) pending = true;
+    if (INTERNAL.test(e.name)) continue;
+    if (e.isDirectory()) {
+      if (!skip?.has(e.name)) names.push(`${e.name}/`);
+    } else if (e.isFile()) names.push(e.name);
+    else if (e.isSymbolicLink()) links = true;
+  }
+  return { names, pending, links };
+}
+
+/**
  * Walk `dir` (relative `/` paths, leaving out directories named in `skip` and gitopsc's
  * bookkeeping files), taking each file's hash from `prev` when its stat data is clean, else
  * reading and hashing it. As git's untracked cache does, a directory whose stat data is clean is
@@ -88,7 +125,7 @@ const STALE = 2;
 export function scanTree(
   dir: string,
   prev: TreeState | undefined,
-  racyFrom: bigint | undefined,
+  racyFrom: number | undefined,
   opts: { skip?: ReadonlySet<string>; maxFiles?: number; maxBytes?: number; prefix?: string } = {},
 ): TreeScan {
   const out = new Map<string, MemoEntry>();
@@ -98,14 +135,14 @@ export function scanTree(
   const prefix = opts.prefix ?? '';
   let bytes = 0;
   const res: TreeScan = { dirs, rehashed: 0, relisted: 0, links: false, pending: false };
-  const clean = (old: DirEntry | undefined, st: BigIntStats): old is DirEntry =>
-    old !== undefined && racyFrom !== undefined && old[0] === String(st.mtimeNs) && old[1] === String(st.ctimeNs) && old[2] === String(st.ino) && st.mtimeNs < racyFrom;
+  const clean = (old: DirEntry | undefined, st: Stats): old is DirEntry =>
+    old !== undefined && racyFrom !== undefined && old[0] === st.mtimeMs && old[1] === st.ctimeMs && old[2] === st.ino && st.mtimeMs < racyFrom;
   /** true: walked; false: failed (res says why); STALE: the parent's recorded names are out of date */
   const walk = (rel: string, force: boolean): boolean | typeof STALE => {
     const abs = rel ? `${dir}/${rel}` : dir;
-    let st: BigIntStats | undefined;
+    let st: Stats | undefined;
     try {
-      st = rel ? lstatSync(abs, { bigint: true, throwIfNoEntry: false }) : statSync(abs, { bigint: true, throwIfNoEntry: false });
+      st = rel ? lstatSync(abs, NO_THROW) : statSync(abs, NO_THROW);
     } catch (e) {
       res.unreadable = { path: rel || '.', why: errno(e) };
       return false;
@@ -118,26 +155,18 @@ export function scanTree(
     const cached = !force && clean(old, st);
     if (cached) names = old[3];
     else {
-      let list;
-      try {
-        list = readdirSync(abs, { withFileTypes: true });
-      } catch (e) {
-        res.unreadable = { path: rel || '.', why: errno(e) };
+      const l = listDir(abs, opts.skip);
+      if (typeof l === 'string') {
+        res.unreadable = { path: rel || '.', why: l };
         return false;
       }
       res.relisted++;
-      names = [];
-      for (const e of list) {
-        if (e.name === JOURNAL) res.pending = odd = true;
-        if (INTERNAL.test(e.name)) continue;
-        if (e.isDirectory()) {
-          if (!opts.skip?.has(e.name)) names.push(`${e.name}/`);
-        } else if (e.isFile()) names.push(e.name);
-        else if (e.isSymbolicLink()) res.links = odd = true;
-      }
+      names = l.names;
+      if (l.pending) res.pending = odd = true;
+      if (l.links) res.links = odd = true;
     }
     // a listing with a journal or a link is never reused: the next run must see them again
-    if (!odd) dirs.set(prefix + rel, [String(st.mtimeNs), String(st.ctimeNs), String(st.ino), names]);
+    if (!odd) dirs.set(prefix + rel, [st.mtimeMs, st.ctimeMs, st.ino, names]);
     for (const name of names) {
       if (name.endsWith('/')) {
         const r = walk(rel ? `${rel}/${name.slice(0, -1)}` : name.slice(0, -1), false);
@@ -147,9 +176,9 @@ export function scanTree(
       }
       const p = rel ? `${rel}/${name}` : name;
       const abs = `${dir}/${p}`;
-      let fst: BigIntStats | undefined;
+      let fst: Stats | undefined;
       try {
-        fst = lstatSync(abs, { bigint: true, throwIfNoEntry: false });
+        fst = lstatSync(abs, NO_THROW);
       } catch (err) {
         res.unreadable = { path: p, why: errno(err) };
         return false;
@@ -163,7 +192,7 @@ export function scanTree(
       const key = prefix + p;
       const known = prev?.entries.get(key);
       bytes += data[0];
-      if (statClean(known, data, racyFrom, fst.mtimeNs)) out.set(key, known);
+      if (statClean(known, data, racyFrom)) out.set(key, known);
       else {
         let content: Buffer;
         try {
@@ -187,7 +216,7 @@ export function scanTree(
 /** The recorded stat data of one file written by this run (after a render wrote it). */
 export function entryFor(file: string, hash: string): MemoEntry | undefined {
   try {
-    return [hash, ...statData(lstatSync(file, { bigint: true }))];
+    return [hash, ...statData(lstatSync(file))];
   } catch {
     return undefined;
   }
@@ -220,7 +249,8 @@ export interface MemoResult {
   warnings: unknown[];
 }
 
-export interface ProjectMemo {
+/** What a memo is valid for: the key, and the cwd and --config of the run that recorded it. */
+export interface MemoMeta {
   /** what else the result depends on: tool version, config file, --out */
   key: string;
   /** absolute cwd and --config of the run that recorded it: the fast path's discovery */
@@ -229,15 +259,19 @@ export interface ProjectMemo {
   /** absolute project root and its config file */
   root: string;
   configFile: string;
+}
+
+export interface ProjectMemo extends MemoMeta {
   result: MemoResult;
   entries: Map<string, MemoEntry>;
   dirs: Map<string, DirEntry>;
-  /** mtime of the memo file in ns (racy rule); undefined for a memo not read from disk */
-  writtenNs?: bigint;
+  /** mtime of the memo file in ms (racy rule); undefined for a memo not read from disk */
+  writtenMs?: number;
 }
 
 export const MEMO_FILE = 'memo.json';
-const FORMAT = 2;
+const FORMAT = 3;
+const ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 'LE' : 'BE';
 
 /** A recorded name: one path segment (a directory's with a trailing `/`), never `.` or `..`. */
 function isName(n: unknown): boolean {
@@ -247,55 +281,301 @@ function isName(n: unknown): boolean {
   return base !== '' && base !== '.' && base !== '..' && (slash === -1 || slash === n.length - 1);
 }
 
+/** A recorded path: `/`-separated names (or '' for the root); the output-dir prefix allowed in front. */
+function isPath(p: string): boolean {
+  const rel = p.startsWith(OUT_PREFIX) ? p.slice(OUT_PREFIX.length) : p;
+  return rel === '' || rel.split('/').every((s) => s !== '' && s !== '.' && s !== '..');
+}
+/** where entries of an output directory outside the project are kept (src/build/stage.ts) */
+const OUT_PREFIX = '\u0000out/';
+
 export function memoPath(root: string): string {
   return join(root, '.gitopsc', 'cache', MEMO_FILE);
 }
 
 /**
- * The memo file: one JSON header line `{"format","length"}`, then the body. It is written
- * atomically (a temporary file renamed), and a memo whose body is not as long as the header says,
- * does not parse or has the wrong shape is ignored whole. (No checksum: the unchanged path must
- * not load a hash; a damaged stat field or hash only makes a file be read again.)
+ * The memo file (`memo.json`, though only its first line is JSON). Its layout is made for the
+ * unchanged path, which must know in a few milliseconds that nothing changed:
+ *
+ *   line 1   {"format":3,"endian","key","cwd","config","root","configFile","n":[...]} (MemoMeta)
+ *   result   the result as JSON
+ *   paths    every directory's path, then every file's path, `\n`-joined: first, in walk order,
+ *            the directories and files a scan reaches from the root through recorded names
+ *            ("quick": when every one of them is recorded and no other file is, an unchanged
+ *            tree is every quick path's stat data unchanged: nothing to look up or build)
+ *   hashes   the files' content hashes, `\n`-joined
+ *   names    the directories' recorded names as JSON (an array per directory)
+ *   pad      spaces up to an 8-byte boundary
+ *   stats    float64s in this machine's byte order: [mtimeMs, ctimeMs, ino] per directory, then
+ *            [size, mtimeMs, ctimeMs, ino, mode] per file
+ *
+ * with n = [result, paths, hashes, names bytes, directories, files, quick directories (-1: not
+ * quick)]. It is written atomically (a temporary file renamed); a memo whose size is not what
+ * its header says, whose parts do not parse or have the wrong shape, is ignored whole. (No
+ * checksum: the unchanged path must not load a hash; a damaged stat field or hash only makes a
+ * file be read again.)
  */
-export function readMemo(root: string): ProjectMemo | undefined {
+export interface MemoFile {
+  meta: MemoMeta;
+  /** mtime of the memo file in ms (the racy limit) */
+  writtenMs: number;
+  /** Whether it has a quick part: every file recorded is reached from the root through recorded directory listings. */
+  quick: boolean;
+  /** The result it recorded; undefined when it does not parse. */
+  result(): MemoResult | undefined;
+  /**
+   * Whether the tree is as recorded by stat data alone (every quick directory and file clean
+   * by the racy rule), without building the memo's maps; false when it is not, or when the memo
+   * has no quick part: then ask `full()` and scan.
+   */
+  unchanged(): boolean;
+  /** The whole memo; undefined when a part of it does not parse or has the wrong shape. */
+  full(): ProjectMemo | undefined;
+}
+
+/** Read the memo file of `root`; undefined when there is none or its frame is damaged. */
+export function openMemo(root: string): MemoFile | undefined {
   const file = memoPath(root);
+  let buf: Buffer;
+  let writtenMs: number;
   try {
-    const st = statSync(file, { bigint: true });
-    const text = readFileSync(file, 'utf8');
-    const nl = text.indexOf('\n');
-    if (nl <= 0) return undefined;
-    const header = JSON.parse(text.slice(0, nl)) as { format?: unknown; length?: unknown };
-    const body = text.slice(nl + 1);
-    if (header.format !== FORMAT || header.length !== body.length) return undefined;
-    const m = JSON.parse(body) as Omit<ProjectMemo, 'entries' | 'dirs' | 'writtenNs'> & { entries: Record<string, MemoEntry>; dirs: Record<string, DirEntry> };
-    if (!m || typeof m.key !== 'string' || typeof m.cwd !== 'string' || typeof m.root !== 'string' || typeof m.config !== 'string' || typeof m.configFile !== 'string') return undefined;
-    const r = m.result as Partial<MemoResult> | undefined;
-    if (!r || typeof r.out !== 'string' || !Array.isArray(r.files) || !r.files.every((f) => typeof f === 'string') || !Array.isArray(r.warnings)) return undefined;
-    if (!m.entries || typeof m.entries !== 'object' || !m.dirs || typeof m.dirs !== 'object') return undefined;
-    const entries = new Map(Object.entries(m.entries));
-    for (const e of entries.values()) if (!Array.isArray(e) || typeof e[0] !== 'string') return undefined;
-    const dirs = new Map(Object.entries(m.dirs));
-    for (const d of dirs.values()) if (!Array.isArray(d) || !Array.isArray(d[3]) || !d[3].every(isName)) return undefined;
-    return { ...m, entries, dirs, writtenNs: st.mtimeNs };
+    writtenMs = statSync(file).mtimeMs;
+    buf = readFileSync(file);
   } catch {
     return undefined;
   }
+  const nl = buf.indexOf(10);
+  if (nl <= 0) return undefined;
+  let header: MemoMeta & { format?: unknown; endian?: unknown; n?: unknown };
+  try {
+    header = JSON.parse(buf.toString('utf8', 0, nl)) as typeof header;
+  } catch {
+    return undefined;
+  }
+  const n = header.n;
+  if (header.format !== FORMAT || header.endian !== ENDIAN || !Array.isArray(n) || n.length !== 7 || !n.every((x) => Number.isSafeInteger(x) && x >= -1)) return undefined;
+  const [resultBytes, pathBytes, hashBytes, nameBytes, nDirs, nFiles, quickDirs] = n as [number, number, number, number, number, number, number];
+  if (resultBytes < 0 || pathBytes < 0 || hashBytes < 0 || nameBytes < 0 || nDirs < 0 || nFiles < 0 || quickDirs > nDirs) return undefined;
+  const textStart = nl + 1;
+  const textEnd = textStart + resultBytes + pathBytes + hashBytes + nameBytes;
+  const statStart = Math.ceil(textEnd / 8) * 8;
+  const nStats = nDirs * 3 + nFiles * 5;
+  if (buf.length !== statStart + nStats * 8) return undefined;
+  if (typeof header.key !== 'string' || typeof header.cwd !== 'string' || typeof header.root !== 'string' || typeof header.config !== 'string' || typeof header.configFile !== 'string') return undefined;
+  const meta: MemoMeta = { key: header.key, cwd: header.cwd, config: header.config, root: header.root, configFile: header.configFile };
+  let offset = textStart;
+  const part = (bytes: number) => buf.toString('utf8', offset, (offset += bytes));
+  const resultText = part(resultBytes);
+  const pathText = part(pathBytes);
+  const hashText = part(hashBytes);
+  const nameText = part(nameBytes);
+  // a Buffer of a whole file read is its own allocation, 8-aligned; a copy otherwise
+  const at = buf.byteOffset + statStart;
+  const stats = at % 8 === 0 ? new Float64Array(buf.buffer, at, nStats) : new Float64Array(buf.buffer.slice(at, at + nStats * 8));
+  let paths: string[] | undefined;
+  const allPaths = (): string[] | undefined => {
+    if (paths) return paths;
+    // ('' is the root's path: the text of no paths and of the root alone are both '')
+    const p = nDirs + nFiles === 0 ? [] : pathText.split('\n');
+    if (p.length !== nDirs + nFiles) return undefined;
+    return (paths = p);
+  };
+  const result = (): MemoResult | undefined => {
+    try {
+      const r = JSON.parse(resultText) as Partial<MemoResult> | null;
+      if (!r || typeof r.out !== 'string' || !Array.isArray(r.files) || !r.files.every((f) => typeof f === 'string') || !Array.isArray(r.warnings)) return undefined;
+      return r as MemoResult;
+    } catch {
+      return undefined;
+    }
+  };
+  return {
+    meta,
+    writtenMs,
+    quick: quickDirs >= 0,
+    result,
+    unchanged() {
+      if (quickDirs < 0) return false;
+      const p = allPaths();
+      if (!p) return false;
+      const racyFrom = writtenMs;
+      for (let i = 0; i < quickDirs; i++) {
+        const rel = p[i]!;
+        const st = rel ? lstatSync(`${root}/${rel}`, NO_THROW) : statSync(root, NO_THROW);
+        const s = i * 3;
+        if (!st || !st.isDirectory() || st.mtimeMs !== stats[s] || st.ctimeMs !== stats[s + 1] || st.ino !== stats[s + 2] || !(st.mtimeMs < racyFrom)) return false;
+      }
+      const base = nDirs * 3;
+      for (let i = 0; i < nFiles; i++) {
+        const st = lstatSync(`${root}/${p[nDirs + i]!}`, NO_THROW);
+        const s = base + i * 5;
+        if (!st || st.size !== stats[s] || st.mtimeMs !== stats[s + 1] || st.ctimeMs !== stats[s + 2] || st.ino !== stats[s + 3] || st.mode !== stats[s + 4] || !(st.mtimeMs < racyFrom)) return false;
+      }
+      return true;
+    },
+    full() {
+      const r = result();
+      const p = allPaths();
+      if (!r || !p || !p.every(isPath)) return undefined;
+      const hashes = nFiles === 0 ? [] : hashText.split('\n');
+      if (hashes.length !== nFiles) return undefined;
+      let names: unknown;
+      try {
+        names = JSON.parse(nameText);
+      } catch {
+        return undefined;
+      }
+      if (!Array.isArray(names) || names.length !== nDirs) return undefined;
+      const dirs = new Map<string, DirEntry>();
+      for (let i = 0; i < nDirs; i++) {
+        const list = names[i] as unknown;
+        if (!Array.isArray(list) || !list.every(isName)) return undefined;
+        dirs.set(p[i]!, [stats[i * 3]!, stats[i * 3 + 1]!, stats[i * 3 + 2]!, list as string[]]);
+      }
+      const entries = new Map<string, MemoEntry>();
+      const base = nDirs * 3;
+      for (let i = 0; i < nFiles; i++) {
+        const s = base + i * 5;
+        entries.set(p[nDirs + i]!, [hashes[i]!, stats[s]!, stats[s + 1]!, stats[s + 2]!, stats[s + 3]!, stats[s + 4]!]);
+      }
+      if (dirs.size !== nDirs || entries.size !== nFiles) return undefined;
+      return { ...meta, result: r, entries, dirs, writtenMs };
+    },
+  };
+}
+
+/** The memo of `root` with its maps; undefined when there is none or it is damaged. */
+export function readMemo(root: string): ProjectMemo | undefined {
+  return openMemo(root)?.full();
+}
+
+/**
+ * The order the memo file keeps paths in: the directories and files a scan from the root
+ * reaches through recorded names first (in walk order), then the rest; and how many
+ * directories are "quick" (-1 when a reached directory or file is not recorded, or a recorded
+ * file is not reached: then an unchanged tree cannot be told by stat data alone).
+ */
+function layout(entries: ReadonlyMap<string, MemoEntry>, dirs: ReadonlyMap<string, DirEntry>): { dirOrder: string[]; fileOrder: string[]; quickDirs: number } {
+  const dirOrder: string[] = [];
+  const fileOrder: string[] = [];
+  let quick = dirs.has('');
+  const seenDirs = new Set<string>();
+  const seenFiles = new Set<string>();
+  const visit = (rel: string) => {
+    const d = dirs.get(rel);
+    if (!d || seenDirs.has(rel)) return void (quick = false);
+    seenDirs.add(rel);
+    dirOrder.push(rel);
+    for (const name of d[3]) {
+      if (name.endsWith('/')) visit(rel ? `${rel}/${name.slice(0, -1)}` : name.slice(0, -1));
+      else {
+        const p = rel ? `${rel}/${name}` : name;
+        if (!entries.has(p) || seenFiles.has(p)) quick = false;
+        else {
+          seenFiles.add(p);
+          fileOrder.push(p);
+        }
+      }
+    }
+  };
+  if (quick) visit('');
+  if (seenFiles.size !== entries.size) quick = false;
+  const quickDirs = quick ? dirOrder.length : -1;
+  for (const k of dirs.keys()) if (!seenDirs.has(k)) dirOrder.push(k);
+  for (const k of entries.keys()) if (!seenFiles.has(k)) fileOrder.push(k);
+  return { dirOrder, fileOrder, quickDirs };
+}
+
+/** The bytes of the memo file (see openMemo); undefined for a memo the format cannot hold (a path with a newline). */
+export function encodeMemo(memo: ProjectMemo): Buffer | undefined {
+  const { entries, dirs } = memo;
+  const { dirOrder, fileOrder, quickDirs } = layout(entries, dirs);
+  const paths = [...dirOrder, ...fileOrder];
+  if (paths.some((p) => p.includes('\n'))) return undefined;
+  const hashes = fileOrder.map((f) => entries.get(f)![0]);
+  if (hashes.some((h) => h.includes('\n'))) return undefined;
+  const texts = [JSON.stringify(memo.result), paths.join('\n'), hashes.join('\n'), JSON.stringify(dirOrder.map((d) => dirs.get(d)![3]))].map((t) => Buffer.from(t, 'utf8'));
+  const stats = new Float64Array(dirOrder.length * 3 + fileOrder.length * 5);
+  let i = 0;
+  for (const d of dirOrder) {
+    const e = dirs.get(d)!;
+    stats[i++] = e[0];
+    stats[i++] = e[1];
+    stats[i++] = e[2];
+  }
+  for (const f of fileOrder) {
+    const e = entries.get(f)!;
+    for (let k = 1; k <= 5; k++) stats[i++] = e[k] as number;
+  }
+  const { key, cwd, config, root, configFile } = memo;
+  const n = [...texts.map((t) => t.length), dirOrder.length, fileOrder.length, quickDirs];
+  const head = Buffer.from(`${JSON.stringify({ format: FORMAT, endian: ENDIAN, key, cwd, config, root, configFile, n })}\n`, 'utf8');
+  const textEnd = head.length + texts.reduce((a, t) => a + t.length, 0);
+  const pad = Buffer.alloc(Math.ceil(textEnd / 8) * 8 - textEnd, 0x20);
+  return Buffer.concat([head, ...texts, pad, Buffer.from(stats.buffer, stats.byteOffset, stats.byteLength)]);
+}
+
+/**
+ * The directories a render wrote into, listed again: a memo recorded after a render holds the
+ * directory listings of the scan before it, which the files written since made stale, so that
+ * the next unchanged run would find them changed and scan everything. A directory is listed
+ * again (its stat data taken before its names) when it is not recorded, or when a file recorded
+ * below it changed (mtime or ctime) no earlier than the directory's recorded mtime. Only for
+ * speed: the unchanged path checks every directory's stat data anyway, so a listing this leaves
+ * stale costs one full scan, never a wrong answer.
+ */
+export function refreshDirs(root: string, entries: ReadonlyMap<string, MemoEntry>, dirs: ReadonlyMap<string, DirEntry>, skip: ReadonlySet<string> = MEMO_SKIP, changed: ReadonlySet<string> = new Set()): Map<string, DirEntry> {
+  const newest = new Map<string, number>();
+  for (const [k, e] of entries) {
+    if (k.startsWith(OUT_PREFIX)) continue;
+    const t = Math.max(e[2], e[3]);
+    for (let i = k.lastIndexOf('/'); ; i = k.lastIndexOf('/', i - 1)) {
+      const d = i < 0 ? '' : k.slice(0, i);
+      // an ancestor's newest is never older than its descendant's: stop at the first one as new
+      if ((newest.get(d) ?? -Infinity) >= t) break;
+      newest.set(d, t);
+      if (i < 0) break;
+    }
+  }
+  const out = new Map(dirs);
+  const visit = (rel: string, depth: number): void => {
+    let rec = out.get(rel);
+    if (!rec || changed.has(rel) || rec[0] <= (newest.get(rel) ?? -Infinity)) {
+      const abs = rel ? `${root}/${rel}` : root;
+      let st: Stats | undefined;
+      try {
+        st = rel ? lstatSync(abs, NO_THROW) : statSync(abs, NO_THROW);
+      } catch {
+        return;
+      }
+      if (!st?.isDirectory()) return;
+      const l = listDir(abs, skip);
+      if (typeof l === 'string' || l.pending || l.links) return void out.delete(rel);
+      out.set(rel, (rec = [st.mtimeMs, st.ctimeMs, st.ino, l.names]));
+    }
+    if (depth > 256) return;
+    for (const name of rec[3]) if (name.endsWith('/')) visit(rel ? `${rel}/${name.slice(0, -1)}` : name.slice(0, -1), depth + 1);
+  };
+  visit('', 0);
+  return out;
 }
 
 /** Write the memo atomically (temp file and rename); a memo that cannot be written only costs time. */
 export function writeMemo(root: string, memo: ProjectMemo): void {
   const file = memoPath(root);
-  const { writtenNs: _w, entries, dirs, ...rest } = memo;
-  const body = JSON.stringify({ ...rest, entries: Object.fromEntries(entries), dirs: Object.fromEntries(dirs) });
   const tmp = `${file}.${process.pid}.tmp`;
   try {
-    mkdirSync(join(root, '.gitopsc', 'cache'), { recursive: true });
+    // a cache directory made now changed the root's listing
+    const made = mkdirSync(join(root, '.gitopsc', 'cache'), { recursive: true });
     try {
       writeFileSync(join(root, '.gitopsc', '.gitignore'), '# written by gitopsc: this cache never belongs in git\n*\n', { flag: 'wx' });
     } catch {
       /* there already */
     }
-    writeFileSync(tmp, `${JSON.stringify({ format: FORMAT, length: body.length })}\n${body}`);
+    const bytes = encodeMemo({ ...memo, dirs: refreshDirs(root, memo.entries, memo.dirs, MEMO_SKIP, new Set(made === join(root, '.gitopsc') ? [''] : [])) });
+    // a memo the format cannot hold: the one there stays (every file is still checked against it)
+    if (!bytes) return;
+    writeFileSync(tmp, bytes);
     renameSync(tmp, file);
   } catch {
     /* a cache that cannot be written only costs time */
@@ -324,8 +604,8 @@ export function toolVersion(): string {
 export function memoKey(configFile: string, out: string): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   const schemas = ['service', 'config', 'catalog', 'lock'].map((k) => {
-    const st = statSync(new URL(`../../schemas/${k}.schema.json`, import.meta.url), { bigint: true });
-    return `${st.size}:${st.mtimeNs}:${st.ino}`;
+    const st = statSync(new URL(`../../schemas/${k}.schema.json`, import.meta.url));
+    return `${st.size}:${st.mtimeMs}:${st.ino}`;
   });
   return JSON.stringify([pkg.version, ...schemas, configFile, out]);
 }

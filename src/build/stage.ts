@@ -113,7 +113,7 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
   // links (followed when reading, not when scanning), an unreadable file or an interrupted render.
   const given = takeOver(root);
   const old = given ? given.memo : readMemo(root);
-  const racyFrom = old?.writtenNs;
+  const racyFrom = old?.writtenMs;
   const scan = given?.scan ?? scanTree(root, old, racyFrom, { skip: MEMO_SKIP, maxFiles: MEMO_MAX_FILES, maxBytes: MEMO_MAX_BYTES });
   const tree = scan.entries && !scan.links && !scan.pending ? scan.entries : undefined;
   const outScan = outArg && outside(outArg) ? scanTree(outArg, old, racyFrom, { prefix: OUT }) : undefined;
@@ -134,7 +134,10 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
   const inputs = openInputCache(root);
   const units = openJsonCache<unknown>(root, 'units', toolVersion());
   const memo = new UnitMemo(units);
-  const state = await compile(fsSource(root), { ...req.project, envs: req.env, lazy: true, cache: inputs });
+  // per-service records: only the services whose file changed are loaded (their hashes are the scan's)
+  const services = openJsonCache<unknown>(root, 'services', toolVersion(), { onlyUsed: true });
+  const hashOf = tree ? (rel: string) => tree.get(rel)?.[0] : undefined;
+  let state = await compile(fsSource(root), { ...req.project, envs: req.env, lazy: true, cache: inputs, records: { store: services, hashOf } });
   const diagnostics = [...state.diagnostics];
   if (hasErrors(diagnostics)) return { diagnostics, data: { files: [] } };
   const outDir = outArg ?? join(root, state.outputDir);
@@ -177,6 +180,13 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
     const hashed = await output.hashes();
     if ('problem' in hashed) return { diagnostics: [...diagnostics, hashed.problem], data: { files: [] } };
     const existing = hashed.files;
+    // units taken from records render after their service is loaded again; a file that changed
+    // since it was hashed means compiling without records
+    if (state.prepare && !(await state.prepare(state.units.filter((u) => !memo.present(u.key, existing))))) {
+      state = await compile(fsSource(root), { ...req.project, envs: req.env, lazy: true, cache: inputs });
+      if (hasErrors(state.diagnostics)) return { diagnostics: state.diagnostics, data: { files: [] } };
+      diagnostics.splice(0, diagnostics.length, ...state.diagnostics);
+    }
     const desired: DesiredFile[] = [];
     const outputs: UnitOutput[] = [];
     let rendered = 0;
@@ -257,6 +267,7 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
       if (!hasErrors(diagnostics) && plan.writes.length === 0) memoAfter([], []);
       await inputs.save();
       await units.save();
+      await services.save();
       return { diagnostics, data: { files, drift }, lines: drift ? [] : [`${plural(desired.length, 'file')} up to date`] };
     }
     diagnostics.push(...(await applyPlan(outDir, plan, session)));
@@ -265,6 +276,7 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
       memoAfter(plan.writes, plan.removes);
       await inputs.save();
       await units.save();
+      await services.save();
     }
     // the ownership record is bookkeeping: not counted among the files written
     const written = plan.writes.filter((w) => w.path !== RECORD_FILE).map((w) => shown(w.path));

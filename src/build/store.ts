@@ -53,9 +53,10 @@ export interface JsonCache<T> {
 /**
  * File format: one JSON header line `{"format","version","checksum"}`, then the entries as JSON.
  * The checksum covers the entries text, so a truncated, bit-rotted or hand-edited cache is
- * ignored whole instead of being believed.
+ * ignored whole instead of being believed. `onlyUsed`: a save keeps only the entries this run
+ * read or set (the per-service records, which a project's next state replaces).
  */
-export function openJsonCache<T>(root: string, name: string, version: string): JsonCache<T> {
+export function openJsonCache<T>(root: string, name: string, version: string, opts: { onlyUsed?: boolean } = {}): JsonCache<T> {
   const file = join(cacheDirOf(root), `${name}.json`);
   let entries: Record<string, T> = {};
   const refused = cacheDirProblem(root) !== undefined;
@@ -89,7 +90,7 @@ export function openJsonCache<T>(root: string, name: string, version: string): J
       if (!dirty || refused) return;
       // Entries other commands use stay; past a bound, only this run's entries are kept.
       const keys = Object.keys(entries);
-      const keep = keys.length > MAX_ENTRIES ? keys.filter((k) => used.has(k)) : keys;
+      const keep = opts.onlyUsed || keys.length > MAX_ENTRIES ? keys.filter((k) => used.has(k)) : keys;
       const out: Record<string, T> = {};
       for (const k of keep) out[k] = entries[k]!;
       try {

@@ -27,60 +27,65 @@ function at(doc: LoadedDoc, path: (string | number)[], target: 'key' | 'value' =
 export function checkProject(project: Project): Diagnostic[] {
   const out: Diagnostic[] = [];
   out.push(...checkDuplicates(project.services));
-  const registries = Object.keys(project.config.registries ?? {});
-  const envNames = project.environments.map((e) => e.name);
-  for (const decl of project.services) {
-    const { doc } = decl;
-    const s = decl.data.spec;
-    const service = decl.name;
-    // environments the config does not declare
-    for (const env of Object.keys(s.environments ?? {})) {
-      if (!envNames.includes(env)) {
-        out.push(error('SCHEMA', `environment "${env}" is not declared in ${project.configFile} (declared: ${envNames.join(', ')})`, { reason: 'undeclared-environment', ...at(doc, ['spec', 'environments', env], 'key'), service, hint: didYouMean(env, envNames) }));
-      }
-    }
-    // registry names, base and overrides
-    const regRefs: [string | undefined, (string | number)[]][] = [[s.artifact.registry, ['spec', 'artifact', 'registry']]];
-    for (const [env, o] of Object.entries(s.environments ?? {})) regRefs.push([o.artifact?.registry, ['spec', 'environments', env, 'artifact', 'registry']]);
-    for (const [reg, path] of regRefs) {
-      if (reg !== undefined && !registries.includes(reg)) {
-        out.push(error('UNKNOWN_REGISTRY', `registry "${reg}" is not declared in ${project.configFile}${registries.length ? ` (declared: ${registries.join(', ')})` : ''}`, { reason: 'undeclared', ...at(doc, path), service, hint: didYouMean(reg, registries) }));
-      }
-    }
-    // every select, once per distinct path
-    const selects: [SelectSpec | undefined, (string | number)[]][] = [[s.artifact.select, ['spec', 'artifact', 'select']]];
-    for (const [env, o] of Object.entries(s.environments ?? {})) if (o.artifact?.select) selects.push([o.artifact.select, ['spec', 'environments', env, 'artifact', 'select']]);
-    for (const [sel, path] of selects) if (sel) out.push(...checkSelect(sel, doc, path, service));
-    // scan verdicts come from providers that report them (har): on another registry every version would be dropped
-    for (const [env, o] of [[undefined, undefined] as const, ...Object.entries(s.environments ?? {})]) {
-      const sel = env === undefined ? s.artifact.select : o?.artifact?.select;
-      if (!sel?.scan) continue;
-      const reg = (env === undefined ? undefined : o?.artifact?.registry) ?? s.artifact.registry;
-      const type = project.config.registries?.[reg]?.type;
-      if (type && !providerPlugin(type)?.traits?.scan) {
-        const path = env === undefined ? ['spec', 'artifact', 'select', 'scan'] : ['spec', 'environments', env, 'artifact', 'select', 'scan'];
-        const scanning = scanningTypes();
-        out.push(error('SCHEMA', `select.scan needs a registry of type ${scanning} (registry "${reg}" is ${type} and reports no scan verdicts)`, { reason: 'scan-needs-har', ...at(doc, path, 'key'), service }));
-      }
-    }
-    // the target's own checks; a target that runs an image (a Kubernetes workload) refuses files,
-    // in the base and in every override
-    const target = targetPlugin(targetOf(decl));
-    if (target?.traits?.needsImage) {
-      const formats: [unknown, (string | number)[]][] = [[s.artifact.format, ['spec', 'artifact', 'format']]];
-      for (const [env, o] of Object.entries(s.environments ?? {})) formats.push([o.artifact?.format, ['spec', 'environments', env, 'artifact', 'format']]);
-      const others = targetPlugins().filter((t) => !t.traits?.needsImage).map((t) => t.id).join(' or ');
-      for (const [format, path] of formats) {
-        if (format === 'file') out.push(error('SCHEMA', `${target.title} needs an image: format "file" is only for ${others}`, { reason: 'image-required', ...at(doc, path), service }));
-      }
-    }
-    if (target?.checkService) out.push(...target.checkService(decl, envNames, project.config));
-  }
+  for (const decl of project.services) out.push(...checkServiceDecl(project, decl));
   out.push(...checkPolicies(project));
   return out;
 }
 
-function checkDuplicates(services: ServiceDecl[]): Diagnostic[] {
+/** checkProject's checks of one service (all of them but duplicate names and the config's policies). */
+export function checkServiceDecl(project: Project, decl: ServiceDecl): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const registries = Object.keys(project.config.registries ?? {});
+  const envNames = project.environments.map((e) => e.name);
+  const { doc } = decl;
+  const s = decl.data.spec;
+  const service = decl.name;
+  // environments the config does not declare
+  for (const env of Object.keys(s.environments ?? {})) {
+    if (!envNames.includes(env)) {
+      out.push(error('SCHEMA', `environment "${env}" is not declared in ${project.configFile} (declared: ${envNames.join(', ')})`, { reason: 'undeclared-environment', ...at(doc, ['spec', 'environments', env], 'key'), service, hint: didYouMean(env, envNames) }));
+    }
+  }
+  // registry names, base and overrides
+  const regRefs: [string | undefined, (string | number)[]][] = [[s.artifact.registry, ['spec', 'artifact', 'registry']]];
+  for (const [env, o] of Object.entries(s.environments ?? {})) regRefs.push([o.artifact?.registry, ['spec', 'environments', env, 'artifact', 'registry']]);
+  for (const [reg, path] of regRefs) {
+    if (reg !== undefined && !registries.includes(reg)) {
+      out.push(error('UNKNOWN_REGISTRY', `registry "${reg}" is not declared in ${project.configFile}${registries.length ? ` (declared: ${registries.join(', ')})` : ''}`, { reason: 'undeclared', ...at(doc, path), service, hint: didYouMean(reg, registries) }));
+    }
+  }
+  // every select, once per distinct path
+  const selects: [SelectSpec | undefined, (string | number)[]][] = [[s.artifact.select, ['spec', 'artifact', 'select']]];
+  for (const [env, o] of Object.entries(s.environments ?? {})) if (o.artifact?.select) selects.push([o.artifact.select, ['spec', 'environments', env, 'artifact', 'select']]);
+  for (const [sel, path] of selects) if (sel) out.push(...checkSelect(sel, doc, path, service));
+  // scan verdicts come from providers that report them (har): on another registry every version would be dropped
+  for (const [env, o] of [[undefined, undefined] as const, ...Object.entries(s.environments ?? {})]) {
+    const sel = env === undefined ? s.artifact.select : o?.artifact?.select;
+    if (!sel?.scan) continue;
+    const reg = (env === undefined ? undefined : o?.artifact?.registry) ?? s.artifact.registry;
+    const type = project.config.registries?.[reg]?.type;
+    if (type && !providerPlugin(type)?.traits?.scan) {
+      const path = env === undefined ? ['spec', 'artifact', 'select', 'scan'] : ['spec', 'environments', env, 'artifact', 'select', 'scan'];
+      const scanning = scanningTypes();
+      out.push(error('SCHEMA', `select.scan needs a registry of type ${scanning} (registry "${reg}" is ${type} and reports no scan verdicts)`, { reason: 'scan-needs-har', ...at(doc, path, 'key'), service }));
+    }
+  }
+  // the target's own checks; a target that runs an image (a Kubernetes workload) refuses files,
+  // in the base and in every override
+  const target = targetPlugin(targetOf(decl));
+  if (target?.traits?.needsImage) {
+    const formats: [unknown, (string | number)[]][] = [[s.artifact.format, ['spec', 'artifact', 'format']]];
+    for (const [env, o] of Object.entries(s.environments ?? {})) formats.push([o.artifact?.format, ['spec', 'environments', env, 'artifact', 'format']]);
+    const others = targetPlugins().filter((t) => !t.traits?.needsImage).map((t) => t.id).join(' or ');
+    for (const [format, path] of formats) {
+      if (format === 'file') out.push(error('SCHEMA', `${target.title} needs an image: format "file" is only for ${others}`, { reason: 'image-required', ...at(doc, path), service }));
+    }
+  }
+  if (target?.checkService) out.push(...target.checkService(decl, envNames, project.config));
+  return out;
+}
+
+export function checkDuplicates(services: ServiceDecl[]): Diagnostic[] {
   const byName = new Map<string, ServiceDecl[]>();
   for (const s of services) byName.set(s.name, [...(byName.get(s.name) ?? []), s]);
   const out: Diagnostic[] = [];
@@ -127,7 +132,7 @@ export function checkSelect(sel: SelectSpec, doc: LoadedDoc, path: (string | num
   return out;
 }
 
-function checkPolicies(project: Project): Diagnostic[] {
+export function checkPolicies(project: Project): Diagnostic[] {
   const doc = project.configDoc;
   const out: Diagnostic[] = [];
   if (!doc) return out;

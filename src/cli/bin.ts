@@ -22,7 +22,7 @@ let fast: FastRun | undefined;
 if (argv.includes('render') && !process.env.GITOPSC_NO_FAST_PATH) {
   try {
     const { fastRender } = await import('./fast.js');
-    fast = fastRender(argv, { cwd: process.cwd(), env: process.env, stdoutIsTTY: Boolean(process.stdout.isTTY), stderrIsTTY: Boolean(process.stderr.isTTY) });
+    fast = fastRender(argv, { cwd: process.cwd(), env: process.env, stdoutIsTTY: Boolean(process.stdout.isTTY), stderrIsTTY: Boolean(process.stderr.isTTY), handOver: true });
   } catch {
     fast = undefined;
   }

@@ -12,7 +12,7 @@
 import { lstatSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { exitCodeFor } from '../core/diagnostics.js';
-import { handOver, MEMO_MAX_BYTES, MEMO_MAX_FILES, MEMO_SKIP, memoHitResult, memoKey, memoPath, readMemo, sameContent, scanTree, writeMemo, type ProjectMemo } from '../build/memo.js';
+import { handOver, MEMO_MAX_BYTES, MEMO_MAX_FILES, MEMO_SKIP, memoHitResult, memoKey, memoPath, openMemo, sameContent, scanTree, writeMemo, type MemoFile, type MemoResult } from '../build/memo.js';
 import { colorEnabled, palette } from './output/color.js';
 import { formatResult, type Format } from './output/format.js';
 
@@ -65,7 +65,7 @@ function isLink(path: string): boolean {
 }
 
 /** The memo recorded for this cwd and --config: the nearest one at or above cwd (or beside the config). */
-function findMemo(cwd: string, config: string | undefined): ProjectMemo | undefined {
+function findMemo(cwd: string, config: string | undefined): MemoFile | undefined {
   const roots = config ? [dirname(resolve(cwd, config))] : [];
   if (!config) for (let d = cwd; ; d = dirname(d)) {
     roots.push(d);
@@ -81,8 +81,8 @@ function findMemo(cwd: string, config: string | undefined): ProjectMemo | undefi
     if (!exists) continue;
     // the cache directory is never read through a symbolic link (the full path refuses it)
     if (isLink(join(root, '.gitopsc')) || isLink(join(root, '.gitopsc', 'cache'))) return undefined;
-    const memo = readMemo(root);
-    if (!memo || memo.root !== root || memo.cwd !== cwd || memo.config !== (config ?? '')) return undefined;
+    const memo = openMemo(root);
+    if (!memo || memo.meta.root !== root || memo.meta.cwd !== cwd || memo.meta.config !== (config ?? '')) return undefined;
     return memo;
   }
   return undefined;
@@ -99,6 +99,12 @@ export interface FastEnv {
   env: Readonly<Record<string, string | undefined>>;
   stdoutIsTTY: boolean;
   stderrIsTTY: boolean;
+  /**
+   * Whether a scan that found the project changed is left for the full path that this same
+   * process runs next (the real bin only: a caller that does not go on to render must not
+   * leave a scan behind for a later, unrelated run).
+   */
+  handOver?: boolean;
 }
 
 /** An unchanged project's `render`/`render --check` output, or undefined: run the full CLI. */
@@ -106,22 +112,32 @@ export function fastRender(argv: readonly string[], host: FastEnv): FastRun | un
   const args = fastArgs(argv);
   if (!args) return undefined;
   const cwd = resolve(args.cwd ?? host.cwd);
-  const memo = findMemo(cwd, args.config);
-  if (!memo || memo.key !== memoKey(memo.configFile, '')) return undefined;
-  const scan = scanTree(memo.root, memo, memo.writtenNs, { skip: MEMO_SKIP, maxFiles: MEMO_MAX_FILES, maxBytes: MEMO_MAX_BYTES });
-  if (!scan.entries || scan.links || scan.pending) return undefined;
-  // nothing read and nothing listed: every entry is the memo's own, by its stat data
-  if (scan.rehashed + scan.relisted > 0 || scan.entries.size !== memo.entries.size) {
-    if (!sameContent(scan.entries, memo.entries)) {
-      // a changed project: the full path renders, starting from this scan rather than a second one
-      handOver(memo.root, memo, scan);
-      return undefined;
-    }
-    // files touched but not changed, or racily clean: record them again, so that the next run reads nothing
-    writeMemo(memo.root, { ...memo, entries: scan.entries, dirs: scan.dirs });
-  }
-  const result = memoHitResult(memo, args.check);
+  const found = findMemo(cwd, args.config);
+  if (!found || found.meta.key !== memoKey(found.meta.configFile, '')) return undefined;
+  const recorded = found.unchanged() ? found.result() : changedTree(found, host.handOver === true);
+  if (!recorded) return undefined;
+  const result = memoHitResult({ result: recorded }, args.check);
   const color = (isTTY: boolean) => palette(args.format === 'text' && colorEnabled({ flag: args.color, env: host.env, isTTY }));
   const out = formatResult(args.format, result, { quiet: args.quiet, out: color(host.stdoutIsTTY), err: color(host.stderrIsTTY) });
   return { stdout: out.stdout, stderr: out.stderr, code: exitCodeFor(result.diagnostics) };
+}
+
+/**
+ * The result recorded for a tree that is not as the memo's stat data says: a full scan, which
+ * re-hashes what changed. When no content changed (files touched, a directory listed again, a
+ * racily clean file), the memo is recorded again, so that the next run reads nothing, and its
+ * result stands; else undefined (the full path renders, starting from this scan).
+ */
+function changedTree(found: MemoFile, hand: boolean): MemoResult | undefined {
+  const memo = found.full();
+  if (!memo) return undefined;
+  const scan = scanTree(memo.root, memo, memo.writtenMs, { skip: MEMO_SKIP, maxFiles: MEMO_MAX_FILES, maxBytes: MEMO_MAX_BYTES });
+  if (!scan.entries || scan.links || scan.pending) return undefined;
+  if (scan.rehashed + scan.relisted === 0 && scan.entries.size === memo.entries.size) return memo.result;
+  if (!sameContent(scan.entries, memo.entries)) {
+    if (hand) handOver(memo.root, memo, scan);
+    return undefined;
+  }
+  writeMemo(memo.root, { ...memo, entries: scan.entries, dirs: scan.dirs });
+  return memo.result;
 }

@@ -62,7 +62,7 @@ function isBlank(bytes: Uint8Array): boolean {
   return new TextDecoder().decode(bytes).split('\n').every((l) => l.trim() === '' || l.trim().startsWith('#'));
 }
 
-export async function loadConfig(source: ProjectSource, ref: ConfigRef, cache?: InputCache): Promise<{ doc?: LoadedDoc; configPath: string[]; diagnostics: Diagnostic[] }> {
+export async function loadConfig(source: ProjectSource, ref: ConfigRef, cache?: InputCache): Promise<{ doc?: LoadedDoc; configPath: string[]; diagnostics: Diagnostic[]; hash?: string }> {
   if (ref.configData !== undefined) {
     const data = ref.configData && typeof ref.configData === 'object' && 'default' in (ref.configData as object) ? (ref.configData as { default: unknown }).default : ref.configData;
     const doc = plainDoc(ref.configFile, data);
@@ -74,7 +74,7 @@ export async function loadConfig(source: ProjectSource, ref: ConfigRef, cache?: 
   const configPath = ref.configKey ? [ref.configKey] : [];
   if (isBlank(bytes)) {
     // an empty config file (or one with comments only) means every default
-    return { doc: { file: ref.configFile, data: {}, position: () => ({ line: 1, column: 1 }) }, configPath, diagnostics: [] };
+    return { doc: { file: ref.configFile, data: {}, position: () => ({ line: 1, column: 1 }) }, configPath, diagnostics: [], hash: contentHash(bytes) };
   }
   const check = (whole: LoadedDoc): Diagnostic[] => {
     const doc = configPath.length ? subDoc(whole, configPath) : whole;
@@ -85,12 +85,34 @@ export async function loadConfig(source: ProjectSource, ref: ConfigRef, cache?: 
   if (!loaded.doc) return { configPath: [], diagnostics: loaded.diagnostics };
   const doc = configPath.length ? subDoc(loaded.doc, configPath) : loaded.doc;
   if (doc.data === null || doc.data === undefined) doc.data = {};
-  return { doc, configPath, diagnostics: loaded.diagnostics };
+  return { doc, configPath, diagnostics: loaded.diagnostics, hash: contentHash(bytes) };
 }
 
 function pathDiag(doc: LoadedDoc, path: (string | number)[], what: string, value: string): Diagnostic {
   const pos = doc.position(path, 'value');
   return error('SCHEMA', `${what} "${value}" must be a relative path inside the project (no absolute paths, no "..")`, { reason: 'unsafe-path', file: doc.file, ...pos });
+}
+
+/**
+ * A project before its services are loaded: the config, its paths, and the service files the
+ * patterns match. `diagnostics` are those a full load reports before the services' own, `late`
+ * those it reports after them (output.lambdaDir); `configHash` is the config file's content hash
+ * (undefined for a JS/TS config's evaluated data).
+ */
+export interface ProjectFrame {
+  project: Project;
+  files: string[];
+  diagnostics: Diagnostic[];
+  late: Diagnostic[];
+  configHash?: string;
+}
+
+/** One service file: loaded and validated (through the cache), its declaration when it has no error. */
+export function loadServiceFile(file: string, bytes: Uint8Array, cache?: InputCache): { decl?: ServiceDecl; diagnostics: Diagnostic[] } {
+  const r = loadChecked('service', file, bytes, validateService, cache);
+  if (!r.doc || r.diagnostics.some((d) => d.severity === 'error')) return { diagnostics: r.diagnostics };
+  const data = r.doc.data as ServiceFile;
+  return { decl: { name: data.metadata.name, file, doc: r.doc, data }, diagnostics: r.diagnostics };
 }
 
 /** `withCatalogs: false` skips static catalogs: rendering works from the lock alone. */
@@ -99,6 +121,50 @@ export async function loadProject(
   ref: ConfigRef,
   opts: { withCatalogs?: boolean; cache?: InputCache } = {},
 ): Promise<{ project?: Project; diagnostics: Diagnostic[] }> {
+  const f = await loadFrame(source, ref, opts);
+  if (!f.frame) return { diagnostics: f.diagnostics };
+  const { project, files, late } = f.frame;
+  const diagnostics = [...f.frame.diagnostics];
+  const loadedServices = await Promise.all(files.map(async (f) => ({ f, ...(await readInput(source, f)) })));
+  for (const { f, bytes, problem } of loadedServices) {
+    if (problem) diagnostics.push(problem);
+    if (!bytes) continue;
+    const r = loadServiceFile(f, bytes, opts.cache);
+    diagnostics.push(...r.diagnostics);
+    if (r.decl) project.services.push(r.decl);
+  }
+  if (opts.withCatalogs !== false) diagnostics.push(...(await loadCatalogs(source, project, opts.cache)));
+  diagnostics.push(...late);
+  return { project, diagnostics };
+}
+
+/** The static catalogs of the config's registries into `project.catalogs`; their diagnostics. */
+export async function loadCatalogs(source: ProjectSource, project: Project, cache?: InputCache): Promise<Diagnostic[]> {
+  const diagnostics: Diagnostic[] = [];
+  const doc = project.configDoc!;
+  for (const [name, reg] of Object.entries(project.config.registries ?? {})) {
+    if (typeof reg.path !== 'string') continue;
+    const file = safeRelative(reg.path)!;
+    const { bytes, problem } = await readInput(source, file);
+    if (problem) {
+      diagnostics.push(problem);
+      continue;
+    }
+    if (!bytes) {
+      diagnostics.push(error('SCHEMA', `${reg.type} catalog ${file} of registry "${name}" does not exist`, { reason: 'missing-path', file: doc.file, ...doc.position(['registries', name, 'path'], 'value') }));
+      continue;
+    }
+    const r = loadChecked('catalog', file, bytes, validateCatalog, cache, { maxBytes: 64 * 1024 * 1024 });
+    diagnostics.push(...r.diagnostics);
+    if (!r.doc || r.diagnostics.some((d) => d.severity === 'error')) continue;
+    const packages = (r.doc.data as { packages?: Record<string, VersionInfo[]> }).packages ?? {};
+    project.catalogs.set(name, new Map(Object.entries(packages).map(([pkg, versions]) => [pkg, versions.map(normalizeCatalogVersion)])));
+  }
+  return diagnostics;
+}
+
+/** The config, its paths and the matching service files, without loading the services (see ProjectFrame). */
+export async function loadFrame(source: ProjectSource, ref: ConfigRef, opts: { cache?: InputCache } = {}): Promise<{ frame?: ProjectFrame; diagnostics: Diagnostic[] }> {
   const cfg = await loadConfig(source, ref, opts.cache);
   const diagnostics = [...cfg.diagnostics];
   if (!cfg.doc || diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
@@ -161,38 +227,7 @@ export async function loadProject(
     });
   }
 
-  const services: ServiceDecl[] = [];
-  const loadedServices = await Promise.all(files.map(async (f) => ({ f, ...(await readInput(source, f)) })));
-  for (const { f, bytes, problem } of loadedServices) {
-    if (problem) diagnostics.push(problem);
-    if (!bytes) continue;
-    const r = loadChecked('service', f, bytes, validateService, opts.cache);
-    diagnostics.push(...r.diagnostics);
-    if (!r.doc || r.diagnostics.some((d) => d.severity === 'error')) continue;
-    const data = r.doc.data as ServiceFile;
-    services.push({ name: data.metadata.name, file: f, doc: r.doc, data });
-  }
-
-  const catalogs = new Map<string, Map<string, VersionInfo[]>>();
-  for (const [name, reg] of Object.entries(config.registries ?? {})) {
-    if (typeof reg.path !== 'string' || opts.withCatalogs === false) continue;
-    const file = paths[`catalog:${name}`]!;
-    const { bytes, problem } = await readInput(source, file);
-    if (problem) {
-      diagnostics.push(problem);
-      continue;
-    }
-    if (!bytes) {
-      diagnostics.push(error('SCHEMA', `${reg.type} catalog ${file} of registry "${name}" does not exist`, { reason: 'missing-path', file: doc.file, ...doc.position(['registries', name, 'path'], 'value') }));
-      continue;
-    }
-    const r = loadChecked('catalog', file, bytes, validateCatalog, opts.cache, { maxBytes: 64 * 1024 * 1024 });
-    diagnostics.push(...r.diagnostics);
-    if (!r.doc || r.diagnostics.some((d) => d.severity === 'error')) continue;
-    const packages = (r.doc.data as { packages?: Record<string, VersionInfo[]> }).packages ?? {};
-    catalogs.set(name, new Map(Object.entries(packages).map(([pkg, versions]) => [pkg, versions.map(normalizeCatalogVersion)])));
-  }
-
+  const early = [...diagnostics];
   const environments = (config.environments?.length ? config.environments : [{ name: 'default' }]).map((e) => ({ name: e.name, production: e.production ?? false }));
   let lambdaDir: string | undefined;
   if (config.output?.lambdaDir !== undefined) {
@@ -220,10 +255,10 @@ export async function loadProject(
     lockFile: paths.lock!,
     templatesDir: paths.templates,
     crdsDir: paths.crds,
-    services,
-    catalogs,
+    services: [],
+    catalogs: new Map(),
   };
-  return { project, diagnostics };
+  return { frame: { project, files, diagnostics: early, late: diagnostics.slice(early.length), configHash: cfg.hash }, diagnostics };
 }
 
 /** Catalog `platforms` may be a list, or a map platform -> created time or `{digest, created}`. */

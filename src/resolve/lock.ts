@@ -109,20 +109,24 @@ export function parseLock(doc: LoadedDoc): { lock: Lock; diagnostics: Diagnostic
  * YAML_SYNTAX at the first marker, instead of whatever the YAML parser makes of them.
  */
 export function conflictMarker(file: string, text: string): Diagnostic | undefined {
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    if (/^(<{7}|>{7})( |\r?$)|^={7}\r?$|^\|{7}( |\r?$)/.test(lines[i]!)) {
-      return error('YAML_SYNTAX', `${file} has a merge-conflict marker: the lock cannot be read`, {
-        reason: 'conflict-marker',
-        file,
-        line: i + 1,
-        column: 1,
-        hint: 'resolve the conflict (keep either side, or delete the conflicting entries), then run `gitopsc resolve` to rewrite the lock',
-      });
-    }
-  }
-  return undefined;
+  // one search over the text (a lock of thousands of entries is not split into lines): a line
+  // that is a marker, its end being a `\n` or the end of the text
+  const m = CONFLICT_MARKER.exec(text);
+  if (!m) return undefined;
+  const start = m.index + (m[0].startsWith('\n') ? 1 : 0);
+  let line = 1;
+  for (let i = text.indexOf('\n'); i !== -1 && i < start; i = text.indexOf('\n', i + 1)) line++;
+  return error('YAML_SYNTAX', `${file} has a merge-conflict marker: the lock cannot be read`, {
+    reason: 'conflict-marker',
+    file,
+    line,
+    column: 1,
+    hint: 'resolve the conflict (keep either side, or delete the conflicting entries), then run `gitopsc resolve` to rewrite the lock',
+  });
 }
+
+/** `<<<<<<< `, `>>>>>>> `, `||||||| ` (or alone on the line), `=======` alone, at the start of a line. */
+const CONFLICT_MARKER = /(?:^|\n)(?:(?:<{7}|>{7}|\|{7})(?: |\r?(?=\n|$))|={7}\r?(?=\n|$))/;
 
 const STAGED_KEYS = ['s3Bucket', 's3Key', 's3ObjectVersion', 'codeSha256', 'imageUri'] as const;
 

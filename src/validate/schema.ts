@@ -118,9 +118,9 @@ export function getValidator(kind: SchemaKind): ValidateFunction {
   const generation = pluginSchemaGeneration();
   const cached = validators.get(kind);
   if (cached && cached.generation === generation) return cached.validate;
-  // a schema recompiled after a registration needs an instance that has not seen its $id
-  const instance = cached ? createAjv() : (ajv ??= createAjv());
-  const v = precompiled(kind) ?? instance.compile(schemaObject(kind));
+  // a schema recompiled after a registration needs an instance that has not seen its $id (and
+  // none is made when the precompiled validator is used: making one loads ajv and its meta-schemas)
+  const v = precompiled(kind) ?? (cached ? createAjv() : (ajv ??= createAjv())).compile(schemaObject(kind));
   validators.set(kind, { generation, validate: v });
   return v;
 }
