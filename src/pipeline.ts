@@ -264,7 +264,7 @@ export interface UnitJob {
 
 /**
  * What compile() found for one service file under one set of shared inputs (`RecordsOptions`):
- * its diagnostics phase by phase, its units' keys and its pinned artifacts. Plain data (kept in
+ * its diagnostics phase by phase and its units' keys. Plain data (kept in
  * `.gitopsc/cache/services.json` by src/build); a compile that reuses it reports exactly what
  * computing it again would.
  */
@@ -282,8 +282,8 @@ export interface ServiceRecord {
   targets: Diagnostic[];
   /** the lock entries of its units (stale, mismatched, policies, tags) */
   lock: Diagnostic[];
+  /** its units; each pins its lock entry (the artifact: the entry names the service's registry and package) */
   units: { key: string; environment: string; target: string }[];
-  artifacts: ResolvedArtifact[];
 }
 
 /** A key-value store of records (src/build keeps one on disk). */
@@ -306,7 +306,7 @@ export class StaleRecordError extends Error {
 }
 
 // bumped when what a record holds changes
-const RECORD_SALT = 'gitopsc-records-1';
+const RECORD_SALT = 'gitopsc-records-2';
 
 function isRecord(v: unknown, file: string, hash: string): v is ServiceRecord {
   const r = v as ServiceRecord | undefined;
@@ -316,9 +316,24 @@ function isRecord(v: unknown, file: string, hash: string): v is ServiceRecord {
     r.file === file &&
     r.hash === hash &&
     typeof r.name === 'string' &&
-    [r.load, r.check, r.targets, r.lock, r.units, r.artifacts].every(Array.isArray) &&
+    [r.load, r.check, r.targets, r.lock, r.units].every(Array.isArray) &&
     r.units.every((u) => typeof u?.key === 'string' && typeof u.environment === 'string' && typeof u.target === 'string')
   );
+}
+
+/** What a unit pins: its lock entry and the rendered image reference. */
+function artifactOf(service: string, environment: string, entry: LockEntry, reference: string): ResolvedArtifact {
+  return {
+    service,
+    environment,
+    registry: entry.registry,
+    package: entry.package,
+    tag: entry.tag,
+    digest: entry.digest,
+    fileDigest: entry.fileDigest,
+    ...(entry.versionId ? { versionId: entry.versionId } : {}),
+    image: imageReference(reference, entry.tag, entry.digest),
+  };
 }
 
 /** Records are used only with the built-in plug-ins: their project checks are per service, and their code is the tool's. */
@@ -530,17 +545,7 @@ async function compileOnce(source: ProjectSource, opts: CompileOptions): Promise
         render: () => renderUnit(templatesOf(eff.target), unit, outputPrefix, kube.checker),
         context: () => buildContext(unit),
       });
-      out.artifacts.push({
-        service: decl.name,
-        environment: env.name,
-        registry: entry.registry,
-        package: entry.package,
-        tag: entry.tag,
-        digest: entry.digest,
-        fileDigest: entry.fileDigest,
-        ...(entry.versionId ? { versionId: entry.versionId } : {}),
-        image: imageReference(reference, entry.tag, entry.digest),
-      });
+      out.artifacts.push(artifactOf(decl.name, env.name, entry, reference));
     }
     return out;
   };
@@ -559,23 +564,36 @@ async function compileOnce(source: ProjectSource, opts: CompileOptions): Promise
       return unit;
     });
 
-  const artifacts: ResolvedArtifact[] = [];
   const units: UnitJob[] = [];
   const fresh: ServiceRecord[] = [];
+  /** per service, in order: its artifacts (loaded now), or the record whose units' lock entries give them */
+  const pinned: (ResolvedArtifact[] | ServiceRecord)[] = [];
   for (const w of works) {
     if (w.record) {
       diagnostics.push(...w.record.lock);
       units.push(...unitsFromRecord(w.record));
-      artifacts.push(...w.record.artifacts);
+      pinned.push(w.record);
       continue;
     }
     if (!w.decl) continue;
     const r = unitsOf(w.decl);
     diagnostics.push(...r.lock);
     units.push(...r.units);
-    artifacts.push(...r.artifacts);
-    fresh.push({ file: w.file, hash: w.hash!, name: w.decl.name, load: w.load, check: w.check, targets: w.targets, lock: r.lock, units: r.units.map((u) => ({ key: u.key, environment: u.environment, target: u.target })), artifacts: r.artifacts });
+    pinned.push(r.artifacts);
+    fresh.push({ file: w.file, hash: w.hash!, name: w.decl.name, load: w.load, check: w.check, targets: w.targets, lock: r.lock, units: r.units.map((u) => ({ key: u.key, environment: u.environment, target: u.target })) });
   }
+  // a record's units render from lock entries that name the service's registry and package (else
+  // it would hold an error): its artifacts are those entries' (the lock is parsed when asked)
+  let artifactList: ResolvedArtifact[] | undefined;
+  const artifactsNow = (): ResolvedArtifact[] =>
+    (artifactList ??= pinned.flatMap((p) => {
+      if (Array.isArray(p)) return p;
+      const lock = lockOf().lock;
+      return p.units.map((u) => {
+        const entry = lock.get(lockKey(p.name, u.environment))!;
+        return artifactOf(p.name, u.environment, entry, referenceFor(project.config.registries?.[entry.registry], entry.package));
+      });
+    }));
   if (reused && hasErrors(diagnostics)) return plain();
   if (shared && !hasErrors(diagnostics)) {
     records!.store.set(`g:${shared}`, { lock: lockDiagnostics });
@@ -612,5 +630,8 @@ async function compileOnce(source: ProjectSource, opts: CompileOptions): Promise
     }
     files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   }
-  return { ...base, diagnostics, files, artifacts, units, prepare, lock: reused ? lockRead?.lock : lockOf().lock, lockText: lockRead?.text ?? (lockInput.bytes ? new TextDecoder().decode(lockInput.bytes) : undefined) };
+  const state: CompileState = { ...base, diagnostics, files, artifacts: [], units, prepare, lock: reused ? lockRead?.lock : lockOf().lock, lockText: lockRead?.text ?? (lockInput.bytes ? new TextDecoder().decode(lockInput.bytes) : undefined) };
+  if (reused) Object.defineProperty(state, 'artifacts', { get: artifactsNow, enumerable: true, configurable: true });
+  else state.artifacts = artifactsNow();
+  return state;
 }

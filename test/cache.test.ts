@@ -11,6 +11,8 @@ import { DIGEST, baseProject, cli, makeProject, snapshot, writeFiles, type CliRu
 
 /** the per-service records of the incremental compile (src/pipeline.ts ServiceRecord) */
 const SERVICES = '.gitopsc/cache/services.json';
+/** the validated config and lock (the other inputs are in inputs.json) */
+const PROJECT = '.gitopsc/cache/project.json';
 
 const CONFIGMAP =
   'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{service.name}}\ndata:\n  image: {{artifact.image}}\n  env: {{environment.name}}\n  production: {{#if environment.production}}"yes"{{else}}"no"{{/if}}\n';
@@ -42,6 +44,8 @@ interface RenderData {
   rendered: number;
 }
 const data = (r: CliRun) => r.json as unknown as RenderData;
+/** the kept bytes of rendered files (src/build/pack.ts) */
+const PACK = '.gitopsc/cache/rendered.pack';
 /** a units.json entry */
 type Outcome = { files: [string, string][]; warnings: unknown[] };
 
@@ -92,13 +96,49 @@ describe('warm and cold renders are byte-identical', () => {
     expect(outputs(dir)).toEqual(await coldRender(dir));
   });
 
-  it('output deleted but caches warm: everything is rendered again, identically', async () => {
+  it('output deleted but caches warm: every file is written from the kept bytes, no unit rendered again, identically', async () => {
     const { dir, first } = await warm(richProject());
     rmSync(join(dir, 'rendered'), { recursive: true });
     const r = data(await ok(dir, 'render'));
-    expect(r.rendered).toBe(4);
+    expect(r.rendered).toBe(0);
     expect(r.written).toHaveLength(12);
     expect(outputs(dir)).toEqual(first);
+  });
+
+  it('kept bytes that are damaged, truncated or foreign are rendered again, identically', async () => {
+    const { dir, first } = await warm(richProject());
+    const pack = join(dir, PACK);
+    const good = readFileSync(pack, 'latin1');
+    // same length, other bytes: the content hash refuses them
+    const damaged = good.replace('replicas: 2', 'replicas: 9');
+    expect(damaged).not.toBe(good);
+    const cases: [string, string, (r: RenderData) => void][] = [
+      ['damaged', damaged, (r) => expect(r.rendered).toBe(1)],
+      ['truncated', good.slice(0, Math.floor(good.length / 2)), (r) => expect(r.rendered).toBeGreaterThan(0)],
+      ['foreign', `not a pack\n${good.slice(good.indexOf('\n') + 1)}`, (r) => expect(r.rendered).toBe(4)],
+    ];
+    for (const [name, text, rendered] of cases) {
+      writeFileSync(pack, text, 'latin1');
+      rmSync(join(dir, 'rendered'), { recursive: true });
+      const r = data(await ok(dir, 'render'));
+      rendered(r);
+      expect(r.written, name).toHaveLength(12);
+      expect(outputs(dir), name).toEqual(first);
+    }
+    // the render after the foreign one kept every file's bytes again
+    rmSync(join(dir, 'rendered'), { recursive: true });
+    expect(data(await ok(dir, 'render')).rendered).toBe(0);
+    expect(outputs(dir)).toEqual(first);
+  });
+
+  it('the kept bytes follow a change: an output deleted after it is written from them, equal to a no-cache render', async () => {
+    const { dir } = await warm(richProject());
+    edit(dir, 'services/web.yaml', (s) => s.replace('replicas: 2', 'replicas: 3'));
+    expect(data(await ok(dir, 'render')).rendered).toBe(1);
+    rmSync(join(dir, 'rendered'), { recursive: true });
+    const r = data(await ok(dir, 'render'));
+    expect(r.rendered).toBe(0);
+    expect(outputs(dir)).toEqual(await coldRender(dir));
   });
 
   it('caches deleted but output present: units render again and nothing is written', async () => {
@@ -395,8 +435,10 @@ describe('a corrupt or foreign cache is ignored and rebuilt', () => {
     ['a stale checksum after a hand edit', (c) => cacheText({ ...parseCache(c), entries: { ...parseCache(c).entries, extra: 1 } })],
   ];
 
-  for (const cacheFile of [INPUTS, RENDER, SERVICES]) {
-    for (const [what, corrupt] of fileLevel) {
+  for (const cacheFile of [INPUTS, PROJECT, RENDER, SERVICES]) {
+    // project.json and services.json are read by the same code as inputs.json: three kinds of damage each
+    const kinds = cacheFile === PROJECT || cacheFile === SERVICES ? fileLevel.filter(([w]) => ['garbage bytes', 'truncated JSON', 'a foreign version'].includes(w)) : fileLevel;
+    for (const [what, corrupt] of kinds) {
       it(`${cacheFile}: ${what}`, async () => {
         const { dir, first } = await warm(richProject());
         const good = readCache(dir, cacheFile);
@@ -405,7 +447,9 @@ describe('a corrupt or foreign cache is ignored and rebuilt', () => {
         const r = data(await ok(dir, 'render'));
         expect(r.written).toEqual([]);
         expect(outputs(dir)).toEqual(first);
+        // the kept bytes go too, so that every unit renders again and the cache is rebuilt whole
         rmSync(join(dir, 'rendered'), { recursive: true });
+        rmSync(join(dir, PACK));
         writeCache(dir, cacheFile, corrupt(cacheText(good)));
         await ok(dir, 'render');
         expect(outputs(dir)).toEqual(first);
@@ -551,7 +595,8 @@ describe('drift is detected even when every unit is cached', () => {
     expect(check.json.diagnostics.map((d) => [d.code, d.file])).toEqual([['DRIFT', 'rendered/dev/web/deployment.yaml']]);
     const r = data(await ok(dir, 'render'));
     expect(r.written).toEqual(['rendered/dev/web/deployment.yaml']);
-    expect(r.rendered).toBe(1);
+    // restored from the kept bytes of the unit's last render
+    expect(r.rendered).toBe(0);
     expect(outputs(dir)).toEqual(first);
     await ok(dir, 'render', '--check');
   });
@@ -586,8 +631,10 @@ describe('what writes the caches', () => {
     for (const f of [MEMO, RENDER, INPUTS]) expect(existsSync(join(dir, f)), f).toBe(true);
     // the second check is answered by the memo: it compiles nothing, so it re-creates no cache
     rmSync(join(dir, INPUTS));
+    rmSync(join(dir, SERVICES));
     await ok(dir, 'render', '--check');
     expect(existsSync(join(dir, INPUTS))).toBe(false);
+    expect(existsSync(join(dir, SERVICES))).toBe(false);
 
     edit(dir, 'services/web.yaml', (s) => s.replace('replicas: 2', 'replicas: 3'));
     const before = withoutCaches(dir);
@@ -598,7 +645,8 @@ describe('what writes the caches', () => {
     expect(withoutCaches(dir)).toEqual(before);
     // drift is never recorded as the up-to-date state
     expect(readFileSync(join(dir, MEMO), 'utf8')).toBe(memo);
-    expect(existsSync(join(dir, INPUTS))).toBe(true);
+    // the caches of what it compiled are written (the services' records)
+    expect(existsSync(join(dir, SERVICES))).toBe(true);
   });
 
   it('a failed render (LOCK_STALE) writes neither output nor cache', async () => {
@@ -630,7 +678,9 @@ describe('what writes the caches', () => {
     expect(existsSync(join(dir, '.gitopsc'))).toBe(false);
     unlinkSync(join(dir, 'services/broken.yaml'));
     await ok(dir, 'validate');
-    expect(Object.keys(readCache(dir, INPUTS).entries).length).toBeGreaterThanOrEqual(3);
+    // the services in inputs.json, the config (and lock) in project.json
+    expect(Object.keys(readCache(dir, INPUTS).entries).length).toBeGreaterThanOrEqual(2);
+    expect(Object.keys(readCache(dir, PROJECT).entries).length).toBeGreaterThanOrEqual(1);
   });
 
   it('the cache lives only in .gitopsc/cache and every command leaves the other files as a cacheless run does', async () => {

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { contentHash } from '../src/core/hash.js';
 import { publish, type PublishOptions } from '../src/git/publish.js';
 import type { CompileResult } from '../src/pipeline.js';
 import { compileResult, git, head, isolateGit, makeRemote, makeRepo, otherClone, tmp, writeFiles } from './helpers/git.js';
@@ -276,6 +277,21 @@ describe('publish --push', () => {
     expect(r.diagnostics.map((d) => [d.code, d.reason])).toEqual([['GIT', 'command-failed']]);
     expect(JSON.stringify(r)).not.toContain('s3cret');
     expect(r.diagnostics[0]!.message).toContain('http://127.0.0.1:1/deploy.git');
+  });
+
+  it('remembers the content hash of every blob it writes, so the next publish reads none of them', async () => {
+    const { bare } = makeRemote({ 'README.md': '# deploy\n' });
+    const memo = new Map<string, string>();
+    const blobMemo = { get: (k: string) => memo.get(k), set: (k: string, v: string) => void memo.set(k, v) };
+    const result = compileResult({ checkout: { dev: '1.0.0', prod: '1.0.0' }, cart: { dev: '2.0.0' } });
+    const r = await publish({ result, environments: result.environments, source, blobMemo }, { cwd: process.cwd(), env: process.env, repo: bare, push: true });
+    expect(r.pushed).toBe(true);
+    const written = git(bare, 'ls-tree', '-r', '--format=%(objectname) %(path)', 'main').trim().split('\n').filter((l) => !l.endsWith(' README.md'));
+    expect(written.length).toBeGreaterThanOrEqual(5); // 3 deployments, the record and the state
+    for (const line of written) {
+      const [oid, path] = line.split(' ') as [string, string];
+      expect([path, memo.get(`blob:${oid}`)]).toEqual([path, contentHash(git(bare, 'cat-file', 'blob', oid))]);
+    }
   });
 
   it('refuses to publish into a fresh clone without --push', async () => {

@@ -21,6 +21,15 @@ import {
   type Version,
 } from '../src/resolve/select/index.js';
 
+/**
+ * CPU milliseconds of this process (user + system), for the bounds on in-process work: unlike
+ * wall time it does not grow while other processes hold the machine's cores.
+ */
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
 function ver(s: string): Version {
   const v = parseVersion(s, { strict: false });
   if (!v) throw new Error(`bad version ${s}`);
@@ -211,7 +220,7 @@ describe('regex and extract', () => {
   });
   it('matches catastrophic patterns in linear time (a pushed tag cannot stall a run)', () => {
     const tags = ['a'.repeat(42) + '!', 'a'.repeat(128) + '-', 'a'.repeat(100_000) + '-'];
-    const t0 = performance.now();
+    const t0 = cpuMs();
     for (const src of ['^(a+)+$', '(a|a)*', '^(a|a)*$', '^(a|aa)+$', '(x+x+)+y']) {
       const r = validateRegex(src);
       if (!r.ok) throw new Error(r.message);
@@ -222,7 +231,7 @@ describe('regex and extract', () => {
     const out = prefilter(['a'.repeat(120) + '-', '1.2.3'], { strategy: 'alphabetical', ignore: ['^(a|a)*$'], regex: '^((a+)+|1.*)$', extract: '$1' });
     expect(out.problem).toBeUndefined();
     expect(out.kept).toEqual(['1.2.3']);
-    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(cpuMs() - t0).toBeLessThan(2000);
   });
   it('parses Go templates', () => {
     expect(parseTemplate('$1-${name}$$x$')).toEqual([{ ref: '1' }, { lit: '-' }, { ref: 'name' }, { lit: '$x$' }]);
@@ -313,14 +322,14 @@ describe('explain', () => {
   it('handles 20,000 tags quickly', () => {
     const tags: string[] = [];
     for (let i = 0; i < 20_000; i++) tags.push(`${i % 50}.${i % 97}.${i}`, `sha-${i.toString(16)}`);
-    const t0 = performance.now();
+    const t0 = cpuMs();
     const out = selectFromVersions(
       'p',
       tags.map((tag) => ({ tag })),
       { range: '^7' },
     );
     expect(out.ok && out.version.tag).toBe('7.96.15907');
-    expect(performance.now() - t0).toBeLessThan(3000);
+    expect(cpuMs() - t0).toBeLessThan(3000);
   });
 });
 

@@ -650,7 +650,7 @@ export function encodeMemo(memo: ProjectMemo): Buffer | undefined {
  * mtime. Only for speed: the unchanged path checks every directory's stat data anyway, so a
  * listing this leaves stale costs one full scan, never a wrong answer.
  */
-export function refreshDirs(root: string, entries: ReadonlyMap<string, MemoEntry>, dirs: ReadonlyMap<string, DirEntry>, skip: ReadonlySet<string> = MEMO_SKIP, changed: ReadonlySet<string> = new Set()): Map<string, DirEntry> {
+export function refreshDirs(root: string, entries: ReadonlyMap<string, MemoEntry>, dirs: ReadonlyMap<string, DirEntry>, skip: ReadonlySet<string> = MEMO_SKIP, changed: ReadonlySet<string> = new Set(), touched?: ReadonlySet<string>): Map<string, DirEntry> {
   // times as s + ns/1e9: close enough for a choice that only costs time
   const newest = new Map<string, number>();
   for (const [k, e] of entries) {
@@ -667,7 +667,8 @@ export function refreshDirs(root: string, entries: ReadonlyMap<string, MemoEntry
   const out = new Map(dirs);
   const visit = (rel: string): void => {
     let rec = out.get(rel);
-    if (!rec || changed.has(rel) || rec[3] + rec[4] / 1e9 <= (newest.get(rel) ?? -Infinity)) {
+    // `touched`: the caller knows every directory it created, removed or renamed an entry in
+    if (!rec || changed.has(rel) || (touched ? touched.has(rel) : rec[3] + rec[4] / 1e9 <= (newest.get(rel) ?? -Infinity))) {
       const abs = rel ? `${root}/${rel}` : root;
       let st: StatData | undefined;
       try {
@@ -688,10 +689,10 @@ export function refreshDirs(root: string, entries: ReadonlyMap<string, MemoEntry
 
 /**
  * Write the memo atomically (temp file and rename); a memo that cannot be written only costs
- * time. `relist`: directories (project-relative) known to have changed since the scan, listed
- * again before they are recorded (see refreshDirs).
+ * time. `touched`: the directories whose entries the run changed (a render's written and
+ * removed files' ancestors); the other recorded listings are kept (else refreshDirs's rule).
  */
-export function writeMemo(root: string, memo: ProjectMemo, opts: { relist?: readonly string[] } = {}): void {
+export function writeMemo(root: string, memo: ProjectMemo, touched?: ReadonlySet<string>): void {
   const file = memoPath(root);
   const tmp = `${file}.${process.pid}.tmp`;
   try {
@@ -702,9 +703,7 @@ export function writeMemo(root: string, memo: ProjectMemo, opts: { relist?: read
     } catch {
       /* there already */
     }
-    const changed = new Set(opts.relist);
-    if (made === join(root, '.gitopsc')) changed.add('');
-    const bytes = encodeMemo({ ...memo, dirs: refreshDirs(root, memo.entries, memo.dirs, MEMO_SKIP, changed) });
+    const bytes = encodeMemo({ ...memo, dirs: refreshDirs(root, memo.entries, memo.dirs, MEMO_SKIP, new Set(made === join(root, '.gitopsc') ? [''] : []), touched) });
     // a memo the format cannot hold: the one there stays (every file is still checked against it)
     if (!bytes) return;
     writeFileSync(tmp, bytes);

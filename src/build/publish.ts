@@ -7,12 +7,12 @@
  * rendered (and its errors reported) before git runs.
  */
 import { cacheDirProblem, openInputCache, openJsonCache, toolVersion } from './store.js';
-import { hasErrors, warning, type Diagnostic } from '../core/diagnostics.js';
+import { error, hasErrors, warning, type Diagnostic } from '../core/diagnostics.js';
 import { cleanGitEnv } from '../git/env.js';
 import { sourceProvenance } from '../git/repo.js';
 import { contentHash } from '../core/hash.js';
 import type { RenderedFile } from '../core/types.js';
-import { publish, type DeploymentTree, type PublishedFile, type PublishInput, type PublishOptions, type PublishOutcome } from '../git/publish.js';
+import { beginDeployment, publish, type DeploymentOptions, type DeploymentTree, type PendingDeployment, type PublishedFile, type PublishInput, type PublishOptions, type PublishOutcome } from '../git/publish.js';
 import { compile, fsSource, type CompileState, type UnitJob } from '../pipeline.js';
 import type { ConfigRef } from '../project/load.js';
 import { kustomizationFiles, type UnitOutput } from '../write/kustomization.js';
@@ -65,12 +65,17 @@ export interface PublishProjectOptions extends ConfigRef {
   envs?: string[];
   /** the inherited environment (filtered by cleanGitEnv before git runs) */
   env: Readonly<Record<string, string | undefined>>;
+  /**
+   * The deployment repository `run` will publish to: opened (a URL or bare repository cloned)
+   * while the project compiles. Only read: nothing there changes unless the compile succeeds.
+   */
+  deploy?: DeploymentOptions;
 }
 
 export interface PreparedPublish {
   diagnostics: Diagnostic[];
   state?: CompileState;
-  /** run the publish (git), then save the caches when it succeeded */
+  /** run the publish (git), then save the caches when it succeeded; with `deploy`, call it (it removes the temporary clone) */
   run?: (opts: PublishOptions) => Promise<PublishOutcome>;
 }
 
@@ -79,6 +84,22 @@ export interface PreparedPublish {
  * stop here, before any git. `run` then publishes, rendering only what the tree lacks.
  */
 export async function preparePublish(opts: PublishProjectOptions): Promise<PreparedPublish> {
+  const opened = opts.deploy ? beginDeployment(opts.deploy) : undefined;
+  let r: PreparedPublish;
+  try {
+    r = await prepare(opts, opened);
+  } catch (e) {
+    await opened?.discard();
+    throw e;
+  }
+  if (!r.run || hasErrors(r.diagnostics)) {
+    await opened?.discard(); // the compile failed: the clone goes, nothing was changed
+    return { diagnostics: r.diagnostics, state: r.state };
+  }
+  return r;
+}
+
+async function prepare(opts: PublishProjectOptions, opened: PendingDeployment | undefined): Promise<PreparedPublish> {
   const cached = cacheDirProblem(opts.root) === undefined;
   const inputs = cached ? openInputCache(opts.root) : undefined;
   const store = cached ? openJsonCache<unknown>(opts.root, 'units', toolVersion()) : undefined;
@@ -101,13 +122,24 @@ export async function preparePublish(opts: PublishProjectOptions): Promise<Prepa
     (p) => ({ p }),
     (e: unknown) => ({ e }),
   );
-  let state = await compile(fsSource(opts.root), { ...ref, lazy: true, cache: inputs });
-  if (!hasErrors(state.diagnostics)) {
-    state.outputNames(); // compiles the templates: their errors are reported even when no unit renders
-    // templates that do not compile: the diagnostics of a full compile (which stops before the lock)
-    if (hasErrors(state.templateDiagnostics())) state = await compile(fsSource(opts.root), { ...ref, cache: inputs });
-    else state = { ...state, diagnostics: [...state.diagnostics, ...state.templateDiagnostics()] };
-  }
+  // per-service records (src/pipeline.ts): only the service files whose content changed are loaded
+  const services = cached ? openJsonCache<unknown>(opts.root, 'services', toolVersion(), { onlyUsed: true }) : undefined;
+  const compileLazy = async (records: boolean): Promise<CompileState> => {
+    let st = await compile(fsSource(opts.root), { ...ref, lazy: true, cache: inputs, ...(records && services ? { records: { store: services } } : {}) });
+    if (!hasErrors(st.diagnostics)) {
+      st.outputNames(); // compiles the templates (unless a record knows they compile): their errors are reported even when no unit renders
+      // templates that do not compile: the diagnostics of a full compile (which stops before the lock)
+      if (hasErrors(st.templateDiagnostics())) st = await compile(fsSource(opts.root), { ...ref, cache: inputs });
+      else st = { ...st, diagnostics: [...st.diagnostics, ...st.templateDiagnostics()] };
+    }
+    return st;
+  };
+  let state = await compileLazy(true);
+  if (hasErrors(state.diagnostics)) return { diagnostics: [...state.diagnostics], state };
+  // the units rendered now (the memo does not know them) are loaded again first; a service file
+  // that changed since it was hashed: compile without records
+  const unknown = state.units.filter((u) => !memo.get(u.key));
+  if (unknown.length > 0 && state.prepare && !(await state.prepare(unknown))) state = await compileLazy(false);
   const diagnostics = [...state.diagnostics];
   if (hasErrors(diagnostics)) return { diagnostics, state };
   // every unit's diagnostics, as a full render gives them: remembered, or rendered now
@@ -145,6 +177,17 @@ export async function preparePublish(opts: PublishProjectOptions): Promise<Prepa
       const input: PublishInput = {
         result: { artifacts: final.artifacts },
         desired: async (tree) => {
+          // the units whose files the tree lacks render: those taken from records load their service again
+          if (final.prepare) {
+            const need = final.units.filter((u) => !prerendered.has(u.key) && !memo.get(u.key)?.files.every(([p, h]) => tree.hashes.get(p) === h));
+            if (need.length > 0 && !(await final.prepare(need))) {
+              return {
+                files: [],
+                renderedCount: 0,
+                diagnostics: [error('FILESYSTEM', 'a service file changed while it was being published; nothing was published: run publish again', { reason: 'changed-during-run' })],
+              };
+            }
+          }
           const r = planPublishFiles({ state: final, envs: opts.envs, memo, prerendered }, tree);
           // every unit's warnings were reported above; only an error (a bug: these units rendered cleanly before) stops the publish
           return { ...r, diagnostics: r.diagnostics.filter((d) => d.severity === 'error') };
@@ -156,10 +199,11 @@ export async function preparePublish(opts: PublishProjectOptions): Promise<Prepa
         lambdaDir: final.project?.lambdaDir,
         adoptable: adoptionRule(final.environments, final.outputNames(), final.project?.lambdaDir),
       };
-      const outcome = await publish(input, popts);
+      const outcome = await publish(input, popts, opened);
       if (!hasErrors(outcome.diagnostics)) {
         await inputs?.save();
         await store?.save();
+        await services?.save();
         await blobs?.save();
       }
       return outcome;

@@ -22,6 +22,7 @@ import type { DesiredFile } from '../write/plan.js';
 import { dirTree } from './dir-tree.js';
 import { entryFor, memoHitResult, MEMO_MAX_BYTES, MEMO_MAX_FILES, MEMO_SKIP, memoKey, readMemo, sameContent, sameStat, scanTree, takeOver, writeMemo, type MemoEntry, type ProjectMemo } from './memo.js';
 import { cacheDirProblem, openInputCache, openJsonCache, toolVersion } from './store.js';
+import { openPack } from './pack.js';
 import { UnitMemo } from './unit-memo.js';
 
 /** What the build returns: diagnostics, machine data (the `--format json` fields) and human lines. */
@@ -123,8 +124,8 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
   const state0 = new Map<string, MemoEntry>(tree ?? []);
   for (const [p, e] of outTree ?? []) state0.set(p, e);
   const key = memoKey(req.project.configFile, outArg ?? '');
-  const record = (entries: Map<string, MemoEntry>, result: ProjectMemo['result'], relist?: readonly string[]) =>
-    writeMemo(root, { key, cwd: req.cwd, config: req.config ?? '', root, configFile: req.project.configFile, result, entries, dirs }, { relist });
+  const record = (entries: Map<string, MemoEntry>, result: ProjectMemo['result'], touched?: ReadonlySet<string>) =>
+    writeMemo(root, { key, cwd: req.cwd, config: req.config ?? '', root, configFile: req.project.configFile, result, entries, dirs }, touched);
   if (memoable && old && old.key === key && sameContent(state0, old.entries)) {
     // the project is as the memo recorded it: record the new stat data (or this cwd) so that the next run reads nothing
     if (scan.rehashed + scan.relisted + (outScan ? outScan.rehashed + outScan.relisted : 0) > 0 || !sameStat(state0, old.entries) || old.cwd !== req.cwd || old.config !== (req.config ?? '')) record(state0, old.result);
@@ -134,6 +135,8 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
   const inputs = openInputCache(root);
   const units = openJsonCache<unknown>(root, 'units', toolVersion());
   const memo = new UnitMemo(units);
+  // the bytes of files rendered before, by content hash: a deleted output is written from it
+  const pack = req.check ? undefined : openPack(root);
   // per-service records: only the services whose file changed are loaded (their hashes are the scan's)
   const services = openJsonCache<unknown>(root, 'services', toolVersion(), { onlyUsed: true });
   const hashOf = tree ? (rel: string) => tree.get(rel)?.[0] : undefined;
@@ -184,23 +187,47 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
     const hashed = await output.hashes();
     if ('problem' in hashed) return { diagnostics: [...diagnostics, hashed.problem], data: { files: [] } };
     const existing = hashed.files;
-    // units taken from records render after their service is loaded again; a file that changed
-    // since it was hashed means compiling without records
-    if (state.prepare && !(await state.prepare(state.units.filter((u) => !memo.present(u.key, existing))))) {
+    // units whose bytes were kept are written from the pack: neither rendered nor prepared.
+    // Units taken from records render after their service is loaded again; a file that changed
+    // since it was hashed means compiling without records.
+    const stored = new Map<string, ReturnType<UnitMemo['stored']>>();
+    const sort = () => {
+      const present = state.units.map((u) => memo.present(u.key, existing));
+      const toRender = state.units.filter((u, i) => {
+        if (present[i]) return false;
+        const s = pack && memo.stored(u.key, pack);
+        if (s) stored.set(u.key, s);
+        return !s;
+      });
+      return { present, toRender };
+    };
+    const first = sort();
+    let present = first.present;
+    if (state.prepare && !(await state.prepare(first.toRender))) {
       state = await compile(fsSource(root), { ...req.project, envs: req.env, lazy: true, cache: inputs });
       if (hasErrors(state.diagnostics)) return { diagnostics: state.diagnostics, data: { files: [] } };
       diagnostics.splice(0, diagnostics.length, ...state.diagnostics);
+      stored.clear();
+      present = sort().present;
     }
     const desired: DesiredFile[] = [];
     const outputs: UnitOutput[] = [];
     let rendered = 0;
-    for (const unit of state.units) {
-      const known = memo.present(unit.key, existing);
+    for (const [i, unit] of state.units.entries()) {
+      const known = present[i];
       if (known) {
         // not rendered again: its files are on disk, its warnings are replayed
         diagnostics.push(...known.warnings);
         for (const [path, hash] of known.files) desired.push({ path, hash });
         outputs.push({ environment: unit.environment, service: unit.service, target: unit.target, paths: known.files.map(([p]) => p) });
+        continue;
+      }
+      const kept = stored.get(unit.key);
+      if (kept) {
+        // not rendered again: the bytes it renders to were kept
+        diagnostics.push(...kept.warnings);
+        desired.push(...kept.files);
+        outputs.push({ environment: unit.environment, service: unit.service, target: unit.target, paths: kept.files.map((f) => f.path) });
         continue;
       }
       const r = memo.render(unit);
@@ -253,9 +280,17 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
         else return; // a written file that cannot be looked at: no memo this time
       }
       for (const r of removes) entries.delete(at(r));
+      // the directories whose listings this run changed: the output directory (its staging and
+      // journal), every ancestor of a file written or removed, and the root; the scan listed the rest
+      const touched = new Set<string>(['']);
+      if (!outTree && rel) touched.add(rel);
+      for (const p of [...writes.map((w) => w.path), ...removes]) {
+        const a = at(p);
+        for (let i = a.lastIndexOf('/'); i > 0; i = a.lastIndexOf('/', i - 1)) touched.add(a.slice(0, i));
+      }
       const result = { files, out: shown('') || '.', warnings: [...diagnostics] };
-      // (the output directory is listed again: its lock came and went)
-      recordAfter = () => record(entries, result, session && inTree ? [rel] : []);
+      // recorded once the output is unlocked (the lock's removal changes the output directory)
+      recordAfter = () => record(entries, result, touched);
     };
     if (req.check) {
       // the ownership record is bookkeeping, not output: it follows the files, so it is not drift
@@ -283,6 +318,7 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
       await inputs.save();
       await units.save();
       await services.save();
+      await pack?.save(desired);
     }
     // the ownership record is bookkeeping: not counted among the files written
     const written = plan.writes.filter((w) => w.path !== RECORD_FILE).map((w) => shown(w.path));

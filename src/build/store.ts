@@ -107,14 +107,16 @@ export function openJsonCache<T>(root: string, name: string, version: string, op
 /**
  * The cache of validated inputs (`kind:contentHash` -> data), shared by every command. Static
  * catalogs (large, needed only by validate and resolve) live in their own file, read only when
- * a catalog is asked for, so that `render` never parses them.
+ * a catalog is asked for, so that `render` never parses them; so do the config and the lock
+ * (`project.json`, only the versions the last run read), so that a render whose services come
+ * from their records (src/pipeline.ts) does not parse every service's cached data.
  */
 export function openInputCache(root: string): JsonCache<unknown> {
   const shards = new Map<string, JsonCache<unknown>>();
   const shard = (key: string): JsonCache<unknown> => {
-    const name = key.startsWith('catalog:') ? 'catalogs' : 'inputs';
+    const name = key.startsWith('catalog:') ? 'catalogs' : key.startsWith('config:') || key.startsWith('lock:') ? 'project' : 'inputs';
     let c = shards.get(name);
-    if (!c) shards.set(name, (c = openJsonCache<unknown>(root, name, toolVersion())));
+    if (!c) shards.set(name, (c = openJsonCache<unknown>(root, name, toolVersion(), { onlyUsed: name === 'project' })));
     return c;
   };
   return {

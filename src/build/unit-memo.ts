@@ -60,6 +60,22 @@ export class UnitMemo {
     return o && o.files.every(([p, h]) => existing.get(p) === h) ? o : undefined;
   }
 
+  /**
+   * The outcome remembered for this key with every file's bytes, when `blobs` holds them all
+   * (the content-addressed store of rendered bytes, src/build/pack.ts, checks them by hash).
+   */
+  stored(key: string, blobs: { get(hash: string): string | undefined }): { files: { path: string; hash: string; content: string }[]; warnings: Diagnostic[] } | undefined {
+    const o = this.get(key);
+    if (!o) return undefined;
+    const files: { path: string; hash: string; content: string }[] = [];
+    for (const [path, hash] of o.files) {
+      const content = blobs.get(hash);
+      if (content === undefined) return undefined;
+      files.push({ path, hash, content });
+    }
+    return { files, warnings: o.warnings };
+  }
+
   /** Render the unit and remember its outcome when it has no errors; `hashes` are the files' content hashes. */
   render(unit: Pick<UnitJob, 'key' | 'render'>): { files: RenderedFile[]; diagnostics: Diagnostic[]; hashes: string[] } {
     const r = unit.render();

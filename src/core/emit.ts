@@ -60,19 +60,23 @@ function sortedKeys(o: object): string[] {
   return Object.keys(o).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-function emitBlock(v: unknown, indent: number, out: string[]): void {
-  const pad = ' '.repeat(indent);
+const PADS: string[] = [];
+const padOf = (n: number): string => (PADS[n] ??= ' '.repeat(n));
+
+/**
+ * Emit a block at `indent` into `out`, one line per entry. `first` replaces the indentation of
+ * the block's first line: a nested block in a sequence starts after its item's `- `.
+ */
+function emitBlock(v: unknown, indent: number, out: string[], first?: string): void {
+  const pad = padOf(indent);
+  let lead = first ?? pad;
   if (Array.isArray(v)) {
     for (const item of v) {
       const s = yamlScalar(item);
-      if (s !== undefined) {
-        out.push(`${pad}- ${s}`);
-        continue;
-      }
+      if (s !== undefined) out.push(`${lead}- ${s}`);
       // A nested block: its first line goes after "- ", the rest indented by two more.
-      const inner: string[] = [];
-      emitBlock(item, indent + 2, inner);
-      out.push(`${pad}- ${inner[0]!.slice(indent + 2)}`, ...inner.slice(1));
+      else emitBlock(item, indent + 2, out, `${lead}- `);
+      lead = pad;
     }
     return;
   }
@@ -81,10 +85,13 @@ function emitBlock(v: unknown, indent: number, out: string[]): void {
     const val = o[k];
     const s = yamlScalar(val);
     const key = yamlString(k);
-    // an explicit key: `? key`, then the value after `:` on the next line
-    const [open, colon] = isLongKey(key) ? [`${pad}? ${key}`, `${pad}:`] : [`${pad}${key}:`, undefined];
-    if (colon !== undefined) out.push(open);
-    const head = colon ?? open;
+    let head: string;
+    if (isLongKey(key)) {
+      // an explicit key: `? key`, then the value after `:` on the next line
+      out.push(`${lead}? ${key}`);
+      head = `${pad}:`;
+    } else head = `${lead}${key}:`;
+    lead = pad;
     if (s !== undefined) out.push(`${head} ${s}`);
     else {
       out.push(head);

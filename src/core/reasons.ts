@@ -97,6 +97,7 @@ export const REASONS = {
     'write-through-symlink': 'an output path through a symbolic link (never written through)',
     'not-a-directory': 'a file where the output directory (or a parent) should be',
     unwritable: 'a write, rename or removal that failed (permissions, disk full, a directory in the way)',
+    'changed-during-run': 'a project file changed while the run used it (nothing was published: run again)',
     locked: 'another gitopsc holds the output directory\'s lock',
     'foreign-journal': 'a journal file in the output that gitopsc did not write',
     'not-owned': 'a file gitopsc would overwrite that it did not write (see --adopt)',

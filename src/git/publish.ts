@@ -29,7 +29,7 @@ import { Git, GitError } from './exec.js';
 import { acquireLock, describeHolder } from './lock.js';
 import { commitMessage, type ChangedFile } from './message.js';
 import type { CatFile } from './cat-file.js';
-import { gitTree, type BlobHashMemo } from './tree.js';
+import { gitTree, rememberBlob, type BlobHashMemo } from './tree.js';
 import { nextState, parseState, serializeState, STATE_FILE } from './state.js';
 import { processAlive } from '../host/process.js';
 
@@ -148,7 +148,84 @@ export interface PublishOutcome {
 
 type Fail = { fail: Diagnostic[] };
 
-export async function publish(input: PublishInput, opts: PublishOptions): Promise<PublishOutcome> {
+/** What `openDeployment` needs: where the deployment repository is, and how it is published to. */
+export type DeploymentOptions = Pick<PublishOptions, 'repo' | 'branch' | 'push' | 'dryRun' | 'cwd' | 'env'>;
+
+export type OpenedDeployment =
+  | { ok: true; repoDir: string; scratch: boolean; tempDir?: string }
+  | { ok: false; diagnostics: Diagnostic[] };
+
+/** A deployment repository being opened ahead of `publish` (its temporary clone is removed by `discard`). */
+export interface PendingDeployment {
+  options: DeploymentOptions;
+  result: Promise<OpenedDeployment>;
+  /** remove the temporary clone, when the publish will not run */
+  discard(): Promise<void>;
+}
+
+/**
+ * Open the deployment repository: a local working repository as it is, anything else (a URL, a
+ * bare repository) cloned into a temporary directory. Reads only: the deployment repository is
+ * never written here, so this may begin before the project is known to compile.
+ */
+export async function openDeployment(opts: DeploymentOptions): Promise<OpenedDeployment> {
+  const env = cleanGitEnv(opts.env);
+  const local = resolve(opts.cwd, opts.repo);
+  let tempDir: string | undefined;
+  const isDir = existsSync(local) && statSync(local).isDirectory();
+  try {
+    const isWorking = isDir && (await new Git(local, env).run(['rev-parse', '--is-bare-repository'])).stdout.toString().trim() === 'false';
+    if (isWorking) return { ok: true, repoDir: (await new Git(local, env).git(['rev-parse', '--show-toplevel'])).trim(), scratch: false };
+    if (!isDir && !looksLikeUrl(opts.repo)) {
+      return { ok: false, diagnostics: [error('GIT', `deployment repository "${opts.repo}" not found (no such directory, and not a URL)`, { reason: 'repository-not-found' })] };
+    }
+    if (!opts.push && !opts.dryRun) {
+      return {
+        ok: false,
+        diagnostics: [error('USAGE', `"${opts.repo}" is not a working tree: publishing into a fresh clone needs --push (or pass a local checkout)`, { reason: 'missing-option' })],
+      };
+    }
+    await sweepStaleClones();
+    tempDir = await mkdtemp(join(tmpdir(), `${CLONE_PREFIX}${process.pid}-`));
+    const repoDir = join(tempDir, 'repo.git');
+    await scratchClone(new Git(tempDir, env), isDir ? local : opts.repo, repoDir, opts.branch, !isDir);
+    return { ok: true, repoDir, tempDir, scratch: true };
+  } catch (e) {
+    if (tempDir) await rm(tempDir, { recursive: true, force: true });
+    return { ok: false, diagnostics: [gitDiag(e, `cannot open the deployment repository ${redactUrl(opts.repo)}`)] };
+  }
+}
+
+/** Begin opening the deployment repository now (see `publish`'s `opened`). */
+export function beginDeployment(options: DeploymentOptions): PendingDeployment {
+  const result = openDeployment(options);
+  return {
+    options,
+    result,
+    discard: async () => {
+      const o = await result;
+      if (o.ok && o.tempDir) await rm(o.tempDir, { recursive: true, force: true });
+    },
+  };
+}
+
+function sameDeployment(a: DeploymentOptions, b: DeploymentOptions): boolean {
+  return a.repo === b.repo && a.branch === b.branch && Boolean(a.push) === Boolean(b.push) && Boolean(a.dryRun) === Boolean(b.dryRun) && a.cwd === b.cwd && a.env === b.env;
+}
+
+/**
+ * @param opened the deployment repository, opened ahead (`beginDeployment`) with the same
+ *   options; publish owns it from here (its temporary clone is removed however publish ends)
+ */
+export async function publish(input: PublishInput, opts: PublishOptions, opened?: PendingDeployment): Promise<PublishOutcome> {
+  try {
+    return await publishWith(input, opts, opened);
+  } finally {
+    await opened?.discard(); // a no-op when publish removed it already
+  }
+}
+
+async function publishWith(input: PublishInput, opts: PublishOptions, opened: PendingDeployment | undefined): Promise<PublishOutcome> {
   const out: PublishOutcome = { diagnostics: [], committed: false, pushed: false, files: [], artifacts: [], attempts: 0 };
   const env = cleanGitEnv(opts.env);
   const author = parseAuthor(opts.author ?? opts.env.GITOPSC_AUTHOR ?? DEFAULT_AUTHOR);
@@ -172,38 +249,18 @@ export async function publish(input: PublishInput, opts: PublishOptions): Promis
     }
   }
 
-  // 1. Open a local working repository, or clone.
-  const local = resolve(opts.cwd, opts.repo);
-  let repoDir: string;
-  let tempDir: string | undefined;
-  let scratch = false;
-  const isDir = existsSync(local) && statSync(local).isDirectory();
-  const isWorking = isDir && (await new Git(local, env).run(['rev-parse', '--is-bare-repository'])).stdout.toString().trim() === 'false';
-  try {
-    if (isWorking) {
-      repoDir = (await new Git(local, env).git(['rev-parse', '--show-toplevel'])).trim();
-    } else {
-      if (!isDir && !looksLikeUrl(opts.repo)) {
-        out.diagnostics.push(error('GIT', `deployment repository "${opts.repo}" not found (no such directory, and not a URL)`, { reason: 'repository-not-found' }));
-        return out;
-      }
-      if (!opts.push && !opts.dryRun) {
-        out.diagnostics.push(
-          error('USAGE', `"${opts.repo}" is not a working tree: publishing into a fresh clone needs --push (or pass a local checkout)`, { reason: 'missing-option' }),
-        );
-        return out;
-      }
-      await sweepStaleClones();
-      tempDir = await mkdtemp(join(tmpdir(), `${CLONE_PREFIX}${process.pid}-`));
-      repoDir = join(tempDir, 'repo.git');
-      await scratchClone(new Git(tempDir, env), isDir ? local : opts.repo, repoDir, opts.branch, !isDir);
-      scratch = true;
-    }
-  } catch (e) {
-    out.diagnostics.push(gitDiag(e, `cannot open the deployment repository ${redactUrl(opts.repo)}`));
-    if (tempDir) await rm(tempDir, { recursive: true, force: true });
+  // 1. Open a local working repository, or clone (perhaps begun already, while the project compiled).
+  let o: OpenedDeployment;
+  if (opened && sameDeployment(opened.options, opts)) o = await opened.result;
+  else {
+    await opened?.discard();
+    o = await openDeployment(opts);
+  }
+  if (!o.ok) {
+    out.diagnostics.push(...o.diagnostics);
     return out;
   }
+  const { repoDir, tempDir, scratch } = o;
   out.repoDir = repoDir;
   const git = new Git(repoDir, env);
 
@@ -626,6 +683,9 @@ async function buildCommit(
         return (await git.git(['hash-object', '-w', '--no-filters', '--stdin-paths'], { input: blobFiles.join('\n') + '\n' })).trim().split('\n');
       })(),
     ]);
+    if (oids.length !== paths.length) return fail(`git hash-object wrote ${oids.length} objects for ${paths.length} files`, 'GIT', 'command-failed');
+    // the blobs written now need not be read by the next publish to be compared
+    paths.forEach((p, i) => rememberBlob(input.blobMemo, oids[i]!, contentHash(writes.get(p)!)));
     const info = [
       ...paths.map((p, i) => `100644 ${oids[i]}\t${join2(base, p)}`),
       ...removes.map((p) => `0 ${ZERO}\t${join2(base, p)}`),

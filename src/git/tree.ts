@@ -34,6 +34,11 @@ export interface GitTreeOptions {
 
 const MEMO_PREFIX = 'blob:';
 
+/** Remember the content hash of a blob written from bytes in hand (the next read of a tree holding it need not read it). */
+export function rememberBlob(memo: BlobHashMemo | undefined, oid: string, hash: string): void {
+  memo?.set(MEMO_PREFIX + oid, hash);
+}
+
 /** The tree of `commit` below `dir` (`''`: the top); an absent commit is an empty tree. */
 export async function gitTree(git: Git, commit: string | undefined, dir: string, opts: GitTreeOptions = {}): Promise<GitTree> {
   const oids = commit ? await lsTree(git, commit, dir) : new Map<string, string>();

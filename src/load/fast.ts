@@ -93,8 +93,27 @@ export function fastLoad(file: string, text: string): FastDoc | undefined {
 
 const FLOW_KEY = /[A-Za-z0-9_./-][A-Za-z0-9_./ -]*?(?=:[ ])/y;
 const FLOW_PLAIN = /[^,\]}[{#:&*!|>'"%@`?]+/y;
-const BLOCK_KEY = /[A-Za-z0-9_./][A-Za-z0-9_./ -]*?(?=:(?: |$))/y;
+// a block mapping's plain key is what /[A-Za-z0-9_./][A-Za-z0-9_./ -]*?(?=:(?: |$))/y would match (blockKey below)
 const COMPACT_MAP = /(?:"(?:[^"\\]|\\.)*"|'(?:[^']|'')*'|[A-Za-z0-9_./][A-Za-z0-9_./ -]*?):(?: |$)/y;
+
+/** A-Z a-z 0-9 _ . / (and, after the first character, space and -): the block key's classes. */
+function keyChar(c: number, first: boolean): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 46 && c <= 57) || c === 95 || (!first && (c === 32 || c === 45));
+}
+
+/**
+ * What that regex matches at `p`, without the regex (the hot path of every block
+ * mapping): the class excludes `:`, so the match is the run of key characters when a `:`
+ * followed by a space or the end of the line comes right after it.
+ */
+function blockKey(s: string, p: number): string | undefined {
+  if (!keyChar(s.charCodeAt(p), true)) return undefined;
+  let q = p + 1;
+  while (q < s.length && keyChar(s.charCodeAt(q), false)) q++;
+  if (s.charCodeAt(q) !== 58) return undefined;
+  const after = s.charCodeAt(q + 1);
+  return q + 1 === s.length || after === 32 ? s.slice(p, q) : undefined;
+}
 
 function sticky(re: RegExp, s: string, p: number): string | undefined {
   re.lastIndex = p;
@@ -118,10 +137,13 @@ function read(text: string, record: boolean): { data: Record<string, unknown>; w
     s: string;
   }
   const lines: Line[] = [];
+  const cr = text.includes('\r');
   for (let n = 0; n < rawLines.length; n++) {
     let s = rawLines[n]!;
-    if (s.endsWith('\r')) s = s.slice(0, -1);
-    if (s.includes('\r')) return undefined;
+    if (cr) {
+      if (s.endsWith('\r')) s = s.slice(0, -1);
+      if (s.includes('\r')) return undefined;
+    }
     let indent = 0;
     while (s.charCodeAt(indent) === 32) indent++;
     if (indent === s.length || s[indent] === '#') continue;
@@ -194,7 +216,7 @@ function read(text: string, record: boolean): { data: Record<string, unknown>; w
   const mappingKey = (s: string, p: number, inFlow: boolean): [string, number] => {
     if (s[p] === '"') return doubleQuoted(s, p);
     if (s[p] === "'") return singleQuoted(s, p);
-    const m = sticky(inFlow ? FLOW_KEY : BLOCK_KEY, s, p);
+    const m = inFlow ? sticky(FLOW_KEY, s, p) : blockKey(s, p);
     if (m === undefined) return bail();
     const key = m.trimEnd();
     if (key === '' || (inFlow ? /^[-.]/.test(key) : key !== m) || typeof resolvePlain(key) !== 'string') bail();

@@ -66,6 +66,10 @@ function pathProblem(root: string, rel: string, checked: Set<string>, write = fa
 }
 
 function inside(root: string, rel: string): boolean {
+  const segs = rel.split('/');
+  if (segs.some((s) => isInternalName(s)) || rel.includes('\0')) return false;
+  // the common case, a plain relative path (no empty, `.` or `..` segment), is inside by its form
+  if (sep === '/' && segs.every((s) => s !== '' && s !== '.' && s !== '..')) return true;
   const r = relative(root, resolve(root, rel));
   return r !== '' && r !== '..' && !r.startsWith(`..${sep}`) && !isAbsolute(r) && !rel.includes('\0') && !rel.split('/').some((s) => isInternalName(s));
 }
@@ -391,6 +395,25 @@ function writeFresh(root: string, writes: readonly { path: string; content: stri
   }
 }
 
+/**
+ * Create `target` (never an existing file) holding `content` as UTF-8. The string is written as
+ * is (Node encodes it in place, with no Buffer made per file, which writeFileSync would); a
+ * short write is completed from a Buffer.
+ */
+function writeNew(target: string, content: string): void {
+  const fd = openSync(target, 'wx');
+  try {
+    const n = writeSync(fd, content);
+    const length = Buffer.byteLength(content);
+    if (n < length) {
+      const b = Buffer.from(content);
+      for (let off = n; off < length; ) off += writeSync(fd, b, off, length - off);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Write each file below `dir` (parents made once each). */
 function writeFiles(dir: string, writes: readonly { path: string; content: string }[]): void {
   const made = new Set<string>();
@@ -401,7 +424,7 @@ function writeFiles(dir: string, writes: readonly { path: string; content: strin
       mkdirSync(parent, { recursive: true });
       made.add(parent);
     }
-    writeFileSync(target, w.content, { flag: 'wx' });
+    writeNew(target, w.content);
   }
 }
 

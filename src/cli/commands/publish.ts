@@ -48,7 +48,9 @@ export async function run(ctx: CommandContext, opts: PublishCommandOptions): Pro
   if (opts.prDescription !== undefined && opts.branchTemplate === undefined) return { diagnostics: [error('USAGE', '--pr-description goes with --branch-template', { reason: 'missing-option' })] };
   const found = await findProject(ctx);
   if (isResult(found)) return found;
-  const prepared = await preparePublish({ root: found.root, configFile: found.configFile, configData: found.configData, configKey: found.configKey, envs: opts.env, env: ctx.host.env });
+  // the deployment repository is opened (cloned) while the project compiles
+  const deploy = { repo: opts.repo, branch: opts.branch, push: opts.push, dryRun: opts.dryRun, cwd: ctx.global.cwd, env: ctx.host.env };
+  const prepared = await preparePublish({ root: found.root, configFile: found.configFile, configData: found.configData, configKey: found.configKey, envs: opts.env, env: ctx.host.env, deploy });
   const diagnostics: Diagnostic[] = [...prepared.diagnostics];
   if (hasErrors(diagnostics) || !prepared.run) return { diagnostics };
   const state = prepared.state;
@@ -57,10 +59,8 @@ export async function run(ctx: CommandContext, opts: PublishCommandOptions): Pro
   const endWait = progress.begin(`${opts.repo}${opts.branch ? ` (${opts.branch})` : ''}${opts.push ? ': commit and push' : ': commit'}`);
   const outcome = await prepared.run(
     {
-      repo: opts.repo,
-      branch: opts.branch,
+      ...deploy,
       createBranch: opts.createBranch,
-      push: opts.push,
       message: opts.message,
       // --author, else $GITOPSC_AUTHOR, else the config's publish.author, else the default
       author: opts.author ?? ctx.host.env.GITOPSC_AUTHOR ?? state?.project?.config.publish?.author,
@@ -70,11 +70,8 @@ export async function run(ctx: CommandContext, opts: PublishCommandOptions): Pro
       adopt: opts.adopt,
       allowPrune: opts.allowPrune,
       maxPrune,
-      dryRun: opts.dryRun,
       branchTemplate: opts.branchTemplate,
       lockTimeoutMs: lockTimeout * 1000,
-      cwd: ctx.global.cwd,
-      env: ctx.host.env,
     },
   ).finally(() => {
     endWait();

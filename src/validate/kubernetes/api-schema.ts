@@ -55,55 +55,110 @@ function describe(v: unknown): string {
   return `${typeof v} ${JSON.stringify(v)}`;
 }
 
-/** Check one value against a type expression of the generated client. */
+/** A type expression of the generated client, parsed once per schema. */
+type TypeNode =
+  | { k: 'array' | 'map'; of: string }
+  | { k: 'string' | 'number' | 'boolean' | 'intOrString' | 'any' | 'none' }
+  | { k: 'model'; fields: Record<string, [string, string, number]>; names: string[]; required: string[] };
+
+const parsedTypes = new WeakMap<ApiSchema, Map<string, TypeNode>>();
+
+function typeNode(schema: ApiSchema, type: string): TypeNode {
+  let nodes = parsedTypes.get(schema);
+  if (!nodes) parsedTypes.set(schema, (nodes = new Map()));
+  let n = nodes.get(type);
+  if (n) return n;
+  const arr = /^Array<(.+)>$/.exec(type);
+  const map = arr ? null : /^\{ \[key: string\]: (.+); \}$/.exec(type);
+  if (arr) n = { k: 'array', of: arr[1]! };
+  else if (map) n = { k: 'map', of: map[1]! };
+  else {
+    switch (type) {
+      case 'string':
+      case 'Date':
+      case 'V1MicroTime':
+        n = { k: 'string' };
+        break;
+      case 'number':
+        n = { k: 'number' };
+        break;
+      case 'boolean':
+        n = { k: 'boolean' };
+        break;
+      case 'IntOrString':
+        n = { k: 'intOrString' };
+        break;
+      case 'any':
+      case 'object':
+        n = { k: 'any' };
+        break;
+      default: {
+        const fields = schema.types[type];
+        n = fields ? { k: 'model', fields, names: Object.keys(fields), required: Object.keys(fields).filter((f) => fields[f]![2] === 1) } : { k: 'none' };
+      }
+    }
+  }
+  nodes.set(type, n);
+  return n;
+}
+
+/**
+ * Check one value against a type expression of the generated client. `path` is the value's path,
+ * a stack shared by the whole walk (pushed and popped; copied only into a problem).
+ */
 function check(schema: ApiSchema, type: string, format: string, v: unknown, path: (string | number)[], out: Problem[], quantity = false): void {
   if (v === null) return; // null means "unset" to the API server
-  const arr = /^Array<(.+)>$/.exec(type);
-  if (arr) {
-    if (!Array.isArray(v)) return void out.push({ path, message: `must be a list, not ${describe(v)}` });
-    v.forEach((x, i) => check(schema, arr[1]!, '', x, [...path, i], out, quantity));
-    return;
-  }
-  const map = /^\{ \[key: string\]: (.+); \}$/.exec(type);
-  if (map) {
-    if (!isObj(v)) return void out.push({ path, message: `must be a mapping, not ${describe(v)}` });
-    for (const [k, x] of Object.entries(v)) check(schema, map[1]!, '', x, [...path, k], out, quantity);
-    return;
-  }
-  switch (type) {
+  const t = typeNode(schema, type);
+  const problem = (message: string, key?: string) => void out.push({ path: key === undefined ? [...path] : [...path, key], message });
+  switch (t.k) {
+    case 'array':
+      if (!Array.isArray(v)) return problem(`must be a list, not ${describe(v)}`);
+      for (let i = 0; i < v.length; i++) {
+        path.push(i);
+        check(schema, t.of, '', v[i], path, out, quantity);
+        path.pop();
+      }
+      return;
+    case 'map':
+      if (!isObj(v)) return problem(`must be a mapping, not ${describe(v)}`);
+      for (const k of Object.keys(v)) {
+        path.push(k);
+        check(schema, t.of, '', v[k], path, out, quantity);
+        path.pop();
+      }
+      return;
     case 'string':
-    case 'Date':
-    case 'V1MicroTime':
       if (typeof v === 'string' || (quantity && typeof v === 'number')) return;
-      return void out.push({ path, message: `must be a string, not ${describe(v)}` });
+      return problem(`must be a string, not ${describe(v)}`);
     case 'number':
-      if (typeof v !== 'number') return void out.push({ path, message: `must be a number, not ${describe(v)}` });
-      if ((format === 'int32' || format === 'int64') && !Number.isInteger(v)) out.push({ path, message: `must be an integer, not ${v}` });
-      else if (format === 'int32' && (v > 2147483647 || v < -2147483648)) out.push({ path, message: `${v} is out of the int32 range` });
+      if (typeof v !== 'number') return problem(`must be a number, not ${describe(v)}`);
+      if ((format === 'int32' || format === 'int64') && !Number.isInteger(v)) problem(`must be an integer, not ${v}`);
+      else if (format === 'int32' && (v > 2147483647 || v < -2147483648)) problem(`${v} is out of the int32 range`);
       return;
     case 'boolean':
-      if (typeof v !== 'boolean') out.push({ path, message: `must be true or false, not ${describe(v)}` });
+      if (typeof v !== 'boolean') problem(`must be true or false, not ${describe(v)}`);
       return;
-    case 'IntOrString':
+    case 'intOrString':
       if (typeof v === 'string' || (typeof v === 'number' && Number.isInteger(v))) return;
-      return void out.push({ path, message: `must be an integer or a string, not ${describe(v)}` });
+      return problem(`must be an integer or a string, not ${describe(v)}`);
     case 'any':
-    case 'object':
+    case 'none':
       return;
   }
-  const fields = schema.types[type];
-  if (!fields) return;
-  if (!isObj(v)) return void out.push({ path, message: `must be a mapping, not ${describe(v)}` });
-  for (const [k, x] of Object.entries(v)) {
+  const fields = t.fields;
+  if (!isObj(v)) return problem(`must be a mapping, not ${describe(v)}`);
+  for (const k of Object.keys(v)) {
     const f = fields[k];
     if (!f) {
-      const near = Object.keys(fields).find((n) => n.toLowerCase() === k.toLowerCase());
-      out.push({ path: [...path, k], message: `unknown field "${k}"${near ? ` (did you mean "${near}"?)` : ''}` });
+      const near = t.names.find((n) => n.toLowerCase() === k.toLowerCase());
+      problem(`unknown field "${k}"${near ? ` (did you mean "${near}"?)` : ''}`, k);
       continue;
     }
-    check(schema, f[0], f[1], x, [...path, k], out, QUANTITY_MAPS.has(k) || QUANTITY_FIELDS.has(k));
+    path.push(k);
+    check(schema, f[0], f[1], v[k], path, out, QUANTITY_MAPS.has(k) || QUANTITY_FIELDS.has(k));
+    path.pop();
   }
-  for (const [k, f] of Object.entries(fields)) if (f[2] === 1 && v[k] === undefined) out.push({ path, message: `missing required field "${k}"` });
+  for (const k of t.required) if (v[k] === undefined) problem(`missing required field "${k}"`);
 }
 
 export type Verdict = { known: false } | { known: true; problems: Problem[] };

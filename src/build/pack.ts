@@ -1,0 +1,193 @@
+/**
+ * The store of rendered bytes by content hash, `.gitopsc/cache/rendered.pack` (host side). The
+ * unit cache (unit-memo.ts) knows which files, by content hash, a unit's exact inputs render
+ * to; this store keeps those bytes, so that a render whose output directory was deleted (a
+ * fresh clone with caches restored, `rm -rf rendered/`) writes the files without rendering the
+ * units again.
+ *
+ * Format: a first line `gitopsc-pack 1 <bytes of blobs when written whole>`, then records
+ * `<content hash> <byte length>\n<bytes>`, appended in one write per run; once the file has
+ * grown past twice its size when last written whole, it is rewritten atomically with only the
+ * files of the current output. Every blob is checked against its content hash when read: a torn append, a
+ * truncated or edited file only makes the units whose bytes do not check render again (a cache
+ * never changes output).
+ */
+import { closeSync, fstatSync, openSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { contentHash } from '../core/hash.js';
+import { removeStaleTemps, tmpName } from '../host/fs.js';
+import { cacheDirOf, cacheDirProblem, ensureCacheDir } from './store.js';
+
+/** the first line: the format, then how many bytes of blobs the pack held when it was last written whole */
+const HEADER = /^gitopsc-pack 1 (\d{1,15})$/;
+const header = (live: number) => `gitopsc-pack 1 ${live}\n`;
+/** a pack is rewritten (compacted) when it is larger than this times the bytes in use when it was last written whole */
+const SLACK = 2;
+/** beyond this many bytes of output, no pack is kept */
+const MAX_BYTES = 128 * 1024 * 1024;
+
+export interface RenderedPack {
+  /** the content with this hash, checked; undefined when not stored (or damaged) */
+  get(hash: string): string | undefined;
+  /**
+   * Keep the bytes of the output a successful render left: `files` is every output file by
+   * hash, with its content when this run has it. New blobs are appended (without reading the
+   * pack when nothing was read from it); once the pack has grown past twice what it held when
+   * last written whole, it is rewritten with only the blobs still in the output.
+   */
+  save(files: readonly { hash: string; content?: string }[]): Promise<void>;
+}
+
+/** The header line's live-bytes figure, or undefined when `head` does not start a pack. */
+function liveOf(head: string): number | undefined {
+  const nl = head.indexOf('\n');
+  const m = nl > 0 ? HEADER.exec(head.slice(0, nl)) : null;
+  return m ? Number(m[1]) : undefined;
+}
+
+export function openPack(root: string): RenderedPack {
+  const file = join(cacheDirOf(root), 'rendered.pack');
+  const refused = cacheDirProblem(root) !== undefined;
+  let buf: Buffer | undefined;
+  /** the live-bytes figure of the pack's header: undefined when the file is no pack of this format (appending to it would be lost) */
+  let written: number | undefined;
+  let index: Map<string, [number, number]> | undefined;
+  /** the records end before the file does (a torn append): what is appended after them could not be read */
+  let torn = false;
+  const load = (): Map<string, [number, number]> => {
+    if (index) return index;
+    index = new Map();
+    try {
+      if (refused) return index;
+      buf = readFileSync(file);
+    } catch {
+      return index; // absent or unreadable: empty
+    }
+    written = liveOf(buf.toString('latin1', 0, Math.min(buf.length, 64)));
+    if (written === undefined) return index;
+    let p = buf.indexOf(10) + 1;
+    while (p < buf.length) {
+      const nl = buf.indexOf(10, p);
+      if (nl < 0 || nl - p > 64) break;
+      const head = buf.toString('latin1', p, nl);
+      const sp = head.indexOf(' ');
+      const len = Number(head.slice(sp + 1));
+      if (sp <= 0 || !Number.isInteger(len) || len < 0 || nl + 1 + len > buf.length) break; // a torn record ends the pack
+      index.set(head.slice(0, sp), [nl + 1, len]);
+      p = nl + 1 + len;
+    }
+    torn = p < buf.length;
+    return index;
+  };
+  /** The header's figure and the file's size, reading only the first line. */
+  const peek = (): { written?: number; size: number } => {
+    let fd: number | undefined;
+    try {
+      if (refused) return { size: 0 };
+      fd = openSync(file, 'r');
+      const head = Buffer.alloc(64);
+      const n = readSync(fd, head, 0, 64, 0);
+      return { written: liveOf(head.toString('latin1', 0, n)), size: fstatSync(fd).size };
+    } catch {
+      return { size: 0 };
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+  };
+  return {
+    get(hash) {
+      const at = load().get(hash);
+      if (!at || !buf) return undefined;
+      // the hash of the bytes is the hash of the text they decode to (contentHash hashes a
+      // string's UTF-8): checked before decoding
+      const bytes = buf.subarray(at[0], at[0] + at[1]);
+      return contentHash(bytes) === hash ? bytes.toString('utf8') : undefined;
+    },
+    async save(files) {
+      if (refused) return;
+      // this run's new blobs (what it rendered), once each
+      const fresh = new Map<string, string>();
+      for (const f of files) if (f.content !== undefined && !fresh.has(f.hash)) fresh.set(f.hash, f.content);
+      const bytesOf = (records: Iterable<[string, string]>) => {
+        let n = 0;
+        for (const [h, c] of records) {
+          const len = Buffer.byteLength(c);
+          n += `${h} ${len}\n`.length + len;
+        }
+        return n;
+      };
+      try {
+        if (!index) {
+          // nothing was read from the pack: append without reading it, while it stays small
+          if (fresh.size === 0) return;
+          const { written: live, size } = peek();
+          if (live !== undefined && size + bytesOf(fresh) <= SLACK * live + 1024 * 1024) {
+            writeRecords(file, 'a', undefined, [], fresh);
+            return;
+          }
+        }
+        const have = load();
+        const live = new Set<string>();
+        const add = new Map<string, string>();
+        let liveBytes = 0;
+        for (const f of files) {
+          if (live.has(f.hash)) continue;
+          live.add(f.hash);
+          const at = have.get(f.hash);
+          const content = fresh.get(f.hash);
+          if (at) liveBytes += at[1];
+          else if (content !== undefined) {
+            liveBytes += Buffer.byteLength(content);
+            add.set(f.hash, content);
+          }
+        }
+        if (liveBytes > MAX_BYTES || (written === undefined && add.size === 0)) return;
+        const size = buf?.length ?? 0;
+        if (written !== undefined && !torn && size + bytesOf(add) <= SLACK * written + 1024 * 1024) {
+          if (add.size) writeRecords(file, 'a', undefined, [], add);
+          return;
+        }
+        // absent, foreign, torn or grown past its slack: write the live blobs afresh, beside it, then renamed over it
+        const kept: [string, Buffer][] = [];
+        for (const [hash, [start, len]] of have) if (live.has(hash) && !add.has(hash)) kept.push([hash, buf!.subarray(start, start + len)]);
+        ensureCacheDir(root);
+        removeStaleTemps(dirname(file));
+        const tmp = tmpName(file);
+        try {
+          writeRecords(tmp, 'wx', header(liveBytes), kept, add);
+          renameSync(tmp, file);
+        } finally {
+          rmSync(tmp, { force: true });
+        }
+      } catch {
+        /* a cache that cannot be written only costs time */
+      }
+    },
+  };
+}
+
+/**
+ * Write records to `file` (opened with `flag`: `a` appends, `wx` creates), one piece at a time:
+ * the run's rendered strings are written as they are, never joined into one more copy.
+ */
+function writeRecords(file: string, flag: 'a' | 'wx', head: string | undefined, kept: readonly [string, Buffer][], fresh: ReadonlyMap<string, string>): void {
+  const fd = openSync(file, flag);
+  try {
+    const put = (piece: string | Buffer) => {
+      const b = typeof piece === 'string' ? Buffer.from(piece) : piece;
+      for (let off = 0; off < b.length; ) off += writeSync(fd, b, off, b.length - off);
+    };
+    if (head !== undefined) put(head);
+    for (const [hash, bytes] of kept) {
+      put(`${hash} ${bytes.length}\n`);
+      put(bytes);
+    }
+    for (const [hash, content] of fresh) {
+      const bytes = Buffer.from(content);
+      put(`${hash} ${bytes.length}\n`);
+      put(bytes);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}

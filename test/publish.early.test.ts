@@ -1,0 +1,82 @@
+/**
+ * `publish --push` opens (clones) the deployment repository while the project compiles: the
+ * clone is only read, and it is removed however the run ends (a project that does not compile
+ * pushes nothing and leaves no temporary clone).
+ */
+import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { preparePublish } from '../src/build/publish.js';
+import { git, head, isolateGit, makeRemote } from './helpers/git.js';
+import { baseProject, cli, makeProject } from './helpers/project.js';
+
+beforeAll(() => isolateGit());
+
+const clones = () => readdirSync(tmpdir()).filter((n) => n.startsWith(`gitopsc-publish-${process.pid}-`));
+
+describe('publish --push opens the deployment repository while the project compiles', () => {
+  it('pushes when the project compiles, changes nothing when it does not, and leaves no clone either way', async () => {
+    const dir = makeProject(baseProject());
+    expect((await cli(dir, 'resolve')).code).toBe(0);
+    const { bare } = makeRemote({ 'README.md': '# deploy\n' });
+    const before = head(bare, 'main');
+    const web = join(dir, 'services/web.yaml');
+    const good = readFileSync(web, 'utf8');
+    writeFileSync(web, 'apiVersion: gitopsc/v1\nkind: Service\nmetadata: { name: web }\nspec: {}\n');
+    const bad = await cli(dir, 'publish', '--repo', bare, '--push', '--format', 'json');
+    expect(bad.code).toBe(1);
+    expect(bad.json.diagnostics.map((d) => d.code)).toContain('SCHEMA');
+    expect(head(bare, 'main')).toBe(before);
+    expect(clones()).toEqual([]);
+
+    writeFileSync(web, good);
+    const r = await cli(dir, 'publish', '--repo', bare, '--push', '--format', 'json');
+    expect(r.json.diagnostics).toEqual([]);
+    expect((r.json.publish as { pushed: boolean }).pushed).toBe(true);
+    expect(git(bare, 'ls-tree', '-r', '--name-only', 'main')).toContain('dev/web/deployment.yaml');
+    expect(clones()).toEqual([]);
+  });
+});
+
+describe('publish with per-service records', () => {
+  it('after a one-service change loads only that service, and publishes what a publish without caches does', async () => {
+    const dir = makeProject(baseProject());
+    expect((await cli(dir, 'resolve')).code).toBe(0);
+    const { bare } = makeRemote({ 'README.md': '# deploy\n' });
+    expect((await cli(dir, 'publish', '--repo', bare, '--push', '--format', 'json')).json.diagnostics).toEqual([]);
+    const web = join(dir, 'services/web.yaml');
+    writeFileSync(web, readFileSync(web, 'utf8').replace('replicas: 2', 'replicas: 5'));
+    const prepared = await preparePublish({ root: dir, configFile: 'gitopsc.config.yaml', env: process.env });
+    expect(prepared.diagnostics).toEqual([]);
+    expect(prepared.state?.project?.services.map((s) => s.name)).toEqual(['web']); // fn came from its record
+    const r = await prepared.run!({ repo: bare, push: true, cwd: dir, env: process.env });
+    expect(r.diagnostics).toEqual([]);
+    expect(r.files.map((f) => `${f.status} ${f.path}`)).toEqual(['changed dev/web/deployment.yaml', 'changed prod/web/deployment.yaml']);
+    // the same tree as a publish with no cache at all
+    const fresh = makeProject(baseProject());
+    cpSync(join(dir, 'gitopsc.lock'), join(fresh, 'gitopsc.lock'));
+    writeFileSync(join(fresh, 'services/web.yaml'), readFileSync(web, 'utf8'));
+    const other = makeRemote({ 'README.md': '# deploy\n' }).bare;
+    expect((await cli(fresh, 'publish', '--repo', other, '--push', '--format', 'json')).json.diagnostics).toEqual([]);
+    expect(git(bare, 'rev-parse', 'main^{tree}')).toBe(git(other, 'rev-parse', 'main^{tree}'));
+  });
+
+  it('a service file that changes between compiling and rendering is FILESYSTEM changed-during-run, and nothing is pushed', async () => {
+    const dir = makeProject(baseProject());
+    expect((await cli(dir, 'resolve')).code).toBe(0);
+    const first = makeRemote({ 'README.md': '# deploy\n' }).bare;
+    expect((await cli(dir, 'publish', '--repo', first, '--push', '--format', 'json')).json.diagnostics).toEqual([]);
+    // a second deployment repository lacks every file: every unit renders, from its record's service loaded again
+    const { bare } = makeRemote({ 'README.md': '# deploy\n' });
+    const before = head(bare, 'main');
+    const prepared = await preparePublish({ root: dir, configFile: 'gitopsc.config.yaml', env: process.env });
+    expect(prepared.diagnostics).toEqual([]);
+    const web = join(dir, 'services/web.yaml');
+    writeFileSync(web, readFileSync(web, 'utf8').replace('replicas: 2', 'replicas: 7'));
+    const r = await prepared.run!({ repo: bare, push: true, cwd: dir, env: process.env });
+    expect(r.diagnostics.map((d) => [d.code, d.reason])).toEqual([['FILESYSTEM', 'changed-during-run']]);
+    expect(r.pushed).toBe(false);
+    expect(head(bare, 'main')).toBe(before);
+  });
+});
