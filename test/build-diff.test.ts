@@ -4,8 +4,7 @@
  * plans against the deployment tree and renders only units whose files are not there.
  * Pure: in-memory sources over the example fixture, no git, no CLI.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { planPublishFiles } from '../src/build/publish.js';
 import { unitDiff } from '../src/build/diff.js';
@@ -19,18 +18,9 @@ import { formatText } from '../src/diff/format-text.js';
 import { compile, type CompileState, type UnitJob } from '../src/pipeline.js';
 import { kustomizationFiles, type UnitOutput } from '../src/write/kustomization.js';
 import { planOwned } from '../src/write/ownership.js';
+import { readTree } from './helpers/read-tree.js';
 
 const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'example');
-
-function readTree(dir: string, out = new Map<string, string>(), root = dir): Map<string, string> {
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) {
-      if (name !== 'rendered') readTree(p, out, root);
-    } else out.set(relative(root, p).split('\\').join('/'), readFileSync(p, 'utf8'));
-  }
-  return out;
-}
 
 function memSource(files: Map<string, string>): ProjectSource {
   const enc = new TextEncoder();

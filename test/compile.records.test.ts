@@ -6,8 +6,7 @@
  * again; an error anywhere (a cross-service one too) gives the plain compile's diagnostics.
  * Pure: in-memory sources over the example fixture.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { contentHash } from '../src/core/hash.js';
 import type { ProjectSource } from '../src/core/types.js';
@@ -15,18 +14,9 @@ import { compile, type CompileOptions, type CompileState, type RecordStore } fro
 import { unitDiff, unitsToRender } from '../src/build/diff.js';
 import { UnitMemo } from '../src/build/unit-memo.js';
 import { compareResults } from '../src/diff/compare.js';
+import { readTree } from './helpers/read-tree.js';
 
 const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'example');
-
-function readTree(dir: string, out = new Map<string, string>(), root = dir): Map<string, string> {
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) {
-      if (name !== 'rendered') readTree(p, out, root);
-    } else out.set(relative(root, p).split('\\').join('/'), readFileSync(p, 'utf8'));
-  }
-  return out;
-}
 
 /** An in-memory source that logs the service files it reads. */
 function memSource(files: Map<string, string>, reads: string[] = []): ProjectSource {

@@ -42,6 +42,37 @@ function kustomizations(state: CompileState, outputs: UnitOutput[], envs: readon
   return kustomizationRenderedFiles(outputs, envs ?? state.environments);
 }
 
+type Outcome = NonNullable<ReturnType<UnitMemo['get']>>;
+
+/** What diff does with one unit: the one set of rules unitDiff and unitsToRender share. */
+type Step =
+  /** the same key on both sides, its outcome known: never in the diff, nothing rendered */
+  | { kind: 'known'; head: UnitJob; base: UnitJob; outcome: Outcome }
+  /** the same key on both sides, outcome unknown: rendered once for its diagnostics and paths */
+  | { kind: 'same'; head: UnitJob; base: UnitJob }
+  /** different inputs, byte-identical output (a field no template reads) */
+  | { kind: 'equal'; head: UnitJob; base: UnitJob; outcome: Outcome; baseOutcome: Outcome }
+  /** changed, added (no base) or removed (no head): rendered on each side it has */
+  | { kind: 'changed'; head?: UnitJob; base?: UnitJob };
+
+function steps(base: CompileState | undefined, head: CompileState, memo: UnitMemo): Step[] {
+  const out: Step[] = [];
+  const baseUnits = new Map((base?.units ?? []).map((u) => [id(u), u]));
+  const headIds = new Set(head.units.map(id));
+  for (const h of head.units) {
+    const b = baseUnits.get(id(h));
+    const known = memo.get(h.key);
+    if (b && b.key === h.key) out.push(known ? { kind: 'known', head: h, base: b, outcome: known } : { kind: 'same', head: h, base: b });
+    else {
+      const knownBase = b ? memo.get(b.key) : undefined;
+      if (b && known && knownBase && sameFiles(known.files, knownBase.files)) out.push({ kind: 'equal', head: h, base: b, outcome: known, baseOutcome: knownBase });
+      else out.push({ kind: 'changed', head: h, base: b });
+    }
+  }
+  for (const b of base?.units ?? []) if (!headIds.has(id(b))) out.push({ kind: 'changed', base: b });
+  return out;
+}
+
 /**
  * Pure over two lazy compiles (`compile(..., { lazy: true })`): the files whose comparison
  * gives the same diff as rendering every unit on both sides. `base` undefined: no base.
@@ -56,54 +87,45 @@ export function unitDiff(base: CompileState | undefined, head: CompileState, mem
   const headOutputs: UnitOutput[] = [];
   const baseOutputs: UnitOutput[] = [];
   const output = (u: UnitJob, paths: readonly string[]): UnitOutput => ({ service: u.service, environment: u.environment, target: u.target, paths });
-  const baseUnits = new Map((base?.units ?? []).map((u) => [id(u), u]));
-  const headIds = new Set(head.units.map(id));
-  for (const h of head.units) {
-    const b = baseUnits.get(id(h));
-    const known = memo.get(h.key);
-    if (b && b.key === h.key) {
-      // the same files on both sides: never in the diff
-      if (known) {
-        out.headDiagnostics.push(...known.warnings);
-        const paths = known.files.map(([p]) => p);
-        headOutputs.push(output(h, paths));
-        baseOutputs.push(output(b, paths));
-        continue;
+  for (const step of steps(base, head, memo)) {
+    switch (step.kind) {
+      case 'known': {
+        out.headDiagnostics.push(...step.outcome.warnings);
+        const paths = step.outcome.files.map(([p]) => p);
+        headOutputs.push(output(step.head, paths));
+        baseOutputs.push(output(step.base, paths));
+        break;
       }
-      const r = memo.render(h);
-      out.headDiagnostics.push(...r.diagnostics);
-      out.baseDiagnostics.push(...r.diagnostics);
-      const paths = r.files.map((f) => f.path);
-      headOutputs.push(output(h, paths));
-      baseOutputs.push(output(b, paths));
-      continue;
+      case 'same': {
+        const r = memo.render(step.head);
+        out.headDiagnostics.push(...r.diagnostics);
+        out.baseDiagnostics.push(...r.diagnostics);
+        const paths = r.files.map((f) => f.path);
+        headOutputs.push(output(step.head, paths));
+        baseOutputs.push(output(step.base, paths));
+        break;
+      }
+      case 'equal':
+        out.headDiagnostics.push(...step.outcome.warnings);
+        out.baseDiagnostics.push(...step.baseOutcome.warnings);
+        headOutputs.push(output(step.head, step.outcome.files.map(([p]) => p)));
+        baseOutputs.push(output(step.base, step.baseOutcome.files.map(([p]) => p)));
+        break;
+      case 'changed':
+        if (step.head) {
+          const r = memo.render(step.head);
+          out.headDiagnostics.push(...r.diagnostics);
+          out.head.files.push(...r.files);
+          headOutputs.push(output(step.head, r.files.map((f) => f.path)));
+        }
+        if (step.base) {
+          const rb = memo.render(step.base);
+          out.baseDiagnostics.push(...rb.diagnostics);
+          out.base.files.push(...rb.files);
+          baseOutputs.push(output(step.base, rb.files.map((f) => f.path)));
+        }
+        break;
     }
-    const knownBase = b ? memo.get(b.key) : undefined;
-    if (known && knownBase && sameFiles(known.files, knownBase.files)) {
-      // different inputs, byte-identical output (a field no template reads)
-      out.headDiagnostics.push(...known.warnings);
-      out.baseDiagnostics.push(...knownBase.warnings);
-      headOutputs.push(output(h, known.files.map(([p]) => p)));
-      baseOutputs.push(output(b!, knownBase.files.map(([p]) => p)));
-      continue;
-    }
-    const r = memo.render(h);
-    out.headDiagnostics.push(...r.diagnostics);
-    out.head.files.push(...r.files);
-    headOutputs.push(output(h, r.files.map((f) => f.path)));
-    if (b) {
-      const rb = memo.render(b);
-      out.baseDiagnostics.push(...rb.diagnostics);
-      out.base.files.push(...rb.files);
-      baseOutputs.push(output(b, rb.files.map((f) => f.path)));
-    }
-  }
-  for (const b of base?.units ?? []) {
-    if (headIds.has(id(b))) continue;
-    const rb = memo.render(b);
-    out.baseDiagnostics.push(...rb.diagnostics);
-    out.base.files.push(...rb.files);
-    baseOutputs.push(output(b, rb.files.map((f) => f.path)));
   }
   // the kustomizations list every unit's files: they are made from the paths of all of them
   out.head.files.push(...kustomizations(head, sortOutputs(headOutputs, head.units), envs));
@@ -114,21 +136,13 @@ export function unitDiff(base: CompileState | undefined, head: CompileState, mem
 /** The units unitDiff renders, per side (its rules, without rendering). */
 export function unitsToRender(base: CompileState | undefined, head: CompileState, memo: UnitMemo): { base: UnitJob[]; head: UnitJob[] } {
   const out = { base: [] as UnitJob[], head: [] as UnitJob[] };
-  const baseUnits = new Map((base?.units ?? []).map((u) => [id(u), u]));
-  const headIds = new Set(head.units.map(id));
-  for (const h of head.units) {
-    const b = baseUnits.get(id(h));
-    const known = memo.get(h.key);
-    if (b && b.key === h.key) {
-      if (!known) out.head.push(h);
-      continue;
+  for (const step of steps(base, head, memo)) {
+    if (step.kind === 'same') out.head.push(step.head);
+    else if (step.kind === 'changed') {
+      if (step.head) out.head.push(step.head);
+      if (step.base) out.base.push(step.base);
     }
-    const knownBase = b ? memo.get(b.key) : undefined;
-    if (known && knownBase && sameFiles(known.files, knownBase.files)) continue;
-    out.head.push(h);
-    if (b) out.base.push(b);
   }
-  for (const b of base?.units ?? []) if (!headIds.has(id(b))) out.base.push(b);
   return out;
 }
 
