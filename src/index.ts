@@ -9,8 +9,8 @@
  *
  * @packageDocumentation
  */
-import { compileRequest } from './api/compile.js';
-import { resolveRequest } from './api/resolve.js';
+import { compileRequest, type CompileRequest } from './api/compile.js';
+import { resolveRequest, type ResolveRequest } from './api/resolve.js';
 import { applyRequest, planRequest } from './api/write.js';
 import * as core from './core/diagnostics.js';
 import type * as reasons from './core/reasons.js';
@@ -130,20 +130,7 @@ export function nodeHost(overrides: Partial<Host> = {}): Host {
 }
 
 /** Options of {@link compile}. Give either `cwd` (a directory) or `source`. */
-export interface CompileOptions {
-  /** The project directory, or a directory below it: the config is searched upward, as the CLI does. Default: the current directory. */
-  cwd?: string;
-  /** A config file (the CLI's `--config`), relative to `cwd`. */
-  config?: string;
-  /** Read the project from this source instead of the file system (e.g. files in memory, a git revision). */
-  source?: ProjectSource;
-  /** With `source`: the config file, relative to the source's root. Default `gitopsc.config.yaml`. */
-  configFile?: string;
-  /** Environments to render. Default: all. */
-  envs?: readonly string[];
-  /** Validate only (like `gitopsc validate`): no lock is read and nothing is rendered. */
-  validateOnly?: boolean;
-}
+export type CompileOptions = CompileRequest;
 
 /**
  * Compile a project in memory: load, validate and check it, read its lock, and render every
@@ -164,26 +151,7 @@ export function compile(options: CompileOptions = {}): Promise<CompileResult> {
 }
 
 /** Options of {@link resolve}. */
-export interface ResolveOptions {
-  /** The project directory, or a directory below it. Default: the current directory. */
-  cwd?: string;
-  /** A config file (the CLI's `--config`), relative to `cwd`. */
-  config?: string;
-  /** The door to the outside world for the registries: environment (credential references), clock, `fetch`, logging. See {@link nodeHost}. */
-  host: Host;
-  /** Re-select versions that the lock already pins: `true` for every service, or a list of service names (`--update`). */
-  update?: boolean | readonly string[];
-  /** Environments to resolve. Default: all. */
-  envs?: readonly string[];
-  /** Runtime inputs for `<+input>` selections: `{ 'checkout.tag': '1.4.3' }` or `{ tag: '1.4.3' }` (`--input`). */
-  inputs?: Readonly<Record<string, string>>;
-  /** Record why each version was selected (`--explain`). */
-  explain?: boolean;
-  /** Providers by registry name (as named in the config), used instead of the ones the config would create. */
-  providers?: ReadonlyMap<string, Provider>;
-  /** Overall deadline of registry requests, in milliseconds (`--registry-timeout`). */
-  deadlineMs?: number;
-}
+export type ResolveOptions = ResolveRequest;
 
 /** What {@link resolve} returns. */
 export interface ResolveResult {

@@ -9,19 +9,19 @@ import { compile as compilePipeline } from '../pipeline.js';
 import { fsSource } from '../source/fs.js';
 import { kustomizationRenderedFiles, unitOutputs } from '../write/kustomization.js';
 
-/** Where the project is: a directory (searched upward for its config) or a ProjectSource. */
+/** Options of `compile` (the library's `CompileOptions`). Give either `cwd` (a directory) or `source`. */
 export interface CompileRequest {
-  /** the project directory, or a directory below it (the config is searched upward, as the CLI does) */
+  /** The project directory, or a directory below it: the config is searched upward, as the CLI does. Default: the current directory. */
   cwd?: string;
-  /** a config file (the CLI's `--config`), relative to `cwd` */
+  /** A config file (the CLI's `--config`), relative to `cwd`. */
   config?: string;
-  /** read the project from here instead of the file system; `configFile` names its config */
+  /** Read the project from this source instead of the file system (e.g. files in memory, a git revision). */
   source?: ProjectSource;
-  /** with `source`: the config file, relative to the source's root (default `gitopsc.config.yaml`) */
+  /** With `source`: the config file, relative to the source's root. Default `gitopsc.config.yaml`. */
   configFile?: string;
-  /** environments to render (default: all) */
+  /** Environments to render. Default: all. */
   envs?: readonly string[];
-  /** validate only: no lock, no rendering */
+  /** Validate only (like `gitopsc validate`): no lock is read and nothing is rendered. */
   validateOnly?: boolean;
 }
 

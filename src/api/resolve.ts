@@ -37,24 +37,30 @@ export function usedRegistries(project: Project): Set<string> {
   return new Set(project.services.flatMap((d) => [d.data.spec.artifact.registry, ...Object.values(d.data.spec.environments ?? {}).map((o) => o.artifact?.registry ?? '')]));
 }
 
-/** One in-memory resolve: where the project is, the host for the registries, and the CLI's flags as data. */
-export interface ResolveRun {
+/** The choices of a resolve, as the library's `ResolveOptions` and the CLI's flags give them. */
+export interface ResolveChoices {
+  /** The door to the outside world for the registries: environment (credential references), clock, `fetch`, logging. See `nodeHost`. */
+  host: Host;
+  /** Re-select versions that the lock already pins: `true` for every service, or a list of service names (`--update`). */
+  update?: boolean | readonly string[];
+  /** Environments to resolve. Default: all. */
+  envs?: readonly string[];
+  /** Runtime inputs for `<+input>` selections: `{ 'checkout.tag': '1.4.3' }` or `{ tag: '1.4.3' }` (`--input`). */
+  inputs?: Readonly<Record<string, string>>;
+  /** Record why each version was selected (`--explain`). */
+  explain?: boolean;
+  /** Providers by registry name (as named in the config), used instead of the ones the config would create. */
+  providers?: ReadonlyMap<string, Provider>;
+  /** Overall deadline of registry requests, in milliseconds (`--registry-timeout`). */
+  deadlineMs?: number;
+}
+
+/** One in-memory resolve: where the project is, and the choices. */
+export interface ResolveRun extends ResolveChoices {
   source: ProjectSource;
   config: ConfigRef;
   /** absolute project root (the config file's directory): provider caches live below it */
   root: string;
-  host: Host;
-  /** re-resolve: true = every service, a list = those services */
-  update?: boolean | readonly string[];
-  /** environments to resolve (default: all) */
-  envs?: readonly string[];
-  /** runtime inputs (`service.tag`, `tag`, ...) */
-  inputs?: Readonly<Record<string, string>>;
-  explain?: boolean;
-  /** providers by registry name, used instead of the ones the config would create */
-  providers?: ReadonlyMap<string, Provider>;
-  /** overall deadline of registry requests, ms */
-  deadlineMs?: number;
   cache?: InputCache;
   /** called as units complete (the CLI's progress line) */
   progress?: (done: number, total: number) => void;
@@ -120,13 +126,13 @@ export async function resolveRun(run: ResolveRun): Promise<ResolveReport> {
   return hasErrors(diagnostics) ? report : { ...report, lockText: serializeLock(outcome.lock) };
 }
 
-/** A resolve of the project found from `cwd` (as the CLI finds it): the run's options, the project found instead of given. */
-export type ResolveRequest = Omit<ResolveRun, 'source' | 'config' | 'root' | 'cache' | 'progress' | 'flagWording' | 'preflight'> & {
-  /** the project directory, or a directory below it (the config is searched upward, as the CLI does) */
+/** A resolve of the project found from `cwd`, as the CLI finds it (the library's `ResolveOptions`). */
+export interface ResolveRequest extends ResolveChoices {
+  /** The project directory, or a directory below it. Default: the current directory. */
   cwd?: string;
-  /** a config file (the CLI's `--config`), relative to `cwd` */
+  /** A config file (the CLI's `--config`), relative to `cwd`. */
   config?: string;
-};
+}
 
 /** Discover the project from `cwd` (as the CLI does) and resolve it in memory. */
 export async function resolveRequest(req: ResolveRequest): Promise<ResolveReport> {

@@ -13,15 +13,12 @@
  * test/pre-commit.test.ts.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { inject } from 'vitest';
+import { onceIn } from './once.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-
-function sleep(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
 
 /** Every source file of the build (tsconfig.build.json: src/**\/*.ts without tests). */
 function sources(dir: string): string[] {
@@ -51,32 +48,9 @@ function build(pkg: string): void {
 
 export function buildCli(): { bin: string; binDir: string } {
   const pkg = inject('gitopscCliDir');
-  const ready = join(pkg, 'ready');
-  const failed = join(pkg, 'failed');
-  if (!existsSync(ready)) {
-    let owner = false;
-    try {
-      mkdirSync(join(pkg, 'lock'));
-      owner = true;
-    } catch {
-      // another test file is building it
-    }
-    if (owner) {
-      try {
-        build(pkg);
-        writeFileSync(ready, '');
-      } catch (e) {
-        writeFileSync(failed, String(e));
-        throw e;
-      }
-    } else {
-      const deadline = Date.now() + 120_000;
-      while (!existsSync(ready)) {
-        if (existsSync(failed)) throw new Error('building the CLI failed in another test file');
-        if (Date.now() > deadline) throw new Error('timed out waiting for the CLI build');
-        sleep(50);
-      }
-    }
-  }
+  onceIn(pkg, 'building the CLI', 120_000, () => {
+    build(pkg);
+    return '';
+  });
   return { bin: join(pkg, 'dist/cli/bin.js'), binDir: join(pkg, 'bin') };
 }

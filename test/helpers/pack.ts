@@ -5,9 +5,10 @@
  * test/api.pack.test.ts).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { inject } from 'vitest';
+import { onceIn } from './once.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -16,10 +17,6 @@ export interface Packed {
   tarball: string;
   /** what `npm pack` printed on stdout */
   stdout: string;
-}
-
-function sleep(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 /** Run a command with the test process's environment plus `env`, npm's update check off. */
@@ -31,31 +28,10 @@ export function sh(cwd: string, cmd: string, args: string[], env: Record<string,
 export function packOnce(): Packed {
   const dir = join(inject('gitopscCliDir'), 'pack');
   mkdirSync(dir, { recursive: true });
-  const ready = join(dir, 'ready.json');
-  const failed = join(dir, 'failed');
-  if (existsSync(ready)) return JSON.parse(readFileSync(ready, 'utf8')) as Packed;
-  let owner = false;
-  try {
-    mkdirSync(join(dir, 'lock'));
-    owner = true;
-  } catch {
-    // another test file is packing
-  }
-  if (owner) {
+  const ready = onceIn(dir, 'npm pack', 540_000, () => {
     const r = sh(ROOT, 'npm', ['pack', '--pack-destination', dir]);
-    if (r.code !== 0) {
-      writeFileSync(failed, r.stderr);
-      throw new Error(`npm pack failed: ${r.stderr}`);
-    }
-    const packed: Packed = { tarball: join(dir, r.stdout.trim()), stdout: r.stdout };
-    writeFileSync(ready, JSON.stringify(packed));
-    return packed;
-  }
-  const deadline = Date.now() + 540_000;
-  while (!existsSync(ready)) {
-    if (existsSync(failed)) throw new Error(`npm pack failed in another test file: ${readFileSync(failed, 'utf8')}`);
-    if (Date.now() > deadline) throw new Error('timed out waiting for npm pack');
-    sleep(100);
-  }
-  return JSON.parse(readFileSync(ready, 'utf8')) as Packed;
+    if (r.code !== 0) throw new Error(`npm pack failed: ${r.stderr}`);
+    return JSON.stringify({ tarball: join(dir, r.stdout.trim()), stdout: r.stdout } satisfies Packed);
+  });
+  return JSON.parse(ready) as Packed;
 }
