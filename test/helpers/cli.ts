@@ -4,13 +4,12 @@
  * templates, schemas and node_modules), with a `gitopsc` shim on a PATH directory. The first
  * caller builds under a lock directory; concurrent test files wait for its `ready` marker.
  *
- * The build transpiles src/ file by file with esbuild (the same ES2022 module per source file
- * that tsc emits, in well under a second where tsc takes 15-25 s on this machine; type errors
- * are `npm run typecheck`'s job), then runs the package's own build step
- * scripts/compile-schemas.mjs, so the test CLI loads precompiled validators as the shipped
- * package does instead of compiling every schema on every start. The shipped build itself
- * (tsc through `npm pack`'s prepare) is exercised by test/install.test.ts and
- * test/pre-commit.test.ts.
+ * The build transpiles src/ file by file with esbuild, as the package's own build
+ * (scripts/build.mjs) does, without tsc's declarations (the CLI needs none), then runs the
+ * package's build step scripts/compile-schemas.mjs, so the test CLI loads precompiled
+ * validators as the shipped package does instead of compiling every schema on every start. The
+ * shipped build itself (scripts/build.mjs through `npm pack`'s prepare) is exercised by
+ * test/install.test.ts, test/api.pack.test.ts and test/pre-commit.test.ts.
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
