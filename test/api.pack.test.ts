@@ -1,15 +1,17 @@
 /**
  * The library API as a consumer gets it (issue 9, part 4): the packed package (one `npm pack`
- * per test run, shared with test/install.test.ts) installed in a fresh directory, imported as
+ * per test run, shared with test/install.test.ts) installed in a fresh directory (the `shop`
+ * directory of the README's 60-second example, where `npm install --save-dev` put it: one
+ * install per run, shared with test/install.test.ts; the consumer is an ES module package in
+ * a subdirectory of it, which Node and tsc resolve `gitopsc` from as from any), imported as
  * `gitopsc` from a plain .mjs script, its declarations type-checked by the project's tsc under
  * moduleResolution node16 and bundler, and the README's example compiled and run.
  */
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { packOnce, sh } from './helpers/pack.js';
+import { readmeExampleOnce, sh } from './helpers/pack.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const TSC = join(ROOT, 'node_modules/typescript/bin/tsc');
@@ -122,13 +124,15 @@ function node16Program(): ReturnType<typeof tsc> {
   return (node16 ??= tsc(dir, ['consumer-node16.ts', 'render.ts'], 'node16', { emit: true, skipLibCheck: false }));
 }
 
-beforeAll(() => {
-  const { tarball } = packOnce();
-  dir = mkdtempSync(join(tmpdir(), 'gitopsc-api-'));
+beforeAll(async () => {
+  const readme = await readmeExampleOnce();
+  expect(readme.code, `${readme.stdout}\n${readme.stderr}`).toBe(0);
+  const shop = join(readme.base, 'shop');
+  pkg = join(shop, 'node_modules/gitopsc');
+  expect(existsSync(join(pkg, 'package.json'))).toBe(true);
+  dir = join(shop, 'consumer');
+  mkdirSync(dir);
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module' }));
-  const r = sh(dir, 'npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', tarball]);
-  expect(r.code, r.stderr).toBe(0);
-  pkg = join(dir, 'node_modules/gitopsc');
   cpSync(join(ROOT, 'fixtures/example'), join(dir, 'example'), { recursive: true });
 }, 600_000);
 

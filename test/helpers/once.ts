@@ -40,3 +40,34 @@ export function onceIn(dir: string, what: string, timeoutMs: number, work: () =>
   }
   return readFileSync(ready, 'utf8');
 }
+
+/** As onceIn, for asynchronous work: neither the owner nor a waiter blocks its test file's other cases. */
+export async function onceInAsync(dir: string, what: string, timeoutMs: number, work: () => Promise<string>): Promise<string> {
+  const ready = join(dir, 'ready');
+  const failed = join(dir, 'failed');
+  if (existsSync(ready)) return readFileSync(ready, 'utf8');
+  let owner = false;
+  try {
+    mkdirSync(join(dir, 'lock'));
+    owner = true;
+  } catch {
+    // another test file is doing it
+  }
+  if (owner) {
+    try {
+      const out = await work();
+      writeFileSync(ready, out);
+      return out;
+    } catch (e) {
+      writeFileSync(failed, String(e));
+      throw e;
+    }
+  }
+  const deadline = Date.now() + timeoutMs;
+  while (!existsSync(ready)) {
+    if (existsSync(failed)) throw new Error(`${what} failed in another test file: ${readFileSync(failed, 'utf8')}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return readFileSync(ready, 'utf8');
+}

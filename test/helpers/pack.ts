@@ -2,13 +2,15 @@
  * The real `npm pack` (its `prepare` build included), once per test run: the first test file
  * that asks packs into the directory test/global-setup.ts provides, under a lock directory;
  * the others wait for its `ready` marker and share the tarball (test/install.test.ts,
- * test/api.pack.test.ts).
+ * test/api.pack.test.ts). So is the README's 60-second example, run as written: its `shop`
+ * directory, where `npm install --save-dev` put the tarball, is the consumer directory of the
+ * library tests too (one npm install of the package per run, not two).
  */
-import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { inject } from 'vitest';
-import { onceIn } from './once.js';
+import { onceIn, onceInAsync } from './once.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -34,4 +36,54 @@ export function packOnce(): Packed {
     return JSON.stringify({ tarball: join(dir, r.stdout.trim()), stdout: r.stdout } satisfies Packed);
   });
   return JSON.parse(ready) as Packed;
+}
+
+/** As sh, without blocking this process (test files run their install cases side by side). */
+export function shAsync(cwd: string, cmd: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    const c = spawn(cmd, args, { cwd, env: { ...process.env, ...env, npm_config_update_notifier: 'false' }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 540_000 });
+    let stdout = '';
+    let stderr = '';
+    c.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    c.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    c.on('close', (code) => done({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+/** The shell lines of the README's 60-second example, comments removed. */
+export function readmeExampleLines(): string[] {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const block = /## A 60-second example\n[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)?.[1];
+  if (block === undefined) throw new Error('README.md has no sh block under "## A 60-second example"');
+  return block
+    .split('\n')
+    .map((l) => l.replace(/\s+#.*$/, '').trim())
+    .filter(Boolean);
+}
+
+export interface ReadmeRun {
+  /** the fresh directory the example ran in, holding the tarball (the example makes `shop/` there) */
+  base: string;
+  /** the lines run, as the README has them */
+  lines: string[];
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * The README's 60-second example run as written (`set -e`, then its lines) in a fresh directory
+ * beside a copy of the packed tarball, once per test run; every caller gets the same result.
+ */
+export async function readmeExampleOnce(): Promise<ReadmeRun> {
+  const base = join(inject('gitopscCliDir'), 'readme');
+  mkdirSync(base, { recursive: true });
+  const ready = await onceInAsync(base, 'the README example', 540_000, async () => {
+    const { tarball } = packOnce();
+    copyFileSync(tarball, join(base, basename(tarball)));
+    const lines = readmeExampleLines();
+    const r = await shAsync(base, 'bash', ['-c', ['set -e', ...lines].join('\n')], { npm_config_prefer_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false' });
+    return JSON.stringify({ base, lines, ...r } satisfies ReadmeRun);
+  });
+  return JSON.parse(ready) as ReadmeRun;
 }
