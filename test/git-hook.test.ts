@@ -8,6 +8,7 @@ import { delimiter, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildCli } from './helpers/cli.js';
 import { git, head, isolateGit, makeRemote, tmp } from './helpers/git.js';
+import { cli as inProcess } from './helpers/project.js';
 
 let cli: { bin: string; binDir: string };
 beforeAll(() => {
@@ -37,15 +38,16 @@ function commitAll(cwd: string, message: string) {
 let template: string | undefined;
 /**
  * A source repository made by `gitopsc init`, resolved, rendered and committed: made once per
- * file (three CLI runs), then copied whole (.git included) for each test.
+ * file (the CLI in this process: the set-up, not what these tests are about), then copied
+ * whole (.git included) for each test.
  */
-function sourceProject(): string {
+async function sourceProject(): Promise<string> {
   if (!template) {
     const dir = tmp();
     git(dir, 'init', '-q');
-    expect(gitopsc(dir, 'init').status).toBe(0);
-    expect(gitopsc(dir, 'resolve').status).toBe(0);
-    expect(gitopsc(dir, 'render').status).toBe(0);
+    expect((await inProcess(dir, 'init')).code).toBe(0);
+    expect((await inProcess(dir, 'resolve')).code).toBe(0);
+    expect((await inProcess(dir, 'render')).code).toBe(0);
     git(dir, 'add', '-A');
     git(dir, 'commit', '-q', '-m', 'project');
     template = dir;
@@ -63,7 +65,7 @@ function bumpReplicas(dir: string, n: number): void {
 
 describe('the pre-commit hook', () => {
   it('passes `git commit -a` of a rendered change and blocks a stale render; the deploy repo is untouched', { timeout: 180_000 }, async () => {
-    const src = sourceProject();
+    const src = await sourceProject();
     const { work: deploy } = makeRemote({ 'README.md': '# deploy\n' });
     const deployHead = head(deploy);
     writeFileSync(join(src, '.git/hooks/pre-commit'), HOOK);
@@ -77,8 +79,8 @@ describe('the pre-commit hook', () => {
     expect(stale.stdout + stale.stderr).toContain('DRIFT');
     expect(head(src)).toBe(before);
 
-    // rendered: the hook passes and the commit succeeds
-    expect(gitopsc(src, 'render').status).toBe(0);
+    // rendered (in this process: the hook's run is what is tested): the hook passes and the commit succeeds
+    expect((await inProcess(src, 'render')).code).toBe(0);
     const ok = commitAll(src, 'replicas 3');
     expect(ok.stderr).toBe('');
     expect(ok.status).toBe(0);
@@ -89,7 +91,7 @@ describe('the pre-commit hook', () => {
   });
 
   it('publish and diff run from a hook do not leak GIT_INDEX_FILE into the other repository', { timeout: 180_000 }, async () => {
-    const src = sourceProject();
+    const src = await sourceProject();
     const { work: deploy } = makeRemote({ 'README.md': '# deploy\n' });
     const hook = `#!/bin/sh
 set -e
@@ -100,7 +102,7 @@ gitopsc publish --repo "${deploy}" --quiet
     writeFileSync(join(src, '.git/hooks/pre-commit'), hook);
     chmodSync(join(src, '.git/hooks/pre-commit'), 0o755);
     bumpReplicas(src, 4);
-    expect(gitopsc(src, 'render').status).toBe(0);
+    expect((await inProcess(src, 'render')).code).toBe(0);
 
     const changed = git(src, 'diff', '--name-only').trim().split('\n').sort();
     expect(changed).toContain('services/hello.yaml');
@@ -126,7 +128,7 @@ gitopsc publish --repo "${deploy}" --quiet
 
 describe('the CLI end to end', () => {
   it('publishes twice (second makes no commit), then a version bump with trailers, and diffs it', { timeout: 300_000 }, async () => {
-    const src = sourceProject();
+    const src = await sourceProject();
     const { bare, work: deploy } = makeRemote({ 'README.md': '# deploy\n' });
     let r = gitopsc(src, 'publish', '--repo', deploy, '--push');
     expect(r.status).toBe(0);
