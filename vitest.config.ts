@@ -10,10 +10,12 @@ import { defineConfig } from 'vitest/config';
 const SLOW_FIRST = [
   'test/pre-commit.test.ts',
   'test/install.test.ts',
-  'test/api.pack.test.ts',
   'test/cli.tty.test.ts',
   'test/git-publish.test.ts',
   'test/lambda.test.ts',
+  // waits for the README example that test/install.test.ts runs (npm pack, npm install and five
+  // npx runs, test/helpers/pack.ts): started third it kept a worker idle for a minute
+  'test/api.pack.test.ts',
   'test/git-hook.test.ts',
   'test/publish.own.test.ts',
   'test/render.kill.test.ts',
