@@ -125,7 +125,7 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
   for (const [p, e] of outTree ?? []) state0.set(p, e);
   const key = memoKey(req.project.configFile, outArg ?? '');
   const record = (entries: Map<string, MemoEntry>, result: ProjectMemo['result'], touched?: ReadonlySet<string>) =>
-    writeMemo(root, { key, cwd: req.cwd, config: req.config ?? '', root, configFile: req.project.configFile, result, entries, dirs }, touched);
+    writeMemo(root, { key, cwd: req.cwd, config: req.config ?? '', root, configFile: req.project.configFile, result, entries, dirs, layout: old?.layout }, touched);
   if (memoable && old && old.key === key && sameContent(state0, old.entries)) {
     // the project is as the memo recorded it: record the new stat data (or this cwd) so that the next run reads nothing
     if (scan.rehashed + scan.relisted + (outScan ? outScan.rehashed + outScan.relisted : 0) > 0 || !sameStat(state0, old.entries) || old.cwd !== req.cwd || old.config !== (req.config ?? '')) record(state0, old.result);

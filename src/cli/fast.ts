@@ -115,7 +115,9 @@ export function fastRender(argv: readonly string[], host: FastEnv): FastRun | un
   const cwd = resolve(args.cwd ?? host.cwd);
   const found = findMemo(cwd, args.config);
   if (!found || found.meta.key !== memoKey(found.meta.configFile, '')) return undefined;
-  const recorded = found.unchanged(host.cwd) ? found.result() : changedTree(found, host.handOver === true);
+  // one pass over the recorded stat data: which paths changed ([] : none)
+  const changed = found.changes(host.cwd);
+  const recorded = changed?.length === 0 ? found.result() : changedTree(found, changed, host.handOver === true);
   if (!recorded) return undefined;
   const result = memoHitResult({ result: recorded }, args.check);
   // a stream's being a terminal is asked only when the colour depends on it
@@ -128,15 +130,19 @@ export function fastRender(argv: readonly string[], host: FastEnv): FastRun | un
 }
 
 /**
- * The result recorded for a tree that is not as the memo's stat data says: a full scan, which
- * re-hashes what changed. When no content changed (files touched, a directory listed again, a
- * racily clean file), the memo is recorded again, so that the next run reads nothing, and its
- * result stands; else undefined (the full path renders, starting from this scan).
+ * The result recorded for a tree that is not as the memo's stat data says: the scan of it, which
+ * re-hashes what changed: made from the paths the stat pass found changed when that can tell
+ * (files edited in place or replaced, no name added or removed), else a full scan. When no
+ * content changed (files touched, a directory listed again, a racily clean file), the memo is
+ * recorded again, so that the next run reads nothing, and its result stands; else undefined
+ * (the full path renders, starting from this scan).
  */
-function changedTree(found: MemoFile, hand: boolean): MemoResult | undefined {
-  const memo = found.full();
+function changedTree(found: MemoFile, changed: readonly number[] | undefined, hand: boolean): MemoResult | undefined {
+  const opts = { skip: MEMO_SKIP, maxFiles: MEMO_MAX_FILES, maxBytes: MEMO_MAX_BYTES };
+  const quick = changed && found.rescan(changed, opts);
+  const memo = quick ? quick.memo : found.full();
   if (!memo) return undefined;
-  const scan = scanTree(memo.root, memo, memo.written, { skip: MEMO_SKIP, maxFiles: MEMO_MAX_FILES, maxBytes: MEMO_MAX_BYTES });
+  const scan = quick ? quick.scan : scanTree(memo.root, memo, memo.written, opts);
   if (!scan.entries || scan.links || scan.pending) return undefined;
   if (scan.rehashed + scan.relisted === 0 && scan.entries.size === memo.entries.size) return memo.result;
   if (!sameContent(scan.entries, memo.entries)) {
