@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, sym
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { encodeMemo, entryFor, handOver, isBookkeeping, memoPath, openMemo, takeOver, readMemo, refreshDirs, scanTree, statClean, statOf, statSource, writeMemo, type DirEntry, type MemoEntry, type ProjectMemo, type StatData, type Time } from '../src/build/memo.js';
+import { encodeMemo, entryFor, handOver, isBookkeeping, memoPath, openMemo, takeOver, readMemo, refreshDirs, sameContent, scanTree, statClean, statOf, statSource, writeMemo, type DirEntry, type MemoEntry, type ProjectMemo, type StatData, type Time } from '../src/build/memo.js';
 import { isInternalName } from '../src/write/apply.js';
 import { fastArgs } from '../src/cli/fast.js';
 
@@ -280,6 +280,31 @@ describe.each(['binding', 'fs'] as const)('the unchanged check (stat data alone,
     expect(openMemo(root)!.unchanged()).toBe(true);
   });
 
+  it('given the directories a render touched, lists again only those, and leaves every directory as a fresh scan finds it', () => {
+    const root = tree({ 'svc.yaml': 's\n', 'out/dev/a/x.yaml': 'x', 'out/dev/b/x.yaml': 'x', 'out/prod/a/x.yaml': 'x', 'other/deep/y.yaml': 'y' });
+    const scan = scanTree(root, undefined, undefined, { skip: SKIP });
+    const entries = new Map(scan.entries!);
+    // a render: one file rewritten by a rename, one in a new directory, one removed with its directory
+    const written = ['out/dev/a/x.yaml', 'out/dev/c/x.yaml'];
+    mkdirSync(join(root, 'out/dev/c'));
+    for (const p of written) {
+      writeFileSync(join(root, `${p}.tmp`), 'new');
+      renameSync(join(root, `${p}.tmp`), join(root, p));
+      entries.set(p, entryFor(join(root, p), 'h')!);
+    }
+    rmSync(join(root, 'out/prod/a'), { recursive: true });
+    entries.delete('out/prod/a/x.yaml');
+    const touched = new Set(['', 'out', 'out/dev', 'out/dev/a', 'out/dev/c', 'out/prod', 'out/prod/a']);
+    const byTouched = refreshDirs(root, entries, scan.dirs, SKIP, new Set(), touched);
+    const fresh = scanTree(root, undefined, undefined, { skip: SKIP }).dirs;
+    for (const [d, e] of fresh) expect([d, byTouched.get(d)]).toEqual([d, e]);
+    // an untouched directory keeps its recorded entry (the very one: not listed again)
+    expect(byTouched.get('other/deep')).toBe(scan.dirs.get('other/deep'));
+    expect(byTouched.get('out/dev')![7]).toEqual(expect.arrayContaining(['a/', 'b/', 'c/']));
+    expect(byTouched.get('out/dev/c')![7]).toEqual(['x.yaml']);
+    expect(byTouched.get('out/prod')![7]).toEqual([]);
+  });
+
   it('does not hold where a recorded file is not reached from the root (the maps are then scanned)', () => {
     const root = tree({ 'a.yaml': 'a\n' });
     const m = record(root);
@@ -390,6 +415,7 @@ describe.each(['binding', 'fs'] as const)('the scan made from the stat pass alon
     expect(quick!.scan.dirs).toEqual(scan.dirs);
     expect([quick!.scan.rehashed, quick!.scan.relisted, quick!.scan.links, quick!.scan.pending]).toEqual([scan.rehashed, scan.relisted, false, false]);
     expect(quick!.memo).toBe(full);
+    expect(quick!.sameContent).toBe(sameContent(scan.entries!, full.entries));
     expect(file.unchanged()).toBe(changed.length === 0);
   });
 

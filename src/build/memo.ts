@@ -460,7 +460,7 @@ export interface MemoFile {
    * changed (a file added, removed or renamed), a journal or a symbolic link in one, a path
    * that is no longer a file or directory, the limits; the caller then scans.
    */
-  rescan(changed: readonly number[], opts?: { skip?: ReadonlySet<string>; maxFiles?: number; maxBytes?: number }): { memo: ProjectMemo; scan: TreeScan } | undefined;
+  rescan(changed: readonly number[], opts?: { skip?: ReadonlySet<string>; maxFiles?: number; maxBytes?: number }): { memo: ProjectMemo; scan: TreeScan; sameContent: boolean } | undefined;
   /** The whole memo; undefined when a part of it does not parse or has the wrong shape. */
   full(): ProjectMemo | undefined;
 }
@@ -642,6 +642,8 @@ export function openMemo(root: string): MemoFile | undefined {
       let bytes = 0;
       for (let i = nDirs; i < nDirs + nFiles; i++) bytes += stats[i * STAT_FIELDS + 2]!;
       const scan: TreeScan = { entries, dirs, rehashed: 0, relisted: 0, links: false, pending: false };
+      // (what sameContent(scan.entries, memo.entries) says: only the files read can differ)
+      let same = true;
       try {
         for (const k of changed) {
           const rel = p[k]!;
@@ -661,7 +663,9 @@ export function openMemo(root: string): MemoFile | undefined {
             if (!st || !isFile(st)) return undefined;
             bytes += st[2] - stats[k * STAT_FIELDS + 2]!;
             // the stat data from before the read: a file changed while it was read no longer matches it
-            entries.set(rel, [contentHash(readFileSync(abs)), ...st]);
+            const hash = contentHash(readFileSync(abs));
+            if (hash !== memo.entries.get(rel)![0]) same = false;
+            entries.set(rel, [hash, ...st]);
             scan.rehashed++;
           } else return undefined;
         }
@@ -669,7 +673,7 @@ export function openMemo(root: string): MemoFile | undefined {
         return undefined; // unreadable: the scan says which and why
       }
       if (entries.size > (opts.maxFiles ?? Infinity) || bytes > (opts.maxBytes ?? Infinity)) return undefined;
-      return { memo, scan };
+      return { memo, scan, sameContent: same };
     },
     full,
   };
@@ -801,6 +805,13 @@ export function refreshDirs(root: string, entries: ReadonlyMap<string, MemoEntry
     }
   }
   const out = new Map(dirs);
+  // `touched`: only the directories on the way to one can have names this run changed (a
+  // directory it made is a touched one's child, and is listed as unrecorded); the rest stand
+  let toward: Set<string> | undefined;
+  if (touched && changed.size === 0) {
+    toward = new Set(['']);
+    for (const t of touched) for (let i = t.length; i > 0; i = t.lastIndexOf('/', i - 1)) toward.add(t.slice(0, i));
+  }
   const visit = (rel: string): void => {
     let rec = out.get(rel);
     // `touched`: the caller knows every directory it created, removed or renamed an entry in
@@ -817,7 +828,11 @@ export function refreshDirs(root: string, entries: ReadonlyMap<string, MemoEntry
       if (typeof l === 'string' || l.pending || l.links) return void out.delete(rel);
       out.set(rel, (rec = [...st, l.names]));
     }
-    for (const name of rec[NAMES]) if (name.endsWith('/')) visit(rel ? `${rel}/${name.slice(0, -1)}` : name.slice(0, -1));
+    for (const name of rec[NAMES]) {
+      if (!name.endsWith('/')) continue;
+      const sub = rel ? `${rel}/${name.slice(0, -1)}` : name.slice(0, -1);
+      if (!toward || toward.has(sub) || !out.has(sub)) visit(sub);
+    }
   };
   visit('');
   return out;
@@ -887,8 +902,9 @@ export function memoHitResult(memo: Pick<ProjectMemo, 'result'>, check: boolean)
 }
 
 /**
- * A scan the start-up fast path made and could not answer from (a file changed): the full path
- * of the same process takes it instead of reading the memo and walking the tree a second time.
+ * A scan the start-up fast path made and could not answer from (a file's content differs from
+ * the memo's: only such a scan is handed over): the full path of the same process takes it
+ * instead of reading the memo and walking the tree a second time.
  */
 let handedOver: { root: string; memo: ProjectMemo; scan: TreeScan } | undefined;
 

@@ -126,7 +126,8 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
   const key = memoKey(req.project.configFile, outArg ?? '');
   const record = (entries: Map<string, MemoEntry>, result: ProjectMemo['result'], touched?: ReadonlySet<string>) =>
     writeMemo(root, { key, cwd: req.cwd, config: req.config ?? '', root, configFile: req.project.configFile, result, entries, dirs, layout: old?.layout }, touched);
-  if (memoable && old && old.key === key && sameContent(state0, old.entries)) {
+  // (a scan handed over by the fast path is one whose content differs from the memo's)
+  if (memoable && old && old.key === key && !given && sameContent(state0, old.entries)) {
     // the project is as the memo recorded it: record the new stat data (or this cwd) so that the next run reads nothing
     if (scan.rehashed + scan.relisted + (outScan ? outScan.rehashed + outScan.relisted : 0) > 0 || !sameStat(state0, old.entries) || old.cwd !== req.cwd || old.config !== (req.config ?? '')) record(state0, old.result);
     return memoHitResult(old, Boolean(req.check));

@@ -145,7 +145,7 @@ function changedTree(found: MemoFile, changed: readonly number[] | undefined, ha
   const scan = quick ? quick.scan : scanTree(memo.root, memo, memo.written, opts);
   if (!scan.entries || scan.links || scan.pending) return undefined;
   if (scan.rehashed + scan.relisted === 0 && scan.entries.size === memo.entries.size) return memo.result;
-  if (!sameContent(scan.entries, memo.entries)) {
+  if (!(quick ? quick.sameContent : sameContent(scan.entries, memo.entries))) {
     if (hand) handOver(memo.root, memo, scan);
     return undefined;
   }
