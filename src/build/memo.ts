@@ -906,15 +906,20 @@ export function memoHitResult(memo: Pick<ProjectMemo, 'result'>, check: boolean)
  * the memo's: only such a scan is handed over): the full path of the same process takes it
  * instead of reading the memo and walking the tree a second time.
  */
-let handedOver: { root: string; memo: ProjectMemo; scan: TreeScan } | undefined;
+let handedOver_: { root: string; memo: ProjectMemo; scan: TreeScan } | undefined;
 
 export function handOver(root: string, memo: ProjectMemo, scan: TreeScan): void {
-  handedOver = { root, memo, scan };
+  handedOver_ = { root, memo, scan };
+}
+
+/** Whether a scan is waiting to be taken over. */
+export function handedOver(): boolean {
+  return handedOver_ !== undefined;
 }
 
 /** The memo and the scan handed over for `root` (once), if any. */
 export function takeOver(root: string): { memo: ProjectMemo; scan: TreeScan } | undefined {
-  const h = handedOver;
-  handedOver = undefined;
+  const h = handedOver_;
+  handedOver_ = undefined;
   return h && h.root === root ? h : undefined;
 }
