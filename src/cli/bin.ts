@@ -81,7 +81,14 @@ if (argv.includes('render') && !process.env.GITOPSC_NO_FAST_PATH) {
   }
   // a project whose files changed since the memo: rendered from the scan the fast path made,
   // as the full CLI renders it, without loading the CLI's command table (src/cli/fast.ts)
-  if (!fast && module) fast = await module.renderChanged(env);
+  if (!fast && module) {
+    try {
+      fast = await module.renderChanged(env);
+    } catch (e) {
+      // (it reports its own exceptions as the CLI does: this is one in printing them)
+      fast = { stdout: '', stderr: `gitopsc: internal error (a bug): ${e instanceof Error ? e.message : String(e)}\n`, code: 5 };
+    }
+  }
 }
 
 if (fast) {
