@@ -400,15 +400,15 @@ describe.each(['binding', 'fs'] as const)('the scan made from the stat pass alon
     change(root);
     const file = openMemo(root)!;
     // (the cwd given is the process's: its paths are looked up from the root)
-    const changed = file.changes()!;
-    expect(changed).toBeDefined();
-    const quick = file.rescan(changed, OPTS);
+    const changed = file.changes();
+    const quick = changed && file.rescan(changed, OPTS);
     const full = file.full()!;
     const scan = scanTree(root, full, full.written, OPTS);
     if (!told) {
       expect(quick).toBeUndefined();
       return;
     }
+    expect(changed).toBeDefined();
     expect(quick).toBeDefined();
     // exactly what a scan from the memo finds, reading only what changed
     expect(quick!.scan.entries).toEqual(scan.entries);
@@ -432,6 +432,17 @@ describe.each(['binding', 'fs'] as const)('the scan made from the stat pass alon
     const scan = scanTree(root, file.full(), file.full()!.written, OPTS);
     expect(quick.scan.entries).toEqual(scan.entries);
     expect([quick.scan.rehashed, quick.scan.relisted]).toEqual([scan.rehashed, scan.relisted]);
+  });
+
+  it('stops the pass at a recorded path that is gone (a removed file, a deleted output directory): the caller walks the tree', () => {
+    for (const gone of ['services/s2.yaml', 'out']) {
+      const root = tree(FILES);
+      recorded(root);
+      rmSync(join(root, gone), { recursive: true });
+      const file = openMemo(root)!;
+      expect(file.changes()).toBeUndefined();
+      expect(file.unchanged()).toBe(false);
+    }
   });
 
   it('keeps to the limits: over them, the caller scans (and finds the tree over them too)', () => {

@@ -450,7 +450,8 @@ export interface MemoFile {
    * The quick paths whose stat data is not as recorded, or that are racily clean (modified no
    * earlier than the memo was written), by index (directories first, as in the file), in one
    * pass over every quick path; [] when the tree is unchanged (as `unchanged`); undefined when
-   * the memo has no quick part.
+   * the memo has no quick part, or as soon as a recorded path is gone (only a walk can tell
+   * the tree then: an output directory deleted, a file removed).
    */
   changes(cwd?: string): number[] | undefined;
   /**
@@ -527,7 +528,8 @@ export function openMemo(root: string): MemoFile | undefined {
   };
   /**
    * The quick paths whose stat data differs from the recorded, or that are racy, by index (the
-   * first one only with `first`); undefined when the memo has no quick part.
+   * first one only with `first`); undefined when the memo has no quick part, or (without
+   * `first`) once a recorded path is gone.
    */
   const pass = (cwd: string | undefined, first: boolean): number[] | undefined => {
     if (!quick) return undefined;
@@ -540,12 +542,14 @@ export function openMemo(root: string): MemoFile | undefined {
     const rel = cwd === root;
     const pathOf = (i: number) => (rel ? p[i]! : `${root}/${p[i]}`);
     const r = rawStat();
+    /** a recorded path is gone: only a walk can say what the tree is now */
+    let gone = false;
     let same: (k: number) => boolean;
     if (!r) {
       // exact, with a BigInt stat per path
       same = (k) => {
         const st = k === 0 ? statOf(root, true) : statOf(pathOf(k));
-        if (!st) return false;
+        if (!st) return !(gone = true);
         for (let f = 0; f < STAT_FIELDS; f++) if (st[f] !== stats[k * STAT_FIELDS + f]) return false;
         return true;
       };
@@ -558,7 +562,7 @@ export function openMemo(root: string): MemoFile | undefined {
       let w: Int32Array = new Int32Array(0);
       same = (k) => {
         const a = k === 0 ? r.stat(root) : r.lstat(pathOf(k));
-        if (a === undefined) return false;
+        if (a === undefined) return !(gone = true);
         if (a !== arr) {
           arr = a;
           w = new Int32Array(a.buffer, a.byteOffset, 32);
@@ -579,10 +583,10 @@ export function openMemo(root: string): MemoFile | undefined {
     const check = (k: number): boolean => {
       if (same(k) && !(racy && !before(stats[k * STAT_FIELDS + 3]!, stats[k * STAT_FIELDS + 4]!, written))) return true;
       out.push(k);
-      return !first;
+      return !first && !gone;
     };
-    for (let i = 0; i < quickDirs; i++) if (!check(i)) return out;
-    for (let i = nDirs; i < nDirs + nFiles; i++) if (!check(i)) return out;
+    for (let i = 0; i < quickDirs; i++) if (!check(i)) return first ? out : undefined;
+    for (let i = nDirs; i < nDirs + nFiles; i++) if (!check(i)) return first ? out : undefined;
     return out;
   };
   let fullMemo: ProjectMemo | undefined;
