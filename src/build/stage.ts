@@ -217,6 +217,8 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
       present = sort().present;
     }
     const desired: DesiredFile[] = [];
+    // what each unit wrote, for the generated kustomizations only
+    const kustomize = Boolean(state.project?.kustomization);
     const outputs: UnitOutput[] = [];
     let rendered = 0;
     for (const [i, unit] of state.units.entries()) {
@@ -225,7 +227,7 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
         // not rendered again: its files are on disk, its warnings are replayed
         diagnostics.push(...known.warnings);
         for (const [path, hash] of known.files) desired.push({ path, hash });
-        outputs.push({ environment: unit.environment, service: unit.service, target: unit.target, paths: known.files.map(([p]) => p) });
+        if (kustomize) outputs.push({ environment: unit.environment, service: unit.service, target: unit.target, paths: known.files.map(([p]) => p) });
         continue;
       }
       const kept = stored.get(unit.key);
@@ -233,7 +235,7 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
         // not rendered again: the bytes it renders to were kept
         diagnostics.push(...kept.warnings);
         desired.push(...kept.files);
-        outputs.push({ environment: unit.environment, service: unit.service, target: unit.target, paths: kept.files.map((f) => f.path) });
+        if (kustomize) outputs.push({ environment: unit.environment, service: unit.service, target: unit.target, paths: kept.files.map((f) => f.path) });
         continue;
       }
       const r = memo.render(unit);
@@ -242,14 +244,14 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
       if (hasErrors(r.diagnostics)) continue;
       const files = r.files.map((f, i) => ({ path: f.path, hash: r.hashes[i]!, content: f.content }));
       desired.push(...files);
-      outputs.push({ environment: unit.environment, service: unit.service, target: unit.target, paths: files.map((f) => f.path) });
+      if (kustomize) outputs.push({ environment: unit.environment, service: unit.service, target: unit.target, paths: files.map((f) => f.path) });
     }
     diagnostics.push(...state.templateDiagnostics());
     if (hasErrors(diagnostics)) return { diagnostics, data: { files: [] } };
 
     const renderedCount = desired.length;
     const envs = req.env ?? state.environments;
-    if (state.project?.kustomization) {
+    if (kustomize) {
       for (const k of kustomizationFiles(outputs, envs)) desired.push({ path: k.path, hash: contentHash(k.content), content: k.content });
     }
     desired.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
