@@ -641,8 +641,8 @@ export function openMemo(root: string): MemoFile | undefined {
       if (!memo || !p || !quick) return undefined;
       const entries = new Map(memo.entries);
       // the directories a scan reaches (the quick ones) and no other
-      const dirs = new Map<string, DirEntry>();
-      for (let i = 0; i < quickDirs; i++) dirs.set(p[i]!, memo.dirs.get(p[i]!)!);
+      const dirs = quickDirs === nDirs ? new Map(memo.dirs) : new Map<string, DirEntry>();
+      if (quickDirs !== nDirs) for (let i = 0; i < quickDirs; i++) dirs.set(p[i]!, memo.dirs.get(p[i]!)!);
       let bytes = 0;
       for (let i = nDirs; i < nDirs + nFiles; i++) bytes += stats[i * STAT_FIELDS + 2]!;
       const scan: TreeScan = { entries, dirs, rehashed: 0, relisted: 0, links: false, pending: false };
