@@ -55,7 +55,7 @@ export interface CompileOptions extends ConfigRef {
 
 export interface CompileState extends CompileResult {
   project?: Project;
-  /** the lock's entries (with records, only when a service was loaded) */
+  /** the lock's entries (with records, only when the whole lock was parsed: not when the services loaded took their own entries alone) */
   lock?: Lock;
   /** the lock file's bytes as read (undefined when absent) */
   lockText?: string;
@@ -93,6 +93,8 @@ export async function loadLock(source: ProjectSource, file: string, cache?: Inpu
   return lockFrom(file, await readInput(source, file), cache, opts);
 }
 
+const LOCK_MAX_BYTES = 64 * 1024 * 1024;
+
 /** loadLock over the lock's bytes as read. */
 function lockFrom(file: string, read: { bytes?: Uint8Array; problem?: Diagnostic }, cache?: InputCache, opts: { lenient?: boolean } = {}): LockRead {
   // an unreadable lock is an error, never an absent one (resolve would re-pin every service)
@@ -102,7 +104,7 @@ function lockFrom(file: string, read: { bytes?: Uint8Array; problem?: Diagnostic
   const text = new TextDecoder().decode(bytes);
   const marker = conflictMarker(file, text);
   if (marker) return { lock: new Map(), text, conflict: true, diagnostics: [marker] };
-  const r = loadChecked('lock', file, bytes, validateLock, cache, { maxBytes: 64 * 1024 * 1024 });
+  const r = loadChecked('lock', file, bytes, validateLock, cache, { maxBytes: LOCK_MAX_BYTES });
   if (!r.doc) return { lock: new Map(), text, diagnostics: r.diagnostics };
   const p = parseLock(r.doc);
   // lenient (resolve): keep the entries that are well-formed, so that one bad entry is resolved
@@ -487,6 +489,17 @@ async function compileOnce(source: ProjectSource, opts: CompileOptions): Promise
   if (hasErrors(diagnostics)) return reused ? plain() : { ...base, diagnostics };
   const lockKnown = shared ? (records!.store.get(`g:${shared}`) as { lock?: unknown } | undefined) : undefined;
   const lockDiagnostics = reused && Array.isArray(lockKnown?.lock) ? (lockKnown.lock as Diagnostic[]) : lockOf().diagnostics;
+  // The lock entries of a service loaded now: when the lock's diagnostics came from a record
+  // (none: records are written only by compiles without errors, for exactly these lock bytes),
+  // its own part of the lock is parsed alone; else the whole lock, as read.
+  let lockLoaded: ReturnType<typeof loadChecked> | undefined;
+  const lockFor = (service: string): { lock: Lock; doc?: LoadedDoc } => {
+    if (lockRead || lockDiagnostics.length > 0 || !lockInput.bytes || lockInput.problem) return lockOf();
+    const r = (lockLoaded ??= loadChecked('lock', project.lockFile, lockInput.bytes, validateLock, opts.cache, { maxBytes: LOCK_MAX_BYTES }));
+    if (!r.doc || r.diagnostics.length > 0) return lockOf();
+    const p = parseLock(r.doc, service);
+    return p.diagnostics.length > 0 ? lockOf() : { lock: p.lock, doc: r.doc };
+  };
   diagnostics.push(...lockDiagnostics);
   if (lockInput.problem) return { ...base, diagnostics };
   if (opts.validateOnly) {
@@ -510,7 +523,7 @@ async function compileOnce(source: ProjectSource, opts: CompileOptions): Promise
   const unitsOf = (decl: ServiceDecl): { lock: Diagnostic[]; units: UnitJob[]; artifacts: ResolvedArtifact[] } => {
     const out = { lock: [] as Diagnostic[], units: [] as UnitJob[], artifacts: [] as ResolvedArtifact[] };
     if (lockFailed) return out; // reported above; a failing lock is never rendered
-    const { lock, doc: lockDoc } = lockOf();
+    const { lock, doc: lockDoc } = lockFor(decl.name);
     for (const env of envs) {
       const eff = effectiveService(decl, env.name);
       const at = () => ({ file: decl.file, ...decl.doc.position(eff.artifactPath, 'key'), service: decl.name, environment: env.name });

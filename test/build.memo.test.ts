@@ -2,11 +2,11 @@
  * The project memo (src/build/memo.ts): stat data like git's index, the racy rule, directories
  * not listed again, and the memo file. Pure functions over temp directories; no CLI.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { encodeMemo, entryFor, handOver, isBookkeeping, memoPath, openMemo, takeOver, readMemo, refreshDirs, scanTree, statClean, statOf, statSource, writeMemo, type DirEntry, type MemoEntry, type ProjectMemo, type StatData, type Time } from '../src/build/memo.js';
+import { encodeMemo, entryFor, handOver, isBookkeeping, memoPath, openMemo, takeOver, readMemo, refreshDirs, sameContent, scanTree, statClean, statOf, statSource, writeMemo, type DirEntry, type MemoEntry, type ProjectMemo, type StatData, type Time } from '../src/build/memo.js';
 import { isInternalName } from '../src/write/apply.js';
 import { fastArgs } from '../src/cli/fast.js';
 
@@ -141,7 +141,7 @@ describe('the memo file', () => {
     mkdirSync(join(root, '.gitopsc/cache'), { recursive: true });
     writeMemo(root, memo(root));
     const back = readMemo(root)!;
-    expect({ ...back, written: undefined }).toEqual({ ...memo(root), written: undefined });
+    expect({ ...back, written: undefined, layout: undefined }).toEqual({ ...memo(root), written: undefined });
     const st = statSync(memoPath(root), { bigint: true });
     expect(back.written).toEqual([Number(st.mtimeNs / 1_000_000_000n), Number(st.mtimeNs % 1_000_000_000n)]);
     expect(readFileSync(join(root, '.gitopsc/.gitignore'), 'utf8')).toContain('*');
@@ -166,6 +166,12 @@ describe('the memo file', () => {
     ['a directory name that climbs out', (m) => ({ ...m, dirs: new Map([['', dir(['a.yaml', '../'])]]) })],
     ['a name with a slash inside', (m) => ({ ...m, dirs: new Map([['', dir(['a.yaml', 'a/b'])]]) })],
     ['a path that climbs out', (m) => ({ ...m, entries: new Map([['../a.yaml', entry()]]) })],
+    ['a path that climbs out below', (m) => ({ ...m, entries: new Map([['sub/../../a.yaml', entry()]]) })],
+    ['a path with a dot name', (m) => ({ ...m, entries: new Map([['sub/./a.yaml', entry()]]) })],
+    ['a path with an empty name', (m) => ({ ...m, entries: new Map([['sub//a.yaml', entry()]]) })],
+    ['an absolute path', (m) => ({ ...m, entries: new Map([['/a.yaml', entry()]]) })],
+    ['a path ending in a slash', (m) => ({ ...m, entries: new Map([['sub/', entry()]]) })],
+    ['a path with a NUL', (m) => ({ ...m, entries: new Map([['sub/a\u0000.yaml', entry()]]) })],
     ['files that are not strings', (m) => ({ ...m, result: { ...m.result, files: [1 as unknown as string] } })],
   ])('is not believed with %s', (_what, damage) => {
     const root = tree({});
@@ -274,6 +280,31 @@ describe.each(['binding', 'fs'] as const)('the unchanged check (stat data alone,
     expect(openMemo(root)!.unchanged()).toBe(true);
   });
 
+  it('given the directories a render touched, lists again only those, and leaves every directory as a fresh scan finds it', () => {
+    const root = tree({ 'svc.yaml': 's\n', 'out/dev/a/x.yaml': 'x', 'out/dev/b/x.yaml': 'x', 'out/prod/a/x.yaml': 'x', 'other/deep/y.yaml': 'y' });
+    const scan = scanTree(root, undefined, undefined, { skip: SKIP });
+    const entries = new Map(scan.entries!);
+    // a render: one file rewritten by a rename, one in a new directory, one removed with its directory
+    const written = ['out/dev/a/x.yaml', 'out/dev/c/x.yaml'];
+    mkdirSync(join(root, 'out/dev/c'));
+    for (const p of written) {
+      writeFileSync(join(root, `${p}.tmp`), 'new');
+      renameSync(join(root, `${p}.tmp`), join(root, p));
+      entries.set(p, entryFor(join(root, p), 'h')!);
+    }
+    rmSync(join(root, 'out/prod/a'), { recursive: true });
+    entries.delete('out/prod/a/x.yaml');
+    const touched = new Set(['', 'out', 'out/dev', 'out/dev/a', 'out/dev/c', 'out/prod', 'out/prod/a']);
+    const byTouched = refreshDirs(root, entries, scan.dirs, SKIP, new Set(), touched);
+    const fresh = scanTree(root, undefined, undefined, { skip: SKIP }).dirs;
+    for (const [d, e] of fresh) expect([d, byTouched.get(d)]).toEqual([d, e]);
+    // an untouched directory keeps its recorded entry (the very one: not listed again)
+    expect(byTouched.get('other/deep')).toBe(scan.dirs.get('other/deep'));
+    expect(byTouched.get('out/dev')![7]).toEqual(expect.arrayContaining(['a/', 'b/', 'c/']));
+    expect(byTouched.get('out/dev/c')![7]).toEqual(['x.yaml']);
+    expect(byTouched.get('out/prod')![7]).toEqual([]);
+  });
+
   it('does not hold where a recorded file is not reached from the root (the maps are then scanned)', () => {
     const root = tree({ 'a.yaml': 'a\n' });
     const m = record(root);
@@ -329,5 +360,132 @@ describe('handing a scan over from the fast path to the full path', () => {
     handOver(dir, memo, scan);
     expect(takeOver(dir)?.scan).toBe(scan);
     expect(takeOver(dir)).toBeUndefined();
+  });
+});
+
+describe.each(['binding', 'fs'] as const)('the scan made from the stat pass alone (changes, rescan), stat data from %s', (source) => {
+  beforeEach(() => void statSource(source));
+  afterEach(() => void statSource('binding'));
+  const SKIP = new Set(['.gitopsc']);
+  const OPTS = { skip: SKIP };
+  const FILES = { 'a.yaml': 'a: 1\n', 'services/s1.yaml': 's1\n', 'services/s2.yaml': 's2\n', 'out/dev/s1/d.yaml': 'd1\n', 'out/dev/s2/d.yaml': 'd2\n' };
+  /** a memo of the tree as it is, written a while after its files (none racy unless `racy`) */
+  const recorded = (root: string, racy = false) => {
+    const scan = scanTree(root, undefined, undefined, OPTS);
+    writeMemo(root, { key: 'k', cwd: root, config: '', root, configFile: 'c.yaml', result: { files: [], out: '.', warnings: [] }, entries: scan.entries!, dirs: scan.dirs });
+    if (!racy) {
+      const t = new Date(Date.now() + 10_000);
+      utimesSync(memoPath(root), t, t);
+    }
+  };
+  const past = new Date(Date.now() - 60_000);
+
+  // what changed -> whether the stat pass alone can tell (else the caller scans)
+  it.each<[string, (root: string) => void, boolean]>([
+    ['nothing', () => {}, true],
+    ['a file edited in place (same size)', (r) => writeFileSync(join(r, 'services/s1.yaml'), 's9\n'), true],
+    ['a file edited in place (another size)', (r) => writeFileSync(join(r, 'services/s1.yaml'), 'longer: s1\n'), true],
+    ['two files edited, one of them an output', (r) => (writeFileSync(join(r, 'services/s2.yaml'), 'x\n'), writeFileSync(join(r, 'out/dev/s2/d.yaml'), 'y\n')), true],
+    ['a file touched, its content the same', (r) => utimesSync(join(r, 'a.yaml'), past, past), true],
+    ['a file replaced by a rename (as editors save): its directory listed again', (r) => (writeFileSync(join(r, 'services/.s1.tmp'), 'new\n'), renameSync(join(r, 'services/.s1.tmp'), join(r, 'services/s1.yaml'))), true],
+    ['a file added', (r) => writeFileSync(join(r, 'services/s3.yaml'), 's3\n'), false],
+    ['a file removed', (r) => rmSync(join(r, 'services/s2.yaml')), false],
+    ['a directory added', (r) => mkdirSync(join(r, 'out/prod')), false],
+    ['a file replaced by a directory', (r) => (rmSync(join(r, 'a.yaml')), mkdirSync(join(r, 'a.yaml'))), false],
+    ['a symbolic link added', (r) => symlinkSync('a.yaml', join(r, 'services/link.yaml')), false],
+    ['an interrupted render\'s journal', (r) => writeFileSync(join(r, 'out/.gitopsc-journal'), '{}'), false],
+  ])('%s', (_what, change, told) => {
+    const root = tree(FILES);
+    recorded(root);
+    change(root);
+    const file = openMemo(root)!;
+    // (the cwd given is the process's: its paths are looked up from the root)
+    const changed = file.changes();
+    const quick = changed && file.rescan(changed, OPTS);
+    const full = file.full()!;
+    const scan = scanTree(root, full, full.written, OPTS);
+    if (!told) {
+      expect(quick).toBeUndefined();
+      return;
+    }
+    expect(changed).toBeDefined();
+    expect(quick).toBeDefined();
+    // exactly what a scan from the memo finds, reading only what changed
+    expect(quick!.scan.entries).toEqual(scan.entries);
+    expect(quick!.scan.dirs).toEqual(scan.dirs);
+    expect([quick!.scan.rehashed, quick!.scan.relisted, quick!.scan.links, quick!.scan.pending]).toEqual([scan.rehashed, scan.relisted, false, false]);
+    expect(quick!.memo).toBe(full);
+    expect(quick!.sameContent).toBe(sameContent(scan.entries!, full.entries));
+    expect(file.unchanged()).toBe(changed!.length === 0);
+  });
+
+  it('re-hashes every file of a racy memo (written in the tick of its files)', () => {
+    const root = tree(FILES);
+    const tick = new Date(Date.now() + 5_000);
+    for (const p of Object.keys(FILES)) utimesSync(join(root, p), tick, tick);
+    recorded(root, true);
+    utimesSync(memoPath(root), tick, tick);
+    const file = openMemo(root)!;
+    const changed = file.changes()!;
+    expect(changed.length).toBe(file.full()!.entries.size);
+    const quick = file.rescan(changed, OPTS)!;
+    const scan = scanTree(root, file.full(), file.full()!.written, OPTS);
+    expect(quick.scan.entries).toEqual(scan.entries);
+    expect([quick.scan.rehashed, quick.scan.relisted]).toEqual([scan.rehashed, scan.relisted]);
+  });
+
+  it('stops the pass at a recorded path that is gone (a removed file, a deleted output directory): the caller walks the tree', () => {
+    for (const gone of ['services/s2.yaml', 'out']) {
+      const root = tree(FILES);
+      recorded(root);
+      rmSync(join(root, gone), { recursive: true });
+      const file = openMemo(root)!;
+      expect(file.changes()).toBeUndefined();
+      expect(file.unchanged()).toBe(false);
+    }
+  });
+
+  it('keeps to the limits: over them, the caller scans (and finds the tree over them too)', () => {
+    const root = tree(FILES);
+    recorded(root);
+    writeFileSync(join(root, 'services/s1.yaml'), 'x'.repeat(1000));
+    const file = openMemo(root)!;
+    expect(file.rescan(file.changes()!, { ...OPTS, maxBytes: 500 })).toBeUndefined();
+    expect(scanTree(root, file.full(), file.full()!.written, { ...OPTS, maxBytes: 500 }).entries).toBeUndefined();
+    expect(file.rescan(file.changes()!, { ...OPTS, maxBytes: 2000 })).toBeDefined();
+  });
+
+  it('is not made from a memo whose files are not all reached from the root', () => {
+    const root = tree(FILES);
+    const scan = scanTree(root, undefined, undefined, OPTS);
+    writeMemo(root, { key: 'k', cwd: root, config: '', root, configFile: 'c.yaml', result: { files: [], out: '.', warnings: [] }, entries: new Map([...scan.entries!, ['gone/x.yaml', entry()]]), dirs: scan.dirs });
+    expect(openMemo(root)!.changes()).toBeUndefined();
+  });
+});
+
+describe('writing a memo read from a file', () => {
+  const SKIP = new Set(['.gitopsc']);
+  it('gives the bytes a fresh layout gives, whether the paths and names are the same or not', () => {
+    const root = tree({ 'a.yaml': 'a\n', 'sub/b.yaml': 'b\n', 'sub/deep/c.yaml': 'c\n' });
+    const scan = scanTree(root, undefined, undefined, { skip: SKIP });
+    writeMemo(root, { key: 'k', cwd: root, config: '', root, configFile: 'c.yaml', result: { files: ['x'], out: '.', warnings: [] }, entries: scan.entries!, dirs: scan.dirs });
+    const full = openMemo(root)!.full()!;
+    expect(full.layout).toBeDefined();
+    const fresh = (m: ProjectMemo) => encodeMemo({ ...m, layout: undefined });
+    // the same paths, another hash and stat data, another result
+    const entries = new Map(full.entries);
+    entries.set('sub/b.yaml', ['other', ...full.entries.get('sub/b.yaml')!.slice(1)] as MemoEntry);
+    const same = { ...full, entries, result: { files: ['x', 'y'], out: '.', warnings: [] } };
+    expect(encodeMemo(same)).toEqual(fresh(same));
+    // a file added (and its directory's names): the layout is made again
+    const more = new Map(entries);
+    more.set('sub/d.yaml', entry());
+    const dirs = new Map(full.dirs);
+    dirs.set('sub', [...full.dirs.get('sub')!.slice(0, 7), ['b.yaml', 'd.yaml', 'deep/']] as DirEntry);
+    for (const m of [{ ...same, entries: more }, { ...same, entries: more, dirs }, { ...same, dirs }]) expect(encodeMemo(m)).toEqual(fresh(m));
+    // a file left out
+    const fewer = new Map(entries);
+    fewer.delete('a.yaml');
+    expect(encodeMemo({ ...same, entries: fewer })).toEqual(fresh({ ...same, entries: fewer }));
   });
 });

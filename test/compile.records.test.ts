@@ -93,6 +93,22 @@ describe('compile with per-service records', () => {
     expect(plain.diagnostics.map((d) => `${d.severity} ${d.code} ${d.file}`)).toEqual(['warning KUBERNETES services/ledger.yaml']);
   });
 
+  it('one service changed: only its own lock entries are parsed (not the whole lock), and the outcome is the plain compile\'s', async () => {
+    const before = example();
+    const after = edit(before, 'services/checkout.yaml', (s) => s.replace('replicas: 2', 'replicas: 4'));
+    const { state, plain } = await incremental(before, after);
+    expect(state.lock).toBeUndefined();
+    expect([...plain.lock!.keys()].filter((k) => k.startsWith('checkout\u0000')).length).toBe(3);
+    expect(state.artifacts).toEqual(plain.artifacts);
+  });
+
+  it('one service changed so that its lock entry is stale: LOCK_STALE at the plain compile\'s positions', async () => {
+    const before = example();
+    const after = edit(before, 'services/checkout.yaml', (s) => s.replace('range: "^1.4" }', 'range: "^1.5" }'));
+    const { state } = await incremental(before, after);
+    expect(state.diagnostics.map((d) => `${d.code}/${d.reason} ${d.file}:${d.line}:${d.column} ${d.environment}`)).toEqual(['LOCK_STALE/criteria-changed services/checkout.yaml:8:3 staging']);
+  });
+
   it('the changed service gains a warning: reported where a plain compile reports it', async () => {
     const before = example();
     const { reads, plain } = await incremental(before, withWarning(before));

@@ -8,7 +8,8 @@ import { rmSync, utimesSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openMemo, statOf } from '../src/build/memo.js';
-import { fastRender } from '../src/cli/fast.js';
+import { fastRender, renderChanged } from '../src/cli/fast.js';
+import { readTree } from './helpers/read-tree.js';
 import { buildCli } from './helpers/cli.js';
 import { baseProject, cli, makeProject, writeFiles } from './helpers/project.js';
 
@@ -113,5 +114,64 @@ describe('the start-up fast path', () => {
     expect(fastRender(['--cwd', join(dir, 'services'), 'render'], host())).toBeUndefined();
     expect(fastRender(['--cwd', dir, 'render', '--env', 'dev'], host())).toBeUndefined();
     expect(fastRender(['--cwd', dir, '--config', 'gitopsc.config.yaml', 'render'], host())).toBeUndefined();
+  });
+});
+
+describe('a render after a change, continued from the fast path\'s scan (renderChanged)', () => {
+  // two copies of one project: one rendered through the fast path's continuation, one by the full CLI
+  let a: string;
+  let b: string;
+  beforeAll(async () => {
+    a = project();
+    b = project();
+    for (const d of [a, b]) {
+      expect((await cli(d, 'resolve')).code).toBe(0);
+      expect((await cli(d, 'render')).code).toBe(0);
+    }
+  }, 180_000);
+
+  const edit = (replace: (text: string) => string) => {
+    for (const d of [a, b]) writeFileSync(join(d, 'services/web.yaml'), replace(readFileSync(join(d, 'services/web.yaml'), 'utf8')));
+  };
+  const hostOf = () => ({ ...host(process.env), handOver: true });
+
+  // each step changes the service, then runs the same command both ways (in this order: each leaves the next its state)
+  it.each<[string, (text: string) => string, string[], number]>([
+    ['an edit, rendered (json)', (t) => t.replace('replicas: 2', 'replicas: 3'), ['render', '--format', 'json'], 0],
+    ['an edit, checked (drift, json)', (t) => t.replace('replicas: 3', 'replicas: 4'), ['render', '--check', '--format', 'json'], 1],
+    ['the edit checked, now rendered (text)', (t) => t, ['render'], 0],
+    ['a schema error (json)', (t) => t.replace('replicas: 4', 'replicas: four'), ['render', '--format', 'json'], 1],
+    ['put back, rendered (github)', (t) => t.replace('replicas: four', 'replicas: 2'), ['render', '--format', 'github'], 0],
+  ])('%s: what the full CLI prints and writes, byte for byte', async (_what, change, args, code) => {
+    edit(change);
+    expect(fastRender(['--cwd', a, ...args], hostOf())).toBeUndefined();
+    const continued = await renderChanged(hostOf());
+    const full = await cli(b, ...args);
+    expect(continued).toEqual({ stdout: full.stdout, stderr: full.stderr, code: full.code });
+    expect(full.code).toBe(code);
+    expect(readTree(join(a, 'rendered'))).toEqual(readTree(join(b, 'rendered')));
+    // nothing is left for a later run to continue
+    expect(await renderChanged(hostOf())).toBeUndefined();
+  });
+
+  it('the real bin continues as the full CLI renders (text, json)', () => {
+    const bin = buildCli().bin;
+    for (const [n, args] of [[6, ['render']], [7, ['render', '--format', 'json']]] as const) {
+      edit((t) => t.replace(/replicas: \d+/, `replicas: ${n}`));
+      const run = (cwd: string, env: Record<string, string>) => spawnSync(process.execPath, [bin, ...args], { cwd, env: { ...process.env, NO_COLOR: '1', ...env }, encoding: 'utf8' });
+      const fast = run(a, {});
+      const full = run(b, { GITOPSC_NO_FAST_PATH: '1' });
+      expect([fast.stdout, fast.stderr, fast.status], args.join(' ')).toEqual([full.stdout, full.stderr, full.status]);
+      expect(fast.stdout).toMatch(/[1-9] written|"written": \[\s*"/);
+      expect(readTree(join(a, 'rendered'))).toEqual(readTree(join(b, 'rendered')));
+    }
+  });
+
+  it('continues nothing without a hand-over (the fast path answered, or was asked not to hand over)', async () => {
+    expect(fastRender(['--cwd', a, 'render'], hostOf())).toBeDefined();
+    expect(await renderChanged(hostOf())).toBeUndefined();
+    edit((t) => t.replace(/replicas: \d+/, 'replicas: 5'));
+    expect(fastRender(['--cwd', a, 'render'], host(process.env))).toBeUndefined();
+    expect(await renderChanged(hostOf())).toBeUndefined();
   });
 });

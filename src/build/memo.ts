@@ -362,6 +362,24 @@ export interface ProjectMemo extends MemoMeta {
   dirs: Map<string, DirEntry>;
   /** mtime of the memo file (racy rule); undefined for a memo not read from disk */
   written?: Time;
+  /**
+   * The order of the memo file this was read from (`full()`): a memo written with the same
+   * paths and directory names reuses it rather than walking the names again (encodeMemo checks
+   * that they are the same).
+   */
+  layout?: MemoLayout;
+}
+
+/** Where a memo file keeps its paths: directories then files, the first quickDirs directories and every file quick (-1: none). */
+export interface MemoLayout {
+  paths: readonly string[];
+  nDirs: number;
+  quickDirs: number;
+  /** each directory's recorded names, in path order */
+  names: readonly (readonly string[])[];
+  /** the paths and names parts of the file, as written */
+  pathBytes: Buffer;
+  nameBytes: Buffer;
 }
 
 export const MEMO_FILE = 'memo.json';
@@ -382,8 +400,11 @@ const OUT_PREFIX = '\u0000out/';
 /** A recorded path: `/`-separated names (or '' for the root); the output-dir prefix allowed in front. */
 function isPath(p: string): boolean {
   const rel = p.startsWith(OUT_PREFIX) ? p.slice(OUT_PREFIX.length) : p;
-  return rel === '' || rel.split('/').every((s) => s !== '' && s !== '.' && s !== '..' && !s.includes('\u0000'));
+  return rel === '' || (SEGMENTS.test(rel) && !DOT_SEGMENT.test(rel) && !rel.includes('\u0000'));
 }
+/** non-empty `/`-separated names (linear: each `/` ends a name) */
+const SEGMENTS = /^[^/]+(?:\/[^/]+)*$/;
+const DOT_SEGMENT = /(?:^|\/)\.\.?(?:\/|$)/;
 
 export function memoPath(root: string): string {
   return join(root, '.gitopsc', 'cache', MEMO_FILE);
@@ -425,6 +446,22 @@ export interface MemoFile {
    * known (paths are then looked up relative to it when it is the root).
    */
   unchanged(cwd?: string): boolean;
+  /**
+   * The quick paths whose stat data is not as recorded, or that are racily clean (modified no
+   * earlier than the memo was written), by index (directories first, as in the file), in one
+   * pass over every quick path; [] when the tree is unchanged (as `unchanged`); undefined when
+   * the memo has no quick part, or as soon as a recorded path is gone (only a walk can tell
+   * the tree then: an output directory deleted, a file removed).
+   */
+  changes(cwd?: string): number[] | undefined;
+  /**
+   * The scan `scanTree(root, full(), written, opts)` would make, made from `changes` alone:
+   * only the files named there are read and hashed, only the directories named there listed.
+   * Undefined whenever that cannot be told without walking the tree: a directory whose names
+   * changed (a file added, removed or renamed), a journal or a symbolic link in one, a path
+   * that is no longer a file or directory, the limits; the caller then scans.
+   */
+  rescan(changed: readonly number[], opts?: { skip?: ReadonlySet<string>; maxFiles?: number; maxBytes?: number }): { memo: ProjectMemo; scan: TreeScan; sameContent: boolean } | undefined;
   /** The whole memo; undefined when a part of it does not parse or has the wrong shape. */
   full(): ProjectMemo | undefined;
 }
@@ -489,40 +526,43 @@ export function openMemo(root: string): MemoFile | undefined {
       return undefined;
     }
   };
-  return {
-    meta,
-    written,
-    quick,
-    result,
-    unchanged(cwd) {
-      if (!quick || !before((newest as number[])[0]!, (newest as number[])[1]!, written)) return false;
-      // the quick paths are the first quickDirs directories and every file
-      const p = allPaths();
-      // (none with a NUL, which a lookup would cut short: only the output-dir prefix has one, never quick)
-      if (!p || p.some((x) => x.includes('\u0000'))) return false;
-      const rel = cwd === root;
-      const pathOf = (i: number) => (rel ? p[i]! : `${root}/${p[i]}`);
-      const r = rawStat();
-      if (!r) {
-        // exact, with a BigInt stat per path
-        const check = (i: number, k: number) => {
-          const st = k === 0 ? statOf(root, true) : statOf(pathOf(i));
-          if (!st) return false;
-          for (let f = 0; f < STAT_FIELDS; f++) if (st[f] !== stats[k * STAT_FIELDS + f]) return false;
-          return true;
-        };
-        for (let i = 0; i < quickDirs; i++) if (!check(i, i)) return false;
-        for (let i = nDirs; i < nDirs + nFiles; i++) if (!check(i, i)) return false;
+  /**
+   * The quick paths whose stat data differs from the recorded, or that are racy, by index (the
+   * first one only with `first`); undefined when the memo has no quick part, or (without
+   * `first`) once a recorded path is gone.
+   */
+  const pass = (cwd: string | undefined, first: boolean): number[] | undefined => {
+    if (!quick) return undefined;
+    const p = allPaths();
+    // (none with a NUL, which a lookup would cut short: only the output-dir prefix has one, never quick)
+    if (!p || p.some((x) => x.includes('\u0000'))) return undefined;
+    const out: number[] = [];
+    // no path is racy when the newest recorded mtime is before the memo was written
+    const racy = !before((newest as number[])[0]!, (newest as number[])[1]!, written);
+    const rel = cwd === root;
+    const pathOf = (i: number) => (rel ? p[i]! : `${root}/${p[i]}`);
+    const r = rawStat();
+    /** a recorded path is gone: only a walk can say what the tree is now */
+    let gone = false;
+    let same: (k: number) => boolean;
+    if (!r) {
+      // exact, with a BigInt stat per path
+      same = (k) => {
+        const st = k === 0 ? statOf(root, true) : statOf(pathOf(k));
+        if (!st) return !(gone = true);
+        for (let f = 0; f < STAT_FIELDS; f++) if (st[f] !== stats[k * STAT_FIELDS + f]) return false;
         return true;
-      }
+      };
+    } else {
       // The binding's shared array against the recorded float64s, as 32-bit words: equal doubles
       // are equal bits here (whole numbers, never NaN or -0), and comparing int32s allocates
       // nothing (a float64 read from a typed array is a new heap number until the loop is optimised).
       const q = new Int32Array(stats.buffer, stats.byteOffset, nStats * 2);
       let arr: Float64Array | undefined;
       let w: Int32Array = new Int32Array(0);
-      const same = (a: Float64Array | undefined, k: number): boolean => {
-        if (a === undefined) return false;
+      same = (k) => {
+        const a = k === 0 ? r.stat(root) : r.lstat(pathOf(k));
+        if (a === undefined) return !(gone = true);
         if (a !== arr) {
           arr = a;
           w = new Int32Array(a.buffer, a.byteOffset, 32);
@@ -539,36 +579,107 @@ export function openMemo(root: string): MemoFile | undefined {
           w[30] === q[o + 12] && w[31] === q[o + 13]
         );
       };
-      if (quickDirs > 0 && !same(r.stat(root), 0)) return false;
-      for (let i = 1; i < quickDirs; i++) if (!same(r.lstat(pathOf(i)), i)) return false;
-      for (let i = nDirs; i < nDirs + nFiles; i++) if (!same(r.lstat(pathOf(i)), i)) return false;
-      return true;
+    }
+    const check = (k: number): boolean => {
+      if (same(k) && !(racy && !before(stats[k * STAT_FIELDS + 3]!, stats[k * STAT_FIELDS + 4]!, written))) return true;
+      out.push(k);
+      return !first && !gone;
+    };
+    for (let i = 0; i < quickDirs; i++) if (!check(i)) return first ? out : undefined;
+    for (let i = nDirs; i < nDirs + nFiles; i++) if (!check(i)) return first ? out : undefined;
+    return out;
+  };
+  let fullMemo: ProjectMemo | undefined;
+  /** the whole memo (made once: its maps are shared by every caller, who must not change them) */
+  const full = (): ProjectMemo | undefined => {
+    if (fullMemo) return fullMemo;
+    const r = result();
+    const p = allPaths();
+    if (!r || !p || !p.every(isPath)) return undefined;
+    const hashes = nFiles === 0 ? [] : hashText().split('\n');
+    if (hashes.length !== nFiles) return undefined;
+    let names: unknown;
+    try {
+      names = JSON.parse(nameText());
+    } catch {
+      return undefined;
+    }
+    if (!Array.isArray(names) || names.length !== nDirs) return undefined;
+    const dirs = new Map<string, DirEntry>();
+    for (let i = 0; i < nDirs; i++) {
+      const list = names[i] as unknown;
+      if (!Array.isArray(list) || !list.every(isName)) return undefined;
+      const o = i * STAT_FIELDS;
+      dirs.set(p[i]!, [stats[o]!, stats[o + 1]!, stats[o + 2]!, stats[o + 3]!, stats[o + 4]!, stats[o + 5]!, stats[o + 6]!, list as string[]]);
+    }
+    const entries = new Map<string, MemoEntry>();
+    for (let i = 0; i < nFiles; i++) {
+      const o = (nDirs + i) * STAT_FIELDS;
+      entries.set(p[nDirs + i]!, [hashes[i]!, stats[o]!, stats[o + 1]!, stats[o + 2]!, stats[o + 3]!, stats[o + 4]!, stats[o + 5]!, stats[o + 6]!]);
+    }
+    if (dirs.size !== nDirs || entries.size !== nFiles) return undefined;
+    const at = textStart + resultBytes;
+    const layout: MemoLayout = { paths: p, nDirs, quickDirs, names: names as string[][], pathBytes: buf.subarray(at, at + pathBytes), nameBytes: buf.subarray(at + pathBytes + hashBytes, at + pathBytes + hashBytes + nameBytes) };
+    return (fullMemo = { ...meta, result: r, entries, dirs, written, layout });
+  };
+  return {
+    meta,
+    written,
+    quick,
+    result,
+    unchanged(cwd) {
+      if (!quick || !before((newest as number[])[0]!, (newest as number[])[1]!, written)) return false;
+      const c = pass(cwd, true);
+      return c !== undefined && c.length === 0;
     },
-    full() {
-      const r = result();
+    changes(cwd) {
+      return pass(cwd, false);
+    },
+    rescan(changed, opts = {}) {
+      const memo = full();
       const p = allPaths();
-      if (!r || !p || !p.every(isPath)) return undefined;
-      const hashes = nFiles === 0 ? [] : hashText().split('\n');
-      if (hashes.length !== nFiles) return undefined;
-      let names: unknown;
+      if (!memo || !p || !quick) return undefined;
+      const entries = new Map(memo.entries);
+      // the directories a scan reaches (the quick ones) and no other
+      const dirs = quickDirs === nDirs ? new Map(memo.dirs) : new Map<string, DirEntry>();
+      if (quickDirs !== nDirs) for (let i = 0; i < quickDirs; i++) dirs.set(p[i]!, memo.dirs.get(p[i]!)!);
+      let bytes = 0;
+      for (let i = nDirs; i < nDirs + nFiles; i++) bytes += stats[i * STAT_FIELDS + 2]!;
+      const scan: TreeScan = { entries, dirs, rehashed: 0, relisted: 0, links: false, pending: false };
+      // (what sameContent(scan.entries, memo.entries) says: only the files read can differ)
+      let same = true;
       try {
-        names = JSON.parse(nameText());
+        for (const k of changed) {
+          const rel = p[k]!;
+          const abs = k === 0 ? root : `${root}/${rel}`;
+          if (k < quickDirs) {
+            // its stat data before its names, as a scan takes them
+            const st = statOf(abs, k === 0);
+            if (!st || !isDir(st)) return undefined;
+            const l = listDir(abs, opts.skip);
+            if (typeof l === 'string' || l.pending || l.links) return undefined;
+            const was = memo.dirs.get(rel)![NAMES];
+            if (l.names.length !== was.length || l.names.some((n, j) => n !== was[j])) return undefined;
+            dirs.set(rel, [...st, l.names]);
+            scan.relisted++;
+          } else if (k >= nDirs && k < nDirs + nFiles) {
+            const st = statOf(abs);
+            if (!st || !isFile(st)) return undefined;
+            bytes += st[2] - stats[k * STAT_FIELDS + 2]!;
+            // the stat data from before the read: a file changed while it was read no longer matches it
+            const hash = contentHash(readFileSync(abs));
+            if (hash !== memo.entries.get(rel)![0]) same = false;
+            entries.set(rel, [hash, ...st]);
+            scan.rehashed++;
+          } else return undefined;
+        }
       } catch {
-        return undefined;
+        return undefined; // unreadable: the scan says which and why
       }
-      if (!Array.isArray(names) || names.length !== nDirs) return undefined;
-      const data = (k: number): StatData => Array.from(stats.subarray(k * STAT_FIELDS, (k + 1) * STAT_FIELDS)) as StatData;
-      const dirs = new Map<string, DirEntry>();
-      for (let i = 0; i < nDirs; i++) {
-        const list = names[i] as unknown;
-        if (!Array.isArray(list) || !list.every(isName)) return undefined;
-        dirs.set(p[i]!, [...data(i), list as string[]]);
-      }
-      const entries = new Map<string, MemoEntry>();
-      for (let i = 0; i < nFiles; i++) entries.set(p[nDirs + i]!, [hashes[i]!, ...data(nDirs + i)]);
-      if (dirs.size !== nDirs || entries.size !== nFiles) return undefined;
-      return { ...meta, result: r, entries, dirs, written };
+      if (entries.size > (opts.maxFiles ?? Infinity) || bytes > (opts.maxBytes ?? Infinity)) return undefined;
+      return { memo, scan, sameContent: same };
     },
+    full,
   };
 }
 
@@ -614,16 +725,48 @@ function layout(entries: ReadonlyMap<string, MemoEntry>, dirs: ReadonlyMap<strin
   return { dirOrder, fileOrder, quickDirs };
 }
 
+/** Whether a memo of these entries and directories has this layout: the same paths, and every directory the same names. */
+function sameLayout(l: MemoLayout, entries: ReadonlyMap<string, MemoEntry>, dirs: ReadonlyMap<string, DirEntry>): boolean {
+  if (dirs.size !== l.nDirs || entries.size !== l.paths.length - l.nDirs) return false;
+  for (let i = 0; i < l.nDirs; i++) {
+    const d = dirs.get(l.paths[i]!);
+    const was = l.names[i]!;
+    if (!d) return false;
+    const now = d[NAMES];
+    if (now !== was && (now.length !== was.length || now.some((n, j) => n !== was[j]))) return false;
+  }
+  for (let i = l.nDirs; i < l.paths.length; i++) if (!entries.has(l.paths[i]!)) return false;
+  return true;
+}
+
 /** The bytes of the memo file (see openMemo); undefined for a memo the format cannot hold (a path with a newline). */
 export function encodeMemo(memo: ProjectMemo): Buffer | undefined {
   const { entries, dirs } = memo;
-  const { dirOrder, fileOrder, quickDirs } = layout(entries, dirs);
-  const paths = [...dirOrder, ...fileOrder];
-  if (paths.some((p) => p.includes('\n'))) return undefined;
+  const kept = memo.layout && sameLayout(memo.layout, entries, dirs) ? memo.layout : undefined;
+  let dirOrder: readonly string[];
+  let fileOrder: readonly string[];
+  let quickDirs: number;
+  let pathBytes: Buffer;
+  let nameBytes: Buffer;
+  if (kept) {
+    // the same paths and names as the file read: its order and its text stand
+    dirOrder = kept.paths.slice(0, kept.nDirs);
+    fileOrder = kept.paths.slice(kept.nDirs);
+    quickDirs = kept.quickDirs;
+    pathBytes = kept.pathBytes;
+    nameBytes = kept.nameBytes;
+  } else {
+    const l = layout(entries, dirs);
+    ({ dirOrder, fileOrder, quickDirs } = l);
+    const paths = [...dirOrder, ...fileOrder];
+    if (paths.some((p) => p.includes('\n'))) return undefined;
+    pathBytes = Buffer.from(paths.join('\n'), 'utf8');
+    nameBytes = Buffer.from(JSON.stringify(dirOrder.map((d) => dirs.get(d)![NAMES])), 'utf8');
+  }
   const hashes = fileOrder.map((f) => entries.get(f)![0]);
   if (hashes.some((h) => h.includes('\n'))) return undefined;
-  const texts = [JSON.stringify(memo.result), paths.join('\n'), hashes.join('\n'), JSON.stringify(dirOrder.map((d) => dirs.get(d)![NAMES]))].map((t) => Buffer.from(t, 'utf8'));
-  const stats = new Float64Array(paths.length * STAT_FIELDS);
+  const texts = [Buffer.from(JSON.stringify(memo.result), 'utf8'), pathBytes, Buffer.from(hashes.join('\n'), 'utf8'), nameBytes];
+  const stats = new Float64Array((dirOrder.length + fileOrder.length) * STAT_FIELDS);
   let newest: [number, number] = [-Infinity, 0];
   const put = (k: number, st: readonly number[], from: number, isQuick: boolean) => {
     for (let f = 0; f < STAT_FIELDS; f++) stats[k * STAT_FIELDS + f] = st[from + f]!;
@@ -651,9 +794,10 @@ export function encodeMemo(memo: ProjectMemo): Buffer | undefined {
  * listing this leaves stale costs one full scan, never a wrong answer.
  */
 export function refreshDirs(root: string, entries: ReadonlyMap<string, MemoEntry>, dirs: ReadonlyMap<string, DirEntry>, skip: ReadonlySet<string> = MEMO_SKIP, changed: ReadonlySet<string> = new Set(), touched?: ReadonlySet<string>): Map<string, DirEntry> {
-  // times as s + ns/1e9: close enough for a choice that only costs time
+  // times as s + ns/1e9: close enough for a choice that only costs time (not needed when the
+  // caller knows what it touched)
   const newest = new Map<string, number>();
-  for (const [k, e] of entries) {
+  if (!touched) for (const [k, e] of entries) {
     if (k.startsWith(OUT_PREFIX)) continue;
     const t = Math.max(e[4] + e[5] / 1e9, e[6] + e[7] / 1e9);
     for (let i = k.lastIndexOf('/'); ; i = k.lastIndexOf('/', i - 1)) {
@@ -665,6 +809,13 @@ export function refreshDirs(root: string, entries: ReadonlyMap<string, MemoEntry
     }
   }
   const out = new Map(dirs);
+  // `touched`: only the directories on the way to one can have names this run changed (a
+  // directory it made is a touched one's child, and is listed as unrecorded); the rest stand
+  let toward: Set<string> | undefined;
+  if (touched && changed.size === 0) {
+    toward = new Set(['']);
+    for (const t of touched) for (let i = t.length; i > 0; i = t.lastIndexOf('/', i - 1)) toward.add(t.slice(0, i));
+  }
   const visit = (rel: string): void => {
     let rec = out.get(rel);
     // `touched`: the caller knows every directory it created, removed or renamed an entry in
@@ -681,7 +832,11 @@ export function refreshDirs(root: string, entries: ReadonlyMap<string, MemoEntry
       if (typeof l === 'string' || l.pending || l.links) return void out.delete(rel);
       out.set(rel, (rec = [...st, l.names]));
     }
-    for (const name of rec[NAMES]) if (name.endsWith('/')) visit(rel ? `${rel}/${name.slice(0, -1)}` : name.slice(0, -1));
+    for (const name of rec[NAMES]) {
+      if (!name.endsWith('/')) continue;
+      const sub = rel ? `${rel}/${name.slice(0, -1)}` : name.slice(0, -1);
+      if (!toward || toward.has(sub) || !out.has(sub)) visit(sub);
+    }
   };
   visit('');
   return out;
@@ -751,18 +906,24 @@ export function memoHitResult(memo: Pick<ProjectMemo, 'result'>, check: boolean)
 }
 
 /**
- * A scan the start-up fast path made and could not answer from (a file changed): the full path
- * of the same process takes it instead of reading the memo and walking the tree a second time.
+ * A scan the start-up fast path made and could not answer from (a file's content differs from
+ * the memo's: only such a scan is handed over): the full path of the same process takes it
+ * instead of reading the memo and walking the tree a second time.
  */
-let handedOver: { root: string; memo: ProjectMemo; scan: TreeScan } | undefined;
+let handedOver_: { root: string; memo: ProjectMemo; scan: TreeScan } | undefined;
 
 export function handOver(root: string, memo: ProjectMemo, scan: TreeScan): void {
-  handedOver = { root, memo, scan };
+  handedOver_ = { root, memo, scan };
+}
+
+/** Whether a scan is waiting to be taken over. */
+export function handedOver(): boolean {
+  return handedOver_ !== undefined;
 }
 
 /** The memo and the scan handed over for `root` (once), if any. */
 export function takeOver(root: string): { memo: ProjectMemo; scan: TreeScan } | undefined {
-  const h = handedOver;
-  handedOver = undefined;
+  const h = handedOver_;
+  handedOver_ = undefined;
   return h && h.root === root ? h : undefined;
 }

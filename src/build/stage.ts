@@ -119,16 +119,22 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
   const tree = scan.entries && !scan.links && !scan.pending ? scan.entries : undefined;
   const outScan = outArg && outside(outArg) ? scanTree(outArg, old, racyFrom, { prefix: OUT }) : undefined;
   const outTree = outScan?.entries && !outScan.pending ? outScan.entries : undefined;
-  const dirs = new Map([...scan.dirs, ...(outScan?.dirs ?? [])]);
+  const dirs = outScan ? new Map([...scan.dirs, ...outScan.dirs]) : scan.dirs;
   const memoable = tree !== undefined && (!outScan || outTree !== undefined) && !req.env && req.project.configData === undefined;
-  const state0 = new Map<string, MemoEntry>(tree ?? []);
-  for (const [p, e] of outTree ?? []) state0.set(p, e);
+  // (never changed below: the scan's own map when there is no output directory outside)
+  let state0: ReadonlyMap<string, MemoEntry> = tree ?? new Map<string, MemoEntry>();
+  if (outTree) {
+    const both = new Map(state0);
+    for (const [p, e] of outTree) both.set(p, e);
+    state0 = both;
+  }
   const key = memoKey(req.project.configFile, outArg ?? '');
   const record = (entries: Map<string, MemoEntry>, result: ProjectMemo['result'], touched?: ReadonlySet<string>) =>
-    writeMemo(root, { key, cwd: req.cwd, config: req.config ?? '', root, configFile: req.project.configFile, result, entries, dirs }, touched);
-  if (memoable && old && old.key === key && sameContent(state0, old.entries)) {
+    writeMemo(root, { key, cwd: req.cwd, config: req.config ?? '', root, configFile: req.project.configFile, result, entries, dirs, layout: old?.layout }, touched);
+  // (a scan handed over by the fast path is one whose content differs from the memo's)
+  if (memoable && old && old.key === key && !given && sameContent(state0, old.entries)) {
     // the project is as the memo recorded it: record the new stat data (or this cwd) so that the next run reads nothing
-    if (scan.rehashed + scan.relisted + (outScan ? outScan.rehashed + outScan.relisted : 0) > 0 || !sameStat(state0, old.entries) || old.cwd !== req.cwd || old.config !== (req.config ?? '')) record(state0, old.result);
+    if (scan.rehashed + scan.relisted + (outScan ? outScan.rehashed + outScan.relisted : 0) > 0 || !sameStat(state0, old.entries) || old.cwd !== req.cwd || old.config !== (req.config ?? '')) record(new Map(state0), old.result);
     return memoHitResult(old, Boolean(req.check));
   }
 
@@ -211,6 +217,8 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
       present = sort().present;
     }
     const desired: DesiredFile[] = [];
+    // what each unit wrote, for the generated kustomizations only
+    const kustomize = Boolean(state.project?.kustomization);
     const outputs: UnitOutput[] = [];
     let rendered = 0;
     for (const [i, unit] of state.units.entries()) {
@@ -219,7 +227,7 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
         // not rendered again: its files are on disk, its warnings are replayed
         diagnostics.push(...known.warnings);
         for (const [path, hash] of known.files) desired.push({ path, hash });
-        outputs.push({ environment: unit.environment, service: unit.service, target: unit.target, paths: known.files.map(([p]) => p) });
+        if (kustomize) outputs.push({ environment: unit.environment, service: unit.service, target: unit.target, paths: known.files.map(([p]) => p) });
         continue;
       }
       const kept = stored.get(unit.key);
@@ -227,7 +235,7 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
         // not rendered again: the bytes it renders to were kept
         diagnostics.push(...kept.warnings);
         desired.push(...kept.files);
-        outputs.push({ environment: unit.environment, service: unit.service, target: unit.target, paths: kept.files.map((f) => f.path) });
+        if (kustomize) outputs.push({ environment: unit.environment, service: unit.service, target: unit.target, paths: kept.files.map((f) => f.path) });
         continue;
       }
       const r = memo.render(unit);
@@ -236,14 +244,14 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
       if (hasErrors(r.diagnostics)) continue;
       const files = r.files.map((f, i) => ({ path: f.path, hash: r.hashes[i]!, content: f.content }));
       desired.push(...files);
-      outputs.push({ environment: unit.environment, service: unit.service, target: unit.target, paths: files.map((f) => f.path) });
+      if (kustomize) outputs.push({ environment: unit.environment, service: unit.service, target: unit.target, paths: files.map((f) => f.path) });
     }
     diagnostics.push(...state.templateDiagnostics());
     if (hasErrors(diagnostics)) return { diagnostics, data: { files: [] } };
 
     const renderedCount = desired.length;
     const envs = req.env ?? state.environments;
-    if (state.project?.kustomization) {
+    if (kustomize) {
       for (const k of kustomizationFiles(outputs, envs)) desired.push({ path: k.path, hash: contentHash(k.content), content: k.content });
     }
     desired.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
@@ -272,10 +280,23 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
     const memoAfter = (writes: readonly { path: string; content: string }[], removes: readonly string[]) => {
       if (!memoable || !(outTree || inTree)) return;
       const at = (p: string) => (outTree ? `${OUT}${p}` : rel ? `${rel}/${p}` : p);
-      const hashes = new Map(desired.map((d) => [d.path, d.hash]));
+      // desired is sorted by path: a written file's hash by binary search
+      const hashOfPath = (path: string): string | undefined => {
+        let lo = 0;
+        let hi = desired.length - 1;
+        while (lo <= hi) {
+          const mid = (lo + hi) >> 1;
+          const p = desired[mid]!.path;
+          // (a path rendered twice is left to the content's own hash)
+          if (p === path) return desired[mid - 1]?.path === path || desired[mid + 1]?.path === path ? undefined : desired[mid]!.hash;
+          if (p < path) lo = mid + 1;
+          else hi = mid - 1;
+        }
+        return undefined;
+      };
       const entries = new Map(state0);
       for (const w of writes) {
-        const e = entryFor(join(outDir, w.path), hashes.get(w.path) ?? contentHash(w.content));
+        const e = entryFor(join(outDir, w.path), hashOfPath(w.path) ?? contentHash(w.content));
         if (e) entries.set(at(w.path), e);
         else return; // a written file that cannot be looked at: no memo this time
       }

@@ -60,22 +60,34 @@ const argv = process.argv.slice(2);
 // Other commands do not load it.
 let fast: FastRun | undefined;
 if (argv.includes('render') && !process.env.GITOPSC_NO_FAST_PATH) {
+  let module: typeof import('./fast.js') | undefined;
+  // (whether a stream is a terminal is looked at only when colour depends on it)
+  const env = {
+    cwd: process.cwd(),
+    env: process.env,
+    get stdoutIsTTY() {
+      return isTTY('stdout');
+    },
+    get stderrIsTTY() {
+      return isTTY('stderr');
+    },
+    handOver: true,
+  };
   try {
-    const { fastRender } = await import('./fast.js');
-    // (whether a stream is a terminal is looked at only when colour depends on it)
-    fast = fastRender(argv, {
-      cwd: process.cwd(),
-      env: process.env,
-      get stdoutIsTTY() {
-        return isTTY('stdout');
-      },
-      get stderrIsTTY() {
-        return isTTY('stderr');
-      },
-      handOver: true,
-    });
+    module = await import('./fast.js');
+    fast = module.fastRender(argv, env);
   } catch {
     fast = undefined;
+  }
+  // a project whose files changed since the memo: rendered from the scan the fast path made,
+  // as the full CLI renders it, without loading the CLI's command table (src/cli/fast.ts)
+  if (!fast && module) {
+    try {
+      fast = await module.renderChanged(env);
+    } catch (e) {
+      // (it reports its own exceptions as the CLI does: this is one in printing them)
+      fast = { stdout: '', stderr: `gitopsc: internal error (a bug): ${e instanceof Error ? e.message : String(e)}\n`, code: 5 };
+    }
   }
 }
 

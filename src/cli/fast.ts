@@ -11,8 +11,8 @@
  */
 import { lstatSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { exitCodeFor } from '../core/diagnostics.js';
-import { handOver, MEMO_MAX_BYTES, MEMO_MAX_FILES, MEMO_SKIP, memoHitResult, memoKey, memoPath, openMemo, sameContent, scanTree, writeMemo, type MemoFile, type MemoResult } from '../build/memo.js';
+import { error, exitCodeFor } from '../core/diagnostics.js';
+import { handedOver, handOver, MEMO_MAX_BYTES, MEMO_MAX_FILES, MEMO_SKIP, memoHitResult, memoKey, memoPath, openMemo, sameContent, scanTree, writeMemo, type MemoFile, type MemoResult } from '../build/memo.js';
 import { colorEnabled, palette } from './output/color.js';
 import { formatResult, type Format } from './output/format.js';
 
@@ -108,38 +108,84 @@ export interface FastEnv {
   handOver?: boolean;
 }
 
+/** The arguments of a run whose scan was handed over (`renderChanged` continues it). */
+let continued: { args: FastArgs; cwd: string } | undefined;
+
 /** An unchanged project's `render`/`render --check` output, or undefined: run the full CLI. */
 export function fastRender(argv: readonly string[], host: FastEnv): FastRun | undefined {
+  continued = undefined;
   const args = fastArgs(argv);
   if (!args) return undefined;
   const cwd = resolve(args.cwd ?? host.cwd);
   const found = findMemo(cwd, args.config);
   if (!found || found.meta.key !== memoKey(found.meta.configFile, '')) return undefined;
-  const recorded = found.unchanged(host.cwd) ? found.result() : changedTree(found, host.handOver === true);
-  if (!recorded) return undefined;
-  const result = memoHitResult({ result: recorded }, args.check);
+  // one pass over the recorded stat data: which paths changed ([] : none)
+  const changed = found.changes(host.cwd);
+  const recorded = changed?.length === 0 ? found.result() : changedTree(found, changed, host.handOver === true);
+  if (!recorded) {
+    if (host.handOver === true && handedOver()) continued = { args, cwd };
+    return undefined;
+  }
+  return formatted(args, host, memoHitResult({ result: recorded }, args.check));
+}
+
+/** What the full CLI prints for this result: its formatter, its colour rules, its exit code. */
+function formatted(args: FastArgs, host: FastEnv, result: Parameters<typeof formatResult>[1]): FastRun {
   // a stream's being a terminal is asked only when the colour depends on it
   const colored = (isTTY: () => boolean) => {
     const on = (tty: boolean) => colorEnabled({ flag: args.color, env: host.env, isTTY: tty });
     return args.format === 'text' && (on(false) === on(true) ? on(false) : on(isTTY()));
   };
   const out = formatResult(args.format, result, { quiet: args.quiet, out: palette(colored(() => host.stdoutIsTTY)), err: palette(colored(() => host.stderrIsTTY)) });
-  return { stdout: out.stdout, stderr: out.stderr, code: exitCodeFor(result.diagnostics) };
+  return { stdout: out.stdout, stderr: out.stderr, code: result.exitCode ?? exitCodeFor(result.diagnostics) };
 }
 
 /**
- * The result recorded for a tree that is not as the memo's stat data says: a full scan, which
- * re-hashes what changed. When no content changed (files touched, a directory listed again, a
- * racily clean file), the memo is recorded again, so that the next run reads nothing, and its
- * result stands; else undefined (the full path renders, starting from this scan).
+ * The render that `fastRender` handed its scan over for (a file's content changed), run as
+ * the full CLI runs `render [--check]` with these flags: config discovery, then the build
+ * stage, its result formatted and its exit code, an exception an INTERNAL error; without
+ * loading commander and the CLI's command table. Undefined when no scan was handed over in
+ * this process (run the full CLI).
  */
-function changedTree(found: MemoFile, hand: boolean): MemoResult | undefined {
-  const memo = found.full();
+export async function renderChanged(host: FastEnv): Promise<FastRun | undefined> {
+  const c = continued;
+  continued = undefined;
+  if (!c) return undefined;
+  const { args, cwd } = c;
+  let result: Parameters<typeof formatResult>[1];
+  try {
+    // (the same steps as src/cli/commands/render.ts run() with no other option)
+    const { discoverProject } = await import('../config/discover.js');
+    const found = await discoverProject({ cwd, config: args.config });
+    if (!found.ok) result = { diagnostics: found.diagnostics };
+    else {
+      const { renderProject } = await import('../build/stage.js');
+      result = await renderProject({ project: found, cwd, config: args.config, check: args.check ? true : undefined });
+    }
+  } catch (e) {
+    // as src/cli/main.ts reports an exception (no --debug here: the fast path does not take it)
+    result = { diagnostics: [error('INTERNAL', `internal error (a bug in gitopsc, please report it): ${(e as Error).message} (run with --debug for the stack)`, { reason: 'exception' })] };
+  }
+  return formatted(args, host, result);
+}
+
+/**
+ * The result recorded for a tree that is not as the memo's stat data says: the scan of it, which
+ * re-hashes what changed: made from the paths the stat pass found changed when that can tell
+ * (files edited in place or replaced, no name added or removed), else a full scan. When no
+ * content changed (files touched, a directory listed again, a racily clean file), the memo is
+ * recorded again, so that the next run reads nothing, and its result stands; else undefined
+ * (the full path renders, starting from this scan).
+ */
+function changedTree(found: MemoFile, changed: readonly number[] | undefined, hand: boolean): MemoResult | undefined {
+  const opts = { skip: MEMO_SKIP, maxFiles: MEMO_MAX_FILES, maxBytes: MEMO_MAX_BYTES };
+  const quick = changed && found.rescan(changed, opts);
+  const memo = quick ? quick.memo : found.full();
   if (!memo) return undefined;
-  const scan = scanTree(memo.root, memo, memo.written, { skip: MEMO_SKIP, maxFiles: MEMO_MAX_FILES, maxBytes: MEMO_MAX_BYTES });
+  const scan = quick ? quick.scan : scanTree(memo.root, memo, memo.written, opts);
   if (!scan.entries || scan.links || scan.pending) return undefined;
   if (scan.rehashed + scan.relisted === 0 && scan.entries.size === memo.entries.size) return memo.result;
-  if (!sameContent(scan.entries, memo.entries)) {
+  if (!(quick ? quick.sameContent : sameContent(scan.entries, memo.entries))) {
     if (hand) handOver(memo.root, memo, scan);
     return undefined;
   }

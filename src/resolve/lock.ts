@@ -45,7 +45,11 @@ const DIGEST = /^sha256:[a-f0-9]{64}$/;
 
 const STRATEGIES = new Set<Strategy>(['semver', 'newest-build', 'alphabetical', 'numerical', 'natural', 'exact', 'digest']);
 
-export function parseLock(doc: LoadedDoc): { lock: Lock; diagnostics: Diagnostic[] } {
+/**
+ * The lock's entries and what is wrong with it. `only`: the entries of this one service alone
+ * (and its diagnostics), for a caller that knows the whole lock parses without errors.
+ */
+export function parseLock(doc: LoadedDoc, only?: string): { lock: Lock; diagnostics: Diagnostic[] } {
   const lock: Lock = new Map();
   const diagnostics: Diagnostic[] = [];
   const bad = (path: (string | number)[], msg: string) =>
@@ -64,6 +68,7 @@ export function parseLock(doc: LoadedDoc): { lock: Lock; diagnostics: Diagnostic
   }
   for (const [service, envs] of Object.entries(services)) {
     if (!envs || typeof envs !== 'object') continue;
+    if (only !== undefined && service !== only) continue;
     for (const [environment, e] of Object.entries(envs)) {
       if (
         !e ||
