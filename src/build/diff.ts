@@ -19,6 +19,7 @@ import { compile, fsSource, type CompileState, type UnitJob } from '../pipeline.
 import type { ConfigRef } from '../project/load.js';
 import { kustomizationRenderedFiles, type UnitOutput } from '../write/kustomization.js';
 import { UnitMemo } from './unit-memo.js';
+import { openSourceStat } from './source-stat.js';
 
 export interface DiffSide {
   files: RenderedFile[];
@@ -196,8 +197,23 @@ export async function diffProject(opts: DiffProjectOptions): Promise<DiffProject
 
   // the base's ref, listing and blobs are git's work, done while the working tree compiles
   const catFile = new CatFile(src.git.cwd, env);
+  // caches are used only when .gitopsc/ is the project's own (never through a link out of it)
+  const cached = cacheDirProblem(opts.root) === undefined;
+  // the working tree's files by stat data (no read when unchanged), and the bytes read: a base
+  // file with the same blob id is not read from git again
+  const fs = fsSource(opts.root);
+  const stat = cached ? openSourceStat(opts.root, fs) : undefined;
   const seen = new Map<string, Uint8Array>();
-  const baseP = (async (): Promise<{ ref?: { ref: string; sha: string }; source?: Promise<ProjectSource>; problem?: Diagnostic }> => {
+  const headSource: ProjectSource = stat?.source ?? {
+    ...fs,
+    read: async (rel) => {
+      const b = await fs.read(rel);
+      if (b) seen.set(rel, b);
+      return b;
+    },
+  };
+  const known = (rel: string) => stat?.readBytes(rel) ?? seen.get(rel);
+  const baseP = (async (): Promise<{ ref?: { ref: string; sha: string }; source?: ReturnType<typeof gitSource>; problem?: Diagnostic }> => {
     let ref: { ref: string; sha: string } | undefined;
     try {
       if (opts.base !== undefined) {
@@ -211,31 +227,19 @@ export async function diffProject(opts: DiffProjectOptions): Promise<DiffProject
       return { problem: error('GIT', e instanceof GitError ? e.message : String(e), { reason: 'command-failed' }) };
     }
     if (!ref) return {};
-    const source = gitSource(src.git.cwd, ref.sha, src.prefix, { env, catFile, resolved: true, known: (rel) => seen.get(rel) });
+    const source = gitSource(src.git.cwd, ref.sha, src.prefix, { env, catFile, resolved: true, known });
     source.catch(() => undefined); // reported when awaited
     return { ref, source };
   })();
 
-  // caches are used only when .gitopsc/ is the project's own (never through a link out of it)
-  const cached = cacheDirProblem(opts.root) === undefined;
   const inputs = cached ? openInputCache(opts.root) : undefined;
   const units = cached ? openJsonCache<unknown>(opts.root, 'units', toolVersion()) : undefined;
   const memo = new UnitMemo(units);
   // per-service records (src/pipeline.ts): each side loads only the services whose files differ from a record's
   const services = cached ? openJsonCache<unknown>(opts.root, 'services', toolVersion(), { onlyUsed: true }) : undefined;
-  const records = services ? { store: services } : undefined;
+  const records = services ? { store: services, hashOf: stat?.hashOf } : undefined;
 
   const cref: ConfigRef & { envs?: string[] } = { configFile: opts.configFile, configData: opts.configData, configKey: opts.configKey, envs: opts.envs };
-  // the working tree's bytes, kept: a base file with the same blob id is not read from git again
-  const fs = fsSource(opts.root);
-  const headSource: ProjectSource = {
-    ...fs,
-    read: async (rel) => {
-      const b = await fs.read(rel);
-      if (b) seen.set(rel, b);
-      return b;
-    },
-  };
   let head = await compileLazy(headSource, { ...cref, cache: inputs, records });
   const problems: Diagnostic[] = [];
   const b = await baseP;
@@ -254,7 +258,9 @@ export async function diffProject(opts: DiffProjectOptions): Promise<DiffProject
       // A project that did not exist at the base compares against nothing.
       if ((await source.read(opts.configFile)) !== undefined || opts.configData !== undefined) {
         // a JS/TS config cannot be evaluated from git objects: its evaluated data is reused
-        base = await compileLazy(source, { ...cref, cache: inputs, records });
+        // the base's files by blob id: a blob whose bytes the working tree held is not read
+        const baseRecords = services ? { store: services, hashOf: (rel: string) => { const oid = source.oid(rel); return oid ? stat?.blobHash(oid) : undefined; } } : undefined;
+        base = await compileLazy(source, { ...cref, cache: inputs, records: baseRecords });
         // the units taken from records that unitDiff renders are loaded again first; a file
         // that changed since it was hashed: both sides without records
         const needed = unitsToRender(base, head, memo);
@@ -280,6 +286,7 @@ export async function diffProject(opts: DiffProjectOptions): Promise<DiffProject
   await inputs?.save();
   await units?.save();
   await services?.save();
+  await stat?.save();
   const baseSide: Pick<CompileResult, 'files' | 'artifacts'> = base ? u.base : { files: [], artifacts: [] };
   return { diagnostics, diff: compareResults(baseSide, u.head, { base: baseLabel, head: 'working tree' }), rendered: memo.renders };
 }

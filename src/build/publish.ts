@@ -18,6 +18,7 @@ import type { ConfigRef } from '../project/load.js';
 import { kustomizationFiles, type UnitOutput } from '../write/kustomization.js';
 import { adoptionRule } from '../write/ownership.js';
 import { UnitMemo } from './unit-memo.js';
+import { openSourceStat } from './source-stat.js';
 
 export interface PublishPlanInput {
   state: Pick<CompileState, 'units' | 'project' | 'environments'>;
@@ -124,8 +125,11 @@ async function prepare(opts: PublishProjectOptions, opened: PendingDeployment | 
   );
   // per-service records (src/pipeline.ts): only the service files whose content changed are loaded
   const services = cached ? openJsonCache<unknown>(opts.root, 'services', toolVersion(), { onlyUsed: true }) : undefined;
+  // the service files by stat data: an unchanged one is taken from its record without a read
+  const stat = cached ? openSourceStat(opts.root, fsSource(opts.root)) : undefined;
   const compileLazy = async (records: boolean): Promise<CompileState> => {
-    let st = await compile(fsSource(opts.root), { ...ref, lazy: true, cache: inputs, ...(records && services ? { records: { store: services } } : {}) });
+    const source = stat?.source ?? fsSource(opts.root);
+    let st = await compile(source, { ...ref, lazy: true, cache: inputs, ...(records && services ? { records: { store: services, hashOf: stat?.hashOf } } : {}) });
     if (!hasErrors(st.diagnostics)) {
       st.outputNames(); // compiles the templates (unless a record knows they compile): their errors are reported even when no unit renders
       // templates that do not compile: the diagnostics of a full compile (which stops before the lock)
@@ -205,6 +209,7 @@ async function prepare(opts: PublishProjectOptions, opened: PendingDeployment | 
         await store?.save();
         await services?.save();
         await blobs?.save();
+        await stat?.save();
       }
       return outcome;
     },
