@@ -6,7 +6,7 @@
  * errors and warnings must still be reported, and its paths are needed for kustomizations).
  * Both sides read their validated inputs from the one input cache.
  */
-import { cacheDirProblem, openInputCache, openJsonCache, toolVersion } from './store.js';
+import { cacheDirProblem, openInputCache, openJsonCache, toolVersion, unlessEqual } from './store.js';
 import { error, hasErrors, type Diagnostic } from '../core/diagnostics.js';
 import type { CompileResult, ProjectSource, RenderedFile, ResolvedArtifact } from '../core/types.js';
 import { compareResults, type DiffResult } from '../diff/compare.js';
@@ -56,8 +56,14 @@ type Step =
   /** changed, added (no base) or removed (no head): rendered on each side it has */
   | { kind: 'changed'; head?: UnitJob; base?: UnitJob };
 
+/** The steps of the last pair of compiles (unitsToRender, then unitDiff, ask for the same). */
+const lastSteps = new WeakMap<CompileState, { base: CompileState | undefined; memo: UnitMemo; steps: Step[] }>();
+
 function steps(base: CompileState | undefined, head: CompileState, memo: UnitMemo): Step[] {
+  const last = lastSteps.get(head);
+  if (last && last.base === base && last.memo === memo) return last.steps;
   const out: Step[] = [];
+  lastSteps.set(head, { base, memo, steps: out });
   const baseUnits = new Map((base?.units ?? []).map((u) => [id(u), u]));
   const headIds = new Set(head.units.map(id));
   for (const h of head.units) {
@@ -85,52 +91,53 @@ export function unitDiff(base: CompileState | undefined, head: CompileState, mem
     headDiagnostics: [],
     baseDiagnostics: [],
   };
-  const headOutputs: UnitOutput[] = [];
-  const baseOutputs: UnitOutput[] = [];
-  const output = (u: UnitJob, paths: readonly string[]): UnitOutput => ({ service: u.service, environment: u.environment, target: u.target, paths });
+  // the unit paths the kustomizations are made from (none without kustomizations)
+  const headOutputs: UnitOutput[] | undefined = head.project?.kustomization ? [] : undefined;
+  const baseOutputs: UnitOutput[] | undefined = base?.project?.kustomization ? [] : undefined;
+  const output = (to: UnitOutput[] | undefined, u: UnitJob, paths: () => readonly string[]) => to?.push({ service: u.service, environment: u.environment, target: u.target, paths: paths() });
   for (const step of steps(base, head, memo)) {
     switch (step.kind) {
       case 'known': {
         out.headDiagnostics.push(...step.outcome.warnings);
-        const paths = step.outcome.files.map(([p]) => p);
-        headOutputs.push(output(step.head, paths));
-        baseOutputs.push(output(step.base, paths));
+        const paths = () => step.outcome.files.map(([p]) => p);
+        output(headOutputs, step.head, paths);
+        output(baseOutputs, step.base, paths);
         break;
       }
       case 'same': {
         const r = memo.render(step.head);
         out.headDiagnostics.push(...r.diagnostics);
         out.baseDiagnostics.push(...r.diagnostics);
-        const paths = r.files.map((f) => f.path);
-        headOutputs.push(output(step.head, paths));
-        baseOutputs.push(output(step.base, paths));
+        const paths = () => r.files.map((f) => f.path);
+        output(headOutputs, step.head, paths);
+        output(baseOutputs, step.base, paths);
         break;
       }
       case 'equal':
         out.headDiagnostics.push(...step.outcome.warnings);
         out.baseDiagnostics.push(...step.baseOutcome.warnings);
-        headOutputs.push(output(step.head, step.outcome.files.map(([p]) => p)));
-        baseOutputs.push(output(step.base, step.baseOutcome.files.map(([p]) => p)));
+        output(headOutputs, step.head, () => step.outcome.files.map(([p]) => p));
+        output(baseOutputs, step.base, () => step.baseOutcome.files.map(([p]) => p));
         break;
       case 'changed':
         if (step.head) {
           const r = memo.render(step.head);
           out.headDiagnostics.push(...r.diagnostics);
           out.head.files.push(...r.files);
-          headOutputs.push(output(step.head, r.files.map((f) => f.path)));
+          output(headOutputs, step.head, () => r.files.map((f) => f.path));
         }
         if (step.base) {
           const rb = memo.render(step.base);
           out.baseDiagnostics.push(...rb.diagnostics);
           out.base.files.push(...rb.files);
-          baseOutputs.push(output(step.base, rb.files.map((f) => f.path)));
+          output(baseOutputs, step.base, () => rb.files.map((f) => f.path));
         }
         break;
     }
   }
   // the kustomizations list every unit's files: they are made from the paths of all of them
-  out.head.files.push(...kustomizations(head, sortOutputs(headOutputs, head.units), envs));
-  if (base) out.base.files.push(...kustomizations(base, sortOutputs(baseOutputs, base.units), envs));
+  if (headOutputs) out.head.files.push(...kustomizations(head, sortOutputs(headOutputs, head.units), envs));
+  if (base && baseOutputs) out.base.files.push(...kustomizations(base, sortOutputs(baseOutputs, base.units), envs));
   return out;
 }
 
@@ -232,11 +239,11 @@ export async function diffProject(opts: DiffProjectOptions): Promise<DiffProject
     return { ref, source };
   })();
 
-  const inputs = cached ? openInputCache(opts.root) : undefined;
-  const units = cached ? openJsonCache<unknown>(opts.root, 'units', toolVersion()) : undefined;
+  const inputs = cached ? unlessEqual(openInputCache(opts.root)) : undefined;
+  const units = cached ? unlessEqual(openJsonCache<unknown>(opts.root, 'units', toolVersion())) : undefined;
   const memo = new UnitMemo(units);
   // per-service records (src/pipeline.ts): each side loads only the services whose files differ from a record's
-  const services = cached ? openJsonCache<unknown>(opts.root, 'services', toolVersion(), { onlyUsed: true }) : undefined;
+  const services = cached ? unlessEqual(openJsonCache<unknown>(opts.root, 'services', toolVersion(), { onlyUsed: true })) : undefined;
   const records = services ? { store: services, hashOf: stat?.hashOf } : undefined;
 
   const cref: ConfigRef & { envs?: string[] } = { configFile: opts.configFile, configData: opts.configData, configKey: opts.configKey, envs: opts.envs };
