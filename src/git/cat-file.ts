@@ -11,6 +11,8 @@ const IDLE_MS = 250;
 
 interface Waiter {
   oid: string;
+  /** the object type asked for */
+  type: 'blob' | 'tree';
   resolve: (b: Uint8Array) => void;
   reject: (e: Error) => void;
 }
@@ -40,7 +42,16 @@ export class CatFile {
 
   /** The blob's bytes (cached per oid). Rejects with GitError when it is not a readable blob. */
   blob(oid: string): Promise<Uint8Array> {
-    const hit = this.cache.get(oid);
+    return this.read(oid, 'blob');
+  }
+
+  /** A tree object's bytes (git's binary tree format). Rejects with GitError when it is not a tree. */
+  tree(oid: string): Promise<Uint8Array> {
+    return this.read(oid, 'tree');
+  }
+
+  private read(oid: string, type: Waiter['type']): Promise<Uint8Array> {
+    const hit = this.cache.get(`${type}:${oid}`);
     if (hit) return Promise.resolve(hit);
     return new Promise((resolve, reject) => {
       const child = this.process();
@@ -48,7 +59,7 @@ export class CatFile {
         reject(new GitError('cannot start git cat-file', ['cat-file'], this.stderr, -1));
         return;
       }
-      this.queue.push({ oid, resolve, reject });
+      this.queue.push({ oid, type, resolve, reject });
       // the requests of one tick go down in one write
       if (this.outgoing.length === 0) {
         setImmediate(() => {
@@ -134,11 +145,11 @@ export class CatFile {
       const data = new Uint8Array(this.buf.subarray(nl + 1, nl + 1 + n));
       this.buf = this.buf.subarray(nl + 1 + n + 1);
       this.queue.shift();
-      if (type !== 'blob') {
-        w.reject(new GitError(`git cat-file: ${w.oid} is a ${type}, not a blob`, ['cat-file'], '', 1));
+      if (type !== w.type) {
+        w.reject(new GitError(`git cat-file: ${w.oid} is a ${type}, not a ${w.type}`, ['cat-file'], '', 1));
         continue;
       }
-      this.cache.set(w.oid, data);
+      this.cache.set(`${type}:${w.oid}`, data);
       w.resolve(data);
     }
     // idle: let Node exit without waiting for the process, and end it soon

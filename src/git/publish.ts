@@ -21,14 +21,15 @@ import type { ReasonFor } from '../core/reasons.js';
 import { error, hasErrors, warning, type Diagnostic } from '../core/diagnostics.js';
 import type { RenderedFile, ResolvedArtifact } from '../core/types.js';
 import type { DesiredFile } from '../write/plan.js';
-import { contentHash } from '../core/hash.js';
+import { contentHash, gitObjectId } from '../core/hash.js';
 import { adoptionRule, envScope, planOwned, RECORD_FILE } from '../write/ownership.js';
 import { branchName } from './branch.js';
 import { cleanGitEnv } from './env.js';
 import { Git, GitError } from './exec.js';
 import { acquireLock, describeHolder } from './lock.js';
 import { commitMessage, type ChangedFile } from './message.js';
-import type { CatFile } from './cat-file.js';
+import { CatFile } from './cat-file.js';
+import { changeTree, writeLooseObjects } from './objects.js';
 import { gitTree, rememberBlob, type BlobHashMemo } from './tree.js';
 import { nextState, parseState, serializeState, STATE_FILE } from './state.js';
 import { processAlive } from '../host/process.js';
@@ -559,7 +560,8 @@ async function buildCommit(
   // record, the state, and every recorded file (an environment removed from the config is
   // still gitopsc's to prune). Files are compared by content hash; the text of a file is read
   // only where it changes (the diff) or is the record or the state.
-  const tree = await gitTree(git, head, base, { memo: input.blobMemo, catFile: input.catFile });
+  const catFile = input.catFile ?? new CatFile(git.cwd, git.env);
+  const tree = await gitTree(git, head, base, { memo: input.blobMemo, catFile });
   const textAt = async (p: string) => (tree.oids.has(p) ? ((await tree.read(p)) ?? '') : undefined);
   const recordText = await textAt(RECORD_FILE);
   const stateText = await textAt(STATE_FILE);
@@ -664,34 +666,41 @@ async function buildCommit(
   // left): the user's index and working tree stay as they are until the commit exists.
   const tmp = await mkdtemp(join(at.gitDir, TMP_PREFIX));
   try {
-    const indexEnv = { GIT_INDEX_FILE: join(tmp, 'index') };
     const paths = [...writes.keys()];
-    // the index of the parent and the new blobs are independent: both at once
-    const [, oids] = await Promise.all([
-      git.git(head ? ['read-tree', head] : ['read-tree', '--empty'], { env: indexEnv }),
-      (async () => {
-        if (!paths.length) return [];
-        const blobDir = join(tmp, 'blobs');
-        await mkdir(blobDir);
-        const blobFiles = await Promise.all(
-          paths.map(async (p, i) => {
-            const f = join(blobDir, String(i));
-            await writeFile(f, writes.get(p)!);
-            return f;
-          }),
-        );
-        return (await git.git(['hash-object', '-w', '--no-filters', '--stdin-paths'], { input: blobFiles.join('\n') + '\n' })).trim().split('\n');
-      })(),
-    ]);
-    if (oids.length !== paths.length) return fail(`git hash-object wrote ${oids.length} objects for ${paths.length} files`, 'GIT', 'command-failed');
+    // a temporary clone of a SHA-1 repository: the new tree from git objects, in this process
+    const fast = at.ref === 'none' && head && /^[0-9a-f]{40}$/.test(head) ? await treeInProcess(catFile, at.gitDir, head, base, writes, removes) : undefined;
+    let tree: string;
+    let oids: string[];
+    if (fast) ({ tree, oids } = fast);
+    else {
+      const indexEnv = { GIT_INDEX_FILE: join(tmp, 'index') };
+      // the index of the parent and the new blobs are independent: both at once
+      [, oids] = await Promise.all([
+        git.git(head ? ['read-tree', head] : ['read-tree', '--empty'], { env: indexEnv }),
+        (async () => {
+          if (!paths.length) return [];
+          const blobDir = join(tmp, 'blobs');
+          await mkdir(blobDir);
+          const blobFiles = await Promise.all(
+            paths.map(async (p, i) => {
+              const f = join(blobDir, String(i));
+              await writeFile(f, writes.get(p)!);
+              return f;
+            }),
+          );
+          return (await git.git(['hash-object', '-w', '--no-filters', '--stdin-paths'], { input: blobFiles.join('\n') + '\n' })).trim().split('\n');
+        })(),
+      ]);
+      if (oids.length !== paths.length) return fail(`git hash-object wrote ${oids.length} objects for ${paths.length} files`, 'GIT', 'command-failed');
+      const info = [
+        ...paths.map((p, i) => `100644 ${oids[i]}\t${join2(base, p)}`),
+        ...removes.map((p) => `0 ${ZERO}\t${join2(base, p)}`),
+      ];
+      await git.git(['update-index', '-z', '--index-info'], { env: indexEnv, input: info.join('\0') + '\0' });
+      tree = (await git.git(['write-tree'], { env: indexEnv })).trim();
+    }
     // the blobs written now need not be read by the next publish to be compared
     paths.forEach((p, i) => rememberBlob(input.blobMemo, oids[i]!, contentHash(writes.get(p)!)));
-    const info = [
-      ...paths.map((p, i) => `100644 ${oids[i]}\t${join2(base, p)}`),
-      ...removes.map((p) => `0 ${ZERO}\t${join2(base, p)}`),
-    ];
-    await git.git(['update-index', '-z', '--index-info'], { env: indexEnv, input: info.join('\0') + '\0' });
-    const tree = (await git.git(['write-tree'], { env: indexEnv })).trim();
     const msgFile = join(tmp, 'message');
     await writeFile(msgFile, msg.message, { mode: 0o600 });
     const sign = await signing;
@@ -745,6 +754,27 @@ async function buildCommit(
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
+}
+
+/**
+ * The tree of `head` with `writes` and `removes` (below `base`) applied, built from git objects
+ * in this process and written as loose objects (./objects.ts); undefined when it cannot be built
+ * that way (the caller goes through an index).
+ */
+async function treeInProcess(catFile: CatFile, gitDir: string, head: string, base: string, writes: ReadonlyMap<string, string>, removes: readonly string[]): Promise<{ tree: string; oids: string[] } | undefined> {
+  const blobs = [...writes].map(([path, text]) => {
+    const bytes = Buffer.from(text, 'utf8');
+    return { path: join2(base, path), oid: gitObjectId('blob', bytes), type: 'blob' as const, bytes };
+  });
+  const changed = await changeTree(
+    (t) => catFile.tree(t),
+    `${head}^{tree}`,
+    new Map(blobs.map((b) => [b.path, b.oid])),
+    removes.map((p) => join2(base, p)),
+  );
+  if (!changed) return undefined;
+  await writeLooseObjects(join(gitDir, 'objects'), [...blobs, ...changed.objects]);
+  return { tree: changed.tree, oids: blobs.map((b) => b.oid) };
 }
 
 /**
