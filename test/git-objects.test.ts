@@ -12,7 +12,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { CatFile } from '../src/git/cat-file.js';
 import { changeTree, parseTree, serializeTree, writeLooseObjects } from '../src/git/objects.js';
 import { gitObjectId } from '../src/core/hash.js';
-import { git, isolateGit, tmp } from './helpers/git.js';
+import { beginDeployment, publish, type PublishOptions } from '../src/git/publish.js';
+import type { CompileResult } from '../src/pipeline.js';
+import { compileResult, git, isolateGit, makeRemote, tmp } from './helpers/git.js';
 
 beforeAll(() => isolateGit());
 
@@ -124,5 +126,50 @@ describe('changeTree (publish builds its tree in process)', () => {
     } finally {
       cat.close();
     }
+  });
+});
+
+describe('publish --push to a bare repository, read ahead and built in process', () => {
+  const source = { url: 'https://example.com/acme/source.git', commit: 'a'.repeat(40) };
+  const input = (result: CompileResult) => ({ result, environments: result.environments, source });
+
+  it('gives the commit tree a publish through an index gives, below --path too, round after round', async () => {
+    const files = { 'README.md': '# deploy\n', 'clusters/eu/keep.txt': 'hand-written\n', 'clusters/us/dev/x/deployment.yaml': 'other\n' };
+    const ahead = makeRemote(files).bare;
+    const plain = makeRemote(files).bare;
+    const rounds: Record<string, Record<string, string>>[] = [
+      { checkout: { dev: '1.0.0', prod: '1.0.0' }, cart: { dev: '2.0.0' } },
+      { checkout: { dev: '1.1.0', prod: '1.0.0' } }, // one file changed, a service removed (its directory goes)
+    ];
+    const work = tmp();
+    git(work, 'clone', '-q', plain, 'w');
+    for (const services of rounds) {
+      const result = compileResult(services);
+      const opts = (repo: string): PublishOptions => ({ repo, push: true, path: 'clusters/eu', cwd: process.cwd(), env: process.env, lockTimeoutMs: 5_000 });
+      // read ahead (beginDeployment: clone, branches and the tip's listing while the caller compiles), the tree built in process
+      const a = await publish(input(result), opts(ahead), beginDeployment(opts(ahead)));
+      expect(a.diagnostics).toEqual([]);
+      expect(a.pushed).toBe(true);
+      // the reference: a plain publish whose tree goes through git's index (a local working clone)
+      const b = await publish(input(result), { ...opts(join(work, 'w')), push: true });
+      expect(b.diagnostics).toEqual([]);
+      expect(git(ahead, 'rev-parse', 'main^{tree}')).toBe(git(plain, 'rev-parse', 'main^{tree}'));
+      expect(a.files).toEqual(b.files);
+    }
+    expect(git(ahead, 'ls-tree', '-r', '--name-only', 'main')).toContain('clusters/eu/keep.txt');
+    expect(git(ahead, 'ls-tree', '-r', '--name-only', 'main')).not.toContain('clusters/eu/dev/cart/deployment.yaml');
+    expect(() => git(ahead, 'fsck', '--strict', '--no-dangling')).not.toThrow();
+  });
+
+  it('a listing read ahead for another --path is not used', async () => {
+    const { bare } = makeRemote({ 'README.md': '# deploy\n' });
+    const result = compileResult({ checkout: { dev: '1.0.0' } });
+    const opts: PublishOptions = { repo: bare, push: true, path: 'a', cwd: process.cwd(), env: process.env, lockTimeoutMs: 5_000 };
+    expect((await publish(input(result), opts)).pushed).toBe(true);
+    // opened for --path b: same repository and branch, so the clone is reused, the listing is not
+    const r = await publish(input(compileResult({ checkout: { dev: '1.1.0' } })), opts, beginDeployment({ ...opts, path: 'b' }));
+    expect(r.diagnostics).toEqual([]);
+    expect(r.files.map((f) => `${f.status} ${f.path}`)).toEqual(['changed dev/checkout/deployment.yaml']);
+    expect(git(bare, 'ls-tree', '-r', '--name-only', 'main').split('\n').filter((p) => p.startsWith('b/'))).toEqual([]);
   });
 });

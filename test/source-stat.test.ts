@@ -130,3 +130,34 @@ describe('diff with the stat memo', () => {
     expect(JSON.stringify(plain.diff)).toBe(JSON.stringify(r.diff));
   });
 });
+
+describe('diff --base: the repository and the base commit from one git process', () => {
+  const project = (dir: string) => cpSync(join(import.meta.dirname, '..', 'fixtures', 'example'), dir, { recursive: true, filter: (p) => !p.includes(`${join('example', 'rendered')}`) });
+
+  it('a project in a subdirectory compares with the base; a base that is not a commit is GIT bad-base; outside a repository GIT not-a-repository', async () => {
+    const top = tmp();
+    project(join(top, 'deploy', 'app'));
+    writeFileSync(join(top, '.gitignore'), '.gitopsc/\n');
+    git(top, 'init', '-q', '-b', 'main');
+    git(top, 'add', '-A');
+    git(top, 'commit', '-q', '-m', 'base');
+    const root = join(top, 'deploy', 'app');
+    const svc = join(root, 'services/checkout.yaml');
+    writeFileSync(svc, readFileSync(svc, 'utf8').replace('replicas: 2', 'replicas: 3'));
+    const ok = await diffProject({ root, configFile: 'gitopsc.config.yaml', base: 'HEAD', env: process.env });
+    expect(ok.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    expect(ok.diff?.files.map((f) => f.path)).toEqual(['staging/checkout/deployment.yaml']);
+
+    for (const base of ['nope', 'HEAD:services', '--all']) {
+      const bad = await diffProject({ root, configFile: 'gitopsc.config.yaml', base, env: process.env });
+      expect(bad.diagnostics.map((d) => [d.code, d.reason])).toEqual([['GIT', 'bad-base']]);
+    }
+
+    const outside = tmp();
+    project(outside);
+    for (const base of ['HEAD', undefined]) {
+      const r = await diffProject({ root: outside, configFile: 'gitopsc.config.yaml', base, env: process.env });
+      expect(r.diagnostics.map((d) => [d.code, d.reason])).toEqual([['GIT', 'not-a-repository']]);
+    }
+  });
+});

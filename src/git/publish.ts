@@ -12,7 +12,7 @@
  * temporary directory (only the branch published): nothing is checked out there, the commit is
  * built from git objects and pushed by its id (publishScratch).
  */
-import { existsSync, lstatSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
@@ -30,6 +30,7 @@ import { acquireLock, describeHolder } from './lock.js';
 import { commitMessage, type ChangedFile } from './message.js';
 import { CatFile } from './cat-file.js';
 import { changeTree, writeLooseObjects } from './objects.js';
+import { lsTree } from './source.js';
 import { gitTree, rememberBlob, type BlobHashMemo } from './tree.js';
 import { nextState, parseState, serializeState, STATE_FILE } from './state.js';
 import { processAlive } from '../host/process.js';
@@ -150,10 +151,22 @@ export interface PublishOutcome {
 type Fail = { fail: Diagnostic[] };
 
 /** What `openDeployment` needs: where the deployment repository is, and how it is published to. */
-export type DeploymentOptions = Pick<PublishOptions, 'repo' | 'branch' | 'push' | 'dryRun' | 'cwd' | 'env'>;
+export type DeploymentOptions = Pick<PublishOptions, 'repo' | 'branch' | 'push' | 'dryRun' | 'cwd' | 'env'> & {
+  /** the --path the publish will use: a temporary clone lists the branch's tree below it ahead */
+  path?: string;
+};
+
+/** A temporary clone's branches, and the listing of the published branch's tip below `base`, read ahead. */
+interface Prefetched {
+  heads: Map<string, string>;
+  current?: string;
+  base: string;
+  commit?: string;
+  listing?: Promise<Map<string, string>>;
+}
 
 export type OpenedDeployment =
-  | { ok: true; repoDir: string; scratch: boolean; tempDir?: string }
+  | { ok: true; repoDir: string; scratch: boolean; tempDir?: string; prefetched?: Promise<Prefetched | undefined> }
   | { ok: false; diagnostics: Diagnostic[] };
 
 /** A deployment repository being opened ahead of `publish` (its temporary clone is removed by `discard`). */
@@ -175,7 +188,8 @@ export async function openDeployment(opts: DeploymentOptions): Promise<OpenedDep
   let tempDir: string | undefined;
   const isDir = existsSync(local) && statSync(local).isDirectory();
   try {
-    const isWorking = isDir && (await new Git(local, env).run(['rev-parse', '--is-bare-repository'])).stdout.toString().trim() === 'false';
+    // a bare repository says so in its config (which spares a git process); anything else asks git
+    const isWorking = isDir && !saysBare(local) && (await new Git(local, env).run(['rev-parse', '--is-bare-repository'])).stdout.toString().trim() === 'false';
     if (isWorking) return { ok: true, repoDir: (await new Git(local, env).git(['rev-parse', '--show-toplevel'])).trim(), scratch: false };
     if (!isDir && !looksLikeUrl(opts.repo)) {
       return { ok: false, diagnostics: [error('GIT', `deployment repository "${opts.repo}" not found (no such directory, and not a URL)`, { reason: 'repository-not-found' })] };
@@ -190,11 +204,51 @@ export async function openDeployment(opts: DeploymentOptions): Promise<OpenedDep
     tempDir = await mkdtemp(join(tmpdir(), `${CLONE_PREFIX}${process.pid}-`));
     const repoDir = join(tempDir, 'repo.git');
     await scratchClone(new Git(tempDir, env), isDir ? local : opts.repo, repoDir, opts.branch, !isDir);
-    return { ok: true, repoDir, tempDir, scratch: true };
+    // the branches and the tip's tree are read while the project still compiles
+    const base = normalizeDir(opts.path ?? '');
+    const prefetched = base === undefined ? undefined : prefetch(new Git(repoDir, env), opts.branch, base);
+    prefetched?.catch(() => undefined); // publish reads them again itself
+    return { ok: true, repoDir, tempDir, scratch: true, prefetched };
   } catch (e) {
     if (tempDir) await rm(tempDir, { recursive: true, force: true });
     return { ok: false, diagnostics: [gitDiag(e, `cannot open the deployment repository ${redactUrl(opts.repo)}`)] };
   }
+}
+
+/** Whether `dir` is a bare repository by its own config (`[core] bare = true` beside HEAD and objects/); false: ask git. */
+function saysBare(dir: string): boolean {
+  try {
+    if (!existsSync(join(dir, 'HEAD')) || !statSync(join(dir, 'objects')).isDirectory()) return false;
+    const core = /^\s*\[core\]\s*$([^[]*)/im.exec(readFileSync(join(dir, 'config'), 'utf8'));
+    return core !== null && /^\s*bare\s*=\s*true\s*$/im.test(core[1]!);
+  } catch {
+    return false;
+  }
+}
+
+/** A temporary clone's branches and which one HEAD names (an unborn HEAD too). */
+async function readHeads(git: Git): Promise<{ heads: Map<string, string>; current?: string }> {
+  const heads = new Map<string, string>();
+  let current: string | undefined;
+  for (const line of (await git.git(['for-each-ref', '--format=%(HEAD) %(objectname) %(refname)', 'refs/heads/'])).split('\n')) {
+    const m = /^([* ]) ([0-9a-f]+) refs\/heads\/(.+)$/.exec(line);
+    if (!m) continue;
+    heads.set(m[3]!, m[2]!);
+    if (m[1] === '*') current = m[3];
+  }
+  if (current === undefined) {
+    const symbolic = await git.run(['symbolic-ref', '-q', 'HEAD']); // an unborn branch
+    if (symbolic.code === 0) current = symbolic.stdout.toString().trim().replace(/^refs\/heads\//, '');
+  }
+  return { heads, current };
+}
+
+async function prefetch(git: Git, branch: string | undefined, base: string): Promise<Prefetched> {
+  const { heads, current } = await readHeads(git);
+  const commit = heads.get(branch ?? current ?? '');
+  const listing = commit ? lsTree(git, commit, base) : undefined;
+  listing?.catch(() => undefined);
+  return { heads, current, base, commit, listing };
 }
 
 /** Begin opening the deployment repository now (see `publish`'s `opened`). */
@@ -287,7 +341,7 @@ async function publishWith(input: PublishInput, opts: PublishOptions, opened: Pe
     return out;
   }
   try {
-    const r = scratch ? await publishScratch(git, gitDir, base, author, input, opts, out) : await publishLocked(git, gitDir, base, author, input, opts, out);
+    const r = scratch ? await publishScratch(git, gitDir, base, author, input, opts, out, o.prefetched) : await publishLocked(git, gitDir, base, author, input, opts, out);
     if ('fail' in r) out.diagnostics.push(...r.fail);
   } catch (e) {
     out.diagnostics.push(gitDiag(e, `publish to ${redactUrl(opts.repo)} failed`));
@@ -337,20 +391,11 @@ async function publishScratch(
   input: PublishInput,
   opts: PublishOptions,
   out: PublishOutcome,
+  prefetched?: Promise<Prefetched | undefined>,
 ): Promise<{ ok: true } | Fail> {
   // the clone's branches (one, or none in an empty repository) and which one HEAD names
-  const heads = new Map<string, string>();
-  let current: string | undefined;
-  for (const line of (await git.git(['for-each-ref', '--format=%(HEAD) %(objectname) %(refname)', 'refs/heads/'])).split('\n')) {
-    const m = /^([* ]) ([0-9a-f]+) refs\/heads\/(.+)$/.exec(line);
-    if (!m) continue;
-    heads.set(m[3]!, m[2]!);
-    if (m[1] === '*') current = m[3];
-  }
-  if (current === undefined) {
-    const symbolic = await git.run(['symbolic-ref', '-q', 'HEAD']); // an unborn branch
-    if (symbolic.code === 0) current = symbolic.stdout.toString().trim().replace(/^refs\/heads\//, '');
-  }
+  const pre = await prefetched?.catch(() => undefined);
+  const { heads, current } = pre ?? (await readHeads(git));
   const branch = opts.branch ?? current;
   if (branch === undefined) return fail('--push with a detached HEAD needs --branch', 'GIT', 'detached-head');
   // a branch the remote has is a valid name
@@ -369,7 +414,7 @@ async function publishScratch(
 
   if (opts.dryRun || opts.branchTemplate !== undefined) {
     out.attempts = 1;
-    const built = await buildCommit(git, base, author, input, opts, out, { parent: tip, ref: undefined, gitDir });
+    const built = await buildCommit(git, base, author, input, opts, out, { parent: tip, ref: undefined, gitDir, prefetched: pre });
     if ('fail' in built || opts.dryRun || !out.commit || !out.prBranch) return built;
     const push = await git.run(['push', '--porcelain', '--no-verify', remote, `+${out.commit}:refs/heads/${out.prBranch}`], { timeoutMs: 300_000 });
     if (push.code !== 0) return fail(`git push to ${redactUrl(opts.repo)} ${out.prBranch} failed: ${lastLines(push.stderr || push.stdout.toString())}`, 'GIT', 'push-failed');
@@ -380,7 +425,7 @@ async function publishScratch(
   const attempts = Math.max(1, opts.pushAttempts ?? 4);
   for (let attempt = 1; attempt <= attempts; attempt++) {
     out.attempts = attempt;
-    const built = await buildCommit(git, base, author, input, opts, out, { parent: tip, ref: 'none', gitDir });
+    const built = await buildCommit(git, base, author, input, opts, out, { parent: tip, ref: 'none', gitDir, prefetched: pre });
     if ('fail' in built) return built;
     if (!out.commit) return { ok: true }; // nothing changed: nothing to push
     const commit = out.commit;
@@ -552,7 +597,7 @@ async function buildCommit(
   input: PublishInput,
   opts: PublishOptions,
   out: PublishOutcome,
-  at: { parent: string | undefined; ref: 'HEAD' | 'none' | undefined; gitDir: string },
+  at: { parent: string | undefined; ref: 'HEAD' | 'none' | undefined; gitDir: string; prefetched?: Prefetched },
 ): Promise<{ ok: true } | Fail> {
   const head = at.parent;
   const inScope = input.allEnvironments ? () => true : envScope(input.environments, input.lambdaDir);
@@ -561,7 +606,8 @@ async function buildCommit(
   // still gitopsc's to prune). Files are compared by content hash; the text of a file is read
   // only where it changes (the diff) or is the record or the state.
   const catFile = input.catFile ?? new CatFile(git.cwd, git.env);
-  const tree = await gitTree(git, head, base, { memo: input.blobMemo, catFile });
+  const listed = at.prefetched && head && at.prefetched.commit === head && at.prefetched.base === base ? at.prefetched.listing : undefined;
+  const tree = await gitTree(git, head, base, { memo: input.blobMemo, catFile, listing: listed });
   const textAt = async (p: string) => (tree.oids.has(p) ? ((await tree.read(p)) ?? '') : undefined);
   const recordText = await textAt(RECORD_FILE);
   const stateText = await textAt(STATE_FILE);

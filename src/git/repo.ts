@@ -15,6 +15,21 @@ export async function openSource(projectRoot: string, env: Record<string, string
   return { git, prefix: r.stdout.toString().trim().replace(/\/$/, '') };
 }
 
+/**
+ * openSource and the commit `rev` names, in one git process: undefined outside a repository;
+ * `commit` undefined when `rev` is not a commit there.
+ */
+export async function openSourceAt(projectRoot: string, env: Record<string, string>, rev: string): Promise<(SourceRepo & { commit?: string }) | undefined> {
+  const git = new Git(projectRoot, env);
+  const r = await git.run(['rev-parse', '--show-prefix', '--verify', '--quiet', '--end-of-options', `${rev}^{commit}`]);
+  // inside a repository the prefix line is printed (empty at the top) whether or not `rev` resolves
+  const out = r.stdout.toString();
+  const nl = out.indexOf('\n');
+  if (nl < 0) return r.code === 0 ? undefined : openSource(projectRoot, env);
+  const commit = out.slice(nl + 1).trim();
+  return { git, prefix: out.slice(0, nl).trim().replace(/\/$/, ''), ...(r.code === 0 && /^[0-9a-f]{40,64}$/.test(commit) ? { commit } : {}) };
+}
+
 export interface Provenance {
   /** origin's URL without credentials, else the repository's top directory */
   url: string;
