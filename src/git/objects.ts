@@ -42,12 +42,18 @@ function sortKey(e: TreeEntry): string {
 }
 
 export function serializeTree(entries: readonly TreeEntry[]): Uint8Array {
-  const sorted = [...entries].sort((a, b) => {
-    const x = sortKey(a);
-    const y = sortKey(b);
-    return x < y ? -1 : x > y ? 1 : 0; // latin1 strings: UTF-16 order is byte order
-  });
-  return Buffer.concat(sorted.flatMap((e) => [Buffer.from(`${e.mode} ${e.name}\0`, 'latin1'), Buffer.from(e.oid, 'hex')]));
+  const sorted = entries.map((e) => [sortKey(e), e] as const).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)); // latin1 strings: UTF-16 order is byte order
+  // one buffer (a directory of a thousand services is one tree of a thousand entries)
+  let size = 0;
+  for (const [, e] of sorted) size += e.mode.length + 1 + e.name.length + 1 + 20;
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const [, e] of sorted) {
+    at += out.write(`${e.mode} ${e.name}\0`, at, 'latin1');
+    at += out.write(e.oid, at, 'hex');
+  }
+  if (at !== size) throw new Error('tree entry with a malformed id');
+  return out;
 }
 
 export interface NewObject {
