@@ -114,6 +114,21 @@ describe('changeTree (publish builds its tree in process)', () => {
     expect(await inProcess(bare, head, writes, removes)).toBeUndefined();
   });
 
+  it('modes old tools wrote (100664, 040000) are made canonical in the trees written again, as git\'s index does', async () => {
+    const { bare, head } = sharedRepo();
+    const raw = (entries: [string, string, string][]) =>
+      Buffer.concat(entries.map(([mode, name, oid]) => Buffer.concat([Buffer.from(`${mode} ${name}\0`), Buffer.from(oid, 'hex')])));
+    const hashLiterally = (bytes: Buffer) => execFileSync('git', ['hash-object', '-t', 'tree', '-w', '--literally', '--stdin'], { cwd: bare, input: bytes, encoding: 'utf8' }).trim();
+    const blob = git(bare, 'rev-parse', `${head}:README.md`).trim();
+    const sub = hashLiterally(raw([['100664', 'x.yaml', blob]]));
+    const top = hashLiterally(raw([['100664', 'a.yaml', blob], ['040000', 'old', sub], ['100644', 'z.yaml', blob]]));
+    const commit = execFileSync('git', ['commit-tree', top, '-m', 'odd modes'], { cwd: bare, encoding: 'utf8' }).trim();
+    for (const [writes, removes] of [[{ 'z.yaml': 'new\n' }, []], [{ 'old/y.yaml': 'new\n' }, ['old/x.yaml']]] as [Record<string, string>, string[]][]) {
+      const got = await inProcess(bare, commit, writes, removes);
+      expect(got?.tree).toBe(viaIndex(bare, commit, writes, removes));
+    }
+  });
+
   it('parseTree and serializeTree round-trip a tree git wrote', async () => {
     const { bare, head } = sharedRepo();
     const cat = new CatFile(bare, process.env as Record<string, string>);

@@ -36,9 +36,22 @@ export function parseTree(bytes: Uint8Array): TreeEntry[] {
   return out;
 }
 
+/** Whether an entry is a tree, by its mode as git reads it (octal; `40000`, or `040000` as some old tools wrote it). */
+function isTree(e: TreeEntry | undefined): boolean {
+  return e !== undefined && (Number.parseInt(e.mode, 8) & 0o170000) === 0o040000;
+}
+
+/** The mode git's index gives an entry of a tree it writes again (`create_ce_mode`): odd modes of old tools made canonical. */
+function canonical(e: TreeEntry): TreeEntry {
+  const m = Number.parseInt(e.mode, 8);
+  const kind = m & 0o170000;
+  const mode = kind === 0o040000 ? TREE_MODE : kind === 0o120000 ? '120000' : kind === 0o160000 ? '160000' : m & 0o100 ? '100755' : '100644';
+  return mode === e.mode ? e : { ...e, mode };
+}
+
 /** Git's order of tree entries: by name bytes, a tree's name as if it ended in `/`. */
 function sortKey(e: TreeEntry): string {
-  return e.mode === TREE_MODE ? `${e.name}/` : e.name;
+  return isTree(e) ? `${e.name}/` : e.name;
 }
 
 export function serializeTree(entries: readonly TreeEntry[]): Uint8Array {
@@ -99,14 +112,14 @@ export async function changeTree(
     const entries = new Map((treeish ? parseTree(await readTree(treeish)) : []).map((e) => [e.name, e]));
     for (const [name, oid] of changes.files) {
       const old = entries.get(name);
-      if (old?.mode === TREE_MODE || changes.dirs.has(name)) return conflict;
+      if (isTree(old) || changes.dirs.has(name)) return conflict;
       if (oid === null) entries.delete(name);
       else entries.set(name, { mode: '100644', name, oid });
     }
     const subs = await Promise.all(
       [...changes.dirs].map(async ([name, sub]) => {
         const old = entries.get(name);
-        if (old && old.mode !== TREE_MODE) return conflict;
+        if (old && !isTree(old)) return conflict;
         return [name, await rebuild(old?.oid, sub)] as const;
       }),
     );
@@ -117,7 +130,7 @@ export async function changeTree(
       else entries.set(name, { mode: TREE_MODE, name, oid });
     }
     if (entries.size === 0) return '';
-    const bytes = serializeTree([...entries.values()]);
+    const bytes = serializeTree([...entries.values()].map(canonical));
     const oid = gitObjectId('tree', bytes);
     objects.push({ oid, type: 'tree', bytes });
     return oid;
