@@ -163,6 +163,8 @@ interface Prefetched {
   base: string;
   commit?: string;
   listing?: Promise<Map<string, string>>;
+  /** the clone's cat-file, which has begun reading the tip's ownership record and state */
+  catFile?: CatFile;
 }
 
 export type OpenedDeployment =
@@ -248,7 +250,15 @@ async function prefetch(git: Git, branch: string | undefined, base: string): Pro
   const commit = heads.get(branch ?? current ?? '');
   const listing = commit ? lsTree(git, commit, base) : undefined;
   listing?.catch(() => undefined);
-  return { heads, current, base, commit, listing };
+  const catFile = new CatFile(git.cwd, git.env);
+  // the record and the state are read by every publish (cached by the cat-file)
+  void listing?.then((oids) => {
+    for (const p of [RECORD_FILE, STATE_FILE]) {
+      const oid = oids.get(p);
+      if (oid) catFile.blob(oid).catch(() => undefined);
+    }
+  }, () => undefined);
+  return { heads, current, base, commit, listing, catFile };
 }
 
 /** Begin opening the deployment repository now (see `publish`'s `opened`). */
@@ -605,8 +615,8 @@ async function buildCommit(
   // record, the state, and every recorded file (an environment removed from the config is
   // still gitopsc's to prune). Files are compared by content hash; the text of a file is read
   // only where it changes (the diff) or is the record or the state.
-  const catFile = input.catFile ?? new CatFile(git.cwd, git.env);
   const listed = at.prefetched && head && at.prefetched.commit === head && at.prefetched.base === base ? at.prefetched.listing : undefined;
+  const catFile = input.catFile ?? (listed ? at.prefetched?.catFile : undefined) ?? new CatFile(git.cwd, git.env);
   const tree = await gitTree(git, head, base, { memo: input.blobMemo, catFile, listing: listed });
   const textAt = async (p: string) => (tree.oids.has(p) ? ((await tree.read(p)) ?? '') : undefined);
   const recordText = await textAt(RECORD_FILE);

@@ -41,18 +41,24 @@ export interface Provenance {
 
 /**
  * For the trailers: origin's URL without credentials (else the repository path), HEAD, and
- * the project's uncommitted files; undefined outside a git repository. Three git processes,
- * run at once (`status --porcelain=v2 --branch` names HEAD too).
+ * the project's uncommitted files; undefined outside a git repository. Two git processes run at
+ * once (`status --porcelain=v2 --branch` names HEAD too), a third for the top directory only
+ * when there is no origin.
  */
 export async function sourceProvenance(projectRoot: string, env: Record<string, string>): Promise<Provenance | undefined> {
   const git = new Git(projectRoot, env);
-  const [top, origin, st] = await Promise.all([
-    git.run(['rev-parse', '--show-toplevel']),
+  const [origin, st] = await Promise.all([
     git.run(['remote', 'get-url', 'origin']),
     git.run(['status', '--porcelain=v2', '--branch', '-z', '--untracked-files=normal', '--', '.']),
   ]);
-  if (top.code !== 0) return undefined;
-  const url = origin.code === 0 ? redactUrl(origin.stdout.toString().trim()) : top.stdout.toString().trim();
+  // the repository's top directory names the source when there is no origin (and says whether this is a repository at all)
+  let url: string;
+  if (origin.code === 0) url = redactUrl(origin.stdout.toString().trim());
+  else {
+    const top = await git.run(['rev-parse', '--show-toplevel']);
+    if (top.code !== 0) return undefined;
+    url = top.stdout.toString().trim();
+  }
   const status = parseStatusV2(st.code === 0 ? st.stdout.toString('utf8') : '');
   if (st.code !== 0) {
     // no status (an unreadable index, ...): HEAD is still named
