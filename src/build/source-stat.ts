@@ -24,7 +24,9 @@ const NAME = 'worktree';
 const VERSION = '1';
 
 function isEntry(v: unknown): v is MemoEntry {
-  return Array.isArray(v) && v.length === 8 && typeof v[0] === 'string' && v.slice(1).every((n) => typeof n === 'number');
+  if (!Array.isArray(v) || v.length !== 8 || typeof v[0] !== 'string') return false;
+  for (let i = 1; i < 8; i++) if (typeof v[i] !== 'number') return false;
+  return true;
 }
 
 export interface SourceStat {

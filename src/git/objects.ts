@@ -19,6 +19,8 @@ export interface TreeEntry {
   mode: string;
   name: string;
   oid: string;
+  /** the entry's bytes as read (written back as they are) */
+  raw?: Uint8Array;
 }
 
 /** Git's binary tree format: `<mode> SP <name> NUL <20-byte id>` per entry. */
@@ -30,7 +32,7 @@ export function parseTree(bytes: Uint8Array): TreeEntry[] {
     const sp = b.indexOf(0x20, at);
     const nul = b.indexOf(0, sp + 1);
     if (sp < 0 || nul < 0 || nul + 21 > b.length) throw new Error('malformed tree object');
-    out.push({ mode: b.toString('latin1', at, sp), name: b.toString('latin1', sp + 1, nul), oid: b.toString('hex', nul + 1, nul + 21) });
+    out.push({ mode: b.toString('latin1', at, sp), name: b.toString('latin1', sp + 1, nul), oid: b.toString('hex', nul + 1, nul + 21), raw: b.subarray(at, nul + 21) });
     at = nul + 21;
   }
   return out;
@@ -46,7 +48,7 @@ function canonical(e: TreeEntry): TreeEntry {
   const m = Number.parseInt(e.mode, 8);
   const kind = m & 0o170000;
   const mode = kind === 0o040000 ? TREE_MODE : kind === 0o120000 ? '120000' : kind === 0o160000 ? '160000' : m & 0o100 ? '100755' : '100644';
-  return mode === e.mode ? e : { ...e, mode };
+  return mode === e.mode ? e : { mode, name: e.name, oid: e.oid };
 }
 
 /** Git's order of tree entries: by name bytes, a tree's name as if it ended in `/`. */
@@ -62,6 +64,11 @@ export function serializeTree(entries: readonly TreeEntry[]): Uint8Array {
   const out = Buffer.allocUnsafe(size);
   let at = 0;
   for (const [, e] of sorted) {
+    if (e.raw) {
+      out.set(e.raw, at);
+      at += e.raw.byteLength;
+      continue;
+    }
     at += out.write(`${e.mode} ${e.name}\0`, at, 'latin1');
     at += out.write(e.oid, at, 'hex');
   }
