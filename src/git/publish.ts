@@ -165,6 +165,12 @@ interface Prefetched {
   listing?: Promise<Map<string, string>>;
   /** the clone's cat-file, which has begun reading the tip's ownership record and state */
   catFile?: CatFile;
+  /** whether git is configured to sign commits there (asked early: a process forked from a small heap costs less) */
+  gpgsign?: Promise<boolean>;
+}
+
+function gpgSign(git: Git): Promise<boolean> {
+  return git.run(['config', '--type=bool', '--get', 'commit.gpgsign']).then((r) => r.stdout.toString().trim() === 'true');
 }
 
 export type OpenedDeployment =
@@ -246,6 +252,8 @@ async function readHeads(git: Git): Promise<{ heads: Map<string, string>; curren
 }
 
 async function prefetch(git: Git, branch: string | undefined, base: string): Promise<Prefetched> {
+  const gpgsign = gpgSign(git);
+  gpgsign.catch(() => undefined);
   const { heads, current } = await readHeads(git);
   const commit = heads.get(branch ?? current ?? '');
   const listing = commit ? lsTree(git, commit, base) : undefined;
@@ -258,7 +266,7 @@ async function prefetch(git: Git, branch: string | undefined, base: string): Pro
       if (oid) catFile.blob(oid).catch(() => undefined);
     }
   }, () => undefined);
-  return { heads, current, base, commit, listing, catFile };
+  return { heads, current, base, commit, listing, catFile, gpgsign };
 }
 
 /** Begin opening the deployment repository now (see `publish`'s `opened`). */
@@ -687,7 +695,7 @@ async function buildCommit(
   const stateChanged = stateText !== state;
   if (files.length === 0 && artifacts.length === 0) return { ok: true }; // nothing changed
   // whether git is configured to sign, looked up while the commit is prepared
-  const signing = opts.sign !== undefined || opts.dryRun ? Promise.resolve(opts.sign === true) : git.run(['config', '--type=bool', '--get', 'commit.gpgsign']).then((r) => r.stdout.toString().trim() === 'true');
+  const signing = opts.sign !== undefined || opts.dryRun ? Promise.resolve(opts.sign === true) : (at.prefetched?.gpgsign ?? gpgSign(git));
   if (stateChanged) writes.set(STATE_FILE, state);
 
   // the change as a diff: --dry-run's stat and the pull-request description
