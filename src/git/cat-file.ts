@@ -38,6 +38,8 @@ export class CatFile {
   constructor(
     private readonly cwd: string,
     private readonly env: Record<string, string>,
+    /** how long the process stays after its last answer (it never keeps Node alive meanwhile) */
+    private readonly idleMs = IDLE_MS,
   ) {}
 
   /** The blob's bytes (cached per oid). Rejects with GitError when it is not a readable blob. */
@@ -130,8 +132,9 @@ export class CatFile {
       const nl = this.buf.indexOf(0x0a);
       if (nl < 0) return;
       const header = this.buf.subarray(0, nl).toString('utf8');
-      const [, type, size] = header.split(' ');
-      if (type === 'missing' || size === undefined) {
+      const [named, type, size] = header.split(' ');
+      // `<name> missing` (a name asked for may hold spaces), `<name> ambiguous`, or no size
+      if (/ (missing|ambiguous)$/.test(header) || size === undefined || !/^\d+$/.test(size)) {
         this.buf = this.buf.subarray(nl + 1);
         this.queue.shift();
         w.reject(new GitError(`git cat-file: ${header}`, ['cat-file'], '', 1));
@@ -150,11 +153,13 @@ export class CatFile {
         continue;
       }
       this.cache.set(`${type}:${w.oid}`, data);
+      // asked for by name (`rev:path`): known by its id too
+      if (named && named !== w.oid) this.cache.set(`${type}:${named}`, data);
       w.resolve(data);
     }
     // idle: let Node exit without waiting for the process, and end it soon
     this.setRef(false);
-    this.idle = setTimeout(() => this.close(), IDLE_MS);
+    this.idle = setTimeout(() => this.close(), this.idleMs);
     this.idle.unref();
   }
 

@@ -252,21 +252,20 @@ async function readHeads(git: Git): Promise<{ heads: Map<string, string>; curren
 }
 
 async function prefetch(git: Git, branch: string | undefined, base: string): Promise<Prefetched> {
+  // all at once, right after the clone: the main thread is busy compiling, and each step of a
+  // chain would wait for it to yield (the clone is private: its refs cannot move meanwhile)
   const gpgsign = gpgSign(git);
   gpgsign.catch(() => undefined);
+  const ref = branch !== undefined && !branch.startsWith('-') ? `refs/heads/${branch}` : 'HEAD';
+  const listing = lsTree(git, ref, base);
+  listing.catch(() => undefined);
+  // the record and the state are read by every publish (the cat-file is shared, and starts now)
+  // kept while the project compiles (closed when the publish ends): buildCommit reads through it
+  const catFile = new CatFile(git.cwd, git.env, 60_000);
+  if (!/\s/.test(base)) for (const p of [RECORD_FILE, STATE_FILE]) catFile.blob(`${ref}:${join2(base, p)}`).catch(() => undefined);
   const { heads, current } = await readHeads(git);
   const commit = heads.get(branch ?? current ?? '');
-  const listing = commit ? lsTree(git, commit, base) : undefined;
-  listing?.catch(() => undefined);
-  const catFile = new CatFile(git.cwd, git.env);
-  // the record and the state are read by every publish (cached by the cat-file)
-  void listing?.then((oids) => {
-    for (const p of [RECORD_FILE, STATE_FILE]) {
-      const oid = oids.get(p);
-      if (oid) catFile.blob(oid).catch(() => undefined);
-    }
-  }, () => undefined);
-  return { heads, current, base, commit, listing, catFile, gpgsign };
+  return { heads, current, base, commit, listing: commit ? listing : undefined, catFile, gpgsign };
 }
 
 /** Begin opening the deployment repository now (see `publish`'s `opened`). */
@@ -277,6 +276,7 @@ export function beginDeployment(options: DeploymentOptions): PendingDeployment {
     result,
     discard: async () => {
       const o = await result;
+      if (o.ok) (await o.prefetched?.catch(() => undefined))?.catFile?.close();
       if (o.ok && o.tempDir) await rm(o.tempDir, { recursive: true, force: true });
     },
   };
@@ -364,6 +364,7 @@ async function publishWith(input: PublishInput, opts: PublishOptions, opened: Pe
   } catch (e) {
     out.diagnostics.push(gitDiag(e, `publish to ${redactUrl(opts.repo)} failed`));
   } finally {
+    (await o.prefetched?.catch(() => undefined))?.catFile?.close();
     await lock.release();
     if (tempDir) await rm(tempDir, { recursive: true, force: true });
   }
