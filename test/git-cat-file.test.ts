@@ -33,4 +33,17 @@ describe('CatFile', () => {
     cat.close();
     fresh.close();
   });
+
+  it('reads a blob by name (rev:path) and knows it by its id after; a missing name with spaces rejects only its own read', async () => {
+    const repo = makeRepo({ 'my dir/a b.txt': 'spaced\n', 'c.txt': 'c\n' });
+    const cat = new CatFile(repo, cleanGitEnv(process.env));
+    const dec = new TextDecoder();
+    const [byName, missing, after] = [cat.blob('HEAD:my dir/a b.txt'), cat.blob('HEAD:my dir/no such file'), cat.blob('HEAD:c.txt')];
+    expect(dec.decode(await byName)).toBe('spaced\n');
+    await expect(missing).rejects.toThrow(/missing/);
+    expect(dec.decode(await after)).toBe('c\n');
+    cat.close();
+    // the id's read is answered from the cache: the process is closed and not started again
+    expect(dec.decode(await cat.blob(git(repo, 'rev-parse', 'HEAD:my dir/a b.txt').trim()))).toBe('spaced\n');
+  });
 });

@@ -6,19 +6,20 @@
  * errors and warnings must still be reported, and its paths are needed for kustomizations).
  * Both sides read their validated inputs from the one input cache.
  */
-import { cacheDirProblem, openInputCache, openJsonCache, toolVersion } from './store.js';
+import { cacheDirProblem, openInputCache, openJsonCache, toolVersion, unlessEqual } from './store.js';
 import { error, hasErrors, type Diagnostic } from '../core/diagnostics.js';
 import type { CompileResult, ProjectSource, RenderedFile, ResolvedArtifact } from '../core/types.js';
 import { compareResults, type DiffResult } from '../diff/compare.js';
 import { CatFile } from '../git/cat-file.js';
 import { cleanGitEnv } from '../git/env.js';
 import { GitError } from '../git/exec.js';
-import { defaultBase, openSource } from '../git/repo.js';
+import { defaultBase, openSource, openSourceAt } from '../git/repo.js';
 import { gitSource } from '../git/source.js';
 import { compile, fsSource, type CompileState, type UnitJob } from '../pipeline.js';
 import type { ConfigRef } from '../project/load.js';
 import { kustomizationRenderedFiles, type UnitOutput } from '../write/kustomization.js';
 import { UnitMemo } from './unit-memo.js';
+import { openSourceStat } from './source-stat.js';
 
 export interface DiffSide {
   files: RenderedFile[];
@@ -55,8 +56,14 @@ type Step =
   /** changed, added (no base) or removed (no head): rendered on each side it has */
   | { kind: 'changed'; head?: UnitJob; base?: UnitJob };
 
+/** The steps of the last pair of compiles (unitsToRender, then unitDiff, ask for the same). */
+const lastSteps = new WeakMap<CompileState, { base: CompileState | undefined; memo: UnitMemo; steps: Step[] }>();
+
 function steps(base: CompileState | undefined, head: CompileState, memo: UnitMemo): Step[] {
+  const last = lastSteps.get(head);
+  if (last && last.base === base && last.memo === memo) return last.steps;
   const out: Step[] = [];
+  lastSteps.set(head, { base, memo, steps: out });
   const baseUnits = new Map((base?.units ?? []).map((u) => [id(u), u]));
   const headIds = new Set(head.units.map(id));
   for (const h of head.units) {
@@ -84,52 +91,53 @@ export function unitDiff(base: CompileState | undefined, head: CompileState, mem
     headDiagnostics: [],
     baseDiagnostics: [],
   };
-  const headOutputs: UnitOutput[] = [];
-  const baseOutputs: UnitOutput[] = [];
-  const output = (u: UnitJob, paths: readonly string[]): UnitOutput => ({ service: u.service, environment: u.environment, target: u.target, paths });
+  // the unit paths the kustomizations are made from (none without kustomizations)
+  const headOutputs: UnitOutput[] | undefined = head.project?.kustomization ? [] : undefined;
+  const baseOutputs: UnitOutput[] | undefined = base?.project?.kustomization ? [] : undefined;
+  const output = (to: UnitOutput[] | undefined, u: UnitJob, paths: () => readonly string[]) => to?.push({ service: u.service, environment: u.environment, target: u.target, paths: paths() });
   for (const step of steps(base, head, memo)) {
     switch (step.kind) {
       case 'known': {
         out.headDiagnostics.push(...step.outcome.warnings);
-        const paths = step.outcome.files.map(([p]) => p);
-        headOutputs.push(output(step.head, paths));
-        baseOutputs.push(output(step.base, paths));
+        const paths = () => step.outcome.files.map(([p]) => p);
+        output(headOutputs, step.head, paths);
+        output(baseOutputs, step.base, paths);
         break;
       }
       case 'same': {
         const r = memo.render(step.head);
         out.headDiagnostics.push(...r.diagnostics);
         out.baseDiagnostics.push(...r.diagnostics);
-        const paths = r.files.map((f) => f.path);
-        headOutputs.push(output(step.head, paths));
-        baseOutputs.push(output(step.base, paths));
+        const paths = () => r.files.map((f) => f.path);
+        output(headOutputs, step.head, paths);
+        output(baseOutputs, step.base, paths);
         break;
       }
       case 'equal':
         out.headDiagnostics.push(...step.outcome.warnings);
         out.baseDiagnostics.push(...step.baseOutcome.warnings);
-        headOutputs.push(output(step.head, step.outcome.files.map(([p]) => p)));
-        baseOutputs.push(output(step.base, step.baseOutcome.files.map(([p]) => p)));
+        output(headOutputs, step.head, () => step.outcome.files.map(([p]) => p));
+        output(baseOutputs, step.base, () => step.baseOutcome.files.map(([p]) => p));
         break;
       case 'changed':
         if (step.head) {
           const r = memo.render(step.head);
           out.headDiagnostics.push(...r.diagnostics);
           out.head.files.push(...r.files);
-          headOutputs.push(output(step.head, r.files.map((f) => f.path)));
+          output(headOutputs, step.head, () => r.files.map((f) => f.path));
         }
         if (step.base) {
           const rb = memo.render(step.base);
           out.baseDiagnostics.push(...rb.diagnostics);
           out.base.files.push(...rb.files);
-          baseOutputs.push(output(step.base, rb.files.map((f) => f.path)));
+          output(baseOutputs, step.base, () => rb.files.map((f) => f.path));
         }
         break;
     }
   }
   // the kustomizations list every unit's files: they are made from the paths of all of them
-  out.head.files.push(...kustomizations(head, sortOutputs(headOutputs, head.units), envs));
-  if (base) out.base.files.push(...kustomizations(base, sortOutputs(baseOutputs, base.units), envs));
+  if (headOutputs) out.head.files.push(...kustomizations(head, sortOutputs(headOutputs, head.units), envs));
+  if (base && baseOutputs) out.base.files.push(...kustomizations(base, sortOutputs(baseOutputs, base.units), envs));
   return out;
 }
 
@@ -191,44 +199,20 @@ async function compileLazy(source: Parameters<typeof compile>[0], opts: Paramete
 
 export async function diffProject(opts: DiffProjectOptions): Promise<DiffProjectResult> {
   const env = cleanGitEnv(opts.env);
-  const src = await openSource(opts.root, env);
+  // with --base, the repository and the base commit are one git process
+  const src = opts.base !== undefined ? await openSourceAt(opts.root, env, opts.base) : await openSource(opts.root, env);
   if (!src) return { diagnostics: [error('GIT', `${opts.root} is not inside a git repository: diff needs a base revision`, { reason: 'not-a-repository' })] };
 
   // the base's ref, listing and blobs are git's work, done while the working tree compiles
   const catFile = new CatFile(src.git.cwd, env);
-  const seen = new Map<string, Uint8Array>();
-  const baseP = (async (): Promise<{ ref?: { ref: string; sha: string }; source?: Promise<ProjectSource>; problem?: Diagnostic }> => {
-    let ref: { ref: string; sha: string } | undefined;
-    try {
-      if (opts.base !== undefined) {
-        const r = await src.git.run(['rev-parse', '--verify', '--quiet', '--end-of-options', `${opts.base}^{commit}`]);
-        if (r.code !== 0) return { problem: error('GIT', `--base ${opts.base} is not a commit in ${opts.root}`, { reason: 'bad-base' }) };
-        ref = { ref: opts.base, sha: r.stdout.toString().trim() };
-      } else {
-        ref = await defaultBase(src.git);
-      }
-    } catch (e) {
-      return { problem: error('GIT', e instanceof GitError ? e.message : String(e), { reason: 'command-failed' }) };
-    }
-    if (!ref) return {};
-    const source = gitSource(src.git.cwd, ref.sha, src.prefix, { env, catFile, resolved: true, known: (rel) => seen.get(rel) });
-    source.catch(() => undefined); // reported when awaited
-    return { ref, source };
-  })();
-
   // caches are used only when .gitopsc/ is the project's own (never through a link out of it)
   const cached = cacheDirProblem(opts.root) === undefined;
-  const inputs = cached ? openInputCache(opts.root) : undefined;
-  const units = cached ? openJsonCache<unknown>(opts.root, 'units', toolVersion()) : undefined;
-  const memo = new UnitMemo(units);
-  // per-service records (src/pipeline.ts): each side loads only the services whose files differ from a record's
-  const services = cached ? openJsonCache<unknown>(opts.root, 'services', toolVersion(), { onlyUsed: true }) : undefined;
-  const records = services ? { store: services } : undefined;
-
-  const cref: ConfigRef & { envs?: string[] } = { configFile: opts.configFile, configData: opts.configData, configKey: opts.configKey, envs: opts.envs };
-  // the working tree's bytes, kept: a base file with the same blob id is not read from git again
+  // the working tree's files by stat data (no read when unchanged), and the bytes read: a base
+  // file with the same blob id is not read from git again
   const fs = fsSource(opts.root);
-  const headSource: ProjectSource = {
+  const stat = cached ? openSourceStat(opts.root, fs) : undefined;
+  const seen = new Map<string, Uint8Array>();
+  const headSource: ProjectSource = stat?.source ?? {
     ...fs,
     read: async (rel) => {
       const b = await fs.read(rel);
@@ -236,6 +220,34 @@ export async function diffProject(opts: DiffProjectOptions): Promise<DiffProject
       return b;
     },
   };
+  const known = (rel: string) => stat?.readBytes(rel) ?? seen.get(rel);
+  const baseP = (async (): Promise<{ ref?: { ref: string; sha: string }; source?: ReturnType<typeof gitSource>; problem?: Diagnostic }> => {
+    let ref: { ref: string; sha: string } | undefined;
+    try {
+      if (opts.base !== undefined) {
+        const sha = (src as { commit?: string }).commit;
+        if (!sha) return { problem: error('GIT', `--base ${opts.base} is not a commit in ${opts.root}`, { reason: 'bad-base' }) };
+        ref = { ref: opts.base, sha };
+      } else {
+        ref = await defaultBase(src.git);
+      }
+    } catch (e) {
+      return { problem: error('GIT', e instanceof GitError ? e.message : String(e), { reason: 'command-failed' }) };
+    }
+    if (!ref) return {};
+    const source = gitSource(src.git.cwd, ref.sha, src.prefix, { env, catFile, resolved: true, known });
+    source.catch(() => undefined); // reported when awaited
+    return { ref, source };
+  })();
+
+  const inputs = cached ? unlessEqual(openInputCache(opts.root)) : undefined;
+  const units = cached ? unlessEqual(openJsonCache<unknown>(opts.root, 'units', toolVersion())) : undefined;
+  const memo = new UnitMemo(units);
+  // per-service records (src/pipeline.ts): each side loads only the services whose files differ from a record's
+  const services = cached ? unlessEqual(openJsonCache<unknown>(opts.root, 'services', toolVersion(), { onlyUsed: true })) : undefined;
+  const records = services ? { store: services, hashOf: stat?.hashOf } : undefined;
+
+  const cref: ConfigRef & { envs?: string[] } = { configFile: opts.configFile, configData: opts.configData, configKey: opts.configKey, envs: opts.envs };
   let head = await compileLazy(headSource, { ...cref, cache: inputs, records });
   const problems: Diagnostic[] = [];
   const b = await baseP;
@@ -254,7 +266,9 @@ export async function diffProject(opts: DiffProjectOptions): Promise<DiffProject
       // A project that did not exist at the base compares against nothing.
       if ((await source.read(opts.configFile)) !== undefined || opts.configData !== undefined) {
         // a JS/TS config cannot be evaluated from git objects: its evaluated data is reused
-        base = await compileLazy(source, { ...cref, cache: inputs, records });
+        // the base's files by blob id: a blob whose bytes the working tree held is not read
+        const baseRecords = services ? { store: services, hashOf: (rel: string) => { const oid = source.oid(rel); return oid ? stat?.blobHash(oid) : undefined; } } : undefined;
+        base = await compileLazy(source, { ...cref, cache: inputs, records: baseRecords });
         // the units taken from records that unitDiff renders are loaded again first; a file
         // that changed since it was hashed: both sides without records
         const needed = unitsToRender(base, head, memo);
@@ -280,6 +294,7 @@ export async function diffProject(opts: DiffProjectOptions): Promise<DiffProject
   await inputs?.save();
   await units?.save();
   await services?.save();
+  await stat?.save();
   const baseSide: Pick<CompileResult, 'files' | 'artifacts'> = base ? u.base : { files: [], artifacts: [] };
   return { diagnostics, diff: compareResults(baseSide, u.head, { base: baseLabel, head: 'working tree' }), rendered: memo.renders };
 }

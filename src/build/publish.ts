@@ -6,7 +6,7 @@
  * repository is touched unless every unit can render: a unit the memo does not know is
  * rendered (and its errors reported) before git runs.
  */
-import { cacheDirProblem, openInputCache, openJsonCache, toolVersion } from './store.js';
+import { cacheDirProblem, openInputCache, openJsonCache, toolVersion, unlessEqual } from './store.js';
 import { error, hasErrors, warning, type Diagnostic } from '../core/diagnostics.js';
 import { cleanGitEnv } from '../git/env.js';
 import { sourceProvenance } from '../git/repo.js';
@@ -18,6 +18,7 @@ import type { ConfigRef } from '../project/load.js';
 import { kustomizationFiles, type UnitOutput } from '../write/kustomization.js';
 import { adoptionRule } from '../write/ownership.js';
 import { UnitMemo } from './unit-memo.js';
+import { openSourceStat } from './source-stat.js';
 
 export interface PublishPlanInput {
   state: Pick<CompileState, 'units' | 'project' | 'environments'>;
@@ -101,8 +102,8 @@ export async function preparePublish(opts: PublishProjectOptions): Promise<Prepa
 
 async function prepare(opts: PublishProjectOptions, opened: PendingDeployment | undefined): Promise<PreparedPublish> {
   const cached = cacheDirProblem(opts.root) === undefined;
-  const inputs = cached ? openInputCache(opts.root) : undefined;
-  const store = cached ? openJsonCache<unknown>(opts.root, 'units', toolVersion()) : undefined;
+  const inputs = cached ? unlessEqual(openInputCache(opts.root)) : undefined;
+  const store = cached ? unlessEqual(openJsonCache<unknown>(opts.root, 'units', toolVersion())) : undefined;
   const unitMemo = new UnitMemo(store);
   // each unit's remembered outcome is looked up (and checked) once, not once per attempt
   const outcomes = new Map<string, ReturnType<UnitMemo['get']>>();
@@ -123,9 +124,12 @@ async function prepare(opts: PublishProjectOptions, opened: PendingDeployment | 
     (e: unknown) => ({ e }),
   );
   // per-service records (src/pipeline.ts): only the service files whose content changed are loaded
-  const services = cached ? openJsonCache<unknown>(opts.root, 'services', toolVersion(), { onlyUsed: true }) : undefined;
+  const services = cached ? unlessEqual(openJsonCache<unknown>(opts.root, 'services', toolVersion(), { onlyUsed: true })) : undefined;
+  // the service files by stat data: an unchanged one is taken from its record without a read
+  const stat = cached ? openSourceStat(opts.root, fsSource(opts.root)) : undefined;
   const compileLazy = async (records: boolean): Promise<CompileState> => {
-    let st = await compile(fsSource(opts.root), { ...ref, lazy: true, cache: inputs, ...(records && services ? { records: { store: services } } : {}) });
+    const source = stat?.source ?? fsSource(opts.root);
+    let st = await compile(source, { ...ref, lazy: true, cache: inputs, ...(records && services ? { records: { store: services, hashOf: stat?.hashOf } } : {}) });
     if (!hasErrors(st.diagnostics)) {
       st.outputNames(); // compiles the templates (unless a record knows they compile): their errors are reported even when no unit renders
       // templates that do not compile: the diagnostics of a full compile (which stops before the lock)
@@ -205,6 +209,7 @@ async function prepare(opts: PublishProjectOptions, opened: PendingDeployment | 
         await store?.save();
         await services?.save();
         await blobs?.save();
+        await stat?.save();
       }
       return outcome;
     },

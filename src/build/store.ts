@@ -127,3 +127,19 @@ export function openInputCache(root: string): JsonCache<unknown> {
     },
   };
 }
+
+/**
+ * A view of a cache whose `set` of a value equal (as JSON) to the stored one is a no-op, so that
+ * a run that learns nothing new does not rewrite the file (`diff` and `publish` of a change
+ * seen before set again what their records and unit outcomes already hold).
+ */
+export function unlessEqual<C extends { get(key: string): unknown; set(key: string, value: unknown): void }>(cache: C): C {
+  const view = Object.create(cache) as C;
+  view.get = (key) => cache.get(key);
+  view.set = (key, value) => {
+    const old = cache.get(key);
+    if (old !== undefined && JSON.stringify(old) === JSON.stringify(value)) return;
+    cache.set(key, value);
+  };
+  return view;
+}

@@ -54,5 +54,10 @@ export function digestOf(content: Uint8Array, alg: string): string {
  * tree without reading the blob.
  */
 export function gitBlobId(content: Uint8Array): string {
-  return createHash('sha1').update(`blob ${content.byteLength}\0`).update(content).digest('hex');
+  return gitObjectId('blob', content);
+}
+
+/** Git's id of an object of a SHA-1 repository (SHA-1 of `<type> <size>\0<bytes>`, hex), as `git hash-object -t <type>` names it. */
+export function gitObjectId(type: 'blob' | 'tree' | 'commit', content: Uint8Array): string {
+  return createHash('sha1').update(`${type} ${content.byteLength}\0`).update(content).digest('hex');
 }

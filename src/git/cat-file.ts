@@ -11,6 +11,8 @@ const IDLE_MS = 250;
 
 interface Waiter {
   oid: string;
+  /** the object type asked for */
+  type: 'blob' | 'tree';
   resolve: (b: Uint8Array) => void;
   reject: (e: Error) => void;
 }
@@ -36,11 +38,22 @@ export class CatFile {
   constructor(
     private readonly cwd: string,
     private readonly env: Record<string, string>,
+    /** how long the process stays after its last answer (it never keeps Node alive meanwhile) */
+    private readonly idleMs = IDLE_MS,
   ) {}
 
   /** The blob's bytes (cached per oid). Rejects with GitError when it is not a readable blob. */
   blob(oid: string): Promise<Uint8Array> {
-    const hit = this.cache.get(oid);
+    return this.read(oid, 'blob');
+  }
+
+  /** A tree object's bytes (git's binary tree format). Rejects with GitError when it is not a tree. */
+  tree(oid: string): Promise<Uint8Array> {
+    return this.read(oid, 'tree');
+  }
+
+  private read(oid: string, type: Waiter['type']): Promise<Uint8Array> {
+    const hit = this.cache.get(`${type}:${oid}`);
     if (hit) return Promise.resolve(hit);
     return new Promise((resolve, reject) => {
       const child = this.process();
@@ -48,7 +61,7 @@ export class CatFile {
         reject(new GitError('cannot start git cat-file', ['cat-file'], this.stderr, -1));
         return;
       }
-      this.queue.push({ oid, resolve, reject });
+      this.queue.push({ oid, type, resolve, reject });
       // the requests of one tick go down in one write
       if (this.outgoing.length === 0) {
         setImmediate(() => {
@@ -119,8 +132,9 @@ export class CatFile {
       const nl = this.buf.indexOf(0x0a);
       if (nl < 0) return;
       const header = this.buf.subarray(0, nl).toString('utf8');
-      const [, type, size] = header.split(' ');
-      if (type === 'missing' || size === undefined) {
+      const [named, type, size] = header.split(' ');
+      // `<name> missing` (a name asked for may hold spaces), `<name> ambiguous`, or no size
+      if (/ (missing|ambiguous)$/.test(header) || size === undefined || !/^\d+$/.test(size)) {
         this.buf = this.buf.subarray(nl + 1);
         this.queue.shift();
         w.reject(new GitError(`git cat-file: ${header}`, ['cat-file'], '', 1));
@@ -134,16 +148,18 @@ export class CatFile {
       const data = new Uint8Array(this.buf.subarray(nl + 1, nl + 1 + n));
       this.buf = this.buf.subarray(nl + 1 + n + 1);
       this.queue.shift();
-      if (type !== 'blob') {
-        w.reject(new GitError(`git cat-file: ${w.oid} is a ${type}, not a blob`, ['cat-file'], '', 1));
+      if (type !== w.type) {
+        w.reject(new GitError(`git cat-file: ${w.oid} is a ${type}, not a ${w.type}`, ['cat-file'], '', 1));
         continue;
       }
-      this.cache.set(w.oid, data);
+      this.cache.set(`${type}:${w.oid}`, data);
+      // asked for by name (`rev:path`): known by its id too
+      if (named && named !== w.oid) this.cache.set(`${type}:${named}`, data);
       w.resolve(data);
     }
     // idle: let Node exit without waiting for the process, and end it soon
     this.setRef(false);
-    this.idle = setTimeout(() => this.close(), IDLE_MS);
+    this.idle = setTimeout(() => this.close(), this.idleMs);
     this.idle.unref();
   }
 

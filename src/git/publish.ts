@@ -12,7 +12,7 @@
  * temporary directory (only the branch published): nothing is checked out there, the commit is
  * built from git objects and pushed by its id (publishScratch).
  */
-import { existsSync, lstatSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
@@ -21,14 +21,16 @@ import type { ReasonFor } from '../core/reasons.js';
 import { error, hasErrors, warning, type Diagnostic } from '../core/diagnostics.js';
 import type { RenderedFile, ResolvedArtifact } from '../core/types.js';
 import type { DesiredFile } from '../write/plan.js';
-import { contentHash } from '../core/hash.js';
+import { contentHash, gitObjectId } from '../core/hash.js';
 import { adoptionRule, envScope, planOwned, RECORD_FILE } from '../write/ownership.js';
 import { branchName } from './branch.js';
 import { cleanGitEnv } from './env.js';
 import { Git, GitError } from './exec.js';
 import { acquireLock, describeHolder } from './lock.js';
 import { commitMessage, type ChangedFile } from './message.js';
-import type { CatFile } from './cat-file.js';
+import { CatFile } from './cat-file.js';
+import { changeTree, writeLooseObjects } from './objects.js';
+import { lsTree } from './source.js';
 import { gitTree, rememberBlob, type BlobHashMemo } from './tree.js';
 import { nextState, parseState, serializeState, STATE_FILE } from './state.js';
 import { processAlive } from '../host/process.js';
@@ -149,10 +151,30 @@ export interface PublishOutcome {
 type Fail = { fail: Diagnostic[] };
 
 /** What `openDeployment` needs: where the deployment repository is, and how it is published to. */
-export type DeploymentOptions = Pick<PublishOptions, 'repo' | 'branch' | 'push' | 'dryRun' | 'cwd' | 'env'>;
+export type DeploymentOptions = Pick<PublishOptions, 'repo' | 'branch' | 'push' | 'dryRun' | 'cwd' | 'env'> & {
+  /** the --path the publish will use: a temporary clone lists the branch's tree below it ahead */
+  path?: string;
+};
+
+/** A temporary clone's branches, and the listing of the published branch's tip below `base`, read ahead. */
+interface Prefetched {
+  heads: Map<string, string>;
+  current?: string;
+  base: string;
+  commit?: string;
+  listing?: Promise<Map<string, string>>;
+  /** the clone's cat-file, which has begun reading the tip's ownership record and state */
+  catFile?: CatFile;
+  /** whether git is configured to sign commits there (asked early: a process forked from a small heap costs less) */
+  gpgsign?: Promise<boolean>;
+}
+
+function gpgSign(git: Git): Promise<boolean> {
+  return git.run(['config', '--type=bool', '--get', 'commit.gpgsign']).then((r) => r.stdout.toString().trim() === 'true');
+}
 
 export type OpenedDeployment =
-  | { ok: true; repoDir: string; scratch: boolean; tempDir?: string }
+  | { ok: true; repoDir: string; scratch: boolean; tempDir?: string; prefetched?: Promise<Prefetched | undefined> }
   | { ok: false; diagnostics: Diagnostic[] };
 
 /** A deployment repository being opened ahead of `publish` (its temporary clone is removed by `discard`). */
@@ -174,7 +196,8 @@ export async function openDeployment(opts: DeploymentOptions): Promise<OpenedDep
   let tempDir: string | undefined;
   const isDir = existsSync(local) && statSync(local).isDirectory();
   try {
-    const isWorking = isDir && (await new Git(local, env).run(['rev-parse', '--is-bare-repository'])).stdout.toString().trim() === 'false';
+    // a bare repository says so in its config (which spares a git process); anything else asks git
+    const isWorking = isDir && !saysBare(local) && (await new Git(local, env).run(['rev-parse', '--is-bare-repository'])).stdout.toString().trim() === 'false';
     if (isWorking) return { ok: true, repoDir: (await new Git(local, env).git(['rev-parse', '--show-toplevel'])).trim(), scratch: false };
     if (!isDir && !looksLikeUrl(opts.repo)) {
       return { ok: false, diagnostics: [error('GIT', `deployment repository "${opts.repo}" not found (no such directory, and not a URL)`, { reason: 'repository-not-found' })] };
@@ -189,11 +212,60 @@ export async function openDeployment(opts: DeploymentOptions): Promise<OpenedDep
     tempDir = await mkdtemp(join(tmpdir(), `${CLONE_PREFIX}${process.pid}-`));
     const repoDir = join(tempDir, 'repo.git');
     await scratchClone(new Git(tempDir, env), isDir ? local : opts.repo, repoDir, opts.branch, !isDir);
-    return { ok: true, repoDir, tempDir, scratch: true };
+    // the branches and the tip's tree are read while the project still compiles
+    const base = normalizeDir(opts.path ?? '');
+    const prefetched = base === undefined ? undefined : prefetch(new Git(repoDir, env), opts.branch, base);
+    prefetched?.catch(() => undefined); // publish reads them again itself
+    return { ok: true, repoDir, tempDir, scratch: true, prefetched };
   } catch (e) {
     if (tempDir) await rm(tempDir, { recursive: true, force: true });
     return { ok: false, diagnostics: [gitDiag(e, `cannot open the deployment repository ${redactUrl(opts.repo)}`)] };
   }
+}
+
+/** Whether `dir` is a bare repository by its own config (`[core] bare = true` beside HEAD and objects/); false: ask git. */
+function saysBare(dir: string): boolean {
+  try {
+    if (!existsSync(join(dir, 'HEAD')) || !statSync(join(dir, 'objects')).isDirectory()) return false;
+    const core = /^\s*\[core\]\s*$([^[]*)/im.exec(readFileSync(join(dir, 'config'), 'utf8'));
+    return core !== null && /^\s*bare\s*=\s*true\s*$/im.test(core[1]!);
+  } catch {
+    return false;
+  }
+}
+
+/** A temporary clone's branches and which one HEAD names (an unborn HEAD too). */
+async function readHeads(git: Git): Promise<{ heads: Map<string, string>; current?: string }> {
+  const heads = new Map<string, string>();
+  let current: string | undefined;
+  for (const line of (await git.git(['for-each-ref', '--format=%(HEAD) %(objectname) %(refname)', 'refs/heads/'])).split('\n')) {
+    const m = /^([* ]) ([0-9a-f]+) refs\/heads\/(.+)$/.exec(line);
+    if (!m) continue;
+    heads.set(m[3]!, m[2]!);
+    if (m[1] === '*') current = m[3];
+  }
+  if (current === undefined) {
+    const symbolic = await git.run(['symbolic-ref', '-q', 'HEAD']); // an unborn branch
+    if (symbolic.code === 0) current = symbolic.stdout.toString().trim().replace(/^refs\/heads\//, '');
+  }
+  return { heads, current };
+}
+
+async function prefetch(git: Git, branch: string | undefined, base: string): Promise<Prefetched> {
+  // all at once, right after the clone: the main thread is busy compiling, and each step of a
+  // chain would wait for it to yield (the clone is private: its refs cannot move meanwhile)
+  const gpgsign = gpgSign(git);
+  gpgsign.catch(() => undefined);
+  const ref = branch !== undefined && !branch.startsWith('-') ? `refs/heads/${branch}` : 'HEAD';
+  const listing = lsTree(git, ref, base);
+  listing.catch(() => undefined);
+  // the record and the state are read by every publish (the cat-file is shared, and starts now)
+  // kept while the project compiles (closed when the publish ends): buildCommit reads through it
+  const catFile = new CatFile(git.cwd, git.env, 60_000);
+  if (!/\s/.test(base)) for (const p of [RECORD_FILE, STATE_FILE]) catFile.blob(`${ref}:${join2(base, p)}`).catch(() => undefined);
+  const { heads, current } = await readHeads(git);
+  const commit = heads.get(branch ?? current ?? '');
+  return { heads, current, base, commit, listing: commit ? listing : undefined, catFile, gpgsign };
 }
 
 /** Begin opening the deployment repository now (see `publish`'s `opened`). */
@@ -204,6 +276,7 @@ export function beginDeployment(options: DeploymentOptions): PendingDeployment {
     result,
     discard: async () => {
       const o = await result;
+      if (o.ok) (await o.prefetched?.catch(() => undefined))?.catFile?.close();
       if (o.ok && o.tempDir) await rm(o.tempDir, { recursive: true, force: true });
     },
   };
@@ -286,11 +359,12 @@ async function publishWith(input: PublishInput, opts: PublishOptions, opened: Pe
     return out;
   }
   try {
-    const r = scratch ? await publishScratch(git, gitDir, base, author, input, opts, out) : await publishLocked(git, gitDir, base, author, input, opts, out);
+    const r = scratch ? await publishScratch(git, gitDir, base, author, input, opts, out, o.prefetched) : await publishLocked(git, gitDir, base, author, input, opts, out);
     if ('fail' in r) out.diagnostics.push(...r.fail);
   } catch (e) {
     out.diagnostics.push(gitDiag(e, `publish to ${redactUrl(opts.repo)} failed`));
   } finally {
+    (await o.prefetched?.catch(() => undefined))?.catFile?.close();
     await lock.release();
     if (tempDir) await rm(tempDir, { recursive: true, force: true });
   }
@@ -336,20 +410,11 @@ async function publishScratch(
   input: PublishInput,
   opts: PublishOptions,
   out: PublishOutcome,
+  prefetched?: Promise<Prefetched | undefined>,
 ): Promise<{ ok: true } | Fail> {
   // the clone's branches (one, or none in an empty repository) and which one HEAD names
-  const heads = new Map<string, string>();
-  let current: string | undefined;
-  for (const line of (await git.git(['for-each-ref', '--format=%(HEAD) %(objectname) %(refname)', 'refs/heads/'])).split('\n')) {
-    const m = /^([* ]) ([0-9a-f]+) refs\/heads\/(.+)$/.exec(line);
-    if (!m) continue;
-    heads.set(m[3]!, m[2]!);
-    if (m[1] === '*') current = m[3];
-  }
-  if (current === undefined) {
-    const symbolic = await git.run(['symbolic-ref', '-q', 'HEAD']); // an unborn branch
-    if (symbolic.code === 0) current = symbolic.stdout.toString().trim().replace(/^refs\/heads\//, '');
-  }
+  const pre = await prefetched?.catch(() => undefined);
+  const { heads, current } = pre ?? (await readHeads(git));
   const branch = opts.branch ?? current;
   if (branch === undefined) return fail('--push with a detached HEAD needs --branch', 'GIT', 'detached-head');
   // a branch the remote has is a valid name
@@ -368,7 +433,7 @@ async function publishScratch(
 
   if (opts.dryRun || opts.branchTemplate !== undefined) {
     out.attempts = 1;
-    const built = await buildCommit(git, base, author, input, opts, out, { parent: tip, ref: undefined, gitDir });
+    const built = await buildCommit(git, base, author, input, opts, out, { parent: tip, ref: undefined, gitDir, prefetched: pre });
     if ('fail' in built || opts.dryRun || !out.commit || !out.prBranch) return built;
     const push = await git.run(['push', '--porcelain', '--no-verify', remote, `+${out.commit}:refs/heads/${out.prBranch}`], { timeoutMs: 300_000 });
     if (push.code !== 0) return fail(`git push to ${redactUrl(opts.repo)} ${out.prBranch} failed: ${lastLines(push.stderr || push.stdout.toString())}`, 'GIT', 'push-failed');
@@ -379,7 +444,7 @@ async function publishScratch(
   const attempts = Math.max(1, opts.pushAttempts ?? 4);
   for (let attempt = 1; attempt <= attempts; attempt++) {
     out.attempts = attempt;
-    const built = await buildCommit(git, base, author, input, opts, out, { parent: tip, ref: 'none', gitDir });
+    const built = await buildCommit(git, base, author, input, opts, out, { parent: tip, ref: 'none', gitDir, prefetched: pre });
     if ('fail' in built) return built;
     if (!out.commit) return { ok: true }; // nothing changed: nothing to push
     const commit = out.commit;
@@ -551,7 +616,7 @@ async function buildCommit(
   input: PublishInput,
   opts: PublishOptions,
   out: PublishOutcome,
-  at: { parent: string | undefined; ref: 'HEAD' | 'none' | undefined; gitDir: string },
+  at: { parent: string | undefined; ref: 'HEAD' | 'none' | undefined; gitDir: string; prefetched?: Prefetched },
 ): Promise<{ ok: true } | Fail> {
   const head = at.parent;
   const inScope = input.allEnvironments ? () => true : envScope(input.environments, input.lambdaDir);
@@ -559,7 +624,9 @@ async function buildCommit(
   // record, the state, and every recorded file (an environment removed from the config is
   // still gitopsc's to prune). Files are compared by content hash; the text of a file is read
   // only where it changes (the diff) or is the record or the state.
-  const tree = await gitTree(git, head, base, { memo: input.blobMemo, catFile: input.catFile });
+  const listed = at.prefetched && head && at.prefetched.commit === head && at.prefetched.base === base ? at.prefetched.listing : undefined;
+  const catFile = input.catFile ?? (listed ? at.prefetched?.catFile : undefined) ?? new CatFile(git.cwd, git.env);
+  const tree = await gitTree(git, head, base, { memo: input.blobMemo, catFile, listing: listed });
   const textAt = async (p: string) => (tree.oids.has(p) ? ((await tree.read(p)) ?? '') : undefined);
   const recordText = await textAt(RECORD_FILE);
   const stateText = await textAt(STATE_FILE);
@@ -629,7 +696,7 @@ async function buildCommit(
   const stateChanged = stateText !== state;
   if (files.length === 0 && artifacts.length === 0) return { ok: true }; // nothing changed
   // whether git is configured to sign, looked up while the commit is prepared
-  const signing = opts.sign !== undefined || opts.dryRun ? Promise.resolve(opts.sign === true) : git.run(['config', '--type=bool', '--get', 'commit.gpgsign']).then((r) => r.stdout.toString().trim() === 'true');
+  const signing = opts.sign !== undefined || opts.dryRun ? Promise.resolve(opts.sign === true) : (at.prefetched?.gpgsign ?? gpgSign(git));
   if (stateChanged) writes.set(STATE_FILE, state);
 
   // the change as a diff: --dry-run's stat and the pull-request description
@@ -664,34 +731,41 @@ async function buildCommit(
   // left): the user's index and working tree stay as they are until the commit exists.
   const tmp = await mkdtemp(join(at.gitDir, TMP_PREFIX));
   try {
-    const indexEnv = { GIT_INDEX_FILE: join(tmp, 'index') };
     const paths = [...writes.keys()];
-    // the index of the parent and the new blobs are independent: both at once
-    const [, oids] = await Promise.all([
-      git.git(head ? ['read-tree', head] : ['read-tree', '--empty'], { env: indexEnv }),
-      (async () => {
-        if (!paths.length) return [];
-        const blobDir = join(tmp, 'blobs');
-        await mkdir(blobDir);
-        const blobFiles = await Promise.all(
-          paths.map(async (p, i) => {
-            const f = join(blobDir, String(i));
-            await writeFile(f, writes.get(p)!);
-            return f;
-          }),
-        );
-        return (await git.git(['hash-object', '-w', '--no-filters', '--stdin-paths'], { input: blobFiles.join('\n') + '\n' })).trim().split('\n');
-      })(),
-    ]);
-    if (oids.length !== paths.length) return fail(`git hash-object wrote ${oids.length} objects for ${paths.length} files`, 'GIT', 'command-failed');
+    // a temporary clone of a SHA-1 repository: the new tree from git objects, in this process
+    const fast = at.ref === 'none' && head && /^[0-9a-f]{40}$/.test(head) ? await treeInProcess(catFile, at.gitDir, head, base, writes, removes) : undefined;
+    let tree: string;
+    let oids: string[];
+    if (fast) ({ tree, oids } = fast);
+    else {
+      const indexEnv = { GIT_INDEX_FILE: join(tmp, 'index') };
+      // the index of the parent and the new blobs are independent: both at once
+      [, oids] = await Promise.all([
+        git.git(head ? ['read-tree', head] : ['read-tree', '--empty'], { env: indexEnv }),
+        (async () => {
+          if (!paths.length) return [];
+          const blobDir = join(tmp, 'blobs');
+          await mkdir(blobDir);
+          const blobFiles = await Promise.all(
+            paths.map(async (p, i) => {
+              const f = join(blobDir, String(i));
+              await writeFile(f, writes.get(p)!);
+              return f;
+            }),
+          );
+          return (await git.git(['hash-object', '-w', '--no-filters', '--stdin-paths'], { input: blobFiles.join('\n') + '\n' })).trim().split('\n');
+        })(),
+      ]);
+      if (oids.length !== paths.length) return fail(`git hash-object wrote ${oids.length} objects for ${paths.length} files`, 'GIT', 'command-failed');
+      const info = [
+        ...paths.map((p, i) => `100644 ${oids[i]}\t${join2(base, p)}`),
+        ...removes.map((p) => `0 ${ZERO}\t${join2(base, p)}`),
+      ];
+      await git.git(['update-index', '-z', '--index-info'], { env: indexEnv, input: info.join('\0') + '\0' });
+      tree = (await git.git(['write-tree'], { env: indexEnv })).trim();
+    }
     // the blobs written now need not be read by the next publish to be compared
     paths.forEach((p, i) => rememberBlob(input.blobMemo, oids[i]!, contentHash(writes.get(p)!)));
-    const info = [
-      ...paths.map((p, i) => `100644 ${oids[i]}\t${join2(base, p)}`),
-      ...removes.map((p) => `0 ${ZERO}\t${join2(base, p)}`),
-    ];
-    await git.git(['update-index', '-z', '--index-info'], { env: indexEnv, input: info.join('\0') + '\0' });
-    const tree = (await git.git(['write-tree'], { env: indexEnv })).trim();
     const msgFile = join(tmp, 'message');
     await writeFile(msgFile, msg.message, { mode: 0o600 });
     const sign = await signing;
@@ -745,6 +819,27 @@ async function buildCommit(
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
+}
+
+/**
+ * The tree of `head` with `writes` and `removes` (below `base`) applied, built from git objects
+ * in this process and written as loose objects (./objects.ts); undefined when it cannot be built
+ * that way (the caller goes through an index).
+ */
+async function treeInProcess(catFile: CatFile, gitDir: string, head: string, base: string, writes: ReadonlyMap<string, string>, removes: readonly string[]): Promise<{ tree: string; oids: string[] } | undefined> {
+  const blobs = [...writes].map(([path, text]) => {
+    const bytes = Buffer.from(text, 'utf8');
+    return { path: join2(base, path), oid: gitObjectId('blob', bytes), type: 'blob' as const, bytes };
+  });
+  const changed = await changeTree(
+    (t) => catFile.tree(t),
+    `${head}^{tree}`,
+    new Map(blobs.map((b) => [b.path, b.oid])),
+    removes.map((p) => join2(base, p)),
+  );
+  if (!changed) return undefined;
+  await writeLooseObjects(join(gitDir, 'objects'), [...blobs, ...changed.objects]);
+  return { tree: changed.tree, oids: blobs.map((b) => b.oid) };
 }
 
 /**

@@ -15,6 +15,21 @@ export async function openSource(projectRoot: string, env: Record<string, string
   return { git, prefix: r.stdout.toString().trim().replace(/\/$/, '') };
 }
 
+/**
+ * openSource and the commit `rev` names, in one git process: undefined outside a repository;
+ * `commit` undefined when `rev` is not a commit there.
+ */
+export async function openSourceAt(projectRoot: string, env: Record<string, string>, rev: string): Promise<(SourceRepo & { commit?: string }) | undefined> {
+  const git = new Git(projectRoot, env);
+  const r = await git.run(['rev-parse', '--show-prefix', '--verify', '--quiet', '--end-of-options', `${rev}^{commit}`]);
+  // inside a repository the prefix line is printed (empty at the top) whether or not `rev` resolves
+  const out = r.stdout.toString();
+  const nl = out.indexOf('\n');
+  if (nl < 0) return r.code === 0 ? undefined : openSource(projectRoot, env);
+  const commit = out.slice(nl + 1).trim();
+  return { git, prefix: out.slice(0, nl).trim().replace(/\/$/, ''), ...(r.code === 0 && /^[0-9a-f]{40,64}$/.test(commit) ? { commit } : {}) };
+}
+
 export interface Provenance {
   /** origin's URL without credentials, else the repository's top directory */
   url: string;
@@ -26,18 +41,24 @@ export interface Provenance {
 
 /**
  * For the trailers: origin's URL without credentials (else the repository path), HEAD, and
- * the project's uncommitted files; undefined outside a git repository. Three git processes,
- * run at once (`status --porcelain=v2 --branch` names HEAD too).
+ * the project's uncommitted files; undefined outside a git repository. Two git processes run at
+ * once (`status --porcelain=v2 --branch` names HEAD too), a third for the top directory only
+ * when there is no origin.
  */
 export async function sourceProvenance(projectRoot: string, env: Record<string, string>): Promise<Provenance | undefined> {
   const git = new Git(projectRoot, env);
-  const [top, origin, st] = await Promise.all([
-    git.run(['rev-parse', '--show-toplevel']),
+  const [origin, st] = await Promise.all([
     git.run(['remote', 'get-url', 'origin']),
     git.run(['status', '--porcelain=v2', '--branch', '-z', '--untracked-files=normal', '--', '.']),
   ]);
-  if (top.code !== 0) return undefined;
-  const url = origin.code === 0 ? redactUrl(origin.stdout.toString().trim()) : top.stdout.toString().trim();
+  // the repository's top directory names the source when there is no origin (and says whether this is a repository at all)
+  let url: string;
+  if (origin.code === 0) url = redactUrl(origin.stdout.toString().trim());
+  else {
+    const top = await git.run(['rev-parse', '--show-toplevel']);
+    if (top.code !== 0) return undefined;
+    url = top.stdout.toString().trim();
+  }
   const status = parseStatusV2(st.code === 0 ? st.stdout.toString('utf8') : '');
   if (st.code !== 0) {
     // no status (an unreadable index, ...): HEAD is still named

@@ -46,7 +46,7 @@ export async function lsTree(git: Git, commit: string, prefix: string): Promise<
  * @param ref a commit-ish (`main`, `HEAD~1`, a sha)
  * @param subdir the project root inside the repository (`''` for the top), `/`-separated
  */
-export async function gitSource(repoDir: string, ref: string, subdir: string, opts: GitSourceOptions): Promise<ProjectSource> {
+export async function gitSource(repoDir: string, ref: string, subdir: string, opts: GitSourceOptions): Promise<ProjectSource & { oid(rel: string): string | undefined }> {
   const git = new Git(repoDir, opts.env);
   const commit = opts.resolved ? ref : (await git.git(['rev-parse', '--verify', '--end-of-options', `${ref}^{commit}`])).trim();
   const prefix = subdir.replace(/^\/+|\/+$/g, '');
@@ -56,6 +56,7 @@ export async function gitSource(repoDir: string, ref: string, subdir: string, op
   return {
     describe: `${ref} (${commit.slice(0, 7)})${prefix ? ':' + prefix : ''}`,
     list: () => Promise.resolve([...list]),
+    oid: (rel) => entries.get(rel.replace(/^\.\//, '')),
     read: async (rel) => {
       const path = rel.replace(/^\.\//, '');
       const oid = entries.get(path);

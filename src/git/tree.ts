@@ -30,6 +30,8 @@ export interface GitTree {
 export interface GitTreeOptions {
   memo?: BlobHashMemo;
   catFile?: CatFile;
+  /** the listing of `commit` below the directory, read ahead (`lsTree`); listed again if it failed */
+  listing?: Promise<Map<string, string>>;
 }
 
 const MEMO_PREFIX = 'blob:';
@@ -41,7 +43,7 @@ export function rememberBlob(memo: BlobHashMemo | undefined, oid: string, hash: 
 
 /** The tree of `commit` below `dir` (`''`: the top); an absent commit is an empty tree. */
 export async function gitTree(git: Git, commit: string | undefined, dir: string, opts: GitTreeOptions = {}): Promise<GitTree> {
-  const oids = commit ? await lsTree(git, commit, dir) : new Map<string, string>();
+  const oids = !commit ? new Map<string, string>() : opts.listing ? await opts.listing.catch(() => lsTree(git, commit, dir)) : await lsTree(git, commit, dir);
   const blobs = opts.catFile ?? new CatFile(git.cwd, git.env);
   const dec = new TextDecoder();
   const bytes = (path: string): Promise<Uint8Array | undefined> => {

@@ -49,7 +49,7 @@ export async function run(ctx: CommandContext, opts: PublishCommandOptions): Pro
   const found = await findProject(ctx);
   if (isResult(found)) return found;
   // the deployment repository is opened (cloned) while the project compiles
-  const deploy = { repo: opts.repo, branch: opts.branch, push: opts.push, dryRun: opts.dryRun, cwd: ctx.global.cwd, env: ctx.host.env };
+  const deploy = { repo: opts.repo, branch: opts.branch, push: opts.push, dryRun: opts.dryRun, path: opts.path, cwd: ctx.global.cwd, env: ctx.host.env };
   const prepared = await preparePublish({ root: found.root, configFile: found.configFile, configData: found.configData, configKey: found.configKey, envs: opts.env, env: ctx.host.env, deploy });
   const diagnostics: Diagnostic[] = [...prepared.diagnostics];
   if (hasErrors(diagnostics) || !prepared.run) return { diagnostics };

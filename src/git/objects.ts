@@ -1,0 +1,180 @@
+/**
+ * A commit's new tree built from git objects in Node, for a temporary bare clone that only this
+ * publish uses: the trees on the way to each changed path are read (one `git cat-file --batch`),
+ * changed, and written back with the new blobs as loose objects. This does what `read-tree`,
+ * `hash-object -w`, `update-index` and `write-tree` do over a private index, without their four
+ * processes or an index of every file in the repository. SHA-1 repositories only; any case it
+ * does not handle (a file where a directory must go, or the reverse) answers undefined and the
+ * caller builds the tree through an index as before.
+ */
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { deflateSync } from 'node:zlib';
+import { gitObjectId } from '../core/hash.js';
+
+const TREE_MODE = '40000';
+
+/** One entry of a tree object; `name` holds the name's bytes as a latin1 string (git names are bytes). */
+export interface TreeEntry {
+  mode: string;
+  name: string;
+  oid: string;
+  /** the entry's bytes as read (written back as they are) */
+  raw?: Uint8Array;
+}
+
+/** Git's binary tree format: `<mode> SP <name> NUL <20-byte id>` per entry. */
+export function parseTree(bytes: Uint8Array): TreeEntry[] {
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: TreeEntry[] = [];
+  let at = 0;
+  while (at < b.length) {
+    const sp = b.indexOf(0x20, at);
+    const nul = b.indexOf(0, sp + 1);
+    if (sp < 0 || nul < 0 || nul + 21 > b.length) throw new Error('malformed tree object');
+    out.push({ mode: b.toString('latin1', at, sp), name: b.toString('latin1', sp + 1, nul), oid: b.toString('hex', nul + 1, nul + 21), raw: b.subarray(at, nul + 21) });
+    at = nul + 21;
+  }
+  return out;
+}
+
+/** Whether an entry is a tree, by its mode as git reads it (octal; `40000`, or `040000` as some old tools wrote it). */
+function isTree(e: TreeEntry | undefined): boolean {
+  return e !== undefined && (Number.parseInt(e.mode, 8) & 0o170000) === 0o040000;
+}
+
+/** The mode git's index gives an entry of a tree it writes again (`create_ce_mode`): odd modes of old tools made canonical. */
+function canonical(e: TreeEntry): TreeEntry {
+  const m = Number.parseInt(e.mode, 8);
+  const kind = m & 0o170000;
+  const mode = kind === 0o040000 ? TREE_MODE : kind === 0o120000 ? '120000' : kind === 0o160000 ? '160000' : m & 0o100 ? '100755' : '100644';
+  return mode === e.mode ? e : { mode, name: e.name, oid: e.oid };
+}
+
+/** Git's order of tree entries: by name bytes, a tree's name as if it ended in `/`. */
+function sortKey(e: TreeEntry): string {
+  return isTree(e) ? `${e.name}/` : e.name;
+}
+
+export function serializeTree(entries: readonly TreeEntry[]): Uint8Array {
+  const sorted = entries.map((e) => [sortKey(e), e] as const).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)); // latin1 strings: UTF-16 order is byte order
+  // one buffer (a directory of a thousand services is one tree of a thousand entries)
+  let size = 0;
+  for (const [, e] of sorted) size += e.mode.length + 1 + e.name.length + 1 + 20;
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const [, e] of sorted) {
+    if (e.raw) {
+      out.set(e.raw, at);
+      at += e.raw.byteLength;
+      continue;
+    }
+    at += out.write(`${e.mode} ${e.name}\0`, at, 'latin1');
+    at += out.write(e.oid, at, 'hex');
+  }
+  if (at !== size) throw new Error('tree entry with a malformed id');
+  return out;
+}
+
+export interface NewObject {
+  oid: string;
+  type: 'blob' | 'tree';
+  bytes: Uint8Array;
+}
+
+interface Changes {
+  /** name -> blob id to write (100644), or null to remove */
+  files: Map<string, string | null>;
+  dirs: Map<string, Changes>;
+}
+
+/**
+ * The tree `root` (a tree-ish: `<commit>^{tree}`, or undefined for none) with `writes` (path ->
+ * blob id, mode 100644) and `removes` applied; a directory left empty goes. Paths are
+ * `/`-separated. Undefined when a change needs a file where a directory is, or the reverse.
+ */
+export async function changeTree(
+  readTree: (treeish: string) => Promise<Uint8Array>,
+  root: string | undefined,
+  writes: ReadonlyMap<string, string>,
+  removes: readonly string[],
+): Promise<{ tree: string; objects: NewObject[] } | undefined> {
+  const top: Changes = { files: new Map(), dirs: new Map() };
+  const add = (path: string, oid: string | null) => {
+    const parts = Buffer.from(path, 'utf8').toString('latin1').split('/');
+    let node = top;
+    for (const dir of parts.slice(0, -1)) {
+      let next = node.dirs.get(dir);
+      if (!next) node.dirs.set(dir, (next = { files: new Map(), dirs: new Map() }));
+      node = next;
+    }
+    node.files.set(parts[parts.length - 1]!, oid);
+  };
+  for (const p of removes) add(p, null);
+  for (const [p, oid] of writes) add(p, oid);
+  const objects: NewObject[] = [];
+  const conflict = Symbol('conflict');
+  /** the new tree's id, '' when it is empty */
+  const rebuild = async (treeish: string | undefined, changes: Changes): Promise<string | typeof conflict> => {
+    const entries = new Map((treeish ? parseTree(await readTree(treeish)) : []).map((e) => [e.name, e]));
+    for (const [name, oid] of changes.files) {
+      const old = entries.get(name);
+      if (isTree(old) || changes.dirs.has(name)) return conflict;
+      if (oid === null) entries.delete(name);
+      else entries.set(name, { mode: '100644', name, oid });
+    }
+    const subs = await Promise.all(
+      [...changes.dirs].map(async ([name, sub]) => {
+        const old = entries.get(name);
+        if (old && !isTree(old)) return conflict;
+        return [name, await rebuild(old?.oid, sub)] as const;
+      }),
+    );
+    for (const s of subs) {
+      if (s === conflict || s[1] === conflict) return conflict;
+      const [name, oid] = s;
+      if (oid === '') entries.delete(name);
+      else entries.set(name, { mode: TREE_MODE, name, oid });
+    }
+    if (entries.size === 0) return '';
+    const bytes = serializeTree([...entries.values()].map(canonical));
+    const oid = gitObjectId('tree', bytes);
+    objects.push({ oid, type: 'tree', bytes });
+    return oid;
+  };
+  const tree = await rebuild(root, top);
+  if (tree === conflict) return undefined;
+  // the empty tree has a well-known id (git knows it without the object; it is written anyway)
+  if (tree === '') {
+    const bytes = new Uint8Array(0);
+    const oid = gitObjectId('tree', bytes);
+    objects.push({ oid, type: 'tree', bytes });
+    return { tree: oid, objects };
+  }
+  return { tree, objects };
+}
+
+/** Write objects as loose objects of the repository whose object directory is `objectsDir` (each atomically; one already there is kept). */
+let tmpSeq = 0;
+
+export async function writeLooseObjects(objectsDir: string, objects: readonly NewObject[]): Promise<void> {
+  // two files with the same bytes are one object
+  const unique = [...new Map(objects.map((o) => [o.oid, o])).values()];
+  await Promise.all(
+    unique.map(async (o) => {
+      const dir = join(objectsDir, o.oid.slice(0, 2));
+      const file = join(dir, o.oid.slice(2));
+      if (await stat(file).then(() => true, () => false)) return;
+      await mkdir(dir, { recursive: true });
+      const tmp = join(dir, `tmp_obj_gitopsc_${process.pid}_${tmpSeq++}`);
+      const body = Buffer.concat([Buffer.from(`${o.type} ${o.bytes.byteLength}\0`), o.bytes]);
+      try {
+        await writeFile(tmp, deflateSync(body), { mode: 0o444 });
+        await rename(tmp, file);
+      } catch (e) {
+        await rm(tmp, { force: true });
+        throw e;
+      }
+    }),
+  );
+}

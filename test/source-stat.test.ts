@@ -1,0 +1,163 @@
+/**
+ * The stat memo of diff and publish (src/build/source-stat.ts): an unchanged file's content
+ * hash comes from its stat data without a read; any change of stat data, a racily clean file,
+ * a symbolic link or a damaged entry means a read. And `diff` built on it shows every edit,
+ * also one that keeps the file's size and mtime.
+ */
+import { cpSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { diffProject } from '../src/build/diff.js';
+import { sourceStat } from '../src/build/source-stat.js';
+import { statOf, type Time } from '../src/build/memo.js';
+import { contentHash, gitBlobId } from '../src/core/hash.js';
+import type { ProjectSource } from '../src/core/types.js';
+import { fsSource } from '../src/pipeline.js';
+import { git, isolateGit, tmp } from './helpers/git.js';
+
+beforeAll(() => isolateGit());
+
+/** An in-memory JsonCache. */
+function store(init: Record<string, unknown> = {}) {
+  const m = new Map(Object.entries(init));
+  return { m, get: (k: string) => m.get(k), set: (k: string, v: unknown) => void m.set(k, v), save: () => Promise.resolve() };
+}
+
+/** fsSource that logs each read. */
+function counting(root: string, log: string[]): ProjectSource {
+  const fs = fsSource(root);
+  return { ...fs, read: (rel) => (log.push(rel), fs.read(rel)) };
+}
+
+const later: Time = [Number.MAX_SAFE_INTEGER, 0];
+
+describe('sourceStat', () => {
+  it('a file read once is known by its stat data afterwards: no read, the same hash, its blob id named', async () => {
+    const root = tmp();
+    writeFileSync(join(root, 'a.yaml'), 'a: 1\n');
+    const st = store();
+    const log: string[] = [];
+    const first = sourceStat(root, counting(root, log), st, undefined);
+    expect(first.hashOf('a.yaml')).toBeUndefined(); // nothing recorded yet
+    const bytes = await first.source.read('a.yaml');
+    expect(first.readBytes('a.yaml')).toBe(bytes);
+    const second = sourceStat(root, counting(root, log), st, later);
+    expect(second.hashOf('a.yaml')).toBe(contentHash('a: 1\n'));
+    expect(second.blobHash(gitBlobId(new TextEncoder().encode('a: 1\n')))).toBe(contentHash('a: 1\n'));
+    expect(second.blobHash('0'.repeat(40))).toBeUndefined();
+    expect(log).toEqual(['a.yaml']);
+  });
+
+  it.each([
+    ['the content changes (size, mtime and ctime change)', (f: string) => writeFileSync(f, 'a: 22\n')],
+    ['the same size and mtime, other bytes (ctime changes)', (f: string) => {
+      const { atime, mtime } = statSync(f);
+      writeFileSync(f, 'a: 2\n');
+      utimesSync(f, atime, mtime);
+    }],
+    ['the file is replaced by a symbolic link to the same bytes', (f: string) => {
+      writeFileSync(`${f}.real`, 'a: 1\n');
+      rmSync(f);
+      symlinkSync(`${f}.real`, f);
+    }],
+    ['the file is removed', (f: string) => rmSync(f)],
+  ])('%s: the hash is not believed', async (_, change) => {
+    const root = tmp();
+    const file = join(root, 'a.yaml');
+    writeFileSync(file, 'a: 1\n');
+    const st = store();
+    await sourceStat(root, fsSource(root), st, undefined).source.read('a.yaml');
+    change(file);
+    expect(sourceStat(root, fsSource(root), st, later).hashOf('a.yaml')).toBeUndefined();
+  });
+
+  it('a file modified no earlier than the memo was written is racily clean: read again', async () => {
+    const root = tmp();
+    writeFileSync(join(root, 'a.yaml'), 'a: 1\n');
+    const st = store();
+    await sourceStat(root, fsSource(root), st, undefined).source.read('a.yaml');
+    const m = statOf(join(root, 'a.yaml'))!;
+    expect(sourceStat(root, fsSource(root), st, [m[3], m[4]]).hashOf('a.yaml')).toBeUndefined(); // same tick
+    expect(sourceStat(root, fsSource(root), st, [m[3], m[4] + 1]).hashOf('a.yaml')).toBe(contentHash('a: 1\n'));
+  });
+
+  it('a symbolic link is read every time, never recorded; a damaged entry is ignored', async () => {
+    const root = tmp();
+    writeFileSync(join(root, 'real.yaml'), 'a: 1\n');
+    symlinkSync(join(root, 'real.yaml'), join(root, 'link.yaml'));
+    const st = store({ 'f:b.yaml': ['x', 'not', 'stat'] });
+    writeFileSync(join(root, 'b.yaml'), 'b: 1\n');
+    const s = sourceStat(root, fsSource(root), st, undefined);
+    expect(new TextDecoder().decode(await s.source.read('link.yaml'))).toBe('a: 1\n');
+    expect(st.m.has('f:link.yaml')).toBe(false);
+    expect(sourceStat(root, fsSource(root), st, later).hashOf('link.yaml')).toBeUndefined();
+    expect(sourceStat(root, fsSource(root), st, later).hashOf('b.yaml')).toBeUndefined();
+  });
+});
+
+describe('diff with the stat memo', () => {
+  it('shows every edit of a service file, also one that keeps its size and mtime, as a diff without caches does', async () => {
+    const dir = tmp();
+    cpSync(join(import.meta.dirname, '..', 'fixtures', 'example'), dir, { recursive: true, filter: (p) => !p.includes(`${join('example', 'rendered')}`) });
+    mkdirSync(join(dir, '.gitopsc'), { recursive: true });
+    writeFileSync(join(dir, '.gitignore'), '.gitopsc/\nrendered/\n');
+    git(dir, 'init', '-q', '-b', 'main');
+    git(dir, 'add', '-A');
+    git(dir, 'commit', '-q', '-m', 'base');
+    const run = async () => {
+      const r = await diffProject({ root: dir, configFile: 'gitopsc.config.yaml', base: 'HEAD', env: process.env });
+      expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+      return r;
+    };
+    expect((await run()).diff?.files).toEqual([]);
+    expect((await run()).diff?.files).toEqual([]); // from the memo: nothing read, nothing rendered
+    expect(readFileSync(join(dir, '.gitopsc/cache/worktree.json'), 'utf8')).toContain('"f:services/checkout.yaml"');
+
+    const svc = join(dir, 'services/checkout.yaml');
+    const text = readFileSync(svc, 'utf8');
+    expect(text).toContain('replicas: 2');
+    const { atime, mtime } = statSync(svc);
+    writeFileSync(svc, text.replace('replicas: 2', 'replicas: 3')); // same size
+    utimesSync(svc, atime, mtime); // same mtime
+    const r = await run();
+    expect(r.diff?.files.map((f) => f.path)).toEqual(['staging/checkout/deployment.yaml']);
+    expect(r.rendered).toBe(4); // staging and prod (replicas under an HPA: other inputs, the same bytes), on each side
+
+    // the same bytes through a diff that has no cache at all
+    const fresh = tmp();
+    cpSync(dir, fresh, { recursive: true, filter: (p) => !p.includes('.gitopsc') });
+    const plain = await diffProject({ root: fresh, configFile: 'gitopsc.config.yaml', base: 'HEAD', env: process.env });
+    expect(JSON.stringify(plain.diff)).toBe(JSON.stringify(r.diff));
+  });
+});
+
+describe('diff --base: the repository and the base commit from one git process', () => {
+  const project = (dir: string) => cpSync(join(import.meta.dirname, '..', 'fixtures', 'example'), dir, { recursive: true, filter: (p) => !p.includes(`${join('example', 'rendered')}`) });
+
+  it('a project in a subdirectory compares with the base; a base that is not a commit is GIT bad-base; outside a repository GIT not-a-repository', async () => {
+    const top = tmp();
+    project(join(top, 'deploy', 'app'));
+    writeFileSync(join(top, '.gitignore'), '.gitopsc/\n');
+    git(top, 'init', '-q', '-b', 'main');
+    git(top, 'add', '-A');
+    git(top, 'commit', '-q', '-m', 'base');
+    const root = join(top, 'deploy', 'app');
+    const svc = join(root, 'services/checkout.yaml');
+    writeFileSync(svc, readFileSync(svc, 'utf8').replace('replicas: 2', 'replicas: 3'));
+    const ok = await diffProject({ root, configFile: 'gitopsc.config.yaml', base: 'HEAD', env: process.env });
+    expect(ok.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    expect(ok.diff?.files.map((f) => f.path)).toEqual(['staging/checkout/deployment.yaml']);
+
+    for (const base of ['nope', 'HEAD:services', '--all']) {
+      const bad = await diffProject({ root, configFile: 'gitopsc.config.yaml', base, env: process.env });
+      expect(bad.diagnostics.map((d) => [d.code, d.reason])).toEqual([['GIT', 'bad-base']]);
+    }
+
+    const outside = tmp();
+    project(outside);
+    for (const base of ['HEAD', undefined]) {
+      const r = await diffProject({ root: outside, configFile: 'gitopsc.config.yaml', base, env: process.env });
+      expect(r.diagnostics.map((d) => [d.code, d.reason])).toEqual([['GIT', 'not-a-repository']]);
+    }
+  });
+});
