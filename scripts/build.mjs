@@ -1,11 +1,12 @@
 // The build (`npm run build`): tsc to dist/, the plug-ins' parts of the JSON Schemas
-// (generate-schemas.mjs), the standalone validators (compile-schemas.mjs).
+// (generate-schemas.mjs), the standalone validators (compile-schemas.mjs), the precompiled
+// built-in templates (precompile-templates.mjs).
 //
 // `--if-stale` (the `prepare` script) skips a build whose output is known to be current: the
 // pre-commit framework's `language: node` runs `prepare` twice on one checkout (`npm install`,
 // then `npm pack`), as `npm ci` then `npm pack` do in CI, and a tsc build costs 15 s of CPU.
 // "Current" means: a stamp written after the last full build names the SHA-256 of every input
-// (src/, schemas/, scripts/, the tsconfigs, package.json, the installed dependency tree as npm
+// (src/, schemas/, scripts/, templates/, the tsconfigs, package.json, the installed dependency tree as npm
 // records it in node_modules/.package-lock.json, TypeScript's version, Node's version) and of
 // every file under dist/, and all of them are still the same. Any doubt (no stamp, a stamp of
 // another format, a missing input, one byte changed anywhere, a file added to or removed from
@@ -23,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const STAMP = join(ROOT, 'node_modules/.cache/gitopsc-build/stamp.json');
 const FORMAT = 1;
-const INPUT_DIRS = ['src', 'schemas', 'scripts'];
+const INPUT_DIRS = ['src', 'schemas', 'scripts', 'templates'];
 const INPUT_FILES = ['tsconfig.json', 'tsconfig.build.json', 'package.json', 'node_modules/.package-lock.json', 'node_modules/typescript/package.json'];
 
 /** Every file under `dir` (relative to ROOT, `/`-separated, sorted); [] when it does not exist. */
@@ -80,6 +81,7 @@ const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 run([tsc, '-p', 'tsconfig.build.json']);
 run(['scripts/generate-schemas.mjs']);
 run(['scripts/compile-schemas.mjs']);
+run(['scripts/precompile-templates.mjs']);
 // the stamp only when no input changed while building (generate-schemas.mjs may rewrite
 // schemas/: then this build's inputs are the rewritten ones, and the next build is a full one)
 const after = inputs();

@@ -6,8 +6,8 @@
  *
  * The build transpiles src/ file by file with esbuild (the same ES2022 module per source file
  * that tsc emits, in well under a second where tsc takes 15-25 s on this machine; type errors
- * are `npm run typecheck`'s job), then runs the package's own build step
- * scripts/compile-schemas.mjs, so the test CLI loads precompiled validators as the shipped
+ * are `npm run typecheck`'s job), then runs the package's own build steps
+ * scripts/compile-schemas.mjs and scripts/precompile-templates.mjs, so the test CLI loads precompiled validators and templates as the shipped
  * package does instead of compiling every schema on every start. The shipped build itself
  * (tsc through `npm pack`'s prepare) is exercised by test/install.test.ts and
  * test/pre-commit.test.ts.
@@ -36,10 +36,12 @@ function build(pkg: string): void {
   });
   copyFileSync(join(ROOT, 'package.json'), join(pkg, 'package.json'));
   for (const d of ['templates', 'schemas', 'node_modules']) symlinkSync(join(ROOT, d), join(pkg, d));
-  // the build's second step, run from the package directory: writes dist/validate/compiled/
+  // the build's later steps, run from the package directory: dist/validate/compiled/, dist/render/precompiled/
   mkdirSync(join(pkg, 'scripts'));
-  copyFileSync(join(ROOT, 'scripts/compile-schemas.mjs'), join(pkg, 'scripts/compile-schemas.mjs'));
-  execFileSync(process.execPath, [join(pkg, 'scripts/compile-schemas.mjs')], { cwd: pkg, stdio: 'pipe' });
+  for (const step of ['compile-schemas.mjs', 'precompile-templates.mjs']) {
+    copyFileSync(join(ROOT, 'scripts', step), join(pkg, 'scripts', step));
+    execFileSync(process.execPath, [join(pkg, 'scripts', step)], { cwd: pkg, stdio: 'pipe' });
+  }
   const binDir = join(pkg, 'bin');
   mkdirSync(binDir);
   writeFileSync(join(binDir, 'gitopsc'), `#!/bin/sh\nexec "${process.execPath}" "${join(pkg, 'dist/cli/bin.js')}" "$@"\n`);
