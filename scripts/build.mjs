@@ -1,5 +1,6 @@
 // The build (`npm run build`): JavaScript to dist/, the plug-ins' parts of the JSON Schemas
-// (generate-schemas.mjs), the standalone validators (compile-schemas.mjs).
+// (generate-schemas.mjs), the standalone validators (compile-schemas.mjs), the precompiled
+// built-in templates (precompile-templates.mjs).
 //
 // The JavaScript is esbuild's, one ES2022 module per source file (src/**/*.ts without tests,
 // as tsconfig.build.json selects them), in well under a second; the declarations are tsc's
@@ -12,7 +13,7 @@
 // pre-commit framework's `language: node` runs `prepare` twice on one checkout (`npm install`,
 // then `npm pack`), as `npm ci` then `npm pack` do in CI, and a build costs about 5 s of CPU.
 // "Current" means: a stamp written after the last full build names the SHA-256 of every input
-// (src/, schemas/, scripts/, the tsconfigs, package.json, the installed dependency tree as npm
+// (src/, schemas/, scripts/, templates/, the tsconfigs, package.json, the installed dependency tree as npm
 // records it in node_modules/.package-lock.json, TypeScript's version, Node's version) and of
 // every file under dist/, and all of them are still the same. Any doubt (no stamp, a stamp of
 // another format, a missing input, one byte changed anywhere, a file added to or removed from
@@ -30,7 +31,7 @@ import { fileURLToPath } from 'node:url';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const STAMP = join(ROOT, 'node_modules/.cache/gitopsc-build/stamp.json');
 const FORMAT = 1;
-const INPUT_DIRS = ['src', 'schemas', 'scripts'];
+const INPUT_DIRS = ['src', 'schemas', 'scripts', 'templates'];
 const INPUT_FILES = ['tsconfig.json', 'tsconfig.build.json', 'package.json', 'node_modules/.package-lock.json', 'node_modules/typescript/package.json'];
 
 /** Every file under `dir` (relative to ROOT, `/`-separated, sorted); [] when it does not exist. */
@@ -99,6 +100,7 @@ require('esbuild').buildSync({
 run([tsc, '-p', 'tsconfig.build.json', '--emitDeclarationOnly', '--noCheck']);
 run(['scripts/generate-schemas.mjs']);
 run(['scripts/compile-schemas.mjs']);
+run(['scripts/precompile-templates.mjs']);
 // the stamp only when no input changed while building (generate-schemas.mjs may rewrite
 // schemas/: then this build's inputs are the rewritten ones, and the next build is a full one)
 const after = inputs();

@@ -7,8 +7,9 @@
 export function deepMerge(base: unknown, over: unknown): unknown {
   if (!isPlainObject(base) || !isPlainObject(over)) return over === undefined ? base : over;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(base)) if (k !== '__proto__') out[k] = v;
-  for (const [k, v] of Object.entries(over)) if (k !== '__proto__') out[k] = deepMerge(out[k], v);
+  // Object.keys: the same own enumerable keys in the same order as Object.entries, without a pair per key
+  for (const k of Object.keys(base)) if (k !== '__proto__') out[k] = base[k];
+  for (const k of Object.keys(over)) if (k !== '__proto__') out[k] = deepMerge(out[k], over[k]);
   return out;
 }
 

@@ -6,10 +6,11 @@
  *
  * The build transpiles src/ file by file with esbuild, as the package's own build
  * (scripts/build.mjs) does, without tsc's declarations (the CLI needs none), then runs the
- * package's build step scripts/compile-schemas.mjs, so the test CLI loads precompiled
- * validators as the shipped package does instead of compiling every schema on every start. The
- * shipped build itself (scripts/build.mjs through `npm pack`'s prepare) is exercised by
- * test/install.test.ts, test/api.pack.test.ts and test/pre-commit.test.ts.
+ * package's build steps scripts/compile-schemas.mjs and scripts/precompile-templates.mjs, so
+ * the test CLI loads precompiled validators and templates as the shipped package does instead
+ * of compiling every schema on every start. The shipped build itself (scripts/build.mjs
+ * through `npm pack`'s prepare) is exercised by test/install.test.ts, test/api.pack.test.ts
+ * and test/pre-commit.test.ts.
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -35,10 +36,12 @@ function build(pkg: string): void {
   });
   copyFileSync(join(ROOT, 'package.json'), join(pkg, 'package.json'));
   for (const d of ['templates', 'schemas', 'node_modules']) symlinkSync(join(ROOT, d), join(pkg, d));
-  // the build's second step, run from the package directory: writes dist/validate/compiled/
+  // the build's later steps, run from the package directory: dist/validate/compiled/, dist/render/precompiled/
   mkdirSync(join(pkg, 'scripts'));
-  copyFileSync(join(ROOT, 'scripts/compile-schemas.mjs'), join(pkg, 'scripts/compile-schemas.mjs'));
-  execFileSync(process.execPath, [join(pkg, 'scripts/compile-schemas.mjs')], { cwd: pkg, stdio: 'pipe' });
+  for (const step of ['compile-schemas.mjs', 'precompile-templates.mjs']) {
+    copyFileSync(join(ROOT, 'scripts', step), join(pkg, 'scripts', step));
+    execFileSync(process.execPath, [join(pkg, 'scripts', step)], { cwd: pkg, stdio: 'pipe' });
+  }
   const binDir = join(pkg, 'bin');
   mkdirSync(binDir);
   writeFileSync(join(binDir, 'gitopsc'), `#!/bin/sh\nexec "${process.execPath}" "${join(pkg, 'dist/cli/bin.js')}" "$@"\n`);

@@ -39,7 +39,8 @@ export interface IngressSpec {
 
 function sorted<T>(o: Record<string, T>): Record<string, T> {
   const out: Record<string, T> = {};
-  for (const k of Object.keys(o).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) out[k] = o[k]!;
+  // the default sort is UTF-16 code unit order, natively (keys are distinct strings)
+  for (const k of Object.keys(o).sort()) out[k] = o[k]!;
   return out;
 }
 
@@ -63,7 +64,7 @@ export function canonicalResources(r: unknown): unknown {
 export function envList(env: unknown): Obj[] {
   if (!isObj(env)) return [];
   return Object.keys(env)
-    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    .sort()
     .map((name) => {
       const v = env[name];
       if (isObj(v)) {

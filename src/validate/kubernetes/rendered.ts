@@ -5,6 +5,7 @@
  * produced the value as a related location where there is one. Pure.
  */
 import { error, warning, type Diagnostic, type Position } from '../../core/diagnostics.js';
+import { readCanonical } from '../../load/canonical.js';
 import { fastLoad } from '../../load/fast.js';
 import { loadYaml } from '../../load/yaml.js';
 import type { JsonPath } from '../../load/types.js';
@@ -53,8 +54,9 @@ export function sourceOf(kind: unknown, path: JsonPath): JsonPath | undefined {
   return typeof kind === 'string' && block[kind] ? [block[kind]] : undefined;
 }
 
+/** The data of a rendered file: canonical output (the built-ins') in one pass, else the fast reader, else the full parser. */
 function parse(text: string): unknown {
-  return fastLoad('rendered', text)?.data ?? (Y().parse(text) as unknown);
+  return readCanonical(text) ?? fastLoad('rendered', text)?.data ?? (Y().parse(text) as unknown);
 }
 
 export function checkRenderedFiles(
