@@ -7,6 +7,7 @@
  * the full parser: every document it accepts yields the data the `yaml` package reads
  * (YAML 1.2 core schema), which test/load.canonical.test.ts checks against it.
  */
+import { coreWord } from './fast.js';
 
 class Unsupported extends Error {}
 const bail = (): never => {
@@ -75,20 +76,9 @@ export function readCanonical(text: string): Record<string, unknown> | undefined
       return c === 91 ? [] : {};
     }
     const t = token();
-    switch (t) {
-      case 'null':
-      case 'Null':
-      case 'NULL':
-        return null;
-      case 'true':
-      case 'True':
-      case 'TRUE':
-        return true;
-      case 'false':
-      case 'False':
-      case 'FALSE':
-        return false;
-    }
+    // (`~` never reaches here: it is not a canonical token character)
+    const word = coreWord(t);
+    if (word !== undefined) return word;
     const f = t.charCodeAt(0);
     // a token that starts with a letter, `_` or `/` is a string (the words above aside)
     if ((f >= 97 && f <= 122) || (f >= 65 && f <= 90) || f === 95 || f === 47) return t;

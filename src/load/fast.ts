@@ -26,8 +26,8 @@ const INT = /^[-+]?[0-9]+$/;
 const FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$/;
 const SPECIAL = /^[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN)$|^0[ox]/;
 
-/** YAML 1.2 core schema resolution of a plain scalar, or bail when unsure. */
-function resolvePlain(t: string): unknown {
+/** The YAML 1.2 core schema's null and boolean words: their value, or undefined for any other plain scalar. */
+export function coreWord(t: string): null | boolean | undefined {
   switch (t) {
     case 'null':
     case 'Null':
@@ -43,6 +43,13 @@ function resolvePlain(t: string): unknown {
     case 'FALSE':
       return false;
   }
+  return undefined;
+}
+
+/** YAML 1.2 core schema resolution of a plain scalar, or bail when unsure. */
+function resolvePlain(t: string): unknown {
+  const word = coreWord(t);
+  if (word !== undefined) return word;
   // a plain scalar that starts with a letter is a string unless the words above (every number
   // and special float starts with a digit, a sign or a dot): the common case skips the regexes
   const c = t.charCodeAt(0);
