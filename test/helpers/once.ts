@@ -10,64 +10,83 @@ function sleep(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-/** Run `work` once for `dir` (which must exist); returns what the run that did it wrote as its ready marker. */
-export function onceIn(dir: string, what: string, timeoutMs: number, work: () => string): string {
+interface Claim {
+  /** the result of a run that already ended */
+  done?: string;
+  /** this caller does the work */
+  owner: boolean;
+  ready: string;
+  failed: string;
+}
+
+function claim(dir: string): Claim {
   const ready = join(dir, 'ready');
   const failed = join(dir, 'failed');
-  if (existsSync(ready)) return readFileSync(ready, 'utf8');
-  let owner = false;
+  if (existsSync(ready)) return { done: readFileSync(ready, 'utf8'), owner: false, ready, failed };
   try {
     mkdirSync(join(dir, 'lock'));
-    owner = true;
+    return { owner: true, ready, failed };
   } catch {
-    // another test file is doing it
+    return { owner: false, ready, failed }; // another test file is doing it
   }
-  if (owner) {
+}
+
+/** The owner's result (written as the ready marker), or its failure (written as the failed marker). */
+function settle(c: Claim, out: string | undefined, error?: unknown): string {
+  if (out === undefined) {
+    writeFileSync(c.failed, String(error));
+    throw error;
+  }
+  writeFileSync(c.ready, out);
+  return out;
+}
+
+/** For a waiter: the result once ready, undefined while not, or an error once failed or late. */
+function poll(c: Claim, what: string, deadline: number): string | undefined {
+  if (existsSync(c.ready)) return readFileSync(c.ready, 'utf8');
+  if (existsSync(c.failed)) throw new Error(`${what} failed in another test file: ${readFileSync(c.failed, 'utf8')}`);
+  if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+  return undefined;
+}
+
+/** Run `work` once for `dir` (which must exist); returns what the run that did it wrote as its ready marker. */
+export function onceIn(dir: string, what: string, timeoutMs: number, work: () => string): string {
+  const c = claim(dir);
+  if (c.done !== undefined) return c.done;
+  if (c.owner) {
+    let out: string;
     try {
-      const out = work();
-      writeFileSync(ready, out);
-      return out;
+      out = work();
     } catch (e) {
-      writeFileSync(failed, String(e));
-      throw e;
+      return settle(c, undefined, e);
     }
+    return settle(c, out);
   }
   const deadline = Date.now() + timeoutMs;
-  while (!existsSync(ready)) {
-    if (existsSync(failed)) throw new Error(`${what} failed in another test file: ${readFileSync(failed, 'utf8')}`);
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+  for (;;) {
+    const out = poll(c, what, deadline);
+    if (out !== undefined) return out;
     sleep(50);
   }
-  return readFileSync(ready, 'utf8');
 }
 
 /** As onceIn, for asynchronous work: neither the owner nor a waiter blocks its test file's other cases. */
 export async function onceInAsync(dir: string, what: string, timeoutMs: number, work: () => Promise<string>): Promise<string> {
-  const ready = join(dir, 'ready');
-  const failed = join(dir, 'failed');
-  if (existsSync(ready)) return readFileSync(ready, 'utf8');
-  let owner = false;
-  try {
-    mkdirSync(join(dir, 'lock'));
-    owner = true;
-  } catch {
-    // another test file is doing it
-  }
-  if (owner) {
+  const c = claim(dir);
+  if (c.done !== undefined) return c.done;
+  if (c.owner) {
+    let out: string;
     try {
-      const out = await work();
-      writeFileSync(ready, out);
-      return out;
+      out = await work();
     } catch (e) {
-      writeFileSync(failed, String(e));
-      throw e;
+      return settle(c, undefined, e);
     }
+    return settle(c, out);
   }
   const deadline = Date.now() + timeoutMs;
-  while (!existsSync(ready)) {
-    if (existsSync(failed)) throw new Error(`${what} failed in another test file: ${readFileSync(failed, 'utf8')}`);
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+  for (;;) {
+    const out = poll(c, what, deadline);
+    if (out !== undefined) return out;
     await new Promise((r) => setTimeout(r, 100));
   }
-  return readFileSync(ready, 'utf8');
 }
