@@ -267,9 +267,11 @@ describe('tests never write process.env', () => {
    * The one exception left: isolateGit() gives every git the tests start (directly, through the
    * CLI, from hooks) a private global config by setting GIT_CONFIG_GLOBAL/GIT_CONFIG_NOSYSTEM and
    * dropping inherited GIT_* once per worker. Replacing it means an env passed to each of those
-   * spawns (13 test files); until then it is named here rather than hidden.
+   * spawns (13 test files); until then it is named here rather than hidden. And the global
+   * setup, which runs once in vitest's main process before any worker starts: it sets the
+   * workers' TMPDIR to the run's own directory (removed when the run ends), not a test's env.
    */
-  const ENV_WRITERS = ['test/helpers/git.ts'];
+  const ENV_WRITERS = ['test/helpers/git.ts', 'test/global-setup.ts'];
 
   /** `process.env.X = ...`, `process.env[X] ??= ...`, `delete process.env.X`, `Object.assign(process.env, ...)`, `vi.stubEnv(...)`. */
   function envWrites(sf: ts.SourceFile): number[] {
