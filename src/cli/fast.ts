@@ -11,10 +11,10 @@
  */
 import { lstatSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { error, exitCodeFor } from '../core/diagnostics.js';
+import { exitCodeFor } from '../core/diagnostics.js';
 import { handedOver, handOver, MEMO_MAX_BYTES, MEMO_MAX_FILES, MEMO_SKIP, memoHitResult, memoKey, memoPath, openMemo, sameContent, scanTree, writeMemo, type MemoFile, type MemoResult } from '../build/memo.js';
 import { colorEnabled, palette } from './output/color.js';
-import { formatResult, type Format } from './output/format.js';
+import { formatResult, internalError, type Format } from './output/format.js';
 
 export interface FastArgs {
   check: boolean;
@@ -154,17 +154,12 @@ export async function renderChanged(host: FastEnv): Promise<FastRun | undefined>
   const { args, cwd } = c;
   let result: Parameters<typeof formatResult>[1];
   try {
-    // (the same steps as src/cli/commands/render.ts run() with no other option)
-    const { discoverProject } = await import('../config/discover.js');
-    const found = await discoverProject({ cwd, config: args.config });
-    if (!found.ok) result = { diagnostics: found.diagnostics };
-    else {
-      const { renderProject } = await import('../build/stage.js');
-      result = await renderProject({ project: found, cwd, config: args.config, check: args.check ? true : undefined });
-    }
+    // (what src/cli/commands/render.ts run() does with no other option)
+    const { renderAt } = await import('./commands/render.js');
+    result = await renderAt({ cwd, config: args.config }, { check: args.check ? true : undefined });
   } catch (e) {
     // as src/cli/main.ts reports an exception (no --debug here: the fast path does not take it)
-    result = { diagnostics: [error('INTERNAL', `internal error (a bug in gitopsc, please report it): ${(e as Error).message} (run with --debug for the stack)`, { reason: 'exception' })] };
+    result = { diagnostics: [internalError(e, false)] };
   }
   return formatted(args, host, result);
 }

@@ -9,7 +9,7 @@ import { nodeHost, type Host } from '../host/index.js';
 import { packageVersion } from '../host/package.js';
 import { examplesText } from './help.js';
 import { colorEnabled, palette } from './output/color.js';
-import { formatResult, type Format } from './output/format.js';
+import { formatResult, internalError, type Format } from './output/format.js';
 import type { CommandContext, CommandResult, GlobalOptions } from './types.js';
 
 export interface Io {
@@ -180,9 +180,7 @@ export async function main(argv: readonly string[], io: Io = processIo(), host: 
       const message = e.code === 'commander.help' ? 'no command given: one of validate, resolve, audit, render, context, stage, diff, publish, init, schema' : e.message.replace(/^error: /, '');
       result = { diagnostics: [error('USAGE', message, { reason: 'bad-command-line' })] };
     } else {
-      const debug = argv.includes('--debug');
-      const err = e as Error;
-      result = { diagnostics: [error('INTERNAL', `internal error (a bug in gitopsc, please report it): ${err.message}${debug ? `\n${err.stack}` : ' (run with --debug for the stack)'}`, { reason: 'exception' })] };
+      result = { diagnostics: [internalError(e, argv.includes('--debug'))] };
     }
   }
   if (!result) {

@@ -2,8 +2,13 @@ import { discoverProject, type DiscoveredProject } from '../../config/discover.j
 import type { CommandContext, CommandResult } from '../types.js';
 
 /** Find the project for a command, or the result that says why there is none. */
-export async function findProject(ctx: CommandContext): Promise<DiscoveredProject | CommandResult> {
-  const found = await discoverProject({ cwd: ctx.global.cwd, config: ctx.global.config });
+export function findProject(ctx: CommandContext): Promise<DiscoveredProject | CommandResult> {
+  return findProjectAt(ctx.global);
+}
+
+/** The project that `--cwd` and `--config` name, or the diagnostics of not finding it. */
+export async function findProjectAt(where: { cwd: string; config?: string }): Promise<DiscoveredProject | CommandResult> {
+  const found = await discoverProject({ cwd: where.cwd, config: where.config });
   if (!found.ok) return { diagnostics: found.diagnostics };
   return found;
 }

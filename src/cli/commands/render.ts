@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
 import { error } from '../../core/diagnostics.js';
-import { isDiagnostic, parseMaxPrune, renderProject, streamProject } from '../../build/stage.js';
+import { isDiagnostic, parseMaxPrune, renderProject, streamProject, type RenderRequest } from '../../build/stage.js';
 import type { CommandContext, CommandResult } from '../types.js';
-import { findProject, isResult } from './common.js';
+import { findProject, findProjectAt, isResult } from './common.js';
 
 export { firstDifference, parseMaxPrune, readRecord } from '../../build/stage.js';
 
@@ -32,12 +32,7 @@ export async function run(ctx: CommandContext, opts: RenderOptions): Promise<Com
   if (opts.stdout) return renderStream(ctx, opts);
   const maxPrune = parseMaxPrune(opts.maxPrune);
   if (isDiagnostic(maxPrune)) return { diagnostics: [maxPrune] };
-  const found = await findProject(ctx);
-  if (isResult(found)) return found;
-  return renderProject({
-    project: found,
-    cwd: ctx.global.cwd,
-    config: ctx.global.config,
+  return renderAt(ctx.global, {
     env: opts.env,
     out: opts.out ? resolve(ctx.global.cwd, opts.out) : undefined,
     check: opts.check,
@@ -45,4 +40,15 @@ export async function run(ctx: CommandContext, opts: RenderOptions): Promise<Com
     allowPrune: opts.allowPrune,
     maxPrune,
   });
+}
+
+/**
+ * `run`'s work once its options are read: the project that `--cwd` and `--config` name, then
+ * the build stage's render. The start-up fast path (src/cli/fast.ts) continues a render after a
+ * change through it too.
+ */
+export async function renderAt(where: { cwd: string; config?: string }, opts: Omit<RenderRequest, 'project' | 'cwd' | 'config'>): Promise<CommandResult> {
+  const found = await findProjectAt(where);
+  if (isResult(found)) return found;
+  return renderProject({ project: found, cwd: where.cwd, config: where.config, ...opts });
 }

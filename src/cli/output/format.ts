@@ -5,7 +5,7 @@
  * `gitopsc schema service > file` stay clean. json and github: one document on stdout.
  */
 import type { Diagnostic } from '../../core/diagnostics.js';
-import { sortDiagnostics } from '../../core/diagnostics.js';
+import { error, sortDiagnostics } from '../../core/diagnostics.js';
 import type { CommandResult } from '../types.js';
 import { palette, type Palette } from './color.js';
 
@@ -108,4 +108,10 @@ function jsonDiagnostic(d: Diagnostic): Record<string, unknown> {
     ...(d.hint ? { hint: d.hint } : {}),
     ...(d.related ? { related: d.related } : {}),
   };
+}
+
+/** How the CLI reports an exception (a bug in gitopsc, exit 5): its message, and its stack with `--debug`. */
+export function internalError(e: unknown, debug: boolean): Diagnostic {
+  const err = e instanceof Error ? e : new Error(String(e));
+  return error('INTERNAL', `internal error (a bug in gitopsc, please report it): ${err.message}${debug ? `\n${err.stack}` : ' (run with --debug for the stack)'}`, { reason: 'exception' });
 }
