@@ -19,7 +19,7 @@ import { compile, fsSource, type CompileState, type UnitJob } from '../pipeline.
 import type { ConfigRef } from '../project/load.js';
 import { kustomizationRenderedFiles, type UnitOutput } from '../write/kustomization.js';
 import { UnitMemo } from './unit-memo.js';
-import { openSourceStat } from './source-stat.js';
+import { openBlobMemo, openSourceStat } from './source-stat.js';
 
 export interface DiffSide {
   files: RenderedFile[];
@@ -210,7 +210,8 @@ export async function diffProject(opts: DiffProjectOptions): Promise<DiffProject
   // the working tree's files by stat data (no read when unchanged), and the bytes read: a base
   // file with the same blob id is not read from git again
   const fs = fsSource(opts.root);
-  const stat = cached ? openSourceStat(opts.root, fs) : undefined;
+  const blobs = cached ? openBlobMemo(opts.root) : undefined;
+  const stat = blobs ? openSourceStat(opts.root, fs, blobs) : undefined;
   const seen = new Map<string, Uint8Array>();
   const headSource: ProjectSource = stat?.source ?? {
     ...fs,
@@ -295,6 +296,7 @@ export async function diffProject(opts: DiffProjectOptions): Promise<DiffProject
   await units?.save();
   await services?.save();
   await stat?.save();
+  await blobs?.save();
   const baseSide: Pick<CompileResult, 'files' | 'artifacts'> = base ? u.base : { files: [], artifacts: [] };
   return { diagnostics, diff: compareResults(baseSide, u.head, { base: baseLabel, head: 'working tree' }), rendered: memo.renders };
 }

@@ -18,7 +18,7 @@ import type { ConfigRef } from '../project/load.js';
 import { kustomizationFiles, type UnitOutput } from '../write/kustomization.js';
 import { adoptionRule } from '../write/ownership.js';
 import { UnitMemo } from './unit-memo.js';
-import { openSourceStat } from './source-stat.js';
+import { openBlobMemo, openSourceStat } from './source-stat.js';
 
 export interface PublishPlanInput {
   state: Pick<CompileState, 'units' | 'project' | 'environments'>;
@@ -126,7 +126,8 @@ async function prepare(opts: PublishProjectOptions, opened: PendingDeployment | 
   // per-service records (src/pipeline.ts): only the service files whose content changed are loaded
   const services = cached ? unlessEqual(openJsonCache<unknown>(opts.root, 'services', toolVersion(), { onlyUsed: true })) : undefined;
   // the service files by stat data: an unchanged one is taken from its record without a read
-  const stat = cached ? openSourceStat(opts.root, fsSource(opts.root)) : undefined;
+  const blobs = cached ? openBlobMemo(opts.root) : undefined;
+  const stat = blobs ? openSourceStat(opts.root, fsSource(opts.root), blobs) : undefined;
   const compileLazy = async (records: boolean): Promise<CompileState> => {
     const source = stat?.source ?? fsSource(opts.root);
     let st = await compile(source, { ...ref, lazy: true, cache: inputs, ...(records && services ? { records: { store: services, hashOf: stat?.hashOf } } : {}) });
@@ -172,7 +173,6 @@ async function prepare(opts: PublishProjectOptions, opened: PendingDeployment | 
       );
     }
   }
-  const blobs = cached ? openJsonCache<unknown>(opts.root, 'blobs', '1') : undefined;
   const final = state;
   return {
     diagnostics,

@@ -1,7 +1,8 @@
 /**
  * The stat memo of the project's own files for `diff` and `publish` (as git's index does for
  * its working tree): per file read, the stat data beside its content hash and its git blob id
- * (`.gitopsc/cache/worktree.json`). A later run that finds a file's stat data unchanged takes
+ * (`.gitopsc/cache/worktree.json`; the blob id -> content hash pairs go to the memo publish keeps
+ * of the blobs it read or wrote, `blobs.json`, src/git/tree.ts). A later run that finds a file's stat data unchanged takes
  * its content hash without reading it, so that compile() takes the service from its record
  * (src/pipeline.ts RecordsOptions.hashOf); and a git revision's blob ids name content hashes
  * (the base side of `diff` takes its records without reading a blob).
@@ -16,12 +17,13 @@ import { join } from 'node:path';
 import { contentHash, gitBlobId } from '../core/hash.js';
 import type { ProjectSource } from '../core/types.js';
 import { statClean, statOf, type MemoEntry, type StatData, type Time } from './memo.js';
+import { recallBlob, rememberBlob, type BlobHashMemo } from '../git/tree.js';
 import { cacheDirOf, openJsonCache, type JsonCache } from './store.js';
 
 const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
 const NAME = 'worktree';
-const VERSION = '1';
+const VERSION = '2';
 
 function isEntry(v: unknown): v is MemoEntry {
   if (!Array.isArray(v) || v.length !== 8 || typeof v[0] !== 'string') return false;
@@ -43,9 +45,17 @@ export interface SourceStat {
 
 /**
  * Pure over a store, the stat function and the racy limit (tests inject them). Keys:
- * `f:<path>` -> [content hash, ...StatData] (src/build/memo.ts MemoEntry), `b:<blob id>` -> content hash.
+ * `f:<path>` -> [content hash, ...StatData] (src/build/memo.ts MemoEntry); the blob ids of the
+ * files read go to `blobs` (default: the same store).
  */
-export function sourceStat(root: string, base: ProjectSource, store: Pick<JsonCache<unknown>, 'get' | 'set' | 'save'>, racyFrom: Time | undefined, stat: (abs: string) => StatData | undefined = (p) => statOf(p)): SourceStat {
+export function sourceStat(
+  root: string,
+  base: ProjectSource,
+  store: Pick<JsonCache<unknown>, 'get' | 'set' | 'save'>,
+  racyFrom: Time | undefined,
+  stat: (abs: string) => StatData | undefined = (p) => statOf(p),
+  blobs: BlobHashMemo = store,
+): SourceStat {
   const read = new Map<string, Uint8Array>();
   const lstat = (rel: string): StatData | undefined => {
     try {
@@ -66,8 +76,8 @@ export function sourceStat(root: string, base: ProjectSource, store: Pick<JsonCa
           read.set(rel, bytes);
           const hash = contentHash(bytes);
           if (st && st[2] === bytes.byteLength && store.get(`f:${rel}`)?.toString() !== [hash, ...st].toString()) store.set(`f:${rel}`, [hash, ...st] satisfies MemoEntry);
-          const blob = `b:${gitBlobId(bytes)}`;
-          if (store.get(blob) !== hash) store.set(blob, hash);
+          const oid = gitBlobId(bytes);
+          if (recallBlob(blobs, oid) !== hash) rememberBlob(blobs, oid, hash);
         }
         return bytes;
       },
@@ -78,17 +88,17 @@ export function sourceStat(root: string, base: ProjectSource, store: Pick<JsonCa
       const st = lstat(rel);
       return st && statClean(v, st, racyFrom) ? v[0] : undefined;
     },
-    blobHash: (oid) => {
-      const v = store.get(`b:${oid}`);
-      return typeof v === 'string' ? v : undefined;
-    },
+    blobHash: (oid) => recallBlob(blobs, oid),
     readBytes: (rel) => read.get(rel),
     save: () => store.save(),
   };
 }
 
-/** The memo of `root` (`.gitopsc/cache/worktree.json`); its racy limit is the file's mtime as it was read. */
-export function openSourceStat(root: string, base: ProjectSource): SourceStat {
+/**
+ * The memo of `root` (`.gitopsc/cache/worktree.json`); its racy limit is the file's mtime as it
+ * was read. `blobs` is the run's `blobs.json` cache, saved by the caller.
+ */
+export function openSourceStat(root: string, base: ProjectSource, blobs: BlobHashMemo): SourceStat {
   let racyFrom: Time | undefined;
   try {
     const st = statOf(join(cacheDirOf(root), `${NAME}.json`), true);
@@ -97,5 +107,10 @@ export function openSourceStat(root: string, base: ProjectSource): SourceStat {
     /* no memo: every file is read */
   }
   const cache = openJsonCache<unknown>(root, NAME, VERSION);
-  return sourceStat(root, base, cache, racyFrom);
+  return sourceStat(root, base, cache, racyFrom, undefined, blobs);
+}
+
+/** `.gitopsc/cache/blobs.json`: git blob id -> content hash, shared by diff, publish and this memo. */
+export function openBlobMemo(root: string): JsonCache<unknown> {
+  return openJsonCache<unknown>(root, 'blobs', '1');
 }

@@ -41,6 +41,12 @@ export function rememberBlob(memo: BlobHashMemo | undefined, oid: string, hash: 
   memo?.set(MEMO_PREFIX + oid, hash);
 }
 
+/** The content hash remembered for a blob, or undefined. */
+export function recallBlob(memo: BlobHashMemo | undefined, oid: string): string | undefined {
+  const known = memo?.get(MEMO_PREFIX + oid);
+  return typeof known === 'string' ? known : undefined;
+}
+
 /** The tree of `commit` below `dir` (`''`: the top); an absent commit is an empty tree. */
 export async function gitTree(git: Git, commit: string | undefined, dir: string, opts: GitTreeOptions = {}): Promise<GitTree> {
   const oids = !commit ? new Map<string, string>() : opts.listing ? await opts.listing.catch(() => lsTree(git, commit, dir)) : await lsTree(git, commit, dir);
@@ -64,8 +70,8 @@ export async function gitTree(git: Git, commit: string | undefined, dir: string,
       const misses: [string, string][] = [];
       for (const [path, oid] of oids) {
         if (only && !only(path)) continue;
-        const known = opts.memo?.get(MEMO_PREFIX + oid);
-        if (typeof known === 'string') files.set(path, known);
+        const known = recallBlob(opts.memo, oid);
+        if (known !== undefined) files.set(path, known);
         else misses.push([path, oid]);
       }
       let datas: Uint8Array[];
@@ -77,7 +83,7 @@ export async function gitTree(git: Git, commit: string | undefined, dir: string,
       misses.forEach(([path, oid], i) => {
         const h = contentHash(datas[i]!);
         files.set(path, h);
-        opts.memo?.set(MEMO_PREFIX + oid, h);
+        rememberBlob(opts.memo, oid, h);
       });
       return { files };
     },
