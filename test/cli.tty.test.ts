@@ -3,10 +3,19 @@
  * `script`, which gives it a pseudo-terminal. Colour on a TTY, off for NO_COLOR, --no-color and
  * pipes, on for FORCE_COLOR; a progress line naming the registry host and the service while a
  * registry is slow, never with CI set, with --format json or when piped.
+ *
+ * A process is spawned only for what only a process shows: whether its own streams are a
+ * terminal (colour on a TTY, off in a pipe; the status line written to a real terminal, and
+ * none in a pipe). The switches that turn colour or progress off on a terminal (NO_COLOR aside,
+ * which also runs on the real one) go through `main()` in this process with streams that say
+ * they are terminals (`Io.stdoutIsTTY`/`stderrIsTTY`, `Host.interactive`): the same decision
+ * and the same formatters, without a Node start per case.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../src/cli/main.js';
+import { nodeHost } from '../src/host/index.js';
 import { buildCli } from './helpers/cli.js';
 import { baseProject, makeProject } from './helpers/project.js';
 import { matching, startProxy, type Proxy } from './registry/proxy.js';
@@ -47,6 +56,21 @@ function piped(args: string[], env: Record<string, string> = {}): Promise<{ code
   return exec(process.execPath, [bin, ...args], env);
 }
 
+/**
+ * The CLI in this process, its streams terminals or not as `tty` says (what the bin's own Io
+ * and Host read from process.stdout/stderr.isTTY), with the environment a spawned run would
+ * have (PATH, HOME, TERM as `script` sets it, plus `env`); the status lines it writes are
+ * kept as a terminal would receive them.
+ */
+async function inProcess(args: string[], env: Record<string, string>, tty: boolean): Promise<{ code: number; out: string }> {
+  let out = '';
+  const write = (t: string) => void (out += t);
+  const fullEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...(tty ? { TERM: 'xterm' } : {}), ...env };
+  const host = nodeHost({ env: fullEnv, interactive: tty, log: (line) => write(line + '\n'), status: (text) => write(`\r${text}\x1b[K`) });
+  const code = await main(args, { stdout: write, stderr: write, stdoutIsTTY: tty, stderrIsTTY: tty }, host);
+  return { code, out };
+}
+
 function broken(): string {
   const files = baseProject();
   files['services/web.yaml'] = files['services/web.yaml']!.replace('replicas: 2', 'replicsa: 2');
@@ -62,6 +86,15 @@ describe.skipIf(!hasScript)('colour', { concurrent: true }, () => {
     expect(r.out).toMatch(new RegExp(`${ESC.replace('[', '\\[')}1mservices/web\\.yaml:\\d+:\\d+${ESC.replace('[', '\\[')}22m`));
   });
 
+  it('is off on a terminal for NO_COLOR', async () => {
+    const r = await onTty(['--cwd', broken(), 'validate'], { NO_COLOR: '1' });
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('SCHEMA');
+    expect(r.out).not.toContain(ESC);
+  });
+
+  // on a terminal (the streams say so), in this process: the spawned cases above show the bin
+  // reads its own streams; these show each switch wins over a terminal
   it.each([
     ['NO_COLOR', ['validate'], { NO_COLOR: '1' }],
     ['--no-color', ['validate', '--no-color'], {}],
@@ -69,24 +102,35 @@ describe.skipIf(!hasScript)('colour', { concurrent: true }, () => {
     ['--format github', ['validate', '--format', 'github'], { FORCE_COLOR: '1' }],
     ['TERM=dumb', ['validate'], { TERM: 'dumb' }],
   ])('is off for %s', async (_name, args, env) => {
-    const r = await onTty(['--cwd', broken(), ...args], env);
+    const r = await inProcess(['--cwd', broken(), ...args], env, true);
     expect(r.code).toBe(1);
     expect(r.out).toContain('SCHEMA');
     expect(r.out).not.toContain(ESC);
   });
 
+  it('is on at a terminal in this process too (the in-process cases would see colour)', async () => {
+    const r = await inProcess(['--cwd', broken(), 'validate'], {}, true);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain(`${ESC}31m${ESC}1merror`);
+  });
+
   it('is off in a pipe and on with FORCE_COLOR; --no-color beats FORCE_COLOR', async () => {
     const dir = broken();
-    const [plain, forced, noColor, forcedOff] = await Promise.all([
-      piped(['--cwd', dir, 'validate']),
-      piped(['--cwd', dir, 'validate'], { FORCE_COLOR: '1' }),
-      piped(['--cwd', dir, 'validate', '--no-color'], { FORCE_COLOR: '1' }),
-      piped(['--cwd', dir, 'validate'], { FORCE_COLOR: '0' }),
-    ]);
+    // the real pipe: a process whose stderr is not a terminal
+    const plain = await piped(['--cwd', dir, 'validate']);
+    expect(plain.code).toBe(1);
+    expect(plain.stderr).toContain('SCHEMA');
     expect(plain.stderr).not.toContain(ESC);
-    expect(forced.stderr).toContain(`${ESC}31m`);
-    expect(noColor.stderr).not.toContain(ESC);
-    expect(forcedOff.stderr).not.toContain(ESC);
+    const [forced, noColor, forcedOff] = await Promise.all([
+      inProcess(['--cwd', dir, 'validate'], { FORCE_COLOR: '1' }, false),
+      inProcess(['--cwd', dir, 'validate', '--no-color'], { FORCE_COLOR: '1' }, false),
+      inProcess(['--cwd', dir, 'validate'], { FORCE_COLOR: '0' }, false),
+    ]);
+    expect(forced.out).toContain(`${ESC}31m`);
+    expect(noColor.out).not.toContain(ESC);
+    expect(noColor.out).toContain('SCHEMA');
+    expect(forcedOff.out).not.toContain(ESC);
+    expect(forcedOff.out).toContain('SCHEMA');
   });
 });
 
@@ -138,14 +182,22 @@ spec:
     expect(r.out).toMatch(new RegExp(`\r${ESC.replace('[', '\\[')}K[^\r]*web \\(default\\): 1\\.1\\.0`));
   });
 
+  // on a terminal (Host.interactive, the streams say so), in this process; the spawned case
+  // above shows the line reaches a real terminal, the one below that a pipe gets none
   it.each([
     ['CI', ['resolve', '--update'], { CI: 'true' }],
     ['--format json', ['resolve', '--update', '--format', 'json'], {}],
     ['--quiet', ['resolve', '--update', '--quiet'], {}],
   ])('is not shown with %s', async (_name, args, env) => {
-    const r = await onTty(['--cwd', project(), ...args], env);
+    const r = await inProcess(['--cwd', project(), ...args], env, true);
     expect(r.code).toBe(0);
     expect(r.out).not.toContain('waiting for');
+  });
+
+  it('is shown on a terminal in this process too (the in-process cases would see it)', async () => {
+    const r = await inProcess(['--cwd', project(), 'resolve', '--update'], {}, true);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(new RegExp(`waiting for ${proxy.host.replace(/\./g, '\\.')} \\(web\\) \\ds`));
   });
 
   it('is not shown in a pipe', async () => {
