@@ -5,8 +5,9 @@
  * with npx, and as a global install. Dependencies come from npm's cache when it has them.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { packOnce, readmeExampleOnce, sh, shAsync } from './helpers/pack.js';
@@ -14,6 +15,24 @@ import { packOnce, readmeExampleOnce, sh, shAsync } from './helpers/pack.js';
 const ROOT = resolve(import.meta.dirname, '..');
 const NPM_FLAGS = ['--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'];
 let tarball: string;
+
+/**
+ * npx installs a package it has not got into npm's cache directory, `<cache>/_npx/<hash>`
+ * (libnpmexec: the first 16 hex digits of the SHA-512 of the `--package` specs), never removed:
+ * the tarball of every run has its own path, so each run left one such install (39 MB) in
+ * ~/.npm/_npx. Removed here, and only a directory whose package.json says npx made it for
+ * exactly this tarball.
+ */
+function removeNpxInstall(spec: string): void {
+  const cache = process.env.npm_config_cache || join(homedir(), '.npm');
+  const dir = join(cache, '_npx', createHash('sha512').update(spec).digest('hex').slice(0, 16));
+  try {
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { _npx?: { packages?: unknown } };
+    if (JSON.stringify(pkg._npx?.packages) === JSON.stringify([spec])) rmSync(dir, { recursive: true, force: true });
+  } catch {
+    // not there (another cache, an npm that names it otherwise): nothing of ours to remove
+  }
+}
 let packStdout: string;
 
 beforeAll(() => {
@@ -51,6 +70,7 @@ describe('install from an npm pack tarball', { concurrent: true }, () => {
   it('npx runs it from the tarball, with no project', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gitopsc-npx-'));
     const r = await shAsync(dir, 'npx', ['--yes', ...NPM_FLAGS, '--package', tarball, 'gitopsc', '--version']);
+    removeNpxInstall(tarball);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version);
   }, 600_000);

@@ -10,7 +10,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildCli } from './helpers/cli.js';
+import { buildCliAsync } from './helpers/cli.js';
 import { git, isolateGit, tmp } from './helpers/git.js';
 import { cli } from './helpers/project.js';
 
@@ -18,8 +18,6 @@ const ROOT = resolve(import.meta.dirname, '..');
 const version = spawnSync('pre-commit', ['--version'], { encoding: 'utf8' });
 const available = version.status === 0;
 if (!available) console.log('skipped the pre-commit tests: the `pre-commit` command is not installed (apt-get install pre-commit; .ci/run does)');
-
-let binDir: string;
 
 /** pre-commit with its own store (PRE_COMMIT_HOME), without blocking this process: the two cases run side by side. */
 function preCommit(home: string, cwd: string, args: string[], path = process.env.PATH ?? ''): Promise<{ code: number; out: string }> {
@@ -71,10 +69,9 @@ function staleChange(dir: string): void {
 }
 
 describe.skipIf(!available)(`pre-commit (${version.stdout?.trim() ?? 'not installed'})`, { concurrent: true }, () => {
-  beforeAll(() => {
-    isolateGit();
-    binDir = buildCli().binDir;
-  }, 120_000);
+  // the CLI build is the repo: local case's alone: the shipped hooks' case, the run's longest
+  // chain (npm install, the build, npm pack, npm install -g), does not wait for it
+  beforeAll(() => isolateGit());
 
   it('the shipped hooks install with language: node and block a stale render', async () => {
     const home = tmp('gitopsc-pre-commit-home-');
@@ -112,6 +109,8 @@ describe.skipIf(!available)(`pre-commit (${version.stdout?.trim() ?? 'not instal
     const local = /```yaml\n(repos:\n {2}- repo: local\n[\s\S]*?)```/.exec(readme)?.[1];
     expect(local).toBeDefined();
     const dir = await sourceRepo(local!);
+    // built or waited for without blocking the other case (test/helpers/cli.ts)
+    const { binDir } = await buildCliAsync();
     // the README's entry is `npx --no-install gitopsc`: put the built CLI where npx finds it
     mkdirSync(join(dir, 'node_modules/.bin'), { recursive: true });
     copyFileSync(join(binDir, 'gitopsc'), join(dir, 'node_modules/.bin/gitopsc'));

@@ -12,13 +12,15 @@
  * through `npm pack`'s prepare) is exercised by test/install.test.ts, test/api.pack.test.ts
  * and test/pre-commit.test.ts.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { inject } from 'vitest';
-import { onceIn } from './once.js';
+import { promisify } from 'node:util';
+import { onceIn, onceInAsync } from './once.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
+const run = promisify(execFile);
 
 /** Every source file of the build (tsconfig.build.json: src/**\/*.ts without tests). */
 function sources(dir: string): string[] {
@@ -29,30 +31,53 @@ function sources(dir: string): string[] {
   });
 }
 
-function build(pkg: string): void {
-  const esbuild = join(ROOT, 'node_modules/.bin/esbuild');
-  execFileSync(esbuild, [...sources(join(ROOT, 'src')), `--outdir=${join(pkg, 'dist')}`, `--outbase=${join(ROOT, 'src')}`, '--platform=node', '--format=esm', '--target=es2022', '--log-level=error'], {
-    stdio: 'pipe',
-  });
+const STEPS = ['compile-schemas.mjs', 'precompile-templates.mjs'];
+
+/** The package directory around dist/: package.json, links to templates, schemas and node_modules, the build's later steps, the `gitopsc` shim. */
+function layout(pkg: string): void {
   copyFileSync(join(ROOT, 'package.json'), join(pkg, 'package.json'));
   for (const d of ['templates', 'schemas', 'node_modules']) symlinkSync(join(ROOT, d), join(pkg, d));
-  // the build's later steps, run from the package directory: dist/validate/compiled/, dist/render/precompiled/
   mkdirSync(join(pkg, 'scripts'));
-  for (const step of ['compile-schemas.mjs', 'precompile-templates.mjs']) {
-    copyFileSync(join(ROOT, 'scripts', step), join(pkg, 'scripts', step));
-    execFileSync(process.execPath, [join(pkg, 'scripts', step)], { cwd: pkg, stdio: 'pipe' });
-  }
+  for (const step of STEPS) copyFileSync(join(ROOT, 'scripts', step), join(pkg, 'scripts', step));
   const binDir = join(pkg, 'bin');
   mkdirSync(binDir);
   writeFileSync(join(binDir, 'gitopsc'), `#!/bin/sh\nexec "${process.execPath}" "${join(pkg, 'dist/cli/bin.js')}" "$@"\n`);
   chmodSync(join(binDir, 'gitopsc'), 0o755);
 }
 
-export function buildCli(): { bin: string; binDir: string } {
+/** The processes of the build, in order: esbuild into dist/, then the build's later steps run from the package directory (dist/validate/compiled/, dist/render/precompiled/). */
+function commands(pkg: string): [file: string, args: string[], cwd: string][] {
+  const esbuild = join(ROOT, 'node_modules/.bin/esbuild');
+  return [
+    [esbuild, [...sources(join(ROOT, 'src')), `--outdir=${join(pkg, 'dist')}`, `--outbase=${join(ROOT, 'src')}`, '--platform=node', '--format=esm', '--target=es2022', '--log-level=error'], ROOT],
+    ...STEPS.map((step): [string, string[], string] => [process.execPath, [join(pkg, 'scripts', step)], pkg]),
+  ];
+}
+
+export interface BuiltCli {
+  bin: string;
+  binDir: string;
+}
+
+const built = (pkg: string): BuiltCli => ({ bin: join(pkg, 'dist/cli/bin.js'), binDir: join(pkg, 'bin') });
+
+export function buildCli(): BuiltCli {
   const pkg = inject('gitopscCliDir');
   onceIn(pkg, 'building the CLI', 120_000, () => {
-    build(pkg);
+    layout(pkg);
+    for (const [file, args, cwd] of commands(pkg)) execFileSync(file, args, { cwd, stdio: 'pipe' });
     return '';
   });
-  return { bin: join(pkg, 'dist/cli/bin.js'), binDir: join(pkg, 'bin') };
+  return built(pkg);
+}
+
+/** As buildCli, blocking neither the caller's other cases (concurrent tests) while it builds nor while it waits for another file's build. */
+export async function buildCliAsync(): Promise<BuiltCli> {
+  const pkg = inject('gitopscCliDir');
+  await onceInAsync(pkg, 'building the CLI', 120_000, async () => {
+    layout(pkg);
+    for (const [file, args, cwd] of commands(pkg)) await run(file, args, { cwd, maxBuffer: 64 * 1024 * 1024 });
+    return '';
+  });
+  return built(pkg);
 }
