@@ -127,16 +127,18 @@ gitopsc publish --repo "${deploy}" --quiet
 });
 
 describe('the CLI end to end', () => {
+  // the first publish runs the built bin (as the hooks above do); the rest runs main() in this
+  // process (exit code and streams as the bin gives them, without a Node start per step)
   it('publishes twice (second makes no commit), then a version bump with trailers, and diffs it', { timeout: 300_000 }, async () => {
     const src = await sourceProject();
     const { bare, work: deploy } = makeRemote({ 'README.md': '# deploy\n' });
-    let r = gitopsc(src, 'publish', '--repo', deploy, '--push');
-    expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/^committed [0-9a-f]{7} to /);
+    const spawned = gitopsc(src, 'publish', '--repo', deploy, '--push');
+    expect(spawned.status).toBe(0);
+    expect(spawned.stdout).toMatch(/^committed [0-9a-f]{7} to /);
     const first = head(deploy);
     expect(head(bare, 'main')).toBe(first);
-    r = gitopsc(src, 'publish', '--repo', deploy, '--push');
-    expect(r.status).toBe(0);
+    let r = await inProcess(src, 'publish', '--repo', deploy, '--push');
+    expect(r.code).toBe(0);
     expect(r.stdout).toContain('nothing to publish');
     expect(head(deploy)).toBe(first);
 
@@ -149,20 +151,20 @@ describe('the CLI end to end', () => {
         `    - tag: "1.3.0"\n      digest: sha256:${'13'.repeat(32)}\n    - tag: "2.0.0"`,
       ),
     );
-    expect(gitopsc(src, 'resolve', '--update').status).toBe(0);
-    expect(gitopsc(src, 'render').status).toBe(0);
+    expect((await inProcess(src, 'resolve', '--update')).code).toBe(0);
+    expect((await inProcess(src, 'render')).code).toBe(0);
 
-    const diff = gitopsc(src, 'diff', '--format', 'markdown', '--exit-code');
-    expect(diff.status).toBe(1);
+    const diff = await inProcess(src, 'diff', '--format', 'markdown', '--exit-code');
+    expect(diff.code).toBe(1);
     expect(diff.stdout).toContain('| hello | dev | `1.1.0@sha256:111111111111` | `1.3.0@sha256:131313131313` |');
     expect(diff.stdout).toContain('```diff');
-    expect(gitopsc(src, 'diff').status).toBe(0);
+    expect((await inProcess(src, 'diff')).code).toBe(0);
 
     git(src, 'commit', '-q', '-am', 'hello 1.3.0');
     // a dirty deploy tree is refused with nothing changed
     writeFileSync(join(deploy, 'dev/hello/deployment.yaml'), 'hand edit\n');
-    r = gitopsc(src, 'publish', '--repo', deploy, '--format', 'json');
-    expect(r.status).toBe(4);
+    r = await inProcess(src, 'publish', '--repo', deploy, '--format', 'json');
+    expect(r.code).toBe(4);
     const refused = (JSON.parse(r.stdout) as { diagnostics: { code: string; reason: string; message: string }[] }).diagnostics;
     expect(refused.map((d) => [d.code, d.reason])).toEqual([['GIT', 'dirty-worktree']]);
     // the dirty file is named
@@ -170,16 +172,16 @@ describe('the CLI end to end', () => {
     expect(head(deploy)).toBe(first);
     git(deploy, 'checkout', '--', '.');
 
-    r = gitopsc(src, 'publish', '--repo', deploy, '--push');
+    r = await inProcess(src, 'publish', '--repo', deploy, '--push');
     expect(r.stdout + r.stderr).toContain('pushed to origin/main');
-    expect(r.status).toBe(0);
+    expect(r.code).toBe(0);
     const msg = git(bare, 'log', '-1', '--format=%B', 'main');
     expect(msg).toContain('- hello/dev: 1.1.0@sha256:111111111111 -> 1.3.0@sha256:131313131313');
     expect(msg).toContain(`Gitopsc-Source-Commit: ${head(src)}`);
     expect(msg).toContain(`Gitopsc-Source: ${src}`);
     expect(msg).toMatch(/^Gitopsc-Artifact: hello\/prod registry\.example\.com\/demo\/hello:1\.3\.0@sha256:(13){32}$/m);
     // a fresh clone of the remote already holds it all
-    const json = JSON.parse(gitopsc(src, 'publish', '--repo', bare, '--push', '--format', 'json').stdout) as { ok: boolean; publish: { committed: boolean } };
+    const json = JSON.parse((await inProcess(src, 'publish', '--repo', bare, '--push', '--format', 'json')).stdout) as { ok: boolean; publish: { committed: boolean } };
     expect(json).toMatchObject({ ok: true, publish: { committed: false } });
   });
 });
