@@ -4,7 +4,7 @@
  * depend on the machine; inherited GIT_* variables are removed from process.env once.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { CompileResult, RenderedFile, ResolvedArtifact } from '../../src/pipeline.js';
@@ -46,25 +46,57 @@ export function writeFiles(dir: string, files: Record<string, string>): void {
   }
 }
 
+/**
+ * Repositories made once per test file (per worker: the module is shared by a worker's files)
+ * for each distinct set of files, then copied whole (.git included) for every caller: git
+ * init/add/commit and two clones ran about 250 git processes per test run for a handful of
+ * distinct repositories. A copy is the same repository (the same objects, refs and commit
+ * ids); its index's stat data (inodes, times) are the template's, refreshed by one `git
+ * update-index --refresh` (not every git command refreshes them: `git reset` and `read-tree -m`
+ * call a file whose stat data differ "not uptodate" and refuse).
+ */
+const templates = new Map<string, string>();
+
+function fromTemplate(key: string, make: (dir: string) => void): string {
+  let t = templates.get(key);
+  if (t === undefined || !existsSync(t)) {
+    t = join(tmp('gitopsc-template-'), 'repo');
+    make(t);
+    templates.set(key, t);
+  }
+  return t;
+}
+
 /** A working repository with one commit holding `files`. */
 export function makeRepo(files: Record<string, string>, dir = tmp()): string {
-  mkdirSync(dir, { recursive: true });
-  git(dir, 'init', '-q');
-  writeFiles(dir, files);
-  git(dir, 'add', '-A');
-  git(dir, 'commit', '-q', '--allow-empty', '-m', 'initial');
+  const t = fromTemplate(`repo\0${JSON.stringify(Object.entries(files))}`, (d) => {
+    mkdirSync(d, { recursive: true });
+    git(d, 'init', '-q');
+    writeFiles(d, files);
+    git(d, 'add', '-A');
+    git(d, 'commit', '-q', '--allow-empty', '-m', 'initial');
+  });
+  cpSync(t, dir, { recursive: true });
+  git(dir, 'update-index', '-q', '--refresh');
   return dir;
 }
 
-/** A bare "remote" seeded with `files`, and a working clone of it. */
+/** A bare "remote" seeded with `files`, and a working clone of it (`origin` of the clone is this `bare`). */
 export function makeRemote(files: Record<string, string>): { bare: string; work: string } {
+  const t = fromTemplate(`remote\0${JSON.stringify(Object.entries(files))}`, (root) => {
+    mkdirSync(root, { recursive: true });
+    const seed = makeRepo(files, join(root, 'seed'));
+    git(root, 'clone', '-q', '--bare', seed, join(root, 'remote.git'));
+    git(root, 'clone', '-q', join(root, 'remote.git'), join(root, 'work'));
+  });
   const root = tmp();
-  const seed = makeRepo(files, join(root, 'seed'));
-  const bare = join(root, 'remote.git');
-  git(root, 'clone', '-q', '--bare', seed, bare);
-  const work = join(root, 'work');
-  git(root, 'clone', '-q', bare, work);
-  return { bare, work };
+  cpSync(t, root, { recursive: true });
+  // the clones name their origin by absolute path: the copy's own
+  for (const config of [join(root, 'remote.git/config'), join(root, 'work/.git/config')]) {
+    writeFileSync(config, readFileSync(config, 'utf8').split(t).join(root));
+  }
+  git(join(root, 'work'), 'update-index', '-q', '--refresh');
+  return { bare: join(root, 'remote.git'), work: join(root, 'work') };
 }
 
 export function head(dir: string, ref = 'HEAD'): string {
