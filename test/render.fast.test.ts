@@ -11,7 +11,7 @@ import { openMemo, statOf } from '../src/build/memo.js';
 import { fastRender, renderChanged } from '../src/cli/fast.js';
 import { readTree } from './helpers/read-tree.js';
 import { buildCli } from './helpers/cli.js';
-import { baseProject, cli, makeProject, writeFiles } from './helpers/project.js';
+import { baseProject, cli, cliWithEnv, makeProject, writeFiles } from './helpers/project.js';
 
 /** A project whose render has warnings (a kind no schema knows), so the memo replays diagnostics. */
 function project(): string {
@@ -51,22 +51,24 @@ describe('the start-up fast path', () => {
     expect(full.stdout + full.stderr).toContain('MANIFEST_INVALID');
   });
 
+  // the real bin (its fast path) against the full CLI run in this process (main(), as the cases above)
   it('colours as the full CLI does (FORCE_COLOR)', async () => {
     const env = { ...process.env, FORCE_COLOR: '1', NO_COLOR: '' };
-    const run = (extra: Record<string, string>) => spawnSync(process.execPath, [bin, 'render', '--check'], { cwd: dir, env: { ...env, ...extra }, encoding: 'utf8' });
-    const full = run({ GITOPSC_NO_FAST_PATH: '1' });
-    const fast = run({});
+    const full = await cliWithEnv(env, dir, 'render', '--check');
+    const fast = spawnSync(process.execPath, [bin, 'render', '--check'], { cwd: dir, env, encoding: 'utf8' });
     expect(full.stderr).toContain('\u001b[');
-    expect([fast.stdout, fast.stderr, fast.status]).toEqual([full.stdout, full.stderr, full.status]);
-    expect(fastRender(['render', '--check'], { ...host(env), cwd: dir })).toEqual({ stdout: full.stdout, stderr: full.stderr, code: full.status });
+    expect([fast.stdout, fast.stderr, fast.status]).toEqual([full.stdout, full.stderr, full.code]);
+    expect(fastRender(['render', '--check'], { ...host(env), cwd: dir })).toEqual({ stdout: full.stdout, stderr: full.stderr, code: full.code });
   });
 
-  it('the real bin answers from the memo (json, text) as the full CLI does', () => {
+  it('the real bin answers from the memo (json, text) as the full CLI does', async () => {
     for (const args of [['render', '--check', '--format', 'json'], ['render']]) {
-      const run = (env: Record<string, string>) => spawnSync(process.execPath, [bin, ...args], { cwd: dir, env: { ...process.env, NO_COLOR: '1', ...env }, encoding: 'utf8' });
-      const full = run({ GITOPSC_NO_FAST_PATH: '1' });
-      const fast = run({});
-      expect([fast.stdout, fast.stderr, fast.status], args.join(' ')).toEqual([full.stdout, full.stderr, full.status]);
+      const env = { ...process.env, NO_COLOR: '1' };
+      const full = await cliWithEnv(env, dir, ...args);
+      // the memo the full run left answers this cwd and these flags: the bin takes its fast path
+      expect(fastRender(args, { ...host(env), cwd: dir }), args.join(' ')).toBeDefined();
+      const fast = spawnSync(process.execPath, [bin, ...args], { cwd: dir, env, encoding: 'utf8' });
+      expect([fast.stdout, fast.stderr, fast.status], args.join(' ')).toEqual([full.stdout, full.stderr, full.code]);
     }
   });
 
@@ -154,14 +156,15 @@ describe('a render after a change, continued from the fast path\'s scan (renderC
     expect(await renderChanged(hostOf())).toBeUndefined();
   });
 
-  it('the real bin continues as the full CLI renders (text, json)', () => {
+  it('the real bin continues as the full CLI renders (text, json)', async () => {
     const bin = buildCli().bin;
     for (const [n, args] of [[6, ['render']], [7, ['render', '--format', 'json']]] as const) {
       edit((t) => t.replace(/replicas: \d+/, `replicas: ${n}`));
-      const run = (cwd: string, env: Record<string, string>) => spawnSync(process.execPath, [bin, ...args], { cwd, env: { ...process.env, NO_COLOR: '1', ...env }, encoding: 'utf8' });
-      const fast = run(a, {});
-      const full = run(b, { GITOPSC_NO_FAST_PATH: '1' });
-      expect([fast.stdout, fast.stderr, fast.status], args.join(' ')).toEqual([full.stdout, full.stderr, full.status]);
+      const env = { ...process.env, NO_COLOR: '1' };
+      const fast = spawnSync(process.execPath, [bin, ...args], { cwd: a, env, encoding: 'utf8' });
+      // the full CLI in this process
+      const full = await cliWithEnv(env, b, ...args);
+      expect([fast.stdout, fast.stderr, fast.status], args.join(' ')).toEqual([full.stdout, full.stderr, full.code]);
       expect(fast.stdout).toMatch(/[1-9] written|"written": \[\s*"/);
       expect(readTree(join(a, 'rendered'))).toEqual(readTree(join(b, 'rendered')));
     }
