@@ -70,6 +70,10 @@ describe('the start-up fast path', () => {
       const fast = spawnSync(process.execPath, [bin, ...args], { cwd: dir, env, encoding: 'utf8' });
       expect([fast.stdout, fast.stderr, fast.status], args.join(' ')).toEqual([full.stdout, full.stderr, full.code]);
     }
+    // the documented switch (README): the bin without its fast path prints the same
+    const off = spawnSync(process.execPath, [bin, 'render', '--check', '--format', 'json'], { cwd: dir, env: { ...process.env, NO_COLOR: '1', GITOPSC_NO_FAST_PATH: '1' }, encoding: 'utf8' });
+    const full = await cliWithEnv({ ...process.env, NO_COLOR: '1' }, dir, 'render', '--check', '--format', 'json');
+    expect([off.stdout, off.stderr, off.status]).toEqual([full.stdout, full.stderr, full.code]);
   });
 
   it('a touched but unchanged file is re-hashed once and recorded again; a changed one goes to the full CLI', async () => {
