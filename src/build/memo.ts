@@ -636,51 +636,61 @@ export function openMemo(root: string): MemoFile | undefined {
       return pass(cwd, false);
     },
     rescan(changed, opts = {}) {
-      const memo = full();
-      const p = allPaths();
-      if (!memo || !p || !quick) return undefined;
-      const entries = new Map(memo.entries);
-      // the directories a scan reaches (the quick ones) and no other
-      const dirs = quickDirs === nDirs ? new Map(memo.dirs) : new Map<string, DirEntry>();
-      if (quickDirs !== nDirs) for (let i = 0; i < quickDirs; i++) dirs.set(p[i]!, memo.dirs.get(p[i]!)!);
-      let bytes = 0;
-      for (let i = nDirs; i < nDirs + nFiles; i++) bytes += stats[i * STAT_FIELDS + 2]!;
-      const scan: TreeScan = { entries, dirs, rehashed: 0, relisted: 0, links: false, pending: false };
-      // (what sameContent(scan.entries, memo.entries) says: only the files read can differ)
-      let same = true;
-      try {
-        for (const k of changed) {
-          const rel = p[k]!;
-          const abs = k === 0 ? root : `${root}/${rel}`;
-          if (k < quickDirs) {
-            // its stat data before its names, as a scan takes them
-            const st = statOf(abs, k === 0);
-            if (!st || !isDir(st)) return undefined;
-            const l = listDir(abs, opts.skip);
-            if (typeof l === 'string' || l.pending || l.links) return undefined;
-            const was = memo.dirs.get(rel)![NAMES];
-            if (l.names.length !== was.length || l.names.some((n, j) => n !== was[j])) return undefined;
-            dirs.set(rel, [...st, l.names]);
-            scan.relisted++;
-          } else if (k >= nDirs && k < nDirs + nFiles) {
-            const st = statOf(abs);
-            if (!st || !isFile(st)) return undefined;
-            bytes += st[2] - stats[k * STAT_FIELDS + 2]!;
-            // the stat data from before the read: a file changed while it was read no longer matches it
-            const hash = contentHash(readFileSync(abs));
-            if (hash !== memo.entries.get(rel)![0]) same = false;
-            entries.set(rel, [hash, ...st]);
-            scan.rehashed++;
-          } else return undefined;
-        }
-      } catch {
-        return undefined; // unreadable: the scan says which and why
-      }
-      if (entries.size > (opts.maxFiles ?? Infinity) || bytes > (opts.maxBytes ?? Infinity)) return undefined;
-      return { memo, scan, sameContent: same };
+      const r = rescan(changed, opts);
+      // the scan took the memo's maps over (see below); a scan given up leaves them half-changed
+      fullMemo = undefined;
+      return r;
     },
     full,
   };
+
+  function rescan(changed: readonly number[], opts: { skip?: ReadonlySet<string>; maxFiles?: number; maxBytes?: number }): ReturnType<MemoFile['rescan']> {
+    const memo = full();
+    const p = allPaths();
+    if (!memo || !p || !quick) return undefined;
+    // The scan changes the memo's own maps (copies of 10,000 entries cost more than the rest of
+    // it): the memo returned shares them, and only its entries' count, result and layout still
+    // say what was recorded; a later full() reads the file again.
+    const entries = memo.entries;
+    // the directories a scan reaches (the quick ones) and no other
+    const dirs = quickDirs === nDirs ? memo.dirs : new Map<string, DirEntry>();
+    if (quickDirs !== nDirs) for (let i = 0; i < quickDirs; i++) dirs.set(p[i]!, memo.dirs.get(p[i]!)!);
+    let bytes = 0;
+    for (let i = nDirs; i < nDirs + nFiles; i++) bytes += stats[i * STAT_FIELDS + 2]!;
+    const scan: TreeScan = { entries, dirs, rehashed: 0, relisted: 0, links: false, pending: false };
+    // (what sameContent(scan.entries, memo.entries) says: only the files read can differ)
+    let same = true;
+    try {
+      for (const k of changed) {
+        const rel = p[k]!;
+        const abs = k === 0 ? root : `${root}/${rel}`;
+        if (k < quickDirs) {
+          // its stat data before its names, as a scan takes them
+          const st = statOf(abs, k === 0);
+          if (!st || !isDir(st)) return undefined;
+          const l = listDir(abs, opts.skip);
+          if (typeof l === 'string' || l.pending || l.links) return undefined;
+          const was = memo.dirs.get(rel)![NAMES];
+          if (l.names.length !== was.length || l.names.some((n, j) => n !== was[j])) return undefined;
+          dirs.set(rel, [...st, l.names]);
+          scan.relisted++;
+        } else if (k >= nDirs && k < nDirs + nFiles) {
+          const st = statOf(abs);
+          if (!st || !isFile(st)) return undefined;
+          bytes += st[2] - stats[k * STAT_FIELDS + 2]!;
+          // the stat data from before the read: a file changed while it was read no longer matches it
+          const hash = contentHash(readFileSync(abs));
+          if (hash !== memo.entries.get(rel)![0]) same = false;
+          entries.set(rel, [hash, ...st]);
+          scan.rehashed++;
+        } else return undefined;
+      }
+    } catch {
+      return undefined; // unreadable: the scan says which and why
+    }
+    if (entries.size > (opts.maxFiles ?? Infinity) || bytes > (opts.maxBytes ?? Infinity)) return undefined;
+    return { memo: { ...memo }, scan, sameContent: same };
+  }
 }
 
 /** The memo of `root` with its maps; undefined when there is none or it is damaged. */

@@ -130,7 +130,7 @@ export function planOwned(input: OwnedPlanInput): OwnedPlan {
   if (same !== undefined) {
     // the record names exactly the files this run renders: none foreign, none to prune, the same record
     const recordFile: DesiredFile = { path: RECORD_FILE, hash: contentHash(same), content: same };
-    return { plan: planWrites([...input.desired, recordFile], input.existing, () => false), diagnostics: [], prunes: [], adopted: [] };
+    return { plan: planWrites([...input.desired, recordFile], input.existing, false), diagnostics: [], prunes: [], adopted: [] };
   }
   const show = input.show ?? ((p: string) => p);
   const diagnostics: Diagnostic[] = [];
