@@ -7,10 +7,10 @@
  * for, and a corrupt, unreadable or foreign-version file is ignored and rebuilt.
  */
 import { contentHash } from '../core/hash.js';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { error, type Diagnostic } from '../core/diagnostics.js';
-import { escapingPath, writeFileAtomic } from '../host/fs.js';
+import { escapingPath, removeStaleTemps, tmpName } from '../host/fs.js';
 import { toolVersion } from './memo.js';
 
 export { toolVersion };
@@ -40,6 +40,22 @@ export function ensureCacheDir(root: string): void {
     writeFileSync(join(root, CACHE_DIR, '.gitignore'), '# written by gitopsc: this cache never belongs in git\n*\n', { flag: 'wx' });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+}
+
+/**
+ * A cache file written by temp file + rename (readers see the old or the new bytes), with
+ * synchronous calls: a render saves a few caches once, and a promise's round trip through the
+ * thread pool only adds waiting on a busy machine.
+ */
+function writeAtomic(file: string, content: string): void {
+  removeStaleTemps(dirname(file));
+  const tmp = tmpName(file);
+  try {
+    writeFileSync(tmp, content, { flag: 'wx' });
+    renameSync(tmp, file);
+  } finally {
+    rmSync(tmp, { force: true });
   }
 }
 
@@ -96,7 +112,7 @@ export function openJsonCache<T>(root: string, name: string, version: string, op
       try {
         const body = JSON.stringify(out);
         ensureCacheDir(root);
-        await writeFileAtomic(file, `${JSON.stringify({ format: FORMAT, version, checksum: contentHash(body) })}\n${body}`);
+        writeAtomic(file, `${JSON.stringify({ format: FORMAT, version, checksum: contentHash(body) })}\n${body}`);
       } catch {
         /* a cache that cannot be written only costs time */
       }
