@@ -459,9 +459,10 @@ export interface MemoFile {
    * only the files named there are read and hashed, only the directories named there listed.
    * Undefined whenever that cannot be told without walking the tree: a directory whose names
    * changed (a file added, removed or renamed), a journal or a symbolic link in one, a path
-   * that is no longer a file or directory, the limits; the caller then scans.
+   * that is no longer a file or directory, the limits; the caller then scans. `read`: the
+   * files read again (project-relative).
    */
-  rescan(changed: readonly number[], opts?: { skip?: ReadonlySet<string>; maxFiles?: number; maxBytes?: number }): { memo: ProjectMemo; scan: TreeScan; sameContent: boolean } | undefined;
+  rescan(changed: readonly number[], opts?: { skip?: ReadonlySet<string>; maxFiles?: number; maxBytes?: number }): { memo: ProjectMemo; scan: TreeScan; sameContent: boolean; read: string[] } | undefined;
   /** The whole memo; undefined when a part of it does not parse or has the wrong shape. */
   full(): ProjectMemo | undefined;
 }
@@ -660,6 +661,8 @@ export function openMemo(root: string): MemoFile | undefined {
     const scan: TreeScan = { entries, dirs, rehashed: 0, relisted: 0, links: false, pending: false };
     // (what sameContent(scan.entries, memo.entries) says: only the files read can differ)
     let same = true;
+    /** the files read again */
+    const read: string[] = [];
     try {
       for (const k of changed) {
         const rel = p[k]!;
@@ -683,13 +686,14 @@ export function openMemo(root: string): MemoFile | undefined {
           if (hash !== memo.entries.get(rel)![0]) same = false;
           entries.set(rel, [hash, ...st]);
           scan.rehashed++;
+          read.push(rel);
         } else return undefined;
       }
     } catch {
       return undefined; // unreadable: the scan says which and why
     }
     if (entries.size > (opts.maxFiles ?? Infinity) || bytes > (opts.maxBytes ?? Infinity)) return undefined;
-    return { memo: { ...memo }, scan, sameContent: same };
+    return { memo: { ...memo }, scan, sameContent: same, read };
   }
 }
 
