@@ -106,9 +106,13 @@ export function openJsonCache<T>(root: string, name: string, version: string, op
       if (!dirty || refused) return;
       // Entries other commands use stay; past a bound, only this run's entries are kept.
       const keys = Object.keys(entries);
-      const keep = opts.onlyUsed || keys.length > MAX_ENTRIES ? keys.filter((k) => used.has(k)) : keys;
-      const out: Record<string, T> = {};
-      for (const k of keep) out[k] = entries[k]!;
+      const some = opts.onlyUsed || keys.length > MAX_ENTRIES;
+      // (every entry kept: the entries as they are, rather than a copy of thousands of keys)
+      let out = entries;
+      if (some) {
+        out = {};
+        for (const k of keys) if (used.has(k)) out[k] = entries[k]!;
+      }
       try {
         const body = JSON.stringify(out);
         ensureCacheDir(root);
