@@ -15,7 +15,7 @@
  * Loaded on the start-up fast path (src/cli/fast.ts) before any dependency: node builtins and
  * src/core/hash.ts (which loads node:crypto only when it first hashes) only.
  */
-import { lstatSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync, mkdirSync, type BigIntStats } from 'node:fs';
+import { closeSync, lstatSync, openSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync, writeSync, mkdirSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import type { Diagnostic } from '../core/diagnostics.js';
 import { contentHash } from '../core/hash.js';
@@ -755,6 +755,12 @@ function sameLayout(l: MemoLayout, entries: ReadonlyMap<string, MemoEntry>, dirs
 
 /** The bytes of the memo file (see openMemo); undefined for a memo the format cannot hold (a path with a newline). */
 export function encodeMemo(memo: ProjectMemo): Buffer | undefined {
+  const parts = memoParts(memo);
+  return parts && Buffer.concat(parts);
+}
+
+/** The pieces of the memo file's bytes, in order (written as they are, without joining 1.5 MB first). */
+function memoParts(memo: ProjectMemo): Buffer[] | undefined {
   const { entries, dirs } = memo;
   const kept = memo.layout && sameLayout(memo.layout, entries, dirs) ? memo.layout : undefined;
   let dirOrder: readonly string[];
@@ -795,7 +801,7 @@ export function encodeMemo(memo: ProjectMemo): Buffer | undefined {
   const head = Buffer.from(`${JSON.stringify({ format: FORMAT, endian: ENDIAN, key, cwd, config, root, configFile, n, newest: quickDirs >= 0 ? newest : null })}\n`, 'utf8');
   const textEnd = head.length + texts.reduce((a, t) => a + t.length, 0);
   const pad = Buffer.alloc(Math.ceil(textEnd / 8) * 8 - textEnd, 0x20);
-  return Buffer.concat([head, ...texts, pad, Buffer.from(stats.buffer, stats.byteOffset, stats.byteLength)]);
+  return [head, ...texts, pad, Buffer.from(stats.buffer, stats.byteOffset, stats.byteLength)];
 }
 
 /**
@@ -872,13 +878,23 @@ export function writeMemo(root: string, memo: ProjectMemo, touched?: ReadonlySet
     } catch {
       /* there already */
     }
-    const bytes = encodeMemo({ ...memo, dirs: refreshDirs(root, memo.entries, memo.dirs, MEMO_SKIP, new Set(made === join(root, '.gitopsc') ? [''] : []), touched) });
+    const parts = memoParts({ ...memo, dirs: refreshDirs(root, memo.entries, memo.dirs, MEMO_SKIP, new Set(made === join(root, '.gitopsc') ? [''] : []), touched) });
     // a memo the format cannot hold: the one there stays (every file is still checked against it)
-    if (!bytes) return;
-    writeFileSync(tmp, bytes);
+    if (!parts) return;
+    writeParts(tmp, parts);
     renameSync(tmp, file);
   } catch {
     /* a cache that cannot be written only costs time */
+  }
+}
+
+/** Write `parts` one after another to a new file (truncating one left by this process). */
+function writeParts(file: string, parts: readonly Buffer[]): void {
+  const fd = openSync(file, 'w');
+  try {
+    for (const b of parts) for (let at = 0; at < b.length; ) at += writeSync(fd, b, at, b.length - at);
+  } finally {
+    closeSync(fd);
   }
 }
 
