@@ -463,8 +463,17 @@ export interface MemoFile {
    * files read again (project-relative).
    */
   rescan(changed: readonly number[], opts?: { skip?: ReadonlySet<string>; maxFiles?: number; maxBytes?: number }): { memo: ProjectMemo; scan: TreeScan; sameContent: boolean; read: string[] } | undefined;
-  /** The whole memo; undefined when a part of it does not parse or has the wrong shape. */
-  full(): ProjectMemo | undefined;
+  /**
+   * The whole memo; undefined when a part of it does not parse or has the wrong shape. With
+   * `without` (a directory `goneDir` named), a memo without that directory and what is below
+   * it (not kept: a scan from it can tell neither an unchanged tree nor a change's content).
+   */
+  full(without?: string): ProjectMemo | undefined;
+  /**
+   * The recorded directory whose absence made the last `changes` undefined, when files were
+   * recorded below it (an output directory deleted): a scan needs nothing of the memo below it.
+   */
+  goneDir(): string | undefined;
 }
 
 /** Read the memo file of `root`; undefined when there is none or its frame is damaged. */
@@ -532,6 +541,8 @@ export function openMemo(root: string): MemoFile | undefined {
    * first one only with `first`); undefined when the memo has no quick part, or (without
    * `first`) once a recorded path is gone.
    */
+  /** the directory the last pass found gone, by index */
+  let goneAt: number | undefined;
   const pass = (cwd: string | undefined, first: boolean): number[] | undefined => {
     if (!quick) return undefined;
     const p = allPaths();
@@ -584,15 +595,18 @@ export function openMemo(root: string): MemoFile | undefined {
     const check = (k: number): boolean => {
       if (same(k) && !(racy && !before(stats[k * STAT_FIELDS + 3]!, stats[k * STAT_FIELDS + 4]!, written))) return true;
       out.push(k);
+      if (gone && k > 0 && k < quickDirs) goneAt = k;
       return !first && !gone;
     };
+    goneAt = undefined;
     for (let i = 0; i < quickDirs; i++) if (!check(i)) return first ? out : undefined;
     for (let i = nDirs; i < nDirs + nFiles; i++) if (!check(i)) return first ? out : undefined;
     return out;
   };
   let fullMemo: ProjectMemo | undefined;
   /** the whole memo (made once: its maps are shared by every caller, who must not change them) */
-  const full = (): ProjectMemo | undefined => {
+  const full = (without?: string): ProjectMemo | undefined => {
+    if (without !== undefined) return partial(without);
     if (fullMemo) return fullMemo;
     const r = result();
     const p = allPaths();
@@ -623,6 +637,60 @@ export function openMemo(root: string): MemoFile | undefined {
     const layout: MemoLayout = { paths: p, nDirs, quickDirs, names: names as string[][], pathBytes: buf.subarray(at, at + pathBytes), nameBytes: buf.subarray(at + pathBytes + hashBytes, at + pathBytes + hashBytes + nameBytes) };
     return (fullMemo = { ...meta, result: r, entries, dirs, written, layout });
   };
+  /** The memo without directory `d` and what is below it (its maps built for nothing else). */
+  const partial = (d: string): ProjectMemo | undefined => {
+    const r = result();
+    const p = allPaths();
+    if (!r || !p || !p.every(isPath)) return undefined;
+    const hashes = nFiles === 0 ? [] : hashText().split('\n');
+    if (hashes.length !== nFiles) return undefined;
+    let names: unknown;
+    try {
+      names = JSON.parse(nameText());
+    } catch {
+      return undefined;
+    }
+    if (!Array.isArray(names) || names.length !== nDirs) return undefined;
+    const below = `${d}/`;
+    const out = (path: string) => path === d || path.startsWith(below);
+    const dirs = new Map<string, DirEntry>();
+    let left = 0;
+    for (let i = 0; i < nDirs; i++) {
+      const list = names[i] as unknown;
+      if (!Array.isArray(list) || !list.every(isName)) return undefined;
+      if (out(p[i]!)) {
+        left++;
+        continue;
+      }
+      const o = i * STAT_FIELDS;
+      dirs.set(p[i]!, [stats[o]!, stats[o + 1]!, stats[o + 2]!, stats[o + 3]!, stats[o + 4]!, stats[o + 5]!, stats[o + 6]!, list as string[]]);
+    }
+    const entries = new Map<string, MemoEntry>();
+    for (let i = 0; i < nFiles; i++) {
+      if (out(p[nDirs + i]!)) {
+        left++;
+        continue;
+      }
+      const o = (nDirs + i) * STAT_FIELDS;
+      entries.set(p[nDirs + i]!, [hashes[i]!, stats[o]!, stats[o + 1]!, stats[o + 2]!, stats[o + 3]!, stats[o + 4]!, stats[o + 5]!, stats[o + 6]!]);
+    }
+    if (dirs.size + entries.size + left !== nDirs + nFiles) return undefined;
+    return { ...meta, result: r, entries, dirs, written };
+  };
+  const goneDir = (): string | undefined => {
+    const p = goneAt === undefined ? undefined : allPaths();
+    if (!p) return undefined;
+    const d = p[goneAt!]!;
+    // (looked at again by its absolute path: the pass may have asked relative to another cwd)
+    try {
+      if (statOf(`${root}/${d}`) !== undefined) return undefined;
+    } catch {
+      return undefined;
+    }
+    const below = `${d}/`;
+    for (let i = nDirs; i < nDirs + nFiles; i++) if (p[i]!.startsWith(below)) return d;
+    return undefined;
+  };
   return {
     meta,
     written,
@@ -643,6 +711,7 @@ export function openMemo(root: string): MemoFile | undefined {
       return r;
     },
     full,
+    goneDir,
   };
 
   function rescan(changed: readonly number[], opts: { skip?: ReadonlySet<string>; maxFiles?: number; maxBytes?: number }): ReturnType<MemoFile['rescan']> {

@@ -189,10 +189,17 @@ export async function renderChanged(host: FastEnv): Promise<FastRun | undefined>
 function changedTree(found: MemoFile, changed: readonly number[] | undefined, hand: boolean): MemoResult | undefined {
   const opts = { skip: MEMO_SKIP, maxFiles: MEMO_MAX_FILES, maxBytes: MEMO_MAX_BYTES };
   const quick = changed && found.rescan(changed, opts);
-  const memo = quick ? quick.memo : found.full();
+  // a recorded directory with files below it is gone (an output directory deleted): the scan
+  // needs nothing of the memo below it, and only the render can tell the rest
+  const without = changed === undefined ? found.goneDir() : undefined;
+  const memo = quick ? quick.memo : found.full(without);
   if (!memo) return undefined;
   const scan = quick ? quick.scan : scanTree(memo.root, memo, memo.written, opts);
   if (!scan.entries || scan.links || scan.pending) return undefined;
+  if (without !== undefined) {
+    if (hand) handOver(memo.root, memo, scan);
+    return undefined;
+  }
   if (scan.rehashed + scan.relisted === 0 && scan.entries.size === memo.entries.size) return memo.result;
   if (!(quick ? quick.sameContent : sameContent(scan.entries, memo.entries))) {
     if (hand) {
