@@ -33,7 +33,6 @@ export type { CompileResult, ProjectSource, RenderedFile, ResolvedArtifact, Sour
 import type { CompileResult, ProjectSource, RenderedFile, ResolvedArtifact } from './core/types.js';
 
 export { fsSource } from './source/fs.js';
-export { discoverProject } from './config/discover.js';
 
 export interface CompileOptions extends ConfigRef {
   /** environments to render (default: all) */

@@ -414,9 +414,39 @@ describe.each(['binding', 'fs'] as const)('the scan made from the stat pass alon
     expect(quick!.scan.entries).toEqual(scan.entries);
     expect(quick!.scan.dirs).toEqual(scan.dirs);
     expect([quick!.scan.rehashed, quick!.scan.relisted, quick!.scan.links, quick!.scan.pending]).toEqual([scan.rehashed, scan.relisted, false, false]);
-    expect(quick!.memo).toBe(full);
+    // the memo it was made from (whose maps the scan took over: a later full() reads the file again)
+    const { entries: _e, dirs: _d, ...was } = full;
+    expect(quick!.memo).toEqual({ ...was, entries: quick!.scan.entries, dirs: quick!.scan.dirs });
     expect(quick!.sameContent).toBe(sameContent(scan.entries!, full.entries));
     expect(file.unchanged()).toBe(changed!.length === 0);
+  });
+
+  it.each<[string, string | undefined]>([
+    ['out', 'out'],
+    ['out/dev/s2', 'out/dev/s2'],
+    ['services', 'services'],
+  ])('a directory removed (%s): the scan from the memo without it is the scan from the whole memo', (dir, gone) => {
+    const root = tree(FILES);
+    recorded(root);
+    rmSync(join(root, dir), { recursive: true });
+    const file = openMemo(root)!;
+    expect(file.changes()).toBeUndefined();
+    expect(file.goneDir()).toBe(gone);
+    const without = file.full(gone)!;
+    expect([...without.entries.keys(), ...without.dirs.keys()].filter((p) => p === dir || p.startsWith(`${dir}/`))).toEqual([]);
+    const whole = file.full()!;
+    const a = scanTree(root, without, without.written, OPTS);
+    const b = scanTree(root, whole, whole.written, OPTS);
+    expect([a.entries, a.dirs, a.rehashed, a.relisted]).toEqual([b.entries, b.dirs, b.rehashed, b.relisted]);
+  });
+
+  it('no directory is told gone when the pass looked from another cwd', () => {
+    const root = tree(FILES);
+    recorded(root);
+    // (relative paths from the process's cwd, which is not the root: every path looks gone)
+    const file = openMemo(root)!;
+    expect(file.changes(root)).toBeUndefined();
+    expect(file.goneDir()).toBeUndefined();
   });
 
   it('re-hashes every file of a racy memo (written in the tick of its files)', () => {

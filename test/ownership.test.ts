@@ -149,4 +149,26 @@ describe('planOwned (pure)', () => {
     expect(r.plan.removes).toEqual(['dev/b/deployment.yaml']);
     expect(r.plan.writes.map((w) => [w.path, w.content])).toEqual([[RECORD_FILE, serializeRecord(['dev/a/deployment.yaml', 'prod/a/deployment.yaml'])]]);
   });
+
+  // A record naming exactly the desired paths is answered without parsing it; the answer must be
+  // the long way's, which a record with one blank line more (ignored by the parser) still takes.
+  const paths = ['dev/a/deployment.yaml', 'dev/a/service.yaml', 'prod/a/deployment.yaml'];
+  it.each<[string, string[], string[], string[], (p: string) => boolean]>([
+    ['the same paths', paths, paths, [...paths, RECORD_FILE], () => true],
+    ['the same paths, one missing on disk', paths, paths, [...paths.slice(1), RECORD_FILE], () => true],
+    ['the same paths, --env dev', paths.slice(0, 2), paths, [...paths, RECORD_FILE], (p) => p.startsWith('dev/')],
+    ['one path more rendered', paths, paths.slice(0, 2), [...paths, RECORD_FILE], () => true],
+    ['one recorded path no longer rendered', paths.slice(0, 2), paths, [...paths, RECORD_FILE], () => true],
+    ['a foreign file in the way', paths, paths.slice(1), [...paths, RECORD_FILE], () => true],
+    ['desired out of order', [paths[1]!, paths[0]!, paths[2]!], paths, paths, () => true],
+    ['a path twice', [paths[0]!, ...paths], paths, paths, () => true],
+    ['a path a record would not keep', ['dev/./x.yaml', ...paths], ['dev/./x.yaml', ...paths], paths, () => true],
+  ])('a record of the desired paths plans as the long way does: %s', (_, want, recorded, onDisk, inScope) => {
+    const desired = want.map((p) => f(p, `${p} now`));
+    // every file on disk differs from what renders now, the record too
+    const existing = new Map(onDisk.map((p) => [p, contentHash(p)]));
+    const text = serializeRecord(recorded);
+    const plan = (recordText: string) => planOwned({ desired, existing, recordText, inScope, adoptable: rule, maxPrune: 0 });
+    expect(plan(text)).toEqual(plan(`${text}\n`));
+  });
 });

@@ -4,7 +4,7 @@
  * the batching, with multi-byte UTF-8, records larger than a batch, and blobs kept from the pack
  * read before; and every blob reads back as it was saved.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -21,6 +21,7 @@ const project = () => {
   return d;
 };
 const file = (root: string) => join(root, '.gitopsc/cache/rendered.pack');
+const idxFile = (root: string) => join(root, '.gitopsc/cache/rendered.idx');
 const blob = (content: string) => ({ hash: contentHash(content), content });
 /** The records format, built independently of the writer. */
 const records = (blobs: readonly { hash: string; content: string }[]) => Buffer.concat(blobs.flatMap((b) => [Buffer.from(`${b.hash} ${Buffer.byteLength(b.content)}\n`), Buffer.from(b.content)]));
@@ -65,4 +66,81 @@ describe('rendered.pack bytes', () => {
     for (const x of [a, b, d]) expect(again.get(x.hash)).toBe(x.content);
     expect(again.get(c.hash)).toBeUndefined();
   });
+
+  /** The index format, built independently of the writer: each blob's offset in the pack bytes. */
+  const indexOf = (root: string, blobs: readonly { hash: string; content: string }[]) => {
+    const pack = readFileSync(file(root));
+    const st = statSync(file(root));
+    let at = pack.indexOf(10) + 1;
+    let text = 'gitopsc-pack-index 1\n';
+    for (const b of blobs) {
+      const head = `${b.hash} ${Buffer.byteLength(b.content)}\n`;
+      expect(pack.toString('latin1', at, at + head.length)).toBe(head);
+      text += `${b.hash} ${at + head.length} ${Buffer.byteLength(b.content)}\n`;
+      at += head.length + Buffer.byteLength(b.content);
+    }
+    return { text, end: `= ${st.size} ${st.ino}\n` };
+  };
+
+  it('rendered.idx names every blob by offset, and grows with an append', async () => {
+    const root = project();
+    await openPack(root).save([a, b]);
+    const first = indexOf(root, [a, b]);
+    expect(readFileSync(idxFile(root), 'latin1')).toBe(first.text + first.end);
+    // an append read nothing whole: its records and the pack's new size follow
+    const pack = openPack(root);
+    expect(pack.get(a.hash)).toBe(a.content);
+    await pack.save([a, { hash: b.hash }, c]);
+    const second = indexOf(root, [a, b, c]);
+    expect(readFileSync(idxFile(root), 'latin1')).toBe(first.text + first.end + second.text.slice(first.text.length) + second.end);
+    for (const x of [a, b, c]) expect(openPack(root).get(x.hash)).toBe(x.content);
+  });
+
+  it('a blob read by offset is not appended again', async () => {
+    const root = project();
+    await openPack(root).save([a, b]);
+    const before = readFileSync(file(root));
+    const pack = openPack(root);
+    expect(pack.get(b.hash)).toBe(b.content);
+    // b's bytes came from the pack: the save has nothing new to keep
+    await pack.save([{ hash: a.hash }, b]);
+    expect(readFileSync(file(root)).equals(before)).toBe(true);
+  });
+
+  it('an index that is wrong, stale or damaged only costs a read of the whole pack', async () => {
+    const root = project();
+    await openPack(root).save([a, b, c]);
+    const good = readFileSync(idxFile(root), 'latin1');
+    const swapped = good.replace(a.hash, 'X'.repeat(27)).replace(b.hash, a.hash).replace('X'.repeat(27), b.hash);
+    const cases: [string, string][] = [
+      ['offsets of other blobs', swapped],
+      ['another pack size', good.replace(/= (\d+) /, (_, n: string) => `= ${Number(n) + 1} `)],
+      ['torn', good.slice(0, good.length - 5)],
+      ['foreign', `not an index\n${good.slice(good.indexOf('\n') + 1)}`],
+      ['empty', ''],
+    ];
+    for (const [name, text] of cases) {
+      writeFileSync(idxFile(root), text, 'latin1');
+      const pack = openPack(root);
+      for (const x of [a, b, c]) expect(pack.get(x.hash), name).toBe(x.content);
+    }
+    // a pack changed in place with the same size: its bytes do not check, whatever the index says
+    writeFileSync(idxFile(root), good, 'latin1');
+    const bytes = readFileSync(file(root), 'latin1');
+    writeFileSync(file(root), bytes.replace('name: a', 'name: z'), 'latin1');
+    expect(openPack(root).get(a.hash)).toBeUndefined();
+    expect(openPack(root).get(b.hash)).toBe(b.content);
+  });
+
+  it('a whole read of a pack without a usable index writes the index', async () => {
+    const root = project();
+    await openPack(root).save([a, b]);
+    rmSync(idxFile(root));
+    const pack = openPack(root);
+    expect(pack.get(a.hash)).toBe(a.content);
+    await pack.save([{ hash: a.hash }, { hash: b.hash }]);
+    const want = indexOf(root, [a, b]);
+    expect(readFileSync(idxFile(root), 'latin1')).toBe(want.text + want.end);
+  });
 });
+

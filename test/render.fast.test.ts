@@ -8,7 +8,7 @@ import { rmSync, utimesSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openMemo, statOf } from '../src/build/memo.js';
-import { fastRender, renderChanged } from '../src/cli/fast.js';
+import { fastRender, renderChanged, sameProject } from '../src/cli/fast.js';
 import { readTree } from './helpers/read-tree.js';
 import { buildCli } from './helpers/cli.js';
 import { baseProject, cli, cliWithEnv, makeProject, writeFiles } from './helpers/project.js';
@@ -180,5 +180,26 @@ describe('a render after a change, continued from the fast path\'s scan (renderC
     edit((t) => t.replace(/replicas: \d+/, 'replicas: 5'));
     expect(fastRender(['--cwd', a, 'render'], host(process.env))).toBeUndefined();
     expect(await renderChanged(hostOf())).toBeUndefined();
+  });
+});
+
+describe('sameProject: when a continued render may skip config discovery', () => {
+  // discovery from the root looks only at the root's files: a config read from a data file there,
+  // and no file there read again (the scan saw no name added or removed anywhere)
+  it.each<[string, string[], boolean]>([
+    ['gitopsc.config.yaml', ['services/web.yaml'], true],
+    ['gitopsc.config.yml', ['services/web.yaml', 'services/api.yaml'], true],
+    ['.gitopscrc', [], true],
+    ['.gitopscrc.json', ['a/b/c.yaml'], true],
+    ['gitopsc.config.yaml', ['gitopsc.config.yaml'], false],
+    ['gitopsc.config.yaml', ['services/web.yaml', 'package.json'], false],
+    ['gitopsc.config.yaml', ['.gitopscrc'], false],
+    ['gitopsc.config.yaml', ['gitopsc.lock'], false],
+    ['package.json', ['services/web.yaml'], false],
+    ['gitopsc.config.js', ['services/web.yaml'], false],
+    ['gitopsc.config.ts', [], false],
+    ['sub/gitopsc.config.yaml', [], false],
+  ])('config %s, files read again %j: %s', (configFile, read, want) => {
+    expect(sameProject({ configFile }, read)).toBe(want);
   });
 });

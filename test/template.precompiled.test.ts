@@ -6,7 +6,8 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { compile, discoverProject, fsSource } from '../src/pipeline.js';
+import { discoverProject } from '../src/config/discover.js';
+import { compile, fsSource } from '../src/pipeline.js';
 import { createTemplateEngine, precompiledModule, TemplateError, type PrecompiledTable } from '../src/render/handlebars.js';
 import { templateKind } from '../src/render/render.js';
 import { builtinTemplates } from '../src/render/templates.js';

@@ -15,7 +15,7 @@
  * Loaded on the start-up fast path (src/cli/fast.ts) before any dependency: node builtins and
  * src/core/hash.ts (which loads node:crypto only when it first hashes) only.
  */
-import { lstatSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync, mkdirSync, type BigIntStats } from 'node:fs';
+import { closeSync, lstatSync, openSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync, writeSync, mkdirSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import type { Diagnostic } from '../core/diagnostics.js';
 import { contentHash } from '../core/hash.js';
@@ -459,11 +459,21 @@ export interface MemoFile {
    * only the files named there are read and hashed, only the directories named there listed.
    * Undefined whenever that cannot be told without walking the tree: a directory whose names
    * changed (a file added, removed or renamed), a journal or a symbolic link in one, a path
-   * that is no longer a file or directory, the limits; the caller then scans.
+   * that is no longer a file or directory, the limits; the caller then scans. `read`: the
+   * files read again (project-relative).
    */
-  rescan(changed: readonly number[], opts?: { skip?: ReadonlySet<string>; maxFiles?: number; maxBytes?: number }): { memo: ProjectMemo; scan: TreeScan; sameContent: boolean } | undefined;
-  /** The whole memo; undefined when a part of it does not parse or has the wrong shape. */
-  full(): ProjectMemo | undefined;
+  rescan(changed: readonly number[], opts?: { skip?: ReadonlySet<string>; maxFiles?: number; maxBytes?: number }): { memo: ProjectMemo; scan: TreeScan; sameContent: boolean; read: string[] } | undefined;
+  /**
+   * The whole memo; undefined when a part of it does not parse or has the wrong shape. With
+   * `without` (a directory `goneDir` named), a memo without that directory and what is below
+   * it (not kept: a scan from it can tell neither an unchanged tree nor a change's content).
+   */
+  full(without?: string): ProjectMemo | undefined;
+  /**
+   * The recorded directory whose absence made the last `changes` undefined, when files were
+   * recorded below it (an output directory deleted): a scan needs nothing of the memo below it.
+   */
+  goneDir(): string | undefined;
 }
 
 /** Read the memo file of `root`; undefined when there is none or its frame is damaged. */
@@ -531,6 +541,8 @@ export function openMemo(root: string): MemoFile | undefined {
    * first one only with `first`); undefined when the memo has no quick part, or (without
    * `first`) once a recorded path is gone.
    */
+  /** the directory the last pass found gone, by index */
+  let goneAt: number | undefined;
   const pass = (cwd: string | undefined, first: boolean): number[] | undefined => {
     if (!quick) return undefined;
     const p = allPaths();
@@ -583,15 +595,18 @@ export function openMemo(root: string): MemoFile | undefined {
     const check = (k: number): boolean => {
       if (same(k) && !(racy && !before(stats[k * STAT_FIELDS + 3]!, stats[k * STAT_FIELDS + 4]!, written))) return true;
       out.push(k);
+      if (gone && k > 0 && k < quickDirs) goneAt = k;
       return !first && !gone;
     };
+    goneAt = undefined;
     for (let i = 0; i < quickDirs; i++) if (!check(i)) return first ? out : undefined;
     for (let i = nDirs; i < nDirs + nFiles; i++) if (!check(i)) return first ? out : undefined;
     return out;
   };
   let fullMemo: ProjectMemo | undefined;
   /** the whole memo (made once: its maps are shared by every caller, who must not change them) */
-  const full = (): ProjectMemo | undefined => {
+  const full = (without?: string): ProjectMemo | undefined => {
+    if (without !== undefined) return partial(without);
     if (fullMemo) return fullMemo;
     const r = result();
     const p = allPaths();
@@ -622,6 +637,60 @@ export function openMemo(root: string): MemoFile | undefined {
     const layout: MemoLayout = { paths: p, nDirs, quickDirs, names: names as string[][], pathBytes: buf.subarray(at, at + pathBytes), nameBytes: buf.subarray(at + pathBytes + hashBytes, at + pathBytes + hashBytes + nameBytes) };
     return (fullMemo = { ...meta, result: r, entries, dirs, written, layout });
   };
+  /** The memo without directory `d` and what is below it (its maps built for nothing else). */
+  const partial = (d: string): ProjectMemo | undefined => {
+    const r = result();
+    const p = allPaths();
+    if (!r || !p || !p.every(isPath)) return undefined;
+    const hashes = nFiles === 0 ? [] : hashText().split('\n');
+    if (hashes.length !== nFiles) return undefined;
+    let names: unknown;
+    try {
+      names = JSON.parse(nameText());
+    } catch {
+      return undefined;
+    }
+    if (!Array.isArray(names) || names.length !== nDirs) return undefined;
+    const below = `${d}/`;
+    const out = (path: string) => path === d || path.startsWith(below);
+    const dirs = new Map<string, DirEntry>();
+    let left = 0;
+    for (let i = 0; i < nDirs; i++) {
+      const list = names[i] as unknown;
+      if (!Array.isArray(list) || !list.every(isName)) return undefined;
+      if (out(p[i]!)) {
+        left++;
+        continue;
+      }
+      const o = i * STAT_FIELDS;
+      dirs.set(p[i]!, [stats[o]!, stats[o + 1]!, stats[o + 2]!, stats[o + 3]!, stats[o + 4]!, stats[o + 5]!, stats[o + 6]!, list as string[]]);
+    }
+    const entries = new Map<string, MemoEntry>();
+    for (let i = 0; i < nFiles; i++) {
+      if (out(p[nDirs + i]!)) {
+        left++;
+        continue;
+      }
+      const o = (nDirs + i) * STAT_FIELDS;
+      entries.set(p[nDirs + i]!, [hashes[i]!, stats[o]!, stats[o + 1]!, stats[o + 2]!, stats[o + 3]!, stats[o + 4]!, stats[o + 5]!, stats[o + 6]!]);
+    }
+    if (dirs.size + entries.size + left !== nDirs + nFiles) return undefined;
+    return { ...meta, result: r, entries, dirs, written };
+  };
+  const goneDir = (): string | undefined => {
+    const p = goneAt === undefined ? undefined : allPaths();
+    if (!p) return undefined;
+    const d = p[goneAt!]!;
+    // (looked at again by its absolute path: the pass may have asked relative to another cwd)
+    try {
+      if (statOf(`${root}/${d}`) !== undefined) return undefined;
+    } catch {
+      return undefined;
+    }
+    const below = `${d}/`;
+    for (let i = nDirs; i < nDirs + nFiles; i++) if (p[i]!.startsWith(below)) return d;
+    return undefined;
+  };
   return {
     meta,
     written,
@@ -636,51 +705,65 @@ export function openMemo(root: string): MemoFile | undefined {
       return pass(cwd, false);
     },
     rescan(changed, opts = {}) {
-      const memo = full();
-      const p = allPaths();
-      if (!memo || !p || !quick) return undefined;
-      const entries = new Map(memo.entries);
-      // the directories a scan reaches (the quick ones) and no other
-      const dirs = quickDirs === nDirs ? new Map(memo.dirs) : new Map<string, DirEntry>();
-      if (quickDirs !== nDirs) for (let i = 0; i < quickDirs; i++) dirs.set(p[i]!, memo.dirs.get(p[i]!)!);
-      let bytes = 0;
-      for (let i = nDirs; i < nDirs + nFiles; i++) bytes += stats[i * STAT_FIELDS + 2]!;
-      const scan: TreeScan = { entries, dirs, rehashed: 0, relisted: 0, links: false, pending: false };
-      // (what sameContent(scan.entries, memo.entries) says: only the files read can differ)
-      let same = true;
-      try {
-        for (const k of changed) {
-          const rel = p[k]!;
-          const abs = k === 0 ? root : `${root}/${rel}`;
-          if (k < quickDirs) {
-            // its stat data before its names, as a scan takes them
-            const st = statOf(abs, k === 0);
-            if (!st || !isDir(st)) return undefined;
-            const l = listDir(abs, opts.skip);
-            if (typeof l === 'string' || l.pending || l.links) return undefined;
-            const was = memo.dirs.get(rel)![NAMES];
-            if (l.names.length !== was.length || l.names.some((n, j) => n !== was[j])) return undefined;
-            dirs.set(rel, [...st, l.names]);
-            scan.relisted++;
-          } else if (k >= nDirs && k < nDirs + nFiles) {
-            const st = statOf(abs);
-            if (!st || !isFile(st)) return undefined;
-            bytes += st[2] - stats[k * STAT_FIELDS + 2]!;
-            // the stat data from before the read: a file changed while it was read no longer matches it
-            const hash = contentHash(readFileSync(abs));
-            if (hash !== memo.entries.get(rel)![0]) same = false;
-            entries.set(rel, [hash, ...st]);
-            scan.rehashed++;
-          } else return undefined;
-        }
-      } catch {
-        return undefined; // unreadable: the scan says which and why
-      }
-      if (entries.size > (opts.maxFiles ?? Infinity) || bytes > (opts.maxBytes ?? Infinity)) return undefined;
-      return { memo, scan, sameContent: same };
+      const r = rescan(changed, opts);
+      // the scan took the memo's maps over (see below); a scan given up leaves them half-changed
+      fullMemo = undefined;
+      return r;
     },
     full,
+    goneDir,
   };
+
+  function rescan(changed: readonly number[], opts: { skip?: ReadonlySet<string>; maxFiles?: number; maxBytes?: number }): ReturnType<MemoFile['rescan']> {
+    const memo = full();
+    const p = allPaths();
+    if (!memo || !p || !quick) return undefined;
+    // The scan changes the memo's own maps (copies of 10,000 entries cost more than the rest of
+    // it): the memo returned shares them, and only its entries' count, result and layout still
+    // say what was recorded; a later full() reads the file again.
+    const entries = memo.entries;
+    // the directories a scan reaches (the quick ones) and no other
+    const dirs = quickDirs === nDirs ? memo.dirs : new Map<string, DirEntry>();
+    if (quickDirs !== nDirs) for (let i = 0; i < quickDirs; i++) dirs.set(p[i]!, memo.dirs.get(p[i]!)!);
+    let bytes = 0;
+    for (let i = nDirs; i < nDirs + nFiles; i++) bytes += stats[i * STAT_FIELDS + 2]!;
+    const scan: TreeScan = { entries, dirs, rehashed: 0, relisted: 0, links: false, pending: false };
+    // (what sameContent(scan.entries, memo.entries) says: only the files read can differ)
+    let same = true;
+    /** the files read again */
+    const read: string[] = [];
+    try {
+      for (const k of changed) {
+        const rel = p[k]!;
+        const abs = k === 0 ? root : `${root}/${rel}`;
+        if (k < quickDirs) {
+          // its stat data before its names, as a scan takes them
+          const st = statOf(abs, k === 0);
+          if (!st || !isDir(st)) return undefined;
+          const l = listDir(abs, opts.skip);
+          if (typeof l === 'string' || l.pending || l.links) return undefined;
+          const was = memo.dirs.get(rel)![NAMES];
+          if (l.names.length !== was.length || l.names.some((n, j) => n !== was[j])) return undefined;
+          dirs.set(rel, [...st, l.names]);
+          scan.relisted++;
+        } else if (k >= nDirs && k < nDirs + nFiles) {
+          const st = statOf(abs);
+          if (!st || !isFile(st)) return undefined;
+          bytes += st[2] - stats[k * STAT_FIELDS + 2]!;
+          // the stat data from before the read: a file changed while it was read no longer matches it
+          const hash = contentHash(readFileSync(abs));
+          if (hash !== memo.entries.get(rel)![0]) same = false;
+          entries.set(rel, [hash, ...st]);
+          scan.rehashed++;
+          read.push(rel);
+        } else return undefined;
+      }
+    } catch {
+      return undefined; // unreadable: the scan says which and why
+    }
+    if (entries.size > (opts.maxFiles ?? Infinity) || bytes > (opts.maxBytes ?? Infinity)) return undefined;
+    return { memo: { ...memo }, scan, sameContent: same, read };
+  }
 }
 
 /** The memo of `root` with its maps; undefined when there is none or it is damaged. */
@@ -741,6 +824,12 @@ function sameLayout(l: MemoLayout, entries: ReadonlyMap<string, MemoEntry>, dirs
 
 /** The bytes of the memo file (see openMemo); undefined for a memo the format cannot hold (a path with a newline). */
 export function encodeMemo(memo: ProjectMemo): Buffer | undefined {
+  const parts = memoParts(memo);
+  return parts && Buffer.concat(parts);
+}
+
+/** The pieces of the memo file's bytes, in order (written as they are, without joining 1.5 MB first). */
+function memoParts(memo: ProjectMemo): Buffer[] | undefined {
   const { entries, dirs } = memo;
   const kept = memo.layout && sameLayout(memo.layout, entries, dirs) ? memo.layout : undefined;
   let dirOrder: readonly string[];
@@ -781,7 +870,7 @@ export function encodeMemo(memo: ProjectMemo): Buffer | undefined {
   const head = Buffer.from(`${JSON.stringify({ format: FORMAT, endian: ENDIAN, key, cwd, config, root, configFile, n, newest: quickDirs >= 0 ? newest : null })}\n`, 'utf8');
   const textEnd = head.length + texts.reduce((a, t) => a + t.length, 0);
   const pad = Buffer.alloc(Math.ceil(textEnd / 8) * 8 - textEnd, 0x20);
-  return Buffer.concat([head, ...texts, pad, Buffer.from(stats.buffer, stats.byteOffset, stats.byteLength)]);
+  return [head, ...texts, pad, Buffer.from(stats.buffer, stats.byteOffset, stats.byteLength)];
 }
 
 /**
@@ -858,13 +947,23 @@ export function writeMemo(root: string, memo: ProjectMemo, touched?: ReadonlySet
     } catch {
       /* there already */
     }
-    const bytes = encodeMemo({ ...memo, dirs: refreshDirs(root, memo.entries, memo.dirs, MEMO_SKIP, new Set(made === join(root, '.gitopsc') ? [''] : []), touched) });
+    const parts = memoParts({ ...memo, dirs: refreshDirs(root, memo.entries, memo.dirs, MEMO_SKIP, new Set(made === join(root, '.gitopsc') ? [''] : []), touched) });
     // a memo the format cannot hold: the one there stays (every file is still checked against it)
-    if (!bytes) return;
-    writeFileSync(tmp, bytes);
+    if (!parts) return;
+    writeParts(tmp, parts);
     renameSync(tmp, file);
   } catch {
     /* a cache that cannot be written only costs time */
+  }
+}
+
+/** Write `parts` one after another to a new file (truncating one left by this process). */
+function writeParts(file: string, parts: readonly Buffer[]): void {
+  const fd = openSync(file, 'w');
+  try {
+    for (const b of parts) for (let at = 0; at < b.length; ) at += writeSync(fd, b, at, b.length - at);
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -11,8 +11,17 @@
  * files of the current output. Every blob is checked against its content hash when read: a torn append, a
  * truncated or edited file only makes the units whose bytes do not check render again (a cache
  * never changes output).
+ *
+ * Beside it, `rendered.idx` says where each blob's bytes start in the pack, so that a render
+ * that needs a few blobs (one service changed) reads just those, by offset, instead of the
+ * whole pack: a first line `gitopsc-pack-index 1`, then `<content hash> <offset> <byte length>`
+ * per record, and after each batch of records `= <pack size> <pack inode>`. The index is
+ * believed only when its last line names the pack as it is (size and inode); else, when a blob
+ * read by offset does not check, or once a run asks for many blobs, the pack is read whole as
+ * before. Written after the pack, atomically: a crash between them leaves an index that names
+ * another size, which is ignored.
  */
-import { closeSync, fstatSync, openSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { contentHash } from '../core/hash.js';
 import { removeStaleTemps, tmpName } from '../host/fs.js';
@@ -45,6 +54,35 @@ function liveOf(head: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
+const IDX_HEAD = 'gitopsc-pack-index 1\n';
+/** the last line of an index: the pack it describes, by size and inode */
+const IDX_END = /^= (\d{1,15}) (\d{1,20})$/;
+/** a run that asks for more blobs than this reads the pack whole (a render whose output was deleted asks for all) */
+const BY_OFFSET = 64;
+
+/** The pack an index's last line names, or undefined when `idx` is no whole index. */
+function idxEnd(idx: Buffer): { size: number; ino: number } | undefined {
+  if (idx.length < IDX_HEAD.length + 4 || idx.toString('latin1', 0, IDX_HEAD.length) !== IDX_HEAD || idx[idx.length - 1] !== 10) return undefined;
+  const start = idx.lastIndexOf(10, idx.length - 2) + 1;
+  const m = IDX_END.exec(idx.toString('latin1', start, idx.length - 1));
+  return m ? { size: Number(m[1]), ino: Number(m[2]) } : undefined;
+}
+
+/**
+ * The index lines of records written from byte `start` on in the records format (`<hash>
+ * <length>\n<bytes>`), and where they end.
+ */
+function indexLines(start: number, records: Iterable<[string, number]>): { text: string; end: number } {
+  let text = '';
+  let at = start;
+  for (const [hash, len] of records) {
+    const head = `${hash} ${len}\n`.length;
+    text += `${hash} ${at + head} ${len}\n`;
+    at += head + len;
+  }
+  return { text, end: at };
+}
+
 export function openPack(root: string): RenderedPack {
   const file = join(cacheDirOf(root), 'rendered.pack');
   const refused = cacheDirProblem(root) !== undefined;
@@ -54,6 +92,89 @@ export function openPack(root: string): RenderedPack {
   let index: Map<string, [number, number]> | undefined;
   /** the records end before the file does (a torn append): what is appended after them could not be read */
   let torn = false;
+  const idxFile = join(cacheDirOf(root), 'rendered.idx');
+  /** the index as read, when it names the pack as it is (null: none, or of another pack) */
+  let idx: Buffer | null | undefined;
+  /** blobs asked for by offset */
+  let asked = 0;
+  /** blobs given out of the pack by offset: already in it, never appended again */
+  const served = new Set<string>();
+  const openIdx = (): Buffer | null => {
+    if (idx !== undefined) return idx;
+    idx = null;
+    try {
+      if (refused) return idx;
+      const b = readFileSync(idxFile);
+      const end = idxEnd(b);
+      const st = statSync(file, { throwIfNoEntry: false });
+      if (end && st && st.size === end.size && st.ino === end.ino) idx = b;
+    } catch {
+      /* absent or unreadable: the pack is read whole */
+    }
+    return idx;
+  };
+  /** Where the index says a blob is: [offset, length]; null when a usable index has no such blob; undefined without a usable index. */
+  const offsetOf = (hash: string): [number, number] | null | undefined => {
+    const b = openIdx();
+    if (!b) return undefined;
+    const at = b.indexOf(`\n${hash} `, 0, 'latin1');
+    if (at < 0) return null;
+    const from = at + hash.length + 2;
+    const nl = b.indexOf(10, from);
+    const m = /^(\d{1,15}) (\d{1,15})$/.exec(b.toString('latin1', from, nl < 0 ? from : nl));
+    return m ? [Number(m[1]), Number(m[2])] : undefined;
+  };
+  /** `len` bytes of the pack from `offset`, undefined when they cannot be read whole */
+  const readAt = (offset: number, len: number): Buffer | undefined => {
+    let fd: number | undefined;
+    try {
+      fd = openSync(file, 'r');
+      const out = Buffer.allocUnsafe(len);
+      let n = 0;
+      while (n < len) {
+        const got = readSync(fd, out, n, len - n, offset + n);
+        if (got === 0) return undefined;
+        n += got;
+      }
+      return out;
+    } catch {
+      return undefined;
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+  };
+  /**
+   * Write the index of the pack as it now is: `lines` after the index read (`append`, when it
+   * named the pack as it was before this run's append), or the whole index (`lines` of every
+   * record). Only when the pack's size is the one the records end at; a failure leaves an index
+   * that names another pack, which is not believed.
+   */
+  const writeIdx = (lines: { text: string; end: number }, append: boolean): void => {
+    try {
+      const st = statSync(file);
+      if (st.size !== lines.end) return;
+      const tail = `${lines.text}= ${st.size} ${st.ino}\n`;
+      if (append) writeFileSync(idxFile, tail, { flag: 'a' });
+      else {
+        const tmp = tmpName(idxFile);
+        try {
+          writeFileSync(tmp, IDX_HEAD + tail, { flag: 'wx' });
+          renameSync(tmp, idxFile);
+        } finally {
+          rmSync(tmp, { force: true });
+        }
+      }
+    } catch {
+      /* a cache that cannot be written only costs time */
+    }
+  };
+  /** The index of every record of the pack read whole, when the index on disk does not name it. */
+  const indexWhole = (): void => {
+    if (!index || !buf || torn || written === undefined || openIdx()) return;
+    let text = '';
+    for (const [hash, [start, len]] of index) text += `${hash} ${start} ${len}\n`;
+    writeIdx({ text, end: buf.length }, false);
+  };
   const load = (): Map<string, [number, number]> => {
     if (index) return index;
     index = new Map();
@@ -96,6 +217,17 @@ export function openPack(root: string): RenderedPack {
   };
   return {
     get(hash) {
+      if (!index && asked < BY_OFFSET) {
+        asked++;
+        const where = offsetOf(hash);
+        if (where === null) return undefined;
+        const bytes = where && readAt(where[0], where[1]);
+        if (bytes && contentHash(bytes) === hash) {
+          served.add(hash);
+          return bytes.toString('utf8');
+        }
+        // no usable index, or bytes that do not check: the pack read whole decides
+      }
       const at = load().get(hash);
       if (!at || !buf) return undefined;
       // the hash of the bytes is the hash of the text they decode to (contentHash hashes a
@@ -107,7 +239,7 @@ export function openPack(root: string): RenderedPack {
       if (refused) return;
       // this run's new blobs (what it rendered), once each
       const fresh = new Map<string, string>();
-      for (const f of files) if (f.content !== undefined && !fresh.has(f.hash)) fresh.set(f.hash, f.content);
+      for (const f of files) if (f.content !== undefined && !fresh.has(f.hash) && !served.has(f.hash)) fresh.set(f.hash, f.content);
       const bytesOf = (records: Iterable<[string, string]>) => {
         let n = 0;
         for (const [h, c] of records) {
@@ -122,7 +254,10 @@ export function openPack(root: string): RenderedPack {
           if (fresh.size === 0) return;
           const { written: live, size } = peek();
           if (live !== undefined && size + bytesOf(fresh) <= SLACK * live + 1024 * 1024) {
+            // (the index is read before the append: it must name the pack as it was)
+            const before = openIdx();
             writeRecords(file, 'a', undefined, [], fresh);
+            if (before && idxEnd(before)?.size === size) writeIdx(indexLines(size, lengths(fresh)), true);
             return;
           }
         }
@@ -144,7 +279,17 @@ export function openPack(root: string): RenderedPack {
         if (liveBytes > MAX_BYTES || (written === undefined && add.size === 0)) return;
         const size = buf?.length ?? 0;
         if (written !== undefined && !torn && size + bytesOf(add) <= SLACK * written + 1024 * 1024) {
-          if (add.size) writeRecords(file, 'a', undefined, [], add);
+          if (!add.size) return indexWhole();
+          const before = openIdx();
+          writeRecords(file, 'a', undefined, [], add);
+          // the index grows with the pack; one that did not name it is written whole
+          const lines = indexLines(size, lengths(add));
+          if (before) writeIdx(lines, true);
+          else {
+            let text = '';
+            for (const [hash, [start, len]] of have) text += `${hash} ${start} ${len}\n`;
+            writeIdx({ text: text + lines.text, end: lines.end }, false);
+          }
           return;
         }
         // absent, foreign, torn or grown past its slack: write the live blobs afresh, beside it, then renamed over it
@@ -154,8 +299,10 @@ export function openPack(root: string): RenderedPack {
         removeStaleTemps(dirname(file));
         const tmp = tmpName(file);
         try {
-          writeRecords(tmp, 'wx', header(liveBytes), kept, add);
+          const head = header(liveBytes);
+          writeRecords(tmp, 'wx', head, kept, add);
           renameSync(tmp, file);
+          writeIdx(indexLines(head.length, [...kept.map(([h, b]): [string, number] => [h, b.length]), ...lengths(add)]), false);
         } finally {
           rmSync(tmp, { force: true });
         }
@@ -164,6 +311,11 @@ export function openPack(root: string): RenderedPack {
       }
     },
   };
+}
+
+/** [hash, byte length] of records to be written from strings */
+function* lengths(records: ReadonlyMap<string, string>): Iterable<[string, number]> {
+  for (const [hash, content] of records) yield [hash, Buffer.byteLength(content)];
 }
 
 /** the pieces of records are joined into writes of about this many characters */

@@ -294,7 +294,9 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
         }
         return undefined;
       };
-      const entries = new Map(state0);
+      // the scan's own map (state0 when there is no output directory outside the project): nothing
+      // reads it once the output is planned, so it becomes the memo's rather than being copied
+      const entries = state0 === tree ? tree : new Map(state0);
       for (const w of writes) {
         const e = entryFor(join(outDir, w.path), hashOfPath(w.path) ?? contentHash(w.content));
         if (e) entries.set(at(w.path), e);

@@ -7,10 +7,10 @@
  * for, and a corrupt, unreadable or foreign-version file is ignored and rebuilt.
  */
 import { contentHash } from '../core/hash.js';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { error, type Diagnostic } from '../core/diagnostics.js';
-import { escapingPath, writeFileAtomic } from '../host/fs.js';
+import { escapingPath, removeStaleTemps, tmpName } from '../host/fs.js';
 import { toolVersion } from './memo.js';
 
 export { toolVersion };
@@ -40,6 +40,22 @@ export function ensureCacheDir(root: string): void {
     writeFileSync(join(root, CACHE_DIR, '.gitignore'), '# written by gitopsc: this cache never belongs in git\n*\n', { flag: 'wx' });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+}
+
+/**
+ * A cache file written by temp file + rename (readers see the old or the new bytes), with
+ * synchronous calls: a render saves a few caches once, and a promise's round trip through the
+ * thread pool only adds waiting on a busy machine.
+ */
+function writeAtomic(file: string, content: string): void {
+  removeStaleTemps(dirname(file));
+  const tmp = tmpName(file);
+  try {
+    writeFileSync(tmp, content, { flag: 'wx' });
+    renameSync(tmp, file);
+  } finally {
+    rmSync(tmp, { force: true });
   }
 }
 
@@ -90,13 +106,17 @@ export function openJsonCache<T>(root: string, name: string, version: string, op
       if (!dirty || refused) return;
       // Entries other commands use stay; past a bound, only this run's entries are kept.
       const keys = Object.keys(entries);
-      const keep = opts.onlyUsed || keys.length > MAX_ENTRIES ? keys.filter((k) => used.has(k)) : keys;
-      const out: Record<string, T> = {};
-      for (const k of keep) out[k] = entries[k]!;
+      const some = opts.onlyUsed || keys.length > MAX_ENTRIES;
+      // (every entry kept: the entries as they are, rather than a copy of thousands of keys)
+      let out = entries;
+      if (some) {
+        out = {};
+        for (const k of keys) if (used.has(k)) out[k] = entries[k]!;
+      }
       try {
         const body = JSON.stringify(out);
         ensureCacheDir(root);
-        await writeFileAtomic(file, `${JSON.stringify({ format: FORMAT, version, checksum: contentHash(body) })}\n${body}`);
+        writeAtomic(file, `${JSON.stringify({ format: FORMAT, version, checksum: contentHash(body) })}\n${body}`);
       } catch {
         /* a cache that cannot be written only costs time */
       }

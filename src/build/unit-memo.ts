@@ -31,13 +31,10 @@ export interface Rendered {
 
 function isOutcome(v: unknown): v is UnitOutcome {
   const o = v as UnitOutcome | undefined;
-  return (
-    typeof o === 'object' &&
-    o !== null &&
-    Array.isArray(o.files) &&
-    o.files.every((x) => Array.isArray(x) && x.length === 2 && typeof x[0] === 'string' && typeof x[1] === 'string') &&
-    Array.isArray(o.warnings)
-  );
+  if (typeof o !== 'object' || o === null || !Array.isArray(o.files) || !Array.isArray(o.warnings)) return false;
+  // (a loop: asked of every unit of a project on each render)
+  for (const x of o.files as unknown[]) if (!Array.isArray(x) || x.length !== 2 || typeof x[0] !== 'string' || typeof x[1] !== 'string') return false;
+  return true;
 }
 
 export class UnitMemo {
@@ -57,7 +54,9 @@ export class UnitMemo {
    */
   present(key: string, existing: ReadonlyMap<string, string>): UnitOutcome | undefined {
     const o = this.get(key);
-    return o && o.files.every(([p, h]) => existing.get(p) === h) ? o : undefined;
+    if (!o) return undefined;
+    for (const f of o.files) if (existing.get(f[0]) !== f[1]) return undefined;
+    return o;
   }
 
   /**

@@ -108,12 +108,18 @@ export interface FastEnv {
   handOver?: boolean;
 }
 
-/** The arguments of a run whose scan was handed over (`renderChanged` continues it). */
-let continued: { args: FastArgs; cwd: string } | undefined;
+/**
+ * The arguments of a run whose scan was handed over (`renderChanged` continues it), and the
+ * project config discovery would find, when the scan shows it cannot have changed.
+ */
+let continued: { args: FastArgs; cwd: string; project?: { root: string; configFile: string } } | undefined;
+/** the project of the scan handed over, when config discovery is known to find it again (see `sameProject`) */
+let discovered: { root: string; configFile: string } | undefined;
 
 /** An unchanged project's `render`/`render --check` output, or undefined: run the full CLI. */
 export function fastRender(argv: readonly string[], host: FastEnv): FastRun | undefined {
   continued = undefined;
+  discovered = undefined;
   const args = fastArgs(argv);
   if (!args) return undefined;
   const cwd = resolve(args.cwd ?? host.cwd);
@@ -123,7 +129,7 @@ export function fastRender(argv: readonly string[], host: FastEnv): FastRun | un
   const changed = found.changes(host.cwd);
   const recorded = changed?.length === 0 ? found.result() : changedTree(found, changed, host.handOver === true);
   if (!recorded) {
-    if (host.handOver === true && handedOver()) continued = { args, cwd };
+    if (host.handOver === true && handedOver()) continued = { args, cwd, project: args.config === undefined && cwd === found.meta.root ? discovered : undefined };
     return undefined;
   }
   return formatted(args, host, memoHitResult({ result: recorded }, args.check));
@@ -151,12 +157,20 @@ export async function renderChanged(host: FastEnv): Promise<FastRun | undefined>
   const c = continued;
   continued = undefined;
   if (!c) return undefined;
-  const { args, cwd } = c;
+  const { args, cwd, project } = c;
   let result: Parameters<typeof formatResult>[1];
   try {
-    // (what src/cli/commands/render.ts run() does with no other option)
-    const { renderAt } = await import('./commands/render.js');
-    result = await renderAt({ cwd, config: args.config }, { check: args.check ? true : undefined });
+    // (what src/cli/commands/render.ts run() does with no other option; config discovery, and
+    // the modules it loads, only when the project could be another)
+    if (project) {
+      const { renderProject } = await import('../build/stage.js');
+      // (the object discovery returns for it)
+      const found = { ok: true as const, root: project.root, configFile: project.configFile };
+      result = await renderProject({ project: found, cwd, config: args.config, check: args.check ? true : undefined });
+    } else {
+      const { renderAt } = await import('./commands/render.js');
+      result = await renderAt({ cwd, config: args.config }, { check: args.check ? true : undefined });
+    }
   } catch (e) {
     // as src/cli/main.ts reports an exception (no --debug here: the fast path does not take it)
     result = { diagnostics: [internalError(e, false)] };
@@ -175,15 +189,38 @@ export async function renderChanged(host: FastEnv): Promise<FastRun | undefined>
 function changedTree(found: MemoFile, changed: readonly number[] | undefined, hand: boolean): MemoResult | undefined {
   const opts = { skip: MEMO_SKIP, maxFiles: MEMO_MAX_FILES, maxBytes: MEMO_MAX_BYTES };
   const quick = changed && found.rescan(changed, opts);
-  const memo = quick ? quick.memo : found.full();
+  // a recorded directory with files below it is gone (an output directory deleted): the scan
+  // needs nothing of the memo below it, and only the render can tell the rest
+  const without = changed === undefined ? found.goneDir() : undefined;
+  const memo = quick ? quick.memo : found.full(without);
   if (!memo) return undefined;
   const scan = quick ? quick.scan : scanTree(memo.root, memo, memo.written, opts);
   if (!scan.entries || scan.links || scan.pending) return undefined;
+  if (without !== undefined) {
+    if (hand) handOver(memo.root, memo, scan);
+    return undefined;
+  }
   if (scan.rehashed + scan.relisted === 0 && scan.entries.size === memo.entries.size) return memo.result;
   if (!(quick ? quick.sameContent : sameContent(scan.entries, memo.entries))) {
-    if (hand) handOver(memo.root, memo, scan);
+    if (hand) {
+      handOver(memo.root, memo, scan);
+      if (quick && sameProject(memo, quick.read)) discovered = { root: memo.root, configFile: memo.configFile };
+    }
     return undefined;
   }
   writeMemo(memo.root, { ...memo, entries: scan.entries, dirs: scan.dirs });
   return memo.result;
+}
+
+/**
+ * Whether config discovery from the project root (the memo's cwd, without --config) finds the
+ * memo's project again: its config is a YAML or JSON file at the root (no package.json key, no
+ * JS), and the scan made from the stat pass alone (no name added, removed or renamed in any
+ * directory, no link) read again no file at the root, so that every file discovery looks at there
+ * (each search place in turn, and whether it can be read) is as when the memo was recorded by a run
+ * that found this config. Else discovery runs.
+ */
+export function sameProject(memo: { configFile: string }, read: readonly string[]): boolean {
+  const c = memo.configFile;
+  return !c.includes('/') && c !== 'package.json' && /^(?:\.gitopscrc(?:\.json|\.ya?ml)?|gitopsc\.config\.(?:ya?ml|json))$/.test(c) && read.every((p) => p.includes('/'));
 }

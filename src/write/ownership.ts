@@ -58,6 +58,29 @@ export function adoptionRule(envs: readonly string[], names: readonly string[], 
   };
 }
 
+/**
+ * The record's text when it names exactly the desired paths (the common case: a render of the
+ * same services), else undefined. Then every desired file is owned, nothing in or out of scope
+ * is pruned or kept besides them, and the new record is the same text: what `planOwned` finds
+ * the long way, without parsing the record or sorting its paths. Only for desired paths given
+ * sorted, once each, and each one a record line keeps as it is.
+ */
+function unchangedRecord(input: OwnedPlanInput): string | undefined {
+  const text = input.recordText;
+  const desired = input.desired;
+  if (text === undefined || !text.startsWith(HEADER) || desired.length === 0) return undefined;
+  let prev: string | undefined;
+  let at = HEADER.length;
+  for (const { path: p } of desired) {
+    if (prev !== undefined && !(prev < p)) return undefined;
+    prev = p;
+    if (p === RECORD_FILE || p.trim() !== p || p.startsWith('#') || p.includes('\n') || p.includes('\0') || BAD_RECORD_PATH.test(p)) return undefined;
+    if (!text.startsWith(p, at) || text.charCodeAt(at + p.length) !== 10) return undefined;
+    at += p.length + 1;
+  }
+  return at === text.length ? text : undefined;
+}
+
 /** Default --max-prune: a quarter of the managed files, at least 5. */
 export function defaultMaxPrune(managed: number): number {
   return Math.max(5, Math.floor(managed / 4));
@@ -103,6 +126,12 @@ export interface OwnedPlan {
  * a mass deletion (PRUNE_GUARD) unless `allowPrune`. The record is one more planned file.
  */
 export function planOwned(input: OwnedPlanInput): OwnedPlan {
+  const same = unchangedRecord(input);
+  if (same !== undefined) {
+    // the record names exactly the files this run renders: none foreign, none to prune, the same record
+    const recordFile: DesiredFile = { path: RECORD_FILE, hash: contentHash(same), content: same };
+    return { plan: planWrites([...input.desired, recordFile], input.existing, false), diagnostics: [], prunes: [], adopted: [] };
+  }
   const show = input.show ?? ((p: string) => p);
   const diagnostics: Diagnostic[] = [];
   const record = parseRecord(input.recordText);

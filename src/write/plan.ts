@@ -23,12 +23,13 @@ export interface WritePlan {
   unchanged: number;
 }
 
-export function planWrites(desired: readonly DesiredFile[], existing: ReadonlyMap<string, string>, isManaged: (path: string) => boolean = () => true): WritePlan {
+/** `isManaged` false: no file is pruned (the existing files are not looked at for removal). */
+export function planWrites(desired: readonly DesiredFile[], existing: ReadonlyMap<string, string>, isManaged: ((path: string) => boolean) | false = () => true): WritePlan {
   const writes: PlannedWrite[] = [];
   const wanted = new Set<string>();
   let unchanged = 0;
   for (const f of desired) {
-    wanted.add(f.path);
+    if (isManaged !== false) wanted.add(f.path);
     const cur = existing.get(f.path);
     if (cur === f.hash) unchanged++;
     else {
@@ -36,7 +37,7 @@ export function planWrites(desired: readonly DesiredFile[], existing: ReadonlyMa
       writes.push({ path: f.path, content: f.content, kind: cur === undefined ? 'add' : 'change' });
     }
   }
-  const removes = [...existing.keys()].filter((p) => !wanted.has(p) && isManaged(p)).sort();
+  const removes = isManaged === false ? [] : [...existing.keys()].filter((p) => !wanted.has(p) && isManaged(p)).sort();
   writes.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { writes, removes, unchanged };
 }
