@@ -71,6 +71,8 @@ export interface PublishProjectOptions extends ConfigRef {
    * while the project compiles. Only read: nothing there changes unless the compile succeeds.
    */
   deploy?: DeploymentOptions;
+  /** `deploy`, opened already by the caller (beginDeployment); preparePublish owns it from here */
+  opened?: PendingDeployment;
 }
 
 export interface PreparedPublish {
@@ -85,7 +87,7 @@ export interface PreparedPublish {
  * stop here, before any git. `run` then publishes, rendering only what the tree lacks.
  */
 export async function preparePublish(opts: PublishProjectOptions): Promise<PreparedPublish> {
-  const opened = opts.deploy ? beginDeployment(opts.deploy) : undefined;
+  const opened = opts.opened ?? (opts.deploy ? beginDeployment(opts.deploy) : undefined);
   let r: PreparedPublish;
   try {
     r = await prepare(opts, opened);

@@ -12,10 +12,9 @@
  * temporary directory (only the branch published): nothing is checked out there, the commit is
  * built from git objects and pushed by its id (publishScratch).
  */
-import { existsSync, lstatSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { compareArtifacts, compareResults, type ArtifactChange, type DiffResult } from '../diff/compare.js';
 import type { ReasonFor } from '../core/reasons.js';
 import { error, hasErrors, warning, type Diagnostic } from '../core/diagnostics.js';
@@ -30,28 +29,16 @@ import { acquireLock, describeHolder } from './lock.js';
 import { commitMessage, type ChangedFile } from './message.js';
 import { CatFile } from './cat-file.js';
 import { changeTree, writeLooseObjects } from './objects.js';
-import { lsTree } from './source.js';
 import { gitTree, rememberBlob, type BlobHashMemo } from './tree.js';
 import { nextState, parseState, serializeState, STATE_FILE } from './state.js';
-import { processAlive } from '../host/process.js';
+import { gitDiag, gpgSign, join2, normalizeDir, openDeployment, readHeads, redactUrl, type DeploymentOptions, type OpenedDeployment, type PendingDeployment, type Prefetched } from './deployment.js';
+
+export { beginDeployment, openDeployment, redactUrl, type DeploymentOptions, type OpenedDeployment, type PendingDeployment } from './deployment.js';
 
 export const DEFAULT_AUTHOR = 'gitopsc <gitopsc@localhost>';
 const ZERO = '0000000000000000000000000000000000000000';
 const TMP_PREFIX = 'gitopsc-publish-tmp-';
 const JOURNAL = 'gitopsc-publish.journal';
-const CLONE_PREFIX = 'gitopsc-publish-';
-
-/** Temporary clones of publishes on this host that were killed (their pid is gone). */
-async function sweepStaleClones(): Promise<void> {
-  const names = await readdir(tmpdir()).catch(() => [] as string[]);
-  const ours = new RegExp(`^${CLONE_PREFIX}(\\d+)-`);
-  for (const n of names) {
-    if (!n.startsWith(CLONE_PREFIX)) continue;
-    const m = ours.exec(n);
-    if (!m || Number(m[1]) === process.pid || processAlive(Number(m[1]))) continue;
-    await rm(join(tmpdir(), n), { recursive: true, force: true });
-  }
-}
 
 export interface PublishOptions {
   /** a local working repository, a bare repository path, or a URL */
@@ -150,137 +137,6 @@ export interface PublishOutcome {
 
 type Fail = { fail: Diagnostic[] };
 
-/** What `openDeployment` needs: where the deployment repository is, and how it is published to. */
-export type DeploymentOptions = Pick<PublishOptions, 'repo' | 'branch' | 'push' | 'dryRun' | 'cwd' | 'env'> & {
-  /** the --path the publish will use: a temporary clone lists the branch's tree below it ahead */
-  path?: string;
-};
-
-/** A temporary clone's branches, and the listing of the published branch's tip below `base`, read ahead. */
-interface Prefetched {
-  heads: Map<string, string>;
-  current?: string;
-  base: string;
-  commit?: string;
-  listing?: Promise<Map<string, string>>;
-  /** the clone's cat-file, which has begun reading the tip's ownership record and state */
-  catFile?: CatFile;
-  /** whether git is configured to sign commits there (asked early: a process forked from a small heap costs less) */
-  gpgsign?: Promise<boolean>;
-}
-
-function gpgSign(git: Git): Promise<boolean> {
-  return git.run(['config', '--type=bool', '--get', 'commit.gpgsign']).then((r) => r.stdout.toString().trim() === 'true');
-}
-
-export type OpenedDeployment =
-  | { ok: true; repoDir: string; scratch: boolean; tempDir?: string; prefetched?: Promise<Prefetched | undefined> }
-  | { ok: false; diagnostics: Diagnostic[] };
-
-/** A deployment repository being opened ahead of `publish` (its temporary clone is removed by `discard`). */
-export interface PendingDeployment {
-  options: DeploymentOptions;
-  result: Promise<OpenedDeployment>;
-  /** remove the temporary clone, when the publish will not run */
-  discard(): Promise<void>;
-}
-
-/**
- * Open the deployment repository: a local working repository as it is, anything else (a URL, a
- * bare repository) cloned into a temporary directory. Reads only: the deployment repository is
- * never written here, so this may begin before the project is known to compile.
- */
-export async function openDeployment(opts: DeploymentOptions): Promise<OpenedDeployment> {
-  const env = cleanGitEnv(opts.env);
-  const local = resolve(opts.cwd, opts.repo);
-  let tempDir: string | undefined;
-  const isDir = existsSync(local) && statSync(local).isDirectory();
-  try {
-    // a bare repository says so in its config (which spares a git process); anything else asks git
-    const isWorking = isDir && !saysBare(local) && (await new Git(local, env).run(['rev-parse', '--is-bare-repository'])).stdout.toString().trim() === 'false';
-    if (isWorking) return { ok: true, repoDir: (await new Git(local, env).git(['rev-parse', '--show-toplevel'])).trim(), scratch: false };
-    if (!isDir && !looksLikeUrl(opts.repo)) {
-      return { ok: false, diagnostics: [error('GIT', `deployment repository "${opts.repo}" not found (no such directory, and not a URL)`, { reason: 'repository-not-found' })] };
-    }
-    if (!opts.push && !opts.dryRun) {
-      return {
-        ok: false,
-        diagnostics: [error('USAGE', `"${opts.repo}" is not a working tree: publishing into a fresh clone needs --push (or pass a local checkout)`, { reason: 'missing-option' })],
-      };
-    }
-    await sweepStaleClones();
-    tempDir = await mkdtemp(join(tmpdir(), `${CLONE_PREFIX}${process.pid}-`));
-    const repoDir = join(tempDir, 'repo.git');
-    await scratchClone(new Git(tempDir, env), isDir ? local : opts.repo, repoDir, opts.branch, !isDir);
-    // the branches and the tip's tree are read while the project still compiles
-    const base = normalizeDir(opts.path ?? '');
-    const prefetched = base === undefined ? undefined : prefetch(new Git(repoDir, env), opts.branch, base);
-    prefetched?.catch(() => undefined); // publish reads them again itself
-    return { ok: true, repoDir, tempDir, scratch: true, prefetched };
-  } catch (e) {
-    if (tempDir) await rm(tempDir, { recursive: true, force: true });
-    return { ok: false, diagnostics: [gitDiag(e, `cannot open the deployment repository ${redactUrl(opts.repo)}`)] };
-  }
-}
-
-/** Whether `dir` is a bare repository by its own config (`[core] bare = true` beside HEAD and objects/); false: ask git. */
-function saysBare(dir: string): boolean {
-  try {
-    if (!existsSync(join(dir, 'HEAD')) || !statSync(join(dir, 'objects')).isDirectory()) return false;
-    const core = /^\s*\[core\]\s*$([^[]*)/im.exec(readFileSync(join(dir, 'config'), 'utf8'));
-    return core !== null && /^\s*bare\s*=\s*true\s*$/im.test(core[1]!);
-  } catch {
-    return false;
-  }
-}
-
-/** A temporary clone's branches and which one HEAD names (an unborn HEAD too). */
-async function readHeads(git: Git): Promise<{ heads: Map<string, string>; current?: string }> {
-  const heads = new Map<string, string>();
-  let current: string | undefined;
-  for (const line of (await git.git(['for-each-ref', '--format=%(HEAD) %(objectname) %(refname)', 'refs/heads/'])).split('\n')) {
-    const m = /^([* ]) ([0-9a-f]+) refs\/heads\/(.+)$/.exec(line);
-    if (!m) continue;
-    heads.set(m[3]!, m[2]!);
-    if (m[1] === '*') current = m[3];
-  }
-  if (current === undefined) {
-    const symbolic = await git.run(['symbolic-ref', '-q', 'HEAD']); // an unborn branch
-    if (symbolic.code === 0) current = symbolic.stdout.toString().trim().replace(/^refs\/heads\//, '');
-  }
-  return { heads, current };
-}
-
-async function prefetch(git: Git, branch: string | undefined, base: string): Promise<Prefetched> {
-  // all at once, right after the clone: the main thread is busy compiling, and each step of a
-  // chain would wait for it to yield (the clone is private: its refs cannot move meanwhile)
-  const gpgsign = gpgSign(git);
-  gpgsign.catch(() => undefined);
-  const ref = branch !== undefined && !branch.startsWith('-') ? `refs/heads/${branch}` : 'HEAD';
-  const listing = lsTree(git, ref, base);
-  listing.catch(() => undefined);
-  // the record and the state are read by every publish (the cat-file is shared, and starts now)
-  // kept while the project compiles (closed when the publish ends): buildCommit reads through it
-  const catFile = new CatFile(git.cwd, git.env, 60_000);
-  if (!/\s/.test(base)) for (const p of [RECORD_FILE, STATE_FILE]) catFile.blob(`${ref}:${join2(base, p)}`).catch(() => undefined);
-  const { heads, current } = await readHeads(git);
-  const commit = heads.get(branch ?? current ?? '');
-  return { heads, current, base, commit, listing: commit ? listing : undefined, catFile, gpgsign };
-}
-
-/** Begin opening the deployment repository now (see `publish`'s `opened`). */
-export function beginDeployment(options: DeploymentOptions): PendingDeployment {
-  const result = openDeployment(options);
-  return {
-    options,
-    result,
-    discard: async () => {
-      const o = await result;
-      if (o.ok) (await o.prefetched?.catch(() => undefined))?.catFile?.close();
-      if (o.ok && o.tempDir) await rm(o.tempDir, { recursive: true, force: true });
-    },
-  };
-}
 
 function sameDeployment(a: DeploymentOptions, b: DeploymentOptions): boolean {
   return a.repo === b.repo && a.branch === b.branch && Boolean(a.push) === Boolean(b.push) && Boolean(a.dryRun) === Boolean(b.dryRun) && a.cwd === b.cwd && a.env === b.env;
@@ -371,30 +227,6 @@ async function publishWith(input: PublishInput, opts: PublishOptions, opened: Pe
   return out;
 }
 
-/**
- * The temporary clone of a repository given by URL or as a bare repository: bare (no working
- * tree to check out, nor to delete afterwards: a publish reads and writes git objects only),
- * without tags, and with only the branch published when it exists there (else the remote's
- * HEAD, which --create-branch starts from); from a URL only its tip (`--depth 1`). A local
- * path is cloned with hard links.
- */
-async function scratchClone(git: Git, url: string, dir: string, branch: string | undefined, shallow: boolean): Promise<void> {
-  // from a URL, only the tip: the commit needs its parent's tree, not the history (a push from a
-  // shallow clone sends only what the remote lacks, and the remote has the parent)
-  const depth = shallow ? ['--depth', '1'] : [];
-  const clone = (only: string[]) => git.run(['clone', '--quiet', '--bare', '--no-tags', '--single-branch', ...depth, ...only, '--', url, dir], { timeoutMs: 600_000 });
-  let r = branch !== undefined && !branch.startsWith('-') ? await clone(['--branch', branch]) : undefined;
-  if (r && r.code !== 0 && /remote branch .* not found/i.test(r.stderr)) {
-    // no such branch there yet: the default branch (what --create-branch starts from)
-    await rm(dir, { recursive: true, force: true });
-    r = undefined;
-  }
-  r ??= await clone([]);
-  if (r.code !== 0) {
-    const detail = r.stderr.trim().split('\n').slice(-3).join(' / ');
-    throw new GitError(`git clone failed: ${detail || `exit ${r.code}`}`, ['clone'], r.stderr, r.code);
-  }
-}
 
 /**
  * Publish from a temporary bare clone (`--push` to a URL or a bare repository): nobody else
@@ -947,26 +779,6 @@ export function parseAuthor(s: string): { name: string; email: string } | undefi
   return m ? { name: m[1]!, email: m[2]! } : undefined;
 }
 
-function normalizeDir(p: string): string | undefined {
-  const s = p.replace(/\\/g, '/').replace(/^\.\/+/, '').replace(/\/+$/, '');
-  if (s === '' || s === '.') return '';
-  if (isAbsolute(p) || s.split('/').some((seg) => seg === '..' || seg === '' || seg === '.git' || seg === '.')) return undefined;
-  return s;
-}
-
-function join2(base: string, rel: string): string {
-  return base ? `${base}/${rel}` : rel;
-}
-
-function looksLikeUrl(s: string): boolean {
-  return /^[a-z][a-z0-9+.-]*:\/\//i.test(s) || /^[^/\s]+@[^/\s:]+:/.test(s);
-}
-
-/** Drop userinfo (tokens) from a URL before it appears in a message or a trailer. */
-export function redactUrl(s: string): string {
-  return s.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1');
-}
-
 function listNames(names: string[]): string {
   const shown = names.slice(0, 20).join(', ');
   return names.length > 20 ? `${shown} and ${names.length - 20} more` : shown;
@@ -978,9 +790,4 @@ function lastLines(s: string): string {
 
 function fail<C extends 'GIT' | 'USAGE' | 'INTERNAL'>(message: string, code: C, reason: ReasonFor<C>): Fail {
   return { fail: [error(code, message, { reason })] };
-}
-
-function gitDiag(e: unknown, context: string): Diagnostic {
-  if (e instanceof GitError) return error('GIT', `${context}: ${e.message}`, { reason: 'command-failed' });
-  return error('FILESYSTEM', `${context}: ${e instanceof Error ? e.message : String(e)}`, { reason: 'unwritable' });
 }

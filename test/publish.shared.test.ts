@@ -1,0 +1,131 @@
+/**
+ * `publish --push` to a local bare repository: instead of `git clone`, a temporary bare
+ * repository of its own whose objects are the deployment repository's (objects/info/alternates,
+ * as `git clone --shared` makes), holding only the published branch (src/git/deployment.ts
+ * sharedClone). It publishes what a real clone publishes, and falls back to a clone where it
+ * does not fit (an empty repository, a new branch, a repository format with extensions).
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { publish, type PublishOptions } from '../src/git/publish.js';
+import type { CompileResult } from '../src/pipeline.js';
+import { compileResult, git, head, isolateGit, makeRemote, tmp } from './helpers/git.js';
+
+beforeAll(() => isolateGit());
+
+const source = { url: 'https://example.com/acme/gitops-source.git', commit: 'a'.repeat(40) };
+
+interface Seen {
+  alternates: boolean;
+  refs: string;
+  head: string;
+}
+
+function run(result: CompileResult, opts: Partial<PublishOptions> & { repo: string }, seen: Seen[]) {
+  return publish(
+    { result, environments: result.environments, source },
+    {
+      cwd: process.cwd(),
+      env: process.env,
+      lockTimeoutMs: 5_000,
+      push: true,
+      beforePush: async (_attempt, dir) => {
+        seen.push({
+          alternates: existsSync(join(dir, 'objects/info/alternates')),
+          refs: git(dir, 'for-each-ref', '--format=%(refname)').trim(),
+          head: git(dir, 'symbolic-ref', 'HEAD').trim(),
+        });
+      },
+      ...opts,
+    },
+  );
+}
+
+describe('publish --push to a local bare repository without a clone', () => {
+  it('publishes through a shared temporary repository holding only the branch, as a clone does, and retries a rejected push', async () => {
+    const { bare, work } = makeRemote({ 'README.md': '# deploy\n' });
+    git(work, 'push', '-q', 'origin', 'main:env/dev', 'main:other');
+    const seen: Seen[] = [];
+    const r = await run(compileResult({ checkout: { dev: '1.0.0' } }), {
+      repo: bare,
+      branch: 'env/dev',
+      beforePush: async (attempt, dir) => {
+        seen.push({ alternates: existsSync(join(dir, 'objects/info/alternates')), refs: git(dir, 'for-each-ref', '--format=%(refname)').trim(), head: git(dir, 'symbolic-ref', 'HEAD').trim() });
+        if (attempt === 1) {
+          // someone else moves the branch: the push is rejected, fetched and retried
+          git(work, 'fetch', '-q', 'origin');
+          git(work, 'checkout', '-q', '-b', 'dev-side', 'origin/env/dev');
+          writeFileSync(join(work, 'README.md'), '# moved\n');
+          git(work, 'commit', '-q', '-am', 'someone else');
+          git(work, 'push', '-q', 'origin', 'dev-side:env/dev');
+        }
+      },
+    }, seen);
+    expect(r.diagnostics).toEqual([]);
+    expect(r.pushed).toBe(true);
+    expect(r.attempts).toBe(2);
+    expect(seen[0]).toEqual({ alternates: true, refs: 'refs/heads/env/dev', head: 'refs/heads/env/dev' });
+    expect(head(bare, 'env/dev')).toBe(r.commit);
+    expect(git(bare, 'log', '--format=%s', 'env/dev').trim().split('\n')).toEqual(['gitopsc: checkout 1.0.0 in dev', 'someone else', 'initial']);
+    expect(git(bare, 'show', 'env/dev:dev/checkout/deployment.yaml')).toContain('checkout:1.0.0@');
+    expect(head(bare, 'other')).toBe(head(bare, 'main'));
+    expect(() => git(bare, 'fsck', '--strict', '--no-dangling')).not.toThrow();
+
+    // the default branch (the repository's HEAD), then nothing to publish
+    const seen2: Seen[] = [];
+    const m = await run(compileResult({ checkout: { dev: '1.1.0' } }), { repo: bare }, seen2);
+    expect(m.diagnostics).toEqual([]);
+    expect(m.branch).toBe('main');
+    expect(seen2[0]).toEqual({ alternates: true, refs: 'refs/heads/main', head: 'refs/heads/main' });
+    expect(head(bare, 'main')).toBe(m.commit);
+    const again = await run(compileResult({ checkout: { dev: '1.1.0' } }), { repo: bare }, []);
+    expect(again.diagnostics).toEqual([]);
+    expect(again.committed).toBe(false);
+    expect(() => git(bare, 'fsck', '--strict', '--no-dangling')).not.toThrow();
+  });
+
+  it('the same commit tree as a publish from a real clone (a file:// URL)', async () => {
+    const a = makeRemote({ 'README.md': '# deploy\n' }).bare;
+    const b = makeRemote({ 'README.md': '# deploy\n' }).bare;
+    const rounds: Record<string, Record<string, string>>[] = [{ checkout: { dev: '1.0.0', prod: '1.0.0' } }, { checkout: { dev: '1.1.0' }, cart: { dev: '2.0.0' } }];
+    for (const services of rounds) {
+      const seen: Seen[] = [];
+      const x = await run(compileResult(services), { repo: a, path: 'clusters/eu' }, seen);
+      const y = await run(compileResult(services), { repo: `file://${b}`, path: 'clusters/eu' }, []);
+      expect([x.diagnostics, y.diagnostics]).toEqual([[], []]);
+      expect(seen[0]?.alternates).toBe(true);
+      expect(x.files).toEqual(y.files);
+      expect(git(a, 'rev-parse', 'main^{tree}')).toBe(git(b, 'rev-parse', 'main^{tree}'));
+    }
+  });
+
+  it('clones where a shared repository does not fit: a new branch, an empty repository, a format with extensions', async () => {
+    // a new branch (--create-branch): cloned, and the branch starts from the default branch
+    const { bare } = makeRemote({ 'README.md': '# deploy\n' });
+    const seen: Seen[] = [];
+    const n = await run(compileResult({ checkout: { dev: '1.0.0' } }), { repo: bare, branch: 'env/new', createBranch: true }, seen);
+    expect(n.diagnostics).toEqual([]);
+    expect(seen[0]?.alternates).toBe(false);
+    expect(git(bare, 'rev-list', '--count', 'env/new').trim()).toBe('2');
+
+    // an empty repository
+    const empty = join(tmp(), 'empty.git');
+    git(join(empty, '..'), 'init', '-q', '--bare', '-b', 'main', empty);
+    const seenEmpty: Seen[] = [];
+    const e = await run(compileResult({ checkout: { dev: '1.0.0' } }), { repo: empty }, seenEmpty);
+    expect(e.diagnostics).toEqual([]);
+    expect(seenEmpty[0]?.alternates).toBe(false);
+    expect(git(empty, 'ls-tree', '-r', '--name-only', 'main')).toContain('dev/checkout/deployment.yaml');
+
+    // a repository whose config names an extension this does not read: cloned
+    const ext = makeRemote({ 'README.md': '# deploy\n' }).bare;
+    const config = readFileSync(join(ext, 'config'), 'utf8');
+    writeFileSync(join(ext, 'config'), config.replace(/repositoryformatversion = 0/, 'repositoryformatversion = 1') + '[extensions]\n\tnoop = true\n');
+    const seenExt: Seen[] = [];
+    const x = await run(compileResult({ checkout: { dev: '1.0.0' } }), { repo: ext }, seenExt);
+    expect(x.diagnostics).toEqual([]);
+    expect(seenExt[0]?.alternates).toBe(false);
+    expect(head(ext, 'main')).toBe(x.commit);
+  });
+});
