@@ -22,9 +22,9 @@ interface Seen {
   head: string;
 }
 
-function run(result: CompileResult, opts: Partial<PublishOptions> & { repo: string }, seen: Seen[]) {
+function run(result: CompileResult, opts: Partial<PublishOptions> & { repo: string }, seen: Seen[], whilePushing?: (attempt: number) => Promise<void>) {
   return publish(
-    { result, environments: result.environments, source },
+    { result, environments: result.environments, source, whilePushing },
     {
       cwd: process.cwd(),
       env: process.env,
@@ -47,6 +47,7 @@ describe('publish --push to a local bare repository without a clone', () => {
     const { bare, work } = makeRemote({ 'README.md': '# deploy\n' });
     git(work, 'push', '-q', 'origin', 'main:env/dev', 'main:other');
     const seen: Seen[] = [];
+    const pushes: number[] = [];
     const r = await run(compileResult({ checkout: { dev: '1.0.0' } }), {
       repo: bare,
       branch: 'env/dev',
@@ -61,10 +62,14 @@ describe('publish --push to a local bare repository without a clone', () => {
           git(work, 'push', '-q', 'origin', 'dev-side:env/dev');
         }
       },
-    }, seen);
+    }, seen, async (attempt) => {
+      // while git pushes (the caller saves its caches then): once per attempt
+      pushes.push(attempt);
+    });
     expect(r.diagnostics).toEqual([]);
     expect(r.pushed).toBe(true);
     expect(r.attempts).toBe(2);
+    expect(pushes).toEqual([1, 2]);
     expect(seen[0]).toEqual({ alternates: true, refs: 'refs/heads/env/dev', head: 'refs/heads/env/dev' });
     expect(head(bare, 'env/dev')).toBe(r.commit);
     expect(git(bare, 'log', '--format=%s', 'env/dev').trim().split('\n')).toEqual(['gitopsc: checkout 1.0.0 in dev', 'someone else', 'initial']);

@@ -205,14 +205,20 @@ async function prepare(opts: PublishProjectOptions, opened: PendingDeployment | 
         lambdaDir: final.project?.lambdaDir,
         adoptable: adoptionRule(final.environments, final.outputNames(), final.project?.lambdaDir),
       };
-      const outcome = await publish(input, popts, opened);
-      if (!hasErrors(outcome.diagnostics)) {
+      const save = async () => {
         await inputs?.save();
         await store?.save();
         await services?.save();
         await blobs?.save();
         await stat?.save();
-      }
+      };
+      // the caches hold facts (content hashes, records, unit outcomes), true whether or not the
+      // push lands: they are saved while git pushes, and again only when a retry rendered more
+      let early: Promise<void> | undefined;
+      input.whilePushing = (attempt) => (attempt === 1 ? (early = save()) : Promise.resolve());
+      const outcome = await publish(input, popts, opened);
+      await early;
+      if (!hasErrors(outcome.diagnostics) && (!early || outcome.attempts > 1)) await save();
       return outcome;
     },
   };

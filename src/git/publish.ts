@@ -24,7 +24,7 @@ import { contentHash, gitObjectId } from '../core/hash.js';
 import { adoptionRule, envScope, planOwned, RECORD_FILE } from '../write/ownership.js';
 import { branchName } from './branch.js';
 import { cleanGitEnv } from './env.js';
-import { Git, GitError } from './exec.js';
+import { Git, GitError, type GitRun } from './exec.js';
 import { acquireLock, describeHolder } from './lock.js';
 import { commitMessage, type ChangedFile } from './message.js';
 import { CatFile } from './cat-file.js';
@@ -113,6 +113,11 @@ export interface PublishInput {
   lambdaDir?: string;
   /** the one-time adoption rule for output published before the ownership record existed */
   adoptable?: (path: string) => boolean;
+  /**
+   * Work done while `git push` runs (a child process: the main thread only waits for it), such
+   * as saving caches; called once per push attempt. Its failure is ignored.
+   */
+  whilePushing?: (attempt: number) => Promise<void>;
 }
 
 export interface PublishOutcome {
@@ -267,7 +272,7 @@ async function publishScratch(
     out.attempts = 1;
     const built = await buildCommit(git, base, author, input, opts, out, { parent: tip, ref: undefined, gitDir, prefetched: pre });
     if ('fail' in built || opts.dryRun || !out.commit || !out.prBranch) return built;
-    const push = await git.run(['push', '--porcelain', '--no-verify', remote, `+${out.commit}:refs/heads/${out.prBranch}`], { timeoutMs: 300_000 });
+    const push = await pushing(git, [remote, `+${out.commit}:refs/heads/${out.prBranch}`], input, out.attempts);
     if (push.code !== 0) return fail(`git push to ${redactUrl(opts.repo)} ${out.prBranch} failed: ${lastLines(push.stderr || push.stdout.toString())}`, 'GIT', 'push-failed');
     out.pushed = true;
     return { ok: true };
@@ -281,7 +286,7 @@ async function publishScratch(
     if (!out.commit) return { ok: true }; // nothing changed: nothing to push
     const commit = out.commit;
     await opts.beforePush?.(attempt, git.cwd);
-    const push = await git.run(['push', '--porcelain', '--no-verify', remote, `${commit}:refs/heads/${branch}`], { timeoutMs: 300_000 });
+    const push = await pushing(git, [remote, `${commit}:refs/heads/${branch}`], input, attempt);
     if (push.code === 0) {
       out.pushed = true;
       return { ok: true };
@@ -374,7 +379,7 @@ async function publishLocked(
     out.attempts = 1;
     const built = await buildCommit(git, base, author, input, opts, out, { parent: tip, ref: undefined, gitDir });
     if ('fail' in built || opts.dryRun || !out.commit || !out.prBranch) return built;
-    const push = await git.run(['push', '--porcelain', '--no-verify', remote!, `+${out.commit}:refs/heads/${out.prBranch}`], { timeoutMs: 300_000 });
+    const push = await pushing(git, [remote!, `+${out.commit}:refs/heads/${out.prBranch}`], input, out.attempts);
     if (push.code !== 0) return fail(`git push to ${redactUrl(remote!)} ${out.prBranch} failed: ${lastLines(push.stderr || push.stdout.toString())}`, 'GIT', 'push-failed');
     out.pushed = true;
     return { ok: true };
@@ -414,7 +419,7 @@ async function publishLocked(
     const tip = await revParse(git, `refs/remotes/${remote}/${branch}`);
     if (!head || head === tip) return { ok: true }; // nothing to push
     await opts.beforePush?.(attempt, git.cwd);
-    const push = await git.run(['push', '--porcelain', '--no-verify', remote, `${head}:refs/heads/${branch}`], { timeoutMs: 300_000 });
+    const push = await pushing(git, [remote, `${head}:refs/heads/${branch}`], input, attempt);
     if (push.code === 0) {
       out.pushed = true;
       await git.run(['update-ref', `refs/remotes/${remote}/${branch}`, head]);
@@ -438,6 +443,13 @@ async function publishLocked(
     out.commit = undefined;
   }
   return { ok: true };
+}
+
+/** `git push` (never forced but by a `+` refspec, no hooks of ours), with the caller's `whilePushing` work done meanwhile. */
+async function pushing(git: Git, args: readonly string[], input: PublishInput, attempt: number): Promise<GitRun> {
+  const push = git.run(['push', '--porcelain', '--no-verify', ...args], { timeoutMs: 300_000 });
+  await input.whilePushing?.(attempt).catch(() => undefined);
+  return push;
 }
 
 /** Build the new tree from HEAD plus the desired files; commit it when it differs. */
