@@ -5,9 +5,12 @@
  * sharedClone). It publishes what a real clone publishes, and falls back to a clone where it
  * does not fit (an empty repository, a new branch, a repository format with extensions).
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parseCommitConfig } from '../src/git/deployment.js';
+import { plainIdent } from '../src/git/objects.js';
 import { publish, type PublishOptions } from '../src/git/publish.js';
 import type { CompileResult } from '../src/pipeline.js';
 import { compileResult, git, head, isolateGit, makeRemote, tmp } from './helpers/git.js';
@@ -132,5 +135,58 @@ describe('publish --push to a local bare repository without a clone', () => {
     expect(x.diagnostics).toEqual([]);
     expect(seenExt[0]?.alternates).toBe(false);
     expect(head(ext, 'main')).toBe(x.commit);
+  });
+});
+
+describe('the commit of a publish from a temporary repository, written in process', () => {
+  it('is the commit `git commit-tree` writes for the same tree, parent, identity, time and message', async () => {
+    const { bare } = makeRemote({ 'README.md': '# deploy\n' });
+    const parent = head(bare, 'main');
+    const r = await run(compileResult({ checkout: { dev: '1.0.0' } }), { repo: bare, author: 'Deploy Bot <bot@example.com>' }, []);
+    expect(r.diagnostics).toEqual([]);
+    const text = git(bare, 'cat-file', 'commit', r.commit!);
+    const [headers = '', ...body] = text.split('\n\n');
+    const author = /^author (.*) (\d+) ([+-]\d{4})$/m.exec(headers);
+    expect(author?.[1]).toBe('Deploy Bot <bot@example.com>');
+    expect(/^committer (.*)$/m.exec(headers)?.[1]).toBe(`${author?.[1]} ${author?.[2]} ${author?.[3]}`);
+    // the local offset as git prints it
+    const ident = { GIT_AUTHOR_NAME: 'Deploy Bot', GIT_AUTHOR_EMAIL: 'bot@example.com', GIT_COMMITTER_NAME: 'Deploy Bot', GIT_COMMITTER_EMAIL: 'bot@example.com' };
+    const gitVar = execFileSync('git', ['var', 'GIT_COMMITTER_IDENT'], { cwd: bare, env: { ...process.env, ...ident }, encoding: 'utf8' }).trim();
+    expect(gitVar.split(' ').pop()).toBe(author?.[3]);
+    const date = `${author?.[2]} ${author?.[3]}`;
+    const again = execFileSync('git', ['commit-tree', git(bare, 'rev-parse', `${r.commit}^{tree}`).trim(), '-p', parent], {
+      cwd: bare,
+      env: { ...process.env, ...ident, GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date },
+      input: body.join('\n\n'),
+      encoding: 'utf8',
+    }).trim();
+    expect(again).toBe(r.commit);
+    expect(() => git(bare, 'fsck', '--strict', '--no-dangling')).not.toThrow();
+  });
+
+  it.each<[string, number, string, { sign: boolean; plain: boolean }]>([
+    ['nothing set', 1, '', { sign: false, plain: true }],
+    ['commit.gpgsign true', 0, 'commit.gpgsign true\n', { sign: true, plain: true }],
+    ['no value is true', 0, 'commit.gpgsign\n', { sign: true, plain: true }],
+    ['the last value wins', 0, 'commit.gpgsign yes\ncommit.gpgsign off\n', { sign: false, plain: true }],
+    ['an integer', 0, 'commit.gpgsign 2\n', { sign: true, plain: true }],
+    ['unreadable: false, through git', 0, 'commit.gpgsign maybe\n', { sign: false, plain: false }],
+    ['UTF-8 named', 0, 'i18n.commitencoding utf8\n', { sign: false, plain: true }],
+    ['another encoding: through git', 0, 'i18n.commitencoding ISO-8859-1\n', { sign: false, plain: false }],
+    ['git failed', 128, '', { sign: false, plain: false }],
+  ])('parseCommitConfig: %s', (_, code, out, want) => {
+    expect(parseCommitConfig(code, out)).toEqual(want);
+  });
+
+  it.each<[string, boolean]>([
+    ['Deploy Bot <bot@example.com>', true],
+    ['gitopsc <gitopsc@localhost>', true],
+    ['Ünïcødé Nämé <u@example.com>', true],
+    ['J. Doe. <j@example.com>', false],
+    ['"Quoted" <q@example.com>', false],
+    ['Name <e@example.com.>', false],
+  ])('plainIdent: %s', (s, want) => {
+    const m = /^(.*) <(.*)>$/.exec(s)!;
+    expect(plainIdent({ name: m[1]!, email: m[2]! })).toBe(want);
   });
 });

@@ -58,10 +58,55 @@ export interface Prefetched {
   catFile?: CatFile;
   /** whether git is configured to sign commits there (asked early: a process forked from a small heap costs less) */
   gpgsign?: Promise<boolean>;
+  /** the same `git config` process's whole answer */
+  commitConfig?: Promise<CommitConfig>;
 }
 
 export function gpgSign(git: Git): Promise<boolean> {
   return git.run(['config', '--type=bool', '--get', 'commit.gpgsign']).then((r) => r.stdout.toString().trim() === 'true');
+}
+
+/** What git's config says about the commits a publish makes (src/git/publish.ts). */
+export interface CommitConfig {
+  /** commit.gpgsign */
+  sign: boolean;
+  /** no i18n.commitEncoding other than UTF-8, and nothing unreadable: `git commit-tree` would write the commit object src/git/objects.ts commitObject builds */
+  plain: boolean;
+}
+
+/** commit.gpgsign and i18n.commitEncoding, in one `git config` process. */
+export function commitConfig(git: Git): Promise<CommitConfig> {
+  return git.run(['config', '--get-regexp', '^(commit\\.gpgsign|i18n\\.commitencoding)$']).then((r) => parseCommitConfig(r.code, r.stdout.toString()));
+}
+
+/** `git config --get-regexp` output (exit 1: none set); the last value of a key wins, bools as git reads them. */
+export function parseCommitConfig(code: number, out: string): CommitConfig {
+  if (code !== 0) return { sign: false, plain: code === 1 && out === '' };
+  let sign = false;
+  let plain = true;
+  for (const line of out.split('\n')) {
+    if (!line) continue;
+    const sp = line.indexOf(' ');
+    const key = sp < 0 ? line : line.slice(0, sp);
+    const value = sp < 0 ? undefined : line.slice(sp + 1);
+    if (key === 'commit.gpgsign') {
+      const b = gitBool(value);
+      // unreadable: `config --type=bool` fails, which reads as false; and the commit goes through git
+      sign = b === true;
+      if (b === undefined) plain = false;
+    } else if (key === 'i18n.commitencoding') plain = value !== undefined && /^utf-?8$/i.test(value);
+  }
+  return { sign, plain };
+}
+
+/** git's boolean (git_parse_maybe_bool): no value is true, '' false, true/yes/on, false/no/off, an integer; undefined when none of these. */
+function gitBool(v: string | undefined): boolean | undefined {
+  if (v === undefined) return true;
+  if (v === '') return false;
+  if (/^(true|yes|on)$/i.test(v)) return true;
+  if (/^(false|no|off)$/i.test(v)) return false;
+  const m = /^\s*[-+]?(\d+)[kmg]?$/i.exec(v);
+  return m ? Number(m[1]) !== 0 : undefined;
 }
 
 export type OpenedDeployment =
@@ -153,7 +198,9 @@ async function sharedClone(local: string, repoDir: string, branch: string | unde
   writeFileSync(join(repoDir, 'description'), 'gitopsc publish: a temporary repository\n');
   const git = new Git(repoDir, env);
   // asked at once, in the temporary repository (as of a clone: the deployment repository's own config does not apply)
-  const gpgsign = gpgSign(git);
+  const asked = commitConfig(git);
+  asked.catch(() => undefined);
+  const gpgsign = asked.then((c) => c.sign);
   gpgsign.catch(() => undefined);
   let found: { heads: Map<string, string>; current?: string };
   try {
@@ -172,7 +219,7 @@ async function sharedClone(local: string, repoDir: string, branch: string | unde
   listing.catch(() => undefined);
   const catFile = new CatFile(git.cwd, git.env, 60_000);
   if (!/\s/.test(base)) for (const p of [RECORD_FILE, STATE_FILE]) catFile.blob(`${commit}:${join2(base, p)}`).catch(() => undefined);
-  return { prefetched: Promise.resolve({ heads: new Map([[name, commit]]), current: name, base, commit, listing, catFile, gpgsign }) };
+  return { prefetched: Promise.resolve({ heads: new Map([[name, commit]]), current: name, base, commit, listing, catFile, gpgsign, commitConfig: asked }) };
 }
 
 /** Whether `dir` is a bare repository by its own config (`[core] bare = true` beside HEAD and objects/); false: ask git. */
@@ -206,7 +253,9 @@ export async function readHeads(git: Git): Promise<{ heads: Map<string, string>;
 async function prefetch(git: Git, branch: string | undefined, base: string): Promise<Prefetched> {
   // all at once, right after the clone: the main thread is busy compiling, and each step of a
   // chain would wait for it to yield (the clone is private: its refs cannot move meanwhile)
-  const gpgsign = gpgSign(git);
+  const config = commitConfig(git);
+  config.catch(() => undefined);
+  const gpgsign = config.then((c) => c.sign);
   gpgsign.catch(() => undefined);
   const ref = branch !== undefined && !branch.startsWith('-') ? `refs/heads/${branch}` : 'HEAD';
   const listing = lsTree(git, ref, base);
@@ -217,7 +266,7 @@ async function prefetch(git: Git, branch: string | undefined, base: string): Pro
   if (!/\s/.test(base)) for (const p of [RECORD_FILE, STATE_FILE]) catFile.blob(`${ref}:${join2(base, p)}`).catch(() => undefined);
   const { heads, current } = await readHeads(git);
   const commit = heads.get(branch ?? current ?? '');
-  return { heads, current, base, commit, listing: commit ? listing : undefined, catFile, gpgsign };
+  return { heads, current, base, commit, listing: commit ? listing : undefined, catFile, gpgsign, commitConfig: config };
 }
 
 /** Begin opening the deployment repository now (see `publish`'s `opened`). */

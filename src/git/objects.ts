@@ -90,7 +90,7 @@ export function serializeTree(entries: readonly TreeEntry[]): Uint8Array {
 
 export interface NewObject {
   oid: string;
-  type: 'blob' | 'tree';
+  type: 'blob' | 'tree' | 'commit';
   bytes: Uint8Array;
 }
 
@@ -228,6 +228,34 @@ export async function changeTree(
     return { tree: oid, objects };
   }
   return { tree, objects };
+}
+
+/**
+ * Whether git writes this identity as it is (ident.c strbuf_addstr_without_crud): no "crud" (a
+ * control character, space, `.,:;<>"\\'`) at either end of the name or the email, and no `<`,
+ * `>` or newline inside. Anything else goes through `git commit-tree`.
+ */
+export function plainIdent(who: { name: string; email: string }): boolean {
+  const crud = (ch: string) => ch.charCodeAt(0) <= 32 || '.,:;<>"\\\''.includes(ch);
+  const plain = (s: string) => s !== '' && !crud(s[0]!) && !crud(s[s.length - 1]!) && !/[<>\n]/.test(s);
+  return plain(who.name) && plain(who.email);
+}
+
+/**
+ * The commit object `git commit-tree <tree> [-p <parent>]... -F <message>` writes with
+ * GIT_AUTHOR_* and GIT_COMMITTER_* set to `author`, unsigned, in a repository whose commit
+ * encoding is UTF-8: the message as it is, the time in seconds with the local offset as git
+ * prints it (`+0530`). The caller checks the conditions (plainIdent, the config).
+ */
+export function commitObject(c: { tree: string; parents: readonly string[]; author: { name: string; email: string }; when: Date; message: string }): NewObject {
+  const seconds = Math.floor(c.when.getTime() / 1000);
+  const east = -new Date(seconds * 1000).getTimezoneOffset();
+  const abs = Math.abs(east);
+  const zone = `${east < 0 ? '-' : '+'}${String(Math.floor(abs / 60)).padStart(2, '0')}${String(abs % 60).padStart(2, '0')}`;
+  const ident = `${c.author.name} <${c.author.email}> ${seconds} ${zone}`;
+  const text = `tree ${c.tree}\n${c.parents.map((p) => `parent ${p}\n`).join('')}author ${ident}\ncommitter ${ident}\n\n${c.message}`;
+  const bytes = Buffer.from(text, 'utf8');
+  return { oid: gitObjectId('commit', bytes), type: 'commit', bytes };
 }
 
 /** Write objects as loose objects of the repository whose object directory is `objectsDir` (each atomically; one already there is kept). */

@@ -28,7 +28,7 @@ import { Git, GitError, type GitRun } from './exec.js';
 import { acquireLock, describeHolder } from './lock.js';
 import { commitMessage, type ChangedFile } from './message.js';
 import { CatFile } from './cat-file.js';
-import { changeTree, writeLooseObjects } from './objects.js';
+import { changeTree, commitObject, plainIdent, writeLooseObjects } from './objects.js';
 import { gitTree, rememberBlob, type BlobHashMemo } from './tree.js';
 import { nextState, parseState, serializeState, STATE_FILE } from './state.js';
 import { gitDiag, gpgSign, join2, normalizeDir, openDeployment, readHeads, redactUrl, type DeploymentOptions, type OpenedDeployment, type PendingDeployment, type Prefetched } from './deployment.js';
@@ -610,23 +610,33 @@ async function buildCommit(
     }
     // the blobs written now need not be read by the next publish to be compared
     paths.forEach((p, i) => rememberBlob(input.blobMemo, oids[i]!, contentHash(writes.get(p)!)));
-    const msgFile = join(tmp, 'message');
-    await writeFile(msgFile, msg.message, { mode: 0o600 });
     const sign = await signing;
-    const ident = { GIT_AUTHOR_NAME: author.name, GIT_AUTHOR_EMAIL: author.email, GIT_COMMITTER_NAME: author.name, GIT_COMMITTER_EMAIL: author.email };
-    const ct = await git.run(['commit-tree', tree, ...(head ? ['-p', head] : []), '-F', msgFile, ...(sign ? ['-S'] : [])], {
-      env: ident,
-      timeoutMs: 60_000,
-    });
-    if (ct.code !== 0) {
-      const why = sign
-        ? opts.sign
-          ? ' (--sign uses git\'s own signing: set gpg.format and user.signingkey in the deployment repository; gitopsc never prompts for a passphrase)'
-          : ' (git is configured to sign commits: gitopsc never prompts for a passphrase, so use an agent with the key unlocked, or --no-gpg-sign)'
-        : '';
-      return fail(`git commit-tree failed${why}: ${lastLines(ct.stderr)}`, 'GIT', 'commit-failed');
+    // the tree built in process, unsigned, in a temporary clone whose config asks nothing of the
+    // commit object: the commit as `git commit-tree` writes it, in process too
+    const config = fast && !sign && at.ref === 'none' ? await at.prefetched?.commitConfig?.catch(() => undefined) : undefined;
+    let commit: string;
+    if (config?.plain && !config.sign && plainIdent(author) && process.env.TZ === git.env.TZ) {
+      const c = commitObject({ tree, parents: head ? [head] : [], author, when: new Date(), message: msg.message });
+      await writeLooseObjects(join(at.gitDir, 'objects'), [c]);
+      commit = c.oid;
+    } else {
+      const msgFile = join(tmp, 'message');
+      await writeFile(msgFile, msg.message, { mode: 0o600 });
+      const ident = { GIT_AUTHOR_NAME: author.name, GIT_AUTHOR_EMAIL: author.email, GIT_COMMITTER_NAME: author.name, GIT_COMMITTER_EMAIL: author.email };
+      const ct = await git.run(['commit-tree', tree, ...(head ? ['-p', head] : []), '-F', msgFile, ...(sign ? ['-S'] : [])], {
+        env: ident,
+        timeoutMs: 60_000,
+      });
+      if (ct.code !== 0) {
+        const why = sign
+          ? opts.sign
+            ? ' (--sign uses git\'s own signing: set gpg.format and user.signingkey in the deployment repository; gitopsc never prompts for a passphrase)'
+            : ' (git is configured to sign commits: gitopsc never prompts for a passphrase, so use an agent with the key unlocked, or --no-gpg-sign)'
+          : '';
+        return fail(`git commit-tree failed${why}: ${lastLines(ct.stderr)}`, 'GIT', 'commit-failed');
+      }
+      commit = ct.stdout.toString().trim();
     }
-    const commit = ct.stdout.toString().trim();
     if (at.ref === 'none') {
       // a temporary clone: the commit is pushed by its id, no local branch follows it
     } else if (at.ref === undefined) {
