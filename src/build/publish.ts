@@ -29,6 +29,12 @@ export interface PublishPlanInput {
   prerendered?: ReadonlyMap<string, RenderedFile[]>;
 }
 
+/** Whether every remembered file is in the tree with its hash. */
+function inTree(files: readonly (readonly [string, string])[], hashes: ReadonlyMap<string, string>): boolean {
+  for (const [p, h] of files) if (hashes.get(p) !== h) return false;
+  return true;
+}
+
 /**
  * Pure over the compile and the tree: the files to publish. A unit whose remembered files are
  * all in the tree with the same hash is not rendered (its files carry no content: the write
@@ -38,12 +44,15 @@ export function planPublishFiles(input: PublishPlanInput, tree: Pick<DeploymentT
   const files: PublishedFile[] = [];
   const diagnostics: Diagnostic[] = [];
   const outputs: UnitOutput[] = [];
+  // the units' paths are needed only for the generated kustomizations
+  const kustomization = Boolean(input.state.project?.kustomization);
+  const hashes = tree.hashes;
   for (const u of input.state.units) {
     const known = input.memo.get(u.key);
-    if (known && known.files.every(([p, h]) => tree.hashes.get(p) === h)) {
-      diagnostics.push(...known.warnings);
+    if (known && inTree(known.files, hashes)) {
+      if (known.warnings.length) diagnostics.push(...known.warnings);
       for (const [path, hash] of known.files) files.push({ path, hash, service: u.service, environment: u.environment });
-      outputs.push({ service: u.service, environment: u.environment, target: u.target, paths: known.files.map(([p]) => p) });
+      if (kustomization) outputs.push({ service: u.service, environment: u.environment, target: u.target, paths: known.files.map(([p]) => p) });
       continue;
     }
     // a unit the memo knows renders what it remembers: rendered for its bytes only, the memo is not written again
@@ -185,7 +194,11 @@ async function prepare(opts: PublishProjectOptions, opened: PendingDeployment | 
         desired: async (tree) => {
           // the units whose files the tree lacks render: those taken from records load their service again
           if (final.prepare) {
-            const need = final.units.filter((u) => !prerendered.has(u.key) && !memo.get(u.key)?.files.every(([p, h]) => tree.hashes.get(p) === h));
+            const need = final.units.filter((u) => {
+              if (prerendered.has(u.key)) return false;
+              const known = memo.get(u.key);
+              return !known || !inTree(known.files, tree.hashes);
+            });
             if (need.length > 0 && !(await final.prepare(need))) {
               return {
                 files: [],

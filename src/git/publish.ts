@@ -39,6 +39,8 @@ export const DEFAULT_AUTHOR = 'gitopsc <gitopsc@localhost>';
 const ZERO = '0000000000000000000000000000000000000000';
 const TMP_PREFIX = 'gitopsc-publish-tmp-';
 const JOURNAL = 'gitopsc-publish.journal';
+/** a relative path normalizeDir keeps as it is: `/`-separated segments of safe characters, none empty or starting with a dot */
+const PLAIN_PATH = /^[A-Za-z0-9_-][A-Za-z0-9._-]*(?:\/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$/;
 
 export interface PublishOptions {
   /** a local working repository, a bare repository path, or a URL */
@@ -497,16 +499,19 @@ async function buildCommit(
       };
   if (hasErrors(planned.diagnostics)) return { fail: planned.diagnostics };
   const desired = new Map<string, PublishedFile>();
+  const envs = new Set(input.environments);
   for (const f of planned.files) {
-    if (!input.environments.includes(f.environment)) continue;
-    const rel = normalizeDir(f.path);
+    if (!envs.has(f.environment)) continue;
+    // a plain relative path (segments of safe characters, none starting with a dot) is its own normal form
+    const rel = PLAIN_PATH.test(f.path) ? f.path : normalizeDir(f.path);
     if (!rel || !managedRoot(rel) || rel === STATE_FILE || rel === RECORD_FILE) {
       return fail(`rendered file "${f.path}" is outside the environment directories`, 'INTERNAL', 'invalid-output-path');
     }
-    desired.set(rel, { ...f, path: rel });
+    desired.set(rel, rel === f.path ? f : { ...f, path: rel });
   }
   const owned = planOwned({
-    desired: [...desired.values()].map((d) => ({ path: d.path, hash: d.hash, ...(d.content !== undefined ? { content: d.content } : {}) })),
+    // planned by path, hash and content (a file's service and environment ride along unread)
+    desired: [...desired.values()],
     renderedCount: planned.renderedCount,
     existing: hashes,
     recordText,
