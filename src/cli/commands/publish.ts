@@ -60,8 +60,11 @@ async function publishOpened(
   deploy: DeploymentOptions,
   opened: PendingDeployment,
 ): Promise<CommandResult> {
-  const [{ preparePublish }, { parseMaxPrune }] = await Promise.all([import('../../build/publish.js'), import('../../build/stage.js')]);
-  const maxPrune = parseMaxPrune(opts.maxPrune);
+  // render's option parser (its module and the render stage's are loaded only for --max-prune)
+  const [{ preparePublish }, maxPrune] = await Promise.all([
+    import('../../build/publish.js'),
+    opts.maxPrune === undefined ? undefined : import('../../build/stage.js').then((m) => m.parseMaxPrune(opts.maxPrune)),
+  ]);
   if (maxPrune !== undefined && typeof maxPrune !== 'number') return { diagnostics: [maxPrune] };
   const found = await findProject(ctx);
   if (isResult(found)) return found;
