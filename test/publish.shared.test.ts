@@ -190,3 +190,36 @@ describe('the commit of a publish from a temporary repository, written in proces
     expect(plainIdent({ name: m[1]!, email: m[2]! })).toBe(want);
   });
 });
+
+describe('the state memo of publish', () => {
+  it('a state known to come out the same is not parsed again; a change of artifacts is still seen and recorded', async () => {
+    const { bare } = makeRemote({ 'README.md': '# deploy\n' });
+    const memo = new Map<string, unknown>();
+    const stateMemo = { get: (k: string) => memo.get(k), set: (k: string, v: string) => void memo.set(k, v) };
+    const go = (services: Record<string, Record<string, string>>) =>
+      publish({ result: compileResult(services), environments: ['dev', 'prod'], source, stateMemo }, { cwd: process.cwd(), env: process.env, lockTimeoutMs: 5_000, push: true, repo: bare });
+    const a = await go({ checkout: { dev: '1.0.0', prod: '1.0.0' } });
+    expect(a.diagnostics).toEqual([]);
+    const stateOid = () => git(bare, 'rev-parse', 'main:.gitopsc/artifacts.json').trim();
+    // the state just written is known to be what the same artifacts write again
+    expect([...memo.keys()].filter((k) => k.startsWith(`state:${stateOid()}:`))).toHaveLength(1);
+    // a file change only: the state is taken as it is (a memo hit), nothing about artifacts in the commit
+    const b = await go({ checkout: { dev: '1.0.0', prod: '1.0.0' }, cart: { dev: '2.0.0', prod: '2.0.0' } });
+    expect(b.artifacts.map((x) => `${x.status} ${x.service}/${x.environment}`)).toEqual(['added cart/dev', 'added cart/prod']);
+    const before = stateOid();
+    const c = await go({ checkout: { dev: '1.0.0', prod: '1.0.0' }, cart: { dev: '2.0.0', prod: '2.0.0' } });
+    expect(c.committed).toBe(false);
+    expect(stateOid()).toBe(before);
+    // a version bump after a memo hit: seen, in the message and the state
+    const d = await go({ checkout: { dev: '1.1.0', prod: '1.0.0' }, cart: { dev: '2.0.0', prod: '2.0.0' } });
+    expect(d.artifacts.map((x) => `${x.status} ${x.service}/${x.environment}`)).toEqual(['changed checkout/dev']);
+    expect(git(bare, 'show', 'main:.gitopsc/artifacts.json')).toContain('"tag": "1.1.0"');
+    // the same commit trees as publishes without a memo
+    const plain = makeRemote({ 'README.md': '# deploy\n' }).bare;
+    for (const services of [{ checkout: { dev: '1.0.0', prod: '1.0.0' } }, { checkout: { dev: '1.0.0', prod: '1.0.0' }, cart: { dev: '2.0.0', prod: '2.0.0' } }, { checkout: { dev: '1.1.0', prod: '1.0.0' }, cart: { dev: '2.0.0', prod: '2.0.0' } }] as Record<string, Record<string, string>>[]) {
+      const r = await publish({ result: compileResult(services), environments: ['dev', 'prod'], source }, { cwd: process.cwd(), env: process.env, lockTimeoutMs: 5_000, push: true, repo: plain });
+      expect(r.diagnostics).toEqual([]);
+    }
+    expect(git(plain, 'rev-parse', 'main^{tree}')).toBe(git(bare, 'rev-parse', 'main^{tree}'));
+  });
+});

@@ -212,6 +212,7 @@ async function prepare(opts: PublishProjectOptions, opened: PendingDeployment | 
           return { ...r, diagnostics: r.diagnostics.filter((d) => d.severity === 'error') };
         },
         blobMemo: blobs ? { get: (k) => blobs.get(k), set: (k, v) => blobs.set(k, v) } : undefined,
+        stateMemo: blobs ? { get: (k) => blobs.get(k), set: (k, v) => blobs.set(k, v) } : undefined,
         environments: opts.envs ?? final.environments,
         source,
         allEnvironments: opts.envs === undefined,

@@ -104,6 +104,8 @@ export interface PublishInput {
   desired?: (tree: DeploymentTree) => Promise<{ files: PublishedFile[]; renderedCount: number; diagnostics: Diagnostic[] }>;
   /** blob id -> content hash, kept between runs (src/cache/store.ts) */
   blobMemo?: BlobHashMemo;
+  /** which states a publish of given artifacts writes again unchanged, kept between runs (stateMemoKey) */
+  stateMemo?: { get(key: string): unknown; set(key: string, value: string): void };
   /** a cat-file process of the deployment repository to share (tests) */
   catFile?: CatFile;
   /** the environments being published: their directories are managed (written and pruned) */
@@ -447,6 +449,13 @@ async function publishLocked(
   return { ok: true };
 }
 
+const SAME_STATE = 'same';
+
+/** The state memo's key: the state's blob id, the environments published and their artifacts (all of what the new state follows from). */
+function stateMemoKey(stateOid: string, environments: readonly string[], published: readonly ResolvedArtifact[]): string {
+  return `state:${stateOid}:${contentHash(JSON.stringify([environments, published]))}`;
+}
+
 /** `git push` (never forced but by a `+` refspec, no hooks of ours), with the caller's `whilePushing` work done meanwhile. */
 async function pushing(git: Git, args: readonly string[], input: PublishInput, attempt: number): Promise<GitRun> {
   const push = git.run(['push', '--porcelain', '--no-verify', ...args], { timeoutMs: 300_000 });
@@ -475,19 +484,27 @@ async function buildCommit(
   const tree = await gitTree(git, head, base, { memo: input.blobMemo, catFile, listing: listed });
   const textAt = async (p: string) => (tree.oids.has(p) ? ((await tree.read(p)) ?? '') : undefined);
   const recordText = await textAt(RECORD_FILE);
-  const stateText = await textAt(STATE_FILE);
+  const published = input.result.artifacts.filter((a) => input.environments.includes(a.environment));
+  // The state this publish would write follows from the state there (its blob id), the
+  // environments and the artifacts published: a state known to come out the same is neither
+  // parsed nor compared (its artifacts cannot have changed) nor written again.
+  const stateOid = tree.oids.get(STATE_FILE);
+  const stateKey = input.stateMemo && stateOid ? stateMemoKey(stateOid, input.environments, published) : undefined;
+  const sameState = stateKey !== undefined && input.stateMemo?.get(stateKey) === SAME_STATE;
+  const stateText = sameState ? undefined : await textAt(STATE_FILE);
   const recorded = new Set((recordText ?? '').split('\n'));
   const scope = envScope(input.environments, input.lambdaDir);
   const inTree = (p: string) => p === RECORD_FILE || scope(p) || recorded.has(p);
   const hashed = await tree.hashes((p) => p !== STATE_FILE && inTree(p));
   if ('problem' in hashed) return { fail: [hashed.problem] };
   const hashes = hashed.files;
-  const oldState = parseState(stateText);
-  const published = input.result.artifacts.filter((a) => input.environments.includes(a.environment));
-  const artifacts = compareArtifacts(
-    oldState.filter((a: ResolvedArtifact) => input.environments.includes(a.environment)),
-    published,
-  );
+  const oldState = sameState ? [] : parseState(stateText);
+  const artifacts = sameState
+    ? []
+    : compareArtifacts(
+        oldState.filter((a: ResolvedArtifact) => input.environments.includes(a.environment)),
+        published,
+      );
   const managedRoot = envScope(input.environments, input.lambdaDir);
   // what to publish: planned by the caller against this tree (rendering only what differs), or every rendered file
   const planned = input.desired
@@ -541,12 +558,18 @@ async function buildCommit(
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   out.files = files;
   out.artifacts = artifacts;
-  const state = serializeState(nextState(oldState, published, input.environments));
-  const stateChanged = stateText !== state;
+  const state = sameState ? undefined : serializeState(nextState(oldState, published, input.environments));
+  const stateChanged = state !== undefined && stateText !== state;
+  if (input.stateMemo && state !== undefined) {
+    // what the next publish of the same artifacts finds there: this state, the same again
+    const oid = stateChanged ? gitObjectId('blob', Buffer.from(state, 'utf8')) : stateOid;
+    const key = oid ? stateMemoKey(oid, input.environments, published) : undefined;
+    if (key && input.stateMemo.get(key) !== SAME_STATE) input.stateMemo.set(key, SAME_STATE);
+  }
   if (files.length === 0 && artifacts.length === 0) return { ok: true }; // nothing changed
   // whether git is configured to sign, looked up while the commit is prepared
   const signing = opts.sign !== undefined || opts.dryRun ? Promise.resolve(opts.sign === true) : (at.prefetched?.gpgsign ?? gpgSign(git));
-  if (stateChanged) writes.set(STATE_FILE, state);
+  if (stateChanged && state !== undefined) writes.set(STATE_FILE, state);
 
   // the change as a diff: --dry-run's stat and the pull-request description
   const asFile = (path: string, content: string, f?: { service: string; environment: string }): RenderedFile => ({ path: join2(base, path), content, service: f?.service ?? '', environment: f?.environment ?? '' });
