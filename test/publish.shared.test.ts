@@ -108,7 +108,7 @@ describe('publish --push to a local bare repository without a clone', () => {
     }
   });
 
-  it('clones where a shared repository does not fit: a new branch, an empty repository, a format with extensions', async () => {
+  it('clones where a shared repository does not fit: a new branch, an empty repository, a format with extensions, a shallow repository', async () => {
     // a new branch (--create-branch): cloned, and the branch starts from the default branch
     const { bare } = makeRemote({ 'README.md': '# deploy\n' });
     const seen: Seen[] = [];
@@ -135,6 +135,18 @@ describe('publish --push to a local bare repository without a clone', () => {
     expect(x.diagnostics).toEqual([]);
     expect(seenExt[0]?.alternates).toBe(false);
     expect(head(ext, 'main')).toBe(x.commit);
+
+    // a shallow repository: cloned
+    const deep = makeRemote({ 'README.md': '# deploy\n' });
+    git(deep.work, 'commit', '-q', '--allow-empty', '-m', 'second');
+    git(deep.work, 'push', '-q', 'origin', 'main');
+    const shallow = join(tmp(), 'shallow.git');
+    git(join(shallow, '..'), 'clone', '-q', '--bare', '--depth', '1', `file://${deep.bare}`, shallow);
+    const seenShallow: Seen[] = [];
+    const s = await run(compileResult({ checkout: { dev: '1.0.0' } }), { repo: shallow }, seenShallow);
+    expect(s.diagnostics).toEqual([]);
+    expect(seenShallow[0]?.alternates).toBe(false);
+    expect(head(shallow, 'main')).toBe(s.commit);
   });
 });
 

@@ -178,8 +178,8 @@ export async function openDeployment(opts: DeploymentOptions): Promise<OpenedDep
  * and state) begin at once, while the caller loads and compiles. Only the new objects of the
  * publish are written, into the temporary repository; the push sends them as from a clone.
  * Undefined when this does not fit (the repository's format has extensions, such as SHA-256 or
- * reftable; a path git's config cannot hold plainly; the branch does not exist there): the
- * caller clones.
+ * reftable; it is shallow or has grafts; a path git's config cannot hold plainly; the branch
+ * does not exist there): the caller clones.
  */
 async function sharedClone(local: string, repoDir: string, branch: string | undefined, base: string, env: Record<string, string>): Promise<{ prefetched: Promise<Prefetched> } | undefined> {
   let config: string;
@@ -190,6 +190,8 @@ async function sharedClone(local: string, repoDir: string, branch: string | unde
   }
   if (/^\s*\[\s*extensions\b/im.test(config) || !/^\s*repositoryformatversion\s*=\s*[01]\s*$/im.test(config) || /["\\\n\r\0]/.test(local) || local !== local.trim()) return undefined;
   if (branch !== undefined && (branch.startsWith('-') || /\s/.test(branch))) return undefined;
+  // a shallow repository (or one with grafts) lends objects whose history is cut: cloned
+  if (existsSync(join(local, 'shallow')) || existsSync(join(local, 'info', 'grafts')) || existsSync(join(local, 'objects', 'info', 'grafts'))) return undefined;
   mkdirSync(join(repoDir, 'objects', 'info'), { recursive: true });
   mkdirSync(join(repoDir, 'refs', 'heads'), { recursive: true });
   mkdirSync(join(repoDir, 'refs', 'tags'));
