@@ -129,8 +129,8 @@ async function publishOpened(
   }
   if (outcome.prBranch && outcome.pushed && opts.prDescription && outcome.diff) {
     const file = resolve(ctx.global.cwd, opts.prDescription);
+    const { formatMarkdown } = await import('../../diff/format-markdown.js');
     try {
-      const { formatMarkdown } = await import('../../diff/format-markdown.js');
       await writeFileAtomic(file, formatMarkdown(outcome.diff));
     } catch (e) {
       diagnostics.push(error('FILESYSTEM', `pushed ${outcome.prBranch} but cannot write the pull-request description: ${(e as Error).message}`, { reason: 'unwritable', file: opts.prDescription }));
