@@ -112,6 +112,11 @@ export async function preparePublish(opts: PublishProjectOptions): Promise<Prepa
 }
 
 async function prepare(opts: PublishProjectOptions, opened: PendingDeployment | undefined): Promise<PreparedPublish> {
+  // the source's provenance is git's work, begun first (a fork from a smaller heap) and done while the project compiles
+  const provenance = sourceProvenance(opts.root, cleanGitEnv(opts.env)).then(
+    (p) => ({ p }),
+    (e: unknown) => ({ e }),
+  );
   const cached = cacheDirProblem(opts.root) === undefined;
   const inputs = cached ? unlessEqual(openInputCache(opts.root)) : undefined;
   const store = cached ? unlessEqual(openJsonCache<unknown>(opts.root, 'units', toolVersion())) : undefined;
@@ -129,11 +134,6 @@ async function prepare(opts: PublishProjectOptions, opened: PendingDeployment | 
     },
   };
   const ref = { configFile: opts.configFile, configData: opts.configData, configKey: opts.configKey, envs: opts.envs };
-  // the source's provenance is git's work, done while the project compiles
-  const provenance = sourceProvenance(opts.root, cleanGitEnv(opts.env)).then(
-    (p) => ({ p }),
-    (e: unknown) => ({ e }),
-  );
   // per-service records (src/pipeline.ts): only the service files whose content changed are loaded
   const services = cached ? unlessEqual(openJsonCache<unknown>(opts.root, 'services', toolVersion(), { onlyUsed: true })) : undefined;
   // the service files by stat data: an unchanged one is taken from its record without a read
