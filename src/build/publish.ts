@@ -29,6 +29,12 @@ export interface PublishPlanInput {
   prerendered?: ReadonlyMap<string, RenderedFile[]>;
 }
 
+/** Whether every remembered file is in the tree with its hash. */
+function inTree(files: readonly (readonly [string, string])[], hashes: ReadonlyMap<string, string>): boolean {
+  for (const [p, h] of files) if (hashes.get(p) !== h) return false;
+  return true;
+}
+
 /**
  * Pure over the compile and the tree: the files to publish. A unit whose remembered files are
  * all in the tree with the same hash is not rendered (its files carry no content: the write
@@ -38,12 +44,15 @@ export function planPublishFiles(input: PublishPlanInput, tree: Pick<DeploymentT
   const files: PublishedFile[] = [];
   const diagnostics: Diagnostic[] = [];
   const outputs: UnitOutput[] = [];
+  // the units' paths are needed only for the generated kustomizations
+  const kustomization = Boolean(input.state.project?.kustomization);
+  const hashes = tree.hashes;
   for (const u of input.state.units) {
     const known = input.memo.get(u.key);
-    if (known && known.files.every(([p, h]) => tree.hashes.get(p) === h)) {
-      diagnostics.push(...known.warnings);
+    if (known && inTree(known.files, hashes)) {
+      if (known.warnings.length) diagnostics.push(...known.warnings);
       for (const [path, hash] of known.files) files.push({ path, hash, service: u.service, environment: u.environment });
-      outputs.push({ service: u.service, environment: u.environment, target: u.target, paths: known.files.map(([p]) => p) });
+      if (kustomization) outputs.push({ service: u.service, environment: u.environment, target: u.target, paths: known.files.map(([p]) => p) });
       continue;
     }
     // a unit the memo knows renders what it remembers: rendered for its bytes only, the memo is not written again
@@ -71,6 +80,8 @@ export interface PublishProjectOptions extends ConfigRef {
    * while the project compiles. Only read: nothing there changes unless the compile succeeds.
    */
   deploy?: DeploymentOptions;
+  /** `deploy`, opened already by the caller (beginDeployment); preparePublish owns it from here */
+  opened?: PendingDeployment;
 }
 
 export interface PreparedPublish {
@@ -85,7 +96,7 @@ export interface PreparedPublish {
  * stop here, before any git. `run` then publishes, rendering only what the tree lacks.
  */
 export async function preparePublish(opts: PublishProjectOptions): Promise<PreparedPublish> {
-  const opened = opts.deploy ? beginDeployment(opts.deploy) : undefined;
+  const opened = opts.opened ?? (opts.deploy ? beginDeployment(opts.deploy) : undefined);
   let r: PreparedPublish;
   try {
     r = await prepare(opts, opened);
@@ -101,6 +112,11 @@ export async function preparePublish(opts: PublishProjectOptions): Promise<Prepa
 }
 
 async function prepare(opts: PublishProjectOptions, opened: PendingDeployment | undefined): Promise<PreparedPublish> {
+  // the source's provenance is git's work, begun first (a fork from a smaller heap) and done while the project compiles
+  const provenance = sourceProvenance(opts.root, cleanGitEnv(opts.env)).then(
+    (p) => ({ p }),
+    (e: unknown) => ({ e }),
+  );
   const cached = cacheDirProblem(opts.root) === undefined;
   const inputs = cached ? unlessEqual(openInputCache(opts.root)) : undefined;
   const store = cached ? unlessEqual(openJsonCache<unknown>(opts.root, 'units', toolVersion())) : undefined;
@@ -118,11 +134,6 @@ async function prepare(opts: PublishProjectOptions, opened: PendingDeployment | 
     },
   };
   const ref = { configFile: opts.configFile, configData: opts.configData, configKey: opts.configKey, envs: opts.envs };
-  // the source's provenance is git's work, done while the project compiles
-  const provenance = sourceProvenance(opts.root, cleanGitEnv(opts.env)).then(
-    (p) => ({ p }),
-    (e: unknown) => ({ e }),
-  );
   // per-service records (src/pipeline.ts): only the service files whose content changed are loaded
   const services = cached ? unlessEqual(openJsonCache<unknown>(opts.root, 'services', toolVersion(), { onlyUsed: true })) : undefined;
   // the service files by stat data: an unchanged one is taken from its record without a read
@@ -183,7 +194,11 @@ async function prepare(opts: PublishProjectOptions, opened: PendingDeployment | 
         desired: async (tree) => {
           // the units whose files the tree lacks render: those taken from records load their service again
           if (final.prepare) {
-            const need = final.units.filter((u) => !prerendered.has(u.key) && !memo.get(u.key)?.files.every(([p, h]) => tree.hashes.get(p) === h));
+            const need = final.units.filter((u) => {
+              if (prerendered.has(u.key)) return false;
+              const known = memo.get(u.key);
+              return !known || !inTree(known.files, tree.hashes);
+            });
             if (need.length > 0 && !(await final.prepare(need))) {
               return {
                 files: [],
@@ -197,20 +212,27 @@ async function prepare(opts: PublishProjectOptions, opened: PendingDeployment | 
           return { ...r, diagnostics: r.diagnostics.filter((d) => d.severity === 'error') };
         },
         blobMemo: blobs ? { get: (k) => blobs.get(k), set: (k, v) => blobs.set(k, v) } : undefined,
+        stateMemo: blobs ? { get: (k) => blobs.get(k), set: (k, v) => blobs.set(k, v) } : undefined,
         environments: opts.envs ?? final.environments,
         source,
         allEnvironments: opts.envs === undefined,
         lambdaDir: final.project?.lambdaDir,
         adoptable: adoptionRule(final.environments, final.outputNames(), final.project?.lambdaDir),
       };
-      const outcome = await publish(input, popts, opened);
-      if (!hasErrors(outcome.diagnostics)) {
+      const save = async () => {
         await inputs?.save();
         await store?.save();
         await services?.save();
         await blobs?.save();
         await stat?.save();
-      }
+      };
+      // the caches hold facts (content hashes, records, unit outcomes), true whether or not the
+      // push lands: they are saved while git pushes, and again only when a retry rendered more
+      let early: Promise<void> | undefined;
+      input.whilePushing = (attempt) => (attempt === 1 ? (early = save()) : Promise.resolve());
+      const outcome = await publish(input, popts, opened);
+      await early;
+      if (!hasErrors(outcome.diagnostics) && (!early || outcome.attempts > 1)) await save();
       return outcome;
     },
   };

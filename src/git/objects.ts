@@ -51,6 +51,18 @@ function canonical(e: TreeEntry): TreeEntry {
   return mode === e.mode ? e : { mode, name: e.name, oid: e.oid };
 }
 
+/** The modes git writes in a tree (`create_ce_mode`, and trees): a tree holding only these is written back byte for byte. */
+const CANONICAL_MODES = new Set([TREE_MODE, '100644', '100755', '120000', '160000']);
+
+/** One tree entry's bytes: `<mode> SP <name> NUL <20-byte id>` (`name` as latin1 of its bytes). */
+function entryBytes(mode: string, name: string, oid: string): Buffer {
+  const out = Buffer.allocUnsafe(mode.length + 1 + name.length + 1 + 20);
+  let at = out.write(`${mode} ${name}\0`, 0, 'latin1');
+  at += out.write(oid, at, 'hex');
+  if (at !== out.length) throw new Error('tree entry with a malformed id');
+  return out;
+}
+
 /** Git's order of tree entries: by name bytes, a tree's name as if it ended in `/`. */
 function sortKey(e: TreeEntry): string {
   return isTree(e) ? `${e.name}/` : e.name;
@@ -78,7 +90,7 @@ export function serializeTree(entries: readonly TreeEntry[]): Uint8Array {
 
 export interface NewObject {
   oid: string;
-  type: 'blob' | 'tree';
+  type: 'blob' | 'tree' | 'commit';
   bytes: Uint8Array;
 }
 
@@ -116,7 +128,12 @@ export async function changeTree(
   const conflict = Symbol('conflict');
   /** the new tree's id, '' when it is empty */
   const rebuild = async (treeish: string | undefined, changes: Changes): Promise<string | typeof conflict> => {
-    const entries = new Map((treeish ? parseTree(await readTree(treeish)) : []).map((e) => [e.name, e]));
+    const read = treeish ? await readTree(treeish) : undefined;
+    if (read) {
+      const spliced = await splice(read, changes);
+      if (spliced !== undefined) return spliced;
+    }
+    const entries = new Map((read ? parseTree(read) : []).map((e) => [e.name, e]));
     for (const [name, oid] of changes.files) {
       const old = entries.get(name);
       if (isTree(old) || changes.dirs.has(name)) return conflict;
@@ -142,6 +159,65 @@ export async function changeTree(
     objects.push({ oid, type: 'tree', bytes });
     return oid;
   };
+  /** the new tree id, '' when it is empty */
+  const finish = (out: Buffer): string => {
+    if (out.length === 0) return '';
+    const oid = gitObjectId('tree', out);
+    objects.push({ oid, type: 'tree', bytes: out });
+    return oid;
+  };
+  /**
+   * The common case without parsing the whole tree: every change replaces or removes an entry
+   * of the same kind that is there (a file by a file, a directory by a directory), and every
+   * entry's mode is one git writes (so rewriting through an index would keep every other entry's
+   * bytes). Git's order is then kept by replacing in place. Undefined: the general way.
+   */
+  const splice = async (bytes: Uint8Array, changes: Changes): Promise<string | typeof conflict | undefined> => {
+    const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const found = new Map<string, { start: number; end: number; tree: boolean; oid: string }>();
+    const wanted = (name: string) => changes.files.has(name) || changes.dirs.has(name);
+    let prev = '';
+    for (let at = 0; at < b.length; ) {
+      const sp = b.indexOf(0x20, at);
+      const nul = sp < 0 ? -1 : b.indexOf(0, sp + 1);
+      if (sp < 0 || nul < 0 || nul + 21 > b.length) throw new Error('malformed tree object');
+      const mode = b.toString('latin1', at, sp);
+      if (!CANONICAL_MODES.has(mode)) return undefined;
+      const name = b.toString('latin1', sp + 1, nul);
+      // in git's order, without duplicates (else rewriting through an index would sort them)
+      const key = mode === TREE_MODE ? `${name}/` : name;
+      if (!(prev < key)) return undefined;
+      prev = key;
+      if (wanted(name)) found.set(name, { start: at, end: nul + 21, tree: mode === TREE_MODE, oid: b.toString('hex', nul + 1, nul + 21) });
+      at = nul + 21;
+    }
+    for (const [name, oid] of changes.files) {
+      const old = found.get(name);
+      if (changes.dirs.has(name) || (old ? old.tree : oid !== null)) return undefined; // a conflict or an addition
+    }
+    for (const name of changes.dirs.keys()) if (!found.get(name)?.tree) return undefined;
+    const replaced = new Map<number, { end: number; entry?: Buffer }>();
+    for (const [name, oid] of changes.files) {
+      const old = found.get(name);
+      if (old) replaced.set(old.start, { end: old.end, entry: oid === null ? undefined : entryBytes('100644', name, oid) });
+    }
+    const subs = await Promise.all([...changes.dirs].map(async ([name, sub]) => [name, await rebuild(found.get(name)!.oid, sub)] as const));
+    for (const [name, oid] of subs) {
+      if (oid === conflict) return conflict;
+      const old = found.get(name)!;
+      replaced.set(old.start, { end: old.end, entry: oid === '' ? undefined : entryBytes(TREE_MODE, name, oid) });
+    }
+    const parts: Buffer[] = [];
+    let from = 0;
+    for (const start of [...replaced.keys()].sort((x, y) => x - y)) {
+      const r = replaced.get(start)!;
+      parts.push(b.subarray(from, start));
+      if (r.entry) parts.push(r.entry);
+      from = r.end;
+    }
+    parts.push(b.subarray(from));
+    return finish(Buffer.concat(parts));
+  };
   const tree = await rebuild(root, top);
   if (tree === conflict) return undefined;
   // the empty tree has a well-known id (git knows it without the object; it is written anyway)
@@ -152,6 +228,34 @@ export async function changeTree(
     return { tree: oid, objects };
   }
   return { tree, objects };
+}
+
+/**
+ * Whether git writes this identity as it is (ident.c strbuf_addstr_without_crud): no "crud" (a
+ * control character, space, `.,:;<>"\\'`) at either end of the name or the email, and no `<`,
+ * `>` or newline inside. Anything else goes through `git commit-tree`.
+ */
+export function plainIdent(who: { name: string; email: string }): boolean {
+  const crud = (ch: string) => ch.charCodeAt(0) <= 32 || '.,:;<>"\\\''.includes(ch);
+  const plain = (s: string) => s !== '' && !crud(s[0]!) && !crud(s[s.length - 1]!) && !/[<>\n]/.test(s);
+  return plain(who.name) && plain(who.email);
+}
+
+/**
+ * The commit object `git commit-tree <tree> [-p <parent>]... -F <message>` writes with
+ * GIT_AUTHOR_* and GIT_COMMITTER_* set to `author`, unsigned, in a repository whose commit
+ * encoding is UTF-8: the message as it is, the time in seconds with the local offset as git
+ * prints it (`+0530`). The caller checks the conditions (plainIdent, the config).
+ */
+export function commitObject(c: { tree: string; parents: readonly string[]; author: { name: string; email: string }; when: Date; message: string }): NewObject {
+  const seconds = Math.floor(c.when.getTime() / 1000);
+  const east = -new Date(seconds * 1000).getTimezoneOffset();
+  const abs = Math.abs(east);
+  const zone = `${east < 0 ? '-' : '+'}${String(Math.floor(abs / 60)).padStart(2, '0')}${String(abs % 60).padStart(2, '0')}`;
+  const ident = `${c.author.name} <${c.author.email}> ${seconds} ${zone}`;
+  const text = `tree ${c.tree}\n${c.parents.map((p) => `parent ${p}\n`).join('')}author ${ident}\ncommitter ${ident}\n\n${c.message}`;
+  const bytes = Buffer.from(text, 'utf8');
+  return { oid: gitObjectId('commit', bytes), type: 'commit', bytes };
 }
 
 /** Write objects as loose objects of the repository whose object directory is `objectsDir` (each atomically; one already there is kept). */

@@ -12,10 +12,9 @@
  * temporary directory (only the branch published): nothing is checked out there, the commit is
  * built from git objects and pushed by its id (publishScratch).
  */
-import { existsSync, lstatSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { compareArtifacts, compareResults, type ArtifactChange, type DiffResult } from '../diff/compare.js';
 import type { ReasonFor } from '../core/reasons.js';
 import { error, hasErrors, warning, type Diagnostic } from '../core/diagnostics.js';
@@ -25,33 +24,23 @@ import { contentHash, gitObjectId } from '../core/hash.js';
 import { adoptionRule, envScope, planOwned, RECORD_FILE } from '../write/ownership.js';
 import { branchName } from './branch.js';
 import { cleanGitEnv } from './env.js';
-import { Git, GitError } from './exec.js';
+import { Git, GitError, type GitRun } from './exec.js';
 import { acquireLock, describeHolder } from './lock.js';
 import { commitMessage, type ChangedFile } from './message.js';
 import { CatFile } from './cat-file.js';
-import { changeTree, writeLooseObjects } from './objects.js';
-import { lsTree } from './source.js';
+import { changeTree, commitObject, plainIdent, writeLooseObjects } from './objects.js';
 import { gitTree, rememberBlob, type BlobHashMemo } from './tree.js';
 import { nextState, parseState, serializeState, STATE_FILE } from './state.js';
-import { processAlive } from '../host/process.js';
+import { gitDiag, gpgSign, join2, normalizeDir, openDeployment, readHeads, redactUrl, type DeploymentOptions, type OpenedDeployment, type PendingDeployment, type Prefetched } from './deployment.js';
+
+export { beginDeployment, openDeployment, redactUrl, type DeploymentOptions, type OpenedDeployment, type PendingDeployment } from './deployment.js';
 
 export const DEFAULT_AUTHOR = 'gitopsc <gitopsc@localhost>';
 const ZERO = '0000000000000000000000000000000000000000';
 const TMP_PREFIX = 'gitopsc-publish-tmp-';
 const JOURNAL = 'gitopsc-publish.journal';
-const CLONE_PREFIX = 'gitopsc-publish-';
-
-/** Temporary clones of publishes on this host that were killed (their pid is gone). */
-async function sweepStaleClones(): Promise<void> {
-  const names = await readdir(tmpdir()).catch(() => [] as string[]);
-  const ours = new RegExp(`^${CLONE_PREFIX}(\\d+)-`);
-  for (const n of names) {
-    if (!n.startsWith(CLONE_PREFIX)) continue;
-    const m = ours.exec(n);
-    if (!m || Number(m[1]) === process.pid || processAlive(Number(m[1]))) continue;
-    await rm(join(tmpdir(), n), { recursive: true, force: true });
-  }
-}
+/** a relative path normalizeDir keeps as it is: `/`-separated segments of safe characters, none empty or starting with a dot */
+const PLAIN_PATH = /^[A-Za-z0-9_-][A-Za-z0-9._-]*(?:\/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$/;
 
 export interface PublishOptions {
   /** a local working repository, a bare repository path, or a URL */
@@ -115,6 +104,8 @@ export interface PublishInput {
   desired?: (tree: DeploymentTree) => Promise<{ files: PublishedFile[]; renderedCount: number; diagnostics: Diagnostic[] }>;
   /** blob id -> content hash, kept between runs (src/cache/store.ts) */
   blobMemo?: BlobHashMemo;
+  /** which states a publish of given artifacts writes again unchanged, kept between runs (stateMemoKey) */
+  stateMemo?: { get(key: string): unknown; set(key: string, value: string): void };
   /** a cat-file process of the deployment repository to share (tests) */
   catFile?: CatFile;
   /** the environments being published: their directories are managed (written and pruned) */
@@ -126,6 +117,11 @@ export interface PublishInput {
   lambdaDir?: string;
   /** the one-time adoption rule for output published before the ownership record existed */
   adoptable?: (path: string) => boolean;
+  /**
+   * Work done while `git push` runs (a child process: the main thread only waits for it), such
+   * as saving caches; called once per push attempt. Its failure is ignored.
+   */
+  whilePushing?: (attempt: number) => Promise<void>;
 }
 
 export interface PublishOutcome {
@@ -150,137 +146,6 @@ export interface PublishOutcome {
 
 type Fail = { fail: Diagnostic[] };
 
-/** What `openDeployment` needs: where the deployment repository is, and how it is published to. */
-export type DeploymentOptions = Pick<PublishOptions, 'repo' | 'branch' | 'push' | 'dryRun' | 'cwd' | 'env'> & {
-  /** the --path the publish will use: a temporary clone lists the branch's tree below it ahead */
-  path?: string;
-};
-
-/** A temporary clone's branches, and the listing of the published branch's tip below `base`, read ahead. */
-interface Prefetched {
-  heads: Map<string, string>;
-  current?: string;
-  base: string;
-  commit?: string;
-  listing?: Promise<Map<string, string>>;
-  /** the clone's cat-file, which has begun reading the tip's ownership record and state */
-  catFile?: CatFile;
-  /** whether git is configured to sign commits there (asked early: a process forked from a small heap costs less) */
-  gpgsign?: Promise<boolean>;
-}
-
-function gpgSign(git: Git): Promise<boolean> {
-  return git.run(['config', '--type=bool', '--get', 'commit.gpgsign']).then((r) => r.stdout.toString().trim() === 'true');
-}
-
-export type OpenedDeployment =
-  | { ok: true; repoDir: string; scratch: boolean; tempDir?: string; prefetched?: Promise<Prefetched | undefined> }
-  | { ok: false; diagnostics: Diagnostic[] };
-
-/** A deployment repository being opened ahead of `publish` (its temporary clone is removed by `discard`). */
-export interface PendingDeployment {
-  options: DeploymentOptions;
-  result: Promise<OpenedDeployment>;
-  /** remove the temporary clone, when the publish will not run */
-  discard(): Promise<void>;
-}
-
-/**
- * Open the deployment repository: a local working repository as it is, anything else (a URL, a
- * bare repository) cloned into a temporary directory. Reads only: the deployment repository is
- * never written here, so this may begin before the project is known to compile.
- */
-export async function openDeployment(opts: DeploymentOptions): Promise<OpenedDeployment> {
-  const env = cleanGitEnv(opts.env);
-  const local = resolve(opts.cwd, opts.repo);
-  let tempDir: string | undefined;
-  const isDir = existsSync(local) && statSync(local).isDirectory();
-  try {
-    // a bare repository says so in its config (which spares a git process); anything else asks git
-    const isWorking = isDir && !saysBare(local) && (await new Git(local, env).run(['rev-parse', '--is-bare-repository'])).stdout.toString().trim() === 'false';
-    if (isWorking) return { ok: true, repoDir: (await new Git(local, env).git(['rev-parse', '--show-toplevel'])).trim(), scratch: false };
-    if (!isDir && !looksLikeUrl(opts.repo)) {
-      return { ok: false, diagnostics: [error('GIT', `deployment repository "${opts.repo}" not found (no such directory, and not a URL)`, { reason: 'repository-not-found' })] };
-    }
-    if (!opts.push && !opts.dryRun) {
-      return {
-        ok: false,
-        diagnostics: [error('USAGE', `"${opts.repo}" is not a working tree: publishing into a fresh clone needs --push (or pass a local checkout)`, { reason: 'missing-option' })],
-      };
-    }
-    await sweepStaleClones();
-    tempDir = await mkdtemp(join(tmpdir(), `${CLONE_PREFIX}${process.pid}-`));
-    const repoDir = join(tempDir, 'repo.git');
-    await scratchClone(new Git(tempDir, env), isDir ? local : opts.repo, repoDir, opts.branch, !isDir);
-    // the branches and the tip's tree are read while the project still compiles
-    const base = normalizeDir(opts.path ?? '');
-    const prefetched = base === undefined ? undefined : prefetch(new Git(repoDir, env), opts.branch, base);
-    prefetched?.catch(() => undefined); // publish reads them again itself
-    return { ok: true, repoDir, tempDir, scratch: true, prefetched };
-  } catch (e) {
-    if (tempDir) await rm(tempDir, { recursive: true, force: true });
-    return { ok: false, diagnostics: [gitDiag(e, `cannot open the deployment repository ${redactUrl(opts.repo)}`)] };
-  }
-}
-
-/** Whether `dir` is a bare repository by its own config (`[core] bare = true` beside HEAD and objects/); false: ask git. */
-function saysBare(dir: string): boolean {
-  try {
-    if (!existsSync(join(dir, 'HEAD')) || !statSync(join(dir, 'objects')).isDirectory()) return false;
-    const core = /^\s*\[core\]\s*$([^[]*)/im.exec(readFileSync(join(dir, 'config'), 'utf8'));
-    return core !== null && /^\s*bare\s*=\s*true\s*$/im.test(core[1]!);
-  } catch {
-    return false;
-  }
-}
-
-/** A temporary clone's branches and which one HEAD names (an unborn HEAD too). */
-async function readHeads(git: Git): Promise<{ heads: Map<string, string>; current?: string }> {
-  const heads = new Map<string, string>();
-  let current: string | undefined;
-  for (const line of (await git.git(['for-each-ref', '--format=%(HEAD) %(objectname) %(refname)', 'refs/heads/'])).split('\n')) {
-    const m = /^([* ]) ([0-9a-f]+) refs\/heads\/(.+)$/.exec(line);
-    if (!m) continue;
-    heads.set(m[3]!, m[2]!);
-    if (m[1] === '*') current = m[3];
-  }
-  if (current === undefined) {
-    const symbolic = await git.run(['symbolic-ref', '-q', 'HEAD']); // an unborn branch
-    if (symbolic.code === 0) current = symbolic.stdout.toString().trim().replace(/^refs\/heads\//, '');
-  }
-  return { heads, current };
-}
-
-async function prefetch(git: Git, branch: string | undefined, base: string): Promise<Prefetched> {
-  // all at once, right after the clone: the main thread is busy compiling, and each step of a
-  // chain would wait for it to yield (the clone is private: its refs cannot move meanwhile)
-  const gpgsign = gpgSign(git);
-  gpgsign.catch(() => undefined);
-  const ref = branch !== undefined && !branch.startsWith('-') ? `refs/heads/${branch}` : 'HEAD';
-  const listing = lsTree(git, ref, base);
-  listing.catch(() => undefined);
-  // the record and the state are read by every publish (the cat-file is shared, and starts now)
-  // kept while the project compiles (closed when the publish ends): buildCommit reads through it
-  const catFile = new CatFile(git.cwd, git.env, 60_000);
-  if (!/\s/.test(base)) for (const p of [RECORD_FILE, STATE_FILE]) catFile.blob(`${ref}:${join2(base, p)}`).catch(() => undefined);
-  const { heads, current } = await readHeads(git);
-  const commit = heads.get(branch ?? current ?? '');
-  return { heads, current, base, commit, listing: commit ? listing : undefined, catFile, gpgsign };
-}
-
-/** Begin opening the deployment repository now (see `publish`'s `opened`). */
-export function beginDeployment(options: DeploymentOptions): PendingDeployment {
-  const result = openDeployment(options);
-  return {
-    options,
-    result,
-    discard: async () => {
-      const o = await result;
-      if (o.ok) (await o.prefetched?.catch(() => undefined))?.catFile?.close();
-      if (o.ok && o.tempDir) await rm(o.tempDir, { recursive: true, force: true });
-    },
-  };
-}
 
 function sameDeployment(a: DeploymentOptions, b: DeploymentOptions): boolean {
   return a.repo === b.repo && a.branch === b.branch && Boolean(a.push) === Boolean(b.push) && Boolean(a.dryRun) === Boolean(b.dryRun) && a.cwd === b.cwd && a.env === b.env;
@@ -371,30 +236,6 @@ async function publishWith(input: PublishInput, opts: PublishOptions, opened: Pe
   return out;
 }
 
-/**
- * The temporary clone of a repository given by URL or as a bare repository: bare (no working
- * tree to check out, nor to delete afterwards: a publish reads and writes git objects only),
- * without tags, and with only the branch published when it exists there (else the remote's
- * HEAD, which --create-branch starts from); from a URL only its tip (`--depth 1`). A local
- * path is cloned with hard links.
- */
-async function scratchClone(git: Git, url: string, dir: string, branch: string | undefined, shallow: boolean): Promise<void> {
-  // from a URL, only the tip: the commit needs its parent's tree, not the history (a push from a
-  // shallow clone sends only what the remote lacks, and the remote has the parent)
-  const depth = shallow ? ['--depth', '1'] : [];
-  const clone = (only: string[]) => git.run(['clone', '--quiet', '--bare', '--no-tags', '--single-branch', ...depth, ...only, '--', url, dir], { timeoutMs: 600_000 });
-  let r = branch !== undefined && !branch.startsWith('-') ? await clone(['--branch', branch]) : undefined;
-  if (r && r.code !== 0 && /remote branch .* not found/i.test(r.stderr)) {
-    // no such branch there yet: the default branch (what --create-branch starts from)
-    await rm(dir, { recursive: true, force: true });
-    r = undefined;
-  }
-  r ??= await clone([]);
-  if (r.code !== 0) {
-    const detail = r.stderr.trim().split('\n').slice(-3).join(' / ');
-    throw new GitError(`git clone failed: ${detail || `exit ${r.code}`}`, ['clone'], r.stderr, r.code);
-  }
-}
 
 /**
  * Publish from a temporary bare clone (`--push` to a URL or a bare repository): nobody else
@@ -435,7 +276,7 @@ async function publishScratch(
     out.attempts = 1;
     const built = await buildCommit(git, base, author, input, opts, out, { parent: tip, ref: undefined, gitDir, prefetched: pre });
     if ('fail' in built || opts.dryRun || !out.commit || !out.prBranch) return built;
-    const push = await git.run(['push', '--porcelain', '--no-verify', remote, `+${out.commit}:refs/heads/${out.prBranch}`], { timeoutMs: 300_000 });
+    const push = await pushing(git, [remote, `+${out.commit}:refs/heads/${out.prBranch}`], input, out.attempts);
     if (push.code !== 0) return fail(`git push to ${redactUrl(opts.repo)} ${out.prBranch} failed: ${lastLines(push.stderr || push.stdout.toString())}`, 'GIT', 'push-failed');
     out.pushed = true;
     return { ok: true };
@@ -449,7 +290,7 @@ async function publishScratch(
     if (!out.commit) return { ok: true }; // nothing changed: nothing to push
     const commit = out.commit;
     await opts.beforePush?.(attempt, git.cwd);
-    const push = await git.run(['push', '--porcelain', '--no-verify', remote, `${commit}:refs/heads/${branch}`], { timeoutMs: 300_000 });
+    const push = await pushing(git, [remote, `${commit}:refs/heads/${branch}`], input, attempt);
     if (push.code === 0) {
       out.pushed = true;
       return { ok: true };
@@ -542,7 +383,7 @@ async function publishLocked(
     out.attempts = 1;
     const built = await buildCommit(git, base, author, input, opts, out, { parent: tip, ref: undefined, gitDir });
     if ('fail' in built || opts.dryRun || !out.commit || !out.prBranch) return built;
-    const push = await git.run(['push', '--porcelain', '--no-verify', remote!, `+${out.commit}:refs/heads/${out.prBranch}`], { timeoutMs: 300_000 });
+    const push = await pushing(git, [remote!, `+${out.commit}:refs/heads/${out.prBranch}`], input, out.attempts);
     if (push.code !== 0) return fail(`git push to ${redactUrl(remote!)} ${out.prBranch} failed: ${lastLines(push.stderr || push.stdout.toString())}`, 'GIT', 'push-failed');
     out.pushed = true;
     return { ok: true };
@@ -582,7 +423,7 @@ async function publishLocked(
     const tip = await revParse(git, `refs/remotes/${remote}/${branch}`);
     if (!head || head === tip) return { ok: true }; // nothing to push
     await opts.beforePush?.(attempt, git.cwd);
-    const push = await git.run(['push', '--porcelain', '--no-verify', remote, `${head}:refs/heads/${branch}`], { timeoutMs: 300_000 });
+    const push = await pushing(git, [remote, `${head}:refs/heads/${branch}`], input, attempt);
     if (push.code === 0) {
       out.pushed = true;
       await git.run(['update-ref', `refs/remotes/${remote}/${branch}`, head]);
@@ -608,6 +449,20 @@ async function publishLocked(
   return { ok: true };
 }
 
+const SAME_STATE = 'same';
+
+/** The state memo's key: the state's blob id, the environments published and their artifacts (all of what the new state follows from). */
+function stateMemoKey(stateOid: string, environments: readonly string[], published: readonly ResolvedArtifact[]): string {
+  return `state:${stateOid}:${contentHash(JSON.stringify([environments, published]))}`;
+}
+
+/** `git push` (never forced but by a `+` refspec, no hooks of ours), with the caller's `whilePushing` work done meanwhile. */
+async function pushing(git: Git, args: readonly string[], input: PublishInput, attempt: number): Promise<GitRun> {
+  const push = git.run(['push', '--porcelain', '--no-verify', ...args], { timeoutMs: 300_000 });
+  await input.whilePushing?.(attempt).catch(() => undefined);
+  return push;
+}
+
 /** Build the new tree from HEAD plus the desired files; commit it when it differs. */
 async function buildCommit(
   git: Git,
@@ -629,19 +484,27 @@ async function buildCommit(
   const tree = await gitTree(git, head, base, { memo: input.blobMemo, catFile, listing: listed });
   const textAt = async (p: string) => (tree.oids.has(p) ? ((await tree.read(p)) ?? '') : undefined);
   const recordText = await textAt(RECORD_FILE);
-  const stateText = await textAt(STATE_FILE);
+  const published = input.result.artifacts.filter((a) => input.environments.includes(a.environment));
+  // The state this publish would write follows from the state there (its blob id), the
+  // environments and the artifacts published: a state known to come out the same is neither
+  // parsed nor compared (its artifacts cannot have changed) nor written again.
+  const stateOid = tree.oids.get(STATE_FILE);
+  const stateKey = input.stateMemo && stateOid ? stateMemoKey(stateOid, input.environments, published) : undefined;
+  const sameState = stateKey !== undefined && input.stateMemo?.get(stateKey) === SAME_STATE;
+  const stateText = sameState ? undefined : await textAt(STATE_FILE);
   const recorded = new Set((recordText ?? '').split('\n'));
   const scope = envScope(input.environments, input.lambdaDir);
   const inTree = (p: string) => p === RECORD_FILE || scope(p) || recorded.has(p);
   const hashed = await tree.hashes((p) => p !== STATE_FILE && inTree(p));
   if ('problem' in hashed) return { fail: [hashed.problem] };
   const hashes = hashed.files;
-  const oldState = parseState(stateText);
-  const published = input.result.artifacts.filter((a) => input.environments.includes(a.environment));
-  const artifacts = compareArtifacts(
-    oldState.filter((a: ResolvedArtifact) => input.environments.includes(a.environment)),
-    published,
-  );
+  const oldState = sameState ? [] : parseState(stateText);
+  const artifacts = sameState
+    ? []
+    : compareArtifacts(
+        oldState.filter((a: ResolvedArtifact) => input.environments.includes(a.environment)),
+        published,
+      );
   const managedRoot = envScope(input.environments, input.lambdaDir);
   // what to publish: planned by the caller against this tree (rendering only what differs), or every rendered file
   const planned = input.desired
@@ -653,16 +516,19 @@ async function buildCommit(
       };
   if (hasErrors(planned.diagnostics)) return { fail: planned.diagnostics };
   const desired = new Map<string, PublishedFile>();
+  const envs = new Set(input.environments);
   for (const f of planned.files) {
-    if (!input.environments.includes(f.environment)) continue;
-    const rel = normalizeDir(f.path);
+    if (!envs.has(f.environment)) continue;
+    // a plain relative path (segments of safe characters, none starting with a dot) is its own normal form
+    const rel = PLAIN_PATH.test(f.path) ? f.path : normalizeDir(f.path);
     if (!rel || !managedRoot(rel) || rel === STATE_FILE || rel === RECORD_FILE) {
       return fail(`rendered file "${f.path}" is outside the environment directories`, 'INTERNAL', 'invalid-output-path');
     }
-    desired.set(rel, { ...f, path: rel });
+    desired.set(rel, rel === f.path ? f : { ...f, path: rel });
   }
   const owned = planOwned({
-    desired: [...desired.values()].map((d) => ({ path: d.path, hash: d.hash, ...(d.content !== undefined ? { content: d.content } : {}) })),
+    // planned by path, hash and content (a file's service and environment ride along unread)
+    desired: [...desired.values()],
     renderedCount: planned.renderedCount,
     existing: hashes,
     recordText,
@@ -692,12 +558,18 @@ async function buildCommit(
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   out.files = files;
   out.artifacts = artifacts;
-  const state = serializeState(nextState(oldState, published, input.environments));
-  const stateChanged = stateText !== state;
+  const state = sameState ? undefined : serializeState(nextState(oldState, published, input.environments));
+  const stateChanged = state !== undefined && stateText !== state;
+  if (input.stateMemo && state !== undefined) {
+    // what the next publish of the same artifacts finds there: this state, the same again
+    const oid = stateChanged ? gitObjectId('blob', Buffer.from(state, 'utf8')) : stateOid;
+    const key = oid ? stateMemoKey(oid, input.environments, published) : undefined;
+    if (key && input.stateMemo.get(key) !== SAME_STATE) input.stateMemo.set(key, SAME_STATE);
+  }
   if (files.length === 0 && artifacts.length === 0) return { ok: true }; // nothing changed
   // whether git is configured to sign, looked up while the commit is prepared
   const signing = opts.sign !== undefined || opts.dryRun ? Promise.resolve(opts.sign === true) : (at.prefetched?.gpgsign ?? gpgSign(git));
-  if (stateChanged) writes.set(STATE_FILE, state);
+  if (stateChanged && state !== undefined) writes.set(STATE_FILE, state);
 
   // the change as a diff: --dry-run's stat and the pull-request description
   const asFile = (path: string, content: string, f?: { service: string; environment: string }): RenderedFile => ({ path: join2(base, path), content, service: f?.service ?? '', environment: f?.environment ?? '' });
@@ -766,23 +638,33 @@ async function buildCommit(
     }
     // the blobs written now need not be read by the next publish to be compared
     paths.forEach((p, i) => rememberBlob(input.blobMemo, oids[i]!, contentHash(writes.get(p)!)));
-    const msgFile = join(tmp, 'message');
-    await writeFile(msgFile, msg.message, { mode: 0o600 });
     const sign = await signing;
-    const ident = { GIT_AUTHOR_NAME: author.name, GIT_AUTHOR_EMAIL: author.email, GIT_COMMITTER_NAME: author.name, GIT_COMMITTER_EMAIL: author.email };
-    const ct = await git.run(['commit-tree', tree, ...(head ? ['-p', head] : []), '-F', msgFile, ...(sign ? ['-S'] : [])], {
-      env: ident,
-      timeoutMs: 60_000,
-    });
-    if (ct.code !== 0) {
-      const why = sign
-        ? opts.sign
-          ? ' (--sign uses git\'s own signing: set gpg.format and user.signingkey in the deployment repository; gitopsc never prompts for a passphrase)'
-          : ' (git is configured to sign commits: gitopsc never prompts for a passphrase, so use an agent with the key unlocked, or --no-gpg-sign)'
-        : '';
-      return fail(`git commit-tree failed${why}: ${lastLines(ct.stderr)}`, 'GIT', 'commit-failed');
+    // the tree built in process, unsigned, in a temporary clone whose config asks nothing of the
+    // commit object: the commit as `git commit-tree` writes it, in process too
+    const config = fast && !sign && at.ref === 'none' ? await at.prefetched?.commitConfig?.catch(() => undefined) : undefined;
+    let commit: string;
+    if (config?.plain && !config.sign && plainIdent(author) && process.env.TZ === git.env.TZ) {
+      const c = commitObject({ tree, parents: head ? [head] : [], author, when: new Date(), message: msg.message });
+      await writeLooseObjects(join(at.gitDir, 'objects'), [c]);
+      commit = c.oid;
+    } else {
+      const msgFile = join(tmp, 'message');
+      await writeFile(msgFile, msg.message, { mode: 0o600 });
+      const ident = { GIT_AUTHOR_NAME: author.name, GIT_AUTHOR_EMAIL: author.email, GIT_COMMITTER_NAME: author.name, GIT_COMMITTER_EMAIL: author.email };
+      const ct = await git.run(['commit-tree', tree, ...(head ? ['-p', head] : []), '-F', msgFile, ...(sign ? ['-S'] : [])], {
+        env: ident,
+        timeoutMs: 60_000,
+      });
+      if (ct.code !== 0) {
+        const why = sign
+          ? opts.sign
+            ? ' (--sign uses git\'s own signing: set gpg.format and user.signingkey in the deployment repository; gitopsc never prompts for a passphrase)'
+            : ' (git is configured to sign commits: gitopsc never prompts for a passphrase, so use an agent with the key unlocked, or --no-gpg-sign)'
+          : '';
+        return fail(`git commit-tree failed${why}: ${lastLines(ct.stderr)}`, 'GIT', 'commit-failed');
+      }
+      commit = ct.stdout.toString().trim();
     }
-    const commit = ct.stdout.toString().trim();
     if (at.ref === 'none') {
       // a temporary clone: the commit is pushed by its id, no local branch follows it
     } else if (at.ref === undefined) {
@@ -947,26 +829,6 @@ export function parseAuthor(s: string): { name: string; email: string } | undefi
   return m ? { name: m[1]!, email: m[2]! } : undefined;
 }
 
-function normalizeDir(p: string): string | undefined {
-  const s = p.replace(/\\/g, '/').replace(/^\.\/+/, '').replace(/\/+$/, '');
-  if (s === '' || s === '.') return '';
-  if (isAbsolute(p) || s.split('/').some((seg) => seg === '..' || seg === '' || seg === '.git' || seg === '.')) return undefined;
-  return s;
-}
-
-function join2(base: string, rel: string): string {
-  return base ? `${base}/${rel}` : rel;
-}
-
-function looksLikeUrl(s: string): boolean {
-  return /^[a-z][a-z0-9+.-]*:\/\//i.test(s) || /^[^/\s]+@[^/\s:]+:/.test(s);
-}
-
-/** Drop userinfo (tokens) from a URL before it appears in a message or a trailer. */
-export function redactUrl(s: string): string {
-  return s.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1');
-}
-
 function listNames(names: string[]): string {
   const shown = names.slice(0, 20).join(', ');
   return names.length > 20 ? `${shown} and ${names.length - 20} more` : shown;
@@ -978,9 +840,4 @@ function lastLines(s: string): string {
 
 function fail<C extends 'GIT' | 'USAGE' | 'INTERNAL'>(message: string, code: C, reason: ReasonFor<C>): Fail {
   return { fail: [error(code, message, { reason })] };
-}
-
-function gitDiag(e: unknown, context: string): Diagnostic {
-  if (e instanceof GitError) return error('GIT', `${context}: ${e.message}`, { reason: 'command-failed' });
-  return error('FILESYSTEM', `${context}: ${e instanceof Error ? e.message : String(e)}`, { reason: 'unwritable' });
 }

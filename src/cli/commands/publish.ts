@@ -7,14 +7,12 @@
  * are not already in the deployment tree are rendered); this parses options and formats.
  */
 import { error, hasErrors, type Diagnostic } from '../../core/diagnostics.js';
-import { preparePublish } from '../../build/publish.js';
+import { beginDeployment, type DeploymentOptions, type PendingDeployment } from '../../git/deployment.js';
 import { createProgress, progressEnabled } from '../output/progress.js';
 import type { CommandContext, CommandResult } from '../types.js';
 import { findProject, isResult, plural } from './common.js';
 import { resolve } from 'node:path';
-import { formatMarkdown } from '../../diff/format-markdown.js';
 import { writeFileAtomic } from '../../host/fs.js';
-import { parseMaxPrune } from './render.js';
 
 export interface PublishCommandOptions {
   repo?: string;
@@ -42,15 +40,35 @@ export async function run(ctx: CommandContext, opts: PublishCommandOptions): Pro
   if (!opts.repo) return { diagnostics: [error('USAGE', 'publish needs --repo PATH_OR_URL (the deployment repository)', { reason: 'missing-option' })] };
   const lockTimeout = opts.lockTimeout === undefined ? 60 : Number(opts.lockTimeout);
   if (!Number.isFinite(lockTimeout) || lockTimeout < 0) return { diagnostics: [error('USAGE', `--lock-timeout must be a number of seconds, got ${opts.lockTimeout}`, { reason: 'bad-option' })] };
-  const maxPrune = parseMaxPrune(opts.maxPrune);
-  if (maxPrune !== undefined && typeof maxPrune !== 'number') return { diagnostics: [maxPrune] };
   if (opts.sign && opts.gpgSign === false) return { diagnostics: [error('USAGE', '--sign and --no-gpg-sign contradict each other', { reason: 'conflicting-options' })] };
   if (opts.prDescription !== undefined && opts.branchTemplate === undefined) return { diagnostics: [error('USAGE', '--pr-description goes with --branch-template', { reason: 'missing-option' })] };
+  // the deployment repository is opened (cloned) first: git works while the compiler loads and
+  // the project compiles (only read: nothing there changes unless the compile succeeds)
+  const deploy = { repo: opts.repo, branch: opts.branch, push: opts.push, dryRun: opts.dryRun, path: opts.path, cwd: ctx.global.cwd, env: ctx.host.env };
+  const opened = beginDeployment(deploy);
+  try {
+    return await publishOpened(ctx, { ...opts, repo: opts.repo }, lockTimeout, deploy, opened);
+  } finally {
+    await opened.discard(); // a no-op when the publish removed its clone already
+  }
+}
+
+async function publishOpened(
+  ctx: CommandContext,
+  opts: PublishCommandOptions & { repo: string },
+  lockTimeout: number,
+  deploy: DeploymentOptions,
+  opened: PendingDeployment,
+): Promise<CommandResult> {
+  // render's option parser (its module and the render stage's are loaded only for --max-prune)
+  const [{ preparePublish }, maxPrune] = await Promise.all([
+    import('../../build/publish.js'),
+    opts.maxPrune === undefined ? undefined : import('../../build/stage.js').then((m) => m.parseMaxPrune(opts.maxPrune)),
+  ]);
+  if (maxPrune !== undefined && typeof maxPrune !== 'number') return { diagnostics: [maxPrune] };
   const found = await findProject(ctx);
   if (isResult(found)) return found;
-  // the deployment repository is opened (cloned) while the project compiles
-  const deploy = { repo: opts.repo, branch: opts.branch, push: opts.push, dryRun: opts.dryRun, path: opts.path, cwd: ctx.global.cwd, env: ctx.host.env };
-  const prepared = await preparePublish({ root: found.root, configFile: found.configFile, configData: found.configData, configKey: found.configKey, envs: opts.env, env: ctx.host.env, deploy });
+  const prepared = await preparePublish({ root: found.root, configFile: found.configFile, configData: found.configData, configKey: found.configKey, envs: opts.env, env: ctx.host.env, deploy, opened });
   const diagnostics: Diagnostic[] = [...prepared.diagnostics];
   if (hasErrors(diagnostics) || !prepared.run) return { diagnostics };
   const state = prepared.state;
@@ -111,6 +129,7 @@ export async function run(ctx: CommandContext, opts: PublishCommandOptions): Pro
   }
   if (outcome.prBranch && outcome.pushed && opts.prDescription && outcome.diff) {
     const file = resolve(ctx.global.cwd, opts.prDescription);
+    const { formatMarkdown } = await import('../../diff/format-markdown.js');
     try {
       await writeFileAtomic(file, formatMarkdown(outcome.diff));
     } catch (e) {
