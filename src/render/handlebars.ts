@@ -425,7 +425,20 @@ const compileOptions = () => ({
  * code built from another source or by another version of this module is never used.
  */
 function precompiledKey(source: string, kind: 'yaml' | 'json'): string {
-  return contentHash(JSON.stringify([1, kind, source, rewrite.toString(), loc.toString(), compileOptions()]));
+  return contentHash(JSON.stringify([1, kind, source, ...templateCode(), compileOptions()]));
+}
+
+/**
+ * Set only in the bundled CLI (scripts/build.mjs): the text of `rewrite` and `loc` as the
+ * file-by-file build of the same source prints them (`templateCode()` of dist/render/handlebars.js),
+ * which the precompiled table was keyed with. A bundle may rename the identifiers they call
+ * (`fail` -> `fail2`), which changes their text but not what they do.
+ */
+declare const GITOPSC_TEMPLATE_CODE: readonly [string, string] | undefined;
+
+/** The text of the code a precompiled template is made from (the AST rewrite and its locations). */
+export function templateCode(): readonly [string, string] {
+  return typeof GITOPSC_TEMPLATE_CODE !== 'undefined' ? GITOPSC_TEMPLATE_CODE : [rewrite.toString(), loc.toString()];
 }
 
 /** The build's precompiled built-ins: the Handlebars version, and code by `precompiledKey`. */
