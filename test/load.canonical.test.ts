@@ -8,9 +8,6 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { emitYaml } from '../src/core/emit.js';
 import { readCanonical } from '../src/load/canonical.js';
-import { loadYaml } from '../src/load/yaml.js';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -100,41 +97,5 @@ describe('canonical reader', () => {
     ['a raw NEL in quotes', 'a: "x\u0085y"\n'],
   ])('refuses %s (the other readers decide)', (_name, text) => {
     expect(readCanonical(text)).toBeUndefined();
-  });
-});
-
-describe('loadYaml reads canonical files (the lock, rendered files) with the canonical reader', () => {
-  const lock = readFileSync(fileURLToPath(new URL('../fixtures/example/gitopsc.lock', import.meta.url)), 'utf8');
-  const deep = `${Array.from({ length: 40 }, (_, i) => `${'  '.repeat(i)}k${i}:`).join('\n')}\n${'  '.repeat(40)}v: 1\n`;
-  it.each([
-    ['the example lock (comment lines first)', lock],
-    ['a rendered resource', 'apiVersion: v1\nkind: Service\nmetadata:\n  labels:\n    app: "1.10"\n  name: x\nspec:\n  ports:\n    - name: http\n      port: 80\n'],
-    ['an empty quoted key', '"": 1\nb: "x"\n'],
-    ['nesting the canonical reader leaves to the others', deep],
-  ])('%s: the data, positions and typed scalars of the full loader', (_name, text) => {
-    const bytes = new TextEncoder().encode(text);
-    const got = loadYaml('f.yaml', bytes);
-    const full = loadYaml('f.yaml', bytes, { fast: false });
-    expect(got.diagnostics).toEqual(full.diagnostics);
-    expect(got.doc!.data).toStrictEqual(full.doc!.data);
-    // every path of the data, as key and as value
-    const paths: (string | number)[][] = [];
-    const walk = (v: unknown, path: (string | number)[]) => {
-      paths.push(path);
-      if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path, i]));
-      else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, [...path, k]);
-    };
-    walk(full.doc!.data, []);
-    for (const p of [...paths, ['no', 'such', 'path']]) {
-      expect(got.doc!.position(p, 'key'), p.join('.')).toEqual(full.doc!.position(p, 'key'));
-      expect(got.doc!.position(p, 'value'), p.join('.')).toEqual(full.doc!.position(p, 'value'));
-      expect(got.doc!.scalarSource?.(p), p.join('.')).toEqual(full.doc!.scalarSource?.(p));
-    }
-  });
-
-  it('the lock as resolve writes it is canonical: its data is read in one pass, without the fast reader', () => {
-    // (a document the canonical reader accepts; the fast reader reads it only once a position is asked)
-    const text = lock.slice(lock.indexOf('\nlockVersion') + 1);
-    expect(readCanonical(text, 32)).toStrictEqual(loadYaml('gitopsc.lock', new TextEncoder().encode(lock)).doc!.data);
   });
 });

@@ -23,8 +23,7 @@ function plainChar(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 46 && c <= 57) || c === 95 || c === 45 || c === 43;
 }
 
-/** `maxDepth`: nested blocks below the root mapping beyond this many are left to the other readers. */
-export function readCanonical(text: string, maxDepth = 64): Record<string, unknown> | undefined {
+export function readCanonical(text: string): Record<string, unknown> | undefined {
   const n = text.length;
   if (n === 0 || text.charCodeAt(n - 1) !== 10) return undefined;
   let p = 0;
@@ -123,7 +122,7 @@ export function readCanonical(text: string, maxDepth = 64): Record<string, unkno
 
   /** A block whose first entry starts at p, at column `indent`. */
   const block = (indent: number): unknown => {
-    if (++depth > maxDepth) bail();
+    if (++depth > 64) bail();
     const v = isItem(p) ? seq(indent) : map(indent);
     depth--;
     return v;

@@ -8,7 +8,6 @@ import { lazy } from '../core/lazy.js';
 const Y = lazy<typeof import('yaml')>('yaml');
 import { error, type Diagnostic, type DiagnosticAt, type Position } from '../core/diagnostics.js';
 import type { ReasonFor } from '../core/reasons.js';
-import { readCanonical } from './canonical.js';
 import { fastLoad } from './fast.js';
 import type { JsonPath, LoadedDoc, LoadResult } from './types.js';
 
@@ -22,32 +21,6 @@ export interface LoadOptions {
   maxDepth?: number;
   /** try the fast reader for the plain subset first (default true; tests turn it off to compare) */
   fast?: boolean;
-}
-
-/**
- * A file in canonical YAML, the form gitopsc itself writes (the lock, which `resolve` emits
- * after its comment lines; rendered files), read by the one-pass reader of src/load/canonical.ts,
- * several times faster than the fast reader: the same data (both read exactly what the `yaml`
- * package reads, and each leaves anything else to the next reader). Positions are only needed for
- * diagnostics: they come from the fast reader (the full loader when it declines) on first use,
- * as the fast reader's own come from a second read. Nesting is left to the other readers well
- * before it nears the depth limit, so no document the full loader refuses is accepted here.
- */
-function canonicalDoc(file: string, text: string, bytes: Uint8Array, opts: LoadOptions): LoadedYaml | undefined {
-  // whole-line comments before the first key (a line that starts with `#` is one)
-  let start = 0;
-  while (text.charCodeAt(start) === 35) {
-    const nl = text.indexOf('\n', start);
-    if (nl < 0) return undefined;
-    start = nl + 1;
-  }
-  const data = readCanonical(start ? text.slice(start) : text, 32);
-  if (!data) return undefined;
-  let located: LoadedYaml | undefined;
-  // (the full loader gives the same data and no diagnostic for a document read here; a position
-  // it could not give would be the file's start)
-  const loc = (): LoadedYaml => (located ??= fastLoad(file, text) ?? (loadYaml(file, bytes, { ...opts, fast: false }).doc as LoadedYaml | undefined) ?? { file, data, position: () => ({ line: 1, column: 1 }), scalarSource: () => undefined });
-  return { file, data, position: (path, target) => loc().position(path, target), scalarSource: (path) => loc().scalarSource(path) };
 }
 
 /** A loaded YAML document: `LoadedDoc` with `scalarSource` always present. */
@@ -95,8 +68,6 @@ export function loadYaml(file: string, bytes: Uint8Array, opts: LoadOptions = {}
   }
 
   if (opts.fast !== false && maxDepth >= 64) {
-    const canonical = canonicalDoc(file, text, bytes, opts);
-    if (canonical) return { doc: canonical, diagnostics: [] };
     const fast = fastLoad(file, text);
     if (fast) return { doc: fast, diagnostics: [] };
   }
