@@ -1,0 +1,81 @@
+/**
+ * The `gitopsc` command of the packed package is the bundled CLI (scripts/build.mjs bundleCli):
+ * dist/cli/bin.js and its chunks beside it, which import nothing of the file-by-file modules, and
+ * which render the bundled example to the golden bytes with the build's precompiled built-in
+ * templates (a bundle prints the template code with renamed identifiers, which must not make it
+ * miss the precompiled table and compile the templates on every run) and Handlebars' one-file
+ * run time.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve, sep } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readmeExampleOnce } from './helpers/pack.js';
+
+const ROOT = resolve(import.meta.dirname, '..');
+let pkg: string;
+
+beforeAll(async () => {
+  // the README example's shop/ installed the packed tarball (test/helpers/pack.ts, once per run)
+  const readme = await readmeExampleOnce();
+  expect(readme.code, readme.stderr).toBe(0);
+  pkg = join(readme.base, 'shop/node_modules/gitopsc');
+}, 600_000);
+
+/** Every file under dir, relative, sorted. */
+function files(dir: string): string[] {
+  return (readdirSync(dir, { recursive: true, withFileTypes: true }) as { name: string; parentPath: string; isFile(): boolean }[])
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name).slice(dir.length + 1))
+    .sort();
+}
+
+describe('the bundled CLI of the packed package', () => {
+  it('is dist/cli/bin.js and its chunks, importing only each other, node builtins and dependencies (commander bundled)', () => {
+    const cli = join(pkg, 'dist/cli');
+    const chunks = readdirSync(cli).filter((f) => /^bin-[A-Z0-9]{8}\.js$/.test(f));
+    expect(chunks.length).toBeGreaterThan(0);
+    const deps = Object.keys((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies);
+    for (const f of ['bin.js', ...chunks]) {
+      const text = readFileSync(join(cli, f), 'utf8');
+      const specifiers = [...text.matchAll(/(?:^|[\s;])(?:import|export)\s*(?:[\w*{},\s$]*?from\s*)?["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/gm)].map((m) => m[1] ?? m[2]!);
+      for (const s of specifiers) {
+        // (commander, the full CLI's option parser, is bundled: scripts/build.mjs)
+        const ok = /^\.\/bin-[A-Z0-9]{8}\.js$/.test(s) || s.startsWith('node:') || deps.some((d) => d !== 'commander' && (s === d || s.startsWith(`${d}/`)));
+        expect(ok, `${f} imports ${s}`).toBe(true);
+      }
+    }
+  });
+
+  it('renders the bundled example to the golden bytes from the precompiled templates', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gitopsc-bundle-'));
+    try {
+      const project = join(dir, 'example');
+      cpSync(join(ROOT, 'fixtures/example'), project, { recursive: true });
+      rmSync(join(project, 'rendered'), { recursive: true, force: true });
+      rmSync(join(project, '.gitopsc'), { recursive: true, force: true });
+      // the CommonJS modules the run loaded (Handlebars, the precompiled table), listed at exit
+      const loaded = join(dir, 'loaded.json');
+      const preload = join(dir, 'preload.mjs');
+      writeFileSync(
+        preload,
+        `import { createRequire } from 'node:module';\nimport { writeFileSync } from 'node:fs';\nconst r = createRequire(import.meta.url);\nprocess.on('exit', () => writeFileSync(${JSON.stringify(loaded)}, JSON.stringify(Object.keys(r.cache))));\n`,
+      );
+      const r = spawnSync(process.execPath, ['--import', preload, join(pkg, 'dist/cli/bin.js'), 'render', '--format', 'json'], { cwd: project, encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      const golden = join(ROOT, 'fixtures/example/rendered');
+      const out = join(project, 'rendered');
+      const want = files(golden);
+      expect(files(out).filter((f) => f !== '.gitopsc-owned')).toEqual(want.filter((f) => f !== '.gitopsc-owned'));
+      for (const f of want) if (f !== '.gitopsc-owned') expect(readFileSync(join(out, f), 'utf8'), f).toBe(readFileSync(join(golden, f), 'utf8'));
+      const modules = JSON.parse(readFileSync(loaded, 'utf8')) as string[];
+      expect(modules.some((m) => m.endsWith(join('dist', 'render', 'precompiled', 'templates.cjs')))).toBe(true);
+      // the compiler is loaded only to compile a template the table does not hold; the run time
+      // is Handlebars' one-file build (src/render/handlebars.ts), not its ~25 CommonJS modules
+      expect(modules.filter((m) => m.includes(`${sep}handlebars${sep}`)).map((m) => m.slice(m.lastIndexOf(`${sep}handlebars${sep}`) + 1))).toEqual([join('handlebars', 'dist', 'handlebars.runtime.js')]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
