@@ -603,11 +603,11 @@ export function openMemo(root: string): MemoFile | undefined {
     for (let i = nDirs; i < nDirs + nFiles; i++) if (!check(i)) return first ? out : undefined;
     return out;
   };
-  let fullMemo: ProjectMemo | undefined;
-  /** the whole memo (made once: its maps are shared by every caller, who must not change them) */
-  const full = (without?: string): ProjectMemo | undefined => {
-    if (without !== undefined) return partial(without);
-    if (fullMemo) return fullMemo;
+  /**
+   * The memo's maps, without the paths `skip` names (each entry checked as it is taken), or
+   * undefined when the memo does not hold together.
+   */
+  const maps = (skip?: (path: string) => boolean) => {
     const r = result();
     const p = allPaths();
     if (!r || !p || !p.every(isPath)) return undefined;
@@ -620,45 +620,12 @@ export function openMemo(root: string): MemoFile | undefined {
       return undefined;
     }
     if (!Array.isArray(names) || names.length !== nDirs) return undefined;
-    const dirs = new Map<string, DirEntry>();
-    for (let i = 0; i < nDirs; i++) {
-      const list = names[i] as unknown;
-      if (!Array.isArray(list) || !list.every(isName)) return undefined;
-      const o = i * STAT_FIELDS;
-      dirs.set(p[i]!, [stats[o]!, stats[o + 1]!, stats[o + 2]!, stats[o + 3]!, stats[o + 4]!, stats[o + 5]!, stats[o + 6]!, list as string[]]);
-    }
-    const entries = new Map<string, MemoEntry>();
-    for (let i = 0; i < nFiles; i++) {
-      const o = (nDirs + i) * STAT_FIELDS;
-      entries.set(p[nDirs + i]!, [hashes[i]!, stats[o]!, stats[o + 1]!, stats[o + 2]!, stats[o + 3]!, stats[o + 4]!, stats[o + 5]!, stats[o + 6]!]);
-    }
-    if (dirs.size !== nDirs || entries.size !== nFiles) return undefined;
-    const at = textStart + resultBytes;
-    const layout: MemoLayout = { paths: p, nDirs, quickDirs, names: names as string[][], pathBytes: buf.subarray(at, at + pathBytes), nameBytes: buf.subarray(at + pathBytes + hashBytes, at + pathBytes + hashBytes + nameBytes) };
-    return (fullMemo = { ...meta, result: r, entries, dirs, written, layout });
-  };
-  /** The memo without directory `d` and what is below it (its maps built for nothing else). */
-  const partial = (d: string): ProjectMemo | undefined => {
-    const r = result();
-    const p = allPaths();
-    if (!r || !p || !p.every(isPath)) return undefined;
-    const hashes = nFiles === 0 ? [] : hashText().split('\n');
-    if (hashes.length !== nFiles) return undefined;
-    let names: unknown;
-    try {
-      names = JSON.parse(nameText());
-    } catch {
-      return undefined;
-    }
-    if (!Array.isArray(names) || names.length !== nDirs) return undefined;
-    const below = `${d}/`;
-    const out = (path: string) => path === d || path.startsWith(below);
     const dirs = new Map<string, DirEntry>();
     let left = 0;
     for (let i = 0; i < nDirs; i++) {
       const list = names[i] as unknown;
       if (!Array.isArray(list) || !list.every(isName)) return undefined;
-      if (out(p[i]!)) {
+      if (skip?.(p[i]!)) {
         left++;
         continue;
       }
@@ -667,7 +634,7 @@ export function openMemo(root: string): MemoFile | undefined {
     }
     const entries = new Map<string, MemoEntry>();
     for (let i = 0; i < nFiles; i++) {
-      if (out(p[nDirs + i]!)) {
+      if (skip?.(p[nDirs + i]!)) {
         left++;
         continue;
       }
@@ -675,7 +642,24 @@ export function openMemo(root: string): MemoFile | undefined {
       entries.set(p[nDirs + i]!, [hashes[i]!, stats[o]!, stats[o + 1]!, stats[o + 2]!, stats[o + 3]!, stats[o + 4]!, stats[o + 5]!, stats[o + 6]!]);
     }
     if (dirs.size + entries.size + left !== nDirs + nFiles) return undefined;
-    return { ...meta, result: r, entries, dirs, written };
+    return { r, p, names: names as string[][], dirs, entries };
+  };
+  let fullMemo: ProjectMemo | undefined;
+  /** the whole memo (made once: its maps are shared by every caller, who must not change them) */
+  const full = (without?: string): ProjectMemo | undefined => {
+    if (without !== undefined) return partial(without);
+    if (fullMemo) return fullMemo;
+    const m = maps();
+    if (!m) return undefined;
+    const at = textStart + resultBytes;
+    const layout: MemoLayout = { paths: m.p, nDirs, quickDirs, names: m.names, pathBytes: buf.subarray(at, at + pathBytes), nameBytes: buf.subarray(at + pathBytes + hashBytes, at + pathBytes + hashBytes + nameBytes) };
+    return (fullMemo = { ...meta, result: m.r, entries: m.entries, dirs: m.dirs, written, layout });
+  };
+  /** The memo without directory `d` and what is below it (its maps built for nothing else). */
+  const partial = (d: string): ProjectMemo | undefined => {
+    const below = `${d}/`;
+    const m = maps((path) => path === d || path.startsWith(below));
+    return m && { ...meta, result: m.r, entries: m.entries, dirs: m.dirs, written };
   };
   const goneDir = (): string | undefined => {
     const p = goneAt === undefined ? undefined : allPaths();
