@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -341,6 +341,19 @@ describe('publish --push', () => {
     expect(r.attempts).toBe(1);
     expect(head(bare, 'main')).toBe(head(work));
     expect(readFileSync(join(work, 'README.md'), 'utf8')).toBe('# newer\n');
+  });
+
+  it('fast-forwards a checkout whose index is stale for files touched with unchanged content', async () => {
+    const { bare, work } = makeRemote({ 'README.md': '# deploy\n' });
+    otherClone(bare).move('# newer\n', 'newer');
+    // copied or touched, bytes the same: the index's stat data no longer matches the file
+    const later = new Date(Date.now() + 5_000);
+    utimesSync(join(work, 'README.md'), later, later);
+    const r = await run(compileResult({ checkout: { dev: '1.0.0' } }), { repo: work, push: true });
+    expect(r.diagnostics).toEqual([]);
+    expect(head(bare, 'main')).toBe(head(work));
+    expect(readFileSync(join(work, 'README.md'), 'utf8')).toBe('# newer\n');
+    expect(status(work)).toBe('');
   });
 });
 

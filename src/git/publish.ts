@@ -801,6 +801,10 @@ async function fetchBranch(git: Git, remote: string, branch: string): Promise<vo
 /** Move the current branch (or detached HEAD) to `target`, keeping unrelated local edits. */
 async function resetTo(git: Git, target: string, head: string | undefined): Promise<void> {
   if (head) {
+    // `reset --keep` trusts the index's stat data: a file copied or touched with the same bytes
+    // would stop it ("not uptodate"); refresh first (its exit code only says some file changed,
+    // which reset then judges itself)
+    await git.run(['update-index', '-q', '--refresh']);
     await git.git(['reset', '--quiet', '--keep', target]);
   } else {
     const symbolic = (await git.git(['symbolic-ref', 'HEAD'])).trim();
