@@ -8,7 +8,7 @@ import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { git, head, isolateGit, makeRemote, makeRepo, tmp } from './helpers/git.js';
-import { baseProject, cli, makeProject } from './helpers/project.js';
+import { baseProject, cli, cliWithEnv, makeProject } from './helpers/project.js';
 
 beforeAll(() => isolateGit());
 
@@ -96,6 +96,18 @@ describe('publish owns only what it wrote', () => {
     // deleting fn removes its 6 files (3 per environment): 5 is one too few, 6 is enough
     expect((await cli(dir, 'publish', '--repo', repo, '--max-prune', '5', '--format', 'json')).code).toBe(1);
     expect((await cli(dir, 'publish', '--repo', repo, '--max-prune', '6', '--format', 'json')).code).toBe(0);
+  });
+
+  it('a bad --max-prune is a usage error before the deployment repository is contacted', async () => {
+    const dir = await project();
+    // a transport that leaves a mark when git connects: the clone of an ssh URL would run it
+    const mark = join(tmp(), 'connected');
+    const ssh = join(tmp(), 'ssh.sh');
+    writeFileSync(ssh, `#!/bin/sh\ntouch '${mark}'\nexit 1\n`, { mode: 0o755 });
+    const r = await cliWithEnv({ ...process.env, GIT_SSH_COMMAND: ssh }, dir, 'publish', '--repo', 'ssh://git@deploy.invalid/acme/deploy.git', '--push', '--max-prune', 'lots', '--format', 'json');
+    expect(r.code).toBe(2);
+    expect(r.json.diagnostics).toMatchObject([{ code: 'USAGE', reason: 'bad-option' }]);
+    expect(existsSync(mark)).toBe(false);
   });
 });
 

@@ -40,6 +40,10 @@ export async function run(ctx: CommandContext, opts: PublishCommandOptions): Pro
   if (!opts.repo) return { diagnostics: [error('USAGE', 'publish needs --repo PATH_OR_URL (the deployment repository)', { reason: 'missing-option' })] };
   const lockTimeout = opts.lockTimeout === undefined ? 60 : Number(opts.lockTimeout);
   if (!Number.isFinite(lockTimeout) || lockTimeout < 0) return { diagnostics: [error('USAGE', `--lock-timeout must be a number of seconds, got ${opts.lockTimeout}`, { reason: 'bad-option' })] };
+  // render's option parser (its module and the render stage's are loaded only for --max-prune),
+  // before the deployment repository is opened: a usage error clones nothing
+  const maxPrune = opts.maxPrune === undefined ? undefined : (await import('../../build/stage.js')).parseMaxPrune(opts.maxPrune);
+  if (maxPrune !== undefined && typeof maxPrune !== 'number') return { diagnostics: [maxPrune] };
   if (opts.sign && opts.gpgSign === false) return { diagnostics: [error('USAGE', '--sign and --no-gpg-sign contradict each other', { reason: 'conflicting-options' })] };
   if (opts.prDescription !== undefined && opts.branchTemplate === undefined) return { diagnostics: [error('USAGE', '--pr-description goes with --branch-template', { reason: 'missing-option' })] };
   // the deployment repository is opened (cloned) first: git works while the compiler loads and
@@ -47,7 +51,7 @@ export async function run(ctx: CommandContext, opts: PublishCommandOptions): Pro
   const deploy = { repo: opts.repo, branch: opts.branch, push: opts.push, dryRun: opts.dryRun, path: opts.path, cwd: ctx.global.cwd, env: ctx.host.env };
   const opened = beginDeployment(deploy);
   try {
-    return await publishOpened(ctx, { ...opts, repo: opts.repo }, lockTimeout, deploy, opened);
+    return await publishOpened(ctx, { ...opts, repo: opts.repo }, lockTimeout, maxPrune, deploy, opened);
   } finally {
     await opened.discard(); // a no-op when the publish removed its clone already
   }
@@ -57,15 +61,11 @@ async function publishOpened(
   ctx: CommandContext,
   opts: PublishCommandOptions & { repo: string },
   lockTimeout: number,
+  maxPrune: number | undefined,
   deploy: DeploymentOptions,
   opened: PendingDeployment,
 ): Promise<CommandResult> {
-  // render's option parser (its module and the render stage's are loaded only for --max-prune)
-  const [{ preparePublish }, maxPrune] = await Promise.all([
-    import('../../build/publish.js'),
-    opts.maxPrune === undefined ? undefined : import('../../build/stage.js').then((m) => m.parseMaxPrune(opts.maxPrune)),
-  ]);
-  if (maxPrune !== undefined && typeof maxPrune !== 'number') return { diagnostics: [maxPrune] };
+  const { preparePublish } = await import('../../build/publish.js');
   const found = await findProject(ctx);
   if (isResult(found)) return found;
   const prepared = await preparePublish({ root: found.root, configFile: found.configFile, configData: found.configData, configKey: found.configKey, envs: opts.env, env: ctx.host.env, deploy, opened });
