@@ -10,7 +10,7 @@ import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CatFile } from '../src/git/cat-file.js';
-import { changeTree, parseTree, serializeTree, writeLooseObjects } from '../src/git/objects.js';
+import { changeTree, commitObject, parseTree, serializeTree, writeLooseObjects } from '../src/git/objects.js';
 import { gitObjectId } from '../src/core/hash.js';
 import { beginDeployment, publish, type PublishOptions } from '../src/git/publish.js';
 import type { CompileResult } from '../src/pipeline.js';
@@ -188,5 +188,26 @@ describe('publish --push to a bare repository, read ahead and built in process',
     expect(r.diagnostics).toEqual([]);
     expect(r.files.map((f) => `${f.status} ${f.path}`)).toEqual(['changed dev/checkout/deployment.yaml']);
     expect(git(bare, 'ls-tree', '-r', '--name-only', 'main').split('\n').filter((p) => p.startsWith('b/'))).toEqual([]);
+  });
+});
+
+describe('commitObject', () => {
+  // what a publish's --message and --author may hold, as people and bots (Flux's) write them
+  const cases: [string, { name: string; email: string }, string][] = [
+    ['no final newline', { name: 'Deploy Bot', email: 'bot@example.com' }, 'x'],
+    ['CRLF lines', { name: 'fluxcdbot', email: 'fluxcdbot@users.noreply.github.com' }, 'a\r\nb\r\n'],
+    ['blank lines at the end', { name: 'José Álvarez', email: 'jose@example.es' }, 'trailing\n\n\n'],
+    ['a comment line kept', { name: 'Jane Q. Doe', email: 'jane@example.com' }, '# comment\nbody\n'],
+    ['trailers', { name: 'CI (prod)', email: 'ci@example.com' }, 'deploy checkout to dev\n\nGitopsc-Source: https://example.com/a.git@abc\n'],
+  ];
+  it.each(cases)('is the object `git commit-tree` writes: %s', (_, author, message) => {
+    const { bare } = makeRemote({ 'README.md': '# deploy\n' });
+    const tree = git(bare, 'rev-parse', 'main^{tree}').trim();
+    const parent = git(bare, 'rev-parse', 'main').trim();
+    const c = commitObject({ tree, parents: [parent], author, when: new Date(1_765_000_000_123), message });
+    const env = { ...process.env, GIT_AUTHOR_NAME: author.name, GIT_AUTHOR_EMAIL: author.email, GIT_COMMITTER_NAME: author.name, GIT_COMMITTER_EMAIL: author.email, GIT_AUTHOR_DATE: '@1765000000', GIT_COMMITTER_DATE: '@1765000000' };
+    const oid = execFileSync('git', ['commit-tree', tree, '-p', parent], { cwd: bare, env, input: message, encoding: 'utf8' }).trim();
+    expect(c.oid).toBe(oid);
+    expect(Buffer.from(c.bytes).equals(execFileSync('git', ['cat-file', 'commit', oid], { cwd: bare }))).toBe(true);
   });
 });
