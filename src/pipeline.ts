@@ -9,7 +9,7 @@ import { contentHash } from './core/hash.js';
 import { error, hasErrors, type Diagnostic } from './core/diagnostics.js';
 import type { LockEntry } from './core/model.js';
 import { effectiveService } from './project/effective.js';
-import { loadCatalogs, loadChecked, loadFrame, loadServiceFile, type ConfigRef, type InputCache } from './project/load.js';
+import { cachedDoc, loadCatalogs, loadChecked, loadFrame, loadServiceFile, type ConfigRef, type InputCache } from './project/load.js';
 import type { Project, ServiceDecl } from './project/types.js';
 import { apiSchema, supportedVersions } from './validate/kubernetes/api-schema.js';
 import { loadCrds } from './validate/kubernetes/crd.js';
@@ -494,6 +494,13 @@ async function compileOnce(source: ProjectSource, opts: CompileOptions): Promise
   let lockLoaded: ReturnType<typeof loadChecked> | undefined;
   const lockFor = (service: string): { lock: Lock; doc?: LoadedDoc } => {
     if (lockRead || lockDiagnostics.length > 0 || !lockInput.bytes || lockInput.problem) return lockOf();
+    // the cache's copy of this service's part of the lock alone, when it keeps one
+    const part = lockHash !== null && !lockLoaded ? opts.cache?.lockPart?.(`lock:${lockHash}`, service) : undefined;
+    if (part !== undefined) {
+      const doc = cachedDoc(project.lockFile, lockInput.bytes, part, { maxBytes: LOCK_MAX_BYTES });
+      const p = parseLock(doc, service);
+      if (p.diagnostics.length === 0) return { lock: p.lock, doc };
+    }
     const r = (lockLoaded ??= loadChecked('lock', project.lockFile, lockInput.bytes, validateLock, opts.cache, { maxBytes: LOCK_MAX_BYTES }));
     if (!r.doc || r.diagnostics.length > 0) return lockOf();
     const p = parseLock(r.doc, service);
@@ -642,7 +649,11 @@ async function compileOnce(source: ProjectSource, opts: CompileOptions): Promise
     }
     files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   }
-  const state: CompileState = { ...base, diagnostics, files, artifacts: [], units, prepare, lock: reused ? lockRead?.lock : lockOf().lock, lockText: lockRead?.text ?? (lockInput.bytes ? new TextDecoder().decode(lockInput.bytes) : undefined) };
+  const state: CompileState = { ...base, diagnostics, files, artifacts: [], units, prepare, lock: reused ? lockRead?.lock : lockOf().lock };
+  // the lock's text is decoded when asked for (a render never asks; the lock can be large)
+  let lockText: string | undefined;
+  const lockTextNow = () => (lockText ??= lockRead?.text ?? (lockInput.bytes ? new TextDecoder().decode(lockInput.bytes) : undefined));
+  Object.defineProperty(state, 'lockText', { get: lockTextNow, enumerable: true, configurable: true });
   if (reused) Object.defineProperty(state, 'artifacts', { get: artifactsNow, enumerable: true, configurable: true });
   else state.artifacts = artifactsNow();
   return state;

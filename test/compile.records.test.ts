@@ -6,12 +6,15 @@
  * again; an error anywhere (a cross-service one too) gives the plain compile's diagnostics.
  * Pure: in-memory sources over the example fixture.
  */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { contentHash } from '../src/core/hash.js';
 import type { ProjectSource } from '../src/core/types.js';
 import { compile, type CompileOptions, type CompileState, type RecordStore } from '../src/pipeline.js';
 import { unitDiff, unitsToRender } from '../src/build/diff.js';
+import { openInputCache } from '../src/build/store.js';
 import { UnitMemo } from '../src/build/unit-memo.js';
 import { compareResults } from '../src/diff/compare.js';
 import { readTree } from './helpers/read-tree.js';
@@ -209,6 +212,43 @@ describe('compile with per-service records', () => {
     const plain = await compile(memSource(after), ref);
     expect(full.files).toEqual(plain.files);
     expect(full.diagnostics).toEqual(plain.diagnostics);
+  });
+
+  it('one service changed, with the input cache: its lock entries are its part of lock.json alone (a damaged part: the lock is read again); the outcome is the plain compile\'s', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gitopsc-records-'));
+    try {
+      const before = example();
+      const store = memStore();
+      const first = openInputCache(dir);
+      await compile(memSource(before), { ...ref, lazy: true, cache: first, records: { store, hashOf: hashes(before) } });
+      await first.save();
+      const after = edit(before, 'services/checkout.yaml', (s) => s.replace('replicas: 2', 'replicas: 4'));
+      const plain = await outcome(await compile(memSource(after), { ...ref, lazy: true }));
+      /** the input cache, logging what the compile asks of it for the lock */
+      const logged = (asked: string[]) => {
+        const c = openInputCache(dir);
+        return { get: (k: string) => (k.startsWith('lock:') && asked.push('get'), c.get(k)), set: (k: string, v: unknown) => c.set(k, v), lockPart: (k: string, s: string) => (asked.push(`part ${s}`), c.lockPart(k, s)) };
+      };
+      // (the records of `before` again for the second run: the first records checkout's new content)
+      const store2 = memStore();
+      for (const [k, v] of store.map) store2.map.set(k, v);
+      const asked: string[] = [];
+      const state = await compile(memSource(after), { ...ref, lazy: true, cache: logged(asked), records: { store, hashOf: hashes(after) } });
+      expect(asked).toEqual(['part checkout']);
+      expect(await outcome(state)).toEqual(plain);
+      // checkout's part damaged (its registry's name changed in the body): not believed
+      const file = join(dir, '.gitopsc', 'cache', 'lock.json');
+      const text = readFileSync(file, 'utf8');
+      const body = text.indexOf('\n', text.indexOf('\n') + 1);
+      const at = text.indexOf('"registry":"', text.indexOf('checkout', body));
+      writeFileSync(file, text.slice(0, at) + '"registry":"X' + text.slice(at + 12));
+      const again: string[] = [];
+      const damaged = await compile(memSource(after), { ...ref, lazy: true, cache: logged(again), records: { store: store2, hashOf: hashes(after) } });
+      expect(again).toEqual(['part checkout', 'get']);
+      expect(await outcome(damaged)).toEqual(plain);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a damaged record is not believed', async () => {

@@ -22,12 +22,7 @@ export function dirTree(dir: string, show: (p: string) => string, known?: { entr
     dir,
     describe: dir,
     async hashes() {
-      if (known) {
-        const files = new Map<string, string>();
-        const p = known.prefix;
-        for (const [k, v] of known.entries) if (k.startsWith(p)) files.set(k.slice(p.length), v[0]);
-        return { files };
-      }
+      if (known) return { files: prefixView(known.entries, known.prefix) };
       const h = hashTree(dir);
       if (!h.files) {
         const path = h.unreadable?.path ?? '';
@@ -43,4 +38,32 @@ export function dirTree(dir: string, show: (p: string) => string, known?: { entr
       }
     },
   };
+}
+
+/**
+ * The content hashes of the entries below `prefix`, by path relative to it, as a read-only map
+ * over the scan's own entries (not a copy: a render looks up a few thousand paths and iterates
+ * only to prune). The entries must not change while it is used.
+ */
+export function prefixView(entries: ReadonlyMap<string, MemoEntry>, prefix: string): ReadonlyMap<string, string> {
+  let copy: Map<string, string> | undefined;
+  const all = (): Map<string, string> => {
+    if (copy) return copy;
+    copy = new Map<string, string>();
+    for (const [k, v] of entries) if (k.startsWith(prefix)) copy.set(k.slice(prefix.length), v[0]);
+    return copy;
+  };
+  const view: ReadonlyMap<string, string> = {
+    get: (path: string) => entries.get(prefix + path)?.[0],
+    has: (path: string) => entries.has(prefix + path),
+    get size() {
+      return all().size;
+    },
+    forEach: (fn, self) => all().forEach((v, k) => fn.call(self, v, k, view)),
+    entries: () => all().entries(),
+    keys: () => all().keys(),
+    values: () => all().values(),
+    [Symbol.iterator]: () => all()[Symbol.iterator](),
+  };
+  return view;
 }

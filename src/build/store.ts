@@ -103,9 +103,11 @@ export function openJsonCache<T>(root: string, name: string, version: string, op
       dirty = true;
     },
     async save() {
-      if (!dirty || refused) return;
+      if (refused) return;
+      // (a cache that keeps only the entries used is written again when it holds others)
+      const keys = dirty || opts.onlyUsed ? Object.keys(entries) : [];
+      if (!dirty && !(opts.onlyUsed && keys.length > used.size)) return;
       // Entries other commands use stay; past a bound, only this run's entries are kept.
-      const keys = Object.keys(entries);
       const some = opts.onlyUsed || keys.length > MAX_ENTRIES;
       // (every entry kept: the entries as they are, rather than a copy of thousands of keys)
       let out = entries;
@@ -124,17 +126,31 @@ export function openJsonCache<T>(root: string, name: string, version: string, op
   };
 }
 
+/** The input cache: validated inputs by `kind:contentHash`, and a lock's entries one service at a time. */
+export interface InputStore extends JsonCache<unknown> {
+  /**
+   * The lock data cached under `key` with `services` holding only `service`'s entries (or none,
+   * when the lock has none for it), read and checked without parsing the other services'; undefined when
+   * not cached (or damaged).
+   */
+  lockPart(key: string, service: string): unknown;
+}
+
 /**
  * The cache of validated inputs (`kind:contentHash` -> data), shared by every command. Static
  * catalogs (large, needed only by validate and resolve) live in their own file, read only when
- * a catalog is asked for, so that `render` never parses them; so do the config and the lock
- * (`project.json`, only the versions the last run read), so that a render whose services come
- * from their records (src/pipeline.ts) does not parse every service's cached data.
+ * a catalog is asked for, so that `render` never parses them; so do the config (`project.json`)
+ * and the lock (`lock.json`, laid out per service: see openLockCache), each keeping only the
+ * versions the last run read, so that a render whose services come from their records
+ * (src/pipeline.ts) parses neither every service's cached data nor the whole lock.
  */
-export function openInputCache(root: string): JsonCache<unknown> {
+export function openInputCache(root: string): InputStore {
   const shards = new Map<string, JsonCache<unknown>>();
+  let lock: LockCache | undefined;
+  const locks = () => (lock ??= openLockCache(root, toolVersion()));
   const shard = (key: string): JsonCache<unknown> => {
-    const name = key.startsWith('catalog:') ? 'catalogs' : key.startsWith('config:') || key.startsWith('lock:') ? 'project' : 'inputs';
+    if (key.startsWith('lock:')) return locks();
+    const name = key.startsWith('catalog:') ? 'catalogs' : key.startsWith('config:') ? 'project' : 'inputs';
     let c = shards.get(name);
     if (!c) shards.set(name, (c = openJsonCache<unknown>(root, name, toolVersion(), { onlyUsed: name === 'project' })));
     return c;
@@ -142,8 +158,160 @@ export function openInputCache(root: string): JsonCache<unknown> {
   return {
     get: (key) => shard(key).get(key),
     set: (key, value) => shard(key).set(key, value),
+    lockPart: (key, service) => locks().part(key, service),
     save: async () => {
       for (const c of shards.values()) await c.save();
+      await lock?.save();
+    },
+  };
+}
+
+interface LockCache extends JsonCache<unknown> {
+  part(key: string, service: string): unknown;
+}
+
+/** One cached lock in `lock.json`: its top-level keys in order, the values other than `services`, and where each service's entries are. */
+interface LockIndexEntry {
+  keys: string[];
+  rest: Record<string, unknown>;
+  /** [service, start, length, checksum of `service` NUL text] per service, in the lock's order; absent when `services` is not a mapping (then in rest) */
+  parts?: [string, number, number, string][];
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The lock's cache file, `lock.json`, laid out so that one service's entries are read alone:
+ *
+ *   line 1   {"format","version","checksum"}: the checksum covers line 2
+ *   line 2   the index: cache key -> LockIndexEntry (top-level keys, the other values, and each
+ *            service's [name, start, length, checksum] in the text below)
+ *   rest     each service's entries as JSON, one after another
+ *
+ * A service's part is believed only when its own checksum (of its name and text) matches, so a
+ * damaged part, index or offset only makes the lock be read again; `get` checks and parses every
+ * part (the same data as the whole lock's JSON). Only the keys this run read or set are kept.
+ */
+function openLockCache(root: string, version: string): LockCache {
+  const file = join(cacheDirOf(root), 'lock.json');
+  let index: Record<string, LockIndexEntry> = {};
+  let body = '';
+  const refused = cacheDirProblem(root) !== undefined;
+  try {
+    if (refused) throw new Error('refused');
+    const text = readFileSync(file, 'utf8');
+    const nl = text.indexOf('\n');
+    const nl2 = text.indexOf('\n', nl + 1);
+    const header = JSON.parse(text.slice(0, nl)) as { format?: unknown; version?: unknown; checksum?: unknown };
+    const indexText = text.slice(nl + 1, nl2);
+    if (nl > 0 && nl2 > nl && header.format === FORMAT && header.version === version && header.checksum === contentHash(indexText)) {
+      const parsed = JSON.parse(indexText) as unknown;
+      if (isPlainObject(parsed)) {
+        index = parsed as Record<string, LockIndexEntry>;
+        body = text.slice(nl2 + 1);
+      }
+    }
+  } catch {
+    /* absent, corrupt or foreign: start empty */
+  }
+  /** values set in this run, by key */
+  const set = new Map<string, unknown>();
+  const used = new Set<string>();
+  let dirty = false;
+  const entryOf = (key: string): LockIndexEntry | undefined => {
+    const e = Object.prototype.hasOwnProperty.call(index, key) ? index[key] : undefined;
+    if (!isPlainObject(e) || !Array.isArray(e.keys) || !e.keys.every((k) => typeof k === 'string') || !isPlainObject(e.rest)) return undefined;
+    if (e.parts !== undefined && (!Array.isArray(e.parts) || !e.keys.includes('services'))) return undefined;
+    return e;
+  };
+  /** a part's text when it is what its checksum says */
+  const partText = (p: unknown): string | undefined => {
+    if (!Array.isArray(p) || p.length !== 4) return undefined;
+    const [name, start, length, sum] = p as unknown[];
+    if (typeof name !== 'string' || typeof sum !== 'string' || !Number.isSafeInteger(start) || !Number.isSafeInteger(length) || (start as number) < 0 || (length as number) < 0) return undefined;
+    const s = body.slice(start as number, (start as number) + (length as number));
+    return s.length === length && contentHash(`${name}\u0000${s}`) === sum ? s : undefined;
+  };
+  /** the data of an entry with only the parts `only` names (every part without it), as one JSON text parsed */
+  const data = (e: LockIndexEntry, only?: string): unknown => {
+    let services = '';
+    if (e.parts) {
+      const texts: string[] = [];
+      for (const p of e.parts) {
+        if (only !== undefined && (!Array.isArray(p) || p[0] !== only)) continue;
+        const s = partText(p);
+        if (s === undefined) return undefined;
+        texts.push(`${JSON.stringify(p[0])}:${s}`);
+      }
+      services = `{${texts.join(',')}}`;
+    }
+    const fields = e.keys.map((k) => {
+      if (k === 'services' && e.parts) return `${JSON.stringify(k)}:${services}`;
+      return Object.prototype.hasOwnProperty.call(e.rest, k) ? `${JSON.stringify(k)}:${JSON.stringify(e.rest[k])}` : undefined;
+    });
+    if (fields.some((f) => f === undefined)) return undefined;
+    try {
+      return JSON.parse(`{${fields.join(',')}}`) as unknown;
+    } catch {
+      return undefined;
+    }
+  };
+  const get = (key: string): unknown => {
+    if (set.has(key)) {
+      used.add(key);
+      return set.get(key);
+    }
+    const e = entryOf(key);
+    const v = e && data(e);
+    if (v !== undefined) used.add(key);
+    return v;
+  };
+  return {
+    get,
+    set(key, value) {
+      set.set(key, value);
+      used.add(key);
+      dirty = true;
+    },
+    part(key, service) {
+      if (set.has(key)) return get(key);
+      const e = entryOf(key);
+      const v = e && data(e, service);
+      if (v !== undefined) used.add(key);
+      return v;
+    },
+    async save() {
+      if (!dirty || refused) return;
+      const out: Record<string, LockIndexEntry> = {};
+      const texts: string[] = [];
+      let at = 0;
+      for (const key of used) {
+        const value = set.has(key) ? set.get(key) : get(key);
+        if (!isPlainObject(value)) continue;
+        const rest: Record<string, unknown> = {};
+        const services = value.services;
+        const split = isPlainObject(services);
+        for (const k of Object.keys(value)) if (!(split && k === 'services')) rest[k] = value[k];
+        const entry: LockIndexEntry = { keys: Object.keys(value), rest };
+        if (split) {
+          entry.parts = Object.keys(services).map((name) => {
+            // (JSON data: every value has a text)
+            const s = JSON.stringify(services[name]) ?? 'null';
+            texts.push(s);
+            const part: [string, number, number, string] = [name, at, s.length, contentHash(`${name}\u0000${s}`)];
+            at += s.length;
+            return part;
+          });
+        }
+        out[key] = entry;
+      }
+      try {
+        const indexText = JSON.stringify(out);
+        ensureCacheDir(root);
+        writeAtomic(file, `${JSON.stringify({ format: FORMAT, version, checksum: contentHash(indexText) })}\n${indexText}\n${texts.join('')}`);
+      } catch {
+        /* a cache that cannot be written only costs time */
+      }
     },
   };
 }

@@ -9,7 +9,7 @@ export interface OutputTree {
   /** shown in messages only */
   describe: string;
   /** relative path -> contentHash (src/core/hash.ts) of every file below the output root, or a problem */
-  hashes(): Promise<{ files: Map<string, string> } | { problem: Diagnostic }>;
+  hashes(): Promise<{ files: ReadonlyMap<string, string> } | { problem: Diagnostic }>;
   /** a file's text below the output root, or undefined when absent */
   read(path: string): Promise<string | undefined>;
 }

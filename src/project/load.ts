@@ -19,6 +19,18 @@ import type { Project, ServiceDecl } from './types.js';
 export interface InputCache {
   get(key: string): unknown;
   set(key: string, value: unknown): void;
+  /**
+   * Optional: the lock data cached under `key` (`lock:<contentHash>`) with `services` holding only
+   * `service`'s entries, read without the rest; undefined when not cached.
+   */
+  lockPart?(key: string, service: string): unknown;
+}
+
+/** A document whose data came from the cache: positions are read from the bytes only when a diagnostic asks for one. */
+export function cachedDoc(file: string, bytes: Uint8Array, data: unknown, opts: LoadOptions = {}): LoadedDoc {
+  let real: LoadedDoc | undefined;
+  const full = (): LoadedDoc => (real ??= loadYaml(file, bytes, opts).doc ?? { file, data, position: () => ({ line: 1, column: 1 }) });
+  return { file, data, position: (p, t) => full().position(p, t), scalarSource: (p) => full().scalarSource?.(p) };
 }
 
 /**
@@ -28,11 +40,7 @@ export interface InputCache {
 export function loadChecked(kind: string, file: string, bytes: Uint8Array, check: (doc: LoadedDoc) => Diagnostic[], cache?: InputCache, opts: LoadOptions = {}): LoadResult {
   const key = cache ? `${kind}:${contentHash(bytes)}` : '';
   const hit = cache?.get(key);
-  if (hit !== undefined) {
-    let real: LoadedDoc | undefined;
-    const full = (): LoadedDoc => (real ??= loadYaml(file, bytes, opts).doc ?? { file, data: hit, position: () => ({ line: 1, column: 1 }) });
-    return { doc: { file, data: hit, position: (p, t) => full().position(p, t), scalarSource: (p) => full().scalarSource?.(p) }, diagnostics: [] };
-  }
+  if (hit !== undefined) return { doc: cachedDoc(file, bytes, hit, opts), diagnostics: [] };
   const r = loadYaml(file, bytes, opts);
   if (!r.doc) return r;
   const v = check(r.doc);

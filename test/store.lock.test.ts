@@ -1,0 +1,120 @@
+/**
+ * The lock's cache file (`.gitopsc/cache/lock.json`, src/build/store.ts): laid out per service,
+ * so that a compile that loads one changed service parses that service's lock entries alone;
+ * every part is checked by its own checksum, the index by its own, and anything damaged is a
+ * miss (the lock is read again), never wrong data. Pure over a temporary directory.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openInputCache, openJsonCache, toolVersion } from '../src/build/store.js';
+
+const LOCK = { lockVersion: 1, services: { web: { dev: { tag: '1.0.0', registry: 'r', package: 'p/web' } }, 'api-ü': { prod: { tag: '2.0.0', registry: 'r', package: 'p/api' } }, empty: {} } };
+const KEY = 'lock:abc';
+
+const dirs: string[] = [];
+function project(): string {
+  const d = mkdtempSync(join(tmpdir(), 'gitopsc-lockcache-'));
+  dirs.push(d);
+  return d;
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+const lockFile = (dir: string) => join(dir, '.gitopsc', 'cache', 'lock.json');
+
+async function saved(value: unknown = LOCK): Promise<string> {
+  const dir = project();
+  const c = openInputCache(dir);
+  c.set(KEY, value);
+  await c.save();
+  return dir;
+}
+
+describe('lock.json', () => {
+  it('gives back the whole lock, key order included, and one service alone', async () => {
+    const dir = await saved();
+    const c = openInputCache(dir);
+    expect(JSON.stringify(c.get(KEY))).toBe(JSON.stringify(LOCK));
+    expect(c.lockPart(KEY, 'web')).toEqual({ lockVersion: 1, services: { web: LOCK.services.web } });
+    expect(c.lockPart(KEY, 'api-ü')).toEqual({ lockVersion: 1, services: { 'api-ü': LOCK.services['api-ü'] } });
+    // a service the lock has no entries for: none (as the whole lock says)
+    expect(c.lockPart(KEY, 'nobody')).toEqual({ lockVersion: 1, services: {} });
+    expect(c.get('lock:other')).toBeUndefined();
+    expect(c.lockPart('lock:other', 'web')).toBeUndefined();
+  });
+
+  it('a lock that is not laid out as a mapping of services is kept whole', async () => {
+    for (const value of [{ lockVersion: 1 }, { lockVersion: 1, services: [1, 2] }, { services: null, lockVersion: 7 }]) {
+      const dir = await saved(value);
+      const c = openInputCache(dir);
+      expect(JSON.stringify(c.get(KEY))).toBe(JSON.stringify(value));
+      expect(JSON.stringify(c.lockPart(KEY, 'web'))).toBe(JSON.stringify(value));
+    }
+  });
+
+  it('a damaged service part is a miss for that part and for the whole lock, never other data', async () => {
+    const dir = await saved();
+    const text = readFileSync(lockFile(dir), 'utf8');
+    // the body (third line on) holds the parts: change one character of web's tag
+    const at = text.indexOf('1.0.0', text.indexOf('\n', text.indexOf('\n') + 1));
+    writeFileSync(lockFile(dir), text.slice(0, at) + '9' + text.slice(at + 1));
+    const c = openInputCache(dir);
+    expect(c.lockPart(KEY, 'web')).toBeUndefined();
+    expect(c.get(KEY)).toBeUndefined();
+    // another service's part still checks
+    expect(c.lockPart(KEY, 'api-ü')).toEqual({ lockVersion: 1, services: { 'api-ü': LOCK.services['api-ü'] } });
+  });
+
+  const damage: [string, (t: string) => string][] = [
+    ['the index edited (a service renamed)', (t) => t.replace('"web"', '"wex"')],
+    ['an offset in the index edited', (t) => t.replace(/,0,/, ',1,')],
+    ['the index truncated', (t) => t.slice(0, t.indexOf('\n') + 20)],
+    ['garbage', () => '\u0000 not json'],
+    ['another version', (t) => t.replace(/"version":"[^"]*"/, '"version":"0.0.0"')],
+  ];
+  for (const [what, f] of damage) {
+    it(`${what}: nothing is believed`, async () => {
+      const dir = await saved();
+      writeFileSync(lockFile(dir), f(readFileSync(lockFile(dir), 'utf8')));
+      const c = openInputCache(dir);
+      expect(c.get(KEY)).toBeUndefined();
+      expect(c.lockPart(KEY, 'web')).toBeUndefined();
+    });
+  }
+
+  it('the body cut short: the parts cut are a miss, and so is the whole lock', async () => {
+    const dir = await saved();
+    const text = readFileSync(lockFile(dir), 'utf8');
+    writeFileSync(lockFile(dir), text.slice(0, text.length - 1));
+    const c = openInputCache(dir);
+    expect(c.get(KEY)).toBeUndefined();
+    expect(c.lockPart(KEY, 'empty')).toBeUndefined();
+    expect(c.lockPart(KEY, 'web')).toEqual({ lockVersion: 1, services: { web: LOCK.services.web } });
+  });
+
+  it('keeps only the locks this run read or set; project.json drops a lock an older layout kept there', async () => {
+    const dir = await saved();
+    const c = openInputCache(dir);
+    expect(c.get(KEY)).toBeDefined();
+    c.set('lock:new', { lockVersion: 1, services: {} });
+    await c.save();
+    const d = openInputCache(dir);
+    expect(d.get(KEY)).toBeDefined();
+    expect(d.get('lock:new')).toEqual({ lockVersion: 1, services: {} });
+
+    // project.json as an older version wrote it: the config and the lock
+    const old = openJsonCache<unknown>(dir, 'project', toolVersion(), { onlyUsed: true });
+    old.set('config::x', { services: [] });
+    old.set('lock:old', LOCK);
+    await old.save();
+    const e = openInputCache(dir);
+    expect(e.get('config::x')).toEqual({ services: [] });
+    await e.save();
+    // nothing was set, but the entry nobody read is gone: the next config lookup parses the config alone
+    expect(readFileSync(join(dir, '.gitopsc', 'cache', 'project.json'), 'utf8')).not.toContain('lock:old');
+    expect(openInputCache(dir).get('config::x')).toEqual({ services: [] });
+  });
+});
