@@ -7,7 +7,7 @@
  * for, and a corrupt, unreadable or foreign-version file is ignored and rebuilt.
  */
 import { contentHash } from '../core/hash.js';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { error, type Diagnostic } from '../core/diagnostics.js';
 import { escapingPath, removeStaleTemps, tmpName } from '../host/fs.js';
@@ -186,34 +186,83 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v ===
  *   line 1   {"format","version","checksum"}: the checksum covers line 2
  *   line 2   the index: cache key -> LockIndexEntry (top-level keys, the other values, and each
  *            service's [name, start, length, checksum] in the text below)
- *   rest     each service's entries as JSON, one after another
+ *   rest     each service's entries as JSON, one after another (the index gives byte offsets)
  *
- * A service's part is believed only when its own checksum (of its name and text) matches, so a
- * damaged part, index or offset only makes the lock be read again; `get` checks and parses every
- * part (the same data as the whole lock's JSON). Only the keys this run read or set are kept.
+ * Opening it reads the first two lines only; a service's part is read at its offset when asked
+ * for, and believed only when its own checksum (of its name and text) matches, so a damaged part,
+ * index or offset only makes the lock be read again; `get` reads the file whole and checks and
+ * parses every part (the same data as the whole lock's JSON). Only the keys this run read or set
+ * are kept.
  */
 function openLockCache(root: string, version: string): LockCache {
   const file = join(cacheDirOf(root), 'lock.json');
   let index: Record<string, LockIndexEntry> = {};
-  let body = '';
+  /** where the parts start in the file (bytes); -1: no usable file */
+  let bodyAt = -1;
+  /** the file's bytes, once read whole (`get`) */
+  let whole: Buffer | undefined;
   const refused = cacheDirProblem(root) !== undefined;
   try {
     if (refused) throw new Error('refused');
-    const text = readFileSync(file, 'utf8');
-    const nl = text.indexOf('\n');
-    const nl2 = text.indexOf('\n', nl + 1);
-    const header = JSON.parse(text.slice(0, nl)) as { format?: unknown; version?: unknown; checksum?: unknown };
-    const indexText = text.slice(nl + 1, nl2);
-    if (nl > 0 && nl2 > nl && header.format === FORMAT && header.version === version && header.checksum === contentHash(indexText)) {
-      const parsed = JSON.parse(indexText) as unknown;
-      if (isPlainObject(parsed)) {
-        index = parsed as Record<string, LockIndexEntry>;
-        body = text.slice(nl2 + 1);
+    // the header and the index only: the parts are read when asked for
+    const fd = openSync(file, 'r');
+    let head = Buffer.alloc(64 * 1024);
+    let got = 0;
+    let nl2 = -1;
+    try {
+      for (;;) {
+        const n = readSync(fd, head, got, head.length - got, got);
+        got += n;
+        const nl = head.subarray(0, got).indexOf(10);
+        nl2 = nl < 0 ? -1 : head.subarray(0, got).indexOf(10, nl + 1);
+        if (nl2 >= 0 || n === 0) break;
+        if (got === head.length) head = Buffer.concat([head, Buffer.alloc(head.length)]);
+      }
+    } finally {
+      closeSync(fd);
+    }
+    const nl = head.indexOf(10);
+    if (nl > 0 && nl2 > nl) {
+      const header = JSON.parse(head.toString('utf8', 0, nl)) as { format?: unknown; version?: unknown; checksum?: unknown };
+      const indexText = head.toString('utf8', nl + 1, nl2);
+      if (header.format === FORMAT && header.version === version && header.checksum === contentHash(indexText)) {
+        const parsed = JSON.parse(indexText) as unknown;
+        if (isPlainObject(parsed)) {
+          index = parsed as Record<string, LockIndexEntry>;
+          bodyAt = nl2 + 1;
+        }
       }
     }
   } catch {
     /* absent, corrupt or foreign: start empty */
   }
+  /** `length` bytes of the parts from `start`, as text; undefined when the file has fewer */
+  const bytesAt = (start: number, length: number): string | undefined => {
+    if (bodyAt < 0) return undefined;
+    try {
+      if (whole) return whole.length >= bodyAt + start + length ? whole.toString('utf8', bodyAt + start, bodyAt + start + length) : undefined;
+      const buf = Buffer.alloc(length);
+      const fd = openSync(file, 'r');
+      try {
+        let got = 0;
+        for (let n = 1; got < length && n > 0; got += n) n = readSync(fd, buf, got, length - got, bodyAt + start + got);
+        return got === length ? buf.toString('utf8') : undefined;
+      } finally {
+        closeSync(fd);
+      }
+    } catch {
+      return undefined;
+    }
+  };
+  const readWhole = () => {
+    if (!whole && bodyAt >= 0) {
+      try {
+        whole = readFileSync(file);
+      } catch {
+        bodyAt = -1;
+      }
+    }
+  };
   /** values set in this run, by key */
   const set = new Map<string, unknown>();
   const used = new Set<string>();
@@ -229,8 +278,8 @@ function openLockCache(root: string, version: string): LockCache {
     if (!Array.isArray(p) || p.length !== 4) return undefined;
     const [name, start, length, sum] = p as unknown[];
     if (typeof name !== 'string' || typeof sum !== 'string' || !Number.isSafeInteger(start) || !Number.isSafeInteger(length) || (start as number) < 0 || (length as number) < 0) return undefined;
-    const s = body.slice(start as number, (start as number) + (length as number));
-    return s.length === length && contentHash(`${name}\u0000${s}`) === sum ? s : undefined;
+    const s = bytesAt(start as number, length as number);
+    return s !== undefined && contentHash(`${name}\u0000${s}`) === sum ? s : undefined;
   };
   /** the data of an entry with only the parts `only` names (every part without it), as one JSON text parsed */
   const data = (e: LockIndexEntry, only?: string): unknown => {
@@ -262,6 +311,8 @@ function openLockCache(root: string, version: string): LockCache {
       return set.get(key);
     }
     const e = entryOf(key);
+    // (every part: the file is read whole once)
+    if (e?.parts) readWhole();
     const v = e && data(e);
     if (v !== undefined) used.add(key);
     return v;
@@ -298,8 +349,9 @@ function openLockCache(root: string, version: string): LockCache {
             // (JSON data: every value has a text)
             const s = JSON.stringify(services[name]) ?? 'null';
             texts.push(s);
-            const part: [string, number, number, string] = [name, at, s.length, contentHash(`${name}\u0000${s}`)];
-            at += s.length;
+            const bytes = Buffer.byteLength(s, 'utf8');
+            const part: [string, number, number, string] = [name, at, bytes, contentHash(`${name}\u0000${s}`)];
+            at += bytes;
             return part;
           });
         }
