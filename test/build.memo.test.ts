@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, sym
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { encodeMemo, entryFor, handOver, isBookkeeping, memoPath, openMemo, takeOver, readMemo, refreshDirs, sameContent, scanTree, statClean, statOf, statSource, writeMemo, type DirEntry, type MemoEntry, type ProjectMemo, type StatData, type Time } from '../src/build/memo.js';
+import { encodeMemo, entryFor, FileEntries, handOver, isBookkeeping, memoPath, openMemo, takeOver, readMemo, refreshDirs, sameContent, scanTree, statClean, statOf, statSource, writeMemo, type DirEntry, type MemoEntry, type ProjectMemo, type StatData, type Time } from '../src/build/memo.js';
 import { isInternalName } from '../src/write/apply.js';
 import { fastArgs } from '../src/cli/fast.js';
 
@@ -141,7 +141,8 @@ describe('the memo file', () => {
     mkdirSync(join(root, '.gitopsc/cache'), { recursive: true });
     writeMemo(root, memo(root));
     const back = readMemo(root)!;
-    expect({ ...back, written: undefined, layout: undefined }).toEqual({ ...memo(root), written: undefined });
+    // (a memo read back keeps its files as the file's columns: compared as a plain Map)
+    expect({ ...back, entries: new Map(back.entries), written: undefined, layout: undefined }).toEqual({ ...memo(root), written: undefined });
     const st = statSync(memoPath(root), { bigint: true });
     expect(back.written).toEqual([Number(st.mtimeNs / 1_000_000_000n), Number(st.mtimeNs % 1_000_000_000n)]);
     expect(readFileSync(join(root, '.gitopsc/.gitignore'), 'utf8')).toContain('*');
@@ -259,7 +260,7 @@ describe.each(['binding', 'fs'] as const)('the unchanged check (stat data alone,
     const m = record(root);
     later(root);
     const full = openMemo(root)!.full()!;
-    expect(full.entries).toEqual(m.entries);
+    expect(new Map(full.entries)).toEqual(new Map(m.entries));
     expect([...full.dirs.keys()].sort()).toEqual([...m.dirs.keys()].sort());
     const scan = scanTree(root, full, full.written, { skip: SKIP });
     expect([scan.rehashed, scan.relisted, scan.entries!.size]).toEqual([0, 0, 2]);
@@ -411,7 +412,7 @@ describe.each(['binding', 'fs'] as const)('the scan made from the stat pass alon
     expect(changed).toBeDefined();
     expect(quick).toBeDefined();
     // exactly what a scan from the memo finds, reading only what changed
-    expect(quick!.scan.entries).toEqual(scan.entries);
+    expect(new Map(quick!.scan.entries)).toEqual(new Map(scan.entries));
     expect(quick!.scan.dirs).toEqual(scan.dirs);
     expect([quick!.scan.rehashed, quick!.scan.relisted, quick!.scan.links, quick!.scan.pending]).toEqual([scan.rehashed, scan.relisted, false, false]);
     // the memo it was made from (whose maps the scan took over: a later full() reads the file again)
@@ -460,7 +461,7 @@ describe.each(['binding', 'fs'] as const)('the scan made from the stat pass alon
     expect(changed.length).toBe(file.full()!.entries.size);
     const quick = file.rescan(changed, OPTS)!;
     const scan = scanTree(root, file.full(), file.full()!.written, OPTS);
-    expect(quick.scan.entries).toEqual(scan.entries);
+    expect(new Map(quick.scan.entries)).toEqual(new Map(scan.entries));
     expect([quick.scan.rehashed, quick.scan.relisted]).toEqual([scan.rehashed, scan.relisted]);
   });
 
@@ -517,5 +518,77 @@ describe('writing a memo read from a file', () => {
     const fewer = new Map(entries);
     fewer.delete('a.yaml');
     expect(encodeMemo({ ...same, entries: fewer })).toEqual(fresh({ ...same, entries: fewer }));
+  });
+});
+
+describe('the files of a memo read from its file (FileEntries)', () => {
+  const SKIP = new Set(['.gitopsc']);
+  /** a memo written and read back: its entries are the file's columns */
+  function readBack() {
+    const root = tree({ 'a.yaml': 'a\n', 'sub/b.yaml': 'b\n', 'sub/deep/c.yaml': 'c\n', 'z.yaml': 'z\n' });
+    const scan = scanTree(root, undefined, undefined, { skip: SKIP });
+    writeMemo(root, { key: 'k', cwd: root, config: '', root, configFile: 'c.yaml', result: { files: ['x'], out: '.', warnings: [] }, entries: scan.entries!, dirs: scan.dirs });
+    const full = openMemo(root)!.full()!;
+    expect(full.entries).toBeInstanceOf(FileEntries);
+    return full;
+  }
+  const other = (e: MemoEntry, hash: string, size = 99): MemoEntry => [hash, e[1], e[2], size, e[4], e[5], e[6], e[7]];
+
+  it('each operation gives what a Map gives: get, has, size, order', () => {
+    const ops: [string, (m: Map<string, MemoEntry>) => unknown][] = [
+      ['set existing', (m) => m.set('sub/b.yaml', other(m.get('sub/b.yaml')!, 'H'))],
+      ['set new', (m) => m.set('new.yaml', entry())],
+      ['delete', (m) => m.delete('a.yaml')],
+      ['delete absent', (m) => m.delete('nope.yaml')],
+      ['set deleted again', (m) => m.set('a.yaml', entry({ 0: 'again' }))],
+      ['delete new', (m) => m.delete('new.yaml')],
+      ['delete replaced', (m) => m.delete('sub/b.yaml')],
+      ['clear', (m) => m.clear()],
+      ['set after clear', (m) => m.set('z.yaml', entry())],
+    ];
+    const full = readBack();
+    const lazy = full.entries;
+    const plain = new Map(lazy);
+    const view = (m: Map<string, MemoEntry>) => ({ size: m.size, order: [...m], keys: [...m.keys()], values: [...m.values()], has: ['a.yaml', 'sub/b.yaml', 'new.yaml', 'z.yaml', 'nope.yaml'].map((k) => [m.has(k), m.get(k)]) });
+    expect(view(lazy)).toEqual(view(plain));
+    for (const [what, op] of ops) {
+      const a = op(lazy);
+      const b = op(plain);
+      expect(typeof a === 'boolean' ? a : 'map', what).toEqual(typeof b === 'boolean' ? b : 'map');
+      expect(view(lazy), what).toEqual(view(plain));
+      const seen: string[] = [];
+      lazy.forEach((_v, k) => seen.push(k));
+      expect(seen, what).toEqual([...plain.keys()]);
+    }
+  });
+
+  it('written after changes, gives the bytes of the same memo with a plain Map', () => {
+    const cases: [string, (m: Map<string, MemoEntry>) => void][] = [
+      ['unchanged', () => {}],
+      ['hashes and stat data of two files set', (m) => {
+        m.set('sub/b.yaml', other(m.get('sub/b.yaml')!, m.get('a.yaml')![0], 5));
+        m.set('z.yaml', other(m.get('z.yaml')!, m.get('sub/deep/c.yaml')![0], 6));
+      }],
+      ['a hash of another width (every entry written)', (m) => m.set('a.yaml', other(m.get('a.yaml')!, 'short'))],
+      ['a hash with a non-ASCII character', (m) => m.set('a.yaml', other(m.get('a.yaml')!, `${m.get('a.yaml')![0].slice(0, 26)}é`))],
+      ['an entry deleted and set again', (m) => {
+        const e = m.get('a.yaml')!;
+        m.delete('a.yaml');
+        m.set('a.yaml', e);
+      }],
+    ];
+    for (const [what, change] of cases) {
+      const full = readBack();
+      change(full.entries);
+      const plain = { ...full, entries: new Map(full.entries) };
+      expect(encodeMemo(full), what).toEqual(encodeMemo(plain));
+      expect(encodeMemo(full), what).toEqual(encodeMemo({ ...plain, layout: undefined }));
+    }
+    // the result: the file's own bytes only for the same files, out and warnings
+    const full = readBack();
+    for (const result of [{ ...full.result }, { ...full.result, files: ['y'] }, { ...full.result, files: [] }, { ...full.result, out: './' }, { ...full.result, warnings: [{ code: 'W' }] }, { files: ['x'], warnings: [], out: '.' }, { ...full.result, extra: 1 }]) {
+      const m = { ...full, result: result as ProjectMemo['result'] };
+      expect(encodeMemo(m), JSON.stringify(result)).toEqual(encodeMemo({ ...m, layout: undefined }));
+    }
   });
 });

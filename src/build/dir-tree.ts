@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { error } from '../core/diagnostics.js';
 import { hashTree } from '../write/apply.js';
-import type { MemoEntry } from './memo.js';
+import { hashIn, type MemoEntry } from './memo.js';
 import type { OutputTree } from './tree-types.js';
 
 export interface DirTree extends OutputTree {
@@ -54,7 +54,7 @@ export function prefixView(entries: ReadonlyMap<string, MemoEntry>, prefix: stri
     return copy;
   };
   const view: ReadonlyMap<string, string> = {
-    get: (path: string) => entries.get(prefix + path)?.[0],
+    get: (path: string) => hashIn(entries, prefix + path),
     has: (path: string) => entries.has(prefix + path),
     get size() {
       return all().size;

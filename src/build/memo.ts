@@ -380,6 +380,136 @@ export interface MemoLayout {
   /** the paths and names parts of the file, as written */
   pathBytes: Buffer;
   nameBytes: Buffer;
+  /** the hashes part of the file, as written */
+  hashBytes?: Buffer;
+  /** the result part of the file, as written, and what it held (files, and out and warnings as JSON) */
+  result?: { bytes: Buffer; keys: string; files: readonly string[]; rest: string };
+}
+
+/**
+ * The files of a memo read from its file, as a Map: each entry is made from the file's columns
+ * (paths, hashes, stat data) when asked for, rather than 10,000 arrays built up front; `set` and
+ * `delete` work as a Map's (an overlay), and so does iteration (column order, then keys added).
+ * `hashOf` gives an entry's hash without making it. `columns` lets the memo's writer copy the
+ * stat data and hashes of every entry not set since (see memoParts).
+ */
+export class FileEntries extends Map<string, MemoEntry> {
+  private readonly index = new Map<string, number>();
+  /** entries set since (replacing a column's, or new) */
+  private readonly over = new Map<string, MemoEntry>();
+  /** column entries deleted (a key set again after is a new one) */
+  private readonly gone = new Set<number>();
+
+  /** `paths[i]`, `hashes[i]` and stat data `stats[(statAt + i) * 7 ...]` of file i; undefined when two paths are the same */
+  static of(paths: readonly string[], hashes: readonly string[], stats: Float64Array, statAt: number): FileEntries | undefined {
+    const e = new FileEntries();
+    e.columns = { paths, hashes, stats, statAt };
+    for (let i = 0; i < paths.length; i++) e.index.set(paths[i]!, i);
+    return e.index.size === paths.length ? e : undefined;
+  }
+
+  columns: { paths: readonly string[]; hashes: readonly string[]; stats: Float64Array; statAt: number } = { paths: [], hashes: [], stats: new Float64Array(0), statAt: 0 };
+  /** the memo file's paths (directories, then these files) it was read with: its MemoLayout's */
+  from?: readonly string[];
+
+  private at(path: string): number | undefined {
+    const i = this.index.get(path);
+    return i === undefined || (this.gone.size > 0 && this.gone.has(i)) ? undefined : i;
+  }
+
+  private made(i: number): MemoEntry {
+    const { hashes, stats, statAt } = this.columns;
+    const o = (statAt + i) * STAT_FIELDS;
+    return [hashes[i]!, stats[o]!, stats[o + 1]!, stats[o + 2]!, stats[o + 3]!, stats[o + 4]!, stats[o + 5]!, stats[o + 6]!];
+  }
+
+  /** the entries set since it was read (each replacing a column's or new), in the order set */
+  changed(): ReadonlyMap<string, MemoEntry> {
+    return this.over;
+  }
+
+  /** whether an entry was deleted since it was read */
+  deletedAny(): boolean {
+    return this.gone.size > 0;
+  }
+
+  /** the column index of a path not deleted, undefined for a path not read from the file */
+  columnOf(path: string): number | undefined {
+    return this.at(path);
+  }
+
+  hashOf(path: string): string | undefined {
+    const o = this.over.size > 0 ? this.over.get(path) : undefined;
+    if (o) return o[0];
+    const i = this.at(path);
+    return i === undefined ? undefined : this.columns.hashes[i];
+  }
+
+  override get(path: string): MemoEntry | undefined {
+    const o = this.over.get(path);
+    if (o) return o;
+    const i = this.at(path);
+    return i === undefined ? undefined : this.made(i);
+  }
+
+  override has(path: string): boolean {
+    return this.over.has(path) || this.at(path) !== undefined;
+  }
+
+  override set(path: string, value: MemoEntry): this {
+    // (a Map keeps a replaced key in its place, and puts one deleted and set again last)
+    this.over.set(path, value);
+    return this;
+  }
+
+  override delete(path: string): boolean {
+    const had = this.over.delete(path);
+    const i = this.at(path);
+    if (i !== undefined) this.gone.add(i);
+    return had || i !== undefined;
+  }
+
+  override clear(): void {
+    this.over.clear();
+    for (let i = 0; i < this.columns.paths.length; i++) this.gone.add(i);
+  }
+
+  override get size(): number {
+    let n = this.columns.paths.length - this.gone.size;
+    for (const k of this.over.keys()) if (this.at(k) === undefined) n++;
+    return n;
+  }
+
+  override *entries(): MapIterator<[string, MemoEntry]> {
+    const { paths } = this.columns;
+    for (let i = 0; i < paths.length; i++) {
+      if (this.gone.has(i)) continue;
+      const p = paths[i]!;
+      yield [p, this.over.get(p) ?? this.made(i)];
+    }
+    for (const [k, v] of this.over) if (this.at(k) === undefined) yield [k, v];
+  }
+
+  override *keys(): MapIterator<string> {
+    for (const [k] of this.entries()) yield k;
+  }
+
+  override *values(): MapIterator<MemoEntry> {
+    for (const [, v] of this.entries()) yield v;
+  }
+
+  override [Symbol.iterator](): MapIterator<[string, MemoEntry]> {
+    return this.entries();
+  }
+
+  override forEach(fn: (value: MemoEntry, key: string, map: Map<string, MemoEntry>) => void, self?: unknown): void {
+    for (const [k, v] of this.entries()) fn.call(self, v, k, this);
+  }
+}
+
+/** The content hash recorded for `path` (without making its entry, for a memo read from its file). */
+export function hashIn(entries: ReadonlyMap<string, MemoEntry>, path: string): string | undefined {
+  return entries instanceof FileEntries ? entries.hashOf(path) : entries.get(path)?.[0];
 }
 
 export const MEMO_FILE = 'memo.json';
@@ -632,9 +762,16 @@ export function openMemo(root: string): MemoFile | undefined {
       const o = i * STAT_FIELDS;
       dirs.set(p[i]!, [stats[o]!, stats[o + 1]!, stats[o + 2]!, stats[o + 3]!, stats[o + 4]!, stats[o + 5]!, stats[o + 6]!, list as string[]]);
     }
+    if (!skip) {
+      // the files as columns: entries made when asked for
+      const entries = FileEntries.of(p.slice(nDirs), hashes, stats, nDirs);
+      if (!entries || dirs.size !== nDirs) return undefined;
+      entries.from = p;
+      return { r, p, names: names as string[][], dirs, entries };
+    }
     const entries = new Map<string, MemoEntry>();
     for (let i = 0; i < nFiles; i++) {
-      if (skip?.(p[nDirs + i]!)) {
+      if (skip(p[nDirs + i]!)) {
         left++;
         continue;
       }
@@ -652,7 +789,7 @@ export function openMemo(root: string): MemoFile | undefined {
     const m = maps();
     if (!m) return undefined;
     const at = textStart + resultBytes;
-    const layout: MemoLayout = { paths: m.p, nDirs, quickDirs, names: m.names, pathBytes: buf.subarray(at, at + pathBytes), nameBytes: buf.subarray(at + pathBytes + hashBytes, at + pathBytes + hashBytes + nameBytes) };
+    const layout: MemoLayout = { paths: m.p, nDirs, quickDirs, names: m.names, pathBytes: buf.subarray(at, at + pathBytes), nameBytes: buf.subarray(at + pathBytes + hashBytes, at + pathBytes + hashBytes + nameBytes), hashBytes: buf.subarray(at + pathBytes, at + pathBytes + hashBytes), result: { bytes: buf.subarray(textStart, at), keys: JSON.stringify(Object.keys(m.r)), files: [...m.r.files], rest: JSON.stringify([m.r.out, m.r.warnings]) } };
     return (fullMemo = { ...meta, result: m.r, entries: m.entries, dirs: m.dirs, written, layout });
   };
   /** The memo without directory `d` and what is below it (its maps built for nothing else). */
@@ -802,6 +939,8 @@ function sameLayout(l: MemoLayout, entries: ReadonlyMap<string, MemoEntry>, dirs
     const now = d[NAMES];
     if (now !== was && (now.length !== was.length || now.some((n, j) => n !== was[j]))) return false;
   }
+  // (the entries read with this layout, none deleted, as many: the same paths)
+  if (entries instanceof FileEntries && entries.from === l.paths && !entries.deletedAny()) return true;
   for (let i = l.nDirs; i < l.paths.length; i++) if (!entries.has(l.paths[i]!)) return false;
   return true;
 }
@@ -836,9 +975,6 @@ function memoParts(memo: ProjectMemo): Buffer[] | undefined {
     pathBytes = Buffer.from(paths.join('\n'), 'utf8');
     nameBytes = Buffer.from(JSON.stringify(dirOrder.map((d) => dirs.get(d)![NAMES])), 'utf8');
   }
-  const hashes = fileOrder.map((f) => entries.get(f)![0]);
-  if (hashes.some((h) => h.includes('\n'))) return undefined;
-  const texts = [Buffer.from(JSON.stringify(memo.result), 'utf8'), pathBytes, Buffer.from(hashes.join('\n'), 'utf8'), nameBytes];
   const stats = new Float64Array((dirOrder.length + fileOrder.length) * STAT_FIELDS);
   let newest: [number, number] = [-Infinity, 0];
   const put = (k: number, st: readonly number[], from: number, isQuick: boolean) => {
@@ -848,13 +984,71 @@ function memoParts(memo: ProjectMemo): Buffer[] | undefined {
     if (isQuick && (s > newest[0] || (s === newest[0] && ns > newest[1]))) newest = [s, ns];
   };
   dirOrder.forEach((d, k) => put(k, dirs.get(d)! as unknown as number[], 0, k < quickDirs));
-  fileOrder.forEach((f, k) => put(dirOrder.length + k, entries.get(f)! as unknown as number[], 1, quickDirs >= 0));
+  // the files of a memo read from this layout: the file's own hashes and stat data, with the
+  // entries set since written over them
+  const copied = kept && copiedFiles(kept, entries, stats, dirOrder.length);
+  let hashText: Buffer;
+  if (copied) {
+    hashText = copied.hashText;
+    if (quickDirs >= 0) {
+      for (let k = dirOrder.length; k < dirOrder.length + fileOrder.length; k++) {
+        const s = stats[k * STAT_FIELDS + 3]!;
+        const ns = stats[k * STAT_FIELDS + 4]!;
+        if (s > newest[0] || (s === newest[0] && ns > newest[1])) newest = [s, ns];
+      }
+    }
+  } else {
+    const hashes = fileOrder.map((f) => entries.get(f)![0]);
+    if (hashes.some((h) => h.includes('\n'))) return undefined;
+    hashText = Buffer.from(hashes.join('\n'), 'utf8');
+    fileOrder.forEach((f, k) => put(dirOrder.length + k, entries.get(f)! as unknown as number[], 1, quickDirs >= 0));
+  }
+  const texts = [resultBytes(memo), pathBytes, hashText, nameBytes];
   const { key, cwd, config, root, configFile } = memo;
   const n = [...texts.map((t) => t.length), dirOrder.length, fileOrder.length, quickDirs];
   const head = Buffer.from(`${JSON.stringify({ format: FORMAT, endian: ENDIAN, key, cwd, config, root, configFile, n, newest: quickDirs >= 0 ? newest : null })}\n`, 'utf8');
   const textEnd = head.length + texts.reduce((a, t) => a + t.length, 0);
   const pad = Buffer.alloc(Math.ceil(textEnd / 8) * 8 - textEnd, 0x20);
   return [head, ...texts, pad, Buffer.from(stats.buffer, stats.byteOffset, stats.byteLength)];
+}
+
+/** The result's bytes: the file's own when the result is the one read from it (the same keys in order, files, out and warnings), else written. */
+function resultBytes(memo: ProjectMemo): Buffer {
+  const r = memo.result;
+  const was = memo.layout?.result;
+  // (the same keys in the same order: the same JSON text)
+  if (was && JSON.stringify(Object.keys(r)) === was.keys && Array.isArray(r.files) && r.files.length === was.files.length && r.files.every((f, i) => f === was.files[i]) && JSON.stringify([r.out, r.warnings]) === was.rest) return was.bytes;
+  return Buffer.from(JSON.stringify(r), 'utf8');
+}
+
+/**
+ * The files' part of a memo whose entries are the columns of the file `l` was read from
+ * (FileEntries, none deleted or added): their stat data copied into `stats` from index `at` on
+ * and their hashes' text copied, each entry set since written over its own (every hash the same
+ * length, ASCII, no newline); undefined when that cannot be told (then every entry is written).
+ */
+function copiedFiles(l: MemoLayout, entries: ReadonlyMap<string, MemoEntry>, stats: Float64Array, at: number): { hashText: Buffer } | undefined {
+  if (!(entries instanceof FileEntries) || entries.from !== l.paths || entries.deletedAny() || !l.hashBytes) return undefined;
+  const { hashes, stats: old, statAt, paths } = entries.columns;
+  const n = paths.length;
+  if (n !== l.paths.length - l.nDirs || at !== statAt || n === 0) return undefined;
+  const width = hashes[0]!.length;
+  // n hashes of `width` characters and n - 1 newlines in as many bytes: all ASCII
+  if (l.hashBytes.length !== n * (width + 1) - 1) return undefined;
+  for (let i = 0; i < n; i++) if (hashes[i]!.length !== width) return undefined;
+  const changed = entries.changed();
+  for (const [p, e] of changed) {
+    const i = entries.columnOf(p);
+    if (i === undefined || e[0].length !== width || Buffer.byteLength(e[0], 'utf8') !== width || e[0].includes('\n')) return undefined;
+  }
+  const hashText = Buffer.from(l.hashBytes);
+  stats.set(old.subarray(statAt * STAT_FIELDS, (statAt + n) * STAT_FIELDS), at * STAT_FIELDS);
+  for (const [p, e] of changed) {
+    const i = entries.columnOf(p)!;
+    hashText.write(e[0], i * (width + 1), 'utf8');
+    for (let f = 0; f < STAT_FIELDS; f++) stats[(at + i) * STAT_FIELDS + f] = e[f + 1] as number;
+  }
+  return { hashText };
 }
 
 /**

@@ -20,7 +20,7 @@ import { kustomizationFiles, type UnitOutput } from '../write/kustomization.js';
 import { adoptionRule, envScope, planOwned, RECORD_FILE } from '../write/ownership.js';
 import type { DesiredFile } from '../write/plan.js';
 import { dirTree } from './dir-tree.js';
-import { entryFor, memoHitResult, MEMO_MAX_BYTES, MEMO_MAX_FILES, MEMO_SKIP, memoKey, readMemo, sameContent, sameStat, scanTree, takeOver, writeMemo, type MemoEntry, type ProjectMemo } from './memo.js';
+import { entryFor, hashIn, memoHitResult, MEMO_MAX_BYTES, MEMO_MAX_FILES, MEMO_SKIP, memoKey, readMemo, sameContent, sameStat, scanTree, takeOver, writeMemo, type MemoEntry, type ProjectMemo } from './memo.js';
 import { cacheDirProblem, openInputCache, openJsonCache, toolVersion } from './store.js';
 import { openPack } from './pack.js';
 import { UnitMemo } from './unit-memo.js';
@@ -145,7 +145,7 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
   const pack = req.check ? undefined : openPack(root);
   // per-service records: only the services whose file changed are loaded (their hashes are the scan's)
   const services = openJsonCache<unknown>(root, 'services', toolVersion(), { onlyUsed: true });
-  const hashOf = tree ? (rel: string) => tree.get(rel)?.[0] : undefined;
+  const hashOf = tree ? (rel: string) => hashIn(tree, rel) : undefined;
   let state = await compile(fsSource(root), { ...req.project, envs: req.env, lazy: true, cache: inputs, records: { store: services, hashOf } });
   const diagnostics = [...state.diagnostics];
   if (hasErrors(diagnostics)) return { diagnostics, data: { files: [] } };
