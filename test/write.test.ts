@@ -173,3 +173,21 @@ describe('stale temporaries of killed runs are removed', () => {
     expect(readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
   });
 });
+
+describe('planWrites', () => {
+  it('takes a file the caller found present (same path and hash) as unchanged without looking it up; it is still wanted', () => {
+    class Logged extends Map<string, string> {
+      looked: string[] = [];
+      override get(k: string) {
+        this.looked.push(k);
+        return super.get(k);
+      }
+    }
+    const existing = new Logged([['a.yaml', 'h1'], ['b.yaml', 'h2'], ['c.yaml', 'h3']]);
+    const plan = planWrites([{ path: 'a.yaml', hash: 'h1', present: true }, { path: 'b.yaml', hash: 'h9', content: 'b' }], existing);
+    expect(existing.looked).toEqual(['b.yaml']);
+    expect(plan.unchanged).toBe(1);
+    expect(plan.writes.map((w) => [w.path, w.kind])).toEqual([['b.yaml', 'change']]);
+    expect(plan.removes).toEqual(['c.yaml']);
+  });
+});

@@ -226,7 +226,8 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
       if (known) {
         // not rendered again: its files are on disk, its warnings are replayed
         diagnostics.push(...known.warnings);
-        for (const [path, hash] of known.files) desired.push({ path, hash });
+        // (present: each file is in the output tree with this hash, as planWrites would look up again)
+        for (const [path, hash] of known.files) desired.push({ path, hash, present: true });
         if (kustomize) outputs.push({ environment: unit.environment, service: unit.service, target: unit.target, paths: known.files.map(([p]) => p) });
         continue;
       }

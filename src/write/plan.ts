@@ -8,6 +8,8 @@ export interface DesiredFile {
   hash: string;
   /** required whenever the file must be written (the caller renders what differs) */
   content?: string;
+  /** the caller found the file under the output root with this very hash: not looked up again */
+  present?: boolean;
 }
 
 export interface PlannedWrite {
@@ -30,6 +32,10 @@ export function planWrites(desired: readonly DesiredFile[], existing: ReadonlyMa
   let unchanged = 0;
   for (const f of desired) {
     if (isManaged !== false) wanted.add(f.path);
+    if (f.present === true) {
+      unchanged++;
+      continue;
+    }
     const cur = existing.get(f.path);
     if (cur === f.hash) unchanged++;
     else {
