@@ -7,7 +7,7 @@
  * for, and a corrupt, unreadable or foreign-version file is ignored and rebuilt.
  */
 import { contentHash } from '../core/hash.js';
-import { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { error, type Diagnostic } from '../core/diagnostics.js';
 import { escapingPath, removeStaleTemps, tmpName } from '../host/fs.js';
@@ -48,11 +48,20 @@ export function ensureCacheDir(root: string): void {
  * synchronous calls: a render saves a few caches once, and a promise's round trip through the
  * thread pool only adds waiting on a busy machine.
  */
-function writeAtomic(file: string, content: string): void {
+function writeAtomic(file: string, content: string | readonly Uint8Array[]): void {
   removeStaleTemps(dirname(file));
   const tmp = tmpName(file);
   try {
-    writeFileSync(tmp, content, { flag: 'wx' });
+    if (typeof content === 'string') writeFileSync(tmp, content, { flag: 'wx' });
+    else {
+      // the parts one after another, without joining them first
+      const fd = openSync(tmp, 'wx');
+      try {
+        for (const b of content) for (let at = 0; at < b.length; ) at += writeSync(fd, b, at, b.length - at);
+      } finally {
+        closeSync(fd);
+      }
+    }
     renameSync(tmp, file);
   } finally {
     rmSync(tmp, { force: true });
@@ -78,12 +87,12 @@ export function openJsonCache<T>(root: string, name: string, version: string, op
   const refused = cacheDirProblem(root) !== undefined;
   try {
     if (refused) throw new Error('refused');
-    const text = readFileSync(file, 'utf8');
-    const nl = text.indexOf('\n');
-    const header = JSON.parse(text.slice(0, nl)) as { format?: unknown; version?: unknown; checksum?: unknown };
-    const body = text.slice(nl + 1);
-    if (nl > 0 && header.format === FORMAT && header.version === version && header.checksum === contentHash(body)) {
-      const parsed = JSON.parse(body) as unknown;
+    // (the checksum is of the entries' bytes as written: hashed as read, decoded once)
+    const bytes = readFileSync(file);
+    const nl = bytes.indexOf(10);
+    const header = JSON.parse(bytes.toString('utf8', 0, nl)) as { format?: unknown; version?: unknown; checksum?: unknown };
+    if (nl > 0 && header.format === FORMAT && header.version === version && header.checksum === contentHash(bytes.subarray(nl + 1))) {
+      const parsed = JSON.parse(bytes.toString('utf8', nl + 1)) as unknown;
       if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) entries = parsed as Record<string, T>;
     }
   } catch {
@@ -116,9 +125,9 @@ export function openJsonCache<T>(root: string, name: string, version: string, op
         for (const k of keys) if (used.has(k)) out[k] = entries[k]!;
       }
       try {
-        const body = JSON.stringify(out);
+        const body = Buffer.from(JSON.stringify(out), 'utf8');
         ensureCacheDir(root);
-        writeAtomic(file, `${JSON.stringify({ format: FORMAT, version, checksum: contentHash(body) })}\n${body}`);
+        writeAtomic(file, [Buffer.from(`${JSON.stringify({ format: FORMAT, version, checksum: contentHash(body) })}\n`, 'utf8'), body]);
       } catch {
         /* a cache that cannot be written only costs time */
       }
