@@ -1,14 +1,16 @@
 /**
- * The lock's cache file (`.gitopsc/cache/lock.json`, src/build/store.ts): laid out per service,
+ * The cache files of src/build/store.ts. The lock's (`.gitopsc/cache/lock.json`): laid out per service,
  * so that a compile that loads one changed service parses that service's lock entries alone;
  * every part is checked by its own checksum, the index by its own, and anything damaged is a
- * miss (the lock is read again), never wrong data. Pure over a temporary directory.
+ * miss (the lock is read again), never wrong data. A JSON cache saved with keys added only appends
+ * them to the text it read. Pure over a temporary directory.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openInputCache, openJsonCache, toolVersion } from '../src/build/store.js';
+import { contentHash } from '../src/core/hash.js';
 
 const LOCK = { lockVersion: 1, services: { web: { dev: { tag: '1.0.0', registry: 'r', package: 'p/web' } }, 'api-ü': { prod: { tag: '2.0.0', registry: 'r', package: 'p/api' } }, empty: {} } };
 const KEY = 'lock:abc';
@@ -116,5 +118,43 @@ describe('lock.json', () => {
     // nothing was set, but the entry nobody read is gone: the next config lookup parses the config alone
     expect(readFileSync(join(dir, '.gitopsc', 'cache', 'project.json'), 'utf8')).not.toContain('lock:old');
     expect(openInputCache(dir).get('config::x')).toEqual({ services: [] });
+  });
+});
+
+describe('a JSON cache saved with keys added', () => {
+  const file = (dir: string) => join(dir, '.gitopsc', 'cache', 'units.json');
+  /** a cache file whose entries' text is `body` (with its checksum) */
+  function withBody(body: string): string {
+    const dir = project();
+    mkdirSync(join(dir, '.gitopsc', 'cache'), { recursive: true });
+    writeFileSync(file(dir), `${JSON.stringify({ format: 1, version: toolVersion(), checksum: contentHash(body) })}\n${body}`);
+    return dir;
+  }
+  const bodyOf = (dir: string) => readFileSync(file(dir), 'utf8').split('\n').slice(1).join('\n');
+
+  it.each<[string, string, [string, unknown][], string]>([
+    // the text read is kept as it is (its spacing shows it was not written again), the keys added after it
+    ['keys added', '{"a": 1}', [['b', { x: [1, 'é'] }], ['c', null]], '{"a": 1,"b":{"x":[1,"é"]},"c":null}'],
+    ['a key added twice: its last value, once', '{"a": 1}', [['b', 1], ['b', 2]], '{"a": 1,"b":2}'],
+    ['to no entries', '{}', [['b', 2]], '{"b":2}'],
+    // a key the file held set again: every entry written
+    ['a key read set again', '{"a": 1}', [['b', 2], ['a', 3]], '{"a":3,"b":2}'],
+  ])('%s', async (_what, body, sets, want) => {
+    const dir = withBody(body);
+    const c = openJsonCache<unknown>(dir, 'units', toolVersion());
+    for (const [k, v] of sets) c.set(k, v);
+    await c.save();
+    expect(bodyOf(dir)).toBe(want);
+    const back = openJsonCache<unknown>(dir, 'units', toolVersion());
+    for (const [k, v] of Object.entries(JSON.parse(want) as Record<string, unknown>)) expect(back.get(k)).toEqual(v);
+  });
+
+  it('a cache that keeps only what was used is written whole', async () => {
+    const dir = withBody('{"a": 1, "old": 2}');
+    const c = openJsonCache<unknown>(dir, 'units', toolVersion(), { onlyUsed: true });
+    expect(c.get('a')).toBe(1);
+    c.set('b', 2);
+    await c.save();
+    expect(bodyOf(dir)).toBe('{"a":1,"b":2}');
   });
 });

@@ -6,7 +6,7 @@
  * changes output: entries are keyed by a hash of every input that can change what they stand
  * for, and a corrupt, unreadable or foreign-version file is ignored and rebuilt.
  */
-import { contentHash } from '../core/hash.js';
+import { contentHash, contentHashOf } from '../core/hash.js';
 import { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { error, type Diagnostic } from '../core/diagnostics.js';
@@ -84,6 +84,8 @@ export interface JsonCache<T> {
 export function openJsonCache<T>(root: string, name: string, version: string, opts: { onlyUsed?: boolean } = {}): JsonCache<T> {
   const file = join(cacheDirOf(root), `${name}.json`);
   let entries: Record<string, T> = {};
+  /** the entries' bytes as read: a save that only adds keys appends them to these */
+  let readBody: Buffer | undefined;
   const refused = cacheDirProblem(root) !== undefined;
   try {
     if (refused) throw new Error('refused');
@@ -93,13 +95,18 @@ export function openJsonCache<T>(root: string, name: string, version: string, op
     const header = JSON.parse(bytes.toString('utf8', 0, nl)) as { format?: unknown; version?: unknown; checksum?: unknown };
     if (nl > 0 && header.format === FORMAT && header.version === version && header.checksum === contentHash(bytes.subarray(nl + 1))) {
       const parsed = JSON.parse(bytes.toString('utf8', nl + 1)) as unknown;
-      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) entries = parsed as Record<string, T>;
+      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
+        entries = parsed as Record<string, T>;
+        readBody = bytes.subarray(nl + 1);
+      }
     }
   } catch {
     /* absent, corrupt or foreign: start empty */
   }
   const used = new Set<string>();
   let dirty = false;
+  /** the keys set in this run that the file did not hold, in order; undefined once one it held is set */
+  let added: Set<string> | undefined = new Set();
   return {
     get(key) {
       const v = Object.prototype.hasOwnProperty.call(entries, key) ? entries[key] : undefined;
@@ -107,6 +114,10 @@ export function openJsonCache<T>(root: string, name: string, version: string, op
       return v;
     },
     set(key, value) {
+      if (added && !added.has(key)) {
+        if (Object.prototype.hasOwnProperty.call(entries, key)) added = undefined;
+        else added.add(key);
+      }
       entries[key] = value;
       used.add(key);
       dirty = true;
@@ -125,14 +136,32 @@ export function openJsonCache<T>(root: string, name: string, version: string, op
         for (const k of keys) if (used.has(k)) out[k] = entries[k]!;
       }
       try {
-        const body = Buffer.from(JSON.stringify(out), 'utf8');
+        // Only keys added to every entry read: the text read, with theirs appended (what
+        // JSON.stringify of the entries gives: the keys read, in order, then the keys added).
+        const appended = !some && added && readBody ? appendEntries(readBody, keys.length - added.size === 0, [...added].map((k) => [k, entries[k]])) : undefined;
+        const parts = appended ?? [Buffer.from(JSON.stringify(out), 'utf8')];
         ensureCacheDir(root);
-        writeAtomic(file, [Buffer.from(`${JSON.stringify({ format: FORMAT, version, checksum: contentHash(body) })}\n`, 'utf8'), body]);
+        writeAtomic(file, [Buffer.from(`${JSON.stringify({ format: FORMAT, version, checksum: contentHashOf(parts) })}\n`, 'utf8'), ...parts]);
       } catch {
         /* a cache that cannot be written only costs time */
       }
     },
   };
+}
+
+/**
+ * The text of an object's entries (`body`, as JSON.stringify wrote it: `{...}`) with `more`
+ * appended, in parts; undefined when a value has no JSON text.
+ */
+function appendEntries(body: Buffer, empty: boolean, more: [string, unknown][]): Buffer[] | undefined {
+  if (body.length < 2 || body[0] !== 0x7b || body[body.length - 1] !== 0x7d || (empty && body.length !== 2)) return undefined;
+  const texts: string[] = [];
+  for (const [k, v] of more) {
+    const s = JSON.stringify(v) as string | undefined;
+    if (s === undefined) return undefined;
+    texts.push(`${JSON.stringify(k)}:${s}`);
+  }
+  return [body.subarray(0, body.length - 1), Buffer.from(`${empty ? '' : ','}${texts.join(',')}}`, 'utf8')];
 }
 
 /** The input cache: validated inputs by `kind:contentHash`, and a lock's entries one service at a time. */
