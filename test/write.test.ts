@@ -42,6 +42,30 @@ describe('applyPlan', () => {
   });
 });
 
+describe('applyPlan: which paths it writes (a name of its own bookkeeping anywhere is refused)', () => {
+  it.each<[string, boolean]>([
+    ['dev/a/x.yaml', true],
+    ['a.gitopsc-stage/x.yaml', true],
+    ['dev/.gitopsc-stage/x.yaml', false],
+    ['.gitopsc-journal', false],
+    ['dev/.gitopsc-lock.123.4', false],
+    ['dev/.gitopsc-stagex/x.yaml', true],
+    ['dev/.gitopsc-stage.x/y.yaml', false],
+    ['dev/x.gitopsc-12-3.tmp', false],
+    ['dev/x.gitopsc-12-3.tmp/y.yaml', false],
+    ['dev/x.gitopsc-12-3.tmpz/y.yaml', true],
+    ['dev/.gitopsc-stage.a\nb/y.yaml', true],
+    ['dev/./x.yaml', true],
+    ['dev/../x.yaml', true],
+    ['../x.yaml', false],
+    ['dev//x.yaml', true],
+  ])('%j: written %s', async (path, written) => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'gitopsc-write-')), 'out');
+    const diags = await applyPlan(dir, planWrites([file(path, 'x: 1\n')], new Map()));
+    expect(diags.map((d) => d.code)).toEqual(written ? [] : ['FILESYSTEM']);
+  });
+});
+
 describe('applyPlan: the whole tree switches at once (issue 8 item 2)', () => {
   const out = () => join(mkdtempSync(join(tmpdir(), 'gitopsc-write-')), 'out');
   const tree = (dir: string) => {

@@ -65,7 +65,16 @@ function pathProblem(root: string, rel: string, checked: Set<string>, write = fa
   return undefined;
 }
 
+/**
+ * A name of gitopsc's bookkeeping (`INTERNAL`) anywhere in a `/`-separated path: what testing
+ * `INTERNAL` on each of its names tells, in one match (its `.` matches no line terminator).
+ */
+const INTERNAL_NAME_IN = /(?:^|\/)\.gitopsc-(?:stage|journal|lock)(?:\.[^/\n\r\u2028\u2029]*)?(?:\/|$)|\.gitopsc-\d+-\d+\.tmp(?:\/|$)/;
+
 function inside(root: string, rel: string): boolean {
+  // the common case, a plain relative path, is inside by its form unless a name is ours (one
+  // match each instead of a split and a test per name: this runs for every file a render writes)
+  if (sep === '/' && PLAIN.test(rel) && !rel.includes('\0')) return !INTERNAL_NAME_IN.test(rel);
   const segs = rel.split('/');
   if (segs.some((s) => isInternalName(s)) || rel.includes('\0')) return false;
   // the common case, a plain relative path (no empty, `.` or `..` segment), is inside by its form
@@ -319,7 +328,10 @@ export async function applyPlan(dir: string, plan: WritePlan, session?: OutputSe
   const fsError = (msg: string, reason: ReasonFor<'FILESYSTEM'>) => [error('FILESYSTEM', msg, { file: shownPath(root), reason })];
   const checked = new Set<string>();
   const absent = new Set<string>();
-  for (const [p, write] of [...plan.writes.map((w) => [w.path, true] as const), ...plan.removes.map((r) => [r, false] as const)]) {
+  // (index loops: this runs for every file a render writes, mostly before it is optimised)
+  for (let i = 0; i < plan.writes.length + plan.removes.length; i++) {
+    const write = i < plan.writes.length;
+    const p = write ? plan.writes[i]!.path : plan.removes[i - plan.writes.length]!;
     if (!inside(root, p)) return fsError(`refusing to write ${p}: outside the output directory`, 'unwritable');
     const problem = pathProblem(root, p, checked, write, absent);
     if (problem) return fsError(`${problem}; nothing was changed`, 'unwritable');
