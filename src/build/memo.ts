@@ -358,7 +358,7 @@ export function statWritten(dir: string, paths: readonly string[]): { files: Map
     if (d === '') continue;
     const st = statOf(`${dir}/${d}`);
     if (!st || !isDir(st)) return undefined;
-    dirs.set(d, [...st, [...set].sort(byName)]);
+    dirs.set(d, [st[0], st[1], st[2], st[3], st[4], st[5], st[6], [...set].sort(byName)]);
   }
   return { files, dirs };
 }

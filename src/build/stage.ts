@@ -315,7 +315,7 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
       for (const w of writes) {
         const hash = hashOfPath(w.path) ?? contentHash(w.content);
         const st = known?.files.get(w.path);
-        const e = st ? ([hash, ...st] as MemoEntry) : entryFor(join(outDir, w.path), hash);
+        const e: MemoEntry | undefined = st ? [hash, st[0], st[1], st[2], st[3], st[4], st[5], st[6]] : entryFor(join(outDir, w.path), hash);
         if (e) entries.set(at(w.path), e);
         else return; // a written file that cannot be looked at: no memo this time
       }
