@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, sym
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { encodeMemo, entryFor, FileEntries, handOver, isBookkeeping, memoPath, openMemo, takeOver, readMemo, refreshDirs, sameContent, scanTree, statClean, statOf, statSource, writeMemo, type DirEntry, type MemoEntry, type ProjectMemo, type StatData, type Time } from '../src/build/memo.js';
+import { encodeMemo, entryFor, FileEntries, handOver, isBookkeeping, memoPath, openMemo, takeOver, readMemo, refreshDirs, sameContent, scanTree, statClean, statOf, statSource, statWritten, writeMemo, type DirEntry, type MemoEntry, type ProjectMemo, type StatData, type Time } from '../src/build/memo.js';
 import { isInternalName } from '../src/write/apply.js';
 import { fastArgs } from '../src/cli/fast.js';
 
@@ -304,6 +304,26 @@ describe.each(['binding', 'fs'] as const)('the unchanged check (stat data alone,
     expect(byTouched.get('out/dev')![7]).toEqual(expect.arrayContaining(['a/', 'b/', 'c/']));
     expect(byTouched.get('out/dev/c')![7]).toEqual(['x.yaml']);
     expect(byTouched.get('out/prod')![7]).toEqual([]);
+  });
+
+  it('takes the stat data of a tree written whole before its rename: what a scan of the renamed tree finds, names in listing order', () => {
+    const root = tree({ 'svc.yaml': 's\n' });
+    const tmp = join(root, '.out.tmp');
+    // names whose path order differs from their name order ('a-c' before 'a/' by path, after 'a' by name)
+    const paths = ['a-c/x.yaml', 'a/b/y.yaml', 'a/b/z.yaml', 'a/x.yaml', 'top.json'];
+    for (const p of paths) {
+      mkdirSync(join(tmp, p, '..'), { recursive: true });
+      writeFileSync(join(tmp, p), p);
+    }
+    const got = statWritten(tmp, paths)!;
+    renameSync(tmp, join(root, 'out'));
+    const scan = scanTree(join(root, 'out'), undefined, undefined, { skip: SKIP });
+    expect([...got.dirs.keys()].sort()).toEqual([...scan.dirs.keys()].filter((d) => d !== '').sort());
+    for (const [d, e] of got.dirs) expect([d, e]).toEqual([d, scan.dirs.get(d)]);
+    for (const [p, st] of got.files) expect([p, ['h', ...st]]).toEqual([p, ['h', ...scan.entries!.get(p)!.slice(1)]]);
+    expect(got.files.size).toBe(paths.length);
+    // a path not there as written: nothing is told
+    expect(statWritten(join(root, 'out'), [...paths, 'a/gone.yaml'])).toBeUndefined();
   });
 
   it('does not hold where a recorded file is not reached from the root (the maps are then scanned)', () => {

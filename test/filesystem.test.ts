@@ -15,6 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildCli } from './helpers/cli.js';
+import { fsSource } from '../src/source/fs.js';
+import { UnreadableError } from '../src/source/errors.js';
 import { baseProject, cli, makeProject, snapshot, writeFiles, type CliRun } from './helpers/project.js';
 
 const codes = (r: CliRun) => r.json.diagnostics.map((d) => d.code);
@@ -120,6 +122,30 @@ describe('item 1: symbolic links and unreadable service directories', () => {
     symlinkSync(elsewhere(), join(dir, 'docs'));
     const v = await cli(dir, 'validate', '--format', 'json');
     expect([v.code, v.json.diagnostics]).toEqual([0, []]);
+  });
+});
+
+describe('fsSource.read: a plain file in one open (no link followed), everything else the long way', () => {
+  it.each<[string, (dir: string, out: string) => void, string | undefined | { reason: string }]>([
+    ['a plain file', () => {}, 'a: 1\n'],
+    ['an empty file', (dir) => writeFileSync(join(dir, 'x.yaml'), ''), ''],
+    ['a link to a file inside', (dir) => (writeFileSync(join(dir, 'real.yaml'), 'b: 2\n'), rmSync(join(dir, 'x.yaml')), symlinkSync('real.yaml', join(dir, 'x.yaml'))), 'b: 2\n'],
+    ['a link to a file outside', (dir, out) => (writeFileSync(join(out, 'o.yaml'), 'c: 3\n'), rmSync(join(dir, 'x.yaml')), symlinkSync(join(out, 'o.yaml'), join(dir, 'x.yaml'))), { reason: 'symlink-outside' }],
+    ['a dangling link', (dir) => (rmSync(join(dir, 'x.yaml')), symlinkSync('gone.yaml', join(dir, 'x.yaml'))), { reason: 'dangling-symlink' }],
+    ['a directory', (dir) => (rmSync(join(dir, 'x.yaml')), mkdirSync(join(dir, 'x.yaml'))), { reason: 'unreadable' }],
+    ['absent', (dir) => rmSync(join(dir, 'x.yaml')), undefined],
+  ])('%s', async (_what, arrange, want) => {
+    const dir = realpathSync(mkdtempSync(join(tmpdir(), 'gitopsc-read-')));
+    const out = elsewhere();
+    writeFileSync(join(dir, 'x.yaml'), 'a: 1\n');
+    arrange(dir, out);
+    const got = await fsSource(dir).read('x.yaml').then((b) => b && Buffer.from(b).toString('utf8'), (e: unknown) => (e instanceof UnreadableError ? { reason: e.kind } : e));
+    expect(got).toEqual(want);
+    // a file inside a linked directory that leaves the project is refused too
+    mkdirSync(join(out, 'd'));
+    writeFileSync(join(out, 'd', 'y.yaml'), 'y\n');
+    symlinkSync(join(out, 'd'), join(dir, 'd'));
+    await expect(fsSource(dir).read('d/y.yaml')).rejects.toBeInstanceOf(UnreadableError);
   });
 });
 

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { rmSync, utimesSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { openMemo, statOf } from '../src/build/memo.js';
+import { MEMO_SKIP, openMemo, scanTree, statOf } from '../src/build/memo.js';
 import { fastRender, renderChanged, sameProject } from '../src/cli/fast.js';
 import { readTree } from './helpers/read-tree.js';
 import { buildCli } from './helpers/cli.js';
@@ -101,6 +101,11 @@ describe('the start-up fast path', () => {
     const memo = openMemo(dir)!;
     expect(memo.quick).toBe(true);
     expect(memo.full()!.entries.size).toBeGreaterThan(3);
+    // the tree was written whole and renamed in (its stat data taken before the rename): every
+    // directory and file recorded as a scan of the project now finds it
+    const scan = scanTree(dir, undefined, undefined, { skip: MEMO_SKIP });
+    expect(new Map([...memo.full()!.dirs].sort())).toEqual(new Map([...scan.dirs].sort()));
+    expect(new Map([...memo.full()!.entries].sort())).toEqual(new Map([...scan.entries!].sort()));
   });
 
   it('a render records the output directory as its unlocking leaves it (the lock came and went), and every directory as it is', async () => {

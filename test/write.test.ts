@@ -4,7 +4,7 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { applyPlan, openOutput } from '../src/write/apply.js';
+import { applyPlan, openOutput, type ApplyObserver } from '../src/write/apply.js';
 import { contentHash } from '../src/core/hash.js';
 import { planWrites } from '../src/write/plan.js';
 
@@ -39,6 +39,30 @@ describe('applyPlan', () => {
     const diags = await applyPlan(join(dir, 'out'), planWrites([file('../escape.yaml', 'x: 1\n')], new Map()));
     expect(diags.map((d) => d.code)).toEqual(['FILESYSTEM']);
     expect(existsSync(join(dir, 'escape.yaml'))).toBe(false);
+  });
+});
+
+describe('applyPlan: which paths it writes (a name of its own bookkeeping anywhere is refused)', () => {
+  it.each<[string, boolean]>([
+    ['dev/a/x.yaml', true],
+    ['a.gitopsc-stage/x.yaml', true],
+    ['dev/.gitopsc-stage/x.yaml', false],
+    ['.gitopsc-journal', false],
+    ['dev/.gitopsc-lock.123.4', false],
+    ['dev/.gitopsc-stagex/x.yaml', true],
+    ['dev/.gitopsc-stage.x/y.yaml', false],
+    ['dev/x.gitopsc-12-3.tmp', false],
+    ['dev/x.gitopsc-12-3.tmp/y.yaml', false],
+    ['dev/x.gitopsc-12-3.tmpz/y.yaml', true],
+    ['dev/.gitopsc-stage.a\nb/y.yaml', true],
+    ['dev/./x.yaml', true],
+    ['dev/../x.yaml', true],
+    ['../x.yaml', false],
+    ['dev//x.yaml', true],
+  ])('%j: written %s', async (path, written) => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'gitopsc-write-')), 'out');
+    const diags = await applyPlan(dir, planWrites([file(path, 'x: 1\n')], new Map()));
+    expect(diags.map((d) => d.code)).toEqual(written ? [] : ['FILESYSTEM']);
   });
 });
 
@@ -133,7 +157,12 @@ describe('stale temporaries of killed runs are removed', () => {
     const parent = mkdtempSync(join(tmpdir(), 'gitopsc-write-'));
     const dir = join(parent, 'out');
     const plan = planWrites([file('dev/a/x.yaml', 'a: 1\n'), file('prod/a/x.yaml', 'a: 2\n')], new Map());
-    expect(await applyPlan(dir, plan)).toEqual([]);
+    // the observer sees the whole tree under its temporary name, before the rename
+    const seen: string[][] = [];
+    const observer: ApplyObserver = { written: (tmp) => void seen.push([tmp, ...readdirSync(tmp, { recursive: true }).map(String).sort()]) };
+    expect(await applyPlan(dir, plan, undefined, observer)).toEqual([]);
+    expect(seen).toEqual([[expect.stringMatching(/\/\.out\.gitopsc-\d+-\d+\.tmp$/), 'dev', 'dev/a', 'dev/a/x.yaml', 'prod', 'prod/a', 'prod/a/x.yaml']]);
+    expect(observer.fresh).toBe(true);
     expect(readdirSync(parent)).toEqual(['out']);
     expect(readdirSync(dir).sort()).toEqual(['dev', 'prod']);
     expect(readFileSync(join(dir, 'prod/a/x.yaml'), 'utf8')).toBe('a: 2\n');
@@ -158,8 +187,10 @@ describe('stale temporaries of killed runs are removed', () => {
     // another run made the directory after this one looked
     mkdirSync(dir);
     writeFileSync(join(dir, 'README'), 'hand-written\n');
-    expect(await applyPlan(dir, planWrites([file('dev/a/x.yaml', 'a: 1\n')], new Map()), opened.session)).toEqual([]);
+    const observer: ApplyObserver = {};
+    expect(await applyPlan(dir, planWrites([file('dev/a/x.yaml', 'a: 1\n')], new Map()), opened.session, observer)).toEqual([]);
     opened.session!.release();
+    expect(observer.fresh).toBeUndefined();
     expect(readdirSync(dir).sort()).toEqual(['README', 'dev']);
     expect(readdirSync(parent)).toEqual(['out']);
   });

@@ -317,6 +317,52 @@ export function entryFor(file: string, hash: string): MemoEntry | undefined {
   }
 }
 
+/**
+ * The stat data of a tree a render wrote whole under `dir` (a fresh directory nothing else
+ * writes to, before it is renamed into place): each file of `paths` (relative, `/`-separated,
+ * plain) and each directory below `dir` that holds them, with its names as a listing gives
+ * them (sorted by name, as Node's readdir returns them; a subdirectory with a trailing `/`),
+ * so that the memo neither looks at each file again nor lists the directories after the
+ * write. `dir` itself is left out (the rename changes it). Undefined when a path is not there
+ * as written (the caller then looks as before).
+ */
+export function statWritten(dir: string, paths: readonly string[]): { files: Map<string, StatData>; dirs: Map<string, DirEntry> } | undefined {
+  const files = new Map<string, StatData>();
+  const names = new Map<string, Set<string>>();
+  const add = (d: string, name: string) => {
+    let s = names.get(d);
+    if (!s) names.set(d, (s = new Set()));
+    s.add(name);
+  };
+  for (const p of paths) {
+    const st = statOf(`${dir}/${p}`);
+    if (!st || !isFile(st) || INTERNAL.test(p.slice(p.lastIndexOf('/') + 1))) return undefined;
+    files.set(p, st);
+    let i = p.lastIndexOf('/');
+    add(i < 0 ? '' : p.slice(0, i), p.slice(i + 1));
+    for (; i > 0; i = p.lastIndexOf('/', i - 1)) {
+      const j = p.lastIndexOf('/', i - 1);
+      const d = j < 0 ? '' : p.slice(0, j);
+      const child = `${p.slice(j + 1, i)}/`;
+      if (names.get(d)?.has(child)) break;
+      add(d, child);
+    }
+  }
+  const dirs = new Map<string, DirEntry>();
+  const byName = (a: string, b: string) => {
+    const x = a.endsWith('/') ? a.slice(0, -1) : a;
+    const y = b.endsWith('/') ? b.slice(0, -1) : b;
+    return x < y ? -1 : x > y ? 1 : 0;
+  };
+  for (const [d, set] of names) {
+    if (d === '') continue;
+    const st = statOf(`${dir}/${d}`);
+    if (!st || !isDir(st)) return undefined;
+    dirs.set(d, [st[0], st[1], st[2], st[3], st[4], st[5], st[6], [...set].sort(byName)]);
+  }
+  return { files, dirs };
+}
+
 /** Whether two scans hold the same files with the same content. */
 export function sameContent(a: ReadonlyMap<string, MemoEntry>, b: ReadonlyMap<string, MemoEntry>): boolean {
   if (a.size !== b.size) return false;

@@ -70,17 +70,21 @@ function idxEnd(idx: Buffer): { size: number; ino: number } | undefined {
 
 /**
  * The index lines of records written from byte `start` on in the records format (`<hash>
- * <length>\n<bytes>`), and where they end.
+ * <length>\n<bytes>`), and where they end. (Index loops and one join: this runs once per
+ * blob of a render that writes the pack afresh, in code that is mostly not optimised yet.)
  */
-function indexLines(start: number, records: Iterable<[string, number]>): { text: string; end: number } {
-  let text = '';
+function indexLines(start: number, records: readonly (readonly [string, number])[]): { text: string; end: number } {
+  const lines = new Array<string>(records.length);
   let at = start;
-  for (const [hash, len] of records) {
-    const head = `${hash} ${len}\n`.length;
-    text += `${hash} ${at + head} ${len}\n`;
-    at += head + len;
+  for (let i = 0; i < records.length; i++) {
+    const hash = records[i]![0];
+    const len = String(records[i]![1]);
+    // the record's first line is `<hash> <length>\n`
+    const from = at + hash.length + len.length + 2;
+    lines[i] = `${hash} ${from} ${len}\n`;
+    at = from + records[i]![1];
   }
-  return { text, end: at };
+  return { text: lines.join(''), end: at };
 }
 
 export function openPack(root: string): RenderedPack {
@@ -240,10 +244,17 @@ export function openPack(root: string): RenderedPack {
       // this run's new blobs (what it rendered), once each
       const fresh = new Map<string, string>();
       for (const f of files) if (f.content !== undefined && !fresh.has(f.hash) && !served.has(f.hash)) fresh.set(f.hash, f.content);
+      // each blob's byte length, counted once (a render with no pack writes 6,000 of them)
+      const sizes = new Map<string, number>();
+      const size: SizeOf = (h, c) => {
+        let n = sizes.get(h);
+        if (n === undefined) sizes.set(h, (n = Buffer.byteLength(c)));
+        return n;
+      };
       const bytesOf = (records: Iterable<[string, string]>) => {
         let n = 0;
         for (const [h, c] of records) {
-          const len = Buffer.byteLength(c);
+          const len = size(h, c);
           n += `${h} ${len}\n`.length + len;
         }
         return n;
@@ -252,12 +263,12 @@ export function openPack(root: string): RenderedPack {
         if (!index) {
           // nothing was read from the pack: append without reading it, while it stays small
           if (fresh.size === 0) return;
-          const { written: live, size } = peek();
-          if (live !== undefined && size + bytesOf(fresh) <= SLACK * live + 1024 * 1024) {
+          const { written: live, size: packSize } = peek();
+          if (live !== undefined && packSize + bytesOf(fresh) <= SLACK * live + 1024 * 1024) {
             // (the index is read before the append: it must name the pack as it was)
             const before = openIdx();
-            writeRecords(file, 'a', undefined, [], fresh);
-            if (before && idxEnd(before)?.size === size) writeIdx(indexLines(size, lengths(fresh)), true);
+            writeRecords(file, 'a', undefined, [], fresh, size);
+            if (before && idxEnd(before)?.size === packSize) writeIdx(indexLines(packSize, lengths(fresh, size)), true);
             return;
           }
         }
@@ -272,18 +283,18 @@ export function openPack(root: string): RenderedPack {
           const content = fresh.get(f.hash);
           if (at) liveBytes += at[1];
           else if (content !== undefined) {
-            liveBytes += Buffer.byteLength(content);
+            liveBytes += size(f.hash, content);
             add.set(f.hash, content);
           }
         }
         if (liveBytes > MAX_BYTES || (written === undefined && add.size === 0)) return;
-        const size = buf?.length ?? 0;
-        if (written !== undefined && !torn && size + bytesOf(add) <= SLACK * written + 1024 * 1024) {
+        const packSize = buf?.length ?? 0;
+        if (written !== undefined && !torn && packSize + bytesOf(add) <= SLACK * written + 1024 * 1024) {
           if (!add.size) return indexWhole();
           const before = openIdx();
-          writeRecords(file, 'a', undefined, [], add);
+          writeRecords(file, 'a', undefined, [], add, size);
           // the index grows with the pack; one that did not name it is written whole
-          const lines = indexLines(size, lengths(add));
+          const lines = indexLines(packSize, lengths(add, size));
           if (before) writeIdx(lines, true);
           else {
             let text = '';
@@ -300,9 +311,9 @@ export function openPack(root: string): RenderedPack {
         const tmp = tmpName(file);
         try {
           const head = header(liveBytes);
-          writeRecords(tmp, 'wx', head, kept, add);
+          writeRecords(tmp, 'wx', head, kept, add, size);
           renameSync(tmp, file);
-          writeIdx(indexLines(head.length, [...kept.map(([h, b]): [string, number] => [h, b.length]), ...lengths(add)]), false);
+          writeIdx(indexLines(head.length, kept.map(([h, b]): [string, number] => [h, b.length]).concat(lengths(add, size))), false);
         } finally {
           rmSync(tmp, { force: true });
         }
@@ -314,46 +325,59 @@ export function openPack(root: string): RenderedPack {
 }
 
 /** [hash, byte length] of records to be written from strings */
-function* lengths(records: ReadonlyMap<string, string>): Iterable<[string, number]> {
-  for (const [hash, content] of records) yield [hash, Buffer.byteLength(content)];
+function lengths(records: ReadonlyMap<string, string>, size: SizeOf): [string, number][] {
+  const out: [string, number][] = [];
+  records.forEach((content, hash) => void out.push([hash, size(hash, content)]));
+  return out;
 }
 
-/** the pieces of records are joined into writes of about this many characters */
+/** A blob's byte length (UTF-8), by its hash and content. */
+type SizeOf = (hash: string, content: string) => number;
+
+/** records are gathered into writes of about this many bytes */
 const CHUNK = 1 << 20;
 
 /**
  * Write records to `file` (opened with `flag`: `a` appends, `wx` creates): this run's rendered
- * strings joined into writes of about a megabyte (a few system calls in place of two per file,
- * and no Buffer per file), the kept blobs written from the pack's bytes as they are.
+ * strings encoded straight into a reused buffer of about a megabyte (a few system calls in
+ * place of two per file, no Buffer and no joined string per file, each blob's length counted
+ * once), the kept blobs written from the pack's bytes as they are.
  */
-function writeRecords(file: string, flag: 'a' | 'wx', head: string | undefined, kept: readonly [string, Buffer][], fresh: ReadonlyMap<string, string>): void {
+function writeRecords(file: string, flag: 'a' | 'wx', head: string | undefined, kept: readonly [string, Buffer][], fresh: ReadonlyMap<string, string>, size: SizeOf): void {
   const fd = openSync(file, flag);
   try {
     const putBytes = (b: Buffer) => {
       for (let off = 0; off < b.length; ) off += writeSync(fd, b, off, b.length - off);
     };
-    const putText = (text: string) => {
-      if (text === '') return;
-      const n = writeSync(fd, text);
-      // a short write: the rest from the text's bytes
-      if (n < Buffer.byteLength(text)) putBytes(Buffer.from(text).subarray(n));
+    const chunk = Buffer.allocUnsafe(CHUNK);
+    let used = 0;
+    const flush = () => {
+      if (used) putBytes(chunk.subarray(0, used));
+      used = 0;
     };
-    let pending = '';
-    if (head !== undefined) pending = head;
+    /** `text` (of `bytes` UTF-8 bytes) into the buffer, or written alone when larger than it */
+    const put = (text: string, bytes: number) => {
+      if (used + bytes > CHUNK) flush();
+      if (bytes > CHUNK) return putBytes(Buffer.from(text, 'utf8'));
+      const n = chunk.write(text, used, 'utf8');
+      // (the length counted before: anything else is no record this reader could read back)
+      if (n !== bytes) throw new Error(`pack: ${n} bytes written of ${bytes}`);
+      used += n;
+    };
+    if (head !== undefined) put(head, Buffer.byteLength(head));
     for (const [hash, bytes] of kept) {
-      pending += `${hash} ${bytes.length}\n`;
-      putText(pending);
-      pending = '';
+      const line = `${hash} ${bytes.length}\n`;
+      put(line, Buffer.byteLength(line));
+      flush();
       putBytes(bytes);
     }
     for (const [hash, content] of fresh) {
-      pending += `${hash} ${Buffer.byteLength(content)}\n${content}`;
-      if (pending.length >= CHUNK) {
-        putText(pending);
-        pending = '';
-      }
+      const len = size(hash, content);
+      const line = `${hash} ${len}\n`;
+      put(line, Buffer.byteLength(line));
+      put(content, len);
     }
-    putText(pending);
+    flush();
   } finally {
     closeSync(fd);
   }

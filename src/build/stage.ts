@@ -15,12 +15,12 @@ import type { ReasonFor } from '../core/reasons.js';
 import type { CompileState } from '../pipeline.js';
 import { compile, fsSource } from '../pipeline.js';
 import { escapingPath } from '../host/fs.js';
-import { applyPlan, hasPendingJournal, JOURNAL_FILE, openOutput, type OutputSession } from '../write/apply.js';
+import { applyPlan, hasPendingJournal, JOURNAL_FILE, openOutput, type ApplyObserver, type OutputSession } from '../write/apply.js';
 import { kustomizationFiles, type UnitOutput } from '../write/kustomization.js';
 import { adoptionRule, envScope, planOwned, RECORD_FILE } from '../write/ownership.js';
 import type { DesiredFile } from '../write/plan.js';
 import { dirTree } from './dir-tree.js';
-import { entryFor, hashIn, memoHitResult, MEMO_MAX_BYTES, MEMO_MAX_FILES, MEMO_SKIP, memoKey, readMemo, sameContent, sameStat, scanTree, takeOver, writeMemo, type MemoEntry, type ProjectMemo } from './memo.js';
+import { entryFor, hashIn, memoHitResult, MEMO_MAX_BYTES, MEMO_MAX_FILES, MEMO_SKIP, memoKey, readMemo, sameContent, sameStat, scanTree, statWritten, takeOver, writeMemo, type MemoEntry, type ProjectMemo } from './memo.js';
 import { cacheDirProblem, openInputCache, openJsonCache, toolVersion } from './store.js';
 import { openPack } from './pack.js';
 import { UnitMemo } from './unit-memo.js';
@@ -278,9 +278,24 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
     const files = desired.map((f) => shown(f.path));
     if (hasErrors(owned.diagnostics)) return { diagnostics, data: { files, pruned: owned.prunes.map(shown) } };
     // the memo is the project as this run leaves it
+    // a first render writes its tree whole beside the output directory and renames it in: the
+    // stat data of what it wrote is taken there, before the rename (nothing else writes below
+    // it), so that the memo neither looks at each file again nor lists the directories
+    let fresh: ReturnType<typeof statWritten>;
+    const observer: ApplyObserver = {
+      written(tmp) {
+        if (!memoable || !(outTree || inTree)) return;
+        try {
+          fresh = statWritten(tmp, plan.writes.map((w) => w.path));
+        } catch {
+          fresh = undefined;
+        }
+      },
+    };
     const memoAfter = (writes: readonly { path: string; content: string }[], removes: readonly string[]) => {
       if (!memoable || !(outTree || inTree)) return;
       const at = (p: string) => (outTree ? `${OUT}${p}` : rel ? `${rel}/${p}` : p);
+      const known = observer.fresh ? fresh : undefined;
       // desired is sorted by path: a written file's hash by binary search
       const hashOfPath = (path: string): string | undefined => {
         let lo = 0;
@@ -299,18 +314,27 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
       // reads it once the output is planned, so it becomes the memo's rather than being copied
       const entries = state0 === tree ? tree : new Map(state0);
       for (const w of writes) {
-        const e = entryFor(join(outDir, w.path), hashOfPath(w.path) ?? contentHash(w.content));
+        const hash = hashOfPath(w.path) ?? contentHash(w.content);
+        const st = known?.files.get(w.path);
+        const e: MemoEntry | undefined = st ? [hash, st[0], st[1], st[2], st[3], st[4], st[5], st[6]] : entryFor(join(outDir, w.path), hash);
         if (e) entries.set(at(w.path), e);
         else return; // a written file that cannot be looked at: no memo this time
       }
       for (const r of removes) entries.delete(at(r));
       // the directories whose listings this run changed: the output directory (its staging and
       // journal), every ancestor of a file written or removed, and the root; the scan listed the rest
+      // (a tree written whole: its directories as they were written, below the output directory)
       const touched = new Set<string>(['']);
       if (!outTree && rel) touched.add(rel);
-      for (const p of [...writes.map((w) => w.path), ...removes]) {
-        const a = at(p);
-        for (let i = a.lastIndexOf('/'); i > 0; i = a.lastIndexOf('/', i - 1)) touched.add(a.slice(0, i));
+      if (known) {
+        for (const [d, e] of known.dirs) dirs.set(at(d), e);
+        const a = outTree ? OUT.slice(0, -1) : rel;
+        for (let i = a.length; i > 0; i = a.lastIndexOf('/', i - 1)) touched.add(a.slice(0, i));
+      } else {
+        for (const p of [...writes.map((w) => w.path), ...removes]) {
+          const a = at(p);
+          for (let i = a.lastIndexOf('/'); i > 0; i = a.lastIndexOf('/', i - 1)) touched.add(a.slice(0, i));
+        }
       }
       const result = { files, out: shown('') || '.', warnings: [...diagnostics] };
       // recorded once the output is unlocked (the lock's removal changes the output directory)
@@ -335,7 +359,7 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
       await services.save();
       return { diagnostics, data: { files, drift }, lines: drift ? [] : [`${plural(desired.length, 'file')} up to date`] };
     }
-    diagnostics.push(...(await applyPlan(outDir, plan, session)));
+    diagnostics.push(...(await applyPlan(outDir, plan, session, observer)));
     if (!hasErrors(diagnostics)) {
       // caches are written only by a run that succeeded
       memoAfter(plan.writes, plan.removes);

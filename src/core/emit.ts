@@ -51,9 +51,15 @@ function yamlScalar(v: unknown): string | undefined {
   }
   if (typeof v === 'boolean') return String(v);
   if (typeof v === 'bigint') return v.toString();
-  if (Array.isArray(v) && v.length === 0) return '[]';
-  if (typeof v === 'object' && Object.keys(v as object).length === 0) return '{}';
+  if (Array.isArray(v)) return v.length === 0 ? '[]' : undefined;
+  if (typeof v === 'object' && isEmpty(v as object)) return '{}';
   return undefined;
+}
+
+/** Whether an object has no own enumerable key (without making the array of its keys). */
+function isEmpty(o: object): boolean {
+  for (const k in o) if (Object.prototype.hasOwnProperty.call(o, k)) return false;
+  return true;
 }
 
 /**
@@ -62,7 +68,11 @@ function yamlScalar(v: unknown): string | undefined {
  * than with a comparator function.
  */
 function sortedKeys(o: object): string[] {
-  return Object.keys(o).sort();
+  const keys = Object.keys(o);
+  // most objects emitted were built in key order (the template context, views, canonical data
+  // read back): a sort, which allocates its work arrays, only when one is out of order
+  for (let i = 1; i < keys.length; i++) if (keys[i - 1]! > keys[i]!) return keys.sort();
+  return keys;
 }
 
 const PADS: string[] = [];
@@ -75,8 +85,10 @@ const padOf = (n: number): string => (PADS[n] ??= ' '.repeat(n));
 function emitBlock(v: unknown, indent: number, out: string[], first?: string): void {
   const pad = padOf(indent);
   let lead = first ?? pad;
+  // (index loops: an iterator per loop costs in code that runs mostly unoptimised)
   if (Array.isArray(v)) {
-    for (const item of v) {
+    for (let i = 0; i < v.length; i++) {
+      const item: unknown = v[i];
       const s = yamlScalar(item);
       if (s !== undefined) out.push(`${lead}- ${s}`);
       // A nested block: its first line goes after "- ", the rest indented by two more.
@@ -86,7 +98,9 @@ function emitBlock(v: unknown, indent: number, out: string[], first?: string): v
     return;
   }
   const o = v as Record<string, unknown>;
-  for (const k of sortedKeys(o)) {
+  const keys = sortedKeys(o);
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
     const val = o[k];
     const s = yamlScalar(val);
     const key = yamlString(k);

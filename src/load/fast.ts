@@ -104,19 +104,23 @@ const FLOW_PLAIN = /[^,\]}[{#:&*!|>'"%@`?]+/y;
 const COMPACT_MAP = /(?:"(?:[^"\\]|\\.)*"|'(?:[^']|'')*'|[A-Za-z0-9_./][A-Za-z0-9_./ -]*?):(?: |$)/y;
 
 /** A-Z a-z 0-9 _ . / (and, after the first character, space and -): the block key's classes. */
-function keyChar(c: number, first: boolean): boolean {
-  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 46 && c <= 57) || c === 95 || (!first && (c === 32 || c === 45));
-}
+const KEY_RUN = /[A-Za-z0-9_./][A-Za-z0-9_./ -]*/y;
+/** Spaces (a line's indentation). */
+const SPACES = / */y;
+// eslint-disable-next-line no-control-regex -- raw control characters need the full parser
+const CONTROL = /[\u0000-\u001f]/;
+const LEADING_DASH_DOT = /^[-.]/;
 
 /**
- * What that regex matches at `p`, without the regex (the hot path of every block
- * mapping): the class excludes `:`, so the match is the run of key characters when a `:`
- * followed by a space or the end of the line comes right after it.
+ * What that regex matches at `p` (the hot path of every block mapping): the class excludes
+ * `:`, so the match is the run of key characters when a `:` followed by a space or the end of
+ * the line comes right after it. The run is matched by the regular expression engine, not a
+ * loop per character: a process reads its files once, mostly before its loops are optimised.
  */
 function blockKey(s: string, p: number): string | undefined {
-  if (!keyChar(s.charCodeAt(p), true)) return undefined;
-  let q = p + 1;
-  while (q < s.length && keyChar(s.charCodeAt(q), false)) q++;
+  KEY_RUN.lastIndex = p;
+  if (!KEY_RUN.test(s)) return undefined;
+  const q = KEY_RUN.lastIndex;
   if (s.charCodeAt(q) !== 58) return undefined;
   const after = s.charCodeAt(q + 1);
   return q + 1 === s.length || after === 32 ? s.slice(p, q) : undefined;
@@ -151,8 +155,9 @@ function read(text: string, record: boolean): { data: Record<string, unknown>; w
       if (s.endsWith('\r')) s = s.slice(0, -1);
       if (s.includes('\r')) return undefined;
     }
-    let indent = 0;
-    while (s.charCodeAt(indent) === 32) indent++;
+    SPACES.lastIndex = 0;
+    SPACES.test(s);
+    const indent = SPACES.lastIndex;
     if (indent === s.length || s[indent] === '#') continue;
     if (indent === 0 && (s.startsWith('---') || s.startsWith('...') || s[0] === '%')) return undefined;
     lines.push({ no: n + 1, indent, s });
@@ -169,18 +174,26 @@ function read(text: string, record: boolean): { data: Record<string, unknown>; w
     if (p < s.length && !(s[p] === '#' && p > pos)) bail();
   };
 
-  const doubleQuoted = (s: string, start: number): [string, number] => {
+  // Where the last scalar, key or flow node read ended (`after` it): set by doubleQuoted,
+  // singleQuoted, mappingKey and flow and read right after each call, instead of returning [value, end]
+  // pairs (an allocation and an iterator protocol to destructure each, in code that runs
+  // mostly unoptimised: a process reads its files once).
+  let after = 0;
+
+  const doubleQuoted = (s: string, start: number): string => {
+    // the closing quote: the first `"` not escaped (found with indexOf, not a loop per character)
     let p = start + 1;
     let escaped = false;
-    while (p < s.length) {
-      const c = s[p]!;
-      if (c === '\\') {
-        escaped = true;
-        p += 2;
-        continue;
+    for (;;) {
+      const q = s.indexOf('"', p);
+      if (q < 0) return bail();
+      const b = s.indexOf('\\', p);
+      if (b < 0 || b > q) {
+        p = q;
+        break;
       }
-      if (c === '"') break;
-      p++;
+      escaped = true;
+      p = b + 2;
     }
     if (p >= s.length) bail();
     const body = s.slice(start + 1, p);
@@ -193,14 +206,14 @@ function read(text: string, record: boolean): { data: Record<string, unknown>; w
         return bail();
       }
     } else {
-      // eslint-disable-next-line no-control-regex -- raw control characters need the full parser
-      if (/[\u0000-\u001f]/.test(body)) bail();
+      if (CONTROL.test(body)) bail();
       value = body;
     }
-    return [value, p + 1];
+    after = p + 1;
+    return value;
   };
 
-  const singleQuoted = (s: string, start: number): [string, number] => {
+  const singleQuoted = (s: string, start: number): string => {
     let p = start + 1;
     let out = '';
     for (;;) {
@@ -212,7 +225,8 @@ function read(text: string, record: boolean): { data: Record<string, unknown>; w
         p = q + 2;
         continue;
       }
-      return [out, q + 1];
+      after = q + 1;
+      return out;
     }
   };
 
@@ -220,18 +234,20 @@ function read(text: string, record: boolean): { data: Record<string, unknown>; w
    * A mapping key at s[p] and the index after it: quoted, or plain up to `:`. Plain keys the full
    * parser could read differently (`-a` in flow, `a : b` in a block, `1`, `true`) are left to it.
    */
-  const mappingKey = (s: string, p: number, inFlow: boolean): [string, number] => {
+  const mappingKey = (s: string, p: number, inFlow: boolean): string => {
     if (s[p] === '"') return doubleQuoted(s, p);
     if (s[p] === "'") return singleQuoted(s, p);
     const m = inFlow ? sticky(FLOW_KEY, s, p) : blockKey(s, p);
     if (m === undefined) return bail();
-    const key = m.trimEnd();
-    if (key === '' || (inFlow ? /^[-.]/.test(key) : key !== m) || typeof resolvePlain(key) !== 'string') bail();
-    return [key, p + m.length];
+    // (a block key's run ends at its `:`: a space before it is left to the full parser)
+    const key = inFlow ? m.trimEnd() : m;
+    if (key === '' || (inFlow ? LEADING_DASH_DOT.test(key) : m.charCodeAt(m.length - 1) === 32) || typeof resolvePlain(key) !== 'string') bail();
+    after = p + m.length;
+    return key;
   };
 
-  /** A flow node starting at s[p]; returns its value and the index after it. */
-  const flow = (s: string, p0: number, line: number, path: (string | number)[], keyPos?: Position): [unknown, number] => {
+  /** A flow node starting at s[p]; returns its value (and sets `after`). */
+  const flow = (s: string, p0: number, line: number, path: (string | number)[], keyPos?: Position): unknown => {
     let p = p0;
     while (s[p] === ' ') p++;
     const pos = at(line, p + 1)!;
@@ -258,28 +274,33 @@ function read(text: string, record: boolean): { data: Record<string, unknown>; w
         first = false;
         if (isMap) {
           const kp = at(line, p + 1);
-          let key: string;
-          [key, p] = mappingKey(s, p, true);
+          const key = mappingKey(s, p, true);
+          p = after;
           if (s[p] !== ':') bail();
           p++;
           if (FORBIDDEN.has(key) || Object.prototype.hasOwnProperty.call(out, key)) bail();
-          const [v, np] = flow(s, p, line, child(path, key), kp);
+          const v = flow(s, p, line, child(path, key), kp);
+          const np = after;
           (out as Record<string, unknown>)[key] = v;
           p = np;
         } else {
           const idx = (out as unknown[]).length;
-          const [v, np] = flow(s, p, line, child(path, idx));
+          const v = flow(s, p, line, child(path, idx));
+          const np = after;
           (out as unknown[]).push(v);
           p = np;
         }
       }
       depth--;
-      return [out, p];
+      after = p;
+      return out;
     }
     if (c === '"' || c === "'") {
-      const [v, np] = c === '"' ? doubleQuoted(s, p) : singleQuoted(s, p);
+      const v = c === '"' ? doubleQuoted(s, p) : singleQuoted(s, p);
+      const np = after;
       note(path, { key: keyPos, value: pos, raw: v });
-      return [v, np];
+      after = np;
+      return v;
     }
     // plain scalar inside a flow collection: up to , ] } (no : # [ { inside)
     const m = sticky(FLOW_PLAIN, s, p);
@@ -287,7 +308,8 @@ function read(text: string, record: boolean): { data: Record<string, unknown>; w
     const raw = m.trimEnd();
     if (raw === '' || raw.startsWith('-') && raw.length > 1 && raw[1] === ' ') bail();
     note(path, { key: keyPos, value: pos, raw });
-    return [resolvePlain(raw), p + m.length];
+    after = p + m.length;
+    return resolvePlain(raw);
   };
 
   /** An inline value after `key:` or `- ` on line `ln` at column index p. */
@@ -295,7 +317,8 @@ function read(text: string, record: boolean): { data: Record<string, unknown>; w
     const s = ln.s;
     const c = s[p]!;
     if (c === '{' || c === '[' || c === '"' || c === "'") {
-      const [v, np] = flow(s, p, ln.no, path, keyPos);
+      const v = flow(s, p, ln.no, path, keyPos);
+      const np = after;
       expectEnd(s, np);
       return v;
     }
@@ -332,9 +355,11 @@ function read(text: string, record: boolean): { data: Record<string, unknown>; w
       first = false;
       if (s[p] === '-' && (s[p + 1] === ' ' || p + 1 === s.length)) break;
       const kp = at(ln.no, p + 1);
-      const [key, q] = mappingKey(s, p, false);
+      const key = mappingKey(s, p, false);
+      const q = after;
       if (s[q] !== ':' || (q + 1 < s.length && s[q + 1] !== ' ')) bail();
-      if (FORBIDDEN.has(key) || Object.prototype.hasOwnProperty.call(out, key)) bail();
+      // (a key seen before has a value, never undefined: the own-property check only for those)
+      if (FORBIDDEN.has(key) || (out[key] !== undefined && Object.prototype.hasOwnProperty.call(out, key))) bail();
       let r = q + 1;
       while (s[r] === ' ') r++;
       const childPath = child(path, key);

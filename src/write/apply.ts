@@ -65,7 +65,16 @@ function pathProblem(root: string, rel: string, checked: Set<string>, write = fa
   return undefined;
 }
 
+/**
+ * A name of gitopsc's bookkeeping (`INTERNAL`) anywhere in a `/`-separated path: what testing
+ * `INTERNAL` on each of its names tells, in one match (its `.` matches no line terminator).
+ */
+const INTERNAL_NAME_IN = /(?:^|\/)\.gitopsc-(?:stage|journal|lock)(?:\.[^/\n\r\u2028\u2029]*)?(?:\/|$)|\.gitopsc-\d+-\d+\.tmp(?:\/|$)/;
+
 function inside(root: string, rel: string): boolean {
+  // the common case, a plain relative path, is inside by its form unless a name is ours (one
+  // match each instead of a split and a test per name: this runs for every file a render writes)
+  if (sep === '/' && PLAIN.test(rel) && !rel.includes('\0')) return !INTERNAL_NAME_IN.test(rel);
   const segs = rel.split('/');
   if (segs.some((s) => isInternalName(s)) || rel.includes('\0')) return false;
   // the common case, a plain relative path (no empty, `.` or `..` segment), is inside by its form
@@ -298,12 +307,31 @@ function writeJournal(root: string, journal: Journal): void {
  * `session` is an output directory already opened by `openOutput` (the render command opens it
  * before hashing what is on disk); without one, the directory is opened here.
  */
-export async function applyPlan(dir: string, plan: WritePlan, session?: OutputSession): Promise<Diagnostic[]> {
+/**
+ * What the caller of `applyPlan` may learn of a first render (the output directory absent): the
+ * project memo takes the stat data of the tree it wrote instead of listing and looking at it
+ * again.
+ */
+export interface ApplyObserver {
+  /**
+   * Called once the whole tree is written under `tmp` (a directory of a unique name beside the
+   * output directory, which nothing else writes to) and before it is renamed into place; the
+   * rename changes the stat data of `tmp` itself, nothing below it. May not throw.
+   */
+  written?(tmp: string): void;
+  /** set when the plan was written as a whole new tree renamed into place (`written` was called for it) */
+  fresh?: boolean;
+}
+
+export async function applyPlan(dir: string, plan: WritePlan, session?: OutputSession, observer?: ApplyObserver): Promise<Diagnostic[]> {
   const root = resolve(dir);
   const fsError = (msg: string, reason: ReasonFor<'FILESYSTEM'>) => [error('FILESYSTEM', msg, { file: shownPath(root), reason })];
   const checked = new Set<string>();
   const absent = new Set<string>();
-  for (const [p, write] of [...plan.writes.map((w) => [w.path, true] as const), ...plan.removes.map((r) => [r, false] as const)]) {
+  // (index loops: this runs for every file a render writes, mostly before it is optimised)
+  for (let i = 0; i < plan.writes.length + plan.removes.length; i++) {
+    const write = i < plan.writes.length;
+    const p = write ? plan.writes[i]!.path : plan.removes[i - plan.writes.length]!;
     if (!inside(root, p)) return fsError(`refusing to write ${p}: outside the output directory`, 'unwritable');
     const problem = pathProblem(root, p, checked, write, absent);
     if (problem) return fsError(`${problem}; nothing was changed`, 'unwritable');
@@ -325,8 +353,11 @@ export async function applyPlan(dir: string, plan: WritePlan, session?: OutputSe
       // tree, which the next run removes). When the directory appeared meanwhile (another run),
       // the journal below is used instead.
       if (plan.removes.length === 0 && !lstatOrAbsent(root)) {
-        const fresh = writeFresh(root, plan.writes);
-        if (fresh === 'done') return [];
+        const fresh = writeFresh(root, plan.writes, observer);
+        if (fresh === 'done') {
+          if (observer) observer.fresh = true;
+          return [];
+        }
         if (fresh !== 'exists') return fsError(`cannot write the output: ${fresh}; nothing was changed`, 'unwritable');
       }
       // the directory did not exist when the run began: make it, then lock it
@@ -373,7 +404,7 @@ export async function applyPlan(dir: string, plan: WritePlan, session?: OutputSe
  * A first render: every file written into a temporary directory beside `root`, which is then
  * renamed to `root`. 'exists' when `root` appeared in the meantime (nothing is changed then).
  */
-function writeFresh(root: string, writes: readonly { path: string; content: string }[]): 'done' | 'exists' | string {
+function writeFresh(root: string, writes: readonly { path: string; content: string }[], observer?: ApplyObserver): 'done' | 'exists' | string {
   const parent = dirname(root);
   const tmp = tmpName(root);
   try {
@@ -381,6 +412,7 @@ function writeFresh(root: string, writes: readonly { path: string; content: stri
     removeStaleTemps(parent);
     mkdirSync(tmp);
     writeFiles(tmp, writes);
+    observer?.written?.(tmp);
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
     return reasonOf(e);
@@ -414,12 +446,17 @@ function writeNew(target: string, content: string): void {
   }
 }
 
+/** A plain relative path (names joined by `/`, none empty, `.` or `..`): joined to a directory by concatenation. */
+const PLAIN = /^(?!\.\.?(?:\/|$))[^/]+(?:\/(?!\.\.?(?:\/|$))[^/]+)*$/;
+
 /** Write each file below `dir` (parents made once each). */
 function writeFiles(dir: string, writes: readonly { path: string; content: string }[]): void {
   const made = new Set<string>();
   for (const w of writes) {
-    const target = join(dir, w.path);
-    const parent = dirname(target);
+    // (path.join normalises every path: a plain one needs only the separator)
+    const plain = sep === '/' && PLAIN.test(w.path);
+    const target = plain ? `${dir}/${w.path}` : join(dir, w.path);
+    const parent = plain ? target.slice(0, target.lastIndexOf('/')) : dirname(target);
     if (!made.has(parent)) {
       mkdirSync(parent, { recursive: true });
       made.add(parent);

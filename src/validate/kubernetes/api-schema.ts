@@ -109,10 +109,9 @@ function typeNode(schema: ApiSchema, type: string): TypeNode {
 function check(schema: ApiSchema, type: string, format: string, v: unknown, path: (string | number)[], out: Problem[], quantity = false): void {
   if (v === null) return; // null means "unset" to the API server
   const t = typeNode(schema, type);
-  const problem = (message: string, key?: string) => void out.push({ path: key === undefined ? [...path] : [...path, key], message });
   switch (t.k) {
     case 'array':
-      if (!Array.isArray(v)) return problem(`must be a list, not ${describe(v)}`);
+      if (!Array.isArray(v)) return report(out, path, `must be a list, not ${describe(v)}`);
       for (let i = 0; i < v.length; i++) {
         path.push(i);
         check(schema, t.of, '', v[i], path, out, quantity);
@@ -120,8 +119,10 @@ function check(schema: ApiSchema, type: string, format: string, v: unknown, path
       }
       return;
     case 'map':
-      if (!isObj(v)) return problem(`must be a mapping, not ${describe(v)}`);
-      for (const k of Object.keys(v)) {
+      if (!isObj(v)) return report(out, path, `must be a mapping, not ${describe(v)}`);
+      // (index loops over the keys: no iterator per value, in code that runs mostly unoptimised)
+      for (let i = 0, keys = Object.keys(v); i < keys.length; i++) {
+        const k = keys[i]!;
         path.push(k);
         check(schema, t.of, '', v[k], path, out, quantity);
         path.pop();
@@ -129,36 +130,42 @@ function check(schema: ApiSchema, type: string, format: string, v: unknown, path
       return;
     case 'string':
       if (typeof v === 'string' || (quantity && typeof v === 'number')) return;
-      return problem(`must be a string, not ${describe(v)}`);
+      return report(out, path, `must be a string, not ${describe(v)}`);
     case 'number':
-      if (typeof v !== 'number') return problem(`must be a number, not ${describe(v)}`);
-      if ((format === 'int32' || format === 'int64') && !Number.isInteger(v)) problem(`must be an integer, not ${v}`);
-      else if (format === 'int32' && (v > 2147483647 || v < -2147483648)) problem(`${v} is out of the int32 range`);
+      if (typeof v !== 'number') return report(out, path, `must be a number, not ${describe(v)}`);
+      if ((format === 'int32' || format === 'int64') && !Number.isInteger(v)) report(out, path, `must be an integer, not ${v}`);
+      else if (format === 'int32' && (v > 2147483647 || v < -2147483648)) report(out, path, `${v} is out of the int32 range`);
       return;
     case 'boolean':
-      if (typeof v !== 'boolean') problem(`must be true or false, not ${describe(v)}`);
+      if (typeof v !== 'boolean') report(out, path, `must be true or false, not ${describe(v)}`);
       return;
     case 'intOrString':
       if (typeof v === 'string' || (typeof v === 'number' && Number.isInteger(v))) return;
-      return problem(`must be an integer or a string, not ${describe(v)}`);
+      return report(out, path, `must be an integer or a string, not ${describe(v)}`);
     case 'any':
     case 'none':
       return;
   }
   const fields = t.fields;
-  if (!isObj(v)) return problem(`must be a mapping, not ${describe(v)}`);
-  for (const k of Object.keys(v)) {
+  if (!isObj(v)) return report(out, path, `must be a mapping, not ${describe(v)}`);
+  for (let i = 0, keys = Object.keys(v); i < keys.length; i++) {
+    const k = keys[i]!;
     const f = fields[k];
     if (!f) {
       const near = t.names.find((n) => n.toLowerCase() === k.toLowerCase());
-      problem(`unknown field "${k}"${near ? ` (did you mean "${near}"?)` : ''}`, k);
+      report(out, path, `unknown field "${k}"${near ? ` (did you mean "${near}"?)` : ''}`, k);
       continue;
     }
     path.push(k);
     check(schema, f[0], f[1], v[k], path, out, QUANTITY_MAPS.has(k) || QUANTITY_FIELDS.has(k));
     path.pop();
   }
-  for (const k of t.required) if (v[k] === undefined) problem(`missing required field "${k}"`);
+  for (let i = 0; i < t.required.length; i++) if (v[t.required[i]!] === undefined) report(out, path, `missing required field "${t.required[i]!}"`);
+}
+
+/** A problem at `path` (copied), or at its child `key`. */
+function report(out: Problem[], path: readonly (string | number)[], message: string, key?: string): void {
+  out.push({ path: key === undefined ? [...path] : [...path, key], message });
 }
 
 export type Verdict = { known: false } | { known: true; problems: Problem[] };
