@@ -77,7 +77,7 @@ export function sourceStat(
           const hash = contentHash(bytes);
           if (st && st[2] === bytes.byteLength && store.get(`f:${rel}`)?.toString() !== [hash, ...st].toString()) store.set(`f:${rel}`, [hash, ...st] satisfies MemoEntry);
           const oid = gitBlobId(bytes);
-          if (recallBlob(blobs, oid) !== hash) rememberBlob(blobs, oid, hash);
+          rememberBlob(blobs, oid, hash);
         }
         return bytes;
       },
