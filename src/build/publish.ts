@@ -4,7 +4,9 @@
  * whose files are not already there with the same content hash are rendered. The unit memo
  * (./unit-memo.ts) remembers the hashes each key rendered to. Nothing in the deployment
  * repository is touched unless every unit can render: a unit the memo does not know is
- * rendered (and its errors reported) before git runs.
+ * rendered (and its errors reported) before git runs. A unit the memo knows whose files the tree
+ * lacks takes their bytes from `rendered.pack` (./pack.ts, each blob checked against its hash)
+ * when it holds them all: its service is neither loaded again nor rendered.
  */
 import { cacheDirProblem, openInputCache, openJsonCache, toolVersion, unlessEqual } from './store.js';
 import { error, hasErrors, warning, type Diagnostic } from '../core/diagnostics.js';
@@ -19,6 +21,7 @@ import { kustomizationFiles, type UnitOutput } from '../write/kustomization.js';
 import { adoptionRule } from '../write/ownership.js';
 import { UnitMemo } from './unit-memo.js';
 import { openBlobMemo, openSourceStat } from './source-stat.js';
+import { openPack } from './pack.js';
 
 export interface PublishPlanInput {
   state: Pick<CompileState, 'units' | 'project' | 'environments'>;
@@ -121,6 +124,8 @@ async function prepare(opts: PublishProjectOptions, opened: PendingDeployment | 
   const inputs = cached ? unlessEqual(openInputCache(opts.root)) : undefined;
   const store = cached ? unlessEqual(openJsonCache<unknown>(opts.root, 'units', toolVersion())) : undefined;
   const unitMemo = new UnitMemo(store);
+  // the bytes of rendered files by content hash (what render, and publish, rendered before)
+  const pack = cached ? openPack(opts.root) : undefined;
   // each unit's remembered outcome is looked up (and checked) once, not once per attempt
   const outcomes = new Map<string, ReturnType<UnitMemo['get']>>();
   const memo: Pick<UnitMemo, 'get' | 'render'> = {
@@ -189,25 +194,32 @@ async function prepare(opts: PublishProjectOptions, opened: PendingDeployment | 
     diagnostics,
     state,
     run: async (popts) => {
+      /** the files of the last plan (every file published, with its content where it was rendered or read): what the pack keeps */
+      let planned: readonly PublishedFile[] = [];
       const input: PublishInput = {
         result: { artifacts: final.artifacts },
         desired: async (tree) => {
-          // the units whose files the tree lacks render: those taken from records load their service again
-          if (final.prepare) {
-            const need = final.units.filter((u) => {
-              if (prerendered.has(u.key)) return false;
-              const known = memo.get(u.key);
-              return !known || !inTree(known.files, tree.hashes);
-            });
-            if (need.length > 0 && !(await final.prepare(need))) {
-              return {
-                files: [],
-                renderedCount: 0,
-                diagnostics: [error('FILESYSTEM', 'a service file changed while it was being published; nothing was published: run publish again', { reason: 'changed-during-run' })],
-              };
-            }
+          // the units whose files the tree lacks: their bytes from the pack when it holds them
+          // all (the memo's warnings were reported above), else rendered, those taken from
+          // records after loading their service again
+          const need: UnitJob[] = [];
+          for (const u of final.units as UnitJob[]) {
+            if (prerendered.has(u.key)) continue;
+            const known = memo.get(u.key);
+            if (known && inTree(known.files, tree.hashes)) continue;
+            const stored = known && pack ? unitMemo.stored(u.key, pack) : undefined;
+            if (stored) prerendered.set(u.key, stored.files.map((f) => ({ path: f.path, content: f.content, service: u.service, environment: u.environment })));
+            else need.push(u);
+          }
+          if (final.prepare && need.length > 0 && !(await final.prepare(need))) {
+            return {
+              files: [],
+              renderedCount: 0,
+              diagnostics: [error('FILESYSTEM', 'a service file changed while it was being published; nothing was published: run publish again', { reason: 'changed-during-run' })],
+            };
           }
           const r = planPublishFiles({ state: final, envs: opts.envs, memo, prerendered }, tree);
+          planned = r.files;
           // every unit's warnings were reported above; only an error (a bug: these units rendered cleanly before) stops the publish
           return { ...r, diagnostics: r.diagnostics.filter((d) => d.severity === 'error') };
         },
@@ -225,6 +237,8 @@ async function prepare(opts: PublishProjectOptions, opened: PendingDeployment | 
         await services?.save();
         await blobs?.save();
         await stat?.save();
+        // the bytes rendered now, for the next publish (or render) that needs them
+        await pack?.save(planned);
       };
       // the caches hold facts (content hashes, records, unit outcomes), true whether or not the
       // push lands: they are saved while git pushes, and again only when a retry rendered more
