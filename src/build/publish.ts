@@ -22,6 +22,7 @@ import { adoptionRule } from '../write/ownership.js';
 import { UnitMemo } from './unit-memo.js';
 import { openBlobMemo, openSourceStat } from './source-stat.js';
 import { openPack } from './pack.js';
+import { referenceFor } from '../resolve/reference.js';
 
 export interface PublishPlanInput {
   state: Pick<CompileState, 'units' | 'project' | 'environments'>;
@@ -71,6 +72,21 @@ export function planPublishFiles(input: PublishPlanInput, tree: Pick<DeploymentT
     }
   }
   return { files, renderedCount, diagnostics };
+}
+
+/**
+ * What the artifacts of a compile follow from, hashed: the lock's text (their entries), each
+ * registry's image reference prefix (what its provider puts before a package: the reference is
+ * that prefix and the package, src/resolve/provider.ts joinReference), the units in order (one
+ * artifact per unit, of its service and environment) and the tool's version (the code that
+ * makes them). Undefined without a lock text.
+ */
+export function artifactsKeyOf(state: Pick<CompileState, 'lockText' | 'project' | 'units'>): string | undefined {
+  if (state.lockText === undefined || !state.project) return undefined;
+  const registries = Object.entries(state.project.config.registries ?? {}).map(([name, config]) => [name, referenceFor(config, '')]);
+  let units = '';
+  for (const u of state.units) units += `${u.service}\u0000${u.environment}\n`;
+  return contentHash(JSON.stringify([toolVersion(), contentHash(state.lockText), registries, units]));
 }
 
 export interface PublishProjectOptions extends ConfigRef {
@@ -151,7 +167,8 @@ async function prepare(opts: PublishProjectOptions, opened: PendingDeployment | 
       st.outputNames(); // compiles the templates (unless a record knows they compile): their errors are reported even when no unit renders
       // templates that do not compile: the diagnostics of a full compile (which stops before the lock)
       if (hasErrors(st.templateDiagnostics())) st = await compile(fsSource(opts.root), { ...ref, cache: inputs });
-      else st = { ...st, diagnostics: [...st.diagnostics, ...st.templateDiagnostics()] };
+      // (set on the state itself: a copy would list its artifacts, which a publish may not need)
+      else st.diagnostics = [...st.diagnostics, ...st.templateDiagnostics()];
     }
     return st;
   };
@@ -197,7 +214,13 @@ async function prepare(opts: PublishProjectOptions, opened: PendingDeployment | 
       /** the files of the last plan (every file published, with its content where it was rendered or read): what the pack keeps */
       let planned: readonly PublishedFile[] = [];
       const input: PublishInput = {
-        result: { artifacts: final.artifacts },
+        // listed when asked for (not when the state memo knows the state by artifactsKey)
+        result: {
+          get artifacts() {
+            return final.artifacts;
+          },
+        },
+        artifactsKey: artifactsKeyOf(final),
         desired: async (tree) => {
           // the units whose files the tree lacks: their bytes from the pack when it holds them
           // all (the memo's warnings were reported above), else rendered, those taken from
