@@ -11,6 +11,9 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseCommitConfig } from '../src/git/deployment.js';
 import { plainIdent } from '../src/git/objects.js';
+import { contentHash, sha256Hex } from '../src/core/hash.js';
+import { serializeRecord } from '../src/write/ownership.js';
+import { nextState, serializeState, STATE_FILE } from '../src/git/state.js';
 import { publish, type PublishOptions } from '../src/git/publish.js';
 import type { CompileResult } from '../src/pipeline.js';
 import { compileResult, git, head, isolateGit, makeRemote, tmp } from './helpers/git.js';
@@ -273,5 +276,18 @@ describe('the state memo of publish', () => {
     listed = 0;
     expect((await go({ checkout: { dev: '1.1.0', prod: '1.0.0' } }, 'k3')).committed).toBe(false);
     expect(listed).toBe(0);
+  });
+
+  it("--branch-template's {hash} names the writes by path (the plan's order, whatever order the units come in), then the state", async () => {
+    const { bare } = makeRemote({ 'README.md': '# deploy\n' });
+    // unit order (web, then api) is not path order (dev/api, dev/web, ...)
+    const result = compileResult({ web: { dev: '1.0.0', prod: '1.0.0' }, api: { dev: '2.0.0', prod: '2.0.0' } });
+    const r = await publish({ result, environments: ['dev', 'prod'], source }, { cwd: process.cwd(), env: process.env, lockTimeoutMs: 5_000, dryRun: true, branchTemplate: 'g/{hash}', repo: bare });
+    expect(r.diagnostics).toEqual([]);
+    const record = serializeRecord(result.files.map((f) => f.path));
+    const state = serializeState(nextState([], result.artifacts, ['dev', 'prod']));
+    const byPath = [...result.files.map((f) => [f.path, f.content]), ['.gitopsc-owned', record]].sort(([a], [b]) => (a! < b! ? -1 : 1));
+    const key = [...byPath, [STATE_FILE, state]].map(([p, c]) => `${p}\0${contentHash(c!)}`).join('\n');
+    expect(r.prBranch).toBe(`g/${sha256Hex(key).slice(0, 8)}`);
   });
 });

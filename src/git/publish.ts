@@ -542,8 +542,9 @@ async function buildCommit(
     desired.set(rel, rel === f.path ? f : { ...f, path: rel });
   }
   const owned = planOwned({
-    // planned by path, hash and content (a file's service and environment ride along unread)
-    desired: [...desired.values()],
+    // planned by path, hash and content (a file's service and environment ride along unread),
+    // in the record's order: a record that names exactly these paths is taken as it is
+    desired: [...desired.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
     renderedCount: planned.renderedCount,
     existing: hashes,
     recordText,
