@@ -8,7 +8,7 @@ import { cpSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesS
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { diffProject } from '../src/build/diff.js';
-import { sourceStat } from '../src/build/source-stat.js';
+import { openBlobMemo, sourceStat } from '../src/build/source-stat.js';
 import { statOf, type Time } from '../src/build/memo.js';
 import { contentHash, gitBlobId } from '../src/core/hash.js';
 import type { ProjectSource } from '../src/core/types.js';
@@ -92,6 +92,36 @@ describe('sourceStat', () => {
     expect(st.m.has('f:link.yaml')).toBe(false);
     expect(sourceStat(root, fsSource(root), st, later).hashOf('link.yaml')).toBeUndefined();
     expect(sourceStat(root, fsSource(root), st, later).hashOf('b.yaml')).toBeUndefined();
+  });
+});
+
+describe('openBlobMemo: blobs.json', () => {
+  const file = (root: string) => join(root, '.gitopsc/cache/blobs.json');
+  it('keeps string entries between runs; a damaged, older or foreign file is ignored whole', async () => {
+    const root = tmp();
+    const a = openBlobMemo(root);
+    expect(a.get('blob:1')).toBeUndefined();
+    a.set('blob:1', 'h1');
+    a.set('state:x:y', 'same');
+    a.set('blob:2', { not: 'a string' }); // never kept
+    await a.save();
+    const b = openBlobMemo(root);
+    expect([b.get('blob:1'), b.get('state:x:y'), b.get('blob:2')]).toEqual(['h1', 'same', undefined]);
+    const good = readFileSync(file(root), 'utf8');
+    expect(good.split('\n')[1]).toBe('["blob:1","h1","state:x:y","same"]');
+    // nothing new: not written again
+    const st = statSync(file(root));
+    await b.save();
+    expect(statSync(file(root)).mtimeMs).toBe(st.mtimeMs);
+    for (const bad of [
+      good.replace('"h1"', '"h9"'), // edited: the checksum differs
+      good.slice(0, -3), // truncated
+      '{"format":1,"version":"1","checksum":"x"}\n{"blob:1":"h1"}', // the JsonCache format of before
+      'not json\n[]',
+    ]) {
+      writeFileSync(file(root), bad);
+      expect(openBlobMemo(root).get('blob:1')).toBeUndefined();
+    }
   });
 });
 
