@@ -8,7 +8,7 @@ import { cpSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesS
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { diffProject } from '../src/build/diff.js';
-import { openBlobMemo, sourceStat } from '../src/build/source-stat.js';
+import { openBlobMemo, openSourceStat, sourceStat } from '../src/build/source-stat.js';
 import { statOf, type Time } from '../src/build/memo.js';
 import { contentHash, gitBlobId } from '../src/core/hash.js';
 import type { ProjectSource } from '../src/core/types.js';
@@ -97,13 +97,12 @@ describe('sourceStat', () => {
 
 describe('openBlobMemo: blobs.json', () => {
   const file = (root: string) => join(root, '.gitopsc/cache/blobs.json');
-  it('keeps string entries between runs; a damaged, older or foreign file is ignored whole', async () => {
+  it('keeps entries between runs; a damaged, older or foreign file is ignored whole', async () => {
     const root = tmp();
     const a = openBlobMemo(root);
     expect(a.get('blob:1')).toBeUndefined();
     a.set('blob:1', 'h1');
     a.set('state:x:y', 'same');
-    a.set('blob:2', { not: 'a string' }); // never kept
     await a.save();
     const b = openBlobMemo(root);
     expect([b.get('blob:1'), b.get('state:x:y'), b.get('blob:2')]).toEqual(['h1', 'same', undefined]);
@@ -122,6 +121,24 @@ describe('openBlobMemo: blobs.json', () => {
       writeFileSync(file(root), bad);
       expect(openBlobMemo(root).get('blob:1')).toBeUndefined();
     }
+  });
+});
+
+describe('openSourceStat: worktree.json, a flat cache', () => {
+  it('an entry recorded by a run is believed by the next (no read); an older worktree.json is ignored (a read)', async () => {
+    const root = tmp();
+    writeFileSync(join(root, 'a.yaml'), 'a: 1\n');
+    const log: string[] = [];
+    const old = Date.now() / 1000 - 10;
+    utimesSync(join(root, 'a.yaml'), old, old);
+    const first = openSourceStat(root, counting(root, log), openBlobMemo(root));
+    await first.source.read('a.yaml');
+    await first.save();
+    const head = readFileSync(join(root, '.gitopsc/cache/worktree.json'), 'utf8').split('\n')[0]!;
+    expect(JSON.parse(head).format).toBe('gitopsc-worktree 3');
+    expect(openSourceStat(root, counting(root, log), openBlobMemo(root)).hashOf('a.yaml')).toBe(contentHash('a: 1\n'));
+    writeFileSync(join(root, '.gitopsc/cache/worktree.json'), '{"format":1,"version":"2","checksum":"x"}\n{}');
+    expect(openSourceStat(root, counting(root, log), openBlobMemo(root)).hashOf('a.yaml')).toBeUndefined();
   });
 });
 
