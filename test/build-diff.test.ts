@@ -184,6 +184,18 @@ describe('planPublishFiles (publish through src/build)', () => {
       ['.gitopsc-owned', 'add'],
       ['staging/checkout/deployment.yaml', 'change'],
     ]);
+
+    // the units found in the tree already (`present`, as publish's first pass finds them) are not
+    // looked up again: the same files; a unit not named there is still looked up
+    const present = new Set(state.units.filter((u) => u.service !== 'checkout').map((u) => u.key));
+    const again = planPublishFiles({ state, memo, present }, { hashes: tree });
+    expect(again.files.map((f) => [f.path, f.hash, f.content !== undefined])).toEqual(planned.files.map((f) => [f.path, f.hash, f.content !== undefined]));
+    const lookups: string[] = [];
+    const watched = new Map(tree);
+    watched.get = (p: string) => (lookups.push(p), tree.get(p));
+    planPublishFiles({ state, memo, present }, { hashes: watched });
+    expect(lookups.length).toBeGreaterThan(0);
+    expect(lookups.every((p) => p.split('/')[1] === 'checkout')).toBe(true);
   });
 
   it('a unit the memo does not know, or whose files differ in the tree, is rendered', async () => {

@@ -31,11 +31,13 @@ export interface PublishPlanInput {
   memo: Pick<UnitMemo, 'get' | 'render'>;
   /** units rendered before git ran (their files), by unit key */
   prerendered?: ReadonlyMap<string, RenderedFile[]>;
+  /** the keys of the units whose remembered files were found in this tree already (the others are looked up) */
+  present?: ReadonlySet<string>;
 }
 
 /** Whether every remembered file is in the tree with its hash. */
 function inTree(files: readonly (readonly [string, string])[], hashes: ReadonlyMap<string, string>): boolean {
-  for (const [p, h] of files) if (hashes.get(p) !== h) return false;
+  for (let i = 0; i < files.length; i++) if (hashes.get(files[i]![0]) !== files[i]![1]) return false;
   return true;
 }
 
@@ -53,7 +55,7 @@ export function planPublishFiles(input: PublishPlanInput, tree: Pick<DeploymentT
   const hashes = tree.hashes;
   for (const u of input.state.units) {
     const known = input.memo.get(u.key);
-    if (known && inTree(known.files, hashes)) {
+    if (known && (input.present?.has(u.key) || inTree(known.files, hashes))) {
       if (known.warnings.length) diagnostics.push(...known.warnings);
       for (const [path, hash] of known.files) files.push({ path, hash, service: u.service, environment: u.environment });
       if (kustomization) outputs.push({ service: u.service, environment: u.environment, target: u.target, paths: known.files.map(([p]) => p) });
@@ -226,10 +228,14 @@ async function prepare(opts: PublishProjectOptions, opened: PendingDeployment | 
           // all (the memo's warnings were reported above), else rendered, those taken from
           // records after loading their service again
           const need: UnitJob[] = [];
+          const present = new Set<string>();
           for (const u of final.units as UnitJob[]) {
             if (prerendered.has(u.key)) continue;
             const known = memo.get(u.key);
-            if (known && inTree(known.files, tree.hashes)) continue;
+            if (known && inTree(known.files, tree.hashes)) {
+              present.add(u.key);
+              continue;
+            }
             const stored = known && pack ? unitMemo.stored(u.key, pack) : undefined;
             if (stored) prerendered.set(u.key, stored.files.map((f) => ({ path: f.path, content: f.content, service: u.service, environment: u.environment })));
             else need.push(u);
@@ -241,7 +247,7 @@ async function prepare(opts: PublishProjectOptions, opened: PendingDeployment | 
               diagnostics: [error('FILESYSTEM', 'a service file changed while it was being published; nothing was published: run publish again', { reason: 'changed-during-run' })],
             };
           }
-          const r = planPublishFiles({ state: final, envs: opts.envs, memo, prerendered }, tree);
+          const r = planPublishFiles({ state: final, envs: opts.envs, memo, prerendered, present }, tree);
           planned = r.files;
           // every unit's warnings were reported above; only an error (a bug: these units rendered cleanly before) stops the publish
           return { ...r, diagnostics: r.diagnostics.filter((d) => d.severity === 'error') };
