@@ -507,7 +507,9 @@ async function buildCommit(
   const stateKey = !sameByInputs && input.stateMemo && stateOid ? stateMemoKey(stateOid, input.environments, published) : undefined;
   const sameState = sameByInputs || (stateKey !== undefined && input.stateMemo?.get(stateKey) === SAME_STATE);
   const stateText = sameState ? undefined : await textAt(STATE_FILE);
-  const recorded = new Set((recordText ?? '').split('\n'));
+  // the record's paths, as a set only when a path outside the managed directories asks (a README, an environment removed)
+  let recordedSet: Set<string> | undefined;
+  const recorded = { has: (p: string) => (recordedSet ??= new Set((recordText ?? '').split('\n'))).has(p) };
   const scope = envScope(input.environments, input.lambdaDir);
   const inTree = (p: string) => p === RECORD_FILE || scope(p) || recorded.has(p);
   const hashed = await tree.hashes((p) => p !== STATE_FILE && inTree(p));
