@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { planPublishFiles } from '../src/build/publish.js';
-import { unitDiff } from '../src/build/diff.js';
+import { unitDiff, unitsToRender } from '../src/build/diff.js';
 import { UnitMemo } from '../src/build/unit-memo.js';
 import type { ProjectSource, RenderedFile } from '../src/core/types.js';
 import { contentHash } from '../src/core/hash.js';
@@ -124,6 +124,39 @@ describe('unitDiff (diff through src/build)', () => {
   });
 });
 
+describe('unitDiff with kept bytes (rendered.pack)', () => {
+  it('a changed unit the memo knows takes its files from the kept bytes on each side: nothing renders, the same diff bytes', async () => {
+    const baseFiles = project();
+    const headFiles = project(bumpReplicas);
+    const memo = new UnitMemo(new Map());
+    const first = unitDiff(await compile(memSource(baseFiles), { ...ref, lazy: true }), await compile(memSource(headFiles), { ...ref, lazy: true }), memo);
+    const want = compareResults(first.base, first.head, { base: 'b', head: 'h' });
+    // the bytes by content hash, as the pack keeps them (both sides' rendered files)
+    const bytes = new Map([...first.base.files, ...first.head.files].map((f) => [contentHash(f.content), f.content]));
+    const asked: string[] = [];
+    const kept = (u: UnitJob) => {
+      asked.push(`${u.service}/${u.environment}`);
+      const s = memo.stored(u.key, { get: (h) => bytes.get(h) });
+      return s && { files: s.files.map((f) => ({ path: f.path, content: f.content, service: u.service, environment: u.environment })), warnings: s.warnings };
+    };
+    const log: string[] = [];
+    const base = counted(await compile(memSource(baseFiles), { ...ref, lazy: true }), log, 'base');
+    const head = counted(await compile(memSource(headFiles), { ...ref, lazy: true }), log, 'head');
+    expect(unitsToRender(base, head, memo, kept)).toEqual({ base: [], head: [] });
+    const got = unitDiff(base, head, memo, undefined, kept);
+    expect(log).toEqual([]);
+    expect(asked.sort()).toEqual(['checkout/staging', 'checkout/staging']);
+    const diff = compareResults(got.base, got.head, { base: 'b', head: 'h' });
+    expect(formatText(diff)).toBe(formatText(want));
+    expect(JSON.stringify(toJson(diff))).toBe(JSON.stringify(toJson(want)));
+    // bytes not kept (or a unit the memo does not know): rendered as before
+    bytes.clear();
+    const log2: string[] = [];
+    unitDiff(counted(await compile(memSource(baseFiles), { ...ref, lazy: true }), log2, 'base'), counted(await compile(memSource(headFiles), { ...ref, lazy: true }), log2, 'head'), memo, undefined, kept);
+    expect(log2.sort()).toEqual(['base:checkout/staging', 'head:checkout/staging']);
+  });
+});
+
 describe('planPublishFiles (publish through src/build)', () => {
   it('renders only units whose files are not in the deployment tree with the same hash, and the write plan equals a full render\'s', async () => {
     const files = project(bumpReplicas);
@@ -151,6 +184,18 @@ describe('planPublishFiles (publish through src/build)', () => {
       ['.gitopsc-owned', 'add'],
       ['staging/checkout/deployment.yaml', 'change'],
     ]);
+
+    // the units found in the tree already (`present`, as publish's first pass finds them) are not
+    // looked up again: the same files; a unit not named there is still looked up
+    const present = new Set(state.units.filter((u) => u.service !== 'checkout').map((u) => u.key));
+    const again = planPublishFiles({ state, memo, present }, { hashes: tree });
+    expect(again.files.map((f) => [f.path, f.hash, f.content !== undefined])).toEqual(planned.files.map((f) => [f.path, f.hash, f.content !== undefined]));
+    const lookups: string[] = [];
+    const watched = new Map(tree);
+    watched.get = (p: string) => (lookups.push(p), tree.get(p));
+    planPublishFiles({ state, memo, present }, { hashes: watched });
+    expect(lookups.length).toBeGreaterThan(0);
+    expect(lookups.every((p) => p.split('/')[1] === 'checkout')).toBe(true);
   });
 
   it('a unit the memo does not know, or whose files differ in the tree, is rendered', async () => {

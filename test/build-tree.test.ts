@@ -6,6 +6,7 @@ import { gitOutputTree } from '../src/build/tree.js';
 import { contentHash } from '../src/core/hash.js';
 import { cleanGitEnv } from '../src/git/env.js';
 import { gitSource } from '../src/git/source.js';
+import { recallBlob, rememberBlob } from '../src/git/tree.js';
 import { git, isolateGit } from './helpers/git.js';
 import { makeProject } from './helpers/project.js';
 
@@ -40,6 +41,25 @@ describe('gitOutputTree', () => {
     expect('files' in again && [...again.files.values()]).toEqual(['memo', 'memo', 'memo']);
     const empty = await (await gitOutputTree(dir, undefined, 'out', process.env)).hashes();
     expect('files' in empty && empty.files.size).toBe(0);
+  });
+
+  it('the blob memo is set only with a pair it does not hold (a publish of known blobs leaves blobs.json unwritten)', () => {
+    const memo = new Map<string, unknown>();
+    const sets: string[] = [];
+    const m = { get: (k: string) => memo.get(k), set: (k: string, v: string) => (sets.push(k), memo.set(k, v)) };
+    const oid = 'a'.repeat(40);
+    for (const [hash, set] of [
+      ['h1', true], // new
+      ['h1', false], // held already
+      ['h2', true], // a different hash for the same blob: corrected
+      ['h2', false],
+    ] as const) {
+      const before = sets.length;
+      rememberBlob(m, oid, hash);
+      expect([hash, sets.length - before]).toEqual([hash, set ? 1 : 0]);
+      expect(recallBlob(m, oid)).toBe(hash);
+    }
+    rememberBlob(undefined, oid, 'h3'); // no memo: nothing
   });
 
   it('a base revision reads bytes in hand when their blob id matches, and git otherwise', async () => {

@@ -11,6 +11,9 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseCommitConfig } from '../src/git/deployment.js';
 import { plainIdent } from '../src/git/objects.js';
+import { contentHash, sha256Hex } from '../src/core/hash.js';
+import { serializeRecord } from '../src/write/ownership.js';
+import { nextState, serializeState, STATE_FILE } from '../src/git/state.js';
 import { publish, type PublishOptions } from '../src/git/publish.js';
 import type { CompileResult } from '../src/pipeline.js';
 import { compileResult, git, head, isolateGit, makeRemote, tmp } from './helpers/git.js';
@@ -233,5 +236,58 @@ describe('the state memo of publish', () => {
       expect(r.diagnostics).toEqual([]);
     }
     expect(git(plain, 'rev-parse', 'main^{tree}')).toBe(git(bare, 'rev-parse', 'main^{tree}'));
+  });
+
+  it('a state known by what its artifacts follow from (artifactsKey) is decided without listing the artifacts; another key lists them', async () => {
+    const { bare } = makeRemote({ 'README.md': '# deploy\n' });
+    const memo = new Map<string, unknown>();
+    const stateMemo = { get: (k: string) => memo.get(k), set: (k: string, v: string) => void memo.set(k, v) };
+    let listed = 0;
+    const go = (services: Record<string, Record<string, string>>, artifactsKey: string) => {
+      const r = compileResult(services);
+      const result = {
+        files: r.files,
+        get artifacts() {
+          listed++;
+          return r.artifacts;
+        },
+      };
+      return publish({ result, environments: ['dev', 'prod'], source, stateMemo, artifactsKey }, { cwd: process.cwd(), env: process.env, lockTimeoutMs: 5_000, push: true, repo: bare });
+    };
+    const one = { checkout: { dev: '1.0.0', prod: '1.0.0' } };
+    expect((await go(one, 'k1')).diagnostics).toEqual([]);
+    const stateOid = () => git(bare, 'rev-parse', 'main:.gitopsc/artifacts.json').trim();
+    expect([...memo.keys()].filter((k) => k.startsWith(`state-in:${stateOid()}:`))).toHaveLength(1);
+    // the same key: not listed, nothing to commit
+    listed = 0;
+    const same = await go(one, 'k1');
+    expect([same.committed, same.artifacts, listed]).toEqual([false, [], 0]);
+    // another key (the lock changed): listed, the change seen and written
+    const bumped = await go({ checkout: { dev: '1.1.0', prod: '1.0.0' } }, 'k2');
+    expect(listed).toBeGreaterThan(0);
+    expect(bumped.artifacts.map((x) => `${x.status} ${x.service}/${x.environment}`)).toEqual(['changed checkout/dev']);
+    expect(git(bare, 'show', 'main:.gitopsc/artifacts.json')).toContain('"tag": "1.1.0"');
+    // a state known only by its artifacts is learnt by the key too
+    const plainMemo = [...memo.keys()].filter((k) => k.startsWith('state-in:'));
+    for (const k of plainMemo) memo.delete(k);
+    listed = 0;
+    expect((await go({ checkout: { dev: '1.1.0', prod: '1.0.0' } }, 'k3')).committed).toBe(false);
+    expect(listed).toBeGreaterThan(0);
+    listed = 0;
+    expect((await go({ checkout: { dev: '1.1.0', prod: '1.0.0' } }, 'k3')).committed).toBe(false);
+    expect(listed).toBe(0);
+  });
+
+  it("--branch-template's {hash} names the writes by path (the plan's order, whatever order the units come in), then the state", async () => {
+    const { bare } = makeRemote({ 'README.md': '# deploy\n' });
+    // unit order (web, then api) is not path order (dev/api, dev/web, ...)
+    const result = compileResult({ web: { dev: '1.0.0', prod: '1.0.0' }, api: { dev: '2.0.0', prod: '2.0.0' } });
+    const r = await publish({ result, environments: ['dev', 'prod'], source }, { cwd: process.cwd(), env: process.env, lockTimeoutMs: 5_000, dryRun: true, branchTemplate: 'g/{hash}', repo: bare });
+    expect(r.diagnostics).toEqual([]);
+    const record = serializeRecord(result.files.map((f) => f.path));
+    const state = serializeState(nextState([], result.artifacts, ['dev', 'prod']));
+    const byPath = [...result.files.map((f) => [f.path, f.content]), ['.gitopsc-owned', record]].sort(([a], [b]) => (a! < b! ? -1 : 1));
+    const key = [...byPath, [STATE_FILE, state]].map(([p, c]) => `${p}\0${contentHash(c!)}`).join('\n');
+    expect(r.prBranch).toBe(`g/${sha256Hex(key).slice(0, 8)}`);
   });
 });

@@ -8,7 +8,7 @@ import { cpSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesS
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { diffProject } from '../src/build/diff.js';
-import { sourceStat } from '../src/build/source-stat.js';
+import { openBlobMemo, openSourceStat, sourceStat } from '../src/build/source-stat.js';
 import { statOf, type Time } from '../src/build/memo.js';
 import { contentHash, gitBlobId } from '../src/core/hash.js';
 import type { ProjectSource } from '../src/core/types.js';
@@ -92,6 +92,53 @@ describe('sourceStat', () => {
     expect(st.m.has('f:link.yaml')).toBe(false);
     expect(sourceStat(root, fsSource(root), st, later).hashOf('link.yaml')).toBeUndefined();
     expect(sourceStat(root, fsSource(root), st, later).hashOf('b.yaml')).toBeUndefined();
+  });
+});
+
+describe('openBlobMemo: blobs.json', () => {
+  const file = (root: string) => join(root, '.gitopsc/cache/blobs.json');
+  it('keeps entries between runs; a damaged, older or foreign file is ignored whole', async () => {
+    const root = tmp();
+    const a = openBlobMemo(root);
+    expect(a.get('blob:1')).toBeUndefined();
+    a.set('blob:1', 'h1');
+    a.set('state:x:y', 'same');
+    await a.save();
+    const b = openBlobMemo(root);
+    expect([b.get('blob:1'), b.get('state:x:y'), b.get('blob:2')]).toEqual(['h1', 'same', undefined]);
+    const good = readFileSync(file(root), 'utf8');
+    expect(good.split('\n')[1]).toBe('["blob:1","h1","state:x:y","same"]');
+    // nothing new: not written again
+    const st = statSync(file(root));
+    await b.save();
+    expect(statSync(file(root)).mtimeMs).toBe(st.mtimeMs);
+    for (const bad of [
+      good.replace('"h1"', '"h9"'), // edited: the checksum differs
+      good.slice(0, -3), // truncated
+      '{"format":1,"version":"1","checksum":"x"}\n{"blob:1":"h1"}', // the JsonCache format of before
+      'not json\n[]',
+    ]) {
+      writeFileSync(file(root), bad);
+      expect(openBlobMemo(root).get('blob:1')).toBeUndefined();
+    }
+  });
+});
+
+describe('openSourceStat: worktree.json, a flat cache', () => {
+  it('an entry recorded by a run is believed by the next (no read); an older worktree.json is ignored (a read)', async () => {
+    const root = tmp();
+    writeFileSync(join(root, 'a.yaml'), 'a: 1\n');
+    const log: string[] = [];
+    const old = Date.now() / 1000 - 10;
+    utimesSync(join(root, 'a.yaml'), old, old);
+    const first = openSourceStat(root, counting(root, log), openBlobMemo(root));
+    await first.source.read('a.yaml');
+    await first.save();
+    const head = readFileSync(join(root, '.gitopsc/cache/worktree.json'), 'utf8').split('\n')[0]!;
+    expect(JSON.parse(head).format).toBe('gitopsc-worktree 3');
+    expect(openSourceStat(root, counting(root, log), openBlobMemo(root)).hashOf('a.yaml')).toBe(contentHash('a: 1\n'));
+    writeFileSync(join(root, '.gitopsc/cache/worktree.json'), '{"format":1,"version":"2","checksum":"x"}\n{}');
+    expect(openSourceStat(root, counting(root, log), openBlobMemo(root)).hashOf('a.yaml')).toBeUndefined();
   });
 });
 

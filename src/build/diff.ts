@@ -19,6 +19,8 @@ import { compile, fsSource, type CompileState, type UnitJob } from '../pipeline.
 import type { ConfigRef } from '../project/load.js';
 import { kustomizationRenderedFiles, type UnitOutput } from '../write/kustomization.js';
 import { UnitMemo } from './unit-memo.js';
+import { openPack } from './pack.js';
+import { contentHash } from '../core/hash.js';
 import { openBlobMemo, openSourceStat } from './source-stat.js';
 
 export interface DiffSide {
@@ -45,6 +47,15 @@ function kustomizations(state: CompileState, outputs: UnitOutput[], envs: readon
 
 type Outcome = NonNullable<ReturnType<UnitMemo['get']>>;
 
+/** A unit's files from the bytes kept by content hash (rendered.pack), with its remembered warnings. */
+export interface Kept {
+  files: RenderedFile[];
+  warnings: Diagnostic[];
+}
+
+/** The kept files of a unit the memo knows, or undefined (then it renders). */
+export type KeptOf = (unit: UnitJob) => Kept | undefined;
+
 /** What diff does with one unit: the one set of rules unitDiff and unitsToRender share. */
 type Step =
   /** the same key on both sides, its outcome known: never in the diff, nothing rendered */
@@ -53,17 +64,17 @@ type Step =
   | { kind: 'same'; head: UnitJob; base: UnitJob }
   /** different inputs, byte-identical output (a field no template reads) */
   | { kind: 'equal'; head: UnitJob; base: UnitJob; outcome: Outcome; baseOutcome: Outcome }
-  /** changed, added (no base) or removed (no head): rendered on each side it has */
-  | { kind: 'changed'; head?: UnitJob; base?: UnitJob };
+  /** changed, added (no base) or removed (no head): rendered on each side it has, unless its bytes were kept */
+  | { kind: 'changed'; head?: UnitJob; base?: UnitJob; headKept?: Kept; baseKept?: Kept };
 
 /** The steps of the last pair of compiles (unitsToRender, then unitDiff, ask for the same). */
-const lastSteps = new WeakMap<CompileState, { base: CompileState | undefined; memo: UnitMemo; steps: Step[] }>();
+const lastSteps = new WeakMap<CompileState, { base: CompileState | undefined; memo: UnitMemo; kept?: KeptOf; steps: Step[] }>();
 
-function steps(base: CompileState | undefined, head: CompileState, memo: UnitMemo): Step[] {
+function steps(base: CompileState | undefined, head: CompileState, memo: UnitMemo, kept?: KeptOf): Step[] {
   const last = lastSteps.get(head);
-  if (last && last.base === base && last.memo === memo) return last.steps;
+  if (last && last.base === base && last.memo === memo && last.kept === kept) return last.steps;
   const out: Step[] = [];
-  lastSteps.set(head, { base, memo, steps: out });
+  lastSteps.set(head, { base, memo, kept, steps: out });
   const baseUnits = new Map((base?.units ?? []).map((u) => [id(u), u]));
   const headIds = new Set(head.units.map(id));
   for (const h of head.units) {
@@ -73,10 +84,10 @@ function steps(base: CompileState | undefined, head: CompileState, memo: UnitMem
     else {
       const knownBase = b ? memo.get(b.key) : undefined;
       if (b && known && knownBase && sameFiles(known.files, knownBase.files)) out.push({ kind: 'equal', head: h, base: b, outcome: known, baseOutcome: knownBase });
-      else out.push({ kind: 'changed', head: h, base: b });
+      else out.push({ kind: 'changed', head: h, base: b, headKept: known && kept?.(h), baseKept: knownBase && kept?.(b!) });
     }
   }
-  for (const b of base?.units ?? []) if (!headIds.has(id(b))) out.push({ kind: 'changed', base: b });
+  for (const b of base?.units ?? []) if (!headIds.has(id(b))) out.push({ kind: 'changed', base: b, baseKept: memo.get(b.key) && kept?.(b) });
   return out;
 }
 
@@ -84,7 +95,7 @@ function steps(base: CompileState | undefined, head: CompileState, memo: UnitMem
  * Pure over two lazy compiles (`compile(..., { lazy: true })`): the files whose comparison
  * gives the same diff as rendering every unit on both sides. `base` undefined: no base.
  */
-export function unitDiff(base: CompileState | undefined, head: CompileState, memo: UnitMemo, envs?: readonly string[]): UnitDiff {
+export function unitDiff(base: CompileState | undefined, head: CompileState, memo: UnitMemo, envs?: readonly string[], kept?: KeptOf): UnitDiff {
   const out: UnitDiff = {
     base: { files: [], artifacts: base?.artifacts ?? [] },
     head: { files: [], artifacts: head.artifacts, outputDir: head.outputDir },
@@ -95,7 +106,7 @@ export function unitDiff(base: CompileState | undefined, head: CompileState, mem
   const headOutputs: UnitOutput[] | undefined = head.project?.kustomization ? [] : undefined;
   const baseOutputs: UnitOutput[] | undefined = base?.project?.kustomization ? [] : undefined;
   const output = (to: UnitOutput[] | undefined, u: UnitJob, paths: () => readonly string[]) => to?.push({ service: u.service, environment: u.environment, target: u.target, paths: paths() });
-  for (const step of steps(base, head, memo)) {
+  for (const step of steps(base, head, memo, kept)) {
     switch (step.kind) {
       case 'known': {
         out.headDiagnostics.push(...step.outcome.warnings);
@@ -120,13 +131,23 @@ export function unitDiff(base: CompileState | undefined, head: CompileState, mem
         output(baseOutputs, step.base, () => step.baseOutcome.files.map(([p]) => p));
         break;
       case 'changed':
-        if (step.head) {
+        if (step.head && step.headKept) {
+          const k = step.headKept;
+          out.headDiagnostics.push(...k.warnings);
+          out.head.files.push(...k.files);
+          output(headOutputs, step.head, () => k.files.map((f) => f.path));
+        } else if (step.head) {
           const r = memo.render(step.head);
           out.headDiagnostics.push(...r.diagnostics);
           out.head.files.push(...r.files);
           output(headOutputs, step.head, () => r.files.map((f) => f.path));
         }
-        if (step.base) {
+        if (step.base && step.baseKept) {
+          const k = step.baseKept;
+          out.baseDiagnostics.push(...k.warnings);
+          out.base.files.push(...k.files);
+          output(baseOutputs, step.base, () => k.files.map((f) => f.path));
+        } else if (step.base) {
           const rb = memo.render(step.base);
           out.baseDiagnostics.push(...rb.diagnostics);
           out.base.files.push(...rb.files);
@@ -142,13 +163,13 @@ export function unitDiff(base: CompileState | undefined, head: CompileState, mem
 }
 
 /** The units unitDiff renders, per side (its rules, without rendering). */
-export function unitsToRender(base: CompileState | undefined, head: CompileState, memo: UnitMemo): { base: UnitJob[]; head: UnitJob[] } {
+export function unitsToRender(base: CompileState | undefined, head: CompileState, memo: UnitMemo, kept?: KeptOf): { base: UnitJob[]; head: UnitJob[] } {
   const out = { base: [] as UnitJob[], head: [] as UnitJob[] };
-  for (const step of steps(base, head, memo)) {
+  for (const step of steps(base, head, memo, kept)) {
     if (step.kind === 'same') out.head.push(step.head);
     else if (step.kind === 'changed') {
-      if (step.head) out.head.push(step.head);
-      if (step.base) out.base.push(step.base);
+      if (step.head && !step.headKept) out.head.push(step.head);
+      if (step.base && !step.baseKept) out.base.push(step.base);
     }
   }
   return out;
@@ -244,6 +265,15 @@ export async function diffProject(opts: DiffProjectOptions): Promise<DiffProject
   const inputs = cached ? unlessEqual(openInputCache(opts.root)) : undefined;
   const units = cached ? unlessEqual(openJsonCache<unknown>(opts.root, 'units', toolVersion())) : undefined;
   const memo = new UnitMemo(units);
+  // the bytes of rendered files by content hash: a changed unit the memo knows is not rendered
+  // when they are all kept (neither is its service loaded again); what diff renders is kept too
+  const pack = cached ? openPack(opts.root) : undefined;
+  const kept: KeptOf | undefined = pack
+    ? (u) => {
+        const s = memo.stored(u.key, pack);
+        return s && { files: s.files.map((f) => ({ path: f.path, content: f.content, service: u.service, environment: u.environment })), warnings: s.warnings };
+      }
+    : undefined;
   // per-service records (src/pipeline.ts): each side loads only the services whose files differ from a record's
   const services = cached ? unlessEqual(openJsonCache<unknown>(opts.root, 'services', toolVersion(), { onlyUsed: true })) : undefined;
   const records = services ? { store: services, hashOf: stat?.hashOf } : undefined;
@@ -272,7 +302,7 @@ export async function diffProject(opts: DiffProjectOptions): Promise<DiffProject
         base = await compileLazy(source, { ...cref, cache: inputs, records: baseRecords });
         // the units taken from records that unitDiff renders are loaded again first; a file
         // that changed since it was hashed: both sides without records
-        const needed = unitsToRender(base, head, memo);
+        const needed = unitsToRender(base, head, memo, kept);
         if (!(await prepared(head, needed.head)) || !(await prepared(base, needed.base))) {
           head = await compileLazy(headSource, { ...cref, cache: inputs });
           base = await compileLazy(source, { ...cref, cache: inputs });
@@ -282,9 +312,9 @@ export async function diffProject(opts: DiffProjectOptions): Promise<DiffProject
       problems.push(error('GIT', `cannot read the base revision ${baseRef.sha.slice(0, 7)}: ${e instanceof Error ? e.message : String(e)}`, { reason: 'command-failed' }));
     }
   }
-  if (!base && !(await prepared(head, unitsToRender(undefined, head, memo).head))) head = await compileLazy(headSource, { ...cref, cache: inputs });
+  if (!base && !(await prepared(head, unitsToRender(undefined, head, memo, kept).head))) head = await compileLazy(headSource, { ...cref, cache: inputs });
   catFile.close();
-  const u = unitDiff(base, head, memo, opts.envs);
+  const u = unitDiff(base, head, memo, opts.envs, kept);
   // in the order a full compile of each side reports them: the head's, then the base's errors
   const diagnostics: Diagnostic[] = [...head.diagnostics, ...u.headDiagnostics];
   for (const d of [...(base?.diagnostics ?? []), ...u.baseDiagnostics]) {
@@ -297,6 +327,13 @@ export async function diffProject(opts: DiffProjectOptions): Promise<DiffProject
   await services?.save();
   await stat?.save();
   await blobs?.save();
+  // the head's files by hash (every unit's, as far as the memo knows them), with the bytes rendered now: what the pack keeps
+  if (pack) {
+    const files: { hash: string; content?: string }[] = [];
+    for (const unit of head.units) for (const [, hash] of memo.get(unit.key)?.files ?? []) files.push({ hash });
+    for (const f of u.head.files) files.push({ hash: contentHash(f.content), content: f.content });
+    await pack.save(files);
+  }
   const baseSide: Pick<CompileResult, 'files' | 'artifacts'> = base ? u.base : { files: [], artifacts: [] };
   return { diagnostics, diff: compareResults(baseSide, u.head, { base: baseLabel, head: 'working tree' }), rendered: memo.renders };
 }

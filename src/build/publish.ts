@@ -4,7 +4,9 @@
  * whose files are not already there with the same content hash are rendered. The unit memo
  * (./unit-memo.ts) remembers the hashes each key rendered to. Nothing in the deployment
  * repository is touched unless every unit can render: a unit the memo does not know is
- * rendered (and its errors reported) before git runs.
+ * rendered (and its errors reported) before git runs. A unit the memo knows whose files the tree
+ * lacks takes their bytes from `rendered.pack` (./pack.ts, each blob checked against its hash)
+ * when it holds them all: its service is neither loaded again nor rendered.
  */
 import { cacheDirProblem, openInputCache, openJsonCache, toolVersion, unlessEqual } from './store.js';
 import { error, hasErrors, warning, type Diagnostic } from '../core/diagnostics.js';
@@ -19,6 +21,8 @@ import { kustomizationFiles, type UnitOutput } from '../write/kustomization.js';
 import { adoptionRule } from '../write/ownership.js';
 import { UnitMemo } from './unit-memo.js';
 import { openBlobMemo, openSourceStat } from './source-stat.js';
+import { openPack } from './pack.js';
+import { referenceFor } from '../resolve/reference.js';
 
 export interface PublishPlanInput {
   state: Pick<CompileState, 'units' | 'project' | 'environments'>;
@@ -27,11 +31,13 @@ export interface PublishPlanInput {
   memo: Pick<UnitMemo, 'get' | 'render'>;
   /** units rendered before git ran (their files), by unit key */
   prerendered?: ReadonlyMap<string, RenderedFile[]>;
+  /** the keys of the units whose remembered files were found in this tree already (the others are looked up) */
+  present?: ReadonlySet<string>;
 }
 
 /** Whether every remembered file is in the tree with its hash. */
 function inTree(files: readonly (readonly [string, string])[], hashes: ReadonlyMap<string, string>): boolean {
-  for (const [p, h] of files) if (hashes.get(p) !== h) return false;
+  for (let i = 0; i < files.length; i++) if (hashes.get(files[i]![0]) !== files[i]![1]) return false;
   return true;
 }
 
@@ -49,7 +55,7 @@ export function planPublishFiles(input: PublishPlanInput, tree: Pick<DeploymentT
   const hashes = tree.hashes;
   for (const u of input.state.units) {
     const known = input.memo.get(u.key);
-    if (known && inTree(known.files, hashes)) {
+    if (known && (input.present?.has(u.key) || inTree(known.files, hashes))) {
       if (known.warnings.length) diagnostics.push(...known.warnings);
       for (const [path, hash] of known.files) files.push({ path, hash, service: u.service, environment: u.environment });
       if (kustomization) outputs.push({ service: u.service, environment: u.environment, target: u.target, paths: known.files.map(([p]) => p) });
@@ -68,6 +74,21 @@ export function planPublishFiles(input: PublishPlanInput, tree: Pick<DeploymentT
     }
   }
   return { files, renderedCount, diagnostics };
+}
+
+/**
+ * What the artifacts of a compile follow from, hashed: the lock's text (their entries), each
+ * registry's image reference prefix (what its provider puts before a package: the reference is
+ * that prefix and the package, src/resolve/provider.ts joinReference), the units in order (one
+ * artifact per unit, of its service and environment) and the tool's version (the code that
+ * makes them). Undefined without a lock text.
+ */
+export function artifactsKeyOf(state: Pick<CompileState, 'lockText' | 'project' | 'units'>): string | undefined {
+  if (state.lockText === undefined || !state.project) return undefined;
+  const registries = Object.entries(state.project.config.registries ?? {}).map(([name, config]) => [name, referenceFor(config, '')]);
+  let units = '';
+  for (const u of state.units) units += `${u.service}\u0000${u.environment}\n`;
+  return contentHash(JSON.stringify([toolVersion(), contentHash(state.lockText), registries, units]));
 }
 
 export interface PublishProjectOptions extends ConfigRef {
@@ -121,6 +142,8 @@ async function prepare(opts: PublishProjectOptions, opened: PendingDeployment | 
   const inputs = cached ? unlessEqual(openInputCache(opts.root)) : undefined;
   const store = cached ? unlessEqual(openJsonCache<unknown>(opts.root, 'units', toolVersion())) : undefined;
   const unitMemo = new UnitMemo(store);
+  // the bytes of rendered files by content hash (what render, and publish, rendered before)
+  const pack = cached ? openPack(opts.root) : undefined;
   // each unit's remembered outcome is looked up (and checked) once, not once per attempt
   const outcomes = new Map<string, ReturnType<UnitMemo['get']>>();
   const memo: Pick<UnitMemo, 'get' | 'render'> = {
@@ -146,7 +169,8 @@ async function prepare(opts: PublishProjectOptions, opened: PendingDeployment | 
       st.outputNames(); // compiles the templates (unless a record knows they compile): their errors are reported even when no unit renders
       // templates that do not compile: the diagnostics of a full compile (which stops before the lock)
       if (hasErrors(st.templateDiagnostics())) st = await compile(fsSource(opts.root), { ...ref, cache: inputs });
-      else st = { ...st, diagnostics: [...st.diagnostics, ...st.templateDiagnostics()] };
+      // (set on the state itself: a copy would list its artifacts, which a publish may not need)
+      else st.diagnostics = [...st.diagnostics, ...st.templateDiagnostics()];
     }
     return st;
   };
@@ -189,25 +213,42 @@ async function prepare(opts: PublishProjectOptions, opened: PendingDeployment | 
     diagnostics,
     state,
     run: async (popts) => {
+      /** the files of the last plan (every file published, with its content where it was rendered or read): what the pack keeps */
+      let planned: readonly PublishedFile[] = [];
       const input: PublishInput = {
-        result: { artifacts: final.artifacts },
+        // listed when asked for (not when the state memo knows the state by artifactsKey)
+        result: {
+          get artifacts() {
+            return final.artifacts;
+          },
+        },
+        artifactsKey: artifactsKeyOf(final),
         desired: async (tree) => {
-          // the units whose files the tree lacks render: those taken from records load their service again
-          if (final.prepare) {
-            const need = final.units.filter((u) => {
-              if (prerendered.has(u.key)) return false;
-              const known = memo.get(u.key);
-              return !known || !inTree(known.files, tree.hashes);
-            });
-            if (need.length > 0 && !(await final.prepare(need))) {
-              return {
-                files: [],
-                renderedCount: 0,
-                diagnostics: [error('FILESYSTEM', 'a service file changed while it was being published; nothing was published: run publish again', { reason: 'changed-during-run' })],
-              };
+          // the units whose files the tree lacks: their bytes from the pack when it holds them
+          // all (the memo's warnings were reported above), else rendered, those taken from
+          // records after loading their service again
+          const need: UnitJob[] = [];
+          const present = new Set<string>();
+          for (const u of final.units as UnitJob[]) {
+            if (prerendered.has(u.key)) continue;
+            const known = memo.get(u.key);
+            if (known && inTree(known.files, tree.hashes)) {
+              present.add(u.key);
+              continue;
             }
+            const stored = known && pack ? unitMemo.stored(u.key, pack) : undefined;
+            if (stored) prerendered.set(u.key, stored.files.map((f) => ({ path: f.path, content: f.content, service: u.service, environment: u.environment })));
+            else need.push(u);
           }
-          const r = planPublishFiles({ state: final, envs: opts.envs, memo, prerendered }, tree);
+          if (final.prepare && need.length > 0 && !(await final.prepare(need))) {
+            return {
+              files: [],
+              renderedCount: 0,
+              diagnostics: [error('FILESYSTEM', 'a service file changed while it was being published; nothing was published: run publish again', { reason: 'changed-during-run' })],
+            };
+          }
+          const r = planPublishFiles({ state: final, envs: opts.envs, memo, prerendered, present }, tree);
+          planned = r.files;
           // every unit's warnings were reported above; only an error (a bug: these units rendered cleanly before) stops the publish
           return { ...r, diagnostics: r.diagnostics.filter((d) => d.severity === 'error') };
         },
@@ -225,6 +266,8 @@ async function prepare(opts: PublishProjectOptions, opened: PendingDeployment | 
         await services?.save();
         await blobs?.save();
         await stat?.save();
+        // the bytes rendered now, for the next publish (or render) that needs them
+        await pack?.save(planned);
       };
       // the caches hold facts (content hashes, records, unit outcomes), true whether or not the
       // push lands: they are saved while git pushes, and again only when a retry rendered more

@@ -106,6 +106,13 @@ export interface PublishInput {
   blobMemo?: BlobHashMemo;
   /** which states a publish of given artifacts writes again unchanged, kept between runs (stateMemoKey) */
   stateMemo?: { get(key: string): unknown; set(key: string, value: string): void };
+  /**
+   * A hash of everything the published artifacts follow from (src/build/publish.ts: the lock's
+   * bytes, each registry's image reference prefix, the units in order, the tool's version): a
+   * state the memo knows to come out of a publish of such artifacts unchanged is decided without
+   * them (`result.artifacts` is then never read).
+   */
+  artifactsKey?: string;
   /** a cat-file process of the deployment repository to share (tests) */
   catFile?: CatFile;
   /** the environments being published: their directories are managed (written and pruned) */
@@ -456,6 +463,11 @@ function stateMemoKey(stateOid: string, environments: readonly string[], publish
   return `state:${stateOid}:${contentHash(JSON.stringify([environments, published]))}`;
 }
 
+/** The same, by a hash of what the artifacts follow from (PublishInput.artifactsKey) instead of the artifacts. */
+function stateInputsKey(stateOid: string, environments: readonly string[], artifactsKey: string): string {
+  return `state-in:${stateOid}:${contentHash(JSON.stringify([environments, artifactsKey]))}`;
+}
+
 /** `git push` (never forced but by a `+` refspec, no hooks of ours), with the caller's `whilePushing` work done meanwhile. */
 async function pushing(git: Git, args: readonly string[], input: PublishInput, attempt: number): Promise<GitRun> {
   const push = git.run(['push', '--porcelain', '--no-verify', ...args], { timeoutMs: 300_000 });
@@ -484,15 +496,20 @@ async function buildCommit(
   const tree = await gitTree(git, head, base, { memo: input.blobMemo, catFile, listing: listed });
   const textAt = async (p: string) => (tree.oids.has(p) ? ((await tree.read(p)) ?? '') : undefined);
   const recordText = await textAt(RECORD_FILE);
-  const published = input.result.artifacts.filter((a) => input.environments.includes(a.environment));
   // The state this publish would write follows from the state there (its blob id), the
   // environments and the artifacts published: a state known to come out the same is neither
-  // parsed nor compared (its artifacts cannot have changed) nor written again.
+  // parsed nor compared (its artifacts cannot have changed) nor written again. Known by what
+  // the artifacts follow from, the artifacts are not even listed.
   const stateOid = tree.oids.get(STATE_FILE);
-  const stateKey = input.stateMemo && stateOid ? stateMemoKey(stateOid, input.environments, published) : undefined;
-  const sameState = stateKey !== undefined && input.stateMemo?.get(stateKey) === SAME_STATE;
+  const inputsKey = input.stateMemo && stateOid && input.artifactsKey !== undefined ? stateInputsKey(stateOid, input.environments, input.artifactsKey) : undefined;
+  const sameByInputs = inputsKey !== undefined && input.stateMemo?.get(inputsKey) === SAME_STATE;
+  const published = sameByInputs ? [] : input.result.artifacts.filter((a) => input.environments.includes(a.environment));
+  const stateKey = !sameByInputs && input.stateMemo && stateOid ? stateMemoKey(stateOid, input.environments, published) : undefined;
+  const sameState = sameByInputs || (stateKey !== undefined && input.stateMemo?.get(stateKey) === SAME_STATE);
   const stateText = sameState ? undefined : await textAt(STATE_FILE);
-  const recorded = new Set((recordText ?? '').split('\n'));
+  // the record's paths, as a set only when a path outside the managed directories asks (a README, an environment removed)
+  let recordedSet: Set<string> | undefined;
+  const recorded = { has: (p: string) => (recordedSet ??= new Set((recordText ?? '').split('\n'))).has(p) };
   const scope = envScope(input.environments, input.lambdaDir);
   const inTree = (p: string) => p === RECORD_FILE || scope(p) || recorded.has(p);
   const hashed = await tree.hashes((p) => p !== STATE_FILE && inTree(p));
@@ -527,8 +544,9 @@ async function buildCommit(
     desired.set(rel, rel === f.path ? f : { ...f, path: rel });
   }
   const owned = planOwned({
-    // planned by path, hash and content (a file's service and environment ride along unread)
-    desired: [...desired.values()],
+    // planned by path, hash and content (a file's service and environment ride along unread),
+    // in the record's order: a record that names exactly these paths is taken as it is
+    desired: [...desired.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
     renderedCount: planned.renderedCount,
     existing: hashes,
     recordText,
@@ -565,7 +583,9 @@ async function buildCommit(
     const oid = stateChanged ? gitObjectId('blob', Buffer.from(state, 'utf8')) : stateOid;
     const key = oid ? stateMemoKey(oid, input.environments, published) : undefined;
     if (key && input.stateMemo.get(key) !== SAME_STATE) input.stateMemo.set(key, SAME_STATE);
-  }
+    const byInputs = oid && input.artifactsKey !== undefined ? stateInputsKey(oid, input.environments, input.artifactsKey) : undefined;
+    if (byInputs && input.stateMemo.get(byInputs) !== SAME_STATE) input.stateMemo.set(byInputs, SAME_STATE);
+  } else if (sameState && !sameByInputs && inputsKey !== undefined) input.stateMemo?.set(inputsKey, SAME_STATE); // known by the artifacts: by their inputs from now on
   if (files.length === 0 && artifacts.length === 0) return { ok: true }; // nothing changed
   // whether git is configured to sign, looked up while the commit is prepared
   const signing = opts.sign !== undefined || opts.dryRun ? Promise.resolve(opts.sign === true) : (at.prefetched?.gpgsign ?? gpgSign(git));

@@ -36,9 +36,13 @@ export interface GitTreeOptions {
 
 const MEMO_PREFIX = 'blob:';
 
-/** Remember the content hash of a blob written from bytes in hand (the next read of a tree holding it need not read it). */
+/**
+ * Remember the content hash of a blob written from bytes in hand (the next read of a tree
+ * holding it need not read it). A pair the memo holds already is not set again: a publish of
+ * blobs written before leaves the memo (and its file) as it is.
+ */
 export function rememberBlob(memo: BlobHashMemo | undefined, oid: string, hash: string): void {
-  memo?.set(MEMO_PREFIX + oid, hash);
+  if (memo && memo.get(MEMO_PREFIX + oid) !== hash) memo.set(MEMO_PREFIX + oid, hash);
 }
 
 /** The content hash remembered for a blob, or undefined. */
