@@ -14,7 +14,7 @@
  * and test/pre-commit.test.ts.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { inject } from 'vitest';
 import { promisify } from 'node:util';
@@ -77,6 +77,12 @@ export function buildCli(): BuiltCli {
     return '';
   });
   return built(pkg);
+}
+
+/** The CLI when this run's build of it has ended (never waits, never builds): else undefined. */
+export function builtCliIfReady(): BuiltCli | undefined {
+  const pkg = inject('gitopscCliDir');
+  return existsSync(join(pkg, 'ready')) ? built(pkg) : undefined;
 }
 
 /** As buildCli, blocking neither the caller's other cases (concurrent tests) while it builds nor while it waits for another file's build. */
