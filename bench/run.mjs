@@ -22,12 +22,12 @@
  *   render cold, no cache     rendered/ and .gitopsc/ deleted first
  *   render cold               rendered/ deleted first; .gitopsc/ caches kept
  *   render --check            output unchanged since the previous render
- *   render incremental        one service file changed (replicas toggled between two values)
+ *   render incremental        one service file changed (replicas raised by one each round: never a state seen before)
  *   validate
  *   resolve                   lock present and current: the no-op resolve
  *   resolve --update          re-resolve everything against the static catalog
  *   diff --base HEAD          in a git copy of the project ("ci"): one service changed since HEAD
- *   publish --push            the same change, published to a bare deployment repository on disk
+ *   publish --push            the same kind of change, published to a bare deployment repository on disk
  *                             (clone, render, commit, push); the change is then committed, untimed
  *   helm template             chart bench/helm-chart, values from the same inputs, --output-dir;
  *                             helm's best configuration: per-environment values pre-shaped as a
@@ -499,7 +499,7 @@ async function benchSize(n, tools, { memOnly = false } = {}) {
   /** Untimed: commit what the last round changed (the merge), then change the target service again. */
   const ciChange = () => {
     git(ciDir, 'commit', '-q', '-a', '--allow-empty', '-m', 'merge');
-    ciBump ^= 1;
+    ciBump += 1;
     writeFileSync(ciTargetFile, serviceYaml(ciTarget, { replicasBump: ciBump }));
   };
   if (memOnly) {
@@ -568,7 +568,7 @@ async function benchSize(n, tools, { memOnly = false } = {}) {
       const ok = r.status === 0; checks.check.push({ ok, status: r.status });
       if (!ok) fail(`N=${n}: render --check on unchanged output exited ${r.status}`);
     }) },
-    { id: 'render-incremental', label: 'gitopsc render, 1 service changed', prep: () => { bump ^= 1; writeFileSync(targetFile, serviceYaml(Math.floor(n / 2), { replicasBump: bump })); }, ...gitopsc(['render'], (r) => {
+    { id: 'render-incremental', label: 'gitopsc render, 1 service changed', prep: () => { bump += 1; writeFileSync(targetFile, serviceYaml(Math.floor(n / 2), { replicasBump: bump })); }, ...gitopsc(['render'], (r) => {
       const j = parse(r);
       const written = j?.written ?? [];
       const prefix = (e) => `rendered/${e}/${target}/`;
@@ -689,9 +689,9 @@ async function benchSize(n, tools, { memOnly = false } = {}) {
   const sum = (key) => { const c = checks[key]; return c.length ? `${c.filter((x) => x.ok).length}/${c.length} ok` : 'not run'; };
   say(`files: cold render wrote ${checks.cold.map((c) => c.written).join('/')} (on disk ${checks.cold.map((c) => c.onDisk).join('/')}), expected ${expectedFiles}: ${sum('cold')}; cold, no cache: ${sum('coldNoCache')}`);
   const inc = checks.incremental;
-  say(`incremental: ${target} replicas toggled each round; written ${inc.map((c) => c.written).join('/')} files, all under rendered/<env>/${target}/: ${sum('incremental')}${inc[0] ? ` (e.g. ${inc[0].files.join(', ')})` : ''}`);
+  say(`incremental: ${target} replicas raised by one each round; written ${inc.map((c) => c.written).join('/')} files, all under rendered/<env>/${target}/: ${sum('incremental')}${inc[0] ? ` (e.g. ${inc[0].files.join(', ')})` : ''}`);
   say(`render --check on unchanged output: ${sum('check')}`);
-  say(`diff and publish of ${ciTargetName} (replicas toggled each round): ${ciOn ? `diff ${sum('diff')}, publish ${sum('publish')}` : 'not run (set-up failed)'}`);
+  say(`diff and publish of ${ciTargetName} (replicas raised by one each round): ${ciOn ? `diff ${sum('diff')}, publish ${sum('publish')}` : 'not run (set-up failed)'}`);
 
   return { n, memOnly, resources: n * ENVS.length * 2, expectedFiles, rounds, loadStart, loadEnd, equivalence, checks, rows: rows.map(({ walls, cpus, ...r }) => ({ ...r, walls: walls.map((w) => Math.round(w * 10) / 10), cpus })) };
 }
