@@ -23,10 +23,11 @@
 // tarball's name alone there, and pre-commit reads it.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, sep } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { bundleCli } from './bundle-cli.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const STAMP = join(ROOT, 'node_modules/.cache/gitopsc-build/stamp.json');
@@ -73,70 +74,6 @@ function current() {
   return same(digests(walk('dist')), stamp.outputs);
 }
 
-/** the bundled CLI's chunks beside dist/cli/bin.js (`bin-<hash>.js`), made by bundleCli */
-const CHUNK = /^bin-[A-Z0-9]{8}\.js$/;
-
-/**
- * The CLI as the `gitopsc` command runs it: dist/cli/bin.js bundled with the modules of ours it
- * reaches (dependencies stay imports from node_modules), split at its dynamic imports into
- * chunks beside it (dist/cli/bin-<hash>.js), so that the start-up fast path still loads only
- * what it needs and a render loads a handful of files instead of about 120 modules (resolving,
- * reading and linking each cost more than compiling them: ~50 ms of CPU per run). The
- * file-by-file modules stay for the library API (`gitopsc`, its declarations) and the build
- * steps. Every output file is in dist/cli/, so each module's `import.meta.url` is rewritten to
- * the URL of its own file-by-file module (`new URL('../render/handlebars.js', import.meta.url)`):
- * paths to templates/, schemas/, package.json and the precompiled code resolve as before. The
- * precompiled built-in templates are keyed by the text of the code that made them
- * (src/render/handlebars.ts templateCode), which a bundle may print with renamed identifiers:
- * the bundle is given the file-by-file module's text of the same source.
- */
-async function bundleCli() {
-  const cliDir = join(ROOT, 'dist/cli');
-  for (const f of readdirSync(cliDir)) if (CHUNK.test(f)) rmSync(join(cliDir, f));
-  const { templateCode } = await import(pathToFileURL(join(ROOT, 'dist/render/handlebars.js')).href);
-  const src = join(ROOT, 'src');
-  const metaUrl = {
-    name: 'import-meta-url',
-    setup(b) {
-      b.onLoad({ filter: /\.ts$/ }, (args) => {
-        let text = readFileSync(args.path, 'utf8');
-        if (text.includes('import.meta.url')) {
-          const own = join(ROOT, 'dist', relative(src, args.path)).replace(/\.ts$/, '.js');
-          const rel = relative(cliDir, own).split(sep).join('/');
-          text = text.replaceAll('import.meta.url', `new URL(${JSON.stringify(rel)}, import.meta.url).href`);
-        }
-        return { contents: text, loader: 'ts' };
-      });
-    },
-  };
-  // Dependencies stay imports from node_modules, except commander (the full CLI's option parser):
-  // importing it from ESM loads its CommonJS files one by one, ~20 ms of CPU more than its
-  // code bundled here (the same version's code, which node_modules still holds for the library).
-  const dependencies = {
-    name: 'dependencies',
-    setup(b) {
-      // bare specifiers: commander's own code is bundled, every other package (and node builtins) imported
-      b.onResolve({ filter: /^[^./]/ }, (args) => (/^commander(\/|$)/.test(args.path) ? undefined : { path: args.path, external: true }));
-    },
-  };
-  await require('esbuild').build({
-    absWorkingDir: ROOT,
-    entryPoints: ['src/cli/bin.ts'],
-    outdir: 'dist/cli',
-    bundle: true,
-    splitting: true,
-    chunkNames: 'bin-[hash]',
-    platform: 'node',
-    format: 'esm',
-    target: 'es2022',
-    define: { GITOPSC_TEMPLATE_CODE: JSON.stringify(templateCode()) },
-    plugins: [metaUrl, dependencies],
-    // a bundled CommonJS dependency requires node builtins: the `require` it is given
-    banner: { js: "import { createRequire as __gitopscCreateRequire } from 'node:module';\nconst require = __gitopscCreateRequire(import.meta.url);" },
-    logLevel: 'error',
-  });
-}
-
 function run(args) {
   const r = spawnSync(process.execPath, args, { cwd: ROOT, stdio: ['inherit', 2, 2] });
   if (r.status !== 0) process.exit(r.status ?? 1);
@@ -165,7 +102,7 @@ run([tsc, '-p', 'tsconfig.build.json', '--emitDeclarationOnly', '--noCheck']);
 run(['scripts/generate-schemas.mjs']);
 run(['scripts/compile-schemas.mjs']);
 run(['scripts/precompile-templates.mjs']);
-await bundleCli();
+await bundleCli({ src: join(ROOT, 'src'), dist: join(ROOT, 'dist') });
 // the stamp only when no input changed while building (generate-schemas.mjs may rewrite
 // schemas/: then this build's inputs are the rewritten ones, and the next build is a full one)
 const after = inputs();

@@ -1,5 +1,5 @@
 /**
- * The `gitopsc` command of the packed package is the bundled CLI (scripts/build.mjs bundleCli):
+ * The `gitopsc` command of the packed package is the bundled CLI (scripts/bundle-cli.mjs, the last step of scripts/build.mjs):
  * dist/cli/bin.js and its chunks beside it, which import nothing of the file-by-file modules, and
  * which render the bundled example to the golden bytes with the build's precompiled built-in
  * templates (a bundle prints the template code with renamed identifiers, which must not make it

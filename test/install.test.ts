@@ -6,11 +6,11 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { packOnce, readmeExampleOnce, sh, shAsync } from './helpers/pack.js';
+import { packOnce, readmeExampleOnce, sh, sharedGlobalInstall, shAsync } from './helpers/pack.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const NPM_FLAGS = ['--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'];
@@ -76,12 +76,17 @@ describe('install from an npm pack tarball', { concurrent: true }, () => {
   }, 600_000);
 
   it('installs globally (into a prefix) and runs from its bin directory', async () => {
-    const prefix = mkdtempSync(join(tmpdir(), 'gitopsc-global-'));
-    const r = await shAsync(prefix, 'npm', ['install', '--global', '--prefix', prefix, ...NPM_FLAGS, tarball]);
-    expect(r.code, r.stderr).toBe(0);
-    const project = join(prefix, 'project');
-    mkdirSync(project);
-    const bin = join(prefix, 'bin', 'gitopsc');
+    // the pre-commit test's hook environment is such an install (pre-commit's `language: node`
+    // ends with `npm install -g` of the packed package into the environment's prefix): its
+    // gitopsc is checked here when this run has one (test/helpers/pack.ts), else one is installed
+    let bin = await sharedGlobalInstall(15_000, 540_000);
+    if (bin === undefined) {
+      const prefix = mkdtempSync(join(tmpdir(), 'gitopsc-global-'));
+      const r = await shAsync(prefix, 'npm', ['install', '--global', '--prefix', prefix, ...NPM_FLAGS, tarball]);
+      expect(r.code, r.stderr).toBe(0);
+      bin = join(prefix, 'bin', 'gitopsc');
+    }
+    const project = mkdtempSync(join(tmpdir(), 'gitopsc-global-project-'));
     const init = sh(project, bin, ['init']);
     expect(init.code, init.stderr).toBe(0);
     // not under node_modules of the project: the schemas are copied beside it

@@ -7,11 +7,12 @@
  * package is not installed.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildCliAsync } from './helpers/cli.js';
 import { git, isolateGit, tmp } from './helpers/git.js';
+import { globalInstallStarted, shareGlobalInstall } from './helpers/pack.js';
 import { cli } from './helpers/project.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -62,6 +63,23 @@ async function sourceRepo(config: string): Promise<string> {
   return dir;
 }
 
+/** The `gitopsc` that `npm install -g` put into the hook environment (`bin/gitopsc` of a `node_env-` directory in one of the home's repositories), or why there is none. */
+function hookEnvBin(home: string): { bin: string } | { error: string } {
+  for (const repo of readdirSync(home)) {
+    let envs: string[];
+    try {
+      envs = readdirSync(join(home, repo)).filter((e) => e.startsWith('node_env-'));
+    } catch {
+      continue; // pre-commit's own files (its database, its lock)
+    }
+    for (const env of envs) {
+      const bin = join(home, repo, env, 'bin', 'gitopsc');
+      if (existsSync(bin)) return { bin };
+    }
+  }
+  return { error: `no node_env-*/bin/gitopsc under ${home}` };
+}
+
 function staleChange(dir: string): void {
   const f = join(dir, 'services/hello.yaml');
   writeFileSync(f, readFileSync(f, 'utf8').replace('replicas: 1', 'replicas: 2'));
@@ -83,8 +101,15 @@ describe.skipIf(!available)(`pre-commit (${version.stdout?.trim() ?? 'not instal
       - id: gitopsc-validate
       - id: gitopsc-render-check
 `);
-    // builds the hook environment (npm install, npm pack, npm install -g) and runs both hooks
-    const all = await preCommit(home, dir, ['run', '--all-files']);
+    // builds the hook environment (npm install, npm pack, npm install -g) and runs both hooks;
+    // its globally installed gitopsc is handed to test/install.test.ts's global install case
+    globalInstallStarted();
+    let all: Awaited<ReturnType<typeof preCommit>>;
+    try {
+      all = await preCommit(home, dir, ['run', '--all-files']);
+    } finally {
+      shareGlobalInstall(hookEnvBin(home));
+    }
     expect(all.out).toMatch(/gitopsc validate\.+Passed/);
     expect(all.out).toMatch(/gitopsc render --check\.+Passed/);
     expect(all.code).toBe(0);

@@ -34,11 +34,13 @@ function renderError(source: string, context: object, kind: 'yaml' | 'json' = 'y
   throw new Error('expected a TemplateError');
 }
 
-const PY = spawnSync('python3', ['-c', 'import yaml'], { encoding: 'utf8' }).status === 0;
+/** Debian's python3 (python3-yaml, which .ci/run installs) first, as emit.fuzz.test.ts reads: a python3 on PATH may be a version manager's shim (pyenv's: a shell script and five processes, ~0.5 s of CPU per start) */
+const PYTHON = ['/usr/bin/python3', 'python3'].find((py) => spawnSync(py, ['-c', 'import yaml'], { encoding: 'utf8' }).status === 0);
+const PY = PYTHON !== undefined;
 
 /** PyYAML (YAML 1.1, safe_load) of several documents at once, as JSON. */
 function pyyaml(texts: string[]): unknown[] {
-  const r = spawnSync('python3', ['-c', 'import sys,json,yaml\nfor d in json.load(sys.stdin): print(json.dumps(yaml.safe_load(d)))'], { input: JSON.stringify(texts), encoding: 'utf8' });
+  const r = spawnSync(PYTHON!, ['-c', 'import sys,json,yaml\nfor d in json.load(sys.stdin): print(json.dumps(yaml.safe_load(d)))'], { input: JSON.stringify(texts), encoding: 'utf8' });
   expect(r.status, r.stderr).toBe(0);
   return r.stdout.trim().split('\n').map((l) => JSON.parse(l) as unknown);
 }

@@ -8,12 +8,13 @@
  * (scripts/build.mjs) does, without tsc's declarations (the CLI needs none), then runs the
  * package's build steps scripts/compile-schemas.mjs and scripts/precompile-templates.mjs, so
  * the test CLI loads precompiled validators and templates as the shipped package does instead
- * of compiling every schema on every start. The shipped build itself (scripts/build.mjs
+ * of compiling every schema on every start, and bundles dist/cli/bin.js as the package does
+ * (scripts/bundle-cli.mjs). The shipped build itself (scripts/build.mjs
  * through `npm pack`'s prepare) is exercised by test/install.test.ts, test/api.pack.test.ts
  * and test/pre-commit.test.ts.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { inject } from 'vitest';
 import { promisify } from 'node:util';
@@ -45,12 +46,19 @@ function layout(pkg: string): void {
   chmodSync(join(binDir, 'gitopsc'), 0o755);
 }
 
-/** The processes of the build, in order: esbuild into dist/, then the build's later steps run from the package directory (dist/validate/compiled/, dist/render/precompiled/). */
+/**
+ * The processes of the build, in order: esbuild into dist/, then the build's later steps run
+ * from the package directory (dist/validate/compiled/, dist/render/precompiled/), then the
+ * shipped build's last step, the bundled CLI (scripts/bundle-cli.mjs: dist/cli/bin.js and its
+ * chunks), so that the CLI the tests spawn is the one the package ships (and each run loads a
+ * handful of files, not about 120 modules: ~60 ms less CPU per process).
+ */
 function commands(pkg: string): [file: string, args: string[], cwd: string][] {
   const esbuild = join(ROOT, 'node_modules/.bin/esbuild');
   return [
     [esbuild, [...sources(join(ROOT, 'src')), `--outdir=${join(pkg, 'dist')}`, `--outbase=${join(ROOT, 'src')}`, '--platform=node', '--format=esm', '--target=es2022', '--log-level=error'], ROOT],
     ...STEPS.map((step): [string, string[], string] => [process.execPath, [join(pkg, 'scripts', step)], pkg]),
+    [process.execPath, [join(ROOT, 'scripts/bundle-cli.mjs'), join(ROOT, 'src'), join(pkg, 'dist')], ROOT],
   ];
 }
 
@@ -69,6 +77,12 @@ export function buildCli(): BuiltCli {
     return '';
   });
   return built(pkg);
+}
+
+/** The CLI when this run's build of it has ended (never waits, never builds): else undefined. */
+export function builtCliIfReady(): BuiltCli | undefined {
+  const pkg = inject('gitopscCliDir');
+  return existsSync(join(pkg, 'ready')) ? built(pkg) : undefined;
 }
 
 /** As buildCli, blocking neither the caller's other cases (concurrent tests) while it builds nor while it waits for another file's build. */

@@ -7,7 +7,7 @@
  * library tests too (one npm install of the package per run, not two).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { inject } from 'vitest';
 import { onceIn, onceInAsync } from './once.js';
@@ -86,4 +86,50 @@ export async function readmeExampleOnce(): Promise<ReadmeRun> {
     return JSON.stringify({ base, lines, ...r } satisfies ReadmeRun);
   });
   return JSON.parse(ready) as ReadmeRun;
+}
+
+/**
+ * The pre-commit framework's `language: node` ends its hook environment's set-up with `npm
+ * install -g <the packed gitopsc>` into the environment's prefix (test/pre-commit.test.ts):
+ * the same work as the global install of test/install.test.ts. The pre-commit test hands that
+ * installed `gitopsc` over (its path, or the reason there is none) once it has it; the install
+ * test checks it as a global install (one `npm install -g` per run instead of two, ~6 s of CPU).
+ */
+function globalInstallDir(): string {
+  const dir = join(inject('gitopscCliDir'), 'global-install');
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** Called by the pre-commit test as its hook environment's set-up starts: it will hand over one result. */
+export function globalInstallStarted(): void {
+  writeFileSync(join(globalInstallDir(), 'started'), '');
+}
+
+/** Called by the pre-commit test: the `gitopsc` of its hook environment, or why there is none. */
+export function shareGlobalInstall(result: { bin: string } | { error: string }): void {
+  const dir = globalInstallDir();
+  if ('bin' in result) writeFileSync(join(dir, 'ready'), result.bin);
+  else writeFileSync(join(dir, 'failed'), result.error);
+}
+
+const sleepAsync = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The `gitopsc` the pre-commit test installed globally, waited for; undefined when it has none
+ * to give: its set-up failed, or has not started within `startMs` (not in this run: a run of
+ * some files only, or no `pre-commit` on this machine).
+ */
+export async function sharedGlobalInstall(startMs: number, timeoutMs: number): Promise<string | undefined> {
+  const dir = globalInstallDir();
+  const started = Date.now();
+  while (!existsSync(join(dir, 'started'))) {
+    if (Date.now() - started > startMs) return undefined;
+    await sleepAsync(200);
+  }
+  for (;;) {
+    if (existsSync(join(dir, 'ready'))) return readFileSync(join(dir, 'ready'), 'utf8');
+    if (existsSync(join(dir, 'failed')) || Date.now() - started > timeoutMs) return undefined;
+    await sleepAsync(200);
+  }
 }

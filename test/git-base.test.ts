@@ -1,0 +1,71 @@
+/**
+ * `diff`'s default base (src/git/repo.ts defaultBase): the merge base of HEAD with the first of
+ * origin/HEAD's target, origin/main, origin/master, main, master that names a commit (and has a
+ * merge base with HEAD), else HEAD itself; nothing before the first commit. Real repositories.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Git } from '../src/git/exec.js';
+import { cleanGitEnv } from '../src/git/env.js';
+import { defaultBase } from '../src/git/repo.js';
+import { git, isolateGit, tmp } from './helpers/git.js';
+
+beforeAll(() => isolateGit());
+
+/** A repository on `branch` with commit `base`, then `ahead` commits more; `setup` adds refs. */
+function repo(branch: string, ahead: number, setup: (dir: string, base: string) => void = () => undefined): { dir: string; base: string } {
+  const dir = tmp();
+  git(dir, 'init', '-q', '-b', branch);
+  writeFileSync(join(dir, 'f'), 'base\n');
+  git(dir, 'add', 'f');
+  git(dir, 'commit', '-q', '-m', 'base');
+  const base = git(dir, 'rev-parse', 'HEAD').trim();
+  for (let i = 0; i < ahead; i++) {
+    writeFileSync(join(dir, 'f'), `${i}\n`);
+    git(dir, 'commit', '-q', '-am', `c${i}`);
+  }
+  setup(dir, base);
+  return { dir, base };
+}
+
+const run = (dir: string) => defaultBase(new Git(dir, cleanGitEnv(process.env)));
+
+describe('diff: the default base', () => {
+  it('is nothing before the first commit', async () => {
+    const dir = tmp();
+    git(dir, 'init', '-q', '-b', 'main');
+    expect(await run(dir)).toBeUndefined();
+  });
+
+  it.each<[string, string, (dir: string, base: string) => void, string]>([
+    ['HEAD itself when no candidate exists', 'trunk', () => undefined, 'HEAD'],
+    ['main', 'feature', (d, b) => git(d, 'branch', 'main', b), 'merge-base(HEAD, main)'],
+    ['master when there is no main', 'feature', (d, b) => git(d, 'branch', 'master', b), 'merge-base(HEAD, master)'],
+    ['main before master', 'feature', (d, b) => (git(d, 'branch', 'master', b), git(d, 'branch', 'main', b)), 'merge-base(HEAD, main)'],
+    ['origin/master before main', 'feature', (d, b) => (git(d, 'branch', 'main', b), git(d, 'update-ref', 'refs/remotes/origin/master', b)), 'merge-base(HEAD, origin/master)'],
+    ['origin/main before origin/master', 'feature', (d, b) => (git(d, 'update-ref', 'refs/remotes/origin/master', b), git(d, 'update-ref', 'refs/remotes/origin/main', b)), 'merge-base(HEAD, origin/main)'],
+    [
+      "origin/HEAD's target first",
+      'feature',
+      (d, b) => (git(d, 'update-ref', 'refs/remotes/origin/main', b), git(d, 'update-ref', 'refs/remotes/origin/trunk', b), git(d, 'symbolic-ref', 'refs/remotes/origin/HEAD', 'refs/remotes/origin/trunk')),
+      'merge-base(HEAD, origin/trunk)',
+    ],
+    ['a candidate that names no commit is passed over (a tag of a tree)', 'feature', (d, b) => (git(d, 'tag', 'main', `${b}^{tree}`), git(d, 'branch', 'master', b)), 'merge-base(HEAD, master)'],
+  ])('%s', async (_what, branch, setup, ref) => {
+    const { dir, base } = repo(branch, 2, setup);
+    const head = git(dir, 'rev-parse', 'HEAD').trim();
+    expect(await run(dir)).toEqual({ ref, sha: ref === 'HEAD' ? head : base });
+  });
+
+  it('a candidate with no merge base with HEAD is passed over', async () => {
+    const { dir, base } = repo('feature', 1, (d, b) => {
+      git(d, 'branch', 'master', b);
+      // an unrelated history named main
+      const tree = git(d, 'write-tree').trim();
+      const orphan = git(d, 'commit-tree', tree, '-m', 'orphan').trim();
+      git(d, 'update-ref', 'refs/heads/main', orphan);
+    });
+    expect(await run(dir)).toEqual({ ref: 'merge-base(HEAD, master)', sha: base });
+  });
+});
