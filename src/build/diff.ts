@@ -106,6 +106,14 @@ export function unitDiff(base: CompileState | undefined, head: CompileState, mem
   const headOutputs: UnitOutput[] | undefined = head.project?.kustomization ? [] : undefined;
   const baseOutputs: UnitOutput[] | undefined = base?.project?.kustomization ? [] : undefined;
   const output = (to: UnitOutput[] | undefined, u: UnitJob, paths: () => readonly string[]) => to?.push({ service: u.service, environment: u.environment, target: u.target, paths: paths() });
+  // one side of a changed unit: its kept bytes, else rendered
+  const changed = (u: UnitJob | undefined, k: Kept | undefined, files: RenderedFile[], diagnostics: Diagnostic[], to: UnitOutput[] | undefined) => {
+    if (!u) return;
+    const r = k ? { files: k.files, diagnostics: k.warnings } : memo.render(u);
+    diagnostics.push(...r.diagnostics);
+    files.push(...r.files);
+    output(to, u, () => r.files.map((f) => f.path));
+  };
   for (const step of steps(base, head, memo, kept)) {
     switch (step.kind) {
       case 'known': {
@@ -131,28 +139,8 @@ export function unitDiff(base: CompileState | undefined, head: CompileState, mem
         output(baseOutputs, step.base, () => step.baseOutcome.files.map(([p]) => p));
         break;
       case 'changed':
-        if (step.head && step.headKept) {
-          const k = step.headKept;
-          out.headDiagnostics.push(...k.warnings);
-          out.head.files.push(...k.files);
-          output(headOutputs, step.head, () => k.files.map((f) => f.path));
-        } else if (step.head) {
-          const r = memo.render(step.head);
-          out.headDiagnostics.push(...r.diagnostics);
-          out.head.files.push(...r.files);
-          output(headOutputs, step.head, () => r.files.map((f) => f.path));
-        }
-        if (step.base && step.baseKept) {
-          const k = step.baseKept;
-          out.baseDiagnostics.push(...k.warnings);
-          out.base.files.push(...k.files);
-          output(baseOutputs, step.base, () => k.files.map((f) => f.path));
-        } else if (step.base) {
-          const rb = memo.render(step.base);
-          out.baseDiagnostics.push(...rb.diagnostics);
-          out.base.files.push(...rb.files);
-          output(baseOutputs, step.base, () => rb.files.map((f) => f.path));
-        }
+        changed(step.head, step.headKept, out.head.files, out.headDiagnostics, headOutputs);
+        changed(step.base, step.baseKept, out.base.files, out.baseDiagnostics, baseOutputs);
         break;
     }
   }
