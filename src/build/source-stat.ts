@@ -18,9 +18,7 @@ import { contentHash, gitBlobId } from '../core/hash.js';
 import type { ProjectSource } from '../core/types.js';
 import { statClean, statOf, type MemoEntry, type StatData, type Time } from './memo.js';
 import { recallBlob, rememberBlob, type BlobHashMemo } from '../git/tree.js';
-import { cacheDirOf, cacheDirProblem, ensureCacheDir, type JsonCache } from './store.js';
-import { readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../host/fs.js';
+import { cacheDirOf, openFlatCache, type JsonCache } from './store.js';
 
 const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
@@ -112,9 +110,6 @@ export function openSourceStat(root: string, base: ProjectSource, blobs: BlobHas
   return sourceStat(root, base, cache, racyFrom, undefined, blobs);
 }
 
-/** past this many entries, a save keeps only those this run used */
-const FLAT_MAX = 50_000;
-
 /**
  * `.gitopsc/cache/blobs.json`: git blob id -> content hash (and publish's state memo), shared by
  * diff, publish and this memo. Every publish looks up each file of the deployment tree in it
@@ -122,64 +117,4 @@ const FLAT_MAX = 50_000;
  */
 export function openBlobMemo(root: string): JsonCache<unknown> {
   return openFlatCache(root, 'blobs', 'gitopsc-blobs 2');
-}
-
-/**
- * A cache file laid out to be read fast: a header line `{"format":<format>,"checksum":...}`
- * (the checksum of the bytes after it), then one JSON array holding each key and its value
- * after each other, kept in a Map (an object with a property per key, as JsonCache writes,
- * parses and looks up several times slower: every key is internalized). A damaged, foreign or
- * older file is ignored whole. Saved only when an entry was set; past FLAT_MAX entries, only
- * those this run used are kept.
- */
-export function openFlatCache(root: string, name: string, format: string): JsonCache<unknown> {
-  const file = join(cacheDirOf(root), `${name}.json`);
-  const entries = new Map<string, unknown>();
-  const used = new Set<string>();
-  const refused = cacheDirProblem(root) !== undefined;
-  let dirty = false;
-  try {
-    if (refused) throw new Error('refused');
-    const buf = readFileSync(file);
-    const nl = buf.indexOf(10);
-    const header = JSON.parse(buf.toString('utf8', 0, nl)) as { format?: unknown; checksum?: unknown };
-    const body = buf.subarray(nl + 1);
-    if (nl > 0 && header.format === format && header.checksum === contentHash(body)) {
-      const flat = JSON.parse(body.toString('utf8')) as unknown;
-      if (Array.isArray(flat)) {
-        for (let i = 0; i + 1 < flat.length; i += 2) {
-          const k: unknown = flat[i];
-          if (typeof k === 'string' && flat[i + 1] !== null) entries.set(k, flat[i + 1]);
-        }
-      }
-    }
-  } catch {
-    /* absent, damaged or of another format: start empty */
-  }
-  return {
-    get(key) {
-      const v = entries.get(key);
-      if (v !== undefined && entries.size > FLAT_MAX) used.add(key);
-      return v;
-    },
-    set(key, value) {
-      if (value === undefined) return;
-      entries.set(key, value);
-      used.add(key);
-      dirty = true;
-    },
-    async save() {
-      if (!dirty || refused) return;
-      const flat: unknown[] = [];
-      for (const [k, v] of entries) if (entries.size <= FLAT_MAX || used.has(k)) flat.push(k, v);
-      try {
-        const body = JSON.stringify(flat);
-        ensureCacheDir(root);
-        await writeFileAtomic(file, `${JSON.stringify({ format, checksum: contentHash(body) })}\n${body}`);
-        dirty = false;
-      } catch {
-        /* a cache that cannot be written only costs time */
-      }
-    },
-  };
 }

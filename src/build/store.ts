@@ -10,7 +10,7 @@ import { contentHash, contentHashOf } from '../core/hash.js';
 import { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { error, type Diagnostic } from '../core/diagnostics.js';
-import { escapingPath, removeStaleTemps, tmpName } from '../host/fs.js';
+import { escapingPath, removeStaleTemps, tmpName, writeFileAtomic } from '../host/fs.js';
 import { toolVersion } from './memo.js';
 
 export { toolVersion };
@@ -172,6 +172,69 @@ export interface InputStore extends JsonCache<unknown> {
    * not cached (or damaged).
    */
   lockPart(key: string, service: string): unknown;
+}
+
+/** past this many entries, a save keeps only those this run used */
+const FLAT_MAX = 50_000;
+
+/**
+ * A cache file laid out to be read fast: a header line `{"format":<format>,"checksum":...}`
+ * (the checksum of the bytes after it), then one JSON array holding each key and its value
+ * after each other, kept in a Map (an object with a property per key, as JsonCache writes,
+ * parses and looks up several times slower: every key is internalized). A damaged, foreign or
+ * older file is ignored whole. Saved only when an entry was set; past FLAT_MAX entries, only
+ * those this run used are kept.
+ */
+export function openFlatCache(root: string, name: string, format: string): JsonCache<unknown> {
+  const file = join(cacheDirOf(root), `${name}.json`);
+  const entries = new Map<string, unknown>();
+  const used = new Set<string>();
+  const refused = cacheDirProblem(root) !== undefined;
+  let dirty = false;
+  try {
+    if (refused) throw new Error('refused');
+    const buf = readFileSync(file);
+    const nl = buf.indexOf(10);
+    const header = JSON.parse(buf.toString('utf8', 0, nl)) as { format?: unknown; checksum?: unknown };
+    const body = buf.subarray(nl + 1);
+    if (nl > 0 && header.format === format && header.checksum === contentHash(body)) {
+      const flat = JSON.parse(body.toString('utf8')) as unknown;
+      if (Array.isArray(flat)) {
+        for (let i = 0; i + 1 < flat.length; i += 2) {
+          const k: unknown = flat[i];
+          if (typeof k === 'string' && flat[i + 1] !== null) entries.set(k, flat[i + 1]);
+        }
+      }
+    }
+  } catch {
+    /* absent, damaged or of another format: start empty */
+  }
+  return {
+    get(key) {
+      const v = entries.get(key);
+      if (v !== undefined && entries.size > FLAT_MAX) used.add(key);
+      return v;
+    },
+    set(key, value) {
+      if (value === undefined) return;
+      entries.set(key, value);
+      used.add(key);
+      dirty = true;
+    },
+    async save() {
+      if (!dirty || refused) return;
+      const flat: unknown[] = [];
+      for (const [k, v] of entries) if (entries.size <= FLAT_MAX || used.has(k)) flat.push(k, v);
+      try {
+        const body = JSON.stringify(flat);
+        ensureCacheDir(root);
+        await writeFileAtomic(file, `${JSON.stringify({ format, checksum: contentHash(body) })}\n${body}`);
+        dirty = false;
+      } catch {
+        /* a cache that cannot be written only costs time */
+      }
+    },
+  };
 }
 
 /**
