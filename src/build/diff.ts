@@ -256,12 +256,7 @@ export async function diffProject(opts: DiffProjectOptions): Promise<DiffProject
   // the bytes of rendered files by content hash: a changed unit the memo knows is not rendered
   // when they are all kept (neither is its service loaded again); what diff renders is kept too
   const pack = cached ? openPack(opts.root) : undefined;
-  const kept: KeptOf | undefined = pack
-    ? (u) => {
-        const s = memo.stored(u.key, pack);
-        return s && { files: s.files.map((f) => ({ path: f.path, content: f.content, service: u.service, environment: u.environment })), warnings: s.warnings };
-      }
-    : undefined;
+  const kept: KeptOf | undefined = pack ? (u) => memo.storedUnit(u, pack) : undefined;
   // per-service records (src/pipeline.ts): each side loads only the services whose files differ from a record's
   const services = cached ? unlessEqual(openJsonCache<unknown>(opts.root, 'services', toolVersion(), { onlyUsed: true })) : undefined;
   const records = services ? { store: services, hashOf: stat?.hashOf } : undefined;

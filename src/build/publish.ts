@@ -236,8 +236,8 @@ async function prepare(opts: PublishProjectOptions, opened: PendingDeployment | 
               present.add(u.key);
               continue;
             }
-            const stored = known && pack ? unitMemo.stored(u.key, pack) : undefined;
-            if (stored) prerendered.set(u.key, stored.files.map((f) => ({ path: f.path, content: f.content, service: u.service, environment: u.environment })));
+            const stored = known && pack ? unitMemo.storedUnit(u, pack) : undefined;
+            if (stored) prerendered.set(u.key, stored.files);
             else need.push(u);
           }
           if (final.prepare && need.length > 0 && !(await final.prepare(need))) {

@@ -75,6 +75,12 @@ export class UnitMemo {
     return { files, warnings: o.warnings };
   }
 
+  /** `stored`, as the unit's rendered files (what diff compares and publish commits). */
+  storedUnit(unit: Pick<UnitJob, 'key' | 'service' | 'environment'>, blobs: { get(hash: string): string | undefined }): { files: RenderedFile[]; warnings: Diagnostic[] } | undefined {
+    const s = this.stored(unit.key, blobs);
+    return s && { files: s.files.map((f) => ({ path: f.path, content: f.content, service: unit.service, environment: unit.environment })), warnings: s.warnings };
+  }
+
   /** Render the unit and remember its outcome when it has no errors; `hashes` are the files' content hashes. */
   render(unit: Pick<UnitJob, 'key' | 'render'>): { files: RenderedFile[]; diagnostics: Diagnostic[]; hashes: string[] } {
     const r = unit.render();
