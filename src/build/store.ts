@@ -10,7 +10,7 @@ import { contentHash, contentHashOf } from '../core/hash.js';
 import { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { error, type Diagnostic } from '../core/diagnostics.js';
-import { escapingPath, removeStaleTemps, tmpName, writeFileAtomic } from '../host/fs.js';
+import { escapingPath, removeStaleTemps, tmpName } from '../host/fs.js';
 import { toolVersion } from './memo.js';
 
 export { toolVersion };
@@ -228,7 +228,7 @@ export function openFlatCache(root: string, name: string, format: string): JsonC
       try {
         const body = JSON.stringify(flat);
         ensureCacheDir(root);
-        await writeFileAtomic(file, `${JSON.stringify({ format, checksum: contentHash(body) })}\n${body}`);
+        writeAtomic(file, `${JSON.stringify({ format, checksum: contentHash(body) })}\n${body}`);
         dirty = false;
       } catch {
         /* a cache that cannot be written only costs time */
