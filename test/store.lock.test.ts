@@ -149,6 +149,23 @@ describe('a JSON cache saved with keys added', () => {
     for (const [k, v] of Object.entries(JSON.parse(want) as Record<string, unknown>)) expect(back.get(k)).toEqual(v);
   });
 
+  // onlyUsed with slack: up to that share of the entries used may stay unused (keys added are appended); past it, pruned
+  it.each<[string, string, string[], [string, unknown][], string]>([
+    ['one unused within the slack: the key added appended', '{"a": 1, "b": 2, "old": 3}', ['a', 'b'], [['c', 4]], '{"a": 1, "b": 2, "old": 3,"c":4}'],
+    ['two unused, past the slack: written with what was used', '{"a": 1, "b": 2, "old": 3, "older": 5}', ['a', 'b'], [['c', 4]], '{"a":1,"b":2,"c":4}'],
+    ['nothing set, unused within the slack: not written', '{"a": 1, "b": 2, "old": 3}', ['a', 'b'], [], '{"a": 1, "b": 2, "old": 3}'],
+    ['nothing set, past the slack: pruned', '{"a": 1, "old": 3}', ['a'], [], '{"a":1}'],
+  ])('onlyUsed with slack: %s', async (_what, body, got, sets, want) => {
+    const dir = withBody(body);
+    const c = openJsonCache<unknown>(dir, 'units', toolVersion(), { onlyUsed: true, slack: 0.5 });
+    for (const k of got) expect(c.get(k)).toBeDefined();
+    for (const [k, v] of sets) c.set(k, v);
+    await c.save();
+    expect(bodyOf(dir)).toBe(want);
+    const back = openJsonCache<unknown>(dir, 'units', toolVersion());
+    for (const [k, v] of Object.entries(JSON.parse(want) as Record<string, unknown>)) expect(back.get(k)).toEqual(v);
+  });
+
   it('a cache that keeps only what was used is written whole', async () => {
     const dir = withBody('{"a": 1, "old": 2}');
     const c = openJsonCache<unknown>(dir, 'units', toolVersion(), { onlyUsed: true });

@@ -21,7 +21,7 @@ import { adoptionRule, envScope, planOwned, RECORD_FILE } from '../write/ownersh
 import type { DesiredFile } from '../write/plan.js';
 import { dirTree } from './dir-tree.js';
 import { entryFor, hashIn, memoHitResult, MEMO_MAX_BYTES, MEMO_MAX_FILES, MEMO_SKIP, memoKey, readMemo, sameContent, sameStat, scanTree, statWritten, takeOver, writeMemo, type MemoEntry, type ProjectMemo } from './memo.js';
-import { cacheDirProblem, openInputCache, openJsonCache, toolVersion } from './store.js';
+import { cacheDirProblem, openInputCache, openJsonCache, SERVICES_SLACK, toolVersion, unlessEqual } from './store.js';
 import { openPack } from './pack.js';
 import { UnitMemo } from './unit-memo.js';
 
@@ -144,7 +144,8 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
   // the bytes of files rendered before, by content hash: a deleted output is written from it
   const pack = req.check ? undefined : openPack(root);
   // per-service records: only the services whose file changed are loaded (their hashes are the scan's)
-  const services = openJsonCache<unknown>(root, 'services', toolVersion(), { onlyUsed: true });
+  // (a record or key set again as it was is not a change; a few records of earlier states may stay)
+  const services = unlessEqual(openJsonCache<unknown>(root, 'services', toolVersion(), { onlyUsed: true, slack: SERVICES_SLACK }));
   const hashOf = tree ? (rel: string) => hashIn(tree, rel) : undefined;
   let state = await compile(fsSource(root), { ...req.project, envs: req.env, lazy: true, cache: inputs, records: { store: services, hashOf } });
   const diagnostics = [...state.diagnostics];

@@ -18,6 +18,8 @@ export { toolVersion };
 export const CACHE_DIR = '.gitopsc';
 const FORMAT = 1;
 const MAX_ENTRIES = 50_000;
+/** the share of unused records `services.json` may keep (see openJsonCache's `slack`) */
+export const SERVICES_SLACK = 0.125;
 
 export function cacheDirOf(root: string): string {
   return join(root, CACHE_DIR, 'cache');
@@ -79,9 +81,12 @@ export interface JsonCache<T> {
  * File format: one JSON header line `{"format","version","checksum"}`, then the entries as JSON.
  * The checksum covers the entries text, so a truncated, bit-rotted or hand-edited cache is
  * ignored whole instead of being believed. `onlyUsed`: a save keeps only the entries this run
- * read or set (the per-service records, which a project's next state replaces).
+ * read or set (the per-service records, which a project's next state replaces); with `slack`,
+ * up to that fraction of them more may stay unused rather than the file be written whole
+ * (a run that only added keys appends them: after one service changed, its one new record
+ * instead of a thousand written again; past the bound, the unused are dropped).
  */
-export function openJsonCache<T>(root: string, name: string, version: string, opts: { onlyUsed?: boolean } = {}): JsonCache<T> {
+export function openJsonCache<T>(root: string, name: string, version: string, opts: { onlyUsed?: boolean; slack?: number } = {}): JsonCache<T> {
   const file = join(cacheDirOf(root), `${name}.json`);
   let entries: Record<string, T> = {};
   /** the entries' bytes as read: a save that only adds keys appends them to these */
@@ -124,11 +129,13 @@ export function openJsonCache<T>(root: string, name: string, version: string, op
     },
     async save() {
       if (refused) return;
-      // (a cache that keeps only the entries used is written again when it holds others)
+      // (a cache that keeps only the entries used is written again when it holds more others than its slack)
       const keys = dirty || opts.onlyUsed ? Object.keys(entries) : [];
-      if (!dirty && !(opts.onlyUsed && keys.length > used.size)) return;
+      const unused = opts.onlyUsed ? keys.length - used.size : 0;
+      const spare = opts.onlyUsed ? Math.floor(used.size * (opts.slack ?? 0)) : 0;
+      if (!dirty && unused <= spare) return;
       // Entries other commands use stay; past a bound, only this run's entries are kept.
-      const some = opts.onlyUsed || keys.length > MAX_ENTRIES;
+      const some = unused > spare || keys.length > MAX_ENTRIES;
       // (every entry kept: the entries as they are, rather than a copy of thousands of keys)
       let out = entries;
       if (some) {
