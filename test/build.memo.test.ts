@@ -182,6 +182,23 @@ describe('the memo file', () => {
     expect(readMemo(root)).toBeUndefined();
   });
 
+  it('parses its result only when asked: one that is not a result leaves the maps of full() and a rescan usable, and readMemo refuses the memo', () => {
+    const root = tree({ 'a.yaml': 'a\n' });
+    const m = memo(root);
+    writeMemo(root, { ...m, entries: scanTree(root, undefined, undefined).entries!, result: { ...m.result, files: [1 as unknown as string] } });
+    const file = openMemo(root)!;
+    expect(file.result()).toBeUndefined();
+    const full = file.full()!;
+    expect([...full.entries.keys()]).toEqual(['a.yaml']);
+    expect(full.result).toBeUndefined();
+    expect(readMemo(root)).toBeUndefined();
+    // and a good one is the one written, read once
+    writeMemo(root, { ...m, entries: scanTree(root, undefined, undefined).entries! });
+    const good = openMemo(root)!.full()!;
+    expect(good.result).toEqual(m.result);
+    expect(good.result).toBe(good.result);
+  });
+
   it('is not written for a path the format cannot hold (a newline in a name); the one there stays', () => {
     const root = tree({});
     writeMemo(root, memo(root));

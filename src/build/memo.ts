@@ -428,8 +428,6 @@ export interface MemoLayout {
   nameBytes: Buffer;
   /** the hashes part of the file, as written */
   hashBytes?: Buffer;
-  /** the result part of the file, as written, and what it held (files, and out and warnings as JSON) */
-  result?: { bytes: Buffer; keys: string; files: readonly string[]; rest: string };
 }
 
 /**
@@ -640,7 +638,8 @@ export interface MemoFile {
    */
   rescan(changed: readonly number[], opts?: { skip?: ReadonlySet<string>; maxFiles?: number; maxBytes?: number }): { memo: ProjectMemo; scan: TreeScan; sameContent: boolean; read: string[] } | undefined;
   /**
-   * The whole memo; undefined when a part of it does not parse or has the wrong shape. With
+   * The whole memo; undefined when a part of it does not parse or has the wrong shape (its
+   * `result` is parsed when first read, and is undefined when it does not parse). With
    * `without` (a directory `goneDir` named), a memo without that directory and what is below
    * it (not kept: a scan from it can tell neither an unchanged tree nor a change's content).
    */
@@ -784,9 +783,8 @@ export function openMemo(root: string): MemoFile | undefined {
    * undefined when the memo does not hold together.
    */
   const maps = (skip?: (path: string) => boolean) => {
-    const r = result();
     const p = allPaths();
-    if (!r || !p || !p.every(isPath)) return undefined;
+    if (!p || !p.every(isPath)) return undefined;
     const hashes = nFiles === 0 ? [] : hashText().split('\n');
     if (hashes.length !== nFiles) return undefined;
     let names: unknown;
@@ -813,7 +811,7 @@ export function openMemo(root: string): MemoFile | undefined {
       const entries = FileEntries.of(p.slice(nDirs), hashes, stats, nDirs);
       if (!entries || dirs.size !== nDirs) return undefined;
       entries.from = p;
-      return { r, p, names: names as string[][], dirs, entries };
+      return { p, names: names as string[][], dirs, entries };
     }
     const entries = new Map<string, MemoEntry>();
     for (let i = 0; i < nFiles; i++) {
@@ -825,7 +823,7 @@ export function openMemo(root: string): MemoFile | undefined {
       entries.set(p[nDirs + i]!, [hashes[i]!, stats[o]!, stats[o + 1]!, stats[o + 2]!, stats[o + 3]!, stats[o + 4]!, stats[o + 5]!, stats[o + 6]!]);
     }
     if (dirs.size + entries.size + left !== nDirs + nFiles) return undefined;
-    return { r, p, names: names as string[][], dirs, entries };
+    return { p, names: names as string[][], dirs, entries };
   };
   let fullMemo: ProjectMemo | undefined;
   /** the whole memo (made once: its maps are shared by every caller, who must not change them) */
@@ -835,14 +833,19 @@ export function openMemo(root: string): MemoFile | undefined {
     const m = maps();
     if (!m) return undefined;
     const at = textStart + resultBytes;
-    const layout: MemoLayout = { paths: m.p, nDirs, quickDirs, names: m.names, pathBytes: buf.subarray(at, at + pathBytes), nameBytes: buf.subarray(at + pathBytes + hashBytes, at + pathBytes + hashBytes + nameBytes), hashBytes: buf.subarray(at + pathBytes, at + pathBytes + hashBytes), result: { bytes: buf.subarray(textStart, at), keys: JSON.stringify(Object.keys(m.r)), files: [...m.r.files], rest: JSON.stringify([m.r.out, m.r.warnings]) } };
-    return (fullMemo = { ...meta, result: m.r, entries: m.entries, dirs: m.dirs, written, layout });
+    const layout: MemoLayout = { paths: m.p, nDirs, quickDirs, names: m.names, pathBytes: buf.subarray(at, at + pathBytes), nameBytes: buf.subarray(at + pathBytes + hashBytes, at + pathBytes + hashBytes + nameBytes), hashBytes: buf.subarray(at + pathBytes, at + pathBytes + hashBytes) };
+    return (fullMemo = withResult({ ...meta, entries: m.entries, dirs: m.dirs, written, layout }));
   };
+  /** the result read, parsed once when first asked for (a render of a change makes its own: 6,000 paths at N = 1000) */
+  let parsed: MemoResult | undefined | null = null;
+  const withResult = (o: Omit<ProjectMemo, 'result'>): ProjectMemo =>
+    Object.defineProperty(o, 'result', { get: () => (parsed === null ? (parsed = result()) : parsed), enumerable: true, configurable: true }) as ProjectMemo;
   /** The memo without directory `d` and what is below it (its maps built for nothing else). */
   const partial = (d: string): ProjectMemo | undefined => {
     const below = `${d}/`;
     const m = maps((path) => path === d || path.startsWith(below));
-    return m && { ...meta, result: m.r, entries: m.entries, dirs: m.dirs, written };
+    const r = m && result();
+    return r && { ...meta, result: r, entries: m.entries, dirs: m.dirs, written };
   };
   const goneDir = (): string | undefined => {
     const p = goneAt === undefined ? undefined : allPaths();
@@ -929,13 +932,16 @@ export function openMemo(root: string): MemoFile | undefined {
       return undefined; // unreadable: the scan says which and why
     }
     if (entries.size > (opts.maxFiles ?? Infinity) || bytes > (opts.maxBytes ?? Infinity)) return undefined;
-    return { memo: { ...memo }, scan, sameContent: same, read };
+    // (a copy: its result still parsed only when asked for)
+    const { result: _result, ...rest } = Object.getOwnPropertyDescriptors(memo);
+    return { memo: withResult(Object.defineProperties({}, rest) as Omit<ProjectMemo, 'result'>), scan, sameContent: same, read };
   }
 }
 
-/** The memo of `root` with its maps; undefined when there is none or it is damaged. */
+/** The memo of `root` with its maps; undefined when there is none or it is damaged (its result too). */
 export function readMemo(root: string): ProjectMemo | undefined {
-  return openMemo(root)?.full();
+  const m = openMemo(root)?.full();
+  return m?.result ? m : undefined;
 }
 
 /**
@@ -1058,13 +1064,9 @@ function memoParts(memo: ProjectMemo): Buffer[] | undefined {
   return [head, ...texts, pad, Buffer.from(stats.buffer, stats.byteOffset, stats.byteLength)];
 }
 
-/** The result's bytes: the file's own when the result is the one read from it (the same keys in order, files, out and warnings), else written. */
+/** The result's bytes (written each time: making its text costs less than comparing it with a result parsed from the file). */
 function resultBytes(memo: ProjectMemo): Buffer {
-  const r = memo.result;
-  const was = memo.layout?.result;
-  // (the same keys in the same order: the same JSON text)
-  if (was && JSON.stringify(Object.keys(r)) === was.keys && Array.isArray(r.files) && r.files.length === was.files.length && r.files.every((f, i) => f === was.files[i]) && JSON.stringify([r.out, r.warnings]) === was.rest) return was.bytes;
-  return Buffer.from(JSON.stringify(r), 'utf8');
+  return Buffer.from(JSON.stringify(memo.result), 'utf8');
 }
 
 /**

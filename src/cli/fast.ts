@@ -200,6 +200,7 @@ function changedTree(found: MemoFile, changed: readonly number[] | undefined, ha
     if (hand) handOver(memo.root, memo, scan);
     return undefined;
   }
+  // (a result that does not parse: undefined, the full path renders)
   if (scan.rehashed + scan.relisted === 0 && scan.entries.size === memo.entries.size) return memo.result;
   if (!(quick ? quick.sameContent : sameContent(scan.entries, memo.entries))) {
     if (hand) {
@@ -208,8 +209,10 @@ function changedTree(found: MemoFile, changed: readonly number[] | undefined, ha
     }
     return undefined;
   }
-  writeMemo(memo.root, { ...memo, entries: scan.entries, dirs: scan.dirs });
-  return memo.result;
+  const result = memo.result;
+  if (!result) return undefined;
+  writeMemo(memo.root, { ...memo, result, entries: scan.entries, dirs: scan.dirs });
+  return result;
 }
 
 /**
