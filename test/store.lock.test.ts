@@ -122,7 +122,8 @@ describe('lock.json', () => {
 });
 
 describe('a JSON cache saved with keys added', () => {
-  const file = (dir: string) => join(dir, '.gitopsc', 'cache', 'units.json');
+  // (an object of entries: any cache but the flat ones)
+  const file = (dir: string) => join(dir, '.gitopsc', 'cache', 'other.json');
   /** a cache file whose entries' text is `body` (with its checksum) */
   function withBody(body: string): string {
     const dir = project();
@@ -141,11 +142,11 @@ describe('a JSON cache saved with keys added', () => {
     ['a key read set again', '{"a": 1}', [['b', 2], ['a', 3]], '{"a":3,"b":2}'],
   ])('%s', async (_what, body, sets, want) => {
     const dir = withBody(body);
-    const c = openJsonCache<unknown>(dir, 'units', toolVersion());
+    const c = openJsonCache<unknown>(dir, 'other', toolVersion());
     for (const [k, v] of sets) c.set(k, v);
     await c.save();
     expect(bodyOf(dir)).toBe(want);
-    const back = openJsonCache<unknown>(dir, 'units', toolVersion());
+    const back = openJsonCache<unknown>(dir, 'other', toolVersion());
     for (const [k, v] of Object.entries(JSON.parse(want) as Record<string, unknown>)) expect(back.get(k)).toEqual(v);
   });
 
@@ -157,21 +158,64 @@ describe('a JSON cache saved with keys added', () => {
     ['nothing set, past the slack: pruned', '{"a": 1, "old": 3}', ['a'], [], '{"a":1}'],
   ])('onlyUsed with slack: %s', async (_what, body, got, sets, want) => {
     const dir = withBody(body);
-    const c = openJsonCache<unknown>(dir, 'units', toolVersion(), { onlyUsed: true, slack: 0.5 });
+    const c = openJsonCache<unknown>(dir, 'other', toolVersion(), { onlyUsed: true, slack: 0.5 });
     for (const k of got) expect(c.get(k)).toBeDefined();
     for (const [k, v] of sets) c.set(k, v);
     await c.save();
     expect(bodyOf(dir)).toBe(want);
-    const back = openJsonCache<unknown>(dir, 'units', toolVersion());
+    const back = openJsonCache<unknown>(dir, 'other', toolVersion());
     for (const [k, v] of Object.entries(JSON.parse(want) as Record<string, unknown>)) expect(back.get(k)).toEqual(v);
   });
 
   it('a cache that keeps only what was used is written whole', async () => {
     const dir = withBody('{"a": 1, "old": 2}');
-    const c = openJsonCache<unknown>(dir, 'units', toolVersion(), { onlyUsed: true });
+    const c = openJsonCache<unknown>(dir, 'other', toolVersion(), { onlyUsed: true });
     expect(c.get('a')).toBe(1);
     c.set('b', 2);
     await c.save();
     expect(bodyOf(dir)).toBe('{"a":1,"b":2}');
+  });
+});
+
+describe('the flat caches (units.json, services.json): one array of keys and values', () => {
+  const file = (dir: string, name: string) => join(dir, '.gitopsc', 'cache', `${name}.json`);
+  function withBody(name: string, body: string, format = 2): string {
+    const dir = project();
+    mkdirSync(join(dir, '.gitopsc', 'cache'), { recursive: true });
+    writeFileSync(file(dir, name), `${JSON.stringify({ format, version: toolVersion(), checksum: contentHash(body) })}\n${body}`);
+    return dir;
+  }
+  const bodyOf = (dir: string, name: string) => readFileSync(file(dir, name), 'utf8').split('\n').slice(1).join('\n');
+
+  it.each<[string, string, string, { onlyUsed?: boolean; slack?: number }, string[], [string, unknown][], string]>([
+    ['keys added: appended to the text read', 'units', '["a", 1]', {}, [], [['b', { x: [1, 'é'] }], ['c', null]], '["a", 1,"b",{"x":[1,"é"]},"c",null]'],
+    ['to no entries', 'units', '[]', {}, [], [['b', 2]], '["b",2]'],
+    ['a key read set again: every entry written', 'units', '["a", 1]', {}, [], [['b', 2], ['a', 3]], '["a",3,"b",2]'],
+    ['a value with no JSON text: left out', 'units', '["a", 1]', {}, [], [['a', 2], ['b', undefined]], '["a",2]'],
+    ['a key twice: read as its last value, written whole', 'units', '["a", 1, "a", 2]', {}, [], [['b', 3]], '["a",2,"b",3]'],
+    ['records: one unused within the slack, the new one appended', 'services', '["a", 1, "b", 2, "old", 3]', { onlyUsed: true, slack: 0.5 }, ['a', 'b'], [['c', 4]], '["a", 1, "b", 2, "old", 3,"c",4]'],
+    ['records: past the slack, only what was used', 'services', '["a", 1, "old", 3]', { onlyUsed: true }, ['a'], [['c', 4]], '["a",1,"c",4]'],
+  ])('%s', async (_what, name, body, opts, got, sets, want) => {
+    const dir = withBody(name, body);
+    const c = openJsonCache<unknown>(dir, name, toolVersion(), opts);
+    for (const k of got) expect(c.get(k)).toBeDefined();
+    for (const [k, v] of sets) c.set(k, v);
+    await c.save();
+    expect(bodyOf(dir, name)).toBe(want);
+    const back = openJsonCache<unknown>(dir, name, toolVersion());
+    const flat = JSON.parse(want) as unknown[];
+    for (let i = 0; i < flat.length; i += 2) expect(back.get(flat[i] as string)).toEqual(flat[i + 1]);
+  });
+
+  it.each<[string, string, number]>([
+    ['an object (the layout before)', '{"a": 1}', 1],
+    ['a format-1 header', '["a", 1]', 1],
+    ['a key that is not a string', '[1, 1]', 2],
+    ['an odd number of items', '["a", 1, "b"]', 2],
+    ['not an array', '"a"', 2],
+  ])('ignores %s whole', (_what, body, format) => {
+    const dir = withBody('units', body, format);
+    const c = openJsonCache<unknown>(dir, 'units', toolVersion());
+    expect(c.get('a')).toBeUndefined();
   });
 });

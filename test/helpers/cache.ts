@@ -11,7 +11,11 @@ export const RENDER = '.gitopsc/cache/units.json';
 /** the project memo (src/build/memo.ts): answers before the unit cache is asked */
 export const MEMO = '.gitopsc/cache/memo.json';
 
-/** A cache file: a JSON header line (format, version, checksum of the body), then the entries. */
+/**
+ * A cache file: a JSON header line (format, version, checksum of the body), then the entries:
+ * one JSON object, or (format 2: units.json, services.json) one array of each key and its value,
+ * shown here as an object too.
+ */
 export interface CacheFile {
   format: number;
   version: string;
@@ -22,7 +26,15 @@ export interface CacheFile {
 export function parseCache(text: string): CacheFile {
   const nl = text.indexOf('\n');
   const header = JSON.parse(text.slice(0, nl)) as Omit<CacheFile, 'entries'>;
-  return { ...header, entries: JSON.parse(text.slice(nl + 1)) as Record<string, unknown> };
+  const body = JSON.parse(text.slice(nl + 1)) as unknown;
+  const entries = header.format === 2 && Array.isArray(body) ? Object.fromEntries(body.flatMap((k, i) => (i % 2 === 0 ? [[k, body[i + 1]]] : []))) : body;
+  return { ...header, entries: entries as Record<string, unknown> };
+}
+
+/** The entries' text as the file holds it (format 2: a flat array of keys and values). */
+function bodyText(c: { format: unknown; entries: unknown }): string {
+  const e = c.entries;
+  return c.format === 2 && typeof e === 'object' && e !== null && !Array.isArray(e) ? JSON.stringify(Object.entries(e).flat(1)) : JSON.stringify(e);
 }
 
 export function readCache(dir: string, rel: string): CacheFile {
@@ -31,13 +43,13 @@ export function readCache(dir: string, rel: string): CacheFile {
 
 /** The file text for a cache; its header keeps `checksum` as given (stale after an edit, unless forged). */
 export function cacheText(c: CacheFile | { format: unknown; version: unknown; checksum: unknown; entries: unknown }): string {
-  const { entries, ...header } = c;
-  return `${JSON.stringify(header)}\n${JSON.stringify(entries)}`;
+  const { entries: _entries, ...header } = c;
+  return `${JSON.stringify(header)}\n${bodyText(c)}`;
 }
 
 /** The checksum gitopsc would write for these entries: a forged, self-consistent cache. */
 export function forge(c: CacheFile): CacheFile {
-  return { ...c, checksum: createHash('sha1').update(JSON.stringify(c.entries)).digest('base64url') };
+  return { ...c, checksum: createHash('sha1').update(bodyText(c)).digest('base64url') };
 }
 
 export function writeCache(dir: string, rel: string, data: string | CacheFile): void {
