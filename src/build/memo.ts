@@ -574,10 +574,10 @@ const OUT_PREFIX = '\u0000out/';
 /** A recorded path: `/`-separated names (or '' for the root); the output-dir prefix allowed in front. */
 function isPath(p: string): boolean {
   const rel = p.startsWith(OUT_PREFIX) ? p.slice(OUT_PREFIX.length) : p;
-  return rel === '' || !BAD_PATH.test(rel);
+  return rel === '' || (!BAD_PATH.test(rel) && !rel.includes('\u0000'));
 }
-/** an empty, `.` or `..` name (a leading, trailing or doubled `/` included), or a NUL: one linear test per path of 10,000 */
-const BAD_PATH = /(?:^|\/)\.{0,2}(?:\/|$)|\u0000/;
+/** an empty, `.` or `..` name (a leading, trailing or doubled `/` included): one linear test per path of 10,000 */
+const BAD_PATH = /(?:^|\/)\.{0,2}(?:\/|$)/;
 
 export function memoPath(root: string): string {
   return join(root, '.gitopsc', 'cache', MEMO_FILE);
