@@ -119,6 +119,28 @@ describe('the start-up fast path', () => {
     expect((await cli(dir, 'render')).code).toBe(0);
   });
 
+  it('a render that makes new directories, then one that prunes them, records every directory as it is (the listings it changed taken again, no other)', async () => {
+    const svc = join(dir, 'services/web.yaml');
+    const extra = join(dir, 'services/web2.yaml');
+    writeFileSync(extra, readFileSync(svc, 'utf8').replace('name: web', 'name: web2'));
+    expect((await cli(dir, 'resolve')).code).toBe(0);
+    for (const step of ['added', 'removed']) {
+      // (a service's files pruned: more than the guard lets go by default)
+      const r = await cli(dir, 'render', '--format', 'json', ...(step === 'removed' ? ['--allow-prune'] : []));
+      expect(r.code, step).toBe(0);
+      expect([...(r.json.written as string[]), ...(r.json.pruned as string[])].some((p) => p.includes('/web2/')), step).toBe(true);
+      const file = openMemo(dir)!;
+      // the next run finds nothing changed by stat data alone, and every directory a scan
+      // reaches is recorded as the scan finds it (a pruned one may stay recorded, unreached)
+      expect([file.quick, file.changes()], step).toEqual([true, []]);
+      const memo = file.full()!;
+      const scan = scanTree(dir, undefined, undefined, { skip: MEMO_SKIP });
+      expect(new Map([...scan.dirs].sort().map(([p]) => [p, memo.dirs.get(p)])), step).toEqual(new Map([...scan.dirs].sort()));
+      rmSync(extra, { force: true });
+      expect((await cli(dir, 'resolve')).code).toBe(0);
+    }
+  });
+
   it('a memo recorded from another directory or with flags it does not know runs the full CLI', async () => {
     await cli(dir, 'render');
     expect(fastRender(['--cwd', dir, 'render'], host())).toBeDefined();

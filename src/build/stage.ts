@@ -332,8 +332,20 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
         const a = outTree ? OUT.slice(0, -1) : rel;
         for (let i = a.length; i > 0; i = a.lastIndexOf('/', i - 1)) touched.add(a.slice(0, i));
       } else {
-        for (const p of [...writes.map((w) => w.path), ...removes]) {
-          const a = at(p);
+        // a file written changed the listing of the directory it is in; a directory this run
+        // made (not recorded by the scan) changed its parent's too, and so on up (a directory
+        // the scan recorded was there: its parent's listing is as it was). A removal may have
+        // taken empty directories with it: every ancestor.
+        for (const w of writes) {
+          const a = at(w.path);
+          for (let i = a.lastIndexOf('/'); i > 0; i = a.lastIndexOf('/', i - 1)) {
+            const d = a.slice(0, i);
+            touched.add(d);
+            if (dirs.has(d)) break;
+          }
+        }
+        for (const r of removes) {
+          const a = at(r);
           for (let i = a.lastIndexOf('/'); i > 0; i = a.lastIndexOf('/', i - 1)) touched.add(a.slice(0, i));
         }
       }
