@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { rmSync, utimesSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { MEMO_SKIP, openMemo, scanTree, statOf } from '../src/build/memo.js';
+import { MEMO_SKIP, memoPath, openMemo, scanTree, statOf } from '../src/build/memo.js';
 import { fastRender, renderChanged, sameProject } from '../src/cli/fast.js';
 import { readTree } from './helpers/read-tree.js';
 import { buildCli } from './helpers/cli.js';
@@ -129,6 +129,9 @@ describe('the start-up fast path', () => {
       const r = await cli(dir, 'render', '--format', 'json', ...(step === 'removed' ? ['--allow-prune'] : []));
       expect(r.code, step).toBe(0);
       expect([...(r.json.written as string[]), ...(r.json.pruned as string[])].some((p) => p.includes('/web2/')), step).toBe(true);
+      // (the memo dated later than its files: none racily clean, whatever the clock's tick)
+      const later = new Date(Date.now() + 10_000);
+      utimesSync(memoPath(dir), later, later);
       const file = openMemo(dir)!;
       // the next run finds nothing changed by stat data alone, and every directory a scan
       // reaches is recorded as the scan finds it (a pruned one may stay recorded, unreached)
