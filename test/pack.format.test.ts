@@ -142,5 +142,27 @@ describe('rendered.pack bytes', () => {
     const want = indexOf(root, [a, b]);
     expect(readFileSync(idxFile(root), 'latin1')).toBe(want.text + want.end);
   });
-});
 
+  it('bytes gives the UTF-8 bytes as kept (by offset, or from the whole pack once many are expected), checked; a save does not append them again', async () => {
+    const root = project();
+    await openPack(root).save([a, b, big]);
+    const before = readFileSync(file(root));
+    for (const many of [false, true]) {
+      const pack = openPack(root);
+      if (many) pack.expect(1000);
+      else pack.expect(2);
+      for (const x of [a, b, big]) expect(pack.bytes(x.hash)?.equals(Buffer.from(x.content, 'utf8')), `${x.hash} many=${many}`).toBe(true);
+      expect(pack.bytes(c.hash)).toBeUndefined();
+      await pack.save([a, { hash: b.hash, content: pack.bytes(b.hash)! }, { hash: big.hash, content: pack.bytes(big.hash)! }]);
+      expect(readFileSync(file(root)).equals(before), `many=${many}`).toBe(true);
+    }
+    // bytes that do not check are not given, whichever way they are read
+    writeFileSync(file(root), readFileSync(file(root), 'latin1').replace('name: a', 'name: z'), 'latin1');
+    for (const many of [false, true]) {
+      const pack = openPack(root);
+      pack.expect(many ? 1000 : 1);
+      expect(pack.bytes(a.hash)).toBeUndefined();
+      expect(pack.bytes(b.hash)?.toString('utf8')).toBe(b.content);
+    }
+  });
+});

@@ -39,12 +39,23 @@ export interface RenderedPack {
   /** the content with this hash, checked; undefined when not stored (or damaged) */
   get(hash: string): string | undefined;
   /**
+   * `get`'s bytes as kept (UTF-8, checked against the hash), not decoded: a render writes them
+   * as they are. A view of the pack read whole, or of the blob's own read.
+   */
+  bytes(hash: string): Buffer | undefined;
+  /**
+   * The caller is about to ask for at least `blobs` blobs: more than a few (a render whose
+   * output was deleted) and the pack is read whole at once, not blob by blob through the index
+   * first.
+   */
+  expect(blobs: number): void;
+  /**
    * Keep the bytes of the output a successful render left: `files` is every output file by
-   * hash, with its content when this run has it. New blobs are appended (without reading the
+   * hash, with its content when this run has it (bytes are ones `bytes` gave: already kept). New blobs are appended (without reading the
    * pack when nothing was read from it); once the pack has grown past twice what it held when
    * last written whole, it is rewritten with only the blobs still in the output.
    */
-  save(files: readonly { hash: string; content?: string }[]): Promise<void>;
+  save(files: readonly { hash: string; content?: string | Uint8Array }[]): Promise<void>;
 }
 
 /** The header line's live-bytes figure, or undefined when `head` does not start a pack. */
@@ -219,31 +230,36 @@ export function openPack(root: string): RenderedPack {
       if (fd !== undefined) closeSync(fd);
     }
   };
-  return {
-    get(hash) {
-      if (!index && asked < BY_OFFSET) {
-        asked++;
-        const where = offsetOf(hash);
-        if (where === null) return undefined;
-        const bytes = where && readAt(where[0], where[1]);
-        if (bytes && contentHash(bytes) === hash) {
-          served.add(hash);
-          return bytes.toString('utf8');
-        }
-        // no usable index, or bytes that do not check: the pack read whole decides
+  const bytes = (hash: string): Buffer | undefined => {
+    if (!index && asked < BY_OFFSET) {
+      asked++;
+      const where = offsetOf(hash);
+      if (where === null) return undefined;
+      const got = where && readAt(where[0], where[1]);
+      if (got && contentHash(got) === hash) {
+        served.add(hash);
+        return got;
       }
-      const at = load().get(hash);
-      if (!at || !buf) return undefined;
-      // the hash of the bytes is the hash of the text they decode to (contentHash hashes a
-      // string's UTF-8): checked before decoding
-      const bytes = buf.subarray(at[0], at[0] + at[1]);
-      return contentHash(bytes) === hash ? bytes.toString('utf8') : undefined;
+      // no usable index, or bytes that do not check: the pack read whole decides
+    }
+    const at = load().get(hash);
+    if (!at || !buf) return undefined;
+    // the hash of the bytes is the hash of the text they decode to (contentHash hashes a
+    // string's UTF-8): checked before they are used
+    const got = buf.subarray(at[0], at[0] + at[1]);
+    return contentHash(got) === hash ? got : undefined;
+  };
+  return {
+    bytes,
+    get: (hash) => bytes(hash)?.toString('utf8'),
+    expect(blobs) {
+      if (blobs > BY_OFFSET) asked = BY_OFFSET;
     },
     async save(files) {
       if (refused) return;
-      // this run's new blobs (what it rendered), once each
+      // this run's new blobs (what it rendered), once each; bytes were given by this pack: kept
       const fresh = new Map<string, string>();
-      for (const f of files) if (f.content !== undefined && !fresh.has(f.hash) && !served.has(f.hash)) fresh.set(f.hash, f.content);
+      for (const f of files) if (typeof f.content === 'string' && !fresh.has(f.hash) && !served.has(f.hash)) fresh.set(f.hash, f.content);
       // each blob's byte length, counted once (a render with no pack writes 6,000 of them)
       const sizes = new Map<string, number>();
       const size: SizeOf = (h, c) => {

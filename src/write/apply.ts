@@ -24,7 +24,7 @@ import { error, type Diagnostic } from '../core/diagnostics.js';
 import type { ReasonFor } from '../core/reasons.js';
 import { contentHash } from '../core/hash.js';
 import { isAbsent, lstatOrAbsent, reasonOf, removeStaleTemps, statOrAbsent, tmpName } from '../host/fs.js';
-import type { WritePlan } from './plan.js';
+import type { Content, WritePlan } from './plan.js';
 import { processAlive } from '../host/process.js';
 
 export const STAGE_DIR = '.gitopsc-stage';
@@ -323,7 +323,7 @@ export interface ApplyObserver {
   fresh?: boolean;
 }
 
-export async function applyPlan(dir: string, plan: WritePlan, session?: OutputSession, observer?: ApplyObserver): Promise<Diagnostic[]> {
+export async function applyPlan(dir: string, plan: WritePlan<Content>, session?: OutputSession, observer?: ApplyObserver): Promise<Diagnostic[]> {
   const root = resolve(dir);
   const fsError = (msg: string, reason: ReasonFor<'FILESYSTEM'>) => [error('FILESYSTEM', msg, { file: shownPath(root), reason })];
   const checked = new Set<string>();
@@ -404,7 +404,7 @@ export async function applyPlan(dir: string, plan: WritePlan, session?: OutputSe
  * A first render: every file written into a temporary directory beside `root`, which is then
  * renamed to `root`. 'exists' when `root` appeared in the meantime (nothing is changed then).
  */
-function writeFresh(root: string, writes: readonly { path: string; content: string }[], observer?: ApplyObserver): 'done' | 'exists' | string {
+function writeFresh(root: string, writes: readonly { path: string; content: Content }[], observer?: ApplyObserver): 'done' | 'exists' | string {
   const parent = dirname(root);
   const tmp = tmpName(root);
   try {
@@ -428,19 +428,21 @@ function writeFresh(root: string, writes: readonly { path: string; content: stri
 }
 
 /**
- * Create `target` (never an existing file) holding `content` as UTF-8. The string is written as
- * is (Node encodes it in place, with no Buffer made per file, which writeFileSync would); a
- * short write is completed from a Buffer.
+ * Create `target` (never an existing file) holding `content` (a string as UTF-8). A string is
+ * written as is (Node encodes it in place, with no Buffer made per file, which writeFileSync
+ * would), bytes as they are; a short write is completed from a Buffer.
  */
-function writeNew(target: string, content: string): void {
+function writeNew(target: string, content: Content): void {
   const fd = openSync(target, 'wx');
   try {
-    const n = writeSync(fd, content);
-    const length = Buffer.byteLength(content);
-    if (n < length) {
-      const b = Buffer.from(content);
-      for (let off = n; off < length; ) off += writeSync(fd, b, off, length - off);
-    }
+    if (typeof content === 'string') {
+      const n = writeSync(fd, content);
+      const length = Buffer.byteLength(content);
+      if (n < length) {
+        const b = Buffer.from(content);
+        for (let off = n; off < length; ) off += writeSync(fd, b, off, length - off);
+      }
+    } else for (let off = 0; off < content.length; ) off += writeSync(fd, content, off, content.length - off);
   } finally {
     closeSync(fd);
   }
@@ -450,7 +452,7 @@ function writeNew(target: string, content: string): void {
 const PLAIN = /^(?!\.\.?(?:\/|$))[^/]+(?:\/(?!\.\.?(?:\/|$))[^/]+)*$/;
 
 /** Write each file below `dir` (parents made once each). */
-function writeFiles(dir: string, writes: readonly { path: string; content: string }[]): void {
+function writeFiles(dir: string, writes: readonly { path: string; content: Content }[]): void {
   const made = new Set<string>();
   for (const w of writes) {
     // (path.join normalises every path: a plain one needs only the separator)
