@@ -2,11 +2,11 @@
  * The project memo (src/build/memo.ts): stat data like git's index, the racy rule, directories
  * not listed again, and the memo file. Pure functions over temp directories; no CLI.
  */
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { encodeMemo, entryFor, FileEntries, handOver, isBookkeeping, memoPath, openMemo, takeOver, readMemo, refreshDirs, sameContent, scanTree, statClean, statOf, statSource, statWritten, writeMemo, type DirEntry, type MemoEntry, type ProjectMemo, type StatData, type Time } from '../src/build/memo.js';
+import { encodeMemo, entryFor, FileEntries, fstatOf, handOver, isBookkeeping, memoPath, openMemo, takeOver, readMemo, refreshDirs, sameContent, scanTree, statClean, statOf, statSource, statWritten, writeMemo, type DirEntry, type MemoEntry, type ProjectMemo, type StatData, type Time } from '../src/build/memo.js';
 import { isInternalName } from '../src/write/apply.js';
 import { fastArgs } from '../src/cli/fast.js';
 
@@ -324,6 +324,34 @@ describe.each(['binding', 'fs'] as const)('the unchanged check (stat data alone,
     expect(got.files.size).toBe(paths.length);
     // a path not there as written: nothing is told
     expect(statWritten(join(root, 'out'), [...paths, 'a/gone.yaml'])).toBeUndefined();
+  });
+
+  it('takes the files\' stat data from their descriptors as written (fstatOf, binding or fs): what a scan of the renamed tree finds', () => {
+    for (const source of ['binding', 'fs'] as const) {
+      statSource(source);
+      const root = tree({ 'svc.yaml': 's\n' });
+      const tmp = join(root, '.out.tmp');
+      const paths = ['a-c/x.yaml', 'a/b/y.yaml', 'a/b/z.yaml', 'a/x.yaml', 'top.json'];
+      const stats: StatData[] = [];
+      for (const [i, p] of paths.entries()) {
+        mkdirSync(join(tmp, p, '..'), { recursive: true });
+        const fd = openSync(join(tmp, p), 'wx');
+        writeSync(fd, p);
+        stats[i] = fstatOf(fd);
+        closeSync(fd);
+        expect(stats[i], p).toEqual(statOf(join(tmp, p)));
+      }
+      // given stat data stands for the file: no file is looked at by path (one given for a path not there is believed)
+      const got = statWritten(tmp, [...paths, 'gone.yaml'], [...stats, stats[0]!])!;
+      expect(got.files.get('gone.yaml')).toEqual(stats[0]);
+      got.files.delete('gone.yaml');
+      renameSync(tmp, join(root, 'out'));
+      const scan = scanTree(join(root, 'out'), undefined, undefined, { skip: SKIP });
+      for (const [d, e] of got.dirs) expect([d, e]).toEqual([d, scan.dirs.get(d)]);
+      for (const [p, st] of got.files) expect([p, ['h', ...st]]).toEqual([p, ['h', ...scan.entries!.get(p)!.slice(1)]]);
+      expect(got.files.size).toBe(paths.length);
+    }
+    statSource('binding');
   });
 
   it('does not hold where a recorded file is not reached from the root (the maps are then scanned)', () => {

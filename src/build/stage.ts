@@ -20,7 +20,7 @@ import { kustomizationFiles, type UnitOutput } from '../write/kustomization.js';
 import { adoptionRule, envScope, planOwned, RECORD_FILE } from '../write/ownership.js';
 import type { Content, DesiredFile } from '../write/plan.js';
 import { dirTree } from './dir-tree.js';
-import { entryFor, hashIn, memoHitResult, MEMO_MAX_BYTES, MEMO_MAX_FILES, MEMO_SKIP, memoKey, readMemo, sameContent, sameStat, scanTree, statWritten, takeOver, writeMemo, type MemoEntry, type ProjectMemo } from './memo.js';
+import { entryFor, fstatOf, hashIn, memoHitResult, MEMO_MAX_BYTES, MEMO_MAX_FILES, MEMO_SKIP, memoKey, readMemo, sameContent, sameStat, scanTree, statWritten, takeOver, writeMemo, type MemoEntry, type ProjectMemo, type StatData } from './memo.js';
 import { cacheDirProblem, openInputCache, openJsonCache, toolVersion } from './store.js';
 import { openPack } from './pack.js';
 import { UnitMemo } from './unit-memo.js';
@@ -291,11 +291,22 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
     // stat data of what it wrote is taken there, before the rename (nothing else writes below
     // it), so that the memo neither looks at each file again nor lists the directories
     let fresh: ReturnType<typeof statWritten>;
+    const remember = memoable && (outTree || inTree);
+    // each file's stat data taken from its descriptor as it is written (by index of plan.writes)
+    const stats: (StatData | undefined)[] = [];
     const observer: ApplyObserver = {
-      written(tmp) {
-        if (!memoable || !(outTree || inTree)) return;
+      file(fd, i) {
+        if (!remember) return;
         try {
-          fresh = statWritten(tmp, plan.writes.map((w) => w.path));
+          stats[i] = fstatOf(fd);
+        } catch {
+          /* looked at by path below */
+        }
+      },
+      written(tmp) {
+        if (!remember) return;
+        try {
+          fresh = statWritten(tmp, plan.writes.map((w) => w.path), stats);
         } catch {
           fresh = undefined;
         }

@@ -17,7 +17,7 @@
  *
  * Symbolic links inside the output directory are refused, so no write can land outside it.
  */
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, constants as fsConstants, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { error, type Diagnostic } from '../core/diagnostics.js';
@@ -319,6 +319,12 @@ export interface ApplyObserver {
    * rename changes the stat data of `tmp` itself, nothing below it. May not throw.
    */
   written?(tmp: string): void;
+  /**
+   * Called for each file of such a tree once its bytes are written, with its open descriptor
+   * (closed right after) and its index in the plan's writes: its stat data can be taken there
+   * without looking its path up again. May not throw; may not use the descriptor otherwise.
+   */
+  file?(fd: number, index: number): void;
   /** set when the plan was written as a whole new tree renamed into place (`written` was called for it) */
   fresh?: boolean;
 }
@@ -411,7 +417,7 @@ function writeFresh(root: string, writes: readonly { path: string; content: Cont
     mkdirSync(parent, { recursive: true });
     removeStaleTemps(parent);
     mkdirSync(tmp);
-    writeFiles(tmp, writes);
+    writeFiles(tmp, writes, observer?.file);
     observer?.written?.(tmp);
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
@@ -427,13 +433,16 @@ function writeFresh(root: string, writes: readonly { path: string; content: Cont
   }
 }
 
+/** `wx` as numbers (the flag string is parsed on every open) */
+const WRITE_NEW = fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL;
+
 /**
  * Create `target` (never an existing file) holding `content` (a string as UTF-8). A string is
  * written as is (Node encodes it in place, with no Buffer made per file, which writeFileSync
  * would), bytes as they are; a short write is completed from a Buffer.
  */
-function writeNew(target: string, content: Content): void {
-  const fd = openSync(target, 'wx');
+function writeNew(target: string, content: Content, onFile?: (fd: number, index: number) => void, index = -1): void {
+  const fd = openSync(target, WRITE_NEW);
   try {
     if (typeof content === 'string') {
       const n = writeSync(fd, content);
@@ -443,6 +452,7 @@ function writeNew(target: string, content: Content): void {
         for (let off = n; off < length; ) off += writeSync(fd, b, off, length - off);
       }
     } else for (let off = 0; off < content.length; ) off += writeSync(fd, content, off, content.length - off);
+    onFile?.(fd, index);
   } finally {
     closeSync(fd);
   }
@@ -451,19 +461,23 @@ function writeNew(target: string, content: Content): void {
 /** A plain relative path (names joined by `/`, none empty, `.` or `..`): joined to a directory by concatenation. */
 const PLAIN = /^(?!\.\.?(?:\/|$))[^/]+(?:\/(?!\.\.?(?:\/|$))[^/]+)*$/;
 
-/** Write each file below `dir` (parents made once each). */
-function writeFiles(dir: string, writes: readonly { path: string; content: Content }[]): void {
+/** Write each file below `dir` (parents made once each); `onFile` as ApplyObserver.file. */
+function writeFiles(dir: string, writes: readonly { path: string; content: Content }[], onFile?: (fd: number, index: number) => void): void {
   const made = new Set<string>();
-  for (const w of writes) {
+  // (a plan's paths come sorted: a directory's files follow each other)
+  let last = '';
+  for (let i = 0; i < writes.length; i++) {
+    const w = writes[i]!;
     // (path.join normalises every path: a plain one needs only the separator)
     const plain = sep === '/' && PLAIN.test(w.path);
     const target = plain ? `${dir}/${w.path}` : join(dir, w.path);
     const parent = plain ? target.slice(0, target.lastIndexOf('/')) : dirname(target);
-    if (!made.has(parent)) {
+    if (parent !== last && !made.has(parent)) {
       mkdirSync(parent, { recursive: true });
       made.add(parent);
     }
-    writeNew(target, w.content);
+    last = parent;
+    writeNew(target, w.content, onFile, i);
   }
 }
 
