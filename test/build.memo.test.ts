@@ -567,6 +567,30 @@ describe('writing a memo read from a file', () => {
     fewer.delete('a.yaml');
     expect(encodeMemo({ ...same, entries: fewer })).toEqual(fresh({ ...same, entries: fewer }));
   });
+
+  it('a memo read without a removed directory keeps the file\'s layout: the directory written again as it was gives the bytes a fresh layout gives, its text reused', () => {
+    const root = tree({ 'a.yaml': 'a\n', 'out/dev/s1/x.yaml': 'x\n', 'out/dev/s2/y.yaml': 'y\n', 'out/prod/s1/x.yaml': 'x\n' });
+    const scan = scanTree(root, undefined, undefined, { skip: SKIP });
+    writeMemo(root, { key: 'k', cwd: root, config: '', root, configFile: 'c.yaml', result: { files: ['x'], out: '.', warnings: [] }, entries: scan.entries!, dirs: scan.dirs });
+    const before = readFileSync(memoPath(root));
+    rmSync(join(root, 'out'), { recursive: true });
+    const file = openMemo(root)!;
+    expect(file.changes()).toBeUndefined();
+    const without = file.full(file.goneDir())!;
+    expect(without.layout).toBeDefined();
+    // the directory back as it was (the same paths and names): the same order and text
+    const entries = new Map(without.entries);
+    for (const [p, e] of scan.entries!) if (p.startsWith('out')) entries.set(p, e);
+    const again = { ...without, entries, dirs: new Map([...without.dirs, ...[...scan.dirs].filter(([d]) => d.startsWith('out'))]) };
+    const bytes = encodeMemo(again)!;
+    expect(bytes).toEqual(encodeMemo({ ...again, layout: undefined }));
+    expect(bytes.subarray(bytes.indexOf(10)).equals(before.subarray(before.indexOf(10)))).toBe(true);
+    // written back otherwise (a name less): the layout is made again
+    entries.delete('out/dev/s2/y.yaml');
+    const dirs = new Map(again.dirs);
+    dirs.set('out/dev/s2', [...again.dirs.get('out/dev/s2')!.slice(0, 7), []] as DirEntry);
+    expect(encodeMemo({ ...again, entries, dirs })).toEqual(encodeMemo({ ...again, entries, dirs, layout: undefined }));
+  });
 });
 
 describe('the files of a memo read from its file (FileEntries)', () => {

@@ -881,15 +881,22 @@ export function openMemo(root: string): MemoFile | undefined {
     if (fullMemo) return fullMemo;
     const m = maps();
     if (!m) return undefined;
-    const at = textStart + resultBytes;
-    const layout: MemoLayout = { paths: m.p, nDirs, quickDirs, names: m.names, pathBytes: buf.subarray(at, at + pathBytes), nameBytes: buf.subarray(at + pathBytes + hashBytes, at + pathBytes + hashBytes + nameBytes), hashBytes: buf.subarray(at + pathBytes, at + pathBytes + hashBytes), result: { bytes: buf.subarray(textStart, at), keys: JSON.stringify(Object.keys(m.r)), files: [...m.r.files], rest: JSON.stringify([m.r.out, m.r.warnings]) } };
-    return (fullMemo = { ...meta, result: m.r, entries: m.entries, dirs: m.dirs, written, layout });
+    return (fullMemo = { ...meta, result: m.r, entries: m.entries, dirs: m.dirs, written, layout: layoutOf(m) });
   };
-  /** The memo without directory `d` and what is below it (its maps built for nothing else). */
+  /** the file's order and text, as read (`m`: its maps, whole or partial) */
+  const layoutOf = (m: { r: MemoResult; p: string[]; names: string[][] }): MemoLayout => {
+    const at = textStart + resultBytes;
+    return { paths: m.p, nDirs, quickDirs, names: m.names, pathBytes: buf.subarray(at, at + pathBytes), nameBytes: buf.subarray(at + pathBytes + hashBytes, at + pathBytes + hashBytes + nameBytes), hashBytes: buf.subarray(at + pathBytes, at + pathBytes + hashBytes), result: { bytes: buf.subarray(textStart, at), keys: JSON.stringify(Object.keys(m.r)), files: [...m.r.files], rest: JSON.stringify([m.r.out, m.r.warnings]) } };
+  };
+  /**
+   * The memo without directory `d` and what is below it (its maps built for nothing else), with
+   * the file's layout: a render that writes the directory again as it was (its output deleted)
+   * records the same paths and names, and the memo written then keeps their order and text.
+   */
   const partial = (d: string): ProjectMemo | undefined => {
     const below = `${d}/`;
     const m = maps((path) => path === d || path.startsWith(below));
-    return m && { ...meta, result: m.r, entries: m.entries, dirs: m.dirs, written };
+    return m && { ...meta, result: m.r, entries: m.entries, dirs: m.dirs, written, layout: layoutOf(m) };
   };
   const goneDir = (): string | undefined => {
     const p = goneAt === undefined ? undefined : allPaths();
