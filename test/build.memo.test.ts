@@ -588,7 +588,7 @@ describe('writing a memo read from a file', () => {
     // written back otherwise (a name less): the layout is made again
     entries.delete('out/dev/s2/y.yaml');
     const dirs = new Map(again.dirs);
-    dirs.set('out/dev/s2', [...again.dirs.get('out/dev/s2')!.slice(0, 7), []] as DirEntry);
+    dirs.set('out/dev/s2', [...again.dirs.get('out/dev/s2')!.slice(0, 7), []] as unknown as DirEntry);
     expect(encodeMemo({ ...again, entries, dirs })).toEqual(encodeMemo({ ...again, entries, dirs, layout: undefined }));
   });
 });
