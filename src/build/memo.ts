@@ -403,9 +403,11 @@ export function statWritten(dir: string, paths: readonly string[], stats?: reado
     const st = statOf(`${dir}/${d}`);
     if (!st || !isDir(st)) return undefined;
     const list = [...set];
-    let sub = false;
-    for (const n of list) if (n.endsWith('/')) sub = true;
-    dirs.set(d, [st[0], st[1], st[2], st[3], st[4], st[5], st[6], sub ? list.sort(byName) : list.sort()]);
+    // (the names come in the order of the paths, which is listing order unless a name is a
+    // prefix of another: sorted only when they are not in order already)
+    let sorted = true;
+    for (let i = 1; i < list.length && sorted; i++) sorted = byName(list[i - 1]!, list[i]!) < 0;
+    dirs.set(d, [st[0], st[1], st[2], st[3], st[4], st[5], st[6], sorted ? list : list.sort(byName)]);
   }
   return { files, dirs };
 }
