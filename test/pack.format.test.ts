@@ -165,4 +165,24 @@ describe('rendered.pack bytes', () => {
       expect(pack.bytes(b.hash)?.toString('utf8')).toBe(b.content);
     }
   });
+
+  it('a pack read whole gives every blob in any order asked, past stale records and beyond the look-ahead, checked', async () => {
+    const root = project();
+    // twelve blobs between a and c (more than the reader looks ahead), then a, b, big and c
+    const between = Array.from({ length: 12 }, (_, i) => blob(`filler: ${i}\n`));
+    await openPack(root).save([...between, a, b, big, c]);
+    const all = [...between, a, b, big, c];
+    const orders: [string, typeof all][] = [
+      ['written', all],
+      ['reversed', [...all].reverse()],
+      ['skipping', [a, c, between[3]!, big, b]],
+      ['one past the look-ahead', [between[0]!, c, between[1]!]],
+    ];
+    for (const [name, order] of orders) {
+      const pack = openPack(root);
+      pack.expect(1000);
+      for (const x of order) expect(pack.bytes(x.hash)?.toString('utf8'), `${name}: ${x.content.slice(0, 12)}`).toBe(x.content);
+      expect(pack.bytes(blob('absent\n').hash), name).toBeUndefined();
+    }
+  });
 });
