@@ -22,6 +22,7 @@ import { UnitMemo } from './unit-memo.js';
 import { openPack } from './pack.js';
 import { contentHash } from '../core/hash.js';
 import { openBlobMemo, openSourceStat } from './source-stat.js';
+import { artifactsKeyOf } from './artifacts-key.js';
 
 export interface DiffSide {
   files: RenderedFile[];
@@ -96,9 +97,21 @@ function steps(base: CompileState | undefined, head: CompileState, memo: UnitMem
  * gives the same diff as rendering every unit on both sides. `base` undefined: no base.
  */
 export function unitDiff(base: CompileState | undefined, head: CompileState, memo: UnitMemo, envs?: readonly string[], kept?: KeptOf): UnitDiff {
+  // (the artifacts are listed when read: a lazy compile lists them from the lock on demand)
   const out: UnitDiff = {
-    base: { files: [], artifacts: base?.artifacts ?? [] },
-    head: { files: [], artifacts: head.artifacts, outputDir: head.outputDir },
+    base: {
+      files: [],
+      get artifacts() {
+        return base?.artifacts ?? [];
+      },
+    },
+    head: {
+      files: [],
+      get artifacts() {
+        return head.artifacts;
+      },
+      outputDir: head.outputDir,
+    },
     headDiagnostics: [],
     baseDiagnostics: [],
   };
@@ -203,7 +216,9 @@ async function compileLazy(source: Parameters<typeof compile>[0], opts: Paramete
   if (hasErrors(state.diagnostics)) return state;
   state.outputNames(); // compiles the templates: their errors are reported even when no unit renders
   if (hasErrors(state.templateDiagnostics())) return compile(source, { ...opts, lazy: false });
-  return { ...state, diagnostics: [...state.diagnostics, ...state.templateDiagnostics()] };
+  // (set on the state itself: a copy would list its artifacts, which diff may not need)
+  state.diagnostics = [...state.diagnostics, ...state.templateDiagnostics()];
+  return state;
 }
 
 export async function diffProject(opts: DiffProjectOptions): Promise<DiffProjectResult> {
@@ -317,6 +332,11 @@ export async function diffProject(opts: DiffProjectOptions): Promise<DiffProject
     for (const f of u.head.files) files.push({ hash: contentHash(f.content), content: f.content });
     await pack.save(files);
   }
-  const baseSide: Pick<CompileResult, 'files' | 'artifacts'> = base ? u.base : { files: [], artifacts: [] };
-  return { diagnostics, diff: compareResults(baseSide, u.head, { base: baseLabel, head: 'working tree' }), rendered: memo.renders };
+  // two compiles whose artifacts follow from the same inputs have the same artifacts: no change
+  // to list, and neither side lists them (each would read its whole lock)
+  const keyOf = base ? artifactsKeyOf(base) : undefined;
+  const same = keyOf !== undefined && keyOf === artifactsKeyOf(head);
+  const baseSide: Pick<CompileResult, 'files' | 'artifacts'> = base ? { files: u.base.files, artifacts: same ? [] : u.base.artifacts } : { files: [], artifacts: [] };
+  const headSide = { files: u.head.files, artifacts: same ? [] : u.head.artifacts, outputDir: u.head.outputDir };
+  return { diagnostics, diff: compareResults(baseSide, headSide, { base: baseLabel, head: 'working tree' }), rendered: memo.renders };
 }

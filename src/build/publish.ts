@@ -22,7 +22,9 @@ import { adoptionRule } from '../write/ownership.js';
 import { UnitMemo } from './unit-memo.js';
 import { openBlobMemo, openSourceStat } from './source-stat.js';
 import { openPack } from './pack.js';
-import { referenceFor } from '../resolve/reference.js';
+import { artifactsKeyOf } from './artifacts-key.js';
+
+export { artifactsKeyOf };
 
 export interface PublishPlanInput {
   state: Pick<CompileState, 'units' | 'project' | 'environments'>;
@@ -76,20 +78,6 @@ export function planPublishFiles(input: PublishPlanInput, tree: Pick<DeploymentT
   return { files, renderedCount, diagnostics };
 }
 
-/**
- * What the artifacts of a compile follow from, hashed: the lock's text (their entries), each
- * registry's image reference prefix (what its provider puts before a package: the reference is
- * that prefix and the package, src/resolve/provider.ts joinReference), the units in order (one
- * artifact per unit, of its service and environment) and the tool's version (the code that
- * makes them). Undefined without a lock text.
- */
-export function artifactsKeyOf(state: Pick<CompileState, 'lockText' | 'project' | 'units'>): string | undefined {
-  if (state.lockText === undefined || !state.project) return undefined;
-  const registries = Object.entries(state.project.config.registries ?? {}).map(([name, config]) => [name, referenceFor(config, '')]);
-  let units = '';
-  for (const u of state.units) units += `${u.service}\u0000${u.environment}\n`;
-  return contentHash(JSON.stringify([toolVersion(), contentHash(state.lockText), registries, units]));
-}
 
 export interface PublishProjectOptions extends ConfigRef {
   root: string;
