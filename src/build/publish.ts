@@ -79,6 +79,9 @@ export function planPublishFiles(input: PublishPlanInput, tree: Pick<DeploymentT
 }
 
 
+/** blobs.json's key of the last tree a publish built, per scope: [tree id, units id, unit keys joined by newlines] */
+const TREE_PREFIX = 'tree:';
+
 export interface PublishProjectOptions extends ConfigRef {
   root: string;
   envs?: string[];
@@ -91,6 +94,7 @@ export interface PublishProjectOptions extends ConfigRef {
   deploy?: DeploymentOptions;
   /** `deploy`, opened already by the caller (beginDeployment); preparePublish owns it from here */
   opened?: PendingDeployment;
+
 }
 
 export interface PreparedPublish {
@@ -197,6 +201,10 @@ async function prepare(opts: PublishProjectOptions, opened: PendingDeployment | 
     }
   }
   const final = state;
+  // the units in order, by service and environment: a settled tree's unit keys line up with these
+  let ids = '';
+  for (const u of final.units) ids += `${u.service}\u0000${u.environment}\n`;
+  const unitsId = contentHash(ids);
   return {
     diagnostics,
     state,
@@ -240,6 +248,9 @@ async function prepare(opts: PublishProjectOptions, opened: PendingDeployment | 
           // every unit's warnings were reported above; only an error (a bug: these units rendered cleanly before) stops the publish
           return { ...r, diagnostics: r.diagnostics.filter((d) => d.severity === 'error') };
         },
+        // the deployment trees this project's publishes built, by their id: which unit keys' files they hold
+        quick: blobs && !final.project?.kustomization ? (tree, scope) => Promise.resolve(quickPlan(tree, scope)) : undefined,
+        settled: blobs && !final.project?.kustomization ? (tree, scope) => blobs.set(`${TREE_PREFIX}${scope}`, [tree, unitsId, final.units.map((u) => u.key).join('\n')]) : undefined,
         blobMemo: blobs ? { get: (k) => blobs.get(k), set: (k, v) => blobs.set(k, v) } : undefined,
         stateMemo: blobs ? { get: (k) => blobs.get(k), set: (k, v) => blobs.set(k, v) } : undefined,
         environments: opts.envs ?? final.environments,
@@ -247,6 +258,40 @@ async function prepare(opts: PublishProjectOptions, opened: PendingDeployment | 
         allEnvironments: opts.envs === undefined,
         lambdaDir: final.project?.lambdaDir,
         adoptable: adoptionRule(final.environments, final.outputNames(), final.project?.lambdaDir),
+      };
+      /**
+       * The files of a tree a publish of this project built (`settled`: it holds exactly the
+       * files of the units it names, in this compile's unit order, and the ownership record
+       * naming them): the files of the units whose key changed since, where their hash differs,
+       * when each is at the paths it had and its bytes come from a render or the pack; else
+       * undefined (the plan is made against the tree's listing).
+       */
+      const quickPlan = (tree: string, scope: string): PublishedFile[] | undefined => {
+        const v = blobs?.get(`${TREE_PREFIX}${scope}`);
+        if (!Array.isArray(v) || v[0] !== tree || v[1] !== unitsId || typeof v[2] !== 'string') return undefined;
+        const keys = v[2].split('\n');
+        const units = final.units as UnitJob[];
+        if (keys.length !== units.length) return undefined;
+        const envs = new Set(opts.envs ?? final.environments);
+        const writes: PublishedFile[] = [];
+        for (let i = 0; i < units.length; i++) {
+          const u = units[i]!;
+          if (u.key === keys[i]) continue;
+          const was = memo.get(keys[i]!);
+          const now = prerendered.get(u.key) ?? (memo.get(u.key) && pack ? unitMemo.storedUnit(u, pack)?.files : undefined);
+          if (!was || !now || now.length !== was.files.length || !envs.has(u.environment)) return undefined;
+          for (let j = 0; j < now.length; j++) {
+            const f = now[j]!;
+            if (f.path !== was.files[j]![0] || f.environment !== u.environment) return undefined;
+            const hash = contentHash(f.content);
+            if (hash !== was.files[j]![1]) writes.push({ path: f.path, hash, content: f.content, service: f.service, environment: f.environment });
+          }
+        }
+        // what the pack keeps: every unit's files (by hash), the bytes of those written
+        const all: PublishedFile[] = [];
+        for (const u of units) for (const [path, hash] of memo.get(u.key)?.files ?? []) all.push({ path, hash, service: u.service, environment: u.environment });
+        planned = all.concat(writes);
+        return writes;
       };
       const save = async () => {
         await inputs?.save();

@@ -53,7 +53,11 @@ export interface Prefetched {
   current?: string;
   base: string;
   commit?: string;
-  listing?: Promise<Map<string, string>>;
+  /**
+   * The listing of the tip below `base` (`lsTree`), begun when first asked for: a publish over
+   * a tree it knows by its id never lists it (src/git/publish.ts, PublishInput.quick)
+   */
+  listing?: () => Promise<Map<string, string>>;
   /** the clone's cat-file, which has begun reading the tip's ownership record and state */
   catFile?: CatFile;
   /** whether git is configured to sign commits there (asked early: a process forked from a small heap costs less) */
@@ -217,9 +221,10 @@ async function sharedClone(local: string, repoDir: string, branch: string | unde
   mkdirSync(dirname(join(repoDir, 'refs', 'heads', name)), { recursive: true });
   writeFileSync(join(repoDir, 'refs', 'heads', name), `${commit}\n`);
   writeFileSync(join(repoDir, 'HEAD'), `ref: refs/heads/${name}\n`);
-  const listing = lsTree(git, commit, base);
-  listing.catch(() => undefined);
+  const listing = lazyListing(git, commit, base);
   const catFile = new CatFile(git.cwd, git.env, 60_000);
+  // the tip's tree (a publish over a tree it knows plans from its id), the record and the state
+  if (base === '') catFile.namedTree(`${commit}^{tree}`).catch(() => undefined);
   if (!/\s/.test(base)) for (const p of [RECORD_FILE, STATE_FILE]) catFile.blob(`${commit}:${join2(base, p)}`).catch(() => undefined);
   return { prefetched: Promise.resolve({ heads: new Map([[name, commit]]), current: name, base, commit, listing, catFile, gpgsign, commitConfig: asked }) };
 }
@@ -260,15 +265,21 @@ async function prefetch(git: Git, branch: string | undefined, base: string): Pro
   const gpgsign = config.then((c) => c.sign);
   gpgsign.catch(() => undefined);
   const ref = branch !== undefined && !branch.startsWith('-') ? `refs/heads/${branch}` : 'HEAD';
-  const listing = lsTree(git, ref, base);
-  listing.catch(() => undefined);
+  const listing = lazyListing(git, ref, base);
   // the record and the state are read by every publish (the cat-file is shared, and starts now)
   // kept while the project compiles (closed when the publish ends): buildCommit reads through it
   const catFile = new CatFile(git.cwd, git.env, 60_000);
   if (!/\s/.test(base)) for (const p of [RECORD_FILE, STATE_FILE]) catFile.blob(`${ref}:${join2(base, p)}`).catch(() => undefined);
   const { heads, current } = await readHeads(git);
   const commit = heads.get(branch ?? current ?? '');
+  if (commit && base === '') catFile.namedTree(`${commit}^{tree}`).catch(() => undefined);
   return { heads, current, base, commit, listing: commit ? listing : undefined, catFile, gpgsign, commitConfig: config };
+}
+
+/** `lsTree` of `commit` below `base`, begun on the first call. */
+function lazyListing(git: Git, commit: string, base: string): () => Promise<Map<string, string>> {
+  let listing: Promise<Map<string, string>> | undefined;
+  return () => (listing ??= lsTree(git, commit, base));
 }
 
 /** Begin opening the deployment repository now (see `publish`'s `opened`). */
