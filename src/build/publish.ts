@@ -11,7 +11,7 @@
 import { cacheDirProblem, openInputCache, openJsonCache, toolVersion, unlessEqual } from './store.js';
 import { error, hasErrors, warning, type Diagnostic } from '../core/diagnostics.js';
 import { cleanGitEnv } from '../git/env.js';
-import { sourceProvenance } from '../git/repo.js';
+import { sourceProvenance, type Provenance } from '../git/repo.js';
 import { contentHash } from '../core/hash.js';
 import type { RenderedFile } from '../core/types.js';
 import { beginDeployment, publish, type DeploymentOptions, type DeploymentTree, type PendingDeployment, type PublishedFile, type PublishInput, type PublishOptions, type PublishOutcome } from '../git/publish.js';
@@ -94,7 +94,8 @@ export interface PublishProjectOptions extends ConfigRef {
   deploy?: DeploymentOptions;
   /** `deploy`, opened already by the caller (beginDeployment); preparePublish owns it from here */
   opened?: PendingDeployment;
-
+  /** the source's provenance (sourceProvenance of `root`), begun already by the caller */
+  provenance?: Promise<Provenance | undefined>;
 }
 
 export interface PreparedPublish {
@@ -126,7 +127,7 @@ export async function preparePublish(opts: PublishProjectOptions): Promise<Prepa
 
 async function prepare(opts: PublishProjectOptions, opened: PendingDeployment | undefined): Promise<PreparedPublish> {
   // the source's provenance is git's work, begun first (a fork from a smaller heap) and done while the project compiles
-  const provenance = sourceProvenance(opts.root, cleanGitEnv(opts.env)).then(
+  const provenance = (opts.provenance ?? sourceProvenance(opts.root, cleanGitEnv(opts.env))).then(
     (p) => ({ p }),
     (e: unknown) => ({ e }),
   );

@@ -1,6 +1,6 @@
 /** Facts about the *source* repository (the project's own), read with the clean env. */
 import { Git } from './exec.js';
-import { redactUrl } from './publish.js';
+import { redactUrl } from './deployment.js';
 
 export interface SourceRepo {
   git: Git;
