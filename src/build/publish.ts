@@ -22,7 +22,7 @@ import { adoptionRule } from '../write/ownership.js';
 import { UnitMemo } from './unit-memo.js';
 import { openBlobMemo, openSourceStat } from './source-stat.js';
 import { openPack } from './pack.js';
-import { artifactsKeyOf } from './artifacts-key.js';
+import { artifactsKeyOf, unitsIdOf } from './artifacts-key.js';
 
 export { artifactsKeyOf };
 
@@ -203,9 +203,7 @@ async function prepare(opts: PublishProjectOptions, opened: PendingDeployment | 
   }
   const final = state;
   // the units in order, by service and environment: a settled tree's unit keys line up with these
-  let ids = '';
-  for (const u of final.units) ids += `${u.service}\u0000${u.environment}\n`;
-  const unitsId = contentHash(ids);
+  const unitsId = unitsIdOf(final.units);
   return {
     diagnostics,
     state,

@@ -13,7 +13,7 @@
  * checked again against the bytes when its unit renders (CompileState.prepare); any doubt and
  * the file is read.
  */
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { contentHash, gitBlobId } from '../core/hash.js';
 import type { ProjectSource } from '../core/types.js';
 import { statClean, statOf, type MemoEntry, type StatData, type Time } from './memo.js';
@@ -23,6 +23,8 @@ import { cacheDirOf, openFlatCache, type JsonCache } from './store.js';
 const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
 const NAME = 'worktree';
+/** a relative path that join() keeps as it is: `/`-separated segments, none empty, `.` or `..` (POSIX separators) */
+const PLAIN_REL = sep === '/' ? /^(?!\.\.?(?:\/|$))[^/\0]+(?:\/(?!\.\.?(?:\/|$))[^/\0]+)*$/ : /^$/;
 const VERSION = '3';
 
 function isEntry(v: unknown): v is MemoEntry {
@@ -57,9 +59,11 @@ export function sourceStat(
   blobs: BlobHashMemo = store,
 ): SourceStat {
   const read = new Map<string, Uint8Array>();
+  // (a plain relative path is joined by concatenation: path.join normalises, per file of the project)
+  const under = root.endsWith(sep) ? root : root + sep;
   const lstat = (rel: string): StatData | undefined => {
     try {
-      const st = stat(join(root, rel));
+      const st = stat(PLAIN_REL.test(rel) ? under + rel : join(root, rel));
       return st && (st[0] & S_IFMT) === S_IFREG ? st : undefined;
     } catch {
       return undefined;
