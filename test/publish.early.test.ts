@@ -156,7 +156,7 @@ describe('publish over a deployment tree it built (a quick plan, without the lis
     expect((await cli(dir, 'resolve')).code).toBe(0);
     const { bare } = makeRemote({ 'README.md': '# deploy\n' });
     await publishNow(dir, bare);
-    expect(readFileSync(join(dir, '.gitopsc/cache/blobs.json'), 'utf8')).toContain(`"tree:`);
+    expect(readFileSync(join(dir, '.gitopsc/cache/deployed.json'), 'utf8')).toContain(`"tree:`);
     const web = join(dir, 'services/web.yaml');
     const edit = (from: string, to: string) => writeFileSync(web, readFileSync(web, 'utf8').replace(from, to));
     const steps: [string, () => void, string[]][] = [

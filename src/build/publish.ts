@@ -8,7 +8,7 @@
  * lacks takes their bytes from `rendered.pack` (./pack.ts, each blob checked against its hash)
  * when it holds them all: its service is neither loaded again nor rendered.
  */
-import { cacheDirProblem, openInputCache, openJsonCache, toolVersion, unlessEqual } from './store.js';
+import { cacheDirProblem, openInputCache, openJsonCache, toolVersion, unlessEqual, type JsonCache } from './store.js';
 import { error, hasErrors, warning, type Diagnostic } from '../core/diagnostics.js';
 import { cleanGitEnv } from '../git/env.js';
 import { sourceProvenance, type Provenance } from '../git/repo.js';
@@ -79,8 +79,18 @@ export function planPublishFiles(input: PublishPlanInput, tree: Pick<DeploymentT
 }
 
 
-/** blobs.json's key of the last tree a publish built, per scope: [tree id, units id, unit keys joined by newlines] */
+/** deployed.json's key of the last tree a publish built, per scope: [tree id, units id, unit keys joined by newlines] */
 const TREE_PREFIX = 'tree:';
+
+/** A cache opened when first used (its `save` a no-op until then). */
+function lazily(open: () => JsonCache<unknown>): JsonCache<unknown> {
+  let cache: JsonCache<unknown> | undefined;
+  return {
+    get: (key) => (cache ??= open()).get(key),
+    set: (key, value) => (cache ??= open()).set(key, value),
+    save: () => cache?.save() ?? Promise.resolve(),
+  };
+}
 
 export interface PublishProjectOptions extends ConfigRef {
   root: string;
@@ -153,8 +163,11 @@ async function prepare(opts: PublishProjectOptions, opened: PendingDeployment | 
   // per-service records (src/pipeline.ts): only the service files whose content changed are loaded
   const services = cached ? unlessEqual(openJsonCache<unknown>(opts.root, 'services', toolVersion(), { onlyUsed: true })) : undefined;
   // the service files by stat data: an unchanged one is taken from its record without a read
-  const blobs = cached ? openBlobMemo(opts.root) : undefined;
+  // (read when first asked: a publish over a tree it knows looks up no blob)
+  const blobs = cached ? lazily(() => openBlobMemo(opts.root)) : undefined;
   const stat = blobs ? openSourceStat(opts.root, fsSource(opts.root), blobs) : undefined;
+  // the state memo and the trees this project's publishes built (a few entries: those of this run are kept)
+  const deployed = cached ? unlessEqual(openJsonCache<unknown>(opts.root, 'deployed', toolVersion(), { onlyUsed: true })) : undefined;
   const compileLazy = async (records: boolean): Promise<CompileState> => {
     const source = stat?.source ?? fsSource(opts.root);
     let st = await compile(source, { ...ref, lazy: true, cache: inputs, ...(records && services ? { records: { store: services, hashOf: stat?.hashOf } } : {}) });
@@ -248,10 +261,10 @@ async function prepare(opts: PublishProjectOptions, opened: PendingDeployment | 
           return { ...r, diagnostics: r.diagnostics.filter((d) => d.severity === 'error') };
         },
         // the deployment trees this project's publishes built, by their id: which unit keys' files they hold
-        quick: blobs && !final.project?.kustomization ? (tree, scope) => Promise.resolve(quickPlan(tree, scope)) : undefined,
-        settled: blobs && !final.project?.kustomization ? (tree, scope) => blobs.set(`${TREE_PREFIX}${scope}`, [tree, unitsId, final.units.map((u) => u.key).join('\n')]) : undefined,
+        quick: deployed && !final.project?.kustomization ? (tree, scope) => Promise.resolve(quickPlan(tree, scope)) : undefined,
+        settled: deployed && !final.project?.kustomization ? (tree, scope) => deployed.set(`${TREE_PREFIX}${scope}`, [tree, unitsId, final.units.map((u) => u.key).join('\n')]) : undefined,
         blobMemo: blobs ? { get: (k) => blobs.get(k), set: (k, v) => blobs.set(k, v) } : undefined,
-        stateMemo: blobs ? { get: (k) => blobs.get(k), set: (k, v) => blobs.set(k, v) } : undefined,
+        stateMemo: deployed ? { get: (k) => deployed.get(k), set: (k, v) => deployed.set(k, v) } : undefined,
         environments: opts.envs ?? final.environments,
         source,
         allEnvironments: opts.envs === undefined,
@@ -266,7 +279,7 @@ async function prepare(opts: PublishProjectOptions, opened: PendingDeployment | 
        * undefined (the plan is made against the tree's listing).
        */
       const quickPlan = (tree: string, scope: string): PublishedFile[] | undefined => {
-        const v = blobs?.get(`${TREE_PREFIX}${scope}`);
+        const v = deployed?.get(`${TREE_PREFIX}${scope}`);
         if (!Array.isArray(v) || v[0] !== tree || v[1] !== unitsId || typeof v[2] !== 'string') return undefined;
         const keys = v[2].split('\n');
         const units = final.units as UnitJob[];
@@ -297,6 +310,7 @@ async function prepare(opts: PublishProjectOptions, opened: PendingDeployment | 
         await store?.save();
         await services?.save();
         await blobs?.save();
+        await deployed?.save();
         await stat?.save();
         // the bytes rendered now, for the next publish (or render) that needs them
         await pack?.save(planned);

@@ -695,8 +695,9 @@ async function buildCommit(
       await git.git(['update-index', '-z', '--index-info'], { env: indexEnv, input: info.join('\0') + '\0' });
       tree = (await git.git(['write-tree'], { env: indexEnv })).trim();
     }
-    // the blobs written now need not be read by the next publish to be compared
-    paths.forEach((p, i) => rememberBlob(input.blobMemo, oids[i]!, contentHash(writes.get(p)!)));
+    // the blobs written now need not be read by the next publish that lists the tree to be
+    // compared (one over a tree it knows reads none: its memo is not even opened)
+    if (!known) paths.forEach((p, i) => rememberBlob(input.blobMemo, oids[i]!, contentHash(writes.get(p)!)));
     if (scopeKey !== undefined && plan.exact) input.settled?.(tree, scopeKey);
     const sign = await signing;
     // the tree built in process, unsigned, in a temporary clone whose config asks nothing of the
