@@ -223,6 +223,8 @@ async function prepare(opts: PublishProjectOptions, opened: PendingDeployment | 
     run: async (popts) => {
       /** the files of the last plan (every file published, with its content where it was rendered or read): what the pack keeps */
       let planned: readonly PublishedFile[] = [];
+      /** whether the pack has anything to keep from the last plan */
+      let keep = true;
       const input: PublishInput = {
         // listed when asked for (not when the state memo knows the state by artifactsKey)
         result: {
@@ -257,6 +259,7 @@ async function prepare(opts: PublishProjectOptions, opened: PendingDeployment | 
           }
           const r = planPublishFiles({ state: final, envs: opts.envs, memo, prerendered, present }, tree);
           planned = r.files;
+          keep = true;
           // every unit's warnings were reported above; only an error (a bug: these units rendered cleanly before) stops the publish
           return { ...r, diagnostics: r.diagnostics.filter((d) => d.severity === 'error') };
         },
@@ -286,10 +289,12 @@ async function prepare(opts: PublishProjectOptions, opened: PendingDeployment | 
         if (keys.length !== units.length) return undefined;
         const envs = new Set(opts.envs ?? final.environments);
         const writes: PublishedFile[] = [];
+        let rendered = false;
         for (let i = 0; i < units.length; i++) {
           const u = units[i]!;
           if (u.key === keys[i]) continue;
           const was = memo.get(keys[i]!);
+          rendered ||= prerendered.has(u.key);
           const now = prerendered.get(u.key) ?? (memo.get(u.key) && pack ? unitMemo.storedUnit(u, pack)?.files : undefined);
           if (!was || !now || now.length !== was.files.length || !envs.has(u.environment)) return undefined;
           for (let j = 0; j < now.length; j++) {
@@ -299,10 +304,14 @@ async function prepare(opts: PublishProjectOptions, opened: PendingDeployment | 
             if (hash !== was.files[j]![1]) writes.push({ path: f.path, hash, content: f.content, service: f.service, environment: f.environment });
           }
         }
-        // what the pack keeps: every unit's files (by hash), the bytes of those written
-        const all: PublishedFile[] = [];
-        for (const u of units) for (const [path, hash] of memo.get(u.key)?.files ?? []) all.push({ path, hash, service: u.service, environment: u.environment });
-        planned = all.concat(writes);
+        // what the pack keeps: every unit's files (by hash), the bytes of those written; nothing
+        // when every file written came from the pack (it holds them all already)
+        keep = rendered;
+        if (rendered) {
+          const all: PublishedFile[] = [];
+          for (const u of units) for (const [path, hash] of memo.get(u.key)?.files ?? []) all.push({ path, hash, service: u.service, environment: u.environment });
+          planned = all.concat(writes);
+        }
         return writes;
       };
       const save = async () => {
@@ -313,7 +322,7 @@ async function prepare(opts: PublishProjectOptions, opened: PendingDeployment | 
         await deployed?.save();
         await stat?.save();
         // the bytes rendered now, for the next publish (or render) that needs them
-        await pack?.save(planned);
+        if (keep) await pack?.save(planned);
       };
       // the caches hold facts (content hashes, records, unit outcomes), true whether or not the
       // push lands: they are saved while git pushes, and again only when a retry rendered more
