@@ -53,6 +53,9 @@ export async function run(ctx: CommandContext, opts: PublishCommandOptions): Pro
   // the project compiles (only read: nothing there changes unless the compile succeeds)
   const deploy = { repo: opts.repo, branch: opts.branch, push: opts.push, dryRun: opts.dryRun, path: opts.path, cwd: ctx.global.cwd, env: ctx.host.env };
   const opened = beginDeployment(deploy);
+  // the compiler's modules load while the project is looked for (file reads: the main thread waits)
+  const build = import('../../build/publish.js');
+  build.catch(() => undefined);
   try {
     const found = await findProject(ctx);
     if (isResult(found)) return found;
@@ -60,7 +63,7 @@ export async function run(ctx: CommandContext, opts: PublishCommandOptions): Pro
     // forked from a smaller heap costs less) and read once the project has compiled
     const provenance = sourceProvenance(found.root, cleanGitEnv(ctx.host.env));
     provenance.catch(() => undefined);
-    return await publishOpened(ctx, { ...opts, repo: opts.repo }, lockTimeout, maxPrune, deploy, opened, found, provenance);
+    return await publishOpened(ctx, { ...opts, repo: opts.repo }, lockTimeout, maxPrune, deploy, opened, found, provenance, await build);
   } finally {
     await opened.discard(); // a no-op when the publish removed its clone already
   }
@@ -75,8 +78,8 @@ async function publishOpened(
   opened: PendingDeployment,
   found: DiscoveredProject,
   provenance: Promise<Provenance | undefined>,
+  { preparePublish }: typeof import('../../build/publish.js'),
 ): Promise<CommandResult> {
-  const { preparePublish } = await import('../../build/publish.js');
   const prepared = await preparePublish({ root: found.root, configFile: found.configFile, configData: found.configData, configKey: found.configKey, envs: opts.env, env: ctx.host.env, deploy, opened, provenance });
   const diagnostics: Diagnostic[] = [...prepared.diagnostics];
   if (hasErrors(diagnostics) || !prepared.run) return { diagnostics };
