@@ -242,3 +242,21 @@ describe('diff lists artifacts only when what they follow from differs (artifact
     }
   });
 });
+
+describe('diff keeps the base revision\'s blob ids it read', () => {
+  it('a blobs.json without them (deleted, or of an older format) gets them from the blobs read: the next diff takes the base\'s records by blob id', async () => {
+    const dir = tmp();
+    cpSync(join(import.meta.dirname, '..', 'fixtures', 'example'), dir, { recursive: true, filter: (p) => !p.includes(`${join('example', 'rendered')}`) });
+    writeFileSync(join(dir, '.gitignore'), '.gitopsc/\n');
+    git(dir, 'init', '-q', '-b', 'main');
+    git(dir, 'add', '-A');
+    git(dir, 'commit', '-q', '-m', 'base');
+    const run = () => diffProject({ root: dir, configFile: 'gitopsc.config.yaml', base: 'HEAD', env: process.env });
+    expect((await run()).diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    rmSync(join(dir, '.gitopsc/cache/blobs.json'));
+    expect((await run()).diff?.files).toEqual([]); // the working tree's files from worktree.json: none read
+    const memo = openBlobMemo(dir);
+    const oid = git(dir, 'rev-parse', 'HEAD:services/checkout.yaml').trim();
+    expect(memo.get(`blob:${oid}`)).toBe(contentHash(readFileSync(join(dir, 'services/checkout.yaml'))));
+  });
+});

@@ -22,6 +22,7 @@ import { UnitMemo } from './unit-memo.js';
 import { openPack } from './pack.js';
 import { contentHash } from '../core/hash.js';
 import { openBlobMemo, openSourceStat } from './source-stat.js';
+import { rememberBlob } from '../git/tree.js';
 import { artifactsKeyOf } from './artifacts-key.js';
 
 export interface DiffSide {
@@ -291,7 +292,19 @@ export async function diffProject(opts: DiffProjectOptions): Promise<DiffProject
   if (baseRef && b.source) {
     baseLabel = `${baseRef.ref === baseRef.sha ? baseRef.sha.slice(0, 7) : baseRef.ref} (${baseRef.sha.slice(0, 7)})`;
     try {
-      const source = await b.source;
+      const listed = await b.source;
+      // a blob read from the base is known by its id from now on (the next diff takes its record unread)
+      const source: typeof listed = blobs
+        ? {
+            ...listed,
+            read: async (rel) => {
+              const bytes = await listed.read(rel);
+              const oid = bytes && listed.oid(rel);
+              if (oid && stat?.blobHash(oid) === undefined) rememberBlob(blobs, oid, contentHash(bytes));
+              return bytes;
+            },
+          }
+        : listed;
       // A project that did not exist at the base compares against nothing.
       if ((await source.read(opts.configFile)) !== undefined || opts.configData !== undefined) {
         // a JS/TS config cannot be evaluated from git objects: its evaluated data is reused

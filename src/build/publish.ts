@@ -20,7 +20,7 @@ import type { ConfigRef } from '../project/load.js';
 import { kustomizationFiles, type UnitOutput } from '../write/kustomization.js';
 import { adoptionRule } from '../write/ownership.js';
 import { UnitMemo } from './unit-memo.js';
-import { openBlobMemo, openSourceStat } from './source-stat.js';
+import { openBlobMemo, openSourceStat, openTreeBlobMemo } from './source-stat.js';
 import { openPack } from './pack.js';
 import { artifactsKeyOf, unitsIdOf } from './artifacts-key.js';
 
@@ -165,6 +165,7 @@ async function prepare(opts: PublishProjectOptions, opened: PendingDeployment | 
   // the service files by stat data: an unchanged one is taken from its record without a read
   // (read when first asked: a publish over a tree it knows looks up no blob)
   const blobs = cached ? lazily(() => openBlobMemo(opts.root)) : undefined;
+  const treeBlobs = cached ? lazily(() => openTreeBlobMemo(opts.root)) : undefined;
   const stat = blobs ? openSourceStat(opts.root, fsSource(opts.root), blobs) : undefined;
   // the state memo and the trees this project's publishes built (a few entries: those of this run are kept)
   const deployed = cached ? unlessEqual(openJsonCache<unknown>(opts.root, 'deployed', toolVersion(), { onlyUsed: true })) : undefined;
@@ -266,7 +267,7 @@ async function prepare(opts: PublishProjectOptions, opened: PendingDeployment | 
         // the deployment trees this project's publishes built, by their id: which unit keys' files they hold
         quick: deployed && !final.project?.kustomization ? (tree, scope) => Promise.resolve(quickPlan(tree, scope)) : undefined,
         settled: deployed && !final.project?.kustomization ? (tree, scope) => deployed.set(`${TREE_PREFIX}${scope}`, [tree, unitsId, final.units.map((u) => u.key).join('\n')]) : undefined,
-        blobMemo: blobs ? { get: (k) => blobs.get(k), set: (k, v) => blobs.set(k, v) } : undefined,
+        blobMemo: treeBlobs ? { get: (k) => treeBlobs.get(k), set: (k, v) => treeBlobs.set(k, v) } : undefined,
         stateMemo: deployed ? { get: (k) => deployed.get(k), set: (k, v) => deployed.set(k, v) } : undefined,
         environments: opts.envs ?? final.environments,
         source,
@@ -319,6 +320,7 @@ async function prepare(opts: PublishProjectOptions, opened: PendingDeployment | 
         await store?.save();
         await services?.save();
         await blobs?.save();
+        await treeBlobs?.save();
         await deployed?.save();
         await stat?.save();
         // the bytes rendered now, for the next publish (or render) that needs them
