@@ -23,7 +23,7 @@ import { openPack } from './pack.js';
 import { contentHash } from '../core/hash.js';
 import { openBlobMemo, openSourceStat } from './source-stat.js';
 import { rememberBlob } from '../git/tree.js';
-import { artifactsKeyOf } from './artifacts-key.js';
+import { artifactsKeyOf, unitsIdOf } from './artifacts-key.js';
 
 export interface DiffSide {
   files: RenderedFile[];
@@ -77,10 +77,13 @@ function steps(base: CompileState | undefined, head: CompileState, memo: UnitMem
   if (last && last.base === base && last.memo === memo && last.kept === kept) return last.steps;
   const out: Step[] = [];
   lastSteps.set(head, { base, memo, kept, steps: out });
-  const baseUnits = new Map((base?.units ?? []).map((u) => [id(u), u]));
-  const headIds = new Set(head.units.map(id));
-  for (const h of head.units) {
-    const b = baseUnits.get(id(h));
+  // the same units in the same order on both sides (the usual case): paired by position, without a map of either
+  const aligned = base !== undefined && base.units.length === head.units.length && unitsIdOf(base.units) === unitsIdOf(head.units);
+  const baseUnits = aligned ? undefined : new Map((base?.units ?? []).map((u) => [id(u), u]));
+  const headIds = aligned ? undefined : new Set(head.units.map(id));
+  for (let i = 0; i < head.units.length; i++) {
+    const h = head.units[i]!;
+    const b = aligned ? base.units[i] : baseUnits!.get(id(h));
     const known = memo.get(h.key);
     if (b && b.key === h.key) out.push(known ? { kind: 'known', head: h, base: b, outcome: known } : { kind: 'same', head: h, base: b });
     else {
@@ -89,7 +92,7 @@ function steps(base: CompileState | undefined, head: CompileState, memo: UnitMem
       else out.push({ kind: 'changed', head: h, base: b, headKept: known && kept?.(h), baseKept: knownBase && kept?.(b!) });
     }
   }
-  for (const b of base?.units ?? []) if (!headIds.has(id(b))) out.push({ kind: 'changed', base: b, baseKept: memo.get(b.key) && kept?.(b) });
+  if (headIds) for (const b of base?.units ?? []) if (!headIds.has(id(b))) out.push({ kind: 'changed', base: b, baseKept: memo.get(b.key) && kept?.(b) });
   return out;
 }
 
