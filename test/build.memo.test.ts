@@ -2,11 +2,11 @@
  * The project memo (src/build/memo.ts): stat data like git's index, the racy rule, directories
  * not listed again, and the memo file. Pure functions over temp directories; no CLI.
  */
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { encodeMemo, entryFor, FileEntries, handOver, isBookkeeping, memoPath, openMemo, takeOver, readMemo, refreshDirs, sameContent, scanTree, statClean, statOf, statSource, statWritten, writeMemo, type DirEntry, type MemoEntry, type ProjectMemo, type StatData, type Time } from '../src/build/memo.js';
+import { encodeMemo, entryFor, FileEntries, fstatOf, handOver, isBookkeeping, memoPath, openMemo, takeOver, readMemo, refreshDirs, sameContent, scanTree, statClean, statOf, statSource, statWritten, writeMemo, type DirEntry, type MemoEntry, type ProjectMemo, type StatData, type Time } from '../src/build/memo.js';
 import { isInternalName } from '../src/write/apply.js';
 import { fastArgs } from '../src/cli/fast.js';
 
@@ -326,6 +326,34 @@ describe.each(['binding', 'fs'] as const)('the unchanged check (stat data alone,
     expect(statWritten(join(root, 'out'), [...paths, 'a/gone.yaml'])).toBeUndefined();
   });
 
+  it('takes the files\' stat data from their descriptors as written (fstatOf, binding or fs): what a scan of the renamed tree finds', () => {
+    for (const source of ['binding', 'fs'] as const) {
+      statSource(source);
+      const root = tree({ 'svc.yaml': 's\n' });
+      const tmp = join(root, '.out.tmp');
+      const paths = ['a-c/x.yaml', 'a/b/y.yaml', 'a/b/z.yaml', 'a/x.yaml', 'top.json'];
+      const stats: StatData[] = [];
+      for (const [i, p] of paths.entries()) {
+        mkdirSync(join(tmp, p, '..'), { recursive: true });
+        const fd = openSync(join(tmp, p), 'wx');
+        writeSync(fd, p);
+        stats[i] = fstatOf(fd);
+        closeSync(fd);
+        expect(stats[i], p).toEqual(statOf(join(tmp, p)));
+      }
+      // given stat data stands for the file: no file is looked at by path (one given for a path not there is believed)
+      const got = statWritten(tmp, [...paths, 'gone.yaml'], [...stats, stats[0]!])!;
+      expect(got.files.get('gone.yaml')).toEqual(stats[0]);
+      got.files.delete('gone.yaml');
+      renameSync(tmp, join(root, 'out'));
+      const scan = scanTree(join(root, 'out'), undefined, undefined, { skip: SKIP });
+      for (const [d, e] of got.dirs) expect([d, e]).toEqual([d, scan.dirs.get(d)]);
+      for (const [p, st] of got.files) expect([p, ['h', ...st]]).toEqual([p, ['h', ...scan.entries!.get(p)!.slice(1)]]);
+      expect(got.files.size).toBe(paths.length);
+    }
+    statSource('binding');
+  });
+
   it('does not hold where a recorded file is not reached from the root (the maps are then scanned)', () => {
     const root = tree({ 'a.yaml': 'a\n' });
     const m = record(root);
@@ -538,6 +566,30 @@ describe('writing a memo read from a file', () => {
     const fewer = new Map(entries);
     fewer.delete('a.yaml');
     expect(encodeMemo({ ...same, entries: fewer })).toEqual(fresh({ ...same, entries: fewer }));
+  });
+
+  it('a memo read without a removed directory keeps the file\'s layout: the directory written again as it was gives the bytes a fresh layout gives, its text reused', () => {
+    const root = tree({ 'a.yaml': 'a\n', 'out/dev/s1/x.yaml': 'x\n', 'out/dev/s2/y.yaml': 'y\n', 'out/prod/s1/x.yaml': 'x\n' });
+    const scan = scanTree(root, undefined, undefined, { skip: SKIP });
+    writeMemo(root, { key: 'k', cwd: root, config: '', root, configFile: 'c.yaml', result: { files: ['x'], out: '.', warnings: [] }, entries: scan.entries!, dirs: scan.dirs });
+    const before = readFileSync(memoPath(root));
+    rmSync(join(root, 'out'), { recursive: true });
+    const file = openMemo(root)!;
+    expect(file.changes()).toBeUndefined();
+    const without = file.full(file.goneDir())!;
+    expect(without.layout).toBeDefined();
+    // the directory back as it was (the same paths and names): the same order and text
+    const entries = new Map(without.entries);
+    for (const [p, e] of scan.entries!) if (p.startsWith('out')) entries.set(p, e);
+    const again = { ...without, entries, dirs: new Map([...without.dirs, ...[...scan.dirs].filter(([d]) => d.startsWith('out'))]) };
+    const bytes = encodeMemo(again)!;
+    expect(bytes).toEqual(encodeMemo({ ...again, layout: undefined }));
+    expect(bytes.subarray(bytes.indexOf(10)).equals(before.subarray(before.indexOf(10)))).toBe(true);
+    // written back otherwise (a name less): the layout is made again
+    entries.delete('out/dev/s2/y.yaml');
+    const dirs = new Map(again.dirs);
+    dirs.set('out/dev/s2', [...again.dirs.get('out/dev/s2')!.slice(0, 7), []] as unknown as DirEntry);
+    expect(encodeMemo({ ...again, entries, dirs })).toEqual(encodeMemo({ ...again, entries, dirs, layout: undefined }));
   });
 });
 

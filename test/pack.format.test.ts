@@ -142,5 +142,47 @@ describe('rendered.pack bytes', () => {
     const want = indexOf(root, [a, b]);
     expect(readFileSync(idxFile(root), 'latin1')).toBe(want.text + want.end);
   });
-});
 
+  it('bytes gives the UTF-8 bytes as kept (by offset, or from the whole pack once many are expected), checked; a save does not append them again', async () => {
+    const root = project();
+    await openPack(root).save([a, b, big]);
+    const before = readFileSync(file(root));
+    for (const many of [false, true]) {
+      const pack = openPack(root);
+      if (many) pack.expect(1000);
+      else pack.expect(2);
+      for (const x of [a, b, big]) expect(pack.bytes(x.hash)?.equals(Buffer.from(x.content, 'utf8')), `${x.hash} many=${many}`).toBe(true);
+      expect(pack.bytes(c.hash)).toBeUndefined();
+      await pack.save([a, { hash: b.hash, content: pack.bytes(b.hash)! }, { hash: big.hash, content: pack.bytes(big.hash)! }]);
+      expect(readFileSync(file(root)).equals(before), `many=${many}`).toBe(true);
+    }
+    // bytes that do not check are not given, whichever way they are read
+    writeFileSync(file(root), readFileSync(file(root), 'latin1').replace('name: a', 'name: z'), 'latin1');
+    for (const many of [false, true]) {
+      const pack = openPack(root);
+      pack.expect(many ? 1000 : 1);
+      expect(pack.bytes(a.hash)).toBeUndefined();
+      expect(pack.bytes(b.hash)?.toString('utf8')).toBe(b.content);
+    }
+  });
+
+  it('a pack read whole gives every blob in any order asked, past stale records and beyond the look-ahead, checked', async () => {
+    const root = project();
+    // twelve blobs between a and c (more than the reader looks ahead), then a, b, big and c
+    const between = Array.from({ length: 12 }, (_, i) => blob(`filler: ${i}\n`));
+    await openPack(root).save([...between, a, b, big, c]);
+    const all = [...between, a, b, big, c];
+    const orders: [string, typeof all][] = [
+      ['written', all],
+      ['reversed', [...all].reverse()],
+      ['skipping', [a, c, between[3]!, big, b]],
+      ['one past the look-ahead', [between[0]!, c, between[1]!]],
+    ];
+    for (const [name, order] of orders) {
+      const pack = openPack(root);
+      pack.expect(1000);
+      for (const x of order) expect(pack.bytes(x.hash)?.toString('utf8'), `${name}: ${x.content.slice(0, 12)}`).toBe(x.content);
+      expect(pack.bytes(blob('absent\n').hash), name).toBeUndefined();
+    }
+  });
+});

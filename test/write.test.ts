@@ -22,6 +22,20 @@ describe('applyPlan', () => {
     expect(readdirSync(join(dir, 'dev'))).toEqual(['a']);
   });
 
+  it('writes bytes as they are, beside text, in a fresh tree and through the journal', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'gitopsc-write-')), 'out');
+    const text = 'v: "é – 雪 🚀"\n'.repeat(5000);
+    const bytes = Buffer.from(`x${text}`, 'utf8').subarray(1);
+    const first = planWrites<string | Uint8Array>([{ path: 'dev/a/x.yaml', hash: contentHash(bytes), content: bytes }, file('dev/b/y.yaml', 'b: 1\n')], new Map());
+    expect(await applyPlan(dir, first)).toEqual([]);
+    expect(readFileSync(join(dir, 'dev/a/x.yaml'), 'utf8')).toBe(text);
+    expect(readFileSync(join(dir, 'dev/b/y.yaml'), 'utf8')).toBe('b: 1\n');
+    const again = Buffer.from('a: 2\n');
+    const plan = planWrites<string | Uint8Array>([{ path: 'dev/a/x.yaml', hash: contentHash(again), content: again }], new Map([['dev/a/x.yaml', contentHash(bytes)]]), false);
+    expect(await applyPlan(dir, plan)).toEqual([]);
+    expect(readFileSync(join(dir, 'dev/a/x.yaml'), 'utf8')).toBe('a: 2\n');
+  });
+
   it.each([
     ['the output directory', (root: string, elsewhere: string) => symlinkSync(elsewhere, join(root, 'out'))],
     ['a directory inside it', (root: string, elsewhere: string) => (mkdirSync(join(root, 'out')), writeFileSync(join(root, 'out', 'keep'), ''), symlinkSync(elsewhere, join(root, 'out', 'dev')))],

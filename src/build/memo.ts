@@ -15,7 +15,7 @@
  * Loaded on the start-up fast path (src/cli/fast.ts) before any dependency: node builtins and
  * src/core/hash.ts (which loads node:crypto only when it first hashes) only.
  */
-import { closeSync, lstatSync, openSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync, writeSync, mkdirSync, type BigIntStats } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync, writeSync, mkdirSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import type { Diagnostic } from '../core/diagnostics.js';
 import { contentHash } from '../core/hash.js';
@@ -47,6 +47,7 @@ interface RawStat {
   /** the binding's shared array after an lstat/stat of path, or undefined when there is no such file (as throwIfNoEntry: false) */
   lstat(path: string): Float64Array | undefined;
   stat(path: string): Float64Array | undefined;
+  fstat(fd: number): Float64Array | undefined;
 }
 
 let raw: RawStat | null | undefined;
@@ -65,18 +66,24 @@ function rawStat(): RawStat | null {
   try {
     const p = process as unknown as { binding?: ((name: string) => unknown) & { name?: string }; permission?: unknown };
     if (typeof p.binding !== 'function' || p.binding.name !== 'binding' || p.permission !== undefined) return raw;
-    const b = p.binding('fs') as { lstat?: unknown; stat?: unknown } | undefined;
-    if (typeof b?.lstat !== 'function' || typeof b.stat !== 'function') return raw;
+    const b = p.binding('fs') as { lstat?: unknown; stat?: unknown; fstat?: unknown } | undefined;
+    if (typeof b?.lstat !== 'function' || typeof b.stat !== 'function' || typeof b.fstat !== 'function') return raw;
     const lstat = b.lstat as (path: string, bigint: boolean, req: undefined, throwIfNoEntry: boolean) => unknown;
     const stat = b.stat as typeof lstat;
+    const fstat = b.fstat as (fd: number, bigint: boolean, req: undefined, shouldThrow: boolean) => unknown;
     const cand: RawStat = {
       lstat: (path) => lstat(path, false, undefined, false) as Float64Array | undefined,
       stat: (path) => stat(path, false, undefined, false) as Float64Array | undefined,
+      // (as fs.fstatSync calls it)
+      fstat: (fd) => fstat(fd, false, undefined, false) as Float64Array | undefined,
     };
     const probe = process.execPath;
     const same = (a: unknown, st: BigIntStats | undefined) =>
       a instanceof Float64Array && a.length >= 16 && st !== undefined && BINDING_INDEX.every((at, i) => a[at] === fromBigInt(st)[i]);
-    if (same(cand.lstat(probe), lstatSync(probe, { bigint: true, throwIfNoEntry: false })) && same(cand.stat(probe), statSync(probe, { bigint: true, throwIfNoEntry: false }))) raw = cand;
+    if (same(cand.lstat(probe), lstatSync(probe, { bigint: true, throwIfNoEntry: false })) && same(cand.stat(probe), statSync(probe, { bigint: true, throwIfNoEntry: false }))) {
+      // fstat is checked on first use (fstatOf): opening a file here would cost every run a descriptor
+      raw = cand;
+    }
   } catch {
     raw = null;
   }
@@ -121,6 +128,27 @@ export function statOf(path: string, follow = false): StatData | undefined {
   }
   const st = follow ? statSync(path, { bigint: true, throwIfNoEntry: false }) : lstatSync(path, { bigint: true, throwIfNoEntry: false });
   return st && fromBigInt(st);
+}
+
+let fstatTrusted: boolean | undefined;
+
+/**
+ * The stat data of the open file `fd` (what `statOf` gives of its path, without looking the
+ * path up): Node's fs binding once it gave fs.fstatSync's answer for this very descriptor, else
+ * fs.fstatSync with BigInt times. Errors throw as fs.fstatSync's do.
+ */
+export function fstatOf(fd: number): StatData {
+  const r = rawStat();
+  if (r && fstatTrusted !== false) {
+    const a = r.fstat(fd);
+    if (fstatTrusted && a) return [a[1]!, a[7]!, a[8]!, a[12]!, a[13]!, a[14]!, a[15]!];
+    if (fstatTrusted === undefined) {
+      const exact = fromBigInt(fstatSync(fd, { bigint: true }));
+      fstatTrusted = a instanceof Float64Array && a.length >= 16 && BINDING_INDEX.every((at, i) => a[at] === exact[i]);
+      return exact;
+    }
+  }
+  return fromBigInt(fstatSync(fd, { bigint: true }));
 }
 
 /** Whether a time is strictly before another. */
@@ -323,32 +351,48 @@ export function entryFor(file: string, hash: string): MemoEntry | undefined {
  * plain) and each directory below `dir` that holds them, with its names as a listing gives
  * them (sorted by name, as Node's readdir returns them; a subdirectory with a trailing `/`),
  * so that the memo neither looks at each file again nor lists the directories after the
- * write. `dir` itself is left out (the rename changes it). Undefined when a path is not there
- * as written (the caller then looks as before).
+ * write. `dir` itself is left out (the rename changes it). `stats`, by index of `paths`: the
+ * files' stat data as taken when they were written (`fstatOf` before closing them), so that
+ * only the directories are looked at. Undefined when a path is not there as written (the
+ * caller then looks as before).
  */
-export function statWritten(dir: string, paths: readonly string[]): { files: Map<string, StatData>; dirs: Map<string, DirEntry> } | undefined {
+export function statWritten(dir: string, paths: readonly string[], stats?: readonly (StatData | undefined)[]): { files: Map<string, StatData>; dirs: Map<string, DirEntry> } | undefined {
   const files = new Map<string, StatData>();
   const names = new Map<string, Set<string>>();
   const add = (d: string, name: string) => {
     let s = names.get(d);
     if (!s) names.set(d, (s = new Set()));
     s.add(name);
+    return s;
   };
-  for (const p of paths) {
-    const st = statOf(`${dir}/${p}`);
-    if (!st || !isFile(st) || INTERNAL.test(p.slice(p.lastIndexOf('/') + 1))) return undefined;
-    files.set(p, st);
+  // the directory of the path before and its names: a plan's paths come sorted, so a
+  // directory's files follow each other (its ancestors are then known already)
+  let lastDir: string | undefined;
+  let lastNames: Set<string> | undefined;
+  for (let k = 0; k < paths.length; k++) {
+    const p = paths[k]!;
     let i = p.lastIndexOf('/');
-    add(i < 0 ? '' : p.slice(0, i), p.slice(i + 1));
+    const name = p.slice(i + 1);
+    const st = stats?.[k] ?? statOf(`${dir}/${p}`);
+    if (!st || !isFile(st) || INTERNAL.test(name)) return undefined;
+    files.set(p, st);
+    const d = i < 0 ? '' : p.slice(0, i);
+    if (d === lastDir) {
+      lastNames!.add(name);
+      continue;
+    }
+    lastDir = d;
+    lastNames = add(d, name);
     for (; i > 0; i = p.lastIndexOf('/', i - 1)) {
       const j = p.lastIndexOf('/', i - 1);
-      const d = j < 0 ? '' : p.slice(0, j);
+      const up = j < 0 ? '' : p.slice(0, j);
       const child = `${p.slice(j + 1, i)}/`;
-      if (names.get(d)?.has(child)) break;
-      add(d, child);
+      if (names.get(up)?.has(child)) break;
+      add(up, child);
     }
   }
   const dirs = new Map<string, DirEntry>();
+  // (listing order: by name, a subdirectory's name without its `/`)
   const byName = (a: string, b: string) => {
     const x = a.endsWith('/') ? a.slice(0, -1) : a;
     const y = b.endsWith('/') ? b.slice(0, -1) : b;
@@ -358,7 +402,12 @@ export function statWritten(dir: string, paths: readonly string[]): { files: Map
     if (d === '') continue;
     const st = statOf(`${dir}/${d}`);
     if (!st || !isDir(st)) return undefined;
-    dirs.set(d, [st[0], st[1], st[2], st[3], st[4], st[5], st[6], [...set].sort(byName)]);
+    const list = [...set];
+    // (the names come in the order of the paths, which is listing order unless a name is a
+    // prefix of another: sorted only when they are not in order already)
+    let sorted = true;
+    for (let i = 1; i < list.length && sorted; i++) sorted = byName(list[i - 1]!, list[i]!) < 0;
+    dirs.set(d, [st[0], st[1], st[2], st[3], st[4], st[5], st[6], sorted ? list : list.sort(byName)]);
   }
   return { files, dirs };
 }
@@ -834,15 +883,22 @@ export function openMemo(root: string): MemoFile | undefined {
     if (fullMemo) return fullMemo;
     const m = maps();
     if (!m) return undefined;
-    const at = textStart + resultBytes;
-    const layout: MemoLayout = { paths: m.p, nDirs, quickDirs, names: m.names, pathBytes: buf.subarray(at, at + pathBytes), nameBytes: buf.subarray(at + pathBytes + hashBytes, at + pathBytes + hashBytes + nameBytes), hashBytes: buf.subarray(at + pathBytes, at + pathBytes + hashBytes), result: { bytes: buf.subarray(textStart, at), keys: JSON.stringify(Object.keys(m.r)), files: [...m.r.files], rest: JSON.stringify([m.r.out, m.r.warnings]) } };
-    return (fullMemo = { ...meta, result: m.r, entries: m.entries, dirs: m.dirs, written, layout });
+    return (fullMemo = { ...meta, result: m.r, entries: m.entries, dirs: m.dirs, written, layout: layoutOf(m) });
   };
-  /** The memo without directory `d` and what is below it (its maps built for nothing else). */
+  /** the file's order and text, as read (`m`: its maps, whole or partial) */
+  const layoutOf = (m: { r: MemoResult; p: string[]; names: string[][] }): MemoLayout => {
+    const at = textStart + resultBytes;
+    return { paths: m.p, nDirs, quickDirs, names: m.names, pathBytes: buf.subarray(at, at + pathBytes), nameBytes: buf.subarray(at + pathBytes + hashBytes, at + pathBytes + hashBytes + nameBytes), hashBytes: buf.subarray(at + pathBytes, at + pathBytes + hashBytes), result: { bytes: buf.subarray(textStart, at), keys: JSON.stringify(Object.keys(m.r)), files: [...m.r.files], rest: JSON.stringify([m.r.out, m.r.warnings]) } };
+  };
+  /**
+   * The memo without directory `d` and what is below it (its maps built for nothing else), with
+   * the file's layout: a render that writes the directory again as it was (its output deleted)
+   * records the same paths and names, and the memo written then keeps their order and text.
+   */
   const partial = (d: string): ProjectMemo | undefined => {
     const below = `${d}/`;
     const m = maps((path) => path === d || path.startsWith(below));
-    return m && { ...meta, result: m.r, entries: m.entries, dirs: m.dirs, written };
+    return m && { ...meta, result: m.r, entries: m.entries, dirs: m.dirs, written, layout: layoutOf(m) };
   };
   const goneDir = (): string | undefined => {
     const p = goneAt === undefined ? undefined : allPaths();

@@ -39,12 +39,23 @@ export interface RenderedPack {
   /** the content with this hash, checked; undefined when not stored (or damaged) */
   get(hash: string): string | undefined;
   /**
+   * `get`'s bytes as kept (UTF-8, checked against the hash), not decoded: a render writes them
+   * as they are. A view of the pack read whole, or of the blob's own read.
+   */
+  bytes(hash: string): Buffer | undefined;
+  /**
+   * The caller is about to ask for at least `blobs` blobs: more than a few (a render whose
+   * output was deleted) and the pack is read whole at once, not blob by blob through the index
+   * first.
+   */
+  expect(blobs: number): void;
+  /**
    * Keep the bytes of the output a successful render left: `files` is every output file by
-   * hash, with its content when this run has it. New blobs are appended (without reading the
+   * hash, with its content when this run has it (bytes are ones `bytes` gave: already kept). New blobs are appended (without reading the
    * pack when nothing was read from it); once the pack has grown past twice what it held when
    * last written whole, it is rewritten with only the blobs still in the output.
    */
-  save(files: readonly { hash: string; content?: string }[]): Promise<void>;
+  save(files: readonly { hash: string; content?: string | Uint8Array }[]): Promise<void>;
 }
 
 /** The header line's live-bytes figure, or undefined when `head` does not start a pack. */
@@ -179,30 +190,97 @@ export function openPack(root: string): RenderedPack {
     for (const [hash, [start, len]] of index) text += `${hash} ${start} ${len}\n`;
     writeIdx({ text, end: buf.length }, false);
   };
+  /** whether the pack was read whole (buf, written and cursor set) */
+  let read = false;
+  /** where the next record starts in `buf`: a run asks for blobs mostly in the order they were written */
+  let cursor = 0;
+  /** The pack's bytes, read whole once (undefined: absent or unreadable). */
+  const readPack = (): Buffer | undefined => {
+    if (read) return buf;
+    read = true;
+    try {
+      if (refused) return undefined;
+      buf = readFileSync(file);
+    } catch {
+      return undefined; // absent or unreadable: empty
+    }
+    written = liveOf(buf.toString('latin1', 0, Math.min(buf.length, 64)));
+    cursor = written === undefined ? buf.length : buf.indexOf(10) + 1;
+    return buf;
+  };
   const load = (): Map<string, [number, number]> => {
     if (index) return index;
     index = new Map();
-    try {
-      if (refused) return index;
-      buf = readFileSync(file);
-    } catch {
-      return index; // absent or unreadable: empty
-    }
-    written = liveOf(buf.toString('latin1', 0, Math.min(buf.length, 64)));
-    if (written === undefined) return index;
-    let p = buf.indexOf(10) + 1;
-    while (p < buf.length) {
-      const nl = buf.indexOf(10, p);
+    const b = readPack();
+    if (!b || written === undefined) return index;
+    let p = b.indexOf(10) + 1;
+    while (p < b.length) {
+      const nl = b.indexOf(10, p);
       if (nl < 0 || nl - p > 64) break;
-      const head = buf.toString('latin1', p, nl);
+      const head = b.toString('latin1', p, nl);
       const sp = head.indexOf(' ');
       const len = Number(head.slice(sp + 1));
-      if (sp <= 0 || !Number.isInteger(len) || len < 0 || nl + 1 + len > buf.length) break; // a torn record ends the pack
+      if (sp <= 0 || !Number.isInteger(len) || len < 0 || nl + 1 + len > b.length) break; // a torn record ends the pack
       index.set(head.slice(0, sp), [nl + 1, len]);
       p = nl + 1 + len;
     }
-    torn = p < buf.length;
+    torn = p < b.length;
     return index;
+  };
+  /**
+   * The record at `p` when it is the one of `hash` (its header `<hash> <length>\n` read byte by
+   * byte, no string made): where its bytes start and end; undefined when it is another's, or no
+   * whole record; null past the last record.
+   */
+  const recordAt = (b: Buffer, p: number, hash: string): [number, number] | undefined | null => {
+    if (p >= b.length) return null;
+    const h = hash.length;
+    if (h === 0 || p + h + 2 > b.length || b[p + h] !== 32) return undefined;
+    for (let j = 0; j < h; j++) if (b[p + j] !== hash.charCodeAt(j)) return undefined;
+    let q = p + h + 1;
+    let len = 0;
+    const first = q;
+    for (; q < b.length && b[q] !== 10; q++) {
+      const d = b[q]! - 48;
+      if (d < 0 || d > 9 || q - first >= 15) return undefined;
+      len = len * 10 + d;
+    }
+    return q === first || q >= b.length || q + 1 + len > b.length ? undefined : [q + 1, q + 1 + len];
+  };
+  /** The length of the record at `p` (its header's figure), undefined when there is no whole record there. */
+  const skip = (b: Buffer, p: number): number | undefined => {
+    const nl = b.indexOf(10, p);
+    if (nl < 0 || nl - p > 64) return undefined;
+    const sp = b.indexOf(32, p);
+    if (sp < 0 || sp > nl) return undefined;
+    const len = Number(b.toString('latin1', sp + 1, nl));
+    return Number.isInteger(len) && len >= 0 && nl + 1 + len <= b.length ? nl + 1 + len : undefined;
+  };
+  /** records a blob asked for may be past the cursor (stale records of units rendered again) */
+  const LOOKAHEAD = 8;
+  /**
+   * A blob found from the cursor on (the pack read whole, no index built: the common order of a
+   * render whose output was deleted), its bytes checked; undefined when it is not there.
+   */
+  const next = (hash: string): Buffer | undefined => {
+    const b = readPack();
+    if (!b || written === undefined || index) return undefined;
+    let p = cursor;
+    for (let k = 0; k < LOOKAHEAD; k++) {
+      const at = recordAt(b, p, hash);
+      if (at === null) return undefined;
+      if (at) {
+        const got = b.subarray(at[0], at[1]);
+        if (contentHash(got) !== hash) return undefined;
+        cursor = at[1];
+        served.add(hash);
+        return got;
+      }
+      const end = skip(b, p);
+      if (end === undefined) return undefined;
+      p = end;
+    }
+    return undefined;
   };
   /** The header's figure and the file's size, reading only the first line. */
   const peek = (): { written?: number; size: number } => {
@@ -219,31 +297,38 @@ export function openPack(root: string): RenderedPack {
       if (fd !== undefined) closeSync(fd);
     }
   };
-  return {
-    get(hash) {
-      if (!index && asked < BY_OFFSET) {
-        asked++;
-        const where = offsetOf(hash);
-        if (where === null) return undefined;
-        const bytes = where && readAt(where[0], where[1]);
-        if (bytes && contentHash(bytes) === hash) {
-          served.add(hash);
-          return bytes.toString('utf8');
-        }
-        // no usable index, or bytes that do not check: the pack read whole decides
+  const bytes = (hash: string): Buffer | undefined => {
+    if (!index && asked < BY_OFFSET) {
+      asked++;
+      const where = offsetOf(hash);
+      if (where === null) return undefined;
+      const got = where && readAt(where[0], where[1]);
+      if (got && contentHash(got) === hash) {
+        served.add(hash);
+        return got;
       }
-      const at = load().get(hash);
-      if (!at || !buf) return undefined;
-      // the hash of the bytes is the hash of the text they decode to (contentHash hashes a
-      // string's UTF-8): checked before decoding
-      const bytes = buf.subarray(at[0], at[0] + at[1]);
-      return contentHash(bytes) === hash ? bytes.toString('utf8') : undefined;
+      // no usable index, or bytes that do not check: the pack read whole decides
+    }
+    const ahead = next(hash);
+    if (ahead) return ahead;
+    const at = load().get(hash);
+    if (!at || !buf) return undefined;
+    // the hash of the bytes is the hash of the text they decode to (contentHash hashes a
+    // string's UTF-8): checked before they are used
+    const got = buf.subarray(at[0], at[0] + at[1]);
+    return contentHash(got) === hash ? got : undefined;
+  };
+  return {
+    bytes,
+    get: (hash) => bytes(hash)?.toString('utf8'),
+    expect(blobs) {
+      if (blobs > BY_OFFSET) asked = BY_OFFSET;
     },
     async save(files) {
       if (refused) return;
-      // this run's new blobs (what it rendered), once each
+      // this run's new blobs (what it rendered), once each; bytes were given by this pack: kept
       const fresh = new Map<string, string>();
-      for (const f of files) if (f.content !== undefined && !fresh.has(f.hash) && !served.has(f.hash)) fresh.set(f.hash, f.content);
+      for (const f of files) if (typeof f.content === 'string' && !fresh.has(f.hash) && !served.has(f.hash)) fresh.set(f.hash, f.content);
       // each blob's byte length, counted once (a render with no pack writes 6,000 of them)
       const sizes = new Map<string, number>();
       const size: SizeOf = (h, c) => {
@@ -260,8 +345,12 @@ export function openPack(root: string): RenderedPack {
         return n;
       };
       try {
+        // a pack read whole (blobs taken in order, no index built) that no index on disk names:
+        // its records are indexed now, so that the index is written below
+        if (!index && read && buf && written !== undefined && !openIdx()) load();
         if (!index) {
-          // nothing was read from the pack: append without reading it, while it stays small
+          // nothing was read from the pack, or only blobs in its order (no index built): append
+          // without reading it again, while it stays small
           if (fresh.size === 0) return;
           const { written: live, size: packSize } = peek();
           if (live !== undefined && packSize + bytesOf(fresh) <= SLACK * live + 1024 * 1024) {

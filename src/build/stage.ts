@@ -18,9 +18,9 @@ import { escapingPath } from '../host/fs.js';
 import { applyPlan, hasPendingJournal, JOURNAL_FILE, openOutput, type ApplyObserver, type OutputSession } from '../write/apply.js';
 import { kustomizationFiles, type UnitOutput } from '../write/kustomization.js';
 import { adoptionRule, envScope, planOwned, RECORD_FILE } from '../write/ownership.js';
-import type { DesiredFile } from '../write/plan.js';
+import type { Content, DesiredFile } from '../write/plan.js';
 import { dirTree } from './dir-tree.js';
-import { entryFor, hashIn, memoHitResult, MEMO_MAX_BYTES, MEMO_MAX_FILES, MEMO_SKIP, memoKey, readMemo, sameContent, sameStat, scanTree, statWritten, takeOver, writeMemo, type MemoEntry, type ProjectMemo } from './memo.js';
+import { entryFor, fstatOf, hashIn, memoHitResult, MEMO_MAX_BYTES, MEMO_MAX_FILES, MEMO_SKIP, memoKey, readMemo, sameContent, sameStat, scanTree, statWritten, takeOver, writeMemo, type MemoEntry, type ProjectMemo, type StatData } from './memo.js';
 import { cacheDirProblem, openInputCache, openJsonCache, toolVersion } from './store.js';
 import { openPack } from './pack.js';
 import { UnitMemo } from './unit-memo.js';
@@ -67,6 +67,11 @@ export function firstDifference(a: string, b: string): number {
   let i = 0;
   while (i < x.length && i < y.length && x[i] === y[i]) i++;
   return i + 1;
+}
+
+/** A planned file's text (bytes kept by the pack are UTF-8). */
+function textOf(c: Content): string {
+  return typeof c === 'string' ? c : Buffer.from(c.buffer, c.byteOffset, c.byteLength).toString('utf8');
 }
 
 /** `--max-prune N`: a non-negative integer, or undefined for the default. */
@@ -196,12 +201,16 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
     // units whose bytes were kept are written from the pack: neither rendered nor prepared.
     // Units taken from records render after their service is loaded again; a file that changed
     // since it was hashed means compiling without records.
-    const stored = new Map<string, ReturnType<UnitMemo['stored']>>();
+    // (their bytes as kept, written as they are: never decoded)
+    const stored = new Map<string, { files: DesiredFile<Buffer>[]; warnings: Diagnostic[] }>();
+    const bytes = pack && { get: pack.bytes };
     const sort = () => {
       const present = state.units.map((u) => memo.present(u.key, existing));
+      // (a unit renders at least one file: as many blobs, at least, are asked for)
+      pack?.expect(present.reduce((n, p) => (p ? n : n + 1), 0));
       const toRender = state.units.filter((u, i) => {
         if (present[i]) return false;
-        const s = pack && memo.stored(u.key, pack);
+        const s = bytes && memo.stored(u.key, bytes);
         if (s) stored.set(u.key, s);
         return !s;
       });
@@ -216,7 +225,7 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
       stored.clear();
       present = sort().present;
     }
-    const desired: DesiredFile[] = [];
+    const desired: DesiredFile<Content>[] = [];
     // what each unit wrote, for the generated kustomizations only
     const kustomize = Boolean(state.project?.kustomization);
     const outputs: UnitOutput[] = [];
@@ -282,17 +291,28 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
     // stat data of what it wrote is taken there, before the rename (nothing else writes below
     // it), so that the memo neither looks at each file again nor lists the directories
     let fresh: ReturnType<typeof statWritten>;
+    const remember = memoable && (outTree || inTree);
+    // each file's stat data taken from its descriptor as it is written (by index of plan.writes)
+    const stats: (StatData | undefined)[] = [];
     const observer: ApplyObserver = {
-      written(tmp) {
-        if (!memoable || !(outTree || inTree)) return;
+      file(fd, i) {
+        if (!remember) return;
         try {
-          fresh = statWritten(tmp, plan.writes.map((w) => w.path));
+          stats[i] = fstatOf(fd);
+        } catch {
+          /* looked at by path below */
+        }
+      },
+      written(tmp) {
+        if (!remember) return;
+        try {
+          fresh = statWritten(tmp, plan.writes.map((w) => w.path), stats);
         } catch {
           fresh = undefined;
         }
       },
     };
-    const memoAfter = (writes: readonly { path: string; content: string }[], removes: readonly string[]) => {
+    const memoAfter = (writes: readonly { path: string; content: Content }[], removes: readonly string[]) => {
       if (!memoable || !(outTree || inTree)) return;
       const at = (p: string) => (outTree ? `${OUT}${p}` : rel ? `${rel}/${p}` : p);
       const known = observer.fresh ? fresh : undefined;
@@ -346,7 +366,7 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
       for (const w of drifted) {
         if (w.kind === 'add') diagnostics.push(error('DRIFT', 'missing: a fresh render would write this file', { file: shown(w.path), line: 1, column: 1, reason: 'missing' }));
         else {
-          const line = firstDifference((await output.read(w.path)) ?? '', w.content);
+          const line = firstDifference((await output.read(w.path)) ?? '', textOf(w.content));
           diagnostics.push(error('DRIFT', `differs from a fresh render from line ${line} on`, { file: shown(w.path), line, column: 1, reason: 'differs' }));
         }
       }

@@ -63,10 +63,10 @@ export class UnitMemo {
    * The outcome remembered for this key with every file's bytes, when `blobs` holds them all
    * (the content-addressed store of rendered bytes, src/build/pack.ts, checks them by hash).
    */
-  stored(key: string, blobs: { get(hash: string): string | undefined }): { files: { path: string; hash: string; content: string }[]; warnings: Diagnostic[] } | undefined {
+  stored<C = string>(key: string, blobs: { get(hash: string): C | undefined }): { files: { path: string; hash: string; content: C }[]; warnings: Diagnostic[] } | undefined {
     const o = this.get(key);
     if (!o) return undefined;
-    const files: { path: string; hash: string; content: string }[] = [];
+    const files: { path: string; hash: string; content: C }[] = [];
     for (const [path, hash] of o.files) {
       const content = blobs.get(hash);
       if (content === undefined) return undefined;

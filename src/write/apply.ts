@@ -17,14 +17,14 @@
  *
  * Symbolic links inside the output directory are refused, so no write can land outside it.
  */
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, constants as fsConstants, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { error, type Diagnostic } from '../core/diagnostics.js';
 import type { ReasonFor } from '../core/reasons.js';
 import { contentHash } from '../core/hash.js';
 import { isAbsent, lstatOrAbsent, reasonOf, removeStaleTemps, statOrAbsent, tmpName } from '../host/fs.js';
-import type { WritePlan } from './plan.js';
+import type { Content, WritePlan } from './plan.js';
 import { processAlive } from '../host/process.js';
 
 export const STAGE_DIR = '.gitopsc-stage';
@@ -319,11 +319,17 @@ export interface ApplyObserver {
    * rename changes the stat data of `tmp` itself, nothing below it. May not throw.
    */
   written?(tmp: string): void;
+  /**
+   * Called for each file of such a tree once its bytes are written, with its open descriptor
+   * (closed right after) and its index in the plan's writes: its stat data can be taken there
+   * without looking its path up again. May not throw; may not use the descriptor otherwise.
+   */
+  file?(fd: number, index: number): void;
   /** set when the plan was written as a whole new tree renamed into place (`written` was called for it) */
   fresh?: boolean;
 }
 
-export async function applyPlan(dir: string, plan: WritePlan, session?: OutputSession, observer?: ApplyObserver): Promise<Diagnostic[]> {
+export async function applyPlan(dir: string, plan: WritePlan<Content>, session?: OutputSession, observer?: ApplyObserver): Promise<Diagnostic[]> {
   const root = resolve(dir);
   const fsError = (msg: string, reason: ReasonFor<'FILESYSTEM'>) => [error('FILESYSTEM', msg, { file: shownPath(root), reason })];
   const checked = new Set<string>();
@@ -404,14 +410,14 @@ export async function applyPlan(dir: string, plan: WritePlan, session?: OutputSe
  * A first render: every file written into a temporary directory beside `root`, which is then
  * renamed to `root`. 'exists' when `root` appeared in the meantime (nothing is changed then).
  */
-function writeFresh(root: string, writes: readonly { path: string; content: string }[], observer?: ApplyObserver): 'done' | 'exists' | string {
+function writeFresh(root: string, writes: readonly { path: string; content: Content }[], observer?: ApplyObserver): 'done' | 'exists' | string {
   const parent = dirname(root);
   const tmp = tmpName(root);
   try {
     mkdirSync(parent, { recursive: true });
     removeStaleTemps(parent);
     mkdirSync(tmp);
-    writeFiles(tmp, writes);
+    writeFiles(tmp, writes, observer?.file);
     observer?.written?.(tmp);
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
@@ -427,20 +433,26 @@ function writeFresh(root: string, writes: readonly { path: string; content: stri
   }
 }
 
+/** `wx` as numbers (the flag string is parsed on every open) */
+const WRITE_NEW = fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL;
+
 /**
- * Create `target` (never an existing file) holding `content` as UTF-8. The string is written as
- * is (Node encodes it in place, with no Buffer made per file, which writeFileSync would); a
- * short write is completed from a Buffer.
+ * Create `target` (never an existing file) holding `content` (a string as UTF-8). A string is
+ * written as is (Node encodes it in place, with no Buffer made per file, which writeFileSync
+ * would), bytes as they are; a short write is completed from a Buffer.
  */
-function writeNew(target: string, content: string): void {
-  const fd = openSync(target, 'wx');
+function writeNew(target: string, content: Content, onFile?: (fd: number, index: number) => void, index = -1): void {
+  const fd = openSync(target, WRITE_NEW);
   try {
-    const n = writeSync(fd, content);
-    const length = Buffer.byteLength(content);
-    if (n < length) {
-      const b = Buffer.from(content);
-      for (let off = n; off < length; ) off += writeSync(fd, b, off, length - off);
-    }
+    if (typeof content === 'string') {
+      const n = writeSync(fd, content);
+      const length = Buffer.byteLength(content);
+      if (n < length) {
+        const b = Buffer.from(content);
+        for (let off = n; off < length; ) off += writeSync(fd, b, off, length - off);
+      }
+    } else for (let off = 0; off < content.length; ) off += writeSync(fd, content, off, content.length - off);
+    onFile?.(fd, index);
   } finally {
     closeSync(fd);
   }
@@ -449,19 +461,23 @@ function writeNew(target: string, content: string): void {
 /** A plain relative path (names joined by `/`, none empty, `.` or `..`): joined to a directory by concatenation. */
 const PLAIN = /^(?!\.\.?(?:\/|$))[^/]+(?:\/(?!\.\.?(?:\/|$))[^/]+)*$/;
 
-/** Write each file below `dir` (parents made once each). */
-function writeFiles(dir: string, writes: readonly { path: string; content: string }[]): void {
+/** Write each file below `dir` (parents made once each); `onFile` as ApplyObserver.file. */
+function writeFiles(dir: string, writes: readonly { path: string; content: Content }[], onFile?: (fd: number, index: number) => void): void {
   const made = new Set<string>();
-  for (const w of writes) {
+  // (a plan's paths come sorted: a directory's files follow each other)
+  let last = '';
+  for (let i = 0; i < writes.length; i++) {
+    const w = writes[i]!;
     // (path.join normalises every path: a plain one needs only the separator)
     const plain = sep === '/' && PLAIN.test(w.path);
     const target = plain ? `${dir}/${w.path}` : join(dir, w.path);
     const parent = plain ? target.slice(0, target.lastIndexOf('/')) : dirname(target);
-    if (!made.has(parent)) {
+    if (parent !== last && !made.has(parent)) {
       mkdirSync(parent, { recursive: true });
       made.add(parent);
     }
-    writeNew(target, w.content);
+    last = parent;
+    writeNew(target, w.content, onFile, i);
   }
 }
 

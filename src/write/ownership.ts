@@ -13,7 +13,7 @@
  */
 import { error, info, type Diagnostic } from '../core/diagnostics.js';
 import { contentHash } from '../core/hash.js';
-import { planWrites, type DesiredFile, type WritePlan } from './plan.js';
+import { planWrites, type Content, type DesiredFile, type WritePlan } from './plan.js';
 
 export const RECORD_FILE = '.gitopsc-owned';
 const HEADER = '# gitopsc ownership record: the files below were written by gitopsc, which prunes and overwrites only these. Do not edit.\n';
@@ -65,7 +65,7 @@ export function adoptionRule(envs: readonly string[], names: readonly string[], 
  * the long way, without parsing the record or sorting its paths. Only for desired paths given
  * sorted, once each, and each one a record line keeps as it is.
  */
-function unchangedRecord(input: OwnedPlanInput): string | undefined {
+function unchangedRecord(input: OwnedPlanInput<Content>): string | undefined {
   const text = input.recordText;
   const desired = input.desired;
   if (text === undefined || !text.startsWith(HEADER) || desired.length === 0) return undefined;
@@ -86,9 +86,9 @@ export function defaultMaxPrune(managed: number): number {
   return Math.max(5, Math.floor(managed / 4));
 }
 
-export interface OwnedPlanInput {
+export interface OwnedPlanInput<C extends Content = string> {
   /** what this run renders (paths relative to the output root; never the record) */
-  desired: readonly DesiredFile[];
+  desired: readonly DesiredFile<C>[];
   /** how many of `desired` are rendered resources (not generated kustomizations); default all */
   renderedCount?: number;
   /** content hash of every file now under the output root (the record included, if any) */
@@ -111,8 +111,8 @@ export interface OwnedPlanInput {
   command?: string;
 }
 
-export interface OwnedPlan {
-  plan: WritePlan;
+export interface OwnedPlan<C extends Content = string> {
+  plan: WritePlan<C>;
   diagnostics: Diagnostic[];
   /** files that go in this run (also when refused: what would go) */
   prunes: string[];
@@ -125,12 +125,12 @@ export interface OwnedPlan {
  * only owned ones, refuses to overwrite a foreign file (FILESYSTEM) unless `adopt`, and refuses
  * a mass deletion (PRUNE_GUARD) unless `allowPrune`. The record is one more planned file.
  */
-export function planOwned(input: OwnedPlanInput): OwnedPlan {
+export function planOwned<C extends Content = string>(input: OwnedPlanInput<C>): OwnedPlan<C | string> {
   const same = unchangedRecord(input);
   if (same !== undefined) {
     // the record names exactly the files this run renders: none foreign, none to prune, the same record
     const recordFile: DesiredFile = { path: RECORD_FILE, hash: contentHash(same), content: same };
-    return { plan: planWrites([...input.desired, recordFile], input.existing, false), diagnostics: [], prunes: [], adopted: [] };
+    return { plan: planWrites<C | string>([...input.desired, recordFile], input.existing, false), diagnostics: [], prunes: [], adopted: [] };
   }
   const show = input.show ?? ((p: string) => p);
   const diagnostics: Diagnostic[] = [];
@@ -193,7 +193,7 @@ export function planOwned(input: OwnedPlanInput): OwnedPlan {
   const recordFile: DesiredFile = { path: RECORD_FILE, hash: contentHash(recordContent), content: recordContent };
 
   const removeSet = new Set(prunes);
-  const desired = [...input.desired.filter((d) => d.path !== RECORD_FILE), recordFile];
+  const desired: DesiredFile<C | string>[] = [...input.desired.filter((d) => d.path !== RECORD_FILE), recordFile];
   const plan = planWrites(desired, input.existing, (p) => removeSet.has(p));
   return { plan, diagnostics, prunes, adopted: adopted.sort() };
 }
