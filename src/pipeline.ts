@@ -58,6 +58,8 @@ export interface CompileState extends CompileResult {
   lock?: Lock;
   /** the lock file's bytes as read (undefined when absent) */
   lockText?: string;
+  /** the content hash of the lock file's bytes as read (undefined when absent): what `lockText` holds, without decoding it */
+  lockHash?: string;
   /** every unit, rendered or not (with `lazy`, `files` stays empty and units render on demand) */
   units: UnitJob[];
   /** template compile errors, once the templates were compiled (lazily with `lazy`) */
@@ -654,6 +656,7 @@ async function compileOnce(source: ProjectSource, opts: CompileOptions): Promise
   let lockText: string | undefined;
   const lockTextNow = () => (lockText ??= lockRead?.text ?? (lockInput.bytes ? new TextDecoder().decode(lockInput.bytes) : undefined));
   Object.defineProperty(state, 'lockText', { get: lockTextNow, enumerable: true, configurable: true });
+  if (lockHash !== null) state.lockHash = lockHash;
   if (reused) Object.defineProperty(state, 'artifacts', { get: artifactsNow, enumerable: true, configurable: true });
   else state.artifacts = artifactsNow();
   return state;

@@ -2,7 +2,8 @@
  * Dependencies that earn their place (issue 9, part 5): every runtime dependency in
  * package.json is imported by a source file under src/, nothing under src/ imports a package
  * that is not a runtime dependency, and every devDependency is used by a script, a test, a
- * config or a tool. Reads files only.
+ * config or a tool; the tools only tests use have their own manifest (test/package.json, kept
+ * out of what an install from the repository installs), each imported by a test. Reads files only.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
@@ -120,5 +121,17 @@ describe('package.json dependencies', () => {
     };
     const unused = Object.keys(manifest.devDependencies).filter((d) => why(d) === undefined);
     expect(unused).toEqual([]);
+  });
+
+  it('every test tool (test/package.json) is imported by a test, has its lock entry and is not a root dependency too', () => {
+    const tools = JSON.parse(readFileSync(join(ROOT, 'test/package.json'), 'utf8')) as { private?: boolean; type?: string; dependencies?: Record<string, string>; devDependencies: Record<string, string> };
+    const lock = JSON.parse(readFileSync(join(ROOT, 'test/package-lock.json'), 'utf8')) as { packages: Record<string, { version?: string }> };
+    // never published; test files are ES modules as under the root manifest
+    expect([tools.private, tools.type, tools.dependencies]).toEqual([true, 'module', undefined]);
+    const tests = importsOf(filesUnder('test', /\.(ts|mts|mjs|js)$/));
+    const names = Object.keys(tools.devDependencies);
+    expect(names.filter((d) => !tests.has(d))).toEqual([]);
+    expect(names.filter((d) => lock.packages[`node_modules/${d}`]?.version === undefined)).toEqual([]);
+    expect(names.filter((d) => d in manifest.dependencies || d in manifest.devDependencies)).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { artifactsKeyOf } from '../src/build/publish.js';
 import type { CompileState } from '../src/pipeline.js';
 
-type State = Pick<CompileState, 'lockText' | 'project' | 'units'>;
+type State = Pick<CompileState, 'lockText' | 'lockHash' | 'project' | 'units'>;
 
 const unit = (service: string, environment: string) => ({ key: `${service}/${environment}`, service, environment, target: 'kubernetes' }) as CompileState['units'][number];
 
@@ -33,5 +33,19 @@ describe('artifactsKeyOf', () => {
 
   it('no key without a lock text', () => {
     expect(artifactsKeyOf(state({ lockText: null }))).toBeUndefined();
+  });
+
+  it('by the lock bytes\' hash when the compile gives it (the text is then not read)', () => {
+    const withHash = (lockHash: string): State => {
+      const s = state();
+      return { ...s, lockHash, get lockText(): string { throw new Error('the lock text was decoded'); } };
+    };
+    const a = artifactsKeyOf(withHash('h1'));
+    expect(a).toBeDefined();
+    expect(artifactsKeyOf(withHash('h1'))).toBe(a);
+    expect(artifactsKeyOf(withHash('h2'))).not.toBe(a);
+    // a key by bytes never equals a key by text
+    expect(a).not.toBe(base);
+    expect(artifactsKeyOf({ ...state({ lockText: null }), lockHash: 'h1' })).toBe(a);
   });
 });

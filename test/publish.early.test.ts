@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { diffProject } from '../src/build/diff.js';
 import { preparePublish } from '../src/build/publish.js';
-import { git, head, isolateGit, makeRemote } from './helpers/git.js';
+import { compileResult, git, head, isolateGit, makeRemote } from './helpers/git.js';
+import { publish, type PublishedFile } from '../src/git/publish.js';
+import { contentHash } from '../src/core/hash.js';
 import { baseProject, cli, makeProject } from './helpers/project.js';
 
 beforeAll(() => isolateGit());
@@ -124,5 +126,103 @@ describe('publish with per-service records', () => {
     expect(r.diagnostics).toEqual([]);
     expect(r.files.map((f) => `${f.status} ${f.path}`)).toEqual(['changed dev/web/deployment.yaml', 'changed prod/web/deployment.yaml']);
     expect(git(bare, 'show', 'main:dev/web/deployment.yaml')).toContain('replicas: 5');
+  });
+});
+
+describe('publish over a deployment tree it built (a quick plan, without the listing)', () => {
+  /** A project like `dir` (its services and lock), published with no cache to a fresh repository: the tree to expect. */
+  const freshTree = async (dir: string) => {
+    const fresh = makeProject(baseProject());
+    for (const f of ['gitopsc.lock', 'services/web.yaml', 'services/fn.yaml']) {
+      if (existsSync(join(dir, f))) writeFileSync(join(fresh, f), readFileSync(join(dir, f)));
+      else rmSync(join(fresh, f));
+    }
+    const other = makeRemote({ 'README.md': '# deploy\n' }).bare;
+    const p = await preparePublish({ root: fresh, configFile: 'gitopsc.config.yaml', env: process.env });
+    expect(p.diagnostics).toEqual([]);
+    expect((await p.run!({ repo: other, push: true, cwd: fresh, env: process.env })).diagnostics).toEqual([]);
+    return git(other, 'rev-parse', 'main^{tree}');
+  };
+  const publishNow = async (dir: string, bare: string, allowPrune = false) => {
+    const p = await preparePublish({ root: dir, configFile: 'gitopsc.config.yaml', env: process.env });
+    expect(p.diagnostics).toEqual([]);
+    const r = await p.run!({ repo: bare, push: true, cwd: dir, env: process.env, allowPrune });
+    expect(r.diagnostics).toEqual([]);
+    return r.files.map((f) => `${f.status} ${f.path}`);
+  };
+
+  it('each publish after a change gives the tree a publish without caches gives: in place, a file less, in place again, a service removed', async () => {
+    const dir = makeProject(baseProject());
+    expect((await cli(dir, 'resolve')).code).toBe(0);
+    const { bare } = makeRemote({ 'README.md': '# deploy\n' });
+    await publishNow(dir, bare);
+    expect(readFileSync(join(dir, '.gitopsc/cache/deployed.json'), 'utf8')).toContain(`"tree:`);
+    const web = join(dir, 'services/web.yaml');
+    const edit = (from: string, to: string) => writeFileSync(web, readFileSync(web, 'utf8').replace(from, to));
+    const steps: [string, () => void, string[]][] = [
+      ['replicas (in place)', () => edit('replicas: 2', 'replicas: 5'), ['changed dev/web/deployment.yaml', 'changed prod/web/deployment.yaml']],
+      ['the service block removed (a file less)', () => edit('    service: { port: 80, targetPort: http }\n', ''), ['removed dev/web/service.yaml', 'removed prod/web/service.yaml']],
+      ['replicas after that', () => edit('replicas: 5', 'replicas: 7'), ['changed dev/web/deployment.yaml', 'changed prod/web/deployment.yaml']],
+      ['a service removed', () => rmSync(join(dir, 'services/fn.yaml')), git(bare, 'ls-tree', '-r', '--name-only', 'main').split('\n').filter((p) => p.includes('/fn/')).map((p) => `removed ${p}`)],
+    ];
+    for (const [name, change, files] of steps) {
+      change();
+      expect([name, await publishNow(dir, bare, name === 'a service removed')]).toEqual([name, files]);
+      expect([name, git(bare, 'rev-parse', 'main^{tree}')]).toEqual([name, await freshTree(dir)]);
+    }
+  });
+});
+
+describe('publish: a tree the caller settled is planned by quick', () => {
+  const source = { url: 'https://example.com/acme/gitops-source.git', commit: 'a'.repeat(40) };
+  const opts = (repo: string) => ({ cwd: process.cwd(), env: process.env, repo, push: true });
+  const tree = (bare: string) => git(bare, 'rev-parse', 'main^{tree}').trim();
+
+  it('writes only the files quick gives, reads no listing (desired is never asked), and builds the tree the long way builds', async () => {
+    const { bare } = makeRemote({ 'README.md': '# deploy\n' });
+    const other = makeRemote({ 'README.md': '# deploy\n' }).bare;
+    const v1 = compileResult({ web: { dev: '1.0.0', prod: '1.0.0' }, api: { dev: '2.0.0' } });
+    const v2 = compileResult({ web: { dev: '1.1.0', prod: '1.0.0' }, api: { dev: '2.0.0' } });
+    const settled: [string, string][] = [];
+    const first = await publish({ result: v1, environments: v1.environments, source, settled: (t, sc) => void settled.push([t, sc]) }, opts(bare));
+    expect(first.pushed).toBe(true);
+    // the first publish (the long way) tells which tree it built
+    expect(settled.map(([t]) => t)).toEqual([tree(bare)]);
+    const changed: PublishedFile[] = v2.files.filter((f) => f.path === 'dev/web/deployment.yaml').map((f) => ({ path: f.path, hash: contentHash(f.content), content: f.content, service: f.service, environment: f.environment }));
+    const quick = (t: string, sc: string) => Promise.resolve(t === settled[0]![0] && sc === settled[0]![1] ? changed : undefined);
+    const second = await publish(
+      { result: v2, environments: v2.environments, source, quick, settled: (t, sc) => void settled.push([t, sc]), desired: () => Promise.reject(new Error('the tree was listed')) },
+      opts(bare),
+    );
+    expect(second.diagnostics).toEqual([]);
+    expect(second.files.map((f) => `${f.status} ${f.path}`)).toEqual(['changed dev/web/deployment.yaml']);
+    expect(settled.map(([t]) => t)).toEqual([settled[0]![0], tree(bare)]);
+    // the long way, from the same start
+    expect((await publish({ result: v1, environments: v1.environments, source }, opts(other))).pushed).toBe(true);
+    const long = await publish({ result: v2, environments: v2.environments, source }, opts(other));
+    expect(long.files).toEqual(second.files);
+    expect(long.message).toBe(second.message);
+    expect(tree(bare)).toBe(tree(other));
+  });
+
+  it('a tree quick does not know is planned the long way (someone else committed a file)', async () => {
+    const { bare, work } = makeRemote({ 'README.md': '# deploy\n' });
+    const v1 = compileResult({ web: { dev: '1.0.0' } });
+    const settled: string[] = [];
+    await publish({ result: v1, environments: v1.environments, source, settled: (t) => void settled.push(t) }, opts(bare));
+    git(work, 'pull', '-q', 'origin', 'main');
+    writeFileSync(join(work, 'dev', 'notes.md'), 'hand-written\n');
+    git(work, 'add', '-A');
+    git(work, '-c', 'user.name=t', '-c', 'user.email=t@x', 'commit', '-qm', 'notes');
+    git(work, 'push', '-q', 'origin', 'main');
+    const v2 = compileResult({ web: { dev: '1.1.0' } });
+    const asked: string[] = [];
+    const r = await publish({ result: v2, environments: v2.environments, source, quick: (t) => (asked.push(t), Promise.resolve(settled.includes(t) ? [] : undefined)), settled: (t) => void settled.push(t) }, opts(bare));
+    expect(r.diagnostics).toEqual([]);
+    expect(asked).toEqual([git(bare, 'rev-parse', 'main~1^{tree}').trim()]);
+    expect(r.files.map((f) => `${f.status} ${f.path}`)).toEqual(['changed dev/web/deployment.yaml']);
+    expect(git(bare, 'ls-tree', '-r', '--name-only', 'main')).toContain('dev/notes.md');
+    // a foreign file in an environment's directory: the new tree is not one quick may rely on
+    expect(settled).toHaveLength(1);
   });
 });

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseCommitConfig } from '../src/git/deployment.js';
+import { parseCommitConfig, readBranchRef } from '../src/git/deployment.js';
 import { plainIdent } from '../src/git/objects.js';
 import { contentHash, sha256Hex } from '../src/core/hash.js';
 import { serializeRecord } from '../src/write/ownership.js';
@@ -289,5 +289,38 @@ describe('the state memo of publish', () => {
     const byPath = [...result.files.map((f) => [f.path, f.content]), ['.gitopsc-owned', record]].sort(([a], [b]) => (a! < b! ? -1 : 1));
     const key = [...byPath, [STATE_FILE, state]].map(([p, c]) => `${p}\0${contentHash(c!)}`).join('\n');
     expect(r.prBranch).toBe(`g/${sha256Hex(key).slice(0, 8)}`);
+  });
+});
+
+describe('readBranchRef: a bare repository\'s branch read from its ref files, as git reads it', () => {
+  it('loose, packed, by HEAD, absent; undefined (ask git) for a symbolic ref, a name that is not plain, a worktree', () => {
+    const { bare } = makeRemote({ 'README.md': '# deploy\n' });
+    const tip = head(bare, 'main');
+    git(bare, 'branch', 'release/v1', tip);
+    git(bare, 'branch', 'packed', tip);
+    git(bare, 'pack-refs', '--all'); // every branch packed
+    git(bare, 'branch', '-f', 'loose', tip); // one loose again
+    git(bare, 'symbolic-ref', 'refs/heads/alias', 'refs/heads/main');
+    const cases: [string | undefined, { name: string; commit?: string } | undefined][] = [
+      ['main', { name: 'main', commit: tip }],
+      ['packed', { name: 'packed', commit: tip }],
+      ['release/v1', { name: 'release/v1', commit: tip }],
+      ['loose', { name: 'loose', commit: tip }],
+      [undefined, { name: 'main', commit: tip }],
+      ['nope', { name: 'nope' }],
+      ['main/x', { name: 'main/x' }],
+      ['alias', undefined],
+      ['a..b', undefined],
+      ['.hidden', undefined],
+      ['x.lock', undefined],
+    ];
+    for (const [branch, want] of cases) expect([branch, readBranchRef(bare, branch)]).toEqual([branch, want]);
+    // what git lists agrees wherever the files answer
+    for (const [branch, want] of cases) {
+      if (!want?.commit || branch === undefined) continue;
+      expect(git(bare, 'rev-parse', `refs/heads/${branch}`).trim()).toBe(want.commit);
+    }
+    writeFileSync(join(bare, 'commondir'), '.\n');
+    expect(readBranchRef(bare, 'main')).toBeUndefined();
   });
 });

@@ -12,7 +12,9 @@ import { openBlobMemo, openSourceStat, sourceStat } from '../src/build/source-st
 import { statOf, type Time } from '../src/build/memo.js';
 import { contentHash, gitBlobId } from '../src/core/hash.js';
 import type { ProjectSource } from '../src/core/types.js';
-import { fsSource } from '../src/pipeline.js';
+import { compile, fsSource } from '../src/pipeline.js';
+import { compareResults } from '../src/diff/compare.js';
+import { toJson } from '../src/diff/format-json.js';
 import { git, isolateGit, tmp } from './helpers/git.js';
 
 beforeAll(() => isolateGit());
@@ -206,5 +208,55 @@ describe('diff --base: the repository and the base commit from one git process',
       const r = await diffProject({ root: outside, configFile: 'gitopsc.config.yaml', base, env: process.env });
       expect(r.diagnostics.map((d) => [d.code, d.reason])).toEqual([['GIT', 'not-a-repository']]);
     }
+  });
+});
+
+describe('diff lists artifacts only when what they follow from differs (artifactsKeyOf)', () => {
+  it.each([
+    ['a service edited, the lock and registries the same: no artifact change', (dir: string) => {
+      const svc = join(dir, 'services/checkout.yaml');
+      writeFileSync(svc, readFileSync(svc, 'utf8').replace('replicas: 2', 'replicas: 3'));
+    }, 0],
+    ['a registry host changed: every artifact\'s image changes', (dir: string) => {
+      const cfg = join(dir, 'gitopsc.config.yaml');
+      writeFileSync(cfg, readFileSync(cfg, 'utf8').replace('host: pkg.harness.io', 'host: mirror.example.com'));
+    }, 1],
+  ])('%s; the same diff as comparing two full compiles', async (_name, edit, changes) => {
+    const dir = tmp();
+    cpSync(join(import.meta.dirname, '..', 'fixtures', 'example'), dir, { recursive: true, filter: (p) => !p.includes(`${join('example', 'rendered')}`) });
+    writeFileSync(join(dir, '.gitignore'), '.gitopsc/\n');
+    git(dir, 'init', '-q', '-b', 'main');
+    git(dir, 'add', '-A');
+    git(dir, 'commit', '-q', '-m', 'base');
+    const baseCopy = tmp();
+    cpSync(dir, baseCopy, { recursive: true, filter: (p) => !p.includes('.git') });
+    edit(dir);
+    const ref = { configFile: 'gitopsc.config.yaml' };
+    const [b, h] = [await compile(fsSource(baseCopy), ref), await compile(fsSource(dir), ref)];
+    const want = compareResults(b, h, { base: 'HEAD (x)', head: 'working tree' });
+    expect(want.artifacts.length > 0).toBe(changes > 0);
+    for (let run = 0; run < 2; run++) {
+      const r = await diffProject({ root: dir, configFile: 'gitopsc.config.yaml', base: 'HEAD', env: process.env });
+      expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+      expect(JSON.stringify(toJson({ ...r.diff!, baseLabel: 'HEAD (x)' }))).toBe(JSON.stringify(toJson(want)));
+    }
+  });
+});
+
+describe('diff keeps the base revision\'s blob ids it read', () => {
+  it('a blobs.json without them (deleted, or of an older format) gets them from the blobs read: the next diff takes the base\'s records by blob id', async () => {
+    const dir = tmp();
+    cpSync(join(import.meta.dirname, '..', 'fixtures', 'example'), dir, { recursive: true, filter: (p) => !p.includes(`${join('example', 'rendered')}`) });
+    writeFileSync(join(dir, '.gitignore'), '.gitopsc/\n');
+    git(dir, 'init', '-q', '-b', 'main');
+    git(dir, 'add', '-A');
+    git(dir, 'commit', '-q', '-m', 'base');
+    const run = () => diffProject({ root: dir, configFile: 'gitopsc.config.yaml', base: 'HEAD', env: process.env });
+    expect((await run()).diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    rmSync(join(dir, '.gitopsc/cache/blobs.json'));
+    expect((await run()).diff?.files).toEqual([]); // the working tree's files from worktree.json: none read
+    const memo = openBlobMemo(dir);
+    const oid = git(dir, 'rev-parse', 'HEAD:services/checkout.yaml').trim();
+    expect(memo.get(`blob:${oid}`)).toBe(contentHash(readFileSync(join(dir, 'services/checkout.yaml'))));
   });
 });

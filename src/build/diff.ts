@@ -22,6 +22,8 @@ import { UnitMemo } from './unit-memo.js';
 import { openPack } from './pack.js';
 import { contentHash } from '../core/hash.js';
 import { openBlobMemo, openSourceStat } from './source-stat.js';
+import { rememberBlob } from '../git/tree.js';
+import { artifactsKeyOf, unitsIdOf } from './artifacts-key.js';
 
 export interface DiffSide {
   files: RenderedFile[];
@@ -75,10 +77,13 @@ function steps(base: CompileState | undefined, head: CompileState, memo: UnitMem
   if (last && last.base === base && last.memo === memo && last.kept === kept) return last.steps;
   const out: Step[] = [];
   lastSteps.set(head, { base, memo, kept, steps: out });
-  const baseUnits = new Map((base?.units ?? []).map((u) => [id(u), u]));
-  const headIds = new Set(head.units.map(id));
-  for (const h of head.units) {
-    const b = baseUnits.get(id(h));
+  // the same units in the same order on both sides (the usual case): paired by position, without a map of either
+  const aligned = base !== undefined && base.units.length === head.units.length && unitsIdOf(base.units) === unitsIdOf(head.units);
+  const baseUnits = aligned ? undefined : new Map((base?.units ?? []).map((u) => [id(u), u]));
+  const headIds = aligned ? undefined : new Set(head.units.map(id));
+  for (let i = 0; i < head.units.length; i++) {
+    const h = head.units[i]!;
+    const b = aligned ? base.units[i] : baseUnits!.get(id(h));
     const known = memo.get(h.key);
     if (b && b.key === h.key) out.push(known ? { kind: 'known', head: h, base: b, outcome: known } : { kind: 'same', head: h, base: b });
     else {
@@ -87,7 +92,7 @@ function steps(base: CompileState | undefined, head: CompileState, memo: UnitMem
       else out.push({ kind: 'changed', head: h, base: b, headKept: known && kept?.(h), baseKept: knownBase && kept?.(b!) });
     }
   }
-  for (const b of base?.units ?? []) if (!headIds.has(id(b))) out.push({ kind: 'changed', base: b, baseKept: memo.get(b.key) && kept?.(b) });
+  if (headIds) for (const b of base?.units ?? []) if (!headIds.has(id(b))) out.push({ kind: 'changed', base: b, baseKept: memo.get(b.key) && kept?.(b) });
   return out;
 }
 
@@ -96,9 +101,21 @@ function steps(base: CompileState | undefined, head: CompileState, memo: UnitMem
  * gives the same diff as rendering every unit on both sides. `base` undefined: no base.
  */
 export function unitDiff(base: CompileState | undefined, head: CompileState, memo: UnitMemo, envs?: readonly string[], kept?: KeptOf): UnitDiff {
+  // (the artifacts are listed when read: a lazy compile lists them from the lock on demand)
   const out: UnitDiff = {
-    base: { files: [], artifacts: base?.artifacts ?? [] },
-    head: { files: [], artifacts: head.artifacts, outputDir: head.outputDir },
+    base: {
+      files: [],
+      get artifacts() {
+        return base?.artifacts ?? [];
+      },
+    },
+    head: {
+      files: [],
+      get artifacts() {
+        return head.artifacts;
+      },
+      outputDir: head.outputDir,
+    },
     headDiagnostics: [],
     baseDiagnostics: [],
   };
@@ -203,7 +220,9 @@ async function compileLazy(source: Parameters<typeof compile>[0], opts: Paramete
   if (hasErrors(state.diagnostics)) return state;
   state.outputNames(); // compiles the templates: their errors are reported even when no unit renders
   if (hasErrors(state.templateDiagnostics())) return compile(source, { ...opts, lazy: false });
-  return { ...state, diagnostics: [...state.diagnostics, ...state.templateDiagnostics()] };
+  // (set on the state itself: a copy would list its artifacts, which diff may not need)
+  state.diagnostics = [...state.diagnostics, ...state.templateDiagnostics()];
+  return state;
 }
 
 export async function diffProject(opts: DiffProjectOptions): Promise<DiffProjectResult> {
@@ -276,7 +295,19 @@ export async function diffProject(opts: DiffProjectOptions): Promise<DiffProject
   if (baseRef && b.source) {
     baseLabel = `${baseRef.ref === baseRef.sha ? baseRef.sha.slice(0, 7) : baseRef.ref} (${baseRef.sha.slice(0, 7)})`;
     try {
-      const source = await b.source;
+      const listed = await b.source;
+      // a blob read from the base is known by its id from now on (the next diff takes its record unread)
+      const source: typeof listed = blobs
+        ? {
+            ...listed,
+            read: async (rel) => {
+              const bytes = await listed.read(rel);
+              const oid = bytes && listed.oid(rel);
+              if (oid && stat?.blobHash(oid) === undefined) rememberBlob(blobs, oid, contentHash(bytes));
+              return bytes;
+            },
+          }
+        : listed;
       // A project that did not exist at the base compares against nothing.
       if ((await source.read(opts.configFile)) !== undefined || opts.configData !== undefined) {
         // a JS/TS config cannot be evaluated from git objects: its evaluated data is reused
@@ -317,6 +348,11 @@ export async function diffProject(opts: DiffProjectOptions): Promise<DiffProject
     for (const f of u.head.files) files.push({ hash: contentHash(f.content), content: f.content });
     await pack.save(files);
   }
-  const baseSide: Pick<CompileResult, 'files' | 'artifacts'> = base ? u.base : { files: [], artifacts: [] };
-  return { diagnostics, diff: compareResults(baseSide, u.head, { base: baseLabel, head: 'working tree' }), rendered: memo.renders };
+  // two compiles whose artifacts follow from the same inputs have the same artifacts: no change
+  // to list, and neither side lists them (each would read its whole lock)
+  const keyOf = base ? artifactsKeyOf(base) : undefined;
+  const same = keyOf !== undefined && keyOf === artifactsKeyOf(head);
+  const baseSide: Pick<CompileResult, 'files' | 'artifacts'> = base ? { files: u.base.files, artifacts: same ? [] : u.base.artifacts } : { files: [], artifacts: [] };
+  const headSide = { files: u.head.files, artifacts: same ? [] : u.head.artifacts, outputDir: u.head.outputDir };
+  return { diagnostics, diff: compareResults(baseSide, headSide, { base: baseLabel, head: 'working tree' }), rendered: memo.renders };
 }

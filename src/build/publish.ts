@@ -8,10 +8,10 @@
  * lacks takes their bytes from `rendered.pack` (./pack.ts, each blob checked against its hash)
  * when it holds them all: its service is neither loaded again nor rendered.
  */
-import { cacheDirProblem, openInputCache, openJsonCache, toolVersion, unlessEqual } from './store.js';
+import { cacheDirProblem, openInputCache, openJsonCache, toolVersion, unlessEqual, type JsonCache } from './store.js';
 import { error, hasErrors, warning, type Diagnostic } from '../core/diagnostics.js';
 import { cleanGitEnv } from '../git/env.js';
-import { sourceProvenance } from '../git/repo.js';
+import { sourceProvenance, type Provenance } from '../git/repo.js';
 import { contentHash } from '../core/hash.js';
 import type { RenderedFile } from '../core/types.js';
 import { beginDeployment, publish, type DeploymentOptions, type DeploymentTree, type PendingDeployment, type PublishedFile, type PublishInput, type PublishOptions, type PublishOutcome } from '../git/publish.js';
@@ -20,9 +20,11 @@ import type { ConfigRef } from '../project/load.js';
 import { kustomizationFiles, type UnitOutput } from '../write/kustomization.js';
 import { adoptionRule } from '../write/ownership.js';
 import { UnitMemo } from './unit-memo.js';
-import { openBlobMemo, openSourceStat } from './source-stat.js';
+import { openBlobMemo, openSourceStat, openTreeBlobMemo } from './source-stat.js';
 import { openPack } from './pack.js';
-import { referenceFor } from '../resolve/reference.js';
+import { artifactsKeyOf, unitsIdOf } from './artifacts-key.js';
+
+export { artifactsKeyOf };
 
 export interface PublishPlanInput {
   state: Pick<CompileState, 'units' | 'project' | 'environments'>;
@@ -76,19 +78,18 @@ export function planPublishFiles(input: PublishPlanInput, tree: Pick<DeploymentT
   return { files, renderedCount, diagnostics };
 }
 
-/**
- * What the artifacts of a compile follow from, hashed: the lock's text (their entries), each
- * registry's image reference prefix (what its provider puts before a package: the reference is
- * that prefix and the package, src/resolve/provider.ts joinReference), the units in order (one
- * artifact per unit, of its service and environment) and the tool's version (the code that
- * makes them). Undefined without a lock text.
- */
-export function artifactsKeyOf(state: Pick<CompileState, 'lockText' | 'project' | 'units'>): string | undefined {
-  if (state.lockText === undefined || !state.project) return undefined;
-  const registries = Object.entries(state.project.config.registries ?? {}).map(([name, config]) => [name, referenceFor(config, '')]);
-  let units = '';
-  for (const u of state.units) units += `${u.service}\u0000${u.environment}\n`;
-  return contentHash(JSON.stringify([toolVersion(), contentHash(state.lockText), registries, units]));
+
+/** deployed.json's key of the last tree a publish built, per scope: [tree id, units id, unit keys joined by newlines] */
+const TREE_PREFIX = 'tree:';
+
+/** A cache opened when first used (its `save` a no-op until then). */
+function lazily(open: () => JsonCache<unknown>): JsonCache<unknown> {
+  let cache: JsonCache<unknown> | undefined;
+  return {
+    get: (key) => (cache ??= open()).get(key),
+    set: (key, value) => (cache ??= open()).set(key, value),
+    save: () => cache?.save() ?? Promise.resolve(),
+  };
 }
 
 export interface PublishProjectOptions extends ConfigRef {
@@ -103,6 +104,8 @@ export interface PublishProjectOptions extends ConfigRef {
   deploy?: DeploymentOptions;
   /** `deploy`, opened already by the caller (beginDeployment); preparePublish owns it from here */
   opened?: PendingDeployment;
+  /** the source's provenance (sourceProvenance of `root`), begun already by the caller */
+  provenance?: Promise<Provenance | undefined>;
 }
 
 export interface PreparedPublish {
@@ -134,7 +137,7 @@ export async function preparePublish(opts: PublishProjectOptions): Promise<Prepa
 
 async function prepare(opts: PublishProjectOptions, opened: PendingDeployment | undefined): Promise<PreparedPublish> {
   // the source's provenance is git's work, begun first (a fork from a smaller heap) and done while the project compiles
-  const provenance = sourceProvenance(opts.root, cleanGitEnv(opts.env)).then(
+  const provenance = (opts.provenance ?? sourceProvenance(opts.root, cleanGitEnv(opts.env))).then(
     (p) => ({ p }),
     (e: unknown) => ({ e }),
   );
@@ -160,8 +163,12 @@ async function prepare(opts: PublishProjectOptions, opened: PendingDeployment | 
   // per-service records (src/pipeline.ts): only the service files whose content changed are loaded
   const services = cached ? unlessEqual(openJsonCache<unknown>(opts.root, 'services', toolVersion(), { onlyUsed: true })) : undefined;
   // the service files by stat data: an unchanged one is taken from its record without a read
-  const blobs = cached ? openBlobMemo(opts.root) : undefined;
+  // (read when first asked: a publish over a tree it knows looks up no blob)
+  const blobs = cached ? lazily(() => openBlobMemo(opts.root)) : undefined;
+  const treeBlobs = cached ? lazily(() => openTreeBlobMemo(opts.root)) : undefined;
   const stat = blobs ? openSourceStat(opts.root, fsSource(opts.root), blobs) : undefined;
+  // the state memo and the trees this project's publishes built (a few entries: those of this run are kept)
+  const deployed = cached ? unlessEqual(openJsonCache<unknown>(opts.root, 'deployed', toolVersion(), { onlyUsed: true })) : undefined;
   const compileLazy = async (records: boolean): Promise<CompileState> => {
     const source = stat?.source ?? fsSource(opts.root);
     let st = await compile(source, { ...ref, lazy: true, cache: inputs, ...(records && services ? { records: { store: services, hashOf: stat?.hashOf } } : {}) });
@@ -209,12 +216,16 @@ async function prepare(opts: PublishProjectOptions, opened: PendingDeployment | 
     }
   }
   const final = state;
+  // the units in order, by service and environment: a settled tree's unit keys line up with these
+  const unitsId = unitsIdOf(final.units);
   return {
     diagnostics,
     state,
     run: async (popts) => {
       /** the files of the last plan (every file published, with its content where it was rendered or read): what the pack keeps */
       let planned: readonly PublishedFile[] = [];
+      /** whether the pack has anything to keep from the last plan */
+      let keep = true;
       const input: PublishInput = {
         // listed when asked for (not when the state memo knows the state by artifactsKey)
         result: {
@@ -249,25 +260,71 @@ async function prepare(opts: PublishProjectOptions, opened: PendingDeployment | 
           }
           const r = planPublishFiles({ state: final, envs: opts.envs, memo, prerendered, present }, tree);
           planned = r.files;
+          keep = true;
           // every unit's warnings were reported above; only an error (a bug: these units rendered cleanly before) stops the publish
           return { ...r, diagnostics: r.diagnostics.filter((d) => d.severity === 'error') };
         },
-        blobMemo: blobs ? { get: (k) => blobs.get(k), set: (k, v) => blobs.set(k, v) } : undefined,
-        stateMemo: blobs ? { get: (k) => blobs.get(k), set: (k, v) => blobs.set(k, v) } : undefined,
+        // the deployment trees this project's publishes built, by their id: which unit keys' files they hold
+        quick: deployed && !final.project?.kustomization ? (tree, scope) => Promise.resolve(quickPlan(tree, scope)) : undefined,
+        settled: deployed && !final.project?.kustomization ? (tree, scope) => deployed.set(`${TREE_PREFIX}${scope}`, [tree, unitsId, final.units.map((u) => u.key).join('\n')]) : undefined,
+        blobMemo: treeBlobs ? { get: (k) => treeBlobs.get(k), set: (k, v) => treeBlobs.set(k, v) } : undefined,
+        stateMemo: deployed ? { get: (k) => deployed.get(k), set: (k, v) => deployed.set(k, v) } : undefined,
         environments: opts.envs ?? final.environments,
         source,
         allEnvironments: opts.envs === undefined,
         lambdaDir: final.project?.lambdaDir,
         adoptable: adoptionRule(final.environments, final.outputNames(), final.project?.lambdaDir),
       };
+      /**
+       * The files of a tree a publish of this project built (`settled`: it holds exactly the
+       * files of the units it names, in this compile's unit order, and the ownership record
+       * naming them): the files of the units whose key changed since, where their hash differs,
+       * when each is at the paths it had and its bytes come from a render or the pack; else
+       * undefined (the plan is made against the tree's listing).
+       */
+      const quickPlan = (tree: string, scope: string): PublishedFile[] | undefined => {
+        const v = deployed?.get(`${TREE_PREFIX}${scope}`);
+        if (!Array.isArray(v) || v[0] !== tree || v[1] !== unitsId || typeof v[2] !== 'string') return undefined;
+        const keys = v[2].split('\n');
+        const units = final.units as UnitJob[];
+        if (keys.length !== units.length) return undefined;
+        const envs = new Set(opts.envs ?? final.environments);
+        const writes: PublishedFile[] = [];
+        let rendered = false;
+        for (let i = 0; i < units.length; i++) {
+          const u = units[i]!;
+          if (u.key === keys[i]) continue;
+          const was = memo.get(keys[i]!);
+          rendered ||= prerendered.has(u.key);
+          const now = prerendered.get(u.key) ?? (memo.get(u.key) && pack ? unitMemo.storedUnit(u, pack)?.files : undefined);
+          if (!was || !now || now.length !== was.files.length || !envs.has(u.environment)) return undefined;
+          for (let j = 0; j < now.length; j++) {
+            const f = now[j]!;
+            if (f.path !== was.files[j]![0] || f.environment !== u.environment) return undefined;
+            const hash = contentHash(f.content);
+            if (hash !== was.files[j]![1]) writes.push({ path: f.path, hash, content: f.content, service: f.service, environment: f.environment });
+          }
+        }
+        // what the pack keeps: every unit's files (by hash), the bytes of those written; nothing
+        // when every file written came from the pack (it holds them all already)
+        keep = rendered;
+        if (rendered) {
+          const all: PublishedFile[] = [];
+          for (const u of units) for (const [path, hash] of memo.get(u.key)?.files ?? []) all.push({ path, hash, service: u.service, environment: u.environment });
+          planned = all.concat(writes);
+        }
+        return writes;
+      };
       const save = async () => {
         await inputs?.save();
         await store?.save();
         await services?.save();
         await blobs?.save();
+        await treeBlobs?.save();
+        await deployed?.save();
         await stat?.save();
         // the bytes rendered now, for the next publish (or render) that needs them
-        await pack?.save(planned);
+        if (keep) await pack?.save(planned);
       };
       // the caches hold facts (content hashes, records, unit outcomes), true whether or not the
       // push lands: they are saved while git pushes, and again only when a retry rendered more

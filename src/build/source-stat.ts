@@ -1,8 +1,8 @@
 /**
  * The stat memo of the project's own files for `diff` and `publish` (as git's index does for
  * its working tree): per file read, the stat data beside its content hash and its git blob id
- * (`.gitopsc/cache/worktree.json`; the blob id -> content hash pairs go to the memo publish keeps
- * of the blobs it read or wrote, `blobs.json`, src/git/tree.ts). A later run that finds a file's stat data unchanged takes
+ * (`.gitopsc/cache/worktree.json`; the blob id -> content hash pairs go to `blobs.json`, in the
+ * form of src/git/tree.ts's blob memo). A later run that finds a file's stat data unchanged takes
  * its content hash without reading it, so that compile() takes the service from its record
  * (src/pipeline.ts RecordsOptions.hashOf); and a git revision's blob ids name content hashes
  * (the base side of `diff` takes its records without reading a blob).
@@ -13,7 +13,7 @@
  * checked again against the bytes when its unit renders (CompileState.prepare); any doubt and
  * the file is read.
  */
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { contentHash, gitBlobId } from '../core/hash.js';
 import type { ProjectSource } from '../core/types.js';
 import { statClean, statOf, type MemoEntry, type StatData, type Time } from './memo.js';
@@ -23,6 +23,8 @@ import { cacheDirOf, openFlatCache, type JsonCache } from './store.js';
 const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
 const NAME = 'worktree';
+/** a relative path that join() keeps as it is: `/`-separated segments, none empty, `.` or `..` (POSIX separators) */
+const PLAIN_REL = sep === '/' ? /^(?!\.\.?(?:\/|$))[^/\0]+(?:\/(?!\.\.?(?:\/|$))[^/\0]+)*$/ : /^$/;
 const VERSION = '3';
 
 function isEntry(v: unknown): v is MemoEntry {
@@ -57,9 +59,11 @@ export function sourceStat(
   blobs: BlobHashMemo = store,
 ): SourceStat {
   const read = new Map<string, Uint8Array>();
+  // (a plain relative path is joined by concatenation: path.join normalises, per file of the project)
+  const under = root.endsWith(sep) ? root : root + sep;
   const lstat = (rel: string): StatData | undefined => {
     try {
-      const st = stat(join(root, rel));
+      const st = stat(PLAIN_REL.test(rel) ? under + rel : join(root, rel));
       return st && (st[0] & S_IFMT) === S_IFREG ? st : undefined;
     } catch {
       return undefined;
@@ -111,10 +115,20 @@ export function openSourceStat(root: string, base: ProjectSource, blobs: BlobHas
 }
 
 /**
- * `.gitopsc/cache/blobs.json`: git blob id -> content hash (and publish's state memo), shared by
- * diff, publish and this memo. Every publish looks up each file of the deployment tree in it
- * (6,000 at 1,000 services x 3 environments): a flat cache (openFlatCache).
+ * `.gitopsc/cache/blobs.json`: git blob id -> content hash of the project's own files (those
+ * this memo read), shared by diff (a base revision's services by blob id) and publish: a flat
+ * cache (openFlatCache). Format 3: the deployment trees' blobs and publish's state memo went to
+ * their own files (an older file, which held them, is ignored once).
  */
 export function openBlobMemo(root: string): JsonCache<unknown> {
-  return openFlatCache(root, 'blobs', 'gitopsc-blobs 2');
+  return openFlatCache(root, 'blobs', 'gitopsc-blobs 3');
+}
+
+/**
+ * `.gitopsc/cache/tree-blobs.json`: git blob id -> content hash of the files of the deployment
+ * trees publish listed or wrote (6,000 at 1,000 services x 3 environments), apart from the
+ * project's (`diff` never reads these).
+ */
+export function openTreeBlobMemo(root: string): JsonCache<unknown> {
+  return openFlatCache(root, 'tree-blobs', 'gitopsc-tree-blobs 1');
 }

@@ -13,7 +13,7 @@ interface Waiter {
   oid: string;
   /** the object type asked for */
   type: 'blob' | 'tree';
-  resolve: (b: Uint8Array) => void;
+  resolve: (b: Uint8Array, id: string) => void;
   reject: (e: Error) => void;
 }
 
@@ -34,6 +34,8 @@ export class CatFile {
   private idle: NodeJS.Timeout | undefined;
   private stderr = '';
   private readonly cache = new Map<string, Uint8Array>();
+  /** trees asked for by name (namedTree), answered or on their way */
+  private readonly named = new Map<string, Promise<{ id: string; bytes: Uint8Array }>>();
 
   constructor(
     private readonly cwd: string,
@@ -52,25 +54,38 @@ export class CatFile {
     return this.read(oid, 'tree');
   }
 
+  /** A tree asked for by name (`<commit>^{tree}`, `<commit>:<dir>`): its id and its bytes. Rejects with GitError when it is not a tree. */
+  namedTree(name: string): Promise<{ id: string; bytes: Uint8Array }> {
+    let p = this.named.get(name);
+    if (!p) {
+      p = new Promise((resolve, reject) => this.ask(name, 'tree', (bytes, id) => resolve({ id, bytes }), reject));
+      p.catch(() => this.named.delete(name));
+      this.named.set(name, p);
+    }
+    return p;
+  }
+
   private read(oid: string, type: Waiter['type']): Promise<Uint8Array> {
     const hit = this.cache.get(`${type}:${oid}`);
     if (hit) return Promise.resolve(hit);
-    return new Promise((resolve, reject) => {
-      const child = this.process();
-      if (!child) {
-        reject(new GitError('cannot start git cat-file', ['cat-file'], this.stderr, -1));
-        return;
-      }
-      this.queue.push({ oid, type, resolve, reject });
-      // the requests of one tick go down in one write
-      if (this.outgoing.length === 0) {
-        setImmediate(() => {
-          const lines = this.outgoing.splice(0).join('');
-          if (lines) this.child?.stdin.write(lines);
-        });
-      }
-      this.outgoing.push(`${oid}\n`);
-    });
+    return new Promise((resolve, reject) => this.ask(oid, type, resolve, reject));
+  }
+
+  private ask(oid: string, type: Waiter['type'], resolve: Waiter['resolve'], reject: Waiter['reject']): void {
+    const child = this.process();
+    if (!child) {
+      reject(new GitError('cannot start git cat-file', ['cat-file'], this.stderr, -1));
+      return;
+    }
+    this.queue.push({ oid, type, resolve, reject });
+    // the requests of one tick go down in one write
+    if (this.outgoing.length === 0) {
+      setImmediate(() => {
+        const lines = this.outgoing.splice(0).join('');
+        if (lines) this.child?.stdin.write(lines);
+      });
+    }
+    this.outgoing.push(`${oid}\n`);
   }
 
   /** End the process now (pending reads still complete). */
@@ -155,7 +170,7 @@ export class CatFile {
       this.cache.set(`${type}:${w.oid}`, data);
       // asked for by name (`rev:path`): known by its id too
       if (named && named !== w.oid) this.cache.set(`${type}:${named}`, data);
-      w.resolve(data);
+      w.resolve(data, named ?? w.oid);
     }
     // idle: let Node exit without waiting for the process, and end it soon
     this.setRef(false);

@@ -53,7 +53,11 @@ export interface Prefetched {
   current?: string;
   base: string;
   commit?: string;
-  listing?: Promise<Map<string, string>>;
+  /**
+   * The listing of the tip below `base` (`lsTree`), begun when first asked for: a publish over
+   * a tree it knows by its id never lists it (src/git/publish.ts, PublishInput.quick)
+   */
+  listing?: () => Promise<Map<string, string>>;
   /** the clone's cat-file, which has begun reading the tip's ownership record and state */
   catFile?: CatFile;
   /** whether git is configured to sign commits there (asked early: a process forked from a small heap costs less) */
@@ -204,24 +208,80 @@ async function sharedClone(local: string, repoDir: string, branch: string | unde
   asked.catch(() => undefined);
   const gpgsign = asked.then((c) => c.sign);
   gpgsign.catch(() => undefined);
-  let found: { heads: Map<string, string>; current?: string };
-  try {
-    found = await readHeads(new Git(local, env));
-  } catch {
-    return undefined;
+  // the branch's tip from the ref files (no git process), else as git lists it
+  let found = readBranchRef(local, branch);
+  if (!found) {
+    try {
+      const heads = await readHeads(new Git(local, env));
+      const name = branch ?? heads.current;
+      found = name === undefined ? undefined : { name, commit: heads.heads.get(name) };
+    } catch {
+      return undefined;
+    }
   }
-  const name = branch ?? found.current;
-  const commit = name === undefined ? undefined : found.heads.get(name);
+  const name = found?.name;
+  const commit = found?.commit;
   if (name === undefined || !commit || !/^[0-9a-f]{40}$/.test(commit)) return undefined; // an empty repository, a new branch: cloned
   // the branch and HEAD, as the clone has them
   mkdirSync(dirname(join(repoDir, 'refs', 'heads', name)), { recursive: true });
   writeFileSync(join(repoDir, 'refs', 'heads', name), `${commit}\n`);
   writeFileSync(join(repoDir, 'HEAD'), `ref: refs/heads/${name}\n`);
-  const listing = lsTree(git, commit, base);
-  listing.catch(() => undefined);
+  const listing = lazyListing(git, commit, base);
   const catFile = new CatFile(git.cwd, git.env, 60_000);
+  // the tip's tree (a publish over a tree it knows plans from its id), the record and the state
+  if (base === '') catFile.namedTree(`${commit}^{tree}`).catch(() => undefined);
   if (!/\s/.test(base)) for (const p of [RECORD_FILE, STATE_FILE]) catFile.blob(`${commit}:${join2(base, p)}`).catch(() => undefined);
   return { prefetched: Promise.resolve({ heads: new Map([[name, commit]]), current: name, base, commit, listing, catFile, gpgsign, commitConfig: asked }) };
+}
+
+/** a branch name whose ref file is `refs/heads/<name>` as written: `/`-separated segments of plain characters, none starting with a dot or ending in `.lock` */
+const PLAIN_BRANCH = /^(?!.*(?:^|\/)\.)(?!.*\.lock(?:\/|$))[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*$/;
+
+/**
+ * A branch of a repository whose refs are files (the config says no extension, such as
+ * reftable, and the caller checked it), read as git's files backend reads it: the loose ref
+ * `refs/heads/<name>`, else its line in `packed-refs`; `branch` undefined: the one HEAD names.
+ * `{ name }` without a commit: the branch does not exist. Undefined when in doubt (a symbolic
+ * ref, a name that is not plain, a worktree's git directory, anything unreadable): ask git.
+ */
+export function readBranchRef(gitDir: string, branch: string | undefined): { name: string; commit?: string } | undefined {
+  try {
+    if (existsSync(join(gitDir, 'commondir'))) return undefined;
+    let name = branch;
+    if (name === undefined) {
+      const m = /^ref: refs\/heads\/(\S+)\n$/.exec(readFileSync(join(gitDir, 'HEAD'), 'utf8'));
+      if (!m) return undefined;
+      name = m[1]!;
+    }
+    if (!PLAIN_BRANCH.test(name) || name.includes('..')) return undefined;
+    let loose: string | undefined;
+    try {
+      loose = readFileSync(join(gitDir, 'refs', 'heads', ...name.split('/')), 'utf8');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') return undefined;
+    }
+    if (loose !== undefined) {
+      const m = /^([0-9a-f]{40})\n?$/.exec(loose);
+      return m ? { name, commit: m[1] } : undefined;
+    }
+    let packed: string;
+    try {
+      packed = readFileSync(join(gitDir, 'packed-refs'), 'utf8');
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code === 'ENOENT' ? { name } : undefined;
+    }
+    const want = ` refs/heads/${name}`;
+    for (const line of packed.split('\n')) {
+      if (line.length === 40 + want.length && line.endsWith(want)) {
+        const oid = line.slice(0, 40);
+        return /^[0-9a-f]{40}$/.test(oid) ? { name, commit: oid } : undefined;
+      }
+    }
+    return { name };
+  } catch {
+    return undefined;
+  }
 }
 
 /** Whether `dir` is a bare repository by its own config (`[core] bare = true` beside HEAD and objects/); false: ask git. */
@@ -260,15 +320,21 @@ async function prefetch(git: Git, branch: string | undefined, base: string): Pro
   const gpgsign = config.then((c) => c.sign);
   gpgsign.catch(() => undefined);
   const ref = branch !== undefined && !branch.startsWith('-') ? `refs/heads/${branch}` : 'HEAD';
-  const listing = lsTree(git, ref, base);
-  listing.catch(() => undefined);
+  const listing = lazyListing(git, ref, base);
   // the record and the state are read by every publish (the cat-file is shared, and starts now)
   // kept while the project compiles (closed when the publish ends): buildCommit reads through it
   const catFile = new CatFile(git.cwd, git.env, 60_000);
   if (!/\s/.test(base)) for (const p of [RECORD_FILE, STATE_FILE]) catFile.blob(`${ref}:${join2(base, p)}`).catch(() => undefined);
   const { heads, current } = await readHeads(git);
   const commit = heads.get(branch ?? current ?? '');
+  if (commit && base === '') catFile.namedTree(`${commit}^{tree}`).catch(() => undefined);
   return { heads, current, base, commit, listing: commit ? listing : undefined, catFile, gpgsign, commitConfig: config };
+}
+
+/** `lsTree` of `commit` below `base`, begun on the first call. */
+function lazyListing(git: Git, commit: string, base: string): () => Promise<Map<string, string>> {
+  let listing: Promise<Map<string, string>> | undefined;
+  return () => (listing ??= lsTree(git, commit, base));
 }
 
 /** Begin opening the deployment repository now (see `publish`'s `opened`). */

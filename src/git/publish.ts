@@ -21,15 +21,15 @@ import { error, hasErrors, warning, type Diagnostic } from '../core/diagnostics.
 import type { RenderedFile, ResolvedArtifact } from '../core/types.js';
 import type { DesiredFile } from '../write/plan.js';
 import { contentHash, gitObjectId } from '../core/hash.js';
-import { adoptionRule, envScope, planOwned, RECORD_FILE } from '../write/ownership.js';
+import { adoptionRule, envScope, planOwned, RECORD_FILE, serializeRecord } from '../write/ownership.js';
 import { branchName } from './branch.js';
 import { cleanGitEnv } from './env.js';
 import { Git, GitError, type GitRun } from './exec.js';
 import { acquireLock, describeHolder } from './lock.js';
 import { commitMessage, type ChangedFile } from './message.js';
 import { CatFile } from './cat-file.js';
-import { changeTree, commitObject, plainIdent, writeLooseObjects } from './objects.js';
-import { gitTree, rememberBlob, type BlobHashMemo } from './tree.js';
+import { changeTree, commitObject, parseTree, plainIdent, writeLooseObjects } from './objects.js';
+import { gitTree, rememberBlob, type BlobHashMemo, type GitTree } from './tree.js';
 import { nextState, parseState, serializeState, STATE_FILE } from './state.js';
 import { gitDiag, gpgSign, join2, normalizeDir, openDeployment, readHeads, redactUrl, type DeploymentOptions, type OpenedDeployment, type PendingDeployment, type Prefetched } from './deployment.js';
 
@@ -129,6 +129,22 @@ export interface PublishInput {
    * as saving caches; called once per push attempt. Its failure is ignored.
    */
   whilePushing?: (attempt: number) => Promise<void>;
+  /**
+   * The files to write, planned without listing the deployment tree: `tree` is the id of the
+   * tip's tree (a publish at the top of the repository), `scope` names the environments
+   * published. Answers only for a tree `settled` named in that scope (then its managed files are
+   * exactly the units' files remembered for it, and the ownership record names exactly them):
+   * the files of the units that changed since, with their content, at the same paths (the files
+   * whose hash differs); undefined when it does not know the tree, or any unit changed its paths
+   * (the plan is then made the long way: `desired` and the ownership plan).
+   */
+  quick?: (tree: string, scope: string) => Promise<PublishedFile[] | undefined>;
+  /**
+   * The tree `tree` (a new commit's, at the top of the repository) holds, in `scope`, exactly the
+   * files planned (`desired`'s, or those `quick` left as they were and its writes) and the
+   * ownership record naming exactly them, besides the state: what `quick` may rely on later.
+   */
+  settled?: (tree: string, scope: string) => void;
 }
 
 export interface PublishOutcome {
@@ -493,9 +509,13 @@ async function buildCommit(
   // only where it changes (the diff) or is the record or the state.
   const listed = at.prefetched && head && at.prefetched.commit === head && at.prefetched.base === base ? at.prefetched.listing : undefined;
   const catFile = input.catFile ?? (listed ? at.prefetched?.catFile : undefined) ?? new CatFile(git.cwd, git.env);
-  const tree = await gitTree(git, head, base, { memo: input.blobMemo, catFile, listing: listed });
+  // a tree the caller knows by its id (input.quick, at the top of the repository): the files to
+  // write are planned without listing it, hashing its files or reading the ownership record
+  const scopeKey = base === '' && (input.quick || input.settled) ? contentHash(JSON.stringify([input.environments, input.lambdaDir ?? null, Boolean(input.allEnvironments)])) : undefined;
+  const known = head && scopeKey !== undefined && input.quick ? await knownTree(catFile, head, scopeKey, input.quick, envScope(input.environments, input.lambdaDir)) : undefined;
+  const tree = known?.tree ?? (await gitTree(git, head, base, { memo: input.blobMemo, catFile, listing: listed?.() }));
   const textAt = async (p: string) => (tree.oids.has(p) ? ((await tree.read(p)) ?? '') : undefined);
-  const recordText = await textAt(RECORD_FILE);
+  const recordText = known ? undefined : await textAt(RECORD_FILE);
   // The state this publish would write follows from the state there (its blob id), the
   // environments and the artifacts published: a state known to come out the same is neither
   // parsed nor compared (its artifacts cannot have changed) nor written again. Known by what
@@ -512,9 +532,6 @@ async function buildCommit(
   const recorded = { has: (p: string) => (recordedSet ??= new Set((recordText ?? '').split('\n'))).has(p) };
   const scope = envScope(input.environments, input.lambdaDir);
   const inTree = (p: string) => p === RECORD_FILE || scope(p) || recorded.has(p);
-  const hashed = await tree.hashes((p) => p !== STATE_FILE && inTree(p));
-  if ('problem' in hashed) return { fail: [hashed.problem] };
-  const hashes = hashed.files;
   const oldState = sameState ? [] : parseState(stateText);
   const artifacts = sameState
     ? []
@@ -522,58 +539,79 @@ async function buildCommit(
         oldState.filter((a: ResolvedArtifact) => input.environments.includes(a.environment)),
         published,
       );
-  const managedRoot = envScope(input.environments, input.lambdaDir);
-  // what to publish: planned by the caller against this tree (rendering only what differs), or every rendered file
-  const planned = input.desired
-    ? await input.desired({ hashes, read: (p) => tree.read(p) })
-    : {
-        files: (input.result.files ?? []).filter((f) => input.environments.includes(f.environment)).map((f) => ({ path: f.path, hash: contentHash(f.content), content: f.content, service: f.service, environment: f.environment })),
-        renderedCount: (input.result.files ?? []).filter((f) => input.environments.includes(f.environment) && !/(^|\/)kustomization\.yaml$/.test(f.path)).length,
-        diagnostics: [] as Diagnostic[],
-      };
-  if (hasErrors(planned.diagnostics)) return { fail: planned.diagnostics };
-  const desired = new Map<string, PublishedFile>();
-  const envs = new Set(input.environments);
-  for (const f of planned.files) {
-    if (!envs.has(f.environment)) continue;
-    // a plain relative path (segments of safe characters, none starting with a dot) is its own normal form
-    const rel = PLAIN_PATH.test(f.path) ? f.path : normalizeDir(f.path);
-    if (!rel || !managedRoot(rel) || rel === STATE_FILE || rel === RECORD_FILE) {
-      return fail(`rendered file "${f.path}" is outside the environment directories`, 'INTERNAL', 'invalid-output-path');
+  const plan = known ? knownPlan(known.writes) : await planFiles();
+  if ('fail' in plan) return plan;
+  const { files, writes, removes, desired } = plan;
+  if (known) out.prunes = [];
+
+  /** The files to write and remove, planned against the tree's listing: the caller's files, the ownership record. */
+  async function planFiles(): Promise<Fail | (Plan & { exact: boolean })> {
+    const hashed = await tree.hashes((p) => p !== STATE_FILE && inTree(p));
+    if ('problem' in hashed) return { fail: [hashed.problem] };
+    const hashes = hashed.files;
+    const managedRoot = envScope(input.environments, input.lambdaDir);
+    // what to publish: planned by the caller against this tree (rendering only what differs), or every rendered file
+    const planned = input.desired
+      ? await input.desired({ hashes, read: (p) => tree.read(p) })
+      : {
+          files: (input.result.files ?? []).filter((f) => input.environments.includes(f.environment)).map((f) => ({ path: f.path, hash: contentHash(f.content), content: f.content, service: f.service, environment: f.environment })),
+          renderedCount: (input.result.files ?? []).filter((f) => input.environments.includes(f.environment) && !/(^|\/)kustomization\.yaml$/.test(f.path)).length,
+          diagnostics: [] as Diagnostic[],
+        };
+    if (hasErrors(planned.diagnostics)) return { fail: planned.diagnostics };
+    const desired = new Map<string, PublishedFile>();
+    const envs = new Set(input.environments);
+    for (const f of planned.files) {
+      if (!envs.has(f.environment)) continue;
+      // a plain relative path (segments of safe characters, none starting with a dot) is its own normal form
+      const rel = PLAIN_PATH.test(f.path) ? f.path : normalizeDir(f.path);
+      if (!rel || !managedRoot(rel) || rel === STATE_FILE || rel === RECORD_FILE) {
+        return fail(`rendered file "${f.path}" is outside the environment directories`, 'INTERNAL', 'invalid-output-path');
+      }
+      desired.set(rel, rel === f.path ? f : { ...f, path: rel });
     }
-    desired.set(rel, rel === f.path ? f : { ...f, path: rel });
+    const owned = planOwned({
+      // planned by path, hash and content (a file's service and environment ride along unread),
+      // in the record's order: a record that names exactly these paths is taken as it is
+      desired: [...desired.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
+      renderedCount: planned.renderedCount,
+      existing: hashes,
+      recordText,
+      inScope,
+      adoptable: input.adoptable ?? adoptionRule(input.environments, [...new Set([...desired.keys()].map((p) => p.split('/').pop()!))], input.lambdaDir),
+      adopt: opts.adopt,
+      allowPrune: opts.allowPrune,
+      maxPrune: opts.maxPrune,
+      show: (p) => join2(base, p),
+    });
+    out.prunes = owned.prunes.map((p) => join2(base, p));
+    if (hasErrors(owned.diagnostics)) return { fail: owned.diagnostics };
+    const files: ChangedFile[] = [];
+    const writes = new Map<string, string>();
+    const removes = owned.plan.removes;
+    for (const w of owned.plan.writes) {
+      writes.set(w.path, w.content);
+      if (w.path === RECORD_FILE) continue;
+      const d = desired.get(w.path)!;
+      files.push({ path: w.path, service: d.service, environment: d.environment, status: w.kind === 'add' ? 'added' : 'changed' });
+    }
+    for (const p of removes) {
+      const parts = p.split('/');
+      const [environment = '', service = ''] = input.lambdaDir && p.startsWith(`${input.lambdaDir}/`) ? parts.slice(input.lambdaDir.split('/').length) : parts;
+      files.push({ path: p, service, environment, status: 'removed' });
+    }
+    files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    // whether the new tree holds, in scope, exactly the desired files and a record naming exactly
+    // them (what input.settled tells the caller): as many files as those, the record's text theirs
+    let exact = false;
+    if (scopeKey !== undefined && input.settled) {
+      let n = hashes.size;
+      for (const p of removes) if (hashes.has(p)) n--;
+      for (const p of writes.keys()) if (!hashes.has(p)) n++;
+      exact = n === desired.size + 1 && (writes.get(RECORD_FILE) ?? recordText) === serializeRecord(desired.keys());
+    }
+    return { files, writes, removes, desired, exact };
   }
-  const owned = planOwned({
-    // planned by path, hash and content (a file's service and environment ride along unread),
-    // in the record's order: a record that names exactly these paths is taken as it is
-    desired: [...desired.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
-    renderedCount: planned.renderedCount,
-    existing: hashes,
-    recordText,
-    inScope,
-    adoptable: input.adoptable ?? adoptionRule(input.environments, [...new Set([...desired.keys()].map((p) => p.split('/').pop()!))], input.lambdaDir),
-    adopt: opts.adopt,
-    allowPrune: opts.allowPrune,
-    maxPrune: opts.maxPrune,
-    show: (p) => join2(base, p),
-  });
-  out.prunes = owned.prunes.map((p) => join2(base, p));
-  if (hasErrors(owned.diagnostics)) return { fail: owned.diagnostics };
-  const files: ChangedFile[] = [];
-  const writes = new Map<string, string>();
-  const removes = owned.plan.removes;
-  for (const w of owned.plan.writes) {
-    writes.set(w.path, w.content);
-    if (w.path === RECORD_FILE) continue;
-    const d = desired.get(w.path)!;
-    files.push({ path: w.path, service: d.service, environment: d.environment, status: w.kind === 'add' ? 'added' : 'changed' });
-  }
-  for (const p of removes) {
-    const parts = p.split('/');
-    const [environment = '', service = ''] = input.lambdaDir && p.startsWith(`${input.lambdaDir}/`) ? parts.slice(input.lambdaDir.split('/').length) : parts;
-    files.push({ path: p, service, environment, status: 'removed' });
-  }
-  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   out.files = files;
   out.artifacts = artifacts;
   const state = sameState ? undefined : serializeState(nextState(oldState, published, input.environments));
@@ -594,7 +632,8 @@ async function buildCommit(
   // the change as a diff: --dry-run's stat and the pull-request description
   const asFile = (path: string, content: string, f?: { service: string; environment: string }): RenderedFile => ({ path: join2(base, path), content, service: f?.service ?? '', environment: f?.environment ?? '' });
   const byPath = new Map(files.map((f) => [f.path, f]));
-  const before = await Promise.all(files.filter((f) => tree.oids.has(f.path)).map(async (f) => asFile(f.path, (await tree.read(f.path)) ?? '', byPath.get(f.path))));
+  // (a known tree's planned files are all there: they change in place)
+  const before = await Promise.all(files.filter((f) => (known ? f.status !== 'added' : tree.oids.has(f.path))).map(async (f) => asFile(f.path, (await tree.read(f.path)) ?? '', byPath.get(f.path))));
   // the artifact changes are those computed above (comparing them again costs a pass over every unit)
   const fileDiff = compareResults(
     { files: before, artifacts: [] },
@@ -656,8 +695,10 @@ async function buildCommit(
       await git.git(['update-index', '-z', '--index-info'], { env: indexEnv, input: info.join('\0') + '\0' });
       tree = (await git.git(['write-tree'], { env: indexEnv })).trim();
     }
-    // the blobs written now need not be read by the next publish to be compared
-    paths.forEach((p, i) => rememberBlob(input.blobMemo, oids[i]!, contentHash(writes.get(p)!)));
+    // the blobs written now need not be read by the next publish that lists the tree to be
+    // compared (one over a tree it knows reads none: its memo is not even opened)
+    if (!known) paths.forEach((p, i) => rememberBlob(input.blobMemo, oids[i]!, contentHash(writes.get(p)!)));
+    if (scopeKey !== undefined && plan.exact) input.settled?.(tree, scopeKey);
     const sign = await signing;
     // the tree built in process, unsigned, in a temporary clone whose config asks nothing of the
     // commit object: the commit as `git commit-tree` writes it, in process too
@@ -721,6 +762,79 @@ async function buildCommit(
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
+}
+
+/** What buildCommit writes and removes, the published files by path, and the changed files as the outcome lists them. */
+interface Plan {
+  files: ChangedFile[];
+  writes: Map<string, string>;
+  removes: string[];
+  desired: ReadonlyMap<string, PublishedFile>;
+  /** the new tree holds exactly the desired files and the record naming them (input.settled) */
+  exact: boolean;
+}
+
+/** The plan of a tree the caller knows (input.quick): its files written where their hash differs, at the paths they had; no record change, nothing removed. */
+function knownPlan(changed: readonly PublishedFile[]): Plan {
+  const files: ChangedFile[] = [];
+  const writes = new Map<string, string>();
+  const desired = new Map<string, PublishedFile>();
+  for (const f of changed) {
+    writes.set(f.path, f.content!);
+    desired.set(f.path, f);
+    files.push({ path: f.path, service: f.service, environment: f.environment, status: 'changed' });
+  }
+  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return { files, writes, removes: [], desired, exact: true };
+}
+
+const S_IFMT = 0o170000;
+
+/**
+ * The tip's tree (`head`, at the top of the repository) when `quick` knows it by its id: the
+ * files to write, and the tree as the plan reads it (the state's blob id, from its directory's
+ * tree; a file's text by its path). Undefined when `quick` does not know it, or it cannot be read.
+ */
+async function knownTree(catFile: CatFile, head: string, scope: string, quick: NonNullable<PublishInput['quick']>, inScope: (path: string) => boolean): Promise<{ tree: GitTree; writes: PublishedFile[] } | undefined> {
+  let top: { id: string; bytes: Uint8Array };
+  try {
+    top = await catFile.namedTree(`${head}^{tree}`);
+  } catch {
+    return undefined;
+  }
+  const writes = await quick(top.id, scope);
+  // (each a plain path, its own normal form, in the environments' directories: as the long way plans it)
+  if (!writes || writes.some((f) => f.content === undefined || !PLAIN_PATH.test(f.path) || !inScope(f.path))) return undefined;
+  // the state's blob id (a regular file, as a listing keeps it), read from the trees on its way
+  const oids = new Map<string, string>();
+  try {
+    const parts = STATE_FILE.split('/');
+    let entries = parseTree(top.bytes);
+    for (let i = 0; i < parts.length; i++) {
+      const e = entries.find((x) => x.name === parts[i]);
+      if (!e) break;
+      const kind = Number.parseInt(e.mode, 8) & S_IFMT;
+      if (i === parts.length - 1) {
+        if (kind === 0o100000) oids.set(STATE_FILE, e.oid);
+      } else if (kind === 0o040000) entries = parseTree(await catFile.tree(e.oid));
+      else break;
+    }
+  } catch {
+    return undefined;
+  }
+  const describe = head.slice(0, 7);
+  const bytes = (path: string) => catFile.blob(oids.get(path) ?? `${head}:${path}`);
+  const dec = new TextDecoder();
+  return {
+    writes,
+    tree: {
+      describe,
+      oids,
+      bytes,
+      read: async (path) => dec.decode(await bytes(path)),
+      hashes: () => Promise.reject(new Error('a known tree is not listed')),
+    },
+  };
 }
 
 /**

@@ -1,6 +1,6 @@
 /** Facts about the *source* repository (the project's own), read with the clean env. */
 import { Git } from './exec.js';
-import { redactUrl } from './publish.js';
+import { redactUrl } from './deployment.js';
 
 export interface SourceRepo {
   git: Git;
@@ -41,21 +41,23 @@ export interface Provenance {
 
 /**
  * For the trailers: origin's URL without credentials (else the repository path), HEAD, and
- * the project's uncommitted files; undefined outside a git repository. Two git processes run at
- * once (`status --porcelain=v2 --branch` names HEAD too), a third for the top directory only
- * when there is no origin.
+ * the project's uncommitted files; undefined outside a git repository. Three git processes run
+ * at once (`status --porcelain=v2 --branch` names HEAD too; the top directory is used only when
+ * there is no origin).
  */
 export async function sourceProvenance(projectRoot: string, env: Record<string, string>): Promise<Provenance | undefined> {
   const git = new Git(projectRoot, env);
-  const [origin, st] = await Promise.all([
+  // the repository's top directory names the source when there is no origin (and says whether
+  // this is a repository at all): asked at once too, so that no process waits for another
+  // (started later, it would wait for a main thread busy compiling)
+  const [origin, st, top] = await Promise.all([
     git.run(['remote', 'get-url', 'origin']),
     git.run(['status', '--porcelain=v2', '--branch', '-z', '--untracked-files=normal', '--', '.']),
+    git.run(['rev-parse', '--show-toplevel']),
   ]);
-  // the repository's top directory names the source when there is no origin (and says whether this is a repository at all)
   let url: string;
   if (origin.code === 0) url = redactUrl(origin.stdout.toString().trim());
   else {
-    const top = await git.run(['rev-parse', '--show-toplevel']);
     if (top.code !== 0) return undefined;
     url = top.stdout.toString().trim();
   }

@@ -8,6 +8,9 @@
  */
 import { error, hasErrors, type Diagnostic } from '../../core/diagnostics.js';
 import { beginDeployment, type DeploymentOptions, type PendingDeployment } from '../../git/deployment.js';
+import type { DiscoveredProject } from '../../config/discover.js';
+import { cleanGitEnv } from '../../git/env.js';
+import { sourceProvenance, type Provenance } from '../../git/repo.js';
 import { createProgress, progressEnabled } from '../output/progress.js';
 import type { CommandContext, CommandResult } from '../types.js';
 import { findProject, isResult, plural } from './common.js';
@@ -50,8 +53,17 @@ export async function run(ctx: CommandContext, opts: PublishCommandOptions): Pro
   // the project compiles (only read: nothing there changes unless the compile succeeds)
   const deploy = { repo: opts.repo, branch: opts.branch, push: opts.push, dryRun: opts.dryRun, path: opts.path, cwd: ctx.global.cwd, env: ctx.host.env };
   const opened = beginDeployment(deploy);
+  // the compiler's modules load while the project is looked for (file reads: the main thread waits)
+  const build = import('../../build/publish.js');
+  build.catch(() => undefined);
   try {
-    return await publishOpened(ctx, { ...opts, repo: opts.repo }, lockTimeout, maxPrune, deploy, opened);
+    const found = await findProject(ctx);
+    if (isResult(found)) return found;
+    // the source's provenance is git's work too, begun while few modules are loaded (a process
+    // forked from a smaller heap costs less) and read once the project has compiled
+    const provenance = sourceProvenance(found.root, cleanGitEnv(ctx.host.env));
+    provenance.catch(() => undefined);
+    return await publishOpened(ctx, { ...opts, repo: opts.repo }, lockTimeout, maxPrune, deploy, opened, found, provenance, await build);
   } finally {
     await opened.discard(); // a no-op when the publish removed its clone already
   }
@@ -64,11 +76,11 @@ async function publishOpened(
   maxPrune: number | undefined,
   deploy: DeploymentOptions,
   opened: PendingDeployment,
+  found: DiscoveredProject,
+  provenance: Promise<Provenance | undefined>,
+  { preparePublish }: typeof import('../../build/publish.js'),
 ): Promise<CommandResult> {
-  const { preparePublish } = await import('../../build/publish.js');
-  const found = await findProject(ctx);
-  if (isResult(found)) return found;
-  const prepared = await preparePublish({ root: found.root, configFile: found.configFile, configData: found.configData, configKey: found.configKey, envs: opts.env, env: ctx.host.env, deploy, opened });
+  const prepared = await preparePublish({ root: found.root, configFile: found.configFile, configData: found.configData, configKey: found.configKey, envs: opts.env, env: ctx.host.env, deploy, opened, provenance });
   const diagnostics: Diagnostic[] = [...prepared.diagnostics];
   if (hasErrors(diagnostics) || !prepared.run) return { diagnostics };
   const state = prepared.state;
