@@ -20,6 +20,15 @@ import { git, isolateGit, tmp } from './helpers/git.js';
 beforeAll(() => isolateGit());
 
 /** An in-memory JsonCache. */
+/** The example project (without its rendered output) in `dir`, with this .gitignore, committed as `base` on main. */
+function committedExample(dir: string, gitignore: string): void {
+  cpSync(join(import.meta.dirname, '..', 'fixtures', 'example'), dir, { recursive: true, filter: (p) => !p.includes(`${join('example', 'rendered')}`) });
+  writeFileSync(join(dir, '.gitignore'), gitignore);
+  git(dir, 'init', '-q', '-b', 'main');
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '-q', '-m', 'base');
+}
+
 function store(init: Record<string, unknown> = {}) {
   const m = new Map(Object.entries(init));
   return { m, get: (k: string) => m.get(k), set: (k: string, v: unknown) => void m.set(k, v), save: () => Promise.resolve() };
@@ -147,12 +156,8 @@ describe('openSourceStat: worktree.json, a flat cache', () => {
 describe('diff with the stat memo', () => {
   it('shows every edit of a service file, also one that keeps its size and mtime, as a diff without caches does', async () => {
     const dir = tmp();
-    cpSync(join(import.meta.dirname, '..', 'fixtures', 'example'), dir, { recursive: true, filter: (p) => !p.includes(`${join('example', 'rendered')}`) });
+    committedExample(dir, '.gitopsc/\nrendered/\n');
     mkdirSync(join(dir, '.gitopsc'), { recursive: true });
-    writeFileSync(join(dir, '.gitignore'), '.gitopsc/\nrendered/\n');
-    git(dir, 'init', '-q', '-b', 'main');
-    git(dir, 'add', '-A');
-    git(dir, 'commit', '-q', '-m', 'base');
     const run = async () => {
       const r = await diffProject({ root: dir, configFile: 'gitopsc.config.yaml', base: 'HEAD', env: process.env });
       expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
@@ -223,11 +228,7 @@ describe('diff lists artifacts only when what they follow from differs (artifact
     }, 1],
   ])('%s; the same diff as comparing two full compiles', async (_name, edit, changes) => {
     const dir = tmp();
-    cpSync(join(import.meta.dirname, '..', 'fixtures', 'example'), dir, { recursive: true, filter: (p) => !p.includes(`${join('example', 'rendered')}`) });
-    writeFileSync(join(dir, '.gitignore'), '.gitopsc/\n');
-    git(dir, 'init', '-q', '-b', 'main');
-    git(dir, 'add', '-A');
-    git(dir, 'commit', '-q', '-m', 'base');
+    committedExample(dir, '.gitopsc/\n');
     const baseCopy = tmp();
     cpSync(dir, baseCopy, { recursive: true, filter: (p) => !p.includes('.git') });
     edit(dir);
@@ -246,11 +247,7 @@ describe('diff lists artifacts only when what they follow from differs (artifact
 describe('diff keeps the base revision\'s blob ids it read', () => {
   it('a blobs.json without them (deleted, or of an older format) gets them from the blobs read: the next diff takes the base\'s records by blob id', async () => {
     const dir = tmp();
-    cpSync(join(import.meta.dirname, '..', 'fixtures', 'example'), dir, { recursive: true, filter: (p) => !p.includes(`${join('example', 'rendered')}`) });
-    writeFileSync(join(dir, '.gitignore'), '.gitopsc/\n');
-    git(dir, 'init', '-q', '-b', 'main');
-    git(dir, 'add', '-A');
-    git(dir, 'commit', '-q', '-m', 'base');
+    committedExample(dir, '.gitopsc/\n');
     const run = () => diffProject({ root: dir, configFile: 'gitopsc.config.yaml', base: 'HEAD', env: process.env });
     expect((await run()).diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
     rmSync(join(dir, '.gitopsc/cache/blobs.json'));
