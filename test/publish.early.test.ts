@@ -205,6 +205,30 @@ describe('publish: a tree the caller settled is planned by quick', () => {
     expect(tree(bare)).toBe(tree(other));
   });
 
+  it('files quick gives out of path order (unit order) name the branch the long way names: --branch-template {hash} hashes the files by path', async () => {
+    const { bare } = makeRemote({ 'README.md': '# deploy\n' });
+    const other = makeRemote({ 'README.md': '# deploy\n' }).bare;
+    const v1 = compileResult({ web: { dev: '1.0.0', prod: '1.0.0' } });
+    const v2 = compileResult({ web: { dev: '1.1.0', prod: '1.1.0' } });
+    const settled: [string, string][] = [];
+    expect((await publish({ result: v1, environments: v1.environments, source, settled: (t, sc) => void settled.push([t, sc]) }, opts(bare))).pushed).toBe(true);
+    // prod before dev: not the order of their paths
+    const changed: PublishedFile[] = v2.files
+      .filter((f) => f.path.endsWith('/web/deployment.yaml'))
+      .map((f) => ({ path: f.path, hash: contentHash(f.content), content: f.content, service: f.service, environment: f.environment }))
+      .sort((a, b) => (a.path < b.path ? 1 : -1));
+    expect(changed.map((f) => f.path)).toEqual(['prod/web/deployment.yaml', 'dev/web/deployment.yaml']);
+    const quick = (t: string, sc: string) => Promise.resolve(t === settled[0]![0] && sc === settled[0]![1] ? changed : undefined);
+    const pr = { ...opts(bare), push: false, dryRun: true, branchTemplate: 'gitopsc/{hash}' };
+    const fast = await publish({ result: v2, environments: v2.environments, source, quick, desired: () => Promise.reject(new Error('the tree was listed')) }, pr);
+    expect(fast.diagnostics).toEqual([]);
+    expect((await publish({ result: v1, environments: v1.environments, source }, opts(other))).pushed).toBe(true);
+    const long = await publish({ result: v2, environments: v2.environments, source }, { ...pr, repo: other });
+    expect(long.files).toEqual(fast.files);
+    expect(fast.prBranch).toMatch(/^gitopsc\/[0-9a-f]+$/);
+    expect(fast.prBranch).toBe(long.prBranch);
+  });
+
   it('a tree quick does not know is planned the long way (someone else committed a file)', async () => {
     const { bare, work } = makeRemote({ 'README.md': '# deploy\n' });
     const v1 = compileResult({ web: { dev: '1.0.0' } });

@@ -774,17 +774,21 @@ interface Plan {
   exact: boolean;
 }
 
-/** The plan of a tree the caller knows (input.quick): its files written where their hash differs, at the paths they had; no record change, nothing removed. */
+/**
+ * The plan of a tree the caller knows (input.quick): its files written where their hash differs,
+ * at the paths they had; no record change, nothing removed. Taken in path order, as planOwned
+ * gives the long way's (quick gives them in unit order): `writes` is hashed into the branch
+ * template's `{hash}`, which must not depend on which way planned.
+ */
 function knownPlan(changed: readonly PublishedFile[]): Plan {
   const files: ChangedFile[] = [];
   const writes = new Map<string, string>();
   const desired = new Map<string, PublishedFile>();
-  for (const f of changed) {
+  for (const f of [...changed].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
     writes.set(f.path, f.content!);
     desired.set(f.path, f);
     files.push({ path: f.path, service: f.service, environment: f.environment, status: 'changed' });
   }
-  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { files, writes, removes: [], desired, exact: true };
 }
 
