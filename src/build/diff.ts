@@ -6,7 +6,7 @@
  * errors and warnings must still be reported, and its paths are needed for kustomizations).
  * Both sides read their validated inputs from the one input cache.
  */
-import { cacheDirProblem, openInputCache, openJsonCache, toolVersion, unlessEqual } from './store.js';
+import { cacheDirProblem, openInputCache, openJsonCache, SERVICES_SLACK, toolVersion, unlessEqual } from './store.js';
 import { error, hasErrors, type Diagnostic } from '../core/diagnostics.js';
 import type { CompileResult, ProjectSource, RenderedFile, ResolvedArtifact } from '../core/types.js';
 import { compareResults, type DiffResult } from '../diff/compare.js';
@@ -277,7 +277,7 @@ export async function diffProject(opts: DiffProjectOptions): Promise<DiffProject
   const pack = cached ? openPack(opts.root) : undefined;
   const kept: KeptOf | undefined = pack ? (u) => memo.storedUnit(u, pack) : undefined;
   // per-service records (src/pipeline.ts): each side loads only the services whose files differ from a record's
-  const services = cached ? unlessEqual(openJsonCache<unknown>(opts.root, 'services', toolVersion(), { onlyUsed: true })) : undefined;
+  const services = cached ? unlessEqual(openJsonCache<unknown>(opts.root, 'services', toolVersion(), { onlyUsed: true, slack: SERVICES_SLACK })) : undefined;
   const records = services ? { store: services, hashOf: stat?.hashOf } : undefined;
 
   const cref: ConfigRef & { envs?: string[] } = { configFile: opts.configFile, configData: opts.configData, configKey: opts.configKey, envs: opts.envs };

@@ -8,7 +8,7 @@
  * lacks takes their bytes from `rendered.pack` (./pack.ts, each blob checked against its hash)
  * when it holds them all: its service is neither loaded again nor rendered.
  */
-import { cacheDirProblem, openInputCache, openJsonCache, toolVersion, unlessEqual, type JsonCache } from './store.js';
+import { cacheDirProblem, openInputCache, openJsonCache, SERVICES_SLACK, toolVersion, unlessEqual, type JsonCache } from './store.js';
 import { error, hasErrors, warning, type Diagnostic } from '../core/diagnostics.js';
 import { cleanGitEnv } from '../git/env.js';
 import { sourceProvenance, type Provenance } from '../git/repo.js';
@@ -161,7 +161,7 @@ async function prepare(opts: PublishProjectOptions, opened: PendingDeployment | 
   };
   const ref = { configFile: opts.configFile, configData: opts.configData, configKey: opts.configKey, envs: opts.envs };
   // per-service records (src/pipeline.ts): only the service files whose content changed are loaded
-  const services = cached ? unlessEqual(openJsonCache<unknown>(opts.root, 'services', toolVersion(), { onlyUsed: true })) : undefined;
+  const services = cached ? unlessEqual(openJsonCache<unknown>(opts.root, 'services', toolVersion(), { onlyUsed: true, slack: SERVICES_SLACK })) : undefined;
   // the service files by stat data: an unchanged one is taken from its record without a read
   // (read when first asked: a publish over a tree it knows looks up no blob)
   const blobs = cached ? lazily(() => openBlobMemo(opts.root)) : undefined;
