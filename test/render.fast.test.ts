@@ -7,7 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { rmSync, utimesSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { MEMO_SKIP, memoPath, openMemo, scanTree, statOf } from '../src/build/memo.js';
+import { MEMO_SKIP, memoPath, openMemo, readMemo, scanTree, statOf } from '../src/build/memo.js';
+import { tmp } from './helpers/git.js';
 import { fastRender, renderChanged, sameProject } from '../src/cli/fast.js';
 import { readTree } from './helpers/read-tree.js';
 import { buildCli } from './helpers/cli.js';
@@ -231,5 +232,27 @@ describe('sameProject: when a continued render may skip config discovery', () =>
     ['sub/gitopsc.config.yaml', [], false],
   ])('config %s, files read again %j: %s', (configFile, read, want) => {
     expect(sameProject({ configFile }, read)).toBe(want);
+  });
+});
+
+describe('render --out a directory outside the project', () => {
+  it('an in-place change leaves the memo with the output directory as the render left it (its journal and staging came and went there)', async () => {
+    const dir = makeProject(baseProject());
+    const out = tmp('gitopsc-out-');
+    expect((await cli(dir, 'resolve')).code).toBe(0);
+    expect((await cli(dir, 'render', '--out', out)).code).toBe(0);
+    const svc = join(dir, 'services/web.yaml');
+    writeFileSync(svc, readFileSync(svc, 'utf8').replace('replicas: 2', 'replicas: 3'));
+    const r = await cli(dir, 'render', '--out', out, '--format', 'json');
+    expect(r.code).toBe(0);
+    expect((r.json.written as string[]).length).toBeGreaterThan(0);
+    expect(r.json.pruned).toEqual([]);
+    // (the memo dated later than its files: none racily clean, whatever the clock's tick)
+    const later = new Date(Date.now() + 10_000);
+    utimesSync(memoPath(dir), later, later);
+    const memo = readMemo(dir)!;
+    const scan = scanTree(out, undefined, undefined, { prefix: '\u0000out/' });
+    expect(scan.dirs.size).toBeGreaterThan(1);
+    expect(new Map([...scan.dirs].sort().map(([p]) => [p, memo.dirs.get(p)]))).toEqual(new Map([...scan.dirs].sort()));
   });
 });

@@ -1163,7 +1163,7 @@ function copiedFiles(l: MemoLayout, entries: ReadonlyMap<string, MemoEntry>, sta
  * mtime. Only for speed: the unchanged path checks every directory's stat data anyway, so a
  * listing this leaves stale costs one full scan, never a wrong answer.
  */
-export function refreshDirs(root: string, entries: ReadonlyMap<string, MemoEntry>, dirs: ReadonlyMap<string, DirEntry>, skip: ReadonlySet<string> = MEMO_SKIP, changed: ReadonlySet<string> = new Set(), touched?: ReadonlySet<string>): Map<string, DirEntry> {
+export function refreshDirs(root: string, entries: ReadonlyMap<string, MemoEntry>, dirs: ReadonlyMap<string, DirEntry>, skip: ReadonlySet<string> = MEMO_SKIP, changed: ReadonlySet<string> = new Set(), touched?: ReadonlySet<string>, outRoot?: string): Map<string, DirEntry> {
   // times as s + ns/1e9: close enough for a choice that only costs time (not needed when the
   // caller knows what it touched)
   const newest = new Map<string, number>();
@@ -1186,29 +1186,37 @@ export function refreshDirs(root: string, entries: ReadonlyMap<string, MemoEntry
     toward = new Set(['']);
     for (const t of touched) for (let i = t.length; i > 0; i = t.lastIndexOf('/', i - 1)) toward.add(t.slice(0, i));
   }
-  const visit = (rel: string): void => {
-    let rec = out.get(rel);
-    // `touched`: the caller knows every directory it created, removed or renamed an entry in
-    if (!rec || changed.has(rel) || (touched ? touched.has(rel) : rec[3] + rec[4] / 1e9 <= (newest.get(rel) ?? -Infinity))) {
-      const abs = rel ? `${root}/${rel}` : root;
-      let st: StatData | undefined;
-      try {
-        st = statOf(abs, !rel);
-      } catch {
-        return;
+  // `base`: the directory walked; `prefix`: its keys' prefix ('' for the project, OUT_PREFIX for
+  // an output directory outside it, whose listings only a caller's `touched` refreshes)
+  const walk = (base: string, prefix: string, skipNames: ReadonlySet<string> | undefined) => {
+    const visit = (rel: string): void => {
+      const key = prefix + rel;
+      let rec = out.get(key);
+      // `touched`: the caller knows every directory it created, removed or renamed an entry in
+      if (!rec || changed.has(key) || (touched ? touched.has(key) : rec[3] + rec[4] / 1e9 <= (newest.get(key) ?? -Infinity))) {
+        const abs = rel ? `${base}/${rel}` : base;
+        let st: StatData | undefined;
+        try {
+          st = statOf(abs, !rel);
+        } catch {
+          return;
+        }
+        if (!st || !isDir(st)) return;
+        const l = listDir(abs, skipNames);
+        if (typeof l === 'string' || l.pending || l.links) return void out.delete(key);
+        out.set(key, (rec = [...st, l.names]));
       }
-      if (!st || !isDir(st)) return;
-      const l = listDir(abs, skip);
-      if (typeof l === 'string' || l.pending || l.links) return void out.delete(rel);
-      out.set(rel, (rec = [...st, l.names]));
-    }
-    for (const name of rec[NAMES]) {
-      if (!name.endsWith('/')) continue;
-      const sub = rel ? `${rel}/${name.slice(0, -1)}` : name.slice(0, -1);
-      if (!toward || toward.has(sub) || !out.has(sub)) visit(sub);
-    }
+      for (const name of rec[NAMES]) {
+        if (!name.endsWith('/')) continue;
+        const sub = rel ? `${rel}/${name.slice(0, -1)}` : name.slice(0, -1);
+        if (!toward || toward.has(prefix + sub) || !out.has(prefix + sub)) visit(sub);
+      }
+    };
+    visit('');
   };
-  visit('');
+  walk(root, '', skip);
+  // (as the render scanned it: scanTree with the prefix and no skip)
+  if (outRoot !== undefined && touched && out.has(OUT_PREFIX)) walk(outRoot, OUT_PREFIX, undefined);
   return out;
 }
 
@@ -1217,7 +1225,7 @@ export function refreshDirs(root: string, entries: ReadonlyMap<string, MemoEntry
  * time. `touched`: the directories whose entries the run changed (a render's written and
  * removed files' ancestors); the other recorded listings are kept (else refreshDirs's rule).
  */
-export function writeMemo(root: string, memo: ProjectMemo, touched?: ReadonlySet<string>): void {
+export function writeMemo(root: string, memo: ProjectMemo, touched?: ReadonlySet<string>, outRoot?: string): void {
   const file = memoPath(root);
   const tmp = `${file}.${process.pid}.tmp`;
   try {
@@ -1228,7 +1236,7 @@ export function writeMemo(root: string, memo: ProjectMemo, touched?: ReadonlySet
     } catch {
       /* there already */
     }
-    const parts = memoParts({ ...memo, dirs: refreshDirs(root, memo.entries, memo.dirs, MEMO_SKIP, new Set(made === join(root, '.gitopsc') ? [''] : []), touched) });
+    const parts = memoParts({ ...memo, dirs: refreshDirs(root, memo.entries, memo.dirs, MEMO_SKIP, new Set(made === join(root, '.gitopsc') ? [''] : []), touched, outRoot) });
     // a memo the format cannot hold: the one there stays (every file is still checked against it)
     if (!parts) return;
     writeParts(tmp, parts);

@@ -135,7 +135,7 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
   }
   const key = memoKey(req.project.configFile, outArg ?? '');
   const record = (entries: Map<string, MemoEntry>, result: ProjectMemo['result'], touched?: ReadonlySet<string>) =>
-    writeMemo(root, { key, cwd: req.cwd, config: req.config ?? '', root, configFile: req.project.configFile, result, entries, dirs, layout: old?.layout }, touched);
+    writeMemo(root, { key, cwd: req.cwd, config: req.config ?? '', root, configFile: req.project.configFile, result, entries, dirs, layout: old?.layout }, touched, outTree ? outArg : undefined);
   // (a scan handed over by the fast path is one whose content differs from the memo's)
   if (memoable && old && old.key === key && !given && sameContent(state0, old.entries)) {
     // the project is as the memo recorded it: record the new stat data (or this cwd) so that the next run reads nothing
@@ -347,6 +347,8 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
       // (a tree written whole: its directories as they were written, below the output directory)
       const touched = new Set<string>(['']);
       if (!outTree && rel) touched.add(rel);
+      // (an output directory outside the project: its root's key, listed again below it)
+      if (outTree) touched.add(OUT);
       if (known) {
         for (const [d, e] of known.dirs) dirs.set(at(d), e);
         const a = outTree ? OUT.slice(0, -1) : rel;
