@@ -1,6 +1,6 @@
 /** artifactsKeyOf (src/build/publish.ts): the hash of everything a compile's artifacts follow from. */
 import { describe, expect, it } from 'vitest';
-import { artifactsKeyOf } from '../src/build/publish.js';
+import { artifactsKeyOf } from '../src/build/artifacts-key.js';
 import type { CompileState } from '../src/pipeline.js';
 
 type State = Pick<CompileState, 'lockText' | 'lockHash' | 'project' | 'units'>;

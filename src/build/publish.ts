@@ -24,8 +24,6 @@ import { openBlobMemo, openSourceStat, openTreeBlobMemo } from './source-stat.js
 import { openPack } from './pack.js';
 import { artifactsKeyOf, unitsIdOf } from './artifacts-key.js';
 
-export { artifactsKeyOf };
-
 export interface PublishPlanInput {
   state: Pick<CompileState, 'units' | 'project' | 'environments'>;
   /** the environments published (default: all) */
@@ -77,7 +75,6 @@ export function planPublishFiles(input: PublishPlanInput, tree: Pick<DeploymentT
   }
   return { files, renderedCount, diagnostics };
 }
-
 
 /** deployed.json's key of the last tree a publish built, per scope: [tree id, units id, unit keys joined by newlines] */
 const TREE_PREFIX = 'tree:';
