@@ -214,18 +214,23 @@ export function openPack(root: string): RenderedPack {
     const b = readPack();
     if (!b || written === undefined) return index;
     let p = b.indexOf(10) + 1;
-    while (p < b.length) {
-      const nl = b.indexOf(10, p);
-      if (nl < 0 || nl - p > 64) break;
-      const head = b.toString('latin1', p, nl);
-      const sp = head.indexOf(' ');
-      const len = Number(head.slice(sp + 1));
-      if (sp <= 0 || !Number.isInteger(len) || len < 0 || nl + 1 + len > b.length) break; // a torn record ends the pack
-      index.set(head.slice(0, sp), [nl + 1, len]);
-      p = nl + 1 + len;
+    // (a torn record ends the pack)
+    for (let r = headerAt(b, p); r; r = headerAt(b, p)) {
+      index.set(r[0], [r[1], r[2]]);
+      p = r[1] + r[2];
     }
     torn = p < b.length;
     return index;
+  };
+  /** The record at `p` (`<hash> <length>\n` and its bytes): its hash, where its bytes start and their length; undefined when there is no whole record there. */
+  const headerAt = (b: Buffer, p: number): [string, number, number] | undefined => {
+    if (p >= b.length) return undefined;
+    const nl = b.indexOf(10, p);
+    if (nl < 0 || nl - p > 64) return undefined;
+    const head = b.toString('latin1', p, nl);
+    const sp = head.indexOf(' ');
+    const len = Number(head.slice(sp + 1));
+    return sp <= 0 || !Number.isInteger(len) || len < 0 || nl + 1 + len > b.length ? undefined : [head.slice(0, sp), nl + 1, len];
   };
   /**
    * The record at `p` when it is the one of `hash` (its header `<hash> <length>\n` read byte by
@@ -247,15 +252,6 @@ export function openPack(root: string): RenderedPack {
     }
     return q === first || q >= b.length || q + 1 + len > b.length ? undefined : [q + 1, q + 1 + len];
   };
-  /** The length of the record at `p` (its header's figure), undefined when there is no whole record there. */
-  const skip = (b: Buffer, p: number): number | undefined => {
-    const nl = b.indexOf(10, p);
-    if (nl < 0 || nl - p > 64) return undefined;
-    const sp = b.indexOf(32, p);
-    if (sp < 0 || sp > nl) return undefined;
-    const len = Number(b.toString('latin1', sp + 1, nl));
-    return Number.isInteger(len) && len >= 0 && nl + 1 + len <= b.length ? nl + 1 + len : undefined;
-  };
   /** records a blob asked for may be past the cursor (stale records of units rendered again) */
   const LOOKAHEAD = 8;
   /**
@@ -276,9 +272,9 @@ export function openPack(root: string): RenderedPack {
         served.add(hash);
         return got;
       }
-      const end = skip(b, p);
-      if (end === undefined) return undefined;
-      p = end;
+      const r = headerAt(b, p);
+      if (!r) return undefined;
+      p = r[1] + r[2];
     }
     return undefined;
   };
