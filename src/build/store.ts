@@ -116,11 +116,8 @@ export function openJsonCache<T>(root: string, name: string, version: string, op
     if (nl > 0 && header.format === format && header.version === version && header.checksum === contentHash(bytes.subarray(nl + 1))) {
       const parsed = JSON.parse(bytes.toString('utf8', nl + 1)) as unknown;
       if (flat) {
-        if (Array.isArray(parsed) && parsed.length % 2 === 0 && keysAreStrings(parsed)) {
-          for (let i = 0; i < parsed.length; i += 2) entries.set(parsed[i] as string, parsed[i + 1] as T);
-          // (a key twice: the entries are not the text's, which a save must not append to)
-          if (entries.size * 2 === parsed.length) readBody = bytes.subarray(nl + 1);
-        }
+        // (a key twice: the entries are not the text's, which a save must not append to)
+        if (readFlat(parsed, entries as Map<string, unknown>)) readBody = bytes.subarray(nl + 1);
       } else if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
         record = parsed as Record<string, T>;
         readBody = bytes.subarray(nl + 1);
@@ -175,9 +172,16 @@ export function openJsonCache<T>(root: string, name: string, version: string, op
   };
 }
 
-function keysAreStrings(a: readonly unknown[]): boolean {
-  for (let i = 0; i < a.length; i += 2) if (typeof a[i] !== 'string') return false;
-  return true;
+/**
+ * The flat layout's entries (one JSON array of each key and its value after each other) into
+ * `into`; nothing when `parsed` is not that (not an array, an odd length, a key not a string).
+ * Whether the entries are the text's exactly (false also when a key came twice).
+ */
+function readFlat(parsed: unknown, into: Map<string, unknown>): boolean {
+  if (!Array.isArray(parsed) || parsed.length % 2 !== 0) return false;
+  for (let i = 0; i < parsed.length; i += 2) if (typeof parsed[i] !== 'string') return false;
+  for (let i = 0; i < parsed.length; i += 2) into.set(parsed[i] as string, parsed[i + 1]);
+  return into.size * 2 === parsed.length;
 }
 
 function pick<T>(record: Record<string, T>, keys: readonly string[]): Record<string, T> {
@@ -246,13 +250,9 @@ export function openFlatCache(root: string, name: string, format: string): JsonC
     const header = JSON.parse(buf.toString('utf8', 0, nl)) as { format?: unknown; checksum?: unknown };
     const body = buf.subarray(nl + 1);
     if (nl > 0 && header.format === format && header.checksum === contentHash(body)) {
-      const flat = JSON.parse(body.toString('utf8')) as unknown;
-      if (Array.isArray(flat)) {
-        for (let i = 0; i + 1 < flat.length; i += 2) {
-          const k: unknown = flat[i];
-          if (typeof k === 'string' && flat[i + 1] !== null) entries.set(k, flat[i + 1]);
-        }
-      }
+      readFlat(JSON.parse(body.toString('utf8')) as unknown, entries);
+      // (a value JSON could only write as null stands for none)
+      for (const [k, v] of entries) if (v === null) entries.delete(k);
     }
   } catch {
     /* absent, damaged or of another format: start empty */
@@ -271,10 +271,9 @@ export function openFlatCache(root: string, name: string, format: string): JsonC
     },
     async save() {
       if (!dirty || refused) return;
-      const flat: unknown[] = [];
-      for (const [k, v] of entries) if (entries.size <= FLAT_MAX || used.has(k)) flat.push(k, v);
+      const keys = entries.size <= FLAT_MAX ? [...entries.keys()] : [...entries.keys()].filter((k) => used.has(k));
       try {
-        const body = JSON.stringify(flat);
+        const body = flatText(keys, entries);
         ensureCacheDir(root);
         writeAtomic(file, `${JSON.stringify({ format, checksum: contentHash(body) })}\n${body}`);
         dirty = false;
