@@ -346,14 +346,14 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
       // journal), every ancestor of a file written or removed, and the root; the scan listed the rest
       // (a tree written whole: its directories as they were written, below the output directory)
       const touched = new Set<string>(['']);
-      if (!outTree && rel) touched.add(rel);
       // (an output directory outside the project: its root's key, listed again below it)
       if (outTree) touched.add(OUT);
       if (known) {
         for (const [d, e] of known.dirs) dirs.set(at(d), e);
-        const a = outTree ? OUT.slice(0, -1) : rel;
-        for (let i = a.length; i > 0; i = a.lastIndexOf('/', i - 1)) touched.add(a.slice(0, i));
+        // the output directory inside the project and its ancestors
+        if (!outTree) for (let i = rel.length; i > 0; i = rel.lastIndexOf('/', i - 1)) touched.add(rel.slice(0, i));
       } else {
+        if (!outTree && rel) touched.add(rel);
         // a file written changed the listing of the directory it is in; a directory this run
         // made (not recorded by the scan) changed its parent's too, and so on up (a directory
         // the scan recorded was there: its parent's listing is as it was). A removal may have
