@@ -99,7 +99,7 @@ describe('property: no value changes the parsed structure', () => {
       const want = obj(v.map((x, i) => [`s${i}`, expectedYaml(x)]));
       const out = yamlFn({ v });
       // the bytes are exactly the canonical emission of the intended structure (the emitter's
-      // own round trip through both readers is fuzzed in emit.fuzz.test.ts) ...
+      // own round trip through both readers is fuzzed in emit.fuzz.consumer.test.ts) ...
       if (out !== emitYaml(want)) expect(out).toBe(emitYaml(want));
       // ... and, for a sample, real readers see that structure
       if (round % 100 === 0) {
