@@ -22,6 +22,7 @@ const SLOW_FIRST = [
   // npx runs, test/helpers/pack.ts): started third it kept a worker idle for a minute
   'test/api.pack.consumer.test.ts',
   'test/lambda.test.ts',
+  'test/lambda.awscli.consumer.test.ts',
   'test/cache.test.ts',
   'test/template.property.test.ts',
   'test/git-objects.test.ts',
