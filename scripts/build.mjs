@@ -101,8 +101,8 @@ require('esbuild').buildSync({
 run([tsc, '-p', 'tsconfig.build.json', '--emitDeclarationOnly', '--noCheck']);
 run(['scripts/generate-schemas.mjs']);
 run(['scripts/compile-schemas.mjs']);
-run(['scripts/code-cache.mjs']);
 run(['scripts/precompile-templates.mjs']);
+run(['scripts/code-cache.mjs']);
 await bundleCli({ src: join(ROOT, 'src'), dist: join(ROOT, 'dist') });
 // the stamp only when no input changed while building (generate-schemas.mjs may rewrite
 // schemas/: then this build's inputs are the rewritten ones, and the next build is a full one)
