@@ -1,6 +1,6 @@
 /**
  * The library API's behaviour, in process (src/index.ts; the packed package is
- * test/api.pack.test.ts): compile from a directory and from a ProjectSource in memory, resolve
+ * test/api.pack.consumer.test.ts): compile from a directory and from a ProjectSource in memory, resolve
  * with a given Host and a Provider of our own, plan and apply writes with the ownership record,
  * diff two results.
  */

@@ -34,7 +34,7 @@ function renderError(source: string, context: object, kind: 'yaml' | 'json' = 'y
   throw new Error('expected a TemplateError');
 }
 
-/** Debian's python3 (python3-yaml, which .ci/run installs) first, as emit.fuzz.test.ts reads: a python3 on PATH may be a version manager's shim (pyenv's: a shell script and five processes, ~0.5 s of CPU per start) */
+/** Debian's python3 (python3-yaml, which .ci/run installs) first, as emit.fuzz.consumer.test.ts reads: a python3 on PATH may be a version manager's shim (pyenv's: a shell script and five processes, ~0.5 s of CPU per start) */
 const PYTHON = ['/usr/bin/python3', 'python3'].find((py) => spawnSync(py, ['-c', 'import yaml'], { encoding: 'utf8' }).status === 0);
 const PY = PYTHON !== undefined;
 

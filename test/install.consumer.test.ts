@@ -48,7 +48,7 @@ describe('install from an npm pack tarball', { concurrent: true }, () => {
   });
 
   it('the README 60-second example works as written, in a fresh directory', async () => {
-    // run once per test run (test/helpers/pack.ts); test/api.pack.test.ts uses its shop/ too
+    // run once per test run (test/helpers/pack.ts); test/api.pack.consumer.test.ts uses its shop/ too
     const { base, lines, code, stdout, stderr } = await readmeExampleOnce();
     expect(lines[0]).not.toMatch(/^npx gitopsc init/);
     // the block installs ../gitopsc-<version>.tgz, the file `npm pack` made, from inside shop/

@@ -1,8 +1,8 @@
 /**
  * The library API as a consumer gets it (issue 9, part 4): the packed package (one `npm pack`
- * per test run, shared with test/install.test.ts) installed in a fresh directory (the `shop`
+ * per test run, shared with test/install.consumer.test.ts) installed in a fresh directory (the `shop`
  * directory of the README's 60-second example, where `npm install --save-dev` put it: one
- * install per run, shared with test/install.test.ts; the consumer is an ES module package in
+ * install per run, shared with test/install.consumer.test.ts; the consumer is an ES module package in
  * a subdirectory of it, which Node and tsc resolve `gitopsc` from as from any), imported as
  * `gitopsc` from a plain .mjs script, its declarations type-checked by the project's tsc under
  * moduleResolution node16 and bundler, and the README's example compiled and run.

@@ -102,7 +102,7 @@ describe.skipIf(!available)(`pre-commit (${version.stdout?.trim() ?? 'not instal
       - id: gitopsc-render-check
 `);
     // builds the hook environment (npm install, npm pack, npm install -g) and runs both hooks;
-    // its globally installed gitopsc is handed to test/install.test.ts's global install case
+    // its globally installed gitopsc is handed to test/install.consumer.test.ts's global install case
     globalInstallStarted();
     let all: Awaited<ReturnType<typeof preCommit>>;
     try {

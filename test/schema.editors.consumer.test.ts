@@ -1,7 +1,8 @@
 /**
- * Editors (issue 15, part 7): the shipped schemas compile under ajv's strict mode with nothing
- * registered, and yaml-language-server, driven over stdio LSP as an editor drives it, gives
- * completion and hover on a service file of a project made by `gitopsc init`, offline.
+ * Editors (issue 15, part 7), a real consumer: yaml-language-server, driven over stdio LSP as an
+ * editor drives it, gives completion and hover on a service file of a project made by
+ * `gitopsc init`, offline. (That the shipped schemas compile under ajv's strict mode with nothing
+ * registered is test/schema.strict.test.ts.)
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -9,27 +10,8 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Ajv } from 'ajv';
-import addFormatsModule from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SCHEMA_KINDS } from '../src/validate/kinds.js';
 import { cli } from './helpers/project.js';
-
-const ROOT = join(import.meta.dirname, '..');
-const addFormats = addFormatsModule as unknown as (a: Ajv) => void;
-
-describe('the shipped schemas under ajv strict mode', () => {
-  // strict: unknown keywords, ignored keywords and loose types are errors. The schemas use type
-  // unions (standard JSON Schema: allowUnionTypes), OpenAPI's discriminator, and `required` in
-  // oneOf branches naming properties defined beside them (strictRequired off): the options
-  // gitopsc's own instance uses, with no keyword registered.
-  it.each(SCHEMA_KINDS)('%s compiles with strict: true and only ajv-formats, no custom keywords', (kind) => {
-    const ajv = new Ajv({ strict: true, allowUnionTypes: true, discriminator: true, strictRequired: false, allErrors: true });
-    addFormats(ajv);
-    const schema = JSON.parse(readFileSync(join(ROOT, 'schemas', `${kind}.schema.json`), 'utf8')) as object;
-    expect(() => ajv.compile(schema)).not.toThrow();
-  });
-});
 
 /** A minimal LSP client over stdio (Content-Length framed JSON-RPC). */
 class Lsp {
