@@ -68,8 +68,20 @@ interface ParsedFile {
  * of a full parse per file, and the same specifiers and lines on every file of src/.
  */
 function importSpecs(text: string): { spec: string; line: number }[] {
-  const starts = ts.computeLineStarts(text);
-  return ts.preProcessFile(text, true, true).importedFiles.map((r) => ({ spec: r.fileName, line: ts.computeLineAndCharacterOfPosition(starts, r.pos).line + 1 }));
+  // where each line starts, with TypeScript's line breaks (LF, CRLF, CR, U+2028, U+2029)
+  const starts = [0];
+  for (const m of text.matchAll(/\r\n?|[\n\u2028\u2029]/g)) starts.push(m.index + m[0].length);
+  const lineOf = (pos: number): number => {
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= pos) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo + 1;
+  };
+  return ts.preProcessFile(text, true, true).importedFiles.map((r) => ({ spec: r.fileName, line: lineOf(r.pos) }));
 }
 
 const syntaxTree = (abs: string, text: string): ts.SourceFile => ts.createSourceFile(abs, text, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
@@ -233,6 +245,7 @@ describe('layers (ARCHITECTURE.md "## Layers")', () => {
       { spec: './d.js', line: 4 },
       { spec: './e.js', line: 5 },
     ]);
+    expect(importSpecs("// a\r\n/* b\r c\u2028 */ import './f.js';\n")).toEqual([{ spec: './f.js', line: 4 }]);
     expect(mayHold('const e = process\n  .env;', ['process', 'env'])).toBe(true);
     expect(mayHold('const e = processes.environment;', ['process', 'env'])).toBe(false);
     expect(layerOf('src/resolve/select/range.ts', layers)?.name).toBe('select');
