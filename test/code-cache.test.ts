@@ -36,6 +36,10 @@ describe('host/code-cache: a generated CommonJS file loads through its V8 code c
     expect(usedCodeCache()).toBe(true);
     expect([m.validate(42), m.validate(41), m.validate('x'), m.dir]).toEqual(['41:a.cjs', false, false, dir]);
     expect(m.validate).toBe(m);
+    // loaded once, as require loads: in require's cache (a later require or load is this module)
+    expect(requireGenerated(file)).toBe(m);
+    expect(require(file)).toBe(m);
+    expect(require.cache[file]?.loaded).toBe(true);
   });
 
   it('a file changed after its cache was made (same length) loads from its source: the cache is not used', () => {

@@ -13,7 +13,7 @@
  */
 import { isAscii } from 'node:buffer';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import Module, { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { Script } from 'node:vm';
 import { contentHash } from '../core/hash.js';
@@ -50,6 +50,9 @@ export function usedCodeCache(): boolean {
 export function requireGenerated(file: string): unknown {
   lastUsedCache = false;
   const requireHere = createRequire(file);
+  // (loaded once per process, as require does: a module already loaded is that module)
+  const loaded = requireHere.cache[file];
+  if (loaded) return loaded.exports;
   let cached: { source: string; data: Buffer } | undefined;
   try {
     const cache = readFileSync(`${file}${CODE_CACHE_SUFFIX}`);
@@ -61,9 +64,19 @@ export function requireGenerated(file: string): unknown {
   }
   if (!cached) return requireHere(file);
   const script = new Script(wrapCommonJs(cached.source), { filename: file, cachedData: cached.data });
-  const fn = script.runInThisContext() as (exports: unknown, require: NodeJS.Require, module: { exports: unknown }, filename: string, dirname: string) => void;
-  const module = { exports: {} as unknown };
-  fn.call(module.exports, module.exports, requireHere, module, file, dirname(file));
+  const fn = script.runInThisContext() as (exports: unknown, require: NodeJS.Require, module: NodeJS.Module, filename: string, dirname: string) => void;
+  // a module as require makes it, in require's cache while it runs and after (removed if it throws)
+  const module = new Module(file);
+  module.filename = file;
+  module.paths = requireHere.resolve.paths('x') ?? [];
+  requireHere.cache[file] = module;
+  try {
+    fn.call(module.exports, module.exports, requireHere, module, file, dirname(file));
+  } catch (e) {
+    delete requireHere.cache[file];
+    throw e;
+  }
+  module.loaded = true;
   lastUsedCache = !script.cachedDataRejected;
   return module.exports;
 }
