@@ -1,5 +1,5 @@
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 /**
  * Files that spend most of their time waiting on other processes (npm, pre-commit, git, the
@@ -8,22 +8,26 @@ import { defineConfig } from 'vitest/config';
  * missing here only runs later.
  */
 const SLOW_FIRST = [
-  'test/pre-commit.test.ts',
+  'test/pre-commit.consumer.test.ts',
   // the longest file after pre-commit (105 s of a loaded run: 21 cases in order, each a few
   // publishes into real repositories): fourth, it started 40 s into the run
   'test/git-publish.test.ts',
-  'test/install.test.ts',
+  'test/install.consumer.test.ts',
   'test/git-hook.test.ts',
   'test/publish.own.test.ts',
-  // waits for the README example that test/install.test.ts runs (npm pack, npm install and five
+  // with the consumer checks out of `npm test`, the next longest (36-37 s of a loaded run), which had started two minutes in
+  'test/publish.early.test.ts',
+  'test/publish.shared.test.ts',
+  // waits for the README example that test/install.consumer.test.ts runs (npm pack, npm install and five
   // npx runs, test/helpers/pack.ts): started third it kept a worker idle for a minute
-  'test/api.pack.test.ts',
+  'test/api.pack.consumer.test.ts',
   'test/lambda.test.ts',
+  'test/lambda.awscli.consumer.test.ts',
   'test/cache.test.ts',
   'test/template.property.test.ts',
   'test/git-objects.test.ts',
   'test/cli.tty.test.ts',
-  'test/completion.test.ts',
+  'test/completion.consumer.test.ts',
   'test/render.kill.test.ts',
   'test/filesystem.test.ts',
   'test/render.fast.test.ts',
@@ -46,9 +50,24 @@ class SlowFirst extends BaseSequencer {
   }
 }
 
+/**
+ * Which tests a run takes (GITOPSC_TESTS, set by the package.json scripts):
+ * - `own` (`npm test`): gitopsc's own behaviour, against the real registry, real git and the real CLI;
+ * - `consumers` (`npm run test:consumers`): the checks by other programs, the files named
+ *   `*.consumer.test.ts` (npm pack/install/npx, the packed package imported by node and tsc,
+ *   pre-commit, kubectl, the AWS CLI, actionlint, yaml-language-server, PyYAML, the shells' completion);
+ * - `all` (`npm run test:all`, `npm run test:update`, .ci/run), also when unset (`npx vitest run <file>`
+ *   runs the file named): both, in one run (one global setup, one CLI build, one `npm pack`).
+ */
+const CONSUMER = '**/*.consumer.test.ts';
+const ALL = ['test/**/*.test.ts', 'src/**/*.test.ts'];
+const which = process.env.GITOPSC_TESTS ?? 'all';
+if (!['own', 'consumers', 'all'].includes(which)) throw new Error(`GITOPSC_TESTS=${which}: expected own, consumers or all`);
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
+    include: which === 'consumers' ? ALL.map((g) => g.replace('*.test.ts', '*.consumer.test.ts')) : ALL,
+    exclude: [...configDefaults.exclude, ...(which === 'own' ? [CONSUMER] : [])],
     // a hang guard, not a speed check: cases now share the CPU with two other workers
     testTimeout: 60_000,
     hookTimeout: 60_000,

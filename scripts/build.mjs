@@ -1,6 +1,6 @@
 // The build (`npm run build`): JavaScript to dist/, the plug-ins' parts of the JSON Schemas
-// (generate-schemas.mjs), the standalone validators (compile-schemas.mjs), the precompiled
-// built-in templates (precompile-templates.mjs).
+// (generate-schemas.mjs), the standalone validators (compile-schemas.mjs) and their V8 code
+// caches (code-cache.mjs), the precompiled built-in templates (precompile-templates.mjs).
 //
 // The JavaScript is esbuild's, one ES2022 module per source file (src/**/*.ts without tests,
 // as tsconfig.build.json selects them), in well under a second; the declarations are tsc's
@@ -102,6 +102,7 @@ run([tsc, '-p', 'tsconfig.build.json', '--emitDeclarationOnly', '--noCheck']);
 run(['scripts/generate-schemas.mjs']);
 run(['scripts/compile-schemas.mjs']);
 run(['scripts/precompile-templates.mjs']);
+run(['scripts/code-cache.mjs']);
 await bundleCli({ src: join(ROOT, 'src'), dist: join(ROOT, 'dist') });
 // the stamp only when no input changed while building (generate-schemas.mjs may rewrite
 // schemas/: then this build's inputs are the rewritten ones, and the next build is a full one)

@@ -9,24 +9,30 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Git } from '../src/git/exec.js';
 import { cleanGitEnv } from '../src/git/env.js';
 import { defaultBase } from '../src/git/repo.js';
-import { git, isolateGit, tmp } from './helpers/git.js';
+import { copyOf, git, isolateGit, tmp } from './helpers/git.js';
 
 beforeAll(() => isolateGit());
 
-/** A repository on `branch` with commit `base`, then `ahead` commits more; `setup` adds refs. */
-function repo(branch: string, ahead: number, setup: (dir: string, base: string) => void = () => undefined): { dir: string; base: string } {
-  const dir = tmp();
-  git(dir, 'init', '-q', '-b', branch);
-  writeFileSync(join(dir, 'f'), 'base\n');
-  git(dir, 'add', 'f');
-  git(dir, 'commit', '-q', '-m', 'base');
-  const base = git(dir, 'rev-parse', 'HEAD').trim();
-  for (let i = 0; i < ahead; i++) {
-    writeFileSync(join(dir, 'f'), `${i}\n`);
-    git(dir, 'commit', '-q', '-am', `c${i}`);
-  }
-  setup(dir, base);
-  return { dir, base };
+/**
+ * A repository on `branch` with commit `base`, then `ahead` commits more; `setup` adds refs.
+ * Each (branch, ahead) history is made once for this file and copied (copyOf): the cases differ
+ * only in the refs their `setup` adds.
+ */
+async function repo(branch: string, ahead: number, setup: (dir: string, base: string) => void = () => undefined): Promise<{ dir: string; base: string }> {
+  const { root, value: base } = await copyOf(`git-base: ${branch} + ${ahead}`, (dir) => {
+    git(dir, 'init', '-q', '-b', branch);
+    writeFileSync(join(dir, 'f'), 'base\n');
+    git(dir, 'add', 'f');
+    git(dir, 'commit', '-q', '-m', 'base');
+    const base = git(dir, 'rev-parse', 'HEAD').trim();
+    for (let i = 0; i < ahead; i++) {
+      writeFileSync(join(dir, 'f'), `${i}\n`);
+      git(dir, 'commit', '-q', '-am', `c${i}`);
+    }
+    return base;
+  });
+  setup(root, base);
+  return { dir: root, base };
 }
 
 const run = (dir: string) => defaultBase(new Git(dir, cleanGitEnv(process.env)));
@@ -53,13 +59,13 @@ describe('diff: the default base', () => {
     ],
     ['a candidate that names no commit is passed over (a tag of a tree)', 'feature', (d, b) => (git(d, 'tag', 'main', `${b}^{tree}`), git(d, 'branch', 'master', b)), 'merge-base(HEAD, master)'],
   ])('%s', async (_what, branch, setup, ref) => {
-    const { dir, base } = repo(branch, 2, setup);
+    const { dir, base } = await repo(branch, 2, setup);
     const head = git(dir, 'rev-parse', 'HEAD').trim();
     expect(await run(dir)).toEqual({ ref, sha: ref === 'HEAD' ? head : base });
   });
 
   it('a candidate with no merge base with HEAD is passed over', async () => {
-    const { dir, base } = repo('feature', 1, (d, b) => {
+    const { dir, base } = await repo('feature', 1, (d, b) => {
       git(d, 'branch', 'master', b);
       // an unrelated history named main
       const tree = git(d, 'write-tree').trim();

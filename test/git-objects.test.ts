@@ -42,7 +42,14 @@ function viaIndex(dir: string, head: string, writes: Record<string, string>, rem
   const run = (args: string[], input?: string) => execFileSync('git', args, { cwd: dir, env, input, encoding: 'utf8' });
   run(['read-tree', head]);
   const info: string[] = [];
-  for (const [p, c] of Object.entries(writes)) info.push(`100644 ${run(['hash-object', '-w', '--stdin'], c).trim()}\t${p}`);
+  // every written file's blob by one `git hash-object -w` (the bytes as they are, as from stdin; one oid a line)
+  const paths = Object.keys(writes);
+  if (paths.length > 0) {
+    const staged = tmp();
+    const files = paths.map((p, i) => (writeFileSync(join(staged, String(i)), writes[p]!), join(staged, String(i))));
+    const oids = run(['hash-object', '-w', '--no-filters', '--', ...files]).trim().split('\n');
+    paths.forEach((p, i) => info.push(`100644 ${oids[i]}\t${p}`));
+  }
   for (const p of removes) info.push(`0 ${'0'.repeat(40)}\t${p}`);
   run(['update-index', '-z', '--index-info'], info.join('\0') + '\0');
   return run(['write-tree']).trim();
@@ -200,10 +207,16 @@ describe('commitObject', () => {
     ['a comment line kept', { name: 'Jane Q. Doe', email: 'jane@example.com' }, '# comment\nbody\n'],
     ['trailers', { name: 'CI (prod)', email: 'ci@example.com' }, 'deploy checkout to dev\n\nGitopsc-Source: https://example.com/a.git@abc\n'],
   ];
-  it.each(cases)('is the object `git commit-tree` writes: %s', (_, author, message) => {
+  // one repository for the table (objects are content-addressed: the cases cannot disturb each other)
+  let shared: { bare: string; tree: string; parent: string } | undefined;
+  const sharedRepo = () => {
+    if (shared) return shared;
     const { bare } = makeRemote({ 'README.md': '# deploy\n' });
-    const tree = git(bare, 'rev-parse', 'main^{tree}').trim();
-    const parent = git(bare, 'rev-parse', 'main').trim();
+    const [tree, parent] = git(bare, 'rev-parse', 'main^{tree}', 'main').trim().split('\n') as [string, string];
+    return (shared = { bare, tree, parent });
+  };
+  it.each(cases)('is the object `git commit-tree` writes: %s', (_, author, message) => {
+    const { bare, tree, parent } = sharedRepo();
     const c = commitObject({ tree, parents: [parent], author, when: new Date(1_765_000_000_123), message });
     const env = { ...process.env, GIT_AUTHOR_NAME: author.name, GIT_AUTHOR_EMAIL: author.email, GIT_COMMITTER_NAME: author.name, GIT_COMMITTER_EMAIL: author.email, GIT_AUTHOR_DATE: '@1765000000', GIT_COMMITTER_DATE: '@1765000000' };
     const oid = execFileSync('git', ['commit-tree', tree, '-p', parent], { cwd: bare, env, input: message, encoding: 'utf8' }).trim();

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { contentHash } from '../src/core/hash.js';
 import { publish, type PublishOptions } from '../src/git/publish.js';
 import type { CompileResult } from '../src/pipeline.js';
-import { compileResult, git, head, isolateGit, makeRemote, makeRepo, otherClone, tmp, writeFiles } from './helpers/git.js';
+import { compileResult, copyOf, git, head, isolateGit, makeRemote, makeRepo, otherClone, tmp, writeFiles } from './helpers/git.js';
 
 beforeAll(() => isolateGit());
 
@@ -70,8 +70,7 @@ describe('publish into a local deployment repository', () => {
   });
 
   it('fills a --message template and still appends the trailers', async () => {
-    const repo = makeRepo({ 'README.md': '# deploy\n' });
-    await run(compileResult({ checkout: { dev: '1.0.0' } }), { repo });
+    const repo = await setup();
     const r = await run(compileResult({ checkout: { dev: '1.2.0' } }), {
       repo,
       message: 'deploy {services} to {environments} from {sourceCommitShort}\n\n{artifacts} {{literal}}',
@@ -115,12 +114,19 @@ describe('publish into a local deployment repository', () => {
   });
 });
 
+/**
+ * A local deployment repository after its first publish (checkout 1.0.0 in dev): made once for
+ * this file by that publish, then copied for each case that starts there.
+ */
+async function setup(): Promise<string> {
+  const { root } = await copyOf('git-publish: checkout 1.0.0 in dev', async (root) => {
+    const repo = makeRepo({ 'README.md': '# deploy\n' }, join(root, 'repo'));
+    expect((await run(compileResult({ checkout: { dev: '1.0.0' } }), { repo })).diagnostics).toEqual([]);
+  });
+  return join(root, 'repo');
+}
+
 describe('publish refuses an unsafe deployment repository, changing nothing', () => {
-  async function setup() {
-    const repo = makeRepo({ 'README.md': '# deploy\n' });
-    await run(compileResult({ checkout: { dev: '1.0.0' } }), { repo });
-    return repo;
-  }
 
   it('refuses a dirty managed path and names the files', async () => {
     const repo = await setup();

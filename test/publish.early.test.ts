@@ -9,19 +9,27 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { diffProject } from '../src/build/diff.js';
 import { preparePublish } from '../src/build/publish.js';
-import { compileResult, git, head, isolateGit, makeRemote } from './helpers/git.js';
+import { compileResult, copyOf, git, head, isolateGit, makeRemote, writeFiles } from './helpers/git.js';
 import { publish, type PublishedFile } from '../src/git/publish.js';
 import { contentHash } from '../src/core/hash.js';
 import { baseProject, cli, makeProject } from './helpers/project.js';
 
 beforeAll(() => isolateGit());
 
+/** A resolved project (made and resolved once for this file, then copied). */
+async function resolvedProject(): Promise<string> {
+  const { root } = await copyOf('publish.early: a resolved project', async (root) => {
+    writeFiles(join(root, 'project'), baseProject());
+    expect((await cli(join(root, 'project'), 'resolve')).code).toBe(0);
+  });
+  return join(root, 'project');
+}
+
 const clones = () => readdirSync(tmpdir()).filter((n) => n.startsWith(`gitopsc-publish-${process.pid}-`));
 
 describe('publish --push opens the deployment repository while the project compiles', () => {
   it('pushes when the project compiles, changes nothing when it does not, and leaves no clone either way', async () => {
-    const dir = makeProject(baseProject());
-    expect((await cli(dir, 'resolve')).code).toBe(0);
+    const dir = await resolvedProject();
     const { bare } = makeRemote({ 'README.md': '# deploy\n' });
     const before = head(bare, 'main');
     const web = join(dir, 'services/web.yaml');
@@ -44,8 +52,7 @@ describe('publish --push opens the deployment repository while the project compi
 
 describe('publish with per-service records', () => {
   it('after a one-service change loads only that service, and publishes what a publish without caches does', async () => {
-    const dir = makeProject(baseProject());
-    expect((await cli(dir, 'resolve')).code).toBe(0);
+    const dir = await resolvedProject();
     const { bare } = makeRemote({ 'README.md': '# deploy\n' });
     expect((await cli(dir, 'publish', '--repo', bare, '--push', '--format', 'json')).json.diagnostics).toEqual([]);
     const web = join(dir, 'services/web.yaml');
@@ -66,8 +73,7 @@ describe('publish with per-service records', () => {
   });
 
   it('a service file that changes between compiling and rendering is FILESYSTEM changed-during-run, and nothing is pushed', async () => {
-    const dir = makeProject(baseProject());
-    expect((await cli(dir, 'resolve')).code).toBe(0);
+    const dir = await resolvedProject();
     const first = makeRemote({ 'README.md': '# deploy\n' }).bare;
     expect((await cli(dir, 'publish', '--repo', first, '--push', '--format', 'json')).json.diagnostics).toEqual([]);
     // a second deployment repository lacks every file: every unit renders, from its record's
@@ -86,8 +92,7 @@ describe('publish with per-service records', () => {
   });
 
   it('a unit the memo knows whose files the deployment tree lacks takes its bytes from rendered.pack: its service is neither loaded again nor rendered', async () => {
-    const dir = makeProject(baseProject());
-    expect((await cli(dir, 'resolve')).code).toBe(0);
+    const dir = await resolvedProject();
     const first = makeRemote({ 'README.md': '# deploy\n' }).bare;
     expect((await cli(dir, 'publish', '--repo', first, '--push', '--format', 'json')).json.diagnostics).toEqual([]);
     expect(existsSync(join(dir, '.gitopsc/cache/rendered.pack'))).toBe(true);
@@ -105,8 +110,7 @@ describe('publish with per-service records', () => {
   });
 
   it('a publish after a diff of the same change takes the changed units\' bytes from what diff kept: its service is neither loaded again nor rendered', async () => {
-    const dir = makeProject(baseProject());
-    expect((await cli(dir, 'resolve')).code).toBe(0);
+    const dir = await resolvedProject();
     git(dir, 'init', '-q', '-b', 'main');
     git(dir, 'add', '-A');
     git(dir, '-c', 'user.name=t', '-c', 'user.email=t@x', 'commit', '-qm', 'base');
@@ -152,8 +156,7 @@ describe('publish over a deployment tree it built (a quick plan, without the lis
   };
 
   it('each publish after a change gives the tree a publish without caches gives: in place, a file less, in place again, a service removed', async () => {
-    const dir = makeProject(baseProject());
-    expect((await cli(dir, 'resolve')).code).toBe(0);
+    const dir = await resolvedProject();
     const { bare } = makeRemote({ 'README.md': '# deploy\n' });
     await publishNow(dir, bare);
     expect(readFileSync(join(dir, '.gitopsc/cache/deployed.json'), 'utf8')).toContain(`"tree:`);

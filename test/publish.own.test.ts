@@ -7,8 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { git, head, isolateGit, makeRemote, makeRepo, tmp } from './helpers/git.js';
-import { baseProject, cli, cliWithEnv, makeProject } from './helpers/project.js';
+import { copyOf, git, head, isolateGit, makeRemote, makeRepo, tmp, writeFiles } from './helpers/git.js';
+import { baseProject, cli, cliWithEnv } from './helpers/project.js';
 
 beforeAll(() => isolateGit());
 
@@ -23,10 +23,31 @@ const LAMBDA = ['function.json', 'update-function-code.json', 'update-function-c
 const RENDERED = ['dev', 'prod'].flatMap((env) => [...LAMBDA.map((n) => `${env}/fn/${n}`), `${env}/web/deployment.yaml`, `${env}/web/service.yaml`]);
 const FN = RENDERED.filter((p) => p.includes('/fn/'));
 
+/** A resolved project (made and resolved once for this file, then copied). */
 async function project(): Promise<string> {
-  const dir = makeProject(baseProject());
-  expect((await cli(dir, 'resolve')).code).toBe(0);
-  return dir;
+  const { root } = await copyOf('publish.own: a resolved project', async (root) => {
+    writeFiles(join(root, 'project'), baseProject());
+    expect((await cli(join(root, 'project'), 'resolve')).code).toBe(0);
+  });
+  return join(root, 'project');
+}
+
+/**
+ * A resolved project published once into a deployment repository holding the hand-written
+ * files (made once for this file, then copied): the project, the repository and that first
+ * publish's diagnostics.
+ */
+async function published(): Promise<{ dir: string; repo: string; diagnostics: unknown }> {
+  const { root, value } = await copyOf('publish.own: published once', async (root) => {
+    const dir = join(root, 'project');
+    writeFiles(dir, baseProject());
+    expect((await cli(dir, 'resolve')).code).toBe(0);
+    const repo = makeRepo(HAND, join(root, 'repo'));
+    const r = await cli(dir, 'publish', '--repo', repo, '--format', 'json');
+    expect(r.code).toBe(0);
+    return r.json.diagnostics;
+  });
+  return { dir: join(root, 'project'), repo: join(root, 'repo'), diagnostics: value };
 }
 
 const tree = (repo: string, rev = 'HEAD') => git(repo, 'ls-tree', '-r', '--name-only', rev).trim().split('\n');
@@ -35,10 +56,8 @@ const pub = (r: { json: Record<string, unknown> }) => r.json.publish as Pub;
 
 describe('publish owns only what it wrote', () => {
   it('keeps hand-written files through add, change and delete of services', async () => {
-    const dir = await project();
-    const repo = makeRepo(HAND);
-    const r = await cli(dir, 'publish', '--repo', repo, '--format', 'json');
-    expect(r.json.diagnostics).toEqual([]);
+    const { dir, repo, diagnostics } = await published();
+    expect(diagnostics).toEqual([]);
     expect(tree(repo)).toEqual(expect.arrayContaining(['.gitopsc-owned', 'dev/web/deployment.yaml', 'prod/fn/function.json', ...Object.keys(HAND)]));
     unlinkSync(join(dir, 'services/fn.yaml'));
     // 6 of 10 managed files go: more than the default --max-prune (5), so the removal is allowed explicitly
@@ -64,9 +83,8 @@ describe('publish owns only what it wrote', () => {
   });
 
   it('a typo in the services glob: validate says SCHEMA; publish refuses to empty production, listing what would go', async () => {
-    const dir = await project();
-    const repo = makeRepo(HAND);
-    expect((await cli(dir, 'publish', '--repo', repo)).code).toBe(0);
+    const { dir, repo, diagnostics } = await published();
+    expect(diagnostics).toEqual([]);
     const cfg = join(dir, 'gitopsc.config.yaml');
     const original = readFileSync(cfg, 'utf8');
     writeFileSync(cfg, original + 'services:\n  - servics/*.yaml\n');
@@ -89,9 +107,8 @@ describe('publish owns only what it wrote', () => {
   });
 
   it('--max-prune limits one publish', async () => {
-    const dir = await project();
-    const repo = makeRepo(HAND);
-    expect((await cli(dir, 'publish', '--repo', repo)).code).toBe(0);
+    const { dir, repo, diagnostics } = await published();
+    expect(diagnostics).toEqual([]);
     unlinkSync(join(dir, 'services/fn.yaml'));
     // deleting fn removes its 6 files (3 per environment): 5 is one too few, 6 is enough
     expect((await cli(dir, 'publish', '--repo', repo, '--max-prune', '5', '--format', 'json')).code).toBe(1);

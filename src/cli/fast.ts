@@ -197,7 +197,13 @@ function changedTree(found: MemoFile, changed: readonly number[] | undefined, ha
   const scan = quick ? quick.scan : scanTree(memo.root, memo, memo.written, opts);
   if (!scan.entries || scan.links || scan.pending) return undefined;
   if (without !== undefined) {
-    if (hand) handOver(memo.root, memo, scan);
+    if (hand) {
+      handOver(memo.root, memo, scan);
+      // (the root's files each as the memo recorded them: the very entry the scan took over)
+      const root = scan.dirs.get('')?.[NAMES];
+      const reread = root?.some((n) => !n.endsWith('/') && scan.entries!.get(n) !== memo.entries.get(n)) ?? true;
+      if (sameProjectWithout(memo, without, memo.dirs.get('')?.[NAMES], root, reread)) discovered = { root: memo.root, configFile: memo.configFile };
+    }
     return undefined;
   }
   // (a result that does not parse: undefined, the full path renders)
@@ -213,6 +219,26 @@ function changedTree(found: MemoFile, changed: readonly number[] | undefined, ha
   if (!result) return undefined;
   writeMemo(memo.root, { ...memo, result, entries: scan.entries, dirs: scan.dirs });
   return result;
+}
+
+/** where a DirEntry (src/build/memo.ts) keeps the directory's names */
+const NAMES = 7;
+
+/** every name config discovery looks for in a directory (src/config/discover.ts SEARCH_PLACES) */
+const SEARCH_PLACE = /^(?:package\.json|\.gitopscrc(?:\.json|\.ya?ml)?|gitopsc\.config\.(?:ya?ml|json|js|mjs|cjs|ts))$/;
+
+/**
+ * `sameProject` for a scan after a recorded directory with files below it went away (an output
+ * directory deleted): discovery from the root finds the memo's project again when its config is
+ * a YAML or JSON file at the root, the directory gone was the root's own entry and no name
+ * discovery looks for, the root lists exactly the names recorded but that one (`was`, `now`:
+ * the recorded and scanned names, directories with a trailing `/`), and no file at the root was
+ * read again (`reread`). Else discovery runs.
+ */
+export function sameProjectWithout(memo: { configFile: string }, gone: string, was: readonly string[] | undefined, now: readonly string[] | undefined, reread: boolean): boolean {
+  if (reread || !was || !now || gone.includes('/') || SEARCH_PLACE.test(gone) || !sameProject(memo, [])) return false;
+  const i = was.indexOf(`${gone}/`);
+  return i >= 0 && now.length === was.length - 1 && now.every((n, j) => n === was[j < i ? j : j + 1]);
 }
 
 /**

@@ -15,6 +15,7 @@ import { createRequire } from 'node:module';
 import type HandlebarsNs from 'handlebars';
 import { lazy } from '../core/lazy.js';
 import { contentHash } from '../core/hash.js';
+import { requireGenerated } from '../host/code-cache.js';
 import { didYouMean } from '../validate/did-you-mean.js';
 import { finish, SkeletonCache, TemplateError, type Anchor, type Interpolation, type Rendered } from './contextual.js';
 import { emitJsonValue, emitYaml, emitYamlAfterKey, yamlString } from '../core/emit.js';
@@ -456,7 +457,8 @@ let shipped: PrecompiledTable | null | undefined;
 function shippedTable(): PrecompiledTable | null {
   if (shipped === undefined) {
     try {
-      shipped = requireCjs('./precompiled/templates.cjs') as PrecompiledTable;
+      // (through the code cache the build wrote beside it, when it is for these bytes and this Node)
+      shipped = requireGenerated(requireCjs.resolve('./precompiled/templates.cjs')) as PrecompiledTable;
     } catch {
       shipped = null;
     }

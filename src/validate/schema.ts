@@ -9,6 +9,7 @@ import type { FormatsPlugin } from 'ajv-formats';
 import { lazy } from '../core/lazy.js';
 import type { Diagnostic } from '../core/diagnostics.js';
 import { contentHashOf } from '../core/hash.js';
+import { requireGenerated } from '../host/code-cache.js';
 import { readPackageText } from '../host/package.js';
 import type { LoadedDoc } from '../load/types.js';
 import { ajvErrorsToDiagnostics } from './ajv-errors.js';
@@ -106,7 +107,8 @@ export function schemaHash(kind: SchemaKind): string {
  */
 function precompiled(kind: SchemaKind): ValidateFunction | undefined {
   try {
-    const mod = requireCjs(`./compiled/${kind}.cjs`) as { schemaHash?: string; validate?: ValidateFunction };
+    // (through the code cache the build wrote beside it, when it is for these bytes and this Node)
+    const mod = requireGenerated(requireCjs.resolve(`./compiled/${kind}.cjs`)) as { schemaHash?: string; validate?: ValidateFunction };
     return mod.schemaHash === schemaHash(kind) && typeof mod.validate === 'function' ? mod.validate : undefined;
   } catch {
     return undefined;

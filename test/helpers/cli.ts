@@ -10,8 +10,8 @@
  * the test CLI loads precompiled validators and templates as the shipped package does instead
  * of compiling every schema on every start, and bundles dist/cli/bin.js as the package does
  * (scripts/bundle-cli.mjs). The shipped build itself (scripts/build.mjs
- * through `npm pack`'s prepare) is exercised by test/install.test.ts, test/api.pack.test.ts
- * and test/pre-commit.test.ts.
+ * through `npm pack`'s prepare) is exercised by test/install.consumer.test.ts, test/api.pack.consumer.test.ts
+ * and test/pre-commit.consumer.test.ts.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';

@@ -4,7 +4,7 @@
  * depend on the machine; inherited GIT_* variables are removed from process.env once.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { CompileResult, RenderedFile, ResolvedArtifact } from '../../src/pipeline.js';
@@ -97,6 +97,53 @@ export function makeRemote(files: Record<string, string>): { bare: string; work:
   }
   git(join(root, 'work'), 'update-index', '-q', '--refresh');
   return { bare: join(root, 'remote.git'), work: join(root, 'work') };
+}
+
+/**
+ * Copies of a starting state that several cases share, made once per test file (per worker)
+ * by `make` in a fresh directory: for a set-up that runs git or the code under test to get there
+ * (a first publish, a resolved project), which then costs one recursive copy per case instead of
+ * tens of git processes. A copy is the same state: the same files, objects, refs and commit ids.
+ * Inside it, the template's absolute path is replaced by the copy's in every repository's
+ * `config` and `objects/info/alternates` and in what `make` returned (JSON), and every working
+ * tree's index has its stat data refreshed (`git update-index --refresh`, as makeRepo does).
+ * A copy must not depend on anything else that names the template's path.
+ */
+const states = new Map<string, Promise<{ template: string; value: string }>>();
+
+export async function copyOf<T = undefined>(key: string, make: (root: string) => Promise<T> | T): Promise<{ root: string; value: T }> {
+  let state = states.get(key);
+  if (state === undefined || !existsSync((await state.catch(() => ({ template: '' }))).template)) {
+    state = (async () => {
+      const template = tmp('gitopsc-state-');
+      const value = await make(template);
+      return { template, value: JSON.stringify(value ?? null) };
+    })();
+    states.set(key, state);
+  }
+  const { template, value } = await state;
+  const root = tmp();
+  cpSync(template, root, { recursive: true, verbatimSymlinks: true });
+  const worktrees: string[] = [];
+  const visit = (dir: string) => {
+    const names = readdirSync(dir);
+    const bare = names.includes('HEAD') && names.includes('objects') && names.includes('refs');
+    if (bare) {
+      for (const f of ['config', 'objects/info/alternates']) {
+        const p = join(dir, f);
+        if (existsSync(p)) writeFileSync(p, readFileSync(p, 'utf8').split(template).join(root));
+      }
+      return;
+    }
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      if (!e.isDirectory()) continue;
+      if (e.name === '.git') worktrees.push(dir);
+      visit(join(dir, e.name));
+    }
+  };
+  visit(root);
+  for (const w of worktrees) git(w, 'update-index', '-q', '--refresh');
+  return { root, value: JSON.parse(value.split(JSON.stringify(template).slice(1, -1)).join(JSON.stringify(root).slice(1, -1))) as T };
 }
 
 export function head(dir: string, ref = 'HEAD'): string {

@@ -1,8 +1,8 @@
 /**
  * The real `npm pack` (its `prepare` build included), once per test run: the first test file
  * that asks packs into the directory test/global-setup.ts provides, under a lock directory;
- * the others wait for its `ready` marker and share the tarball (test/install.test.ts,
- * test/api.pack.test.ts). So is the README's 60-second example, run as written: its `shop`
+ * the others wait for its `ready` marker and share the tarball (test/install.consumer.test.ts,
+ * test/api.pack.consumer.test.ts). So is the README's 60-second example, run as written: its `shop`
  * directory, where `npm install --save-dev` put the tarball, is the consumer directory of the
  * library tests too (one npm install of the package per run, not two).
  */
@@ -90,8 +90,8 @@ export async function readmeExampleOnce(): Promise<ReadmeRun> {
 
 /**
  * The pre-commit framework's `language: node` ends its hook environment's set-up with `npm
- * install -g <the packed gitopsc>` into the environment's prefix (test/pre-commit.test.ts):
- * the same work as the global install of test/install.test.ts. The pre-commit test hands that
+ * install -g <the packed gitopsc>` into the environment's prefix (test/pre-commit.consumer.test.ts):
+ * the same work as the global install of test/install.consumer.test.ts. The pre-commit test hands that
  * installed `gitopsc` over (its path, or the reason there is none) once it has it; the install
  * test checks it as a global install (one `npm install -g` per run instead of two, ~6 s of CPU).
  */

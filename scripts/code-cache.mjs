@@ -1,0 +1,49 @@
+// Build step (after compile-schemas.mjs and precompile-templates.mjs): a V8 code cache beside
+// each standalone validator, dist/validate/compiled/<kind>.cjs.v8cache, made after the validator
+// has checked the bundled example's documents, so that it holds the functions a run compiles
+// when it validates a typical file; and one beside the precompiled built-in templates
+// (dist/render/precompiled/templates.cjs.v8cache: its table of functions, each compiled when it
+// first renders). src/host/code-cache.ts uses one only for the very source bytes and Node it was
+// made for (its header), and V8 refuses one of another V8 or other flags; without one the
+// validator is required as before. Made in this process, which runs with the flags the CLI runs
+// with (none), by the Node that builds.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Script } from 'node:vm';
+import { CODE_CACHE_SUFFIX, codeCacheHeader, wrapCommonJs } from '../dist/host/code-cache.js';
+import { SCHEMA_KINDS } from '../dist/validate/kinds.js';
+
+const require = createRequire(import.meta.url);
+const YAML = require('yaml');
+const example = new URL('../fixtures/example/', import.meta.url);
+const doc = (rel) => YAML.parse(readFileSync(new URL(rel, example), 'utf8'));
+/** what each validator checks while its cache is made: the example's documents of that kind */
+const samples = {
+  service: ['services/checkout.yaml', 'services/invoice-fn.yaml', 'services/ledger.yaml'],
+  config: ['gitopsc.config.yaml'],
+  lock: ['gitopsc.lock'],
+  catalog: ['registry/catalog.yaml'],
+};
+
+/** Load `rel` (under dist/) as Node loads CommonJS, `exercise` its exports, then write its cache. */
+function cache(rel, exercise) {
+  const file = fileURLToPath(new URL(`../dist/${rel}`, import.meta.url));
+  const bytes = readFileSync(file);
+  const script = new Script(wrapCommonJs(bytes.toString('utf8')), { filename: file });
+  const module = { exports: {} };
+  script.runInThisContext().call(module.exports, module.exports, createRequire(file), module, file, dirname(file));
+  exercise(module.exports);
+  writeFileSync(`${file}${CODE_CACHE_SUFFIX}`, Buffer.concat([Buffer.from(`${codeCacheHeader(bytes)}\n`, 'utf8'), script.createCachedData()]));
+}
+
+for (const kind of SCHEMA_KINDS) {
+  cache(`validate/compiled/${kind}.cjs`, (m) => {
+    for (const rel of samples[kind] ?? []) if (!m.validate(doc(rel))) throw new Error(`code-cache: the example's ${rel} does not validate as ${kind}`);
+  });
+}
+cache('render/precompiled/templates.cjs', (m) => {
+  if (typeof m.templates !== 'object') throw new Error('code-cache: templates.cjs has no table');
+});
+console.error(`code caches for ${SCHEMA_KINDS.length} validators and the precompiled templates`);
