@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildCli } from './helpers/cli.js';
+import { spawnEnv } from './helpers/env.js';
 import { fsSource } from '../src/source/fs.js';
 import { UnreadableError } from '../src/source/errors.js';
 import { baseProject, cli, makeProject, snapshot, writeFiles, type CliRun } from './helpers/project.js';
@@ -272,7 +273,7 @@ describe('item 8 with the CLI as a user runs it', () => {
   const setpriv = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'true']).status === 0;
   /** Run the CLI as uid/gid 65534 in a copy of a project it owns, so that chmod 000 is real EACCES. */
   function asNobody(dir: string, ...args: string[]): { code: number | null; json: CliRun['json']; stderr: string } {
-    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, bin, '--cwd', dir, ...args, '--format', 'json'], { encoding: 'utf8' });
+    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, bin, '--cwd', dir, ...args, '--format', 'json'], { encoding: 'utf8', env: spawnEnv() });
     return { code: r.status, json: JSON.parse(r.stdout) as CliRun['json'], stderr: r.stderr };
   }
   function ownedByNobody(dir: string): void {
@@ -320,7 +321,7 @@ describe('item 8 with the CLI as a user runs it', () => {
   });
 
   it('a closed stdout (EPIPE) ends quietly with the command\'s exit code; a full disk is exit 4', () => {
-    const sh = (script: string) => spawnSync('bash', ['-c', script], { encoding: 'utf8' });
+    const sh = (script: string) => spawnSync('bash', ['-c', script], { encoding: 'utf8', env: spawnEnv() });
     // the reader is gone before gitopsc writes: every write fails with EPIPE
     const piped = sh(`(sleep 0.3; exec "${process.execPath}" "${bin}" schema service) | true; echo "exit=\${PIPESTATUS[0]}"`);
     expect(piped.stdout).toBe('exit=0\n');
@@ -336,7 +337,7 @@ describe('item 8 with the CLI as a user runs it', () => {
     expect((await cli(dir, 'resolve')).code).toBe(0);
     mkdirSync(join(dir, 'rendered'));
     // a private mount namespace: the tmpfs is visible to this shell and the CLI only
-    const r = spawnSync('unshare', ['-m', 'sh', '-c', `mount -t tmpfs tmpfs "${dir}/rendered" && "${process.execPath}" "${bin}" --cwd "${dir}" render --format json; echo "exit=$?"; ls -A "${dir}/rendered"`], { encoding: 'utf8' });
+    const r = spawnSync('unshare', ['-m', 'sh', '-c', `mount -t tmpfs tmpfs "${dir}/rendered" && "${process.execPath}" "${bin}" --cwd "${dir}" render --format json; echo "exit=$?"; ls -A "${dir}/rendered"`], { encoding: 'utf8', env: spawnEnv() });
     expect(r.stdout).toMatch(/"ok": true/);
     expect(r.stdout).toMatch(/exit=0\n\.gitopsc-owned\ndev\nprod\n$/);
   });

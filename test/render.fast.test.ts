@@ -12,6 +12,7 @@ import { tmp } from './helpers/git.js';
 import { fastRender, renderChanged, sameProject } from '../src/cli/fast.js';
 import { readTree } from './helpers/read-tree.js';
 import { buildCli } from './helpers/cli.js';
+import { spawnEnv } from './helpers/env.js';
 import { baseProject, cli, cliWithEnv, makeProject, writeFiles } from './helpers/project.js';
 
 /** A project whose render has warnings (a kind no schema knows), so the memo replays diagnostics. */
@@ -54,7 +55,7 @@ describe('the start-up fast path', () => {
 
   // the real bin (its fast path) against the full CLI run in this process (main(), as the cases above)
   it('colours as the full CLI does (FORCE_COLOR)', async () => {
-    const env = { ...process.env, FORCE_COLOR: '1', NO_COLOR: '' };
+    const env = spawnEnv({ FORCE_COLOR: '1', NO_COLOR: '' });
     const full = await cliWithEnv(env, dir, 'render', '--check');
     const fast = spawnSync(process.execPath, [bin, 'render', '--check'], { cwd: dir, env, encoding: 'utf8' });
     expect(full.stderr).toContain('\u001b[');
@@ -64,7 +65,7 @@ describe('the start-up fast path', () => {
 
   it('the real bin answers from the memo (json, text) as the full CLI does', async () => {
     for (const args of [['render', '--check', '--format', 'json'], ['render']]) {
-      const env = { ...process.env, NO_COLOR: '1' };
+      const env = spawnEnv({ NO_COLOR: '1' });
       const full = await cliWithEnv(env, dir, ...args);
       // the memo the full run left answers this cwd and these flags: the bin takes its fast path
       expect(fastRender(args, { ...host(env), cwd: dir }), args.join(' ')).toBeDefined();
@@ -72,7 +73,7 @@ describe('the start-up fast path', () => {
       expect([fast.stdout, fast.stderr, fast.status], args.join(' ')).toEqual([full.stdout, full.stderr, full.code]);
     }
     // the documented switch (README): the bin without its fast path prints the same
-    const off = spawnSync(process.execPath, [bin, 'render', '--check', '--format', 'json'], { cwd: dir, env: { ...process.env, NO_COLOR: '1', GITOPSC_NO_FAST_PATH: '1' }, encoding: 'utf8' });
+    const off = spawnSync(process.execPath, [bin, 'render', '--check', '--format', 'json'], { cwd: dir, env: spawnEnv({ NO_COLOR: '1', GITOPSC_NO_FAST_PATH: '1' }), encoding: 'utf8' });
     const full = await cliWithEnv({ ...process.env, NO_COLOR: '1' }, dir, 'render', '--check', '--format', 'json');
     expect([off.stdout, off.stderr, off.status]).toEqual([full.stdout, full.stderr, full.code]);
   });
@@ -195,7 +196,7 @@ describe('a render after a change, continued from the fast path\'s scan (renderC
     const bin = buildCli().bin;
     for (const [n, args] of [[6, ['render']], [7, ['render', '--format', 'json']]] as const) {
       edit((t) => t.replace(/replicas: \d+/, `replicas: ${n}`));
-      const env = { ...process.env, NO_COLOR: '1' };
+      const env = spawnEnv({ NO_COLOR: '1' });
       const fast = spawnSync(process.execPath, [bin, ...args], { cwd: a, env, encoding: 'utf8' });
       // the full CLI in this process
       const full = await cliWithEnv(env, b, ...args);

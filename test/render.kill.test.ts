@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openOutput } from '../src/write/apply.js';
 import { buildCli } from './helpers/cli.js';
+import { spawnEnv } from './helpers/env.js';
 import { DIGEST, cli, makeProject, snapshot } from './helpers/project.js';
 
 const SERVICES = 120;
@@ -70,7 +71,7 @@ describe('kill -9 during render', () => {
     const run = () =>
       new Promise<{ ms: number; child: ReturnType<typeof spawn> }>((resolve) => {
         const t0 = Date.now();
-        const child = spawn(process.execPath, [bin, '--cwd', dir, 'render'], { stdio: 'ignore' });
+        const child = spawn(process.execPath, [bin, '--cwd', dir, 'render'], { stdio: 'ignore', env: spawnEnv() });
         child.on('exit', () => resolve({ ms: Date.now() - t0, child }));
       });
     // calibrate: how long one render that rewrites every deployment takes (the tree is new)
@@ -94,7 +95,7 @@ describe('kill -9 during render', () => {
       copyFileSync(target ? lockNew : lockOld, join(dir, 'gitopsc.lock'));
       // kill from a quarter of the way in (startup, compile) to near the end (the writes)
       const delay = full * (0.25 + ((start + trials * 0.6180339887) % 1) * 0.7);
-      const child = spawn(process.execPath, [bin, '--cwd', dir, 'render'], { stdio: 'ignore' });
+      const child = spawn(process.execPath, [bin, '--cwd', dir, 'render'], { stdio: 'ignore', env: spawnEnv() });
       const exited = new Promise((r) => child.on('exit', r));
       await new Promise((r) => setTimeout(r, delay));
       child.kill('SIGKILL');

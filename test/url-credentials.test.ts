@@ -9,6 +9,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildCli } from './helpers/cli.js';
+import { spawnEnv } from './helpers/env.js';
 import { cli, makeProject } from './helpers/project.js';
 import { createOciProvider } from '../src/resolve/providers/oci/index.js';
 import { nodeHost } from '../src/host/index.js';
@@ -93,7 +94,7 @@ describe('credentials in a registry URL', () => {
       'gitopsc.config.mjs': `export default { registries: { hub: { type: 'oci', url: process.env.GITOPSC_TEST_REG_URL } } };\n`,
       'services/web.yaml': service,
     });
-    const r = spawnSync(process.execPath, [bin, '--cwd', dir, 'validate', '--format', 'json'], { env: { ...process.env, GITOPSC_TEST_REG_URL: url }, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [bin, '--cwd', dir, 'validate', '--format', 'json'], { env: spawnEnv({ GITOPSC_TEST_REG_URL: url }), encoding: 'utf8' });
     expect(r.status).toBe(1);
     const diagnostics = (JSON.parse(r.stdout) as { diagnostics: { code: string; reason?: string; file: string; message: string }[] }).diagnostics;
     expect(diagnostics.some((d) => d.code === 'SCHEMA' && d.file === 'gitopsc.config.mjs' && d.reason === 'url-credentials' && d.message.includes('https://***@reg.example.com'))).toBe(true);
