@@ -32,7 +32,9 @@ import { bundleCli } from './bundle-cli.mjs';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const STAMP = join(ROOT, 'node_modules/.cache/gitopsc-build/stamp.json');
 const FORMAT = 1;
-const INPUT_DIRS = ['src', 'schemas', 'scripts', 'templates'];
+const INPUT_DIRS = ['src', 'schemas', 'scripts', 'templates', 'fixtures/example/services', 'fixtures/example/registry'];
+/** the rest of the documents code-cache.mjs validates while it makes the caches (absent in a trimmed tree) */
+const SAMPLE_FILES = ['fixtures/example/gitopsc.config.yaml', 'fixtures/example/gitopsc.lock'];
 const INPUT_FILES = ['tsconfig.json', 'tsconfig.build.json', 'package.json', 'node_modules/.package-lock.json', 'node_modules/typescript/package.json'];
 
 /** Every file under `dir` (relative to ROOT, `/`-separated, sorted); [] when it does not exist. */
@@ -53,7 +55,7 @@ function digests(files) {
 /** The inputs' fingerprint; null when one of the fixed inputs is missing (then never skip). */
 function inputs() {
   if (!INPUT_FILES.every((f) => existsSync(join(ROOT, f)))) return null;
-  const files = [...INPUT_DIRS.flatMap(walk), ...INPUT_FILES];
+  const files = [...INPUT_DIRS.flatMap(walk), ...SAMPLE_FILES.filter((f) => existsSync(join(ROOT, f))), ...INPUT_FILES];
   return { node: process.version, files: digests(files) };
 }
 
@@ -74,8 +76,8 @@ function current() {
   return same(digests(walk('dist')), stamp.outputs);
 }
 
-function run(args) {
-  const r = spawnSync(process.execPath, args, { cwd: ROOT, stdio: ['inherit', 2, 2] });
+function run(args, env = process.env) {
+  const r = spawnSync(process.execPath, args, { cwd: ROOT, env, stdio: ['inherit', 2, 2] });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 
@@ -102,7 +104,9 @@ run([tsc, '-p', 'tsconfig.build.json', '--emitDeclarationOnly', '--noCheck']);
 run(['scripts/generate-schemas.mjs']);
 run(['scripts/compile-schemas.mjs']);
 run(['scripts/precompile-templates.mjs']);
-run(['scripts/code-cache.mjs']);
+// without NODE_OPTIONS: V8 accepts a code cache only under the flags it was made with, and the
+// CLI's users run without the builder's
+run(['scripts/code-cache.mjs'], Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_OPTIONS')));
 await bundleCli({ src: join(ROOT, 'src'), dist: join(ROOT, 'dist') });
 // the stamp only when no input changed while building (generate-schemas.mjs may rewrite
 // schemas/: then this build's inputs are the rewritten ones, and the next build is a full one)

@@ -14,15 +14,21 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const source = (answer: string) =>
   `"use strict";\nconst path = require("node:path");\nfunction check(x) { return typeof x === "number" && x > ${answer} ? "${answer}:" + path.basename(__filename) : false; }\nmodule.exports = check;\nmodule.exports.validate = check;\nmodule.exports.dir = __dirname;\n`;
 
-/** a cache of `text` as the build makes it: run, exercised, then its code cache written with the header */
-function makeCache(file: string, text: string, header = codeCacheHeader(Buffer.from(text, 'utf8')), body?: Buffer): void {
-  // (damaged data: the text is not compiled here, so that V8's own cache of compiled scripts does not answer for it)
-  if (body) return writeFileSync(`${file}${CODE_CACHE_SUFFIX}`, Buffer.concat([Buffer.from(`${header}\n`), body]));
+type Header = (source: Buffer, data: Buffer) => string;
+const buildHeader: Header = (source, data) => codeCacheHeader(source, data);
+
+/**
+ * A cache of `text` as the build makes it: run, exercised, then its code cache written with the
+ * header; `damage` changes V8's data after the header was made of it (as a disk or copy error would).
+ */
+function makeCache(file: string, text: string, header: Header = buildHeader, damage?: (data: Buffer) => Buffer): void {
   const script = new Script(wrapCommonJs(text), { filename: file });
   const module = { exports: {} as { validate(x: unknown): unknown } };
   (script.runInThisContext() as (...a: unknown[]) => void).call(module.exports, module.exports, require, module, file, dir);
   module.exports.validate(100);
-  writeFileSync(`${file}${CODE_CACHE_SUFFIX}`, Buffer.concat([Buffer.from(`${header}\n`), body ?? script.createCachedData()]));
+  const data = script.createCachedData();
+  const head = header(Buffer.from(text, 'utf8'), data);
+  writeFileSync(`${file}${CODE_CACHE_SUFFIX}`, Buffer.concat([Buffer.from(`${head}\n`), damage ? damage(Buffer.from(data)) : data]));
 }
 
 type Mod = { validate(x: unknown): unknown; dir: string };
@@ -52,14 +58,17 @@ describe('host/code-cache: a generated CommonJS file loads through its V8 code c
     expect([m.validate(45), m.validate(52)]).toEqual([false, '51:b.cjs']);
   });
 
-  it.each([
-    ['another Node', 'c1.cjs', '7', (t: string) => codeCacheHeader(Buffer.from(t)).replace(process.version, 'v0.0.0'), undefined],
+  it.each<[string, string, string, Header, ((d: Buffer) => Buffer) | undefined]>([
+    ['another Node', 'c1.cjs', '7', (t, d) => buildHeader(t, d).replace(process.version, 'v0.0.0'), undefined],
     ['a header that is not JSON', 'c2.cjs', '7', () => 'not a header', undefined],
-    ['V8 data that is damaged (V8 refuses it; compiled from source)', 'c3.cjs', '9', (t: string) => codeCacheHeader(Buffer.from(t)), Buffer.from('not a code cache at all, just bytes')],
-  ])('%s: the module is still the source\'s', (_name, name, n, header, body) => {
+    ['another format', 'c3.cjs', '8', (t, d) => buildHeader(t, d).replace(/"format":\d+/, '"format":1'), undefined],
+    // never handed to V8: release builds of Node do not check a code cache's checksum (a flipped byte crashed the process)
+    ['V8 data with one byte flipped', 'c4.cjs', '9', buildHeader, (d) => (d.writeUInt8(d.readUInt8(d.length >> 1) ^ 0xff, d.length >> 1), d)],
+    ['V8 data cut short', 'c5.cjs', '9', buildHeader, (d) => d.subarray(0, d.length - 1)],
+  ])('%s: the cache is not used, the module is the source\'s', (_name, name, n, header, damage) => {
     const file = join(dir, name);
     writeFileSync(file, source(n));
-    makeCache(file, source(n), header(source(n)), body);
+    makeCache(file, source(n), header, damage);
     const m = requireGenerated(file) as Mod;
     expect(usedCodeCache()).toBe(false);
     expect([m.validate(Number(n) + 1), m.validate(Number(n))]).toEqual([`${n}:${name}`, false]);

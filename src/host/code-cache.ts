@@ -19,7 +19,7 @@ import { Script } from 'node:vm';
 import { contentHash } from '../core/hash.js';
 
 /** the cache file's first line: JSON with these fields, then V8's bytes */
-export const CODE_CACHE_FORMAT = 1;
+export const CODE_CACHE_FORMAT = 2;
 export const CODE_CACHE_SUFFIX = '.v8cache';
 
 /** How Node wraps a CommonJS module's source (Module.wrap): the cache is made of exactly this text. */
@@ -27,9 +27,20 @@ export function wrapCommonJs(source: string): string {
   return `(function (exports, require, module, __filename, __dirname) { ${source}\n});`;
 }
 
-/** The header a cache made now of `sourceBytes` carries (scripts/code-cache.mjs writes it). */
-export function codeCacheHeader(sourceBytes: Uint8Array): string {
-  return JSON.stringify({ format: CODE_CACHE_FORMAT, node: process.version, arch: process.arch, source: contentHash(sourceBytes) });
+/**
+ * The header a cache made now of `sourceBytes`, holding V8's `data`, carries (scripts/code-cache.mjs
+ * writes it): this Node, the content hash of the source and that of V8's data, so that damaged
+ * data is never handed to V8 (release builds of Node do not check a code cache's checksum: a
+ * flipped byte can crash the process or run what the build did not write).
+ */
+export function codeCacheHeader(sourceBytes: Uint8Array, data: Uint8Array): string {
+  return JSON.stringify({ format: CODE_CACHE_FORMAT, node: process.version, arch: process.arch, source: contentHash(sourceBytes), data: contentHash(data) });
+}
+
+/** What a header must say for this Node before anything is hashed (another Node's cache costs one line read). */
+function forThisNode(header: unknown): header is { source: unknown; data: unknown } {
+  const h = header as { format?: unknown; node?: unknown; arch?: unknown } | null;
+  return typeof h === 'object' && h !== null && h.format === CODE_CACHE_FORMAT && h.node === process.version && h.arch === process.arch;
 }
 
 /** The source as a string: ASCII decoded as Latin-1 (no UTF-8 decoding pass: the same text), else as UTF-8. */
@@ -57,10 +68,14 @@ export function requireGenerated(file: string): unknown {
   try {
     const cache = readFileSync(`${file}${CODE_CACHE_SUFFIX}`);
     const nl = cache.indexOf(10);
-    const bytes = readFileSync(file);
-    if (nl > 0 && cache.toString('utf8', 0, nl) === codeCacheHeader(bytes)) cached = { source: sourceText(bytes), data: cache.subarray(nl + 1) };
+    const header: unknown = nl > 0 ? JSON.parse(cache.toString('utf8', 0, nl)) : null;
+    if (forThisNode(header)) {
+      const bytes = readFileSync(file);
+      const data = cache.subarray(nl + 1);
+      if (header.source === contentHash(bytes) && header.data === contentHash(data)) cached = { source: sourceText(bytes), data };
+    }
   } catch {
-    /* no cache (or no file: require says why) */
+    /* no cache, a header that is not JSON (or no file: require says why) */
   }
   if (!cached) return requireHere(file);
   const script = new Script(wrapCommonJs(cached.source), { filename: file, cachedData: cached.data });
