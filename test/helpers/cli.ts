@@ -32,12 +32,14 @@ function sources(dir: string): string[] {
   });
 }
 
-const STEPS = ['compile-schemas.mjs', 'precompile-templates.mjs'];
+// code-cache.mjs: the V8 code caches beside the validators and the templates, so that the CLI the
+// tests spawn loads them as the shipped package does (it validates fixtures/example while it makes them)
+const STEPS = ['compile-schemas.mjs', 'precompile-templates.mjs', 'code-cache.mjs'];
 
 /** The package directory around dist/: package.json, links to templates, schemas and node_modules, the build's later steps, the `gitopsc` shim. */
 function layout(pkg: string): void {
   copyFileSync(join(ROOT, 'package.json'), join(pkg, 'package.json'));
-  for (const d of ['templates', 'schemas', 'node_modules']) symlinkSync(join(ROOT, d), join(pkg, d));
+  for (const d of ['templates', 'schemas', 'node_modules', 'fixtures']) symlinkSync(join(ROOT, d), join(pkg, d));
   mkdirSync(join(pkg, 'scripts'));
   for (const step of STEPS) copyFileSync(join(ROOT, 'scripts', step), join(pkg, 'scripts', step));
   const binDir = join(pkg, 'bin');
