@@ -177,7 +177,7 @@ export function statClean(entry: MemoEntry | undefined, st: Readonly<StatData>, 
 
 /** A directory's StatData and the names it held (subdirectories with a trailing `/`). */
 export type DirEntry = [mode: number, ino: number, size: number, mtimeS: number, mtimeNs: number, ctimeS: number, ctimeNs: number, names: string[]];
-const NAMES = 7;
+export const NAMES = 7;
 
 /** What a scan starts from and returns: files and directories, by relative path. */
 export interface TreeState {

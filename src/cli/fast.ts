@@ -12,7 +12,8 @@
 import { lstatSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { exitCodeFor } from '../core/diagnostics.js';
-import { handedOver, handOver, MEMO_MAX_BYTES, MEMO_MAX_FILES, MEMO_SKIP, memoHitResult, memoKey, memoPath, openMemo, sameContent, scanTree, writeMemo, type MemoFile, type MemoResult } from '../build/memo.js';
+import { SEARCH_PLACES } from '../config/search-places.js';
+import { handedOver, handOver, MEMO_MAX_BYTES, MEMO_MAX_FILES, MEMO_SKIP, memoHitResult, memoKey, memoPath, NAMES, openMemo, sameContent, scanTree, writeMemo, type MemoFile, type MemoResult } from '../build/memo.js';
 import { colorEnabled, palette } from './output/color.js';
 import { formatResult, internalError, type Format } from './output/format.js';
 
@@ -221,12 +222,6 @@ function changedTree(found: MemoFile, changed: readonly number[] | undefined, ha
   return result;
 }
 
-/** where a DirEntry (src/build/memo.ts) keeps the directory's names */
-const NAMES = 7;
-
-/** every name config discovery looks for in a directory (src/config/discover.ts SEARCH_PLACES) */
-const SEARCH_PLACE = /^(?:package\.json|\.gitopscrc(?:\.json|\.ya?ml)?|gitopsc\.config\.(?:ya?ml|json|js|mjs|cjs|ts))$/;
-
 /**
  * `sameProject` for a scan after a recorded directory with files below it went away (an output
  * directory deleted): discovery from the root finds the memo's project again when its config is
@@ -236,7 +231,7 @@ const SEARCH_PLACE = /^(?:package\.json|\.gitopscrc(?:\.json|\.ya?ml)?|gitopsc\.
  * read again (`reread`). Else discovery runs.
  */
 export function sameProjectWithout(memo: { configFile: string }, gone: string, was: readonly string[] | undefined, now: readonly string[] | undefined, reread: boolean): boolean {
-  if (reread || !was || !now || gone.includes('/') || SEARCH_PLACE.test(gone) || !sameProject(memo, [])) return false;
+  if (reread || !was || !now || gone.includes('/') || SEARCH_PLACES.includes(gone) || !sameProject(memo, [])) return false;
   const i = was.indexOf(`${gone}/`);
   return i >= 0 && now.length === was.length - 1 && now.every((n, j) => n === was[j < i ? j : j + 1]);
 }

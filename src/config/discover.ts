@@ -9,21 +9,9 @@ import { cosmiconfig } from 'cosmiconfig';
 import { error, type Diagnostic } from '../core/diagnostics.js';
 import { redactUrlsInText } from '../core/redact.js';
 import { assertReadable, pathExists, reasonOf, statOrAbsent } from '../host/fs.js';
+import { SEARCH_PLACES } from './search-places.js';
 
-export const SEARCH_PLACES = [
-  'package.json',
-  '.gitopscrc',
-  '.gitopscrc.json',
-  '.gitopscrc.yaml',
-  '.gitopscrc.yml',
-  'gitopsc.config.yaml',
-  'gitopsc.config.yml',
-  'gitopsc.config.json',
-  'gitopsc.config.js',
-  'gitopsc.config.mjs',
-  'gitopsc.config.cjs',
-  'gitopsc.config.ts',
-];
+export { SEARCH_PLACES };
 
 export interface DiscoveredProject {
   ok: true;
