@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -178,6 +179,21 @@ describe('publish refuses an unsafe deployment repository, changing nothing', ()
     expect(r.diagnostics).toEqual([]);
     expect(r.committed).toBe(true);
     expect(head(repo, 'main')).toBe(before);
+  });
+
+  it('one status names both: a managed path renamed out of its directory is dirty; before the first commit, anything in the index is staged', async () => {
+    const repo = await setup();
+    git(repo, 'mv', 'dev/checkout/service.yaml', 'service.yaml');
+    let r = await run(compileResult({ checkout: { dev: '1.1.0' } }), { repo });
+    expect(r.diagnostics.map((d) => [d.code, d.reason])).toEqual([['GIT', 'dirty-worktree']]);
+    expect(r.diagnostics[0]?.message).toContain('service.yaml');
+    const fresh = tmp();
+    git(fresh, 'init', '-q');
+    writeFiles(fresh, { 'README.md': '# deploy\n' });
+    git(fresh, 'add', 'README.md');
+    r = await run(compileResult({ checkout: { dev: '1.1.0' } }), { repo: fresh });
+    expect(r.diagnostics.map((d) => [d.code, d.reason])).toEqual([['GIT', 'staged-changes']]);
+    expect(r.diagnostics[0]?.message).toContain('README.md');
   });
 
   it('a second publish waits for the lock, or fails naming the holder', async () => {
@@ -395,5 +411,62 @@ describe('publish signing', () => {
     expect(r.diagnostics[0]).toMatchObject({ code: 'GIT', reason: 'commit-failed' });
     expect(head(repo)).toBe(before);
     expect(status(repo)).toBe('');
+  });
+});
+
+/**
+ * The git processes a publish into a working repository starts, seen through a `git` earlier on
+ * PATH that logs its arguments and runs the real one (git's own children, such as upload-pack,
+ * run from git's exec path and are not logged).
+ */
+function countingGit(): { env: NodeJS.ProcessEnv; commands: () => string[] } {
+  const bin = tmp();
+  const log = join(bin, 'log');
+  const real = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
+  writeFileSync(join(bin, 'git'), `#!/bin/sh\nprintf '%s\\n' "$1" >> '${log}'\nexec '${real}' "$@"\n`, { mode: 0o755 });
+  return {
+    env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}` },
+    commands: () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).sort() : []),
+  };
+}
+
+describe('the git processes of a publish into a working repository', () => {
+  it('--push: one rev-parse opens it, refs are read from their files, the commit is built in process', async () => {
+    const { bare, work } = makeRemote({ 'README.md': '# deploy\n' });
+    const counted = countingGit();
+    const r = await run(compileResult({ checkout: { dev: '1.0.0' } }), { repo: work, push: true, env: counted.env });
+    expect(r.diagnostics).toEqual([]);
+    expect(r.pushed).toBe(true);
+    expect(head(bare, 'main')).toBe(head(work));
+    expect(head(work, 'origin/main')).toBe(head(work));
+    expect(status(work)).toBe('');
+    // were 22 before: rev-parse x8, symbolic-ref x2, diff, remote, config, read-tree x2, hash-object, update-index, write-tree, commit-tree, update-ref x2, ...
+    expect(counted.commands()).toEqual(['cat-file', 'config', 'fetch', 'ls-tree', 'push', 'read-tree', 'rev-parse', 'status', 'update-ref']);
+    expect(git(work, 'fsck', '--strict', '--no-dangling')).toBe('');
+  });
+
+  it.each<[string, (repo: string) => string, string[]]>([
+    ['a linked worktree (objects in the common directory): through an index', (repo) => {
+      git(repo, 'worktree', 'add', '-q', '-b', 'wt', join(repo, '..', 'wt'));
+      return join(repo, '..', 'wt');
+    }, ['hash-object', 'update-index', 'write-tree', 'commit-tree']],
+    ['core.sharedRepository: through an index (git sets the permissions)', (repo) => (git(repo, 'config', 'core.sharedRepository', 'group'), repo), ['hash-object', 'update-index', 'write-tree', 'commit-tree']],
+    ['core.fsync: through an index (git syncs)', (repo) => (git(repo, 'config', 'core.fsync', 'loose-object'), repo), ['hash-object', 'update-index', 'write-tree', 'commit-tree']],
+    ['i18n.commitEncoding: the tree in process, the commit through git', (repo) => (git(repo, 'config', 'i18n.commitEncoding', 'ISO-8859-1'), repo), ['commit-tree']],
+    ['packed refs, plain config: in process', (repo) => (git(repo, 'pack-refs', '--all'), repo), []],
+  ])('%s', async (_, prepare, through) => {
+    const dir = prepare(await setup());
+    const before = head(dir);
+    const counted = countingGit();
+    const r = await run(compileResult({ checkout: { dev: '1.1.0' } }), { repo: dir, env: counted.env });
+    expect(r.diagnostics).toEqual([]);
+    expect(r.committed).toBe(true);
+    expect(head(dir)).toBe(r.commit);
+    expect(head(dir, 'HEAD~1')).toBe(before);
+    expect(readFileSync(join(dir, 'dev/checkout/deployment.yaml'), 'utf8')).toContain('checkout:1.1.0@');
+    expect(status(dir)).toBe('');
+    expect(git(dir, 'fsck', '--strict', '--no-dangling')).toBe('');
+    const seen = counted.commands();
+    for (const c of ['hash-object', 'update-index', 'write-tree', 'commit-tree']) expect([c, seen.includes(c)]).toEqual([c, through.includes(c)]);
   });
 });

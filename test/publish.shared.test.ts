@@ -9,7 +9,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseCommitConfig, readBranchRef } from '../src/git/deployment.js';
+import { parseCommitConfig, parseRepoConfig, readBranchRef, repoConfig } from '../src/git/deployment.js';
+import { cleanGitEnv } from '../src/git/env.js';
+import { Git } from '../src/git/exec.js';
+import { readHead, readRefFile } from '../src/git/refs.js';
 import { plainIdent } from '../src/git/objects.js';
 import { contentHash, sha256Hex } from '../src/core/hash.js';
 import { serializeRecord } from '../src/write/ownership.js';
@@ -193,6 +196,31 @@ describe('the commit of a publish from a temporary repository, written in proces
     expect(parseCommitConfig(code, out)).toEqual(want);
   });
 
+  it.each<[string, number, string, { origin: boolean; looseObjects: boolean; sign: boolean; plain: boolean }]>([
+    ['nothing set', 1, '', { origin: false, looseObjects: true, sign: false, plain: true }],
+    ['origin by its url', 0, 'remote.origin.url /srv/deploy.git\n', { origin: true, looseObjects: true, sign: false, plain: true }],
+    ['origin by a fetch refspec only', 0, 'remote.origin.fetch +refs/heads/*:refs/remotes/origin/*\n', { origin: true, looseObjects: true, sign: false, plain: true }],
+    ['core.sharedRepository group', 0, 'core.sharedrepository group\n', { origin: false, looseObjects: false, sign: false, plain: true }],
+    ['core.sharedRepository umask', 0, 'core.sharedrepository umask\n', { origin: false, looseObjects: true, sign: false, plain: true }],
+    ['core.sharedRepository with no value (true)', 0, 'core.sharedrepository\n', { origin: false, looseObjects: false, sign: false, plain: true }],
+    ['core.fsync', 0, 'core.fsync objects\n', { origin: false, looseObjects: false, sign: false, plain: true }],
+    ['core.fsyncObjectFiles', 0, 'core.fsyncobjectfiles false\n', { origin: false, looseObjects: false, sign: false, plain: true }],
+    ['all at once', 0, 'commit.gpgsign true\nremote.origin.url x\ni18n.commitencoding latin1\n', { origin: true, looseObjects: true, sign: true, plain: false }],
+    ['git failed', 128, '', { origin: false, looseObjects: false, sign: false, plain: false }],
+  ])('parseRepoConfig: %s', (_, code, out, want) => {
+    expect(parseRepoConfig(code, out)).toEqual(want);
+  });
+
+  it('repoConfig reads the keys from git: origin (not origin2), signing, shared repository', async () => {
+    const { work } = makeRemote({ 'README.md': '# deploy\n' });
+    const ask = () => repoConfig(new Git(work, cleanGitEnv(process.env)));
+    expect(await ask()).toEqual({ origin: true, looseObjects: true, sign: false, plain: true });
+    git(work, 'config', 'commit.gpgsign', 'true');
+    git(work, 'config', 'core.sharedRepository', 'group');
+    git(work, 'remote', 'rename', 'origin', 'origin2');
+    expect(await ask()).toEqual({ origin: false, looseObjects: false, sign: true, plain: true });
+  });
+
   it.each<[string, boolean]>([
     ['Deploy Bot <bot@example.com>', true],
     ['gitopsc <gitopsc@localhost>', true],
@@ -320,5 +348,51 @@ describe('readBranchRef: a bare repository\'s branch read from its ref files, as
     expect(git(bare, 'rev-parse', ...answered.map(([branch]) => `refs/heads/${branch}`)).trim().split('\n')).toEqual(answered.map(([, want]) => want!.commit));
     writeFileSync(join(bare, 'commondir'), '.\n');
     expect(readBranchRef(bare, 'main')).toBeUndefined();
+  });
+});
+
+describe('readHead and readRefFile: a working repository\'s HEAD and refs read from their files, as git reads them', () => {
+  it('on a branch (loose, packed), unborn, detached; undefined (ask git) for a worktree, extensions, HEAD naming a ref outside refs/heads', () => {
+    const { work } = makeRemote({ 'README.md': '# deploy\n' });
+    const gitDir = join(work, '.git');
+    const tip = head(work);
+    // what git says: symbolic-ref and rev-parse
+    const asGit = () => {
+      const ref = execFileSync('git', ['symbolic-ref', '-q', 'HEAD'], { cwd: work, encoding: 'utf8' }).trim();
+      return { ref, commit: head(work) };
+    };
+    expect(readHead(gitDir)).toEqual({ ref: 'refs/heads/main', commit: tip });
+    expect(readHead(gitDir)).toEqual(asGit());
+    expect(readRefFile(gitDir, 'refs/remotes/origin/main')).toEqual({ commit: tip });
+    expect(readRefFile(gitDir, 'refs/remotes/origin/nope')).toEqual({});
+    git(work, 'pack-refs', '--all');
+    expect(existsSync(join(gitDir, 'refs/heads/main'))).toBe(false);
+    expect(readHead(gitDir)).toEqual(asGit());
+    expect(readRefFile(gitDir, 'refs/remotes/origin/main')).toEqual({ commit: tip });
+    // refs that are not plain names: ask git
+    expect(readRefFile(gitDir, 'refs/heads/a..b')).toBeUndefined();
+    expect(readRefFile(gitDir, 'refs/heads/.hidden')).toBeUndefined();
+    expect(readRefFile(gitDir, 'HEAD')).toBeUndefined();
+    // unborn
+    git(work, 'checkout', '-q', '--orphan', 'fresh');
+    expect(readHead(gitDir)).toEqual({ ref: 'refs/heads/fresh' });
+    git(work, 'checkout', '-q', '-f', 'main');
+    // detached
+    git(work, 'checkout', '-q', '--detach');
+    expect(readHead(gitDir)).toEqual({ commit: tip });
+    git(work, 'checkout', '-q', 'main');
+    // a symbolic HEAD outside refs/heads, a symbolic branch
+    writeFileSync(join(gitDir, 'HEAD'), 'ref: refs/remotes/origin/main\n');
+    expect(readHead(gitDir)).toBeUndefined();
+    git(work, 'symbolic-ref', 'refs/heads/alias', 'refs/heads/main');
+    writeFileSync(join(gitDir, 'HEAD'), 'ref: refs/heads/alias\n');
+    expect(readHead(gitDir)).toBeUndefined();
+    writeFileSync(join(gitDir, 'HEAD'), 'ref: refs/heads/main\n');
+    // a linked worktree's git directory
+    git(work, 'worktree', 'add', '-q', '-b', 'wt', join(work, '..', 'wt'));
+    expect(readHead(join(gitDir, 'worktrees', 'wt'))).toBeUndefined();
+    // a repository format with extensions
+    git(work, 'config', 'extensions.worktreeConfig', 'true');
+    expect(readHead(gitDir)).toBeUndefined();
   });
 });

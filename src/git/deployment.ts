@@ -15,6 +15,7 @@ import { RECORD_FILE } from '../write/ownership.js';
 import { CatFile } from './cat-file.js';
 import { cleanGitEnv } from './env.js';
 import { Git, GitError } from './exec.js';
+import { readRefFile } from './refs.js';
 import { lsTree } from './source.js';
 import { STATE_FILE } from './state.js';
 
@@ -83,6 +84,42 @@ export function commitConfig(git: Git): Promise<CommitConfig> {
   return git.run(['config', '--get-regexp', '^(commit\\.gpgsign|i18n\\.commitencoding)$']).then((r) => parseCommitConfig(r.code, r.stdout.toString()));
 }
 
+/** What publish reads of a working repository's config, in one `git config` process (src/git/publish.ts). */
+export interface RepoConfig extends CommitConfig {
+  /** a remote named origin is configured (a `remote.origin.*` key); false: none in the config (a legacy `remotes/` file may still name one: ask `git remote`) */
+  origin: boolean;
+  /**
+   * Loose objects written in process (./objects.ts) are as git writes them there: no
+   * core.sharedRepository (group permissions), no core.fsync or core.fsyncObjectFiles (git
+   * would sync them to disk)
+   */
+  looseObjects: boolean;
+}
+
+export function repoConfig(git: Git): Promise<RepoConfig> {
+  return git
+    .run(['config', '--get-regexp', '^(commit\\.gpgsign|i18n\\.commitencoding|remote\\.origin\\.[^.]+|core\\.sharedrepository|core\\.fsync|core\\.fsyncobjectfiles)$'])
+    .then((r) => parseRepoConfig(r.code, r.stdout.toString()));
+}
+
+/** `git config --get-regexp` output of repoConfig (exit 1: none set). */
+export function parseRepoConfig(code: number, out: string): RepoConfig {
+  const commit = parseCommitConfig(code, out);
+  let origin = false;
+  let looseObjects = code === 0 || (code === 1 && out === '');
+  if (code === 0) {
+    for (const line of out.split('\n')) {
+      const sp = line.indexOf(' ');
+      const key = sp < 0 ? line : line.slice(0, sp);
+      const value = sp < 0 ? undefined : line.slice(sp + 1);
+      if (key.startsWith('remote.origin.')) origin = true;
+      else if (key === 'core.sharedrepository') looseObjects &&= value !== undefined && /^(umask|false|no|off|0)$/i.test(value);
+      else if (key === 'core.fsync' || key === 'core.fsyncobjectfiles') looseObjects = false;
+    }
+  }
+  return { ...commit, origin, looseObjects };
+}
+
 /** `git config --get-regexp` output (exit 1: none set); the last value of a key wins, bools as git reads them. */
 export function parseCommitConfig(code: number, out: string): CommitConfig {
   if (code !== 0) return { sign: false, plain: code === 1 && out === '' };
@@ -114,7 +151,17 @@ function gitBool(v: string | undefined): boolean | undefined {
 }
 
 export type OpenedDeployment =
-  | { ok: true; repoDir: string; scratch: boolean; tempDir?: string; prefetched?: Promise<Prefetched | undefined> }
+  | {
+      ok: true;
+      repoDir: string;
+      scratch: boolean;
+      tempDir?: string;
+      prefetched?: Promise<Prefetched | undefined>;
+      /** a working repository's git directory (`rev-parse --absolute-git-dir`) */
+      gitDir?: string;
+      /** a working repository's config as publish reads it, asked when it was opened */
+      config?: Promise<RepoConfig>;
+    }
   | { ok: false; diagnostics: Diagnostic[] };
 
 /** A deployment repository being opened ahead of `publish` (its temporary clone is removed by `discard`). */
@@ -137,8 +184,10 @@ export async function openDeployment(opts: DeploymentOptions): Promise<OpenedDep
   const isDir = existsSync(local) && statSync(local).isDirectory();
   try {
     // a bare repository says so in its config (which spares a git process); anything else asks git
-    const isWorking = isDir && !saysBare(local) && (await new Git(local, env).run(['rev-parse', '--is-bare-repository'])).stdout.toString().trim() === 'false';
-    if (isWorking) return { ok: true, repoDir: (await new Git(local, env).git(['rev-parse', '--show-toplevel'])).trim(), scratch: false };
+    if (isDir && !saysBare(local)) {
+      const working = await workingRepo(new Git(local, env));
+      if (working) return { ok: true, ...working, scratch: false, config: repoConfig(new Git(working.repoDir, env)) };
+    }
     if (!isDir && !looksLikeUrl(opts.repo)) {
       return { ok: false, diagnostics: [error('GIT', `deployment repository "${opts.repo}" not found (no such directory, and not a URL)`, { reason: 'repository-not-found' })] };
     }
@@ -234,9 +283,6 @@ async function sharedClone(local: string, repoDir: string, branch: string | unde
   return { prefetched: Promise.resolve({ heads: new Map([[name, commit]]), current: name, base, commit, listing, catFile, gpgsign, commitConfig: asked }) };
 }
 
-/** a branch name whose ref file is `refs/heads/<name>` as written: `/`-separated segments of plain characters, none starting with a dot or ending in `.lock` */
-const PLAIN_BRANCH = /^(?!.*(?:^|\/)\.)(?!.*\.lock(?:\/|$))[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*$/;
-
 /**
  * A branch of a repository whose refs are files (the config says no extension, such as
  * reftable, and the caller checked it), read as git's files backend reads it: the loose ref
@@ -253,35 +299,31 @@ export function readBranchRef(gitDir: string, branch: string | undefined): { nam
       if (!m) return undefined;
       name = m[1]!;
     }
-    if (!PLAIN_BRANCH.test(name) || name.includes('..')) return undefined;
-    let loose: string | undefined;
-    try {
-      loose = readFileSync(join(gitDir, 'refs', 'heads', ...name.split('/')), 'utf8');
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') return undefined;
-    }
-    if (loose !== undefined) {
-      const m = /^([0-9a-f]{40})\n?$/.exec(loose);
-      return m ? { name, commit: m[1] } : undefined;
-    }
-    let packed: string;
-    try {
-      packed = readFileSync(join(gitDir, 'packed-refs'), 'utf8');
-    } catch (e) {
-      return (e as NodeJS.ErrnoException).code === 'ENOENT' ? { name } : undefined;
-    }
-    const want = ` refs/heads/${name}`;
-    for (const line of packed.split('\n')) {
-      if (line.length === 40 + want.length && line.endsWith(want)) {
-        const oid = line.slice(0, 40);
-        return /^[0-9a-f]{40}$/.test(oid) ? { name, commit: oid } : undefined;
-      }
-    }
-    return { name };
+    const found = readRefFile(gitDir, `refs/heads/${name}`);
+    return found && { name, ...found };
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A working repository's top directory and git directory, in one `git rev-parse` (it prints one
+ * line per option, in order, and stops at the first it cannot answer: `--show-toplevel` in a
+ * bare repository or inside a git directory); undefined when it is not a working repository.
+ * Throws GitError as `git rev-parse --show-toplevel` fails where `--is-bare-repository` says false.
+ */
+async function workingRepo(git: Git): Promise<{ repoDir: string; gitDir: string } | undefined> {
+  const r = await git.run(['rev-parse', '--is-bare-repository', '--absolute-git-dir', '--show-toplevel']);
+  const lines = r.stdout.toString().split('\n');
+  if (lines[0] !== 'false') return undefined;
+  if (r.code === 0 && lines.length === 4 && lines[3] === '' && lines[1] && lines[2]) return { gitDir: lines[1], repoDir: lines[2] };
+  if (r.code === 0) {
+    // a path with a newline in it: one question at a time
+    const repoDir = (await git.git(['rev-parse', '--show-toplevel'])).trim();
+    return { repoDir, gitDir: (await new Git(repoDir, git.env).git(['rev-parse', '--absolute-git-dir'])).trim() };
+  }
+  const detail = r.stderr.trim().split('\n').slice(-3).join(' / ');
+  throw new GitError(`git rev-parse failed: ${detail || `exit ${r.code}`}`, ['rev-parse', '--show-toplevel'], r.stderr, r.code);
 }
 
 /** Whether `dir` is a bare repository by its own config (`[core] bare = true` beside HEAD and objects/); false: ask git. */

@@ -31,7 +31,8 @@ import { CatFile } from './cat-file.js';
 import { changeTree, commitObject, parseTree, plainIdent, writeLooseObjects } from './objects.js';
 import { gitTree, rememberBlob, type BlobHashMemo, type GitTree } from './tree.js';
 import { nextState, parseState, serializeState, STATE_FILE } from './state.js';
-import { gitDiag, gpgSign, join2, normalizeDir, openDeployment, readHeads, redactUrl, type DeploymentOptions, type OpenedDeployment, type PendingDeployment, type Prefetched } from './deployment.js';
+import { gitDiag, gpgSign, join2, normalizeDir, openDeployment, readHeads, redactUrl, repoConfig, type DeploymentOptions, type OpenedDeployment, type PendingDeployment, type Prefetched, type RepoConfig } from './deployment.js';
+import { filesRefs, readHead, readRefFile } from './refs.js';
 
 export { beginDeployment, openDeployment, redactUrl, type DeploymentOptions, type OpenedDeployment, type PendingDeployment } from './deployment.js';
 
@@ -228,7 +229,7 @@ async function publishWith(input: PublishInput, opts: PublishOptions, opened: Pe
   // 2. The lock.
   let lock: Awaited<ReturnType<typeof acquireLock>>;
   try {
-    const gitDir = scratch ? repoDir : (await git.git(['rev-parse', '--absolute-git-dir'])).trim();
+    const gitDir = scratch ? repoDir : (o.gitDir ?? (await git.git(['rev-parse', '--absolute-git-dir'])).trim());
     lock = await acquireLock(join(gitDir, 'gitopsc-publish.lock'), { timeoutMs: opts.lockTimeoutMs ?? 60_000 });
   } catch (e) {
     // EACCES, EROFS, ...: a filesystem failure (exit 4), and the temporary clone goes
@@ -247,7 +248,7 @@ async function publishWith(input: PublishInput, opts: PublishOptions, opened: Pe
     return out;
   }
   try {
-    const r = scratch ? await publishScratch(git, gitDir, base, author, input, opts, out, o.prefetched) : await publishLocked(git, gitDir, base, author, input, opts, out);
+    const r = scratch ? await publishScratch(git, gitDir, base, author, input, opts, out, o.prefetched) : await publishLocked(git, gitDir, base, author, input, opts, out, o.config);
     if ('fail' in r) out.diagnostics.push(...r.fail);
   } catch (e) {
     out.diagnostics.push(gitDiag(e, `publish to ${redactUrl(opts.repo)} failed`));
@@ -344,7 +345,10 @@ async function publishLocked(
   input: PublishInput,
   opts: PublishOptions,
   out: PublishOutcome,
+  asked?: Promise<RepoConfig>,
 ): Promise<{ ok: true } | Fail> {
+  // the config (signing, origin, how objects are written), asked when the repository was opened
+  const config = (asked ?? repoConfig(git)).catch(() => undefined);
   // 3. Refuse an unsafe state.
   const busy = ['MERGE_HEAD', 'rebase-merge', 'rebase-apply', 'CHERRY_PICK_HEAD', 'REVERT_HEAD', 'index.lock'].filter((f) => existsSync(join(gitDir, f)));
   if (busy.length > 0) {
@@ -353,8 +357,9 @@ async function publishLocked(
   }
   await sweepStale(gitDir);
   out.diagnostics.push(...(await recoverInterrupted(git, gitDir)));
-  const symbolic = await git.run(['symbolic-ref', '-q', 'HEAD']);
-  const current = symbolic.code === 0 ? symbolic.stdout.toString().trim().replace(/^refs\/heads\//, '') : undefined;
+  // HEAD's branch and commit: from the ref files, else from git
+  const at = await headOf(git, gitDir);
+  const current = at.ref?.replace(/^refs\/heads\//, '');
   if (current === undefined && !opts.allowDetached && opts.branch === undefined) {
     return fail(`deployment repository ${git.cwd} has a detached HEAD; check out a branch, pass --branch, or --allow-detached`, 'GIT', 'detached-head');
   }
@@ -364,16 +369,13 @@ async function publishLocked(
     join2(base, STATE_FILE),
     join2(base, RECORD_FILE),
   ];
-  const dirty = await dirtyPaths(git, managed);
+  const { dirty, staged } = await unsafePaths(git, managed);
   if (dirty.length > 0) {
     return fail(
       `deployment repository ${git.cwd} has uncommitted changes in paths gitopsc manages: ${listNames(dirty)}; commit, stash or discard them first`, 'GIT', 'dirty-worktree',
     );
   }
-  const headSha = await revParse(git, 'HEAD');
-  const staged = headSha
-    ? (await git.git(['diff', '--cached', '--name-only', '-z', 'HEAD'])).split('\0').filter(Boolean)
-    : (await git.git(['ls-files', '-z'])).split('\0').filter(Boolean);
+  const headSha = at.commit;
   if (staged.length > 0) {
     return fail(`deployment repository ${git.cwd} has staged changes that a commit would include: ${listNames(staged)}; commit or unstage them first`, 'GIT', 'staged-changes');
   }
@@ -382,7 +384,7 @@ async function publishLocked(
 
   // Branch.
   const branch = opts.branch ?? current;
-  const remote = opts.push ? await pushRemote(git) : undefined;
+  const remote = opts.push ? ((await config)?.origin ? 'origin' : await pushRemote(git)) : undefined;
   if (opts.push && !remote) return fail(`--push: the deployment repository ${git.cwd} has no remote named origin`, 'GIT', 'no-remote');
   if (opts.branch !== undefined && opts.branch !== current) {
     if ((await git.run(['check-ref-format', '--branch', opts.branch])).code !== 0 || opts.branch.startsWith('-')) {
@@ -397,14 +399,14 @@ async function publishLocked(
     out.branch = branch;
     if (remote && branch && !opts.dryRun) await fetchBranch(git, remote, branch);
     const tip =
-      (remote && branch ? await revParse(git, `refs/remotes/${remote}/${branch}`) : undefined) ??
-      (branch ? await revParse(git, `refs/heads/${branch}`) : undefined) ??
-      (branch === current || branch === undefined ? await revParse(git, 'HEAD') : undefined);
-    if (branch && !tip && opts.branch !== undefined && !opts.createBranch && !(await revParse(git, `refs/remotes/origin/${branch}`))) {
+      (remote && branch ? await refCommit(git, gitDir, `refs/remotes/${remote}/${branch}`) : undefined) ??
+      (branch ? await refCommit(git, gitDir, `refs/heads/${branch}`) : undefined) ??
+      (branch === current || branch === undefined ? headSha : undefined);
+    if (branch && !tip && opts.branch !== undefined && !opts.createBranch && !(await refCommit(git, gitDir, `refs/remotes/origin/${branch}`))) {
       return fail(`branch "${branch}" does not exist in the deployment repository (locally or on origin); pass --create-branch to create it`, 'USAGE', 'unknown-branch');
     }
     out.attempts = 1;
-    const built = await buildCommit(git, base, author, input, opts, out, { parent: tip, ref: undefined, gitDir });
+    const built = await buildCommit(git, base, author, input, opts, out, { parent: tip, ref: undefined, gitDir, config });
     if ('fail' in built || opts.dryRun || !out.commit || !out.prBranch) return built;
     const push = await pushing(git, [remote!, `+${out.commit}:refs/heads/${out.prBranch}`], input, out.attempts);
     if (push.code !== 0) return fail(`git push to ${redactUrl(remote!)} ${out.prBranch} failed: ${lastLines(push.stderr || push.stdout.toString())}`, 'GIT', 'push-failed');
@@ -413,9 +415,9 @@ async function publishLocked(
   }
 
   if (opts.branch !== undefined && opts.branch !== current) {
-    if (await revParse(git, `refs/heads/${opts.branch}`)) {
+    if (await refCommit(git, gitDir, `refs/heads/${opts.branch}`)) {
       await git.git(['checkout', '--quiet', opts.branch, '--']);
-    } else if (await revParse(git, `refs/remotes/origin/${opts.branch}`)) {
+    } else if (await refCommit(git, gitDir, `refs/remotes/origin/${opts.branch}`)) {
       await git.git(['checkout', '--quiet', '-b', opts.branch, '--track', `origin/${opts.branch}`, '--']);
     } else if (opts.createBranch) {
       if (headSha) await git.git(['checkout', '--quiet', '-b', opts.branch, '--']);
@@ -427,10 +429,12 @@ async function publishLocked(
   out.branch = branch;
 
   // In push mode, start from the remote tip when we are behind it.
-  if (remote && branch) {
+  const tracking = remote && branch ? `refs/remotes/${remote}/${branch}` : undefined;
+  let tip: string | undefined;
+  if (remote && branch && tracking) {
     await fetchBranch(git, remote, branch);
-    const tip = await revParse(git, `refs/remotes/${remote}/${branch}`);
-    const head = await revParse(git, 'HEAD');
+    tip = await refCommit(git, gitDir, tracking);
+    const head = (await headOf(git, gitDir)).commit;
     if (tip && head !== tip && (!head || (await git.ok(['merge-base', '--is-ancestor', head, tip])))) {
       await resetTo(git, tip, head);
     }
@@ -439,17 +443,17 @@ async function publishLocked(
   const attempts = opts.push ? Math.max(1, opts.pushAttempts ?? 4) : 1;
   for (let attempt = 1; attempt <= attempts; attempt++) {
     out.attempts = attempt;
-    const built = await buildCommit(git, base, author, input, opts, out, { parent: await revParse(git, 'HEAD'), ref: 'HEAD', gitDir });
+    const built = await buildCommit(git, base, author, input, opts, out, { parent: (await headOf(git, gitDir)).commit, ref: 'HEAD', gitDir, config });
     if ('fail' in built) return built;
-    if (!remote || !branch) return { ok: true };
-    const head = await revParse(git, 'HEAD');
-    const tip = await revParse(git, `refs/remotes/${remote}/${branch}`);
+    if (!remote || !branch || !tracking) return { ok: true };
+    const head = (await headOf(git, gitDir)).commit;
     if (!head || head === tip) return { ok: true }; // nothing to push
     await opts.beforePush?.(attempt, git.cwd);
     const push = await pushing(git, [remote, `${head}:refs/heads/${branch}`], input, attempt);
     if (push.code === 0) {
       out.pushed = true;
-      await git.run(['update-ref', `refs/remotes/${remote}/${branch}`, head]);
+      // the push moves the remote-tracking branch itself where the remote's fetch refspec maps it
+      if ((await refCommit(git, gitDir, tracking)) !== head) await git.run(['update-ref', tracking, head]);
       return { ok: true };
     }
     const text = push.stdout.toString() + push.stderr;
@@ -463,8 +467,9 @@ async function publishLocked(
     }
     // Someone moved the branch: take theirs and render on top of it.
     await fetchBranch(git, remote, branch);
-    const theirs = await revParse(git, `refs/remotes/${remote}/${branch}`);
+    const theirs = await refCommit(git, gitDir, tracking);
     if (!theirs) return fail(`git push rejected and ${remote}/${branch} cannot be fetched`, 'GIT', 'push-rejected');
+    tip = theirs;
     await resetTo(git, theirs, head);
     out.committed = false;
     out.commit = undefined;
@@ -499,7 +504,7 @@ async function buildCommit(
   input: PublishInput,
   opts: PublishOptions,
   out: PublishOutcome,
-  at: { parent: string | undefined; ref: 'HEAD' | 'none' | undefined; gitDir: string; prefetched?: Prefetched },
+  at: { parent: string | undefined; ref: 'HEAD' | 'none' | undefined; gitDir: string; prefetched?: Prefetched; config?: Promise<RepoConfig | undefined> },
 ): Promise<{ ok: true } | Fail> {
   const head = at.parent;
   const inScope = input.allEnvironments ? () => true : envScope(input.environments, input.lambdaDir);
@@ -626,7 +631,7 @@ async function buildCommit(
   } else if (sameState && !sameByInputs && inputsKey !== undefined) input.stateMemo?.set(inputsKey, SAME_STATE); // known by the artifacts: by their inputs from now on
   if (files.length === 0 && artifacts.length === 0) return { ok: true }; // nothing changed
   // whether git is configured to sign, looked up while the commit is prepared
-  const signing = opts.sign !== undefined || opts.dryRun ? Promise.resolve(opts.sign === true) : (at.prefetched?.gpgsign ?? gpgSign(git));
+  const signing = opts.sign !== undefined || opts.dryRun ? Promise.resolve(opts.sign === true) : (at.prefetched?.gpgsign ?? at.config?.then((c) => c?.sign ?? gpgSign(git)) ?? gpgSign(git));
   if (stateChanged && state !== undefined) writes.set(STATE_FILE, state);
 
   // the change as a diff: --dry-run's stat and the pull-request description
@@ -663,8 +668,12 @@ async function buildCommit(
   const tmp = await mkdtemp(join(at.gitDir, TMP_PREFIX));
   try {
     const paths = [...writes.keys()];
-    // a temporary clone of a SHA-1 repository: the new tree from git objects, in this process
-    const fast = at.ref === 'none' && head && /^[0-9a-f]{40}$/.test(head) ? await treeInProcess(catFile, at.gitDir, head, base, writes, removes) : undefined;
+    // the new tree from git objects, in this process: in a temporary clone of a SHA-1
+    // repository; in a working repository whose git directory holds its objects (not a linked
+    // worktree's), SHA-1 with refs in files, whose config writes loose objects as this does
+    const local = at.ref === 'none' ? undefined : await at.config;
+    const inProcess = at.ref === 'none' || (local?.looseObjects === true && filesRefs(at.gitDir));
+    const fast = inProcess && head && /^[0-9a-f]{40}$/.test(head) ? await treeInProcess(catFile, at.gitDir, head, base, writes, removes) : undefined;
     let tree: string;
     let oids: string[];
     if (fast) ({ tree, oids } = fast);
@@ -700,9 +709,9 @@ async function buildCommit(
     if (!known) paths.forEach((p, i) => rememberBlob(input.blobMemo, oids[i]!, contentHash(writes.get(p)!)));
     if (scopeKey !== undefined && plan.exact) input.settled?.(tree, scopeKey);
     const sign = await signing;
-    // the tree built in process, unsigned, in a temporary clone whose config asks nothing of the
+    // the tree built in process, unsigned, in a repository whose config asks nothing of the
     // commit object: the commit as `git commit-tree` writes it, in process too
-    const config = fast && !sign && at.ref === 'none' ? await at.prefetched?.commitConfig?.catch(() => undefined) : undefined;
+    const config = fast && !sign ? (at.ref === 'none' ? await at.prefetched?.commitConfig?.catch(() => undefined) : local) : undefined;
     let commit: string;
     if (config?.plain && !config.sign && plainIdent(author) && process.env.TZ === git.env.TZ) {
       const c = commitObject({ tree, parents: head ? [head] : [], author, when: new Date(), message: msg.message });
@@ -733,8 +742,7 @@ async function buildCommit(
       const upd = await git.run(['update-ref', '-m', 'gitopsc publish', `refs/heads/${out.prBranch}`, commit]);
       if (upd.code !== 0) return fail(`cannot create branch ${out.prBranch}: ${lastLines(upd.stderr)}`, 'GIT', 'command-failed');
     } else {
-      const symbolic = await git.run(['symbolic-ref', '-q', 'HEAD']);
-      const ref = symbolic.code === 0 ? symbolic.stdout.toString().trim() : 'HEAD';
+      const ref = (await headOf(git, at.gitDir)).ref ?? 'HEAD';
       // the journal lets the next publish finish the working-tree update if this one is killed
       await writeFile(join(at.gitDir, JOURNAL), JSON.stringify({ ref, old: head ?? null, new: commit }) + '\n');
       const upd = await git.run(['update-ref', '--no-deref', '-m', 'gitopsc publish', ref, commit, head ?? ZERO]);
@@ -904,18 +912,42 @@ async function sweepStale(gitDir: string): Promise<void> {
   await Promise.all(names.filter((n) => n.startsWith(TMP_PREFIX)).map((n) => rm(join(gitDir, n), { recursive: true, force: true })));
 }
 
-/** Paths under `managed` that differ from HEAD in the index or working tree, or are untracked. */
-async function dirtyPaths(git: Git, managed: string[]): Promise<string[]> {
-  const r = await git.git(['status', '--porcelain=v1', '-z', '--untracked-files=all', '--ignored=no', '--', ...managed.map((m) => `:(literal)${m}`)]);
-  const names: string[] = [];
+/** A ref's commit: from the ref files (./refs.ts), else `rev-parse`. */
+async function refCommit(git: Git, gitDir: string, ref: string): Promise<string | undefined> {
+  const plain = filesRefs(gitDir) ? readRefFile(gitDir, ref) : undefined;
+  return plain ? plain.commit : revParse(git, ref);
+}
+
+/** HEAD's branch (`refs/heads/<name>`; undefined when detached) and commit (undefined before the first): from the ref files, else from git. */
+async function headOf(git: Git, gitDir: string): Promise<{ ref?: string; commit?: string }> {
+  const plain = readHead(gitDir);
+  if (plain) return plain;
+  const [symbolic, commit] = await Promise.all([git.run(['symbolic-ref', '-q', 'HEAD']), revParse(git, 'HEAD')]);
+  return { ...(symbolic.code === 0 ? { ref: symbolic.stdout.toString().trim() } : {}), commit };
+}
+
+/**
+ * What keeps a publish out of a working repository, from one `git status` of the whole
+ * repository: `dirty`, the paths under `managed` that differ from HEAD in the index or the
+ * working tree or are untracked; `staged`, the paths whose index entry differs from HEAD's
+ * (anything in the index before the first commit), which a commit would include.
+ */
+async function unsafePaths(git: Git, managed: readonly string[]): Promise<{ dirty: string[]; staged: string[] }> {
+  const r = await git.git(['status', '--porcelain=v1', '-z', '--untracked-files=all', '--ignored=no']);
+  const under = (p: string) => managed.some((m) => p === m || p.startsWith(`${m}/`));
+  const dirty: string[] = [];
+  const staged: string[] = [];
   const recs = r.split('\0');
   for (let i = 0; i < recs.length; i++) {
     const rec = recs[i]!;
     if (rec.length < 4) continue;
-    names.push(rec.slice(3));
-    if (rec[0] === 'R' || rec[0] === 'C') i++; // the source path of a rename follows
+    const path = rec.slice(3);
+    // the source path of a rename or copy follows
+    const from = rec[0] === 'R' || rec[0] === 'C' ? recs[++i] : undefined;
+    if (under(path) || (from !== undefined && under(from))) dirty.push(path);
+    if (rec[0] !== ' ' && rec[0] !== '?' && rec[0] !== '!') staged.push(path);
   }
-  return names;
+  return { dirty, staged };
 }
 
 async function revParse(git: Git, ref: string): Promise<string | undefined> {
