@@ -31,6 +31,12 @@ interface Seen {
   head: string;
 }
 
+/** The temporary repository a publish pushes from: whether it borrows objects, its refs, and the branch its HEAD names (the HEAD file as git wrote it: a bare repository's HEAD is always symbolic there) */
+function inspect(dir: string): Seen {
+  const symbolic = /^ref: (\S+)\n$/.exec(readFileSync(join(dir, 'HEAD'), 'utf8'));
+  return { alternates: existsSync(join(dir, 'objects/info/alternates')), refs: git(dir, 'for-each-ref', '--format=%(refname)').trim(), head: symbolic?.[1] ?? 'not symbolic' };
+}
+
 function run(result: CompileResult, opts: Partial<PublishOptions> & { repo: string }, seen: Seen[], whilePushing?: (attempt: number) => Promise<void>) {
   return publish(
     { result, environments: result.environments, source, whilePushing },
@@ -40,11 +46,7 @@ function run(result: CompileResult, opts: Partial<PublishOptions> & { repo: stri
       lockTimeoutMs: 5_000,
       push: true,
       beforePush: async (_attempt, dir) => {
-        seen.push({
-          alternates: existsSync(join(dir, 'objects/info/alternates')),
-          refs: git(dir, 'for-each-ref', '--format=%(refname)').trim(),
-          head: git(dir, 'symbolic-ref', 'HEAD').trim(),
-        });
+        seen.push(inspect(dir));
       },
       ...opts,
     },
@@ -61,7 +63,7 @@ describe('publish --push to a local bare repository without a clone', () => {
       repo: bare,
       branch: 'env/dev',
       beforePush: async (attempt, dir) => {
-        seen.push({ alternates: existsSync(join(dir, 'objects/info/alternates')), refs: git(dir, 'for-each-ref', '--format=%(refname)').trim(), head: git(dir, 'symbolic-ref', 'HEAD').trim() });
+        seen.push(inspect(dir));
         if (attempt === 1) {
           // someone else moves the branch: the push is rejected, fetched and retried
           git(work, 'fetch', '-q', 'origin');
