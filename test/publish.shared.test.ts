@@ -6,7 +6,7 @@
  * does not fit (an empty repository, a new branch, a repository format with extensions).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseCommitConfig, parseRepoConfig, readBranchRef, repoConfig } from '../src/git/deployment.js';
@@ -390,6 +390,13 @@ describe('readHead and readRefFile: a working repository\'s HEAD and refs read f
     writeFileSync(join(gitDir, 'HEAD'), 'ref: refs/heads/alias\n');
     expect(readHead(gitDir)).toBeUndefined();
     writeFileSync(join(gitDir, 'HEAD'), 'ref: refs/heads/main\n');
+    // a HEAD that is a symbolic link (as old git wrote it)
+    renameSync(join(gitDir, 'HEAD'), join(gitDir, 'HEAD.file'));
+    symlinkSync('refs/heads/main', join(gitDir, 'HEAD'));
+    expect(readHead(gitDir)).toBeUndefined();
+    rmSync(join(gitDir, 'HEAD'));
+    renameSync(join(gitDir, 'HEAD.file'), join(gitDir, 'HEAD'));
+    expect(readHead(gitDir)).toEqual(asGit());
     // a linked worktree's git directory
     git(work, 'worktree', 'add', '-q', '-b', 'wt', join(work, '..', 'wt'));
     expect(readHead(join(gitDir, 'worktrees', 'wt'))).toBeUndefined();

@@ -933,7 +933,8 @@ async function headOf(git: Git, gitDir: string): Promise<{ ref?: string; commit?
  * (anything in the index before the first commit), which a commit would include.
  */
 async function unsafePaths(git: Git, managed: readonly string[]): Promise<{ dirty: string[]; staged: string[] }> {
-  const r = await git.git(['status', '--porcelain=v1', '-z', '--untracked-files=all', '--ignored=no']);
+  // (a submodule's own working tree is not looked into: its staged commit still is)
+  const r = await git.git(['status', '--porcelain=v1', '-z', '--untracked-files=all', '--ignored=no', '--ignore-submodules=dirty']);
   const under = (p: string) => managed.some((m) => p === m || p.startsWith(`${m}/`));
   const dirty: string[] = [];
   const staged: string[] = [];

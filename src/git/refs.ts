@@ -6,7 +6,7 @@
  * undefined when in doubt (anything unreadable, a symbolic ref other than HEAD, a name that is not
  * plain): the caller then asks git, as it did before.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** a ref name whose file is the name as written: `/`-separated segments of plain characters, none starting with a dot or ending in `.lock` */
@@ -71,6 +71,8 @@ export function readHead(gitDir: string): { ref?: string; commit?: string } | un
   if (!filesRefs(gitDir)) return undefined;
   let text: string;
   try {
+    // a symbolic link (what old git wrote for a symbolic HEAD) names its branch by its target: ask git
+    if (!lstatSync(join(gitDir, 'HEAD')).isFile()) return undefined;
     text = readFileSync(join(gitDir, 'HEAD'), 'utf8');
   } catch {
     return undefined;
