@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Git } from '../src/git/exec.js';
 import { cleanGitEnv } from '../src/git/env.js';
-import { defaultBase } from '../src/git/repo.js';
+import { defaultBase, openSourceForBase } from '../src/git/repo.js';
 import { copyOf, git, isolateGit, tmp } from './helpers/git.js';
 
 beforeAll(() => isolateGit());
@@ -35,7 +35,17 @@ async function repo(branch: string, ahead: number, setup: (dir: string, base: st
   return { dir: root, base };
 }
 
-const run = (dir: string) => defaultBase(new Git(dir, cleanGitEnv(process.env)));
+/**
+ * The default base both ways, which must agree: asking git for origin/HEAD itself, and with the
+ * answer diff gets from the one `rev-parse` that opens the source (openSourceForBase).
+ */
+const run = async (dir: string) => {
+  const alone = await defaultBase(new Git(dir, cleanGitEnv(process.env)));
+  const src = await openSourceForBase(dir, cleanGitEnv(process.env));
+  expect(src?.prefix).toBe('');
+  expect(await defaultBase(src!.git, src!.originHead)).toEqual(alone);
+  return alone;
+};
 
 describe('diff: the default base', () => {
   it('is nothing before the first commit', async () => {
@@ -56,6 +66,24 @@ describe('diff: the default base', () => {
       'feature',
       (d, b) => (git(d, 'update-ref', 'refs/remotes/origin/main', b), git(d, 'update-ref', 'refs/remotes/origin/trunk', b), git(d, 'symbolic-ref', 'refs/remotes/origin/HEAD', 'refs/remotes/origin/trunk')),
       'merge-base(HEAD, origin/trunk)',
+    ],
+    [
+      'origin/HEAD naming a branch that is gone: the next candidate',
+      'feature',
+      (d, b) => (git(d, 'update-ref', 'refs/remotes/origin/main', b), git(d, 'symbolic-ref', 'refs/remotes/origin/HEAD', 'refs/remotes/origin/gone')),
+      'merge-base(HEAD, origin/main)',
+    ],
+    [
+      'origin/HEAD that is not symbolic: not a candidate',
+      'feature',
+      (d, b) => (git(d, 'update-ref', 'refs/remotes/origin/HEAD', b), git(d, 'branch', 'master', b)),
+      'merge-base(HEAD, master)',
+    ],
+    [
+      "origin/HEAD's target named in full where its short name is ambiguous",
+      'feature',
+      (d, b) => (git(d, 'update-ref', 'refs/remotes/origin/trunk', b), git(d, 'branch', 'origin/trunk', b), git(d, 'symbolic-ref', 'refs/remotes/origin/HEAD', 'refs/remotes/origin/trunk')),
+      'merge-base(HEAD, remotes/origin/trunk)',
     ],
     ['a candidate that names no commit is passed over (a tag of a tree)', 'feature', (d, b) => (git(d, 'tag', 'main', `${b}^{tree}`), git(d, 'branch', 'master', b)), 'merge-base(HEAD, master)'],
   ])('%s', async (_what, branch, setup, ref) => {

@@ -13,7 +13,7 @@ import { compareResults, type DiffResult } from '../diff/compare.js';
 import { CatFile } from '../git/cat-file.js';
 import { cleanGitEnv } from '../git/env.js';
 import { GitError } from '../git/exec.js';
-import { defaultBase, openSource, openSourceAt } from '../git/repo.js';
+import { defaultBase, openSourceAt, openSourceForBase } from '../git/repo.js';
 import { gitSource } from '../git/source.js';
 import { compile, fsSource, type CompileState, type UnitJob } from '../pipeline.js';
 import type { ConfigRef } from '../project/load.js';
@@ -228,7 +228,7 @@ async function compileLazy(source: Parameters<typeof compile>[0], opts: Paramete
 export async function diffProject(opts: DiffProjectOptions): Promise<DiffProjectResult> {
   const env = cleanGitEnv(opts.env);
   // with --base, the repository and the base commit are one git process
-  const src = opts.base !== undefined ? await openSourceAt(opts.root, env, opts.base) : await openSource(opts.root, env);
+  const src = opts.base !== undefined ? await openSourceAt(opts.root, env, opts.base) : await openSourceForBase(opts.root, env);
   if (!src) return { diagnostics: [error('GIT', `${opts.root} is not inside a git repository: diff needs a base revision`, { reason: 'not-a-repository' })] };
 
   // the base's ref, listing and blobs are git's work, done while the working tree compiles
@@ -258,7 +258,7 @@ export async function diffProject(opts: DiffProjectOptions): Promise<DiffProject
         if (!sha) return { problem: error('GIT', `--base ${opts.base} is not a commit in ${opts.root}`, { reason: 'bad-base' }) };
         ref = { ref: opts.base, sha };
       } else {
-        ref = await defaultBase(src.git);
+        ref = await defaultBase(src.git, src.originHead);
       }
     } catch (e) {
       return { problem: error('GIT', e instanceof GitError ? e.message : String(e), { reason: 'command-failed' }) };

@@ -6,6 +6,12 @@ export interface SourceRepo {
   git: Git;
   /** the project root relative to the repository top, `/`-separated, '' at the top */
   prefix: string;
+  /**
+   * The branch `refs/remotes/origin/HEAD` names, short (`origin/main`, as `git symbolic-ref
+   * --short` gives it); null when it names none (absent, not symbolic, dangling); asked by
+   * openSourceForBase in the same process (defaultBase then does not ask again)
+   */
+  originHead?: string | null;
 }
 
 export async function openSource(projectRoot: string, env: Record<string, string>): Promise<SourceRepo | undefined> {
@@ -13,6 +19,23 @@ export async function openSource(projectRoot: string, env: Record<string, string
   const r = await git.run(['rev-parse', '--show-prefix']);
   if (r.code !== 0) return undefined;
   return { git, prefix: r.stdout.toString().trim().replace(/\/$/, '') };
+}
+
+/**
+ * openSource for `diff` without a base, and the branch `refs/remotes/origin/HEAD` names, in one
+ * git process: `rev-parse` prints the prefix, then the short name of the ref the symbolic ref
+ * resolves to (`--abbrev-ref=loose` shortens as `symbolic-ref --short` does), or stops with an
+ * error when it resolves to nothing; `origin/HEAD` itself when it is not symbolic.
+ */
+export async function openSourceForBase(projectRoot: string, env: Record<string, string>): Promise<SourceRepo | undefined> {
+  const git = new Git(projectRoot, env);
+  const r = await git.run(['rev-parse', '--show-prefix', '--abbrev-ref=loose', 'refs/remotes/origin/HEAD']);
+  const lines = r.stdout.toString().split('\n');
+  // outside a repository nothing is printed: openSource says so (and a stray failure is asked again)
+  if (lines.length < 2) return openSource(projectRoot, env);
+  const name = lines[1]!.trim();
+  const originHead = r.code === 0 && lines.length === 3 && name && name !== 'origin/HEAD' ? name : null;
+  return { git, prefix: lines[0]!.trim().replace(/\/$/, ''), originHead };
 }
 
 /**
@@ -103,10 +126,12 @@ export function parseStatusV2(text: string): { commit?: string; dirty: string[] 
  * has a merge base with HEAD: three processes for the usual case, where there were up to seven,
  * one after the other.
  */
-export async function defaultBase(git: Git): Promise<{ ref: string; sha: string } | undefined> {
+export async function defaultBase(git: Git, originHead?: string | null): Promise<{ ref: string; sha: string } | undefined> {
   const candidates: string[] = [];
-  const originHead = await git.run(['symbolic-ref', '-q', '--short', 'refs/remotes/origin/HEAD']);
-  if (originHead.code === 0) candidates.push(originHead.stdout.toString().trim());
+  if (originHead === undefined) {
+    const asked = await git.run(['symbolic-ref', '-q', '--short', 'refs/remotes/origin/HEAD']);
+    if (asked.code === 0) candidates.push(asked.stdout.toString().trim());
+  } else if (originHead !== null) candidates.push(originHead);
   candidates.push('origin/main', 'origin/master', 'main', 'master');
   const names = ['HEAD', ...candidates.map((c) => `${c}^{commit}`)];
   const batch = await git.run(['cat-file', '--batch-check'], { input: names.map((n) => `${n}\n`).join('') });
