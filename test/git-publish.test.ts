@@ -461,11 +461,11 @@ describe('the git processes of a publish into a working repository', () => {
     const r = await run(compileResult({ checkout: { dev: '1.1.0' } }), { repo: dir, env: counted.env });
     expect(r.diagnostics).toEqual([]);
     expect(r.committed).toBe(true);
-    expect(head(dir)).toBe(r.commit);
-    expect(head(dir, 'HEAD~1')).toBe(before);
+    expect(git(dir, 'rev-parse', 'HEAD', 'HEAD~1').trim().split('\n')).toEqual([r.commit, before]);
     expect(readFileSync(join(dir, 'dev/checkout/deployment.yaml'), 'utf8')).toContain('checkout:1.1.0@');
     expect(status(dir)).toBe('');
-    expect(git(dir, 'fsck', '--strict', '--no-dangling')).toBe('');
+    // objects written in process pass fsck (those git wrote through its index need no check here)
+    if (!through.includes('write-tree')) expect(git(dir, 'fsck', '--strict', '--no-dangling')).toBe('');
     const seen = counted.commands();
     for (const c of ['hash-object', 'update-index', 'write-tree', 'commit-tree']) expect([c, seen.includes(c)]).toEqual([c, through.includes(c)]);
   });
