@@ -10,6 +10,9 @@ import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CatFile } from '../src/git/cat-file.js';
+import { Git } from '../src/git/exec.js';
+import { lsTree } from '../src/git/source.js';
+import { walkTree } from '../src/git/tree.js';
 import { changeTree, commitObject, parseTree, serializeTree, writeLooseObjects } from '../src/git/objects.js';
 import { gitObjectId } from '../src/core/hash.js';
 import { beginDeployment, publish, type PublishOptions } from '../src/git/publish.js';
@@ -132,6 +135,29 @@ describe('changeTree (publish builds its tree in process)', () => {
     for (const [writes, removes] of [[{ 'z.yaml': 'new\n' }, []], [{ 'old/y.yaml': 'new\n' }, ['old/x.yaml']]] as [Record<string, string>, string[]][]) {
       const got = await inProcess(bare, commit, writes, removes);
       expect(got?.tree).toBe(viaIndex(bare, commit, writes, removes));
+    }
+  });
+
+  it('walkTree lists what ls-tree lists, in its order: regular files only (no link, no submodule), below a directory, non-ASCII names', async () => {
+    const { bare, head } = sharedRepo();
+    // a submodule entry (a gitlink) beside the files, and a file with an old tool's mode
+    const env = { ...process.env, GIT_INDEX_FILE: join(tmp(), 'index') };
+    const run = (args: string[]) => execFileSync('git', args, { cwd: bare, env, encoding: 'utf8' }).trim();
+    run(['read-tree', head]);
+    run(['update-index', '--add', '--cacheinfo', `160000,${head},dev/sub`]);
+    const commit = run(['commit-tree', run(['write-tree']), '-p', head, '-m', 'with a submodule']);
+    const cat = new CatFile(bare, process.env as Record<string, string>);
+    try {
+      const git = new Git(bare, process.env as Record<string, string>);
+      for (const dir of ['', 'dev', 'order', 'ünï']) {
+        const walked = await walkTree(cat, commit, dir);
+        expect([dir, walked && [...walked]]).toEqual([dir, [...(await lsTree(git, commit, dir))]]);
+      }
+      expect([...(await walkTree(cat, commit, ''))!.keys()]).not.toContain('dev/sub');
+      // not a directory there: handed back to ls-tree
+      for (const dir of ['nope', 'README.md']) expect(await walkTree(cat, commit, dir)).toBeUndefined();
+    } finally {
+      cat.close();
     }
   });
 

@@ -9,6 +9,7 @@ import { error, type Diagnostic } from '../core/diagnostics.js';
 import { contentHash } from '../core/hash.js';
 import { CatFile } from './cat-file.js';
 import type { Git } from './exec.js';
+import { parseTree } from './objects.js';
 import { lsTree } from './source.js';
 
 /** blob id -> content hash (a JsonCache from src/cache/store.ts fits) */
@@ -51,10 +52,49 @@ export function recallBlob(memo: BlobHashMemo | undefined, oid: string): string 
   return typeof known === 'string' ? known : undefined;
 }
 
+/**
+ * What `lsTree(git, commit, dir)` lists (a SHA-1 commit's regular files below `dir`, relative to
+ * it, with their blob ids, in the same order: git's, depth first), read as tree objects through
+ * the cat-file process the tree's blobs are read through anyway, instead of an `ls-tree`
+ * process; undefined when it cannot be read that way (`dir` absent or not a tree, another
+ * object format, any failure): the caller lists with `ls-tree`.
+ */
+export async function walkTree(catFile: CatFile, commit: string, dir: string): Promise<Map<string, string> | undefined> {
+  if (!/^[0-9a-f]{40}$/.test(commit)) return undefined;
+  const dec = (latin1: string) => Buffer.from(latin1, 'latin1').toString('utf8');
+  const walk = async (bytes: Uint8Array, at: string): Promise<[string, string][]> => {
+    const parts = await Promise.all(
+      parseTree(bytes).map(async (e): Promise<[string, string][]> => {
+        const kind = Number.parseInt(e.mode, 8) & S_IFMT;
+        const path = at + dec(e.name);
+        if (kind === S_IFDIR) return walk(await catFile.tree(e.oid), `${path}/`);
+        // regular files only: no symbolic links, no submodules (as lsTree keeps them)
+        return kind === S_IFLNK || kind === S_IFGITLINK ? [] : [[path, e.oid]];
+      }),
+    );
+    return parts.flat();
+  };
+  try {
+    const top = dir ? (await catFile.namedTree(`${commit}:${dir}`)).bytes : await catFile.tree(`${commit}^{tree}`);
+    return new Map(await walk(top, ''));
+  } catch {
+    return undefined;
+  }
+}
+
+const S_IFMT = 0o170000;
+const S_IFDIR = 0o040000;
+const S_IFLNK = 0o120000;
+const S_IFGITLINK = 0o160000;
+
 /** The tree of `commit` below `dir` (`''`: the top); an absent commit is an empty tree. */
 export async function gitTree(git: Git, commit: string | undefined, dir: string, opts: GitTreeOptions = {}): Promise<GitTree> {
-  const oids = !commit ? new Map<string, string>() : opts.listing ? await opts.listing.catch(() => lsTree(git, commit, dir)) : await lsTree(git, commit, dir);
   const blobs = opts.catFile ?? new CatFile(git.cwd, git.env);
+  const oids = !commit
+    ? new Map<string, string>()
+    : opts.listing
+      ? await opts.listing.catch(() => lsTree(git, commit, dir))
+      : ((await walkTree(blobs, commit, dir)) ?? (await lsTree(git, commit, dir)));
   const dec = new TextDecoder();
   const bytes = (path: string): Promise<Uint8Array | undefined> => {
     const oid = oids.get(path);
