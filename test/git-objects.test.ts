@@ -154,8 +154,10 @@ describe('changeTree (publish builds its tree in process)', () => {
         expect([dir, walked && [...walked]]).toEqual([dir, [...(await lsTree(git, commit, dir))]]);
       }
       expect([...(await walkTree(cat, commit, ''))!.keys()]).not.toContain('dev/sub');
-      // not a directory there: handed back to ls-tree
+      // not a directory there: handed back to ls-tree; so is a tree of more directories than it walks
       for (const dir of ['nope', 'README.md']) expect(await walkTree(cat, commit, dir)).toBeUndefined();
+      expect(await walkTree(cat, commit, '', 3)).toBeUndefined();
+      expect(await walkTree(cat, commit, 'dev', 3)).toBeDefined();
     } finally {
       cat.close();
     }
