@@ -6,6 +6,7 @@
 import type { ProjectSource } from '../core/types.js';
 import { gitBlobId } from '../core/hash.js';
 import { CatFile } from './cat-file.js';
+import { walkTree } from './objects.js';
 import { Git } from './exec.js';
 
 export interface GitSourceOptions {
@@ -50,9 +51,10 @@ export async function gitSource(repoDir: string, ref: string, subdir: string, op
   const git = new Git(repoDir, opts.env);
   const commit = opts.resolved ? ref : (await git.git(['rev-parse', '--verify', '--end-of-options', `${ref}^{commit}`])).trim();
   const prefix = subdir.replace(/^\/+|\/+$/g, '');
-  const entries = await lsTree(git, commit, prefix);
-  const list = [...entries.keys()].sort();
   const blobs = opts.catFile ?? new CatFile(git.cwd, git.env);
+  // listed through the cat-file process the blobs are read through (a project of many directories: ls-tree)
+  const entries = (await walkTree(blobs, commit, prefix)) ?? (await lsTree(git, commit, prefix));
+  const list = [...entries.keys()].sort();
   return {
     describe: `${ref} (${commit.slice(0, 7)})${prefix ? ':' + prefix : ''}`,
     list: () => Promise.resolve([...list]),

@@ -9,7 +9,7 @@ import { error, type Diagnostic } from '../core/diagnostics.js';
 import { contentHash } from '../core/hash.js';
 import { CatFile } from './cat-file.js';
 import type { Git } from './exec.js';
-import { parseTree } from './objects.js';
+import { walkTree } from './objects.js';
 import { lsTree } from './source.js';
 
 /** blob id -> content hash (a JsonCache from src/cache/store.ts fits) */
@@ -51,62 +51,6 @@ export function recallBlob(memo: BlobHashMemo | undefined, oid: string): string 
   const known = memo?.get(MEMO_PREFIX + oid);
   return typeof known === 'string' ? known : undefined;
 }
-
-/**
- * What `lsTree(git, commit, dir)` lists (a SHA-1 commit's regular files below `dir`, relative to
- * it, with their blob ids, in the same order: git's, depth first), read as tree objects through
- * the cat-file process the tree's blobs are read through anyway, instead of an `ls-tree`
- * process; undefined when it cannot be read that way (`dir` absent or not a tree, another
- * object format, any failure) or holds more than `maxTrees` directories (one tree read each costs
- * more than `ls-tree`'s one process from a few dozen on): the caller lists with `ls-tree`.
- */
-export async function walkTree(catFile: CatFile, commit: string, dir: string, maxTrees = WALK_MAX_TREES): Promise<Map<string, string> | undefined> {
-  if (!/^[0-9a-f]{40}$/.test(commit)) return undefined;
-  const dec = (latin1: string) => Buffer.from(latin1, 'latin1').toString('utf8');
-  let trees = 1;
-  const walk = async (bytes: Uint8Array, at: string): Promise<[string, string][]> => {
-    // counted before anything is parsed (a large tree costs no more than its scan)
-    trees += subtrees(bytes);
-    if (trees > maxTrees) throw new Error('a large tree');
-    const parts = await Promise.all(
-      parseTree(bytes).map(async (e): Promise<[string, string][]> => {
-        const kind = Number.parseInt(e.mode, 8) & S_IFMT;
-        const path = at + dec(e.name);
-        if (kind === S_IFDIR) return walk(await catFile.tree(e.oid), `${path}/`);
-        // regular files only: no symbolic links, no submodules (as lsTree keeps them)
-        return kind === S_IFLNK || kind === S_IFGITLINK ? [] : [[path, e.oid]];
-      }),
-    );
-    return parts.flat();
-  };
-  try {
-    const top = dir ? (await catFile.namedTree(`${commit}:${dir}`)).bytes : await catFile.tree(`${commit}^{tree}`);
-    return new Map(await walk(top, ''));
-  } catch {
-    return undefined;
-  }
-}
-
-/** How many entries of a tree object are trees (mode `40000`, or `040000` as old tools wrote it), by a scan of its bytes. */
-function subtrees(b: Uint8Array): number {
-  let n = 0;
-  for (let at = 0; at < b.length; ) {
-    let m = at;
-    if (b[m] === 0x30) m++; // 040000
-    if (b[m] === 0x34 && b[m + 1] === 0x30 && b[m + 2] === 0x30 && b[m + 3] === 0x30 && b[m + 4] === 0x30 && b[m + 5] === 0x20) n++;
-    const nul = b.indexOf(0, at);
-    if (nul < 0) break;
-    at = nul + 21;
-  }
-  return n;
-}
-
-/** the most directories walkTree reads (measured: 3,000 trees walked cost ~280 ms of CPU where `ls-tree` costs ~60) */
-const WALK_MAX_TREES = 64;
-const S_IFMT = 0o170000;
-const S_IFDIR = 0o040000;
-const S_IFLNK = 0o120000;
-const S_IFGITLINK = 0o160000;
 
 /** The tree of `commit` below `dir` (`''`: the top); an absent commit is an empty tree. */
 export async function gitTree(git: Git, commit: string | undefined, dir: string, opts: GitTreeOptions = {}): Promise<GitTree> {
