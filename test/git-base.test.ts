@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Git } from '../src/git/exec.js';
 import { cleanGitEnv } from '../src/git/env.js';
 import { defaultBase, openSourceForBase } from '../src/git/repo.js';
+import { CatFile } from '../src/git/cat-file.js';
 import { copyOf, git, isolateGit, tmp } from './helpers/git.js';
 
 beforeAll(() => isolateGit());
@@ -44,6 +45,13 @@ const run = async (dir: string) => {
   const src = await openSourceForBase(dir, cleanGitEnv(process.env));
   expect(src?.prefix).toBe('');
   expect(await defaultBase(src!.git, src!.originHead)).toEqual(alone);
+  // and the names resolved through a cat-file process (diff's, which reads the base's files)
+  const cat = new CatFile(dir, cleanGitEnv(process.env));
+  try {
+    expect(await defaultBase(src!.git, src!.originHead, cat)).toEqual(alone);
+  } finally {
+    cat.close();
+  }
   return alone;
 };
 

@@ -258,7 +258,7 @@ export async function diffProject(opts: DiffProjectOptions): Promise<DiffProject
         if (!sha) return { problem: error('GIT', `--base ${opts.base} is not a commit in ${opts.root}`, { reason: 'bad-base' }) };
         ref = { ref: opts.base, sha };
       } else {
-        ref = await defaultBase(src.git, src.originHead);
+        ref = await defaultBase(src.git, src.originHead, catFile);
       }
     } catch (e) {
       return { problem: error('GIT', e instanceof GitError ? e.message : String(e), { reason: 'command-failed' }) };

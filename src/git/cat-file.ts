@@ -12,7 +12,7 @@ const IDLE_MS = 250;
 interface Waiter {
   oid: string;
   /** the object type asked for */
-  type: 'blob' | 'tree';
+  type: 'blob' | 'tree' | 'commit';
   resolve: (b: Uint8Array, id: string) => void;
   reject: (e: Error) => void;
 }
@@ -63,6 +63,11 @@ export class CatFile {
       this.named.set(name, p);
     }
     return p;
+  }
+
+  /** The id of the commit a name (`HEAD`, `origin/main^{commit}`) gives, as `git cat-file --batch-check` resolves it. Rejects with GitError when it names none. */
+  commitId(name: string): Promise<string> {
+    return new Promise((resolve, reject) => this.ask(name, 'commit', (_bytes, id) => resolve(id), reject));
   }
 
   private read(oid: string, type: Waiter['type']): Promise<Uint8Array> {

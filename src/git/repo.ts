@@ -1,4 +1,5 @@
 /** Facts about the *source* repository (the project's own), read with the clean env. */
+import type { CatFile } from './cat-file.js';
 import { Git } from './exec.js';
 import { redactUrl } from './deployment.js';
 
@@ -126,7 +127,7 @@ export function parseStatusV2(text: string): { commit?: string; dirty: string[] 
  * has a merge base with HEAD: three processes for the usual case, where there were up to seven,
  * one after the other.
  */
-export async function defaultBase(git: Git, originHead?: string | null): Promise<{ ref: string; sha: string } | undefined> {
+export async function defaultBase(git: Git, originHead?: string | null, catFile?: CatFile): Promise<{ ref: string; sha: string } | undefined> {
   const candidates: string[] = [];
   if (originHead === undefined) {
     const asked = await git.run(['symbolic-ref', '-q', '--short', 'refs/remotes/origin/HEAD']);
@@ -134,10 +135,17 @@ export async function defaultBase(git: Git, originHead?: string | null): Promise
   } else if (originHead !== null) candidates.push(originHead);
   candidates.push('origin/main', 'origin/master', 'main', 'master');
   const names = ['HEAD', ...candidates.map((c) => `${c}^{commit}`)];
-  const batch = await git.run(['cat-file', '--batch-check'], { input: names.map((n) => `${n}\n`).join('') });
-  // one line per name: "<oid> <type> <size>", or "<name> missing" / "<name> ambiguous"
-  const lines = batch.code === 0 ? batch.stdout.toString().split('\n') : [];
-  const commit = (i: number) => /^([0-9a-f]{40,64}) commit \d+$/.exec(lines[i] ?? '')?.[1];
+  let ids: (string | undefined)[];
+  if (catFile) {
+    // through the cat-file process the base's files are read through
+    ids = await Promise.all(names.map((n) => catFile.commitId(n).then((id) => (/^[0-9a-f]{40,64}$/.test(id) ? id : undefined), () => undefined)));
+  } else {
+    const batch = await git.run(['cat-file', '--batch-check'], { input: names.map((n) => `${n}\n`).join('') });
+    // one line per name: "<oid> <type> <size>", or "<name> missing" / "<name> ambiguous"
+    const lines = batch.code === 0 ? batch.stdout.toString().split('\n') : [];
+    ids = names.map((_, i) => /^([0-9a-f]{40,64}) commit \d+$/.exec(lines[i] ?? '')?.[1]);
+  }
+  const commit = (i: number) => ids[i];
   const head = commit(0);
   if (head === undefined) return undefined; // no commits yet
   for (const [i, ref] of candidates.entries()) {
