@@ -294,22 +294,37 @@ export async function writeLooseObjects(objectsDir: string, objects: readonly Ne
  */
 export async function walkTree(catFile: CatFile, commit: string, dir: string, maxTrees = WALK_MAX_TREES): Promise<Map<string, string> | undefined> {
   if (!/^[0-9a-f]{40}$/.test(commit)) return undefined;
-  const dec = (latin1: string) => Buffer.from(latin1, 'latin1').toString('utf8');
   let trees = 1;
+  /** a tree's files in order, a subtree's place held by the promise of its files */
   const walk = async (bytes: Uint8Array, at: string): Promise<[string, string][]> => {
     // counted before anything is parsed (a large tree costs no more than its scan)
     trees += subtrees(bytes);
     if (trees > maxTrees) throw new Error('a large tree');
-    const parts = await Promise.all(
-      parseTree(bytes).map(async (e): Promise<[string, string][]> => {
-        const kind = Number.parseInt(e.mode, 8) & S_IFMT;
-        const path = at + dec(e.name);
-        if (kind === S_IFDIR) return walk(await catFile.tree(e.oid), `${path}/`);
-        // regular files only: no symbolic links, no submodules (as lsTree keeps them)
-        return kind === S_IFLNK || kind === S_IFGITLINK ? [] : [[path, e.oid]];
-      }),
-    );
-    return parts.flat();
+    const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    // a file, or the index of a subtree's files in `subs`
+    const out: ([string, string] | number)[] = [];
+    const subs: Promise<[string, string][]>[] = [];
+    for (let i = 0; i < b.length; ) {
+      const sp = b.indexOf(0x20, i);
+      const nul = sp < 0 ? -1 : b.indexOf(0, sp + 1);
+      if (sp < 0 || nul < 0 || nul + 21 > b.length) throw new Error('malformed tree object');
+      const kind = Number.parseInt(b.toString('latin1', i, sp), 8) & S_IFMT;
+      const path = at + b.toString('utf8', sp + 1, nul);
+      const oid = b.toString('hex', nul + 1, nul + 21);
+      i = nul + 21;
+      if (kind === S_IFDIR) {
+        out.push(subs.length);
+        subs.push(catFile.tree(oid).then((t) => walk(t, `${path}/`)));
+      } else if (kind !== S_IFLNK && kind !== S_IFGITLINK) out.push([path, oid]); // regular files only, as lsTree keeps them
+    }
+    if (subs.length === 0) return out as [string, string][];
+    const done = await Promise.all(subs);
+    const flat: [string, string][] = [];
+    for (const e of out) {
+      if (typeof e === 'number') for (const f of done[e]!) flat.push(f);
+      else flat.push(e);
+    }
+    return flat;
   };
   try {
     const top = dir ? (await catFile.namedTree(`${commit}:${dir}`)).bytes : await catFile.tree(`${commit}^{tree}`);
