@@ -122,7 +122,7 @@ export function buildInto(pkg: string): void {
   onceIn(pkg, WHAT, TIMEOUT, () => {
     layout(pkg);
     if (copyCurrentDist(pkg)) return 'copied';
-    for (const [file, args, cwd] of commands(pkg)) execFileSync(file, args, { cwd, stdio: 'pipe', env: env() });
+    for (const [file, args, cwd] of commands(pkg)) execFileSync(file, args, { cwd, stdio: 'pipe', env: env(), timeout: TIMEOUT });
     return '';
   });
 }
@@ -132,7 +132,7 @@ export async function buildIntoAsync(pkg: string): Promise<void> {
   await onceInAsync(pkg, WHAT, TIMEOUT, async () => {
     layout(pkg);
     if (copyCurrentDist(pkg)) return 'copied';
-    for (const [file, args, cwd] of commands(pkg)) await run(file, args, { cwd, maxBuffer: 64 * 1024 * 1024, env: env() });
+    for (const [file, args, cwd] of commands(pkg)) await run(file, args, { cwd, maxBuffer: 64 * 1024 * 1024, env: env(), timeout: TIMEOUT });
     return '';
   });
 }
