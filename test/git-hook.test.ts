@@ -7,6 +7,7 @@ import { chmodSync, cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildCli } from './helpers/cli.js';
+import { spawnEnv } from './helpers/env.js';
 import { git, head, isolateGit, makeRemote, tmp } from './helpers/git.js';
 import { cli as inProcess } from './helpers/project.js';
 
@@ -23,8 +24,9 @@ if command -v gitopsc >/dev/null 2>&1; then GITOPSC=gitopsc; else GITOPSC="npx -
 $GITOPSC validate --quiet && $GITOPSC render --check --quiet
 `;
 
+/** The hook's and the bin's environment: the CLI's shim first on PATH; no NODE_EXTRA_CA_CERTS (no TLS here: ~50 ms of CPU per Node start, test/helpers/env.ts). */
 function env(): NodeJS.ProcessEnv {
-  return { ...process.env, PATH: `${cli.binDir}${delimiter}${process.env.PATH ?? ''}` };
+  return spawnEnv({ PATH: `${cli.binDir}${delimiter}${process.env.PATH ?? ''}` });
 }
 
 function gitopsc(cwd: string, ...args: string[]) {

@@ -15,13 +15,18 @@
  *   /dev/shm; seven git and publish test files 82-96 s of CPU and 116-162 s of wall time in
  *   /tmp, 74-75 s and 72-97 s in /dev/shm (load 9). A TMPDIR set by the caller is kept.
  * - One empty package directory inside it, handed to every test file through
- *   `provide`/`inject`. The first test file that needs the real CLI builds it there
- *   (test/helpers/cli.ts); the others reuse that build.
+ *   `provide`/`inject`, where the real CLI is built once (test/helpers/cli.ts). A run of the
+ *   package.json scripts (GITOPSC_TESTS set: the whole suite) starts that build here, before
+ *   any worker starts, in child processes of this one: the test files that spawn the CLI wait
+ *   for it, and so does the first schema validation of each worker, which then loads the
+ *   build's validators instead of compiling the schemas (test/helpers/precompiled.ts). A run of
+ *   chosen files (`npx vitest run test/<file>`) leaves it to the first file that needs the CLI.
  */
 import { accessSync, chmodSync, constants, mkdirSync, mkdtempSync, rmSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { startBuild } from './helpers/cli-build.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -45,7 +50,7 @@ function runParent(): string {
   return tmpdir();
 }
 
-export default function setup(project: TestProject): () => void {
+export default function setup(project: TestProject): () => Promise<void> {
   const run = mkdtempSync(join(runParent(), 'gitopsc-run-'));
   // as /tmp is: the tests that run the CLI as another user (uid 65534, filesystem.test.ts,
   // publish.crash.test.ts) reach the built CLI and their projects through it, and make their temp files in it
@@ -54,5 +59,9 @@ export default function setup(project: TestProject): () => void {
   mkdirSync(cli);
   process.env.TMPDIR = run;
   project.provide('gitopscCliDir', cli);
-  return () => rmSync(run, { recursive: true, force: true, maxRetries: 3 });
+  const building = process.env.GITOPSC_TESTS ? startBuild(cli) : Promise.resolve();
+  return async () => {
+    await building; // its processes write into the run directory
+    rmSync(run, { recursive: true, force: true, maxRetries: 3 });
+  };
 }

@@ -8,6 +8,9 @@ import { applyPlan, openOutput, type ApplyObserver } from '../src/write/apply.js
 import { contentHash } from '../src/core/hash.js';
 import { planWrites } from '../src/write/plan.js';
 
+/** The pid of a process that has exited (a shell that prints its own pid: no Node start for it). */
+const deadPid = (): string => spawnSync('sh', ['-c', 'echo $$'], { encoding: 'utf8' }).stdout.trim();
+
 const file = (path: string, content: string) => ({ path, content, hash: contentHash(content) });
 
 describe('applyPlan', () => {
@@ -145,7 +148,7 @@ describe('applyPlan: the whole tree switches at once (issue 8 item 2)', () => {
     const busy = await openOutput(dir, { waitMs: 100 });
     expect(busy.diagnostics.map((d) => d.code)).toEqual(['FILESYSTEM']);
     // a pid that is not running: spawn a process and let it exit
-    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+    const dead = deadPid();
     writeFileSync(join(dir, '.gitopsc-lock'), JSON.stringify({ pid: Number(dead), host: hostname() }));
     const taken = await openOutput(dir, { waitMs: 100 });
     expect(taken.diagnostics).toEqual([]);
@@ -158,7 +161,7 @@ describe('stale temporaries of killed runs are removed', () => {
   it('a journal being written and lock temporaries of dead processes are removed by the next run', async () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'gitopsc-write-')), 'out');
     expect(await applyPlan(dir, planWrites([file('dev/a/x.yaml', 'a: 1\n')], new Map()))).toEqual([]);
-    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+    const dead = deadPid();
     writeFileSync(join(dir, '.gitopsc-journal.tmp'), '{"gitopscJour');
     writeFileSync(join(dir, `.gitopsc-lock.${dead}.1`), '{}');
     const opened = await openOutput(dir);
@@ -181,7 +184,7 @@ describe('stale temporaries of killed runs are removed', () => {
     expect(readdirSync(dir).sort()).toEqual(['dev', 'prod']);
     expect(readFileSync(join(dir, 'prod/a/x.yaml'), 'utf8')).toBe('a: 2\n');
     // what a first render killed before its rename leaves: a whole temporary tree, no output
-    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+    const dead = deadPid();
     const dir2 = join(parent, 'out2');
     mkdirSync(join(parent, `.out2.gitopsc-${dead}-1.tmp`, 'dev', 'a'), { recursive: true });
     writeFileSync(join(parent, `.out2.gitopsc-${dead}-1.tmp`, 'dev', 'a', 'x.yaml'), 'a: 1\n');
@@ -212,7 +215,7 @@ describe('stale temporaries of killed runs are removed', () => {
   it('resolve removes the lock temporaries of a resolve that was killed', async () => {
     const { baseProject, cli, makeProject } = await import('./helpers/project.js');
     const dir = makeProject(baseProject());
-    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+    const dead = deadPid();
     writeFileSync(join(dir, `.gitopsc.lock.gitopsc-${dead}-1.tmp`), 'lockVersion: 1\n');
     expect((await cli(dir, 'resolve')).code).toBe(0);
     expect(readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([]);

@@ -2,7 +2,9 @@
  * The real CLI for end-to-end tests: built once per test run (not per test file) into the
  * package directory that test/global-setup.ts provides (dist/ + package.json + links to
  * templates, schemas and node_modules), with a `gitopsc` shim on a PATH directory. The first
- * caller builds under a lock directory; concurrent test files wait for its `ready` marker.
+ * caller (test/global-setup.ts in a whole-suite run, else the first test file that asks)
+ * builds under a lock directory; concurrent test files wait for its `ready` marker. The build
+ * itself is in test/helpers/cli-build.ts.
  *
  * The build transpiles src/ file by file with esbuild, as the package's own build
  * (scripts/build.mjs) does, without tsc's declarations (the CLI needs none), then runs the
@@ -13,56 +15,10 @@
  * through `npm pack`'s prepare) is exercised by test/install.consumer.test.ts, test/api.pack.consumer.test.ts
  * and test/pre-commit.consumer.test.ts.
  */
-import { execFile, execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { inject } from 'vitest';
-import { promisify } from 'node:util';
-import { onceIn, onceInAsync } from './once.js';
-
-const ROOT = resolve(import.meta.dirname, '../..');
-const run = promisify(execFile);
-
-/** Every source file of the build (tsconfig.build.json: src/**\/*.ts without tests). */
-function sources(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) return sources(p);
-    return e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') && !e.name.endsWith('.d.ts') ? [p] : [];
-  });
-}
-
-// code-cache.mjs: the V8 code caches beside the validators and the templates, so that the CLI the
-// tests spawn loads them as the shipped package does (it validates fixtures/example while it makes them)
-const STEPS = ['compile-schemas.mjs', 'precompile-templates.mjs', 'code-cache.mjs'];
-
-/** The package directory around dist/: package.json, links to templates, schemas and node_modules, the build's later steps, the `gitopsc` shim. */
-function layout(pkg: string): void {
-  copyFileSync(join(ROOT, 'package.json'), join(pkg, 'package.json'));
-  for (const d of ['templates', 'schemas', 'node_modules', 'fixtures']) symlinkSync(join(ROOT, d), join(pkg, d));
-  mkdirSync(join(pkg, 'scripts'));
-  for (const step of STEPS) copyFileSync(join(ROOT, 'scripts', step), join(pkg, 'scripts', step));
-  const binDir = join(pkg, 'bin');
-  mkdirSync(binDir);
-  writeFileSync(join(binDir, 'gitopsc'), `#!/bin/sh\nexec "${process.execPath}" "${join(pkg, 'dist/cli/bin.js')}" "$@"\n`);
-  chmodSync(join(binDir, 'gitopsc'), 0o755);
-}
-
-/**
- * The processes of the build, in order: esbuild into dist/, then the build's later steps run
- * from the package directory (dist/validate/compiled/, dist/render/precompiled/), then the
- * shipped build's last step, the bundled CLI (scripts/bundle-cli.mjs: dist/cli/bin.js and its
- * chunks), so that the CLI the tests spawn is the one the package ships (and each run loads a
- * handful of files, not about 120 modules: ~60 ms less CPU per process).
- */
-function commands(pkg: string): [file: string, args: string[], cwd: string][] {
-  const esbuild = join(ROOT, 'node_modules/.bin/esbuild');
-  return [
-    [esbuild, [...sources(join(ROOT, 'src')), `--outdir=${join(pkg, 'dist')}`, `--outbase=${join(ROOT, 'src')}`, '--platform=node', '--format=esm', '--target=es2022', '--log-level=error'], ROOT],
-    ...STEPS.map((step): [string, string[], string] => [process.execPath, [join(pkg, 'scripts', step)], pkg]),
-    [process.execPath, [join(ROOT, 'scripts/bundle-cli.mjs'), join(ROOT, 'src'), join(pkg, 'dist')], ROOT],
-  ];
-}
+import { buildInto, buildIntoAsync, EARLY } from './cli-build.js';
 
 export interface BuiltCli {
   bin: string;
@@ -73,27 +29,38 @@ const built = (pkg: string): BuiltCli => ({ bin: join(pkg, 'dist/cli/bin.js'), b
 
 export function buildCli(): BuiltCli {
   const pkg = inject('gitopscCliDir');
-  onceIn(pkg, 'building the CLI', 120_000, () => {
-    layout(pkg);
-    for (const [file, args, cwd] of commands(pkg)) execFileSync(file, args, { cwd, stdio: 'pipe' });
-    return '';
-  });
+  buildInto(pkg);
   return built(pkg);
 }
 
-/** The CLI when this run's build of it has ended (never waits, never builds): else undefined. */
-export function builtCliIfReady(): BuiltCli | undefined {
+function sleep(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * The CLI once this run's build of it has ended, else undefined; never builds. When
+ * test/global-setup.ts started the build (its `early` marker: another process, vitest's main
+ * one, builds it, so waiting here cannot wait on itself), waits for it to end (blocking this
+ * worker, as loading what it makes is the point: compiling the schemas instead costs each
+ * worker 2-4 s of CPU); undefined if it failed or took longer than `waitMs`. Without that
+ * marker (a run of chosen files) it never waits.
+ */
+export function builtCliIfReady(waitMs = 120_000): BuiltCli | undefined {
   const pkg = inject('gitopscCliDir');
-  return existsSync(join(pkg, 'ready')) ? built(pkg) : undefined;
+  const ready = join(pkg, 'ready');
+  if (existsSync(ready)) return built(pkg);
+  if (!existsSync(join(pkg, EARLY))) return undefined;
+  const deadline = Date.now() + waitMs;
+  while (!existsSync(ready)) {
+    if (existsSync(join(pkg, 'failed')) || Date.now() > deadline) return undefined;
+    sleep(25);
+  }
+  return built(pkg);
 }
 
 /** As buildCli, blocking neither the caller's other cases (concurrent tests) while it builds nor while it waits for another file's build. */
 export async function buildCliAsync(): Promise<BuiltCli> {
   const pkg = inject('gitopscCliDir');
-  await onceInAsync(pkg, 'building the CLI', 120_000, async () => {
-    layout(pkg);
-    for (const [file, args, cwd] of commands(pkg)) await run(file, args, { cwd, maxBuffer: 64 * 1024 * 1024 });
-    return '';
-  });
+  await buildIntoAsync(pkg);
   return built(pkg);
 }

@@ -9,8 +9,9 @@
  * src/ by vitest there is no such file beside it, so each of the three workers compiled every
  * schema (about 11 s of CPU per run). Here the require of `./compiled/<kind>.cjs` from that one
  * module is pointed at the test CLI's build (test/helpers/cli.ts, made once per run and holding
- * the same build step's output for the same sources) once that build has ended (it is neither
- * started nor waited for here: before, the schema is compiled as before), so in-process runs
+ * the same build step's output for the same sources) once that build has ended (never started
+ * here; waited for when test/global-setup.ts started it, else, before it has ended, the schema
+ * is compiled as before), so in-process runs
  * load the validators as the shipped package does. The hash check still decides: a schema with
  * run-time plug-ins' fragments is compiled as before. test/schema.compiled.test.ts holds the
  * standalone validators to the run-time compiled ones. The same holds for the built-in templates
