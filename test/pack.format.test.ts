@@ -166,6 +166,23 @@ describe('rendered.pack bytes', () => {
     }
   });
 
+  it('a pack read whole gives a blob appended later, asked out of order, then the others in order; with a wrong or no index too', async () => {
+    const root = project();
+    const between = Array.from({ length: 12 }, (_, i) => blob(`filler: ${i}\n`));
+    await openPack(root).save([...between, a, b]);
+    await openPack(root).save([...[...between, a, b].map((x) => ({ hash: x.hash })), c]);
+    const good = readFileSync(idxFile(root), 'latin1');
+    const swapped = good.replace(c.hash, 'X'.repeat(27)).replace(a.hash, c.hash).replace('X'.repeat(27), a.hash);
+    for (const [name, idx] of [['index', good], ['wrong index', swapped], ['no index', undefined]] as const) {
+      if (idx === undefined) rmSync(idxFile(root), { force: true });
+      else writeFileSync(idxFile(root), idx, 'latin1');
+      const pack = openPack(root);
+      pack.expect(1000);
+      for (const x of [c, ...between, a, c, b]) expect(pack.bytes(x.hash)?.toString('utf8'), `${name}: ${x.content.slice(0, 12)}`).toBe(x.content);
+      expect(pack.bytes(blob('absent\n').hash), name).toBeUndefined();
+    }
+  });
+
   it('a pack read whole gives every blob in any order asked, past stale records and beyond the look-ahead, checked', async () => {
     const root = project();
     // twelve blobs between a and c (more than the reader looks ahead), then a, b, big and c

@@ -112,6 +112,8 @@ export function openPack(root: string): RenderedPack {
   let idx: Buffer | null | undefined;
   /** blobs asked for by offset */
   let asked = 0;
+  /** blobs of the pack read whole that were not where the cursor was, found by the index on disk */
+  let strays = 0;
   /** blobs given out of the pack by offset: already in it, never appended again */
   const served = new Set<string>();
   const openIdx = (): Buffer | null => {
@@ -307,6 +309,22 @@ export function openPack(root: string): RenderedPack {
     }
     const ahead = next(hash);
     if (ahead) return ahead;
+    if (!index && strays < BY_OFFSET && buf && written !== undefined) {
+      // out of the pack's order (appended by a later run, or kept once for two units): where
+      // the index on disk says, while there are few such, instead of indexing the whole pack;
+      // the cursor stays for the blobs in order after it
+      strays++;
+      const where = offsetOf(hash);
+      if (where === null) return undefined;
+      if (where && where[0] + where[1] <= buf.length) {
+        const got = buf.subarray(where[0], where[0] + where[1]);
+        if (contentHash(got) === hash) {
+          served.add(hash);
+          return got;
+        }
+      }
+      // no usable index, or bytes that do not check: the pack indexed whole decides
+    }
     const at = load().get(hash);
     if (!at || !buf) return undefined;
     // the hash of the bytes is the hash of the text they decode to (contentHash hashes a
