@@ -53,18 +53,21 @@ describe('rendered.pack bytes', () => {
     expect(readFileSync(file(root)).equals(want)).toBe(true);
   });
 
-  it('a rewrite keeps the live blobs read from the pack, then this run\'s new ones', async () => {
+  it('a rewrite keeps the live blobs read from the pack and this run\'s new ones, in the order the save names them', async () => {
     const root = project();
     await openPack(root).save([a, b, c]);
     const pack = openPack(root);
     expect(pack.get(b.hash)).toBe(b.content);
     // d is larger than twice the pack: the pack is written afresh with only the live blobs
-    await pack.save([{ hash: b.hash }, { hash: a.hash }, d]);
-    const want = Buffer.concat([Buffer.from(`gitopsc-pack 1 ${live([a, b, d])}\n`), records([a, b, d])]);
+    // (in the order a render asks for them: the order its save names them in)
+    await pack.save([{ hash: b.hash }, d, { hash: a.hash }, { hash: b.hash }]);
+    const want = Buffer.concat([Buffer.from(`gitopsc-pack 1 ${live([a, b, d])}\n`), records([b, d, a])]);
     expect(readFileSync(file(root)).equals(want)).toBe(true);
     const again = openPack(root);
     for (const x of [a, b, d]) expect(again.get(x.hash)).toBe(x.content);
     expect(again.get(c.hash)).toBeUndefined();
+    const idx = indexOf(root, [b, d, a]);
+    expect(readFileSync(idxFile(root), 'latin1')).toBe(idx.text + idx.end);
   });
 
   /** The index format, built independently of the writer: each blob's offset in the pack bytes. */
