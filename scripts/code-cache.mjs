@@ -3,7 +3,9 @@
 // has checked the bundled example's documents, so that it holds the functions a run compiles
 // when it validates a typical file; and one beside the precompiled built-in templates
 // (dist/render/precompiled/templates.cjs.v8cache: its table of functions, each compiled when it
-// first renders). src/host/code-cache.ts uses one only for the very source bytes and Node it was
+// first renders), and one of Handlebars' one-file run time, which every render loads
+// (dist/render/precompiled/handlebars.runtime.js.v8cache: node_modules is not the build's to
+// write). src/host/code-cache.ts uses one only for the very source bytes and Node it was
 // made for (its header), and V8 refuses one of another V8 or other flags; without one the
 // validator is required as before. Made in this process, which scripts/build.mjs starts without
 // NODE_OPTIONS (V8 refuses a cache made under other flags), by the Node that builds.
@@ -31,9 +33,13 @@ const samples = {
   catalog: ['registry/catalog.yaml'],
 };
 
-/** Load `rel` (under dist/) as Node loads CommonJS, `exercise` its exports, then write its cache. */
-function cache(rel, exercise) {
-  const file = fileURLToPath(new URL(`../dist/${rel}`, import.meta.url));
+/**
+ * Load `rel` (under dist/; `from`: another file, absolute) as Node loads CommonJS, `exercise`
+ * its exports, then write its cache (beside it, or as dist/`to`).
+ */
+function cache(rel, exercise, { from, to } = {}) {
+  const file = from ?? fileURLToPath(new URL(`../dist/${rel}`, import.meta.url));
+  const out = to ? fileURLToPath(new URL(`../dist/${to}`, import.meta.url)) : `${file}${CODE_CACHE_SUFFIX}`;
   const bytes = readFileSync(file);
   const script = new Script(wrapCommonJs(bytes.toString('utf8')), { filename: file });
   const module = { exports: {} };
@@ -41,9 +47,9 @@ function cache(rel, exercise) {
   exercise(module.exports);
   const data = script.createCachedData();
   // atomically: a reader sees the whole cache or none (a partial one fails its data hash anyway)
-  const tmp = `${file}${CODE_CACHE_SUFFIX}.${process.pid}.tmp`;
+  const tmp = `${out}.${process.pid}.tmp`;
   writeFileSync(tmp, Buffer.concat([Buffer.from(`${codeCacheHeader(bytes, data)}\n`, 'utf8'), data]));
-  renameSync(tmp, `${file}${CODE_CACHE_SUFFIX}`);
+  renameSync(tmp, out);
 }
 
 for (const kind of SCHEMA_KINDS) {
@@ -54,4 +60,11 @@ for (const kind of SCHEMA_KINDS) {
 cache('render/precompiled/templates.cjs', (m) => {
   if (typeof m.templates !== 'object') throw new Error('code-cache: templates.cjs has no table');
 });
-console.error(`code caches for ${SCHEMA_KINDS.length} validators and the precompiled templates`);
+// Handlebars' one-file run time (src/render/handlebars.ts loads it for every render): its cache
+// is the build's, beside the precompiled templates, used only while the installed file has the
+// bytes it was made of
+cache('', (m) => {
+  if (typeof m.create !== 'function') throw new Error('code-cache: the Handlebars run time has no create()');
+  m.create();
+}, { from: require.resolve('handlebars/dist/handlebars.runtime.js'), to: 'render/precompiled/handlebars.runtime.js.v8cache' });
+console.error(`code caches for ${SCHEMA_KINDS.length} validators, the precompiled templates and the Handlebars run time`);

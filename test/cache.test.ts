@@ -105,6 +105,27 @@ describe('warm and cold renders are byte-identical', () => {
     expect(outputs(dir)).toEqual(first);
   });
 
+  it('the kept bytes are in the order the units ask for them (units, then each unit\'s files), not in path order', async () => {
+    // two Kubernetes services (units api/dev, api/prod, web/dev, web/prod; paths dev/api, dev/web, ...)
+    const files = richProject();
+    files['services/api.yaml'] = files['services/web.yaml']!.replace('name: web', 'name: api');
+    const { dir } = await warm(files);
+    // the records' hashes as the pack holds them: `<hash> <length>\n<bytes>` after its header line
+    const pack = readFileSync(join(dir, PACK));
+    const held: string[] = [];
+    for (let at = pack.indexOf(10) + 1; at < pack.length; ) {
+      const nl = pack.indexOf(10, at);
+      const [hash, len] = pack.toString('latin1', at, nl).split(' ');
+      held.push(hash!);
+      at = nl + 1 + Number(len);
+    }
+    const units = Object.values(readCache(dir, RENDER).entries) as Outcome[];
+    const asked = [...new Set(units.flatMap((o) => o.files.map(([, hash]) => hash)))];
+    const byPath = [...new Set(units.flatMap((o) => o.files).sort(([a], [b]) => (a < b ? -1 : 1)).map(([, hash]) => hash))];
+    expect(asked).not.toEqual(byPath);
+    expect(held).toEqual(asked);
+  });
+
   it('kept bytes that are damaged, truncated or foreign are rendered again, identically', async () => {
     const { dir, first } = await warm(richProject());
     const pack = join(dir, PACK);

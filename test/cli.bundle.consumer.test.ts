@@ -75,6 +75,8 @@ describe('the bundled CLI of the packed package', () => {
       const table = join('dist', 'render', 'precompiled', 'templates.cjs');
       expect(modules.some((m) => m.endsWith(table))).toBe(true);
       expect(existsSync(join(pkg, `${table}.v8cache`))).toBe(true);
+      // so does the build's cache of Handlebars' one-file run time, which every render loads
+      expect(existsSync(join(pkg, 'dist', 'render', 'precompiled', 'handlebars.runtime.js.v8cache'))).toBe(true);
       // the compiler is loaded only to compile a template the table does not hold; the run time
       // is Handlebars' one-file build (src/render/handlebars.ts), not its ~25 CommonJS modules
       expect(modules.filter((m) => m.includes(`${sep}handlebars${sep}`)).map((m) => m.slice(m.lastIndexOf(`${sep}handlebars${sep}`) + 1))).toEqual([join('handlebars', 'dist', 'handlebars.runtime.js')]);

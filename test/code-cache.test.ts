@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { Script } from 'node:vm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CODE_CACHE_SUFFIX, codeCacheHeader, requireGenerated, usedCodeCache, wrapCommonJs } from '../src/host/code-cache.js';
@@ -72,6 +72,25 @@ describe('host/code-cache: a generated CommonJS file loads through its V8 code c
     const m = requireGenerated(file) as Mod;
     expect(usedCodeCache()).toBe(false);
     expect([m.validate(Number(n) + 1), m.validate(Number(n))]).toEqual([`${n}:${name}`, false]);
+  });
+
+  it('a cache kept elsewhere (the build\'s cache of a dependency\'s file) is used for the bytes it was made of, and not once they change', () => {
+    const other = mkdtempSync(join(dir, 'elsewhere-'));
+    const [used, changed] = [join(dir, 'e1.cjs'), join(dir, 'e2.cjs')];
+    for (const file of [used, changed]) {
+      writeFileSync(file, source('61'));
+      makeCache(file, source('61'));
+      renameSync(`${file}${CODE_CACHE_SUFFIX}`, join(other, `${basename(file)}.v8cache`));
+    }
+    // the same length: V8's own check of the source is its length only
+    writeFileSync(changed, source('71'));
+    const m = requireGenerated(used, join(other, 'e1.cjs.v8cache')) as Mod;
+    expect(usedCodeCache()).toBe(true);
+    expect([m.validate(62), m.validate(61)]).toEqual(['61:e1.cjs', false]);
+    expect(require(used)).toBe(m);
+    const n = requireGenerated(changed, join(other, 'e2.cjs.v8cache')) as Mod;
+    expect(usedCodeCache()).toBe(false);
+    expect([n.validate(62), n.validate(72)]).toEqual([false, '71:e2.cjs']);
   });
 
   it('without a cache file it is required as before (and a missing file fails as require does)', () => {

@@ -53,18 +53,21 @@ describe('rendered.pack bytes', () => {
     expect(readFileSync(file(root)).equals(want)).toBe(true);
   });
 
-  it('a rewrite keeps the live blobs read from the pack, then this run\'s new ones', async () => {
+  it('a rewrite keeps the live blobs read from the pack and this run\'s new ones, in the order the save names them', async () => {
     const root = project();
     await openPack(root).save([a, b, c]);
     const pack = openPack(root);
     expect(pack.get(b.hash)).toBe(b.content);
     // d is larger than twice the pack: the pack is written afresh with only the live blobs
-    await pack.save([{ hash: b.hash }, { hash: a.hash }, d]);
-    const want = Buffer.concat([Buffer.from(`gitopsc-pack 1 ${live([a, b, d])}\n`), records([a, b, d])]);
+    // (in the order a render asks for them: the order its save names them in)
+    await pack.save([{ hash: b.hash }, d, { hash: a.hash }, { hash: b.hash }]);
+    const want = Buffer.concat([Buffer.from(`gitopsc-pack 1 ${live([a, b, d])}\n`), records([b, d, a])]);
     expect(readFileSync(file(root)).equals(want)).toBe(true);
     const again = openPack(root);
     for (const x of [a, b, d]) expect(again.get(x.hash)).toBe(x.content);
     expect(again.get(c.hash)).toBeUndefined();
+    const idx = indexOf(root, [b, d, a]);
+    expect(readFileSync(idxFile(root), 'latin1')).toBe(idx.text + idx.end);
   });
 
   /** The index format, built independently of the writer: each blob's offset in the pack bytes. */
@@ -163,6 +166,23 @@ describe('rendered.pack bytes', () => {
       pack.expect(many ? 1000 : 1);
       expect(pack.bytes(a.hash)).toBeUndefined();
       expect(pack.bytes(b.hash)?.toString('utf8')).toBe(b.content);
+    }
+  });
+
+  it('a pack read whole gives a blob appended later, asked out of order, then the others in order; with a wrong or no index too', async () => {
+    const root = project();
+    const between = Array.from({ length: 12 }, (_, i) => blob(`filler: ${i}\n`));
+    await openPack(root).save([...between, a, b]);
+    await openPack(root).save([...[...between, a, b].map((x) => ({ hash: x.hash })), c]);
+    const good = readFileSync(idxFile(root), 'latin1');
+    const swapped = good.replace(c.hash, 'X'.repeat(27)).replace(a.hash, c.hash).replace('X'.repeat(27), a.hash);
+    for (const [name, idx] of [['index', good], ['wrong index', swapped], ['no index', undefined]] as const) {
+      if (idx === undefined) rmSync(idxFile(root), { force: true });
+      else writeFileSync(idxFile(root), idx, 'latin1');
+      const pack = openPack(root);
+      pack.expect(1000);
+      for (const x of [c, ...between, a, c, b]) expect(pack.bytes(x.hash)?.toString('utf8'), `${name}: ${x.content.slice(0, 12)}`).toBe(x.content);
+      expect(pack.bytes(blob('absent\n').hash), name).toBeUndefined();
     }
   });
 

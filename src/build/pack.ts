@@ -112,6 +112,8 @@ export function openPack(root: string): RenderedPack {
   let idx: Buffer | null | undefined;
   /** blobs asked for by offset */
   let asked = 0;
+  /** blobs of the pack read whole that were not where the cursor was, found by the index on disk */
+  let strays = 0;
   /** blobs given out of the pack by offset: already in it, never appended again */
   const served = new Set<string>();
   const openIdx = (): Buffer | null => {
@@ -307,6 +309,22 @@ export function openPack(root: string): RenderedPack {
     }
     const ahead = next(hash);
     if (ahead) return ahead;
+    if (!index && strays < BY_OFFSET && buf && written !== undefined) {
+      // out of the pack's order (appended by a later run, or kept once for two units): where
+      // the index on disk says, while there are few such, instead of indexing the whole pack;
+      // the cursor stays for the blobs in order after it
+      strays++;
+      const where = offsetOf(hash);
+      if (where === null) return undefined;
+      if (where && where[0] + where[1] <= buf.length) {
+        const got = buf.subarray(where[0], where[0] + where[1]);
+        if (contentHash(got) === hash) {
+          served.add(hash);
+          return got;
+        }
+      }
+      // no usable index, or bytes that do not check: the pack indexed whole decides
+    }
     const at = load().get(hash);
     if (!at || !buf) return undefined;
     // the hash of the bytes is the hash of the text they decode to (contentHash hashes a
@@ -388,17 +406,27 @@ export function openPack(root: string): RenderedPack {
           }
           return;
         }
-        // absent, foreign, torn or grown past its slack: write the live blobs afresh, beside it, then renamed over it
-        const kept: [string, Buffer][] = [];
-        for (const [hash, [start, len]] of have) if (live.has(hash) && !add.has(hash)) kept.push([hash, buf!.subarray(start, start + len)]);
+        // absent, foreign, torn or grown past its slack: write the live blobs afresh, beside it,
+        // then renamed over it; in the order `files` names them (kept bytes and new ones alike:
+        // the order a render asks for them in, see stage.ts)
+        const records: [string, Buffer | string][] = [];
+        const placed = new Set<string>();
+        for (const f of files) {
+          if (placed.has(f.hash)) continue;
+          const content = add.get(f.hash);
+          const at = content === undefined ? have.get(f.hash) : undefined;
+          if (content === undefined && !at) continue;
+          placed.add(f.hash);
+          records.push([f.hash, content ?? buf!.subarray(at![0], at![0] + at![1])]);
+        }
         ensureCacheDir(root);
         removeStaleTemps(dirname(file));
         const tmp = tmpName(file);
         try {
           const head = header(liveBytes);
-          writeRecords(tmp, 'wx', head, kept, add, size);
+          writeRecords(tmp, 'wx', head, records, new Map(), size);
           renameSync(tmp, file);
-          writeIdx(indexLines(head.length, kept.map(([h, b]): [string, number] => [h, b.length]).concat(lengths(add, size))), false);
+          writeIdx(indexLines(head.length, records.map(([h, c]): [string, number] => [h, typeof c === 'string' ? size(h, c) : c.length])), false);
         } finally {
           rmSync(tmp, { force: true });
         }
@@ -426,9 +454,10 @@ const CHUNK = 1 << 20;
  * Write records to `file` (opened with `flag`: `a` appends, `wx` creates): this run's rendered
  * strings encoded straight into a reused buffer of about a megabyte (a few system calls in
  * place of two per file, no Buffer and no joined string per file, each blob's length counted
- * once), the kept blobs written from the pack's bytes as they are.
+ * once), the kept blobs written from the pack's bytes as they are (`kept` in its order, a
+ * string among them encoded as `fresh`'s are; then `fresh`).
  */
-function writeRecords(file: string, flag: 'a' | 'wx', head: string | undefined, kept: readonly [string, Buffer][], fresh: ReadonlyMap<string, string>, size: SizeOf): void {
+function writeRecords(file: string, flag: 'a' | 'wx', head: string | undefined, kept: readonly [string, Buffer | string][], fresh: ReadonlyMap<string, string>, size: SizeOf): void {
   const fd = openSync(file, flag);
   try {
     const putBytes = (b: Buffer) => {
@@ -451,6 +480,14 @@ function writeRecords(file: string, flag: 'a' | 'wx', head: string | undefined, 
     };
     if (head !== undefined) put(head, Buffer.byteLength(head));
     for (const [hash, bytes] of kept) {
+      if (typeof bytes === 'string') {
+        // (a new blob among the kept ones)
+        const len = size(hash, bytes);
+        const line = `${hash} ${len}\n`;
+        put(line, Buffer.byteLength(line));
+        put(bytes, len);
+        continue;
+      }
       const line = `${hash} ${bytes.length}\n`;
       put(line, Buffer.byteLength(line));
       flush();

@@ -265,6 +265,10 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
     if (kustomize) {
       for (const k of kustomizationFiles(outputs, envs)) desired.push({ path: k.path, hash: contentHash(k.content), content: k.content });
     }
+    // the pack keeps new blobs in the order units ask for them (units, then each unit's files),
+    // not in path order: a later render whose output was deleted then takes them one after
+    // another from the pack read whole (see openPack's `next`), instead of indexing it first
+    const byUnit = pack ? desired.slice() : undefined;
     desired.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     const recordText = readRecord(outDir, shown(RECORD_FILE));
     if (isDiagnostic(recordText)) return { diagnostics: [...diagnostics, recordText], data: { files: [] } };
@@ -401,7 +405,7 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
       await inputs.save();
       await units.save();
       await services.save();
-      await pack?.save(desired);
+      await pack?.save(byUnit ?? desired);
     }
     // the ownership record is bookkeeping: not counted among the files written
     const written = plan.writes.filter((w) => w.path !== RECORD_FILE).map((w) => shown(w.path));

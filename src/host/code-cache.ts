@@ -56,9 +56,11 @@ export function usedCodeCache(): boolean {
 
 /**
  * `require(file)` for one of the package's generated CommonJS files (an absolute path), through
- * its code cache when one made for these very bytes by this Node is beside it.
+ * its code cache when one made for these very bytes by this Node is beside it (or at
+ * `cacheFile`: the build's cache of a dependency's file, which is used only while the installed
+ * file has the bytes it was made of).
  */
-export function requireGenerated(file: string): unknown {
+export function requireGenerated(file: string, cacheFile = `${file}${CODE_CACHE_SUFFIX}`): unknown {
   lastUsedCache = false;
   const requireHere = createRequire(file);
   // (loaded once per process, as require does: a module already loaded is that module)
@@ -66,7 +68,7 @@ export function requireGenerated(file: string): unknown {
   if (loaded) return loaded.exports;
   let cached: { source: string; data: Buffer } | undefined;
   try {
-    const cache = readFileSync(`${file}${CODE_CACHE_SUFFIX}`);
+    const cache = readFileSync(cacheFile);
     const nl = cache.indexOf(10);
     const header: unknown = nl > 0 ? JSON.parse(cache.toString('utf8', 0, nl)) : null;
     if (forThisNode(header)) {
