@@ -8,14 +8,14 @@
  * (about 3 s of CPU and, in a whole-suite run, the first seconds of every worker): "known"
  * means the stamp scripts/build.mjs writes after a full build (its `--if-stale` check, which
  * `npm ci` and `npm install` run) names the SHA-256 of every input as they are now, this Node's
- * version, and of every file of the copy. Any difference, a stamp of another format, or inputs
- * named differently from here (scripts/build.mjs changed its list) builds as before.
+ * version, and of every file of the copy (scripts/build-stamp.mjs, shared with the build). Any
+ * difference, or a stamp of another format, builds as before.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join, relative, resolve, sep } from 'node:path';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { current, stampFile } from '../../scripts/build-stamp.mjs';
 import { spawnEnv } from './env.js';
 import { onceIn, onceInAsync } from './once.js';
 
@@ -66,48 +66,15 @@ function commands(pkg: string): [file: string, args: string[], cwd: string][] {
 /** What the build's processes run with: this process's environment without NODE_EXTRA_CA_CERTS (no TLS here: ~50 ms of CPU per Node start, test/helpers/env.ts). */
 const env = () => spawnEnv();
 
-/** scripts/build.mjs's stamp, and what it names as the build's inputs (the same lists: a stamp that names other files is not taken) */
-const STAMP = join(ROOT, 'node_modules/.cache/gitopsc-build/stamp.json');
-const STAMP_FORMAT = 1;
-const INPUT_DIRS = ['src', 'schemas', 'scripts', 'templates', 'fixtures/example/services', 'fixtures/example/registry'];
-const SAMPLE_FILES = ['fixtures/example/gitopsc.config.yaml', 'fixtures/example/gitopsc.lock'];
-const INPUT_FILES = ['tsconfig.json', 'tsconfig.build.json', 'package.json', 'node_modules/.package-lock.json', 'node_modules/typescript/package.json'];
-
-/** Every file under `base`/`dir`, as `dir/...` (`/`-separated); [] when it does not exist. */
-function files(base: string, dir: string): string[] {
-  const abs = join(base, dir);
-  if (!existsSync(abs)) return [];
-  return readdirSync(abs, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => relative(base, join(e.parentPath, e.name)).split(sep).join('/'));
-}
-
-/** Whether `digests` (path -> SHA-256) names exactly `paths` under `base`, each with its bytes' digest. */
-function sameFiles(base: string, paths: string[], digests: unknown): boolean {
-  if (typeof digests !== 'object' || digests === null) return false;
-  const named = digests as Record<string, unknown>;
-  if (Object.keys(named).length !== paths.length) return false;
-  return paths.every((p) => typeof named[p] === 'string' && createHash('sha256').update(readFileSync(join(base, p))).digest('hex') === named[p]);
-}
-
-/** Whether `copy` (a copy of the repository's dist/ in a package directory) is the output of a full build of the current inputs. */
+/** Whether `copy` (a copy of the repository's dist/ in a package directory) is the output of a full build of the current inputs (scripts/build-stamp.mjs, the rule `npm run build --if-stale` uses). */
 export function currentBuild(copy: string): boolean {
-  let stamp: { format?: unknown; inputs?: { node?: unknown; files?: unknown }; outputs?: unknown };
-  try {
-    stamp = JSON.parse(readFileSync(STAMP, 'utf8')) as typeof stamp;
-  } catch {
-    return false;
-  }
-  if (stamp.format !== STAMP_FORMAT || stamp.inputs?.node !== process.version) return false;
-  if (!INPUT_FILES.every((f) => existsSync(join(ROOT, f)))) return false;
-  const inputs = [...INPUT_DIRS.flatMap((d) => files(ROOT, d)), ...SAMPLE_FILES.filter((f) => existsSync(join(ROOT, f))), ...INPUT_FILES];
-  return sameFiles(copy, files(copy, 'dist'), stamp.outputs) && sameFiles(ROOT, inputs, stamp.inputs.files);
+  return current(ROOT, copy);
 }
 
 /** The repository's dist/ copied into `pkg` when it is a current build (checked on the copy); else nothing is left there and false. */
 function copyCurrentDist(pkg: string): boolean {
   const dist = join(ROOT, 'dist');
-  if (!existsSync(STAMP) || !existsSync(dist)) return false;
+  if (!existsSync(stampFile(ROOT)) || !existsSync(dist)) return false;
   cpSync(dist, join(pkg, 'dist'), { recursive: true });
   if (currentBuild(pkg)) return true;
   rmSync(join(pkg, 'dist'), { recursive: true, force: true });
