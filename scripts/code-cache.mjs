@@ -14,7 +14,7 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
-import { CODE_CACHE_SUFFIX, codeCacheHeader, wrapCommonJs } from '../dist/host/code-cache.js';
+import { CODE_CACHE_SUFFIX, codeCacheHeader, HANDLEBARS_RUNTIME_CACHE, wrapCommonJs } from '../dist/host/code-cache.js';
 import { SCHEMA_KINDS } from '../dist/validate/kinds.js';
 
 const require = createRequire(import.meta.url);
@@ -66,5 +66,5 @@ cache('render/precompiled/templates.cjs', (m) => {
 cache('', (m) => {
   if (typeof m.create !== 'function') throw new Error('code-cache: the Handlebars run time has no create()');
   m.create();
-}, { from: require.resolve('handlebars/dist/handlebars.runtime.js'), to: 'render/precompiled/handlebars.runtime.js.v8cache' });
+}, { from: require.resolve('handlebars/dist/handlebars.runtime.js'), to: HANDLEBARS_RUNTIME_CACHE });
 console.error(`code caches for ${SCHEMA_KINDS.length} validators, the precompiled templates and the Handlebars run time`);

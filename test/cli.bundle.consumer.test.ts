@@ -11,6 +11,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { HANDLEBARS_RUNTIME_CACHE } from '../src/host/code-cache.js';
 import { readmeExampleOnce } from './helpers/pack.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -76,7 +77,7 @@ describe('the bundled CLI of the packed package', () => {
       expect(modules.some((m) => m.endsWith(table))).toBe(true);
       expect(existsSync(join(pkg, `${table}.v8cache`))).toBe(true);
       // so does the build's cache of Handlebars' one-file run time, which every render loads
-      expect(existsSync(join(pkg, 'dist', 'render', 'precompiled', 'handlebars.runtime.js.v8cache'))).toBe(true);
+      expect(existsSync(join(pkg, 'dist', HANDLEBARS_RUNTIME_CACHE))).toBe(true);
       // the compiler is loaded only to compile a template the table does not hold; the run time
       // is Handlebars' one-file build (src/render/handlebars.ts), not its ~25 CommonJS modules
       expect(modules.filter((m) => m.includes(`${sep}handlebars${sep}`)).map((m) => m.slice(m.lastIndexOf(`${sep}handlebars${sep}`) + 1))).toEqual([join('handlebars', 'dist', 'handlebars.runtime.js')]);

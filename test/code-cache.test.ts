@@ -1,10 +1,14 @@
+import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CODE_CACHE_SUFFIX, codeCacheHeader, requireGenerated, usedCodeCache, wrapCommonJs } from '../src/host/code-cache.js';
+import { buildCliAsync } from './helpers/cli.js';
+import { spawnEnv } from './helpers/env.js';
 
 const require = createRequire(import.meta.url);
 const dir = mkdtempSync(join(tmpdir(), 'gitopsc-code-cache-'));
@@ -99,5 +103,23 @@ describe('host/code-cache: a generated CommonJS file loads through its V8 code c
     expect((requireGenerated(file) as Mod).validate(4)).toBe('3:d.cjs');
     expect(usedCodeCache()).toBe(false);
     expect(() => requireGenerated(join(dir, 'absent.cjs'))).toThrow(/Cannot find module/);
+  });
+});
+
+describe("the build's cache of Handlebars' one-file run time", () => {
+  it('is at the path the render module loads it from (one constant), and a Node process of this version uses it', async () => {
+    const { bin } = await buildCliAsync();
+    const dist = join(dirname(bin), '..');
+    // as src/render/handlebars.ts asks for it: the installed run time, the cache at HANDLEBARS_RUNTIME_CACHE under dist/
+    const script = [
+      `import { createRequire } from 'node:module';`,
+      `import { requireGenerated, usedCodeCache, HANDLEBARS_RUNTIME_CACHE } from ${JSON.stringify(pathToFileURL(join(dist, 'host/code-cache.js')).href)};`,
+      `const runtime = createRequire(${JSON.stringify(join(dist, 'render/handlebars.js'))}).resolve('handlebars/dist/handlebars.runtime.js');`,
+      `const m = requireGenerated(runtime, ${JSON.stringify(dist)} + '/' + HANDLEBARS_RUNTIME_CACHE);`,
+      `console.log(JSON.stringify([typeof m.create, usedCodeCache()]));`,
+    ].join('\n');
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: spawnEnv({ NODE_OPTIONS: '' }) });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual(['function', true]);
   });
 });

@@ -21,6 +21,8 @@ import { contentHash } from '../core/hash.js';
 /** the cache file's first line: JSON with these fields, then V8's bytes */
 export const CODE_CACHE_FORMAT = 2;
 export const CODE_CACHE_SUFFIX = '.v8cache';
+/** Where under dist/ the build writes its cache of Handlebars' one-file run time (scripts/code-cache.mjs), which src/render/handlebars.ts loads */
+export const HANDLEBARS_RUNTIME_CACHE = 'render/precompiled/handlebars.runtime.js.v8cache';
 
 /** How Node wraps a CommonJS module's source (Module.wrap): the cache is made of exactly this text. */
 export function wrapCommonJs(source: string): string {

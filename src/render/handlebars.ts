@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import type HandlebarsNs from 'handlebars';
 import { lazy } from '../core/lazy.js';
 import { contentHash } from '../core/hash.js';
-import { requireGenerated } from '../host/code-cache.js';
+import { HANDLEBARS_RUNTIME_CACHE, requireGenerated } from '../host/code-cache.js';
 import { didYouMean } from '../validate/did-you-mean.js';
 import { finish, SkeletonCache, TemplateError, type Anchor, type Interpolation, type Rendered } from './contextual.js';
 import { emitJsonValue, emitYaml, emitYamlAfterKey, yamlString } from '../core/emit.js';
@@ -33,7 +33,7 @@ type HbEnv = ReturnType<typeof HandlebarsNs.create>;
 // CPU for every run that renders.
 let runtimeModule: { create(): HbEnv; VERSION: string } | undefined;
 const handlebarsRuntime = (): { create(): HbEnv; VERSION: string } =>
-  (runtimeModule ??= requireGenerated(requireCjs.resolve('handlebars/dist/handlebars.runtime.js'), fileURLToPath(new URL('./precompiled/handlebars.runtime.js.v8cache', import.meta.url))) as { create(): HbEnv; VERSION: string });
+  (runtimeModule ??= requireGenerated(requireCjs.resolve('handlebars/dist/handlebars.runtime.js'), fileURLToPath(new URL(`../${HANDLEBARS_RUNTIME_CACHE}`, import.meta.url))) as { create(): HbEnv; VERSION: string });
 
 export { TemplateError };
 
