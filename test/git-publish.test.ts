@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -194,6 +194,20 @@ describe('publish refuses an unsafe deployment repository, changing nothing', ()
     r = await run(compileResult({ checkout: { dev: '1.1.0' } }), { repo: fresh });
     expect(r.diagnostics.map((d) => [d.code, d.reason])).toEqual([['GIT', 'staged-changes']]);
     expect(r.diagnostics[0]?.message).toContain('README.md');
+  });
+
+  it('a rename in the working tree (git add -N of the new name) outside the managed paths is neither dirty nor staged', async () => {
+    const repo = await setup();
+    writeFiles(repo, { 'docs/notes.txt': Array.from({ length: 100 }, (_, i) => `${i + 1}\n`).join('') });
+    git(repo, 'add', 'docs/notes.txt');
+    git(repo, 'commit', '-q', '-m', 'docs');
+    renameSync(join(repo, 'docs/notes.txt'), join(repo, 'docs/renamed.txt'));
+    git(repo, 'add', '-N', 'docs/renamed.txt');
+    expect(git(repo, 'status', '--porcelain=v1')).toBe(' R docs/notes.txt -> docs/renamed.txt\n');
+    const r = await run(compileResult({ checkout: { dev: '1.1.0' } }), { repo });
+    expect(r.diagnostics).toEqual([]);
+    expect(r.committed).toBe(true);
+    expect(git(repo, 'show', '--name-only', '--format=', 'HEAD')).not.toContain('docs/');
   });
 
   it('a second publish waits for the lock, or fails naming the holder', async () => {

@@ -934,7 +934,8 @@ async function headOf(git: Git, gitDir: string): Promise<{ ref?: string; commit?
  */
 async function unsafePaths(git: Git, managed: readonly string[]): Promise<{ dirty: string[]; staged: string[] }> {
   // (a submodule's own working tree is not looked into: its staged commit still is)
-  const r = await git.git(['status', '--porcelain=v1', '-z', '--untracked-files=all', '--ignored=no', '--ignore-submodules=dirty']);
+  // (--no-renames: a rename is its two paths, each judged by itself)
+  const r = await git.git(['status', '--porcelain=v1', '-z', '--no-renames', '--untracked-files=all', '--ignored=no', '--ignore-submodules=dirty']);
   const under = (p: string) => managed.some((m) => p === m || p.startsWith(`${m}/`));
   const dirty: string[] = [];
   const staged: string[] = [];
@@ -943,8 +944,8 @@ async function unsafePaths(git: Git, managed: readonly string[]): Promise<{ dirt
     const rec = recs[i]!;
     if (rec.length < 4) continue;
     const path = rec.slice(3);
-    // the source path of a rename or copy follows
-    const from = rec[0] === 'R' || rec[0] === 'C' ? recs[++i] : undefined;
+    // the source path of a rename or copy, staged or in the working tree, follows
+    const from = rec[0] === 'R' || rec[0] === 'C' || rec[1] === 'R' || rec[1] === 'C' ? recs[++i] : undefined;
     if (under(path) || (from !== undefined && under(from))) dirty.push(path);
     if (rec[0] !== ' ' && rec[0] !== '?' && rec[0] !== '!') staged.push(path);
   }
