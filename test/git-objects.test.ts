@@ -162,6 +162,29 @@ describe('changeTree (publish builds its tree in process)', () => {
     }
   });
 
+  it('walkTree of a malformed tree reads nothing of it and leaves no rejection unhandled (ls-tree has the say)', async () => {
+    const { bare, head } = sharedRepo();
+    const blob = git(bare, 'rev-parse', `${head}:README.md`).trim();
+    // a tree entry naming a blob, then an entry cut short
+    const bytes = Buffer.concat([Buffer.from('40000 sub\0'), Buffer.from(blob, 'hex'), Buffer.from('100644 zz')]);
+    const tree = execFileSync('git', ['hash-object', '-t', 'tree', '--literally', '-w', '--stdin'], { cwd: bare, input: bytes, encoding: 'utf8' }).trim();
+    const commit = git(bare, 'commit-tree', tree, '-m', 'malformed').trim();
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown) => unhandled.push(e);
+    process.on('unhandledRejection', onUnhandled);
+    const cat = new CatFile(bare, process.env as Record<string, string>);
+    try {
+      expect(await walkTree(cat, commit, '')).toBeUndefined();
+      // every read asked for so far has been answered (one process, answers in order), and the turn is over
+      await cat.blob(blob);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      cat.close();
+    }
+  });
+
   it('parseTree and serializeTree round-trip a tree git wrote', async () => {
     const { bare, head } = sharedRepo();
     const cat = new CatFile(bare, process.env as Record<string, string>);

@@ -303,7 +303,9 @@ export async function walkTree(catFile: CatFile, commit: string, dir: string, ma
     const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     // a file, or the index of a subtree's files in `subs`
     const out: ([string, string] | number)[] = [];
-    const subs: Promise<[string, string][]>[] = [];
+    // the subtrees' paths and ids: read once the whole tree has parsed (a malformed entry after
+    // one would otherwise leave its read's rejection unhandled)
+    const dirs: [string, string][] = [];
     for (let i = 0; i < b.length; ) {
       const sp = b.indexOf(0x20, i);
       const nul = sp < 0 ? -1 : b.indexOf(0, sp + 1);
@@ -313,12 +315,12 @@ export async function walkTree(catFile: CatFile, commit: string, dir: string, ma
       const oid = b.toString('hex', nul + 1, nul + 21);
       i = nul + 21;
       if (kind === S_IFDIR) {
-        out.push(subs.length);
-        subs.push(catFile.tree(oid).then((t) => walk(t, `${path}/`)));
+        out.push(dirs.length);
+        dirs.push([path, oid]);
       } else if (kind !== S_IFLNK && kind !== S_IFGITLINK) out.push([path, oid]); // regular files only, as lsTree keeps them
     }
-    if (subs.length === 0) return out as [string, string][];
-    const done = await Promise.all(subs);
+    if (dirs.length === 0) return out as [string, string][];
+    const done = await Promise.all(dirs.map(([path, oid]) => catFile.tree(oid).then((t) => walk(t, `${path}/`))));
     const flat: [string, string][] = [];
     for (const e of out) {
       if (typeof e === 'number') for (const f of done[e]!) flat.push(f);
