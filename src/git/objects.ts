@@ -7,7 +7,7 @@
  * does not handle (a file where a directory must go, or the reverse) answers undefined and the
  * caller builds the tree through an index as before.
  */
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { gitObjectId } from '../core/hash.js';
@@ -259,7 +259,7 @@ export function commitObject(c: { tree: string; parents: readonly string[]; auth
   return { oid: gitObjectId('commit', bytes), type: 'commit', bytes };
 }
 
-/** Write objects as loose objects of the repository whose object directory is `objectsDir` (each atomically; one already there is kept). */
+/** Write objects as loose objects of the repository whose object directory is `objectsDir` (each atomically; one already there is kept, its time made now). */
 let tmpSeq = 0;
 
 export async function writeLooseObjects(objectsDir: string, objects: readonly NewObject[]): Promise<void> {
@@ -269,7 +269,12 @@ export async function writeLooseObjects(objectsDir: string, objects: readonly Ne
     unique.map(async (o) => {
       const dir = join(objectsDir, o.oid.slice(0, 2));
       const file = join(dir, o.oid.slice(2));
-      if (await stat(file).then(() => true, () => false)) return;
+      // one already there is freshened, as git does (freshen_loose_object): an old unreachable
+      // object the new tree names must not look prunable to a gc running meanwhile; one that
+      // cannot be freshened (not ours) is kept as it is. An object only in a pack is written
+      // loose again (git freshens the pack file instead): as safe from a prune
+      const now = new Date();
+      if (await utimes(file, now, now).then(() => true, (e: NodeJS.ErrnoException) => e.code !== 'ENOENT' && e.code !== 'ENOTDIR')) return;
       await mkdir(dir, { recursive: true });
       const tmp = join(dir, `tmp_obj_gitopsc_${process.pid}_${tmpSeq++}`);
       const body = Buffer.concat([Buffer.from(`${o.type} ${o.bytes.byteLength}\0`), o.bytes]);
