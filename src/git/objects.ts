@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { gitObjectId } from '../core/hash.js';
 import type { CatFile } from './cat-file.js';
+import { GitError } from './exec.js';
 
 const TREE_MODE = '40000';
 
@@ -275,18 +276,32 @@ export async function writeLooseObjects(objectsDir: string, objects: readonly Ne
       // loose again (git freshens the pack file instead): as safe from a prune
       const now = new Date();
       if (await utimes(file, now, now).then(() => true, (e: NodeJS.ErrnoException) => e.code !== 'ENOENT' && e.code !== 'ENOTDIR')) return;
-      await mkdir(dir, { recursive: true });
       const tmp = join(dir, `tmp_obj_gitopsc_${process.pid}_${tmpSeq++}`);
       const body = Buffer.concat([Buffer.from(`${o.type} ${o.bytes.byteLength}\0`), o.bytes]);
       try {
+        await mkdir(dir, { recursive: true });
         await writeFile(tmp, deflateSync(body), { mode: 0o444 });
         await rename(tmp, file);
       } catch (e) {
-        await rm(tmp, { force: true });
-        throw e;
+        await rm(tmp, { force: true }).catch(() => undefined);
+        throw objectWriteError(objectsDir, o.oid, e);
       }
     }),
   );
+}
+
+/**
+ * A write into the object database that failed, as the git process that would have written the
+ * object reports it (GitError: the publish's diagnostic is GIT, as through `git hash-object -w`,
+ * `update-index` or `commit-tree`), in git's words for a permission error.
+ */
+function objectWriteError(objectsDir: string, oid: string, e: unknown): GitError {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  const why =
+    code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+      ? `insufficient permission for adding an object to repository database ${objectsDir}`
+      : `unable to write loose object ${oid}: ${e instanceof Error ? e.message : String(e)}`;
+  return new GitError(`writing object ${oid} failed: ${why}`, ['hash-object', '-w'], `error: ${why}\n`, 128);
 }
 
 /**
