@@ -210,6 +210,31 @@ describe('publish refuses an unsafe deployment repository, changing nothing', ()
     expect(git(repo, 'show', '--name-only', '--format=', 'HEAD')).not.toContain('docs/');
   });
 
+  it('a staged commit of a submodule whose .gitmodules says ignore = all is not a staged change (as git diff --cached HEAD), one of any other submodule is', async () => {
+    const repo = await setup();
+    const sub = makeRepo({ 'f.txt': 'x\n' });
+    git(repo, '-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', sub, 'vendor/sub');
+    git(repo, '-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', sub, 'vendor/other');
+    git(repo, 'config', '-f', '.gitmodules', 'submodule.vendor/sub.ignore', 'all');
+    git(repo, 'add', '.gitmodules');
+    git(repo, 'commit', '-q', '-m', 'submodules');
+    for (const s of ['vendor/sub', 'vendor/other']) {
+      writeFiles(join(repo, s), { 'g.txt': 'y\n' });
+      git(join(repo, s), 'add', 'g.txt');
+      git(join(repo, s), 'commit', '-q', '-m', 'new');
+    }
+    git(repo, 'add', 'vendor/sub');
+    expect(git(repo, 'diff', '--cached', '--name-only', 'HEAD')).toBe('');
+    const r = await run(compileResult({ checkout: { dev: '1.1.0' } }), { repo });
+    expect(r.diagnostics).toEqual([]);
+    expect(r.committed).toBe(true);
+    git(repo, 'add', 'vendor/other');
+    const other = await run(compileResult({ checkout: { dev: '1.2.0' } }), { repo });
+    expect(other.diagnostics.map((d) => [d.code, d.reason])).toEqual([['GIT', 'staged-changes']]);
+    expect(other.diagnostics[0]?.message).toContain('vendor/other');
+    expect(other.diagnostics[0]?.message).not.toContain('vendor/sub');
+  });
+
   it('a second publish waits for the lock, or fails naming the holder', async () => {
     const repo = await setup();
     const before = head(repo);
