@@ -490,6 +490,8 @@ describe('the git processes of a publish into a working repository', () => {
       return join(repo, '..', 'wt');
     }, ['hash-object', 'update-index', 'write-tree', 'commit-tree']],
     ['core.sharedRepository: through an index (git sets the permissions)', (repo) => (git(repo, 'config', 'core.sharedRepository', 'group'), repo), ['hash-object', 'update-index', 'write-tree', 'commit-tree']],
+    ['core.sharedRepository umask (git\'s default): in process', (repo) => (git(repo, 'config', 'core.sharedRepository', 'umask'), repo), []],
+    ['a repository extension (extensions.worktreeConfig): through an index', (repo) => (git(repo, 'config', 'core.repositoryFormatVersion', '1'), git(repo, 'config', 'extensions.worktreeConfig', 'true'), repo), ['hash-object', 'update-index', 'write-tree', 'commit-tree']],
     ['core.fsync: through an index (git syncs)', (repo) => (git(repo, 'config', 'core.fsync', 'loose-object'), repo), ['hash-object', 'update-index', 'write-tree', 'commit-tree']],
     ['i18n.commitEncoding: the tree in process, the commit through git', (repo) => (git(repo, 'config', 'i18n.commitEncoding', 'ISO-8859-1'), repo), ['commit-tree']],
     ['packed refs, plain config: in process', (repo) => (git(repo, 'pack-refs', '--all'), repo), []],
