@@ -320,6 +320,30 @@ describe('item 8 with the CLI as a user runs it', () => {
     }
   });
 
+  it.runIf(setpriv)('publish into a working repository whose object database it cannot write (EACCES): GIT, as when git wrote the objects', async () => {
+    const dir = makeProject(baseProject());
+    expect((await cli(dir, 'resolve')).code).toBe(0);
+    const repo = elsewhere();
+    const run = (...args: string[]) => execFileSync('git', ['-c', 'safe.directory=*', '-c', 'user.name=T', '-c', 'user.email=t@example.com', ...args], { cwd: repo, env: { ...spawnEnv(), GIT_CONFIG_NOSYSTEM: '1' } });
+    run('init', '-q', '-b', 'main');
+    writeFileSync(join(repo, 'README.md'), '# deploy\n');
+    run('add', 'README.md');
+    run('commit', '-q', '-m', 'init');
+    ownedByNobody(dir);
+    ownedByNobody(repo);
+    const objects = join(repo, '.git', 'objects');
+    for (const d of readdirSync(objects)) chmodSync(join(objects, d), 0o555);
+    chmodSync(objects, 0o555);
+    const r = asNobody(dir, 'publish', '--repo', repo);
+    expect([r.code, r.json.diagnostics.map((d) => [d.code, d.reason])]).toEqual([4, [['GIT', 'command-failed']]]);
+    expect(r.stderr).toBe('');
+    // git writing them (core.fsync: through an index) fails with the same code and reason
+    run('config', 'core.fsync', 'loose-object');
+    const viaGit = asNobody(dir, 'publish', '--repo', repo);
+    expect([viaGit.code, viaGit.json.diagnostics.map((d) => [d.code, d.reason])]).toEqual([4, [['GIT', 'command-failed']]]);
+    expect(run('rev-list', '--count', 'HEAD').toString()).toBe('1\n');
+  });
+
   it('a closed stdout (EPIPE) ends quietly with the command\'s exit code; a full disk is exit 4', () => {
     const sh = (script: string) => spawnSync('bash', ['-c', script], { encoding: 'utf8', env: spawnEnv() });
     // the reader is gone before gitopsc writes: every write fails with EPIPE

@@ -6,7 +6,7 @@
  * directories, directories left empty, modes kept, and the cases handed back to the index.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CatFile } from '../src/git/cat-file.js';
@@ -160,6 +160,45 @@ describe('changeTree (publish builds its tree in process)', () => {
     } finally {
       cat.close();
     }
+  });
+
+  it('walkTree of a malformed tree reads nothing of it and leaves no rejection unhandled (ls-tree has the say)', async () => {
+    const { bare, head } = sharedRepo();
+    const blob = git(bare, 'rev-parse', `${head}:README.md`).trim();
+    // a tree entry naming a blob, then an entry cut short
+    const bytes = Buffer.concat([Buffer.from('40000 sub\0'), Buffer.from(blob, 'hex'), Buffer.from('100644 zz')]);
+    const tree = execFileSync('git', ['hash-object', '-t', 'tree', '--literally', '-w', '--stdin'], { cwd: bare, input: bytes, encoding: 'utf8' }).trim();
+    const commit = git(bare, 'commit-tree', tree, '-m', 'malformed').trim();
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown) => unhandled.push(e);
+    process.on('unhandledRejection', onUnhandled);
+    const cat = new CatFile(bare, process.env as Record<string, string>);
+    try {
+      expect(await walkTree(cat, commit, '')).toBeUndefined();
+      // every read asked for so far has been answered (one process, answers in order), and the turn is over
+      await cat.blob(blob);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      cat.close();
+    }
+  });
+
+  it('writeLooseObjects freshens an object it finds already written, as git does (a gc running meanwhile keeps it)', async () => {
+    const { bare } = sharedRepo();
+    const bytes = Buffer.from(`freshen ${process.pid} ${Date.now()}\n`);
+    const blob = { oid: gitObjectId('blob', bytes), type: 'blob' as const, bytes };
+    await writeLooseObjects(join(bare, 'objects'), [blob]);
+    const file = join(bare, 'objects', blob.oid.slice(0, 2), blob.oid.slice(2));
+    expect(git(bare, 'cat-file', '-p', blob.oid)).toBe(bytes.toString());
+    // an old unreachable object, as `git prune --expire=2.weeks.ago` would remove it
+    const old = new Date('2001-01-01T00:00:00Z');
+    utimesSync(file, old, old);
+    const before = Date.now();
+    await writeLooseObjects(join(bare, 'objects'), [blob]);
+    expect(statSync(file).mtimeMs).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000);
+    expect(git(bare, 'cat-file', '-p', blob.oid)).toBe(bytes.toString());
   });
 
   it('parseTree and serializeTree round-trip a tree git wrote', async () => {

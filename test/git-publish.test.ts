@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -194,6 +194,45 @@ describe('publish refuses an unsafe deployment repository, changing nothing', ()
     r = await run(compileResult({ checkout: { dev: '1.1.0' } }), { repo: fresh });
     expect(r.diagnostics.map((d) => [d.code, d.reason])).toEqual([['GIT', 'staged-changes']]);
     expect(r.diagnostics[0]?.message).toContain('README.md');
+  });
+
+  it('a rename in the working tree (git add -N of the new name) outside the managed paths is neither dirty nor staged', async () => {
+    const repo = await setup();
+    writeFiles(repo, { 'docs/notes.txt': Array.from({ length: 100 }, (_, i) => `${i + 1}\n`).join('') });
+    git(repo, 'add', 'docs/notes.txt');
+    git(repo, 'commit', '-q', '-m', 'docs');
+    renameSync(join(repo, 'docs/notes.txt'), join(repo, 'docs/renamed.txt'));
+    git(repo, 'add', '-N', 'docs/renamed.txt');
+    expect(git(repo, 'status', '--porcelain=v1')).toBe(' R docs/notes.txt -> docs/renamed.txt\n');
+    const r = await run(compileResult({ checkout: { dev: '1.1.0' } }), { repo });
+    expect(r.diagnostics).toEqual([]);
+    expect(r.committed).toBe(true);
+    expect(git(repo, 'show', '--name-only', '--format=', 'HEAD')).not.toContain('docs/');
+  });
+
+  it('a staged commit of a submodule whose .gitmodules says ignore = all is not a staged change (as git diff --cached HEAD), one of any other submodule is', async () => {
+    const repo = await setup();
+    const sub = makeRepo({ 'f.txt': 'x\n' });
+    git(repo, '-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', sub, 'vendor/sub');
+    git(repo, '-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', sub, 'vendor/other');
+    git(repo, 'config', '-f', '.gitmodules', 'submodule.vendor/sub.ignore', 'all');
+    git(repo, 'add', '.gitmodules');
+    git(repo, 'commit', '-q', '-m', 'submodules');
+    for (const s of ['vendor/sub', 'vendor/other']) {
+      writeFiles(join(repo, s), { 'g.txt': 'y\n' });
+      git(join(repo, s), 'add', 'g.txt');
+      git(join(repo, s), 'commit', '-q', '-m', 'new');
+    }
+    git(repo, 'add', 'vendor/sub');
+    expect(git(repo, 'diff', '--cached', '--name-only', 'HEAD')).toBe('');
+    const r = await run(compileResult({ checkout: { dev: '1.1.0' } }), { repo });
+    expect(r.diagnostics).toEqual([]);
+    expect(r.committed).toBe(true);
+    git(repo, 'add', 'vendor/other');
+    const other = await run(compileResult({ checkout: { dev: '1.2.0' } }), { repo });
+    expect(other.diagnostics.map((d) => [d.code, d.reason])).toEqual([['GIT', 'staged-changes']]);
+    expect(other.diagnostics[0]?.message).toContain('vendor/other');
+    expect(other.diagnostics[0]?.message).not.toContain('vendor/sub');
   });
 
   it('a second publish waits for the lock, or fails naming the holder', async () => {
@@ -451,6 +490,8 @@ describe('the git processes of a publish into a working repository', () => {
       return join(repo, '..', 'wt');
     }, ['hash-object', 'update-index', 'write-tree', 'commit-tree']],
     ['core.sharedRepository: through an index (git sets the permissions)', (repo) => (git(repo, 'config', 'core.sharedRepository', 'group'), repo), ['hash-object', 'update-index', 'write-tree', 'commit-tree']],
+    ['core.sharedRepository umask (git\'s default): in process', (repo) => (git(repo, 'config', 'core.sharedRepository', 'umask'), repo), []],
+    ['a repository extension (extensions.worktreeConfig): through an index', (repo) => (git(repo, 'config', 'core.repositoryFormatVersion', '1'), git(repo, 'config', 'extensions.worktreeConfig', 'true'), repo), ['hash-object', 'update-index', 'write-tree', 'commit-tree']],
     ['core.fsync: through an index (git syncs)', (repo) => (git(repo, 'config', 'core.fsync', 'loose-object'), repo), ['hash-object', 'update-index', 'write-tree', 'commit-tree']],
     ['i18n.commitEncoding: the tree in process, the commit through git', (repo) => (git(repo, 'config', 'i18n.commitEncoding', 'ISO-8859-1'), repo), ['commit-tree']],
     ['packed refs, plain config: in process', (repo) => (git(repo, 'pack-refs', '--all'), repo), []],

@@ -6,7 +6,7 @@
  * does not fit (an empty repository, a new branch, a repository format with extensions).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseCommitConfig, parseRepoConfig, readBranchRef, repoConfig } from '../src/git/deployment.js';
@@ -375,6 +375,16 @@ describe('readHead and readRefFile: a working repository\'s HEAD and refs read f
     expect(readRefFile(gitDir, 'refs/heads/a..b')).toBeUndefined();
     expect(readRefFile(gitDir, 'refs/heads/.hidden')).toBeUndefined();
     expect(readRefFile(gitDir, 'HEAD')).toBeUndefined();
+    // a branch that is a symbolic link (the old form of a symbolic ref, which git still reads: its
+    // target is a ref name, relative to the git directory): ask git, also when the link dangles
+    mkdirSync(join(gitDir, 'refs/heads'), { recursive: true });
+    symlinkSync('refs/heads/main', join(gitDir, 'refs/heads/lnk2'));
+    expect(execFileSync('git', ['rev-parse', '--verify', '-q', 'refs/heads/lnk2'], { cwd: work, encoding: 'utf8' }).trim()).toBe(tip);
+    expect(readRefFile(gitDir, 'refs/heads/lnk2')).toBeUndefined();
+    symlinkSync('refs/heads/nope', join(gitDir, 'refs/heads/lnk3'));
+    expect(readRefFile(gitDir, 'refs/heads/lnk3')).toBeUndefined();
+    rmSync(join(gitDir, 'refs/heads/lnk2'));
+    rmSync(join(gitDir, 'refs/heads/lnk3'));
     // unborn
     git(work, 'checkout', '-q', '--orphan', 'fresh');
     expect(readHead(gitDir)).toEqual({ ref: 'refs/heads/fresh' });

@@ -7,11 +7,12 @@
  * does not handle (a file where a directory must go, or the reverse) answers undefined and the
  * caller builds the tree through an index as before.
  */
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { gitObjectId } from '../core/hash.js';
 import type { CatFile } from './cat-file.js';
+import { GitError } from './exec.js';
 
 const TREE_MODE = '40000';
 
@@ -259,7 +260,7 @@ export function commitObject(c: { tree: string; parents: readonly string[]; auth
   return { oid: gitObjectId('commit', bytes), type: 'commit', bytes };
 }
 
-/** Write objects as loose objects of the repository whose object directory is `objectsDir` (each atomically; one already there is kept). */
+/** Write objects as loose objects of the repository whose object directory is `objectsDir` (each atomically; one already there is kept, its time made now). */
 let tmpSeq = 0;
 
 export async function writeLooseObjects(objectsDir: string, objects: readonly NewObject[]): Promise<void> {
@@ -269,19 +270,38 @@ export async function writeLooseObjects(objectsDir: string, objects: readonly Ne
     unique.map(async (o) => {
       const dir = join(objectsDir, o.oid.slice(0, 2));
       const file = join(dir, o.oid.slice(2));
-      if (await stat(file).then(() => true, () => false)) return;
-      await mkdir(dir, { recursive: true });
+      // one already there is freshened, as git does (freshen_loose_object): an old unreachable
+      // object the new tree names must not look prunable to a gc running meanwhile; one that
+      // cannot be freshened (not ours) is kept as it is. An object only in a pack is written
+      // loose again (git freshens the pack file instead): as safe from a prune
+      const now = new Date();
+      if (await utimes(file, now, now).then(() => true, (e: NodeJS.ErrnoException) => e.code !== 'ENOENT' && e.code !== 'ENOTDIR')) return;
       const tmp = join(dir, `tmp_obj_gitopsc_${process.pid}_${tmpSeq++}`);
       const body = Buffer.concat([Buffer.from(`${o.type} ${o.bytes.byteLength}\0`), o.bytes]);
       try {
+        await mkdir(dir, { recursive: true });
         await writeFile(tmp, deflateSync(body), { mode: 0o444 });
         await rename(tmp, file);
       } catch (e) {
-        await rm(tmp, { force: true });
-        throw e;
+        await rm(tmp, { force: true }).catch(() => undefined);
+        throw objectWriteError(objectsDir, o.oid, e);
       }
     }),
   );
+}
+
+/**
+ * A write into the object database that failed, as the git process that would have written the
+ * object reports it (GitError: the publish's diagnostic is GIT, as through `git hash-object -w`,
+ * `update-index` or `commit-tree`), in git's words for a permission error.
+ */
+function objectWriteError(objectsDir: string, oid: string, e: unknown): GitError {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  const why =
+    code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+      ? `insufficient permission for adding an object to repository database ${objectsDir}`
+      : `unable to write loose object ${oid}: ${e instanceof Error ? e.message : String(e)}`;
+  return new GitError(`writing object ${oid} failed: ${why}`, ['hash-object', '-w'], `error: ${why}\n`, 128);
 }
 
 /**
@@ -303,7 +323,9 @@ export async function walkTree(catFile: CatFile, commit: string, dir: string, ma
     const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     // a file, or the index of a subtree's files in `subs`
     const out: ([string, string] | number)[] = [];
-    const subs: Promise<[string, string][]>[] = [];
+    // the subtrees' paths and ids: read once the whole tree has parsed (a malformed entry after
+    // one would otherwise leave its read's rejection unhandled)
+    const dirs: [string, string][] = [];
     for (let i = 0; i < b.length; ) {
       const sp = b.indexOf(0x20, i);
       const nul = sp < 0 ? -1 : b.indexOf(0, sp + 1);
@@ -313,12 +335,12 @@ export async function walkTree(catFile: CatFile, commit: string, dir: string, ma
       const oid = b.toString('hex', nul + 1, nul + 21);
       i = nul + 21;
       if (kind === S_IFDIR) {
-        out.push(subs.length);
-        subs.push(catFile.tree(oid).then((t) => walk(t, `${path}/`)));
+        out.push(dirs.length);
+        dirs.push([path, oid]);
       } else if (kind !== S_IFLNK && kind !== S_IFGITLINK) out.push([path, oid]); // regular files only, as lsTree keeps them
     }
-    if (subs.length === 0) return out as [string, string][];
-    const done = await Promise.all(subs);
+    if (dirs.length === 0) return out as [string, string][];
+    const done = await Promise.all(dirs.map(([path, oid]) => catFile.tree(oid).then((t) => walk(t, `${path}/`))));
     const flat: [string, string][] = [];
     for (const e of out) {
       if (typeof e === 'number') for (const f of done[e]!) flat.push(f);

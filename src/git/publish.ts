@@ -369,7 +369,7 @@ async function publishLocked(
     join2(base, STATE_FILE),
     join2(base, RECORD_FILE),
   ];
-  const { dirty, staged } = await unsafePaths(git, managed);
+  const { dirty, staged } = await unsafePaths(git, managed, at.commit);
   if (dirty.length > 0) {
     return fail(
       `deployment repository ${git.cwd} has uncommitted changes in paths gitopsc manages: ${listNames(dirty)}; commit, stash or discard them first`, 'GIT', 'dirty-worktree',
@@ -930,11 +930,14 @@ async function headOf(git: Git, gitDir: string): Promise<{ ref?: string; commit?
  * What keeps a publish out of a working repository, from one `git status` of the whole
  * repository: `dirty`, the paths under `managed` that differ from HEAD in the index or the
  * working tree or are untracked; `staged`, the paths whose index entry differs from HEAD's
- * (anything in the index before the first commit), which a commit would include.
+ * (anything in the index before the first commit), which a commit would include. Status shows a
+ * staged submodule commit whatever the submodule's `ignore` says; `git diff --cached HEAD` (asked
+ * only when status shows something staged) honours it, so it has the last word.
  */
-async function unsafePaths(git: Git, managed: readonly string[]): Promise<{ dirty: string[]; staged: string[] }> {
+async function unsafePaths(git: Git, managed: readonly string[], head: string | undefined): Promise<{ dirty: string[]; staged: string[] }> {
   // (a submodule's own working tree is not looked into: its staged commit still is)
-  const r = await git.git(['status', '--porcelain=v1', '-z', '--untracked-files=all', '--ignored=no', '--ignore-submodules=dirty']);
+  // (--no-renames: a rename is its two paths, each judged by itself)
+  const r = await git.git(['status', '--porcelain=v1', '-z', '--no-renames', '--untracked-files=all', '--ignored=no', '--ignore-submodules=dirty']);
   const under = (p: string) => managed.some((m) => p === m || p.startsWith(`${m}/`));
   const dirty: string[] = [];
   const staged: string[] = [];
@@ -943,12 +946,13 @@ async function unsafePaths(git: Git, managed: readonly string[]): Promise<{ dirt
     const rec = recs[i]!;
     if (rec.length < 4) continue;
     const path = rec.slice(3);
-    // the source path of a rename or copy follows
-    const from = rec[0] === 'R' || rec[0] === 'C' ? recs[++i] : undefined;
+    // the source path of a rename or copy, staged or in the working tree, follows
+    const from = rec[0] === 'R' || rec[0] === 'C' || rec[1] === 'R' || rec[1] === 'C' ? recs[++i] : undefined;
     if (under(path) || (from !== undefined && under(from))) dirty.push(path);
     if (rec[0] !== ' ' && rec[0] !== '?' && rec[0] !== '!') staged.push(path);
   }
-  return { dirty, staged };
+  if (staged.length === 0 || head === undefined) return { dirty, staged };
+  return { dirty, staged: (await git.git(['diff', '--cached', '--name-only', '-z', head, '--'])).split('\0').filter(Boolean) };
 }
 
 async function revParse(git: Git, ref: string): Promise<string | undefined> {

@@ -33,7 +33,11 @@ export function readRefFile(gitDir: string, ref: string): { commit?: string } | 
   try {
     let loose: string | undefined;
     try {
-      loose = readFileSync(join(gitDir, ...ref.split('/')), 'utf8');
+      const file = join(gitDir, ...ref.split('/'));
+      // a symbolic link (the old form of a symbolic ref) names its ref by its target, relative to
+      // the git directory: ask git
+      if (!lstatSync(file).isFile()) return undefined;
+      loose = readFileSync(file, 'utf8');
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code !== 'ENOENT' && code !== 'ENOTDIR') return undefined;
