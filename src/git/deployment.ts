@@ -15,7 +15,7 @@ import { RECORD_FILE } from '../write/ownership.js';
 import { CatFile } from './cat-file.js';
 import { cleanGitEnv } from './env.js';
 import { Git, GitError } from './exec.js';
-import { readRefFile } from './refs.js';
+import { readHeadFile, readRefFile } from './refs.js';
 import { lsTree } from './source.js';
 import { STATE_FILE } from './state.js';
 
@@ -295,9 +295,9 @@ export function readBranchRef(gitDir: string, branch: string | undefined): { nam
     if (existsSync(join(gitDir, 'commondir'))) return undefined;
     let name = branch;
     if (name === undefined) {
-      const m = /^ref: refs\/heads\/(\S+)\n$/.exec(readFileSync(join(gitDir, 'HEAD'), 'utf8'));
-      if (!m) return undefined;
-      name = m[1]!;
+      const head = readHeadFile(gitDir);
+      if (!head || !('ref' in head)) return undefined;
+      name = head.ref.slice('refs/heads/'.length);
     }
     const found = readRefFile(gitDir, `refs/heads/${name}`);
     return found && { name, ...found };

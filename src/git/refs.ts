@@ -66,6 +66,25 @@ export function readRefFile(gitDir: string, ref: string): { commit?: string } | 
 }
 
 /**
+ * What HEAD's file holds: the branch it names (`refs/heads/<name>`) or a detached commit;
+ * undefined: ask git (a symbolic link, which is what old git wrote for a symbolic HEAD and names
+ * its branch by its target; anything unreadable or of another form).
+ */
+export function readHeadFile(gitDir: string): { ref: string } | { commit: string } | undefined {
+  let text: string;
+  try {
+    if (!lstatSync(join(gitDir, 'HEAD')).isFile()) return undefined;
+    text = readFileSync(join(gitDir, 'HEAD'), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const detached = /^([0-9a-f]{40})\n$/.exec(text);
+  if (detached) return { commit: detached[1]! };
+  const m = /^ref: (refs\/heads\/\S+)\n$/.exec(text);
+  return m ? { ref: m[1]! } : undefined;
+}
+
+/**
  * HEAD of a working repository whose refs are files (checked here: filesRefs): the branch it
  * names (`refs/heads/<name>`) and that branch's commit (none on an unborn branch), or a detached
  * HEAD's commit. What `git symbolic-ref -q HEAD` and `git rev-parse --verify HEAD^{commit}` say
@@ -73,18 +92,8 @@ export function readRefFile(gitDir: string, ref: string): { commit?: string } | 
  */
 export function readHead(gitDir: string): { ref?: string; commit?: string } | undefined {
   if (!filesRefs(gitDir)) return undefined;
-  let text: string;
-  try {
-    // a symbolic link (what old git wrote for a symbolic HEAD) names its branch by its target: ask git
-    if (!lstatSync(join(gitDir, 'HEAD')).isFile()) return undefined;
-    text = readFileSync(join(gitDir, 'HEAD'), 'utf8');
-  } catch {
-    return undefined;
-  }
-  const detached = /^([0-9a-f]{40})\n$/.exec(text);
-  if (detached) return { commit: detached[1] };
-  const m = /^ref: (refs\/heads\/\S+)\n$/.exec(text);
-  if (!m) return undefined;
-  const branch = readRefFile(gitDir, m[1]!);
-  return branch && { ref: m[1], ...branch };
+  const head = readHeadFile(gitDir);
+  if (!head || 'commit' in head) return head;
+  const branch = readRefFile(gitDir, head.ref);
+  return branch && { ref: head.ref, ...branch };
 }
