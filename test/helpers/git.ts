@@ -8,6 +8,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { CompileResult, RenderedFile, ResolvedArtifact } from '../../src/pipeline.js';
+import { refreshIndex } from './index-refresh.js';
 
 let configured = false;
 
@@ -46,14 +47,19 @@ export function writeFiles(dir: string, files: Record<string, string>): void {
   }
 }
 
+/** A copy's index made to hold the copy's stat data: `git update-index -q --refresh`, in this process where it can be (test/helpers/index-refresh.ts). */
+export function refresh(worktree: string): void {
+  if (!refreshIndex(worktree)) git(worktree, 'update-index', '-q', '--refresh');
+}
+
 /**
  * Repositories made once per test file (per worker: the module is shared by a worker's files)
  * for each distinct set of files, then copied whole (.git included) for every caller: git
  * init/add/commit and two clones ran about 250 git processes per test run for a handful of
  * distinct repositories. A copy is the same repository (the same objects, refs and commit
- * ids); its index's stat data (inodes, times) are the template's, refreshed by one `git
- * update-index --refresh` (not every git command refreshes them: `git reset` and `read-tree -m`
- * call a file whose stat data differ "not uptodate" and refuse).
+ * ids); its index's stat data (inodes, times) are the template's, refreshed as `git
+ * update-index --refresh` does (not every git command refreshes them: `git reset` and `read-tree -m`
+ * call a file whose stat data differ "not uptodate" and refuse), in this process (`refresh`).
  */
 const templates = new Map<string, string>();
 
@@ -77,7 +83,7 @@ export function makeRepo(files: Record<string, string>, dir = tmp()): string {
     git(d, 'commit', '-q', '--allow-empty', '-m', 'initial');
   });
   cpSync(t, dir, { recursive: true });
-  git(dir, 'update-index', '-q', '--refresh');
+  refresh(dir);
   return dir;
 }
 
@@ -95,7 +101,7 @@ export function makeRemote(files: Record<string, string>): { bare: string; work:
   for (const config of [join(root, 'remote.git/config'), join(root, 'work/.git/config')]) {
     writeFileSync(config, readFileSync(config, 'utf8').split(t).join(root));
   }
-  git(join(root, 'work'), 'update-index', '-q', '--refresh');
+  refresh(join(root, 'work'));
   return { bare: join(root, 'remote.git'), work: join(root, 'work') };
 }
 
@@ -106,7 +112,7 @@ export function makeRemote(files: Record<string, string>): { bare: string; work:
  * tens of git processes. A copy is the same state: the same files, objects, refs and commit ids.
  * Inside it, the template's absolute path is replaced by the copy's in every repository's
  * `config` and `objects/info/alternates` and in what `make` returned (JSON), and every working
- * tree's index has its stat data refreshed (`git update-index --refresh`, as makeRepo does).
+ * tree's index has its stat data refreshed (`refresh`, as makeRepo does).
  * A copy must not depend on anything else that names the template's path.
  */
 const states = new Map<string, Promise<{ template: string; value: string }>>();
@@ -142,7 +148,7 @@ export async function copyOf<T = undefined>(key: string, make: (root: string) =>
     }
   };
   visit(root);
-  for (const w of worktrees) git(w, 'update-index', '-q', '--refresh');
+  for (const w of worktrees) refresh(w);
   return { root, value: JSON.parse(value.split(JSON.stringify(template).slice(1, -1)).join(JSON.stringify(root).slice(1, -1))) as T };
 }
 
