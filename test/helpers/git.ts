@@ -23,8 +23,11 @@ export function isolateGit(): void {
     cfg,
     // no automatic maintenance: `git commit` and `receive-pack` would start `git maintenance run
     // --auto` / `gc --auto` after each commit and push (about 100 processes per run, and a gc may
-    // go on in the background while the test removes its repository)
-    '[user]\n\tname = Test User\n\temail = test@example.com\n[init]\n\tdefaultBranch = main\n[commit]\n\tgpgsign = false\n[advice]\n\tdetachedHead = false\n[maintenance]\n\tauto = false\n[gc]\n\tauto = 0\n[receive]\n\tautogc = false\n',
+    // go on in the background while the test removes its repository); no commit-graph or
+    // multi-pack-index files are ever written here (no gc, no maintenance), so git reads none:
+    // off, `git fsck` does not start `commit-graph verify` and `multi-pack-index verify` (two
+    // processes per fsck that verified nothing)
+    '[core]\n\tcommitGraph = false\n\tmultiPackIndex = false\n[user]\n\tname = Test User\n\temail = test@example.com\n[init]\n\tdefaultBranch = main\n[commit]\n\tgpgsign = false\n[advice]\n\tdetachedHead = false\n[maintenance]\n\tauto = false\n[gc]\n\tauto = 0\n[receive]\n\tautogc = false\n',
   );
   process.env.GIT_CONFIG_GLOBAL = cfg;
   process.env.GIT_CONFIG_NOSYSTEM = '1';
