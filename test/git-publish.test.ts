@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, renameSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, renameSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -33,16 +33,17 @@ describe('publish into a local deployment repository', () => {
     expect(readFileSync(join(repo, 'prod/checkout/deployment.yaml'), 'utf8')).toContain('acme/checkout:1.0.0@sha256:');
     expect(existsSync(join(repo, '.gitopsc/artifacts.json'))).toBe(true);
     expect(status(repo)).toBe(''); // working tree and index follow the new commit
-    const msg = git(repo, 'log', '-1', '--format=%B');
+    // the message, the identities and the trailer as git parses it, from one git log
+    const [msg, idents, trailer] = git(repo, 'log', '-1', '--format=%B%x00%an <%ae>|%cn <%ce>%x00%(trailers:key=Gitopsc-Source-Commit,valueonly)').split('\0') as [string, string, string];
     expect(msg).toContain('- checkout/dev: added 1.0.0@sha256:');
     expect(msg).toContain('Gitopsc-Source: https://example.com/acme/gitops-source.git');
     expect(msg).toContain(`Gitopsc-Source-Commit: ${source.commit}`);
     expect(msg.match(/^Gitopsc-Artifact: /gm)).toHaveLength(2);
-    expect(git(repo, 'log', '-1', '--format=%an <%ae>|%cn <%ce>').trim()).toBe('gitopsc <gitopsc@localhost>|gitopsc <gitopsc@localhost>');
+    expect(idents).toBe('gitopsc <gitopsc@localhost>|gitopsc <gitopsc@localhost>');
     // trailers parse as trailers
-    expect(git(repo, 'log', '-1', '--format=%(trailers:key=Gitopsc-Source-Commit,valueonly)').trim()).toBe(source.commit);
+    expect(trailer.trim()).toBe(source.commit);
 
-    const before = head(repo);
+    const before = first.commit; // HEAD, as read above
     const second = await run(compileResult({ checkout: { dev: '1.0.0', prod: '1.0.0' } }), { repo });
     expect(second.diagnostics).toEqual([]);
     expect(second.committed).toBe(false);
@@ -59,14 +60,14 @@ describe('publish into a local deployment repository', () => {
     });
     expect(bump.diagnostics).toEqual([]);
     expect(bump.committed).toBe(true);
-    const msg = git(repo, 'log', '-1', '--format=%B');
+    const [msg, author] = git(repo, 'log', '-1', '--format=%B%x00%an <%ae>').split('\0') as [string, string];
     expect(msg.split('\n')[0]).toBe('gitopsc: checkout/dev 1.0.0 -> 1.1.0');
     expect(msg).toMatch(/- checkout\/dev: 1\.0\.0@sha256:[0-9a-f]{12} -> 1\.1\.0@sha256:[0-9a-f]{12} \(1 file\)/);
     expect(msg).not.toContain('checkout/prod');
     const arts = msg.match(/^Gitopsc-Artifact: .*$/gm);
     expect(arts).toHaveLength(1);
     expect(arts?.[0]).toMatch(/^Gitopsc-Artifact: checkout\/dev registry\.example\.com\/acme\/checkout:1\.1\.0@sha256:[0-9a-f]{64}$/);
-    expect(git(repo, 'log', '-1', '--format=%an <%ae>').trim()).toBe('Deploy Bot <bot@example.com>');
+    expect(author.trim()).toBe('Deploy Bot <bot@example.com>');
     expect(git(repo, 'show', '--stat', '--format=', 'HEAD')).toContain('dev/checkout/deployment.yaml');
   });
 
@@ -120,18 +121,22 @@ describe('publish into a local deployment repository', () => {
  * this file by that publish, then copied for each case that starts there.
  */
 async function setup(): Promise<string> {
-  const { root } = await copyOf('git-publish: checkout 1.0.0 in dev', async (root) => {
+  const { root, value } = await copyOf('git-publish: checkout 1.0.0 in dev', async (root) => {
     const repo = makeRepo({ 'README.md': '# deploy\n' }, join(root, 'repo'));
     expect((await run(compileResult({ checkout: { dev: '1.0.0' } }), { repo })).diagnostics).toEqual([]);
+    return head(repo);
   });
+  setupHead = value;
   return join(root, 'repo');
 }
+/** HEAD of the repository setup() gave last (a copy has the template's refs), read by git once for this file. */
+let setupHead = '';
 
 describe('publish refuses an unsafe deployment repository, changing nothing', () => {
 
   it('refuses a dirty managed path and names the files', async () => {
     const repo = await setup();
-    const before = head(repo);
+    const before = setupHead;
     writeFileSync(join(repo, 'dev/checkout/deployment.yaml'), 'edited by hand\n');
     writeFiles(repo, { 'dev/checkout/extra.yaml': 'untracked\n' });
     const r = await run(compileResult({ checkout: { dev: '1.1.0' } }), { repo });
@@ -158,7 +163,7 @@ describe('publish refuses an unsafe deployment repository, changing nothing', ()
 
   it('refuses staged changes, a merge in progress and a detached HEAD', async () => {
     const repo = await setup();
-    const before = head(repo);
+    const before = setupHead;
     writeFileSync(join(repo, 'README.md'), '# staged\n');
     git(repo, 'add', 'README.md');
     let r = await run(compileResult({ checkout: { dev: '1.1.0' } }), { repo });
@@ -237,7 +242,7 @@ describe('publish refuses an unsafe deployment repository, changing nothing', ()
 
   it('a second publish waits for the lock, or fails naming the holder', async () => {
     const repo = await setup();
-    const before = head(repo);
+    const before = setupHead;
     const lockPath = join(repo, '.git/gitopsc-publish.lock');
     writeFileSync(lockPath, JSON.stringify({ pid: process.pid, host: hostname(), started: '2024-01-01T00:00:00Z', command: 'gitopsc publish' }));
     const r = await run(compileResult({ checkout: { dev: '1.1.0' } }), { repo, lockTimeoutMs: 300 });
@@ -314,7 +319,8 @@ describe('publish --push', () => {
       branch: 'env/dev',
       push: true,
       beforePush: async (attempt, dir) => {
-        seen.push({ bare: git(dir, 'rev-parse', '--is-bare-repository').trim(), shallow: git(dir, 'rev-parse', '--is-shallow-repository').trim(), refs: git(dir, 'for-each-ref', '--format=%(refname)').trim() });
+        const [isBare, shallow] = git(dir, 'rev-parse', '--is-bare-repository', '--is-shallow-repository').trim().split('\n');
+        seen.push({ bare: isBare!, shallow: shallow!, refs: git(dir, 'for-each-ref', '--format=%(refname)').trim() });
         // someone else moves the branch: the push is rejected, fetched into the shallow clone and retried
         if (attempt === 1) {
           writeFiles(work, { 'README.md': '# moved\n' });
@@ -330,7 +336,8 @@ describe('publish --push', () => {
     expect(head(bare, 'env/dev')).toBe(r.commit);
     expect(git(bare, 'log', '--format=%s', 'env/dev').trim().split('\n')).toEqual(['gitopsc: checkout 1.0.0 in dev', 'someone else', 'history', 'initial']);
     expect(git(bare, 'show', 'env/dev:dev/checkout/deployment.yaml')).toContain('checkout:1.0.0@');
-    expect(head(bare, 'other')).toBe(head(bare, 'main'));
+    const [other, main] = git(bare, 'rev-parse', 'other', 'main').trim().split('\n');
+    expect(other).toBe(main);
   });
 
   it('an unreachable URL is GIT, and its credentials are never shown', async () => {
@@ -418,15 +425,18 @@ describe('publish --push', () => {
   });
 });
 
+/** Sections added to the repository's config file, as `git config <key> <value>` adds them (no git process per key). */
+function config(repo: string, sections: string): void {
+  appendFileSync(join(repo, '.git/config'), sections);
+}
+
 describe('publish signing', () => {
   it('signs when git is configured to (ssh format)', async () => {
     const { execFileSync } = await import('node:child_process');
     const repo = makeRepo({ 'README.md': '# deploy\n' });
     const key = join(tmp(), 'id_ed25519');
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
-    git(repo, 'config', 'gpg.format', 'ssh');
-    git(repo, 'config', 'user.signingkey', key);
-    git(repo, 'config', 'commit.gpgsign', 'true');
+    config(repo, `[gpg]\n\tformat = ssh\n[user]\n\tsigningkey = ${key}\n[commit]\n\tgpgsign = true\n`);
     const r = await run(compileResult({ checkout: { dev: '1.0.0' } }), { repo });
     expect(r.diagnostics).toEqual([]);
     expect(git(repo, 'cat-file', '-p', 'HEAD')).toContain('-----BEGIN SSH SIGNATURE-----');
@@ -440,8 +450,7 @@ describe('publish signing', () => {
     const signer = join(tmp(), 'signer.sh');
     // a signer that asks for a passphrase on the terminal, as pinentry-curses would
     writeFileSync(signer, '#!/bin/sh\nread pass < /dev/tty || exit 2\nexit 0\n', { mode: 0o755 });
-    git(repo, 'config', 'gpg.program', signer);
-    git(repo, 'config', 'commit.gpgsign', 'true');
+    config(repo, `[gpg]\n\tprogram = ${signer}\n[commit]\n\tgpgsign = true\n`);
     const before = head(repo);
     const started = Date.now();
     const r = await run(compileResult({ checkout: { dev: '1.0.0' } }), { repo });
@@ -458,10 +467,12 @@ describe('publish signing', () => {
  * PATH that logs its arguments and runs the real one (git's own children, such as upload-pack,
  * run from git's exec path and are not logged).
  */
+let realGit: string | undefined;
 function countingGit(): { env: NodeJS.ProcessEnv; commands: () => string[] } {
   const bin = tmp();
   const log = join(bin, 'log');
-  const real = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
+  realGit ??= execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
+  const real = realGit;
   writeFileSync(join(bin, 'git'), `#!/bin/sh\nprintf '%s\\n' "$1" >> '${log}'\nexec '${real}' "$@"\n`, { mode: 0o755 });
   return {
     env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}` },
@@ -476,8 +487,9 @@ describe('the git processes of a publish into a working repository', () => {
     const r = await run(compileResult({ checkout: { dev: '1.0.0' } }), { repo: work, push: true, env: counted.env });
     expect(r.diagnostics).toEqual([]);
     expect(r.pushed).toBe(true);
-    expect(head(bare, 'main')).toBe(head(work));
-    expect(head(work, 'origin/main')).toBe(head(work));
+    const [workHead, originMain] = git(work, 'rev-parse', 'HEAD', 'origin/main').trim().split('\n');
+    expect(head(bare, 'main')).toBe(workHead);
+    expect(originMain).toBe(workHead);
     expect(status(work)).toBe('');
     // were 23 before: rev-parse x8, symbolic-ref x2, diff, remote, config, ls-tree, read-tree x2, hash-object, update-index, write-tree, commit-tree, update-ref x2, ...
     expect(counted.commands()).toEqual(['cat-file', 'config', 'fetch', 'push', 'read-tree', 'rev-parse', 'status', 'update-ref']);
@@ -497,7 +509,7 @@ describe('the git processes of a publish into a working repository', () => {
     ['packed refs, plain config: in process', (repo) => (git(repo, 'pack-refs', '--all'), repo), []],
   ])('%s', async (_, prepare, through) => {
     const dir = prepare(await setup());
-    const before = head(dir);
+    const before = setupHead; // prepare adds a worktree on the same commit, config, packed refs
     const counted = countingGit();
     const r = await run(compileResult({ checkout: { dev: '1.1.0' } }), { repo: dir, env: counted.env });
     expect(r.diagnostics).toEqual([]);
