@@ -68,8 +68,7 @@ function bumpReplicas(dir: string, n: number): void {
 describe('the pre-commit hook', () => {
   it('passes `git commit -a` of a rendered change and blocks a stale render; the deploy repo is untouched', { timeout: 180_000 }, async () => {
     const src = await sourceProject();
-    const { work: deploy } = makeRemote({ 'README.md': '# deploy\n' });
-    const deployHead = head(deploy);
+    const { work: deploy, head: deployHead } = makeRemote({ 'README.md': '# deploy\n' });
     writeFileSync(join(src, '.git/hooks/pre-commit'), HOOK);
     chmodSync(join(src, '.git/hooks/pre-commit'), 0o755);
 

@@ -30,8 +30,7 @@ const clones = () => readdirSync(tmpdir()).filter((n) => n.startsWith(`gitopsc-p
 describe('publish --push opens the deployment repository while the project compiles', () => {
   it('pushes when the project compiles, changes nothing when it does not, and leaves no clone either way', async () => {
     const dir = await resolvedProject();
-    const { bare } = makeRemote({ 'README.md': '# deploy\n' });
-    const before = head(bare, 'main');
+    const { bare, head: before } = makeRemote({ 'README.md': '# deploy\n' });
     const web = join(dir, 'services/web.yaml');
     const good = readFileSync(web, 'utf8');
     writeFileSync(web, 'apiVersion: gitopsc/v1\nkind: Service\nmetadata: { name: web }\nspec: {}\n');
@@ -79,8 +78,7 @@ describe('publish with per-service records', () => {
     // a second deployment repository lacks every file: every unit renders, from its record's
     // service loaded again (the first publish kept their bytes in rendered.pack: dropped here)
     rmSync(join(dir, '.gitopsc/cache/rendered.pack'));
-    const { bare } = makeRemote({ 'README.md': '# deploy\n' });
-    const before = head(bare, 'main');
+    const { bare, head: before } = makeRemote({ 'README.md': '# deploy\n' });
     const prepared = await preparePublish({ root: dir, configFile: 'gitopsc.config.yaml', env: process.env });
     expect(prepared.diagnostics).toEqual([]);
     const web = join(dir, 'services/web.yaml');

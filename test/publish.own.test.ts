@@ -131,8 +131,8 @@ describe('publish owns only what it wrote', () => {
 describe('publish --dry-run', () => {
   it('prints the message, trailers, files and diff stat, and changes nothing', async () => {
     const dir = await project();
-    const { bare, work } = makeRemote(HAND);
-    const before = { head: head(work), remote: head(bare, 'main'), status: git(work, 'status', '--porcelain'), refs: git(work, 'for-each-ref') };
+    const { bare, work, head: start } = makeRemote(HAND);
+    const before = { head: start, remote: start, status: git(work, 'status', '--porcelain'), refs: git(work, 'for-each-ref') };
     for (const repo of [work, bare]) {
       const r = await cli(dir, 'publish', '--repo', repo, '--dry-run', '--push', '--format', 'json');
       expect(r.json.diagnostics).toEqual([]);
@@ -152,8 +152,7 @@ describe('publish --dry-run', () => {
 describe('publish --branch-template', () => {
   it('pushes one branch per publish and writes the pull-request description; the base branch does not move', async () => {
     const dir = await project();
-    const { bare, work } = makeRemote(HAND);
-    const main = head(bare, 'main');
+    const { bare, work, head: main } = makeRemote(HAND);
     const desc = join(tmp(), 'pr.md');
     expect((await cli(dir, 'publish', '--repo', work, '--branch-template', 'gitopsc/{env}', '--format', 'json')).code).toBe(2); // needs --push
     const r = await cli(dir, 'publish', '--repo', bare, '--push', '--env', 'dev', '--branch-template', 'gitopsc/{env}/{service}', '--pr-description', desc, '--format', 'json');

@@ -160,8 +160,7 @@ describe('publish --push to a local bare repository without a clone', () => {
 
 describe('the commit of a publish from a temporary repository, written in process', () => {
   it('is the commit `git commit-tree` writes for the same tree, parent, identity, time and message', async () => {
-    const { bare } = makeRemote({ 'README.md': '# deploy\n' });
-    const parent = head(bare, 'main');
+    const { bare, head: parent } = makeRemote({ 'README.md': '# deploy\n' });
     const r = await run(compileResult({ checkout: { dev: '1.0.0' } }), { repo: bare, author: 'Deploy Bot <bot@example.com>' }, []);
     expect(r.diagnostics).toEqual([]);
     const text = git(bare, 'cat-file', 'commit', r.commit!);

@@ -90,13 +90,18 @@ export function makeRepo(files: Record<string, string>, dir = tmp()): string {
   return dir;
 }
 
-/** A bare "remote" seeded with `files`, and a working clone of it (`origin` of the clone is this `bare`). */
-export function makeRemote(files: Record<string, string>): { bare: string; work: string } {
-  const t = fromTemplate(`remote\0${JSON.stringify(Object.entries(files))}`, (root) => {
+/**
+ * A bare "remote" seeded with `files`, and a working clone of it (`origin` of the clone is this
+ * `bare`); `head`: the one commit, the bare's main and the clone's HEAD (read by git once per template).
+ */
+export function makeRemote(files: Record<string, string>): { bare: string; work: string; head: string } {
+  const key = `remote\0${JSON.stringify(Object.entries(files))}`;
+  const t = fromTemplate(key, (root) => {
     mkdirSync(root, { recursive: true });
     const seed = makeRepo(files, join(root, 'seed'));
     git(root, 'clone', '-q', '--bare', seed, join(root, 'remote.git'));
     git(root, 'clone', '-q', join(root, 'remote.git'), join(root, 'work'));
+    remoteHeads.set(key, head(join(root, 'work')));
   });
   const root = tmp();
   cpSync(t, root, { recursive: true });
@@ -105,8 +110,9 @@ export function makeRemote(files: Record<string, string>): { bare: string; work:
     writeFileSync(config, readFileSync(config, 'utf8').split(t).join(root));
   }
   refresh(join(root, 'work'));
-  return { bare: join(root, 'remote.git'), work: join(root, 'work') };
+  return { bare: join(root, 'remote.git'), work: join(root, 'work'), head: remoteHeads.get(key)! };
 }
+const remoteHeads = new Map<string, string>();
 
 /**
  * Copies of a starting state that several cases share, made once per test file (per worker)
