@@ -1,6 +1,8 @@
 /**
  * The `gitopsc` command of the packed package is the bundled CLI (scripts/bundle-cli.mjs, the last step of scripts/build.mjs):
- * dist/cli/bin.js and its chunks beside it, which import nothing of the file-by-file modules, and
+ * dist/cli/bin.js and its chunks beside it, and the fast path's and the render path's CommonJS
+ * bundles (dist/cli/fast.cjs, dist/cli/render.cjs, with their code caches), which import nothing of
+ * the file-by-file modules, and
  * which render the bundled example to the golden bytes with the build's precompiled built-in
  * templates (a bundle prints the template code with renamed identifiers, which must not make it
  * miss the precompiled table and compile the templates on every run) and Handlebars' one-file
@@ -9,9 +11,9 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve, sep } from 'node:path';
+import { basename, join, resolve, sep } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { HANDLEBARS_RUNTIME_CACHE } from '../src/host/code-cache.js';
+import { CODE_CACHE_SUFFIX, FAST_BUNDLE, HANDLEBARS_RUNTIME_CACHE, RENDER_BUNDLE } from '../src/host/code-cache.js';
 import { readmeExampleOnce } from './helpers/pack.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -46,6 +48,18 @@ describe('the bundled CLI of the packed package', () => {
         const ok = /^\.\/bin-[A-Z0-9]{8}\.js$/.test(s) || s.startsWith('node:') || deps.some((d) => d !== 'commander' && (s === d || s.startsWith(`${d}/`)));
         expect(ok, `${f} imports ${s}`).toBe(true);
       }
+    }
+    // the fast path's and the render path's CommonJS bundles: node builtins, dependencies and (the
+    // render path) the fast path beside it; no dynamic import (each runs as a vm.Script, which has
+    // no ES module loader); the code cache beside each
+    for (const rel of [FAST_BUNDLE, RENDER_BUNDLE]) {
+      const bundle = readFileSync(join(pkg, 'dist', rel), 'utf8');
+      const required = [...bundle.matchAll(/\brequire\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1]!);
+      expect(required.length).toBeGreaterThan(0);
+      const beside = rel === RENDER_BUNDLE ? [`./${basename(FAST_BUNDLE)}`] : [];
+      for (const s of required) expect(s.startsWith('node:') || beside.includes(s) || deps.some((d) => d !== 'commander' && (s === d || s.startsWith(`${d}/`))), `${rel} requires ${s}`).toBe(true);
+      expect(bundle).not.toMatch(/\bimport\s*\(/);
+      expect(existsSync(join(pkg, 'dist', `${rel}${CODE_CACHE_SUFFIX}`))).toBe(true);
     }
   });
 

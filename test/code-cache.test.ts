@@ -1,12 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CODE_CACHE_SUFFIX, codeCacheHeader, requireGenerated, usedCodeCache, wrapCommonJs } from '../src/host/code-cache.js';
+import { CODE_CACHE_SUFFIX, codeCacheHeader, RENDER_BUNDLE, requireGenerated, usedCodeCache, wrapCommonJs } from '../src/host/code-cache.js';
 import { buildCliAsync } from './helpers/cli.js';
 import { spawnEnv } from './helpers/env.js';
 
@@ -103,6 +103,34 @@ describe('host/code-cache: a generated CommonJS file loads through its V8 code c
     expect((requireGenerated(file) as Mod).validate(4)).toBe('3:d.cjs');
     expect(usedCodeCache()).toBe(false);
     expect(() => requireGenerated(join(dir, 'absent.cjs'))).toThrow(/Cannot find module/);
+  });
+});
+
+describe("the build's caches of the fast path's and the render path's bundles", () => {
+  it('are beside dist/cli/fast.cjs and dist/cli/render.cjs, a Node process of this version uses both, and the render path shares the fast path\'s modules', async () => {
+    const { bin } = await buildCliAsync();
+    const dist = join(dirname(bin), '..');
+    // as src/cli/bin.ts loads the fast path for `render [--check]`, and the fast path the render path
+    const script = [
+      `import { requireGenerated, usedCodeCache, FAST_BUNDLE, RENDER_BUNDLE } from ${JSON.stringify(pathToFileURL(join(dist, 'host/code-cache.js')).href)};`,
+      `const fast = requireGenerated(${JSON.stringify(dist)} + '/' + FAST_BUNDLE);`,
+      `const used = [usedCodeCache()];`,
+      `const render = requireGenerated(${JSON.stringify(dist)} + '/' + RENDER_BUNDLE);`,
+      `used.push(usedCodeCache());`,
+      `console.log(JSON.stringify([typeof fast.fastRender, typeof fast.renderChanged, typeof render.renderProject, typeof render.renderAt, used]));`,
+    ].join('\n');
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: spawnEnv({ NODE_OPTIONS: '' }) });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual(['function', 'function', 'function', 'function', [true, true]]);
+    // the render path takes the memo module (which holds the scan the fast path hands over) and
+    // every other module the fast path holds from the fast path, not from a copy of its own
+    const text = readFileSync(join(dist, RENDER_BUNDLE), 'utf8');
+    for (const m of ['src/build/memo.ts', 'src/core/diagnostics.ts', 'src/host/code-cache.ts']) {
+      const at = text.indexOf(`gitopsc-fast:${m}`);
+      expect(at, m).toBeGreaterThan(0);
+      expect(text.slice(at, at + 300)).toContain('require("./fast.cjs")');
+    }
+    expect(text).not.toMatch(/^function handOver\(/m);
   });
 });
 

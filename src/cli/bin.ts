@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { fstatSync, writeSync } from 'node:fs';
+import { FAST_BUNDLE, requireGenerated } from '../host/code-cache.js';
 import type { FastRun } from './fast.js';
 
 // A closed stdout (`gitopsc schema service | head -c1`) ends the output quietly, as Unix tools
@@ -79,7 +80,14 @@ if (argv.includes('render') && !process.env.GITOPSC_NO_FAST_PATH) {
     handOver: true,
   };
   try {
-    module = await import('./fast.js');
+    // src/cli/fast.ts as the build bundled it (scripts/bundle-cli.mjs): one CommonJS file loaded
+    // through the V8 code cache made of it, as the render path it loads after a change is, instead
+    // of ES modules parsed, compiled and linked again on every run; else its ES module
+    try {
+      module = requireGenerated(process.getBuiltinModule('node:url').fileURLToPath(new URL(`../${FAST_BUNDLE}`, import.meta.url))) as typeof import('./fast.js');
+    } catch {
+      module = await import('./fast.js');
+    }
     fast = module.fastRender(argv, env);
   } catch {
     fast = undefined;

@@ -11,16 +11,30 @@
  * before. What the module evaluates to is the same either way: the same source, wrapped as
  * Node wraps a CommonJS module, run with a `require` resolving from the file.
  */
-import { isAscii } from 'node:buffer';
 import { readFileSync } from 'node:fs';
-import Module, { createRequire } from 'node:module';
+import type NodeModule from 'node:module';
 import { dirname } from 'node:path';
-import { Script } from 'node:vm';
+import type * as Vm from 'node:vm';
 import { contentHash } from '../core/hash.js';
+
+// node:vm and node:module as CommonJS gives them, asked for when first used: as ES module
+// imports, every module importing this one (the CLI's start-up, src/cli/bin.ts) would pay for
+// their ES module facades, whose exports are each evaluated (node:buffer's loads its File class)
+let vm: typeof Vm | undefined;
+let nodeModule: typeof NodeModule | undefined;
 
 /** the cache file's first line: JSON with these fields, then V8's bytes */
 export const CODE_CACHE_FORMAT = 2;
 export const CODE_CACHE_SUFFIX = '.v8cache';
+/**
+ * Where under dist/ the build writes the CLI's start-up fast path (src/cli/fast.ts) and the render
+ * path it loads after a change (the build stage, src/cli/commands/render.ts) as two CommonJS
+ * bundles (scripts/bundle-cli.mjs), each with its code cache beside it (scripts/code-cache.mjs):
+ * src/cli/bin.ts loads the first for `render [--check]`, which loads the second, whose modules
+ * shared with the first are the first's (one instance of each)
+ */
+export const FAST_BUNDLE = 'cli/fast.cjs';
+export const RENDER_BUNDLE = 'cli/render.cjs';
 /** Where under dist/ the build writes its cache of Handlebars' one-file run time (scripts/code-cache.mjs), which src/render/handlebars.ts loads */
 export const HANDLEBARS_RUNTIME_CACHE = 'render/precompiled/handlebars.runtime.js.v8cache';
 
@@ -47,7 +61,7 @@ function forThisNode(header: unknown): header is { source: unknown; data: unknow
 
 /** The source as a string: ASCII decoded as Latin-1 (no UTF-8 decoding pass: the same text), else as UTF-8. */
 function sourceText(bytes: Buffer): string {
-  return isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
+  return process.getBuiltinModule('node:buffer').isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
 }
 
 /** whether the last `requireGenerated` used its cache (for tests) */
@@ -64,7 +78,8 @@ export function usedCodeCache(): boolean {
  */
 export function requireGenerated(file: string, cacheFile = `${file}${CODE_CACHE_SUFFIX}`): unknown {
   lastUsedCache = false;
-  const requireHere = createRequire(file);
+  const M = (nodeModule ??= process.getBuiltinModule('node:module') as unknown as typeof NodeModule);
+  const requireHere = M.createRequire(file);
   // (loaded once per process, as require does: a module already loaded is that module)
   const loaded = requireHere.cache[file];
   if (loaded) return loaded.exports;
@@ -82,10 +97,11 @@ export function requireGenerated(file: string, cacheFile = `${file}${CODE_CACHE_
     /* no cache, a header that is not JSON (or no file: require says why) */
   }
   if (!cached) return requireHere(file);
-  const script = new Script(wrapCommonJs(cached.source), { filename: file, cachedData: cached.data });
+  vm ??= process.getBuiltinModule('node:vm');
+  const script = new vm.Script(wrapCommonJs(cached.source), { filename: file, cachedData: cached.data });
   const fn = script.runInThisContext() as (exports: unknown, require: NodeJS.Require, module: NodeJS.Module, filename: string, dirname: string) => void;
   // a module as require makes it, in require's cache while it runs and after (removed if it throws)
-  const module = new Module(file);
+  const module = new M(file);
   module.filename = file;
   module.paths = requireHere.resolve.paths('x') ?? [];
   requireHere.cache[file] = module;

@@ -31,9 +31,11 @@ function sources(dir: string): string[] {
   });
 }
 
-// code-cache.mjs: the V8 code caches beside the validators and the templates, so that the CLI the
-// tests spawn loads them as the shipped package does (it validates fixtures/example while it makes them)
-const STEPS = ['compile-schemas.mjs', 'precompile-templates.mjs', 'code-cache.mjs'];
+// code-cache.mjs: the V8 code caches beside the validators, the templates and the render path's
+// bundle, so that the CLI the tests spawn loads them as the shipped package does (it validates and
+// renders fixtures/example while it makes them)
+const CODE_CACHE = 'code-cache.mjs';
+const STEPS = ['compile-schemas.mjs', 'precompile-templates.mjs', CODE_CACHE];
 
 /** The package directory around dist/: package.json, links to templates, schemas and node_modules, the build's later steps, the `gitopsc` shim. */
 function layout(pkg: string): void {
@@ -50,16 +52,18 @@ function layout(pkg: string): void {
 /**
  * The processes of the build, in order: esbuild into dist/, then the build's later steps run
  * from the package directory (dist/validate/compiled/, dist/render/precompiled/), then the
- * shipped build's last step, the bundled CLI (scripts/bundle-cli.mjs: dist/cli/bin.js and its
- * chunks), so that the CLI the tests spawn is the one the package ships (and each run loads a
+ * bundled CLI (scripts/bundle-cli.mjs: dist/cli/bin.js and its chunks, dist/cli/render.cjs), then
+ * the code caches, as the shipped build runs them, so that the CLI the tests spawn is the one the package ships (and each run loads a
  * handful of files, not about 120 modules: ~60 ms less CPU per process).
  */
 function commands(pkg: string): [file: string, args: string[], cwd: string][] {
   const esbuild = join(ROOT, 'node_modules/.bin/esbuild');
   return [
     [esbuild, [...sources(join(ROOT, 'src')), `--outdir=${join(pkg, 'dist')}`, `--outbase=${join(ROOT, 'src')}`, '--platform=node', '--format=esm', '--target=es2022', '--log-level=error'], ROOT],
-    ...STEPS.map((step): [string, string[], string] => [process.execPath, [join(pkg, 'scripts', step)], pkg]),
+    ...STEPS.filter((step) => step !== CODE_CACHE).map((step): [string, string[], string] => [process.execPath, [join(pkg, 'scripts', step)], pkg]),
     [process.execPath, [join(ROOT, 'scripts/bundle-cli.mjs'), join(ROOT, 'src'), join(pkg, 'dist')], ROOT],
+    // (after the bundle, as scripts/build.mjs runs it: the render path's bundle gets its cache too)
+    [process.execPath, [join(pkg, 'scripts', CODE_CACHE)], pkg],
   ];
 }
 
