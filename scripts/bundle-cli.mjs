@@ -109,7 +109,10 @@ async function bundleCommonJs({ src, dist, fast, render, templateCode, plugins }
     banner: { js: "const __gitopscSelf = require('node:url').pathToFileURL(__filename).href;" },
     logLevel: 'error',
   };
+  // what fast.ts imports of the render path, by module: renderAt (config discovery, which loads
+  // cosmiconfig) only when it is called, as its ES module is imported only then
   const renderEntries = { [join(src, 'build/stage.ts')]: 'renderProject', [join(src, 'cli/commands/render.ts')]: 'renderAt' };
+  const lazyEntries = new Set([join(src, 'cli/commands/render.ts')]);
   const relativeTo = (from, to) => {
     const r = relative(dirname(join(dist, from)), join(dist, to)).split(sep).join('/');
     return r.startsWith('.') ? r : `./${r}`;
@@ -170,7 +173,9 @@ async function bundleCommonJs({ src, dist, fast, render, templateCode, plugins }
   await esbuild.build({
     ...common,
     stdin: {
-      contents: Object.entries(renderEntries).map(([file, name]) => `export { ${name} } from ${JSON.stringify(file)};`).join('\n'),
+      contents: Object.entries(renderEntries)
+        .map(([file, name]) => (lazyEntries.has(file) ? `export async function ${name}(...args) {\n  return (await import(${JSON.stringify(file)})).${name}(...args);\n}` : `export { ${name} } from ${JSON.stringify(file)};`))
+        .join('\n'),
       resolveDir: src,
       sourcefile: 'render-bundle.ts',
       loader: 'ts',
