@@ -95,6 +95,18 @@ describe('the bundled CLI of the packed package', () => {
       // the compiler is loaded only to compile a template the table does not hold; the run time
       // is Handlebars' one-file build (src/render/handlebars.ts), not its ~25 CommonJS modules
       expect(modules.filter((m) => m.includes(`${sep}handlebars${sep}`)).map((m) => m.slice(m.lastIndexOf(`${sep}handlebars${sep}`) + 1))).toEqual([join('handlebars', 'dist', 'handlebars.runtime.js')]);
+
+      // one service changed: the fast path hands its scan to the render path (both bundles, from
+      // the package), which knows the project without config discovery (cosmiconfig not loaded)
+      // and renders what changed alone (dev sets its own replicas, prod scales automatically)
+      const svc = join(project, 'services/checkout.yaml');
+      writeFileSync(svc, readFileSync(svc, 'utf8').replace('replicas: 2', 'replicas: 3'));
+      const again = spawnSync(process.execPath, ['--import', preload, join(pkg, 'dist/cli/bin.js'), 'render', '--format', 'json'], { cwd: project, encoding: 'utf8' });
+      expect(again.status, again.stderr).toBe(0);
+      expect((JSON.parse(again.stdout) as { written: string[] }).written).toEqual(['rendered/staging/checkout/deployment.yaml']);
+      const second = JSON.parse(readFileSync(loaded, 'utf8')) as string[];
+      for (const rel of [FAST_BUNDLE, RENDER_BUNDLE]) expect(second, rel).toContain(join(pkg, 'dist', rel));
+      expect(second.filter((m) => m.includes(`${sep}cosmiconfig${sep}`))).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
