@@ -29,9 +29,9 @@ const CHUNK = /^bin-[A-Z0-9]{8}\.js$/;
 export async function bundleCli({ src, dist }) {
   const cliDir = join(dist, 'cli');
   // (the fast path's and the render path's CommonJS bundles, their code caches beside them)
-  const { FAST_BUNDLE, RENDER_BUNDLE, CODE_CACHE_SUFFIX } = await import(pathToFileURL(join(dist, 'host/code-cache.js')).href);
+  const { FAST_BUNDLE, RENDER_BUNDLE, MAIN_BUNDLE, CODE_CACHE_SUFFIX } = await import(pathToFileURL(join(dist, 'host/code-cache.js')).href);
   for (const f of readdirSync(cliDir)) if (CHUNK.test(f)) rmSync(join(cliDir, f));
-  for (const f of [FAST_BUNDLE, RENDER_BUNDLE]) for (const suffix of ['', CODE_CACHE_SUFFIX]) rmSync(join(dist, `${f}${suffix}`), { force: true });
+  for (const f of [FAST_BUNDLE, RENDER_BUNDLE, MAIN_BUNDLE]) for (const suffix of ['', CODE_CACHE_SUFFIX]) rmSync(join(dist, `${f}${suffix}`), { force: true });
   const { templateCode } = await import(pathToFileURL(join(dist, 'render/handlebars.js')).href);
   /** `import.meta.url` of each module, made relative to the output file's own URL (`selfUrl`: an expression) */
   const metaUrl = (selfUrl) => ({
@@ -75,12 +75,13 @@ export async function bundleCli({ src, dist }) {
     banner: { js: "import { createRequire as __gitopscCreateRequire } from 'node:module';\nconst require = __gitopscCreateRequire(import.meta.url);" },
     logLevel: 'error',
   });
-  await bundleCommonJs({ src, dist, fast: FAST_BUNDLE, render: RENDER_BUNDLE, templateCode: templateCode(), plugins: [metaUrl('__gitopscSelf'), dependencies] });
+  await bundleCommonJs({ src, dist, fast: FAST_BUNDLE, render: RENDER_BUNDLE, main: MAIN_BUNDLE, templateCode: templateCode(), plugins: [metaUrl('__gitopscSelf'), dependencies] });
 }
 
 /**
  * The start-up fast path and the render path as two CommonJS files, which src/cli/bin.ts loads
- * for `render [--check]` through the V8 code caches scripts/code-cache.mjs writes beside them
+ * for `render [--check]`, and the full CLI as a third, each through the V8 code cache
+ * scripts/code-cache.mjs writes beside it
  * (src/host/code-cache.ts): ES modules are parsed, compiled and linked again on every run (Node 20
  * keeps no compile cache for them), about 50-70 ms of CPU of a render after one change. Two files,
  * so that an unchanged `render --check` deserialises only the fast path's code:
@@ -93,10 +94,12 @@ export async function bundleCli({ src, dist }) {
  *   from beside it): one instance of each, so that the scan the fast path hands over, the memo's
  *   classes and every module's state are the same ones.
  *
- * Dynamic imports become requires (a vm.Script has no ES module loader). Every other run, and the
- * library, use the ES modules.
+ * - `main` (dist/cli/main.cjs): the full CLI (src/cli/main.ts), for every other run.
+ *
+ * Dynamic imports become requires (a vm.Script has no ES module loader). The library uses the ES
+ * modules, and so does the CLI when a bundle cannot be loaded.
  */
-async function bundleCommonJs({ src, dist, fast, render, templateCode, plugins }) {
+async function bundleCommonJs({ src, dist, fast, render, main, templateCode, plugins }) {
   const esbuild = require('esbuild');
   const common = {
     absWorkingDir: dirname(src),
@@ -183,6 +186,10 @@ async function bundleCommonJs({ src, dist, fast, render, templateCode, plugins }
     outfile: join(dist, render),
     plugins: [...plugins, fromFast],
   });
+  // `main`: the full CLI, every command (their modules initialised when first imported), for
+  // every run the fast path does not answer; a process loads it beside `fast` only when `render`
+  // falls through to it, which then hands nothing over
+  await esbuild.build({ ...common, entryPoints: [join(src, 'cli/main.ts')], outfile: join(dist, main), plugins });
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

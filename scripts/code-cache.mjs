@@ -5,8 +5,9 @@
 // (dist/render/precompiled/templates.cjs.v8cache: its table of functions, each compiled when it
 // first renders), and one of Handlebars' one-file run time, which every render loads
 // (dist/render/precompiled/handlebars.runtime.js.v8cache: node_modules is not the build's to
-// write), and one beside each of the CLI's render-path bundles (dist/cli/fast.cjs.v8cache,
-// dist/cli/render.cjs.v8cache), made after rendering a copy of the example through them.
+// write), and one beside each of the CLI's bundles (dist/cli/fast.cjs.v8cache,
+// dist/cli/render.cjs.v8cache, dist/cli/main.cjs.v8cache), made after running a copy of the
+// example through them.
 // src/host/code-cache.ts uses one only for the very source bytes and Node it was
 // made for (its header), and V8 refuses one of another V8 or other flags; without one the
 // validator is required as before. Made in this process, which scripts/build.mjs starts without
@@ -18,7 +19,7 @@ import Module, { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
-import { CODE_CACHE_SUFFIX, codeCacheHeader, FAST_BUNDLE, HANDLEBARS_RUNTIME_CACHE, RENDER_BUNDLE, wrapCommonJs } from '../dist/host/code-cache.js';
+import { CODE_CACHE_SUFFIX, codeCacheHeader, FAST_BUNDLE, HANDLEBARS_RUNTIME_CACHE, MAIN_BUNDLE, RENDER_BUNDLE, wrapCommonJs } from '../dist/host/code-cache.js';
 import { SCHEMA_KINDS } from '../dist/validate/kinds.js';
 
 const require = createRequire(import.meta.url);
@@ -130,4 +131,27 @@ async function exerciseRender(m) {
 const bundles = [FAST_BUNDLE, RENDER_BUNDLE].map((rel) => load(fileURLToPath(new URL(`../dist/${rel}`, import.meta.url)), { register: true }));
 await exerciseRender(bundles[0].exports);
 for (const b of bundles) b.save();
-console.error(`code caches for ${SCHEMA_KINDS.length} validators, the precompiled templates, the Handlebars run time, the fast path and the render path`);
+
+/**
+ * The full CLI's bundle (dist/cli/main.cjs): `validate`, `resolve` (the lock current) and a
+ * whole `render` of a copy of the example, as the CLI runs them when the fast path does not
+ * answer, each of which must exit 0.
+ */
+async function exerciseMain(m) {
+  if (!haveExample) return;
+  const dir = mkdtempSync(join(tmpdir(), 'gitopsc-code-cache-'));
+  try {
+    const project = join(dir, 'example');
+    cpSync(example, project, { recursive: true });
+    for (const args of [['validate'], ['resolve'], ['render'], ['render', '--check', '--format', 'json']]) {
+      const out = [];
+      const io = { stdout: (t) => out.push(t), stderr: (t) => out.push(t), stdoutIsTTY: false, stderrIsTTY: false };
+      const code = await m.main(['--cwd', project, ...args], io);
+      if (code !== 0) throw new Error(`code-cache: gitopsc ${args.join(' ')} of the example exited ${code}: ${out.join('')}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+await cache(MAIN_BUNDLE, exerciseMain);
+console.error(`code caches for ${SCHEMA_KINDS.length} validators, the precompiled templates, the Handlebars run time, the fast path, the render path and the full CLI`);

@@ -1,8 +1,8 @@
 /**
  * The `gitopsc` command of the packed package is the bundled CLI (scripts/bundle-cli.mjs, the last step of scripts/build.mjs):
- * dist/cli/bin.js and its chunks beside it, and the fast path's and the render path's CommonJS
- * bundles (dist/cli/fast.cjs, dist/cli/render.cjs, with their code caches), which import nothing of
- * the file-by-file modules, and
+ * dist/cli/bin.js and its chunks beside it, and the CommonJS bundles of the fast path, the render
+ * path and the full CLI (dist/cli/fast.cjs, render.cjs, main.cjs, with their code caches), which
+ * import nothing of the file-by-file modules, and
  * which render the bundled example to the golden bytes with the build's precompiled built-in
  * templates (a bundle prints the template code with renamed identifiers, which must not make it
  * miss the precompiled table and compile the templates on every run) and Handlebars' one-file
@@ -13,7 +13,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { basename, join, resolve, sep } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CODE_CACHE_SUFFIX, FAST_BUNDLE, HANDLEBARS_RUNTIME_CACHE, RENDER_BUNDLE } from '../src/host/code-cache.js';
+import { CODE_CACHE_SUFFIX, FAST_BUNDLE, HANDLEBARS_RUNTIME_CACHE, MAIN_BUNDLE, RENDER_BUNDLE } from '../src/host/code-cache.js';
 import { readmeExampleOnce } from './helpers/pack.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -49,10 +49,10 @@ describe('the bundled CLI of the packed package', () => {
         expect(ok, `${f} imports ${s}`).toBe(true);
       }
     }
-    // the fast path's and the render path's CommonJS bundles: node builtins, dependencies and (the
-    // render path) the fast path beside it; no dynamic import (each runs as a vm.Script, which has
+    // the fast path's, the render path's and the full CLI's CommonJS bundles: node builtins,
+    // dependencies (commander bundled) and (the render path) the fast path beside it; no dynamic import (each runs as a vm.Script, which has
     // no ES module loader); the code cache beside each
-    for (const rel of [FAST_BUNDLE, RENDER_BUNDLE]) {
+    for (const rel of [FAST_BUNDLE, RENDER_BUNDLE, MAIN_BUNDLE]) {
       const bundle = readFileSync(join(pkg, 'dist', rel), 'utf8');
       const required = [...bundle.matchAll(/\brequire\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1]!);
       expect(required.length).toBeGreaterThan(0);
@@ -85,6 +85,8 @@ describe('the bundled CLI of the packed package', () => {
       expect(files(out).filter((f) => f !== '.gitopsc-owned')).toEqual(want.filter((f) => f !== '.gitopsc-owned'));
       for (const f of want) if (f !== '.gitopsc-owned') expect(readFileSync(join(out, f), 'utf8'), f).toBe(readFileSync(join(golden, f), 'utf8'));
       const modules = JSON.parse(readFileSync(loaded, 'utf8')) as string[];
+      // a first render (no memo yet) is the full CLI's: its bundle, from the package
+      expect(modules).toContain(join(pkg, 'dist', MAIN_BUNDLE));
       // the precompiled table ran (required, or from its V8 code cache, which src/host/code-cache.ts
       // leaves in require.cache as require does), and the package holds the cache beside it
       const table = join('dist', 'render', 'precompiled', 'templates.cjs');

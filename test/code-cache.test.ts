@@ -106,22 +106,24 @@ describe('host/code-cache: a generated CommonJS file loads through its V8 code c
   });
 });
 
-describe("the build's caches of the fast path's and the render path's bundles", () => {
-  it('are beside dist/cli/fast.cjs and dist/cli/render.cjs, a Node process of this version uses both, and the render path shares the fast path\'s modules', async () => {
+describe("the build's caches of the CLI's bundles", () => {
+  it('are beside dist/cli/fast.cjs, render.cjs and main.cjs, a Node process of this version uses each, and the render path shares the fast path\'s modules', async () => {
     const { bin } = await buildCliAsync();
     const dist = join(dirname(bin), '..');
     // as src/cli/bin.ts loads the fast path for `render [--check]`, and the fast path the render path
     const script = [
-      `import { requireGenerated, usedCodeCache, FAST_BUNDLE, RENDER_BUNDLE } from ${JSON.stringify(pathToFileURL(join(dist, 'host/code-cache.js')).href)};`,
+      `import { requireGenerated, usedCodeCache, FAST_BUNDLE, MAIN_BUNDLE, RENDER_BUNDLE } from ${JSON.stringify(pathToFileURL(join(dist, 'host/code-cache.js')).href)};`,
       `const fast = requireGenerated(${JSON.stringify(dist)} + '/' + FAST_BUNDLE);`,
       `const used = [usedCodeCache()];`,
       `const render = requireGenerated(${JSON.stringify(dist)} + '/' + RENDER_BUNDLE);`,
       `used.push(usedCodeCache());`,
-      `console.log(JSON.stringify([typeof fast.fastRender, typeof fast.renderChanged, typeof render.renderProject, typeof render.renderAt, used]));`,
+      `const main = requireGenerated(${JSON.stringify(dist)} + '/' + MAIN_BUNDLE);`,
+      `used.push(usedCodeCache());`,
+      `console.log(JSON.stringify([typeof fast.fastRender, typeof fast.renderChanged, typeof render.renderProject, typeof render.renderAt, typeof main.main, used]));`,
     ].join('\n');
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: spawnEnv({ NODE_OPTIONS: '' }) });
     expect(r.stderr).toBe('');
-    expect(JSON.parse(r.stdout)).toEqual(['function', 'function', 'function', 'function', [true, true]]);
+    expect(JSON.parse(r.stdout)).toEqual(['function', 'function', 'function', 'function', 'function', [true, true, true]]);
     // the render path takes the memo module (which holds the scan the fast path hands over) and
     // every other module the fast path holds from the fast path, not from a copy of its own
     const text = readFileSync(join(dist, RENDER_BUNDLE), 'utf8');

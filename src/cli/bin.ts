@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { fstatSync, writeSync } from 'node:fs';
-import { FAST_BUNDLE, requireGenerated } from '../host/code-cache.js';
+import { FAST_BUNDLE, MAIN_BUNDLE, requireGenerated } from '../host/code-cache.js';
 import type { FastRun } from './fast.js';
 
 // A closed stdout (`gitopsc schema service | head -c1`) ends the output quietly, as Unix tools
@@ -59,6 +59,19 @@ function isTTY(name: 'stdout' | 'stderr'): boolean {
   return Boolean(stream(name).isTTY);
 }
 
+/**
+ * One of the CLI's CommonJS bundles (scripts/bundle-cli.mjs: the fast path, the full CLI) loaded
+ * through the V8 code cache the build made of it, instead of ES modules parsed, compiled and
+ * linked again on every run (Node 20 keeps no compile cache for them); else its ES module.
+ */
+async function bundled<T>(rel: string, esm: () => Promise<T>): Promise<T> {
+  try {
+    return requireGenerated(process.getBuiltinModule('node:url').fileURLToPath(new URL(`../${rel}`, import.meta.url))) as T;
+  } catch {
+    return esm();
+  }
+}
+
 const argv = process.argv.slice(2);
 
 // An unchanged `render [--check]` is answered from the project memo before the CLI's
@@ -80,14 +93,7 @@ if (argv.includes('render') && !process.env.GITOPSC_NO_FAST_PATH) {
     handOver: true,
   };
   try {
-    // src/cli/fast.ts as the build bundled it (scripts/bundle-cli.mjs): one CommonJS file loaded
-    // through the V8 code cache made of it, as the render path it loads after a change is, instead
-    // of ES modules parsed, compiled and linked again on every run; else its ES module
-    try {
-      module = requireGenerated(process.getBuiltinModule('node:url').fileURLToPath(new URL(`../${FAST_BUNDLE}`, import.meta.url))) as typeof import('./fast.js');
-    } catch {
-      module = await import('./fast.js');
-    }
+    module = await bundled(FAST_BUNDLE, () => import('./fast.js'));
     fast = module.fastRender(argv, env);
   } catch {
     fast = undefined;
@@ -117,7 +123,7 @@ if (fast) {
 } else {
   stream('stdout');
   stream('stderr');
-  import('./main.js')
+  bundled(MAIN_BUNDLE, () => import('./main.js'))
     .then(({ main }) => main(argv))
     .then(
       (code) => {

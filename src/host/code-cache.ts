@@ -35,6 +35,8 @@ export const CODE_CACHE_SUFFIX = '.v8cache';
  */
 export const FAST_BUNDLE = 'cli/fast.cjs';
 export const RENDER_BUNDLE = 'cli/render.cjs';
+/** Where under dist/ the build writes the full CLI (src/cli/main.ts, every command) as one CommonJS bundle with its code cache beside it: src/cli/bin.ts loads it when the fast path does not answer */
+export const MAIN_BUNDLE = 'cli/main.cjs';
 /** Where under dist/ the build writes its cache of Handlebars' one-file run time (scripts/code-cache.mjs), which src/render/handlebars.ts loads */
 export const HANDLEBARS_RUNTIME_CACHE = 'render/precompiled/handlebars.runtime.js.v8cache';
 
