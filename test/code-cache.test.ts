@@ -1,12 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CODE_CACHE_SUFFIX, codeCacheHeader, RENDER_BUNDLE, requireGenerated, usedCodeCache, wrapCommonJs } from '../src/host/code-cache.js';
+import { CODE_CACHE_SUFFIX, codeCacheHeader, FAST_BUNDLE, MAIN_BUNDLE, RENDER_BUNDLE, requireCached, requireGenerated, usedCodeCache, wrapCommonJs } from '../src/host/code-cache.js';
 import { buildCliAsync } from './helpers/cli.js';
 import { spawnEnv } from './helpers/env.js';
 
@@ -97,6 +97,24 @@ describe('host/code-cache: a generated CommonJS file loads through its V8 code c
     expect([n.validate(62), n.validate(72)]).toEqual([false, '71:e2.cjs']);
   });
 
+  it('requireCached: through a cache made of the very bytes, else nothing is loaded (the caller loads its other form)', () => {
+    const [withCache, changed, without] = [join(dir, 'f1.cjs'), join(dir, 'f2.cjs'), join(dir, 'f3.cjs')];
+    for (const file of [withCache, changed, without]) writeFileSync(file, source('81'));
+    makeCache(withCache, source('81'));
+    makeCache(changed, source('81'));
+    // the same length: V8's own check of the source is its length only
+    writeFileSync(changed, source('91'));
+    const m = requireCached(withCache) as Mod;
+    expect(usedCodeCache()).toBe(true);
+    expect([m.validate(82), m.validate(81)]).toEqual(['81:f1.cjs', false]);
+    expect(require(withCache)).toBe(m);
+    for (const file of [changed, without]) {
+      expect(requireCached(file)).toBeUndefined();
+      expect(usedCodeCache()).toBe(false);
+      expect(require.cache[file]).toBeUndefined();
+    }
+  });
+
   it('without a cache file it is required as before (and a missing file fails as require does)', () => {
     const file = join(dir, 'd.cjs');
     writeFileSync(file, source('3'));
@@ -133,6 +151,35 @@ describe("the build's caches of the CLI's bundles", () => {
       expect(text.slice(at, at + 300)).toContain('require("./fast.cjs")');
     }
     expect(text).not.toMatch(/^function handOver\(/m);
+  });
+});
+
+describe('a package whose bundles have no code cache for this Node', () => {
+  it('runs the ES modules (the bundles are not loaded) and prints and writes the same', async () => {
+    const { bin } = await buildCliAsync();
+    const pkg = join(dirname(bin), '../..');
+    const copy = mkdtempSync(join(dir, 'pkg-'));
+    // the package as the test CLI lays it out (dist/ copied, the rest linked), without the bundles' caches
+    cpSync(pkg, copy, { recursive: true, verbatimSymlinks: true });
+    for (const rel of [FAST_BUNDLE, RENDER_BUNDLE, MAIN_BUNDLE]) rmSync(join(copy, 'dist', `${rel}${CODE_CACHE_SUFFIX}`));
+    const loaded = join(copy, 'loaded.json');
+    const preload = join(copy, 'preload.cjs');
+    writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(loaded)}, JSON.stringify(Object.keys(require.cache))));\n`);
+    const run = (cli: string, project: string, args: string[]) => spawnSync(process.execPath, ['--require', preload, cli, '--format', 'json', ...args], { cwd: project, encoding: 'utf8', env: spawnEnv({ NODE_OPTIONS: '' }) });
+    const out: string[][] = [];
+    for (const cli of [bin, join(copy, 'dist/cli/bin.js')]) {
+      const project = mkdtempSync(join(dir, 'example-'));
+      cpSync(join(import.meta.dirname, '../fixtures/example'), project, { recursive: true });
+      rmSync(join(project, 'rendered'), { recursive: true, force: true });
+      const runs = [run(cli, project, ['validate']), run(cli, project, ['render']), run(cli, project, ['render', '--check'])];
+      out.push(runs.flatMap((r) => [String(r.status), r.stdout, r.stderr]));
+      const modules = JSON.parse(readFileSync(loaded, 'utf8')) as string[];
+      const bundles = modules.filter((m) => /[\\/]cli[\\/](fast|render|main)\.cjs$/.test(m));
+      // (the last run, an unchanged check, loads the fast path alone: from its bundle when it has a cache)
+      expect(bundles, cli).toEqual(cli === bin ? [join(pkg, 'dist', FAST_BUNDLE)] : []);
+    }
+    expect(out[1]).toEqual(out[0]);
+    expect(out[0]!.filter((_, i) => i % 3 === 0)).toEqual(['0', '0', '0']);
   });
 });
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { fstatSync, writeSync } from 'node:fs';
-import { FAST_BUNDLE, MAIN_BUNDLE, requireGenerated } from '../host/code-cache.js';
+import { FAST_BUNDLE, MAIN_BUNDLE, requireCached } from '../host/code-cache.js';
 import type { FastRun } from './fast.js';
 
 // A closed stdout (`gitopsc schema service | head -c1`) ends the output quietly, as Unix tools
@@ -62,14 +62,17 @@ function isTTY(name: 'stdout' | 'stderr'): boolean {
 /**
  * One of the CLI's CommonJS bundles (scripts/bundle-cli.mjs: the fast path, the full CLI) loaded
  * through the V8 code cache the build made of it, instead of ES modules parsed, compiled and
- * linked again on every run (Node 20 keeps no compile cache for them); else its ES module.
+ * linked again on every run (Node 20 keeps no compile cache for them); its ES module when there
+ * is no such cache for this Node, or the bundle cannot be loaded.
  */
 async function bundled<T>(rel: string, esm: () => Promise<T>): Promise<T> {
   try {
-    return requireGenerated(process.getBuiltinModule('node:url').fileURLToPath(new URL(`../${rel}`, import.meta.url))) as T;
+    const m = requireCached(process.getBuiltinModule('node:url').fileURLToPath(new URL(`../${rel}`, import.meta.url))) as T | undefined;
+    if (m) return m;
   } catch {
-    return esm();
+    /* the ES module */
   }
+  return esm();
 }
 
 const argv = process.argv.slice(2);

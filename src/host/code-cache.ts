@@ -79,6 +79,20 @@ export function usedCodeCache(): boolean {
  * file has the bytes it was made of).
  */
 export function requireGenerated(file: string, cacheFile = `${file}${CODE_CACHE_SUFFIX}`): unknown {
+  return load(file, cacheFile, true);
+}
+
+/**
+ * `requireGenerated` for a file that has another form to load instead (the CLI's bundles, whose
+ * ES modules are the other): undefined, nothing loaded, when no cache made of these very bytes by
+ * this Node is beside it (a package built by another Node: its bundle compiled from source, 1 MB
+ * of it, would cost more than the ES modules a run loads).
+ */
+export function requireCached(file: string): unknown {
+  return load(file, `${file}${CODE_CACHE_SUFFIX}`, false);
+}
+
+function load(file: string, cacheFile: string, orRequire: boolean): unknown {
   lastUsedCache = false;
   const M = (nodeModule ??= process.getBuiltinModule('node:module') as unknown as typeof NodeModule);
   const requireHere = M.createRequire(file);
@@ -98,7 +112,7 @@ export function requireGenerated(file: string, cacheFile = `${file}${CODE_CACHE_
   } catch {
     /* no cache, a header that is not JSON (or no file: require says why) */
   }
-  if (!cached) return requireHere(file);
+  if (!cached) return orRequire ? requireHere(file) : undefined;
   vm ??= process.getBuiltinModule('node:vm');
   const script = new vm.Script(wrapCommonJs(cached.source), { filename: file, cachedData: cached.data });
   const fn = script.runInThisContext() as (exports: unknown, require: NodeJS.Require, module: NodeJS.Module, filename: string, dirname: string) => void;
