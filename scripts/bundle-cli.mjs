@@ -1,7 +1,8 @@
-// The bundled CLI (dist/cli/bin.js and its chunks), made from src/ into a dist/ that already
-// holds the file-by-file modules: the last step of the build (scripts/build.mjs), and of the
-// test suite's CLI build (test/helpers/cli.ts), so that the CLI the tests run is the one the
-// package ships, bundled the same way.
+// The bundled CLI (dist/cli/bin.js and its chunks, and its CommonJS bundles), made from src/ into
+// a dist/ that already holds the file-by-file modules: a step of the build (scripts/build.mjs,
+// before the code caches), and of the test suite's CLI build (test/helpers/cli-build.ts), so that
+// the CLI the tests run is the one the package ships, bundled the same way.
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, sep } from 'node:path';
@@ -109,7 +110,8 @@ async function bundleCommonJs({ src, dist, fast, render, main, templateCode, plu
     target: 'es2022',
     supported: { 'dynamic-import': false },
     define: { GITOPSC_TEMPLATE_CODE: JSON.stringify(templateCode) },
-    banner: { js: "const __gitopscSelf = require('node:url').pathToFileURL(__filename).href;" },
+    // strict, as the ES modules they are made of run (esbuild adds no "use strict" to CommonJS it makes of them)
+    banner: { js: `"use strict";\nconst __gitopscSelf = require('node:url').pathToFileURL(__filename).href;` },
     logLevel: 'error',
   };
   // what fast.ts imports of the render path, by module: renderAt (config discovery, which loads
@@ -130,19 +132,32 @@ async function bundleCommonJs({ src, dist, fast, render, main, templateCode, plu
         if (!(target in renderEntries)) return { errors: [{ text: `${args.path}: a dynamic import the fast path's bundle does not know (scripts/bundle-cli.mjs)` }] };
         return { path: 'render', namespace: 'gitopsc-render-path' };
       });
+      // (a render path of another build, whose modules would be wired to other namespaces of this
+      // one, is refused: fast.ts then leaves the render to the full CLI)
       b.onLoad({ filter: /.*/, namespace: 'gitopsc-render-path' }, () => ({
-        contents: `const { requireGenerated } = require(${JSON.stringify(join(src, 'host/code-cache.ts'))});\nmodule.exports = requireGenerated(require('node:path').join(__dirname, ${JSON.stringify(relativeTo(fast, render))}));\n`,
+        contents: [
+          `const { requireGenerated } = require(${JSON.stringify(join(src, 'host/code-cache.ts'))});`,
+          `const file = require('node:path').join(__dirname, ${JSON.stringify(relativeTo(fast, render))});`,
+          `const m = requireGenerated(file);`,
+          `if (m.bundleId !== ${JSON.stringify(bundleId)}) throw new Error(file + ' is not of the build of ' + __filename);`,
+          `module.exports = m;`,
+        ].join('\n'),
         loader: 'js',
         resolveDir: src,
       }));
     },
   };
   // the modules `fast` holds: the ones its entry reaches
+  let bundleId = '';
   const probe = await esbuild.build({ ...common, entryPoints: [join(src, 'cli/fast.ts')], write: false, metafile: true, plugins: [...plugins, renderPath] });
-  const shared = Object.keys(probe.metafile.inputs)
-    .filter((p) => !p.includes(':') && p.endsWith('.ts'))
-    .map((p) => join(dirname(src), p));
+  const held = Object.keys(probe.metafile.inputs).filter((p) => !p.includes(':') && p.endsWith('.ts'));
+  const shared = held.map((p) => join(dirname(src), p));
   const index = new Map(shared.map((p, i) => [p, i]));
+  // what the two bundles are of: the modules `fast` holds, in its order, and their sources (the
+  // same in any checkout); `render` carries it, and `fast` loads only a `render` that does
+  const id = createHash('sha256');
+  for (const [i, p] of held.entries()) id.update(`${p}\0`).update(readFileSync(shared[i])).update('\0');
+  bundleId = id.digest('hex').slice(0, 16);
   await esbuild.build({
     ...common,
     stdin: {
@@ -178,6 +193,7 @@ async function bundleCommonJs({ src, dist, fast, render, main, templateCode, plu
     stdin: {
       contents: Object.entries(renderEntries)
         .map(([file, name]) => (lazyEntries.has(file) ? `export async function ${name}(...args) {\n  return (await import(${JSON.stringify(file)})).${name}(...args);\n}` : `export { ${name} } from ${JSON.stringify(file)};`))
+        .concat(`export const bundleId = ${JSON.stringify(bundleId)};`)
         .join('\n'),
       resolveDir: src,
       sourcefile: 'render-bundle.ts',

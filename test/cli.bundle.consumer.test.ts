@@ -1,5 +1,5 @@
 /**
- * The `gitopsc` command of the packed package is the bundled CLI (scripts/bundle-cli.mjs, the last step of scripts/build.mjs):
+ * The `gitopsc` command of the packed package is the bundled CLI (scripts/bundle-cli.mjs, a step of scripts/build.mjs):
  * dist/cli/bin.js and its chunks beside it, and the CommonJS bundles of the fast path, the render
  * path and the full CLI (dist/cli/fast.cjs, render.cjs, main.cjs, with their code caches), which
  * import nothing of the file-by-file modules, and

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { cpSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -151,6 +151,78 @@ describe("the build's caches of the CLI's bundles", () => {
       expect(text.slice(at, at + 300)).toContain('require("./fast.cjs")');
     }
     expect(text).not.toMatch(/^function handOver\(/m);
+  });
+});
+
+describe("the CLI's bundles at run time", () => {
+  /** A copy of the example, rendered once by the CLI (its memo recorded), then one service changed. */
+  async function changedExample(bin: string): Promise<string> {
+    const project = realpathSync(mkdtempSync(join(dir, 'changed-')));
+    cpSync(join(import.meta.dirname, '../fixtures/example'), project, { recursive: true });
+    const r = spawnSync(process.execPath, [bin, 'render'], { cwd: project, encoding: 'utf8', env: spawnEnv({ NODE_OPTIONS: '' }) });
+    expect(r.status, r.stderr).toBe(0);
+    const svc = join(project, 'services/checkout.yaml');
+    writeFileSync(svc, readFileSync(svc, 'utf8').replace('replicas: 2', 'replicas: 3'));
+    return project;
+  }
+
+  it('the render path takes the scan the fast path hands over (one memo module), both through their caches', async () => {
+    const { bin } = await buildCliAsync();
+    const dist = join(dirname(bin), '..');
+    const project = await changedExample(bin);
+    // in a process of its own, as bin.ts runs them: the fast path's bundle, which loads the render path's
+    const script = [
+      `import { requireGenerated, usedCodeCache, FAST_BUNDLE } from ${JSON.stringify(pathToFileURL(join(dist, 'host/code-cache.js')).href)};`,
+      `const fast = requireGenerated(${JSON.stringify(dist)} + '/' + FAST_BUNDLE);`,
+      `const cached = usedCodeCache();`,
+      `const memo = Object.values(fast).find((ns) => ns && typeof ns.handedOver === 'function');`,
+      `const host = { cwd: ${JSON.stringify(project)}, env: {}, stdoutIsTTY: false, stderrIsTTY: false, handOver: true };`,
+      `const first = fast.fastRender(['render', '--format', 'json'], host);`,
+      `const handed = memo.handedOver();`,
+      `const r = await fast.renderChanged(host);`,
+      `console.log(JSON.stringify([cached, first === undefined, handed, memo.handedOver(), usedCodeCache(), r.code, JSON.parse(r.stdout).written]));`,
+    ].join('\n');
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: spawnEnv({ NODE_OPTIONS: '' }) });
+    expect(r.stderr).toBe('');
+    // (the last cache used is the render path's: loaded after the scan was handed over)
+    expect(JSON.parse(r.stdout)).toEqual([true, true, true, false, true, 0, ['rendered/staging/checkout/deployment.yaml']]);
+  });
+
+  it('are strict, as the ES modules they are made of', async () => {
+    const { bin } = await buildCliAsync();
+    for (const rel of [FAST_BUNDLE, RENDER_BUNDLE, MAIN_BUNDLE]) expect(readFileSync(join(dirname(bin), '..', rel), 'utf8').startsWith('"use strict";\n'), rel).toBe(true);
+  });
+
+  it('a render path bundle that is missing, damaged or of another build: the full CLI renders the change (exit 0, the same output)', async () => {
+    const { bin } = await buildCliAsync();
+    const pkg = join(dirname(bin), '../..');
+    const copy = mkdtempSync(join(dir, 'pkg-'));
+    cpSync(pkg, copy, { recursive: true, verbatimSymlinks: true });
+    const file = join(copy, 'dist', RENDER_BUNDLE);
+    const text = readFileSync(file, 'utf8');
+    rmSync(`${file}${CODE_CACHE_SUFFIX}`);
+    const run = async (cli: string) => {
+      const r = spawnSync(process.execPath, [cli, 'render', '--format', 'json'], { cwd: await changedExample(cli), encoding: 'utf8', env: spawnEnv({ NODE_OPTIONS: '' }) });
+      return [r.status, r.stdout, r.stderr];
+    };
+    const want = await run(bin);
+    expect(want[0]).toBe(0);
+    const spoiled: [string, () => void][] = [
+      ['missing', () => rmSync(file)],
+      ['damaged', () => writeFileSync(file, text.slice(0, 5000))],
+      [
+        'of another build',
+        () => {
+          const other = text.replace(/(var bundleId = ")[0-9a-f]{16}"/, `$1${'0'.repeat(16)}"`);
+          expect(other).not.toBe(text);
+          writeFileSync(file, other);
+        },
+      ],
+    ];
+    for (const [name, spoil] of spoiled) {
+      spoil();
+      expect(await run(join(copy, 'dist/cli/bin.js')), name).toEqual(want);
+    }
   });
 });
 

@@ -52,7 +52,7 @@ function layout(pkg: string): void {
 /**
  * The processes of the build, in order: esbuild into dist/, then the build's later steps run
  * from the package directory (dist/validate/compiled/, dist/render/precompiled/), then the
- * bundled CLI (scripts/bundle-cli.mjs: dist/cli/bin.js and its chunks, dist/cli/render.cjs), then
+ * bundled CLI (scripts/bundle-cli.mjs: dist/cli/bin.js and its chunks, dist/cli/fast.cjs, render.cjs and main.cjs), then
  * the code caches, as the shipped build runs them, so that the CLI the tests spawn is the one the package ships (and each run loads a
  * handful of files, not about 120 modules: ~60 ms less CPU per process).
  */
