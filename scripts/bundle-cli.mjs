@@ -30,9 +30,9 @@ const CHUNK = /^bin-[A-Z0-9]{8}\.js$/;
 export async function bundleCli({ src, dist }) {
   const cliDir = join(dist, 'cli');
   // (the fast path's and the render path's CommonJS bundles, their code caches beside them)
-  const { FAST_BUNDLE, RENDER_BUNDLE, MAIN_BUNDLE, CODE_CACHE_SUFFIX } = await import(pathToFileURL(join(dist, 'host/code-cache.js')).href);
+  const { FAST_BUNDLE, RENDER_BUNDLE, MAIN_BUNDLE, BIN_COMMONJS, CODE_CACHE_SUFFIX } = await import(pathToFileURL(join(dist, 'host/code-cache.js')).href);
   for (const f of readdirSync(cliDir)) if (CHUNK.test(f)) rmSync(join(cliDir, f));
-  for (const f of [FAST_BUNDLE, RENDER_BUNDLE, MAIN_BUNDLE]) for (const suffix of ['', CODE_CACHE_SUFFIX]) rmSync(join(dist, `${f}${suffix}`), { force: true });
+  for (const f of [FAST_BUNDLE, RENDER_BUNDLE, MAIN_BUNDLE, BIN_COMMONJS]) for (const suffix of ['', CODE_CACHE_SUFFIX]) rmSync(join(dist, `${f}${suffix}`), { force: true });
   const { templateCode } = await import(pathToFileURL(join(dist, 'render/handlebars.js')).href);
   /** `import.meta.url` of each module, made relative to the output file's own URL (`selfUrl`: an expression) */
   const metaUrl = (selfUrl) => ({
@@ -76,7 +76,7 @@ export async function bundleCli({ src, dist }) {
     banner: { js: "import { createRequire as __gitopscCreateRequire } from 'node:module';\nconst require = __gitopscCreateRequire(import.meta.url);" },
     logLevel: 'error',
   });
-  await bundleCommonJs({ src, dist, fast: FAST_BUNDLE, render: RENDER_BUNDLE, main: MAIN_BUNDLE, templateCode: templateCode(), plugins: [metaUrl('__gitopscSelf'), dependencies] });
+  await bundleCommonJs({ src, dist, fast: FAST_BUNDLE, render: RENDER_BUNDLE, main: MAIN_BUNDLE, bin: BIN_COMMONJS, templateCode: templateCode(), plugins: [metaUrl('__gitopscSelf'), dependencies] });
 }
 
 /**
@@ -100,7 +100,7 @@ export async function bundleCli({ src, dist }) {
  * Dynamic imports become requires (a vm.Script has no ES module loader). The library uses the ES
  * modules, and so does the CLI when a bundle cannot be loaded.
  */
-async function bundleCommonJs({ src, dist, fast, render, main, templateCode, plugins }) {
+async function bundleCommonJs({ src, dist, fast, render, main, bin, templateCode, plugins }) {
   const esbuild = require('esbuild');
   const common = {
     absWorkingDir: dirname(src),
@@ -206,6 +206,15 @@ async function bundleCommonJs({ src, dist, fast, render, main, templateCode, plu
   // every run the fast path does not answer; a process loads it beside `fast` only when `render`
   // falls through to it, which then hands nothing over
   await esbuild.build({ ...common, entryPoints: [join(src, 'cli/main.ts')], outfile: join(dist, main), plugins });
+  // the `gitopsc` command (package.json's bin): src/cli/bin-commonjs.ts as CommonJS beside them;
+  // its dynamic imports (the ES module entry and fallbacks beside it) stay imports
+  const esmBeside = {
+    name: 'esm-beside',
+    setup(b) {
+      b.onResolve({ filter: /^\.\/(bin|fast|main)\.js$/ }, (args) => (args.kind === 'dynamic-import' ? { path: args.path, external: true } : undefined));
+    },
+  };
+  await esbuild.build({ ...common, supported: {}, entryPoints: [join(src, 'cli/bin-commonjs.ts')], outfile: join(dist, bin), plugins: [esmBeside, ...plugins] });
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -13,7 +13,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { basename, join, resolve, sep } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CODE_CACHE_SUFFIX, FAST_BUNDLE, HANDLEBARS_RUNTIME_CACHE, MAIN_BUNDLE, RENDER_BUNDLE } from '../src/host/code-cache.js';
+import { BIN_COMMONJS, CODE_CACHE_SUFFIX, FAST_BUNDLE, HANDLEBARS_RUNTIME_CACHE, MAIN_BUNDLE, RENDER_BUNDLE } from '../src/host/code-cache.js';
 import { readmeExampleOnce } from './helpers/pack.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -61,6 +61,14 @@ describe('the bundled CLI of the packed package', () => {
       expect(bundle).not.toMatch(/\bimport\s*\(/);
       expect(existsSync(join(pkg, 'dist', `${rel}${CODE_CACHE_SUFFIX}`))).toBe(true);
     }
+    // the `gitopsc` command (package.json's bin) is the CommonJS entry: node builtins only, and
+    // dynamic imports of the ES module entry and fallbacks beside it
+    const manifest = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+    expect(manifest.bin).toEqual({ gitopsc: `dist/${BIN_COMMONJS}` });
+    const entry = readFileSync(join(pkg, 'dist', BIN_COMMONJS), 'utf8');
+    expect(entry.startsWith('#!/usr/bin/env node\n')).toBe(true);
+    expect([...entry.matchAll(/\brequire\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1]!).filter((s) => !s.startsWith('node:'))).toEqual([]);
+    expect([...entry.matchAll(/\bimport\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1]!).sort()).toEqual(['./bin.js', './fast.js', './main.js']);
   });
 
   it('renders the bundled example to the golden bytes from the precompiled templates', () => {
@@ -77,7 +85,7 @@ describe('the bundled CLI of the packed package', () => {
         preload,
         `import { createRequire } from 'node:module';\nimport { writeFileSync } from 'node:fs';\nconst r = createRequire(import.meta.url);\nprocess.on('exit', () => writeFileSync(${JSON.stringify(loaded)}, JSON.stringify(Object.keys(r.cache))));\n`,
       );
-      const r = spawnSync(process.execPath, ['--import', preload, join(pkg, 'dist/cli/bin.js'), 'render', '--format', 'json'], { cwd: project, encoding: 'utf8' });
+      const r = spawnSync(process.execPath, ['--import', preload, join(pkg, 'dist', BIN_COMMONJS), 'render', '--format', 'json'], { cwd: project, encoding: 'utf8' });
       expect(r.status, r.stderr).toBe(0);
       const golden = join(ROOT, 'fixtures/example/rendered');
       const out = join(project, 'rendered');
@@ -103,7 +111,7 @@ describe('the bundled CLI of the packed package', () => {
       // and renders what changed alone (dev sets its own replicas, prod scales automatically)
       const svc = join(project, 'services/checkout.yaml');
       writeFileSync(svc, readFileSync(svc, 'utf8').replace('replicas: 2', 'replicas: 3'));
-      const again = spawnSync(process.execPath, ['--import', preload, join(pkg, 'dist/cli/bin.js'), 'render', '--format', 'json'], { cwd: project, encoding: 'utf8' });
+      const again = spawnSync(process.execPath, ['--import', preload, join(pkg, 'dist', BIN_COMMONJS), 'render', '--format', 'json'], { cwd: project, encoding: 'utf8' });
       expect(again.status, again.stderr).toBe(0);
       expect((JSON.parse(again.stdout) as { written: string[] }).written).toEqual(['rendered/staging/checkout/deployment.yaml']);
       const second = JSON.parse(readFileSync(loaded, 'utf8')) as string[];

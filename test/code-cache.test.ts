@@ -6,7 +6,7 @@ import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CODE_CACHE_SUFFIX, codeCacheHeader, FAST_BUNDLE, MAIN_BUNDLE, RENDER_BUNDLE, requireCached, requireGenerated, usedCodeCache, wrapCommonJs } from '../src/host/code-cache.js';
+import { BIN_COMMONJS, CODE_CACHE_SUFFIX, codeCacheHeader, FAST_BUNDLE, MAIN_BUNDLE, RENDER_BUNDLE, requireCached, requireGenerated, usedCodeCache, wrapCommonJs } from '../src/host/code-cache.js';
 import { buildCliAsync } from './helpers/cli.js';
 import { spawnEnv } from './helpers/env.js';
 
@@ -158,7 +158,8 @@ describe("the CLI's bundles at run time", () => {
   /** A copy of the example, rendered once by the CLI (its memo recorded), then one service changed. */
   async function changedExample(bin: string): Promise<string> {
     const project = realpathSync(mkdtempSync(join(dir, 'changed-')));
-    cpSync(join(import.meta.dirname, '../fixtures/example'), project, { recursive: true });
+    // (without the caches `npm run example` leaves beside it)
+    cpSync(join(import.meta.dirname, '../fixtures/example'), project, { recursive: true, filter: (p) => !p.includes(join('example', '.gitopsc')) });
     const r = spawnSync(process.execPath, [bin, 'render'], { cwd: project, encoding: 'utf8', env: spawnEnv({ NODE_OPTIONS: '' }) });
     expect(r.status, r.stderr).toBe(0);
     const svc = join(project, 'services/checkout.yaml');
@@ -200,7 +201,7 @@ describe("the CLI's bundles at run time", () => {
     cpSync(pkg, copy, { recursive: true, verbatimSymlinks: true });
     const file = join(copy, 'dist', RENDER_BUNDLE);
     const text = readFileSync(file, 'utf8');
-    rmSync(`${file}${CODE_CACHE_SUFFIX}`);
+    // (its code cache stays: the entry runs on the bundles, and the fast path finds the render path spoiled)
     const run = async (cli: string) => {
       const r = spawnSync(process.execPath, [cli, 'render', '--format', 'json'], { cwd: await changedExample(cli), encoding: 'utf8', env: spawnEnv({ NODE_OPTIONS: '' }) });
       return [r.status, r.stdout, r.stderr];
@@ -221,7 +222,7 @@ describe("the CLI's bundles at run time", () => {
     ];
     for (const [name, spoil] of spoiled) {
       spoil();
-      expect(await run(join(copy, 'dist/cli/bin.js')), name).toEqual(want);
+      expect(await run(join(copy, 'dist', BIN_COMMONJS)), name).toEqual(want);
     }
   });
 });
@@ -239,9 +240,10 @@ describe('a package whose bundles have no code cache for this Node', () => {
     writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(loaded)}, JSON.stringify(Object.keys(require.cache))));\n`);
     const run = (cli: string, project: string, args: string[]) => spawnSync(process.execPath, ['--require', preload, cli, '--format', 'json', ...args], { cwd: project, encoding: 'utf8', env: spawnEnv({ NODE_OPTIONS: '' }) });
     const out: string[][] = [];
-    for (const cli of [bin, join(copy, 'dist/cli/bin.js')]) {
+    for (const cli of [bin, join(copy, 'dist', BIN_COMMONJS)]) {
       const project = mkdtempSync(join(dir, 'example-'));
-      cpSync(join(import.meta.dirname, '../fixtures/example'), project, { recursive: true });
+      // (without the caches `npm run example` leaves beside it)
+      cpSync(join(import.meta.dirname, '../fixtures/example'), project, { recursive: true, filter: (p) => !p.includes(join('example', '.gitopsc')) });
       rmSync(join(project, 'rendered'), { recursive: true, force: true });
       const runs = [run(cli, project, ['validate']), run(cli, project, ['render']), run(cli, project, ['render', '--check'])];
       out.push(runs.flatMap((r) => [String(r.status), r.stdout, r.stderr]));

@@ -11,7 +11,7 @@
  * before. What the module evaluates to is the same either way: the same source, wrapped as
  * Node wraps a CommonJS module, run with a `require` resolving from the file.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import type NodeModule from 'node:module';
 import { dirname } from 'node:path';
 import type * as Vm from 'node:vm';
@@ -37,6 +37,8 @@ export const FAST_BUNDLE = 'cli/fast.cjs';
 export const RENDER_BUNDLE = 'cli/render.cjs';
 /** Where under dist/ the build writes the full CLI (src/cli/main.ts, every command) as one CommonJS bundle with its code cache beside it: src/cli/bin.ts loads it when the fast path does not answer */
 export const MAIN_BUNDLE = 'cli/main.cjs';
+/** Where under dist/ the build writes the `gitopsc` command, package.json's bin (src/cli/bin-commonjs.ts as CommonJS) */
+export const BIN_COMMONJS = 'cli/bin.cjs';
 /** Where under dist/ the build writes its cache of Handlebars' one-file run time (scripts/code-cache.mjs), which src/render/handlebars.ts loads */
 export const HANDLEBARS_RUNTIME_CACHE = 'render/precompiled/handlebars.runtime.js.v8cache';
 
@@ -64,6 +66,28 @@ function forThisNode(header: unknown): header is { source: unknown; data: unknow
 /** The source as a string: ASCII decoded as Latin-1 (no UTF-8 decoding pass: the same text), else as UTF-8. */
 function sourceText(bytes: Buffer): string {
   return process.getBuiltinModule('node:buffer').isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
+}
+
+/**
+ * Whether each file has a code cache beside it that names this Node (its header line alone:
+ * the bytes are checked when the file is loaded): the CLI's CommonJS entry asks it of its
+ * bundles before it runs on them.
+ */
+export function codeCachesForThisNode(files: readonly string[]): boolean {
+  const head = Buffer.alloc(512);
+  return files.every((file) => {
+    let fd: number | undefined;
+    try {
+      fd = openSync(`${file}${CODE_CACHE_SUFFIX}`, 'r');
+      const n = readSync(fd, head, 0, head.length, 0);
+      const nl = head.subarray(0, n).indexOf(10);
+      return nl > 0 && forThisNode(JSON.parse(head.toString('utf8', 0, nl)));
+    } catch {
+      return false;
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+  });
 }
 
 /** whether the last `requireGenerated` used its cache (for tests) */

@@ -45,7 +45,7 @@ function layout(pkg: string): void {
   for (const step of STEPS) copyFileSync(join(ROOT, 'scripts', step), join(pkg, 'scripts', step));
   const binDir = join(pkg, 'bin');
   mkdirSync(binDir);
-  writeFileSync(join(binDir, 'gitopsc'), `#!/bin/sh\nexec "${process.execPath}" "${join(pkg, 'dist/cli/bin.js')}" "$@"\n`);
+  writeFileSync(join(binDir, 'gitopsc'), `#!/bin/sh\nexec "${process.execPath}" "${join(pkg, 'dist/cli/bin.cjs')}" "$@"\n`);
   chmodSync(join(binDir, 'gitopsc'), 0o755);
 }
 
