@@ -20,6 +20,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
 import { CODE_CACHE_SUFFIX, codeCacheHeader, FAST_BUNDLE, HANDLEBARS_RUNTIME_CACHE, MAIN_BUNDLE, RENDER_BUNDLE, wrapCommonJs } from '../dist/host/code-cache.js';
+import { nodeHost } from '../dist/host/index.js';
 import { SCHEMA_KINDS } from '../dist/validate/kinds.js';
 
 const require = createRequire(import.meta.url);
@@ -157,10 +158,13 @@ async function exerciseMain(m) {
   try {
     const project = join(dir, 'example');
     cpSync(example, project, { recursive: true });
+    // the environment a run has without gitopsc's own variables, NODE_OPTIONS or colour settings
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_OPTIONS' && k !== 'FORCE_COLOR' && k !== 'NO_COLOR' && !k.startsWith('GITOPSC_')));
+    const host = nodeHost({ env, interactive: false });
     for (const args of [['validate'], ['resolve'], ['render'], ['render', '--check', '--format', 'json']]) {
       const out = [];
       const io = { stdout: (t) => out.push(t), stderr: (t) => out.push(t), stdoutIsTTY: false, stderrIsTTY: false };
-      const code = await m.main(['--cwd', project, ...args], io);
+      const code = await m.main(['--cwd', project, ...args], io, host);
       if (code !== 0) throw new Error(`gitopsc ${args.join(' ')} of the example exited ${code}: ${out.join('')}`);
     }
   } finally {

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { cpSync, mkdtempSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -19,6 +19,14 @@ const source = (answer: string) =>
   `"use strict";\nconst path = require("node:path");\nfunction check(x) { return typeof x === "number" && x > ${answer} ? "${answer}:" + path.basename(__filename) : false; }\nmodule.exports = check;\nmodule.exports.validate = check;\nmodule.exports.dir = __dirname;\n`;
 
 type Header = (source: Buffer, data: Buffer) => string;
+
+/** The header's probe as a Node started with another V8 flag makes it. */
+function otherFlagsProbe(): string {
+  const script = `process.stdout.write(new (require('node:vm').Script)(${JSON.stringify(`/* probe ${'0'.repeat(9)} */`)}).createCachedData().toString('base64'))`;
+  const r = spawnSync(process.execPath, ['--stack-size=2000', '-e', script], { encoding: 'utf8', env: spawnEnv({ NODE_OPTIONS: '' }) });
+  expect(r.status, r.stderr).toBe(0);
+  return r.stdout;
+}
 const buildHeader: Header = (source, data) => codeCacheHeader(source, data);
 
 /**
@@ -69,6 +77,8 @@ describe('host/code-cache: a generated CommonJS file loads through its V8 code c
     // never handed to V8: release builds of Node do not check a code cache's checksum (a flipped byte crashed the process)
     ['V8 data with one byte flipped', 'c4.cjs', '9', buildHeader, (d) => (d.writeUInt8(d.readUInt8(d.length >> 1) ^ 0xff, d.length >> 1), d)],
     ['V8 data cut short', 'c5.cjs', '9', buildHeader, (d) => d.subarray(0, d.length - 1)],
+    // V8 would refuse it only after compiling the source without it: the probe made beside it tells first
+    ['a cache made under other V8 flags', 'c6.cjs', '9', (t, d) => buildHeader(t, d).replace(/"probe":"[^"]+"/, `"probe":"${otherFlagsProbe()}"`), undefined],
   ])('%s: the cache is not used, the module is the source\'s', (_name, name, n, header, damage) => {
     const file = join(dir, name);
     writeFileSync(file, source(n));
@@ -155,38 +165,62 @@ describe("the build's caches of the CLI's bundles", () => {
 });
 
 describe("the CLI's bundles at run time", () => {
-  /** A copy of the example, rendered once by the CLI (its memo recorded), then one service changed. */
-  async function changedExample(bin: string): Promise<string> {
-    const project = realpathSync(mkdtempSync(join(dir, 'changed-')));
-    // (without the caches `npm run example` leaves beside it)
-    cpSync(join(import.meta.dirname, '../fixtures/example'), project, { recursive: true, filter: (p) => !p.includes(join('example', '.gitopsc')) });
-    const r = spawnSync(process.execPath, [bin, 'render'], { cwd: project, encoding: 'utf8', env: spawnEnv({ NODE_OPTIONS: '' }) });
-    expect(r.status, r.stderr).toBe(0);
-    const svc = join(project, 'services/checkout.yaml');
-    writeFileSync(svc, readFileSync(svc, 'utf8').replace('replicas: 2', 'replicas: 3'));
+  /** A copy of the example without its rendered output and the caches `npm run example` leaves beside it. */
+  function example(): string {
+    const project = realpathSync(mkdtempSync(join(dir, 'example-')));
+    cpSync(join(import.meta.dirname, '../fixtures/example'), project, { recursive: true, filter: (p) => !p.includes(join('example', '.gitopsc')) && !p.includes(join('example', 'rendered')) });
     return project;
+  }
+
+  /**
+   * A package of this run's test CLI to spoil: its dist/ and package.json copied, the rest linked
+   * (as test/helpers/cli-build.ts lays it out; never the shared directory's other contents, which
+   * other workers write).
+   */
+  function packageCopy(bin: string): string {
+    const pkg = join(dirname(bin), '../..');
+    const copy = mkdtempSync(join(dir, 'pkg-'));
+    cpSync(join(pkg, 'dist'), join(copy, 'dist'), { recursive: true });
+    cpSync(join(pkg, 'package.json'), join(copy, 'package.json'));
+    for (const d of ['templates', 'schemas', 'node_modules', 'fixtures']) symlinkSync(realpathSync(join(pkg, d)), join(copy, d));
+    return copy;
+  }
+
+  /** The CLI run in `project` with the CommonJS modules it loaded (listed at exit). */
+  function runListing(cli: string, project: string, args: string[]): { status: number | null; stdout: string; stderr: string; modules: string[] } {
+    const loaded = join(project, '..', `${basename(project)}.loaded.json`);
+    const preload = join(project, '..', `${basename(project)}.preload.cjs`);
+    writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(loaded)}, JSON.stringify(Object.keys(require.cache))));\n`);
+    const r = spawnSync(process.execPath, ['--require', preload, cli, '--format', 'json', ...args], { cwd: project, encoding: 'utf8', env: spawnEnv({ NODE_OPTIONS: '' }) });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr, modules: JSON.parse(readFileSync(loaded, 'utf8')) as string[] };
   }
 
   it('the render path takes the scan the fast path hands over (one memo module), both through their caches', async () => {
     const { bin } = await buildCliAsync();
     const dist = join(dirname(bin), '..');
-    const project = await changedExample(bin);
-    // in a process of its own, as bin.ts runs them: the fast path's bundle, which loads the render path's
+    const project = example();
+    expect(spawnSync(process.execPath, [bin, 'render'], { cwd: project, encoding: 'utf8', env: spawnEnv({ NODE_OPTIONS: '' }) }).status).toBe(0);
+    const svc = join(project, 'services/checkout.yaml');
+    writeFileSync(svc, readFileSync(svc, 'utf8').replace('replicas: 2', 'replicas: 3'));
+    // in a process of its own: the fast path's bundle, then the render path's (which the fast path
+    // then takes from require's cache, as bin.ts's run does after a change)
     const script = [
-      `import { requireGenerated, usedCodeCache, FAST_BUNDLE } from ${JSON.stringify(pathToFileURL(join(dist, 'host/code-cache.js')).href)};`,
+      `import { requireGenerated, usedCodeCache, FAST_BUNDLE, RENDER_BUNDLE } from ${JSON.stringify(pathToFileURL(join(dist, 'host/code-cache.js')).href)};`,
       `const fast = requireGenerated(${JSON.stringify(dist)} + '/' + FAST_BUNDLE);`,
-      `const cached = usedCodeCache();`,
+      `const cached = [usedCodeCache()];`,
+      `requireGenerated(${JSON.stringify(dist)} + '/' + RENDER_BUNDLE);`,
+      `cached.push(usedCodeCache());`,
       `const memo = Object.values(fast).find((ns) => ns && typeof ns.handedOver === 'function');`,
       `const host = { cwd: ${JSON.stringify(project)}, env: {}, stdoutIsTTY: false, stderrIsTTY: false, handOver: true };`,
       `const first = fast.fastRender(['render', '--format', 'json'], host);`,
       `const handed = memo.handedOver();`,
       `const r = await fast.renderChanged(host);`,
-      `console.log(JSON.stringify([cached, first === undefined, handed, memo.handedOver(), usedCodeCache(), r.code, JSON.parse(r.stdout).written]));`,
+      `console.log(JSON.stringify([cached, first === undefined, handed, memo.handedOver(), r.code, JSON.parse(r.stdout).written]));`,
     ].join('\n');
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: spawnEnv({ NODE_OPTIONS: '' }) });
     expect(r.stderr).toBe('');
-    // (the last cache used is the render path's: loaded after the scan was handed over)
-    expect(JSON.parse(r.stdout)).toEqual([true, true, true, false, true, 0, ['rendered/staging/checkout/deployment.yaml']]);
+    // handed over by the fast path, taken over by the render path: the same memo module
+    expect(JSON.parse(r.stdout)).toEqual([[true, true], true, true, false, 0, ['rendered/staging/checkout/deployment.yaml']]);
   });
 
   it('are strict, as the ES modules they are made of', async () => {
@@ -194,20 +228,15 @@ describe("the CLI's bundles at run time", () => {
     for (const rel of [FAST_BUNDLE, RENDER_BUNDLE, MAIN_BUNDLE]) expect(readFileSync(join(dirname(bin), '..', rel), 'utf8').startsWith('"use strict";\n'), rel).toBe(true);
   });
 
-  it('a render path bundle that is missing, damaged or of another build: the full CLI renders the change (exit 0, the same output)', async () => {
+  it('a render path bundle that is missing, damaged or of another build: the full CLI renders the change', async () => {
     const { bin } = await buildCliAsync();
-    const pkg = join(dirname(bin), '../..');
-    const copy = mkdtempSync(join(dir, 'pkg-'));
-    cpSync(pkg, copy, { recursive: true, verbatimSymlinks: true });
+    const copy = packageCopy(bin);
+    const cli = join(copy, 'dist', BIN_COMMONJS);
     const file = join(copy, 'dist', RENDER_BUNDLE);
     const text = readFileSync(file, 'utf8');
-    // (its code cache stays: the entry runs on the bundles, and the fast path finds the render path spoiled)
-    const run = async (cli: string) => {
-      const r = spawnSync(process.execPath, [cli, 'render', '--format', 'json'], { cwd: await changedExample(cli), encoding: 'utf8', env: spawnEnv({ NODE_OPTIONS: '' }) });
-      return [r.status, r.stdout, r.stderr];
-    };
-    const want = await run(bin);
-    expect(want[0]).toBe(0);
+    const project = example();
+    expect(runListing(cli, project, ['render']).status).toBe(0);
+    const svc = join(project, 'services/checkout.yaml');
     const spoiled: [string, () => void][] = [
       ['missing', () => rmSync(file)],
       ['damaged', () => writeFileSync(file, text.slice(0, 5000))],
@@ -220,40 +249,32 @@ describe("the CLI's bundles at run time", () => {
         },
       ],
     ];
-    for (const [name, spoil] of spoiled) {
+    // (its code cache stays: the entry runs on the bundles, and the fast path finds the render path spoiled)
+    for (const [i, [name, spoil]] of spoiled.entries()) {
       spoil();
-      expect(await run(join(copy, 'dist', BIN_COMMONJS)), name).toEqual(want);
+      writeFileSync(svc, readFileSync(svc, 'utf8').replace(/replicas: \d+/, `replicas: ${3 + i}`));
+      const r = runListing(cli, project, ['render']);
+      expect([r.status, JSON.parse(r.stdout).written], name).toEqual([0, ['rendered/staging/checkout/deployment.yaml']]);
+      expect(readFileSync(join(project, 'rendered/staging/checkout/deployment.yaml'), 'utf8'), name).toContain(`replicas: ${3 + i}`);
+      // the fast path ran from its bundle, and the full CLI's bundle rendered
+      expect(r.modules, name).toEqual(expect.arrayContaining([join(copy, 'dist', FAST_BUNDLE), join(copy, 'dist', MAIN_BUNDLE)]));
     }
   });
-});
 
-describe('a package whose bundles have no code cache for this Node', () => {
-  it('runs the ES modules (the bundles are not loaded) and prints and writes the same', async () => {
+  it('a package whose bundles have no code cache for this Node runs the ES modules (no bundle loaded), with the same output', async () => {
     const { bin } = await buildCliAsync();
-    const pkg = join(dirname(bin), '../..');
-    const copy = mkdtempSync(join(dir, 'pkg-'));
-    // the package as the test CLI lays it out (dist/ copied, the rest linked), without the bundles' caches
-    cpSync(pkg, copy, { recursive: true, verbatimSymlinks: true });
+    const copy = packageCopy(bin);
     for (const rel of [FAST_BUNDLE, RENDER_BUNDLE, MAIN_BUNDLE]) rmSync(join(copy, 'dist', `${rel}${CODE_CACHE_SUFFIX}`));
-    const loaded = join(copy, 'loaded.json');
-    const preload = join(copy, 'preload.cjs');
-    writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(loaded)}, JSON.stringify(Object.keys(require.cache))));\n`);
-    const run = (cli: string, project: string, args: string[]) => spawnSync(process.execPath, ['--require', preload, cli, '--format', 'json', ...args], { cwd: project, encoding: 'utf8', env: spawnEnv({ NODE_OPTIONS: '' }) });
-    const out: string[][] = [];
+    const out: [number | null, string, string][][] = [];
     for (const cli of [bin, join(copy, 'dist', BIN_COMMONJS)]) {
-      const project = mkdtempSync(join(dir, 'example-'));
-      // (without the caches `npm run example` leaves beside it)
-      cpSync(join(import.meta.dirname, '../fixtures/example'), project, { recursive: true, filter: (p) => !p.includes(join('example', '.gitopsc')) });
-      rmSync(join(project, 'rendered'), { recursive: true, force: true });
-      const runs = [run(cli, project, ['validate']), run(cli, project, ['render']), run(cli, project, ['render', '--check'])];
-      out.push(runs.flatMap((r) => [String(r.status), r.stdout, r.stderr]));
-      const modules = JSON.parse(readFileSync(loaded, 'utf8')) as string[];
-      const bundles = modules.filter((m) => /[\\/]cli[\\/](fast|render|main)\.cjs$/.test(m));
-      // (the last run, an unchanged check, loads the fast path alone: from its bundle when it has a cache)
-      expect(bundles, cli).toEqual(cli === bin ? [join(pkg, 'dist', FAST_BUNDLE)] : []);
+      const project = example();
+      const runs = [runListing(cli, project, ['validate']), runListing(cli, project, ['render']), runListing(cli, project, ['render', '--check'])];
+      out.push(runs.map((r): [number | null, string, string] => [r.status, r.stdout, r.stderr]));
+      const bundles = runs.flatMap((r) => r.modules.filter((m) => /[\\/]cli[\\/](fast|render|main)\.cjs$/.test(m)));
+      expect(bundles.length > 0, cli).toBe(cli === bin);
     }
     expect(out[1]).toEqual(out[0]);
-    expect(out[0]!.filter((_, i) => i % 3 === 0)).toEqual(['0', '0', '0']);
+    expect(out[0]!.map((r) => r[0])).toEqual([0, 0, 0]);
   });
 });
 

@@ -24,7 +24,7 @@ let vm: typeof Vm | undefined;
 let nodeModule: typeof NodeModule | undefined;
 
 /** the cache file's first line: JSON with these fields, then V8's bytes */
-export const CODE_CACHE_FORMAT = 2;
+export const CODE_CACHE_FORMAT = 3;
 export const CODE_CACHE_SUFFIX = '.v8cache';
 /**
  * Where under dist/ the build writes the CLI's start-up fast path (src/cli/fast.ts) and the render
@@ -54,13 +54,43 @@ export function wrapCommonJs(source: string): string {
  * flipped byte can crash the process or run what the build did not write).
  */
 export function codeCacheHeader(sourceBytes: Uint8Array, data: Uint8Array): string {
-  return JSON.stringify({ format: CODE_CACHE_FORMAT, node: process.version, arch: process.arch, source: contentHash(sourceBytes), data: contentHash(data) });
+  return JSON.stringify({ format: CODE_CACHE_FORMAT, node: process.version, arch: process.arch, probe: probeCache(), source: contentHash(sourceBytes), data: contentHash(data) });
 }
 
-/** What a header must say for this Node before anything is hashed (another Node's cache costs one line read). */
+/**
+ * The code cache of a one-token script, made beside each cache (`probe`): V8 refuses a cache made
+ * under other V8 flags (`--max-old-space-size` in NODE_OPTIONS, say) only once it has compiled the
+ * script without it, which for a 1 MB bundle costs more than the ES modules it stands in for.
+ * V8 accepting the probe, a 300-byte cache made by the same process, says it will accept the rest.
+ */
+function probeCache(): string {
+  vm ??= process.getBuiltinModule('node:vm');
+  return new vm.Script(probeSource(0)).createCachedData().toString('base64');
+}
+
+/**
+ * The probe's source, one of the same length for each check: V8 compares a cache with the length
+ * of the source alone, and a source this process compiled before would come from V8's
+ * compilation cache without the data being looked at.
+ */
+const probeSource = (n: number) => `/* probe ${String(n).padStart(9, '0')} */`;
+let probes = 0;
+const probed = new Map<string, boolean>();
+function probeAccepted(probe: string): boolean {
+  let ok = probed.get(probe);
+  if (ok === undefined) {
+    vm ??= process.getBuiltinModule('node:vm');
+    ok = !new vm.Script(probeSource(++probes), { cachedData: Buffer.from(probe, 'base64') }).cachedDataRejected;
+    probed.set(probe, ok);
+  }
+  return ok;
+}
+
+/** What a header must say for this Node and its V8 flags before anything is hashed (another Node's cache costs one line read). */
 function forThisNode(header: unknown): header is { source: unknown; data: unknown } {
-  const h = header as { format?: unknown; node?: unknown; arch?: unknown } | null;
-  return typeof h === 'object' && h !== null && h.format === CODE_CACHE_FORMAT && h.node === process.version && h.arch === process.arch;
+  const h = header as { format?: unknown; node?: unknown; arch?: unknown; probe?: unknown } | null;
+  if (typeof h !== 'object' || h === null || h.format !== CODE_CACHE_FORMAT || h.node !== process.version || h.arch !== process.arch || typeof h.probe !== 'string') return false;
+  return probeAccepted(h.probe);
 }
 
 /** The source as a string: ASCII decoded as Latin-1 (no UTF-8 decoding pass: the same text), else as UTF-8. */
@@ -74,7 +104,7 @@ function sourceText(bytes: Buffer): string {
  * bundles before it runs on them.
  */
 export function codeCachesForThisNode(files: readonly string[]): boolean {
-  const head = Buffer.alloc(512);
+  const head = Buffer.alloc(2048);
   return files.every((file) => {
     let fd: number | undefined;
     try {

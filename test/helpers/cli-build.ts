@@ -67,8 +67,13 @@ function commands(pkg: string): [file: string, args: string[], cwd: string][] {
   ];
 }
 
-/** What the build's processes run with: this process's environment without NODE_EXTRA_CA_CERTS (no TLS here: ~50 ms of CPU per Node start, test/helpers/env.ts). */
-const env = () => spawnEnv();
+/**
+ * What the build's processes run with: this process's environment without NODE_EXTRA_CA_CERTS
+ * (no TLS here: ~50 ms of CPU per Node start, test/helpers/env.ts) and without NODE_OPTIONS, as
+ * scripts/build.mjs runs its steps: V8 refuses a code cache made under other V8 flags, and the
+ * tests spawn the CLI without them.
+ */
+const env = () => spawnEnv({ NODE_OPTIONS: '' });
 
 /** Whether `copy` (a copy of the repository's dist/ in a package directory) is the output of a full build of the current inputs (scripts/build-stamp.mjs, the rule `npm run build --if-stale` uses). */
 export function currentBuild(copy: string): boolean {
