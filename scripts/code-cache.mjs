@@ -93,6 +93,25 @@ await cache('', (m) => {
 }, { from: require.resolve('handlebars/dist/handlebars.runtime.js'), to: HANDLEBARS_RUNTIME_CACHE });
 
 /**
+ * `run(project, env)` on a copy of the example (without the caches `npm run example` leaves
+ * beside it) in a temporary directory, removed afterwards; `env`: this environment without
+ * gitopsc's own variables, NODE_OPTIONS or colour settings. Nothing when there is no example.
+ */
+async function inExample(run) {
+  if (!haveExample) return;
+  // (its real path: the memo records the cwd a run resolves to, which a symbolic link in TMPDIR would not be)
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), 'gitopsc-code-cache-')));
+  try {
+    const project = join(dir, 'example');
+    cpSync(example, project, { recursive: true, filter: (p) => !/[\\/]example[\\/]\.gitopsc$/.test(p) });
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_OPTIONS' && k !== 'FORCE_COLOR' && k !== 'NO_COLOR' && !k.startsWith('GITOPSC_')));
+    await run(project, env);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
  * The start-up fast path's and the render path's bundles (dist/cli/fast.cjs, dist/cli/render.cjs:
  * scripts/bundle-cli.mjs), exercised as a pre-commit hook and a developer run them: a copy of the
  * example rendered once by the CLI (which records the project memo), then one Kubernetes and one
@@ -102,14 +121,8 @@ await cache('', (m) => {
  * render path's modules shared with the fast path are the fast path's.
  */
 async function exerciseRender(m) {
-  if (!haveExample) return;
-  // (its real path: the memo records the cwd a run resolves to, which a symbolic link in TMPDIR would not be)
-  const dir = realpathSync(mkdtempSync(join(tmpdir(), 'gitopsc-code-cache-')));
-  try {
-    const project = join(dir, 'example');
-    cpSync(example, project, { recursive: true });
+  await inExample(async (project, env) => {
     const bin = fileURLToPath(new URL('../dist/cli/bin.js', import.meta.url));
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_OPTIONS' && !k.startsWith('GITOPSC_')));
     const first = spawnSync(process.execPath, [bin, 'render', '--format', 'json'], { cwd: project, env, encoding: 'utf8' });
     if (first.status !== 0) throw new Error(`rendering the example exited ${first.status}: ${first.stdout}${first.stderr}`);
     const edit = (rel, from, to) => {
@@ -126,10 +139,9 @@ async function exerciseRender(m) {
     if (!Array.isArray(written) || written.length === 0) throw new Error(`the render after a change wrote nothing: ${JSON.stringify(changed)}`);
     const check = m.fastRender(['render', '--check'], host);
     if (!check || check.code !== 0) throw new Error(`the unchanged render --check did not pass: ${JSON.stringify(check)}`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
+
 /**
  * Run an exercise of a bundle: one that fails leaves a cache of what loading and the exercise
  * compiled so far (a cache is only an optimisation), with a warning that says why.
@@ -152,14 +164,7 @@ for (const b of bundles) b.save();
  * answer, each of which must exit 0.
  */
 async function exerciseMain(m) {
-  if (!haveExample) return;
-  // (its real path: the memo records the cwd a run resolves to, which a symbolic link in TMPDIR would not be)
-  const dir = realpathSync(mkdtempSync(join(tmpdir(), 'gitopsc-code-cache-')));
-  try {
-    const project = join(dir, 'example');
-    cpSync(example, project, { recursive: true });
-    // the environment a run has without gitopsc's own variables, NODE_OPTIONS or colour settings
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_OPTIONS' && k !== 'FORCE_COLOR' && k !== 'NO_COLOR' && !k.startsWith('GITOPSC_')));
+  await inExample(async (project, env) => {
     const host = nodeHost({ env, interactive: false });
     for (const args of [['validate'], ['resolve'], ['render'], ['render', '--check', '--format', 'json']]) {
       const out = [];
@@ -167,9 +172,7 @@ async function exerciseMain(m) {
       const code = await m.main(['--cwd', project, ...args], io, host);
       if (code !== 0) throw new Error(`gitopsc ${args.join(' ')} of the example exited ${code}: ${out.join('')}`);
     }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 await cache(MAIN_BUNDLE, (m) => exercised('full CLI', exerciseMain, m));
 console.error(`code caches for ${SCHEMA_KINDS.length} validators, the precompiled templates, the Handlebars run time, the fast path, the render path and the full CLI`);
