@@ -59,7 +59,8 @@ import { generate, serviceYaml, svcName, ENVS } from './generate.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
-const cli = path.join(root, 'dist/cli/bin.js');
+// the `gitopsc` command as package.json's bin names it (what a user's shell runs)
+const cli = path.join(root, JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).bin.gitopsc);
 const chartDir = path.join(here, 'helm-chart');
 /** gitopsc's ownership record in the output directory (src/write/ownership.ts) */
 const RECORD_FILE = '.gitopsc-owned';

@@ -57,10 +57,10 @@ run([tsc, '-p', 'tsconfig.build.json', '--emitDeclarationOnly', '--noCheck']);
 run(['scripts/generate-schemas.mjs']);
 run(['scripts/compile-schemas.mjs']);
 run(['scripts/precompile-templates.mjs']);
-// without NODE_OPTIONS: V8 accepts a code cache only under the flags it was made with, and the
-// CLI's users run without the builder's
-run(['scripts/code-cache.mjs'], Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_OPTIONS')));
 await bundleCli({ src: join(ROOT, 'src'), dist: join(ROOT, 'dist') });
+// after the bundle (its render path gets a cache too); without NODE_OPTIONS: V8 accepts a code
+// cache only under the flags it was made with, and the CLI's users run without the builder's
+run(['scripts/code-cache.mjs'], Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_OPTIONS')));
 // the stamp only when no input changed while building (generate-schemas.mjs may rewrite
 // schemas/: then this build's inputs are the rewritten ones, and the next build is a full one)
 const after = inputs(ROOT);

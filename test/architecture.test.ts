@@ -30,7 +30,9 @@ const HOST_ADAPTERS: readonly string[] = [
   'src/resolve/providers/oci/cache.ts', // the registry response cache on disk
   'src/stage/s3.ts', // the AWS SDK client (its own credential chain reads the environment)
   'src/build/', // the build stage's output trees and caches (directory, git tree)
-  'src/cli/bin.ts', // the process entry: argv, exit code, stdio, and the start-up fast path's environment
+  'src/cli/bin.ts', // the process entry as an ES module (bin-commonjs.ts: as CommonJS); both run start.ts
+  'src/cli/bin-commonjs.ts',
+  'src/cli/start.ts', // the process entry's work: argv, exit code, stdio, and the start-up fast path's environment
   'src/cli/fast.ts', // the start-up fast path of an unchanged render (src/build's; reads stat data before anything loads)
 ];
 

@@ -21,8 +21,9 @@ beforeAll(() => isolateGit());
 
 /** An in-memory JsonCache. */
 /** The example project (without its rendered output) in `dir`, with this .gitignore, committed as `base` on main. */
+/** The bundled example without its rendered output and without the caches `npm run example` leaves beside it. */
 function committedExample(dir: string, gitignore: string): void {
-  cpSync(join(import.meta.dirname, '..', 'fixtures', 'example'), dir, { recursive: true, filter: (p) => !p.includes(`${join('example', 'rendered')}`) });
+  cpSync(join(import.meta.dirname, '..', 'fixtures', 'example'), dir, { recursive: true, filter: (p) => !p.includes(`${join('example', 'rendered')}`) && !p.includes(`${join('example', '.gitopsc')}`) });
   writeFileSync(join(dir, '.gitignore'), gitignore);
   git(dir, 'init', '-q', '-b', 'main');
   git(dir, 'add', '-A');
@@ -186,7 +187,7 @@ describe('diff with the stat memo', () => {
 });
 
 describe('diff --base: the repository and the base commit from one git process', () => {
-  const project = (dir: string) => cpSync(join(import.meta.dirname, '..', 'fixtures', 'example'), dir, { recursive: true, filter: (p) => !p.includes(`${join('example', 'rendered')}`) });
+  const project = (dir: string) => cpSync(join(import.meta.dirname, '..', 'fixtures', 'example'), dir, { recursive: true, filter: (p) => !p.includes(`${join('example', 'rendered')}`) && !p.includes(`${join('example', '.gitopsc')}`) });
 
   it('a project in a subdirectory compares with the base; a base that is not a commit is GIT bad-base; outside a repository GIT not-a-repository', async () => {
     const top = tmp();

@@ -152,26 +152,34 @@ function formatted(args: FastArgs, host: FastEnv, result: Parameters<typeof form
  * the full CLI runs `render [--check]` with these flags: config discovery, then the build
  * stage, its result formatted and its exit code, an exception an INTERNAL error; without
  * loading commander and the CLI's command table. Undefined when no scan was handed over in
- * this process (run the full CLI).
+ * this process, or the render path cannot be loaded (run the full CLI).
  */
 export async function renderChanged(host: FastEnv): Promise<FastRun | undefined> {
   const c = continued;
   continued = undefined;
   if (!c) return undefined;
   const { args, cwd, project } = c;
-  let result: Parameters<typeof formatResult>[1];
+  // the render path's modules, config discovery's only when the project could be another; when
+  // they cannot be loaded (the CLI's render-path bundle missing, damaged or of another build),
+  // the full CLI renders, with its own
+  let render: (() => Promise<Parameters<typeof formatResult>[1]>) | undefined;
   try {
-    // (what src/cli/commands/render.ts run() does with no other option; config discovery, and
-    // the modules it loads, only when the project could be another)
     if (project) {
       const { renderProject } = await import('../build/stage.js');
       // (the object discovery returns for it)
       const found = { ok: true as const, root: project.root, configFile: project.configFile };
-      result = await renderProject({ project: found, cwd, config: args.config, check: args.check ? true : undefined });
+      render = () => renderProject({ project: found, cwd, config: args.config, check: args.check ? true : undefined });
     } else {
       const { renderAt } = await import('./commands/render.js');
-      result = await renderAt({ cwd, config: args.config }, { check: args.check ? true : undefined });
+      render = () => renderAt({ cwd, config: args.config }, { check: args.check ? true : undefined });
     }
+  } catch {
+    return undefined;
+  }
+  let result: Parameters<typeof formatResult>[1];
+  try {
+    // (what src/cli/commands/render.ts run() does with no other option)
+    result = await render();
   } catch (e) {
     // as src/cli/main.ts reports an exception (no --debug here: the fast path does not take it)
     result = { diagnostics: [internalError(e, false)] };

@@ -11,16 +11,34 @@
  * before. What the module evaluates to is the same either way: the same source, wrapped as
  * Node wraps a CommonJS module, run with a `require` resolving from the file.
  */
-import { isAscii } from 'node:buffer';
-import { readFileSync } from 'node:fs';
-import Module, { createRequire } from 'node:module';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import type NodeModule from 'node:module';
 import { dirname } from 'node:path';
-import { Script } from 'node:vm';
+import type * as Vm from 'node:vm';
 import { contentHash } from '../core/hash.js';
 
+// node:vm and node:module as CommonJS gives them, asked for when first used: as ES module
+// imports, every module importing this one (the CLI's start-up, src/cli/bin.ts) would pay for
+// their ES module facades, whose exports are each evaluated (node:buffer's loads its File class)
+let vm: typeof Vm | undefined;
+let nodeModule: typeof NodeModule | undefined;
+
 /** the cache file's first line: JSON with these fields, then V8's bytes */
-export const CODE_CACHE_FORMAT = 2;
+export const CODE_CACHE_FORMAT = 3;
 export const CODE_CACHE_SUFFIX = '.v8cache';
+/**
+ * Where under dist/ the build writes the CLI's start-up fast path (src/cli/fast.ts) and the render
+ * path it loads after a change (the build stage, src/cli/commands/render.ts) as two CommonJS
+ * bundles (scripts/bundle-cli.mjs), each with its code cache beside it (scripts/code-cache.mjs):
+ * src/cli/bin.ts loads the first for `render [--check]`, which loads the second, whose modules
+ * shared with the first are the first's (one instance of each)
+ */
+export const FAST_BUNDLE = 'cli/fast.cjs';
+export const RENDER_BUNDLE = 'cli/render.cjs';
+/** Where under dist/ the build writes the full CLI (src/cli/main.ts, every command) as one CommonJS bundle with its code cache beside it: src/cli/bin.ts loads it when the fast path does not answer */
+export const MAIN_BUNDLE = 'cli/main.cjs';
+/** Where under dist/ the build writes the `gitopsc` command, package.json's bin (src/cli/bin-commonjs.ts as CommonJS) */
+export const BIN_COMMONJS = 'cli/bin.cjs';
 /** Where under dist/ the build writes its cache of Handlebars' one-file run time (scripts/code-cache.mjs), which src/render/handlebars.ts loads */
 export const HANDLEBARS_RUNTIME_CACHE = 'render/precompiled/handlebars.runtime.js.v8cache';
 
@@ -36,18 +54,70 @@ export function wrapCommonJs(source: string): string {
  * flipped byte can crash the process or run what the build did not write).
  */
 export function codeCacheHeader(sourceBytes: Uint8Array, data: Uint8Array): string {
-  return JSON.stringify({ format: CODE_CACHE_FORMAT, node: process.version, arch: process.arch, source: contentHash(sourceBytes), data: contentHash(data) });
+  return JSON.stringify({ format: CODE_CACHE_FORMAT, node: process.version, arch: process.arch, probe: probeCache(), source: contentHash(sourceBytes), data: contentHash(data) });
 }
 
-/** What a header must say for this Node before anything is hashed (another Node's cache costs one line read). */
+/**
+ * The code cache of a one-token script, made beside each cache (`probe`): V8 refuses a cache made
+ * under other V8 flags (`--max-old-space-size` in NODE_OPTIONS, say) only once it has compiled the
+ * script without it, which for a 1 MB bundle costs more than the ES modules it stands in for.
+ * V8 accepting the probe, a 300-byte cache made by the same process, says it will accept the rest.
+ */
+function probeCache(): string {
+  vm ??= process.getBuiltinModule('node:vm');
+  return new vm.Script(probeSource(0)).createCachedData().toString('base64');
+}
+
+/**
+ * The probe's source, one of the same length for each check: V8 compares a cache with the length
+ * of the source alone, and a source this process compiled before would come from V8's
+ * compilation cache without the data being looked at.
+ */
+const probeSource = (n: number) => `/* probe ${String(n).padStart(9, '0')} */`;
+let probes = 0;
+const probed = new Map<string, boolean>();
+function probeAccepted(probe: string): boolean {
+  let ok = probed.get(probe);
+  if (ok === undefined) {
+    vm ??= process.getBuiltinModule('node:vm');
+    ok = !new vm.Script(probeSource(++probes), { cachedData: Buffer.from(probe, 'base64') }).cachedDataRejected;
+    probed.set(probe, ok);
+  }
+  return ok;
+}
+
+/** What a header must say for this Node and its V8 flags before anything is hashed (another Node's cache costs one line read). */
 function forThisNode(header: unknown): header is { source: unknown; data: unknown } {
-  const h = header as { format?: unknown; node?: unknown; arch?: unknown } | null;
-  return typeof h === 'object' && h !== null && h.format === CODE_CACHE_FORMAT && h.node === process.version && h.arch === process.arch;
+  const h = header as { format?: unknown; node?: unknown; arch?: unknown; probe?: unknown } | null;
+  if (typeof h !== 'object' || h === null || h.format !== CODE_CACHE_FORMAT || h.node !== process.version || h.arch !== process.arch || typeof h.probe !== 'string') return false;
+  return probeAccepted(h.probe);
 }
 
 /** The source as a string: ASCII decoded as Latin-1 (no UTF-8 decoding pass: the same text), else as UTF-8. */
 function sourceText(bytes: Buffer): string {
-  return isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
+  return process.getBuiltinModule('node:buffer').isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
+}
+
+/**
+ * Whether each file has a code cache beside it that names this Node (its header line alone:
+ * the bytes are checked when the file is loaded): the CLI's CommonJS entry asks it of its
+ * bundles before it runs on them.
+ */
+export function codeCachesForThisNode(files: readonly string[]): boolean {
+  const head = Buffer.alloc(2048);
+  return files.every((file) => {
+    let fd: number | undefined;
+    try {
+      fd = openSync(`${file}${CODE_CACHE_SUFFIX}`, 'r');
+      const n = readSync(fd, head, 0, head.length, 0);
+      const nl = head.subarray(0, n).indexOf(10);
+      return nl > 0 && forThisNode(JSON.parse(head.toString('utf8', 0, nl)));
+    } catch {
+      return false;
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+  });
 }
 
 /** whether the last `requireGenerated` used its cache (for tests) */
@@ -63,8 +133,23 @@ export function usedCodeCache(): boolean {
  * file has the bytes it was made of).
  */
 export function requireGenerated(file: string, cacheFile = `${file}${CODE_CACHE_SUFFIX}`): unknown {
+  return load(file, cacheFile, true);
+}
+
+/**
+ * `requireGenerated` for a file that has another form to load instead (the CLI's bundles, whose
+ * ES modules are the other): undefined, nothing loaded, when no cache made of these very bytes by
+ * this Node is beside it (a package built by another Node: its bundle compiled from source, 1 MB
+ * of it, would cost more than the ES modules a run loads).
+ */
+export function requireCached(file: string): unknown {
+  return load(file, `${file}${CODE_CACHE_SUFFIX}`, false);
+}
+
+function load(file: string, cacheFile: string, orRequire: boolean): unknown {
   lastUsedCache = false;
-  const requireHere = createRequire(file);
+  const M = (nodeModule ??= process.getBuiltinModule('node:module') as unknown as typeof NodeModule);
+  const requireHere = M.createRequire(file);
   // (loaded once per process, as require does: a module already loaded is that module)
   const loaded = requireHere.cache[file];
   if (loaded) return loaded.exports;
@@ -81,11 +166,12 @@ export function requireGenerated(file: string, cacheFile = `${file}${CODE_CACHE_
   } catch {
     /* no cache, a header that is not JSON (or no file: require says why) */
   }
-  if (!cached) return requireHere(file);
-  const script = new Script(wrapCommonJs(cached.source), { filename: file, cachedData: cached.data });
+  if (!cached) return orRequire ? requireHere(file) : undefined;
+  vm ??= process.getBuiltinModule('node:vm');
+  const script = new vm.Script(wrapCommonJs(cached.source), { filename: file, cachedData: cached.data });
   const fn = script.runInThisContext() as (exports: unknown, require: NodeJS.Require, module: NodeJS.Module, filename: string, dirname: string) => void;
   // a module as require makes it, in require's cache while it runs and after (removed if it throws)
-  const module = new Module(file);
+  const module = new M(file);
   module.filename = file;
   module.paths = requireHere.resolve.paths('x') ?? [];
   requireHere.cache[file] = module;

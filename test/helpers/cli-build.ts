@@ -31,9 +31,11 @@ function sources(dir: string): string[] {
   });
 }
 
-// code-cache.mjs: the V8 code caches beside the validators and the templates, so that the CLI the
-// tests spawn loads them as the shipped package does (it validates fixtures/example while it makes them)
-const STEPS = ['compile-schemas.mjs', 'precompile-templates.mjs', 'code-cache.mjs'];
+// code-cache.mjs: the V8 code caches beside the validators, the templates and the render path's
+// bundle, so that the CLI the tests spawn loads them as the shipped package does (it validates and
+// renders fixtures/example while it makes them)
+const CODE_CACHE = 'code-cache.mjs';
+const STEPS = ['compile-schemas.mjs', 'precompile-templates.mjs', CODE_CACHE];
 
 /** The package directory around dist/: package.json, links to templates, schemas and node_modules, the build's later steps, the `gitopsc` shim. */
 function layout(pkg: string): void {
@@ -43,28 +45,35 @@ function layout(pkg: string): void {
   for (const step of STEPS) copyFileSync(join(ROOT, 'scripts', step), join(pkg, 'scripts', step));
   const binDir = join(pkg, 'bin');
   mkdirSync(binDir);
-  writeFileSync(join(binDir, 'gitopsc'), `#!/bin/sh\nexec "${process.execPath}" "${join(pkg, 'dist/cli/bin.js')}" "$@"\n`);
+  writeFileSync(join(binDir, 'gitopsc'), `#!/bin/sh\nexec "${process.execPath}" "${join(pkg, 'dist/cli/bin.cjs')}" "$@"\n`);
   chmodSync(join(binDir, 'gitopsc'), 0o755);
 }
 
 /**
  * The processes of the build, in order: esbuild into dist/, then the build's later steps run
  * from the package directory (dist/validate/compiled/, dist/render/precompiled/), then the
- * shipped build's last step, the bundled CLI (scripts/bundle-cli.mjs: dist/cli/bin.js and its
- * chunks), so that the CLI the tests spawn is the one the package ships (and each run loads a
+ * bundled CLI (scripts/bundle-cli.mjs: dist/cli/bin.js and its chunks, dist/cli/fast.cjs, render.cjs and main.cjs), then
+ * the code caches, as the shipped build runs them, so that the CLI the tests spawn is the one the package ships (and each run loads a
  * handful of files, not about 120 modules: ~60 ms less CPU per process).
  */
 function commands(pkg: string): [file: string, args: string[], cwd: string][] {
   const esbuild = join(ROOT, 'node_modules/.bin/esbuild');
   return [
     [esbuild, [...sources(join(ROOT, 'src')), `--outdir=${join(pkg, 'dist')}`, `--outbase=${join(ROOT, 'src')}`, '--platform=node', '--format=esm', '--target=es2022', '--log-level=error'], ROOT],
-    ...STEPS.map((step): [string, string[], string] => [process.execPath, [join(pkg, 'scripts', step)], pkg]),
+    ...STEPS.filter((step) => step !== CODE_CACHE).map((step): [string, string[], string] => [process.execPath, [join(pkg, 'scripts', step)], pkg]),
     [process.execPath, [join(ROOT, 'scripts/bundle-cli.mjs'), join(ROOT, 'src'), join(pkg, 'dist')], ROOT],
+    // (after the bundle, as scripts/build.mjs runs it: the render path's bundle gets its cache too)
+    [process.execPath, [join(pkg, 'scripts', CODE_CACHE)], pkg],
   ];
 }
 
-/** What the build's processes run with: this process's environment without NODE_EXTRA_CA_CERTS (no TLS here: ~50 ms of CPU per Node start, test/helpers/env.ts). */
-const env = () => spawnEnv();
+/**
+ * What the build's processes run with: this process's environment without NODE_EXTRA_CA_CERTS
+ * (no TLS here: ~50 ms of CPU per Node start, test/helpers/env.ts) and without NODE_OPTIONS, as
+ * scripts/build.mjs runs its steps: V8 refuses a code cache made under other V8 flags, and the
+ * tests spawn the CLI without them.
+ */
+const env = () => spawnEnv({ NODE_OPTIONS: '' });
 
 /** Whether `copy` (a copy of the repository's dist/ in a package directory) is the output of a full build of the current inputs (scripts/build-stamp.mjs, the rule `npm run build --if-stale` uses). */
 export function currentBuild(copy: string): boolean {

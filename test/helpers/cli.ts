@@ -10,7 +10,7 @@
  * (scripts/build.mjs) does, without tsc's declarations (the CLI needs none), then runs the
  * package's build steps scripts/compile-schemas.mjs and scripts/precompile-templates.mjs, so
  * the test CLI loads precompiled validators and templates as the shipped package does instead
- * of compiling every schema on every start, and bundles dist/cli/bin.js as the package does
+ * of compiling every schema on every start, and bundles the CLI (dist/cli/bin.cjs, package.json's bin) as the package does
  * (scripts/bundle-cli.mjs). The shipped build itself (scripts/build.mjs
  * through `npm pack`'s prepare) is exercised by test/install.consumer.test.ts, test/api.pack.consumer.test.ts
  * and test/pre-commit.consumer.test.ts.
@@ -25,7 +25,8 @@ export interface BuiltCli {
   binDir: string;
 }
 
-const built = (pkg: string): BuiltCli => ({ bin: join(pkg, 'dist/cli/bin.js'), binDir: join(pkg, 'bin') });
+// (package.json's bin: the `gitopsc` command as a user's shell runs it)
+const built = (pkg: string): BuiltCli => ({ bin: join(pkg, 'dist/cli/bin.cjs'), binDir: join(pkg, 'bin') });
 
 export function buildCli(): BuiltCli {
   const pkg = inject('gitopscCliDir');

@@ -45,7 +45,7 @@ export function usePrecompiledBuildOutput(): void {
   internals._resolveFilename = function (request, parent, ...rest) {
     const from = parent?.filename;
     const cli = from !== undefined && LOADS.get(from)?.test(request) ? builtCliIfReady() : undefined;
-    // the same file of the test CLI's package directory (dist/cli/bin.js: dist/ is two levels up)
+    // the same file of the test CLI's package directory (dist/cli/bin.cjs: dist/ is two levels up)
     if (cli) return join(dirname(cli.bin), '..', relative(SRC, dirname(from!)), request);
     return original.call(this, request, parent, ...rest);
   };

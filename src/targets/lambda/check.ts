@@ -7,7 +7,6 @@
  * ECR (LocalStack serves ECR on localhost; the tests run a registry there). Nothing outside the
  * machine can be reached that way, so the rule for real hosts is unchanged.
  */
-import { isIPv6 } from 'node:net';
 import { error, type Diagnostic } from '../../core/diagnostics.js';
 import type { ReasonFor } from '../../core/reasons.js';
 import { effectiveService } from '../../project/effective.js';
@@ -89,5 +88,6 @@ export function loopbackHost(host: string): boolean {
 }
 
 function isLoopbackV6(addr: string): boolean {
-  return isIPv6(addr) && /^[0:]*:0{0,3}1$/.test(addr);
+  // (node:net asked for here, not imported: loading it costs every render that never checks an address a few ms)
+  return process.getBuiltinModule('node:net').isIPv6(addr) && /^[0:]*:0{0,3}1$/.test(addr);
 }
