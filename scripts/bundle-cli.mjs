@@ -14,7 +14,8 @@ const require = createRequire(import.meta.url);
 const CHUNK = /^bin-[A-Z0-9]{8}\.js$/;
 
 /**
- * The CLI as the `gitopsc` command runs it: dist/cli/bin.js bundled with the modules of ours it
+ * The CLI's ES module entry (dist/cli/bin.js, which the `gitopsc` command, dist/cli/bin.cjs, hands
+ * over to when the CommonJS bundles below have no code cache for this Node) bundled with the modules of ours it
  * reaches (dependencies stay imports from node_modules), split at its dynamic imports into
  * chunks beside it (dist/cli/bin-<hash>.js), so that the start-up fast path still loads only
  * what it needs and a render loads a handful of files instead of about 120 modules (resolving,
@@ -80,7 +81,7 @@ export async function bundleCli({ src, dist }) {
 }
 
 /**
- * The start-up fast path and the render path as two CommonJS files, which src/cli/bin.ts loads
+ * The start-up fast path and the render path as two CommonJS files, which src/cli/start.ts loads
  * for `render [--check]`, and the full CLI as a third, each through the V8 code cache
  * scripts/code-cache.mjs writes beside it
  * (src/host/code-cache.ts): ES modules are parsed, compiled and linked again on every run (Node 20

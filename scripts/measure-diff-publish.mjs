@@ -2,7 +2,7 @@
 // N-service project (bench/generate.mjs) kept in a git repository. Not part of `npm run bench`.
 //   node scripts/measure-diff-publish.mjs [N=1000] [ROUNDS=5] [--keep DIR] [--prof DIR]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { generate, serviceYaml, svcName } from '../bench/generate.mjs';
@@ -13,7 +13,8 @@ const keep = flag('--keep');
 const prof = flag('--prof');
 const n = Number(args[0] ?? 1000);
 const rounds = Number(args[1] ?? 5);
-const cli = resolve(new URL('..', import.meta.url).pathname, 'dist/cli/bin.js');
+// the `gitopsc` command as package.json's bin names it
+const cli = resolve(new URL('..', import.meta.url).pathname, JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).bin.gitopsc);
 const base = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
 const dir = keep ?? mkdtempSync(join(base, 'gitopsc-diffbench-'));
 const deploy = `${dir}-deploy`;

@@ -162,7 +162,7 @@ beforeAll(async () => {
   dir = join(shop, 'consumer');
   mkdirSync(dir);
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module' }));
-  cpSync(join(ROOT, 'fixtures/example'), join(dir, 'example'), { recursive: true });
+  cpSync(join(ROOT, 'fixtures/example'), join(dir, 'example'), { recursive: true, filter: (p) => !p.includes(join('example', '.gitopsc')) });
 }, 600_000);
 
 describe('the packed package as a library', () => {
@@ -226,7 +226,7 @@ describe('the packed package as a library', () => {
 
   it('a user mistake is a diagnostic with code and position, not an exception', () => {
     const broken = join(dir, 'broken');
-    cpSync(join(ROOT, 'fixtures/example'), broken, { recursive: true });
+    cpSync(join(ROOT, 'fixtures/example'), broken, { recursive: true, filter: (p) => !p.includes(join('example', '.gitopsc')) });
     const svc = join(broken, 'services/checkout.yaml');
     const text = readFileSync(svc, 'utf8');
     expect(text.split('\n')[13]).toBe('    replicas: 2');

@@ -187,11 +187,11 @@ describe("the CLI's bundles at run time", () => {
   }
 
   /** The CLI run in `project` with the CommonJS modules it loaded (listed at exit). */
-  function runListing(cli: string, project: string, args: string[]): { status: number | null; stdout: string; stderr: string; modules: string[] } {
+  function runListing(cli: string, project: string, args: string[], nodeArgs: string[] = []): { status: number | null; stdout: string; stderr: string; modules: string[] } {
     const loaded = join(project, '..', `${basename(project)}.loaded.json`);
     const preload = join(project, '..', `${basename(project)}.preload.cjs`);
     writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(loaded)}, JSON.stringify(Object.keys(require.cache))));\n`);
-    const r = spawnSync(process.execPath, ['--require', preload, cli, '--format', 'json', ...args], { cwd: project, encoding: 'utf8', env: spawnEnv({ NODE_OPTIONS: '' }) });
+    const r = spawnSync(process.execPath, [...nodeArgs, '--require', preload, cli, '--format', 'json', ...args], { cwd: project, encoding: 'utf8', env: spawnEnv({ NODE_OPTIONS: '' }) });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr, modules: JSON.parse(readFileSync(loaded, 'utf8')) as string[] };
   }
 
@@ -259,6 +259,17 @@ describe("the CLI's bundles at run time", () => {
       // the fast path ran from its bundle, and the full CLI's bundle rendered
       expect(r.modules, name).toEqual(expect.arrayContaining([join(copy, 'dist', FAST_BUNDLE), join(copy, 'dist', MAIN_BUNDLE)]));
     }
+  });
+
+  it('a Node with other V8 flags runs the ES modules (no bundle loaded: V8 would refuse their caches), with the same output', async () => {
+    const { bin } = await buildCliAsync();
+    const project = example();
+    const bundle = (m: string) => /[\\/]cli[\\/](fast|render|main)\.cjs$/.test(m);
+    const runs = [[], ['--stack-size=2000']].flatMap((nodeArgs) => [runListing(bin, project, ['validate'], nodeArgs), runListing(bin, project, ['render'], nodeArgs), runListing(bin, project, ['render', '--check'], nodeArgs)]);
+    expect(runs.map((r) => r.status)).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(runs.map((r) => r.modules.some(bundle))).toEqual([true, true, true, false, false, false]);
+    // (validate and the unchanged check print the same bytes either way)
+    expect([runs[3]!.stdout, runs[5]!.stdout]).toEqual([runs[0]!.stdout, runs[2]!.stdout]);
   });
 
   it('a package whose bundles have no code cache for this Node runs the ES modules (no bundle loaded), with the same output', async () => {

@@ -42,7 +42,7 @@ describe('install from an npm pack tarball', { concurrent: true }, () => {
   it('npm pack prints only the tarball name on stdout (prepare is silent there)', () => {
     expect(packStdout).toMatch(/^gitopsc-\d+\.\d+\.\d+\.tgz\n$/);
     const list = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' });
-    for (const f of ['package/dist/cli/bin.js', 'package/schemas/service.schema.json', 'package/templates/kubernetes/deployment.yaml.hbs', 'package/dist/validate/compiled/service.cjs']) {
+    for (const f of ['package/dist/cli/bin.cjs', 'package/dist/cli/bin.js', 'package/schemas/service.schema.json', 'package/templates/kubernetes/deployment.yaml.hbs', 'package/dist/validate/compiled/service.cjs']) {
       expect(list).toContain(f);
     }
   });

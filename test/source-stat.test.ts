@@ -19,9 +19,10 @@ import { git, isolateGit, tmp } from './helpers/git.js';
 
 beforeAll(() => isolateGit());
 
-/** An in-memory JsonCache. */
-/** The example project (without its rendered output) in `dir`, with this .gitignore, committed as `base` on main. */
-/** The bundled example without its rendered output and without the caches `npm run example` leaves beside it. */
+/**
+ * The example project in `dir` (without its rendered output and the caches `npm run example`
+ * leaves beside it), with this .gitignore, committed as `base` on main.
+ */
 function committedExample(dir: string, gitignore: string): void {
   cpSync(join(import.meta.dirname, '..', 'fixtures', 'example'), dir, { recursive: true, filter: (p) => !p.includes(`${join('example', 'rendered')}`) && !p.includes(`${join('example', '.gitopsc')}`) });
   writeFileSync(join(dir, '.gitignore'), gitignore);
@@ -30,6 +31,7 @@ function committedExample(dir: string, gitignore: string): void {
   git(dir, 'commit', '-q', '-m', 'base');
 }
 
+/** An in-memory JsonCache. */
 function store(init: Record<string, unknown> = {}) {
   const m = new Map(Object.entries(init));
   return { m, get: (k: string) => m.get(k), set: (k: string, v: unknown) => void m.set(k, v), save: () => Promise.resolve() };

@@ -1,6 +1,6 @@
 /**
  * The start-up fast path of an unchanged `render` or `render --check` (a pre-commit hook's
- * common case). Before commander, cosmiconfig, ajv, handlebars or yaml are loaded, bin.ts asks
+ * common case). Before commander, cosmiconfig, ajv, handlebars or yaml are loaded, start.ts asks
  * this module: with node builtins, the project memo (src/build/memo.ts) and the output
  * formatter only, it parses the few flags it knows, finds the memo recorded for this cwd, and
  * checks the project's stat data against it (re-hashing only files whose stat data changed).

@@ -1,6 +1,6 @@
 /**
  * The CLI: parse arguments with commander, run one command, format its result, and return the
- * exit code. Never calls process.exit(); bin.ts sets process.exitCode.
+ * exit code. Never calls process.exit(); start.ts sets process.exitCode.
  */
 import { resolve } from 'node:path';
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';

@@ -4,7 +4,7 @@
  * spawn per file or per batch. Requests are answered in order; the process is ended after a
  * short idle time and never keeps Node alive on its own.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { GitError } from './exec.js';
 
 const IDLE_MS = 250;
@@ -109,7 +109,8 @@ export class CatFile {
     }
     let child: ChildProcessWithoutNullStreams;
     try {
-      child = spawn('git', ['cat-file', '--batch'], { cwd: this.cwd, env: this.env, stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
+      // (node:child_process asked for when the process is started: importing it loads net and dgram)
+      child = process.getBuiltinModule('node:child_process').spawn('git', ['cat-file', '--batch'], { cwd: this.cwd, env: this.env, stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
     } catch (e) {
       this.stderr = String(e);
       return undefined;

@@ -9,7 +9,6 @@
  *  - `git cat-file --batch` needs a streamed stdin.
  * Every call gets the allow-listed env of ./env.ts and a deadline.
  */
-import { spawn } from 'node:child_process';
 
 export interface GitRun {
   code: number;
@@ -40,7 +39,8 @@ export function runGit(args: readonly string[], opts: GitOptions): Promise<GitRu
   return new Promise((resolve) => {
     let child;
     try {
-      child = spawn('git', [...args], {
+      // (node:child_process asked for when a process is started: importing it loads net and dgram, a few ms of every run)
+      child = process.getBuiltinModule('node:child_process').spawn('git', [...args], {
         cwd: opts.cwd,
         env: opts.env,
         stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],

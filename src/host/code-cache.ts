@@ -18,7 +18,7 @@ import type * as Vm from 'node:vm';
 import { contentHash } from '../core/hash.js';
 
 // node:vm and node:module as CommonJS gives them, asked for when first used: as ES module
-// imports, every module importing this one (the CLI's start-up, src/cli/bin.ts) would pay for
+// imports, every module importing this one (the CLI's start-up, src/cli/start.ts) would pay for
 // their ES module facades, whose exports are each evaluated (node:buffer's loads its File class)
 let vm: typeof Vm | undefined;
 let nodeModule: typeof NodeModule | undefined;
@@ -30,12 +30,12 @@ export const CODE_CACHE_SUFFIX = '.v8cache';
  * Where under dist/ the build writes the CLI's start-up fast path (src/cli/fast.ts) and the render
  * path it loads after a change (the build stage, src/cli/commands/render.ts) as two CommonJS
  * bundles (scripts/bundle-cli.mjs), each with its code cache beside it (scripts/code-cache.mjs):
- * src/cli/bin.ts loads the first for `render [--check]`, which loads the second, whose modules
+ * src/cli/start.ts loads the first for `render [--check]`, which loads the second, whose modules
  * shared with the first are the first's (one instance of each)
  */
 export const FAST_BUNDLE = 'cli/fast.cjs';
 export const RENDER_BUNDLE = 'cli/render.cjs';
-/** Where under dist/ the build writes the full CLI (src/cli/main.ts, every command) as one CommonJS bundle with its code cache beside it: src/cli/bin.ts loads it when the fast path does not answer */
+/** Where under dist/ the build writes the full CLI (src/cli/main.ts, every command) as one CommonJS bundle with its code cache beside it: src/cli/start.ts loads it when the fast path does not answer */
 export const MAIN_BUNDLE = 'cli/main.cjs';
 /** Where under dist/ the build writes the `gitopsc` command, package.json's bin (src/cli/bin-commonjs.ts as CommonJS) */
 export const BIN_COMMONJS = 'cli/bin.cjs';
@@ -74,14 +74,24 @@ function probeCache(): string {
  * compilation cache without the data being looked at.
  */
 const probeSource = (n: number) => `/* probe ${String(n).padStart(9, '0')} */`;
-let probes = 0;
-const probed = new Map<string, boolean>();
+/**
+ * The probes checked in this process, with their answers: one record for every copy of this
+ * module the process loads (the CLI's entry and each of its bundles hold one), since a source one
+ * copy compiled would be another copy's compilation cache hit.
+ */
+interface Probes {
+  count: number;
+  answers: Map<string, boolean>;
+}
 function probeAccepted(probe: string): boolean {
-  let ok = probed.get(probe);
+  const key = Symbol.for('gitopsc.codeCacheProbes');
+  const g = globalThis as unknown as Record<symbol, Probes | undefined>;
+  const probes = (g[key] ??= { count: 0, answers: new Map() });
+  let ok = probes.answers.get(probe);
   if (ok === undefined) {
     vm ??= process.getBuiltinModule('node:vm');
-    ok = !new vm.Script(probeSource(++probes), { cachedData: Buffer.from(probe, 'base64') }).cachedDataRejected;
-    probed.set(probe, ok);
+    ok = !new vm.Script(probeSource(++probes.count), { cachedData: Buffer.from(probe, 'base64') }).cachedDataRejected;
+    probes.answers.set(probe, ok);
   }
   return ok;
 }

@@ -4,7 +4,6 @@
  * the redactor the moment they are read, and never leave this provider except as request headers
  * to the registry's own host.
  */
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { RegistryConfig } from '../../../core/model.js';
@@ -25,7 +24,8 @@ export type HelperRunner = (program: string, args: string[], input: string, time
 
 export const defaultHelperRunner: HelperRunner = (program, args, input, timeoutMs) =>
   new Promise((resolve, reject) => {
-    const child = spawn(program, args, { stdio: ['pipe', 'pipe', 'ignore'], timeout: timeoutMs, shell: false });
+    // (node:child_process asked for when a process is started: importing it loads net and dgram, a few ms of every run)
+    const child = process.getBuiltinModule('node:child_process').spawn(program, args, { stdio: ['pipe', 'pipe', 'ignore'], timeout: timeoutMs, shell: false });
     const out: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.on('error', reject);
