@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { contentHash } from '../src/core/hash.js';
 import { BIN_COMMONJS, CODE_CACHE_SUFFIX, codeCacheHeader, FAST_BUNDLE, MAIN_BUNDLE, RENDER_BUNDLE, requireCached, requireGenerated, usedCodeCache, wrapCommonJs } from '../src/host/code-cache.js';
 import { buildCliAsync } from './helpers/cli.js';
 import { spawnEnv } from './helpers/env.js';
@@ -78,7 +79,8 @@ describe('host/code-cache: a generated CommonJS file loads through its V8 code c
     ['V8 data with one byte flipped', 'c4.cjs', '9', buildHeader, (d) => (d.writeUInt8(d.readUInt8(d.length >> 1) ^ 0xff, d.length >> 1), d)],
     ['V8 data cut short', 'c5.cjs', '9', buildHeader, (d) => d.subarray(0, d.length - 1)],
     // V8 would refuse it only after compiling the source without it: the probe made beside it tells first
-    ['a cache made under other V8 flags', 'c6.cjs', '9', (t, d) => buildHeader(t, d).replace(/"probe":"[^"]+"/, `"probe":"${otherFlagsProbe()}"`), undefined],
+    ['a cache made under other V8 flags', 'c6.cjs', '9', (t, d) => buildHeader(t, d).replace(/"probe":"[^"]+","probeHash":"[^"]+"/, () => { const p = otherFlagsProbe(); return `"probe":"${p}","probeHash":"${contentHash(Buffer.from(p, 'base64'))}"`; }), undefined],
+
   ])('%s: the cache is not used, the module is the source\'s', (_name, name, n, header, damage) => {
     const file = join(dir, name);
     writeFileSync(file, source(n));
@@ -105,6 +107,29 @@ describe('host/code-cache: a generated CommonJS file loads through its V8 code c
     const n = requireGenerated(changed, join(other, 'e2.cjs.v8cache')) as Mod;
     expect(usedCodeCache()).toBe(false);
     expect([n.validate(62), n.validate(72)]).toEqual([false, '71:e2.cjs']);
+  });
+
+  it('a probe whose bytes do not hash to the header\'s probeHash is never handed to V8, and the cache is not used', () => {
+    const file = join(dir, 'p1.cjs');
+    writeFileSync(file, source('5'));
+    // one byte of the probe's V8 data changed (past its magic number, where V8's own check would not look)
+    makeCache(file, source('5'), (t, d) =>
+      buildHeader(t, d).replace(/"probe":"([^"]+)"/, (_m, p: string) => {
+        const bytes = Buffer.from(p, 'base64');
+        bytes.writeUInt8(bytes.readUInt8(bytes.length - 1) ^ 0x01, bytes.length - 1);
+        return `"probe":"${bytes.toString('base64')}"`;
+      }),
+    );
+    const vm = process.getBuiltinModule('node:vm');
+    const spy = vi.spyOn(vm, 'Script');
+    try {
+      const m = requireGenerated(file) as Mod;
+      expect(usedCodeCache()).toBe(false);
+      expect(m.validate(6)).toBe('5:p1.cjs');
+      expect(spy.mock.calls.filter((c) => (c[1] as { cachedData?: unknown } | undefined)?.cachedData !== undefined)).toEqual([]);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('requireCached: through a cache made of the very bytes, else nothing is loaded (the caller loads its other form)', () => {

@@ -54,7 +54,8 @@ export function wrapCommonJs(source: string): string {
  * flipped byte can crash the process or run what the build did not write).
  */
 export function codeCacheHeader(sourceBytes: Uint8Array, data: Uint8Array): string {
-  return JSON.stringify({ format: CODE_CACHE_FORMAT, node: process.version, arch: process.arch, probe: probeCache(), source: contentHash(sourceBytes), data: contentHash(data) });
+  const probe = probeCache();
+  return JSON.stringify({ format: CODE_CACHE_FORMAT, node: process.version, arch: process.arch, probe: probe.toString('base64'), probeHash: contentHash(probe), source: contentHash(sourceBytes), data: contentHash(data) });
 }
 
 /**
@@ -63,9 +64,9 @@ export function codeCacheHeader(sourceBytes: Uint8Array, data: Uint8Array): stri
  * script without it, which for a 1 MB bundle costs more than the ES modules it stands in for.
  * V8 accepting the probe, a 300-byte cache made by the same process, says it will accept the rest.
  */
-function probeCache(): string {
+function probeCache(): Buffer {
   vm ??= process.getBuiltinModule('node:vm');
-  return new vm.Script(probeSource(0)).createCachedData().toString('base64');
+  return new vm.Script(probeSource(0)).createCachedData();
 }
 
 /**
@@ -83,14 +84,17 @@ interface Probes {
   count: number;
   answers: Map<string, boolean>;
 }
-function probeAccepted(probe: string): boolean {
+function probeAccepted(probe: string, hash: unknown): boolean {
   const key = Symbol.for('gitopsc.codeCacheProbes');
   const g = globalThis as unknown as Record<symbol, Probes | undefined>;
   const probes = (g[key] ??= { count: 0, answers: new Map() });
   let ok = probes.answers.get(probe);
   if (ok === undefined) {
+    // (never handed to V8 unless it hashes to what the header says, as the cache's own data)
+    const bytes = Buffer.from(probe, 'base64');
+    if (hash !== contentHash(bytes)) return false;
     vm ??= process.getBuiltinModule('node:vm');
-    ok = !new vm.Script(probeSource(++probes.count), { cachedData: Buffer.from(probe, 'base64') }).cachedDataRejected;
+    ok = !new vm.Script(probeSource(++probes.count), { cachedData: bytes }).cachedDataRejected;
     probes.answers.set(probe, ok);
   }
   return ok;
@@ -98,9 +102,9 @@ function probeAccepted(probe: string): boolean {
 
 /** What a header must say for this Node and its V8 flags before anything is hashed (another Node's cache costs one line read). */
 function forThisNode(header: unknown): header is { source: unknown; data: unknown } {
-  const h = header as { format?: unknown; node?: unknown; arch?: unknown; probe?: unknown } | null;
+  const h = header as { format?: unknown; node?: unknown; arch?: unknown; probe?: unknown; probeHash?: unknown } | null;
   if (typeof h !== 'object' || h === null || h.format !== CODE_CACHE_FORMAT || h.node !== process.version || h.arch !== process.arch || typeof h.probe !== 'string') return false;
-  return probeAccepted(h.probe);
+  return probeAccepted(h.probe, h.probeHash);
 }
 
 /** The source as a string: ASCII decoded as Latin-1 (no UTF-8 decoding pass: the same text), else as UTF-8. */
