@@ -15,11 +15,10 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import Module, { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Script } from 'node:vm';
-import { CODE_CACHE_SUFFIX, codeCacheHeader, FAST_BUNDLE, HANDLEBARS_RUNTIME_CACHE, MAIN_BUNDLE, RENDER_BUNDLE, wrapCommonJs } from '../dist/host/code-cache.js';
+import { CODE_CACHE_SUFFIX, codeCacheHeader, FAST_BUNDLE, HANDLEBARS_RUNTIME_CACHE, MAIN_BUNDLE, RENDER_BUNDLE, runCommonJs } from '../dist/host/code-cache.js';
 import { nodeHost } from '../dist/host/index.js';
 import { SCHEMA_KINDS } from '../dist/validate/kinds.js';
 
@@ -40,20 +39,13 @@ const samples = {
 };
 
 /**
- * Load `file` (absolute) as Node loads CommonJS (in require's cache, as src/host/code-cache.ts
- * leaves a module it loads, when `register`: a later require of it is this module); `save(out)`
- * then writes the code cache of what it has compiled so far (beside it, or at `out`).
+ * Load `file` (absolute) as src/host/code-cache.ts loads it (in require's cache: a later require of
+ * it is this module); `save(out)` then writes the code cache of what it has compiled so far
+ * (beside it, or at `out`).
  */
-function load(file, { register = false } = {}) {
+function load(file) {
   const bytes = readFileSync(file);
-  const script = new Script(wrapCommonJs(bytes.toString('utf8')), { filename: file });
-  const requireHere = createRequire(file);
-  const module = new Module(file);
-  module.filename = file;
-  module.paths = requireHere.resolve.paths('x') ?? [];
-  if (register) requireHere.cache[file] = module;
-  script.runInThisContext().call(module.exports, module.exports, requireHere, module, file, dirname(file));
-  module.loaded = true;
+  const { module, script } = runCommonJs(file, bytes.toString('utf8'));
   return {
     exports: module.exports,
     save(out = `${file}${CODE_CACHE_SUFFIX}`) {
@@ -154,7 +146,7 @@ async function exercised(name, exercise, m) {
   }
 }
 
-const bundles = [FAST_BUNDLE, RENDER_BUNDLE].map((rel) => load(fileURLToPath(new URL(`../dist/${rel}`, import.meta.url)), { register: true }));
+const bundles = [FAST_BUNDLE, RENDER_BUNDLE].map((rel) => load(fileURLToPath(new URL(`../dist/${rel}`, import.meta.url))));
 await exercised('render path', exerciseRender, bundles[0].exports);
 for (const b of bundles) b.save();
 

@@ -7,11 +7,11 @@
 // the file-by-file ES modules: slower, the same result.)
 import { fileURLToPath } from 'node:url';
 import { codeCachesForThisNode, FAST_BUNDLE, MAIN_BUNDLE, RENDER_BUNDLE } from '../host/code-cache.js';
-import { start } from './start.js';
+import { internalErrorLine, start } from './start.js';
 
 const bundles = [FAST_BUNDLE, RENDER_BUNDLE, MAIN_BUNDLE].map((rel) => fileURLToPath(new URL(`../${rel}`, import.meta.url)));
 const run = codeCachesForThisNode(bundles) ? start({ fast: () => import('./fast.js'), main: () => import('./main.js') }) : import('./bin.js');
 run.catch((e: unknown) => {
-  process.stderr.write(`gitopsc: internal error (a bug): ${e instanceof Error ? e.message : String(e)}\n`);
+  process.stderr.write(internalErrorLine(e));
   process.exitCode = 5;
 });

@@ -64,6 +64,11 @@ function isTTY(name: 'stdout' | 'stderr'): boolean {
   return Boolean(stream(name).isTTY);
 }
 
+/** What the process prints for an exception it did not expect (exit 5), in place of a stack. */
+export function internalErrorLine(e: unknown): string {
+  return `gitopsc: internal error (a bug): ${e instanceof Error ? e.message : String(e)}\n`;
+}
+
 /**
  * One of the CLI's CommonJS bundles (scripts/bundle-cli.mjs: the fast path, the full CLI) loaded
  * through the V8 code cache the build made of it, instead of ES modules parsed, compiled and
@@ -119,7 +124,7 @@ export async function start(esm: EsmModules): Promise<void> {
         fast = await module.renderChanged(env);
       } catch (e) {
         // (it reports its own exceptions as the CLI does: this is one in printing them)
-        fast = { stdout: '', stderr: `gitopsc: internal error (a bug): ${e instanceof Error ? e.message : String(e)}\n`, code: 5 };
+        fast = { stdout: '', stderr: internalErrorLine(e), code: 5 };
       }
     }
   }
@@ -144,7 +149,7 @@ export async function start(esm: EsmModules): Promise<void> {
           process.exitCode = writeFailed ? 4 : code;
         },
         (e: unknown) => {
-          process.stderr.write(`gitopsc: internal error (a bug): ${e instanceof Error ? e.message : String(e)}\n`);
+          process.stderr.write(internalErrorLine(e));
           process.exitCode = 5;
         },
       );

@@ -181,10 +181,23 @@ function load(file: string, cacheFile: string, orRequire: boolean): unknown {
     /* no cache, a header that is not JSON (or no file: require says why) */
   }
   if (!cached) return orRequire ? requireHere(file) : undefined;
+  const { module, script } = runCommonJs(file, cached.source, cached.data);
+  lastUsedCache = !script.cachedDataRejected;
+  return module.exports;
+}
+
+/**
+ * `source` (the text of `file`, absolute) run as Node runs a CommonJS module, wrapped as Node wraps
+ * it, with a `require` resolving from the file, in require's cache while it runs and after
+ * (removed if it throws), with V8's `cachedData` when given: the module and V8's script (whose code
+ * cache the build writes, scripts/code-cache.mjs).
+ */
+export function runCommonJs(file: string, source: string, cachedData?: Buffer): { module: NodeJS.Module; script: Vm.Script } {
+  const M = (nodeModule ??= process.getBuiltinModule('node:module') as unknown as typeof NodeModule);
   vm ??= process.getBuiltinModule('node:vm');
-  const script = new vm.Script(wrapCommonJs(cached.source), { filename: file, cachedData: cached.data });
+  const requireHere = M.createRequire(file);
+  const script = new vm.Script(wrapCommonJs(source), { filename: file, cachedData });
   const fn = script.runInThisContext() as (exports: unknown, require: NodeJS.Require, module: NodeJS.Module, filename: string, dirname: string) => void;
-  // a module as require makes it, in require's cache while it runs and after (removed if it throws)
   const module = new M(file);
   module.filename = file;
   module.paths = requireHere.resolve.paths('x') ?? [];
@@ -196,6 +209,5 @@ function load(file: string, cacheFile: string, orRequire: boolean): unknown {
     throw e;
   }
   module.loaded = true;
-  lastUsedCache = !script.cachedDataRejected;
-  return module.exports;
+  return { module, script };
 }
