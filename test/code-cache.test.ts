@@ -6,7 +6,7 @@ import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { contentHash } from '../src/core/hash.js';
+import { crc32 } from '../src/core/hash.js';
 import { BIN_COMMONJS, CODE_CACHE_SUFFIX, codeCacheHeader, FAST_BUNDLE, MAIN_BUNDLE, RENDER_BUNDLE, requireCached, requireGenerated, usedCodeCache, wrapCommonJs } from '../src/host/code-cache.js';
 import { buildCliAsync } from './helpers/cli.js';
 import { spawnEnv } from './helpers/env.js';
@@ -79,7 +79,7 @@ describe('host/code-cache: a generated CommonJS file loads through its V8 code c
     ['V8 data with one byte flipped', 'c4.cjs', '9', buildHeader, (d) => (d.writeUInt8(d.readUInt8(d.length >> 1) ^ 0xff, d.length >> 1), d)],
     ['V8 data cut short', 'c5.cjs', '9', buildHeader, (d) => d.subarray(0, d.length - 1)],
     // V8 would refuse it only after compiling the source without it: the probe made beside it tells first
-    ['a cache made under other V8 flags', 'c6.cjs', '9', (t, d) => buildHeader(t, d).replace(/"probe":"[^"]+","probeHash":"[^"]+"/, () => { const p = otherFlagsProbe(); return `"probe":"${p}","probeHash":"${contentHash(Buffer.from(p, 'base64'))}"`; }), undefined],
+    ['a cache made under other V8 flags', 'c6.cjs', '9', (t, d) => buildHeader(t, d).replace(/"probe":"[^"]+","probeSum":"[^"]+"/, () => { const p = otherFlagsProbe(); return `"probe":"${p}","probeSum":"${crc32(Buffer.from(p, 'base64'))}"`; }), undefined],
 
   ])('%s: the cache is not used, the module is the source\'s', (_name, name, n, header, damage) => {
     const file = join(dir, name);
@@ -109,7 +109,7 @@ describe('host/code-cache: a generated CommonJS file loads through its V8 code c
     expect([n.validate(62), n.validate(72)]).toEqual([false, '71:e2.cjs']);
   });
 
-  it('a probe whose bytes do not hash to the header\'s probeHash is never handed to V8, and the cache is not used', () => {
+  it('a probe whose bytes do not have the header\'s CRC-32 (probeSum) is never handed to V8, and the cache is not used', () => {
     const file = join(dir, 'p1.cjs');
     writeFileSync(file, source('5'));
     // one byte of the probe's V8 data changed (past its magic number, where V8's own check would not look)

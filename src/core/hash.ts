@@ -23,6 +23,44 @@ export function contentHash(content: string | Uint8Array): string {
   return crypto.hash('sha1', content, 'base64url');
 }
 
+type Crc32 = (data: Uint8Array, value: number) => number;
+let zlibCrc32: Crc32 | undefined;
+let bindingCrc32: Crc32 | null | undefined;
+
+/** The function node:zlib's crc32 calls, from zlib's binding (undefined where Node wraps process.binding to warn, or runs the permission model, which checks in the JS layer). */
+function zlibBindingCrc32(): Crc32 | null {
+  if (bindingCrc32 !== undefined) return bindingCrc32;
+  bindingCrc32 = null;
+  try {
+    const p = process as unknown as { binding?: ((name: string) => unknown) & { name?: string }; permission?: unknown };
+    if (typeof p.binding !== 'function' || p.binding.name !== 'binding' || p.permission !== undefined) return bindingCrc32;
+    const f = (p.binding('zlib') as { crc32?: unknown } | undefined)?.crc32;
+    if (typeof f === 'function') bindingCrc32 = f as Crc32;
+  } catch {
+    bindingCrc32 = null;
+  }
+  return bindingCrc32;
+}
+
+/**
+ * zlib's CRC-32 of some bytes, 8 hex digits. Not a content hash: the check that bytes are whole
+ * and the very ones expected, as gzip and zip check theirs (a V8 code cache against the source it
+ * was made of, src/host/code-cache.ts, where loading node:crypto for a hash would cost more than
+ * the cache saves). `direct` takes it from zlib's binding, without loading node:zlib (and with
+ * it Node's stream modules, about 2 ms of a start-up): only on a Node whose binding
+ * `crc32DirectAgrees` found to give node:zlib's answers (a code cache's header records it).
+ */
+export function crc32(content: Uint8Array, direct = false): string {
+  const f = (direct ? zlibBindingCrc32() : null) ?? (zlibCrc32 ??= process.getBuiltinModule('node:zlib').crc32 as Crc32);
+  return (f(content, 0) >>> 0).toString(16).padStart(8, '0');
+}
+
+/** Whether `crc32(bytes, true)` gives `crc32(bytes)` in this process (asked by the build, on the Node whose caches it writes). */
+export function crc32DirectAgrees(): boolean {
+  const samples = [new Uint8Array(0), new TextEncoder().encode('123456789'), new Uint8Array(4099).map((_, i) => (i * 31) & 255)];
+  return zlibBindingCrc32() !== null && crc32(samples[1]!) === 'cbf43926' && samples.every((s) => crc32(s, true) === crc32(s));
+}
+
 /** `contentHash` of several parts in sequence, without joining them first (the same as hashing their concatenation). */
 export function contentHashOf(parts: Iterable<string | Uint8Array>): string {
   const h = createHash('sha1');
