@@ -272,6 +272,76 @@ describe.each(['binding', 'fs'] as const)('the unchanged check (stat data alone,
     expect(openMemo(root)!.unchanged()).toBe(false);
   });
 
+  describe('the output directory\'s leaf directories (unlisted): not stat\'ed, but near the templates', () => {
+    const FILES = { 'svc.yaml': 's\n', 'out/dev/a.yaml': 'a\n', 'out/prod/a.yaml': 'a\n', 'out/tpl/kubernetes/t.hbs': 't\n', 'out/tpl/x/y.yaml': 'y\n', 'out/tpl/x/deeper/z.yaml': 'z\n' };
+    const withUnlisted = (root: string, unlisted: ProjectMemo['unlisted']) => {
+      const scan = scanTree(root, undefined, undefined, { skip: SKIP });
+      writeMemo(root, { key: 'k', cwd: root, config: '', root, configFile: 'c.yaml', result: { files: [], out: 'out', warnings: [] }, entries: scan.entries!, dirs: scan.dirs, ...(unlisted ? { unlisted } : {}) });
+      later(root);
+    };
+
+    it.each<[string, string, boolean]>([
+      // a leaf below the output directory: someone else's file, which no render reads
+      ['a file added in a leaf below the output directory', 'out/dev/stray.yaml', true],
+      ['a directory added in a leaf below the output directory', 'out/prod/sub/stray.yaml', true],
+      // the output directory's own listing, and a directory with subdirectories, are stat'ed
+      ['a file added in the output directory itself', 'out/stray.yaml', false],
+      ['a file added in a directory with subdirectories', 'out/tpl/x/stray.yaml', false],
+      // the templates' loader lists the template directory and its children
+      ['a template added', 'out/tpl/kubernetes/new.hbs', false],
+      ['a file added in the template directory', 'out/tpl/new.yaml', false],
+      ['a file added at the root', 'new.yaml', false],
+    ])('%s (%s): unchanged %s', (_name, added, want) => {
+      const root = tree(FILES);
+      withUnlisted(root, { out: 'out', templates: 'out/tpl' });
+      expect(openMemo(root)!.meta.unlisted).toEqual({ out: 'out', templates: 'out/tpl' });
+      expect(openMemo(root)!.unchanged()).toBe(true);
+      mkdirSync(join(root, added, '..'), { recursive: true });
+      writeFileSync(join(root, added), 'n\n');
+      expect(openMemo(root)!.unchanged()).toBe(want);
+      expect(openMemo(root)!.changes()?.length === 0).toBe(want);
+      // without the record, every directory is stat'ed
+      const again = tree(FILES);
+      withUnlisted(again, undefined);
+      mkdirSync(join(again, added, '..'), { recursive: true });
+      writeFileSync(join(again, added), 'n\n');
+      expect(openMemo(again)!.unchanged()).toBe(false);
+    });
+
+    it('an owned file changed or gone in a leaf, or the leaf replaced by a link to itself moved, is a change; a leaf deleted is goneDir', () => {
+      const root = tree(FILES);
+      withUnlisted(root, { out: 'out' });
+      writeFileSync(join(root, 'out/dev/a.yaml'), 'b\n');
+      expect(openMemo(root)!.unchanged()).toBe(false);
+      withUnlisted(root, { out: 'out' });
+      rmSync(join(root, 'out/dev/a.yaml'));
+      expect(openMemo(root)!.unchanged()).toBe(false);
+      writeFileSync(join(root, 'out/dev/a.yaml'), 'a\n');
+      withUnlisted(root, { out: 'out' });
+      // the files' own stat data unchanged (moved with their directory): the parent's listing tells
+      const away = mkdtempSync(join(tmpdir(), 'gitopsc-moved-'));
+      renameSync(join(root, 'out/dev'), join(away, 'dev'));
+      symlinkSync(join(away, 'dev'), join(root, 'out/dev'));
+      expect(openMemo(root)!.unchanged()).toBe(false);
+      rmSync(join(root, 'out/dev'));
+      renameSync(join(away, 'dev'), join(root, 'out/dev'));
+      withUnlisted(root, { out: 'out' });
+      expect(openMemo(root)!.unchanged()).toBe(true);
+      rmSync(join(root, 'out/prod'), { recursive: true });
+      const m = openMemo(root)!;
+      expect(m.changes()).toBeUndefined();
+      expect(m.goneDir()).toBe('out/prod');
+    });
+
+    it.each([[{ out: '' }], [{ out: '.' }], [{ out: 'a/../b' }], [{ out: 'out', templates: 3 }], [{ out: 7 }], ['out']])('a header with unlisted %j is read as none', (bad) => {
+      const root = tree(FILES);
+      withUnlisted(root, bad as ProjectMemo['unlisted']);
+      expect(openMemo(root)!.meta.unlisted).toBeUndefined();
+      writeFileSync(join(root, 'out/dev/stray.yaml'), 'n\n');
+      expect(openMemo(root)!.unchanged()).toBe(false);
+    });
+  });
+
   it('reads back the maps it was written from, which a scan then finds clean', () => {
     const root = tree({ 'a.yaml': 'a\n', 'sub/b.yaml': 'b\n' });
     const m = record(root);

@@ -97,6 +97,33 @@ describe('the start-up fast path', () => {
     expect(fastRender(['--cwd', dir, 'render', '--check'], host())).toBeUndefined();
   });
 
+  it('a render records its output and template directories: a file someone adds in a leaf of the output is not looked at, a template added there is', async () => {
+    await cli(dir, 'render');
+    const memo = openMemo(dir)!;
+    expect(memo.meta.unlisted).toEqual({ out: 'rendered', templates: 'tpl' });
+    const leaf = memo.result()!.files.find((f) => f.startsWith('rendered/dev/'))!.split('/').slice(0, -1).join('/');
+    writeFiles(dir, { [`${leaf}/notes.yaml`]: 'x: 1\n' });
+    const full = await cli(dir, 'render', '--check');
+    expect(full.code).toBe(0);
+    expect(fastRender(['--cwd', dir, 'render', '--check'], host())).toEqual({ stdout: full.stdout, stderr: full.stderr, code: 0 });
+    rmSync(join(dir, leaf, 'notes.yaml'));
+    await cli(dir, 'render');
+    // the same directory as the project's template directory: every template is looked for
+    writeFiles(dir, { 'gitopsc.config.yaml': readFileSync(join(dir, 'gitopsc.config.yaml'), 'utf8').replace('templates: tpl', `templates: ${leaf}`) });
+    writeFiles(dir, { [`${leaf}/kubernetes/widget.yaml.hbs`]: readFileSync(join(dir, 'tpl/kubernetes/widget.yaml.hbs'), 'utf8') });
+    expect((await cli(dir, 'render')).code).toBe(0);
+    expect(openMemo(dir)!.meta.unlisted).toEqual({ out: 'rendered', templates: leaf });
+    expect(fastRender(['--cwd', dir, 'render', '--check'], host())?.code).toBe(0);
+    writeFiles(dir, { [`${leaf}/kubernetes/gadget.yaml.hbs`]: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{service.name}}-gadget\n' });
+    expect(fastRender(['--cwd', dir, 'render', '--check'], host())).toBeUndefined();
+    expect((await cli(dir, 'render', '--check', '--format', 'json')).json.diagnostics.map((d) => d.code)).toContain('DRIFT');
+    // as it was
+    rmSync(join(dir, leaf, 'kubernetes'), { recursive: true });
+    writeFiles(dir, { 'gitopsc.config.yaml': readFileSync(join(dir, 'gitopsc.config.yaml'), 'utf8').replace(`templates: ${leaf}`, 'templates: tpl') });
+    expect((await cli(dir, 'render')).code).toBe(0);
+    expect(fastRender(['--cwd', dir, 'render', '--check'], host())?.code).toBe(0);
+  });
+
   it('a render leaves a memo whose every file is reached through recorded listings (taken again after its writes)', async () => {
     rmSync(join(dir, 'rendered'), { recursive: true, force: true });
     expect((await cli(dir, 'render')).code).toBe(0);

@@ -449,6 +449,29 @@ export interface MemoMeta {
   /** absolute project root and its config file */
   root: string;
   configFile: string;
+  /**
+   * The output directory, when inside the project (project-relative), and the project's template
+   * directory: an unchanged pass does not stat the output directory's leaf directories (but the
+   * template directory and its children). Their listings change no result: nothing lists a
+   * directory below the output directory but the templates' loader (services and CRDs are
+   * listed without it), and what the render owns there are files, each stat'ed; a directory
+   * replaced (by a symbolic link, say) changes its parent's listing, which is stat'ed. A
+   * file added there is someone else's, which render never reads or touches.
+   */
+  unlisted?: Unlisted;
+}
+
+export interface Unlisted {
+  out: string;
+  templates?: string;
+}
+
+/** `unlisted` as a memo file's header holds it, when well formed (an output directory '' or '.' is none). */
+function unlistedOf(v: unknown): Unlisted | undefined {
+  const u = v as { out?: unknown; templates?: unknown } | null | undefined;
+  if (typeof u !== 'object' || u === null || typeof u.out !== 'string' || u.out === '' || u.out === '.' || !isPath(u.out) || u.out.startsWith(OUT_PREFIX)) return undefined;
+  if (u.templates !== undefined && (typeof u.templates !== 'string' || (u.templates !== '.' && !isPath(u.templates)))) return undefined;
+  return u.templates === undefined ? { out: u.out } : { out: u.out, templates: u.templates };
 }
 
 export interface ProjectMemo extends MemoMeta {
@@ -732,7 +755,8 @@ export function openMemo(root: string): MemoFile | undefined {
   const nStats = (nDirs + nFiles) * STAT_FIELDS;
   if (buf.length !== statStart + nStats * 8) return undefined;
   if (typeof header.key !== 'string' || typeof header.cwd !== 'string' || typeof header.root !== 'string' || typeof header.config !== 'string' || typeof header.configFile !== 'string') return undefined;
-  const meta: MemoMeta = { key: header.key, cwd: header.cwd, config: header.config, root: header.root, configFile: header.configFile };
+  const unlisted = unlistedOf((header as { unlisted?: unknown }).unlisted);
+  const meta: MemoMeta = { key: header.key, cwd: header.cwd, config: header.config, root: header.root, configFile: header.configFile, ...(unlisted ? { unlisted } : {}) };
   // each part is decoded when asked for (the unchanged path needs only the paths and the result)
   const text = (start: number, bytes: number) => () => buf.toString('utf8', start, start + bytes);
   const resultText = text(textStart, resultBytes);
@@ -787,16 +811,22 @@ export function openMemo(root: string): MemoFile | undefined {
       let arr: Float64Array | undefined;
       let w: Int32Array = new Int32Array(0);
       const end = nDirs + nFiles;
+      const below = unlisted && `${unlisted.out}/`;
+      const tpl = unlisted?.templates === '.' ? '' : unlisted?.templates;
       for (let k = 0; k < end; k++) {
         if (k === quickDirs) {
           k = nDirs;
           if (k === end) break;
         }
+        // (directories are in walk order: one's first subdirectory, if any, comes right after it)
+        if (below && k < quickDirs && p[k]!.startsWith(below) && !(k + 1 < quickDirs && p[k + 1]!.startsWith(`${p[k]}/`)) && !nearTemplates(p[k]!, tpl)) continue;
         const a = k === 0 ? r.stat(root) : r.lstat(rel ? p[k]! : `${root}/${p[k]}`);
         if (a === undefined) {
-          // a recorded path is gone: only a walk can say what the tree is now
+          // a recorded path is gone: only a walk can say what the tree is now (a file's
+          // directory not stat'ed above may be what went: looked at now)
           out.push(k);
           if (k > 0 && k < quickDirs) goneAt = k;
+          else if (below && k >= nDirs) goneAt = goneParent(p, p[k]!, quickDirs, (d) => r.lstat(rel ? d : `${root}/${d}`) === undefined);
           return first ? out : undefined;
         }
         if (a !== arr) {
@@ -836,8 +866,17 @@ export function openMemo(root: string): MemoFile | undefined {
       if (gone && k > 0 && k < quickDirs) goneAt = k;
       return !first && !gone;
     };
-    for (let i = 0; i < quickDirs; i++) if (!check(i)) return first ? out : undefined;
-    for (let i = nDirs; i < nDirs + nFiles; i++) if (!check(i)) return first ? out : undefined;
+    const below = unlisted && `${unlisted.out}/`;
+    const tpl = unlisted?.templates === '.' ? '' : unlisted?.templates;
+    for (let i = 0; i < quickDirs; i++) {
+      if (below && p[i]!.startsWith(below) && !(i + 1 < quickDirs && p[i + 1]!.startsWith(`${p[i]}/`)) && !nearTemplates(p[i]!, tpl)) continue;
+      if (!check(i)) return first ? out : undefined;
+    }
+    for (let i = nDirs; i < nDirs + nFiles; i++) {
+      if (check(i)) continue;
+      if (gone && below) goneAt = goneParent(p, p[i]!, quickDirs, (d) => statOf(rel ? d : `${root}/${d}`) === undefined);
+      return first ? out : undefined;
+    }
     return out;
   };
   /**
@@ -1007,6 +1046,25 @@ export function openMemo(root: string): MemoFile | undefined {
   }
 }
 
+/** Whether directory `dir` is the template directory `tpl` ('' for the root) or one of its children, whose listings the templates' loader reads. */
+function nearTemplates(dir: string, tpl: string | undefined): boolean {
+  if (tpl === undefined) return false;
+  const slash = dir.lastIndexOf('/');
+  return dir === tpl || (slash < 0 ? '' : dir.slice(0, slash)) === tpl;
+}
+
+/**
+ * The index of the recorded directory holding `file` when that directory is gone (`isGone`), an
+ * unchanged pass not having looked at it: an output directory deleted, for `goneDir`.
+ */
+function goneParent(p: readonly string[], file: string, quickDirs: number, isGone: (dir: string) => boolean): number | undefined {
+  const slash = file.lastIndexOf('/');
+  if (slash < 0) return undefined;
+  const dir = file.slice(0, slash);
+  for (let i = 1; i < quickDirs; i++) if (p[i] === dir) return isGone(dir) ? i : undefined;
+  return undefined;
+}
+
 /** The memo of `root` with its maps; undefined when there is none or it is damaged (its result too). */
 export function readMemo(root: string): ProjectMemo | undefined {
   const m = openMemo(root)?.full();
@@ -1126,8 +1184,9 @@ function memoParts(memo: ProjectMemo): Buffer[] | undefined {
   }
   const texts = [resultBytes(memo), pathBytes, hashText, nameBytes];
   const { key, cwd, config, root, configFile } = memo;
+  const unlisted = unlistedOf(memo.unlisted);
   const n = [...texts.map((t) => t.length), dirOrder.length, fileOrder.length, quickDirs];
-  const head = Buffer.from(`${JSON.stringify({ format: FORMAT, endian: ENDIAN, key, cwd, config, root, configFile, n, newest: quickDirs >= 0 ? newest : null })}\n`, 'utf8');
+  const head = Buffer.from(`${JSON.stringify({ format: FORMAT, endian: ENDIAN, key, cwd, config, root, configFile, n, newest: quickDirs >= 0 ? newest : null, ...(unlisted ? { unlisted } : {}) })}\n`, 'utf8');
   const textEnd = head.length + texts.reduce((a, t) => a + t.length, 0);
   const pad = Buffer.alloc(Math.ceil(textEnd / 8) * 8 - textEnd, 0x20);
   return [head, ...texts, pad, Buffer.from(stats.buffer, stats.byteOffset, stats.byteLength)];

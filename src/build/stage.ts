@@ -134,8 +134,10 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
     state0 = both;
   }
   const key = memoKey(req.project.configFile, outArg ?? '');
+  // the output and template directories, as the compile below finds them (until then, as recorded)
+  let unlisted = old?.unlisted;
   const record = (entries: Map<string, MemoEntry>, result: ProjectMemo['result'], touched?: ReadonlySet<string>) =>
-    writeMemo(root, { key, cwd: req.cwd, config: req.config ?? '', root, configFile: req.project.configFile, result, entries, dirs, layout: old?.layout }, touched, outTree ? outArg : undefined);
+    writeMemo(root, { key, cwd: req.cwd, config: req.config ?? '', root, configFile: req.project.configFile, result, entries, dirs, layout: old?.layout, ...(unlisted ? { unlisted } : {}) }, touched, outTree ? outArg : undefined);
   // (a scan handed over by the fast path is one whose content differs from the memo's)
   if (memoable && old && old.key === key && !given && sameContent(state0, old.entries)) {
     // the project is as the memo recorded it: record the new stat data (or this cwd) so that the next run reads nothing
@@ -159,6 +161,9 @@ export async function renderProject(req: RenderRequest): Promise<BuildResult> {
   // how output paths are shown: project-relative when the output is inside the project
   const rel = relative(root, outDir).split(sep).join('/');
   const prefix = outside(outDir) ? `${outDir}/` : rel ? `${rel}/` : '';
+  // (none without the project: its template directory could be anywhere)
+  const templates = state.project?.templatesDir;
+  unlisted = state.project && !outside(outDir) && rel ? { out: rel, ...(templates !== undefined ? { templates } : {}) } : undefined;
   const shown = (p: string) => prefix + p;
   const fsError = (message: string, reason: ReasonFor<'FILESYSTEM'>, file = shown('') || '.') => ({ diagnostics: [...diagnostics, error('FILESYSTEM', message, { file, reason })], data: { files: [] } });
   if (!outArg) {
