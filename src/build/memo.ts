@@ -17,6 +17,7 @@
  */
 import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync, writeSync, mkdirSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Diagnostic } from '../core/diagnostics.js';
 import { contentHash } from '../core/hash.js';
 
@@ -156,8 +157,13 @@ function before(s: number, ns: number, t: Time): boolean {
   return s < t[0] || (s === t[0] && ns < t[1]);
 }
 
+const S_IFLNK = 0o120000;
 const isDir = (st: StatData) => (st[0] & S_IFMT) === S_IFDIR;
 const isFile = (st: StatData) => (st[0] & S_IFMT) === S_IFREG;
+/** Whether stat data (not following a last link) is a symbolic link's. */
+export const isLinkStat = (st: StatData) => (st[0] & S_IFMT) === S_IFLNK;
+/** Whether stat data is a regular file's. */
+export const isFileStat = isFile;
 
 export function isBookkeeping(name: string): boolean {
   return INTERNAL.test(name);
@@ -1343,18 +1349,26 @@ export function toolVersion(): string {
   return (versionCache = `${pkg.version}+${contentHash(parts.slice(1).join('\u0000')).slice(0, 12)}`);
 }
 
+/** the package version and its schemas' stat data, as `memoKey` puts them (once per process) */
+let keyParts: string[] | undefined;
+
 /**
  * The memo's key: what its result depends on besides the project's files: the version of
  * gitopsc and the stat data of its schemas (stat only, so that the unchanged path reads and
  * hashes nothing more), the config file and --out.
  */
 export function memoKey(configFile: string, out: string): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  const schemas = ['service', 'config', 'catalog', 'lock'].map((k) => {
-    const st = statSync(new URL(`../../schemas/${k}.schema.json`, import.meta.url));
-    return `${st.size}:${st.mtimeMs}:${st.ino}`;
-  });
-  return JSON.stringify([pkg.version, ...schemas, configFile, out]);
+  if (!keyParts) {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const dir = fileURLToPath(new URL('../../schemas/', import.meta.url));
+    keyParts = [pkg.version];
+    for (const k of ['service', 'config', 'catalog', 'lock']) {
+      const st = statOf(`${dir}${k}.schema.json`, true);
+      if (!st) throw new Error(`${dir}${k}.schema.json: no such file`);
+      keyParts.push(`${st[2]}:${st[3]}.${st[4]}:${st[1]}`);
+    }
+  }
+  return JSON.stringify([...keyParts, configFile, out]);
 }
 
 /** A memo hit as `render` and `render --check` report it (the full path and the start-up fast path alike). */

@@ -9,11 +9,10 @@
  * prints is what the full path prints for a memo hit, byte for byte: the same result and the
  * same formatter.
  */
-import { lstatSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { exitCodeFor } from '../core/diagnostics.js';
 import { SEARCH_PLACES } from '../config/search-places.js';
-import { handedOver, handOver, MEMO_MAX_BYTES, MEMO_MAX_FILES, MEMO_SKIP, memoHitResult, memoKey, memoPath, NAMES, openMemo, sameContent, scanTree, writeMemo, type MemoFile, type MemoResult } from '../build/memo.js';
+import { handedOver, handOver, isFileStat, isLinkStat, MEMO_MAX_BYTES, MEMO_MAX_FILES, MEMO_SKIP, memoHitResult, memoKey, memoPath, NAMES, openMemo, sameContent, scanTree, statOf, writeMemo, type MemoFile, type MemoResult } from '../build/memo.js';
 import { colorEnabled, palette } from './output/color.js';
 import { formatResult, internalError, type Format } from './output/format.js';
 
@@ -59,7 +58,8 @@ export function fastArgs(argv: readonly string[]): FastArgs | undefined {
 
 function isLink(path: string): boolean {
   try {
-    return lstatSync(path).isSymbolicLink();
+    const st = statOf(path);
+    return st !== undefined && isLinkStat(st);
   } catch {
     return false;
   }
@@ -75,7 +75,8 @@ function findMemo(cwd: string, config: string | undefined): MemoFile | undefined
   for (const root of roots) {
     let exists = false;
     try {
-      exists = lstatSync(memoPath(root)).isFile();
+      const st = statOf(memoPath(root));
+      exists = st !== undefined && isFileStat(st);
     } catch {
       /* not here */
     }
