@@ -824,8 +824,7 @@ export function openMemo(root: string): MemoFile | undefined {
           k = nDirs;
           if (k === end) break;
         }
-        // (directories are in walk order: one's first subdirectory, if any, comes right after it)
-        if (below && k < quickDirs && p[k]!.startsWith(below) && !(k + 1 < quickDirs && p[k + 1]!.startsWith(`${p[k]}/`)) && !nearTemplates(p[k]!, tpl)) continue;
+        if (below && k < quickDirs && isUnlisted(p, k, quickDirs, below, tpl)) continue;
         const a = k === 0 ? r.stat(root) : r.lstat(rel ? p[k]! : `${root}/${p[k]}`);
         if (a === undefined) {
           // a recorded path is gone: only a walk can say what the tree is now (a file's
@@ -875,7 +874,7 @@ export function openMemo(root: string): MemoFile | undefined {
     const below = unlisted && `${unlisted.out}/`;
     const tpl = unlisted?.templates === '.' ? '' : unlisted?.templates;
     for (let i = 0; i < quickDirs; i++) {
-      if (below && p[i]!.startsWith(below) && !(i + 1 < quickDirs && p[i + 1]!.startsWith(`${p[i]}/`)) && !nearTemplates(p[i]!, tpl)) continue;
+      if (below && isUnlisted(p, i, quickDirs, below, tpl)) continue;
       if (!check(i)) return first ? out : undefined;
     }
     for (let i = nDirs; i < nDirs + nFiles; i++) {
@@ -1052,11 +1051,19 @@ export function openMemo(root: string): MemoFile | undefined {
   }
 }
 
-/** Whether directory `dir` is the template directory `tpl` ('' for the root) or one of its children, whose listings the templates' loader reads. */
-function nearTemplates(dir: string, tpl: string | undefined): boolean {
-  if (tpl === undefined) return false;
+/**
+ * Whether quick directory `k` of paths `p` is one an unchanged pass does not stat (see
+ * MemoMeta's `unlisted`): below the output directory (`below`: its path and a slash), a leaf
+ * (directories are in walk order: a directory's first subdirectory comes right after it), and
+ * neither the template directory `tpl` ('' for the root) nor one of its children, whose listings
+ * the templates' loader reads.
+ */
+function isUnlisted(p: readonly string[], k: number, quickDirs: number, below: string, tpl: string | undefined): boolean {
+  const dir = p[k]!;
+  if (!dir.startsWith(below) || (k + 1 < quickDirs && p[k + 1]!.startsWith(`${dir}/`))) return false;
+  if (tpl === undefined) return true;
   const slash = dir.lastIndexOf('/');
-  return dir === tpl || (slash < 0 ? '' : dir.slice(0, slash)) === tpl;
+  return dir !== tpl && (slash < 0 ? '' : dir.slice(0, slash)) !== tpl;
 }
 
 /**
