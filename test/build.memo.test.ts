@@ -274,9 +274,9 @@ describe.each(['binding', 'fs'] as const)('the unchanged check (stat data alone,
 
   describe('the output directory\'s leaf directories (unlisted): not stat\'ed, but near the templates', () => {
     const FILES = { 'svc.yaml': 's\n', 'out/dev/a.yaml': 'a\n', 'out/prod/a.yaml': 'a\n', 'out/tpl/kubernetes/t.hbs': 't\n', 'out/tpl/x/y.yaml': 'y\n', 'out/tpl/x/deeper/z.yaml': 'z\n' };
-    const withUnlisted = (root: string, unlisted: ProjectMemo['unlisted']) => {
+    const withUnlisted = (root: string, unlisted: ProjectMemo['unlisted'], cwd = root) => {
       const scan = scanTree(root, undefined, undefined, { skip: SKIP });
-      writeMemo(root, { key: 'k', cwd: root, config: '', root, configFile: 'c.yaml', result: { files: [], out: 'out', warnings: [] }, entries: scan.entries!, dirs: scan.dirs, ...(unlisted ? { unlisted } : {}) });
+      writeMemo(root, { key: 'k', cwd, config: '', root, configFile: 'c.yaml', result: { files: [], out: 'out', warnings: [] }, entries: scan.entries!, dirs: scan.dirs, ...(unlisted ? { unlisted } : {}) });
       later(root);
     };
 
@@ -331,6 +331,43 @@ describe.each(['binding', 'fs'] as const)('the unchanged check (stat data alone,
       const m = openMemo(root)!;
       expect(m.changes()).toBeUndefined();
       expect(m.goneDir()).toBe('out/prod');
+    });
+
+    it('once another path changed, the leaves are looked at too: a rescan then lists a leaf someone added a file to', () => {
+      const root = tree(FILES);
+      withUnlisted(root, { out: 'out' });
+      writeFileSync(join(root, 'out/dev/stray.yaml'), 'n\n');
+      expect(openMemo(root)!.changes()).toEqual([]);
+      // a render of this change plans its writes over the scan made from these changes: the file in out/dev must be in it
+      writeFileSync(join(root, 'svc.yaml'), 'changed\n');
+      const m = openMemo(root)!;
+      const c = m.changes()!;
+      const paths = m.full()!.layout!.paths;
+      expect(c.map((i) => paths[i])).toEqual(['out/dev', 'svc.yaml']);
+      expect(c).toEqual([...c].sort((a, b) => a - b));
+      expect(m.rescan(c, { skip: SKIP })).toBeUndefined();
+      // an empty leaf gone, with another change: gone, as before
+      rmSync(join(root, 'out/dev/stray.yaml'));
+      mkdirSync(join(root, 'out/empty'));
+      withUnlisted(root, { out: 'out' });
+      expect(openMemo(root)!.changes()).toEqual([]);
+      rmSync(join(root, 'out/empty'), { recursive: true });
+      writeFileSync(join(root, 'svc.yaml'), 'changed again\n');
+      const g = openMemo(root)!;
+      expect(g.changes()).toBeUndefined();
+    });
+
+    it('the leaf config discovery starts from (the memo\'s cwd) is looked at: a config file added there is a change', () => {
+      const root = tree(FILES);
+      withUnlisted(root, { out: 'out' }, join(root, 'out/dev'));
+      expect(openMemo(root)!.unchanged()).toBe(true);
+      writeFileSync(join(root, 'out/dev/gitopsc.config.yaml'), 'services: ["*.yaml"]\n');
+      expect(openMemo(root)!.unchanged()).toBe(false);
+      // another leaf still is not
+      rmSync(join(root, 'out/dev/gitopsc.config.yaml'));
+      withUnlisted(root, { out: 'out' }, join(root, 'out/dev'));
+      writeFileSync(join(root, 'out/prod/gitopsc.config.yaml'), 'services: ["*.yaml"]\n');
+      expect(openMemo(root)!.unchanged()).toBe(true);
     });
 
     it.each([[{ out: '' }], [{ out: '.' }], [{ out: 'a/../b' }], [{ out: 'out', templates: 3 }], [{ out: 7 }], ['out']])('a header with unlisted %j is read as none', (bad) => {

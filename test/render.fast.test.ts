@@ -242,6 +242,37 @@ describe('a render after a change, continued from the fast path\'s scan (renderC
   });
 });
 
+describe('a render after a change, where someone added a file in a leaf of the output (not looked at while nothing changed)', () => {
+  it('is refused where the render would write over that file, as the full CLI refuses it; the file is kept', async () => {
+    const a = project();
+    const b = project();
+    const hostOf = () => ({ ...host(process.env), handOver: true });
+    const svc = (d: string) => join(d, 'services/web.yaml');
+    const text = readFileSync(svc(a), 'utf8');
+    expect(text).toContain('    service: { port: 80, targetPort: http }\n');
+    for (const d of [a, b]) {
+      expect((await cli(d, 'resolve')).code).toBe(0);
+      // no Service for web: its leaf holds no service.yaml of gitopsc's
+      writeFileSync(svc(d), text.replace('    service: { port: 80, targetPort: http }\n', ''));
+      expect((await cli(d, 'render')).code).toBe(0);
+    }
+    expect(openMemo(a)!.meta.unlisted).toEqual({ out: 'rendered', templates: 'tpl' });
+    const leaf = openMemo(a)!.result()!.files.find((f) => f.startsWith('rendered/dev/web/'))!.split('/').slice(0, -1).join('/');
+    const mine = '# a hand-written Service, not gitopsc\'s\napiVersion: v1\nkind: Service\nmetadata:\n  name: mine\n';
+    for (const d of [a, b]) writeFileSync(join(d, leaf, 'service.yaml'), mine);
+    // unchanged otherwise: the file is nobody's business of render
+    expect(fastRender(['--cwd', a, 'render', '--check'], host())?.code).toBe(0);
+    // the Service back: the render now writes a service.yaml there
+    for (const d of [a, b]) writeFileSync(svc(d), text);
+    expect(fastRender(['--cwd', a, 'render'], hostOf())).toBeUndefined();
+    const continued = await renderChanged(hostOf());
+    const full = await cli(b, 'render');
+    expect(full.stderr).toContain('was not written by gitopsc');
+    expect(continued).toEqual({ stdout: full.stdout, stderr: full.stderr, code: full.code });
+    for (const d of [a, b]) expect(readFileSync(join(d, leaf, 'service.yaml'), 'utf8')).toBe(mine);
+  });
+});
+
 describe('sameProject: when a continued render may skip config discovery', () => {
   // discovery from the root looks only at the root's files: a config read from a data file there,
   // and no file there read again (the scan saw no name added or removed anywhere)

@@ -458,11 +458,14 @@ export interface MemoMeta {
   /**
    * The output directory, when inside the project (project-relative), and the project's template
    * directory: an unchanged pass does not stat the output directory's leaf directories (but the
-   * template directory and its children). Their listings change no result: nothing lists a
-   * directory below the output directory but the templates' loader (services and CRDs are
-   * listed without it), and what the render owns there are files, each stat'ed; a directory
-   * replaced (by a symbolic link, say) changes its parent's listing, which is stat'ed. A
-   * file added there is someone else's, which render never reads or touches.
+   * template directory and its children, and the memo's cwd). Their listings change no result
+   * while nothing else changed: nothing lists a directory below the output directory but the
+   * templates' loader (services and CRDs are listed without it), config discovery looks only
+   * from the cwd up, and what the render owns there are files, each stat'ed; a directory
+   * replaced (by a symbolic link, say) changes its parent's listing, which is stat'ed. A file
+   * added there is someone else's, which render never reads. Once anything else changed, the
+   * leaves are stat'ed too (`changes`): a render that now writes a new file must see one of
+   * someone else's in its way.
    */
   unlisted?: Unlisted;
 }
@@ -700,9 +703,10 @@ export interface MemoFile {
   /**
    * The quick paths whose stat data is not as recorded, or that are racily clean (modified no
    * earlier than the memo was written), by index (directories first, as in the file), in one
-   * pass over every quick path; [] when the tree is unchanged (as `unchanged`); undefined when
-   * the memo has no quick part, or as soon as a recorded path is gone (only a walk can tell
-   * the tree then: an output directory deleted, a file removed).
+   * pass over every quick path; [] when the tree is unchanged (as `unchanged`: the output
+   * directory's leaves, `unlisted`, not looked at then, and looked at once another path
+   * changed); undefined when the memo has no quick part, or as soon as a recorded path is gone
+   * (only a walk can tell the tree then: an output directory deleted, a file removed).
    */
   changes(cwd?: string): number[] | undefined;
   /**
@@ -806,6 +810,10 @@ export function openMemo(root: string): MemoFile | undefined {
     const racy = !before((newest as number[])[0]!, (newest as number[])[1]!, written);
     const rel = cwd === root;
     goneAt = undefined;
+    const below = unlisted && `${unlisted.out}/`;
+    const tpl = unlisted?.templates === '.' ? '' : unlisted?.templates;
+    // (where config discovery starts: the memo's cwd, project-relative, when inside the project)
+    const from = meta.cwd === root ? '' : meta.cwd.startsWith(`${root}/`) ? meta.cwd.slice(root.length + 1) : undefined;
     const r = rawStat();
     if (r) {
       // One flat loop over every quick path (directories 0..quickDirs, then files nDirs..): it
@@ -817,14 +825,12 @@ export function openMemo(root: string): MemoFile | undefined {
       let arr: Float64Array | undefined;
       let w: Int32Array = new Int32Array(0);
       const end = nDirs + nFiles;
-      const below = unlisted && `${unlisted.out}/`;
-      const tpl = unlisted?.templates === '.' ? '' : unlisted?.templates;
       for (let k = 0; k < end; k++) {
         if (k === quickDirs) {
           k = nDirs;
           if (k === end) break;
         }
-        if (below && k < quickDirs && isUnlisted(p, k, quickDirs, below, tpl)) continue;
+        if (below && k < quickDirs && isUnlisted(p, k, quickDirs, below, tpl, from)) continue;
         const a = k === 0 ? r.stat(root) : r.lstat(rel ? p[k]! : `${root}/${p[k]}`);
         if (a === undefined) {
           // a recorded path is gone: only a walk can say what the tree is now (a file's
@@ -853,7 +859,7 @@ export function openMemo(root: string): MemoFile | undefined {
         out.push(k);
         if (first) return out;
       }
-      return out;
+      return below && out.length > 0 ? withLeaves(p, out, rel, racy, below, tpl, from) : out;
     }
     // exact, with a BigInt stat per path
     const pathOf = (i: number) => (rel ? p[i]! : `${root}/${p[i]}`);
@@ -871,10 +877,8 @@ export function openMemo(root: string): MemoFile | undefined {
       if (gone && k > 0 && k < quickDirs) goneAt = k;
       return !first && !gone;
     };
-    const below = unlisted && `${unlisted.out}/`;
-    const tpl = unlisted?.templates === '.' ? '' : unlisted?.templates;
     for (let i = 0; i < quickDirs; i++) {
-      if (below && isUnlisted(p, i, quickDirs, below, tpl)) continue;
+      if (below && isUnlisted(p, i, quickDirs, below, tpl, from)) continue;
       if (!check(i)) return first ? out : undefined;
     }
     for (let i = nDirs; i < nDirs + nFiles; i++) {
@@ -882,7 +886,29 @@ export function openMemo(root: string): MemoFile | undefined {
       if (gone && below) goneAt = goneParent(p, p[i]!, quickDirs, (d) => statOf(rel ? d : `${root}/${d}`) === undefined);
       return first ? out : undefined;
     }
-    return out;
+    return below && out.length > 0 ? withLeaves(p, out, rel, racy, below, tpl, from) : out;
+  };
+  /**
+   * `out` (a pass's changes, not empty) with the leaves that pass did not stat, when theirs
+   * changed too (undefined when one is gone, as a pass says it). A changed tree is rescanned from
+   * these changes, and the render that follows plans its writes over that scan (the fast path
+   * hands it over): a leaf's listing is then its business, since a file someone added there may
+   * be in the way of one the render now writes (not gitopsc's: never overwritten).
+   */
+  const withLeaves = (p: readonly string[], out: number[], rel: boolean, racy: boolean, below: string, tpl: string | undefined, from: string | undefined): number[] | undefined => {
+    const n = out.length;
+    for (let k = 1; k < quickDirs; k++) {
+      if (!isUnlisted(p, k, quickDirs, below, tpl, from)) continue;
+      const st = statOf(rel ? p[k]! : `${root}/${p[k]}`);
+      if (!st) {
+        goneAt = k;
+        return undefined;
+      }
+      let same = !(racy && !before(stats[k * STAT_FIELDS + 3]!, stats[k * STAT_FIELDS + 4]!, written));
+      for (let f = 0; same && f < STAT_FIELDS; f++) same = st[f] === stats[k * STAT_FIELDS + f];
+      if (!same) out.push(k);
+    }
+    return out.length === n ? out : out.sort((a, b) => a - b);
   };
   /**
    * The memo's maps, without the paths `skip` names (each entry checked as it is taken), or
@@ -1056,11 +1082,13 @@ export function openMemo(root: string): MemoFile | undefined {
  * MemoMeta's `unlisted`): below the output directory (`below`: its path and a slash), a leaf
  * (directories are in walk order: a directory's first subdirectory comes right after it), and
  * neither the template directory `tpl` ('' for the root) nor one of its children, whose listings
- * the templates' loader reads.
+ * the templates' loader reads, nor the directory config discovery starts from (`cwd`, the memo's,
+ * project-relative) or one holding it: discovery looks for a config file there.
  */
-function isUnlisted(p: readonly string[], k: number, quickDirs: number, below: string, tpl: string | undefined): boolean {
+function isUnlisted(p: readonly string[], k: number, quickDirs: number, below: string, tpl: string | undefined, cwd: string | undefined): boolean {
   const dir = p[k]!;
   if (!dir.startsWith(below) || (k + 1 < quickDirs && p[k + 1]!.startsWith(`${dir}/`))) return false;
+  if (cwd !== undefined && (cwd === dir || cwd.startsWith(`${dir}/`))) return false;
   if (tpl === undefined) return true;
   const slash = dir.lastIndexOf('/');
   return dir !== tpl && (slash < 0 ? '' : dir.slice(0, slash)) !== tpl;
