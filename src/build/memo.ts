@@ -19,6 +19,7 @@ import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readFileSync, r
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Diagnostic } from '../core/diagnostics.js';
+import { nodeBinding } from '../core/binding.js';
 import { contentHash } from '../core/hash.js';
 
 /** The stat data the memo records of a file or directory: [mode, ino, size, mtime s, mtime ns, ctime s, ctime ns]. */
@@ -54,20 +55,17 @@ interface RawStat {
 let raw: RawStat | null | undefined;
 
 /**
- * Node's own fs binding (`process.binding('fs')`), which lstatSync calls and which fills one
- * shared Float64Array instead of building a Stats object with four Dates: used only where it
- * cannot change what a run prints or may do (not when `--pending-deprecation` wraps
- * process.binding to warn, not under the permission model, which checks in the JS layer), and
- * only once it gave the same stat data as fs.lstatSync and fs.statSync for a known path. Else
+ * Node's own fs binding (`process.binding('fs')`, `nodeBinding`), which lstatSync calls and which
+ * fills one shared Float64Array instead of building a Stats object with four Dates: used only
+ * where it cannot change what a run prints or may do, and only once it gave the same stat data
+ * as fs.lstatSync and fs.statSync for a known path. Else
  * null: fs.lstatSync with BigInt times (exact, and slower).
  */
 function rawStat(): RawStat | null {
   if (raw !== undefined) return raw;
   raw = null;
   try {
-    const p = process as unknown as { binding?: ((name: string) => unknown) & { name?: string }; permission?: unknown };
-    if (typeof p.binding !== 'function' || p.binding.name !== 'binding' || p.permission !== undefined) return raw;
-    const b = p.binding('fs') as { lstat?: unknown; stat?: unknown; fstat?: unknown } | undefined;
+    const b = nodeBinding('fs');
     if (typeof b?.lstat !== 'function' || typeof b.stat !== 'function' || typeof b.fstat !== 'function') return raw;
     const lstat = b.lstat as (path: string, bigint: boolean, req: undefined, throwIfNoEntry: boolean) => unknown;
     const stat = b.stat as typeof lstat;

@@ -1,4 +1,5 @@
 import type * as Crypto from 'node:crypto';
+import { nodeBinding } from './binding.js';
 
 let crypto: typeof Crypto | undefined;
 /** node:crypto, loaded on the first hash: an unchanged `render --check` (src/cli/fast.ts) hashes nothing and does not pay for loading it. */
@@ -27,17 +28,11 @@ type Crc32 = (data: Uint8Array, value: number) => number;
 let zlibCrc32: Crc32 | undefined;
 let bindingCrc32: Crc32 | null | undefined;
 
-/** The function node:zlib's crc32 calls, from zlib's binding (undefined where Node wraps process.binding to warn, or runs the permission model, which checks in the JS layer). */
+/** The function node:zlib's crc32 calls, from zlib's binding (`nodeBinding`). */
 function zlibBindingCrc32(): Crc32 | null {
-  if (bindingCrc32 !== undefined) return bindingCrc32;
-  bindingCrc32 = null;
-  try {
-    const p = process as unknown as { binding?: ((name: string) => unknown) & { name?: string }; permission?: unknown };
-    if (typeof p.binding !== 'function' || p.binding.name !== 'binding' || p.permission !== undefined) return bindingCrc32;
-    const f = (p.binding('zlib') as { crc32?: unknown } | undefined)?.crc32;
-    if (typeof f === 'function') bindingCrc32 = f as Crc32;
-  } catch {
-    bindingCrc32 = null;
+  if (bindingCrc32 === undefined) {
+    const f = nodeBinding('zlib')?.crc32;
+    bindingCrc32 = typeof f === 'function' ? (f as Crc32) : null;
   }
   return bindingCrc32;
 }
