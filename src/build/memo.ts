@@ -463,7 +463,9 @@ export interface MemoMeta {
    * replaced (by a symbolic link, say) changes its parent's listing, which is stat'ed. A file
    * added there is someone else's, which render never reads. Once anything else changed, the
    * leaves are stat'ed too (`changes`): a render that now writes a new file must see one of
-   * someone else's in its way.
+   * someone else's in its way. (A leaf whose permissions were changed so that it can no longer
+   * be listed is therefore noticed, as the full path reports it, at the next change, not before:
+   * its files are still stat'ed, and the check stands for them.)
    */
   unlisted?: Unlisted;
 }
