@@ -22,6 +22,9 @@
  *   render cold, no cache     rendered/ and .gitopsc/ deleted first
  *   render cold               rendered/ deleted first; .gitopsc/ caches kept
  *   render --check            output unchanged since the previous render
+ *   node -e 0, render --check without NODE_EXTRA_CA_CERTS
+ *                             only when the environment sets it (Node parses that CA file before
+ *                             any script): the pair the N=200 floor gate compares, 5 times a round
  *   render incremental        one service file changed (replicas raised by one each round: never a state seen before)
  *   validate
  *   resolve                   lock present and current: the no-op resolve
