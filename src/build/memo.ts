@@ -865,14 +865,10 @@ export function openMemo(root: string): MemoFile | undefined {
     const pathOf = (i: number) => (rel ? p[i]! : `${root}/${p[i]}`);
     /** a recorded path is gone: only a walk can say what the tree is now */
     let gone = false;
-    const same = (k: number): boolean => {
-      const st = k === 0 ? statOf(root, true) : statOf(pathOf(k));
-      if (!st) return !(gone = true);
-      for (let f = 0; f < STAT_FIELDS; f++) if (st[f] !== stats[k * STAT_FIELDS + f]) return false;
-      return true;
-    };
     const check = (k: number): boolean => {
-      if (same(k) && !(racy && !before(stats[k * STAT_FIELDS + 3]!, stats[k * STAT_FIELDS + 4]!, written))) return true;
+      const st = k === 0 ? statOf(root, true) : statOf(pathOf(k));
+      if (st && asRecorded(k, st, racy)) return true;
+      gone = !st;
       out.push(k);
       if (gone && k > 0 && k < quickDirs) goneAt = k;
       return !first && !gone;
@@ -904,11 +900,14 @@ export function openMemo(root: string): MemoFile | undefined {
         goneAt = k;
         return undefined;
       }
-      let same = !(racy && !before(stats[k * STAT_FIELDS + 3]!, stats[k * STAT_FIELDS + 4]!, written));
-      for (let f = 0; same && f < STAT_FIELDS; f++) same = st[f] === stats[k * STAT_FIELDS + f];
-      if (!same) out.push(k);
+      if (!asRecorded(k, st, racy)) out.push(k);
     }
     return out.length === n ? out : out.sort((a, b) => a - b);
+  };
+  /** Whether path `k`'s stat data is the recorded, and (`racy`: the memo written in the tick of its newest path) it was modified before the memo was written. */
+  const asRecorded = (k: number, st: Readonly<StatData>, racy: boolean): boolean => {
+    for (let f = 0; f < STAT_FIELDS; f++) if (st[f] !== stats[k * STAT_FIELDS + f]) return false;
+    return !(racy && !before(stats[k * STAT_FIELDS + 3]!, stats[k * STAT_FIELDS + 4]!, written));
   };
   /**
    * The memo's maps, without the paths `skip` names (each entry checked as it is taken), or
