@@ -79,6 +79,8 @@ describe('host/code-cache: a generated CommonJS file loads through its V8 code c
     ['V8 data with one byte flipped', 'c4.cjs', '9', buildHeader, (d) => (d.writeUInt8(d.readUInt8(d.length >> 1) ^ 0xff, d.length >> 1), d)],
     ['V8 data cut short', 'c5.cjs', '9', buildHeader, (d) => d.subarray(0, d.length - 1)],
     // V8 would refuse it only after compiling the source without it: the probe made beside it tells first
+    // (whether a run may take the CRC-32 from zlib's binding: the build says, and a header that does not say is refused)
+    ['a header without direct', 'c7.cjs', '9', (t, d) => buildHeader(t, d).replace(/"direct":(?:true|false),/, ''), undefined],
     ['a cache made under other V8 flags', 'c6.cjs', '9', (t, d) => buildHeader(t, d).replace(/"probe":"[^"]+","probeSum":"[^"]+"/, () => { const p = otherFlagsProbe(); return `"probe":"${p}","probeSum":"${crc32(Buffer.from(p, 'base64'))}"`; }), undefined],
 
   ])('%s: the cache is not used, the module is the source\'s', (_name, name, n, header, damage) => {
@@ -88,6 +90,16 @@ describe('host/code-cache: a generated CommonJS file loads through its V8 code c
     const m = requireGenerated(file) as Mod;
     expect(usedCodeCache()).toBe(false);
     expect([m.validate(Number(n) + 1), m.validate(Number(n))]).toEqual([`${n}:${name}`, false]);
+  });
+
+  it('a header whose CRC-32s were made without zlib\'s binding (direct: false) is used, checked through node:zlib', () => {
+    const file = join(dir, 'd1.cjs');
+    writeFileSync(file, source('31'));
+    makeCache(file, source('31'), (t, d) => buildHeader(t, d).replace(/"direct":true,/, '"direct":false,'));
+    expect(readFileSync(`${file}${CODE_CACHE_SUFFIX}`, 'latin1')).toContain('"direct":false,');
+    const m = requireGenerated(file) as Mod;
+    expect(usedCodeCache()).toBe(true);
+    expect(m.validate(32)).toBe('31:d1.cjs');
   });
 
   it('a cache kept elsewhere (the build\'s cache of a dependency\'s file) is used for the bytes it was made of, and not once they change', () => {
